@@ -1,0 +1,60 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// Module layout (see docs/ARCHITECTURE.md):
+//   Engine       – tensors, numeric kernels, VGG, optimizers, image I/O, style transfer (no network, no files but images)
+//   ModelStore   – obtaining, converting, verifying and caching pretrained weights and demo assets
+//   Protocol     – protobuf messages and ZeroMQ framing (farm)
+//   Coordinator  – job planning, scheduling, persistence, reassembly (farm)
+//   Worker       – the worker process' state machine (farm)
+//   stylefarm    – the command-line tool
+// C libraries each get their own target: CBLAS (OpenBLAS), CPNG, CJPEG, CZMQ (system libraries) and
+// CImageCodecs (a small C shim that keeps libpng/libjpeg's setjmp/longjmp error handling out of Swift).
+let package = Package(
+    name: "StyleFarm",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "stylefarm", targets: ["stylefarm"]),
+        .library(name: "Engine", targets: ["Engine"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.20"),
+    ],
+    targets: [
+        .systemLibrary(name: "CBLAS", path: "Sources/CBLAS", pkgConfig: "openblas",
+                       providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CPNG", path: "Sources/CPNG", pkgConfig: "libpng",
+                       providers: [.apt(["libpng-dev"])]),
+        .systemLibrary(name: "CJPEG", path: "Sources/CJPEG",
+                       providers: [.apt(["libjpeg62-turbo-dev"])]),
+        .systemLibrary(name: "CZMQ", path: "Sources/CZMQ", pkgConfig: "libzmq",
+                       providers: [.apt(["libzmq3-dev"])]),
+        .target(name: "CImageCodecs", dependencies: ["CPNG", "CJPEG"], path: "Sources/CImageCodecs",
+                cSettings: [.unsafeFlags(["-O2"])]),
+        .target(name: "Engine", dependencies: ["CBLAS", "CImageCodecs"], path: "Sources/Engine"),
+        .target(name: "ModelStore",
+                dependencies: ["Engine",
+                               .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+                               .product(name: "Crypto", package: "swift-crypto"),
+                               .product(name: "ZIPFoundation", package: "ZIPFoundation")],
+                path: "Sources/ModelStore",
+                exclude: ["Generated/README.md"]),
+        .target(name: "Protocol",
+                dependencies: ["CZMQ", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
+                path: "Sources/Protocol"),
+        .target(name: "Coordinator", dependencies: ["Engine", "Protocol"], path: "Sources/Coordinator"),
+        .target(name: "Worker", dependencies: ["Engine", "Protocol"], path: "Sources/Worker"),
+        .executableTarget(name: "stylefarm",
+                          dependencies: ["Engine", "ModelStore", "Coordinator", "Worker",
+                                         .product(name: "ArgumentParser", package: "swift-argument-parser")],
+                          path: "Sources/stylefarm"),
+        .testTarget(name: "EngineTests", dependencies: ["Engine"], path: "Tests/EngineTests",
+                    resources: [.copy("Fixtures")]),
+        .testTarget(name: "ModelStoreTests", dependencies: ["ModelStore", "Engine"], path: "Tests/ModelStoreTests"),
+        .testTarget(name: "StylefarmTests", dependencies: ["stylefarm", "Engine"], path: "Tests/StylefarmTests"),
+    ],
+    swiftLanguageModes: [.v5]
+)

@@ -1,0 +1,10 @@
+import ArgumentParser
+
+/// The `stylefarm` command-line tool.
+@main
+struct StyleFarmCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "stylefarm",
+        abstract: "Segmentation-aware neural style transfer for image sequences, on one machine or a render farm.",
+        subcommands: [])
+}
