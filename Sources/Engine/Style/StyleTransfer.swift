@@ -1,0 +1,121 @@
+/// Progress of a running stylization, reported after every objective evaluation.
+public struct StyleTransferProgress: Sendable {
+    /// 0-based scale index and the number of scales.
+    public var scale: Int
+    public var scales: Int
+    /// Pixel size (width, height) of the current scale.
+    public var width: Int
+    public var height: Int
+    /// Evaluations done at this scale, and the budget per scale.
+    public var evaluation: Int
+    public var budget: Int
+    public var losses: StyleObjective.Breakdown
+}
+
+/// The result of a stylization.
+public struct StyleTransferResult: Sendable {
+    public var image: Image
+    /// Losses of the first and the last evaluation at the finest scale.
+    public var initialLosses: StyleObjective.Breakdown
+    public var finalLosses: StyleObjective.Breakdown
+    /// Evaluations spent over all scales.
+    public var evaluations: Int
+}
+
+/// Gatys-style neural style transfer (Gatys, Ecker & Bethge, "Image Style Transfer Using Convolutional
+/// Neural Networks", CVPR 2016): optimizes the image so that its VGG features keep the content image's
+/// structure (content loss) and its Gram matrices match the style image(s) (style loss), coarse to fine.
+public final class StyleTransfer {
+    public let vgg: VGG
+
+    public init(vgg: VGG) {
+        self.vgg = vgg
+    }
+
+    /// Stylizes `content` with `styles` (RGB or gray, any size; alpha is ignored).
+    /// `progress` is called after every evaluation; returning `false` stops the run early.
+    public func stylize(content: Image, styles: [Image], parameters: StyleTransferParameters,
+                        progress: ((StyleTransferProgress) -> Bool)? = nil) throws -> StyleTransferResult {
+        try parameters.validate(styleCount: styles.count)
+        guard content.width > 0 && content.height > 0 else { throw StyleTransferError.emptyImage("content") }
+        for style in styles where style.width == 0 || style.height == 0 { throw StyleTransferError.emptyImage("style") }
+        let contentRGB = content.rgb()
+        let stylesRGB = styles.map { $0.rgb() }
+        let blend = parameters.normalizedBlendWeights(styleCount: styles.count)
+
+        var current: Image? = nil
+        var initialLosses = StyleObjective.Breakdown(), finalLosses = StyleObjective.Breakdown()
+        var evaluations = 0
+        let sizes = parameters.scaleSizes
+        for (scaleIndex, longSide) in sizes.enumerated() {
+            let (w, h) = Self.fit(width: contentRGB.width, height: contentRGB.height, longSide: longSide)
+            let contentAtScale = ImageResampling.resize(contentRGB, width: w, height: h)
+            let styleTensors = stylesRGB.map { style -> Tensor in
+                let styleLong = max(16, Int((Float(longSide) * parameters.styleScale).rounded()))
+                let (sw, sh) = Self.fit(width: style.width, height: style.height, longSide: styleLong)
+                return VGGPreprocessing.tensor(from: ImageResampling.resize(style, width: sw, height: sh))
+            }
+            let targets = try StyleTargets.compute(vgg: vgg, styles: styleTensors, blendWeights: blend,
+                                                   layerNames: parameters.styleLayers.map(\.name))
+            let contentTensor = VGGPreprocessing.tensor(from: contentAtScale)
+            let objective = try StyleObjective(vgg: vgg, parameters: parameters, content: contentTensor, styleTargets: targets)
+
+            // Start point: the previous scale's result upsampled, else content or seeded noise.
+            var x: Tensor
+            if let previous = current {
+                x = VGGPreprocessing.tensor(from: ImageResampling.resize(previous, width: w, height: h))
+            } else if parameters.initialization == .noise {
+                x = Tensor(channels: 3, height: h, width: w)
+                var random = SeededRandom(seed: parameters.seed)
+                // Gaussian noise with the spread of natural images around the ImageNet mean.
+                for i in 0..<x.count { x.data[i] = 64 * random.nextGaussian() }
+            } else {
+                x = contentTensor
+            }
+
+            var minimizer = parameters.optimizer.makeMinimizer()
+            var gradient = Tensor(channels: 3, height: h, width: w)
+            var lastLosses = StyleObjective.Breakdown()
+            var firstLosses: StyleObjective.Breakdown? = nil
+            var flat = x.data
+            minimizer.minimize(&flat, evaluations: parameters.iterations, objective: { values, grad in
+                let losses = objective.evaluate(Tensor(channels: 3, height: h, width: w, data: values), gradient: &gradient)
+                swap(&grad, &gradient.data)
+                if firstLosses == nil { firstLosses = losses }
+                lastLosses = losses
+                return losses.total
+            }, observer: { step in
+                evaluations += 1
+                return progress?(StyleTransferProgress(scale: scaleIndex, scales: sizes.count, width: w, height: h,
+                                                       evaluation: step.evaluation, budget: step.budget,
+                                                       losses: lastLosses)) ?? true
+            })
+            if parameters.iterations == 0 {
+                // Nothing to optimize: still report the losses of the start point.
+                lastLosses = objective.evaluate(x, gradient: &gradient)
+            }
+            x.data = flat
+            // Report the losses of the point actually returned (the optimizer may end on a rejected trial).
+            if parameters.iterations > 0 { lastLosses = objective.evaluate(x, gradient: &gradient) }
+            initialLosses = firstLosses ?? lastLosses
+            finalLosses = lastLosses
+            current = VGGPreprocessing.image(from: x)
+        }
+
+        var output = current!
+        if parameters.originalColors {
+            let contentAtOutput = ImageResampling.resize(contentRGB, width: output.width, height: output.height)
+            output = ColorTransfer.keepingChroma(of: contentAtOutput, luminanceFrom: output)
+        }
+        return StyleTransferResult(image: output, initialLosses: initialLosses, finalLosses: finalLosses,
+                                   evaluations: evaluations)
+    }
+
+    /// Width and height with the same aspect ratio and the given longer side.
+    static func fit(width: Int, height: Int, longSide: Int) -> (Int, Int) {
+        if width >= height {
+            return (longSide, max(1, Int((Double(height) * Double(longSide) / Double(width)).rounded())))
+        }
+        return (max(1, Int((Double(width) * Double(longSide) / Double(height)).rounded())), longSide)
+    }
+}

@@ -1,0 +1,165 @@
+import ArgumentParser
+import Engine
+import Foundation
+
+/// `stylefarm stylize`: one image, one process.
+struct StylizeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "stylize",
+        abstract: "Stylize one image with one or more style images (Gatys et al. 2016).",
+        discussion: """
+            Example:
+              stylefarm stylize --content photo.png --style starry.jpg --out result.png --size 512
+            Several styles are blended by their Gram matrices:
+              stylefarm stylize --content c.png --style a.jpg --style b.jpg --style-weights 0.7,0.3 --out o.png
+            """)
+
+    @Option(help: "Content image (PNG or JPEG).")
+    var content: String
+
+    @Option(help: "Style image (PNG or JPEG); repeat for several styles.")
+    var style: [String]
+
+    @Option(help: "Blend weights of the style images, comma-separated (default: equal).")
+    var styleWeights: String?
+
+    @Option(help: "Output PNG path.")
+    var out: String
+
+    @Option(help: "Longer side of the output in pixels.")
+    var size: Int = 512
+
+    @Option(help: "Objective evaluations (forward + backward passes) per scale.")
+    var iterations: Int = 500
+
+    @Option(help: "Optimizer: lbfgs or adam.")
+    var optimizer: OptimizerChoice = .lbfgs
+
+    @Option(help: "L-BFGS history length.")
+    var lbfgsHistory: Int = 10
+
+    @Option(help: "Adam learning rate (0–255 pixel units).")
+    var learningRate: Float = 5
+
+    @Option(help: "Content loss weight.")
+    var contentWeight: Float = StyleTransferParameters().contentWeight
+
+    @Option(help: "Style loss weight.")
+    var styleWeight: Float = StyleTransferParameters().styleWeight
+
+    @Option(help: "Total-variation (smoothness) weight.")
+    var tvWeight: Float = StyleTransferParameters().tvWeight
+
+    @Option(help: "Style layers, comma-separated, optionally name:weight.")
+    var styleLayers: String = "relu1_1,relu2_1,relu3_1,relu4_1,relu5_1"
+
+    @Option(help: "Content layers, comma-separated, optionally name:weight.")
+    var contentLayers: String = "relu4_2"
+
+    @Option(help: "Style image scale relative to --size.")
+    var styleScale: Float = 1
+
+    @Option(help: "Initialization: content (default) or noise.")
+    var initialization: StyleTransferParameters.Initialization = .content
+
+    @Option(help: "Coarse-to-fine scales (each doubles the size).")
+    var scales: Int = 1
+
+    @Flag(help: "Transfer luminance only; keep the content image's colours.")
+    var originalColors = false
+
+    @Option(help: "Seed for anything random.")
+    var seed: UInt64 = 0
+
+    @Option(help: "Output bit depth: 8 or 16.")
+    var bitDepth: Int = 8
+
+    @Option(help: "Refuse input images above this many pixels.")
+    var maxPixels: Int = ImageLimits().maxPixels
+
+    @OptionGroup var engine: EngineOptions
+
+    enum OptimizerChoice: String, ExpressibleByArgument, CaseIterable { case lbfgs, adam }
+
+    enum CodingKeys: String, CodingKey {
+        case content, style, styleWeights, out, size, iterations, optimizer, lbfgsHistory, learningRate
+        case contentWeight, styleWeight, tvWeight, styleLayers, contentLayers, styleScale
+        case initialization = "init"
+        case scales, originalColors, seed, bitDepth, maxPixels, engine
+    }
+
+    func validate() throws {
+        if bitDepth != 8 && bitDepth != 16 { throw ValidationError("--bit-depth must be 8 or 16 (got \(bitDepth))") }
+        _ = try parameters()
+    }
+
+    /// The engine parameters these options describe.
+    func parameters() throws -> StyleTransferParameters {
+        var p = StyleTransferParameters()
+        p.network = engine.network
+        p.pooling = engine.pooling
+        p.size = size
+        p.iterations = iterations
+        p.optimizer = optimizer == .lbfgs ? .lbfgs(history: lbfgsHistory) : .adam(learningRate: learningRate)
+        p.contentWeight = contentWeight
+        p.styleWeight = styleWeight
+        p.tvWeight = tvWeight
+        p.styleLayers = try LayerList.parse(styleLayers, option: "--style-layers")
+        p.contentLayers = try LayerList.parse(contentLayers, option: "--content-layers")
+        p.styleScale = styleScale
+        p.initialization = initialization
+        p.scales = scales
+        p.originalColors = originalColors
+        p.seed = seed
+        if let styleWeights {
+            p.styleBlendWeights = try styleWeights.split(separator: ",").map {
+                guard let v = Float($0.trimmingCharacters(in: .whitespaces)) else {
+                    throw ValidationError("--style-weights: '\($0)' is not a number")
+                }
+                return v
+            }
+        }
+        do { try p.validate(styleCount: style.count) } catch let error as StyleTransferError {
+            throw ValidationError(error.description)
+        }
+        return p
+    }
+
+    func run() throws {
+        let parameters = try parameters()
+        let limits = ImageLimits(maxPixels: maxPixels)
+        let contentImage = try ImageReader.read(path: content, limits: limits)
+        let styleImages = try style.map { try ImageReader.read(path: $0, limits: limits) }
+        let vgg = try engine.makeNetwork()
+        let reporter = ProgressReporter(label: "stylize", totalScales: parameters.scales)
+        let transfer = StyleTransfer(vgg: vgg)
+        let result = try transfer.stylize(content: contentImage, styles: styleImages, parameters: parameters) {
+            reporter.report($0)
+            return true
+        }
+        reporter.finish()
+        try ImageWriter.writePNG(result.image, to: out, bitDepth: bitDepth)
+        let f = result.finalLosses, i = result.initialLosses
+        print(String(format: "wrote %@ (%dx%d) evaluations=%d content=%.4g style=%.4g (from %.4g) tv=%.4g total=%.4g",
+                     out, result.image.width, result.image.height, result.evaluations,
+                     Double(f.content), Double(f.style), Double(i.style), Double(f.totalVariation), Double(f.total)))
+    }
+}
+
+/// Parses `relu1_1,relu2_1:0.5` style layer lists.
+enum LayerList {
+    static func parse(_ text: String, option: String) throws -> [StyleTransferParameters.WeightedLayer] {
+        try text.split(separator: ",").map { item in
+            let parts = item.split(separator: ":", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+            guard let name = parts.first, !name.isEmpty else { throw ValidationError("\(option): empty layer name") }
+            var weight: Float = 1
+            if parts.count == 2 {
+                guard let w = Float(parts[1]), w >= 0, w.isFinite else {
+                    throw ValidationError("\(option): weight '\(parts[1])' of \(name) is not a non-negative number")
+                }
+                weight = w
+            }
+            return StyleTransferParameters.WeightedLayer(name, weight: weight)
+        }
+    }
+}

@@ -1,0 +1,88 @@
+import XCTest
+@testable import Engine
+
+/// Optimizers on problems with known minima.
+final class OptimizerTests: XCTestCase {
+    /// f(x) = Σ_i a_i (x_i − c_i)², an ill-conditioned quadratic (condition number 1e3).
+    private func quadratic(_ n: Int) -> (Objective, [Float]) {
+        let a = (0..<n).map { Float(1 + 999 * Double($0) / Double(max(n - 1, 1))) }
+        let c = (0..<n).map { Float(sin(Double($0))) }
+        let f: Objective = { x, g in
+            var s: Float = 0
+            for i in 0..<n { let d = x[i] - c[i]; s += a[i] * d * d; g[i] = 2 * a[i] * d }
+            return s
+        }
+        return (f, c)
+    }
+
+    /// The n-dimensional Rosenbrock function, minimum 0 at (1, …, 1).
+    private let rosenbrock: Objective = { x, g in
+        var f: Float = 0
+        for i in 0..<x.count { g[i] = 0 }
+        for i in 0..<(x.count - 1) {
+            let t1 = x[i + 1] - x[i] * x[i], t2 = 1 - x[i]
+            f += 100 * t1 * t1 + t2 * t2
+            g[i] += -400 * x[i] * t1 - 2 * t2
+            g[i + 1] += 200 * t1
+        }
+        return f
+    }
+
+    func testLBFGSSolvesIllConditionedQuadratic() {
+        let (f, c) = quadratic(50)
+        var x = [Float](repeating: 0, count: 50)
+        var lbfgs = LBFGS(history: 10)
+        var values: [Float] = []
+        lbfgs.minimize(&x, evaluations: 200, objective: f) { values.append($0.value); return true }
+        let maxError = zip(x, c).map { abs($0 - $1) }.max()!
+        XCTAssertLessThan(maxError, 1e-3)
+        XCTAssertLessThanOrEqual(values.count, 200)
+    }
+
+    func testLBFGSSolvesRosenbrock() {
+        var x = [Float](repeating: -1, count: 10)
+        var g = [Float](repeating: 0, count: 10)
+        let start = rosenbrock(x, &g)
+        var lbfgs = LBFGS(history: 8)
+        lbfgs.minimize(&x, evaluations: 600, objective: rosenbrock) { _ in true }
+        let end = rosenbrock(x, &g)
+        XCTAssertLessThan(end, 1e-4 * start, "Rosenbrock went from \(start) to \(end)")
+        for v in x { XCTAssertEqual(v, 1, accuracy: 2e-2) }
+    }
+
+    func testLBFGSRespectsBudgetAndEarlyStop() {
+        let (f, _) = quadratic(20)
+        var x = [Float](repeating: 0, count: 20)
+        var lbfgs = LBFGS()
+        var calls = 0
+        lbfgs.minimize(&x, evaluations: 7, objective: { x, g in calls += 1; return f(x, &g) }) { _ in true }
+        XCTAssertLessThanOrEqual(calls, 7)
+        calls = 0
+        lbfgs.minimize(&x, evaluations: 100, objective: { x, g in calls += 1; return f(x, &g) }) { $0.evaluation < 3 }
+        XCTAssertEqual(calls, 3)
+    }
+
+    func testAdamConvergesOnQuadratic() {
+        let (f, c) = quadratic(10)
+        var x = [Float](repeating: 0, count: 10)
+        var adam = Adam(learningRate: 0.05)
+        var first: Float?, last: Float = 0
+        adam.minimize(&x, evaluations: 800, objective: f) { p in
+            if first == nil { first = p.value }
+            last = p.value
+            return true
+        }
+        XCTAssertLessThan(last, first! * 1e-4)
+        for (v, target) in zip(x, c) { XCTAssertEqual(v, target, accuracy: 1e-2) }
+    }
+
+    func testOptimizersAreDeterministic() {
+        for kind in [OptimizerKind.lbfgs(history: 5), .adam(learningRate: 0.1)] {
+            var a = [Float](repeating: -1, count: 6), b = a
+            var m1 = kind.makeMinimizer(), m2 = kind.makeMinimizer()
+            m1.minimize(&a, evaluations: 50, objective: rosenbrock) { _ in true }
+            m2.minimize(&b, evaluations: 50, objective: rosenbrock) { _ in true }
+            XCTAssertEqual(a, b, "\(kind)")
+        }
+    }
+}

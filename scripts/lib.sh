@@ -1,0 +1,33 @@
+# Shared helpers for scripts/setup.sh and scripts/test.sh (sourced, not run).
+set -euo pipefail
+
+REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+APT_PACKAGES=(libopenblas-dev libpng-dev libjpeg62-turbo-dev libzmq3-dev pkg-config python3-pip protobuf-compiler)
+
+log() { printf '==> %s\n' "$*" >&2; }
+
+# Installs the Debian packages the build needs, if any is missing (apt-get, as root or through sudo).
+install_system_packages() {
+    local missing=()
+    for p in "${APT_PACKAGES[@]}"; do
+        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+    done
+    if [ ${#missing[@]} -eq 0 ]; then log "system packages present"; return; fi
+    log "installing ${missing[*]}"
+    local sudo=""
+    [ "$(id -u)" -eq 0 ] || sudo="sudo"
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+}
+
+require_swift() {
+    if ! command -v swift >/dev/null 2>&1; then
+        if [ -x /opt/swift/usr/bin/swift ]; then export PATH="/opt/swift/usr/bin:$PATH"
+        else echo "error: Swift 6 is required (https://www.swift.org/install/linux/); 'swift' is not on PATH" >&2; exit 1; fi
+    fi
+}
+
+# Release build: numeric code in a debug build is 10–100× slower. -enable-testing lets the test
+# command reuse the same build products.
+SWIFT_FLAGS=(-c release -Xswiftc -enable-testing)
+stylefarm_bin() { echo "$REPO_ROOT/.build/release/stylefarm"; }
