@@ -53,7 +53,7 @@ public struct Image: Equatable, Sendable {
     @inlinable public var colorChannels: Int { hasAlpha ? channels - 1 : channels }
 
     /// Sample `c` of pixel `(x, y)`.
-    public subscript(x: Int, y: Int, c: Int) -> Float {
+    public subscript(x x: Int, y y: Int, c c: Int) -> Float {
         get { pixels[(y * width + x) * channels + c] }
         set { pixels[(y * width + x) * channels + c] = newValue }
     }
