@@ -1,0 +1,105 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Bounded whole-file reads and atomic whole-file writes with typed errors, using POSIX calls directly so
+/// that every failure (missing, directory, device, permission, oversize) maps to a specific `ImageIOError`.
+enum FileBytes {
+    /// Reads a regular file of at most `maxBytes` bytes. Never reads more than `maxBytes + 1` bytes even if
+    /// the file grows while being read.
+    static func readFile(path: String, maxBytes: Int) throws -> [UInt8] {
+        var info = stat()
+        if stat(path, &info) != 0 {
+            let code = errno
+            if code == ENOENT || code == ENOTDIR { throw ImageIOError.fileNotFound(path: path) }
+            throw ImageIOError.unreadable(path: path, reason: String(cString: strerror(code)))
+        }
+        let type = info.st_mode & S_IFMT
+        if type == S_IFDIR { throw ImageIOError.isDirectory(path: path) }
+        if type != S_IFREG {
+            throw ImageIOError.unreadable(path: path, reason: "not a regular file (device, FIFO or socket)")
+        }
+        if info.st_size > maxBytes {
+            throw ImageIOError.fileTooLarge(path: path, bytes: Int(info.st_size), limit: maxBytes)
+        }
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        if fd < 0 {
+            throw ImageIOError.unreadable(path: path, reason: String(cString: strerror(errno)))
+        }
+        defer { close(fd) }
+
+        let expected = Int(info.st_size)
+        let capacity = min(expected, maxBytes) + 1
+        var bytes = [UInt8](repeating: 0, count: capacity)
+        var filled = 0
+        let failure: Int32? = bytes.withUnsafeMutableBytes { buffer -> Int32? in
+            while filled < capacity {
+                let n = read(fd, buffer.baseAddress! + filled, capacity - filled)
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    return errno
+                }
+                if n == 0 { break }
+                filled += n
+            }
+            return nil
+        }
+        if let code = failure {
+            throw ImageIOError.unreadable(path: path, reason: String(cString: strerror(code)))
+        }
+        if filled > maxBytes { throw ImageIOError.fileTooLarge(path: path, bytes: filled, limit: maxBytes) }
+        bytes.removeSubrange(filled...)
+        return bytes
+    }
+
+    /// Writes `bytes` to `path` atomically: into a temporary file in the same directory, flushed to disk,
+    /// then renamed over the destination. On failure the temporary file is removed and the destination is
+    /// untouched (an existing file keeps its old contents; a missing one stays missing).
+    static func writeAtomically(_ bytes: [UInt8], to path: String) throws {
+        let url = URL(fileURLWithPath: path)
+        let directory = url.deletingLastPathComponent().path
+        var info = stat()
+        if stat(path, &info) == 0, info.st_mode & S_IFMT == S_IFDIR {
+            throw ImageIOError.writeFailed(path: path, reason: "the destination is a directory")
+        }
+        if stat(directory, &info) != 0 || info.st_mode & S_IFMT != S_IFDIR {
+            throw ImageIOError.writeFailed(path: path, reason: "the directory \(directory) does not exist")
+        }
+        var template = Array((directory + "/." + url.lastPathComponent + ".tmp-XXXXXX").utf8CString)
+        let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
+        if fd < 0 {
+            throw ImageIOError.writeFailed(path: path, reason: "cannot create a temporary file in \(directory): "
+                                           + String(cString: strerror(errno)))
+        }
+        let temporary = template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
+        var failure: String?
+        bytes.withUnsafeBytes { buffer in
+            var written = 0
+            while written < buffer.count {
+                let n = write(fd, buffer.baseAddress! + written, buffer.count - written)
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    failure = String(cString: strerror(errno))
+                    return
+                }
+                written += n
+            }
+        }
+        if failure == nil, fsync(fd) != 0 { failure = String(cString: strerror(errno)) }
+        // mkstemp creates 0600; give the file the usual permissions (0666 minus umask).
+        if failure == nil {
+            let mask = umask(0)
+            umask(mask)
+            _ = fchmod(fd, 0o666 & ~mask)
+        }
+        if close(fd) != 0, failure == nil { failure = String(cString: strerror(errno)) }
+        if failure == nil, rename(temporary, path) != 0 { failure = String(cString: strerror(errno)) }
+        if let reason = failure {
+            unlink(temporary)
+            throw ImageIOError.writeFailed(path: path, reason: reason)
+        }
+    }
+}
