@@ -39,8 +39,8 @@ public final class StyleTransfer {
         try parameters.validate(styleCount: styles.count)
         guard content.width > 0 && content.height > 0 else { throw StyleTransferError.emptyImage("content") }
         for style in styles where style.width == 0 || style.height == 0 { throw StyleTransferError.emptyImage("style") }
-        let contentRGB = content.rgb()
-        let stylesRGB = styles.map { $0.rgb() }
+        let contentRGB = content.toRGB()
+        let stylesRGB = styles.map { $0.toRGB() }
         let blend = parameters.normalizedBlendWeights(styleCount: styles.count)
 
         var current: Image? = nil
@@ -48,12 +48,12 @@ public final class StyleTransfer {
         var evaluations = 0
         let sizes = parameters.scaleSizes
         for (scaleIndex, longSide) in sizes.enumerated() {
-            let (w, h) = Self.fit(width: contentRGB.width, height: contentRGB.height, longSide: longSide)
-            let contentAtScale = ImageResampling.resize(contentRGB, width: w, height: h)
-            let styleTensors = stylesRGB.map { style -> Tensor in
+            let (w, h) = try Image.size(scaling: contentRGB.width, contentRGB.height, toLongerSide: longSide)
+            let contentAtScale = try contentRGB.resized(width: w, height: h)
+            let styleTensors = try stylesRGB.map { style -> Tensor in
                 let styleLong = max(16, Int((Float(longSide) * parameters.styleScale).rounded()))
-                let (sw, sh) = Self.fit(width: style.width, height: style.height, longSide: styleLong)
-                return VGGPreprocessing.tensor(from: ImageResampling.resize(style, width: sw, height: sh))
+                let (sw, sh) = try Image.size(scaling: style.width, style.height, toLongerSide: styleLong)
+                return VGGPreprocessing.tensor(from: try style.resized(width: sw, height: sh))
             }
             let targets = try StyleTargets.compute(vgg: vgg, styles: styleTensors, blendWeights: blend,
                                                    layerNames: parameters.styleLayers.map(\.name))
@@ -63,7 +63,7 @@ public final class StyleTransfer {
             // Start point: the previous scale's result upsampled, else content or seeded noise.
             var x: Tensor
             if let previous = current {
-                x = VGGPreprocessing.tensor(from: ImageResampling.resize(previous, width: w, height: h))
+                x = VGGPreprocessing.tensor(from: try previous.resized(width: w, height: h))
             } else if parameters.initialization == .noise {
                 x = Tensor(channels: 3, height: h, width: w)
                 var random = SeededRandom(seed: parameters.seed)
@@ -99,23 +99,15 @@ public final class StyleTransfer {
             if parameters.iterations > 0 { lastLosses = objective.evaluate(x, gradient: &gradient) }
             initialLosses = firstLosses ?? lastLosses
             finalLosses = lastLosses
-            current = VGGPreprocessing.image(from: x)
+            current = try VGGPreprocessing.image(from: x)
         }
 
         var output = current!
         if parameters.originalColors {
-            let contentAtOutput = ImageResampling.resize(contentRGB, width: output.width, height: output.height)
-            output = ColorTransfer.keepingChroma(of: contentAtOutput, luminanceFrom: output)
+            let contentAtOutput = try contentRGB.resized(width: output.width, height: output.height)
+            output = try OriginalColors.transfer(stylized: output, content: contentAtOutput)
         }
         return StyleTransferResult(image: output, initialLosses: initialLosses, finalLosses: finalLosses,
                                    evaluations: evaluations)
-    }
-
-    /// Width and height with the same aspect ratio and the given longer side.
-    static func fit(width: Int, height: Int, longSide: Int) -> (Int, Int) {
-        if width >= height {
-            return (longSide, max(1, Int((Double(height) * Double(longSide) / Double(width)).rounded())))
-        }
-        return (max(1, Int((Double(width) * Double(longSide) / Double(height)).rounded())), longSide)
     }
 }

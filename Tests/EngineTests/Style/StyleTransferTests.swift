@@ -1,0 +1,110 @@
+import Foundation
+import XCTest
+@testable import Engine
+
+/// End-to-end stylizations on real images and real VGG-16 weights, small enough for CI.
+final class StyleTransferTests: XCTestCase {
+    private func inputs(size: Int) throws -> (content: Image, style: Image) {
+        let content = try ImageReader.read(path: try TestResources.sharedFile("images/grace_hopper.png").path)
+        let style = try ImageReader.read(path: try TestResources.sharedFile("styles/starry_night_crop.png").path)
+        return (content, style)
+    }
+
+    private func parameters(size: Int, iterations: Int) -> StyleTransferParameters {
+        var p = StyleTransferParameters()
+        p.size = size
+        p.iterations = iterations
+        return p
+    }
+
+    func testStylizationLowersStyleLossWhileKeepingContent() throws {
+        let vgg = try TestResources.vgg16(pooling: .average)
+        let (content, style) = try inputs(size: 64)
+        let p = parameters(size: 64, iterations: 60)
+        var reported: [Float] = []
+        let result = try StyleTransfer(vgg: vgg).stylize(content: content, styles: [style], parameters: p) {
+            reported.append($0.losses.total)
+            return true
+        }
+        XCTAssertEqual(result.image.width, 64)
+        XCTAssertEqual(result.image.height, Int((Double(content.height) * 64 / Double(content.width)).rounded()))
+        XCTAssertEqual(result.evaluations, 60)
+        XCTAssertEqual(reported.count, 60)
+        // Starting from the content image the style loss is large; the optimization must cut it by ≥ 20×.
+        XCTAssertGreaterThan(result.initialLosses.style, 20 * result.finalLosses.style,
+                             "style loss \(result.initialLosses.style) → \(result.finalLosses.style)")
+        // Content stays bounded: much closer to the content image than the style image itself is.
+        var contentOnly = p
+        contentOnly.styleWeight = 0
+        contentOnly.tvWeight = 0
+        contentOnly.iterations = 0
+        let styleAsImage = try style.toRGB().resized(width: result.image.width, height: result.image.height)
+        let objective = try StyleObjective(
+            vgg: vgg, parameters: contentOnly,
+            content: VGGPreprocessing.tensor(from: try content.toRGB().resized(width: result.image.width, height: result.image.height)),
+            styleTargets: StyleTargets(layers: []))
+        var g = Tensor(channels: 0, height: 0, width: 0)
+        let resultContent = objective.evaluate(VGGPreprocessing.tensor(from: result.image), gradient: &g).content
+        let styleContent = objective.evaluate(VGGPreprocessing.tensor(from: styleAsImage), gradient: &g).content
+        XCTAssertLessThan(resultContent, 0.5 * styleContent, "content loss of the result vs of the style image")
+        XCTAssertGreaterThan(resultContent, 0, "the image must have changed")
+    }
+
+    func testSameInputsGiveIdenticalBytes() throws {
+        let vgg = try TestResources.vgg16(pooling: .average)
+        let (content, style) = try inputs(size: 48)
+        var p = parameters(size: 48, iterations: 15)
+        p.initialization = .noise
+        p.seed = 7
+        let a = try StyleTransfer(vgg: vgg).stylize(content: content, styles: [style], parameters: p).image
+        let b = try StyleTransfer(vgg: vgg).stylize(content: content, styles: [style], parameters: p).image
+        XCTAssertEqual(try ImageWriter.encodePNG(a, bitDepth: 16), try ImageWriter.encodePNG(b, bitDepth: 16))
+        p.seed = 8
+        let c = try StyleTransfer(vgg: vgg).stylize(content: content, styles: [style], parameters: p).image
+        XCTAssertNotEqual(a.pixels, c.pixels, "a different seed must give a different noise start")
+    }
+
+    func testMultiScaleBlendedStylesAndOriginalColors() throws {
+        let vgg = try TestResources.vgg16(pooling: .average)
+        let (content, style) = try inputs(size: 64)
+        let second = try ImageReader.read(path: try TestResources.sharedFile("styles/the_scream.jpg").path)
+        var p = parameters(size: 64, iterations: 10)
+        p.scales = 2
+        p.styleBlendWeights = [0.7, 0.3]
+        p.originalColors = true
+        var scalesSeen = Set<Int>()
+        let result = try StyleTransfer(vgg: vgg).stylize(content: content, styles: [style, second], parameters: p) {
+            scalesSeen.insert($0.width)
+            return true
+        }
+        XCTAssertEqual(scalesSeen, [32, 64])
+        XCTAssertEqual(result.evaluations, 20)
+        // Original colours: the chroma is the content's, the luminance the stylization's.
+        let reference = try content.toRGB().resized(width: result.image.width, height: result.image.height)
+        var chromaError: Float = 0
+        for i in stride(from: 0, to: reference.pixels.count, by: 3) {
+            let (r1, g1, b1) = (reference.pixels[i], reference.pixels[i + 1], reference.pixels[i + 2])
+            let (r2, g2, b2) = (result.image.pixels[i], result.image.pixels[i + 1], result.image.pixels[i + 2])
+            // BT.601 Cb and Cr.
+            let cb1 = -0.168736 * r1 - 0.331264 * g1 + 0.5 * b1, cr1 = 0.5 * r1 - 0.418688 * g1 - 0.081312 * b1
+            let cb2 = -0.168736 * r2 - 0.331264 * g2 + 0.5 * b2, cr2 = 0.5 * r2 - 0.418688 * g2 - 0.081312 * b2
+            chromaError = max(chromaError, abs(cb1 - cb2), abs(cr1 - cr2))
+        }
+        XCTAssertLessThan(chromaError, 0.06, "chroma may differ only where clamping to [0,1] bites")
+    }
+
+    func testInvalidParametersAreRejected() throws {
+        let vgg = try TestResources.vgg16(pooling: .average)
+        let (content, style) = try inputs(size: 32)
+        var p = parameters(size: 32, iterations: 1)
+        p.styleBlendWeights = [1, 2]
+        XCTAssertThrowsError(try StyleTransfer(vgg: vgg).stylize(content: content, styles: [style], parameters: p)) {
+            XCTAssertTrue("\($0)".contains("--style-weights"), "\($0)")
+        }
+        p = parameters(size: 32, iterations: 1)
+        p.styleLayers = [.init("relu9_1")]
+        XCTAssertThrowsError(try StyleTransfer(vgg: vgg).stylize(content: content, styles: [style], parameters: p)) {
+            XCTAssertTrue("\($0)".contains("relu9_1"), "\($0)")
+        }
+    }
+}
