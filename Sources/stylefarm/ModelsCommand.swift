@@ -129,13 +129,13 @@ struct ModelsCommand: ParsableCommand {
         var file: String
 
         func validate() throws {
-            guard VGGVariant(rawValue: network) != nil else {
-                throw ValidationError("unknown network '\(network)'; use one of: \(VGGVariant.allCases.map(\.rawValue).joined(separator: ", "))")
+            guard VGGNetwork(rawValue: network) != nil else {
+                throw ValidationError("unknown network '\(network)'; use one of: \(VGGNetwork.allCases.map(\.rawValue).joined(separator: ", "))")
             }
         }
 
         func run() throws {
-            guard let variant = VGGVariant(rawValue: network) else { throw ExitCode.validationFailure }
+            guard let variant = VGGNetwork(rawValue: network) else { throw ExitCode.validationFailure }
             let outcome = try directory.store.importWeights(network: variant, from: URL(fileURLWithPath: file))
             print(outcome.message)
         }

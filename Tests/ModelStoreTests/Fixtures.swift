@@ -31,7 +31,7 @@ enum Fixtures {
     /// raw_data, biases alternately raw_data and float_data), plus an unrelated classifier tensor.
     static func fakeVGG16ONNX() throws -> Data {
         var initializers: [Onnx_TensorProto] = []
-        for (i, layer) in VGGVariant.vgg16.convLayers.enumerated() {
+        for (i, layer) in VGGNetwork.vgg16.convolutions.enumerated() {
             let count = layer.weightShape.reduce(1, *)
             initializers.append(ONNXParsingTests.rawTensor(VGG16Source.onnxKernelName(layer), layer.weightShape.map(Int64.init),
                                                            [Float](repeating: kernelValue(i), count: count)))
@@ -60,9 +60,9 @@ enum Fixtures {
     }
 
     /// A weight file with a network's real shapes and constant values.
-    static func syntheticWeights(_ network: VGGVariant, value: Float = 0.5) throws -> WeightFile {
+    static func syntheticWeights(_ network: VGGNetwork, value: Float = 0.5) throws -> WeightFile {
         var tensors: [String: WeightTensor] = [:]
-        for layer in network.convLayers {
+        for layer in network.convolutions {
             tensors[layer.weightName] = try WeightTensor(shape: layer.weightShape,
                                                          values: [Float](repeating: value, count: layer.weightShape.reduce(1, *)))
             tensors[layer.biasName] = try WeightTensor(shape: [layer.outChannels], values: [Float](repeating: -value, count: layer.outChannels))

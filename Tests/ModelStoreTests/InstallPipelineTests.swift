@@ -39,7 +39,7 @@ final class InstallPipelineTests: XCTestCase {
         let weights = try store.loadVGGWeights(network: .vgg16)
         XCTAssertEqual(weights.network, "vgg16")
         XCTAssertEqual(weights.tensors.count, 26)
-        for (i, layer) in VGGVariant.vgg16.convLayers.enumerated() {
+        for (i, layer) in VGGNetwork.vgg16.convolutions.enumerated() {
             let w = try weights.tensor(named: layer.weightName), b = try weights.tensor(named: layer.biasName)
             XCTAssertEqual(w.shape, layer.weightShape)
             XCTAssertEqual(Set(w.values), [Fixtures.kernelValue(i)], layer.name)
@@ -114,9 +114,9 @@ final class InstallPipelineTests: XCTestCase {
 
     func testWrongShapeInModel() throws {
         let tmp = try Fixtures.temporaryDirectory(self)
-        let layer = VGGVariant.vgg16.convLayers[0]
+        let layer = VGGNetwork.vgg16.convolutions[0]
         var initializers: [Onnx_TensorProto] = []
-        for l in VGGVariant.vgg16.convLayers {
+        for l in VGGNetwork.vgg16.convolutions {
             let shape = l == layer ? [64, 3, 3, 1] : l.weightShape
             initializers.append(ONNXParsingTests.rawTensor(VGG16Source.onnxKernelName(l), shape.map(Int64.init),
                                                            [Float](repeating: 0, count: shape.reduce(1, *))))

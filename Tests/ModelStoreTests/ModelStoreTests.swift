@@ -20,13 +20,13 @@ final class ModelStoreTests: XCTestCase {
     }
 
     func testVGGLayerTables() {
-        XCTAssertEqual(VGGVariant.vgg16.convLayers.count, 13)
-        XCTAssertEqual(VGGVariant.vgg19.convLayers.count, 16)
-        XCTAssertEqual(VGGVariant.vgg16.convLayers.map(\.name),
+        XCTAssertEqual(VGGNetwork.vgg16.convolutions.count, 13)
+        XCTAssertEqual(VGGNetwork.vgg19.convolutions.count, 16)
+        XCTAssertEqual(VGGNetwork.vgg16.convolutions.map(\.name),
                        ["conv1_1", "conv1_2", "conv2_1", "conv2_2", "conv3_1", "conv3_2", "conv3_3",
                         "conv4_1", "conv4_2", "conv4_3", "conv5_1", "conv5_2", "conv5_3"])
-        XCTAssertEqual(VGGVariant.vgg19.convLayers.last?.name, "conv5_4")
-        let shapes = VGGVariant.vgg16.expectedShapes
+        XCTAssertEqual(VGGNetwork.vgg19.convolutions.last?.name, "conv5_4")
+        let shapes = VGGNetwork.vgg16.expectedWeightShapes
         XCTAssertEqual(shapes["conv1_1.weight"], [64, 3, 3, 3])
         XCTAssertEqual(shapes["conv1_2.weight"], [64, 64, 3, 3])
         XCTAssertEqual(shapes["conv2_1.weight"], [128, 64, 3, 3])
@@ -34,8 +34,8 @@ final class ModelStoreTests: XCTestCase {
         XCTAssertEqual(shapes["conv4_1.weight"], [512, 256, 3, 3])
         XCTAssertEqual(shapes["conv5_3.weight"], [512, 512, 3, 3])
         XCTAssertEqual(shapes["conv5_3.bias"], [512])
-        XCTAssertEqual(VGGVariant.vgg19.expectedShapes["conv3_4.weight"], [256, 256, 3, 3])
-        XCTAssertEqual(VGGVariant.vgg16.convLayers.reduce(0) { $0 + $1.weightShape.reduce(1, *) + $1.outChannels }, 14_714_688)
+        XCTAssertEqual(VGGNetwork.vgg19.expectedWeightShapes["conv3_4.weight"], [256, 256, 3, 3])
+        XCTAssertEqual(VGGNetwork.vgg16.convolutions.reduce(0) { $0 + $1.weightShape.reduce(1, *) + $1.outChannels }, 14_714_688)
     }
 
     func testImportVGG19() throws {
