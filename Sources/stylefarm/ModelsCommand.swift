@@ -100,7 +100,7 @@ struct ModelsCommand: ParsableCommand {
                     } else {
                         print("\(name) not installed — convert with tools/convert/torchvision_vgg_to_sfw.py (or "
                               + "tools/convert/caffe_vgg_to_sfw.md), then `stylefarm models import --network \(status.network.rawValue) "
-                              + "--file \(status.network.fileName)`; see docs/MODELS.md")
+                              + "--file \(status.network.weightFileName)`; see docs/MODELS.md")
                     }
                 }
             }

@@ -77,8 +77,7 @@ public final class VGG: @unchecked Sendable {
             if i == deepest { swap(&outputGradient, &tape.gradients[i]) } else { swap(&outputGradient, &tape.inputGradients[i + 1]) }
             switch layers[i] {
             case .convolution(let c):
-                ReLU.backward(output: tape.outputs[i], gradient: &outputGradient)
-                convolutions[c.index].backwardInput(outputGradient, into: &tape.inputGradients[i])
+                convolutions[c.index].backwardInput(outputGradient, reluOutput: tape.outputs[i], into: &tape.inputGradients[i])
             case .pool:
                 Pool2x2.backward(input: input, output: tape.outputs[i], gradient: outputGradient, kind: pooling,
                                  into: &tape.inputGradients[i])

@@ -65,7 +65,7 @@ public final class StyleObjective {
         vgg.forward(x, through: deepest, tape: &tape)
         for (term, target) in zip(contentTerms, contentTargets) where term.weight > 0 {
             losses.content += tape.accumulateGradient(at: term.layer) { features, grad in
-                ContentLoss.evaluate(features: features, target: target, weight: term.weight, accumulatingGradientInto: &grad)
+                ContentLoss.loss(features: features, target: target, weight: term.weight, accumulatingGradientInto: &grad)
             }
         }
         for (term, target) in zip(styleTerms, styleTargets) where term.weight > 0 {
@@ -75,7 +75,7 @@ public final class StyleObjective {
         }
         vgg.backward(tape: &tape, into: &gradient)
         if tvWeight > 0 {
-            losses.totalVariation = TotalVariation.evaluate(x, weight: tvWeight, accumulatingGradientInto: &gradient)
+            losses.totalVariation = TotalVariation.loss(x, weight: tvWeight, accumulatingGradientInto: &gradient)
         }
         return losses
     }

@@ -127,7 +127,7 @@ final class VGGReferenceTests: XCTestCase {
     func testTotalVariationMatchesReference() throws {
         let content = vggTensor(try image("content"))
         var gradient = Tensor(channels: 3, height: content.height, width: content.width)
-        let tv = TotalVariation.evaluate(content, weight: 1, accumulatingGradientInto: &gradient)
+        let tv = TotalVariation.loss(content, weight: 1, accumulatingGradientInto: &gradient)
         let expected = try XCTUnwrap(fixture["tv_loss_content"] as? Double)
         XCTAssertEqual(Double(tv), expected, accuracy: 1e-5 * expected)
     }
