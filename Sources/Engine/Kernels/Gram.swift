@@ -1,0 +1,69 @@
+/// Gram matrices and the Gatys style loss (Gatys, Ecker & Bethge 2016, eqs. 3–5, with the
+/// normalizations below).
+public enum Gram {
+    /// G = F·Fᵀ / (H·W), F = features reshaped C × (H·W). Returns C×C row-major (symmetric;
+    /// computed with `ssyrk` on the upper triangle and mirrored).
+    public static func compute(_ features: Tensor) -> [Float] {
+        let c = features.channels, n = features.planeSize
+        var g = [Float](repeating: 0, count: c * c)
+        if c == 0 { return g }
+        if n == 0 { return g }
+        features.data.withUnsafeBufferPointer { fb in
+            g.withUnsafeMutableBufferPointer { gb in
+                let gp = gb.baseAddress!
+                BLAS.ssyrkUpper(n: c, k: n, alpha: 1 / Float(n), a: fb.baseAddress!, lda: n, beta: 0, c: gp, ldc: c)
+                for i in 0..<c { for j in 0..<i { gp[i * c + j] = gp[j * c + i] } }
+            }
+        }
+        return g
+    }
+
+    /// Style loss weight·E with E = (1/C²) Σ_ij (G − A)_ij², A the C×C target Gram matrix.
+    public static func styleLoss(features: Tensor, target: [Float], weight: Float) -> Float {
+        let g = compute(features)
+        return weight * Float(sumOfSquaredDifferences(g, target) / Double(features.channels * features.channels))
+    }
+
+    /// As `styleLoss(features:target:weight:)`, and ADDS weight·∂E/∂F to `gradient`, where
+    /// ∂E/∂F = (4 / (C²·H·W)) (G − A) F  (G − A symmetric; one `sgemm`, beta = 1).
+    public static func styleLoss(features: Tensor, target: [Float], weight: Float,
+                                 accumulatingGradientInto gradient: inout Tensor) -> Float {
+        precondition(gradient.hasSameShape(as: features), "Gram.styleLoss: gradient shape mismatch")
+        let c = features.channels, n = features.planeSize
+        var diff = compute(features)
+        precondition(target.count == c * c, "Gram.styleLoss: target must be C×C")
+        let e = sumOfSquaredDifferences(diff, target) / Double(c * c)
+        if c > 0 && n > 0 {
+            for j in 0..<diff.count { diff[j] -= target[j] }
+            let alpha = weight * 4 / (Float(c * c) * Float(n))
+            diff.withUnsafeBufferPointer { db in
+                features.data.withUnsafeBufferPointer { fb in
+                    gradient.data.withUnsafeMutableBufferPointer { gb in
+                        BLAS.sgemm(m: c, n: n, k: c, alpha: alpha, a: db.baseAddress!, lda: c,
+                                   b: fb.baseAddress!, ldb: n, beta: 1, c: gb.baseAddress!, ldc: n)
+                    }
+                }
+            }
+        }
+        return weight * Float(e)
+    }
+
+    /// The signature from the engine design note: loss only when `gradient` is nil.
+    public static func styleLoss(features: Tensor, target: [Float], weight: Float,
+                                 gradient: UnsafeMutablePointer<Tensor>?) -> Float {
+        if let gradient {
+            return styleLoss(features: features, target: target, weight: weight, accumulatingGradientInto: &gradient.pointee)
+        }
+        return styleLoss(features: features, target: target, weight: weight)
+    }
+
+    private static func sumOfSquaredDifferences(_ a: [Float], _ b: [Float]) -> Double {
+        precondition(a.count == b.count, "Gram: target must be C×C")
+        var s = 0.0
+        for j in 0..<a.count {
+            let d = Double(a[j]) - Double(b[j])
+            s += d * d
+        }
+        return s
+    }
+}
