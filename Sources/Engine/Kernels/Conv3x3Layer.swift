@@ -42,6 +42,14 @@ public final class Conv3x3Layer: @unchecked Sendable {
         backwardConvolution.apply(dy, bias: [], relu: false, into: &dx)
     }
 
+    /// Input gradient with the ReLU backward of the layer below fused in:
+    /// dx = convᵀ(dy ⊙ 1[reluOutput > 0]), where `reluOutput` (same shape as dy) is this layer's
+    /// post-ReLU output. Equivalent to `ReLU.backward(output:gradient:)` then `backwardInput`,
+    /// without the extra pass over dy (and without modifying it).
+    public func backwardInput(_ dy: Tensor, reluOutput: Tensor, into dx: inout Tensor) {
+        backwardConvolution.apply(dy, mask: reluOutput, bias: [], relu: false, into: &dx)
+    }
+
     /// Convenience: allocating forward.
     public func forward(_ x: Tensor, relu: Bool) -> Tensor {
         var y = Tensor(channels: 0, height: 0, width: 0)

@@ -5,7 +5,7 @@ public enum ReLU {
         x.data.withUnsafeMutableBufferPointer { b in
             let p = b.baseAddress
             ParallelLoop.forEachChunk(count: b.count, minimumChunk: 1 << 16) { range in
-                for j in range { p![j] = max(p![j], 0) }
+                for j in range { p![j] = p![j] > 0 ? p![j] : 0 }
             }
         }
     }
@@ -17,7 +17,7 @@ public enum ReLU {
             gradient.data.withUnsafeMutableBufferPointer { gb in
                 let o = ob.baseAddress, g = gb.baseAddress
                 ParallelLoop.forEachChunk(count: gb.count, minimumChunk: 1 << 16) { range in
-                    for j in range where o![j] <= 0 { g![j] = 0 }
+                    for j in range { g![j] = o![j] > 0 ? g![j] : 0 }   // branch-free: vectorizes to a select
                 }
             }
         }

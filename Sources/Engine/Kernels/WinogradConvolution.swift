@@ -28,9 +28,11 @@ struct WinogradConvolution {
         self.transformedKernels = WinogradF43.transformKernels(rows: outChannels, columns: inChannels, kernel: kernel)
     }
 
-    /// y = conv(x) + bias (empty `bias` = none), then ReLU if `relu`.
-    func apply(_ x: Tensor, bias: [Float], relu: Bool, into y: inout Tensor) {
+    /// y = conv(x ⊙ 1[mask > 0]) + bias (empty `bias` = none), then ReLU if `relu`. The optional
+    /// `mask` (same shape as x) fuses a ReLU backward into the input transform.
+    func apply(_ x: Tensor, mask: Tensor? = nil, bias: [Float], relu: Bool, into y: inout Tensor) {
         precondition(x.channels == inChannels, "Winograd convolution: input has \(x.channels) channels, expected \(inChannels)")
+        precondition(mask == nil || mask!.hasSameShape(as: x), "Winograd convolution: mask shape mismatch")
         precondition(bias.isEmpty || bias.count == outChannels, "Winograd convolution: bias count mismatch")
         let height = x.height, width = x.width, cin = inChannels, cout = outChannels
         y.reshapeReusingStorage(channels: cout, height: height, width: width)
@@ -59,10 +61,13 @@ struct WinogradConvolution {
         let blockTiles = rowsPerBlock * rowStride
         let phaseLength = rowStride + 4
 
+        let maskData = mask?.data ?? []
         x.data.withUnsafeBufferPointer { xb in
+          maskData.withUnsafeBufferPointer { mb in
             y.data.withUnsafeMutableBufferPointer { yb in
                 transformedKernels.withUnsafeBufferPointer { ub in
                     let xp = xb.baseAddress!, yp = yb.baseAddress!, up = ub.baseAddress!
+                    let mp = mb.isEmpty ? nil : mb.baseAddress
                     BLAS.withSingleThreadedBLAS {
                         ParallelLoop.run(workers: workers) { worker in
                             let v = UnsafeMutablePointer<Float>.allocate(capacity: 36 * cin * blockTiles)
@@ -77,7 +82,8 @@ struct WinogradConvolution {
                                 let tileRows = (block * rowsPerBlock)..<min(tilesH, (block + 1) * rowsPerBlock)
                                 let n = tileRows.count * rowStride
                                 for c in 0..<cin {
-                                    Self.transformInput(plane: xp + c * height * width, height: height, width: width,
+                                    Self.transformInput(plane: xp + c * height * width, mask: mp.map { $0 + c * height * width },
+                                                        height: height, width: width,
                                                         tileRows: tileRows, rowStride: rowStride, phaseLength: phaseLength,
                                                         scratch: rowScratch,
                                                         destination: v + c * blockTiles, positionStride: cin * blockTiles)
@@ -101,6 +107,7 @@ struct WinogradConvolution {
                     }
                 }
             }
+          }
         }
     }
 
@@ -110,7 +117,7 @@ struct WinogradConvolution {
     /// Each group of six input rows is first de-interleaved by column modulo 4 (padded column
     /// q = x + 1 goes to phase q mod 4, index q / 4), so that column j of tiles t…t+3 is one
     /// contiguous SIMD4 load; both passes of the transform then run four tiles per vector.
-    private static func transformInput(plane: UnsafePointer<Float>, height: Int, width: Int,
+    private static func transformInput(plane: UnsafePointer<Float>, mask: UnsafePointer<Float>?, height: Int, width: Int,
                                        tileRows: Range<Int>, rowStride: Int, phaseLength: Int,
                                        scratch: UnsafeMutablePointer<Float>,
                                        destination v: UnsafeMutablePointer<Float>, positionStride: Int) {
@@ -127,6 +134,10 @@ struct WinogradConvolution {
                     continue
                 }
                 let src = plane + yy * width
+                if let mask {
+                    deinterleaveRow(src, mask: mask + yy * width, width: width, into: dk, phaseLength: L)
+                    continue
+                }
                 // Groups of four m (16 columns) fully inside the row: four loads, a 4×4 transpose,
                 // four stores. Everything else (padding, ragged edges) element by element.
                 let fastEnd = min(L, (width + 1) / 4)     // groups with 4m + 14 ≤ width − 1
@@ -234,6 +245,35 @@ private func deinterleaveScalar(_ src: UnsafePointer<Float>, width: Int, m: Int,
     for p in 0..<4 {
         let x = 4 * m + p - 1
         d[p * phaseLength + m] = (x >= 0 && x < width) ? src[x] : 0
+    }
+}
+
+/// The de-interleave of one input row with a ReLU-backward mask applied (x where mask > 0, else 0).
+@inline(__always)
+private func deinterleaveRow(_ src: UnsafePointer<Float>, mask: UnsafePointer<Float>, width: Int,
+                             into d: UnsafeMutablePointer<Float>, phaseLength L: Int) {
+    let fastEnd = min(L, (width + 1) / 4)
+    var m = 0
+    while m < L {
+        if m >= 4 && m + 4 <= fastEnd {
+            var a0 = load(src + 4 * m - 1), a1 = load(src + 4 * m + 3)
+            var a2 = load(src + 4 * m + 7), a3 = load(src + 4 * m + 11)
+            a0.replace(with: 0, where: load(mask + 4 * m - 1) .<= 0)
+            a1.replace(with: 0, where: load(mask + 4 * m + 3) .<= 0)
+            a2.replace(with: 0, where: load(mask + 4 * m + 7) .<= 0)
+            a3.replace(with: 0, where: load(mask + 4 * m + 11) .<= 0)
+            store(SIMD4(a0[0], a1[0], a2[0], a3[0]), d + m)
+            store(SIMD4(a0[1], a1[1], a2[1], a3[1]), d + L + m)
+            store(SIMD4(a0[2], a1[2], a2[2], a3[2]), d + 2 * L + m)
+            store(SIMD4(a0[3], a1[3], a2[3], a3[3]), d + 3 * L + m)
+            m += 4
+        } else {
+            for p in 0..<4 {
+                let x = 4 * m + p - 1
+                d[p * L + m] = (x >= 0 && x < width && mask[x] > 0) ? src[x] : 0
+            }
+            m += 1
+        }
     }
 }
 

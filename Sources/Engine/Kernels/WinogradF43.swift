@@ -19,36 +19,51 @@ enum WinogradF43 {
     static let inputTile = 6
     static let positions = 36
 
-    private static let g: [[Double]] = [
-        [1.0 / 4, 0, 0],
-        [-1.0 / 6, -1.0 / 6, -1.0 / 6],
-        [-1.0 / 6, 1.0 / 6, -1.0 / 6],
-        [1.0 / 24, 1.0 / 12, 1.0 / 6],
-        [1.0 / 24, -1.0 / 12, 1.0 / 6],
-        [0, 0, 1],
+    /// G, row-major 6×3.
+    private static let g: [Double] = [
+        1.0 / 4, 0, 0,
+        -1.0 / 6, -1.0 / 6, -1.0 / 6,
+        -1.0 / 6, 1.0 / 6, -1.0 / 6,
+        1.0 / 24, 1.0 / 12, 1.0 / 6,
+        1.0 / 24, -1.0 / 12, 1.0 / 6,
+        0, 0, 1,
     ]
 
     /// Transforms a bank of 3×3 kernels into the layout the GEMMs want: `[ξ][rows][columns]`,
     /// 36 × rows × columns floats, where `kernel(row, column, ky, kx)` is the tap that multiplies
-    /// input channel `column` to produce output channel `row`. Computed in double precision.
+    /// input channel `column` to produce output channel `row`. U = G g Gᵀ in double precision,
+    /// rows split over the engine threads.
     static func transformKernels(rows: Int, columns: Int,
                                  kernel: (_ row: Int, _ column: Int, _ ky: Int, _ kx: Int) -> Float) -> [Float] {
         var out = [Float](repeating: 0, count: positions * rows * columns)
-        var tap = [Double](repeating: 0, count: 9)
-        var gg = [Double](repeating: 0, count: 18)   // G·g, 6×3
-        out.withUnsafeMutableBufferPointer { u in
-            for r in 0..<rows {
-                for c in 0..<columns {
-                    for ky in 0..<3 { for kx in 0..<3 { tap[ky * 3 + kx] = Double(kernel(r, c, ky, kx)) } }
-                    for i in 0..<6 {
-                        for kx in 0..<3 {
-                            gg[i * 3 + kx] = g[i][0] * tap[kx] + g[i][1] * tap[3 + kx] + g[i][2] * tap[6 + kx]
-                        }
-                    }
-                    for i in 0..<6 {
-                        for j in 0..<6 {
-                            let v = gg[i * 3] * g[j][0] + gg[i * 3 + 1] * g[j][1] + gg[i * 3 + 2] * g[j][2]
-                            u[((i * 6 + j) * rows + r) * columns + c] = Float(v)
+        let plane = rows * columns
+        out.withUnsafeMutableBufferPointer { ub in
+            let u = ub.baseAddress
+            g.withUnsafeBufferPointer { gb in
+                let gm = gb.baseAddress!
+                ParallelLoop.forEachChunk(count: rows) { rowRange in
+                    var tap = (0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
+                    var gg = [Double](repeating: 0, count: 18)     // G·g, 6×3 (one allocation per chunk)
+                    gg.withUnsafeMutableBufferPointer { ggb in
+                        let t = ggb.baseAddress!
+                        for r in rowRange {
+                            for c in 0..<columns {
+                                withUnsafeMutableBytes(of: &tap) { raw in
+                                    let k = raw.baseAddress!.assumingMemoryBound(to: Double.self)
+                                    for ky in 0..<3 { for kx in 0..<3 { k[ky * 3 + kx] = Double(kernel(r, c, ky, kx)) } }
+                                    for i in 0..<6 {
+                                        for kx in 0..<3 {
+                                            t[i * 3 + kx] = gm[i * 3] * k[kx] + gm[i * 3 + 1] * k[3 + kx] + gm[i * 3 + 2] * k[6 + kx]
+                                        }
+                                    }
+                                }
+                                for i in 0..<6 {
+                                    for j in 0..<6 {
+                                        let v = t[i * 3] * gm[j * 3] + t[i * 3 + 1] * gm[j * 3 + 1] + t[i * 3 + 2] * gm[j * 3 + 2]
+                                        u![(i * 6 + j) * plane + r * columns + c] = Float(v)
+                                    }
+                                }
+                            }
                         }
                     }
                 }

@@ -112,3 +112,19 @@ final class Conv3x3LayerTests: XCTestCase {
         XCTAssertLessThan(relativeMaxError(dx.data, expectedDx.data), 1e-5)
     }
 }
+
+final class Conv3x3LayerFusedReLUTests: XCTestCase {
+    func testFusedReLUBackwardEqualsSeparatePasses() {
+        var rng = TestRandom(seed: 31)
+        for (cin, cout, h, w) in [(5, 7, 3, 5), (6, 4, 37, 70), (3, 8, 1, 1)] {
+            let layer = Conv3x3Layer(weights: rng.array(cout * cin * 9), bias: rng.array(cout), inChannels: cin, outChannels: cout)
+            let out = layer.forward(rng.tensor(cin, h, w), relu: true)     // has exact zeros
+            let dy = rng.tensor(cout, h, w)
+            var masked = dy
+            ReLU.backward(output: out, gradient: &masked)
+            var fused = Tensor(channels: 0, height: 0, width: 0)
+            layer.backwardInput(dy, reluOutput: out, into: &fused)
+            XCTAssertEqual(fused.data, layer.backwardInput(masked).data, "\(cin)→\(cout) \(h)×\(w)")
+        }
+    }
+}
