@@ -7,7 +7,8 @@
 /// transform with bias/ReLU straight into the output. Blocks are dealt round-robin to
 /// `EngineThreads.count` workers (fixed partitioning, so results are deterministic), and the
 /// transformed input is never materialized for the whole image (per-worker scratch is
-/// 36 · (Cin + Cout) · tiles floats, e.g. 19 MB for 512 → 512 channels at 128 tiles).
+/// 36 · (Cin + Cout) · tiles floats, e.g. 19 MB for 512 → 512 channels at 128 tiles, taken from
+/// `ScratchPool` so that it is not re-faulted on every call).
 ///
 /// Accuracy: the transforms amplify float32 rounding by a small constant (entries up to 8 in Aᵀ,
 /// 5 in Bᵀ); measured max error vs a double-precision reference is about 1e-5…1e-4 relative to the
@@ -50,64 +51,171 @@ struct WinogradConvolution {
         let tilesH = (height + 3) / 4, tilesW = (width + 3) / 4
         let rowStride = (tilesW + 3) & ~3                 // tile columns padded to the SIMD width
         let threads = EngineThreads.count
-        var rowsPerBlock = max(1, min(tilesPerBlock / rowStride, (tilesH + threads - 1) / threads))
-        var blocks = (tilesH + rowsPerBlock - 1) / rowsPerBlock
-        if blocks > threads && blocks % threads != 0 {    // even out the round-robin deal
-            let balanced = (blocks + threads - 1) / threads * threads
-            rowsPerBlock = (tilesH + balanced - 1) / balanced
-            blocks = (tilesH + rowsPerBlock - 1) / rowsPerBlock
+        let useShared: Bool
+        switch strategy {
+        case .perWorkerBlocks: useShared = false
+        case .sharedBlocks, .sharedBlocksThreadedBLAS: useShared = true
+        case .automatic:
+            // Measured (2 threads, VGG-16 layers): sharing one block wins while the whole image
+            // is one block whose V + M stay within the L3 (32 MB here); beyond that each core
+            // working on its own blocks is faster (no cross-core traffic between the phases).
+            let tiles = tilesH * rowStride
+            let workingSetBytes = 36 * (inChannels + outChannels) * tiles * 4
+            useShared = threads > 1 && tiles <= threads * tilesPerBlock && workingSetBytes <= Self.sharedWorkingSetLimit
         }
-        let workers = min(threads, blocks)
-        let blockTiles = rowsPerBlock * rowStride
-        let phaseLength = rowStride + 4
-
         let maskData = mask?.data ?? []
         x.data.withUnsafeBufferPointer { xb in
-          maskData.withUnsafeBufferPointer { mb in
-            y.data.withUnsafeMutableBufferPointer { yb in
-                transformedKernels.withUnsafeBufferPointer { ub in
-                    let xp = xb.baseAddress!, yp = yb.baseAddress!, up = ub.baseAddress!
-                    let mp = mb.isEmpty ? nil : mb.baseAddress
-                    BLAS.withSingleThreadedBLAS {
-                        ParallelLoop.run(workers: workers) { worker in
-                            let v = UnsafeMutablePointer<Float>.allocate(capacity: 36 * cin * blockTiles)
-                            let m = UnsafeMutablePointer<Float>.allocate(capacity: 36 * cout * blockTiles)
-                            let rowScratch = UnsafeMutablePointer<Float>.allocate(capacity: 12 * 4 * phaseLength)
-                            let tileScratch = UnsafeMutablePointer<SIMD4<Float>>.allocate(capacity: 40)
-                            defer {
-                                v.deallocate(); m.deallocate(); rowScratch.deallocate(); tileScratch.deallocate()
-                            }
-                            var block = worker
-                            while block < blocks {
-                                let tileRows = (block * rowsPerBlock)..<min(tilesH, (block + 1) * rowsPerBlock)
-                                let n = tileRows.count * rowStride
-                                for c in 0..<cin {
-                                    Self.transformInput(plane: xp + c * height * width, mask: mp.map { $0 + c * height * width },
-                                                        height: height, width: width,
-                                                        tileRows: tileRows, rowStride: rowStride, phaseLength: phaseLength,
-                                                        scratch: rowScratch,
-                                                        destination: v + c * blockTiles, positionStride: cin * blockTiles)
-                                }
-                                for xi in 0..<36 {
-                                    BLAS.sgemm(m: cout, n: n, k: cin,
-                                               alpha: 1, a: up + xi * cout * cin, lda: cin,
-                                               b: v + xi * cin * blockTiles, ldb: blockTiles,
-                                               beta: 0, c: m + xi * cout * blockTiles, ldc: blockTiles)
-                                }
-                                for o in 0..<cout {
-                                    Self.transformOutput(source: m + o * blockTiles, positionStride: cout * blockTiles,
-                                                         plane: yp + o * height * width, height: height, width: width,
-                                                         tileRows: tileRows, tilesW: tilesW, rowStride: rowStride,
-                                                         bias: bias.isEmpty ? 0 : bias[o], relu: relu,
-                                                         scratch: tileScratch)
-                                }
-                                block += workers
-                            }
-                        }
+            maskData.withUnsafeBufferPointer { mb in
+                y.data.withUnsafeMutableBufferPointer { yb in
+                    let geometry = Geometry(height: height, width: width, tilesH: tilesH, tilesW: tilesW,
+                                            rowStride: rowStride, input: xb.baseAddress!,
+                                            mask: mb.isEmpty ? nil : mb.baseAddress, output: yb.baseAddress!)
+                    if useShared {
+                        applySharedBlocks(geometry, bias: bias, relu: relu, threads: threads,
+                                          threadedBLAS: strategy == .sharedBlocksThreadedBLAS)
+                    } else {
+                        applyPerWorkerBlocks(geometry, bias: bias, relu: relu, threads: threads)
                     }
                 }
             }
-          }
+        }
+    }
+
+    /// How the work of one convolution is spread over the engine threads.
+    enum Strategy: Equatable {
+        /// `sharedBlocks` when the whole image fits one shared block (≤ threads × tilesPerBlock
+        /// tiles, V + M ≤ `sharedWorkingSetLimit`), i.e. deep layers at small sizes;
+        /// `perWorkerBlocks` otherwise.
+        case automatic
+        /// Each worker owns whole blocks of tile rows (transform, 36 single-threaded GEMMs,
+        /// inverse transform): no synchronization inside a block, scratch per worker.
+        case perWorkerBlocks
+        /// All workers on one block at a time: input transform split over input channels, the 36
+        /// GEMMs split over ξ (single-threaded BLAS), inverse transform split over output channels.
+        case sharedBlocks
+        /// As `sharedBlocks`, but each GEMM runs on OpenBLAS's own threads (for measurement).
+        case sharedBlocksThreadedBLAS
+    }
+    var strategy: Strategy = .automatic
+    /// Largest transformed input + output (bytes) for which `automatic` picks `sharedBlocks`.
+    static let sharedWorkingSetLimit = 32 << 20
+
+    private struct Geometry {
+        let height: Int, width: Int, tilesH: Int, tilesW: Int, rowStride: Int
+        let input: UnsafePointer<Float>, mask: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>
+        var phaseLength: Int { rowStride + 4 }
+        var plane: Int { height * width }
+    }
+
+    private func applyPerWorkerBlocks(_ geo: Geometry, bias: [Float], relu: Bool, threads: Int) {
+        let cin = inChannels, cout = outChannels
+        var rowsPerBlock = max(1, min(tilesPerBlock / geo.rowStride, (geo.tilesH + threads - 1) / threads))
+        var blocks = (geo.tilesH + rowsPerBlock - 1) / rowsPerBlock
+        if blocks > threads && blocks % threads != 0 {    // even out the round-robin deal
+            let balanced = (blocks + threads - 1) / threads * threads
+            rowsPerBlock = (geo.tilesH + balanced - 1) / balanced
+            blocks = (geo.tilesH + rowsPerBlock - 1) / rowsPerBlock
+        }
+        let workers = min(threads, blocks)
+        let blockTiles = rowsPerBlock * geo.rowStride
+        transformedKernels.withUnsafeBufferPointer { ub in
+            let up = ub.baseAddress!
+            BLAS.withSingleThreadedBLAS {
+                ParallelLoop.run(workers: workers) { worker in
+                  ScratchPool.shared.withBuffer(capacity: 36 * cin * blockTiles) { v in
+                    ScratchPool.shared.withBuffer(capacity: 36 * cout * blockTiles) { m in
+                    var block = worker
+                    while block < blocks {
+                        let tileRows = (block * rowsPerBlock)..<min(geo.tilesH, (block + 1) * rowsPerBlock)
+                        Self.transformInputs(geo, channels: 0..<cin, tileRows: tileRows, v: v,
+                                             blockTiles: blockTiles, inChannels: cin)
+                        Self.multiply(positions: 0..<36, u: up, v: v, m: m, inChannels: cin, outChannels: cout,
+                                      tiles: tileRows.count * geo.rowStride, blockTiles: blockTiles)
+                        Self.transformOutputs(geo, channels: 0..<cout, tileRows: tileRows, m: m,
+                                              blockTiles: blockTiles, outChannels: cout, bias: bias, relu: relu)
+                        block += workers
+                    }
+                    }
+                  }
+                }
+            }
+        }
+    }
+
+    private func applySharedBlocks(_ geo: Geometry, bias: [Float], relu: Bool, threads: Int, threadedBLAS: Bool) {
+        let cin = inChannels, cout = outChannels
+        let rowsPerBlock = max(1, min(geo.tilesH, threads * tilesPerBlock / geo.rowStride))
+        let blocks = (geo.tilesH + rowsPerBlock - 1) / rowsPerBlock
+        let blockTiles = rowsPerBlock * geo.rowStride
+        ScratchPool.shared.withBuffer(capacity: 36 * cin * blockTiles) { v in
+        ScratchPool.shared.withBuffer(capacity: 36 * cout * blockTiles) { m in
+        transformedKernels.withUnsafeBufferPointer { ub in
+            let up = ub.baseAddress!
+            for block in 0..<blocks {
+                let tileRows = (block * rowsPerBlock)..<min(geo.tilesH, (block + 1) * rowsPerBlock)
+                let tiles = tileRows.count * geo.rowStride
+                ParallelLoop.forEachChunk(count: cin) { channels in
+                    Self.transformInputs(geo, channels: channels, tileRows: tileRows, v: v,
+                                         blockTiles: blockTiles, inChannels: cin)
+                }
+                if threadedBLAS {
+                    Self.multiply(positions: 0..<36, u: up, v: v, m: m, inChannels: cin, outChannels: cout,
+                                  tiles: tiles, blockTiles: blockTiles)
+                } else {
+                    BLAS.withSingleThreadedBLAS {
+                        ParallelLoop.forEachChunk(count: 36) { positions in
+                            Self.multiply(positions: positions, u: up, v: v, m: m, inChannels: cin, outChannels: cout,
+                                          tiles: tiles, blockTiles: blockTiles)
+                        }
+                    }
+                }
+                ParallelLoop.forEachChunk(count: cout) { channels in
+                    Self.transformOutputs(geo, channels: channels, tileRows: tileRows, m: m,
+                                          blockTiles: blockTiles, outChannels: cout, bias: bias, relu: relu)
+                }
+            }
+        }
+        }
+        }
+    }
+
+    /// V[ξ][c][t] for `channels` of one block (V laid out 36 × inChannels × blockTiles).
+    private static func transformInputs(_ geo: Geometry, channels: Range<Int>, tileRows: Range<Int>,
+                                        v: UnsafeMutablePointer<Float>, blockTiles: Int, inChannels: Int) {
+        let rowScratch = UnsafeMutablePointer<Float>.allocate(capacity: 12 * 4 * geo.phaseLength)
+        defer { rowScratch.deallocate() }
+        for c in channels {
+            transformInput(plane: geo.input + c * geo.plane, mask: geo.mask.map { $0 + c * geo.plane },
+                           height: geo.height, width: geo.width,
+                           tileRows: tileRows, rowStride: geo.rowStride, phaseLength: geo.phaseLength,
+                           scratch: rowScratch,
+                           destination: v + c * blockTiles, positionStride: inChannels * blockTiles)
+        }
+    }
+
+    /// M_ξ = U_ξ · V_ξ for the given positions ξ.
+    private static func multiply(positions: Range<Int>, u: UnsafePointer<Float>, v: UnsafePointer<Float>,
+                                 m: UnsafeMutablePointer<Float>, inChannels cin: Int, outChannels cout: Int,
+                                 tiles: Int, blockTiles: Int) {
+        for xi in positions {
+            BLAS.sgemm(m: cout, n: tiles, k: cin,
+                       alpha: 1, a: u + xi * cout * cin, lda: cin,
+                       b: v + xi * cin * blockTiles, ldb: blockTiles,
+                       beta: 0, c: m + xi * cout * blockTiles, ldc: blockTiles)
+        }
+    }
+
+    /// Output planes `channels` of one block from M (36 × outChannels × blockTiles).
+    private static func transformOutputs(_ geo: Geometry, channels: Range<Int>, tileRows: Range<Int>,
+                                         m: UnsafePointer<Float>, blockTiles: Int, outChannels: Int,
+                                         bias: [Float], relu: Bool) {
+        let tileScratch = UnsafeMutablePointer<SIMD4<Float>>.allocate(capacity: 40)
+        defer { tileScratch.deallocate() }
+        for o in channels {
+            transformOutput(source: m + o * blockTiles, positionStride: outChannels * blockTiles,
+                            plane: geo.output + o * geo.plane, height: geo.height, width: geo.width,
+                            tileRows: tileRows, tilesW: geo.tilesW, rowStride: geo.rowStride,
+                            bias: bias.isEmpty ? 0 : bias[o], relu: relu, scratch: tileScratch)
         }
     }
 

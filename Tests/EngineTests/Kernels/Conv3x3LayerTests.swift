@@ -128,3 +128,32 @@ final class Conv3x3LayerFusedReLUTests: XCTestCase {
         }
     }
 }
+
+final class WinogradStrategyTests: XCTestCase {
+    /// Every work-splitting strategy gives the reference result (within Winograd tolerance) for
+    /// shapes that produce one or several blocks, with 1–3 threads.
+    func testAllStrategiesMatchReference() {
+        var rng = TestRandom(seed: 50)
+        let saved = EngineThreads.count
+        defer { EngineThreads.set(saved) }
+        for (cin, cout, h, w) in [(9, 5, 23, 37), (4, 12, 70, 66), (16, 3, 5, 5)] {
+            let weights = rng.array(cout * cin * 9)
+            let x = rng.tensor(cin, h, w)
+            let expected = ReferenceConvolution.forward(x, weights: weights, bias: [Float](repeating: 0, count: cout),
+                                                        inChannels: cin, outChannels: cout)
+            for threads in [1, 2, 3] {
+                EngineThreads.set(threads)
+                for strategy in [WinogradConvolution.Strategy.perWorkerBlocks, .sharedBlocks, .sharedBlocksThreadedBLAS, .automatic] {
+                    var conv = WinogradConvolution(inChannels: cin, outChannels: cout) { o, i, ky, kx in
+                        weights[((o * cin + i) * 3 + ky) * 3 + kx]
+                    }
+                    conv.strategy = strategy
+                    conv.tilesPerBlock = 24                                // force several blocks
+                    var y = Tensor(channels: 0, height: 0, width: 0)
+                    conv.apply(x, bias: [], relu: false, into: &y)
+                    XCTAssertLessThan(relativeMaxError(y.data, expected.data), 2e-4, "\(strategy) threads \(threads) \(cin)→\(cout) \(h)×\(w)")
+                }
+            }
+        }
+    }
+}

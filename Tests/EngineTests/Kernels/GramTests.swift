@@ -48,3 +48,39 @@ final class GramTests: XCTestCase {
         XCTAssertEqual(Gram.styleLoss(features: f, target: target, weight: weight, gradient: nil), loss)
     }
 }
+
+final class GramParallelTests: XCTestCase {
+    /// Large enough (H·W ≥ 8192) for the pixel range to be split over workers.
+    func testLargeGramAndGradientMatchDoublePrecisionForAnyThreadCount() {
+        var rng = TestRandom(seed: 40)
+        let c = 6, h = 96, w = 97, n = h * w
+        let f = rng.tensor(c, h, w)
+        let target = rng.array(c * c, scale: 0.1)
+        var expectedG = [Double](repeating: 0, count: c * c)
+        for i in 0..<c { for j in 0..<c {
+            var s = 0.0
+            for p in 0..<n { s += Double(f.data[i * n + p]) * Double(f.data[j * n + p]) }
+            expectedG[i * c + j] = s / Double(n)
+        } }
+        // ∂E/∂F = 4/(C²·n) (G − A) F, evaluated in double for a few pixels.
+        let probes = [0, 1, n / 2, n - 1, 4095, 4096, 8191]
+        let saved = EngineThreads.count
+        defer { EngineThreads.set(saved) }
+        for threads in [1, 2, 3] {
+            EngineThreads.set(threads)
+            let g = Gram.compute(f)
+            for k in 0..<(c * c) { XCTAssertEqual(Double(g[k]), expectedG[k], accuracy: 1e-5, "threads \(threads)") }
+            XCTAssertEqual(g, Gram.compute(f), "deterministic")
+            var grad = Tensor(channels: c, height: h, width: w)
+            _ = Gram.styleLoss(features: f, target: target, weight: 2, accumulatingGradientInto: &grad)
+            for i in 0..<c {
+                for p in probes {
+                    var s = 0.0
+                    for j in 0..<c { s += (expectedG[i * c + j] - Double(target[i * c + j])) * Double(f.data[j * n + p]) }
+                    let expected = 2 * 4 / Double(c * c * n) * s
+                    XCTAssertEqual(Double(grad.data[i * n + p]), expected, accuracy: 1e-4 * abs(expected) + 1e-9)
+                }
+            }
+        }
+    }
+}
