@@ -48,25 +48,37 @@ public enum Pool2x2 {
                     let xp = xb.baseAddress, gp = gb.baseAddress, dp = db.baseAddress
                     ParallelLoop.forEachChunk(count: x.channels) { channels in
                         for c in channels {
-                            (dp! + c * h * w).update(repeating: 0, count: h * w)
+                            let plane = dp! + c * h * w
                             for oy in 0..<oh {
-                                let i0 = (c * h + 2 * oy) * w, i1 = i0 + w
+                                let i0 = (c * h + 2 * oy) * w
+                                let x0 = xp! + i0, x1 = x0 + w
+                                let d0 = plane + 2 * oy * w, d1 = d0 + w
                                 let g = gp! + (c * oh + oy) * ow
-                                for ox in 0..<ow {
-                                    let a = i0 + 2 * ox, b = a + 1, cc = i1 + 2 * ox, d = cc + 1
-                                    switch kind {
-                                    case .max:
-                                        var best = a
-                                        if xp![b] > xp![best] { best = b }
-                                        if xp![cc] > xp![best] { best = cc }
-                                        if xp![d] > xp![best] { best = d }
-                                        dp![best] = g[ox]
-                                    case .average:
+                                switch kind {
+                                case .max:
+                                    // Branch-free argmax, first maximum in raster order wins.
+                                    for ox in 0..<ow {
+                                        let a = x0[2 * ox], b = x0[2 * ox + 1], cc = x1[2 * ox], d = x1[2 * ox + 1]
+                                        let m = max(max(a, b), max(cc, d))
+                                        let v = g[ox]
+                                        let takeA = a == m
+                                        let takeB = !takeA && b == m
+                                        let takeC = !takeA && !takeB && cc == m
+                                        let takeD = !takeA && !takeB && !takeC
+                                        d0[2 * ox] = takeA ? v : 0
+                                        d0[2 * ox + 1] = takeB ? v : 0
+                                        d1[2 * ox] = takeC ? v : 0
+                                        d1[2 * ox + 1] = takeD ? v : 0
+                                    }
+                                case .average:
+                                    for ox in 0..<ow {
                                         let q = 0.25 * g[ox]
-                                        dp![a] = q; dp![b] = q; dp![cc] = q; dp![d] = q
+                                        d0[2 * ox] = q; d0[2 * ox + 1] = q; d1[2 * ox] = q; d1[2 * ox + 1] = q
                                     }
                                 }
+                                if w % 2 == 1 { d0[w - 1] = 0; d1[w - 1] = 0 }          // dropped column
                             }
+                            if h % 2 == 1 { (plane + (h - 1) * w).update(repeating: 0, count: w) }   // dropped row
                         }
                     }
                 }
