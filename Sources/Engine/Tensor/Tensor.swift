@@ -42,3 +42,19 @@ public struct Tensor: Equatable, Sendable {
         channels == other.channels && height == other.height && width == other.width
     }
 }
+
+extension Tensor {
+    /// Gives the tensor a new shape, keeping (and not clearing) its storage when the element count is
+    /// unchanged, so that kernels writing every element can reuse an output buffer across calls.
+    /// When the count changes the storage is reallocated zero-filled.
+    public mutating func reshapeReusingStorage(channels: Int, height: Int, width: Int) {
+        precondition(channels >= 0 && height >= 0 && width >= 0, "negative tensor dimension")
+        let newCount = channels * height * width
+        if data.count != newCount {
+            data = [Float](repeating: 0, count: newCount)
+        }
+        self.channels = channels
+        self.height = height
+        self.width = width
+    }
+}
