@@ -1,3 +1,4 @@
+import Engine
 import Foundation
 
 /// Why obtaining, converting, verifying or loading pretrained weights (or demo images) failed.

@@ -7,7 +7,7 @@ extension VGGNetwork {
     public func validate(_ weights: WeightFile) throws {
         guard weights.network == rawValue else { throw ModelStoreError.networkMismatch(expected: self, found: weights.network) }
         let expected = expectedWeightShapes
-        for layer in convLayers {
+        for layer in convolutions {
             for name in [layer.weightName, layer.biasName] where weights.tensors[name]?.shape != expected[name] {
                 throw ModelStoreError.unexpectedShape(network: self, tensor: name, expected: expected[name] ?? [],
                                                       actual: weights.tensors[name]?.shape)

@@ -103,7 +103,7 @@ struct EngineBench: ParsableCommand {
 
     static func peakResidentMegabytes() -> Double {
         var usage = rusage()
-        getrusage(RUSAGE_SELF, &usage)
+        getrusage(RUSAGE_SELF.rawValue, &usage)
         return Double(usage.ru_maxrss) / 1024  // Linux reports kilobytes
     }
 }

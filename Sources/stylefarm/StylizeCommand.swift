@@ -59,7 +59,7 @@ struct StylizeCommand: ParsableCommand {
     @Option(help: "Style image scale relative to --size.")
     var styleScale: Float = 1
 
-    @Option(help: "Initialization: content (default) or noise.")
+    @Option(name: .customLong("init"), help: "Initialization: content (default) or noise.")
     var initialization: StyleTransferParameters.Initialization = .content
 
     @Option(help: "Coarse-to-fine scales (each doubles the size).")
@@ -80,13 +80,6 @@ struct StylizeCommand: ParsableCommand {
     @OptionGroup var engine: EngineOptions
 
     enum OptimizerChoice: String, ExpressibleByArgument, CaseIterable { case lbfgs, adam }
-
-    enum CodingKeys: String, CodingKey {
-        case content, style, styleWeights, out, size, iterations, optimizer, lbfgsHistory, learningRate
-        case contentWeight, styleWeight, tvWeight, styleLayers, contentLayers, styleScale
-        case initialization = "init"
-        case scales, originalColors, seed, bitDepth, maxPixels, engine
-    }
 
     func validate() throws {
         if bitDepth != 8 && bitDepth != 16 { throw ValidationError("--bit-depth must be 8 or 16 (got \(bitDepth))") }

@@ -6,12 +6,23 @@ enum CLIRunner {
     struct Result { let status: Int32; let stdout: String; let stderr: String }
 
     static var executableURL: URL {
-        // The test bundle lives in the build products directory, beside the executable.
-        let products = Bundle(for: Marker.self).bundleURL.deletingLastPathComponent()
-        return products.appendingPathComponent("stylefarm")
+        // On Linux the test runner is an executable (`<Package>PackageTests.xctest`) in the build
+        // products directory, beside the `stylefarm` executable.
+        let runner = Bundle.main.executableURL ?? URL(fileURLWithPath: CommandLine.arguments[0])
+        return runner.deletingLastPathComponent().appendingPathComponent("stylefarm")
     }
 
-    private final class Marker {}
+    /// Collects one pipe's bytes on a background queue.
+    private final class PipeReader: @unchecked Sendable {
+        private(set) var data = Data()
+        func read(_ pipe: Pipe, group: DispatchGroup) {
+            group.enter()
+            DispatchQueue.global().async {
+                self.data = pipe.fileHandleForReading.readDataToEndOfFile()
+                group.leave()
+            }
+        }
+    }
 
     /// Runs the tool with `arguments`, returning its exit status and output. Bounded by `timeout` seconds.
     static func run(_ arguments: [String], environment: [String: String]? = nil, timeout: TimeInterval = 600) throws -> Result {
@@ -24,17 +35,18 @@ enum CLIRunner {
         process.standardError = err
         try process.run()
         // Read both pipes concurrently so a chatty child cannot block on a full pipe.
-        var outData = Data(), errData = Data()
         let group = DispatchGroup()
-        group.enter(); DispatchQueue.global().async { outData = out.fileHandleForReading.readDataToEndOfFile(); group.leave() }
-        group.enter(); DispatchQueue.global().async { errData = err.fileHandleForReading.readDataToEndOfFile(); group.leave() }
+        let outReader = PipeReader(), errReader = PipeReader()
+        outReader.read(out, group: group)
+        errReader.read(err, group: group)
         if group.wait(timeout: .now() + timeout) == .timedOut {
             process.terminate()
+            _ = group.wait(timeout: .now() + 10)
             XCTFail("stylefarm \(arguments.joined(separator: " ")) timed out after \(timeout) s")
         }
         process.waitUntilExit()
         return Result(status: process.terminationStatus,
-                      stdout: String(decoding: outData, as: UTF8.self),
-                      stderr: String(decoding: errData, as: UTF8.self))
+                      stdout: String(decoding: outReader.data, as: UTF8.self),
+                      stderr: String(decoding: errReader.data, as: UTF8.self))
     }
 }

@@ -24,9 +24,9 @@ Prints one line::
 What one timed iteration is (matches EngineBench / StyleObjective.evaluate):
   * x.grad cleared; forward of x (1x3xNxN float32, requires_grad) through
     conv1_1 .. relu5_1 (pool4 included, nothing deeper);
-  * L = 1 * content(relu4_2) + 1e3 * sum_l 1 * E_style(l) for l in relu1_1,
+  * L = 1 * content(relu4_2) + 1e-3 * sum_l 1 * E_style(l) for l in relu1_1,
     relu2_1, relu3_1, relu4_1, relu5_1, + 1e-3 * TV(x)  (the engine defaults:
-    contentWeight 1, styleWeight 1e3, tvWeight 1e-3; same normalizations as
+    contentWeight 1, styleWeight 1e-3, tvWeight 1e-3; same normalizations as
     tools/reference/make_vgg_fixture.py);
   * L.backward() -- weights have requires_grad=False, so only dL/dx is made.
   NO optimizer step is included (the Swift bench times objective.evaluate
@@ -67,7 +67,7 @@ BLOCKS = [(1, 2), (2, 2), (3, 3), (4, 3), (5, 3)]
 STYLE_LAYERS = ["relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1"]
 CONTENT_LAYER = "relu4_2"
 DEEPEST = "relu5_1"
-CONTENT_WEIGHT, STYLE_WEIGHT, TV_WEIGHT = 1.0, 1e3, 1e-3
+CONTENT_WEIGHT, STYLE_WEIGHT, TV_WEIGHT = 1.0, 1e-3, 1e-3
 
 
 def sha256_file(path):

@@ -80,6 +80,7 @@ public enum VGGLayer: Sendable, Equatable {
         public var biasName: String { "\(name).bias" }
         /// `[outChannels, inChannels, 3, 3]` (OIHW).
         public var weightShape: [Int] { [outChannels, inChannels, 3, 3] }
+    }
 
     /// conv{block}_{position} followed by ReLU; its output is the activation relu{block}_{position}.
     case convolution(Convolution)

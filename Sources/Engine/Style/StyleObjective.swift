@@ -34,12 +34,12 @@ public final class StyleObjective {
     /// Prepares the objective: content targets come from a forward pass of `content` (a VGG tensor).
     public init(vgg: VGG, parameters: StyleTransferParameters, content: Tensor, styleTargets: StyleTargets) throws {
         self.vgg = vgg
-        let contentTerms = try parameters.contentLayers.map {
+        let contentTerms = try parameters.contentLayers.filter { parameters.contentWeight * $0.weight > 0 }.map {
             Term(layer: try vgg.layerIndex($0.name), weight: parameters.contentWeight * $0.weight)
         }
         var styleTerms: [Term] = []
         var styleGrams: [[Float]] = []
-        for layer in parameters.styleLayers {
+        for layer in parameters.styleLayers where parameters.styleWeight * layer.weight > 0 {
             guard let target = styleTargets.layers.first(where: { $0.name == layer.name }) else {
                 throw StyleTransferError.invalidParameter("no style target for layer \(layer.name)")
             }
@@ -54,8 +54,9 @@ public final class StyleObjective {
         if contentTerms.isEmpty {
             contentTargets = []
         } else {
-            vgg.forward(content, through: contentTerms.map(\.layer).max()!, tape: &tape)
-            contentTargets = contentTerms.map { tape.outputs[$0.layer] }
+            var contentTape = VGGTape()
+            vgg.forward(content, through: contentTerms.map(\.layer).max()!, tape: &contentTape)
+            contentTargets = contentTerms.map { contentTape.outputs[$0.layer] }
         }
     }
 

@@ -24,7 +24,7 @@ public struct StyleTransferParameters: Sendable, Equatable {
     public var iterations: Int = 500
     public var optimizer: OptimizerKind = .lbfgs(history: 10)
     public var contentWeight: Float = 1
-    public var styleWeight: Float = 1e3
+    public var styleWeight: Float = 1e-3
     public var tvWeight: Float = 1e-3
     /// Content layers (Gatys: relu4_2).
     public var contentLayers: [WeightedLayer] = [WeightedLayer("relu4_2")]

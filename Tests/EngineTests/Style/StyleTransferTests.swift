@@ -19,15 +19,17 @@ final class StyleTransferTests: XCTestCase {
 
     func testStylizationLowersStyleLossWhileKeepingContent() throws {
         let vgg = try TestResources.vgg16(pooling: .average)
-        let (content, style) = try inputs(size: 64)
-        let p = parameters(size: 64, iterations: 60)
+        let (content, style) = try inputs(size: 128)
+        let p = parameters(size: 128, iterations: 60)
         var reported: [Float] = []
         let result = try StyleTransfer(vgg: vgg).stylize(content: content, styles: [style], parameters: p) {
             reported.append($0.losses.total)
             return true
         }
-        XCTAssertEqual(result.image.width, 64)
-        XCTAssertEqual(result.image.height, Int((Double(content.height) * 64 / Double(content.width)).rounded()))
+        // grace_hopper.png is portrait: the longer side (height) becomes --size.
+        XCTAssertGreaterThan(content.height, content.width)
+        XCTAssertEqual(result.image.height, 128)
+        XCTAssertEqual(result.image.width, Int((Double(content.width) * 128 / Double(content.height)).rounded()))
         XCTAssertEqual(result.evaluations, 60)
         XCTAssertEqual(reported.count, 60)
         // Starting from the content image the style loss is large; the optimization must cut it by ≥ 20×.
@@ -38,6 +40,7 @@ final class StyleTransferTests: XCTestCase {
         contentOnly.styleWeight = 0
         contentOnly.tvWeight = 0
         contentOnly.iterations = 0
+        contentOnly.styleLayers = []
         let styleAsImage = try style.toRGB().resized(width: result.image.width, height: result.image.height)
         let objective = try StyleObjective(
             vgg: vgg, parameters: contentOnly,
@@ -46,8 +49,14 @@ final class StyleTransferTests: XCTestCase {
         var g = Tensor(channels: 0, height: 0, width: 0)
         let resultContent = objective.evaluate(VGGPreprocessing.tensor(from: result.image), gradient: &g).content
         let styleContent = objective.evaluate(VGGPreprocessing.tensor(from: styleAsImage), gradient: &g).content
-        XCTAssertLessThan(resultContent, 0.5 * styleContent, "content loss of the result vs of the style image")
+        XCTAssertLessThan(resultContent, 0.7 * styleContent, "content loss of the result \(resultContent) vs of the style image \(styleContent)")
         XCTAssertGreaterThan(resultContent, 0, "the image must have changed")
+        // …and it is the content term that holds it there: without it the content drifts much further.
+        var styleOnly = p
+        styleOnly.contentWeight = 0
+        let drifted = try StyleTransfer(vgg: vgg).stylize(content: content, styles: [style], parameters: styleOnly).image
+        let driftedContent = objective.evaluate(VGGPreprocessing.tensor(from: drifted), gradient: &g).content
+        XCTAssertGreaterThan(driftedContent, 1.2 * resultContent, "content loss without the content term")
     }
 
     func testSameInputsGiveIdenticalBytes() throws {
@@ -74,23 +83,28 @@ final class StyleTransferTests: XCTestCase {
         p.originalColors = true
         var scalesSeen = Set<Int>()
         let result = try StyleTransfer(vgg: vgg).stylize(content: content, styles: [style, second], parameters: p) {
-            scalesSeen.insert($0.width)
+            scalesSeen.insert($0.height)
             return true
         }
         XCTAssertEqual(scalesSeen, [32, 64])
         XCTAssertEqual(result.evaluations, 20)
         // Original colours: the chroma is the content's, the luminance the stylization's.
         let reference = try content.toRGB().resized(width: result.image.width, height: result.image.height)
-        var chromaError: Float = 0
+        var chromaError: Float = 0, chromaErrorSum: Float = 0
         for i in stride(from: 0, to: reference.pixels.count, by: 3) {
             let (r1, g1, b1) = (reference.pixels[i], reference.pixels[i + 1], reference.pixels[i + 2])
             let (r2, g2, b2) = (result.image.pixels[i], result.image.pixels[i + 1], result.image.pixels[i + 2])
             // BT.601 Cb and Cr.
             let cb1 = -0.168736 * r1 - 0.331264 * g1 + 0.5 * b1, cr1 = 0.5 * r1 - 0.418688 * g1 - 0.081312 * b1
             let cb2 = -0.168736 * r2 - 0.331264 * g2 + 0.5 * b2, cr2 = 0.5 * r2 - 0.418688 * g2 - 0.081312 * b2
-            chromaError = max(chromaError, abs(cb1 - cb2), abs(cr1 - cr2))
+            chromaErrorSum += abs(cb1 - cb2) + abs(cr1 - cr2)
+            // Where the recombined colour leaves [0,1], clamping changes the chroma; skip those pixels.
+            if [r2, g2, b2].allSatisfy({ $0 > 0.01 && $0 < 0.99 }) {
+                chromaError = max(chromaError, abs(cb1 - cb2), abs(cr1 - cr2))
+            }
         }
-        XCTAssertLessThan(chromaError, 0.06, "chroma may differ only where clamping to [0,1] bites")
+        XCTAssertLessThan(chromaError, 0.01, "unclamped pixels keep the content's chroma (up to 8-bit rounding)")
+        XCTAssertLessThan(chromaErrorSum / Float(reference.pixels.count / 3), 0.01, "mean chroma difference")
     }
 
     func testInvalidParametersAreRejected() throws {
