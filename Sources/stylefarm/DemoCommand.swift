@@ -8,14 +8,14 @@ import ModelStore
 struct DemoCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "demo",
-        abstract: "Stylize a demo image (NASA's astronaut photo in the style of the Hubble Deep Field).",
+        abstract: "Stylize a demo image (scikit-image's cat photo, Chelsea, in the style of its latte-art photo).",
         discussion: "Needs `stylefarm models install` and `stylefarm models install --demo` (scripts/setup.sh runs both).")
 
     @Option(help: "Demo content image name.")
-    var content = "astronaut.png"
+    var content = "chelsea.png"
 
     @Option(help: "Demo style image name.")
-    var style = "hubble_deep_field.jpg"
+    var style = "coffee.png"
 
     @Option(help: "Output PNG path.")
     var out = "out/demo.png"
@@ -24,7 +24,7 @@ struct DemoCommand: ParsableCommand {
     var size = 384
 
     @Option(help: "Objective evaluations per scale.")
-    var iterations = 200
+    var iterations = 150
 
     @Option(help: "Coarse-to-fine scales.")
     var scales = 2
