@@ -63,7 +63,7 @@ let package = Package(
         .testTarget(name: "ModelStoreTests", dependencies: ["ModelStore", "Engine"], path: "Tests/ModelStoreTests"),
         .testTarget(name: "ProtocolTests", dependencies: ["Protocol"], path: "Tests/ProtocolTests"),
         .testTarget(name: "CoordinatorTests", dependencies: ["Coordinator"], path: "Tests/CoordinatorTests"),
-        .testTarget(name: "StylefarmTests", dependencies: ["stylefarm", "Engine"], path: "Tests/StylefarmTests"),
+        .testTarget(name: "StylefarmTests", dependencies: ["stylefarm", "Engine", "ModelStore"], path: "Tests/StylefarmTests"),
     ],
     swiftLanguageModes: [.v5]
 )
