@@ -76,130 +76,184 @@ extension SQLiteJobStore {
         }
     }
 
+    /// Set-based: one `UPDATE … RETURNING` takes the first `max` queued tasks in dispatch order
+    /// (the `tasks_dispatch` index) and does what ``TaskStateMachine/assign()`` does to each
+    /// (`queued → assigned`, next attempt number); one `INSERT … SELECT` records the attempts.
     public func claimTasks(for workerID: String, max: Int, now: Date) throws -> [TaskClaim] {
         guard max > 0 else { return [] }
+        let time = now.timeIntervalSince1970
         return try write { db in
-            let queued = try Row.fetchAll(db.cachedStatement(sql: """
-                SELECT \(Self.taskColumns) FROM tasks WHERE state = 'queued'
-                ORDER BY job_priority DESC, job_sequence, frame_index, id LIMIT ?
-                """), arguments: [max]).map(Self.decodeTask)
-            let assign = try db.cachedStatement(sql: """
-                UPDATE tasks SET state = 'assigned', current_attempt = ?, assigned_worker = ? WHERE id = ?
-                """)
-            let record = try db.cachedStatement(sql: """
-                INSERT INTO attempts (task_id, number, worker_id, started_at, outcome) VALUES (?, ?, ?, ?, 'pending')
-                """)
-            var claims: [TaskClaim] = []
-            claims.reserveCapacity(queued.count)
-            var jobs = Set<String>()
-            for var task in queued {
-                var machine = TaskStateMachine(state: task.state, attempt: task.currentAttempt,
-                                               attemptsUsed: task.attemptsUsed, maxAttempts: task.maxAttempts)
-                guard case .assign(let attempt) = machine.assign() else { continue }
-                try assign.execute(arguments: [attempt, workerID, task.id])
-                try record.execute(arguments: [task.id, attempt, workerID, now.timeIntervalSince1970])
-                task.state = machine.state
-                task.currentAttempt = attempt
-                task.assignedWorker = workerID
-                claims.append(TaskClaim(task: task, attempt: attempt))
-                jobs.insert(task.jobID)
+            let claimed = try Row.fetchAll(db.cachedStatement(sql: """
+                UPDATE tasks SET state = 'assigned', current_attempt = current_attempt + 1, assigned_worker = ?1
+                WHERE id IN (SELECT id FROM tasks WHERE state = 'queued'
+                             ORDER BY job_priority DESC, job_sequence, frame_index, id LIMIT ?2)
+                RETURNING \(Self.taskColumns), job_priority, job_sequence
+                """), arguments: [workerID, max])
+            guard !claimed.isEmpty else { return [] }
+            var ordered: [(priority: Int, sequence: Int64, task: TaskRecord)] = []
+            ordered.reserveCapacity(claimed.count)
+            for row in claimed {
+                ordered.append((row[14], row[15], try Self.decodeTask(row)))
             }
+            // RETURNING does not keep the subquery's order: restore dispatch order.
+            ordered.sort { a, b in
+                if a.priority != b.priority { return a.priority > b.priority }
+                if a.sequence != b.sequence { return a.sequence < b.sequence }
+                if a.task.frameIndex != b.task.frameIndex { return a.task.frameIndex < b.task.frameIndex }
+                return a.task.id < b.task.id
+            }
+            var ids = BatchJSON()
+            var jobs = Set<String>()
+            for entry in ordered {
+                ids.append(entry.task.id)
+                jobs.insert(entry.task.jobID)
+            }
+            try db.cachedStatement(sql: """
+                INSERT INTO attempts (task_id, number, worker_id, started_at, outcome)
+                SELECT t.id, t.current_attempt, ?1, ?2, 'pending' FROM json_each(?3) AS j JOIN tasks AS t ON t.id = j.value
+                """).execute(arguments: [workerID, time, ids.json])
             let start = try db.cachedStatement(sql: """
                 UPDATE jobs SET state = 'running', updated_at = ? WHERE id = ? AND state = 'queued'
                 """)
-            for job in jobs { try start.execute(arguments: [now.timeIntervalSince1970, job]) }
-            return claims
+            for job in jobs { try start.execute(arguments: [time, job]) }
+            return ordered.map { TaskClaim(task: $0.task, attempt: $0.task.currentAttempt) }
         }
     }
 
+    /// A task loaded for a batch of changes, moved through ``TaskStateMachine`` in memory.
+    private struct Loaded {
+        var machine: TaskStateMachine
+        let jobID: String
+        let frameIndex: Int
+        var touched = false
+        var error: String?
+        var sha256: String?
+    }
+
+    /// Set-based: one query loads every task the batch names, ``TaskStateMachine`` decides each
+    /// change in order (in memory, so `started` then `completed` in one batch works), and one
+    /// statement per table writes the results (tasks, attempts, frames), then one per job.
     public func apply(_ changes: [StateChange], now: Date) throws -> [StateChangeOutcome] {
         guard !changes.isEmpty else { return [] }
         let time = now.timeIntervalSince1970
         return try write { db in
-            let load = try db.cachedStatement(sql: """
-                SELECT state, current_attempt, attempts_used, max_attempts, job_id, frame_index
-                FROM tasks WHERE id = ?
-                """)
-            let setRunning = try db.cachedStatement(sql: "UPDATE tasks SET state = 'running' WHERE id = ?")
-            let setCompleted = try db.cachedStatement(sql: """
-                UPDATE tasks SET state = 'completed', attempts_used = ?, result_sha256 = ?, assigned_worker = NULL
-                WHERE id = ?
-                """)
-            let setRequeued = try db.cachedStatement(sql: """
-                UPDATE tasks SET state = ?, attempts_used = ?, last_error = ?, assigned_worker = NULL WHERE id = ?
-                """)
-            let endAttempt = try db.cachedStatement(sql: """
-                UPDATE attempts SET outcome = ?, ended_at = ?, error_message = ? WHERE task_id = ? AND number = ?
-                """)
-            let frameCompleted = try db.cachedStatement(sql: """
-                UPDATE frames SET
-                    tasks_completed = tasks_completed + 1,
-                    state = CASE WHEN state = 'pending' AND tasks_completed + 1 >= tasks_total THEN 'done' ELSE state END,
-                    result_sha256 = CASE WHEN tasks_total = 1 THEN ? ELSE result_sha256 END
-                WHERE job_id = ? AND frame_index = ?
-                """)
-            let frameFailed = try db.cachedStatement(sql: """
-                UPDATE frames SET state = 'failed' WHERE job_id = ? AND frame_index = ? AND state = 'pending'
-                """)
+            var ids = BatchJSON()
+            for change in changes {
+                switch change {
+                case .started(let id, _), .completed(let id, _, _), .failed(let id, _, _, _): ids.append(id)
+                case .frameAssembled: break
+                }
+            }
+            var tasks: [String: Loaded] = [:]
+            tasks.reserveCapacity(changes.count)
+            for row in try Row.fetchAll(db.cachedStatement(sql: """
+                SELECT t.id, t.state, t.current_attempt, t.attempts_used, t.max_attempts, t.job_id, t.frame_index
+                FROM json_each(?) AS j JOIN tasks AS t ON t.id = j.value
+                """), arguments: [ids.json]) {
+                let machine = TaskStateMachine(state: try Self.decodeState(row[1], TaskState.self), attempt: row[2],
+                                               attemptsUsed: row[3], maxAttempts: row[4])
+                tasks[row[0]] = Loaded(machine: machine, jobID: row[5], frameIndex: row[6])
+            }
+
+            struct FrameKey: Hashable { let job: String; let index: Int }
+            var frames: [FrameKey: (completed: Int, failed: Bool, sha256: String?)] = [:]
+            var attempts = BatchJSON()
+            var finished: [String: (count: Int, failed: Int)] = [:]
             let frameAssembled = try db.cachedStatement(sql: """
                 UPDATE frames SET result_sha256 = ? WHERE job_id = ? AND frame_index = ?
                 """)
-
-            var finished: [String: (count: Int, failed: Int)] = [:]
             var outcomes: [StateChangeOutcome] = []
             outcomes.reserveCapacity(changes.count)
             for change in changes {
                 let taskID: String
-                let attempt: Int
                 switch change {
                 case .frameAssembled(let jobID, let frameIndex, let sha256):
                     try frameAssembled.execute(arguments: [sha256, jobID, frameIndex])
                     guard db.changesCount > 0 else { throw PersistenceError.jobNotFound(jobID) }
                     outcomes.append(.frameRecorded)
                     continue
-                case .started(let id, let number), .completed(let id, let number, _), .failed(let id, let number, _, _):
+                case .started(let id, _), .completed(let id, _, _), .failed(let id, _, _, _):
                     taskID = id
-                    attempt = number
                 }
-                guard let row = try Row.fetchOne(load, arguments: [taskID]) else {
-                    throw PersistenceError.taskNotFound(taskID)
-                }
-                let jobID: String = row[4]
-                let frameIndex: Int = row[5]
-                var machine = TaskStateMachine(state: try Self.decodeState(row[0], TaskState.self), attempt: row[1],
-                                               attemptsUsed: row[2], maxAttempts: row[3])
+                guard var task = tasks[taskID] else { throw PersistenceError.taskNotFound(taskID) }
+                let frame = FrameKey(job: task.jobID, index: task.frameIndex)
+                let action: TaskStateMachine.Action
                 switch change {
-                case .started:
-                    let action = machine.started(attempt: attempt)
-                    guard case .start = action else { outcomes.append(Self.ignored(action)); continue }
-                    try setRunning.execute(arguments: [taskID])
-                case .completed(_, _, let sha256):
-                    let action = machine.succeeded(attempt: attempt)
-                    guard case .complete = action else { outcomes.append(Self.ignored(action)); continue }
-                    try setCompleted.execute(arguments: [machine.attemptsUsed, sha256, taskID])
-                    try endAttempt.execute(arguments: [AttemptOutcome.succeeded.rawValue, time, nil, taskID, attempt])
-                    try frameCompleted.execute(arguments: [sha256, jobID, frameIndex])
-                    finished[jobID, default: (0, 0)].count += 1
-                case .failed(_, _, let error, let retryable):
-                    let action = machine.failed(attempt: attempt, retryable: retryable)
-                    switch action {
-                    case .retry, .giveUp:
-                        try setRequeued.execute(arguments: [machine.state.rawValue, machine.attemptsUsed, error, taskID])
-                        try endAttempt.execute(arguments: [AttemptOutcome.failed.rawValue, time, error, taskID, attempt])
-                        if action == .giveUp {
-                            try frameFailed.execute(arguments: [jobID, frameIndex])
-                            finished[jobID, default: (0, 0)].count += 1
-                            finished[jobID, default: (0, 0)].failed += 1
-                        }
-                    default:
-                        outcomes.append(Self.ignored(action))
-                        continue
+                case .started(_, let attempt):
+                    action = task.machine.started(attempt: attempt)
+                case .completed(_, let attempt, let sha256):
+                    action = task.machine.succeeded(attempt: attempt)
+                    if action == .complete {
+                        task.sha256 = sha256
+                        attempts.append([.string(taskID), .int(attempt), .string(AttemptOutcome.succeeded.rawValue), .null])
+                        frames[frame, default: (0, false, nil)].completed += 1
+                        frames[frame, default: (0, false, nil)].sha256 = sha256
+                        finished[task.jobID, default: (0, 0)].count += 1
+                    }
+                case .failed(_, let attempt, let error, let retryable):
+                    action = task.machine.failed(attempt: attempt, retryable: retryable)
+                    if action == .retry || action == .giveUp {
+                        task.error = error
+                        attempts.append([.string(taskID), .int(attempt), .string(AttemptOutcome.failed.rawValue), .string(error)])
+                    }
+                    if action == .giveUp {
+                        frames[frame, default: (0, false, nil)].failed = true
+                        finished[task.jobID, default: (0, 0)].count += 1
+                        finished[task.jobID, default: (0, 0)].failed += 1
                     }
                 case .frameAssembled:
                     continue
                 }
-                outcomes.append(.task(machine.state))
+                switch action {
+                case .start, .complete, .retry, .giveUp:
+                    task.touched = true
+                    tasks[taskID] = task
+                    outcomes.append(.task(task.machine.state))
+                default:
+                    outcomes.append(Self.ignored(action))
+                }
             }
+
+            var taskRows = BatchJSON()
+            for (id, task) in tasks where task.touched {
+                taskRows.append([.string(id), .string(task.machine.state.rawValue), .int(task.machine.attemptsUsed),
+                                 task.error.map { .string($0) } ?? .null, task.sha256.map { .string($0) } ?? .null])
+            }
+            try db.cachedStatement(sql: """
+                UPDATE tasks SET
+                    state = j.state,
+                    attempts_used = j.used,
+                    last_error = COALESCE(j.error, tasks.last_error),
+                    result_sha256 = COALESCE(j.sha, tasks.result_sha256),
+                    assigned_worker = CASE WHEN j.state IN ('assigned', 'running') THEN tasks.assigned_worker END
+                FROM (SELECT value ->> 0 AS id, value ->> 1 AS state, value ->> 2 AS used, value ->> 3 AS error,
+                             value ->> 4 AS sha FROM json_each(?)) AS j
+                WHERE tasks.id = j.id
+                """).execute(arguments: [taskRows.json])
+            try db.cachedStatement(sql: """
+                UPDATE attempts SET outcome = j.outcome, ended_at = ?1, error_message = j.error
+                FROM (SELECT value ->> 0 AS task_id, value ->> 1 AS number, value ->> 2 AS outcome,
+                             value ->> 3 AS error FROM json_each(?2)) AS j
+                WHERE attempts.task_id = j.task_id AND attempts.number = j.number
+                """).execute(arguments: [time, attempts.json])
+            var frameRows = BatchJSON()
+            for (key, frame) in frames {
+                frameRows.append([.string(key.job), .int(key.index), .int(frame.completed), .int(frame.failed ? 1 : 0),
+                                  frame.sha256.map { .string($0) } ?? .null])
+            }
+            try db.cachedStatement(sql: """
+                UPDATE frames SET
+                    tasks_completed = tasks_completed + j.completed,
+                    state = CASE
+                        WHEN state <> 'pending' THEN state
+                        WHEN j.failed THEN 'failed'
+                        WHEN tasks_completed + j.completed >= tasks_total THEN 'done'
+                        ELSE 'pending' END,
+                    result_sha256 = CASE WHEN tasks_total = 1 AND j.sha IS NOT NULL THEN j.sha ELSE result_sha256 END
+                FROM (SELECT value ->> 0 AS job, value ->> 1 AS frame, value ->> 2 AS completed, value ->> 3 AS failed,
+                             value ->> 4 AS sha FROM json_each(?)) AS j
+                WHERE frames.job_id = j.job AND frames.frame_index = j.frame
+                """).execute(arguments: [frameRows.json])
             try Self.rollUp(finished, time: time, db: db)
             return outcomes
         }
