@@ -64,7 +64,7 @@ enum Migrations {
                 job_priority INTEGER NOT NULL,
                 job_sequence INTEGER NOT NULL,
                 FOREIGN KEY (job_id, frame_index) REFERENCES frames(job_id, frame_index) ON DELETE CASCADE
-            );
+            ) WITHOUT ROWID;
             CREATE INDEX tasks_dispatch ON tasks(job_priority DESC, job_sequence, frame_index, id)
                 WHERE state = 'queued';
             CREATE INDEX tasks_by_worker ON tasks(assigned_worker) WHERE state IN ('assigned','running');

@@ -5,7 +5,7 @@ import GRDB
 ///
 /// - ``init(path:)`` / ``init(stateDirectory:)``: a file, opened as a `DatabasePool` in WAL mode
 ///   (readers don't block the writer; `synchronous = NORMAL`, so a committed transaction survives a
-///   coordinator crash, and at worst the last ones are lost on power failure).
+///   coordinator crash, and at worst the last ones are lost on power failure; 64 MiB page cache).
 /// - ``inMemory()``: `:memory:` through a `DatabaseQueue`, for tests; same code, same schema.
 ///
 /// Opening runs the missing ``Migrations``. Each method is one write (or read) transaction; the
@@ -24,6 +24,8 @@ public final class SQLiteJobStore: JobStore {
         config.busyMode = .timeout(10)
         config.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = NORMAL")
+            // 64 MiB of page cache: a farm's task tables stay in memory instead of re-read per batch.
+            try db.execute(sql: "PRAGMA cache_size = -65536")
         }
         let pool: DatabasePool
         do {
