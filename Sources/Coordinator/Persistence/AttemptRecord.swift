@@ -1,0 +1,38 @@
+import Foundation
+
+/// How an attempt ended.
+public enum AttemptOutcome: String, Sendable, Hashable, CaseIterable, Codable {
+    /// Still assigned or running.
+    case pending
+    /// Returned a result.
+    case succeeded
+    /// Returned an error.
+    case failed
+    /// Its worker died, or the coordinator restarted: no verdict, no attempt used.
+    case lost
+    /// The job was cancelled while the attempt was out.
+    case cancelled
+}
+
+/// One hand-out of a task to a worker.
+public struct AttemptRecord: Sendable, Hashable {
+    public var taskID: String
+    /// 1, 2, … per task.
+    public var number: Int
+    public var workerID: String
+    public var startedAt: Date
+    public var endedAt: Date?
+    public var outcome: AttemptOutcome
+    public var errorMessage: String?
+
+    public init(taskID: String, number: Int, workerID: String, startedAt: Date, endedAt: Date? = nil,
+                outcome: AttemptOutcome = .pending, errorMessage: String? = nil) {
+        self.taskID = taskID
+        self.number = number
+        self.workerID = workerID
+        self.startedAt = startedAt
+        self.endedAt = endedAt
+        self.outcome = outcome
+        self.errorMessage = errorMessage
+    }
+}

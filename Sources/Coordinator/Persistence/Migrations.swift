@@ -1,0 +1,96 @@
+import GRDB
+
+/// The job store's schema, as numbered migrations (`v1`, `v2`, …). A migration, once released, is
+/// never edited: changes go in a new one. GRDB records applied migrations in `grdb_migrations`, so
+/// opening a store runs only the ones it lacks.
+///
+/// Times are stored as seconds since 1970 (REAL); states as their raw strings, checked by `CHECK`.
+enum Migrations {
+    /// The migrator with every migration registered.
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1") { db in try v1(db) }
+        return migrator
+    }
+
+    /// v1: jobs, frames, tasks, attempts, workers and the dispatch index.
+    static func v1(_ db: Database) throws {
+        try db.execute(sql: """
+            CREATE TABLE jobs (
+                id TEXT PRIMARY KEY NOT NULL,
+                name TEXT NOT NULL,
+                spec BLOB NOT NULL,
+                priority INTEGER NOT NULL CHECK (priority BETWEEN 0 AND 100),
+                sequence INTEGER NOT NULL UNIQUE,
+                state TEXT NOT NULL CHECK (state IN ('queued','running','completed','failed','cancelled')),
+                created_at REAL NOT NULL,
+                updated_at REAL NOT NULL,
+                style_targets_hash TEXT NOT NULL,
+                -- counters for the rollup: tasks in all, tasks finished (completed/failed/cancelled), failed
+                tasks_total INTEGER NOT NULL DEFAULT 0,
+                tasks_finished INTEGER NOT NULL DEFAULT 0,
+                tasks_failed INTEGER NOT NULL DEFAULT 0
+            );
+            CREATE INDEX jobs_order ON jobs(priority DESC, sequence);
+
+            CREATE TABLE frames (
+                job_id TEXT NOT NULL REFERENCES jobs(id) ON DELETE CASCADE,
+                frame_index INTEGER NOT NULL,
+                output_path TEXT NOT NULL,
+                state TEXT NOT NULL CHECK (state IN ('pending','done','failed','cancelled')),
+                result_sha256 TEXT,
+                -- counters for the rollup: the frame is done when every task completed
+                tasks_total INTEGER NOT NULL DEFAULT 0,
+                tasks_completed INTEGER NOT NULL DEFAULT 0,
+                PRIMARY KEY (job_id, frame_index)
+            ) WITHOUT ROWID;
+
+            -- job_priority and job_sequence copy the job's, so the dispatch query is one index scan.
+            CREATE TABLE tasks (
+                id TEXT PRIMARY KEY NOT NULL,
+                job_id TEXT NOT NULL,
+                frame_index INTEGER NOT NULL,
+                region_x INTEGER NOT NULL,
+                region_y INTEGER NOT NULL,
+                region_w INTEGER NOT NULL,
+                region_h INTEGER NOT NULL,
+                state TEXT NOT NULL CHECK (state IN ('queued','assigned','running','completed','failed','cancelled')),
+                attempts_used INTEGER NOT NULL DEFAULT 0,
+                max_attempts INTEGER NOT NULL CHECK (max_attempts >= 1),
+                current_attempt INTEGER NOT NULL DEFAULT 0,
+                assigned_worker TEXT,
+                last_error TEXT,
+                result_sha256 TEXT,
+                job_priority INTEGER NOT NULL,
+                job_sequence INTEGER NOT NULL,
+                FOREIGN KEY (job_id, frame_index) REFERENCES frames(job_id, frame_index) ON DELETE CASCADE
+            ) WITHOUT ROWID;
+            CREATE INDEX tasks_dispatch ON tasks(job_priority DESC, job_sequence, frame_index, id)
+                WHERE state = 'queued';
+            CREATE INDEX tasks_by_worker ON tasks(assigned_worker) WHERE state IN ('assigned','running');
+            CREATE INDEX tasks_by_job ON tasks(job_id, frame_index);
+
+            CREATE TABLE attempts (
+                task_id TEXT NOT NULL REFERENCES tasks(id) ON DELETE CASCADE,
+                number INTEGER NOT NULL,
+                worker_id TEXT NOT NULL,
+                started_at REAL NOT NULL,
+                ended_at REAL,
+                outcome TEXT NOT NULL CHECK (outcome IN ('pending','succeeded','failed','lost','cancelled')),
+                error_message TEXT,
+                PRIMARY KEY (task_id, number)
+            ) WITHOUT ROWID;
+
+            CREATE TABLE workers (
+                id TEXT PRIMARY KEY NOT NULL,
+                hostname TEXT NOT NULL,
+                cores INTEGER NOT NULL,
+                memory_bytes INTEGER NOT NULL,
+                engine_version TEXT NOT NULL,
+                slots INTEGER NOT NULL,
+                last_seen REAL NOT NULL,
+                state TEXT NOT NULL CHECK (state IN ('alive','dead'))
+            );
+            """)
+    }
+}

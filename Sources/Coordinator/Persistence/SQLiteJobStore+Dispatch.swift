@@ -1,0 +1,378 @@
+import Foundation
+import GRDB
+
+/// The writes of ``SQLiteJobStore``: submitting, claiming, reports, requeues, cancel, recovery,
+/// workers. Task transitions are decided by ``TaskStateMachine``; this file only stores them.
+extension SQLiteJobStore {
+    @discardableResult
+    public func insertJob(_ job: JobRecord, frames: [FrameRecord], tasks: [TaskRecord], now: Date) throws -> JobRecord {
+        try Self.validate(job, frames: frames, tasks: tasks)
+        var tasksPerFrame: [Int: Int] = [:]
+        for task in tasks { tasksPerFrame[task.frameIndex, default: 0] += 1 }
+        return try write { db in
+            if try Bool.fetchOne(db, sql: "SELECT 1 FROM jobs WHERE id = ?", arguments: [job.id]) == true {
+                throw PersistenceError.duplicateJob(job.id)
+            }
+            var stored = job
+            stored.sequence = (try Int64.fetchOne(db, sql: "SELECT MAX(sequence) FROM jobs") ?? 0) + 1
+            stored.state = .queued
+            stored.createdAt = now
+            stored.updatedAt = now
+            try db.execute(sql: """
+                INSERT INTO jobs (id, name, spec, priority, sequence, state, created_at, updated_at,
+                                  style_targets_hash, tasks_total)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """, arguments: [stored.id, stored.name, stored.spec, stored.priority, stored.sequence,
+                                 stored.state.rawValue, now.timeIntervalSince1970, now.timeIntervalSince1970,
+                                 stored.styleTargetsHash, tasks.count])
+            let insertFrame = try db.cachedStatement(sql: """
+                INSERT INTO frames (job_id, frame_index, output_path, state, tasks_total) VALUES (?, ?, ?, 'pending', ?)
+                """)
+            for frame in frames {
+                try insertFrame.execute(arguments: [job.id, frame.index, frame.outputPath, tasksPerFrame[frame.index] ?? 0])
+            }
+            let insertTask = try db.cachedStatement(sql: """
+                INSERT INTO tasks (id, job_id, frame_index, region_x, region_y, region_w, region_h, state,
+                                   max_attempts, job_priority, job_sequence)
+                VALUES (?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?)
+                """)
+            for task in tasks {
+                try insertTask.execute(arguments: [task.id, job.id, task.frameIndex, task.region.x, task.region.y,
+                                                   task.region.width, task.region.height, task.maxAttempts,
+                                                   stored.priority, stored.sequence])
+            }
+            return stored
+        }
+    }
+
+    static func validate(_ job: JobRecord, frames: [FrameRecord], tasks: [TaskRecord]) throws {
+        guard JobRecord.priorityRange.contains(job.priority) else {
+            throw PersistenceError.invalidJob("priority \(job.priority) is outside 0…100")
+        }
+        guard !tasks.isEmpty else { throw PersistenceError.invalidJob("job '\(job.id)' has no tasks") }
+        var frameIndices = Set<Int>()
+        for frame in frames {
+            guard frame.jobID == job.id else {
+                throw PersistenceError.invalidJob("frame \(frame.index) belongs to job '\(frame.jobID)'")
+            }
+            guard frameIndices.insert(frame.index).inserted else {
+                throw PersistenceError.invalidJob("frame \(frame.index) appears twice")
+            }
+        }
+        var taskIDs = Set<String>()
+        for task in tasks {
+            guard task.jobID == job.id else {
+                throw PersistenceError.invalidJob("task '\(task.id)' belongs to job '\(task.jobID)'")
+            }
+            guard frameIndices.contains(task.frameIndex) else {
+                throw PersistenceError.invalidJob("task '\(task.id)' names missing frame \(task.frameIndex)")
+            }
+            guard task.maxAttempts >= 1 else {
+                throw PersistenceError.invalidJob("task '\(task.id)' allows \(task.maxAttempts) attempts")
+            }
+            guard taskIDs.insert(task.id).inserted else {
+                throw PersistenceError.invalidJob("task '\(task.id)' appears twice")
+            }
+        }
+    }
+
+    /// Set-based: one `UPDATE … RETURNING` takes the first `max` queued tasks in dispatch order
+    /// (the `tasks_dispatch` index) and does what ``TaskStateMachine/assign()`` does to each
+    /// (`queued → assigned`, next attempt number); one `INSERT … SELECT` records the attempts.
+    public func claimTasks(for workerID: String, max: Int, now: Date) throws -> [TaskClaim] {
+        guard max > 0 else { return [] }
+        let time = now.timeIntervalSince1970
+        return try write { db in
+            let claimed = try Row.fetchAll(db.cachedStatement(sql: """
+                UPDATE tasks SET state = 'assigned', current_attempt = current_attempt + 1, assigned_worker = ?1
+                WHERE id IN (SELECT id FROM tasks WHERE state = 'queued'
+                             ORDER BY job_priority DESC, job_sequence, frame_index, id LIMIT ?2)
+                RETURNING \(Self.taskColumns), job_priority, job_sequence
+                """), arguments: [workerID, max])
+            guard !claimed.isEmpty else { return [] }
+            var ordered: [(priority: Int, sequence: Int64, task: TaskRecord)] = []
+            ordered.reserveCapacity(claimed.count)
+            for row in claimed {
+                ordered.append((row[14], row[15], try Self.decodeTask(row)))
+            }
+            // RETURNING does not keep the subquery's order: restore dispatch order.
+            ordered.sort { a, b in
+                if a.priority != b.priority { return a.priority > b.priority }
+                if a.sequence != b.sequence { return a.sequence < b.sequence }
+                if a.task.frameIndex != b.task.frameIndex { return a.task.frameIndex < b.task.frameIndex }
+                return a.task.id < b.task.id
+            }
+            var ids = BatchJSON()
+            var jobs = Set<String>()
+            for entry in ordered {
+                ids.append(entry.task.id)
+                jobs.insert(entry.task.jobID)
+            }
+            try db.cachedStatement(sql: """
+                INSERT INTO attempts (task_id, number, worker_id, started_at, outcome)
+                SELECT t.id, t.current_attempt, ?1, ?2, 'pending' FROM json_each(?3) AS j JOIN tasks AS t ON t.id = j.value
+                """).execute(arguments: [workerID, time, ids.json])
+            let start = try db.cachedStatement(sql: """
+                UPDATE jobs SET state = 'running', updated_at = ? WHERE id = ? AND state = 'queued'
+                """)
+            for job in jobs { try start.execute(arguments: [time, job]) }
+            return ordered.map { TaskClaim(task: $0.task, attempt: $0.task.currentAttempt) }
+        }
+    }
+
+    /// A task loaded for a batch of changes, moved through ``TaskStateMachine`` in memory.
+    private struct Loaded {
+        var machine: TaskStateMachine
+        let jobID: String
+        let frameIndex: Int
+        var touched = false
+        var error: String?
+        var sha256: String?
+    }
+
+    /// Set-based: one query loads every task the batch names, ``TaskStateMachine`` decides each
+    /// change in order (in memory, so `started` then `completed` in one batch works), and one
+    /// statement per table writes the results (tasks, attempts, frames), then one per job.
+    public func apply(_ changes: [StateChange], now: Date) throws -> [StateChangeOutcome] {
+        guard !changes.isEmpty else { return [] }
+        let time = now.timeIntervalSince1970
+        return try write { db in
+            var ids = BatchJSON()
+            for change in changes {
+                switch change {
+                case .started(let id, _), .completed(let id, _, _), .failed(let id, _, _, _): ids.append(id)
+                case .frameAssembled: break
+                }
+            }
+            var tasks: [String: Loaded] = [:]
+            tasks.reserveCapacity(changes.count)
+            for row in try Row.fetchAll(db.cachedStatement(sql: """
+                SELECT t.id, t.state, t.current_attempt, t.attempts_used, t.max_attempts, t.job_id, t.frame_index
+                FROM json_each(?) AS j JOIN tasks AS t ON t.id = j.value
+                """), arguments: [ids.json]) {
+                let machine = TaskStateMachine(state: try Self.decodeState(row[1], TaskState.self), attempt: row[2],
+                                               attemptsUsed: row[3], maxAttempts: row[4])
+                tasks[row[0]] = Loaded(machine: machine, jobID: row[5], frameIndex: row[6])
+            }
+
+            struct FrameKey: Hashable { let job: String; let index: Int }
+            var frames: [FrameKey: (completed: Int, failed: Bool, sha256: String?)] = [:]
+            var attempts = BatchJSON()
+            var finished: [String: (count: Int, failed: Int)] = [:]
+            let frameAssembled = try db.cachedStatement(sql: """
+                UPDATE frames SET result_sha256 = ? WHERE job_id = ? AND frame_index = ?
+                """)
+            var outcomes: [StateChangeOutcome] = []
+            outcomes.reserveCapacity(changes.count)
+            for change in changes {
+                let taskID: String
+                switch change {
+                case .frameAssembled(let jobID, let frameIndex, let sha256):
+                    try frameAssembled.execute(arguments: [sha256, jobID, frameIndex])
+                    guard db.changesCount > 0 else { throw PersistenceError.jobNotFound(jobID) }
+                    outcomes.append(.frameRecorded)
+                    continue
+                case .started(let id, _), .completed(let id, _, _), .failed(let id, _, _, _):
+                    taskID = id
+                }
+                guard var task = tasks[taskID] else { throw PersistenceError.taskNotFound(taskID) }
+                let frame = FrameKey(job: task.jobID, index: task.frameIndex)
+                let action: TaskStateMachine.Action
+                switch change {
+                case .started(_, let attempt):
+                    action = task.machine.started(attempt: attempt)
+                case .completed(_, let attempt, let sha256):
+                    action = task.machine.succeeded(attempt: attempt)
+                    if action == .complete {
+                        task.sha256 = sha256
+                        attempts.append([.string(taskID), .int(attempt), .string(AttemptOutcome.succeeded.rawValue), .null])
+                        frames[frame, default: (0, false, nil)].completed += 1
+                        frames[frame, default: (0, false, nil)].sha256 = sha256
+                        finished[task.jobID, default: (0, 0)].count += 1
+                    }
+                case .failed(_, let attempt, let error, let retryable):
+                    action = task.machine.failed(attempt: attempt, retryable: retryable)
+                    if action == .retry || action == .giveUp {
+                        task.error = error
+                        attempts.append([.string(taskID), .int(attempt), .string(AttemptOutcome.failed.rawValue), .string(error)])
+                    }
+                    if action == .giveUp {
+                        frames[frame, default: (0, false, nil)].failed = true
+                        finished[task.jobID, default: (0, 0)].count += 1
+                        finished[task.jobID, default: (0, 0)].failed += 1
+                    }
+                case .frameAssembled:
+                    continue
+                }
+                switch action {
+                case .start, .complete, .retry, .giveUp:
+                    task.touched = true
+                    tasks[taskID] = task
+                    outcomes.append(.task(task.machine.state))
+                default:
+                    outcomes.append(Self.ignored(action))
+                }
+            }
+
+            var taskRows = BatchJSON()
+            for (id, task) in tasks where task.touched {
+                taskRows.append([.string(id), .string(task.machine.state.rawValue), .int(task.machine.attemptsUsed),
+                                 task.error.map { .string($0) } ?? .null, task.sha256.map { .string($0) } ?? .null])
+            }
+            try db.cachedStatement(sql: """
+                UPDATE tasks SET
+                    state = j.state,
+                    attempts_used = j.used,
+                    last_error = COALESCE(j.error, tasks.last_error),
+                    result_sha256 = COALESCE(j.sha, tasks.result_sha256),
+                    assigned_worker = CASE WHEN j.state IN ('assigned', 'running') THEN tasks.assigned_worker END
+                FROM (SELECT value ->> 0 AS id, value ->> 1 AS state, value ->> 2 AS used, value ->> 3 AS error,
+                             value ->> 4 AS sha FROM json_each(?)) AS j
+                WHERE tasks.id = j.id
+                """).execute(arguments: [taskRows.json])
+            try db.cachedStatement(sql: """
+                UPDATE attempts SET outcome = j.outcome, ended_at = ?1, error_message = j.error
+                FROM (SELECT value ->> 0 AS task_id, value ->> 1 AS number, value ->> 2 AS outcome,
+                             value ->> 3 AS error FROM json_each(?2)) AS j
+                WHERE attempts.task_id = j.task_id AND attempts.number = j.number
+                """).execute(arguments: [time, attempts.json])
+            var frameRows = BatchJSON()
+            for (key, frame) in frames {
+                frameRows.append([.string(key.job), .int(key.index), .int(frame.completed), .int(frame.failed ? 1 : 0),
+                                  frame.sha256.map { .string($0) } ?? .null])
+            }
+            try db.cachedStatement(sql: """
+                UPDATE frames SET
+                    tasks_completed = tasks_completed + j.completed,
+                    state = CASE
+                        WHEN state <> 'pending' THEN state
+                        WHEN j.failed THEN 'failed'
+                        WHEN tasks_completed + j.completed >= tasks_total THEN 'done'
+                        ELSE 'pending' END,
+                    result_sha256 = CASE WHEN tasks_total = 1 AND j.sha IS NOT NULL THEN j.sha ELSE result_sha256 END
+                FROM (SELECT value ->> 0 AS job, value ->> 1 AS frame, value ->> 2 AS completed, value ->> 3 AS failed,
+                             value ->> 4 AS sha FROM json_each(?)) AS j
+                WHERE frames.job_id = j.job AND frames.frame_index = j.frame
+                """).execute(arguments: [frameRows.json])
+            try Self.rollUp(finished, time: time, db: db)
+            return outcomes
+        }
+    }
+
+    private static func ignored(_ action: TaskStateMachine.Action) -> StateChangeOutcome {
+        if case .ignoreStale(let reason) = action { return .ignored(reason) }
+        return .ignored(.wrongState)
+    }
+
+    /// Adds finished tasks to the jobs' counters; a job whose tasks all finished becomes
+    /// `completed`, or `failed` if any failed.
+    static func rollUp(_ finished: [String: (count: Int, failed: Int)], time: Double, db: Database) throws {
+        let update = try db.cachedStatement(sql: """
+            UPDATE jobs SET
+                tasks_finished = tasks_finished + ?1,
+                tasks_failed = tasks_failed + ?2,
+                state = CASE
+                    WHEN state IN ('queued', 'running') AND tasks_finished + ?1 >= tasks_total
+                        THEN CASE WHEN tasks_failed + ?2 > 0 THEN 'failed' ELSE 'completed' END
+                    ELSE state END,
+                updated_at = ?3
+            WHERE id = ?4
+            """)
+        for (jobID, counts) in finished {
+            try update.execute(arguments: [counts.count, counts.failed, time, jobID])
+        }
+    }
+
+    public func requeueTasks(ofWorker workerID: String, now: Date) throws -> [String] {
+        try write { db in
+            let held = try Row.fetchAll(db, sql: """
+                SELECT \(Self.taskColumns) FROM tasks WHERE assigned_worker = ? AND state IN ('assigned', 'running')
+                ORDER BY id
+                """, arguments: [workerID]).map(Self.decodeTask)
+            let requeued = try Self.loseAttempts(of: held, time: now.timeIntervalSince1970, db: db)
+            try db.execute(sql: "UPDATE workers SET state = 'dead' WHERE id = ?", arguments: [workerID])
+            return requeued
+        }
+    }
+
+    /// Puts in-flight tasks back in the queue, their current attempts recorded as `lost`.
+    static func loseAttempts(of held: [TaskRecord], time: Double, db: Database) throws -> [String] {
+        let requeue = try db.cachedStatement(sql: "UPDATE tasks SET state = 'queued', assigned_worker = NULL WHERE id = ?")
+        let lose = try db.cachedStatement(sql: """
+            UPDATE attempts SET outcome = 'lost', ended_at = ? WHERE task_id = ? AND number = ?
+            """)
+        var requeued: [String] = []
+        for task in held {
+            var machine = TaskStateMachine(state: task.state, attempt: task.currentAttempt,
+                                           attemptsUsed: task.attemptsUsed, maxAttempts: task.maxAttempts)
+            guard case .requeue = machine.lost() else { continue }
+            try requeue.execute(arguments: [task.id])
+            try lose.execute(arguments: [time, task.id, task.currentAttempt])
+            requeued.append(task.id)
+        }
+        return requeued
+    }
+
+    public func cancelJob(_ jobID: String, now: Date) throws -> [String] {
+        let time = now.timeIntervalSince1970
+        return try write { db in
+            guard let raw = try String.fetchOne(db, sql: "SELECT state FROM jobs WHERE id = ?", arguments: [jobID]) else {
+                throw PersistenceError.jobNotFound(jobID)
+            }
+            guard !(try Self.decodeState(raw, JobState.self)).isTerminal else { return [] }
+            let held = try Row.fetchAll(db, sql: """
+                SELECT id, current_attempt FROM tasks WHERE job_id = ? AND state IN ('assigned', 'running') ORDER BY id
+                """, arguments: [jobID])
+            let cancelAttempt = try db.cachedStatement(sql: """
+                UPDATE attempts SET outcome = 'cancelled', ended_at = ? WHERE task_id = ? AND number = ?
+                """)
+            for row in held {
+                try cancelAttempt.execute(arguments: [time, row[0] as String, row[1] as Int])
+            }
+            try db.execute(sql: """
+                UPDATE tasks SET state = 'cancelled', assigned_worker = NULL
+                WHERE job_id = ? AND state IN ('queued', 'assigned', 'running')
+                """, arguments: [jobID])
+            try db.execute(sql: "UPDATE frames SET state = 'cancelled' WHERE job_id = ? AND state = 'pending'",
+                           arguments: [jobID])
+            try db.execute(sql: """
+                UPDATE jobs SET state = 'cancelled', tasks_finished = tasks_total, updated_at = ? WHERE id = ?
+                """, arguments: [time, jobID])
+            return held.map { $0[0] as String }
+        }
+    }
+
+    public func recoverAfterRestart(now: Date) throws -> RecoveryReport {
+        try write { db in
+            let held = try Row.fetchAll(db, sql: """
+                SELECT \(Self.taskColumns) FROM tasks WHERE state IN ('assigned', 'running') ORDER BY id
+                """).map(Self.decodeTask)
+            let requeued = try Self.loseAttempts(of: held, time: now.timeIntervalSince1970, db: db)
+            try db.execute(sql: "UPDATE workers SET state = 'dead' WHERE state = 'alive'")
+            return RecoveryReport(requeuedTasks: requeued.count, workersMarkedDead: db.changesCount)
+        }
+    }
+
+    public func upsertWorker(_ worker: WorkerRecord) throws {
+        try write { db in
+            try db.execute(sql: """
+                INSERT INTO workers (id, hostname, cores, memory_bytes, engine_version, slots, last_seen, state)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT(id) DO UPDATE SET
+                    hostname = excluded.hostname, cores = excluded.cores, memory_bytes = excluded.memory_bytes,
+                    engine_version = excluded.engine_version, slots = excluded.slots,
+                    last_seen = excluded.last_seen, state = excluded.state
+                """, arguments: [worker.id, worker.hostname, worker.cores, worker.memoryBytes, worker.engineVersion,
+                                 worker.slots, worker.lastSeen.timeIntervalSince1970, worker.state.rawValue])
+        }
+    }
+
+    @discardableResult
+    public func recordHeartbeat(workerID: String, at time: Date) throws -> Bool {
+        try write { db in
+            try db.execute(sql: "UPDATE workers SET last_seen = MAX(last_seen, ?) WHERE id = ?",
+                           arguments: [time.timeIntervalSince1970, workerID])
+            return db.changesCount > 0
+        }
+    }
+}

@@ -1,0 +1,133 @@
+import Foundation
+import GRDB
+
+/// Row decoding and the read-only queries of ``SQLiteJobStore``.
+extension SQLiteJobStore {
+    static let taskColumns = """
+        id, job_id, frame_index, region_x, region_y, region_w, region_h, state, attempts_used, \
+        max_attempts, current_attempt, assigned_worker, last_error, result_sha256
+        """
+    static let jobColumns = "id, name, spec, priority, sequence, state, created_at, updated_at, style_targets_hash"
+
+    static func decodeState<S: RawRepresentable>(_ raw: String, _ type: S.Type) throws -> S where S.RawValue == String {
+        guard let value = S(rawValue: raw) else {
+            throw PersistenceError.corruptRecord("unknown \(S.self) '\(raw)'")
+        }
+        return value
+    }
+
+    static func date(_ seconds: Double) -> Date { Date(timeIntervalSince1970: seconds) }
+
+    static func decodeTask(_ row: Row) throws -> TaskRecord {
+        TaskRecord(
+            id: row[0], jobID: row[1], frameIndex: row[2],
+            region: TaskRegion(x: row[3], y: row[4], width: row[5], height: row[6]),
+            maxAttempts: row[9],
+            state: try decodeState(row[7], TaskState.self),
+            attemptsUsed: row[8], currentAttempt: row[10],
+            assignedWorker: row[11], lastError: row[12], resultSHA256: row[13])
+    }
+
+    static func decodeJob(_ row: Row) throws -> JobRecord {
+        JobRecord(id: row[0], name: row[1], spec: row[2], priority: row[3], styleTargetsHash: row[8],
+                  sequence: row[4], state: try decodeState(row[5], JobState.self),
+                  createdAt: date(row[6]), updatedAt: date(row[7]))
+    }
+
+    static func decodeWorker(_ row: Row) throws -> WorkerRecord {
+        WorkerRecord(id: row[0], hostname: row[1], cores: row[2], memoryBytes: row[3], engineVersion: row[4],
+                     slots: row[5], lastSeen: date(row[6]), state: try decodeState(row[7], WorkerState.self))
+    }
+
+    public func job(_ jobID: String) throws -> JobRecord? {
+        try read { db in
+            try Row.fetchOne(db, sql: "SELECT \(Self.jobColumns) FROM jobs WHERE id = ?", arguments: [jobID])
+                .map(Self.decodeJob)
+        }
+    }
+
+    public func listJobs() throws -> [JobRecord] {
+        try read { db in
+            try Row.fetchAll(db, sql: "SELECT \(Self.jobColumns) FROM jobs ORDER BY priority DESC, sequence")
+                .map(Self.decodeJob)
+        }
+    }
+
+    public func summary(ofJob jobID: String) throws -> JobSummary {
+        try read { db in
+            guard let job = try Row.fetchOne(db, sql: "SELECT \(Self.jobColumns) FROM jobs WHERE id = ?",
+                                             arguments: [jobID]).map(Self.decodeJob) else {
+                throw PersistenceError.jobNotFound(jobID)
+            }
+            var frames: [FrameState: Int] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT state, COUNT(*) FROM frames WHERE job_id = ? GROUP BY state",
+                                        arguments: [jobID]) {
+                let state = try Self.decodeState(row[0], FrameState.self)
+                frames[state] = row[1]
+            }
+            var tasks: [TaskState: Int] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT state, COUNT(*) FROM tasks WHERE job_id = ? GROUP BY state",
+                                        arguments: [jobID]) {
+                let state = try Self.decodeState(row[0], TaskState.self)
+                tasks[state] = row[1]
+            }
+            return JobSummary(jobID: job.id, name: job.name, priority: job.priority, state: job.state,
+                              framesTotal: frames.values.reduce(0, +), framesDone: frames[.done] ?? 0,
+                              framesFailed: frames[.failed] ?? 0, tasks: tasks)
+        }
+    }
+
+    public func task(_ taskID: String) throws -> TaskRecord? {
+        try read { db in
+            try Row.fetchOne(db, sql: "SELECT \(Self.taskColumns) FROM tasks WHERE id = ?", arguments: [taskID])
+                .map(Self.decodeTask)
+        }
+    }
+
+    public func tasks(ofJob jobID: String) throws -> [TaskRecord] {
+        try read { db in
+            try Row.fetchAll(db, sql: "SELECT \(Self.taskColumns) FROM tasks WHERE job_id = ? ORDER BY frame_index, id",
+                             arguments: [jobID]).map(Self.decodeTask)
+        }
+    }
+
+    public func frames(ofJob jobID: String) throws -> [FrameRecord] {
+        try read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT job_id, frame_index, output_path, state, result_sha256 FROM frames
+                WHERE job_id = ? ORDER BY frame_index
+                """, arguments: [jobID]).map { row in
+                FrameRecord(jobID: row[0], index: row[1], outputPath: row[2],
+                            state: try Self.decodeState(row[3], FrameState.self), resultSHA256: row[4])
+            }
+        }
+    }
+
+    public func attempts(ofTask taskID: String) throws -> [AttemptRecord] {
+        try read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT task_id, number, worker_id, started_at, ended_at, outcome, error_message FROM attempts
+                WHERE task_id = ? ORDER BY number
+                """, arguments: [taskID]).map { row in
+                AttemptRecord(taskID: row[0], number: row[1], workerID: row[2], startedAt: Self.date(row[3]),
+                              endedAt: (row[4] as Double?).map(Self.date),
+                              outcome: try Self.decodeState(row[5], AttemptOutcome.self), errorMessage: row[6])
+            }
+        }
+    }
+
+    static let workerColumns = "id, hostname, cores, memory_bytes, engine_version, slots, last_seen, state"
+
+    public func worker(_ workerID: String) throws -> WorkerRecord? {
+        try read { db in
+            try Row.fetchOne(db, sql: "SELECT \(Self.workerColumns) FROM workers WHERE id = ?", arguments: [workerID])
+                .map(Self.decodeWorker)
+        }
+    }
+
+    public func listWorkers() throws -> [WorkerRecord] {
+        try read { db in
+            try Row.fetchAll(db, sql: "SELECT \(Self.workerColumns) FROM workers ORDER BY id").map(Self.decodeWorker)
+        }
+    }
+}

@@ -1,0 +1,110 @@
+import Foundation
+import GRDB
+
+/// The ``JobStore`` in SQLite, through GRDB.
+///
+/// - ``init(path:)`` / ``init(stateDirectory:)``: a file, opened as a `DatabasePool` in WAL mode
+///   (readers don't block the writer; `synchronous = NORMAL`, so a committed transaction survives a
+///   coordinator crash, and at worst the last ones are lost on power failure; 64 MiB page cache).
+/// - ``inMemory()``: `:memory:` through a `DatabaseQueue`, for tests; same code, same schema.
+///
+/// Opening runs the missing ``Migrations``. Each method is one write (or read) transaction; the
+/// writer serializes them, so concurrent claims never hand out a task twice.
+public final class SQLiteJobStore: JobStore {
+    /// The file name inside the coordinator's state folder.
+    public static let fileName = "jobs.sqlite"
+
+    let writer: any DatabaseWriter
+    /// The database file, or `nil` in memory.
+    public let path: String?
+
+    /// Opens (creating if needed) the store at `path`, in WAL mode, and migrates it.
+    public convenience init(path: String) throws {
+        var config = Configuration()
+        config.busyMode = .timeout(10)
+        config.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = NORMAL")
+            // 64 MiB of page cache: a farm's task tables stay in memory instead of re-read per batch.
+            try db.execute(sql: "PRAGMA cache_size = -65536")
+        }
+        let pool: DatabasePool
+        do {
+            pool = try DatabasePool(path: path, configuration: config)
+        } catch {
+            throw PersistenceError.database("cannot open \(path): \(error)")
+        }
+        try self.init(writer: pool, path: path)
+    }
+
+    /// Opens the store in the coordinator's state folder (created if missing), as ``fileName``.
+    public convenience init(stateDirectory: URL) throws {
+        do {
+            try FileManager.default.createDirectory(at: stateDirectory, withIntermediateDirectories: true)
+        } catch {
+            throw PersistenceError.database("cannot create \(stateDirectory.path): \(error)")
+        }
+        try self.init(path: stateDirectory.appendingPathComponent(Self.fileName).path)
+    }
+
+    /// A fresh store in memory (`:memory:` through a `DatabaseQueue`).
+    public static func inMemory() throws -> SQLiteJobStore {
+        do {
+            return try SQLiteJobStore(writer: DatabaseQueue(), path: nil)
+        } catch let error as PersistenceError {
+            throw error
+        } catch {
+            throw PersistenceError.database("cannot open an in-memory database: \(error)")
+        }
+    }
+
+    private init(writer: any DatabaseWriter, path: String?) throws {
+        self.writer = writer
+        self.path = path
+        do {
+            try Migrations.migrator.migrate(writer)
+        } catch {
+            throw PersistenceError.database("migration failed: \(error)")
+        }
+    }
+
+    /// Closes the database; further calls throw.
+    public func close() throws {
+        do { try writer.close() } catch { throw PersistenceError.database("close failed: \(error)") }
+    }
+
+    /// SQLite's journal mode (`wal` for a file store, `memory` in memory).
+    public func journalMode() throws -> String {
+        try read { db in try String.fetchOne(db, sql: "PRAGMA journal_mode") ?? "" }
+    }
+
+    /// The migrations applied, in order (`["v1", …]`).
+    public func appliedMigrations() throws -> [String] {
+        try read { db in try Migrations.migrator.appliedMigrations(db) }
+    }
+
+    // MARK: Transactions
+
+    /// One write transaction; errors other than ``PersistenceError`` become `.database`.
+    func write<T>(_ body: (Database) throws -> T) throws -> T {
+        do {
+            return try writer.write(body)
+        } catch let error as PersistenceError {
+            throw error
+        } catch let error as DatabaseError where error.resultCode == .SQLITE_CONSTRAINT {
+            throw PersistenceError.invalidJob("constraint violated: \(error.message ?? "\(error)")")
+        } catch {
+            throw PersistenceError.database("\(error)")
+        }
+    }
+
+    /// One read transaction.
+    func read<T>(_ body: (Database) throws -> T) throws -> T {
+        do {
+            return try writer.read(body)
+        } catch let error as PersistenceError {
+            throw error
+        } catch {
+            throw PersistenceError.database("\(error)")
+        }
+    }
+}

@@ -1,0 +1,53 @@
+/// The part of a frame a task renders, in output pixels.
+public struct TaskRegion: Sendable, Hashable, Codable {
+    public var x: Int
+    public var y: Int
+    public var width: Int
+    public var height: Int
+
+    public init(x: Int, y: Int, width: Int, height: Int) {
+        self.x = x
+        self.y = y
+        self.width = width
+        self.height = height
+    }
+}
+
+/// One unit of work: a frame, or a tile of a frame.
+public struct TaskRecord: Sendable, Hashable {
+    /// Unique id (chosen by the planner).
+    public var id: String
+    public var jobID: String
+    public var frameIndex: Int
+    public var region: TaskRegion
+    public var state: TaskState
+    /// Attempts that ended with a result or an error (lost attempts don't count).
+    public var attemptsUsed: Int
+    /// Attempts allowed to end in an error before the task fails for good.
+    public var maxAttempts: Int
+    /// The number of the latest attempt (0 if never assigned); results must name it.
+    public var currentAttempt: Int
+    /// The worker holding the task while `assigned`/`running`.
+    public var assignedWorker: String?
+    /// The error of the latest failed attempt.
+    public var lastError: String?
+    /// SHA-256 (hex) of the task's result (the rendered frame or tile), once completed.
+    public var resultSHA256: String?
+
+    /// A task to insert (state queued, no attempts).
+    public init(id: String, jobID: String, frameIndex: Int, region: TaskRegion, maxAttempts: Int = 3,
+                state: TaskState = .queued, attemptsUsed: Int = 0, currentAttempt: Int = 0,
+                assignedWorker: String? = nil, lastError: String? = nil, resultSHA256: String? = nil) {
+        self.id = id
+        self.jobID = jobID
+        self.frameIndex = frameIndex
+        self.region = region
+        self.state = state
+        self.attemptsUsed = attemptsUsed
+        self.maxAttempts = maxAttempts
+        self.currentAttempt = currentAttempt
+        self.assignedWorker = assignedWorker
+        self.lastError = lastError
+        self.resultSHA256 = resultSHA256
+    }
+}
