@@ -118,6 +118,9 @@ final class SocketTests: XCTestCase {
         try exchange(router: router, dealer: dealer)
 
         try router.unbind(endpoint)
+        // Unbinding also closes the connections accepted on the endpoint: nothing gets through.
+        try dealer.send(multipart: [Data("lost?".utf8)], dontWait: true)
+        XCTAssertNil(try router.receiveMultipart(timeout: .milliseconds(300)))
         try bindRetrying(router, endpoint)
         try assertDealerGetsThrough(dealer, to: router)
     }
