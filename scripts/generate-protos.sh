@@ -15,14 +15,17 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 
-# One line per proto folder: "<folder with .proto files>:<output folder for .pb.swift files>".
-# Adding another set of protos (e.g. the farm protocol) is one more line here.
+# One line per proto folder:
+#   "<folder with .proto files>:<output folder for .pb.swift files>[:<Visibility>]"
+# where Visibility (protoc-gen-swift's option: Internal or Public) defaults to Internal. The ONNX
+# subset stays internal to ModelStore; the farm protocol is public because Coordinator and Worker use it.
 TARGETS=(
   "protos/onnx:Sources/ModelStore/Generated"
+  "protos/stylefarm/v1:Sources/Protocol/Generated:Public"
 )
 
-# Options for protoc-gen-swift: generated types stay internal to their module.
-SWIFT_OPTS=(--swift_opt=Visibility=Internal --swift_opt=FileNaming=DropPath)
+# Options for protoc-gen-swift shared by every target (Visibility is per target, above).
+SWIFT_OPTS=(--swift_opt=FileNaming=DropPath)
 
 EXPECTED_SWIFT_PROTOBUF="1.39.0"
 
@@ -79,8 +82,8 @@ trap 'rm -rf "$tmp"' EXIT
 
 status=0
 for target in "${TARGETS[@]}"; do
-  proto_dir="${target%%:*}"
-  out_dir="${target#*:}"
+  IFS=: read -r proto_dir out_dir visibility <<<"$target"
+  visibility="${visibility:-Internal}"
   mapfile -t protos < <(cd "$proto_dir" && find . -name '*.proto' | sed 's|^\./||' | sort)
   if [[ ${#protos[@]} == 0 ]]; then
     echo "generate-protos: no .proto files in $proto_dir" >&2; exit 1
@@ -88,7 +91,7 @@ for target in "${TARGETS[@]}"; do
   gen="$tmp/$out_dir"
   mkdir -p "$gen"
   protoc --plugin=protoc-gen-swift="$PLUGIN" --proto_path="$proto_dir" \
-    --swift_out="$gen" "${SWIFT_OPTS[@]}" "${protos[@]}"
+    --swift_out="$gen" --swift_opt=Visibility="$visibility" "${SWIFT_OPTS[@]}" "${protos[@]}"
   if [[ $check == 1 ]]; then
     # Compare only generated files: the output folders may hold other files (README.md).
     if ! diff -r -u <(cd "$gen" && find . -name '*.pb.swift' | sort) \
