@@ -1,0 +1,8 @@
+import XCTest
+@testable import Worker
+
+final class WorkerModuleTests: XCTestCase {
+    func testModuleName() {
+        XCTAssertEqual(WorkerModule.name, "worker")
+    }
+}
