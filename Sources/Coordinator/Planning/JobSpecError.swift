@@ -13,6 +13,9 @@ public struct JobSpecError: Error, Equatable, Sendable, CustomStringConvertible 
             self.field = field; self.line = line; self.message = message
         }
 
+        /// The CLI flag of `field` (`max_attempts` → `--max-attempts`), for reporting flag problems.
+        public var flag: String? { field.map { "--" + String($0.map { $0 == "_" ? "-" : $0 }) } }
+
         public var description: String {
             let location = [line.map { "line \($0)" }, field].compactMap { $0 }.joined(separator: ", ")
             return location.isEmpty ? message : "\(location): \(message)"

@@ -286,3 +286,21 @@ final class KeySuggestionTests: XCTestCase {
         XCTAssertNil(KeySuggestion.closest(to: "colour_grading", in: JobSpec.keys))
     }
 }
+
+final class JobSpecEncodingTests: XCTestCase {
+    /// A spec encoded as JSON (e.g. to persist a submission) parses back to an equal spec.
+    func testJSONRoundTrip() throws {
+        let spec = try JobSpecFile.parse(JobSpecTests.fullYAML, baseDirectory: "/jobs").spec
+        let data = try JSONEncoder().encode(spec)
+        let back = try JobSpecFile.parse(String(decoding: data, as: UTF8.self), baseDirectory: "/jobs").spec
+        XCTAssertEqual(back, spec)
+        XCTAssertEqual(back.styleLayers, ["relu1_1", "relu2_1:0.5", "relu3_1"])
+        XCTAssertEqual(back.initialization, "noise")
+    }
+
+    func testProblemNamesItsFlag() {
+        XCTAssertEqual(JobSpecError.Problem(field: "max_attempts", message: "x").flag, "--max-attempts")
+        let e = JobSpecError(source: "job.yaml", problems: [.init(field: "priority", line: 3, message: "must be between 0 and 100 (got 101)")])
+        XCTAssertEqual(e.description, "invalid job spec job.yaml: line 3, priority: must be between 0 and 100 (got 101)")
+    }
+}
