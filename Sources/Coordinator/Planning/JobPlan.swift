@@ -21,6 +21,10 @@ public struct PlannedFrame: Sendable, Hashable {
     public var contentPath: String?
     /// Where the result goes (absolute, inside the output directory); nil for echo jobs without output.
     public var outputPath: String?
+
+    public init(index: Int, frame: Int, contentPath: String?, outputPath: String?) {
+        self.index = index; self.frame = frame; self.contentPath = contentPath; self.outputPath = outputPath
+    }
 }
 
 /// One unit of work handed to a worker.
@@ -35,6 +39,11 @@ public struct PlannedTask: Sendable, Hashable {
     public var region: TaskRegion
     /// The style targets every task of the job shares (nil for echo jobs).
     public var styleTargetKey: StyleTargetKey?
+
+    public init(id: String, frameIndex: Int, frame: Int, region: TaskRegion, styleTargetKey: StyleTargetKey?) {
+        self.id = id; self.frameIndex = frameIndex; self.frame = frame; self.region = region
+        self.styleTargetKey = styleTargetKey
+    }
 }
 
 /// A job broken into frames and tasks, in frame order.
@@ -46,6 +55,12 @@ public struct JobPlan: Sendable, Equatable {
     public var styleTargetKey: StyleTargetKey?
     public var frames: [PlannedFrame]
     public var tasks: [PlannedTask]
+
+    public init(jobID: String, job: ResolvedJob, frameSize: PixelSize, styleTargetKey: StyleTargetKey?,
+                frames: [PlannedFrame], tasks: [PlannedTask]) {
+        self.jobID = jobID; self.job = job; self.frameSize = frameSize; self.styleTargetKey = styleTargetKey
+        self.frames = frames; self.tasks = tasks
+    }
 }
 
 /// Why a job could not be planned.
