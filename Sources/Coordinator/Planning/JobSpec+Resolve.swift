@@ -1,0 +1,201 @@
+import Engine
+import Foundation
+
+extension JobSpec {
+    /// Defaults for fields a spec leaves out (see docs/JOBS.md).
+    public enum Defaults {
+        public static let kind = JobKind.stylize
+        public static let priority = 50
+        public static let maxAttempts = 3
+        public static let bitDepth = 8
+        public static let sharedFilesystem = true
+        public static let echoSeconds = 1.0
+        public static let lbfgsHistory = 10
+        public static let learningRate: Float = 5
+        /// The output pattern when none is given: `<name>.####.png` inside `output_dir`.
+        public static func output(name: String) -> String { "\(name).####.png" }
+    }
+
+    /// Valid ranges of the farm-level fields.
+    public static let priorityRange = 0...100
+    public static let maxAttemptsRange = 1...100
+    public static let echoSecondsRange = 0.0...86_400.0
+    public static let nameMaxLength = 100
+
+    /// Checks the spec, fills in defaults, resolves relative paths against `baseDirectory` and
+    /// builds the engine parameters (checked by `StyleTransferParameters.validate(styleCount:)`).
+    /// Throws one `JobSpecError` listing every problem found.
+    public func resolve(baseDirectory: String) throws -> ResolvedJob {
+        var problems: [JobSpecError.Problem] = []
+        func problem(_ key: CodingKeys?, _ message: String) { problems.append(.init(field: key?.rawValue, message: message)) }
+        let kind = self.kind ?? Defaults.kind
+        let stylize = kind == .stylize
+
+        // Name
+        let name = (self.name ?? "").trimmingWhitespace
+        if name.isEmpty {
+            problem(.name, "missing; give the job a name (letters, digits, '.', '_', '-')")
+        } else if name.count > Self.nameMaxLength || !name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "._-".contains($0)) }) {
+            problem(.name, "'\(name)' may only use letters, digits, '.', '_' and '-' (at most \(Self.nameMaxLength) characters)")
+        }
+
+        // Frames
+        var frameRange = FrameRange(frames: [])
+        if let frames {
+            do { frameRange = try FrameRange(parsing: frames) } catch { problem(.frames, "\(error)") }
+        } else {
+            problem(.frames, "missing; give the frames to render, like 1001-1100 or 1-100x2")
+        }
+
+        // Content
+        var contentPattern: PathPattern? = nil
+        if let content {
+            do { contentPattern = try PathPattern(content).resolved(against: baseDirectory) } catch { problem(.content, "\(error)") }
+        } else if stylize {
+            problem(.content, "missing; give the content frames as a pattern, like plates/shot010.####.png")
+        }
+
+        // Styles
+        let styles = (self.styles ?? []).map { PathNormalization.resolve($0, against: baseDirectory) }
+        if stylize && styles.isEmpty { problem(.styles, "missing; list one or more style images") }
+
+        // Output
+        var outputDirectory: String? = nil, outputPattern: PathPattern? = nil
+        if let outputDir, !outputDir.isEmpty {
+            let directory = PathNormalization.resolve(outputDir, against: baseDirectory)
+            outputDirectory = directory
+            let text = output ?? Defaults.output(name: name.isEmpty ? "output" : name)
+            do {
+                let pattern = try PathPattern.output(text, in: directory)
+                if !pattern.fileNameSuffix.lowercased().hasSuffix(".png") {
+                    problem(.output, "'\(text)' must end in .png (outputs are PNG files)")
+                } else if let contentPattern, pattern.text == contentPattern.text {
+                    problem(.output, "'\(pattern.text)' is the content pattern; outputs would overwrite the input frames")
+                } else {
+                    outputPattern = pattern
+                }
+            } catch { problem(.output, "\(error)") }
+        } else if stylize {
+            problem(.outputDir, "missing; give the directory the job writes its frames into")
+        } else if output != nil {
+            problem(.outputDir, "missing; output is relative to output_dir")
+        }
+
+        // Farm settings
+        let bitDepth = self.bitDepth ?? Defaults.bitDepth
+        if bitDepth != 8 && bitDepth != 16 { problem(.bitDepth, "must be 8 or 16 (got \(bitDepth))") }
+        let priority = self.priority ?? Defaults.priority
+        if !Self.priorityRange.contains(priority) {
+            problem(.priority, "must be between \(Self.priorityRange.lowerBound) and \(Self.priorityRange.upperBound) (got \(priority)); higher runs first, default \(Defaults.priority)")
+        }
+        let maxAttempts = self.maxAttempts ?? Defaults.maxAttempts
+        if !Self.maxAttemptsRange.contains(maxAttempts) {
+            problem(.maxAttempts, "must be between \(Self.maxAttemptsRange.lowerBound) and \(Self.maxAttemptsRange.upperBound) (got \(maxAttempts))")
+        }
+        var echoSeconds = 0.0
+        if stylize {
+            if self.echoSeconds != nil { problem(.echoSeconds, "only applies to kind: echo; remove it or set kind: echo") }
+        } else {
+            echoSeconds = self.echoSeconds ?? Defaults.echoSeconds
+            if !(echoSeconds.isFinite && Self.echoSecondsRange.contains(echoSeconds)) {
+                problem(.echoSeconds, "must be between 0 and \(Int(Self.echoSecondsRange.upperBound)) seconds (got \(echoSeconds))")
+            }
+        }
+
+        // Engine parameters
+        var p = StyleTransferParameters()
+        if let network {
+            if let n = VGGNetwork(rawValue: network.lowercased()) { p.network = n }
+            else { problem(.network, Self.choiceMessage(network, VGGNetwork.allCases.map(\.rawValue))) }
+        }
+        if let pooling {
+            if let k = PoolingKind(rawValue: pooling.lowercased()) { p.pooling = k }
+            else { problem(.pooling, Self.choiceMessage(pooling, ["average", "max"])) }
+        }
+        if let size { p.size = size }
+        if let iterations { p.iterations = iterations }
+        switch optimizer?.lowercased() ?? "lbfgs" {
+        case "lbfgs", "l-bfgs": p.optimizer = .lbfgs(history: lbfgsHistory ?? Defaults.lbfgsHistory)
+        case "adam": p.optimizer = .adam(learningRate: learningRate ?? Defaults.learningRate)
+        default: problem(.optimizer, Self.choiceMessage(optimizer ?? "", ["lbfgs", "adam"]))
+        }
+        if let contentWeight { p.contentWeight = contentWeight }
+        if let styleWeight { p.styleWeight = styleWeight }
+        if let tvWeight { p.tvWeight = tvWeight }
+        let activations = p.network.layers.map(\.outputName)
+        if let styleLayers {
+            do { p.styleLayers = try Self.parseLayers(styleLayers, known: activations) } catch let m as LayerProblem { problem(.styleLayers, m.message) }
+        }
+        if let contentLayers {
+            do { p.contentLayers = try Self.parseLayers(contentLayers, known: activations) } catch let m as LayerProblem { problem(.contentLayers, m.message) }
+        }
+        if let styleWeights { p.styleBlendWeights = styleWeights }
+        if let styleScale { p.styleScale = styleScale }
+        if let initialization {
+            if let i = StyleTransferParameters.Initialization(rawValue: initialization.lowercased()) { p.initialization = i }
+            else { problem(.initialization, Self.choiceMessage(initialization, StyleTransferParameters.Initialization.allCases.map(\.rawValue))) }
+        }
+        if let scales { p.scales = scales }
+        if let originalColors { p.originalColors = originalColors }
+        if let seed { p.seed = seed }
+        do {
+            try p.validate(styleCount: stylize ? styles.count : max(1, styles.count))
+        } catch let error as StyleTransferError {
+            if case .invalidParameter(let message) = error {
+                // Messages name CLI flags (`--size …`); the flag is the spec key in kebab-case.
+                let key = Self.fieldNamed(in: message)
+                if !(key == .styles && styles.isEmpty) { // already reported as missing
+                    problem(key, message)
+                }
+            } else {
+                problem(nil, error.description)
+            }
+        } catch {
+            problem(nil, "\(error)")
+        }
+
+        if !problems.isEmpty { throw JobSpecError(problems: problems) }
+        return ResolvedJob(name: name, kind: kind, echoSeconds: echoSeconds, content: contentPattern,
+                           frames: frameRange, styles: styles, parameters: p, bitDepth: bitDepth,
+                           outputDirectory: outputDirectory, output: outputPattern, priority: priority,
+                           maxAttempts: maxAttempts, sharedFilesystem: sharedFilesystem ?? Defaults.sharedFilesystem)
+    }
+
+    private struct LayerProblem: Error { var message: String }
+
+    /// `relu1_1`, `relu3_1:0.5` → weighted layers, checking names against the network's activations.
+    private static func parseLayers(_ items: [String], known: [String]) throws -> [StyleTransferParameters.WeightedLayer] {
+        try items.map { item in
+            let parts = item.split(separator: ":", maxSplits: 1).map { String($0).trimmingWhitespace }
+            guard let name = parts.first, !name.isEmpty else { throw LayerProblem(message: "empty layer name in '\(item)'") }
+            guard known.contains(name) else {
+                let hint = KeySuggestion.closest(to: name, in: known).map { "; did you mean '\($0)'?" } ?? "; use relu{block}_{n} or pool{block}"
+                throw LayerProblem(message: "unknown layer '\(name)'\(hint)")
+            }
+            var weight: Float = 1
+            if parts.count == 2 {
+                guard let w = Float(parts[1]), w >= 0, w.isFinite else {
+                    throw LayerProblem(message: "layer weight in '\(item)' must be a non-negative number")
+                }
+                weight = w
+            }
+            return StyleTransferParameters.WeightedLayer(name, weight: weight)
+        }
+    }
+
+    private static func choiceMessage(_ value: String, _ choices: [String]) -> String {
+        let hint = KeySuggestion.closest(to: value, in: choices).map { "; did you mean '\($0)'?" } ?? ""
+        return "'\(value)' is not one of \(choices.joined(separator: ", "))\(hint)"
+    }
+
+    /// The spec key behind the first `--flag` in an engine message (`--style` → `styles`).
+    private static func fieldNamed(in message: String) -> CodingKeys? {
+        guard let range = message.range(of: "--") else {
+            return message.contains("L-BFGS") ? .lbfgsHistory : message.contains("Adam") ? .learningRate : nil
+        }
+        let flag = message[range.upperBound...].prefix { $0.isLetter || $0 == "-" }
+        let key = String(flag).dashesAsUnderscores
+        if key == "style" { return .styles }
+        return CodingKeys(rawValue: key)
+    }
+}

@@ -1,0 +1,239 @@
+/// A job as the user writes it: in a YAML or JSON spec file (snake_case keys) or as CLI flags (the
+/// same names in kebab-case: `max_attempts` ↔ `--max-attempts`). Every field is optional here, so a
+/// spec is one *layer* of settings: `file.overlaid(by: flags)` gives flags-override-file semantics,
+/// and `resolve(baseDirectory:)` checks the merged result and fills in defaults (docs/JOBS.md).
+///
+/// Decoding is lenient about spelling of values where YAML is ambiguous (numbers written as strings
+/// such as `1e-3`, a single style instead of a list, layers as a comma list) but strict about keys:
+/// `JobSpecFile` rejects unknown keys with a suggestion of the closest valid one.
+public struct JobSpec: Codable, Sendable, Equatable {
+    // Job
+    public var name: String?
+    /// `stylize` (default) or `echo`.
+    public var kind: JobKind?
+    /// Content frame pattern, e.g. `plates/shot010.####.png`.
+    public var content: String?
+    /// Frame range, e.g. `1001-1100`, `1-100x2`, `1,5,7-9`.
+    public var frames: String?
+    /// Style image paths (one or more).
+    public var styles: [String]?
+    /// Blend weights, one per style (default: equal).
+    public var styleWeights: [Float]?
+    /// Directory the job writes into; outputs never leave it.
+    public var outputDir: String?
+    /// Output pattern relative to `outputDir` (default `<name>.####.png`).
+    public var output: String?
+    /// PNG bit depth, 8 (default) or 16.
+    public var bitDepth: Int?
+    /// 0–100, higher first (default 50).
+    public var priority: Int?
+    /// Attempts per task before it fails for good (default 3).
+    public var maxAttempts: Int?
+    /// Whether workers read inputs and write outputs at these paths themselves (default true); when
+    /// false the coordinator sends and receives image bytes.
+    public var sharedFilesystem: Bool?
+    /// Seconds each echo task sleeps (echo jobs only; default 1).
+    public var echoSeconds: Double?
+
+    // Engine (StyleTransferParameters)
+    /// `vgg16` (default) or `vgg19`.
+    public var network: String?
+    /// `average` (default) or `max`.
+    public var pooling: String?
+    public var size: Int?
+    public var iterations: Int?
+    /// `lbfgs` (default) or `adam`.
+    public var optimizer: String?
+    public var lbfgsHistory: Int?
+    public var learningRate: Float?
+    public var contentWeight: Float?
+    public var styleWeight: Float?
+    public var tvWeight: Float?
+    /// Layer names, optionally `name:weight` (`relu1_1`, `relu3_1:0.5`).
+    public var styleLayers: [String]?
+    public var contentLayers: [String]?
+    public var styleScale: Float?
+    /// `content` (default) or `noise`; the key is `init`.
+    public var initialization: String?
+    public var scales: Int?
+    public var originalColors: Bool?
+    public var seed: UInt64?
+
+    /// A spec with every field given or nil (the CLI passes its flag values here).
+    public init(name: String? = nil, kind: JobKind? = nil, content: String? = nil, frames: String? = nil,
+                styles: [String]? = nil, styleWeights: [Float]? = nil, outputDir: String? = nil,
+                output: String? = nil, bitDepth: Int? = nil, priority: Int? = nil, maxAttempts: Int? = nil,
+                sharedFilesystem: Bool? = nil, echoSeconds: Double? = nil, network: String? = nil,
+                pooling: String? = nil, size: Int? = nil, iterations: Int? = nil, optimizer: String? = nil,
+                lbfgsHistory: Int? = nil, learningRate: Float? = nil, contentWeight: Float? = nil,
+                styleWeight: Float? = nil, tvWeight: Float? = nil, styleLayers: [String]? = nil,
+                contentLayers: [String]? = nil, styleScale: Float? = nil, initialization: String? = nil,
+                scales: Int? = nil, originalColors: Bool? = nil, seed: UInt64? = nil) {
+        self.name = name; self.kind = kind; self.content = content; self.frames = frames
+        self.styles = styles; self.styleWeights = styleWeights; self.outputDir = outputDir
+        self.output = output; self.bitDepth = bitDepth; self.priority = priority
+        self.maxAttempts = maxAttempts; self.sharedFilesystem = sharedFilesystem
+        self.echoSeconds = echoSeconds; self.network = network; self.pooling = pooling
+        self.size = size; self.iterations = iterations; self.optimizer = optimizer
+        self.lbfgsHistory = lbfgsHistory; self.learningRate = learningRate
+        self.contentWeight = contentWeight; self.styleWeight = styleWeight; self.tvWeight = tvWeight
+        self.styleLayers = styleLayers; self.contentLayers = contentLayers; self.styleScale = styleScale
+        self.initialization = initialization; self.scales = scales; self.originalColors = originalColors
+        self.seed = seed
+    }
+
+    /// The spec keys (snake_case). `JobSpecFile` accepts exactly these.
+    public enum CodingKeys: String, CodingKey, CaseIterable {
+        case name, kind, content, frames, styles
+        case styleWeights = "style_weights"
+        case outputDir = "output_dir"
+        case output
+        case bitDepth = "bit_depth"
+        case priority
+        case maxAttempts = "max_attempts"
+        case sharedFilesystem = "shared_filesystem"
+        case echoSeconds = "echo_seconds"
+        case network, pooling, size, iterations, optimizer
+        case lbfgsHistory = "lbfgs_history"
+        case learningRate = "learning_rate"
+        case contentWeight = "content_weight"
+        case styleWeight = "style_weight"
+        case tvWeight = "tv_weight"
+        case styleLayers = "style_layers"
+        case contentLayers = "content_layers"
+        case styleScale = "style_scale"
+        case initialization = "init"
+        case scales
+        case originalColors = "original_colors"
+        case seed
+    }
+
+    /// Every valid spec key.
+    public static var keys: [String] { CodingKeys.allCases.map(\.rawValue) }
+
+    /// This spec with every field that `overrides` sets replaced by the override
+    /// (`submit job.yaml --priority 90`). Lists are replaced, not appended.
+    public func overlaid(by overrides: JobSpec) -> JobSpec {
+        var r = self
+        func take<T>(_ k: WritableKeyPath<JobSpec, T?>) { if let v = overrides[keyPath: k] { r[keyPath: k] = v } }
+        take(\.name); take(\.kind); take(\.content); take(\.frames); take(\.styles); take(\.styleWeights)
+        take(\.outputDir); take(\.output); take(\.bitDepth); take(\.priority); take(\.maxAttempts)
+        take(\.sharedFilesystem); take(\.echoSeconds); take(\.network); take(\.pooling); take(\.size)
+        take(\.iterations); take(\.optimizer); take(\.lbfgsHistory); take(\.learningRate)
+        take(\.contentWeight); take(\.styleWeight); take(\.tvWeight); take(\.styleLayers)
+        take(\.contentLayers); take(\.styleScale); take(\.initialization); take(\.scales)
+        take(\.originalColors); take(\.seed)
+        return r
+    }
+
+    /// This spec with relative `content`, `styles` and `output_dir` made absolute against `directory`
+    /// (lexically). The CLI applies this to flag values with the working directory before overlaying
+    /// them on a file's spec, whose own paths are relative to the file's directory.
+    public func withPathsResolved(against directory: String) -> JobSpec {
+        var r = self
+        r.content = content.map { PathNormalization.resolve($0, against: directory) }
+        r.styles = styles?.map { PathNormalization.resolve($0, against: directory) }
+        r.outputDir = outputDir.map { PathNormalization.resolve($0, against: directory) }
+        return r
+    }
+}
+
+// MARK: - Lenient value decoding
+
+extension JobSpec {
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        name = try c.lenientString(.name)
+        kind = try c.decodeIfPresent(JobKind.self, forKey: .kind)
+        content = try c.decodeIfPresent(String.self, forKey: .content)
+        frames = try c.lenientString(.frames)
+        styles = try c.stringList(.styles, splittingCommas: false)
+        styleWeights = try c.floatList(.styleWeights)
+        outputDir = try c.decodeIfPresent(String.self, forKey: .outputDir)
+        output = try c.decodeIfPresent(String.self, forKey: .output)
+        bitDepth = try c.lenientInt(.bitDepth)
+        priority = try c.lenientInt(.priority)
+        maxAttempts = try c.lenientInt(.maxAttempts)
+        sharedFilesystem = try c.decodeIfPresent(Bool.self, forKey: .sharedFilesystem)
+        echoSeconds = try c.lenientDouble(.echoSeconds)
+        network = try c.decodeIfPresent(String.self, forKey: .network)
+        pooling = try c.decodeIfPresent(String.self, forKey: .pooling)
+        size = try c.lenientInt(.size)
+        iterations = try c.lenientInt(.iterations)
+        optimizer = try c.decodeIfPresent(String.self, forKey: .optimizer)
+        lbfgsHistory = try c.lenientInt(.lbfgsHistory)
+        learningRate = try c.lenientFloat(.learningRate)
+        contentWeight = try c.lenientFloat(.contentWeight)
+        styleWeight = try c.lenientFloat(.styleWeight)
+        tvWeight = try c.lenientFloat(.tvWeight)
+        styleLayers = try c.stringList(.styleLayers, splittingCommas: true)
+        contentLayers = try c.stringList(.contentLayers, splittingCommas: true)
+        styleScale = try c.lenientFloat(.styleScale)
+        initialization = try c.decodeIfPresent(String.self, forKey: .initialization)
+        scales = try c.lenientInt(.scales)
+        originalColors = try c.decodeIfPresent(Bool.self, forKey: .originalColors)
+        seed = try c.decodeIfPresent(UInt64.self, forKey: .seed)
+    }
+}
+
+private extension KeyedDecodingContainer where Key == JobSpec.CodingKeys {
+    func mismatch(_ key: Key, _ expected: String) -> DecodingError {
+        .typeMismatch(Any.self, .init(codingPath: codingPath + [key], debugDescription: "expected \(expected)"))
+    }
+
+    /// A string, also accepting a number (`frames: 1001`, `name: 42`).
+    func lenientString(_ key: Key) throws -> String? {
+        guard contains(key), try !decodeNil(forKey: key) else { return nil }
+        if let s = try? decode(String.self, forKey: key) { return s }
+        if let i = try? decode(Int.self, forKey: key) { return String(i) }
+        throw mismatch(key, "a string")
+    }
+
+    func lenientInt(_ key: Key) throws -> Int? {
+        guard contains(key), try !decodeNil(forKey: key) else { return nil }
+        if let i = try? decode(Int.self, forKey: key) { return i }
+        if let s = try? decode(String.self, forKey: key), let i = Int(s.trimmingWhitespace) { return i }
+        throw mismatch(key, "a whole number")
+    }
+
+    /// A number, also accepting strings like `1e-3` that YAML 1.1 does not read as floats.
+    func lenientFloat(_ key: Key) throws -> Float? {
+        guard contains(key), try !decodeNil(forKey: key) else { return nil }
+        if let f = try? decode(Float.self, forKey: key) { return f }
+        if let s = try? decode(String.self, forKey: key), let f = Float(s.trimmingWhitespace) { return f }
+        throw mismatch(key, "a number")
+    }
+
+    func lenientDouble(_ key: Key) throws -> Double? {
+        guard contains(key), try !decodeNil(forKey: key) else { return nil }
+        if let f = try? decode(Double.self, forKey: key) { return f }
+        if let s = try? decode(String.self, forKey: key), let f = Double(s.trimmingWhitespace) { return f }
+        throw mismatch(key, "a number of seconds")
+    }
+
+    /// A list of numbers, or one number, or a comma-separated string of numbers (`0.7,0.3`).
+    func floatList(_ key: Key) throws -> [Float]? {
+        guard contains(key), try !decodeNil(forKey: key) else { return nil }
+        if let list = try? decode([Float].self, forKey: key) { return list }
+        if let f = try? decode(Float.self, forKey: key) { return [f] }
+        var strings = try? decode([String].self, forKey: key)
+        if strings == nil, let s = try? decode(String.self, forKey: key) { strings = [s] }
+        if let items = strings {
+            let parts = items.flatMap { $0.split(separator: ",").map { String($0).trimmingWhitespace } }
+            let values = parts.compactMap(Float.init)
+            if values.count == parts.count { return values }
+        }
+        throw mismatch(key, "a list of numbers, like [0.7, 0.3]")
+    }
+
+    /// A list of strings or one string (comma-separated when `splittingCommas`).
+    func stringList(_ key: Key, splittingCommas: Bool) throws -> [String]? {
+        guard contains(key), try !decodeNil(forKey: key) else { return nil }
+        let items: [String]
+        if let list = try? decode([String].self, forKey: key) { items = list }
+        else if let s = try? decode(String.self, forKey: key) { items = [s] }
+        else { throw mismatch(key, "a string or a list of strings") }
+        guard splittingCommas else { return items }
+        return items.flatMap { $0.split(separator: ",").map { String($0).trimmingWhitespace } }
+    }
+}

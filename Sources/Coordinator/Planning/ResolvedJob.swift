@@ -1,0 +1,53 @@
+import Engine
+
+/// A checked job with defaults filled in and every path absolute: what the planner and the
+/// coordinator work from. Made by `JobSpec.resolve(baseDirectory:)`.
+public struct ResolvedJob: Sendable, Equatable {
+    public var name: String
+    public var kind: JobKind
+    /// Seconds each echo task sleeps (0 for stylize jobs).
+    public var echoSeconds: Double
+    /// Content frames (absolute). Nil only for echo jobs that name none.
+    public var content: PathPattern?
+    public var frames: FrameRange
+    /// Style images (absolute paths, in order; empty only for echo jobs).
+    public var styles: [String]
+    /// Engine parameters, validated with `validate(styleCount:)`; includes the blend weights.
+    public var parameters: StyleTransferParameters
+    /// PNG bit depth of the outputs: 8 or 16.
+    public var bitDepth: Int
+    /// The directory outputs go into (absolute, normalized). Nil only for echo jobs that name none.
+    public var outputDirectory: String?
+    /// Output frames (absolute, always inside `outputDirectory`).
+    public var output: PathPattern?
+    /// 0–100, higher runs first.
+    public var priority: Int
+    /// Attempts per task before it fails for good (≥ 1).
+    public var maxAttempts: Int
+    /// Whether workers access the paths directly.
+    public var sharedFilesystem: Bool
+
+    public init(name: String, kind: JobKind, echoSeconds: Double, content: PathPattern?, frames: FrameRange,
+                styles: [String], parameters: StyleTransferParameters, bitDepth: Int, outputDirectory: String?,
+                output: PathPattern?, priority: Int, maxAttempts: Int, sharedFilesystem: Bool) {
+        self.name = name; self.kind = kind; self.echoSeconds = echoSeconds; self.content = content
+        self.frames = frames; self.styles = styles; self.parameters = parameters; self.bitDepth = bitDepth
+        self.outputDirectory = outputDirectory; self.output = output; self.priority = priority
+        self.maxAttempts = maxAttempts; self.sharedFilesystem = sharedFilesystem
+    }
+
+    /// Output pixel size of a frame whose content image is `width × height`: the longer side becomes
+    /// `parameters.size`, as the engine does (`Image.size(scaling:_:toLongerSide:)`).
+    public func outputFrameSize(contentWidth width: Int, contentHeight height: Int) throws -> PixelSize {
+        let (w, h) = try Image.size(scaling: width, height, toLongerSide: parameters.size)
+        return PixelSize(width: w, height: h)
+    }
+}
+
+/// A width × height in pixels.
+public struct PixelSize: Sendable, Hashable, Codable, CustomStringConvertible {
+    public var width: Int
+    public var height: Int
+    public init(width: Int, height: Int) { self.width = width; self.height = height }
+    public var description: String { "\(width)x\(height)" }
+}
