@@ -50,6 +50,7 @@ let package = Package(
                 path: "Sources/Protocol"),
         .target(name: "Coordinator",
                 dependencies: ["Engine", "Protocol",
+                               .product(name: "Crypto", package: "swift-crypto"),
                                .product(name: "GRDB", package: "GRDB.swift"),
                                .product(name: "Yams", package: "Yams")],
                 path: "Sources/Coordinator"),

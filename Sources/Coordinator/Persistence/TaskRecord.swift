@@ -1,18 +1,3 @@
-/// The part of a frame a task renders, in output pixels.
-public struct TaskRegion: Sendable, Hashable, Codable {
-    public var x: Int
-    public var y: Int
-    public var width: Int
-    public var height: Int
-
-    public init(x: Int, y: Int, width: Int, height: Int) {
-        self.x = x
-        self.y = y
-        self.width = width
-        self.height = height
-    }
-}
-
 /// One unit of work: a frame, or a tile of a frame.
 public struct TaskRecord: Sendable, Hashable {
     /// Unique id (chosen by the planner).

@@ -1,3 +1,4 @@
+import Crypto
 import Engine
 import Foundation
 
@@ -28,15 +29,13 @@ public struct StyleTargetKey: Sendable, Hashable, Codable, CustomStringConvertib
         var hasher = SHA256()
         func field(_ tag: String, _ bytes: [UInt8]) {
             // Tag and length prefix make the encoding unambiguous.
-            hasher.update(Array(tag.utf8)); hasher.update([0])
-            hasher.update(Self.bytes(of: UInt64(bytes.count))); hasher.update(bytes)
+            hasher.update(data: Array(tag.utf8)); hasher.update(data: [UInt8(0)])
+            hasher.update(data: Self.bytes(of: UInt64(bytes.count))); hasher.update(data: bytes)
         }
         field("version", Array("stylefarm.style-targets.v1".utf8))
         field("styles", Self.bytes(of: UInt64(styleImages.count)))
         for image in styleImages {
-            var imageHasher = SHA256()
-            imageHasher.update(image)
-            field("style", imageHasher.finalize())
+            field("style", Array(SHA256.hash(data: Array(image))))
         }
         let blend = parameters.normalizedBlendWeights(styleCount: styleImages.count)
         field("blend", blend.flatMap { Self.bytes(of: UInt64($0.bitPattern)) })
@@ -47,7 +46,7 @@ public struct StyleTargetKey: Sendable, Hashable, Codable, CustomStringConvertib
         field("style_scale", Self.bytes(of: UInt64(parameters.styleScale.bitPattern)))
         field("style_layers", Array(parameters.styleLayers.map(\.name).joined(separator: ",").utf8))
         field("weights", Array(weightsIdentity.utf8))
-        hex = SHA256.hex(hasher.finalize())
+        hex = hasher.finalize().map { String(format: "%02x", $0) }.joined()
     }
 
     /// Reads the style images at `paths` and computes their key. Throws if a file cannot be read.

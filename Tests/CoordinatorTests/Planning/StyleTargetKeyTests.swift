@@ -3,20 +3,6 @@ import XCTest
 @testable import Coordinator
 
 final class StyleTargetKeyTests: XCTestCase {
-    func testSHA256KnownVectors() {
-        func digest(_ s: String) -> String { var h = SHA256(); h.update(Array(s.utf8)); return SHA256.hex(h.finalize()) }
-        XCTAssertEqual(digest(""), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
-        XCTAssertEqual(digest("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
-        XCTAssertEqual(digest("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq"),
-                       "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1")
-        XCTAssertEqual(digest(String(repeating: "a", count: 1_000)),
-                       "41edece42d63e8d9bf515a9ba6932e1c20cbc9f5a5d134645adb5db1b9737ea3")
-        // Incremental updates across block boundaries give the same digest.
-        var h = SHA256()
-        for chunk in stride(from: 0, to: 1_000, by: 37) { h.update(Array(repeating: UInt8(ascii: "a"), count: min(37, 1_000 - chunk))) }
-        XCTAssertEqual(SHA256.hex(h.finalize()), "41edece42d63e8d9bf515a9ba6932e1c20cbc9f5a5d134645adb5db1b9737ea3")
-    }
-
     private let styleA: [UInt8] = Array("style image A bytes".utf8)
     private let styleB: [UInt8] = Array("style image B bytes".utf8)
 
