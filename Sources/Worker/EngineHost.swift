@@ -11,8 +11,10 @@ public final class EngineHost: @unchecked Sendable {
     private let loader: Loader
     private let lock = NSLock()
     private var current: VGG?
+    private var loadCount = 0
+
     /// How many times `loader` ran (for tests and logs).
-    public private(set) var loads = 0
+    public var loads: Int { lock.withLock { loadCount } }
 
     public init(loader: @escaping Loader) {
         self.loader = loader
@@ -24,7 +26,7 @@ public final class EngineHost: @unchecked Sendable {
             if let current, current.network == network, current.pooling == pooling { return current }
             current = nil  // release the old weights before loading new ones
             let vgg = try loader(network, pooling)
-            loads += 1
+            loadCount += 1
             current = vgg
             return vgg
         }

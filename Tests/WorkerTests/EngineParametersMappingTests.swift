@@ -80,6 +80,8 @@ final class EngineParametersMappingTests: XCTestCase {
         expectInvalid({ $0.network = .UNRECOGNIZED(9) }, containing: "network 9")
         expectInvalid({ $0.pooling = .UNRECOGNIZED(5) }, containing: "pooling 5")
         expectInvalid({ $0.initialization = .UNRECOGNIZED(3) }, containing: "initialization 3")
+        expectInvalid({ $0.size = 4_000_000_000 }, styleCount: nil, containing: "at most")
+        expectInvalid({ $0.styleScale = 1e30 }, styleCount: nil, containing: "style scale")
         expectInvalid({ $0.outputBitDepth = 12 }, containing: "bit depth")
         expectInvalid({ $0.styleLayers[0].weight = -1 }, styleCount: nil, containing: "relu1_1")
         expectInvalid({ _ in }, styleCount: 0, containing: "--style")
