@@ -1,0 +1,121 @@
+import Engine
+import Protocol
+
+extension Stylefarm_V1_EngineParameters {
+    /// The wire form of `parameters`, with every field filled (enums never UNSPECIFIED, optimizer set).
+    /// `outputBitDepth` is 8, 16, or 0 for "as the content image".
+    public init(_ parameters: StyleTransferParameters, outputBitDepth: Int = 0) {
+        self.init()
+        network = parameters.network == .vgg19 ? .vgg19 : .vgg16
+        pooling = parameters.pooling == .max ? .max : .average
+        size = UInt32(clamping: parameters.size)
+        iterations = UInt32(clamping: parameters.iterations)
+        var optimizer = Stylefarm_V1_Optimizer()
+        switch parameters.optimizer {
+        case .lbfgs(let history):
+            var lbfgs = Stylefarm_V1_Optimizer.Lbfgs()
+            lbfgs.history = UInt32(clamping: history)
+            optimizer.lbfgs = lbfgs
+        case .adam(let learningRate):
+            var adam = Stylefarm_V1_Optimizer.Adam()
+            adam.learningRate = learningRate
+            optimizer.adam = adam
+        }
+        self.optimizer = optimizer
+        contentWeight = parameters.contentWeight
+        styleWeight = parameters.styleWeight
+        tvWeight = parameters.tvWeight
+        contentLayers = parameters.contentLayers.map(Stylefarm_V1_WeightedLayer.init)
+        styleLayers = parameters.styleLayers.map(Stylefarm_V1_WeightedLayer.init)
+        styleBlendWeights = parameters.styleBlendWeights
+        styleScale = parameters.styleScale
+        initialization = parameters.initialization == .noise ? .noise : .content
+        scales = UInt32(clamping: parameters.scales)
+        originalColors = parameters.originalColors
+        seed = parameters.seed
+        self.outputBitDepth = UInt32(clamping: outputBitDepth)
+    }
+}
+
+extension Stylefarm_V1_WeightedLayer {
+    /// The wire form of a weighted layer.
+    public init(_ layer: StyleTransferParameters.WeightedLayer) {
+        self.init()
+        name = layer.name
+        weight = layer.weight
+    }
+}
+
+extension StyleTransferParameters {
+    /// Largest output (and scaled style) side a worker accepts from the wire, so that remote input cannot
+    /// ask for absurd allocations or overflow the engine's size arithmetic.
+    public static let maxRemoteSize = 32768
+
+    /// The engine parameters of a wire message. UNSPECIFIED enums and a missing optimizer mean the engine
+    /// defaults; numeric fields are taken as they are. When `styleCount` is given the result is also
+    /// checked with `validate(styleCount:)`. Unknown enum values and impossible values throw
+    /// `TaskExecutionError.invalidParameters` with a message that says which field.
+    public init(_ message: Stylefarm_V1_EngineParameters, styleCount: Int? = nil) throws {
+        self.init()
+        let defaults = StyleTransferParameters()
+        func invalid(_ m: String) -> TaskExecutionError { .invalidParameters(m) }
+        switch message.network {
+        case .unspecified: network = defaults.network
+        case .vgg16: network = .vgg16
+        case .vgg19: network = .vgg19
+        case .UNRECOGNIZED(let v): throw invalid("unknown network \(v)")
+        }
+        switch message.pooling {
+        case .unspecified: pooling = defaults.pooling
+        case .max: pooling = .max
+        case .average: pooling = .average
+        case .UNRECOGNIZED(let v): throw invalid("unknown pooling \(v)")
+        }
+        size = Int(message.size)
+        iterations = Int(message.iterations)
+        if message.hasOptimizer {
+            switch message.optimizer.kind {
+            case .lbfgs(let l)?: optimizer = .lbfgs(history: Int(l.history))
+            case .adam(let a)?: optimizer = .adam(learningRate: a.learningRate)
+            case nil: optimizer = defaults.optimizer
+            }
+        } else {
+            optimizer = defaults.optimizer
+        }
+        contentWeight = message.contentWeight
+        styleWeight = message.styleWeight
+        tvWeight = message.tvWeight
+        contentLayers = message.contentLayers.map { WeightedLayer($0.name, weight: $0.weight) }
+        styleLayers = message.styleLayers.map { WeightedLayer($0.name, weight: $0.weight) }
+        for layer in contentLayers + styleLayers where layer.name.isEmpty || !(layer.weight >= 0 && layer.weight.isFinite) {
+            throw invalid("layer \"\(layer.name)\" needs a name and a finite non-negative weight (got \(layer.weight))")
+        }
+        styleBlendWeights = message.styleBlendWeights
+        styleScale = message.styleScale
+        switch message.initialization {
+        case .unspecified: initialization = defaults.initialization
+        case .content: initialization = .content
+        case .noise: initialization = .noise
+        case .UNRECOGNIZED(let v): throw invalid("unknown initialization \(v)")
+        }
+        scales = Int(message.scales)
+        originalColors = message.originalColors
+        seed = message.seed
+        guard size <= Self.maxRemoteSize else {
+            throw invalid("size must be at most \(Self.maxRemoteSize) pixels (got \(size))")
+        }
+        guard !(styleScale * Float(size) > Float(Self.maxRemoteSize)) else {
+            throw invalid("style scale \(styleScale) makes the style images larger than \(Self.maxRemoteSize) pixels")
+        }
+        guard [0, 8, 16].contains(message.outputBitDepth) else {
+            throw invalid("output bit depth must be 8, 16 or 0 (got \(message.outputBitDepth))")
+        }
+        if let styleCount {
+            do {
+                try validate(styleCount: styleCount)
+            } catch StyleTransferError.invalidParameter(let m) {
+                throw invalid(m)
+            }
+        }
+    }
+}

@@ -1,0 +1,24 @@
+import Crypto
+import Foundation
+
+/// Lowercase hex SHA-256 names of blobs.
+public enum SHA256Hex {
+    private static let digits = Array("0123456789abcdef".utf8)
+
+    /// The 64-digit lowercase hex SHA-256 of `bytes`.
+    public static func of(_ bytes: [UInt8]) -> String {
+        var out: [UInt8] = []
+        out.reserveCapacity(64)
+        for byte in SHA256.hash(data: bytes) {
+            out.append(digits[Int(byte >> 4)])
+            out.append(digits[Int(byte & 0xF)])
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Whether `name` is exactly 64 lowercase hex digits.
+    public static func isValid(_ name: String) -> Bool {
+        let utf8 = name.utf8
+        return utf8.count == 64 && utf8.allSatisfy { (0x30...0x39).contains($0) || (0x61...0x66).contains($0) }
+    }
+}
