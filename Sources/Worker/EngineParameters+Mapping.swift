@@ -47,10 +47,6 @@ extension Stylefarm_V1_WeightedLayer {
 }
 
 extension StyleTransferParameters {
-    /// Largest output (and scaled style) side a worker accepts from the wire, so that remote input cannot
-    /// ask for absurd allocations or overflow the engine's size arithmetic.
-    public static let maxRemoteSize = 32768
-
     /// The engine parameters of a wire message. UNSPECIFIED enums and a missing optimizer mean the engine
     /// defaults; numeric fields are taken as they are. When `styleCount` is given the result is also
     /// checked with `validate(styleCount:)`. Unknown enum values and impossible values throw
@@ -101,11 +97,11 @@ extension StyleTransferParameters {
         scales = Int(message.scales)
         originalColors = message.originalColors
         seed = message.seed
-        guard size <= Self.maxRemoteSize else {
-            throw invalid("size must be at most \(Self.maxRemoteSize) pixels (got \(size))")
+        guard size <= Self.maxSize else {
+            throw invalid("size must be at most \(Self.maxSize) pixels (got \(size))")
         }
-        guard !(styleScale * Float(size) > Float(Self.maxRemoteSize)) else {
-            throw invalid("style scale \(styleScale) makes the style images larger than \(Self.maxRemoteSize) pixels")
+        guard !(styleScale * Float(size) > Float(Self.maxSize)) else {
+            throw invalid("style scale \(styleScale) makes the style images larger than \(Self.maxSize) pixels")
         }
         guard [0, 8, 16].contains(message.outputBitDepth) else {
             throw invalid("output bit depth must be 8, 16 or 0 (got \(message.outputBitDepth))")

@@ -28,15 +28,6 @@ public struct StyleTargetsProvider {
         }
     }
 
-    /// The style image resized as `StyleTransfer.stylize` does for a scale whose longer side is
-    /// `scaleSize`: longer side round(scaleSize × styleScale), at least 16.
-    public static func resizedStyle(_ style: Image, scaleSize: Int, styleScale: Float) throws -> Image {
-        let rgb = style.toRGB()
-        let styleLong = max(16, Int((Float(scaleSize) * styleScale).rounded()))
-        let (w, h) = try Image.size(scaling: rgb.width, rgb.height, toLongerSide: styleLong)
-        return try rgb.resized(width: w, height: h)
-    }
-
     /// The targets of every scale of `parameters.scaleSizes`, coarse to fine.
     public func targets(parameters: StyleTransferParameters, styles: [Image]) throws -> [StyleTargets] {
         do {
@@ -48,17 +39,9 @@ public struct StyleTargetsProvider {
             throw TaskExecutionError.badInput(input: "style \(i)", reason: "the image is empty")
         }
         let vgg = try host.vgg(parameters.network, pooling: parameters.pooling)
-        let blend = parameters.normalizedBlendWeights(styleCount: styles.count)
-        return try parameters.scaleSizes.map { scaleSize in
-            let tensors = try styles.map {
-                VGGPreprocessing.tensor(from: try Self.resizedStyle($0, scaleSize: scaleSize, styleScale: parameters.styleScale))
-            }
-            return try StyleTargets.compute(vgg: vgg, styles: tensors, blendWeights: blend,
-                                            layerNames: parameters.styleLayers.map(\.name))
-        }
+        return try StyleTransfer(vgg: vgg).styleTargets(styles: styles, parameters: parameters)
     }
 
-    /// `targets(parameters:styles:)` serialized and named, one per scale.
     public func serializedTargets(parameters: StyleTransferParameters, styles: [Image]) throws -> [SerializedStyleTargets] {
         try zip(parameters.scaleSizes, targets(parameters: parameters, styles: styles)).map { size, targets in
             let bytes = try targets.serialized()

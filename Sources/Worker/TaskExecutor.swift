@@ -122,8 +122,10 @@ public final class TaskExecutor {
                 } catch let error as StyleTargetsSerializationError {
                     throw TaskExecutionError.badInput(input: "\(frame) style targets \(task.styleTargetHash)", reason: error.description)
                 }
-                let output = try PrecomputedTargetsStylizer(vgg: vgg, parameters: parameters)
-                    .stylize(content: content, targets: targets) { observe(0, $0, $1, $2) }
+                let output = try StyleTransfer(vgg: vgg).stylize(content: content, styles: [], parameters: parameters,
+                                                                 styleTargets: [targets]) {
+                    observe($0.scale, $0.evaluation, $0.budget, $0.losses)
+                }
                 run = (output.image, output.finalLosses, output.evaluations)
             } else {
                 let styles = try task.styles.enumerated().map { i, ref in

@@ -32,31 +32,56 @@ public final class StyleTransfer {
         self.vgg = vgg
     }
 
-    /// Stylizes `content` with `styles` (RGB or gray, any size; alpha is ignored).
-    /// `progress` is called after every evaluation; returning `false` stops the run early.
-    public func stylize(content: Image, styles: [Image], parameters: StyleTransferParameters,
-                        progress: ((StyleTransferProgress) -> Bool)? = nil) throws -> StyleTransferResult {
+    /// Gram targets of `styles` for every scale of `parameters`, coarse to fine: each style image is scaled so
+    /// its longer side is `styleScale ×` the scale's size, and the styles are blended by their weights.
+    /// The farm computes these once per job and hands the same targets to every task.
+    public func styleTargets(styles: [Image], parameters: StyleTransferParameters) throws -> [StyleTargets] {
         try parameters.validate(styleCount: styles.count)
-        guard content.width > 0 && content.height > 0 else { throw StyleTransferError.emptyImage("content") }
         for style in styles where style.width == 0 || style.height == 0 { throw StyleTransferError.emptyImage("style") }
-        let contentRGB = content.toRGB()
         let stylesRGB = styles.map { $0.toRGB() }
         let blend = parameters.normalizedBlendWeights(styleCount: styles.count)
+        return try parameters.scaleSizes.map { longSide in
+            let styleLong = max(16, Int((Float(longSide) * parameters.styleScale).rounded()))
+            let tensors = try stylesRGB.map { style -> Tensor in
+                let (sw, sh) = try Image.size(scaling: style.width, style.height, toLongerSide: styleLong)
+                return VGGPreprocessing.tensor(from: try style.resized(width: sw, height: sh))
+            }
+            return try StyleTargets.compute(vgg: vgg, styles: tensors, blendWeights: blend,
+                                            layerNames: parameters.styleLayers.map(\.name))
+        }
+    }
+
+    /// Stylizes `content` with `styles` (RGB or gray, any size; alpha is ignored), or with precomputed
+    /// `styleTargets` (one per scale, from `styleTargets(styles:parameters:)`; `styles` is then unused).
+    /// `progress` is called after every evaluation; returning `false` stops the whole run, which returns
+    /// the image as far as it got.
+    public func stylize(content: Image, styles: [Image], parameters: StyleTransferParameters,
+                        styleTargets precomputed: [StyleTargets]? = nil,
+                        progress: ((StyleTransferProgress) -> Bool)? = nil) throws -> StyleTransferResult {
+        let targetsPerScale: [StyleTargets]
+        if let precomputed {
+            // The blend is baked into the targets; validate against the number of blended styles.
+            try parameters.validate(styleCount: max(1, parameters.styleBlendWeights.count))
+            guard precomputed.count == parameters.scales else {
+                throw StyleTransferError.invalidParameter(
+                    "\(precomputed.count) sets of style targets for \(parameters.scales) scales")
+            }
+            targetsPerScale = precomputed
+        } else {
+            targetsPerScale = try styleTargets(styles: styles, parameters: parameters)
+        }
+        guard content.width > 0 && content.height > 0 else { throw StyleTransferError.emptyImage("content") }
+        let contentRGB = content.toRGB()
 
         var current: Image? = nil
         var initialLosses = StyleObjective.Breakdown(), finalLosses = StyleObjective.Breakdown()
         var evaluations = 0
+        var stopped = false
         let sizes = parameters.scaleSizes
-        for (scaleIndex, longSide) in sizes.enumerated() {
+        for (scaleIndex, longSide) in sizes.enumerated() where !stopped {
             let (w, h) = try Image.size(scaling: contentRGB.width, contentRGB.height, toLongerSide: longSide)
             let contentAtScale = try contentRGB.resized(width: w, height: h)
-            let styleTensors = try stylesRGB.map { style -> Tensor in
-                let styleLong = max(16, Int((Float(longSide) * parameters.styleScale).rounded()))
-                let (sw, sh) = try Image.size(scaling: style.width, style.height, toLongerSide: styleLong)
-                return VGGPreprocessing.tensor(from: try style.resized(width: sw, height: sh))
-            }
-            let targets = try StyleTargets.compute(vgg: vgg, styles: styleTensors, blendWeights: blend,
-                                                   layerNames: parameters.styleLayers.map(\.name))
+            let targets = targetsPerScale[scaleIndex]
             let contentTensor = VGGPreprocessing.tensor(from: contentAtScale)
             let objective = try StyleObjective(vgg: vgg, parameters: parameters, content: contentTensor, styleTargets: targets)
 
@@ -86,9 +111,11 @@ public final class StyleTransfer {
                 return losses.total
             }, observer: { step in
                 evaluations += 1
-                return progress?(StyleTransferProgress(scale: scaleIndex, scales: sizes.count, width: w, height: h,
-                                                       evaluation: step.evaluation, budget: step.budget,
-                                                       losses: lastLosses)) ?? true
+                let keepGoing = progress?(StyleTransferProgress(scale: scaleIndex, scales: sizes.count, width: w, height: h,
+                                                                evaluation: step.evaluation, budget: step.budget,
+                                                                losses: lastLosses)) ?? true
+                if !keepGoing { stopped = true }
+                return keepGoing
             })
             if parameters.iterations == 0 {
                 // Nothing to optimize: still report the losses of the start point.

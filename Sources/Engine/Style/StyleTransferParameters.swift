@@ -42,12 +42,17 @@ public struct StyleTransferParameters: Sendable, Equatable {
     /// Seed for everything random (noise initialization).
     public var seed: UInt64 = 0
 
+    /// The largest output side the engine accepts (far beyond what fits in memory untiled; it bounds
+    /// allocations and integer conversions for sizes that come from files or the network).
+    public static let maxSize = 32768
+
     public init() {}
 
     /// Checks values a user can get wrong, with messages that say what to fix.
     public func validate(styleCount: Int) throws {
         func fail(_ message: String) throws -> Never { throw StyleTransferError.invalidParameter(message) }
         if size < 16 { try fail("--size must be at least 16 pixels (got \(size))") }
+        if size > Self.maxSize { try fail("--size must be at most \(Self.maxSize) pixels (got \(size))") }
         if iterations < 0 { try fail("--iterations must not be negative (got \(iterations))") }
         if scales < 1 { try fail("--scales must be at least 1 (got \(scales))") }
         if size >> (scales - 1) < 16 { try fail("--scales \(scales) makes the coarsest scale smaller than 16 pixels at --size \(size)") }
@@ -64,6 +69,9 @@ public struct StyleTransferParameters: Sendable, Equatable {
             }
         }
         if !(styleScale > 0 && styleScale.isFinite) { try fail("--style-scale must be positive (got \(styleScale))") }
+        if Float(size) * styleScale > Float(Self.maxSize) {
+            try fail("--style-scale \(styleScale) makes the style images larger than \(Self.maxSize) pixels at --size \(size)")
+        }
         switch optimizer {
         case .lbfgs(let m) where m < 1: try fail("L-BFGS history must be at least 1 (got \(m))")
         case .adam(let lr) where !(lr > 0 && lr.isFinite): try fail("Adam learning rate must be positive (got \(lr))")

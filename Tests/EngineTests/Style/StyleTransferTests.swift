@@ -107,6 +107,29 @@ final class StyleTransferTests: XCTestCase {
         XCTAssertLessThan(chromaErrorSum / Float(reference.pixels.count / 3), 0.01, "mean chroma difference")
     }
 
+    func testPrecomputedTargetsGiveTheSameImageAndStoppingEndsTheWholeRun() throws {
+        let vgg = try TestResources.vgg16(pooling: .average)
+        let (content, style) = try inputs(size: 32)
+        var p = parameters(size: 32, iterations: 6)
+        p.scales = 2
+        let transfer = StyleTransfer(vgg: vgg)
+        let direct = try transfer.stylize(content: content, styles: [style], parameters: p)
+        let targets = try transfer.styleTargets(styles: [style], parameters: p)
+        XCTAssertEqual(targets.count, 2)
+        let viaTargets = try transfer.stylize(content: content, styles: [], parameters: p, styleTargets: targets)
+        XCTAssertEqual(direct.image, viaTargets.image)
+        XCTAssertThrowsError(try transfer.stylize(content: content, styles: [], parameters: p, styleTargets: [targets[0]])) {
+            XCTAssertTrue("\($0)".contains("1 sets of style targets for 2 scales"), "\($0)")
+        }
+        var calls = 0
+        let stopped = try transfer.stylize(content: content, styles: [style], parameters: p) { _ in
+            calls += 1
+            return calls < 3
+        }
+        XCTAssertEqual(calls, 3, "no progress after the observer said stop, not even at the next scale")
+        XCTAssertEqual(stopped.evaluations, 3)
+    }
+
     func testInvalidParametersAreRejected() throws {
         let vgg = try TestResources.vgg16(pooling: .average)
         let (content, style) = try inputs(size: 32)
@@ -114,6 +137,15 @@ final class StyleTransferTests: XCTestCase {
         p.styleBlendWeights = [1, 2]
         XCTAssertThrowsError(try StyleTransfer(vgg: vgg).stylize(content: content, styles: [style], parameters: p)) {
             XCTAssertTrue("\($0)".contains("--style-weights"), "\($0)")
+        }
+        p = parameters(size: 32, iterations: 1)
+        p.styleLayers = [.init("relu9_1")]
+        XCTAssertThrowsError(try StyleTransfer(vgg: vgg).stylize(content: content, styles: [style], parameters: p)) {
+            XCTAssertTrue("\($0)".contains("relu9_1"), "\($0)")
+        }
+        p = parameters(size: 40_000, iterations: 1)
+        XCTAssertThrowsError(try StyleTransfer(vgg: vgg).stylize(content: content, styles: [style], parameters: p)) {
+            XCTAssertTrue("\($0)".contains("at most 32768"), "\($0)")
         }
         p = parameters(size: 32, iterations: 1)
         p.styleLayers = [.init("relu9_1")]
