@@ -39,7 +39,7 @@ struct EngineBench: ParsableCommand {
 
     func run() throws {
         if let threads = engine.threads { EngineThreads.set(threads) }
-        let vgg = randomWeights ? try Self.randomNetwork(engine.network, pooling: engine.pooling) : try engine.makeNetwork()
+        let vgg = randomWeights ? try VGG.seededRandomWeights(engine.network, pooling: engine.pooling) : try engine.makeNetwork()
         let parameters = StyleTransferParameters()
         let content = Self.syntheticTensor(size: size, seed: 1)
         let style = Self.syntheticTensor(size: size, seed: 2)
@@ -87,18 +87,6 @@ struct EngineBench: ParsableCommand {
             }
         }
         return t
-    }
-
-    /// VGG with seeded He-initialized weights: for timing networks whose weights are not installed.
-    static func randomNetwork(_ network: VGGNetwork, pooling: PoolingKind) throws -> VGG {
-        var random = SeededRandom(seed: 42)
-        let weights = network.layers.compactMap { layer -> (weights: [Float], bias: [Float])? in
-            guard case .convolution(let c) = layer else { return nil }
-            let scale = (2 / Float(9 * c.inChannels)).squareRoot()
-            let w = (0..<(c.outChannels * c.inChannels * 9)).map { _ in scale * random.nextGaussian() }
-            return (w, [Float](repeating: 0.01, count: c.outChannels))
-        }
-        return try VGG(network: network, pooling: pooling, convolutionWeights: weights)
     }
 
     static func peakResidentMegabytes() -> Double {

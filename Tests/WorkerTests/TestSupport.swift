@@ -5,18 +5,11 @@ import XCTest
 
 /// Shared fixtures: a seeded random-weight VGG (no installed weights needed), synthetic images, temp folders.
 enum TestSupport {
-    /// VGG-16 with seeded He-initialized weights, built once (as `BenchCommand.randomNetwork`).
+    /// VGG-16 with seeded He-initialized weights, built once (`VGG.seededRandomWeights`).
     static let randomVGG16Average: VGG = try! randomNetwork(.vgg16, pooling: .average)
 
     static func randomNetwork(_ network: VGGNetwork, pooling: PoolingKind) throws -> VGG {
-        var random = SeededRandom(seed: 42)
-        let weights = network.layers.compactMap { layer -> (weights: [Float], bias: [Float])? in
-            guard case .convolution(let c) = layer else { return nil }
-            let scale = (2 / Float(9 * c.inChannels)).squareRoot()
-            let w = (0..<(c.outChannels * c.inChannels * 9)).map { _ in scale * random.nextGaussian() }
-            return (w, [Float](repeating: 0.01, count: c.outChannels))
-        }
-        return try VGG(network: network, pooling: pooling, convolutionWeights: weights)
+        try VGG.seededRandomWeights(network, pooling: pooling)
     }
 
     /// A host whose loader hands out the shared random VGG-16 (average pooling) and counts loads.
