@@ -1,0 +1,382 @@
+import Foundation
+import Protocol
+
+/// Counters of a running `WorkerLoop`, readable from any thread.
+public struct WorkerLoopStatistics: Sendable, Equatable {
+    /// Messages from the coordinator that failed `Framing.decode` (or unsolicited blob chunks), dropped.
+    public var droppedMessages = 0
+    /// Accepted registrations (1 + reconnections).
+    public var registrations = 0
+    /// Back-off delays taken so far, in order.
+    public var backoffs: [Duration] = []
+    /// Most tasks that were executing at the same time.
+    public var maxConcurrentTasks = 0
+    /// Tasks executing now.
+    public var executingTasks = 0
+    /// Results/Failures waiting for a registered coordinator.
+    public var bufferedReports = 0
+    /// Sends that failed (no socket, full queue…).
+    public var failedSends = 0
+    /// Heartbeats sent.
+    public var heartbeatsSent: UInt64 = 0
+    /// The state machine's state, for logs.
+    public var state = "stopped"
+}
+
+/// The worker process's connection loop: one DEALER socket, one thread.
+///
+/// Threading: `run(until:)` / `runOnce(timeout:)` must always be called from the same thread, the
+/// **loop thread**; it is the only one that creates, uses and closes the socket (ZeroMQ sockets are not
+/// thread-safe). Each accepted task runs on its own executor thread (at most `slots` at once); executor
+/// threads never touch the socket: they post progress, finished reports and blob needs to a locked
+/// inbox that the loop drains between polls (every ≤ 10 ms), and block on a condition while an input
+/// blob is being fetched. The engine's own parallelism inside a task is `EngineThreads`' business.
+///
+/// Reconnection: when the coordinator is silent for liveness × interval, the socket is closed and after
+/// the back-off a NEW socket is opened (same routing id) and Register sent again. Running tasks keep
+/// running; their Results/Failures are buffered by the `Reporter` and sent right after the next
+/// accepted RegisterAck (the coordinator ignores results of attempts it superseded). A Cancel for a task
+/// whose report is still buffered drops that report. Outputs are pinned in the cache from the Result
+/// until the coordinator has fetched them once with BlobRequest.
+public final class WorkerLoop: @unchecked Sendable {
+    public let configuration: WorkerConfiguration
+    public let cache: BlobCache
+    public let executor: TaskExecutor
+
+    private let clock: WorkerClock
+    private let context: ZMQContext
+    private let framing = Framing()
+    private let inbox: WorkerInbox
+    private let waiters: BlobWaiters
+
+    // Loop-thread state.
+    private var machine: WorkerStateMachine
+    private var started = false
+    private var socket: Socket?
+    private var reporter = Reporter()
+    private var tasks: [String: (jobID: String, cancellation: TaskCancellation)] = [:]
+    private var requestedBlobs: Set<String> = []        // needed by executors, not yet arrived
+    private var sentBlobRequests: Set<String> = []      // requested on the current socket
+    private var incomingBlobs: [String: [UInt8]] = [:]  // partial assembly
+    private var outputPins: [String: Int] = [:]         // output hash → pins held until fetched
+
+    // Shared with executor threads / readers.
+    private let statsLock = NSLock()
+    private var stats = WorkerLoopStatistics()
+
+    /// - Parameters:
+    ///   - host: the engine (VGG) shared by all tasks; `cache`: input and output blobs.
+    ///   - clock: time and sleep (fake in tests).
+    public init(configuration: WorkerConfiguration, host: EngineHost, cache: BlobCache,
+                clock: WorkerClock = SystemWorkerClock(), context: ZMQContext? = nil) throws {
+        self.configuration = configuration
+        self.cache = cache
+        self.clock = clock
+        self.context = try context ?? ZMQContext()
+        self.machine = WorkerStateMachine(configuration: configuration)
+        let inbox = WorkerInbox(), waiters = BlobWaiters()
+        self.inbox = inbox
+        self.waiters = waiters
+        let source = FetchingBlobSource(cache: cache, inbox: inbox, waiters: waiters, timeout: configuration.blobTimeout)
+        self.executor = TaskExecutor(host: host, cache: cache, source: source)
+    }
+
+    public var statistics: WorkerLoopStatistics { statsLock.withLock { stats } }
+
+    private func updateStats(_ body: (inout WorkerLoopStatistics) -> Void) { statsLock.withLock { body(&stats) } }
+
+    // MARK: Running
+
+    /// Runs until `stop()` returns true (checked every ≤ 10 ms), then stops gracefully: Disconnect,
+    /// running tasks cancelled and awaited (up to `gracePeriod`), socket closed.
+    public func run(until stop: () -> Bool, gracePeriod: Duration = .seconds(5)) {
+        while !stop() { runOnce(timeout: .milliseconds(10)) }
+        shutdown(gracePeriod: gracePeriod)
+    }
+
+    /// One turn of the loop: start if needed, handle executor events, timers, and whatever the
+    /// coordinator sent within `timeout` (waits at most `timeout`).
+    public func runOnce(timeout: Duration) {
+        let begin = clock.now
+        if !started {
+            started = true
+            perform(machine.start(at: clock.now))
+        }
+        handleInbox()
+        perform(machine.tick(at: clock.now))
+
+        var wait = timeout
+        if let deadline = machine.nextDeadline() { wait = max(.zero, min(wait, clock.now.duration(to: deadline))) }
+        if let socket {
+            do {
+                if let first = try socket.receiveMultipart(timeout: wait) {
+                    handle(frames: first)
+                    while let socket = self.socket, let frames = try socket.receiveMultipart(timeout: .zero) {
+                        handle(frames: frames)
+                    }
+                }
+            } catch {
+                log("receive failed: \(error)")
+            }
+        } else {
+            let elapsed = begin.duration(to: clock.now)
+            clock.sleep(for: min(wait, max(.zero, timeout - elapsed)))
+        }
+        handleInbox()
+        perform(machine.tick(at: clock.now))
+        publishStats()
+    }
+
+    /// Graceful stop (also called by `run`): Disconnect when registered, cancel running tasks, wait for
+    /// their threads up to `gracePeriod`, close the socket.
+    public func shutdown(gracePeriod: Duration = .seconds(5)) {
+        handleInbox()
+        perform(machine.flushIfRegistered())
+        perform(machine.stop(at: clock.now))
+        for (_, task) in tasks { task.cancellation.cancel() }
+        let deadline = ContinuousClock.now + gracePeriod
+        while !tasks.isEmpty && ContinuousClock.now < deadline {
+            handleInbox()
+            Thread.sleep(forTimeInterval: 0.005)
+        }
+        socket?.close()
+        socket = nil
+        publishStats()
+    }
+
+    // MARK: Actions
+
+    private func perform(_ actions: [WorkerStateMachine.Action]) {
+        for action in actions {
+            switch action {
+            case .openSocket: openSocket()
+            case .closeSocket: closeSocket()
+            case .send(let message): send(message)
+            case .startTask(let task): start(task)
+            case .cancel(let taskID, let jobID): cancel(taskID: taskID, jobID: jobID)
+            case .flushReports: flushReports()
+            }
+        }
+    }
+
+    private func openSocket() {
+        closeSocket()
+        do {
+            let s = try context.makeSocket(.dealer)
+            try s.setRoutingID(Data(configuration.workerID.utf8))
+            try s.setLinger(milliseconds: 0)
+            try s.setMaxMessageSize(Int64(framing.maxMessageBytes))
+            try s.connect(configuration.endpoint)
+            socket = s
+        } catch {
+            log("cannot connect to \(configuration.endpoint): \(error)")
+        }
+    }
+
+    private func closeSocket() {
+        socket?.close()
+        socket = nil
+        sentBlobRequests.removeAll()
+        incomingBlobs.removeAll()
+    }
+
+    private func send(_ message: Stylefarm_V1_WorkerMessage, attachments: [Data] = []) {
+        do {
+            guard let socket else { throw NoSocket() }
+            try socket.send(multipart: try framing.encode(message, attachments: attachments), dontWait: true)
+            machine.sent(at: clock.now)
+        } catch {
+            updateStats { $0.failedSends += 1 }
+            log("send failed: \(error)")
+        }
+    }
+
+    private func start(_ task: Stylefarm_V1_TaskAssignment) {
+        let cancellation = TaskCancellation()
+        tasks[task.taskID] = (task.jobID, cancellation)
+        let executor = self.executor, inbox = self.inbox
+        let thread = Thread { [weak self] in
+            self?.updateStats {
+                $0.executingTasks += 1
+                $0.maxConcurrentTasks = max($0.maxConcurrentTasks, $0.executingTasks)
+            }
+            let report: Stylefarm_V1_WorkerMessage
+            var outputHash: String?
+            do {
+                let result = try executor.execute(task, cancellation: cancellation) { inbox.post(.progress($0)) }
+                executor.cache.pin(result.output.sha256)  // until the coordinator fetched it
+                outputHash = result.output.sha256
+                report = Stylefarm_V1_WorkerMessage(.result(result))
+            } catch {
+                report = Stylefarm_V1_WorkerMessage(.failure(TaskExecutor.failure(for: error, task: task)))
+            }
+            self?.updateStats { $0.executingTasks -= 1 }
+            inbox.post(.finished(taskID: task.taskID, report: report, outputHash: outputHash))
+        }
+        thread.name = "stylefarm-task-\(task.taskID.prefix(40))"
+        thread.stackSize = 16 << 20
+        thread.start()
+    }
+
+    private func cancel(taskID: String, jobID: String) {
+        for (id, task) in tasks where id == taskID || (!jobID.isEmpty && task.jobID == jobID) {
+            task.cancellation.cancel()
+        }
+        if !taskID.isEmpty { reporter.drop(taskID: taskID) }
+    }
+
+    private func flushReports() {
+        guard machine.isRegistered, socket != nil else { return }
+        reporter.flush { message in
+            let before = statistics.failedSends
+            send(message)
+            if statistics.failedSends != before { throw NoSocket() }
+        }
+        // Blobs executors still wait for (their request was lost with an old socket).
+        let missing = requestedBlobs.subtracting(sentBlobRequests)
+        if !missing.isEmpty { requestBlobs(missing.sorted()) }
+    }
+
+    // MARK: Executor events
+
+    private func handleInbox() {
+        for event in inbox.drain() {
+            switch event {
+            case .progress(let progress):
+                if machine.isRegistered { send(Stylefarm_V1_WorkerMessage(.progress(progress))) }
+            case .finished(let taskID, let report, let outputHash):
+                tasks.removeValue(forKey: taskID)
+                if let outputHash { outputPins[outputHash, default: 0] += 1 }
+                reporter.submit(report)
+                perform(machine.taskFinished(at: clock.now))
+            case .needBlob(let hash):
+                if cache.contains(hash) {
+                    waiters.resolve(hash, arrived: true)
+                } else if !requestedBlobs.contains(hash) || !sentBlobRequests.contains(hash) {
+                    requestedBlobs.insert(hash)
+                    if machine.isRegistered { requestBlobs([hash]) }
+                }
+            }
+        }
+    }
+
+    private func requestBlobs(_ hashes: [String]) {
+        var request = Stylefarm_V1_BlobRequest()
+        request.sha256 = hashes
+        send(Stylefarm_V1_WorkerMessage(.blobRequest(request)))
+        sentBlobRequests.formUnion(hashes)
+    }
+
+    // MARK: Coordinator messages
+
+    private func handle(frames: [Data]) {
+        let framed: Framed<Stylefarm_V1_CoordinatorMessage>
+        do {
+            framed = try framing.decode(Stylefarm_V1_CoordinatorMessage.self, from: frames)
+        } catch {
+            updateStats { $0.droppedMessages += 1 }
+            log("dropped a message from the coordinator: \(error)")
+            return
+        }
+        let message = framed.message
+        perform(machine.received(message, at: clock.now))
+        switch message.payload {
+        case .blobRequest(let request)?: serve(request)
+        case .blobData(let chunk)?: receive(chunk, attachments: framed.attachments)
+        default: break
+        }
+    }
+
+    private func serve(_ request: Stylefarm_V1_BlobRequest) {
+        let chunkLimit = request.maxChunkBytes > 0 ? min(Int(clamping: request.maxChunkBytes), configuration.blobChunkBytes)
+                                                   : configuration.blobChunkBytes
+        for hash in request.sha256 {
+            var data = Stylefarm_V1_BlobData()
+            data.sha256 = hash
+            guard let bytes = try? cache.get(hash) else {
+                data.notFound = true
+                send(Stylefarm_V1_WorkerMessage(.blobData(data)))
+                continue
+            }
+            data.totalSize = UInt64(bytes.count)
+            var offset = 0
+            repeat {
+                let end = min(bytes.count, offset + chunkLimit)
+                data.offset = UInt64(offset)
+                data.last = end == bytes.count
+                data.data = .attachment(0)
+                send(Stylefarm_V1_WorkerMessage(.blobData(data)), attachments: [Data(bytes[offset..<end])])
+                offset = end
+            } while offset < bytes.count
+            if let pins = outputPins[hash] {
+                cache.unpin(hash)
+                outputPins[hash] = pins > 1 ? pins - 1 : nil
+            }
+        }
+    }
+
+    private func receive(_ chunk: Stylefarm_V1_BlobData, attachments: [Data]) {
+        let hash = chunk.sha256
+        guard requestedBlobs.contains(hash) else {
+            updateStats { $0.droppedMessages += 1 }
+            log("dropped an unrequested BlobData for \(hash.prefix(80))")
+            return
+        }
+        func fail(_ reason: String) {
+            log("blob \(hash): \(reason)")
+            incomingBlobs[hash] = nil
+            requestedBlobs.remove(hash)
+            sentBlobRequests.remove(hash)
+            waiters.resolve(hash, arrived: false)
+        }
+        if chunk.notFound { return fail("the coordinator does not have it") }
+        var buffer = incomingBlobs[hash] ?? []
+        guard chunk.offset == UInt64(buffer.count), chunk.totalSize <= UInt64(cache.maxBytes) else {
+            return fail("chunk at offset \(chunk.offset) after \(buffer.count) bytes of \(chunk.totalSize)")
+        }
+        do {
+            buffer.append(contentsOf: try chunk.data.resolve(in: attachments))
+        } catch {
+            return fail("unreadable chunk: \(error)")
+        }
+        guard UInt64(buffer.count) <= chunk.totalSize else { return fail("more bytes than announced") }
+        guard chunk.last else {
+            incomingBlobs[hash] = buffer
+            return
+        }
+        incomingBlobs[hash] = nil
+        do {
+            try cache.put(buffer, expecting: hash)   // verifies the SHA-256
+            requestedBlobs.remove(hash)
+            sentBlobRequests.remove(hash)
+            waiters.resolve(hash, arrived: true)
+        } catch {
+            fail("rejected: \(error)")
+        }
+    }
+
+    // MARK: Helpers
+
+    private func publishStats() {
+        let m = machine, buffered = reporter.pending.count
+        updateStats {
+            $0.registrations = m.registrations
+            $0.backoffs = m.backoffHistory
+            $0.bufferedReports = buffered
+            $0.heartbeatsSent = m.heartbeatsSent
+            $0.state = "\(m.state)"
+        }
+    }
+
+    private func log(_ message: String) {
+        FileHandle.standardError.write(Data("stylefarm worker \(configuration.workerID): \(message)\n".utf8))
+    }
+}
+
+extension WorkerStateMachine {
+    /// `[.flushReports]` when registered (used before a graceful Disconnect).
+    func flushIfRegistered() -> [Action] { isRegistered ? [.flushReports] : [] }
+}
+
+/// A send while no socket is open (between connections).
+struct NoSocket: Error {}

@@ -1,0 +1,85 @@
+import ArgumentParser
+import Dispatch
+import Engine
+import Foundation
+import ModelStore
+import Worker
+
+/// `stylefarm worker --connect tcp://HOST:5555`: a render-farm worker process. Registers with the
+/// coordinator, pulls tasks (credit = `--slots`), runs them with the installed VGG weights and reports back;
+/// reconnects with back-off when the coordinator goes away. SIGINT/SIGTERM: Disconnect, cancel running tasks,
+/// exit 0.
+struct WorkerCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "worker",
+        abstract: "Run a render-farm worker connected to a coordinator.")
+
+    @Option(help: "The coordinator's worker endpoint, e.g. tcp://farm:5555.")
+    var connect: String
+
+    @Option(help: "Threads for the engine's kernels (default: all cores).")
+    var threads: Int?
+
+    @Option(help: "Tasks run at once.")
+    var slots: Int = 1
+
+    @Option(help: "Blob cache folder (default: ~/.cache/stylefarm/blobs).")
+    var cacheDir: String?
+
+    @Option(help: "Blob cache size bound in bytes.")
+    var cacheBytes: Int = 4 << 30
+
+    @Option(help: "Model directory (default: $STYLEFARM_MODEL_DIR, else ~/.cache/stylefarm/models).")
+    var modelDir: String?
+
+    @Option(help: "Heartbeat interval in milliseconds until the coordinator announces its own.")
+    var heartbeatMs: Int = 1000
+
+    func validate() throws {
+        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1 (got \(threads))") }
+        if slots < 1 { throw ValidationError("--slots must be at least 1 (got \(slots))") }
+        if cacheBytes < 1 { throw ValidationError("--cache-bytes must be positive (got \(cacheBytes))") }
+        if heartbeatMs < 1 { throw ValidationError("--heartbeat-ms must be positive (got \(heartbeatMs))") }
+        guard connect.hasPrefix("tcp://") || connect.hasPrefix("ipc://") || connect.hasPrefix("inproc://") else {
+            throw ValidationError("--connect must be a ZeroMQ endpoint such as tcp://HOST:5555 (got \(connect))")
+        }
+    }
+
+    func run() throws {
+        if let threads { EngineThreads.set(threads) }
+        let store = ModelStore(directory: ModelDirectory.resolve(explicit: modelDir))
+        // Installed model hashes come from the manifest (cheap: no file is re-hashed here; loads verify).
+        let modelHashes = Dictionary(((try? store.manifest().models) ?? []).map { ($0.name, $0.sha256) },
+                                     uniquingKeysWith: { a, _ in a })
+        let host = EngineHost { network, pooling in
+            try VGG(network: network, pooling: pooling, weightFile: try store.loadVGGWeights(network: network))
+        }
+        let cacheRoot = cacheDir ?? (NSHomeDirectory() + "/.cache/stylefarm/blobs")
+        let cache = try BlobCache(root: cacheRoot, maxBytes: cacheBytes)
+        let configuration = WorkerConfiguration(endpoint: connect, modelHashes: modelHashes, slots: slots,
+                                                heartbeatInterval: .milliseconds(heartbeatMs))
+        let loop = try WorkerLoop(configuration: configuration, host: host, cache: cache)
+
+        let stop = StopFlag()
+        var sources: [DispatchSourceSignal] = []
+        for sig in [SIGINT, SIGTERM] {
+            signal(sig, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
+            source.setEventHandler { stop.set() }
+            source.resume()
+            sources.append(source)
+        }
+        FileHandle.standardError.write(Data("stylefarm worker \(configuration.workerID): connecting to \(connect) with \(slots) slot(s)\n".utf8))
+        loop.run(until: { stop.isSet })
+        sources.forEach { $0.cancel() }
+        FileHandle.standardError.write(Data("stylefarm worker \(configuration.workerID): stopped\n".utf8))
+    }
+}
+
+/// Set from a signal handler's queue, read by the loop thread.
+private final class StopFlag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = false
+    var isSet: Bool { lock.withLock { value } }
+    func set() { lock.withLock { value = true } }
+}
