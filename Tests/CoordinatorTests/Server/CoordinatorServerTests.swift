@@ -246,7 +246,7 @@ final class CoordinatorServerTests: XCTestCase {
         XCTAssertEqual(task.parameters.size, 24)
         XCTAssertEqual(task.styles.count, 1)
         XCTAssertEqual(task.content.sha256, sha256Hex(contentBytes))
-        XCTAssertEqual((task.frameWidth, task.frameHeight), (24, 16))
+        XCTAssertEqual([task.frameWidth, task.frameHeight], [24, 16])
 
         // The worker pulls the content blob in small chunks.
         var request = Stylefarm_V1_BlobRequest()

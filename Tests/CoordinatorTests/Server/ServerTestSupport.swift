@@ -132,7 +132,7 @@ final class FakeWorker {
         try harness.pump(timeout: timeout) {
             try drain()
             inbox.removeAll { if case .heartbeat? = $0.message.payload { return true } else { return false } }
-            if let i = inbox.firstIndex(where: { $0.message.payload.flatMap { p in match(p, $0.attachments) } != nil }) {
+            if let i = inbox.firstIndex(where: { m in m.message.payload.flatMap { p in match(p, m.attachments) } != nil }) {
                 let m = inbox.remove(at: i)
                 found = match(m.message.payload!, m.attachments)
                 return true
