@@ -1,0 +1,230 @@
+import Engine
+import Foundation
+import Protocol
+
+extension CoordinatorServer {
+    // MARK: Client requests
+
+    func replyToClient(_ routed: Routed<Stylefarm_V1_ClientRequest>, _ payload: Stylefarm_V1_ClientReply.OneOf_Payload) {
+        let reply = Stylefarm_V1_ClientReply(requestID: routed.message.requestID, payload)
+        if !clientsEndpoint.send(reply, to: routed.routingID, delimited: routed.delimited) {
+            recordDrop("unreachable")
+        }
+    }
+
+    static func clientError(_ code: Stylefarm_V1_ClientError.Code, _ message: String) -> Stylefarm_V1_ClientError {
+        var e = Stylefarm_V1_ClientError()
+        e.code = code
+        e.message = message
+        return e
+    }
+
+    func handleClient(_ routed: Routed<Stylefarm_V1_ClientRequest>) {
+        switch routed.message.payload {
+        case .submitJob(let submit)?:
+            var reply = Stylefarm_V1_SubmitJobReply()
+            do {
+                reply.jobID = try submitJob(submit.spec)
+            } catch {
+                reply.error = Self.clientError(.invalidArgument, "\(error)")
+            }
+            replyToClient(routed, .submitJob(reply))
+        case .jobStatus(let request)?:
+            var reply = Stylefarm_V1_JobStatusReply()
+            do {
+                guard try store.job(request.jobID) != nil else {
+                    reply.error = Self.clientError(.notFound, "no job \(request.jobID.debugDescription)")
+                    return replyToClient(routed, .jobStatus(reply))
+                }
+                reply.job = try wireSummary(request.jobID)
+                if request.includeFrames { reply.frames = try wireFrames(request.jobID) }
+            } catch {
+                reply.error = Self.clientError(.internal, "\(error)")
+            }
+            replyToClient(routed, .jobStatus(reply))
+        case .listJobs(let request)?:
+            var reply = Stylefarm_V1_ListJobsReply()
+            do {
+                let wanted = Set(request.states)
+                for job in try store.listJobs() {
+                    let summary = try wireSummary(job.id)
+                    if !wanted.isEmpty && !wanted.contains(summary.state) { continue }
+                    reply.jobs.append(summary)
+                    if request.limit > 0 && reply.jobs.count >= Int(request.limit) { break }
+                }
+                replyToClient(routed, .listJobs(reply))
+            } catch {
+                replyToClient(routed, .error(Self.clientError(.internal, "\(error)")))
+            }
+        case .cancelJob(let request)?:
+            var reply = Stylefarm_V1_CancelJobReply()
+            do {
+                guard try store.job(request.jobID) != nil else {
+                    reply.error = Self.clientError(.notFound, "no job \(request.jobID.debugDescription)")
+                    return replyToClient(routed, .cancelJob(reply))
+                }
+                reply.cancelled = try cancelJob(request.jobID)
+                if !reply.cancelled {
+                    reply.error = Self.clientError(.failedPrecondition, "job \(request.jobID) already finished")
+                }
+            } catch {
+                reply.error = Self.clientError(.internal, "\(error)")
+            }
+            replyToClient(routed, .cancelJob(reply))
+        case .watchJob(let request)?:
+            guard (try? store.job(request.jobID)) ?? nil != nil else {
+                return replyToClient(routed, .error(Self.clientError(.notFound, "no job \(request.jobID.debugDescription)")))
+            }
+            addWatcher(Watcher(routingID: routed.routingID, delimited: routed.delimited,
+                               requestID: routed.message.requestID, jobID: request.jobID))
+        case .disconnect?:
+            removeWatchers(of: routed.routingID)
+        case nil:
+            recordDrop("malformed")
+        }
+    }
+
+    /// Resolves, plans and stores a job; returns its id.
+    func submitJob(_ wire: Stylefarm_V1_JobSpec) throws -> String {
+        let cwd = FileManager.default.currentDirectoryPath
+        let spec = JobSpec(wire: wire).withPathsResolved(against: cwd)
+        let resolved = try spec.resolve(baseDirectory: cwd)
+        var frameSize = PixelSize(width: 1, height: 1)
+        var key: StyleTargetKey? = nil
+        if resolved.kind == .stylize {
+            guard let first = resolved.frames.frames.first, let content = resolved.content else {
+                throw JobPlanError.noFrames(job: resolved.name)
+            }
+            let image = try ImageReader.read(path: content.path(for: first))
+            frameSize = try resolved.outputFrameSize(contentWidth: image.width, contentHeight: image.height)
+            key = try StyleTargetKey.load(stylePaths: resolved.styles, parameters: resolved.parameters)
+        }
+        let jobID = "job-" + UUID().uuidString.prefix(8).lowercased()
+        let plan = try JobPlanner().plan(resolved, jobID: jobID, frameSize: frameSize, styleTargetKey: key)
+        var stored = spec
+        stored.outputDir = resolved.outputDirectory
+        let specData = try JSONEncoder().encode(StoredJob(spec: stored, frameWidth: frameSize.width, frameHeight: frameSize.height))
+        let record = JobRecord(id: jobID, name: resolved.name, spec: specData, priority: resolved.priority,
+                               styleTargetsHash: key?.hex ?? "")
+        let frames = plan.frames.map { FrameRecord(jobID: jobID, index: $0.index, outputPath: $0.outputPath ?? "") }
+        let tasks = plan.tasks.map {
+            TaskRecord(id: $0.id, jobID: jobID, frameIndex: $0.frameIndex, region: $0.region, maxAttempts: resolved.maxAttempts)
+        }
+        try store.insertJob(record, frames: frames, tasks: tasks, now: now())
+        log("job \(jobID) (\(resolved.name)): \(frames.count) frame(s), \(resolved.kind.rawValue)")
+        return jobID
+    }
+
+    static func wireState(_ state: JobState) -> Stylefarm_V1_JobState {
+        switch state {
+        case .queued: return .queued
+        case .running: return .running
+        case .completed: return .completed
+        case .failed: return .failed
+        case .cancelled: return .cancelled
+        }
+    }
+
+    static func wireFrameState(_ state: FrameState, taskState: TaskState?) -> Stylefarm_V1_FrameState {
+        switch state {
+        case .done: return .done
+        case .failed: return .failed
+        case .cancelled: return .cancelled
+        case .pending: return taskState?.isInFlight == true ? .running : .pending
+        }
+    }
+
+    func wireSummary(_ jobID: String) throws -> Stylefarm_V1_JobSummary {
+        let summary = try store.summary(ofJob: jobID)
+        var s = Stylefarm_V1_JobSummary()
+        s.jobID = summary.jobID
+        s.name = summary.name
+        s.state = Self.wireState(summary.state)
+        s.priority = UInt32(clamping: summary.priority)
+        s.framesTotal = UInt32(clamping: summary.framesTotal)
+        s.framesDone = UInt32(clamping: summary.framesDone)
+        s.framesFailed = UInt32(clamping: summary.framesFailed)
+        if let job = try store.job(jobID) { s.submittedUnixMs = Int64(job.createdAt.timeIntervalSince1970 * 1000) }
+        return s
+    }
+
+    func wireFrames(_ jobID: String, only index: Int? = nil) throws -> [Stylefarm_V1_FrameStatus] {
+        let tasks = Dictionary(grouping: try store.tasks(ofJob: jobID), by: \.frameIndex)
+        return try store.frames(ofJob: jobID).filter { index == nil || $0.index == index }.map { frame in
+            let task = tasks[frame.index]?.first
+            var f = Stylefarm_V1_FrameStatus()
+            f.frameIndex = UInt32(clamping: frame.index)
+            f.state = Self.wireFrameState(frame.state, taskState: task?.state)
+            f.attempts = UInt32(clamping: task?.attemptsUsed ?? 0)
+            f.workerID = task?.assignedWorker ?? ""
+            f.error = task?.lastError ?? ""
+            return f
+        }
+    }
+}
+
+extension CoordinatorServer {
+    // MARK: Cancel and watch
+
+    /// Cancels a job and tells the workers holding its tasks to drop them. Returns whether the job
+    /// is cancelled now (false when it had already finished).
+    func cancelJob(_ jobID: String) throws -> Bool {
+        let holders = try store.tasks(ofJob: jobID).filter { $0.state.isInFlight }
+            .compactMap { task in task.assignedWorker.map { (task.id, $0) } }
+        _ = try store.cancelJob(jobID, now: now())
+        for (taskID, workerID) in holders {
+            liveness.release(taskID, from: workerID)
+            fetches = fetches.filter { $0.value.taskID != taskID }
+            var cancel = Stylefarm_V1_Cancel()
+            cancel.taskID = taskID
+            cancel.jobID = jobID
+            cancel.reason = "job cancelled"
+            send(toWorker: workerID, .cancel(cancel))
+        }
+        frameEvents.append((jobID, -1))
+        return try store.job(jobID)?.state == .cancelled
+    }
+
+    func addWatcher(_ watcher: Watcher) {
+        watchers.append(watcher)
+        frameEvents.append((watcher.jobID, -1))
+    }
+
+    func removeWatchers(of routingID: Data) {
+        watchers.removeAll { $0.routingID == routingID }
+    }
+
+    /// Sends each watcher one event per changed frame of its job (or a summary event for a new watch
+    /// or a cancellation); the event for a finished job is terminal and ends the watch.
+    func pushWatchEvents() {
+        let events = frameEvents
+        frameEvents = []
+        guard !watchers.isEmpty, !events.isEmpty else { return }
+        var finished: Set<Int> = []
+        for (jobID, frameIndex) in events {
+            guard let summary = try? wireSummary(jobID) else { continue }
+            let frame = frameIndex >= 0 ? (try? wireFrames(jobID, only: frameIndex))?.first : nil
+            let terminal = summary.state == .completed || summary.state == .failed || summary.state == .cancelled
+            for i in watchers.indices where watchers[i].jobID == jobID && !finished.contains(i) {
+                watchers[i].sequence += 1
+                var event = Stylefarm_V1_JobEvent()
+                event.jobID = jobID
+                event.sequence = watchers[i].sequence
+                event.unixMs = Int64(now().timeIntervalSince1970 * 1000)
+                event.jobState = summary.state
+                if let frame { event.frame = frame }
+                event.framesDone = summary.framesDone
+                event.framesTotal = summary.framesTotal
+                event.framesFailed = summary.framesFailed
+                event.terminal = terminal
+                let reply = Stylefarm_V1_ClientReply(requestID: watchers[i].requestID, .jobEvent(event))
+                if !clientsEndpoint.send(reply, to: watchers[i].routingID, delimited: watchers[i].delimited) {
+                    recordDrop("unreachable")
+                    finished.insert(i)
+                }
+                if terminal { finished.insert(i) }
+            }
+        }
+        watchers = watchers.enumerated().filter { !finished.contains($0.offset) }.map(\.element)
+    }
+}

@@ -1,0 +1,579 @@
+import Crypto
+import Engine
+import Foundation
+import Protocol
+
+/// The coordinator's server loop: two ROUTER sockets (workers, clients), one `Poller`, the job store,
+/// worker liveness and credit-based dispatch (docs/PROTOCOL.md). Runs on ONE thread that owns both
+/// sockets: create it, call `runOnce`/`run` and `close` on that thread. Not Sendable.
+///
+/// Each `runOnce` iteration: wait for a message or the next heartbeat deadline, take every queued
+/// message from both sockets, handle them (store changes are collected and written in ONE `apply`
+/// per iteration), declare silent workers dead and requeue their tasks, dispatch queued tasks to
+/// workers with credit, send due heartbeats, push watch events.
+public final class CoordinatorServer {
+    public struct Configuration: Sendable {
+        public var workerEndpoint: String
+        public var clientEndpoint: String
+        /// Where `jobs.sqlite` lives.
+        public var stateDirectory: URL
+        public var heartbeatInterval: Duration
+        public var heartbeatLiveness: Int
+        public var maxMessageBytes: Int
+        public var blobChunkBytes: Int
+        public var coordinatorID: String
+
+        public init(stateDirectory: URL,
+                    workerEndpoint: String = FarmDefaults.workerEndpoint,
+                    clientEndpoint: String = FarmDefaults.clientEndpoint,
+                    heartbeatInterval: Duration = FarmDefaults.heartbeatInterval,
+                    heartbeatLiveness: Int = FarmDefaults.heartbeatLiveness,
+                    maxMessageBytes: Int = FarmDefaults.maxMessageBytes,
+                    blobChunkBytes: Int = FarmDefaults.blobChunkBytes,
+                    coordinatorID: String = "coordinator") {
+            self.stateDirectory = stateDirectory
+            self.workerEndpoint = workerEndpoint
+            self.clientEndpoint = clientEndpoint
+            self.heartbeatInterval = heartbeatInterval
+            self.heartbeatLiveness = max(1, heartbeatLiveness)
+            self.maxMessageBytes = maxMessageBytes
+            self.blobChunkBytes = max(1, blobChunkBytes)
+            self.coordinatorID = coordinatorID
+        }
+
+        var intervalSeconds: Double { Double(heartbeatInterval.components.seconds) + Double(heartbeatInterval.components.attoseconds) / 1e18 }
+    }
+
+    /// How a stored job's spec is kept in `JobRecord.spec` (JSON): the spec with absolute paths.
+    struct StoredJob: Codable {
+        var spec: JobSpec
+        var frameWidth: Int
+        var frameHeight: Int
+    }
+
+    struct JobContext {
+        var resolved: ResolvedJob
+        var frameSize: PixelSize
+        var styleTargetsHash: String
+    }
+
+    struct WorkerSession {
+        var routingID: Data
+        var lastSent: Date
+        var lastReceived: Date
+        var heartbeatSequence: UInt64 = 0
+        var credit: Int = 0
+    }
+
+    /// An output blob being pulled from a worker.
+    struct OutputFetch {
+        var taskID: String
+        var attempt: Int
+        var workerID: String
+        var outputPath: String
+        var buffer = Data()
+    }
+
+    struct Watcher {
+        var routingID: Data
+        var delimited: Bool
+        var requestID: UInt64
+        var jobID: String
+        var sequence: UInt64 = 0
+    }
+
+    public let configuration: Configuration
+    public let store: SQLiteJobStore
+    /// Counters of what happened so far.
+    public private(set) var stats = ServerStats()
+    /// The bound endpoints (wildcard ports resolved), for tests and logs.
+    public var workerEndpoint: String { workers.boundEndpoint }
+    public var clientEndpoint: String { clients.boundEndpoint }
+    /// Messages are logged here (default: standard error).
+    public var log: (String) -> Void = { line in FileHandle.standardError.write(Data(("coordinator: " + line + "\n").utf8)) }
+
+    let clock: any FarmClock
+    let context: ZMQContext
+    let workers: RouterEndpoint<Stylefarm_V1_WorkerMessage>
+    let clients: RouterEndpoint<Stylefarm_V1_ClientRequest>
+    let poller = Poller()
+    var liveness: WorkerLiveness
+    var sessions: [String: WorkerSession] = [:]
+    /// Worker ids registered at least once since this server started.
+    var knownWorkers: Set<String> = []
+    var jobContexts: [String: JobContext] = [:]
+    /// Content-addressed inputs this coordinator serves: SHA-256 hex → file path (read lazily).
+    var blobs: [String: String] = [:]
+    var fileHashes: [String: (sha: String, size: Int)] = [:]
+    var fetches: [String: OutputFetch] = [:]
+    var watchers: [Watcher] = []
+    var pendingChanges: [StateChange] = []
+    var frameEvents: [(jobID: String, frameIndex: Int)] = []
+    var closed = false
+
+    public init(configuration: Configuration, context: ZMQContext? = nil, clock: any FarmClock = SystemFarmClock()) throws {
+        self.configuration = configuration
+        self.clock = clock
+        self.context = try context ?? ZMQContext()
+        store = try SQLiteJobStore(stateDirectory: configuration.stateDirectory)
+        let report = try store.recoverAfterRestart(now: clock.now())
+        let framing = Framing(maxMessageBytes: configuration.maxMessageBytes)
+        workers = try RouterEndpoint(context: self.context, endpoint: configuration.workerEndpoint, framing: framing)
+        clients = try RouterEndpoint(context: self.context, endpoint: configuration.clientEndpoint, framing: framing)
+        poller.register(workers.socket)
+        poller.register(clients.socket)
+        liveness = WorkerLiveness(configuration: .init(heartbeatInterval: configuration.intervalSeconds,
+                                                       missedIntervals: configuration.heartbeatLiveness))
+        stats.requeued = report.requeuedTasks
+    }
+
+    deinit { close() }
+
+    var clientsEndpoint: RouterEndpoint<Stylefarm_V1_ClientRequest> { clients }
+    func recordDrop(_ reason: String) { stats.drop(reason) }
+    func now() -> Date { clock.now() }
+
+    /// Closes both sockets and the store (idempotent).
+    public func close() {
+        guard !closed else { return }
+        closed = true
+        workers.close()
+        clients.close()
+        try? store.close()
+    }
+
+    /// Serves until `stop()` returns true (checked after every iteration).
+    public func run(until stop: () -> Bool) throws {
+        while !stop() { try runOnce(timeout: configuration.heartbeatInterval) }
+    }
+
+    /// One iteration; waits at most `timeout` (and no longer than the next heartbeat deadline).
+    public func runOnce(timeout: Duration) throws {
+        let wait = min(timeout, timeUntilNextDeadline())
+        _ = try poller.poll(timeout: wait)
+        var budget = 1000
+        while budget > 0, let received = try workers.receive() {
+            budget -= 1
+            stats.received += 1
+            switch received {
+            case .malformed(_, let error):
+                stats.drop("malformed"); log("dropped a worker message: \(error)")
+            case .message(let routed):
+                handleWorker(routed)
+            }
+        }
+        budget = 1000
+        while budget > 0, let received = try clients.receive() {
+            budget -= 1
+            stats.received += 1
+            switch received {
+            case .malformed(_, let error):
+                stats.drop("malformed"); log("dropped a client message: \(error)")
+            case .message(let routed):
+                handleClient(routed)
+            }
+        }
+        flushChanges()
+        checkLiveness()
+        dispatch()
+        flushChanges()
+        sendHeartbeats()
+        pushWatchEvents()
+    }
+
+    func timeUntilNextDeadline() -> Duration {
+        let now = clock.now()
+        let interval = configuration.intervalSeconds
+        var next = interval
+        for (id, session) in sessions where liveness.isAlive(id) {
+            next = min(next, session.lastSent.addingTimeInterval(interval).timeIntervalSince(now))
+            next = min(next, session.lastReceived.addingTimeInterval(liveness.configuration.deadline).timeIntervalSince(now))
+        }
+        return .milliseconds(max(0, Int((next * 1000).rounded(.up))))
+    }
+
+    // MARK: Store batching
+
+    func flushChanges() {
+        guard !pendingChanges.isEmpty else { return }
+        let changes = pendingChanges
+        pendingChanges = []
+        do {
+            let outcomes = try store.apply(changes, now: clock.now())
+            for (change, outcome) in zip(changes, outcomes) {
+                switch outcome {
+                case .task(.completed):
+                    stats.completed += 1
+                    noteFrameEvent(change)
+                case .task(.failed):
+                    noteFrameEvent(change)
+                case .ignored:
+                    stats.staleReports += 1
+                default: break
+                }
+            }
+        } catch {
+            // One bad id fails the whole batch: apply the rest one by one.
+            log("batch of \(changes.count) changes failed (\(error)); applying one by one")
+            for change in changes {
+                if let outcome = try? store.apply([change], now: clock.now()).first {
+                    if case .task(.completed) = outcome { stats.completed += 1; noteFrameEvent(change) }
+                    if case .task(.failed) = outcome { noteFrameEvent(change) }
+                    if case .ignored = outcome { stats.staleReports += 1 }
+                }
+            }
+        }
+    }
+
+    func noteFrameEvent(_ change: StateChange) {
+        let taskID: String
+        switch change {
+        case .completed(let id, _, _), .failed(let id, _, _, _): taskID = id
+        default: return
+        }
+        if let task = try? store.task(taskID) { frameEvents.append((task.jobID, task.frameIndex)) }
+    }
+
+    // MARK: Workers
+
+    func send(toWorker id: String, _ payload: Stylefarm_V1_CoordinatorMessage.OneOf_Payload, attachments: [Data] = []) {
+        guard var session = sessions[id] else { return }
+        if workers.send(Stylefarm_V1_CoordinatorMessage(payload), attachments: attachments, to: session.routingID) {
+            session.lastSent = clock.now()
+            sessions[id] = session
+        } else {
+            stats.drop("unreachable")
+            log("could not send to worker \(id)")
+        }
+    }
+
+    func handleWorker(_ routed: Routed<Stylefarm_V1_WorkerMessage>) {
+        let id = String(decoding: routed.routingID, as: UTF8.self)
+        let now = clock.now()
+        if case .register(let register)? = routed.message.payload {
+            handleRegister(register, id: id, routingID: routed.routingID, now: now)
+            return
+        }
+        guard knownWorkers.contains(id), sessions[id] != nil else {
+            stats.drop("unknownSender"); log("dropped a message from unregistered worker \(id.debugDescription)")
+            return
+        }
+        sessions[id]?.lastReceived = now
+        let alive = liveness.heartbeat(id, now: now) == .accepted
+        switch routed.message.payload {
+        case .ready(let ready)?:
+            guard alive else { stats.drop("deadSender"); return }
+            sessions[id]?.credit = Int(ready.freeSlots)
+        case .heartbeat?:
+            break
+        case .progress?:
+            break
+        case .result(let result)?:
+            handleResult(result, attachments: routed.attachments, workerID: id)
+        case .failure(let failure)?:
+            liveness.release(failure.taskID, from: id)
+            pendingChanges.append(.failed(taskID: failure.taskID, attempt: Int(failure.attempt),
+                                          error: failure.message.isEmpty ? "\(failure.kind)" : failure.message,
+                                          retryable: failure.retryable))
+        case .blobRequest(let request)?:
+            serveBlobs(request, to: id)
+        case .blobData(let data)?:
+            receiveOutputChunk(data, attachments: routed.attachments, workerID: id)
+        case .disconnect?:
+            declareDead(id, reason: "disconnected")
+        case .register?, nil:
+            break
+        }
+    }
+
+    func handleRegister(_ register: Stylefarm_V1_Register, id: String, routingID: Data, now: Date) {
+        var ack = Stylefarm_V1_RegisterAck()
+        ack.protocolVersion = ProtocolVersion.major
+        ack.heartbeatIntervalMs = UInt32(clamping: Int(configuration.intervalSeconds * 1000))
+        ack.heartbeatLiveness = UInt32(configuration.heartbeatLiveness)
+        ack.coordinatorID = configuration.coordinatorID
+        func reject(_ reason: String) {
+            ack.accepted = false
+            ack.reason = reason
+            stats.drop("registerRejected")
+            log("rejected registration of \(id.debugDescription): \(reason)")
+            workers.send(Stylefarm_V1_CoordinatorMessage(.registerAck(ack)), to: routingID)
+        }
+        guard register.protocolVersion == ProtocolVersion.major else {
+            return reject("protocol version \(register.protocolVersion) is not supported (coordinator speaks \(ProtocolVersion.major))")
+        }
+        guard register.workerID == id else {
+            return reject("worker id \(register.workerID.debugDescription) differs from the routing id \(id.debugDescription)")
+        }
+        let registration = liveness.register(id, slots: Int(register.slots), now: now)
+        fetches = fetches.filter { $0.value.workerID != id }
+        switch registration {
+        case .new:
+            break
+        case .returnedFromDead, .restarted:
+            // Whatever the store still thinks it holds is lost (attempts not counted).
+            if let requeued = try? store.requeueTasks(ofWorker: id, now: now) { stats.requeued += requeued.count }
+        }
+        do {
+            try store.upsertWorker(WorkerRecord(id: id, hostname: register.hostname, cores: Int(register.cores),
+                                                memoryBytes: Int64(clamping: register.memoryBytes),
+                                                engineVersion: register.engineVersion, slots: Int(register.slots),
+                                                lastSeen: now))
+        } catch {
+            log("could not record worker \(id): \(error)")
+        }
+        knownWorkers.insert(id)
+        sessions[id] = WorkerSession(routingID: routingID, lastSent: now, lastReceived: now)
+        ack.accepted = true
+        send(toWorker: id, .registerAck(ack))
+    }
+
+    func declareDead(_ id: String, reason: String) {
+        let now = clock.now()
+        if let requeued = try? store.requeueTasks(ofWorker: id, now: now) {
+            stats.requeued += requeued.count
+            if !requeued.isEmpty { log("worker \(id) \(reason); requeued \(requeued.count) task(s)") }
+        }
+        // It holds nothing now; it gets no work until it registers again (credit 0).
+        for task in liveness.inFlight(of: id) { liveness.release(task, from: id) }
+        sessions[id]?.credit = 0
+        fetches = fetches.filter { $0.value.workerID != id }
+    }
+
+    func checkLiveness() {
+        let now = clock.now()
+        for dead in liveness.tick(now: now) {
+            sessions[dead.id]?.credit = 0
+            fetches = fetches.filter { $0.value.workerID != dead.id }
+            do {
+                let requeued = try store.requeueTasks(ofWorker: dead.id, now: now)
+                stats.requeued += requeued.count
+                log("worker \(dead.id) is silent; requeued \(requeued.count) task(s)")
+            } catch {
+                log("could not requeue the tasks of \(dead.id): \(error)")
+            }
+        }
+    }
+
+    func sendHeartbeats() {
+        let now = clock.now()
+        for id in liveness.aliveWorkers {
+            guard let session = sessions[id], now.timeIntervalSince(session.lastSent) >= configuration.intervalSeconds else { continue }
+            var beat = Stylefarm_V1_Heartbeat()
+            beat.sequence = session.heartbeatSequence + 1
+            beat.sentUnixMs = Int64(now.timeIntervalSince1970 * 1000)
+            sessions[id]?.heartbeatSequence += 1
+            send(toWorker: id, .heartbeat(beat))
+        }
+    }
+
+    // MARK: Dispatch
+
+    func dispatch() {
+        let now = clock.now()
+        for id in liveness.aliveWorkers {
+            guard let session = sessions[id] else { continue }
+            let wanted = min(session.credit, liveness.credits(for: id))
+            guard wanted > 0 else { continue }
+            let claims: [TaskClaim]
+            do { claims = try store.claimTasks(for: id, max: wanted, now: now) } catch {
+                log("claiming tasks for \(id) failed: \(error)"); continue
+            }
+            for claim in claims {
+                _ = liveness.reserve([claim.task.id], for: id)
+                sessions[id]?.credit -= 1
+                do {
+                    let assignment = try makeAssignment(claim)
+                    send(toWorker: id, .task(assignment))
+                    stats.dispatched += 1
+                } catch {
+                    liveness.release(claim.task.id, from: id)
+                    log("cannot assign \(claim.task.id): \(error)")
+                    pendingChanges.append(.failed(taskID: claim.task.id, attempt: claim.attempt,
+                                                  error: "coordinator: \(error)", retryable: false))
+                }
+            }
+        }
+    }
+
+    func jobContext(_ jobID: String) throws -> JobContext {
+        if let cached = jobContexts[jobID] { return cached }
+        guard let record = try store.job(jobID) else { throw PersistenceError.jobNotFound(jobID) }
+        let stored = try JSONDecoder().decode(StoredJob.self, from: record.spec)
+        let resolved = try stored.spec.resolve(baseDirectory: "/")
+        let context = JobContext(resolved: resolved, frameSize: PixelSize(width: stored.frameWidth, height: stored.frameHeight),
+                                 styleTargetsHash: record.styleTargetsHash)
+        jobContexts[jobID] = context
+        return context
+    }
+
+    /// The blob ref of an input file, remembered in the blob table.
+    func blobRef(forFile path: String, mediaType: String) throws -> Stylefarm_V1_BlobRef {
+        let entry: (sha: String, size: Int)
+        if let cached = fileHashes[path] {
+            entry = cached
+        } else {
+            let data = try Data(contentsOf: URL(fileURLWithPath: path))
+            entry = (Self.sha256Hex(data), data.count)
+            fileHashes[path] = entry
+        }
+        blobs[entry.sha] = path
+        var ref = Stylefarm_V1_BlobRef()
+        ref.sha256 = entry.sha
+        ref.size = UInt64(entry.size)
+        ref.mediaType = mediaType
+        return ref
+    }
+
+    func makeAssignment(_ claim: TaskClaim) throws -> Stylefarm_V1_TaskAssignment {
+        let task = claim.task
+        let job = try jobContext(task.jobID)
+        var a = Stylefarm_V1_TaskAssignment()
+        a.taskID = task.id
+        a.jobID = task.jobID
+        a.attempt = UInt32(claim.attempt)
+        a.frameIndex = UInt32(task.frameIndex)
+        var rect = Stylefarm_V1_Rect()
+        rect.x = UInt32(task.region.x); rect.y = UInt32(task.region.y)
+        rect.width = UInt32(task.region.width); rect.height = UInt32(task.region.height)
+        a.region = rect
+        a.frameWidth = UInt32(job.frameSize.width)
+        a.frameHeight = UInt32(job.frameSize.height)
+        a.parameters = Stylefarm_V1_EngineParameters(coordinatorParameters: job.resolved.parameters,
+                                                    outputBitDepth: job.resolved.bitDepth)
+        let frames = job.resolved.frames.frames
+        let contentPath = task.frameIndex < frames.count ? job.resolved.content?.path(for: frames[task.frameIndex]) : nil
+        switch job.resolved.kind {
+        case .stylize:
+            a.kind = .stylize
+            a.styleTargetHash = job.styleTargetsHash
+        case .echo:
+            // Echo jobs with content frames echo them back; without content they only sleep.
+            a.kind = contentPath == nil ? .sleep : .echo
+            a.diagnosticDurationMs = UInt32(clamping: Int(job.resolved.echoSeconds * 1000))
+        }
+        // In shared-filesystem mode workers read the paths themselves; the wire has no path fields,
+        // so the refs still name the content by hash (and the blob table can serve it as a fallback).
+        if let contentPath {
+            a.content = try blobRef(forFile: contentPath, mediaType: "image/png")
+        }
+        a.styles = try job.resolved.styles.map { try blobRef(forFile: $0, mediaType: "image/png") }
+        return a
+    }
+
+    // MARK: Blobs
+
+    static func sha256Hex(_ data: Data) -> String {
+        SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
+    }
+
+    func serveBlobs(_ request: Stylefarm_V1_BlobRequest, to id: String) {
+        var chunkLimit = configuration.blobChunkBytes
+        if request.maxChunkBytes > 0 { chunkLimit = min(chunkLimit, Int(clamping: request.maxChunkBytes)) }
+        for sha in request.sha256 {
+            var reply = Stylefarm_V1_BlobData()
+            reply.sha256 = sha
+            guard let path = blobs[sha], let data = try? Data(contentsOf: URL(fileURLWithPath: path)),
+                  Self.sha256Hex(data) == sha else {
+                reply.notFound = true
+                send(toWorker: id, .blobData(reply))
+                continue
+            }
+            reply.totalSize = UInt64(data.count)
+            var offset = 0
+            repeat {
+                let end = min(data.count, offset + chunkLimit)
+                reply.offset = UInt64(offset)
+                reply.data = .attachment(0)
+                reply.last = end == data.count
+                send(toWorker: id, .blobData(reply), attachments: [Data(data[offset..<end])])
+                offset = end
+            } while offset < data.count
+        }
+    }
+
+    func handleResult(_ result: Stylefarm_V1_Result, attachments: [Data], workerID: String) {
+        let attempt = Int(result.attempt)
+        liveness.release(result.taskID, from: workerID)
+        guard let task = try? store.task(result.taskID) else {
+            stats.drop("unknownTask"); log("result for unknown task \(result.taskID.debugDescription)")
+            return
+        }
+        guard task.state.isInFlight, task.currentAttempt == attempt, task.assignedWorker == workerID else {
+            stats.staleReports += 1
+            log("ignored a stale result for \(task.id) attempt \(attempt) from \(workerID)")
+            return
+        }
+        let shared = (try? jobContext(task.jobID).resolved.sharedFilesystem) ?? true
+        let outputPath = (try? store.frames(ofJob: task.jobID))?.first { $0.index == task.frameIndex }?.outputPath ?? ""
+        let sha = result.output.sha256.lowercased()
+        if result.hasData {
+            do {
+                let bytes = try result.data.resolve(in: attachments)
+                try acceptOutput(bytes, sha: sha, taskID: task.id, attempt: attempt, outputPath: shared ? "" : outputPath)
+            } catch {
+                pendingChanges.append(.failed(taskID: task.id, attempt: attempt, error: "result: \(error)", retryable: true))
+            }
+        } else if !shared && !outputPath.isEmpty {
+            fetches[sha] = OutputFetch(taskID: task.id, attempt: attempt, workerID: workerID, outputPath: outputPath)
+            var request = Stylefarm_V1_BlobRequest()
+            request.sha256 = [sha]
+            request.maxChunkBytes = UInt64(configuration.blobChunkBytes)
+            send(toWorker: workerID, .blobRequest(request))
+        } else {
+            pendingChanges.append(.completed(taskID: task.id, attempt: attempt, resultSHA256: sha))
+        }
+    }
+
+    func receiveOutputChunk(_ chunk: Stylefarm_V1_BlobData, attachments: [Data], workerID: String) {
+        let sha = chunk.sha256.lowercased()
+        guard var fetch = fetches[sha], fetch.workerID == workerID else {
+            stats.drop("unexpectedBlob"); return
+        }
+        if chunk.notFound {
+            fetches[sha] = nil
+            pendingChanges.append(.failed(taskID: fetch.taskID, attempt: fetch.attempt,
+                                          error: "worker lost the output blob \(sha)", retryable: true))
+            return
+        }
+        guard let bytes = try? chunk.data.resolve(in: attachments), chunk.offset == UInt64(fetch.buffer.count),
+              chunk.totalSize <= UInt64(configuration.maxMessageBytes) * 64,
+              UInt64(fetch.buffer.count + bytes.count) <= chunk.totalSize else {
+            fetches[sha] = nil
+            pendingChanges.append(.failed(taskID: fetch.taskID, attempt: fetch.attempt,
+                                          error: "bad output chunk for \(sha)", retryable: true))
+            return
+        }
+        fetch.buffer.append(bytes)
+        guard chunk.last else { fetches[sha] = fetch; return }
+        fetches[sha] = nil
+        do {
+            try acceptOutput(fetch.buffer, sha: sha, taskID: fetch.taskID, attempt: fetch.attempt, outputPath: fetch.outputPath)
+        } catch {
+            pendingChanges.append(.failed(taskID: fetch.taskID, attempt: fetch.attempt, error: "output: \(error)", retryable: true))
+        }
+    }
+
+    struct OutputError: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    /// Verifies the output's hash, writes it atomically to `outputPath` (when not empty) and records
+    /// the task as completed (in this iteration's batch).
+    func acceptOutput(_ bytes: Data, sha: String, taskID: String, attempt: Int, outputPath: String) throws {
+        let actual = Self.sha256Hex(bytes)
+        guard actual == sha else { throw OutputError(description: "SHA-256 mismatch: announced \(sha), got \(actual)") }
+        if !outputPath.isEmpty {
+            let url = URL(fileURLWithPath: outputPath)
+            let directory = url.deletingLastPathComponent()
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            let temporary = directory.appendingPathComponent(".\(url.lastPathComponent).\(UUID().uuidString).part")
+            try bytes.write(to: temporary)
+            guard rename(temporary.path, url.path) == 0 else {
+                try? FileManager.default.removeItem(at: temporary)
+                throw OutputError(description: "cannot move the output into \(outputPath) (errno \(errno))")
+            }
+        }
+        pendingChanges.append(.completed(taskID: taskID, attempt: attempt, resultSHA256: sha))
+    }
+}

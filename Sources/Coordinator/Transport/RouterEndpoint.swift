@@ -1,0 +1,51 @@
+import Foundation
+import Protocol
+
+/// One bound ROUTER socket of the coordinator: sends and receives farm messages with `Framing`.
+/// Only I/O; it decides nothing. Owned by the server's thread (not Sendable, like `Socket`).
+final class RouterEndpoint<Incoming: ChannelMessage> {
+    let socket: Socket
+    let framing: Framing
+    /// The endpoint actually bound (wildcard ports resolved).
+    let boundEndpoint: String
+
+    init(context: ZMQContext, endpoint: String, framing: Framing) throws {
+        socket = try context.makeSocket(.router)
+        try socket.setRouterMandatory(true)
+        try socket.setMaxMessageSize(Int64(framing.maxMessageBytes) + 1024)
+        try socket.bind(endpoint)
+        boundEndpoint = try socket.lastEndpoint()
+        self.framing = framing
+    }
+
+    /// What one receive produced: a message, or frames that failed to decode.
+    enum Received {
+        case message(Routed<Incoming>)
+        case malformed(routingID: Data?, ProtocolError)
+    }
+
+    /// Takes one queued message without blocking, or nil.
+    func receive() throws -> Received? {
+        guard let frames = try socket.receiveMultipart(timeout: .zero) else { return nil }
+        do {
+            return .message(try framing.decodeRouted(Incoming.self, from: frames))
+        } catch let error as ProtocolError {
+            return .malformed(routingID: frames.first, error)
+        }
+    }
+
+    /// Sends `message` to `routingID`. Returns false when the peer is gone (EHOSTUNREACH) or the
+    /// message could not be encoded.
+    @discardableResult
+    func send<M: ChannelMessage>(_ message: M, attachments: [Data] = [], to routingID: Data, delimited: Bool = false) -> Bool {
+        do {
+            let frames = try framing.encode(message, attachments: attachments, to: routingID, delimited: delimited)
+            try socket.send(multipart: frames, dontWait: true)
+            return true
+        } catch {
+            return false
+        }
+    }
+
+    func close() { socket.close() }
+}

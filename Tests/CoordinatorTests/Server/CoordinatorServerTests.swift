@@ -1,0 +1,316 @@
+import Engine
+import Foundation
+import Protocol
+import XCTest
+@testable import Coordinator
+
+final class CoordinatorServerTests: XCTestCase {
+    var harness: ServerHarness!
+
+    override func setUpWithError() throws {
+        harness = try ServerHarness()
+    }
+
+    override func tearDown() {
+        harness?.close()
+        harness = nil
+    }
+
+    func testEchoJobIsAssignedAndCompletes() throws {
+        let client = try harness.client()
+        let jobID = try client.submit(echoSpec(frames: "1"))
+        let worker = try harness.worker("w1")
+        let ack = try XCTUnwrap(worker.register(slots: 1))
+        XCTAssertTrue(ack.accepted)
+        XCTAssertEqual(ack.heartbeatIntervalMs, 100)
+        XCTAssertEqual(ack.heartbeatLiveness, 3)
+        try worker.ready(1)
+        let task = try XCTUnwrap(worker.nextTask())
+        XCTAssertEqual(task.kind, .sleep, "an echo job without content frames only sleeps")
+        XCTAssertEqual(task.diagnosticDurationMs, 1000)
+        XCTAssertEqual(task.jobID, jobID)
+        XCTAssertEqual(task.attempt, 1)
+        XCTAssertEqual(try client.status(jobID)?.job.state, .running)
+
+        try worker.result(task)
+        XCTAssertTrue(try harness.pump { try harness.server.store.summary(ofJob: jobID).state == .completed })
+        let status = try XCTUnwrap(client.status(jobID, frames: true))
+        XCTAssertEqual(status.job.state, .completed)
+        XCTAssertEqual(status.job.framesDone, 1)
+        XCTAssertEqual(status.frames.map(\.state), [.done])
+        XCTAssertEqual(harness.server.stats.dispatched, 1)
+        XCTAssertEqual(harness.server.stats.completed, 1)
+    }
+
+    func testWorkersShareTasksByCredit() throws {
+        let client = try harness.client()
+        let jobID = try client.submit(echoSpec(frames: "1-6"))
+        let a = try harness.worker("a"), b = try harness.worker("b")
+        try a.register(slots: 4)
+        try b.register(slots: 4)
+        try a.ready(1)
+        try b.ready(2)
+        XCTAssertEqual(try a.tasks(within: .milliseconds(300)).count + 0, 1, "a announced one free slot")
+        let bTasks = try b.tasks(within: .milliseconds(100))
+        XCTAssertEqual(bTasks.count, 2, "b announced two free slots")
+        XCTAssertEqual(try harness.server.store.tasks(ofJob: jobID).filter { $0.state.isInFlight }.count, 3)
+
+        // A result alone gives no credit; the next Ready does.
+        try b.result(bTasks[0])
+        XCTAssertEqual(try b.tasks(within: .milliseconds(200)).count, 0)
+        try b.ready(1)
+        XCTAssertEqual(try b.tasks(within: .milliseconds(200)).count, 1)
+        XCTAssertEqual(try harness.server.store.tasks(ofJob: jobID).filter { $0.state.isInFlight }.count, 3)
+    }
+
+    func testSilentWorkerIsRequeuedAndItsStaleResultIgnored() throws {
+        let client = try harness.client()
+        let jobID = try client.submit(echoSpec(frames: "1"))
+        let a = try harness.worker("a")
+        try a.register(slots: 1)
+        try a.ready(1)
+        let first = try XCTUnwrap(a.nextTask())
+        XCTAssertEqual(first.attempt, 1)
+
+        let b = try harness.worker("b")
+        try b.register(slots: 1)
+        try b.ready(1)
+        a.beating = false   // a goes silent: dead after 3 × 100 ms
+        let second = try XCTUnwrap(b.nextTask(timeout: .seconds(3)))
+        XCTAssertEqual(second.taskID, first.taskID)
+        XCTAssertEqual(second.attempt, 2)
+        let task = try XCTUnwrap(harness.server.store.task(first.taskID))
+        XCTAssertEqual(task.attemptsUsed, 0, "a lost attempt is not counted")
+        XCTAssertEqual(task.assignedWorker, "b")
+        XCTAssertGreaterThanOrEqual(harness.server.stats.requeued, 1)
+
+        // The dead worker's late result for attempt 1 changes nothing.
+        let staleBefore = harness.server.stats.staleReports
+        try a.result(first, bytes: Data("late".utf8))
+        XCTAssertTrue(try harness.pump { harness.server.stats.staleReports > staleBefore })
+        XCTAssertEqual(try harness.server.store.task(first.taskID)?.state, .assigned)
+
+        try b.result(second)
+        XCTAssertTrue(try harness.pump { try harness.server.store.summary(ofJob: jobID).state == .completed })
+        XCTAssertEqual(try harness.server.store.task(first.taskID)?.resultSHA256, sha256Hex(Data("done".utf8)))
+    }
+
+    func testRetryableFailureRetriesUpToMaxAttemptsThenFailsTheJob() throws {
+        let client = try harness.client()
+        let jobID = try client.submit(echoSpec(frames: "1", maxAttempts: 2))
+        let w = try harness.worker("w")
+        try w.register(slots: 1)
+        try w.ready(1)
+        let t1 = try XCTUnwrap(w.nextTask())
+        try w.failure(t1, retryable: true, message: "engine hiccup 1")
+        try w.ready(1)
+        let t2 = try XCTUnwrap(w.nextTask())
+        XCTAssertEqual(t2.taskID, t1.taskID)
+        XCTAssertEqual(t2.attempt, 2)
+        try w.failure(t2, retryable: true, message: "engine hiccup 2")
+        try w.ready(1)
+        XCTAssertTrue(try harness.pump { try harness.server.store.summary(ofJob: jobID).state == .failed })
+        XCTAssertEqual(try w.tasks(within: .milliseconds(200)).count, 0, "no third attempt")
+        let status = try XCTUnwrap(client.status(jobID, frames: true))
+        XCTAssertEqual(status.job.state, .failed)
+        XCTAssertEqual(status.job.framesFailed, 1)
+        XCTAssertEqual(status.frames.first?.error, "engine hiccup 2")
+        XCTAssertEqual(status.frames.first?.attempts, 2)
+    }
+
+    func testGarbageAndUnregisteredSendersAreCountedAndDropped() throws {
+        let raw = try harness.context.makeSocket(.dealer)
+        defer { raw.close() }
+        try raw.setRoutingID(Data("intruder".utf8))
+        try raw.connect(harness.server.workerEndpoint)
+        try raw.send(multipart: [Data("hello".utf8)])
+        try raw.send(multipart: [Data("XX\u{1}W".utf8), Data([1, 2, 3])])
+        try raw.send(multipart: [Framing.header(for: .workerToCoordinator), Data([0xff, 0xff, 0xff])])
+        var ready = Stylefarm_V1_Ready()
+        ready.freeSlots = 5
+        try raw.send(multipart: try harness.framing.encode(Stylefarm_V1_WorkerMessage(.ready(ready))))
+        let rawClient = try harness.context.makeSocket(.dealer)
+        defer { rawClient.close() }
+        try rawClient.connect(harness.server.clientEndpoint)
+        try rawClient.send(multipart: [Framing.header(for: .workerToCoordinator), Data()])
+
+        XCTAssertTrue(try harness.pump {
+            harness.server.stats.dropped["malformed"] ?? 0 >= 4 && harness.server.stats.dropped["unknownSender"] ?? 0 >= 1
+        }, "\(harness.server.stats)")
+
+        // Still serving.
+        let client = try harness.client()
+        let jobID = try client.submit(echoSpec(frames: "1"))
+        let w = try harness.worker("w")
+        XCTAssertEqual(try w.register()?.accepted, true)
+        try w.ready(1)
+        XCTAssertNotNil(try w.nextTask())
+        XCTAssertEqual(try harness.server.store.task(JobPlanner.taskID(jobID: jobID, frame: 1, region: TaskRegion(x: 0, y: 0, width: 1, height: 1)))?.assignedWorker, "w")
+        XCTAssertNil(try raw.receiveMultipart(timeout: .zero), "nothing is sent to an unregistered sender")
+    }
+
+    func testRestartKeepsFinishedFramesAndRequeuesInFlightTasks() throws {
+        let client = try harness.client()
+        let jobID = try client.submit(echoSpec(frames: "1-2"))
+        let w = try harness.worker("w")
+        try w.register(slots: 2)
+        try w.ready(2)
+        let tasks = try w.tasks(within: .milliseconds(300))
+        XCTAssertEqual(tasks.count, 2)
+        try w.result(tasks[0])
+        XCTAssertTrue(try harness.pump { try harness.server.store.summary(ofJob: jobID).framesDone == 1 })
+
+        w.beating = false
+        w.socket.close()
+        try harness.restartServer()
+        let store = harness.server.store
+        XCTAssertEqual(try store.frames(ofJob: jobID).map(\.state), [.done, .pending])
+        XCTAssertEqual(try store.task(tasks[0].taskID)?.state, .completed)
+        XCTAssertEqual(try store.task(tasks[1].taskID)?.state, .queued)
+        XCTAssertEqual(try store.task(tasks[1].taskID)?.attemptsUsed, 0)
+
+        // The worker comes back to the new coordinator and gets the requeued task again.
+        let w2 = try harness.worker("w")
+        try w2.register(slots: 2)
+        try w2.ready(2)
+        let again = try XCTUnwrap(w2.nextTask())
+        XCTAssertEqual(again.taskID, tasks[1].taskID)
+        XCTAssertEqual(again.attempt, 2)
+        try w2.result(again)
+        XCTAssertTrue(try harness.pump { try store.summary(ofJob: jobID).state == .completed })
+    }
+
+    func testCancelTellsTheHoldingWorker() throws {
+        let client = try harness.client()
+        let jobID = try client.submit(echoSpec(frames: "1-3"))
+        let w = try harness.worker("w")
+        try w.register(slots: 1)
+        try w.ready(1)
+        let task = try XCTUnwrap(w.nextTask())
+        var cancel = Stylefarm_V1_CancelJob()
+        cancel.jobID = jobID
+        guard case .cancelJob(let reply)? = try client.request(.cancelJob(cancel))?.payload else { return XCTFail("no reply") }
+        XCTAssertTrue(reply.cancelled)
+        let c = try w.next { p, _ in if case .cancel(let c) = p { return c } else { return nil } }
+        XCTAssertEqual(c?.taskID, task.taskID)
+        XCTAssertEqual(try client.status(jobID)?.job.state, .cancelled)
+    }
+
+    func testWatchStreamsEventsUntilTheJobEnds() throws {
+        let client = try harness.client()
+        let jobID = try client.submit(echoSpec(frames: "1-2"))
+        var watch = Stylefarm_V1_WatchJob()
+        watch.jobID = jobID
+        let watchID = try client.send(.watchJob(watch))
+        let w = try harness.worker("w")
+        try w.register(slots: 2)
+        try w.ready(2)
+        for task in try w.tasks(within: .milliseconds(300)) { try w.result(task) }
+        var events: [Stylefarm_V1_JobEvent] = []
+        while let reply = try client.reply(to: watchID, timeout: .seconds(2)) {
+            guard case .jobEvent(let e)? = reply.payload else { break }
+            events.append(e)
+            if e.terminal { break }
+        }
+        XCTAssertEqual(events.last?.terminal, true)
+        XCTAssertEqual(events.last?.jobState, .completed)
+        XCTAssertEqual(events.last?.framesDone, 2)
+        XCTAssertEqual(events.map(\.sequence), Array(1...UInt64(events.count)))
+    }
+
+    func testStylizeJobInBlobModeMovesExactBytes() throws {
+        let dir = harness.stateDirectory.appendingPathComponent("job", isDirectory: true)
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let content = Image(width: 12, height: 8, channels: 3, pixels: (0..<(12 * 8 * 3)).map { Float($0 % 7) / 7 })
+        try ImageWriter.writePNG(content, to: dir.appendingPathComponent("plate.0001.png").path)
+        try ImageWriter.writePNG(Image(width: 4, height: 4, channels: 3, repeating: 0.5), to: dir.appendingPathComponent("style.png").path)
+        let contentBytes = try Data(contentsOf: dir.appendingPathComponent("plate.0001.png"))
+
+        var spec = Stylefarm_V1_JobSpec()
+        spec.name = "shot"
+        spec.contentPattern = dir.appendingPathComponent("plate.####.png").path
+        spec.frames = "1"
+        spec.stylePaths = [dir.appendingPathComponent("style.png").path]
+        spec.outputPattern = dir.appendingPathComponent("out/shot.####.png").path
+        spec.parameters.size = 24
+        spec.options.sharedFilesystem = false
+        let client = try harness.client()
+        let jobID = try client.submit(spec)
+        XCTAssertFalse(jobID.isEmpty)
+
+        let w = try harness.worker("w")
+        try w.register(slots: 1)
+        try w.ready(1)
+        let task = try XCTUnwrap(w.nextTask())
+        XCTAssertEqual(task.kind, .stylize)
+        XCTAssertEqual(task.parameters.size, 24)
+        XCTAssertEqual(task.styles.count, 1)
+        XCTAssertEqual(task.content.sha256, sha256Hex(contentBytes))
+        XCTAssertEqual([task.frameWidth, task.frameHeight], [24, 16])
+
+        // The worker pulls the content blob in small chunks.
+        var request = Stylefarm_V1_BlobRequest()
+        request.sha256 = [task.content.sha256]
+        request.maxChunkBytes = 50
+        try w.send(.blobRequest(request))
+        var assembled = Data()
+        while true {
+            let chunk = try XCTUnwrap(w.next { p, a -> (Stylefarm_V1_BlobData, [Data])? in
+                if case .blobData(let d) = p { return (d, a) } else { return nil }
+            })
+            XCTAssertFalse(chunk.0.notFound)
+            XCTAssertEqual(chunk.0.offset, UInt64(assembled.count))
+            assembled.append(try chunk.0.data.resolve(in: chunk.1))
+            if chunk.0.last { break }
+        }
+        XCTAssertEqual(assembled, contentBytes)
+        XCTAssertGreaterThan(contentBytes.count, 50, "more than one chunk")
+
+        // Unknown blob: not found.
+        request.sha256 = [String(repeating: "0", count: 64)]
+        try w.send(.blobRequest(request))
+        XCTAssertEqual(try w.next { p, _ in if case .blobData(let d) = p { return d.notFound } else { return nil } }, true)
+
+        // The result goes back by reference; the coordinator pulls it and writes the planned output.
+        let output = Data((0..<2500).map { UInt8(truncatingIfNeeded: $0 &* 31) })
+        try w.result(task, bytes: output, inline: false)
+        let pull = try XCTUnwrap(w.next { p, _ in if case .blobRequest(let r) = p { return r } else { return nil } })
+        XCTAssertEqual(pull.sha256, [sha256Hex(output)])
+        let chunk = 1000
+        var offset = 0
+        while offset < output.count {
+            var d = Stylefarm_V1_BlobData()
+            d.sha256 = sha256Hex(output)
+            d.totalSize = UInt64(output.count)
+            d.offset = UInt64(offset)
+            let end = min(output.count, offset + chunk)
+            d.data = .attachment(0)
+            d.last = end == output.count
+            try w.send(.blobData(d), attachments: [output.subdata(in: offset..<end)])
+            offset = end
+        }
+        XCTAssertTrue(try harness.pump { try harness.server.store.summary(ofJob: jobID).state == .completed })
+        let written = try Data(contentsOf: dir.appendingPathComponent("out/shot.0001.png"))
+        XCTAssertEqual(written, output)
+        XCTAssertEqual(try harness.server.store.frames(ofJob: jobID).first?.resultSHA256, sha256Hex(output))
+    }
+
+    func testCorruptOutputIsRetriedNotWritten() throws {
+        let client = try harness.client()
+        let jobID = try client.submit(echoSpec(frames: "1"))
+        let w = try harness.worker("w")
+        try w.register(slots: 1)
+        try w.ready(1)
+        let task = try XCTUnwrap(w.nextTask())
+        var r = Stylefarm_V1_Result()
+        r.taskID = task.taskID
+        r.attempt = task.attempt
+        r.output.sha256 = sha256Hex(Data("expected".utf8))
+        r.data = .inline(Data("tampered".utf8))
+        try w.send(.result(r))
+        try w.ready(1)
+        let retry = try XCTUnwrap(w.nextTask())
+        XCTAssertEqual(retry.attempt, 2)
+        XCTAssertEqual(try harness.server.store.summary(ofJob: jobID).state, .running)
+    }
+}
