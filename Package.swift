@@ -58,7 +58,7 @@ let package = Package(
                 dependencies: ["Engine", "Protocol", .product(name: "Crypto", package: "swift-crypto")],
                 path: "Sources/Worker"),
         .executableTarget(name: "stylefarm",
-                          dependencies: ["Engine", "ModelStore", "Coordinator", "Worker",
+                          dependencies: ["Engine", "ModelStore", "Protocol", "Coordinator", "Worker",
                                          .product(name: "ArgumentParser", package: "swift-argument-parser")],
                           path: "Sources/stylefarm"),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "ModelStore"], path: "Tests/EngineTests",
@@ -67,7 +67,7 @@ let package = Package(
         .testTarget(name: "ProtocolTests", dependencies: ["Protocol"], path: "Tests/ProtocolTests"),
         .testTarget(name: "WorkerTests", dependencies: ["Worker", "Engine", "Protocol"], path: "Tests/WorkerTests"),
         .testTarget(name: "CoordinatorTests", dependencies: ["Coordinator"], path: "Tests/CoordinatorTests"),
-        .testTarget(name: "StylefarmTests", dependencies: ["stylefarm", "Engine", "ModelStore"], path: "Tests/StylefarmTests"),
+        .testTarget(name: "StylefarmTests", dependencies: ["stylefarm", "Engine", "ModelStore", "Protocol"], path: "Tests/StylefarmTests"),
     ],
     swiftLanguageModes: [.v5]
 )

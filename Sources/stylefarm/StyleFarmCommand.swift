@@ -6,5 +6,6 @@ struct StyleFarmCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "stylefarm",
         abstract: "Segmentation-aware neural style transfer for image sequences, on one machine or a render farm.",
-        subcommands: [StylizeCommand.self, DemoCommand.self, ModelsCommand.self, BenchCommand.self])
+        subcommands: [StylizeCommand.self, DemoCommand.self, CoordinatorCommand.self, WorkerCommand.self,
+                      ModelsCommand.self, BenchCommand.self])
 }

@@ -60,26 +60,10 @@ struct WorkerCommand: ParsableCommand {
                                                 heartbeatInterval: .milliseconds(heartbeatMs))
         let loop = try WorkerLoop(configuration: configuration, host: host, cache: cache)
 
-        let stop = StopFlag()
-        var sources: [DispatchSourceSignal] = []
-        for sig in [SIGINT, SIGTERM] {
-            signal(sig, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
-            source.setEventHandler { stop.set() }
-            source.resume()
-            sources.append(source)
-        }
+        let stop = SignalStop()
         FileHandle.standardError.write(Data("stylefarm worker \(configuration.workerID): connecting to \(connect) with \(slots) slot(s)\n".utf8))
         loop.run(until: { stop.isSet })
-        sources.forEach { $0.cancel() }
+        stop.cancel()
         FileHandle.standardError.write(Data("stylefarm worker \(configuration.workerID): stopped\n".utf8))
     }
-}
-
-/// Set from a signal handler's queue, read by the loop thread.
-private final class StopFlag: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value = false
-    var isSet: Bool { lock.withLock { value } }
-    func set() { lock.withLock { value = true } }
 }

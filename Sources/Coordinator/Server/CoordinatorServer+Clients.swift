@@ -156,7 +156,12 @@ extension CoordinatorServer {
             f.frameIndex = UInt32(clamping: frame.index)
             f.state = Self.wireFrameState(frame.state, taskState: task?.state)
             f.attempts = UInt32(clamping: task?.attemptsUsed ?? 0)
-            f.workerID = task?.assignedWorker ?? ""
+            // The worker holding the task, else the one that made its last attempt (finished frames).
+            if let worker = task?.assignedWorker {
+                f.workerID = worker
+            } else if let task, let last = try store.attempts(ofTask: task.id).max(by: { $0.number < $1.number }) {
+                f.workerID = last.workerID
+            }
             f.error = task?.lastError ?? ""
             return f
         }
