@@ -1,4 +1,5 @@
 import Engine
+import FarmWire
 import Protocol
 import XCTest
 @testable import Worker

@@ -1,4 +1,5 @@
 import Engine
+import FarmWire
 import Foundation
 import Protocol
 import XCTest

@@ -1,5 +1,6 @@
 import Crypto
 import Engine
+import FarmWire
 import Foundation
 import Protocol
 
@@ -439,7 +440,7 @@ public final class CoordinatorServer {
         a.region = rect
         a.frameWidth = UInt32(job.frameSize.width)
         a.frameHeight = UInt32(job.frameSize.height)
-        a.parameters = Stylefarm_V1_EngineParameters(coordinatorParameters: job.resolved.parameters,
+        a.parameters = Stylefarm_V1_EngineParameters(job.resolved.parameters,
                                                     outputBitDepth: job.resolved.bitDepth)
         let frames = job.resolved.frames.frames
         let contentPath = task.frameIndex < frames.count ? job.resolved.content?.path(for: frames[task.frameIndex]) : nil

@@ -1,47 +1,6 @@
 import Engine
+import FarmWire
 import Protocol
-
-// The coordinator's copy of Worker's `Stylefarm_V1_EngineParameters(StyleTransferParameters,
-// outputBitDepth:)`: Coordinator does not depend on Worker and Protocol cannot see Engine. Internal
-// so it never clashes with the Worker's public one in modules that import both. (To be moved to one
-// shared place; see the server branch's report.)
-extension Stylefarm_V1_EngineParameters {
-    init(coordinatorParameters parameters: StyleTransferParameters, outputBitDepth: Int) {
-        self.init()
-        network = parameters.network == .vgg19 ? .vgg19 : .vgg16
-        pooling = parameters.pooling == .max ? .max : .average
-        size = UInt32(clamping: parameters.size)
-        iterations = UInt32(clamping: parameters.iterations)
-        var optimizer = Stylefarm_V1_Optimizer()
-        switch parameters.optimizer {
-        case .lbfgs(let history):
-            var lbfgs = Stylefarm_V1_Optimizer.Lbfgs()
-            lbfgs.history = UInt32(clamping: history)
-            optimizer.lbfgs = lbfgs
-        case .adam(let learningRate):
-            var adam = Stylefarm_V1_Optimizer.Adam()
-            adam.learningRate = learningRate
-            optimizer.adam = adam
-        }
-        self.optimizer = optimizer
-        contentWeight = parameters.contentWeight
-        styleWeight = parameters.styleWeight
-        tvWeight = parameters.tvWeight
-        contentLayers = parameters.contentLayers.map { layer in
-            var l = Stylefarm_V1_WeightedLayer(); l.name = layer.name; l.weight = layer.weight; return l
-        }
-        styleLayers = parameters.styleLayers.map { layer in
-            var l = Stylefarm_V1_WeightedLayer(); l.name = layer.name; l.weight = layer.weight; return l
-        }
-        styleBlendWeights = parameters.styleBlendWeights
-        styleScale = parameters.styleScale
-        initialization = parameters.initialization == .noise ? .noise : .content
-        scales = UInt32(clamping: parameters.scales)
-        originalColors = parameters.originalColors
-        seed = parameters.seed
-        self.outputBitDepth = UInt32(clamping: outputBitDepth)
-    }
-}
 
 extension JobSpec {
     /// A job spec layer from a client's `SubmitJob` spec. The wire `JobSpec` has no kind: a spec
