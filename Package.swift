@@ -68,7 +68,7 @@ let package = Package(
         .testTarget(name: "ProtocolTests", dependencies: ["Protocol"], path: "Tests/ProtocolTests"),
         .testTarget(name: "WorkerTests", dependencies: ["Worker", "Engine", "Protocol", "FarmWire"], path: "Tests/WorkerTests"),
         .testTarget(name: "CoordinatorTests", dependencies: ["Coordinator"], path: "Tests/CoordinatorTests"),
-        .testTarget(name: "StylefarmTests", dependencies: ["stylefarm", "Engine", "ModelStore", "Protocol"], path: "Tests/StylefarmTests"),
+        .testTarget(name: "StylefarmTests", dependencies: ["stylefarm", "Engine", "ModelStore", "Protocol", "Coordinator"], path: "Tests/StylefarmTests"),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -180,3 +180,12 @@ public struct ModelStore: Sendable {
         return formatter.string(from: Date())
     }
 }
+
+extension ModelStore {
+    /// An `EngineHost` that loads the installed (checksum-verified) VGG weights on first use.
+    public func engineHost() -> EngineHost {
+        EngineHost { network, pooling in
+            try VGG(network: network, pooling: pooling, weightFile: try self.loadVGGWeights(network: network))
+        }
+    }
+}

@@ -9,11 +9,14 @@ import Protocol
 ///
 /// Kinds:
 /// * `STYLIZE`: decode the content frame, stylize it with the task's parameters, encode a PNG (bit depth
-///   from the parameters, 0 = as the content image). With `style_target_hash` set and a single scale, the
-///   precomputed targets (a serialized `StyleTargets`) are used instead of the style images; with several
-///   scales the targets are computed from the style images at each scale, as `StyleTransfer` does.
+///   from the parameters, 0 = as the content image). With `style_target_hashes` set (one per scale, the
+///   job's targets computed once by the coordinator), those serialized `StyleTargets` are used and the
+///   style images are not needed; without them the targets are computed from the style images.
 /// * `ECHO`: sleep `diagnostic_duration_ms` (cancellable), then return the content blob unchanged.
 /// * `SLEEP`: sleep `diagnostic_duration_ms` (cancellable), then return an empty output blob.
+///
+/// Shared-filesystem tasks (`content_path` / `output_path` set) read the content frame from its path and
+/// write the output to its path (temp file + rename in the same folder) instead of the cache.
 public final class TaskExecutor {
     public let host: EngineHost
     public let cache: BlobCache
@@ -32,7 +35,7 @@ public final class TaskExecutor {
     public func execute(_ task: Stylefarm_V1_TaskAssignment, cancellation: TaskCancellation = TaskCancellation(),
                         progress: ((Stylefarm_V1_Progress) -> Void)? = nil) throws -> Stylefarm_V1_Result {
         let start = DispatchTime.now().uptimeNanoseconds
-        let inputs = [task.content.sha256] + task.styles.map(\.sha256) + (task.styleTargetHash.isEmpty ? [] : [task.styleTargetHash])
+        let inputs = [task.content.sha256] + task.styles.map(\.sha256) + task.styleTargetHashes
         for hash in inputs where !hash.isEmpty { cache.pin(hash) }
         defer { for hash in inputs where !hash.isEmpty { cache.unpin(hash) } }
 
@@ -48,7 +51,7 @@ public final class TaskExecutor {
             stats.iterations = UInt32(clamping: run.evaluations)
         case .echo:
             try sleep(task, cancellation: cancellation)
-            output = try fetch(task.content.sha256, role: "content")
+            output = try content(of: task)
             mediaType = task.content.mediaType
         case .sleep:
             try sleep(task, cancellation: cancellation)
@@ -61,7 +64,14 @@ public final class TaskExecutor {
 
         let hash: String
         do {
-            hash = try cache.put(output)
+            if task.outputPath.isEmpty {
+                hash = try cache.put(output)
+            } else {
+                hash = SHA256Hex.of(output)
+                try Self.writeAtomically(output, to: task.outputPath)
+            }
+        } catch let error as TaskExecutionError {
+            throw error
         } catch {
             throw TaskExecutionError.output(String(describing: error))
         }
@@ -87,14 +97,20 @@ public final class TaskExecutor {
 
     private func stylize(_ task: Stylefarm_V1_TaskAssignment, cancellation: TaskCancellation,
                          progress: ((Stylefarm_V1_Progress) -> Void)?) throws -> Stylization {
-        let usesTargets = !task.styleTargetHash.isEmpty && task.parameters.scales == 1
+        let usesTargets = !task.styleTargetHashes.isEmpty
         let parameters = try StyleTransferParameters(task.parameters, styleCount: usesTargets ? max(1, task.styles.count) : task.styles.count)
         let frame = "job \(task.jobID) frame \(task.frameIndex)"
-        let content = try decode(try fetch(task.content.sha256, role: "content"), name: "\(frame) content")
+        if usesTargets && task.styleTargetHashes.count != parameters.scales {
+            throw TaskExecutionError.invalidParameters("\(frame): \(task.styleTargetHashes.count) style-target blobs for \(parameters.scales) scale(s)")
+        }
+        let content = try decode(try content(of: task), name: "\(frame) content")
         if task.region.width > 0 || task.region.height > 0 {
-            guard task.region.x == 0, task.region.y == 0, Int(task.region.width) == content.width,
-                  Int(task.region.height) == content.height else {
-                throw TaskExecutionError.invalidParameters("\(frame): tiles are not supported yet; the region must be the whole \(content.width)x\(content.height) frame")
+            // Regions are in output pixels: the content scaled so its longer side is `size`.
+            let output = try? Image.size(scaling: content.width, content.height, toLongerSide: parameters.size)
+            guard let output, task.region.x == 0, task.region.y == 0, Int(task.region.width) == output.0,
+                  Int(task.region.height) == output.1 else {
+                let size = output.map { "\($0.0)x\($0.1)" } ?? "?"
+                throw TaskExecutionError.invalidParameters("\(frame): tiles are not supported yet; the region must be the whole \(size) output frame")
             }
         }
         let vgg = try host.vgg(parameters.network, pooling: parameters.pooling)
@@ -115,15 +131,16 @@ public final class TaskExecutor {
         let run: (image: Image, finalLosses: StyleObjective.Breakdown, evaluations: Int)
         do {
             if usesTargets {
-                let bytes = try fetch(task.styleTargetHash, role: "style targets")
-                let targets: StyleTargets
-                do {
-                    targets = try StyleTargets(serialized: bytes)
-                } catch let error as StyleTargetsSerializationError {
-                    throw TaskExecutionError.badInput(input: "\(frame) style targets \(task.styleTargetHash)", reason: error.description)
+                let targets = try task.styleTargetHashes.enumerated().map { scale, hash in
+                    let bytes = try fetch(hash, role: "style targets of scale \(scale)")
+                    do {
+                        return try StyleTargets(serialized: bytes)
+                    } catch let error as StyleTargetsSerializationError {
+                        throw TaskExecutionError.badInput(input: "\(frame) style targets \(hash)", reason: error.description)
+                    }
                 }
                 let output = try StyleTransfer(vgg: vgg).stylize(content: content, styles: [], parameters: parameters,
-                                                                 styleTargets: [targets]) {
+                                                                 styleTargets: targets) {
                     observe($0.scale, $0.evaluation, $0.budget, $0.losses)
                 }
                 run = (output.image, output.finalLosses, output.evaluations)
@@ -164,6 +181,36 @@ public final class TaskExecutor {
 
     private func sleep(_ task: Stylefarm_V1_TaskAssignment, cancellation: TaskCancellation) throws {
         guard cancellation.sleep(seconds: Double(task.diagnosticDurationMs) / 1000) else { throw TaskExecutionError.cancelled }
+    }
+
+    /// The content frame: read from `content_path` in shared-filesystem mode, else the content blob.
+    private func content(of task: Stylefarm_V1_TaskAssignment) throws -> [UInt8] {
+        guard !task.contentPath.isEmpty else { return try fetch(task.content.sha256, role: "content") }
+        do {
+            return [UInt8](try Data(contentsOf: URL(fileURLWithPath: task.contentPath)))
+        } catch {
+            throw TaskExecutionError.badInput(input: task.contentPath, reason: "cannot read the content frame on the shared filesystem: \(error.localizedDescription)")
+        }
+    }
+
+    /// Writes `bytes` to `path` through a temporary file in the same folder and a rename, so readers
+    /// never see a partial frame.
+    static func writeAtomically(_ bytes: [UInt8], to path: String) throws {
+        let url = URL(fileURLWithPath: path)
+        let folder = url.deletingLastPathComponent()
+        let temporary = folder.appendingPathComponent(".\(url.lastPathComponent).\(UUID().uuidString).part")
+        do {
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            try Data(bytes).write(to: temporary)
+        } catch {
+            try? FileManager.default.removeItem(at: temporary)
+            throw TaskExecutionError.output("cannot write \(path): \(error.localizedDescription)")
+        }
+        guard rename(temporary.path, url.path) == 0 else {
+            let code = errno
+            try? FileManager.default.removeItem(at: temporary)
+            throw TaskExecutionError.output("cannot move the output into \(path): \(String(cString: strerror(code)))")
+        }
     }
 
     private func fetch(_ hash: String, role: String) throws -> [UInt8] {

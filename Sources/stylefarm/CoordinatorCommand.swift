@@ -1,6 +1,8 @@
 import ArgumentParser
 import Coordinator
+import Engine
 import Foundation
+import ModelStore
 import Protocol
 
 /// `stylefarm coordinator`: the farm's coordinator. Binds a ROUTER for workers and one for clients,
@@ -27,7 +29,14 @@ struct CoordinatorCommand: ParsableCommand {
     @Option(help: "Missed heartbeats after which a peer is dead.")
     var liveness: Int = FarmDefaults.heartbeatLiveness
 
+    @Option(help: "Model directory for computing style targets (default: $STYLEFARM_MODEL_DIR, else ~/.cache/stylefarm/models).")
+    var modelDir: String?
+
+    @Option(help: "Threads for computing style targets (default: all cores).")
+    var threads: Int?
+
     func validate() throws {
+        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1 (got \(threads))") }
         if heartbeatMs < 1 { throw ValidationError("--heartbeat-ms must be positive (got \(heartbeatMs))") }
         if liveness < 1 { throw ValidationError("--liveness must be at least 1 (got \(liveness))") }
         for endpoint in [bindWorkers, bindClients] where !(endpoint.hasPrefix("tcp://") || endpoint.hasPrefix("ipc://")) {
@@ -40,7 +49,9 @@ struct CoordinatorCommand: ParsableCommand {
             stateDirectory: URL(fileURLWithPath: stateDir),
             workerEndpoint: bindWorkers, clientEndpoint: bindClients,
             heartbeatInterval: .milliseconds(heartbeatMs), heartbeatLiveness: liveness)
-        let server = try CoordinatorServer(configuration: configuration)
+        if let threads { EngineThreads.set(threads) }
+        let models = ModelStore(directory: ModelDirectory.resolve(explicit: modelDir))
+        let server = try CoordinatorServer(configuration: configuration, engineHost: models.engineHost())
         let stop = SignalStop()
         FileHandle.standardError.write(Data(
             "stylefarm coordinator: workers at \(server.workerEndpoint), clients at \(server.clientEndpoint), state in \(stateDir)\n".utf8))

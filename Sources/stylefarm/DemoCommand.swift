@@ -41,7 +41,7 @@ struct DemoCommand: ParsableCommand {
         }
         try FileManager.default.createDirectory(at: URL(fileURLWithPath: out).deletingLastPathComponent(),
                                                 withIntermediateDirectories: true)
-        var command = try StylizeCommand.parse([
+        let command = try StylizeCommand.parse([
             "--content", contentURL.path, "--style", styleURL.path, "--out", out,
             "--size", String(size), "--iterations", String(iterations), "--scales", String(scales),
             "--network", engine.network.rawValue, "--pooling", engine.pooling.rawValue,

@@ -7,5 +7,6 @@ struct StyleFarmCommand: ParsableCommand {
         commandName: "stylefarm",
         abstract: "Segmentation-aware neural style transfer for image sequences, on one machine or a render farm.",
         subcommands: [StylizeCommand.self, DemoCommand.self, CoordinatorCommand.self, WorkerCommand.self,
-                      ModelsCommand.self, BenchCommand.self])
+                      SubmitCommand.self, StatusCommand.self, WatchCommand.self, CancelCommand.self,
+                      RenderCommand.self, ModelsCommand.self, BenchCommand.self])
 }

@@ -20,6 +20,9 @@ struct WorkerCommand: ParsableCommand {
     @Option(help: "Threads for the engine's kernels (default: all cores).")
     var threads: Int?
 
+    @Option(help: "Worker id, stable across restarts (default: host name and process id).")
+    var workerId: String?
+
     @Option(help: "Tasks run at once.")
     var slots: Int = 1
 
@@ -35,8 +38,14 @@ struct WorkerCommand: ParsableCommand {
     @Option(help: "Heartbeat interval in milliseconds until the coordinator announces its own.")
     var heartbeatMs: Int = 1000
 
+    @Option(help: ArgumentHelp("Stop when the process with this id is no longer the parent (used by `render`).", visibility: .hidden))
+    var parentPid: Int32?
+
     func validate() throws {
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1 (got \(threads))") }
+        if let workerId, workerId.isEmpty || workerId.utf8.count > 255 {
+            throw ValidationError("--worker-id must be 1 to 255 bytes")
+        }
         if slots < 1 { throw ValidationError("--slots must be at least 1 (got \(slots))") }
         if cacheBytes < 1 { throw ValidationError("--cache-bytes must be positive (got \(cacheBytes))") }
         if heartbeatMs < 1 { throw ValidationError("--heartbeat-ms must be positive (got \(heartbeatMs))") }
@@ -51,18 +60,18 @@ struct WorkerCommand: ParsableCommand {
         // Installed model hashes come from the manifest (cheap: no file is re-hashed here; loads verify).
         let modelHashes = Dictionary(((try? store.manifest().models) ?? []).map { ($0.name, $0.sha256) },
                                      uniquingKeysWith: { a, _ in a })
-        let host = EngineHost { network, pooling in
-            try VGG(network: network, pooling: pooling, weightFile: try store.loadVGGWeights(network: network))
-        }
+        let host = store.engineHost()
         let cacheRoot = cacheDir ?? (NSHomeDirectory() + "/.cache/stylefarm/blobs")
         let cache = try BlobCache(root: cacheRoot, maxBytes: cacheBytes)
-        let configuration = WorkerConfiguration(endpoint: connect, modelHashes: modelHashes, slots: slots,
+        let configuration = WorkerConfiguration(endpoint: connect, workerID: workerId ?? WorkerConfiguration.defaultWorkerID(),
+                                                modelHashes: modelHashes, slots: slots,
                                                 heartbeatInterval: .milliseconds(heartbeatMs))
         let loop = try WorkerLoop(configuration: configuration, host: host, cache: cache)
 
         let stop = SignalStop()
         FileHandle.standardError.write(Data("stylefarm worker \(configuration.workerID): connecting to \(connect) with \(slots) slot(s)\n".utf8))
-        loop.run(until: { stop.isSet })
+        let parent = parentPid
+        loop.run(until: { stop.isSet || (parent.map { getppid() != $0 } ?? false) })
         stop.cancel()
         FileHandle.standardError.write(Data("stylefarm worker \(configuration.workerID): stopped\n".utf8))
     }

@@ -62,7 +62,7 @@ enum Samples {
         var r = Stylefarm_V1_Rect(); r.x = 0; r.y = 8; r.width = 1920; r.height = 1080; t.region = r
         t.parameters = parameters; t.content = blobRef
         var s = blobRef; s.sha256 = hashB; t.styles = [s, blobRef]
-        t.styleTargetHash = hashB; t.kind = .stylize; t.diagnosticDurationMs = 250
+        t.styleTargetHashes = [hashB]; t.kind = .stylize; t.diagnosticDurationMs = 250
         t.frameWidth = 1920; t.frameHeight = 1088; t.modelHashes = ["vgg16": hashA]
         return t
     }

@@ -93,7 +93,7 @@ final class TaskExecutorTests: XCTestCase {
         XCTAssertEqual(targets.count, 1)
         XCTAssertEqual(try cache.put(targets[0].bytes), targets[0].sha256)
         var task = try stylizeTask(p, content: content, styles: [])
-        task.styleTargetHash = targets[0].sha256
+        task.styleTargetHashes = targets.map(\.sha256)
         let result = try TaskExecutor(host: host, cache: cache).execute(task)
         XCTAssertEqual(try cache.get(result.output.sha256), try directPNG(p, content: content, styles: [style]))
     }
@@ -117,6 +117,31 @@ final class TaskExecutorTests: XCTestCase {
         let slept = try executor.execute(task)
         XCTAssertEqual(slept.output.size, 0)
         XCTAssertEqual(try cache.get(slept.output.sha256), [])
+    }
+
+    func testSharedFilesystemTasksReadAndWriteThePathsThemselves() throws {
+        let executor = TaskExecutor(host: TestSupport.host(), cache: cache)
+        let plate = folder + "/plates/shot.0001.png", output = folder + "/renders/deep/shot.0001.png"
+        try FileManager.default.createDirectory(atPath: folder + "/plates", withIntermediateDirectories: true)
+        let bytes = TestSupport.png(width: 6, height: 4, seed: 2)
+        try Data(bytes).write(to: URL(fileURLWithPath: plate))
+        var task = Stylefarm_V1_TaskAssignment()
+        task.taskID = "shared"
+        task.kind = .echo
+        task.contentPath = plate
+        task.outputPath = output
+        let result = try executor.execute(task)
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: output)), Data(bytes), "written in place, folders created")
+        XCTAssertEqual(result.output.size, UInt64(bytes.count))
+        XCTAssertFalse(cache.contains(result.output.sha256), "shared-filesystem outputs do not go through the cache")
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: folder + "/renders/deep").filter { $0.hasSuffix(".part") }
+        XCTAssertEqual(leftovers, [], "no temporary files left behind")
+
+        task.contentPath = folder + "/plates/missing.png"
+        XCTAssertThrowsError(try executor.execute(task)) {
+            guard case .badInput(let input, _) = $0 as? TaskExecutionError else { return XCTFail("\($0)") }
+            XCTAssertEqual(input, task.contentPath)
+        }
     }
 
     func testSleepIsCancellable() throws {

@@ -30,4 +30,12 @@ enum PathNormalization {
         if directory == "." { return name }
         return directory.hasSuffix("/") ? directory + name : directory + "/" + name
     }
+
+    /// `path` relative to `directory` when it lies inside it (both normalized), else `path` unchanged.
+    static func relative(_ path: String, to directory: String) -> String {
+        let p = normalize(path), d = normalize(directory)
+        if p == d { return "." }
+        let prefix = d.hasSuffix("/") ? d : d + "/"
+        return p.hasPrefix(prefix) ? String(p.dropFirst(prefix.count)) : p
+    }
 }

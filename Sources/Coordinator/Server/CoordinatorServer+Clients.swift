@@ -91,6 +91,7 @@ extension CoordinatorServer {
         let resolved = try spec.resolve(baseDirectory: cwd)
         var frameSize = PixelSize(width: 1, height: 1)
         var key: StyleTargetKey? = nil
+        var targetBlobs: [String] = []
         if resolved.kind == .stylize {
             guard let first = resolved.frames.frames.first, let content = resolved.content else {
                 throw JobPlanError.noFrames(job: resolved.name)
@@ -98,12 +99,14 @@ extension CoordinatorServer {
             let image = try ImageReader.read(path: content.path(for: first))
             frameSize = try resolved.outputFrameSize(contentWidth: image.width, contentHeight: image.height)
             key = try StyleTargetKey.load(stylePaths: resolved.styles, parameters: resolved.parameters)
+            targetBlobs = try styleTargets.targets(stylePaths: resolved.styles, parameters: resolved.parameters, key: key!)
         }
         let jobID = "job-" + UUID().uuidString.prefix(8).lowercased()
         let plan = try JobPlanner().plan(resolved, jobID: jobID, frameSize: frameSize, styleTargetKey: key)
         var stored = spec
         stored.outputDir = resolved.outputDirectory
-        let specData = try JSONEncoder().encode(StoredJob(spec: stored, frameWidth: frameSize.width, frameHeight: frameSize.height))
+        let specData = try JSONEncoder().encode(StoredJob(spec: stored, frameWidth: frameSize.width, frameHeight: frameSize.height,
+                                                          styleTargetBlobs: targetBlobs))
         let record = JobRecord(id: jobID, name: resolved.name, spec: specData, priority: resolved.priority,
                                styleTargetsHash: key?.hex ?? "")
         let frames = plan.frames.map { FrameRecord(jobID: jobID, index: $0.index, outputPath: $0.outputPath ?? "") }
@@ -190,7 +193,10 @@ extension CoordinatorServer {
         return try store.job(jobID)?.state == .cancelled
     }
 
+    /// Adds a watch; a client that watches the same job again (e.g. after a coordinator restart)
+    /// replaces its earlier watch.
     func addWatcher(_ watcher: Watcher) {
+        watchers.removeAll { $0.routingID == watcher.routingID && $0.jobID == watcher.jobID }
         watchers.append(watcher)
         frameEvents.append((watcher.jobID, -1))
     }
@@ -201,15 +207,46 @@ extension CoordinatorServer {
 
     /// Sends each watcher one event per changed frame of its job (or a summary event for a new watch
     /// or a cancellation); the event for a finished job is terminal and ends the watch.
+    /// Progress is sent at most every `progressEventInterval` seconds per job, as a summary event.
+    static let progressEventInterval = 0.5
+
+    /// Remembers a running task's latest progress (for watchers' `running` list).
+    func noteProgress(_ progress: Stylefarm_V1_Progress) {
+        taskProgress[progress.taskID] = progress
+        if !watchers.isEmpty, let task = try? store.task(progress.taskID) { progressedJobs.insert(task.jobID) }
+    }
+
+    /// The running tasks of a job with their latest progress, and how many workers hold them.
+    func runningTasks(ofJob jobID: String) -> (running: [Stylefarm_V1_TaskProgress], workers: Int) {
+        guard let tasks = try? store.tasks(ofJob: jobID) else { return ([], 0) }
+        let running = tasks.filter { $0.state.isInFlight }.map { task -> Stylefarm_V1_TaskProgress in
+            var p = Stylefarm_V1_TaskProgress()
+            p.frameIndex = UInt32(clamping: task.frameIndex)
+            p.workerID = task.assignedWorker ?? ""
+            if let latest = taskProgress[task.id], latest.attempt == UInt32(clamping: task.currentAttempt) {
+                p.iteration = latest.iteration
+                p.budget = latest.budget
+            }
+            return p
+        }
+        return (running, Set(running.map(\.workerID).filter { !$0.isEmpty }).count)
+    }
+
     func pushWatchEvents() {
-        let events = frameEvents
+        var events = frameEvents
         frameEvents = []
+        if !progressedJobs.isEmpty, now().timeIntervalSince(lastProgressEvent) >= Self.progressEventInterval {
+            for jobID in progressedJobs where !events.contains(where: { $0.jobID == jobID }) { events.append((jobID, -1)) }
+            progressedJobs = []
+            lastProgressEvent = now()
+        }
         guard !watchers.isEmpty, !events.isEmpty else { return }
         var finished: Set<Int> = []
         for (jobID, frameIndex) in events {
             guard let summary = try? wireSummary(jobID) else { continue }
             let frame = frameIndex >= 0 ? (try? wireFrames(jobID, only: frameIndex))?.first : nil
             let terminal = summary.state == .completed || summary.state == .failed || summary.state == .cancelled
+            let (running, busy) = terminal ? ([], 0) : runningTasks(ofJob: jobID)
             for i in watchers.indices where watchers[i].jobID == jobID && !finished.contains(i) {
                 watchers[i].sequence += 1
                 var event = Stylefarm_V1_JobEvent()
@@ -222,6 +259,8 @@ extension CoordinatorServer {
                 event.framesTotal = summary.framesTotal
                 event.framesFailed = summary.framesFailed
                 event.terminal = terminal
+                event.workersBusy = UInt32(clamping: busy)
+                event.running = running
                 let reply = Stylefarm_V1_ClientReply(requestID: watchers[i].requestID, .jobEvent(event))
                 if !clientsEndpoint.send(reply, to: watchers[i].routingID, delimited: watchers[i].delimited) {
                     recordDrop("unreachable")

@@ -50,12 +50,15 @@ public final class CoordinatorServer {
         var spec: JobSpec
         var frameWidth: Int
         var frameHeight: Int
+        /// The job's style-target blobs, one per scale (stylize jobs).
+        var styleTargetBlobs: [String]?
     }
 
     struct JobContext {
         var resolved: ResolvedJob
         var frameSize: PixelSize
-        var styleTargetsHash: String
+        var styleTargetsKey: String
+        var styleTargetBlobs: [String]
     }
 
     struct WorkerSession {
@@ -108,13 +111,24 @@ public final class CoordinatorServer {
     var fileHashes: [String: (sha: String, size: Int)] = [:]
     var fetches: [String: OutputFetch] = [:]
     var watchers: [Watcher] = []
+    /// Latest progress of running tasks (task id → progress), for watchers.
+    var taskProgress: [String: Stylefarm_V1_Progress] = [:]
+    /// Jobs whose running tasks reported progress since the last progress event.
+    var progressedJobs: Set<String> = []
+    var lastProgressEvent = Date.distantPast
+    let styleTargets: StyleTargetsStore
     var pendingChanges: [StateChange] = []
     var frameEvents: [(jobID: String, frameIndex: Int)] = []
     var closed = false
 
-    public init(configuration: Configuration, context: ZMQContext? = nil, clock: any FarmClock = SystemFarmClock()) throws {
+    /// - Parameter engineHost: the VGG network used to compute each stylize job's style targets once
+    ///   (`StyleTargetsStore`); without it the server takes echo jobs only.
+    public init(configuration: Configuration, context: ZMQContext? = nil, clock: any FarmClock = SystemFarmClock(),
+                engineHost: EngineHost? = nil) throws {
         self.configuration = configuration
         self.clock = clock
+        styleTargets = StyleTargetsStore(directory: configuration.stateDirectory.appendingPathComponent("blobs", isDirectory: true),
+                                         host: engineHost)
         self.context = try context ?? ZMQContext()
         store = try SQLiteJobStore(stateDirectory: configuration.stateDirectory)
         let report = try store.recoverAfterRestart(now: clock.now())
@@ -267,12 +281,13 @@ public final class CoordinatorServer {
             sessions[id]?.credit = Int(ready.freeSlots)
         case .heartbeat?:
             break
-        case .progress?:
-            break
+        case .progress(let progress)?:
+            noteProgress(progress)
         case .result(let result)?:
             handleResult(result, attachments: routed.attachments, workerID: id)
         case .failure(let failure)?:
             liveness.release(failure.taskID, from: id)
+            taskProgress[failure.taskID] = nil
             pendingChanges.append(.failed(taskID: failure.taskID, attempt: Int(failure.attempt),
                                           error: failure.message.isEmpty ? "\(failure.kind)" : failure.message,
                                           retryable: failure.retryable))
@@ -402,8 +417,15 @@ public final class CoordinatorServer {
         guard let record = try store.job(jobID) else { throw PersistenceError.jobNotFound(jobID) }
         let stored = try JSONDecoder().decode(StoredJob.self, from: record.spec)
         let resolved = try stored.spec.resolve(baseDirectory: "/")
+        var targetBlobs = stored.styleTargetBlobs ?? []
+        if resolved.kind == .stylize && (targetBlobs.isEmpty || !styleTargets.contains(targetBlobs)) {
+            // Lost with a wiped state folder (or a job stored before targets were kept): compute again.
+            let key = try StyleTargetKey.load(stylePaths: resolved.styles, parameters: resolved.parameters)
+            targetBlobs = try styleTargets.targets(stylePaths: resolved.styles, parameters: resolved.parameters, key: key)
+        }
+        for sha in targetBlobs { blobs[sha] = styleTargets.path(of: sha) }
         let context = JobContext(resolved: resolved, frameSize: PixelSize(width: stored.frameWidth, height: stored.frameHeight),
-                                 styleTargetsHash: record.styleTargetsHash)
+                                 styleTargetsKey: record.styleTargetsHash, styleTargetBlobs: targetBlobs)
         jobContexts[jobID] = context
         return context
     }
@@ -447,16 +469,22 @@ public final class CoordinatorServer {
         switch job.resolved.kind {
         case .stylize:
             a.kind = .stylize
-            a.styleTargetHash = job.styleTargetsHash
+            a.styleTargetHashes = job.styleTargetBlobs
         case .echo:
             // Echo jobs with content frames echo them back; without content they only sleep.
             a.kind = contentPath == nil ? .sleep : .echo
             a.diagnosticDurationMs = UInt32(clamping: Int(job.resolved.echoSeconds * 1000))
         }
-        // In shared-filesystem mode workers read the paths themselves; the wire has no path fields,
-        // so the refs still name the content by hash (and the blob table can serve it as a fallback).
+        // In shared-filesystem mode workers read and write the paths themselves; the content ref still
+        // names the frame by hash (and the blob table can serve it as a fallback).
         if let contentPath {
             a.content = try blobRef(forFile: contentPath, mediaType: "image/png")
+            if job.resolved.sharedFilesystem {
+                a.contentPath = contentPath
+                if task.frameIndex < frames.count, let output = job.resolved.output?.path(for: frames[task.frameIndex]) {
+                    a.outputPath = output
+                }
+            }
         }
         a.styles = try job.resolved.styles.map { try blobRef(forFile: $0, mediaType: "image/png") }
         return a
@@ -496,6 +524,7 @@ public final class CoordinatorServer {
     func handleResult(_ result: Stylefarm_V1_Result, attachments: [Data], workerID: String) {
         let attempt = Int(result.attempt)
         liveness.release(result.taskID, from: workerID)
+        taskProgress[result.taskID] = nil
         guard let task = try? store.task(result.taskID) else {
             stats.drop("unknownTask"); log("result for unknown task \(result.taskID.debugDescription)")
             return

@@ -6,6 +6,8 @@ public enum ImagingError: Error, CustomStringConvertible, Equatable, Sendable {
     case sizeMismatch(expected: String, actual: String)
     /// A buffer or tensor does not have the layout the operation needs.
     case invalidLayout(String)
+    /// A rectangle does not lie inside the image.
+    case outOfBounds(String)
 
     public var description: String {
         switch self {
@@ -15,6 +17,8 @@ public enum ImagingError: Error, CustomStringConvertible, Equatable, Sendable {
             return "image sizes differ: expected \(expected), got \(actual); resize one to match the other"
         case .invalidLayout(let detail):
             return "invalid image layout: \(detail)"
+        case .outOfBounds(let detail):
+            return "out of bounds: \(detail)"
         }
     }
 }

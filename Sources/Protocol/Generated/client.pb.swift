@@ -23,6 +23,48 @@ fileprivate nonisolated struct _GeneratedWithProtocGenSwiftVersion: SwiftProtobu
   typealias Version = _2
 }
 
+public nonisolated enum Stylefarm_V1_JobKind: SwiftProtobuf.Enum, Swift.CaseIterable {
+  public typealias RawValue = Int
+
+  /// stylize when style_paths are given, else echo
+  case unspecified // = 0
+  case stylize // = 1
+
+  /// diagnostic: tasks sleep echo_seconds and return their input
+  case echo // = 2
+  case UNRECOGNIZED(Int)
+
+  public init() {
+    self = .unspecified
+  }
+
+  public init?(rawValue: Int) {
+    switch rawValue {
+    case 0: self = .unspecified
+    case 1: self = .stylize
+    case 2: self = .echo
+    default: self = .UNRECOGNIZED(rawValue)
+    }
+  }
+
+  public var rawValue: Int {
+    switch self {
+    case .unspecified: return 0
+    case .stylize: return 1
+    case .echo: return 2
+    case .UNRECOGNIZED(let i): return i
+    }
+  }
+
+  // The compiler won't synthesize support with the UNRECOGNIZED case.
+  public static let allCases: [Stylefarm_V1_JobKind] = [
+    .unspecified,
+    .stylize,
+    .echo,
+  ]
+
+}
+
 public nonisolated enum Stylefarm_V1_JobState: SwiftProtobuf.Enum, Swift.CaseIterable {
   public typealias RawValue = Int
   case unspecified // = 0
@@ -146,6 +188,7 @@ public nonisolated struct Stylefarm_V1_JobOptions: Sendable {
   public init() {}
 }
 
+/// Paths are interpreted on the coordinator's machine (clients send absolute paths).
 public nonisolated struct Stylefarm_V1_JobSpec: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
@@ -170,10 +213,10 @@ public nonisolated struct Stylefarm_V1_JobSpec: Sendable {
   /// Clears the value of `parameters`. Subsequent reads from it will return its default value.
   public mutating func clearParameters() {self._parameters = nil}
 
-  /// e.g. "out/a/frame_%04d.png"
+  /// relative to output_dir, e.g. "frame_%04d.png"; without
   public var outputPattern: String = String()
 
-  /// 0..100, higher first
+  /// output_dir, a full pattern whose folder is the output folder
   public var priority: UInt32 = 0
 
   public var options: Stylefarm_V1_JobOptions {
@@ -184,6 +227,14 @@ public nonisolated struct Stylefarm_V1_JobSpec: Sendable {
   public var hasOptions: Bool {self._options != nil}
   /// Clears the value of `options`. Subsequent reads from it will return its default value.
   public mutating func clearOptions() {self._options = nil}
+
+  public var kind: Stylefarm_V1_JobKind = .unspecified
+
+  /// echo jobs: seconds each task sleeps
+  public var echoSeconds: Double = 0
+
+  /// the folder the job writes into; outputs never leave it
+  public var outputDir: String = String()
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -518,11 +569,37 @@ public nonisolated struct Stylefarm_V1_JobEvent: Sendable {
   /// no more events for this watch
   public var terminal: Bool = false
 
+  /// workers holding a task of this job
+  public var workersBusy: UInt32 = 0
+
+  /// the job's running tasks, latest progress each
+  public var running: [Stylefarm_V1_TaskProgress] = []
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
 
   fileprivate var _frame: Stylefarm_V1_FrameStatus? = nil
+}
+
+public nonisolated struct Stylefarm_V1_TaskProgress: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var frameIndex: UInt32 = 0
+
+  public var workerID: String = String()
+
+  /// objective evaluations so far
+  public var iteration: UInt32 = 0
+
+  /// evaluations planned
+  public var budget: UInt32 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
 }
 
 /// Client -> coordinator. `request_id` is echoed in the reply so DEALER clients can pipeline.
@@ -677,6 +754,10 @@ public nonisolated struct Stylefarm_V1_ClientReply: Sendable {
 
 fileprivate nonisolated let _protobuf_package = "stylefarm.v1"
 
+nonisolated extension Stylefarm_V1_JobKind: SwiftProtobuf._ProtoNameProviding {
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0JOB_KIND_UNSPECIFIED\0\u{1}JOB_KIND_STYLIZE\0\u{1}JOB_KIND_ECHO\0")
+}
+
 nonisolated extension Stylefarm_V1_JobState: SwiftProtobuf._ProtoNameProviding {
   public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0JOB_STATE_UNSPECIFIED\0\u{1}JOB_STATE_QUEUED\0\u{1}JOB_STATE_RUNNING\0\u{1}JOB_STATE_PAUSED\0\u{1}JOB_STATE_COMPLETED\0\u{1}JOB_STATE_FAILED\0\u{1}JOB_STATE_CANCELLED\0")
 }
@@ -727,7 +808,7 @@ nonisolated extension Stylefarm_V1_JobOptions: SwiftProtobuf.Message, SwiftProto
 
 nonisolated extension Stylefarm_V1_JobSpec: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".JobSpec"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{3}content_pattern\0\u{1}frames\0\u{3}style_paths\0\u{1}parameters\0\u{3}output_pattern\0\u{1}priority\0\u{1}options\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{3}content_pattern\0\u{1}frames\0\u{3}style_paths\0\u{1}parameters\0\u{3}output_pattern\0\u{1}priority\0\u{1}options\0\u{1}kind\0\u{3}echo_seconds\0\u{3}output_dir\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -743,6 +824,9 @@ nonisolated extension Stylefarm_V1_JobSpec: SwiftProtobuf.Message, SwiftProtobuf
       case 6: try { try decoder.decodeSingularStringField(value: &self.outputPattern) }()
       case 7: try { try decoder.decodeSingularUInt32Field(value: &self.priority) }()
       case 8: try { try decoder.decodeSingularMessageField(value: &self._options) }()
+      case 9: try { try decoder.decodeSingularEnumField(value: &self.kind) }()
+      case 10: try { try decoder.decodeSingularDoubleField(value: &self.echoSeconds) }()
+      case 11: try { try decoder.decodeSingularStringField(value: &self.outputDir) }()
       default: break
       }
     }
@@ -777,6 +861,15 @@ nonisolated extension Stylefarm_V1_JobSpec: SwiftProtobuf.Message, SwiftProtobuf
     try { if let v = self._options {
       try visitor.visitSingularMessageField(value: v, fieldNumber: 8)
     } }()
+    if self.kind != .unspecified {
+      try visitor.visitSingularEnumField(value: self.kind, fieldNumber: 9)
+    }
+    if self.echoSeconds.bitPattern != 0 {
+      try visitor.visitSingularDoubleField(value: self.echoSeconds, fieldNumber: 10)
+    }
+    if !self.outputDir.isEmpty {
+      try visitor.visitSingularStringField(value: self.outputDir, fieldNumber: 11)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -789,6 +882,9 @@ nonisolated extension Stylefarm_V1_JobSpec: SwiftProtobuf.Message, SwiftProtobuf
     if lhs.outputPattern != rhs.outputPattern {return false}
     if lhs.priority != rhs.priority {return false}
     if lhs._options != rhs._options {return false}
+    if lhs.kind != rhs.kind {return false}
+    if lhs.echoSeconds != rhs.echoSeconds {return false}
+    if lhs.outputDir != rhs.outputDir {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -1289,7 +1385,7 @@ nonisolated extension Stylefarm_V1_WatchJob: SwiftProtobuf.Message, SwiftProtobu
 
 nonisolated extension Stylefarm_V1_JobEvent: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".JobEvent"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}job_id\0\u{1}sequence\0\u{3}unix_ms\0\u{3}job_state\0\u{1}frame\0\u{3}frames_done\0\u{3}frames_total\0\u{3}frames_failed\0\u{1}terminal\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}job_id\0\u{1}sequence\0\u{3}unix_ms\0\u{3}job_state\0\u{1}frame\0\u{3}frames_done\0\u{3}frames_total\0\u{3}frames_failed\0\u{1}terminal\0\u{3}workers_busy\0\u{1}running\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1306,6 +1402,8 @@ nonisolated extension Stylefarm_V1_JobEvent: SwiftProtobuf.Message, SwiftProtobu
       case 7: try { try decoder.decodeSingularUInt32Field(value: &self.framesTotal) }()
       case 8: try { try decoder.decodeSingularUInt32Field(value: &self.framesFailed) }()
       case 9: try { try decoder.decodeSingularBoolField(value: &self.terminal) }()
+      case 10: try { try decoder.decodeSingularUInt32Field(value: &self.workersBusy) }()
+      case 11: try { try decoder.decodeRepeatedMessageField(value: &self.running) }()
       default: break
       }
     }
@@ -1343,6 +1441,12 @@ nonisolated extension Stylefarm_V1_JobEvent: SwiftProtobuf.Message, SwiftProtobu
     if self.terminal != false {
       try visitor.visitSingularBoolField(value: self.terminal, fieldNumber: 9)
     }
+    if self.workersBusy != 0 {
+      try visitor.visitSingularUInt32Field(value: self.workersBusy, fieldNumber: 10)
+    }
+    if !self.running.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.running, fieldNumber: 11)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1356,6 +1460,53 @@ nonisolated extension Stylefarm_V1_JobEvent: SwiftProtobuf.Message, SwiftProtobu
     if lhs.framesTotal != rhs.framesTotal {return false}
     if lhs.framesFailed != rhs.framesFailed {return false}
     if lhs.terminal != rhs.terminal {return false}
+    if lhs.workersBusy != rhs.workersBusy {return false}
+    if lhs.running != rhs.running {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Stylefarm_V1_TaskProgress: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".TaskProgress"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}frame_index\0\u{3}worker_id\0\u{1}iteration\0\u{1}budget\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularUInt32Field(value: &self.frameIndex) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.workerID) }()
+      case 3: try { try decoder.decodeSingularUInt32Field(value: &self.iteration) }()
+      case 4: try { try decoder.decodeSingularUInt32Field(value: &self.budget) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.frameIndex != 0 {
+      try visitor.visitSingularUInt32Field(value: self.frameIndex, fieldNumber: 1)
+    }
+    if !self.workerID.isEmpty {
+      try visitor.visitSingularStringField(value: self.workerID, fieldNumber: 2)
+    }
+    if self.iteration != 0 {
+      try visitor.visitSingularUInt32Field(value: self.iteration, fieldNumber: 3)
+    }
+    if self.budget != 0 {
+      try visitor.visitSingularUInt32Field(value: self.budget, fieldNumber: 4)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Stylefarm_V1_TaskProgress, rhs: Stylefarm_V1_TaskProgress) -> Bool {
+    if lhs.frameIndex != rhs.frameIndex {return false}
+    if lhs.workerID != rhs.workerID {return false}
+    if lhs.iteration != rhs.iteration {return false}
+    if lhs.budget != rhs.budget {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -288,12 +288,6 @@ public nonisolated struct Stylefarm_V1_TaskAssignment: @unchecked Sendable {
     set {_uniqueStorage()._styles = newValue}
   }
 
-  /// optional precomputed style-target blob (Gram matrices)
-  public var styleTargetHash: String {
-    get {_storage._styleTargetHash}
-    set {_uniqueStorage()._styleTargetHash = newValue}
-  }
-
   public var kind: Stylefarm_V1_TaskKind {
     get {_storage._kind}
     set {_uniqueStorage()._kind = newValue}
@@ -320,6 +314,27 @@ public nonisolated struct Stylefarm_V1_TaskAssignment: @unchecked Sendable {
   public var modelHashes: Dictionary<String,String> {
     get {_storage._modelHashes}
     set {_uniqueStorage()._modelHashes = newValue}
+  }
+
+  /// The job's style targets (serialized Engine.StyleTargets: blended Gram matrices), one blob per
+  /// scale, coarse to fine, computed once per job by the coordinator. When set, workers use them
+  /// instead of computing targets from `styles`, so every frame of a job matches the same targets.
+  public var styleTargetHashes: [String] {
+    get {_storage._styleTargetHashes}
+    set {_uniqueStorage()._styleTargetHashes = newValue}
+  }
+
+  /// Shared-filesystem mode (JobOptions.shared_filesystem): the worker reads the content frame from
+  /// `content_path` and writes its output to `output_path` itself (temp file + rename), and its Result
+  /// carries no data. Empty in blob mode.
+  public var contentPath: String {
+    get {_storage._contentPath}
+    set {_uniqueStorage()._contentPath = newValue}
+  }
+
+  public var outputPath: String {
+    get {_storage._outputPath}
+    set {_uniqueStorage()._outputPath = newValue}
   }
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
@@ -898,7 +913,7 @@ nonisolated extension Stylefarm_V1_Heartbeat: SwiftProtobuf.Message, SwiftProtob
 
 nonisolated extension Stylefarm_V1_TaskAssignment: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".TaskAssignment"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}task_id\0\u{3}job_id\0\u{1}attempt\0\u{3}frame_index\0\u{1}region\0\u{1}parameters\0\u{1}content\0\u{1}styles\0\u{3}style_target_hash\0\u{1}kind\0\u{3}diagnostic_duration_ms\0\u{3}frame_width\0\u{3}frame_height\0\u{3}model_hashes\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}task_id\0\u{3}job_id\0\u{1}attempt\0\u{3}frame_index\0\u{1}region\0\u{1}parameters\0\u{1}content\0\u{1}styles\0\u{2}\u{2}kind\0\u{3}diagnostic_duration_ms\0\u{3}frame_width\0\u{3}frame_height\0\u{3}model_hashes\0\u{3}style_target_hashes\0\u{3}content_path\0\u{3}output_path\0\u{c}\u{9}\u{1}")
 
   fileprivate class _StorageClass {
     var _taskID: String = String()
@@ -909,12 +924,14 @@ nonisolated extension Stylefarm_V1_TaskAssignment: SwiftProtobuf.Message, SwiftP
     var _parameters: Stylefarm_V1_EngineParameters? = nil
     var _content: Stylefarm_V1_BlobRef? = nil
     var _styles: [Stylefarm_V1_BlobRef] = []
-    var _styleTargetHash: String = String()
     var _kind: Stylefarm_V1_TaskKind = .unspecified
     var _diagnosticDurationMs: UInt32 = 0
     var _frameWidth: UInt32 = 0
     var _frameHeight: UInt32 = 0
     var _modelHashes: Dictionary<String,String> = [:]
+    var _styleTargetHashes: [String] = []
+    var _contentPath: String = String()
+    var _outputPath: String = String()
 
       // This property is used as the initial default value for new instances of the type.
       // The type itself is protecting the reference to its storage via CoW semantics.
@@ -933,12 +950,14 @@ nonisolated extension Stylefarm_V1_TaskAssignment: SwiftProtobuf.Message, SwiftP
       _parameters = source._parameters
       _content = source._content
       _styles = source._styles
-      _styleTargetHash = source._styleTargetHash
       _kind = source._kind
       _diagnosticDurationMs = source._diagnosticDurationMs
       _frameWidth = source._frameWidth
       _frameHeight = source._frameHeight
       _modelHashes = source._modelHashes
+      _styleTargetHashes = source._styleTargetHashes
+      _contentPath = source._contentPath
+      _outputPath = source._outputPath
     }
   }
 
@@ -965,12 +984,14 @@ nonisolated extension Stylefarm_V1_TaskAssignment: SwiftProtobuf.Message, SwiftP
         case 6: try { try decoder.decodeSingularMessageField(value: &_storage._parameters) }()
         case 7: try { try decoder.decodeSingularMessageField(value: &_storage._content) }()
         case 8: try { try decoder.decodeRepeatedMessageField(value: &_storage._styles) }()
-        case 9: try { try decoder.decodeSingularStringField(value: &_storage._styleTargetHash) }()
         case 10: try { try decoder.decodeSingularEnumField(value: &_storage._kind) }()
         case 11: try { try decoder.decodeSingularUInt32Field(value: &_storage._diagnosticDurationMs) }()
         case 12: try { try decoder.decodeSingularUInt32Field(value: &_storage._frameWidth) }()
         case 13: try { try decoder.decodeSingularUInt32Field(value: &_storage._frameHeight) }()
         case 14: try { try decoder.decodeMapField(fieldType: SwiftProtobuf._ProtobufMap<SwiftProtobuf.ProtobufString,SwiftProtobuf.ProtobufString>.self, value: &_storage._modelHashes) }()
+        case 15: try { try decoder.decodeRepeatedStringField(value: &_storage._styleTargetHashes) }()
+        case 16: try { try decoder.decodeSingularStringField(value: &_storage._contentPath) }()
+        case 17: try { try decoder.decodeSingularStringField(value: &_storage._outputPath) }()
         default: break
         }
       }
@@ -1007,9 +1028,6 @@ nonisolated extension Stylefarm_V1_TaskAssignment: SwiftProtobuf.Message, SwiftP
       if !_storage._styles.isEmpty {
         try visitor.visitRepeatedMessageField(value: _storage._styles, fieldNumber: 8)
       }
-      if !_storage._styleTargetHash.isEmpty {
-        try visitor.visitSingularStringField(value: _storage._styleTargetHash, fieldNumber: 9)
-      }
       if _storage._kind != .unspecified {
         try visitor.visitSingularEnumField(value: _storage._kind, fieldNumber: 10)
       }
@@ -1024,6 +1042,15 @@ nonisolated extension Stylefarm_V1_TaskAssignment: SwiftProtobuf.Message, SwiftP
       }
       if !_storage._modelHashes.isEmpty {
         try visitor.visitMapField(fieldType: SwiftProtobuf._ProtobufMap<SwiftProtobuf.ProtobufString,SwiftProtobuf.ProtobufString>.self, value: _storage._modelHashes, fieldNumber: 14)
+      }
+      if !_storage._styleTargetHashes.isEmpty {
+        try visitor.visitRepeatedStringField(value: _storage._styleTargetHashes, fieldNumber: 15)
+      }
+      if !_storage._contentPath.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._contentPath, fieldNumber: 16)
+      }
+      if !_storage._outputPath.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._outputPath, fieldNumber: 17)
       }
     }
     try unknownFields.traverse(visitor: &visitor)
@@ -1042,12 +1069,14 @@ nonisolated extension Stylefarm_V1_TaskAssignment: SwiftProtobuf.Message, SwiftP
         if _storage._parameters != rhs_storage._parameters {return false}
         if _storage._content != rhs_storage._content {return false}
         if _storage._styles != rhs_storage._styles {return false}
-        if _storage._styleTargetHash != rhs_storage._styleTargetHash {return false}
         if _storage._kind != rhs_storage._kind {return false}
         if _storage._diagnosticDurationMs != rhs_storage._diagnosticDurationMs {return false}
         if _storage._frameWidth != rhs_storage._frameWidth {return false}
         if _storage._frameHeight != rhs_storage._frameHeight {return false}
         if _storage._modelHashes != rhs_storage._modelHashes {return false}
+        if _storage._styleTargetHashes != rhs_storage._styleTargetHashes {return false}
+        if _storage._contentPath != rhs_storage._contentPath {return false}
+        if _storage._outputPath != rhs_storage._outputPath {return false}
         return true
       }
       if !storagesAreEqual {return false}

@@ -1,3 +1,4 @@
+import Engine
 import Foundation
 import Protocol
 
@@ -204,8 +205,10 @@ public final class WorkerLoop: @unchecked Sendable {
             var outputHash: String?
             do {
                 let result = try executor.execute(task, cancellation: cancellation) { inbox.post(.progress($0)) }
-                executor.cache.pin(result.output.sha256)  // until the coordinator fetched it
-                outputHash = result.output.sha256
+                if task.outputPath.isEmpty {  // blob mode: keep it until the coordinator fetched it
+                    executor.cache.pin(result.output.sha256)
+                    outputHash = result.output.sha256
+                }
                 report = Stylefarm_V1_WorkerMessage(.result(result))
             } catch {
                 report = Stylefarm_V1_WorkerMessage(.failure(TaskExecutor.failure(for: error, task: task)))

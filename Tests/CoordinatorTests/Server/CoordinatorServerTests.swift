@@ -246,6 +246,29 @@ final class CoordinatorServerTests: XCTestCase {
         XCTAssertEqual(task.parameters.size, 24)
         XCTAssertEqual(task.styles.count, 1)
         XCTAssertEqual(task.content.sha256, sha256Hex(contentBytes))
+        XCTAssertTrue(task.contentPath.isEmpty && task.outputPath.isEmpty, "blob mode carries no paths")
+
+        // The job's style targets were computed once by the coordinator, one blob per scale, and are
+        // exactly what StyleTransfer computes for these parameters.
+        XCTAssertEqual(task.styleTargetHashes.count, 1)
+        var expectedParameters = StyleTransferParameters()
+        expectedParameters.size = 24
+        let vgg = try VGG.seededRandomWeights(.vgg16, pooling: expectedParameters.pooling)
+        let expectedTargets = try StyleTransfer(vgg: vgg).styleTargets(
+            styles: [try ImageReader.read(path: dir.appendingPathComponent("style.png").path)], parameters: expectedParameters)
+        let stored = harness.stateDirectory.appendingPathComponent("blobs/\(task.styleTargetHashes[0])")
+        let targetBytes = try Data(contentsOf: stored)
+        XCTAssertEqual(sha256Hex(targetBytes), task.styleTargetHashes[0])
+        // The coordinator serves it to workers (first chunk; the rest follows as for the content).
+        var targetsRequest = Stylefarm_V1_BlobRequest()
+        targetsRequest.sha256 = task.styleTargetHashes
+        try w.send(.blobRequest(targetsRequest))
+        let firstChunk = try XCTUnwrap(w.next { p, _ -> Stylefarm_V1_BlobData? in
+            if case .blobData(let d) = p, d.offset == 0 { return d } else { return nil }
+        })
+        XCTAssertFalse(firstChunk.notFound)
+        XCTAssertEqual(firstChunk.totalSize, UInt64(targetBytes.count))
+        XCTAssertEqual([UInt8](targetBytes), try expectedTargets[0].serialized())
         XCTAssertEqual([task.frameWidth, task.frameHeight], [24, 16])
 
         // The worker pulls the content blob in small chunks.
@@ -256,7 +279,7 @@ final class CoordinatorServerTests: XCTestCase {
         var assembled = Data()
         while true {
             let chunk = try XCTUnwrap(w.next { p, a -> (Stylefarm_V1_BlobData, [Data])? in
-                if case .blobData(let d) = p { return (d, a) } else { return nil }
+                if case .blobData(let d) = p, d.sha256 == task.content.sha256 { return (d, a) } else { return nil }
             })
             XCTAssertFalse(chunk.0.notFound)
             XCTAssertEqual(chunk.0.offset, UInt64(assembled.count))
@@ -269,7 +292,9 @@ final class CoordinatorServerTests: XCTestCase {
         // Unknown blob: not found.
         request.sha256 = [String(repeating: "0", count: 64)]
         try w.send(.blobRequest(request))
-        XCTAssertEqual(try w.next { p, _ in if case .blobData(let d) = p { return d.notFound } else { return nil } }, true)
+        XCTAssertEqual(try w.next { p, _ in
+            if case .blobData(let d) = p, d.sha256 == request.sha256[0] { return d.notFound } else { return nil }
+        }, true)
 
         // The result goes back by reference; the coordinator pulls it and writes the planned output.
         let output = Data((0..<2500).map { UInt8(truncatingIfNeeded: $0 &* 31) })

@@ -1,3 +1,4 @@
+import Engine
 import Crypto
 import Foundation
 import Protocol
@@ -37,8 +38,10 @@ final class ServerHarness {
                                                             workerEndpoint: "tcp://127.0.0.1:*",
                                                             clientEndpoint: "tcp://127.0.0.1:*",
                                                             heartbeatInterval: interval, heartbeatLiveness: liveness,
-                                                            blobChunkBytes: 1000)
-        let server = try CoordinatorServer(configuration: configuration, context: context)
+                                                            blobChunkBytes: 64 << 10)
+        // Seeded random VGG weights: the coordinator computes style targets without installed models.
+        let host = EngineHost { network, pooling in try VGG.seededRandomWeights(network, pooling: pooling) }
+        let server = try CoordinatorServer(configuration: configuration, context: context, engineHost: host)
         server.log = { _ in }
         return server
     }
@@ -263,6 +266,8 @@ func echoSpec(name: String = "echo", frames: String = "1", maxAttempts: UInt32 =
     var spec = Stylefarm_V1_JobSpec()
     spec.name = name
     spec.frames = frames
+    spec.kind = .echo
+    spec.echoSeconds = 1
     spec.options.maxAttempts = maxAttempts
     return spec
 }

@@ -3,18 +3,27 @@ import FarmWire
 import Protocol
 
 extension JobSpec {
-    /// A job spec layer from a client's `SubmitJob` spec. The wire `JobSpec` has no kind: a spec
-    /// without style images is taken as an `echo` diagnostic job. `output_pattern` is split into
-    /// `output_dir` (its directory) and `output` (its file name). Engine fields left at zero keep
-    /// the defaults.
+    /// A job spec layer from a client's `SubmitJob` spec. Kind UNSPECIFIED means stylize when style
+    /// paths are given, else echo. With `output_dir` set, `output_pattern` is relative to it; without,
+    /// `output_pattern` is split into its folder (`output_dir`) and file name. Engine parameters, when
+    /// present, are taken as complete (senders fill every field), except that zero size, iterations or
+    /// scales keep the defaults.
     init(wire: Stylefarm_V1_JobSpec) {
         self.init()
-        name = wire.name
-        kind = wire.stylePaths.isEmpty ? .echo : .stylize
+        if !wire.name.isEmpty { name = wire.name }
+        switch wire.kind {
+        case .stylize: kind = .stylize
+        case .echo: kind = .echo
+        case .unspecified, .UNRECOGNIZED: kind = wire.stylePaths.isEmpty ? .echo : .stylize
+        }
+        if kind == .echo { echoSeconds = wire.echoSeconds }
         if !wire.contentPattern.isEmpty { content = wire.contentPattern }
         frames = wire.frames
         if !wire.stylePaths.isEmpty { styles = wire.stylePaths }
-        if !wire.outputPattern.isEmpty {
+        if !wire.outputDir.isEmpty {
+            outputDir = wire.outputDir
+            if !wire.outputPattern.isEmpty { output = wire.outputPattern }
+        } else if !wire.outputPattern.isEmpty {
             let slash = wire.outputPattern.lastIndex(of: "/")
             if let slash {
                 outputDir = String(wire.outputPattern[..<slash])
@@ -46,9 +55,11 @@ extension JobSpec {
         case .adam(let a)?: optimizer = "adam"; if a.learningRate > 0 { learningRate = a.learningRate }
         case nil: break
         }
-        if p.contentWeight != 0 { contentWeight = p.contentWeight }
-        if p.styleWeight != 0 { styleWeight = p.styleWeight }
-        if p.tvWeight != 0 { tvWeight = p.tvWeight }
+        if wire.hasParameters {
+            contentWeight = p.contentWeight
+            styleWeight = p.styleWeight
+            tvWeight = p.tvWeight
+        }
         if !p.styleLayers.isEmpty { styleLayers = p.styleLayers.map { "\($0.name):\($0.weight)" } }
         if !p.contentLayers.isEmpty { contentLayers = p.contentLayers.map { "\($0.name):\($0.weight)" } }
         if !p.styleBlendWeights.isEmpty { styleWeights = p.styleBlendWeights }
@@ -62,5 +73,27 @@ extension JobSpec {
         if p.originalColors { originalColors = true }
         if p.seed != 0 { seed = p.seed }
         if p.outputBitDepth != 0 { bitDepth = Int(p.outputBitDepth) }
+    }
+}
+
+extension Stylefarm_V1_JobSpec {
+    /// The wire form of a resolved job (what `stylefarm submit` sends): absolute paths, every engine
+    /// parameter filled, output pattern relative to `output_dir`.
+    public init(_ job: ResolvedJob) {
+        self.init()
+        name = job.name
+        kind = job.kind == .echo ? .echo : .stylize
+        echoSeconds = job.echoSeconds
+        contentPattern = job.content?.text ?? ""
+        frames = job.frames.description
+        stylePaths = job.styles
+        parameters = Stylefarm_V1_EngineParameters(job.parameters, outputBitDepth: job.bitDepth)
+        if let directory = job.outputDirectory, let output = job.output {
+            outputDir = directory
+            outputPattern = PathNormalization.relative(output.text, to: directory)
+        }
+        priority = UInt32(clamping: job.priority)
+        options.maxAttempts = UInt32(clamping: job.maxAttempts)
+        options.sharedFilesystem = job.sharedFilesystem
     }
 }

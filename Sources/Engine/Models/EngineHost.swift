@@ -1,7 +1,6 @@
-import Engine
 import Foundation
 
-/// Holds the VGG network a worker process stylizes with, so weights are loaded once and reused by every
+/// Holds the VGG network a process (a worker stylizing, the coordinator computing style targets) uses, so weights are loaded once and reused by every
 /// task. Only one network is kept: a task asking for another (network, pooling) pair replaces it.
 /// Loading is injected (`loader`), so tests can pass seeded random weights.
 public final class EngineHost: @unchecked Sendable {

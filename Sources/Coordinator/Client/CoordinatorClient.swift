@@ -1,0 +1,158 @@
+import Foundation
+import Protocol
+
+/// A client of the coordinator's client channel (what `stylefarm submit/status/watch/cancel` use): one
+/// DEALER socket, requests tagged with `request_id`, replies matched by it. One thread at a time.
+public final class CoordinatorClient {
+    public let endpoint: String
+    /// How long a request waits for its reply.
+    public let timeout: Duration
+
+    private let context: ZMQContext
+    private let ownsContext: Bool
+    private let socket: Socket
+    private let framing = Framing()
+    private var nextRequestID: UInt64 = 1
+    private var closed = false
+
+    public init(endpoint: String, timeout: Duration = .seconds(10), context: ZMQContext? = nil) throws {
+        self.endpoint = endpoint
+        self.timeout = timeout
+        ownsContext = context == nil
+        self.context = try context ?? ZMQContext()
+        socket = try self.context.makeSocket(.dealer)
+        try socket.setLinger(milliseconds: 0)
+        try socket.connect(endpoint)
+    }
+
+    deinit { close() }
+
+    public func close() {
+        guard !closed else { return }
+        closed = true
+        socket.close()
+        if ownsContext { context.shutdown() }
+    }
+
+    // MARK: Requests
+
+    /// Submits a job; returns its id.
+    public func submit(_ spec: Stylefarm_V1_JobSpec) throws -> String {
+        var request = Stylefarm_V1_SubmitJob()
+        request.spec = spec
+        guard case .submitJob(let reply) = try roundTrip(.submitJob(request)) else { throw CoordinatorClientError.unexpectedReply }
+        switch reply.outcome {
+        case .jobID(let id)?: return id
+        case .error(let error)?: throw CoordinatorClientError.rejected(error.message)
+        case nil: throw CoordinatorClientError.unexpectedReply
+        }
+    }
+
+    /// A job's summary and, with `frames`, the state of every frame.
+    public func status(_ jobID: String, frames: Bool = false) throws -> Stylefarm_V1_JobStatusReply {
+        var request = Stylefarm_V1_JobStatusRequest()
+        request.jobID = jobID
+        request.includeFrames = frames
+        guard case .jobStatus(let reply) = try roundTrip(.jobStatus(request)) else { throw CoordinatorClientError.unexpectedReply }
+        if reply.hasError { throw CoordinatorClientError.rejected(reply.error.message) }
+        return reply
+    }
+
+    /// Every job the coordinator knows, oldest first.
+    public func list(limit: Int = 0) throws -> [Stylefarm_V1_JobSummary] {
+        var request = Stylefarm_V1_ListJobs()
+        request.limit = UInt32(clamping: limit)
+        guard case .listJobs(let reply) = try roundTrip(.listJobs(request)) else { throw CoordinatorClientError.unexpectedReply }
+        return reply.jobs
+    }
+
+    /// Cancels a job (its running tasks are stopped on the workers).
+    public func cancel(_ jobID: String) throws {
+        var request = Stylefarm_V1_CancelJob()
+        request.jobID = jobID
+        guard case .cancelJob(let reply) = try roundTrip(.cancelJob(request)) else { throw CoordinatorClientError.unexpectedReply }
+        if !reply.cancelled { throw CoordinatorClientError.rejected(reply.hasError ? reply.error.message : "not cancelled") }
+    }
+
+    /// Follows a job: calls `onEvent` for every event until the job ends (returns the terminal event)
+    /// or `stop()` is true (returns nil; checked at least every 200 ms). When the coordinator is silent
+    /// for `resubscribeAfter` (it may have restarted), the watch is sent again.
+    @discardableResult
+    public func watch(_ jobID: String, resubscribeAfter: Duration = .seconds(5), until stop: () -> Bool = { false },
+                      onEvent: (Stylefarm_V1_JobEvent) -> Void) throws -> Stylefarm_V1_JobEvent? {
+        var request = Stylefarm_V1_WatchJob()
+        request.jobID = jobID
+        var id = try send(.watchJob(request))
+        var lastHeard = ContinuousClock.now
+        defer { _ = try? send(.disconnect(Stylefarm_V1_Disconnect())) }
+        while !stop() {
+            guard let frames = try socket.receiveMultipart(timeout: .milliseconds(200)) else {
+                if ContinuousClock.now - lastHeard > resubscribeAfter {
+                    id = try send(.watchJob(request))
+                    lastHeard = ContinuousClock.now
+                }
+                continue
+            }
+            guard let reply = try? framing.decode(Stylefarm_V1_ClientReply.self, from: frames).message,
+                  reply.requestID == id else { continue }
+            lastHeard = ContinuousClock.now
+            switch reply.payload {
+            case .jobEvent(let event)?:
+                onEvent(event)
+                if event.terminal { return event }
+            case .error(let error)?:
+                throw CoordinatorClientError.rejected(error.message)
+            default:
+                continue
+            }
+        }
+        return nil
+    }
+
+    // MARK: Transport
+
+    private func send(_ payload: Stylefarm_V1_ClientRequest.OneOf_Payload) throws -> UInt64 {
+        let id = nextRequestID
+        nextRequestID += 1
+        try socket.send(multipart: try framing.encode(Stylefarm_V1_ClientRequest(requestID: id, payload)))
+        return id
+    }
+
+    private func roundTrip(_ payload: Stylefarm_V1_ClientRequest.OneOf_Payload) throws -> Stylefarm_V1_ClientReply.OneOf_Payload {
+        let id = try send(payload)
+        let deadline = ContinuousClock.now + timeout
+        while true {
+            let left = deadline - ContinuousClock.now
+            guard left > .zero, let frames = try socket.receiveMultipart(timeout: left) else {
+                throw CoordinatorClientError.timeout(endpoint: endpoint, after: timeout)
+            }
+            // Replies to earlier requests (or events of an earlier watch) are skipped.
+            guard let reply = try? framing.decode(Stylefarm_V1_ClientReply.self, from: frames).message,
+                  reply.requestID == id else { continue }
+            if case .error(let error)? = reply.payload { throw CoordinatorClientError.rejected(error.message) }
+            guard let payload = reply.payload else { throw CoordinatorClientError.unexpectedReply }
+            return payload
+        }
+    }
+}
+
+/// Why a coordinator request failed.
+public enum CoordinatorClientError: Error, Equatable, CustomStringConvertible {
+    /// No reply in time: the coordinator is not running, or not at that endpoint.
+    case timeout(endpoint: String, after: Duration)
+    /// The coordinator answered with an error (its message says what to fix).
+    case rejected(String)
+    /// The reply was not the kind the request expects.
+    case unexpectedReply
+
+    public var description: String {
+        switch self {
+        case .timeout(let endpoint, let after):
+            return "no answer from a coordinator at \(endpoint) within \(after.components.seconds) s; is `stylefarm coordinator` running there (see --coordinator)?"
+        case .rejected(let message):
+            return message
+        case .unexpectedReply:
+            return "the coordinator sent an unexpected reply (protocol mismatch?)"
+        }
+    }
+}

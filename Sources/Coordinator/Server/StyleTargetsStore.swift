@@ -1,0 +1,88 @@
+import Crypto
+import Engine
+import Foundation
+
+/// Computes a job's style targets once, on the coordinator, and keeps them as content-addressed blobs
+/// in `<state>/blobs/<sha256>`: one serialized `StyleTargets` (blended Gram matrices) per scale, coarse
+/// to fine. Every task of the job names these blobs (`TaskAssignment.style_target_hashes`), so every
+/// frame is matched against exactly the same targets, whichever worker renders it.
+///
+/// Targets are memoized by `StyleTargetKey` (style bytes + the parameters that shape them), so jobs
+/// sharing a look share the blobs. Computing needs the VGG weights: the coordinator is given an
+/// `EngineHost` (its own model store); without one, stylize jobs are refused with an actionable error.
+/// The computation runs on the coordinator's thread at submit time: a few hundred milliseconds per
+/// scale at 512 px, well under the heartbeat liveness window.
+final class StyleTargetsStore {
+    enum StoreError: Error, CustomStringConvertible {
+        case noEngine
+        case unreadableStyle(path: String, reason: String)
+        case write(path: String, reason: String)
+
+        var description: String {
+            switch self {
+            case .noEngine:
+                return "this coordinator has no VGG weights to compute style targets with; run `stylefarm models install` on the coordinator's machine (or start it with --model-dir)"
+            case .unreadableStyle(let path, let reason):
+                return "cannot read style image \(path): \(reason)"
+            case .write(let path, let reason):
+                return "cannot store style targets in \(path): \(reason)"
+            }
+        }
+    }
+
+    let directory: URL
+    let host: EngineHost?
+    private var memo: [StyleTargetKey: [String]] = [:]
+
+    init(directory: URL, host: EngineHost?) {
+        self.directory = directory
+        self.host = host
+    }
+
+    /// The path of blob `sha256` in this store.
+    func path(of sha256: String) -> String { directory.appendingPathComponent(sha256).path }
+
+    /// Whether every blob in `hashes` is on disk.
+    func contains(_ hashes: [String]) -> Bool {
+        hashes.allSatisfy { FileManager.default.fileExists(atPath: path(of: $0)) }
+    }
+
+    /// The targets' blob hashes for `stylePaths` under `parameters`, one per scale (computed and
+    /// written on first use of a key).
+    func targets(stylePaths: [String], parameters: StyleTransferParameters, key: StyleTargetKey) throws -> [String] {
+        if let known = memo[key], contains(known) { return known }
+        guard let host else { throw StoreError.noEngine }
+        let styles = try stylePaths.map { path -> Image in
+            do { return try ImageReader.read(path: path) } catch {
+                throw StoreError.unreadableStyle(path: path, reason: "\(error)")
+            }
+        }
+        let vgg = try host.vgg(parameters.network, pooling: parameters.pooling)
+        let perScale = try StyleTransfer(vgg: vgg).styleTargets(styles: styles, parameters: parameters)
+        let hashes = try perScale.map { try write(try $0.serialized()) }
+        memo[key] = hashes
+        return hashes
+    }
+
+    /// Writes `bytes` as a blob (temp file + rename) and returns its SHA-256.
+    private func write(_ bytes: [UInt8]) throws -> String {
+        let sha = SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined()
+        let target = path(of: sha)
+        if FileManager.default.fileExists(atPath: target) { return sha }
+        do {
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            let temporary = directory.appendingPathComponent(".\(sha).\(UUID().uuidString).part")
+            try Data(bytes).write(to: temporary)
+            guard rename(temporary.path, target) == 0 else {
+                let code = errno
+                try? FileManager.default.removeItem(at: temporary)
+                throw StoreError.write(path: target, reason: String(cString: strerror(code)))
+            }
+        } catch let error as StoreError {
+            throw error
+        } catch {
+            throw StoreError.write(path: target, reason: error.localizedDescription)
+        }
+        return sha
+    }
+}

@@ -1,0 +1,119 @@
+import ArgumentParser
+import Coordinator
+import Foundation
+
+extension JobKind: ExpressibleByArgument {}
+
+/// The job flags of `submit` and `render`: every key of a job spec file (docs/JOBS.md) as a kebab-case
+/// flag. All are optional; given together with a spec file, flags override the file's values.
+struct JobOptions: ParsableArguments {
+    @Option(help: "Job name: letters, digits, ., _ and -.")
+    var name: String?
+    @Option(help: "stylize (default) or echo (diagnostic tasks that only sleep).")
+    var kind: JobKind?
+    @Option(help: "Content frame pattern: #### , %04d or $F4 stands for the frame number.")
+    var content: String?
+    @Option(help: "Frame range, e.g. 1-100, 1-100x2, 1,5,7-9.")
+    var frames: String?
+    @Option(help: "Style image; repeat for several styles.")
+    var style: [String] = []
+    @Option(help: "Blend weights of the style images, comma-separated (default: equal).")
+    var styleWeights: String?
+    @Option(help: "Folder the job writes into; outputs never leave it.")
+    var outputDir: String?
+    @Option(help: "Output pattern relative to --output-dir (default <name>.####.png).")
+    var output: String?
+    @Option(help: "Output PNG bit depth, 8 or 16.")
+    var bitDepth: Int?
+    @Option(help: "Priority 0–100, higher first (default 50).")
+    var priority: Int?
+    @Option(help: "Attempts per task before it fails (default 3).")
+    var maxAttempts: Int?
+    @Flag(inversion: .prefixedNo, help: "Workers read and write the paths themselves (default) instead of receiving bytes.")
+    var sharedFilesystem: Bool?
+    @Option(help: "Seconds each echo task sleeps (echo jobs).")
+    var echoSeconds: Double?
+    @Option(help: "VGG network: vgg16 or vgg19.")
+    var network: String?
+    @Option(help: "Pooling: average or max.")
+    var pooling: String?
+    @Option(help: "Longer side of the output in pixels.")
+    var size: Int?
+    @Option(help: "Objective evaluations per scale.")
+    var iterations: Int?
+    @Option(help: "Optimizer: lbfgs or adam.")
+    var optimizer: String?
+    @Option(help: "L-BFGS history length.")
+    var lbfgsHistory: Int?
+    @Option(help: "Adam learning rate.")
+    var learningRate: Float?
+    @Option(help: "Content loss weight.")
+    var contentWeight: Float?
+    @Option(help: "Style loss weight.")
+    var styleWeight: Float?
+    @Option(help: "Total-variation weight.")
+    var tvWeight: Float?
+    @Option(help: "Style layers, comma-separated, optionally name:weight.")
+    var styleLayers: String?
+    @Option(help: "Content layers, comma-separated, optionally name:weight.")
+    var contentLayers: String?
+    @Option(help: "Style image scale relative to --size.")
+    var styleScale: Float?
+    @Option(name: .customLong("init"), help: "Initialization: content or noise.")
+    var initialization: String?
+    @Option(help: "Coarse-to-fine scales.")
+    var scales: Int?
+    @Flag(inversion: .prefixedNo, help: "Keep the content's colours (luminance-only transfer).")
+    var originalColors: Bool?
+    @Option(help: "Seed for anything random.")
+    var seed: UInt64?
+
+    /// The flags as a spec layer, paths made absolute against the working directory.
+    func specLayer() throws -> JobSpec {
+        func list(_ text: String?) -> [String]? {
+            text.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
+        }
+        let weights = try list(styleWeights)?.map { item -> Float in
+            guard let v = Float(item) else { throw ValidationError("--style-weights: '\(item)' is not a number") }
+            return v
+        }
+        let spec = JobSpec(name: name, kind: kind, content: content, frames: frames, styles: style.isEmpty ? nil : style,
+                           styleWeights: weights, outputDir: outputDir, output: output, bitDepth: bitDepth,
+                           priority: priority, maxAttempts: maxAttempts, sharedFilesystem: sharedFilesystem,
+                           echoSeconds: echoSeconds, network: network, pooling: pooling, size: size,
+                           iterations: iterations, optimizer: optimizer, lbfgsHistory: lbfgsHistory,
+                           learningRate: learningRate, contentWeight: contentWeight, styleWeight: styleWeight,
+                           tvWeight: tvWeight, styleLayers: list(styleLayers), contentLayers: list(contentLayers),
+                           styleScale: styleScale, initialization: initialization, scales: scales,
+                           originalColors: originalColors, seed: seed)
+        return spec.withPathsResolved(against: FileManager.default.currentDirectoryPath)
+    }
+
+    /// The job: `specFile` (YAML or JSON) overlaid by these flags, checked, defaults filled in, every
+    /// path absolute. Problems are reported together, with file lines where they come from the file.
+    func resolve(specFile: String?) throws -> ResolvedJob {
+        let overrides = try specLayer()
+        if let specFile { return try JobSpecFile.load(path: specFile).resolve(overrides: overrides) }
+        return try overrides.resolve(baseDirectory: FileManager.default.currentDirectoryPath)
+    }
+}
+
+/// Where the coordinator's client endpoint is.
+struct ClientOptions: ParsableArguments {
+    @Option(help: "The coordinator's client endpoint.")
+    var coordinator: String = "tcp://127.0.0.1:5556"
+
+    @Option(help: "Seconds to wait for the coordinator's reply.")
+    var timeout: Int = 10
+
+    func validate() throws {
+        if timeout < 1 { throw ValidationError("--timeout must be at least 1 second (got \(timeout))") }
+        guard coordinator.hasPrefix("tcp://") || coordinator.hasPrefix("ipc://") else {
+            throw ValidationError("--coordinator must be a ZeroMQ endpoint such as tcp://HOST:5556 (got \(coordinator))")
+        }
+    }
+
+    func connect() throws -> CoordinatorClient {
+        try CoordinatorClient(endpoint: coordinator, timeout: .seconds(timeout))
+    }
+}

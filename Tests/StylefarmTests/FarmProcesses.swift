@@ -1,0 +1,104 @@
+import Coordinator
+import Foundation
+import Protocol
+import XCTest
+
+/// Coordinator and worker processes of the built `stylefarm` for multi-process tests: 127.0.0.1 only,
+/// logs in a temporary folder, every process stopped (SIGINT, then SIGKILL) by `stopAll()`.
+final class FarmProcesses {
+    let directory: URL
+    let port = Int.random(in: 30_000...59_000)
+    var workerEndpoint: String { "tcp://127.0.0.1:\(port)" }
+    var clientEndpoint: String { "tcp://127.0.0.1:\(port + 1)" }
+    private(set) var processes: [Process] = []
+
+    init() throws {
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("sf-farm-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    }
+
+    @discardableResult
+    func start(_ arguments: [String], log: String) throws -> Process {
+        let process = Process()
+        process.executableURL = CLIRunner.executableURL
+        process.arguments = arguments
+        let logURL = directory.appendingPathComponent(log)
+        if !FileManager.default.fileExists(atPath: logURL.path) { _ = FileManager.default.createFile(atPath: logURL.path, contents: nil) }
+        let handle = try FileHandle(forWritingTo: logURL)
+        handle.seekToEndOfFile()
+        process.standardError = handle
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        processes.append(process)
+        return process
+    }
+
+    @discardableResult
+    func startCoordinator(heartbeatMs: Int = 200, extra: [String] = []) throws -> Process {
+        try start(["coordinator", "--bind-workers", workerEndpoint, "--bind-clients", clientEndpoint,
+                   "--state-dir", directory.appendingPathComponent("state").path, "--heartbeat-ms", String(heartbeatMs)] + extra,
+                  log: "coordinator.log")
+    }
+
+    @discardableResult
+    func startWorker(_ id: String, heartbeatMs: Int = 200, threads: Int = 1) throws -> Process {
+        try start(["worker", "--connect", workerEndpoint, "--worker-id", id, "--slots", "1", "--threads", String(threads),
+                   "--heartbeat-ms", String(heartbeatMs), "--cache-dir", directory.appendingPathComponent("cache-\(id)").path],
+                  log: "worker-\(id).log")
+    }
+
+    func log(_ name: String) -> String {
+        (try? String(contentsOf: directory.appendingPathComponent(name), encoding: .utf8)) ?? ""
+    }
+
+    /// Every log, for failure messages.
+    var logs: String {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory.path))?.filter { $0.hasSuffix(".log") }.sorted() ?? []
+        return names.map { "--- \($0)\n" + log($0) }.joined(separator: "\n")
+    }
+
+    func client() throws -> CoordinatorClient {
+        try CoordinatorClient(endpoint: clientEndpoint, timeout: .seconds(5))
+    }
+
+    /// Polls the job's status (with frames) until `done` holds or `timeout` passes; returns the last status.
+    func waitForStatus(_ jobID: String, timeout: TimeInterval = 60,
+                       until done: (Stylefarm_V1_JobStatusReply) -> Bool) throws -> Stylefarm_V1_JobStatusReply? {
+        let client = try client()
+        defer { client.close() }
+        let deadline = Date().addingTimeInterval(timeout)
+        var last: Stylefarm_V1_JobStatusReply?
+        while Date() < deadline {
+            if let status = try? client.status(jobID, frames: true) {
+                last = status
+                if done(status) { return status }
+            }
+            usleep(100_000)
+        }
+        return last
+    }
+
+    /// Submits with retries while the coordinator is starting.
+    func submit(_ spec: Stylefarm_V1_JobSpec, timeout: TimeInterval = 20) throws -> String {
+        let deadline = Date().addingTimeInterval(timeout)
+        while true {
+            let client = try client()
+            defer { client.close() }
+            do { return try client.submit(spec) } catch CoordinatorClientError.timeout where Date() < deadline { continue }
+        }
+    }
+
+    func stop(_ process: Process, signal: Int32 = SIGINT, within seconds: TimeInterval = 10) {
+        guard process.isRunning else { return }
+        kill(process.processIdentifier, signal)
+        let deadline = Date().addingTimeInterval(seconds)
+        while process.isRunning && Date() < deadline { usleep(20_000) }
+        if process.isRunning { kill(process.processIdentifier, SIGKILL); process.waitUntilExit() }
+    }
+
+    func stopAll() {
+        for p in processes where p.isRunning { p.interrupt() }
+        for p in processes { stop(p, within: 5) }
+        try? FileManager.default.removeItem(at: directory)
+    }
+}

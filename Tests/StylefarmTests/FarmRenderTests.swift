@@ -1,0 +1,74 @@
+import Coordinator
+import Engine
+import Foundation
+import ModelStore
+import Protocol
+import XCTest
+
+/// Real renders over a farm of processes on 127.0.0.1 with the installed VGG-16 weights.
+final class FarmRenderTests: XCTestCase {
+    private var farm: FarmProcesses!
+
+    override func setUpWithError() throws {
+        guard FileManager.default.fileExists(atPath: ModelDirectory.resolve().url.appendingPathComponent("vgg16.sfw").path) else {
+            throw XCTSkip("VGG-16 weights are not installed; run `stylefarm models install`")
+        }
+        farm = try FarmProcesses()
+    }
+
+    override func tearDown() { farm?.stopAll() }
+
+    private func sharedFile(_ relative: String) throws -> String {
+        let root = ProcessInfo.processInfo.environment["STYLEFARM_TEST_DATA"].map { URL(fileURLWithPath: $0) }
+            ?? URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+                .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("shared/data")
+        let url = root.appendingPathComponent(relative)
+        guard FileManager.default.fileExists(atPath: url.path) else {
+            throw XCTSkip("shared test data not found at \(url.path); set STYLEFARM_TEST_DATA")
+        }
+        return url.path
+    }
+
+    /// Six 64 px frames through `stylefarm submit --watch`, a coordinator and two worker processes (blob
+    /// mode: frames and results travel over the sockets): every output is byte-identical to
+    /// `stylefarm stylize` with the same parameters, and both workers rendered frames.
+    func testSixFramesOverTwoWorkersAreByteIdenticalToStylize() throws {
+        let photo = try ImageReader.read(path: try sharedFile("images/grace_hopper.png"))
+        let style = try sharedFile("styles/starry_night_crop.png")
+        let plates = farm.directory.appendingPathComponent("plates")
+        try FileManager.default.createDirectory(at: plates, withIntermediateDirectories: true)
+        for i in 0..<6 {
+            let frame = try photo.cropped(x: 20 * i, y: 40, width: 360, height: 400)
+            try ImageWriter.writePNG(frame, to: plates.appendingPathComponent(String(format: "plate.%04d.png", i + 1)).path)
+        }
+        // One BLAS thread everywhere, as `stylize --threads 1` below.
+        try farm.startCoordinator(extra: ["--threads", "1"])
+        try farm.startWorker("a")
+        try farm.startWorker("b")
+        let outDir = farm.directory.appendingPathComponent("renders").path
+        let engineFlags = ["--size", "64", "--iterations", "12", "--init", "noise", "--seed", "7"]
+        let submitted = try CLIRunner.run(["submit", "--name", "farm64", "--content", plates.path + "/plate.####.png",
+                                           "--frames", "1-6", "--style", style, "--output-dir", outDir,
+                                           "--no-shared-filesystem", "--coordinator", farm.clientEndpoint, "--watch"] + engineFlags,
+                                          timeout: 300)
+        XCTAssertEqual(submitted.status, 0, submitted.stderr + farm.logs)
+        let jobID = submitted.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        XCTAssertTrue(jobID.hasPrefix("job-"), submitted.stdout)
+        XCTAssertTrue(submitted.stderr.contains("6/6 frames"), submitted.stderr)
+
+        let status = try CLIRunner.run(["status", jobID, "--coordinator", farm.clientEndpoint])
+        XCTAssertEqual(status.status, 0, status.stderr)
+        XCTAssertTrue(status.stdout.contains("completed"), status.stdout)
+        let frames = try XCTUnwrap(farm.waitForStatus(jobID) { $0.job.state == .completed }).frames
+        XCTAssertEqual(Set(frames.map(\.workerID)), ["a", "b"], "both workers rendered frames")
+
+        for i in 1...6 {
+            let reference = farm.directory.appendingPathComponent("reference.\(i).png").path
+            let stylized = try CLIRunner.run(["stylize", "--content", plates.path + String(format: "/plate.%04d.png", i),
+                                              "--style", style, "--out", reference, "--threads", "1"] + engineFlags)
+            XCTAssertEqual(stylized.status, 0, stylized.stderr)
+            let farmBytes = try Data(contentsOf: URL(fileURLWithPath: outDir + String(format: "/farm64.%04d.png", i)))
+            XCTAssertEqual(farmBytes, try Data(contentsOf: URL(fileURLWithPath: reference)), "frame \(i)")
+        }
+    }
+}
