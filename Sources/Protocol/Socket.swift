@@ -286,18 +286,26 @@ extension Socket: Sendable {}
 /// Waits on several sockets at once (`zmq_poll`). Holds its sockets, so it shares their owner
 /// thread and is not Sendable either.
 public final class Poller {
-    private var entries: [(socket: Socket, events: PollEvents)] = []
+    private enum Source { case socket(Socket), descriptor(Int32) }
+    private var entries: [(source: Source, events: PollEvents)] = []
 
     public init() {}
 
     /// Adds `socket` and returns its index in `poll`'s result.
     @discardableResult
     public func register(_ socket: Socket, for events: PollEvents = .readable) -> Int {
-        entries.append((socket, events))
+        entries.append((.socket(socket), events))
         return entries.count - 1
     }
 
-    /// Number of registered sockets.
+    /// Adds a plain file descriptor (e.g. `WakeSignal.fileDescriptor`) and returns its index.
+    @discardableResult
+    public func register(fileDescriptor: Int32, for events: PollEvents = .readable) -> Int {
+        entries.append((.descriptor(fileDescriptor), events))
+        return entries.count - 1
+    }
+
+    /// Number of registered sockets and descriptors.
     public var count: Int { entries.count }
 
     /// Waits until a registered socket is ready or `timeout` passes (nil: forever).
@@ -305,7 +313,12 @@ public final class Poller {
     ///   a timeout. Interrupted waits (EINTR) resume with the remaining time.
     /// - Throws: `ZMQError` (a closed socket, a terminated context).
     public func poll(timeout: Duration?) throws -> [PollEvents] {
-        let items = try entries.map { try $0.socket.pollItem($0.events) }
+        let items = try entries.map { entry -> zmq_pollitem_t in
+            switch entry.source {
+            case .socket(let socket): return try socket.pollItem(entry.events)
+            case .descriptor(let fd): return zmq_pollitem_t(socket: nil, fd: fd, events: entry.events.rawValue, revents: 0)
+            }
+        }
         return try Poller.wait(items: items, timeout: timeout)
     }
 

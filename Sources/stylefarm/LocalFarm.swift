@@ -21,8 +21,10 @@ final class LocalFarm {
     private var startError: Error?
 
     /// Starts the coordinator (and waits until it listens), then the workers.
-    init(stateDirectory: URL, workers count: Int, threadsPerWorker: Int, modelDirectory: String?,
-         heartbeat: Duration = FarmDefaults.heartbeatInterval, extraWorkerArguments: [String] = []) throws {
+    /// `configure` runs on the coordinator thread before it serves (benchmarks install hooks there).
+    init(stateDirectory: URL, workers count: Int, threadsPerWorker: Int, slotsPerWorker: Int = 1, modelDirectory: String?,
+         heartbeat: Duration = FarmDefaults.heartbeatInterval,
+         configure: (@Sendable (CoordinatorServer) -> Void)? = nil) throws {
         self.stateDirectory = stateDirectory
         try FileManager.default.createDirectory(at: stateDirectory, withIntermediateDirectories: true)
         let logURL = stateDirectory.appendingPathComponent("coordinator.log")
@@ -46,6 +48,7 @@ final class LocalFarm {
                 return
             }
             server.log = { line in log?.write(Data((line + "\n").utf8)) }
+            configure?(server)
             outcome.endpoints = (server.workerEndpoint, server.clientEndpoint)
             ready.signal()
             do { try server.run(until: { flag.isSet }) } catch { log?.write(Data("server stopped: \(error)\n".utf8)) }
@@ -63,12 +66,12 @@ final class LocalFarm {
             let process = Process()
             process.executableURL = executable
             var arguments = ["worker", "--connect", workerEndpoint, "--threads", String(threadsPerWorker),
-                             "--slots", "1", "--worker-id", "local-\(i + 1)",
+                             "--slots", String(slotsPerWorker), "--worker-id", "local-\(i + 1)",
                              "--cache-dir", stateDirectory.appendingPathComponent("worker-\(i + 1)/blobs").path,
                              "--parent-pid", String(getpid()),
                              "--heartbeat-ms", String(heartbeat.components.seconds * 1000 + heartbeat.components.attoseconds / 1_000_000_000_000_000)]
             if let modelDirectory { arguments += ["--model-dir", modelDirectory] }
-            process.arguments = arguments + extraWorkerArguments
+            process.arguments = arguments
             let workerLog = stateDirectory.appendingPathComponent("worker-\(i + 1).log")
             _ = FileManager.default.createFile(atPath: workerLog.path, contents: nil)
             let handle = try FileHandle(forWritingTo: workerLog)

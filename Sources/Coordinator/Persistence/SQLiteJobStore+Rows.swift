@@ -79,7 +79,7 @@ extension SQLiteJobStore {
 
     public func task(_ taskID: String) throws -> TaskRecord? {
         try read { db in
-            try Row.fetchOne(db, sql: "SELECT \(Self.taskColumns) FROM tasks WHERE id = ?", arguments: [taskID])
+            try Row.fetchOne(db.cachedStatement(sql: "SELECT \(Self.taskColumns) FROM tasks WHERE id = ?"), arguments: [taskID])
                 .map(Self.decodeTask)
         }
     }

@@ -207,6 +207,9 @@ extension CoordinatorServer {
 
     /// Sends each watcher one event per changed frame of its job (or a summary event for a new watch
     /// or a cancellation); the event for a finished job is terminal and ends the watch.
+    /// More frames than this changed in one iteration: watchers get one summary event instead.
+    static let maxFrameEventsPerPush = 8
+
     /// Progress is sent at most every `progressEventInterval` seconds per job, as a summary event.
     static let progressEventInterval = 0.5
 
@@ -242,31 +245,46 @@ extension CoordinatorServer {
         }
         guard !watchers.isEmpty, !events.isEmpty else { return }
         var finished: Set<Int> = []
+        // Per job: one summary; per-frame events while few frames changed, else one summary event.
+        var order: [String] = []
+        var changed: [String: [Int]] = [:]
         for (jobID, frameIndex) in events {
+            if changed[jobID] == nil { order.append(jobID); changed[jobID] = [] }
+            if frameIndex >= 0 { changed[jobID]!.append(frameIndex) }
+        }
+        for jobID in order where watchers.contains(where: { $0.jobID == jobID }) {
             guard let summary = try? wireSummary(jobID) else { continue }
-            let frame = frameIndex >= 0 ? (try? wireFrames(jobID, only: frameIndex))?.first : nil
             let terminal = summary.state == .completed || summary.state == .failed || summary.state == .cancelled
             let (running, busy) = terminal ? ([], 0) : runningTasks(ofJob: jobID)
-            for i in watchers.indices where watchers[i].jobID == jobID && !finished.contains(i) {
-                watchers[i].sequence += 1
-                var event = Stylefarm_V1_JobEvent()
-                event.jobID = jobID
-                event.sequence = watchers[i].sequence
-                event.unixMs = Int64(now().timeIntervalSince1970 * 1000)
-                event.jobState = summary.state
-                if let frame { event.frame = frame }
-                event.framesDone = summary.framesDone
-                event.framesTotal = summary.framesTotal
-                event.framesFailed = summary.framesFailed
-                event.terminal = terminal
-                event.workersBusy = UInt32(clamping: busy)
-                event.running = running
-                let reply = Stylefarm_V1_ClientReply(requestID: watchers[i].requestID, .jobEvent(event))
-                if !clientsEndpoint.send(reply, to: watchers[i].routingID, delimited: watchers[i].delimited) {
-                    recordDrop("unreachable")
-                    finished.insert(i)
+            let indices = changed[jobID] ?? []
+            var frames: [Stylefarm_V1_FrameStatus?] = [nil]
+            if !indices.isEmpty && indices.count <= Self.maxFrameEventsPerPush {
+                let byIndex = Dictionary(((try? wireFrames(jobID)) ?? []).map { (Int($0.frameIndex), $0) }, uniquingKeysWith: { a, _ in a })
+                frames = indices.map { byIndex[$0] }
+            }
+            for (n, frame) in frames.enumerated() {
+                let last = n == frames.count - 1
+                for i in watchers.indices where watchers[i].jobID == jobID && !finished.contains(i) {
+                    watchers[i].sequence += 1
+                    var event = Stylefarm_V1_JobEvent()
+                    event.jobID = jobID
+                    event.sequence = watchers[i].sequence
+                    event.unixMs = Int64(now().timeIntervalSince1970 * 1000)
+                    event.jobState = summary.state
+                    if let frame { event.frame = frame }
+                    event.framesDone = summary.framesDone
+                    event.framesTotal = summary.framesTotal
+                    event.framesFailed = summary.framesFailed
+                    event.terminal = terminal && last
+                    event.workersBusy = UInt32(clamping: busy)
+                    event.running = running
+                    let reply = Stylefarm_V1_ClientReply(requestID: watchers[i].requestID, .jobEvent(event))
+                    if !clientsEndpoint.send(reply, to: watchers[i].routingID, delimited: watchers[i].delimited) {
+                        recordDrop("unreachable")
+                        finished.insert(i)
+                    }
+                    if event.terminal { finished.insert(i) }
                 }
-                if terminal { finished.insert(i) }
             }
         }
         watchers = watchers.enumerated().filter { !finished.contains($0.offset) }.map(\.element)

@@ -59,6 +59,8 @@ public final class CoordinatorServer {
         var frameSize: PixelSize
         var styleTargetsKey: String
         var styleTargetBlobs: [String]
+        /// The engine parameters in wire form (the same for every task of the job).
+        var wireParameters: Stylefarm_V1_EngineParameters
     }
 
     struct WorkerSession {
@@ -93,6 +95,14 @@ public final class CoordinatorServer {
     /// The bound endpoints (wildcard ports resolved), for tests and logs.
     public var workerEndpoint: String { workers.boundEndpoint }
     public var clientEndpoint: String { clients.boundEndpoint }
+    /// Called on the server thread with each task's round trip in seconds (assignment sent → result
+    /// received), when set. For benchmarks (`stylefarm bench dispatch`).
+    public var onRoundTrip: ((Double) -> Void)?
+    var assignmentSentAt: [String: UInt64] = [:]
+    /// Tasks this server assigned and has not heard the end of: task id → (job, frame, attempt, worker).
+    /// Lets a result be checked without a database read; results of tasks assigned before a restart
+    /// fall back to the store.
+    var assigned: [String: (jobID: String, frameIndex: Int, attempt: Int, workerID: String)] = [:]
     /// Messages are logged here (default: standard error).
     public var log: (String) -> Void = { line in FileHandle.standardError.write(Data(("coordinator: " + line + "\n").utf8)) }
 
@@ -166,6 +176,7 @@ public final class CoordinatorServer {
     public func runOnce(timeout: Duration) throws {
         let wait = min(timeout, timeUntilNextDeadline())
         _ = try poller.poll(timeout: wait)
+
         var budget = 1000
         while budget > 0, let received = try workers.receive() {
             budget -= 1
@@ -241,6 +252,7 @@ public final class CoordinatorServer {
     }
 
     func noteFrameEvent(_ change: StateChange) {
+        guard !watchers.isEmpty else { return }
         let taskID: String
         switch change {
         case .completed(let id, _, _), .failed(let id, _, _, _): taskID = id
@@ -287,6 +299,7 @@ public final class CoordinatorServer {
             handleResult(result, attachments: routed.attachments, workerID: id)
         case .failure(let failure)?:
             liveness.release(failure.taskID, from: id)
+            assigned[failure.taskID] = nil
             taskProgress[failure.taskID] = nil
             pendingChanges.append(.failed(taskID: failure.taskID, attempt: Int(failure.attempt),
                                           error: failure.message.isEmpty ? "\(failure.kind)" : failure.message,
@@ -328,7 +341,9 @@ public final class CoordinatorServer {
             break
         case .returnedFromDead, .restarted:
             // Whatever the store still thinks it holds is lost (attempts not counted).
-            if let requeued = try? store.requeueTasks(ofWorker: id, now: now) { stats.requeued += requeued.count }
+            forgetAssignments(of: id)
+        if let requeued = try? store.requeueTasks(ofWorker: id, now: now) { stats.requeued += requeued.count }
+            forgetAssignments(of: id)
         }
         do {
             try store.upsertWorker(WorkerRecord(id: id, hostname: register.hostname, cores: Int(register.cores),
@@ -346,6 +361,7 @@ public final class CoordinatorServer {
 
     func declareDead(_ id: String, reason: String) {
         let now = clock.now()
+        forgetAssignments(of: id)
         if let requeued = try? store.requeueTasks(ofWorker: id, now: now) {
             stats.requeued += requeued.count
             if !requeued.isEmpty { log("worker \(id) \(reason); requeued \(requeued.count) task(s)") }
@@ -356,12 +372,17 @@ public final class CoordinatorServer {
         fetches = fetches.filter { $0.value.workerID != id }
     }
 
+    func forgetAssignments(of workerID: String) {
+        assigned = assigned.filter { $0.value.workerID != workerID }
+    }
+
     func checkLiveness() {
         let now = clock.now()
         for dead in liveness.tick(now: now) {
             sessions[dead.id]?.credit = 0
             fetches = fetches.filter { $0.value.workerID != dead.id }
             do {
+                forgetAssignments(of: dead.id)
                 let requeued = try store.requeueTasks(ofWorker: dead.id, now: now)
                 stats.requeued += requeued.count
                 log("worker \(dead.id) is silent; requeued \(requeued.count) task(s)")
@@ -402,6 +423,8 @@ public final class CoordinatorServer {
                     let assignment = try makeAssignment(claim)
                     send(toWorker: id, .task(assignment))
                     stats.dispatched += 1
+                    assigned[claim.task.id] = (claim.task.jobID, claim.task.frameIndex, claim.attempt, id)
+                    if onRoundTrip != nil { assignmentSentAt[claim.task.id] = DispatchTime.now().uptimeNanoseconds }
                 } catch {
                     liveness.release(claim.task.id, from: id)
                     log("cannot assign \(claim.task.id): \(error)")
@@ -425,7 +448,8 @@ public final class CoordinatorServer {
         }
         for sha in targetBlobs { blobs[sha] = styleTargets.path(of: sha) }
         let context = JobContext(resolved: resolved, frameSize: PixelSize(width: stored.frameWidth, height: stored.frameHeight),
-                                 styleTargetsKey: record.styleTargetsHash, styleTargetBlobs: targetBlobs)
+                                 styleTargetsKey: record.styleTargetsHash, styleTargetBlobs: targetBlobs,
+                                 wireParameters: Stylefarm_V1_EngineParameters(resolved.parameters, outputBitDepth: resolved.bitDepth))
         jobContexts[jobID] = context
         return context
     }
@@ -462,8 +486,7 @@ public final class CoordinatorServer {
         a.region = rect
         a.frameWidth = UInt32(job.frameSize.width)
         a.frameHeight = UInt32(job.frameSize.height)
-        a.parameters = Stylefarm_V1_EngineParameters(job.resolved.parameters,
-                                                    outputBitDepth: job.resolved.bitDepth)
+        a.parameters = job.wireParameters
         let frames = job.resolved.frames.frames
         let contentPath = task.frameIndex < frames.count ? job.resolved.content?.path(for: frames[task.frameIndex]) : nil
         switch job.resolved.kind {
@@ -525,17 +548,32 @@ public final class CoordinatorServer {
         let attempt = Int(result.attempt)
         liveness.release(result.taskID, from: workerID)
         taskProgress[result.taskID] = nil
-        guard let task = try? store.task(result.taskID) else {
-            stats.drop("unknownTask"); log("result for unknown task \(result.taskID.debugDescription)")
-            return
+        if let onRoundTrip, let sent = assignmentSentAt.removeValue(forKey: result.taskID) {
+            onRoundTrip(Double(DispatchTime.now().uptimeNanoseconds - sent) / 1e9)
         }
-        guard task.state.isInFlight, task.currentAttempt == attempt, task.assignedWorker == workerID else {
-            stats.staleReports += 1
-            log("ignored a stale result for \(task.id) attempt \(attempt) from \(workerID)")
-            return
+        let task: (id: String, jobID: String, frameIndex: Int)
+        if let known = assigned[result.taskID], known.attempt == attempt, known.workerID == workerID {
+            // The store's state machine still rejects it if the task moved on (cancelled, requeued).
+            assigned[result.taskID] = nil
+            task = (result.taskID, known.jobID, known.frameIndex)
+        } else {
+            guard let stored = try? store.task(result.taskID) else {
+                stats.drop("unknownTask"); log("result for unknown task \(result.taskID.debugDescription)")
+                return
+            }
+            guard stored.state.isInFlight, stored.currentAttempt == attempt, stored.assignedWorker == workerID else {
+                stats.staleReports += 1
+                log("ignored a stale result for \(stored.id) attempt \(attempt) from \(workerID)")
+                return
+            }
+            task = (stored.id, stored.jobID, stored.frameIndex)
         }
-        let shared = (try? jobContext(task.jobID).resolved.sharedFilesystem) ?? true
-        let outputPath = (try? store.frames(ofJob: task.jobID))?.first { $0.index == task.frameIndex }?.outputPath ?? ""
+        let context = try? jobContext(task.jobID)
+        let shared = context?.resolved.sharedFilesystem ?? true
+        var outputPath = ""
+        if !shared, let context, task.frameIndex < context.resolved.frames.count {
+            outputPath = context.resolved.output?.path(for: context.resolved.frames.frames[task.frameIndex]) ?? ""
+        }
         let sha = result.output.sha256.lowercased()
         if result.hasData {
             do {

@@ -12,8 +12,15 @@ final class WorkerInbox: @unchecked Sendable {
 
     private let lock = NSLock()
     private var events: [Event] = []
+    /// Wakes the loop thread out of its poll when an event is posted.
+    let wake: WakeSignal?
 
-    func post(_ event: Event) { lock.withLock { events.append(event) } }
+    init(wake: WakeSignal? = nil) { self.wake = wake }
+
+    func post(_ event: Event) {
+        lock.withLock { events.append(event) }
+        wake?.signal()
+    }
 
     func drain() -> [Event] {
         lock.withLock {

@@ -75,7 +75,7 @@ public final class WorkerLoop: @unchecked Sendable {
         self.clock = clock
         self.context = try context ?? ZMQContext()
         self.machine = WorkerStateMachine(configuration: configuration)
-        let inbox = WorkerInbox(), waiters = BlobWaiters()
+        let inbox = WorkerInbox(wake: try WakeSignal()), waiters = BlobWaiters()
         self.inbox = inbox
         self.waiters = waiters
         let source = FetchingBlobSource(cache: cache, inbox: inbox, waiters: waiters, timeout: configuration.blobTimeout)
@@ -110,11 +110,14 @@ public final class WorkerLoop: @unchecked Sendable {
         if let deadline = machine.nextDeadline() { wait = max(.zero, min(wait, clock.now.duration(to: deadline))) }
         if let socket {
             do {
-                if let first = try socket.receiveMultipart(timeout: wait) {
-                    handle(frames: first)
-                    while let socket = self.socket, let frames = try socket.receiveMultipart(timeout: .zero) {
-                        handle(frames: frames)
-                    }
+                // Wait for the coordinator or for an executor thread's event (results go out at once).
+                let poller = Poller()
+                poller.register(socket)
+                if let wake = inbox.wake { poller.register(fileDescriptor: wake.fileDescriptor) }
+                _ = try poller.poll(timeout: wait)
+                inbox.wake?.drain()
+                while let socket = self.socket, let frames = try socket.receiveMultipart(timeout: .zero) {
+                    handle(frames: frames)
                 }
             } catch {
                 log("receive failed: \(error)")

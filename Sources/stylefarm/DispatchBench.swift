@@ -1,0 +1,104 @@
+import ArgumentParser
+import Coordinator
+import Foundation
+import Protocol
+
+/// `stylefarm bench dispatch`: the farm's own overhead. Zero-duration echo tasks go through a real
+/// coordinator (job state persisted in SQLite) and real worker processes over tcp loopback.
+struct DispatchBench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "dispatch",
+        abstract: "Measure task dispatch: zero-duration echo tasks through a coordinator and worker processes.",
+        discussion: """
+            Prints one line ending in tasks_per_s=<n>, with p50/p99 of the per-task round trip (assignment
+            sent → result received, measured in the coordinator) and the coordinator's CPU time. The clock
+            starts when the job is accepted and stops when the last task is recorded as done.
+            """)
+
+    @Option(help: "Tasks in the timed job.")
+    var tasks: Int = 20_000
+
+    @Option(help: "Worker processes.")
+    var workers: Int = 4
+
+    @Option(help: "Task slots per worker (credit: tasks in flight per worker).")
+    var slots: Int = 64
+
+    func validate() throws {
+        if tasks < 1 { throw ValidationError("--tasks must be at least 1") }
+        if workers < 1 { throw ValidationError("--workers must be at least 1") }
+        if slots < 1 { throw ValidationError("--slots must be at least 1") }
+    }
+
+    func run() throws {
+        let state = FileManager.default.temporaryDirectory.appendingPathComponent("stylefarm-bench-\(UUID().uuidString.prefix(8))")
+        defer { try? FileManager.default.removeItem(at: state) }
+        let latencies = LatencyLog()
+        let farm = try LocalFarm(stateDirectory: state, workers: workers, threadsPerWorker: 1, slotsPerWorker: slots,
+                                 modelDirectory: nil) { server in
+            server.onRoundTrip = { latencies.add($0) }
+        }
+        defer { farm.shutdown() }
+        let client = try CoordinatorClient(endpoint: farm.clientEndpoint, timeout: .seconds(60))
+        defer { client.close() }
+
+        // Warm-up: every worker registered and busy once.
+        _ = try runJob(client, latencies: latencies, name: "warmup", tasks: workers * slots * 2)
+        latencies.reset()
+        let cpuBefore = Self.processCPUSeconds()
+        let seconds = try runJob(client, latencies: latencies, name: "dispatch", tasks: tasks)
+        let cpu = Self.processCPUSeconds() - cpuBefore
+        let sorted = latencies.values.sorted()
+        func percentile(_ p: Double) -> Double { sorted.isEmpty ? 0 : sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))] }
+        print(String(format: "dispatch tasks=%d workers=%d slots=%d wall_s=%.3f coordinator_cpu_s=%.3f p50_ms=%.3f p99_ms=%.3f tasks_per_s=%.0f",
+                     tasks, workers, slots, seconds, cpu, percentile(0.5) * 1000, percentile(0.99) * 1000, Double(tasks) / seconds))
+    }
+
+    /// Submits an echo job of `tasks` zero-second tasks and polls until it is done; returns the seconds
+    /// from the job's acceptance to its completion.
+    private func runJob(_ client: CoordinatorClient, latencies: LatencyLog, name: String, tasks: Int) throws -> Double {
+        var spec = Stylefarm_V1_JobSpec()
+        spec.name = name
+        spec.kind = .echo
+        spec.echoSeconds = 0
+        spec.frames = "1-\(tasks)"
+        spec.options.sharedFilesystem = true
+        let jobID = try client.submit(spec)
+        let start = DispatchTime.now().uptimeNanoseconds
+        while true {
+            // Polled slowly (a status reply costs the coordinator a scan of the job's frames); the
+            // end time is the coordinator's own time of the last result.
+            usleep(100_000)
+            let job = try client.status(jobID).job
+            if job.state == .completed { return Double(latencies.lastAt - start) / 1e9 }
+            if job.state == .failed || job.state == .cancelled { throw BenchError.jobEnded(job.state.name) }
+        }
+    }
+
+    static func processCPUSeconds() -> Double {
+        var usage = rusage()
+        getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
+        return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
+    }
+}
+
+/// Round-trip times reported by the coordinator thread, read by the bench afterwards.
+final class LatencyLog: @unchecked Sendable {
+    private let lock = NSLock()
+    private var samples: [Double] = []
+    private var last: UInt64 = 0
+    func add(_ seconds: Double) {
+        let now = DispatchTime.now().uptimeNanoseconds
+        lock.withLock { samples.append(seconds); last = now }
+    }
+    /// When the last sample arrived (`DispatchTime` nanoseconds).
+    var lastAt: UInt64 { lock.withLock { last } }
+    func reset() { lock.withLock { samples.removeAll() } }
+    var values: [Double] { lock.withLock { samples } }
+}
+
+enum BenchError: Error, CustomStringConvertible {
+    case jobEnded(String)
+    var description: String { "the benchmark job ended \(_state)" }
+    private var _state: String { if case .jobEnded(let s) = self { return s } else { return "" } }
+}
