@@ -39,6 +39,9 @@ struct RenderCommand: ParsableCommand {
     @Option(help: "Contact sheet PNG (default: contact_sheet.png in the output folder).")
     var contactSheet: String?
 
+    @Option(help: "Width of each frame on the contact sheet, in pixels.")
+    var sheetCellWidth: Int = 256
+
     @Flag(help: "Do not write a contact sheet.")
     var noContactSheet = false
 
@@ -47,6 +50,7 @@ struct RenderCommand: ParsableCommand {
 
     func validate() throws {
         if workers < 1 { throw ValidationError("--workers must be at least 1 (got \(workers))") }
+        if sheetCellWidth < 16 { throw ValidationError("--sheet-cell-width must be at least 16 (got \(sheetCellWidth))") }
         if threadsPerWorker < 1 { throw ValidationError("--threads-per-worker must be at least 1 (got \(threadsPerWorker))") }
         if demo && specFile != nil { throw ValidationError("--demo renders the embedded job; drop the spec file or --demo") }
     }
@@ -90,7 +94,7 @@ struct RenderCommand: ParsableCommand {
             let path = contactSheet ?? ((resolved.outputDirectory ?? ".") + "/contact_sheet.png")
             let frames = try outputs.map { try ImageReader.read(path: $0) }
             let columns = min(4, frames.count)
-            try ImageWriter.writePNG(try ContactSheet.compose(frames, columns: columns, cellWidth: min(256, frames[0].width)), to: path)
+            try ImageWriter.writePNG(try ContactSheet.compose(frames, columns: columns, cellWidth: min(sheetCellWidth, frames[0].width)), to: path)
             print("contact sheet: \(path)")
         }
     }
