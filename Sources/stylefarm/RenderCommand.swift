@@ -89,7 +89,7 @@ struct RenderCommand: ParsableCommand {
             throw RenderError.jobFailed(state: last.jobState.name, failed: Int(last.framesFailed))
         }
         let outputs = resolved.output.map { pattern in resolved.frames.frames.map { pattern.path(for: $0) } } ?? []
-        print(String(format: "rendered %d frame(s) in %.1f s into %@", outputs.count, seconds, resolved.outputDirectory ?? "-"))
+        print(String(format: "rendered %d frame(s) in %.1f s into %@", resolved.frames.count, seconds, resolved.outputDirectory ?? "-"))
         if !noContactSheet, !outputs.isEmpty, resolved.kind == .stylize {
             let path = contactSheet ?? ((resolved.outputDirectory ?? ".") + "/contact_sheet.png")
             let frames = try outputs.map { try ImageReader.read(path: $0) }

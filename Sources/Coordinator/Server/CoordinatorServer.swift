@@ -69,7 +69,12 @@ public final class CoordinatorServer {
         var lastReceived: Date
         var heartbeatSequence: UInt64 = 0
         var credit: Int = 0
+        /// When `workers.last_seen` was last written for this worker.
+        var lastPersisted = Date.distantPast
     }
+
+    /// How often a live worker's `last_seen` is written to the store (operators see it in `workers`).
+    static let lastSeenPersistInterval: TimeInterval = 5
 
     /// An output blob being pulled from a worker.
     struct OutputFetch {
@@ -287,6 +292,10 @@ public final class CoordinatorServer {
         }
         sessions[id]?.lastReceived = now
         let alive = liveness.heartbeat(id, now: now) == .accepted
+        if alive, let persisted = sessions[id]?.lastPersisted, now.timeIntervalSince(persisted) >= Self.lastSeenPersistInterval {
+            sessions[id]?.lastPersisted = now
+            _ = try? store.recordHeartbeat(workerID: id, at: now)
+        }
         switch routed.message.payload {
         case .ready(let ready)?:
             guard alive else { stats.drop("deadSender"); return }

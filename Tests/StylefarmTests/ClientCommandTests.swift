@@ -1,0 +1,36 @@
+import Foundation
+import XCTest
+
+/// The client commands' errors, and `render` end to end with a diagnostic job (no weights needed).
+final class ClientCommandTests: XCTestCase {
+    func testSubmitReportsEveryProblemOfABadJobBeforeContactingAnyone() throws {
+        let result = try CLIRunner.run(["submit", "--name", "bad name!", "--frames", "5-1", "--priority", "500",
+                                        "--coordinator", "tcp://127.0.0.1:1", "--timeout", "1"])
+        XCTAssertNotEqual(result.status, 0)
+        for expected in ["name", "frames", "priority", "content"] {
+            XCTAssertTrue(result.stderr.contains(expected), "\(expected) missing from: \(result.stderr)")
+        }
+        XCTAssertFalse(result.stderr.contains("no answer"), "checked locally first: \(result.stderr)")
+    }
+
+    func testStatusWithoutACoordinatorSaysWhatToCheck() throws {
+        let result = try CLIRunner.run(["status", "--coordinator", "tcp://127.0.0.1:\(Int.random(in: 20_000...29_000))", "--timeout", "1"])
+        XCTAssertNotEqual(result.status, 0)
+        XCTAssertTrue(result.stderr.contains("no answer from a coordinator"), result.stderr)
+        XCTAssertTrue(result.stderr.contains("stylefarm coordinator"), result.stderr)
+    }
+
+    func testRenderRunsALocalFarmAndStopsIt() throws {
+        let state = FileManager.default.temporaryDirectory.appendingPathComponent("sf-render-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: state) }
+        let result = try CLIRunner.run(["render", "--kind", "echo", "--name", "diag", "--frames", "1-6", "--echo-seconds", "0.05",
+                                        "--workers", "2", "--state-dir", state.path], timeout: 120)
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertTrue(result.stdout.contains("rendered 6 frame(s)"), result.stdout)
+        XCTAssertTrue(result.stderr.contains("6/6 frames"), result.stderr)
+        for i in 1...2 {
+            let log = (try? String(contentsOf: state.appendingPathComponent("worker-\(i).log"), encoding: .utf8)) ?? ""
+            XCTAssertTrue(log.contains("stopped"), "worker \(i) shut down cleanly: \(log)")
+        }
+    }
+}
