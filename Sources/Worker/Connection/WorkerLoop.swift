@@ -246,6 +246,10 @@ public final class WorkerLoop: @unchecked Sendable {
     // MARK: Executor events
 
     private func handleInbox() {
+        // Tasks that finished together are reported together: one flush of the buffered reports and
+        // one Ready carrying the final credit, instead of a flush and a Ready per task.
+        var finishedActions: [WorkerStateMachine.Action] = []
+        defer { perform(Self.coalesced(finishedActions)) }
         for event in inbox.drain() {
             switch event {
             case .progress(let progress):
@@ -254,7 +258,7 @@ public final class WorkerLoop: @unchecked Sendable {
                 tasks.removeValue(forKey: taskID)
                 if let outputHash { outputPins[outputHash, default: 0] += 1 }
                 reporter.submit(report)
-                perform(machine.taskFinished(at: clock.now))
+                finishedActions += machine.taskFinished(at: clock.now)
             case .needBlob(let hash):
                 if cache.contains(hash) {
                     waiters.resolve(hash, arrived: true)
@@ -264,6 +268,22 @@ public final class WorkerLoop: @unchecked Sendable {
                 }
             }
         }
+    }
+
+    /// `actions` with repeated report flushes and credit announcements reduced to the last of each
+    /// (the last Ready carries the current free slots).
+    static func coalesced(_ actions: [WorkerStateMachine.Action]) -> [WorkerStateMachine.Action] {
+        func isReady(_ action: WorkerStateMachine.Action) -> Bool {
+            if case .send(let message) = action, case .ready? = message.payload { return true }
+            return false
+        }
+        let lastReady = actions.lastIndex(where: isReady)
+        let lastFlush = actions.lastIndex(of: .flushReports)
+        return actions.enumerated().filter { index, action in
+            if isReady(action) { return index == lastReady }
+            if action == .flushReports { return index == lastFlush }
+            return true
+        }.map(\.element)
     }
 
     private func requestBlobs(_ hashes: [String]) {
