@@ -45,6 +45,12 @@ public enum ModelStoreError: Error, Equatable, CustomStringConvertible, Localize
     case demoAssetsNotInstalled(directory: String, missing: [String])
     /// Reading, writing or renaming a file failed.
     case fileSystem(operation: String, path: String, reason: String)
+    /// A segmentation model is not installed.
+    case segmentationModelNotInstalled(name: String, directory: String)
+    /// No segmentation model has this name.
+    case segmentationModelUnknown(name: String, known: [String])
+    /// A DeepLab file could be found neither in the source folder nor at its URL.
+    case segmentationSourceMissing(name: String, path: String?, url: String)
 
     public var description: String {
         switch self {
@@ -95,6 +101,13 @@ public enum ModelStoreError: Error, Equatable, CustomStringConvertible, Localize
             return "demo images missing or damaged in \(directory): \(missing.joined(separator: ", ")); run `stylefarm models install --demo`"
         case .fileSystem(let operation, let path, let reason):
             return "cannot \(operation) \(path): \(reason)"
+        case .segmentationModelNotInstalled(let name, let directory):
+            return "the segmentation model '\(name)' is not installed in \(directory); run `stylefarm models install --segmentation`"
+        case .segmentationModelUnknown(let name, let known):
+            return "no segmentation model '\(name)'; choose one of \(known.joined(separator: ", "))"
+        case .segmentationSourceMissing(let name, let path, let url):
+            return (path.map { "\(name): \($0) does not exist; " } ?? "\(name): could not download \(url); ")
+                + "put the file in a folder and pass --from DIR (or set STYLEFARM_MODEL_SOURCE), e.g. from \(url)"
         }
     }
 

@@ -47,6 +47,9 @@ struct ModelsCommand: ParsableCommand {
         @Flag(help: "Also install the demo images (from the scikit-image wheel).")
         var demo = false
 
+        @Flag(help: "Also install the segmentation models: DeepLab v3 (PASCAL VOC) from --from DIR, $STYLEFARM_MODEL_SOURCE or google-coral/test_data, and MediaPipe's selfie model from its PyPI wheel.")
+        var segmentation = false
+
         @Flag(help: "Reconvert and rewrite the weights even when they are installed and intact.")
         var force = false
 
@@ -58,6 +61,14 @@ struct ModelsCommand: ParsableCommand {
             switch outcome {
             case .alreadyInstalled: print(outcome.message)
             case .installed: print(outcome.message + String(format: " (%.1f s)", Date().timeIntervalSince(start)))
+            }
+            if segmentation {
+                let models = SegmentationModels(modelDirectory: store.directory)
+                let written = try models.install(fetcher: fetcher, sourceDirectory: sourceDirectory.map { URL(fileURLWithPath: $0) }) {
+                    ModelsCommand.progress("segmentation: \($0)")
+                }
+                print(written.isEmpty ? "segmentation: already installed in \(models.directory.path)"
+                                      : "segmentation: installed \(written.joined(separator: ", ")) in \(models.directory.path)")
             }
             guard demo else { return }
             let assets = DemoAssets(modelDirectory: store.directory)
