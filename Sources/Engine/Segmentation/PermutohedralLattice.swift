@@ -1,3 +1,4 @@
+import Dispatch
 import Foundation
 
 /// Approximate high-dimensional Gaussian filtering on the permutohedral lattice (Adams, Baek & Davis
@@ -45,11 +46,6 @@ public struct PermutohedralLattice: Sendable {
     private let offsets: [Int32]
     /// Barycentric weight of each (point, remainder).
     private let barycentric: [Float]
-    /// CSR over vertices: the (point, weight) pairs splatting into vertex v are
-    /// `splatPoint/splatWeight[splatStart[v]..<splatStart[v+1]]`.
-    private let splatStart: [Int32]
-    private let splatPoint: [Int32]
-    private let splatWeight: [Float]
     /// Blur neighbours: for direction j and vertex v, `neighbours[(j·M + v)·2 + 0/1]` is the vertex
     /// one step back/forward along j, or −1 when absent.
     private let neighbours: [Int32]
@@ -64,7 +60,7 @@ public struct PermutohedralLattice: Sendable {
     /// dimension is not positive, the count is not a multiple of it, or a feature is not finite or
     /// beyond ±10⁶ (lattice keys are 32-bit integers).
     public init(features: [Float], dimension d: Int) throws {
-        guard d >= 1 else { throw DenseCRFError.invalidFeatures("dimension \(d) must be at least 1") }
+        guard (1...64).contains(d) else { throw DenseCRFError.invalidFeatures("dimension \(d) must be 1...64") }
         guard features.count % d == 0 else {
             throw DenseCRFError.invalidFeatures("\(features.count) feature values are not a multiple of dimension \(d)")
         }
@@ -78,63 +74,73 @@ public struct PermutohedralLattice: Sendable {
         gaussianScale = Float(Self.gaussianScale(dimension: d))
 
         let entries = n * d1
-        // Per (point, remainder): its vertex key (d coordinates; the last one is minus their sum)
-        // and hash. Computed in parallel; inserted sequentially below.
-        var keys = [Int32](repeating: 0, count: entries * d)
-        var hashes = [UInt32](repeating: 0, count: entries)
-        var bary = [Float](repeating: 0, count: entries)
+        let prof = ProcessInfo.processInfo.environment["CRFPROF"] != nil
+        var tick = DispatchTime.now().uptimeNanoseconds
+        func lap(_ what: String) { if prof { let t = DispatchTime.now().uptimeNanoseconds; print("PROF", what, Double(t - tick) / 1e6); tick = t } }
+        // Per point: the remainder-0 vertex (first d coordinates) and the rank of each coordinate, which
+        // define its simplex, and its barycentric weights. Computed in parallel; inserted sequentially.
+        var rem0Mutable = [Int32](unsafeUninitializedCapacity: entries) { _, c in c = entries }
+        var rankMutable = [UInt8](unsafeUninitializedCapacity: entries) { _, c in c = entries }
+        var bary = [Float](unsafeUninitializedCapacity: entries) { _, c in c = entries }
         // scale[k] = s / √((k+1)(k+2)): the columns of the elevation matrix normalised, times s.
         let s = Double(d1) * (2.0 / 3.0).squareRoot()
         let scale = (0..<d).map { Float(s / Double(($0 + 1) * ($0 + 2)).squareRoot()) }
         features.withUnsafeBufferPointer { fb in
-            keys.withUnsafeMutableBufferPointer { kb in
-                hashes.withUnsafeMutableBufferPointer { hb in
+            rem0Mutable.withUnsafeMutableBufferPointer { rb in
+                rankMutable.withUnsafeMutableBufferPointer { kb in
                     bary.withUnsafeMutableBufferPointer { bb in
-                        let fp = fb.baseAddress, kp = kb.baseAddress, hp = hb.baseAddress, bp = bb.baseAddress
+                        let fp = fb.baseAddress, rp = rb.baseAddress, kp = kb.baseAddress, bp = bb.baseAddress
                         ParallelLoop.forEachChunk(count: n, minimumChunk: 1024) { range in
                             Self.locate(points: range, features: fp!, dimension: d, scale: scale,
-                                        keys: kp!, hashes: hp!, barycentric: bp!)
+                                        rem0Out: rp!, rankOut: kp!, barycentric: bp!)
                         }
                     }
                 }
             }
         }
-
-        // Open-addressing hash table (linear probing) of vertex indices + 1 (0 = empty); a vertex's key
-        // is that of the first entry that created it.
-        var capacity = 16
-        while capacity < 2 * max(1, entries) { capacity <<= 1 }
-        let mask = capacity - 1
-        var table = [Int32](repeating: 0, count: capacity)
-        var vertexEntry = [Int32]()
-        vertexEntry.reserveCapacity(entries / 2 + 16)
-        var offsetsBuilt = [Int32](repeating: 0, count: entries)
-        keys.withUnsafeBufferPointer { kb in
-            table.withUnsafeMutableBufferPointer { tb in
+        lap("locate")
+        // Insert the vertices sequentially. Neighbouring pixels usually share their simplex (same rem0 and
+        // ranks); such a point reuses the previous point's vertices without hashing.
+        let table = LatticeHashTable(dimension: d, expected: max(16, entries / 32))
+        var offsetsBuilt = [Int32](unsafeUninitializedCapacity: entries) { _, c in c = entries }
+        rem0Mutable.withUnsafeBufferPointer { rb in
+            rankMutable.withUnsafeBufferPointer { kb in
                 offsetsBuilt.withUnsafeMutableBufferPointer { ob in
-                    guard let kp = kb.baseAddress, let tp = tb.baseAddress, let op = ob.baseAddress else { return }
-                    for e in 0..<entries {
-                        var slot = Int(hashes[e]) & mask
-                        let key = kp + e * d
-                        while true {
-                            let t = tp[slot]
-                            if t == 0 {
-                                vertexEntry.append(Int32(e))
-                                tp[slot] = Int32(vertexEntry.count)
-                                op[e] = Int32(vertexEntry.count - 1)
-                                break
-                            }
-                            let other = kp + Int(vertexEntry[Int(t) - 1]) * d
+                    guard let rp = rb.baseAddress, let kp = kb.baseAddress, let op = ob.baseAddress else { return }
+                    let key = UnsafeMutablePointer<Int32>.allocate(capacity: d1)
+                    let lastKey = UnsafeMutablePointer<Int32>.allocate(capacity: d1 * d)
+                    let lastVertex = UnsafeMutablePointer<Int32>.allocate(capacity: d1)
+                    defer { key.deallocate(); lastKey.deallocate(); lastVertex.deallocate() }
+                    for i in 0..<n {
+                        let rem = rp + i * d1, rank = kp + i * d1
+                        if i > 0 {
                             var same = true
-                            for k in 0..<d where other[k] != key[k] { same = false; break }
-                            if same { op[e] = t - 1; break }
-                            slot = (slot + 1) & mask
+                            for k in 0..<d1 where rem[k] != rem[k - d1] || rank[k] != rank[k - d1] { same = false; break }
+                            if same {
+                                for r in 0..<d1 { op[i * d1 + r] = op[(i - 1) * d1 + r] }
+                                continue
+                            }
+                        }
+                        // Vertex r of the simplex: rem0 + r, minus d+1 where the rank is > d − r. The last
+                        // key seen for each remainder is cached (simplices of neighbouring points share
+                        // most vertices).
+                        for r in 0...d {
+                            for k in 0..<d { key[k] = rem[k] + Int32(Int(rank[k]) <= d - r ? r : r - d1) }
+                            let cached = lastKey + r * d
+                            var same = i > 0
+                            if same { for k in 0..<d where cached[k] != key[k] { same = false; break } }
+                            if same { op[i * d1 + r] = lastVertex[r]; continue }
+                            let v = table.insert(key, hash: latticeKeyHash(key, d))
+                            op[i * d1 + r] = v
+                            lastVertex[r] = v
+                            cached.update(from: key, count: d)
                         }
                     }
                 }
             }
         }
-        let m = vertexEntry.count
+        let m = table.count
+        lap("insert")
         vertexCount = m
         offsets = offsetsBuilt
         barycentric = bary
@@ -142,86 +148,41 @@ public struct PermutohedralLattice: Sendable {
         // Blur neighbours along each direction j: key ∓ (1, …, 1) with coordinate j moved by ±d instead
         // (for j = d only the common ∓1 — the implicit last coordinate takes the ±d).
         var nb = [Int32](repeating: -1, count: d1 * m * 2)
-        keys.withUnsafeBufferPointer { kb in
-            table.withUnsafeBufferPointer { tb in
-                vertexEntry.withUnsafeBufferPointer { vb in
-                    nb.withUnsafeMutableBufferPointer { nbb in
-                        guard let kp = kb.baseAddress, let tp = tb.baseAddress, let vp = vb.baseAddress,
-                              let np = nbb.baseAddress else { return }
-                        ParallelLoop.forEachChunk(count: m, minimumChunk: 1024) { range in
-                            var down = [Int32](repeating: 0, count: d)
-                            var up = [Int32](repeating: 0, count: d)
-                            for v in range {
-                                let key = kp + Int(vp[v]) * d
-                                for j in 0...d {
-                                    for k in 0..<d { down[k] = key[k] - 1; up[k] = key[k] + 1 }
-                                    if j < d { down[j] = key[j] + Int32(d); up[j] = key[j] - Int32(d) }
-                                    np[(j * m + v) * 2] = Self.find(down, keys: kp, vertexEntry: vp, table: tp, mask: mask, dimension: d)
-                                    np[(j * m + v) * 2 + 1] = Self.find(up, keys: kp, vertexEntry: vp, table: tp, mask: mask, dimension: d)
-                                }
-                            }
-                        }
+        nb.withUnsafeMutableBufferPointer { nbb in
+            guard let np = nbb.baseAddress else { return }
+            ParallelLoop.forEachChunk(count: m, minimumChunk: 1024) { range in
+                let down = UnsafeMutablePointer<Int32>.allocate(capacity: d)
+                let up = UnsafeMutablePointer<Int32>.allocate(capacity: d)
+                defer { down.deallocate(); up.deallocate() }
+                for v in range {
+                    let key = UnsafePointer(table.keys + v * d)
+                    for j in 0...d {
+                        for k in 0..<d { down[k] = key[k] - 1; up[k] = key[k] + 1 }
+                        if j < d { down[j] = key[j] + Int32(d); up[j] = key[j] - Int32(d) }
+                        np[(j * m + v) * 2] = table.find(down)
+                        np[(j * m + v) * 2 + 1] = table.find(up)
                     }
                 }
             }
         }
         neighbours = nb
+        lap("neighbours")
 
-        // CSR of the splat (counting sort of entries by vertex).
-        var start = [Int32](repeating: 0, count: m + 1)
-        for e in 0..<entries { start[Int(offsetsBuilt[e]) + 1] += 1 }
-        for v in 0..<m { start[v + 1] += start[v] }
-        var fill = start
-        var sp = [Int32](repeating: 0, count: entries)
-        var sw = [Float](repeating: 0, count: entries)
-        for e in 0..<entries {
-            let v = Int(offsetsBuilt[e])
-            let at = Int(fill[v]); fill[v] += 1
-            sp[at] = Int32(e / d1)
-            sw[at] = bary[e]
-        }
-        splatStart = start
-        splatPoint = sp
-        splatWeight = sw
-    }
-
-    /// Hash of a d-coordinate key (multiplicative rolling hash, as in Adams et al.'s reference code).
-    @inline(__always)
-    private static func hash(_ key: UnsafePointer<Int32>, _ d: Int) -> UInt32 {
-        var h: UInt32 = 0
-        for k in 0..<d { h = (h &+ UInt32(bitPattern: key[k])) &* 2_531_011 }
-        return h
-    }
-
-    /// Vertex index of `key`, or −1.
-    @inline(__always)
-    private static func find(_ key: [Int32], keys: UnsafePointer<Int32>, vertexEntry: UnsafePointer<Int32>,
-                             table: UnsafePointer<Int32>, mask: Int, dimension d: Int) -> Int32 {
-        key.withUnsafeBufferPointer { kb -> Int32 in
-            let kp = kb.baseAddress!
-            var slot = Int(hash(kp, d)) & mask
-            while true {
-                let t = table[slot]
-                if t == 0 { return -1 }
-                let other = keys + Int(vertexEntry[Int(t) - 1]) * d
-                var same = true
-                for k in 0..<d where other[k] != kp[k] { same = false; break }
-                if same { return t - 1 }
-                slot = (slot + 1) & mask
-            }
-        }
     }
 
     /// Elevation, enclosing simplex and barycentric weights of `points` (Adams et al. 2010, §3.1–3.2).
     private static func locate(points: Range<Int>, features: UnsafePointer<Float>, dimension d: Int,
-                               scale: [Float], keys: UnsafeMutablePointer<Int32>,
-                               hashes: UnsafeMutablePointer<UInt32>, barycentric: UnsafeMutablePointer<Float>) {
+                               scale scaleArray: [Float], rem0Out: UnsafeMutablePointer<Int32>,
+                               rankOut: UnsafeMutablePointer<UInt8>, barycentric: UnsafeMutablePointer<Float>) {
         let d1 = d + 1
         let invD1 = 1 / Float(d1)
-        var elevated = [Float](repeating: 0, count: d1)
-        var rem0 = [Float](repeating: 0, count: d1)
-        var rank = [Int](repeating: 0, count: d1)
-        var bary = [Float](repeating: 0, count: d + 2)
+        let elevated = UnsafeMutablePointer<Float>.allocate(capacity: d1)
+        let rem0 = UnsafeMutablePointer<Float>.allocate(capacity: d1)
+        let rank = UnsafeMutablePointer<Int>.allocate(capacity: d1)
+        let bary = UnsafeMutablePointer<Float>.allocate(capacity: d + 2)
+        let scale = UnsafeMutablePointer<Float>.allocate(capacity: d)
+        scale.initialize(from: scaleArray, count: d)
+        defer { elevated.deallocate(); rem0.deallocate(); rank.deallocate(); bary.deallocate(); scale.deallocate() }
         for i in points {
             let f = features + i * d
             // Elevate: E·(scale ⊙ f), E's column k = (1, …, 1 [k+1 times], −(k+1), 0, …).
@@ -267,15 +228,10 @@ public struct PermutohedralLattice: Sendable {
                 bary[d1 - rank[k]] -= v
             }
             bary[0] += 1 + bary[d1]
-            // Vertex r of the simplex: rem0 + r, minus d+1 on the coordinates whose rank is > d − r.
-            for r in 0...d {
-                let e = i * d1 + r
-                let key = keys + e * d
-                for k in 0..<d {
-                    key[k] = Int32(rem0[k]) + Int32(rank[k] <= d - r ? r : r - d1)
-                }
-                hashes[e] = hash(UnsafePointer(key), d)
-                barycentric[e] = bary[r]
+            for k in 0...d {
+                rem0Out[i * d1 + k] = Int32(rem0[k])
+                rankOut[i * d1 + k] = UInt8(rank[k])
+                barycentric[i * d1 + k] = bary[k]
             }
         }
     }
@@ -297,24 +253,35 @@ public struct PermutohedralLattice: Sendable {
     func filter(_ input: UnsafePointer<Float>, into output: UnsafeMutablePointer<Float>, channels c: Int) {
         let m = vertexCount, n = pointCount, d1 = dimension + 1
         guard m > 0, n > 0 else { return }
-        let a = UnsafeMutablePointer<Float>.allocate(capacity: m * c)
+        // Splat (scatter): each worker splats a contiguous range of points into its own vertex buffer;
+        // the buffers are then summed in worker order (deterministic for a given thread count).
+        let workers = max(1, min(EngineThreads.count, n / 8192))
+        let chunk = (n + workers - 1) / workers
+        let a = UnsafeMutablePointer<Float>.allocate(capacity: m * c * workers)
         let b = UnsafeMutablePointer<Float>.allocate(capacity: m * c)
         defer { a.deallocate(); b.deallocate() }
-        splatStart.withUnsafeBufferPointer { ssb in
-            splatPoint.withUnsafeBufferPointer { spb in
-                splatWeight.withUnsafeBufferPointer { swb in
-                    let ss = ssb.baseAddress!, sp = spb.baseAddress!, sw = swb.baseAddress!
-                    // Splat (gather per vertex).
-                    ParallelLoop.forEachChunk(count: m, minimumChunk: 2048) { range in
-                        for v in range {
-                            let dst = a + v * c
-                            for k in 0..<c { dst[k] = 0 }
-                            for e in Int(ss[v])..<Int(ss[v + 1]) {
-                                let w = sw[e], src = input + Int(sp[e]) * c
-                                for k in 0..<c { dst[k] += w * src[k] }
-                            }
+        offsets.withUnsafeBufferPointer { ofb in
+            barycentric.withUnsafeBufferPointer { bab in
+                let op = ofb.baseAddress!, bp = bab.baseAddress!
+                ParallelLoop.run(workers: workers) { w in
+                    let buffer = a + w * m * c
+                    buffer.initialize(repeating: 0, count: m * c)
+                    for i in (w * chunk)..<min(n, (w + 1) * chunk) {
+                        let src = input + i * c
+                        for r in 0..<d1 {
+                            let e = i * d1 + r
+                            let weight = bp[e], dst = buffer + Int(op[e]) * c
+                            for k in 0..<c { dst[k] += weight * src[k] }
                         }
                     }
+                }
+            }
+        }
+        if workers > 1 {
+            ParallelLoop.forEachChunk(count: m * c, minimumChunk: 8192) { range in
+                for w in 1..<workers {
+                    let other = a + w * m * c
+                    for k in range { a[k] += other[k] }
                 }
             }
         }
@@ -363,6 +330,109 @@ public struct PermutohedralLattice: Sendable {
                     }
                 }
             }
+        }
+    }
+}
+
+/// Hash of a d-coordinate lattice key (multiplicative rolling hash, as in Adams et al.'s reference code).
+@inline(__always)
+private func latticeKeyHash(_ key: UnsafePointer<Int32>, _ d: Int) -> UInt32 {
+    var h: UInt32 = 0
+    for k in 0..<d { h = (h &+ UInt32(bitPattern: key[k])) &* 2_531_011 }
+    return h
+}
+
+/// Open-addressing hash table (linear probing, power-of-two capacity, load ≤ 1/2) from d-coordinate
+/// integer keys to dense vertex indices. Keys and hashes are stored contiguously by vertex; the table
+/// grows by rehashing stored hashes, so there is no per-vertex allocation.
+private final class LatticeHashTable {
+    let d: Int
+    private(set) var count = 0
+    private var capacity: Int
+    private var slots: UnsafeMutablePointer<Int32>      // vertex index, −1 = empty
+    private(set) var keys: UnsafeMutablePointer<Int32>  // count × d
+    private var hashes: UnsafeMutablePointer<UInt32>
+    private var keyCapacity: Int
+
+    init(dimension: Int, expected: Int) {
+        d = dimension
+        var c = 16
+        while c < 2 * expected { c <<= 1 }
+        capacity = c
+        slots = .allocate(capacity: c)
+        slots.initialize(repeating: -1, count: c)
+        keyCapacity = expected
+        keys = .allocate(capacity: expected * dimension)
+        hashes = .allocate(capacity: expected)
+    }
+
+    deinit { slots.deallocate(); keys.deallocate(); hashes.deallocate() }
+
+    /// Index of `key`, inserting it if absent.
+    @inline(__always)
+    func insert(_ key: UnsafePointer<Int32>, hash: UInt32) -> Int32 {
+        let mask = capacity - 1
+        var slot = Int(hash) & mask
+        while true {
+            let v = Int(slots[slot])
+            if v < 0 { break }
+            if hashes[v] == hash {
+                let other = keys + v * d
+                var same = true
+                for k in 0..<d where other[k] != key[k] { same = false; break }
+                if same { return Int32(v) }
+            }
+            slot = (slot + 1) & mask
+        }
+        if count == keyCapacity { growKeys() }
+        (keys + count * d).update(from: key, count: d)
+        hashes[count] = hash
+        slots[slot] = Int32(count)
+        count += 1
+        if 2 * count > capacity { rehash() }
+        return Int32(count - 1)
+    }
+
+    /// Index of `key`, or −1.
+    @inline(__always)
+    func find(_ key: UnsafePointer<Int32>) -> Int32 {
+        let hash = latticeKeyHash(key, d)
+        let mask = capacity - 1
+        var slot = Int(hash) & mask
+        while true {
+            let v = Int(slots[slot])
+            if v < 0 { return -1 }
+            if hashes[v] == hash {
+                let other = keys + v * d
+                var same = true
+                for k in 0..<d where other[k] != key[k] { same = false; break }
+                if same { return Int32(v) }
+            }
+            slot = (slot + 1) & mask
+        }
+    }
+
+    private func growKeys() {
+        let newCapacity = keyCapacity * 2
+        let newKeys = UnsafeMutablePointer<Int32>.allocate(capacity: newCapacity * d)
+        newKeys.update(from: keys, count: count * d)
+        keys.deallocate(); keys = newKeys
+        let newHashes = UnsafeMutablePointer<UInt32>.allocate(capacity: newCapacity)
+        newHashes.update(from: hashes, count: count)
+        hashes.deallocate(); hashes = newHashes
+        keyCapacity = newCapacity
+    }
+
+    private func rehash() {
+        slots.deallocate()
+        capacity *= 2
+        slots = .allocate(capacity: capacity)
+        slots.initialize(repeating: -1, count: capacity)
+        let mask = capacity - 1
+        for v in 0..<count {
+            var slot = Int(hashes[v]) & mask
+            while slots[slot] >= 0 { slot = (slot + 1) & mask }
+            slots[slot] = Int32(v)
         }
     }
 }

@@ -317,6 +317,27 @@ final class DenseCRFTests: XCTestCase {
             }
         }
         let image = Image(width: w, height: h, channels: 3, pixels: pixels)
+        // Breakdown: lattice builds and one filtering pass per kernel.
+        var appearance = [Float](repeating: 0, count: n * 5), smooth = [Float](repeating: 0, count: n * 2)
+        for i in 0..<n {
+            let x = Float(i % w), y = Float(i / w)
+            smooth[i * 2] = x / 3; smooth[i * 2 + 1] = y / 3
+            appearance[i * 5] = x / 80; appearance[i * 5 + 1] = y / 80
+            for c in 0..<3 { appearance[i * 5 + 2 + c] = pixels[i * 3 + c] * 255 / 13 }
+        }
+        for (features, d) in [(appearance, 5), (smooth, 2)] {
+            var t0 = Date()
+            let lattice = try PermutohedralLattice(features: features, dimension: d)
+            let build = Date().timeIntervalSince(t0)
+            var line = String(format: "DenseCRF timing: lattice d=%d build %.4f s, %d vertices", d, build, lattice.vertexCount)
+            for c in [2, 21] {
+                let values = [Float](repeating: 0.5, count: n * c)
+                t0 = Date()
+                _ = lattice.filter(values, channels: c)
+                line += String(format: ", filter %d channels %.4f s", c, Date().timeIntervalSince(t0))
+            }
+            print(line)
+        }
         for labels in [2, 21] {
             var probabilities = [[Float]](repeating: [Float](repeating: 0, count: n), count: labels)
             for i in 0..<n {
