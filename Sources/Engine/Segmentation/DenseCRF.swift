@@ -151,14 +151,27 @@ public enum DenseCRF {
             let nl = probabilities.count
             labels = nl
             pixels = n
-            var u = [Float](repeating: 0, count: n * nl)
-            for l in 0..<nl {
-                let row = probabilities[l]
-                for i in 0..<n {
-                    let v = row[i]
-                    guard v.isFinite else { throw DenseCRFError.nonFiniteProbability(label: l, pixel: i) }
-                    u[i * nl + l] = -log(max(v, 1e-8))
+            // ψᵤ, pixel-major; one worker per group of labels (strided writes), NaN/∞ reported after.
+            var u = [Float](unsafeUninitializedCapacity: n * nl) { _, c in c = n * nl }
+            var firstBad = [Int](repeating: -1, count: nl)
+            u.withUnsafeMutableBufferPointer { ub in
+                firstBad.withUnsafeMutableBufferPointer { fb in
+                    let up = ub.baseAddress!, bad = fb.baseAddress!
+                    ParallelLoop.forEachChunk(count: nl) { labelRange in
+                        for l in labelRange {
+                            probabilities[l].withUnsafeBufferPointer { rb in
+                                for i in 0..<n {
+                                    let v = rb[i]
+                                    if !v.isFinite && bad[l] < 0 { bad[l] = i }
+                                    up[i * nl + l] = -logf(max(v, 1e-8))
+                                }
+                            }
+                        }
+                    }
                 }
+            }
+            for l in 0..<nl where firstBad[l] >= 0 {
+                throw DenseCRFError.nonFiniteProbability(label: l, pixel: firstBad[l])
             }
             unary = u
 
@@ -195,13 +208,37 @@ public enum DenseCRF {
         }
 
         func pixelMajor(_ labelMajor: [[Float]]) -> [Float] {
-            var q = [Float](repeating: 0, count: pixels * labels)
-            for l in 0..<labels { for i in 0..<pixels { q[i * labels + l] = labelMajor[l][i] } }
+            let nl = labels, n = pixels
+            var q = [Float](unsafeUninitializedCapacity: n * nl) { _, c in c = n * nl }
+            q.withUnsafeMutableBufferPointer { qb in
+                let qp = qb.baseAddress!
+                ParallelLoop.forEachChunk(count: nl) { range in
+                    for l in range {
+                        labelMajor[l].withUnsafeBufferPointer { rb in for i in 0..<n { qp[i * nl + l] = rb[i] } }
+                    }
+                }
+            }
             return q
         }
 
         func labelMajor(_ q: [Float]) -> [[Float]] {
-            (0..<labels).map { l in (0..<pixels).map { q[$0 * labels + l] } }
+            let nl = labels, n = pixels
+            var rows = [[Float]](repeating: [], count: nl)
+            q.withUnsafeBufferPointer { qb in
+                let qp = qb.baseAddress!
+                rows.withUnsafeMutableBufferPointer { rowsBuffer in
+                    let rp = rowsBuffer.baseAddress!
+                    ParallelLoop.forEachChunk(count: nl) { range in
+                        for l in range {
+                            rp[l] = [Float](unsafeUninitializedCapacity: n) { b, c in
+                                for i in 0..<n { b[i] = qp[i * nl + l] }
+                                c = n
+                            }
+                        }
+                    }
+                }
+            }
+            return rows
         }
 
         /// Softmax of each pixel's `logits` row, in place.
@@ -257,17 +294,43 @@ public enum DenseCRF {
             return filtered
         }
 
-        /// One parallel mean-field update (Krähenbühl & Koltun 2011, eq. 4 / Algorithm 1).
+        /// One parallel mean-field update (Krähenbühl & Koltun 2011, eq. 4 / Algorithm 1):
+        /// logits = −ψᵤ + Σₘ w⁽ᵐ⁾ Mₘ, then a softmax per pixel. Per kernel: scale Q by 1/√nⱼ, filter,
+        /// remove the own contribution and scale by 1/√nᵢ, fused into the accumulation of the logits.
         func update(_ q: [Float]) -> [Float] {
-            var logits = unary.map { -$0 }
-            for kernel in kernels {
-                let m = message(kernel, q, channels: labels)
-                let w = kernel.weight
-                logits.withUnsafeMutableBufferPointer { lb in
-                    m.withUnsafeBufferPointer { mb in
-                        let lp = lb.baseAddress!, mp = mb.baseAddress!
-                        ParallelLoop.forEachChunk(count: lb.count, minimumChunk: 16384) { range in
-                            for k in range { lp[k] += w * mp[k] }
+            let nl = labels, n = pixels, total = n * nl
+            var logits = [Float](unsafeUninitializedCapacity: total) { _, c in c = total }
+            let scaled = UnsafeMutablePointer<Float>.allocate(capacity: total)
+            let filtered = UnsafeMutablePointer<Float>.allocate(capacity: total)
+            defer { scaled.deallocate(); filtered.deallocate() }
+            q.withUnsafeBufferPointer { qb in
+                unary.withUnsafeBufferPointer { ub in
+                    logits.withUnsafeMutableBufferPointer { lb in
+                        let qp = qb.baseAddress!, up = ub.baseAddress!, lp = lb.baseAddress!
+                        if kernels.isEmpty {
+                            ParallelLoop.forEachChunk(count: total, minimumChunk: 16384) { range in
+                                for k in range { lp[k] = -up[k] }
+                            }
+                        }
+                        for (index, kernel) in kernels.enumerated() {
+                            let w = kernel.weight, first = index == 0
+                            kernel.invSqrtNorm.withUnsafeBufferPointer { rb in
+                                let r = rb.baseAddress!
+                                ParallelLoop.forEachChunk(count: n, minimumChunk: 4096) { range in
+                                    for i in range { for l in 0..<nl { scaled[i * nl + l] = qp[i * nl + l] * r[i] } }
+                                }
+                                kernel.lattice.filter(UnsafePointer(scaled), into: filtered, channels: nl)
+                                ParallelLoop.forEachChunk(count: n, minimumChunk: 4096) { range in
+                                    for i in range {
+                                        let wr = w * r[i]
+                                        for l in 0..<nl {
+                                            let k = i * nl + l
+                                            let message = wr * (filtered[k] - scaled[k])
+                                            lp[k] = (first ? -up[k] : lp[k]) + message
+                                        }
+                                    }
+                                }
+                            }
                         }
                     }
                 }
