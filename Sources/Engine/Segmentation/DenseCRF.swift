@@ -252,7 +252,7 @@ public enum DenseCRF {
                         var mx = row[0]
                         for l in 1..<nl { mx = max(mx, row[l]) }
                         var sum: Float = 0
-                        for l in 0..<nl { let e = expf(row[l] - mx); row[l] = e; sum += e }
+                        for l in 0..<nl { let e = denseCRFExp(row[l] - mx); row[l] = e; sum += e }
                         let inv = 1 / sum
                         for l in 0..<nl { row[l] *= inv }
                     }
@@ -363,4 +363,23 @@ public enum DenseCRF {
             return energy
         }
     }
+}
+
+/// eˣ for x ≤ 0 (clamped below at −87, ~1.6e-38), relative error ≲ 4e-6 (from rounding x·log₂e in Float):
+/// eˣ = 2ⁿ · 2ᶠ with n = round(x·log₂e), f ∈ [−½, ½], 2ᶠ by its degree-7 Taylor polynomial
+/// (truncation < 5e-9) and 2ⁿ built in the exponent bits. Inlined in the softmax loop instead of `expf`.
+@inline(__always)
+func denseCRFExp(_ x: Float) -> Float {
+    let y = max(x, -87) * 1.442_695_040_888_963_4
+    let n = y.rounded(.toNearestOrEven)
+    let f = (y - n) * 0.693_147_180_559_945_3
+    var p: Float = 1.0 / 5040
+    p = p * f + 1.0 / 720
+    p = p * f + 1.0 / 120
+    p = p * f + 1.0 / 24
+    p = p * f + 1.0 / 6
+    p = p * f + 0.5
+    p = p * f + 1
+    p = p * f + 1
+    return p * Float(bitPattern: UInt32(bitPattern: Int32(n) + 127) << 23)
 }

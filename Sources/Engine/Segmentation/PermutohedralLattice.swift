@@ -1,4 +1,3 @@
-import Dispatch
 import Foundation
 
 /// Approximate high-dimensional Gaussian filtering on the permutohedral lattice (Adams, Baek & Davis
@@ -30,8 +29,10 @@ import Foundation
 ///
 /// The lattice is built once per feature set and then filters any number of value vectors; vertices
 /// live in an open-addressing hash table over their integer keys (linear probing, no per-vertex
-/// allocation). Splat is done as a gather per vertex (a CSR list of the points that touch it), so
-/// splat, blur and slice all run in parallel over `EngineThreads.count` workers.
+/// allocation; a point whose simplex vertex equals the previous point's skips the lookup). Splat, blur
+/// and slice run in parallel over `EngineThreads.count` workers: each worker splats its range of points
+/// into a private vertex buffer and the buffers are summed in worker order, so results are
+/// deterministic for a given thread count.
 public struct PermutohedralLattice: Sendable {
     /// Feature dimension d.
     public let dimension: Int
@@ -74,9 +75,6 @@ public struct PermutohedralLattice: Sendable {
         gaussianScale = Float(Self.gaussianScale(dimension: d))
 
         let entries = n * d1
-        let prof = ProcessInfo.processInfo.environment["CRFPROF"] != nil
-        var tick = DispatchTime.now().uptimeNanoseconds
-        func lap(_ what: String) { if prof { let t = DispatchTime.now().uptimeNanoseconds; print("PROF", what, Double(t - tick) / 1e6); tick = t } }
         // Per point: the remainder-0 vertex (first d coordinates) and the rank of each coordinate, which
         // define its simplex, and its barycentric weights. Computed in parallel; inserted sequentially.
         var rem0Mutable = [Int32](unsafeUninitializedCapacity: entries) { _, c in c = entries }
@@ -98,7 +96,6 @@ public struct PermutohedralLattice: Sendable {
                 }
             }
         }
-        lap("locate")
         // Insert the vertices sequentially. Neighbouring pixels usually share their simplex (same rem0 and
         // ranks); such a point reuses the previous point's vertices without hashing.
         let table = LatticeHashTable(dimension: d, expected: max(16, entries / 32))
@@ -140,7 +137,6 @@ public struct PermutohedralLattice: Sendable {
             }
         }
         let m = table.count
-        lap("insert")
         vertexCount = m
         offsets = offsetsBuilt
         barycentric = bary
@@ -166,7 +162,6 @@ public struct PermutohedralLattice: Sendable {
             }
         }
         neighbours = nb
-        lap("neighbours")
 
     }
 
@@ -268,10 +263,22 @@ public struct PermutohedralLattice: Sendable {
                     buffer.initialize(repeating: 0, count: m * c)
                     for i in (w * chunk)..<min(n, (w + 1) * chunk) {
                         let src = input + i * c
-                        for r in 0..<d1 {
-                            let e = i * d1 + r
-                            let weight = bp[e], dst = buffer + Int(op[e]) * c
-                            for k in 0..<c { dst[k] += weight * src[k] }
+                        let e0 = i * d1
+                        switch c {
+                        case 1:
+                            let v0 = src[0]
+                            for e in e0..<(e0 + d1) { buffer[Int(op[e])] += bp[e] * v0 }
+                        case 2:
+                            let v0 = src[0], v1 = src[1]
+                            for e in e0..<(e0 + d1) {
+                                let weight = bp[e], dst = buffer + Int(op[e]) * 2
+                                dst[0] += weight * v0; dst[1] += weight * v1
+                            }
+                        default:
+                            for e in e0..<(e0 + d1) {
+                                let weight = bp[e], dst = buffer + Int(op[e]) * c
+                                for k in 0..<c { dst[k] += weight * src[k] }
+                            }
                         }
                     }
                 }
@@ -320,12 +327,25 @@ public struct PermutohedralLattice: Sendable {
                 let op = ofb.baseAddress!, bp = bab.baseAddress!
                 ParallelLoop.forEachChunk(count: n, minimumChunk: 2048) { range in
                     for i in range {
-                        let out = output + i * c
-                        for k in 0..<c { out[k] = 0 }
-                        for r in 0..<d1 {
-                            let e = i * d1 + r
-                            let w = bp[e] * inv, val = blurred + Int(op[e]) * c
-                            for k in 0..<c { out[k] += w * val[k] }
+                        let out = output + i * c, e0 = i * d1
+                        switch c {
+                        case 1:
+                            var s0: Float = 0
+                            for e in e0..<(e0 + d1) { s0 += bp[e] * blurred[Int(op[e])] }
+                            out[0] = s0 * inv
+                        case 2:
+                            var s0: Float = 0, s1: Float = 0
+                            for e in e0..<(e0 + d1) {
+                                let w = bp[e], val = blurred + Int(op[e]) * 2
+                                s0 += w * val[0]; s1 += w * val[1]
+                            }
+                            out[0] = s0 * inv; out[1] = s1 * inv
+                        default:
+                            for k in 0..<c { out[k] = 0 }
+                            for e in e0..<(e0 + d1) {
+                                let w = bp[e] * inv, val = blurred + Int(op[e]) * c
+                                for k in 0..<c { out[k] += w * val[k] }
+                            }
                         }
                     }
                 }
