@@ -96,46 +96,60 @@ public struct PermutohedralLattice: Sendable {
                 }
             }
         }
-        // Insert the vertices sequentially. Neighbouring pixels usually share their simplex (same rem0 and
-        // ranks); such a point reuses the previous point's vertices without hashing.
-        let table = LatticeHashTable(dimension: d, expected: max(16, entries / 32))
+        // Insert the vertices: each worker fills its own table for a contiguous range of points, then
+        // the tables are merged in worker order into the first one and the later ranges remapped
+        // (deterministic for a given thread count). Neighbouring pixels usually share simplex vertices,
+        // so each worker caches the last key per remainder and skips the lookup when it repeats.
+        let workers = max(1, min(EngineThreads.count, n / 16384))
+        let chunk = (n + workers - 1) / workers
+        let tables = (0..<workers).map { _ in LatticeHashTable(dimension: d, expected: max(16, chunk * d1 / 32)) }
         var offsetsBuilt = [Int32](unsafeUninitializedCapacity: entries) { _, c in c = entries }
         rem0Mutable.withUnsafeBufferPointer { rb in
             rankMutable.withUnsafeBufferPointer { kb in
                 offsetsBuilt.withUnsafeMutableBufferPointer { ob in
                     guard let rp = rb.baseAddress, let kp = kb.baseAddress, let op = ob.baseAddress else { return }
-                    let key = UnsafeMutablePointer<Int32>.allocate(capacity: d1)
-                    let lastKey = UnsafeMutablePointer<Int32>.allocate(capacity: d1 * d)
-                    let lastVertex = UnsafeMutablePointer<Int32>.allocate(capacity: d1)
-                    defer { key.deallocate(); lastKey.deallocate(); lastVertex.deallocate() }
-                    for i in 0..<n {
-                        let rem = rp + i * d1, rank = kp + i * d1
-                        if i > 0 {
-                            var same = true
-                            for k in 0..<d1 where rem[k] != rem[k - d1] || rank[k] != rank[k - d1] { same = false; break }
-                            if same {
-                                for r in 0..<d1 { op[i * d1 + r] = op[(i - 1) * d1 + r] }
-                                continue
+                    ParallelLoop.run(workers: workers) { w in
+                        let table = tables[w]
+                        let key = UnsafeMutablePointer<Int32>.allocate(capacity: d1)
+                        let lastKey = UnsafeMutablePointer<Int32>.allocate(capacity: d1 * d)
+                        let lastVertex = UnsafeMutablePointer<Int32>.allocate(capacity: d1)
+                        defer { key.deallocate(); lastKey.deallocate(); lastVertex.deallocate() }
+                        let start = w * chunk
+                        for i in start..<min(n, start + chunk) {
+                            let rem = rp + i * d1, rank = kp + i * d1
+                            // Vertex r of the simplex: rem0 + r, minus d+1 where the rank is > d − r.
+                            for r in 0...d {
+                                for k in 0..<d { key[k] = rem[k] + Int32(Int(rank[k]) <= d - r ? r : r - d1) }
+                                let cached = lastKey + r * d
+                                var same = i > start
+                                if same { for k in 0..<d where cached[k] != key[k] { same = false; break } }
+                                if same { op[i * d1 + r] = lastVertex[r]; continue }
+                                let v = table.insert(key, hash: latticeKeyHash(key, d))
+                                op[i * d1 + r] = v
+                                lastVertex[r] = v
+                                cached.update(from: key, count: d)
                             }
                         }
-                        // Vertex r of the simplex: rem0 + r, minus d+1 where the rank is > d − r. The last
-                        // key seen for each remainder is cached (simplices of neighbouring points share
-                        // most vertices).
-                        for r in 0...d {
-                            for k in 0..<d { key[k] = rem[k] + Int32(Int(rank[k]) <= d - r ? r : r - d1) }
-                            let cached = lastKey + r * d
-                            var same = i > 0
-                            if same { for k in 0..<d where cached[k] != key[k] { same = false; break } }
-                            if same { op[i * d1 + r] = lastVertex[r]; continue }
-                            let v = table.insert(key, hash: latticeKeyHash(key, d))
-                            op[i * d1 + r] = v
-                            lastVertex[r] = v
-                            cached.update(from: key, count: d)
+                    }
+                    let table = tables[0]
+                    for w in 1..<workers {
+                        let local = tables[w]
+                        var map = [Int32](repeating: 0, count: local.count)
+                        for v in 0..<local.count {
+                            map[v] = table.insert(UnsafePointer(local.keys + v * d), hash: local.hash(of: v))
+                        }
+                        let start = w * chunk * d1, end = min(n, (w + 1) * chunk) * d1
+                        map.withUnsafeBufferPointer { mb in
+                            let mp = mb.baseAddress!
+                            ParallelLoop.forEachChunk(count: end - start, minimumChunk: 65536) { range in
+                                for e in range { op[start + e] = mp[Int(op[start + e])] }
+                            }
                         }
                     }
                 }
             }
         }
+        let table = tables[0]
         let m = table.count
         vertexCount = m
         offsets = offsetsBuilt
@@ -275,10 +289,7 @@ public struct PermutohedralLattice: Sendable {
                                 dst[0] += weight * v0; dst[1] += weight * v1
                             }
                         default:
-                            for e in e0..<(e0 + d1) {
-                                let weight = bp[e], dst = buffer + Int(op[e]) * c
-                                for k in 0..<c { dst[k] += weight * src[k] }
-                            }
+                            for e in e0..<(e0 + d1) { latticeAXPY(buffer + Int(op[e]) * c, UnsafePointer(src), bp[e], c) }
                         }
                     }
                 }
@@ -342,10 +353,7 @@ public struct PermutohedralLattice: Sendable {
                             out[0] = s0 * inv; out[1] = s1 * inv
                         default:
                             for k in 0..<c { out[k] = 0 }
-                            for e in e0..<(e0 + d1) {
-                                let w = bp[e] * inv, val = blurred + Int(op[e]) * c
-                                for k in 0..<c { out[k] += w * val[k] }
-                            }
+                            for e in e0..<(e0 + d1) { latticeAXPY(out, UnsafePointer(blurred + Int(op[e]) * c), bp[e] * inv, c) }
                         }
                     }
                 }
@@ -413,6 +421,9 @@ private final class LatticeHashTable {
         return Int32(count - 1)
     }
 
+    /// The stored hash of vertex `v`.
+    func hash(of v: Int) -> UInt32 { hashes[v] }
+
     /// Index of `key`, or −1.
     @inline(__always)
     func find(_ key: UnsafePointer<Int32>) -> Int32 {
@@ -455,4 +466,20 @@ private final class LatticeHashTable {
             slots[slot] = Int32(v)
         }
     }
+}
+
+/// y[0..<c] += a · x[0..<c], eight lanes at a time (the pointers may alias as far as the compiler
+/// knows, which keeps a plain loop scalar).
+@inline(__always)
+private func latticeAXPY(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ a: Float, _ c: Int) {
+    var k = 0
+    let yr = UnsafeMutableRawPointer(y), xr = UnsafeRawPointer(x)
+    let av = SIMD8<Float>(repeating: a)
+    while k + 8 <= c {
+        let xv = xr.loadUnaligned(fromByteOffset: k * 4, as: SIMD8<Float>.self)
+        let yv = yr.loadUnaligned(fromByteOffset: k * 4, as: SIMD8<Float>.self)
+        yr.storeBytes(of: yv + av * xv, toByteOffset: k * 4, as: SIMD8<Float>.self)
+        k += 8
+    }
+    while k < c { y[k] += a * x[k]; k += 1 }
 }
