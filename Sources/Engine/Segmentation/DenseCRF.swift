@@ -71,7 +71,9 @@ public struct DenseCRFParameters: Equatable, Sendable {
 /// exclude the pixel itself: the lattice output is scaled so that a pixel's own weight is 1, and that
 /// own contribution (1·vᵢ) is subtracted from every filtered sum, both for nᵢ and for the messages
 /// (pydensecrf leaves it inside the normalised sum; removing it makes the iteration the exact mean-field
-/// update of the energy above).
+/// update of the energy above). The lattice's own weight is 1 only in the dense limit; where the image
+/// is sparse in feature space the lattice underestimates sums (see `PermutohedralLattice`), so nᵢ is
+/// clamped at 1e-3 and an isolated pixel simply receives (almost) no message.
 ///
 /// **Update** (eq. 4, parallel over pixels): Qᵢ(l) ∝ exp(−ψᵤ(l) + Σₘ w⁽ᵐ⁾ Σ_{j≠i} k̃⁽ᵐ⁾ᵢⱼ Qⱼ(l)),
 /// starting from Qᵢ = softmax(−ψᵤ). (The Potts term Σ_{l′≠l} Qⱼ(l′) = 1 − Qⱼ(l) differs from −Qⱼ(l) by a
