@@ -1,0 +1,148 @@
+import Foundation
+
+/// Semantic segmentation of frames with a DeepLabv3 TFLite model (e.g. the MobileNetV2 PASCAL VOC models
+/// of google-coral/test_data), executed by `TFLiteInterpreter`.
+///
+/// A frame of any size is resized to the model's input (513 × 513, aspect ratio not kept, as the model was
+/// trained), its 8-bit RGB values q become the input `(q − 128) / 128` (or the input tensor's own
+/// quantization), and the graph runs up to the class scores that feed its final ARG_MAX. The scores are
+/// interpolated bilinearly back to the frame's size (pixel centres at half-integers), turned into
+/// probabilities with a softmax per pixel, and the label of each pixel is the most probable class.
+public final class DeepLabSegmenter: @unchecked Sendable {
+    public let interpreter: TFLiteInterpreter
+    /// Model input size.
+    public let inputWidth: Int
+    public let inputHeight: Int
+    /// Classes the model scores.
+    public let classCount: Int
+    private let scoresWidth: Int
+    private let scoresHeight: Int
+
+    /// Loads the model file at `path`.
+    public convenience init(modelPath: String, options: TFLiteInterpreter.Options = .init()) throws {
+        try self.init(model: TFLiteModel(contentsOf: modelPath), options: options)
+    }
+
+    public init(model: TFLiteModel, options: TFLiteInterpreter.Options = .init()) throws {
+        let graph = model.subgraphs[0]
+        guard graph.inputs.count == 1, graph.outputs.count >= 1 else {
+            throw TFLiteError.invalidGraph(model: model.name, detail: "expected one input and an output")
+        }
+        // The class scores: the graph output, or the input of the ARG_MAX that produces it.
+        var scores = graph.outputs[0]
+        if let argMax = graph.operators.first(where: { $0.outputs.contains(scores) }),
+           model.code(of: argMax).builtin == .argMax, let first = argMax.inputs.first, first >= 0 {
+            scores = first
+        }
+        let input = graph.tensors[graph.inputs[0]].shape, output = graph.tensors[scores].shape
+        guard input.count == 4, input[0] == 1, input[3] == 3, input[1] > 0, input[2] > 0 else {
+            throw TFLiteError.invalidGraph(model: model.name, detail: "input shape \(input), expected [1, H, W, 3]")
+        }
+        guard output.count == 4, output[0] == 1, output[1] > 0, output[2] > 0, (2...255).contains(output[3]) else {
+            throw TFLiteError.invalidGraph(model: model.name, detail: "class score shape \(output), expected [1, H, W, classes]")
+        }
+        interpreter = try TFLiteInterpreter(model: model, outputs: [scores], options: options)
+        inputHeight = input[1]; inputWidth = input[2]
+        scoresHeight = output[1]; scoresWidth = output[2]
+        classCount = output[3]
+    }
+
+    /// The model's input for `image`: resized to the input size, RGB, 8-bit, mapped to the input's real
+    /// values. Gray images are expanded to RGB and alpha is dropped.
+    public func inputValues(for image: Image) throws -> [Float] {
+        let rgb = image.colorChannels == 3 && !image.hasAlpha ? image : image.toRGB()
+        let resized = try rgb.resized(width: inputWidth, height: inputHeight)
+        let tensor = interpreter.model.subgraphs[0].tensors[interpreter.inputTensor]
+        var scale: Float = 1.0 / 128, zeroPoint: Float = 128
+        if let q = tensor.quantization, q.scale.count == 1, tensor.type == .uint8 {
+            scale = q.scale[0]; zeroPoint = Float(q.zeroPoint[0])
+        }
+        return resized.pixels.map { v in scale * ((min(max(v, 0), 1) * 255).rounded() - zeroPoint) }
+    }
+
+    /// The raw class scores (logits) of `image` at the model's resolution, `[1, H, W, classes]`.
+    public func classScores(for image: Image) throws -> NHWCTensor {
+        try interpreter.run(input: inputValues(for: image))[0]
+    }
+
+    /// Segments `image`: labels and probabilities at the image's own size.
+    public func segment(_ image: Image) throws -> SegmentationResult {
+        guard image.width > 0, image.height > 0 else {
+            throw ImagingError.invalidSize(width: image.width, height: image.height)
+        }
+        let scores = try classScores(for: image)
+        return DeepLabSegmenter.scale(scores: scores, width: scoresWidth, height: scoresHeight, classes: classCount,
+                                      toWidth: image.width, toHeight: image.height)
+    }
+
+    /// Bilinear interpolation of NHWC class scores to `toWidth × toHeight` (half-integer pixel centres,
+    /// clamped at the edges), then a softmax and an argmax per pixel.
+    static func scale(scores: NHWCTensor, width: Int, height: Int, classes: Int,
+                      toWidth: Int, toHeight: Int) -> SegmentationResult {
+        let pixels = toWidth * toHeight
+        let xs = SamplingAxis(from: width, to: toWidth), ys = SamplingAxis(from: height, to: toHeight)
+        var planar = [Float](repeating: 0, count: classes * pixels)
+        var labels = [UInt8](repeating: 0, count: pixels)
+        scores.data.withUnsafeBufferPointer { sb in
+            planar.withUnsafeMutableBufferPointer { pb in
+                labels.withUnsafeMutableBufferPointer { lb in
+                    let s = sb.baseAddress!, p = pb.baseAddress!, l = lb.baseAddress!
+                    ParallelLoop.forEachChunk(count: toHeight) { rows in
+                        var v = [Float](repeating: 0, count: classes)
+                        v.withUnsafeMutableBufferPointer { vb in
+                            let v = vb.baseAddress!
+                            for y in rows {
+                                let r0 = s + ys.lower[y] * width * classes, r1 = s + ys.upper[y] * width * classes
+                                let fy = ys.weight[y]
+                                for x in 0..<toWidth {
+                                    let c0 = xs.lower[x] * classes, c1 = xs.upper[x] * classes, fx = xs.weight[x]
+                                    var best = 0
+                                    var top = -Float.infinity
+                                    for k in 0..<classes {
+                                        let a = r0[c0 + k] + (r0[c1 + k] - r0[c0 + k]) * fx
+                                        let b = r1[c0 + k] + (r1[c1 + k] - r1[c0 + k]) * fx
+                                        let value = a + (b - a) * fy
+                                        v[k] = value
+                                        if value > top { top = value; best = k }
+                                    }
+                                    var sum: Float = 0
+                                    for k in 0..<classes { v[k] = expf(v[k] - top); sum += v[k] }
+                                    let inv = 1 / sum
+                                    let i = y * toWidth + x
+                                    for k in 0..<classes { p[k * pixels + i] = v[k] * inv }
+                                    l[i] = UInt8(best)
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        let probabilities = (0..<classes).map { Array(planar[($0 * pixels)..<(($0 + 1) * pixels)]) }
+        return SegmentationResult(width: toWidth, height: toHeight, classCount: classes, labels: labels,
+                                  probabilities: probabilities)
+    }
+}
+
+/// Linear sampling positions from a grid of `from` samples onto one of `to` samples, pixel centres at
+/// half-integers (`src = (dst + ½) · from / to − ½`, clamped to the edges): for each output index the two
+/// source indices and the weight of the second.
+struct SamplingAxis {
+    let lower: [Int]
+    let upper: [Int]
+    let weight: [Float]
+
+    init(from: Int, to: Int) {
+        var lower = [Int](), upper = [Int](), weight = [Float]()
+        for d in 0..<to {
+            let src = min(max((Double(d) + 0.5) * Double(from) / Double(to) - 0.5, 0), Double(from - 1))
+            let l = Int(src.rounded(.down))
+            lower.append(l)
+            upper.append(min(l + 1, from - 1))
+            weight.append(Float(src - Double(l)))
+        }
+        self.lower = lower
+        self.upper = upper
+        self.weight = weight
+    }
+}
