@@ -18,12 +18,16 @@ public final class DeepLabSegmenter: @unchecked Sendable {
     private let scoresWidth: Int
     private let scoresHeight: Int
 
-    /// Loads the model file at `path`.
-    public convenience init(modelPath: String, options: TFLiteInterpreter.Options = .init()) throws {
+    /// The default execution: float, with quantized activations clamped and rounded to their uint8 grid,
+    /// which agrees best with the reference interpreter (see docs/ARCHITECTURE.md, Segmentation).
+    public static let defaultOptions = TFLiteInterpreter.Options(emulatesActivationQuantization: true)
+
+    /// Loads the model file at `modelPath`.
+    public convenience init(modelPath: String, options: TFLiteInterpreter.Options = DeepLabSegmenter.defaultOptions) throws {
         try self.init(model: TFLiteModel(contentsOf: modelPath), options: options)
     }
 
-    public init(model: TFLiteModel, options: TFLiteInterpreter.Options = .init()) throws {
+    public init(model: TFLiteModel, options: TFLiteInterpreter.Options = DeepLabSegmenter.defaultOptions) throws {
         let graph = model.subgraphs[0]
         guard graph.inputs.count == 1, graph.outputs.count >= 1 else {
             throw TFLiteError.invalidGraph(model: model.name, detail: "expected one input and an output")
@@ -67,12 +71,19 @@ public final class DeepLabSegmenter: @unchecked Sendable {
 
     /// Segments `image`: labels and probabilities at the image's own size.
     public func segment(_ image: Image) throws -> SegmentationResult {
+        try segment(image, width: image.width, height: image.height)
+    }
+
+    /// Segments `image` with labels and probabilities at `width × height` (e.g. the model's input size,
+    /// where the labels are exactly the argmax the graph itself would compute).
+    public func segment(_ image: Image, width: Int, height: Int) throws -> SegmentationResult {
         guard image.width > 0, image.height > 0 else {
             throw ImagingError.invalidSize(width: image.width, height: image.height)
         }
+        guard width > 0, height > 0 else { throw ImagingError.invalidSize(width: width, height: height) }
         let scores = try classScores(for: image)
         return DeepLabSegmenter.scale(scores: scores, width: scoresWidth, height: scoresHeight, classes: classCount,
-                                      toWidth: image.width, toHeight: image.height)
+                                      toWidth: width, toHeight: height)
     }
 
     /// Bilinear interpolation of NHWC class scores to `toWidth × toHeight` (half-integer pixel centres,
