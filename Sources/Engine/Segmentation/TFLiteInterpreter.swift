@@ -1,3 +1,6 @@
+import Dispatch
+import Foundation
+
 /// Runs the main graph of a `TFLiteModel` in float32 on the CPU.
 ///
 /// Quantized models are executed in float: constant weights and biases (uint8/int8/int32 with per-tensor
@@ -25,8 +28,16 @@ public final class TFLiteInterpreter: @unchecked Sendable {
     /// The tensors `run` returns, in order.
     public let outputTensors: [Int]
     private let plan: [InterpreterOperator]
+    /// Operator name and output shape of each plan step (for profiles and messages).
+    let stepNames: [String]
     /// For each plan step, the tensors whose last use it is (released afterwards).
     private let releases: [[Int]]
+    /// For each plan step, the pool buffer its output is written into.
+    private let stepBuffers: [Int]
+    /// Activation storage kept between runs (see `BufferPlan`), so that large outputs are neither
+    /// reallocated nor zero-filled (and page-faulted) on every run. Guarded by `lock`.
+    private var pool: [[Float]]
+    private let lock = NSLock()
 
     /// The input's shape (NHWC for images).
     public var inputShape: [Int] { model.subgraphs[0].tensors[inputTensor].shape }
@@ -87,6 +98,10 @@ public final class TFLiteInterpreter: @unchecked Sendable {
             throw TFLiteError.invalidGraph(model: model.name, detail: "output tensor \"\(graph.tensors[t].name)\" is never computed")
         }
         self.plan = plan
+        stepNames = order.map { i in
+            let op = graph.operators[i]
+            return "\(model.code(of: op).name) \(op.outputs.first.map { graph.tensors[$0].shape } ?? [])"
+        }
 
         var lastUse = [Int: Int]()
         for (step, op) in plan.enumerated() { for t in op.inputs { lastUse[t] = step } }
@@ -94,24 +109,57 @@ public final class TFLiteInterpreter: @unchecked Sendable {
         let keep = Set(wanted)
         for (t, step) in lastUse where !keep.contains(t) { releases[step].append(t) }
         self.releases = releases
+        let buffers = BufferPlan(steps: plan.map { ($0.outputShape.reduce(1, *), $0.inputs) }, releases: releases,
+                                 outputs: plan.map(\.output))
+        stepBuffers = buffers.stepBuffers
+        pool = [[Float]](repeating: [], count: buffers.bufferCount)
     }
 
     /// Runs the graph on `input` (real values, row-major over `inputShape`) and returns the requested
     /// outputs as float tensors.
     public func run(input: [Float]) throws -> [NHWCTensor] {
+        try run(input: input, stepSeconds: nil)
+    }
+
+    /// `run`, recording each plan step's wall time into `stepSeconds` (one entry per `stepNames` entry).
+    func run(input: [Float], stepSeconds: UnsafeMutablePointer<[Double]>?) throws -> [NHWCTensor] {
         let shape = inputShape
         guard input.count == shape.reduce(1, *) else {
             throw TFLiteError.inputMismatch(model: model.name, expected: shape, got: input.count)
         }
+        lock.lock()
+        defer { lock.unlock() }
         var values = [Int: NHWCTensor]()
+        /// Which pool buffer holds each computed tensor.
+        var home = [Int: Int]()
         values[inputTensor] = NHWCTensor(shape: shape, data: input)
+        stepSeconds?.pointee = [Double](repeating: 0, count: plan.count)
         for (step, op) in plan.enumerated() {
-            let args = op.inputs.map { values[$0]! }
-            var out = NHWCTensor(shape: op.outputShape)
-            op.execute(args, into: &out)
-            values[op.output] = out
-            for t in releases[step] { values[t] = nil }
+            let start = stepSeconds == nil ? 0 : DispatchTime.now().uptimeNanoseconds
+            do {
+                let args = op.inputs.map { values[$0]! }
+                // Take the buffer out of the pool (a move, so it stays uniquely referenced) and size it
+                // without touching more memory than necessary: operators overwrite their whole output.
+                let b = stepBuffers[step]
+                var storage = pool[b]
+                pool[b] = []
+                let count = op.outputShape.reduce(1, *)
+                if storage.count > count {
+                    storage.removeLast(storage.count - count)
+                } else if storage.count < count {
+                    storage.append(contentsOf: repeatElement(0, count: count - storage.count))
+                }
+                var out = NHWCTensor(shape: op.outputShape, data: storage)
+                op.execute(args, into: &out)
+                values[op.output] = out
+                home[op.output] = b
+            }
+            if let stepSeconds { stepSeconds.pointee[step] = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 }
+            for t in releases[step] {
+                if let v = values.removeValue(forKey: t), let b = home[t] { pool[b] = v.data }
+            }
         }
+        // Outputs leave with the caller; their buffers are reallocated on the next run.
         return outputTensors.map { values[$0]! }
     }
 }

@@ -84,11 +84,22 @@ final class SegmentationDeepLabTests: XCTestCase {
         let input = try segmenter.inputValues(for: try SegmentationTestSupport.image("images/bird_segmentation.png"))
         _ = try segmenter.interpreter.run(input: input)
         var best = Double.infinity
-        for _ in 0..<3 {
+        for _ in 0..<10 {
             let start = DispatchTime.now().uptimeNanoseconds
             _ = try segmenter.interpreter.run(input: input)
             best = min(best, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
         }
-        print("segmentation: DeepLab full forward at 513x513, \(EngineThreads.count) threads: best of 3 = \(String(format: "%.4f", best)) s")
+        print("segmentation: DeepLab full forward at 513x513, \(EngineThreads.count) threads: best of 10 = \(String(format: "%.4f", best)) s")
+        var steps = [Double]()
+        _ = try segmenter.interpreter.run(input: input, stepSeconds: &steps)
+        var byKind = [String: Double]()
+        for (name, t) in zip(segmenter.interpreter.stepNames, steps) {
+            byKind[String(name.split(separator: " ")[0]), default: 0] += t
+        }
+        print("segmentation: profile by operator: " + byKind.sorted { $0.value > $1.value }
+            .map { "\($0.key) \(String(format: "%.1f", $0.value * 1000)) ms" }.joined(separator: ", "))
+        if ProcessInfo.processInfo.environment["STYLEFARM_SEGMENTATION_PROFILE"] != nil {
+            for (name, t) in zip(segmenter.interpreter.stepNames, steps) { print(String(format: "%7.2f ms  ", t * 1000) + name) }
+        }
     }
 }
