@@ -17,6 +17,10 @@ public final class DeepLabSegmenter: @unchecked Sendable {
     public let classCount: Int
     private let scoresWidth: Int
     private let scoresHeight: Int
+    /// The graph's own upsampling of the scores (RESIZE_BILINEAR steps between the low-resolution class
+    /// scores and the ARG_MAX), first to last. The segmenter stops before them and folds their coordinate
+    /// mappings into its single interpolation to the frame size.
+    private let upsampling: [(rows: ResizeMapping, columns: ResizeMapping)]
 
     /// The default execution: float, with quantized activations clamped and rounded to their uint8 grid,
     /// which agrees best with the reference interpreter (see docs/ARCHITECTURE.md, Segmentation).
@@ -38,6 +42,19 @@ public final class DeepLabSegmenter: @unchecked Sendable {
            model.code(of: argMax).builtin == .argMax, let first = argMax.inputs.first, first >= 0 {
             scores = first
         }
+        // Walk back over the bilinear upsampling that feeds the ARG_MAX (DeepLab: 33² → 33² → 513²).
+        var upsampling = [(rows: ResizeMapping, columns: ResizeMapping)]()
+        while let resize = graph.operators.first(where: { $0.outputs.contains(scores) }),
+              model.code(of: resize).builtin == .resizeBilinear, let source = resize.inputs.first, source >= 0,
+              graph.tensors[source].shape.count == 4, graph.tensors[scores].shape.count == 4 {
+            let from = graph.tensors[source].shape, to = graph.tensors[scores].shape
+            let align = try resize.builtinOptions?.bool(2) ?? false, half = try resize.builtinOptions?.bool(3) ?? false
+            upsampling.insert((ResizeMapping(inSize: from[1], outSize: to[1], alignCorners: align, halfPixelCenters: half),
+                               ResizeMapping(inSize: from[2], outSize: to[2], alignCorners: align, halfPixelCenters: half)),
+                              at: 0)
+            scores = source
+        }
+        self.upsampling = upsampling
         let input = graph.tensors[graph.inputs[0]].shape, output = graph.tensors[scores].shape
         guard input.count == 4, input[0] == 1, input[3] == 3, input[1] > 0, input[2] > 0 else {
             throw TFLiteError.invalidGraph(model: model.name, detail: "input shape \(input), expected [1, H, W, 3]")
@@ -82,16 +99,28 @@ public final class DeepLabSegmenter: @unchecked Sendable {
         }
         guard width > 0, height > 0 else { throw ImagingError.invalidSize(width: width, height: height) }
         let scores = try classScores(for: image)
-        return DeepLabSegmenter.scale(scores: scores, width: scoresWidth, height: scoresHeight, classes: classCount,
-                                      toWidth: width, toHeight: height)
+        // Frame pixel → position on the model's output grid (half-pixel centres, as the frame was resized
+        // to the input), then back through the graph's own upsampling to the score grid.
+        let outputHeight = upsampling.last?.rows.outSize ?? scoresHeight
+        let outputWidth = upsampling.last?.columns.outSize ?? scoresWidth
+        func positions(_ count: Int, _ grid: Int, _ mappings: [ResizeMapping]) -> [Double] {
+            (0..<count).map { d in
+                var u = min(max((Double(d) + 0.5) * Double(grid) / Double(count) - 0.5, 0), Double(grid - 1))
+                for m in mappings.reversed() { u = m.source(of: u) }
+                return u
+            }
+        }
+        let ys = SamplingAxis(positions: positions(height, outputHeight, upsampling.map(\.rows)), size: scoresHeight)
+        let xs = SamplingAxis(positions: positions(width, outputWidth, upsampling.map(\.columns)), size: scoresWidth)
+        return DeepLabSegmenter.scale(scores: scores, width: scoresWidth, classes: classCount, rows: ys, columns: xs)
     }
 
-    /// Bilinear interpolation of NHWC class scores to `toWidth × toHeight` (half-integer pixel centres,
-    /// clamped at the edges), then a softmax and an argmax per pixel.
-    static func scale(scores: NHWCTensor, width: Int, height: Int, classes: Int,
-                      toWidth: Int, toHeight: Int) -> SegmentationResult {
+    /// Bilinear interpolation of NHWC class scores at the sampling positions `rows` × `columns`, then a
+    /// softmax and an argmax per pixel.
+    static func scale(scores: NHWCTensor, width: Int, classes: Int, rows ys: SamplingAxis,
+                      columns xs: SamplingAxis) -> SegmentationResult {
+        let toWidth = xs.lower.count, toHeight = ys.lower.count
         let pixels = toWidth * toHeight
-        let xs = SamplingAxis(from: width, to: toWidth), ys = SamplingAxis(from: height, to: toHeight)
         var planar = [Float](repeating: 0, count: classes * pixels)
         var labels = [UInt8](repeating: 0, count: pixels)
         scores.data.withUnsafeBufferPointer { sb in
@@ -135,25 +164,39 @@ public final class DeepLabSegmenter: @unchecked Sendable {
     }
 }
 
-/// Linear sampling positions from a grid of `from` samples onto one of `to` samples, pixel centres at
-/// half-integers (`src = (dst + ½) · from / to − ½`, clamped to the edges): for each output index the two
-/// source indices and the weight of the second.
+/// Linear sampling of a grid of `size` samples at given (clamped) positions: for each position the two
+/// neighbouring indices and the weight of the second.
 struct SamplingAxis {
     let lower: [Int]
     let upper: [Int]
     let weight: [Float]
 
-    init(from: Int, to: Int) {
+    init(positions: [Double], size: Int) {
         var lower = [Int](), upper = [Int](), weight = [Float]()
-        for d in 0..<to {
-            let src = min(max((Double(d) + 0.5) * Double(from) / Double(to) - 0.5, 0), Double(from - 1))
-            let l = Int(src.rounded(.down))
+        for p in positions {
+            let u = min(max(p, 0), Double(size - 1))
+            let l = Int(u.rounded(.down))
             lower.append(l)
-            upper.append(min(l + 1, from - 1))
-            weight.append(Float(src - Double(l)))
+            upper.append(min(l + 1, size - 1))
+            weight.append(Float(u - Double(l)))
         }
         self.lower = lower
         self.upper = upper
         self.weight = weight
+    }
+}
+
+/// The coordinate mapping of one RESIZE_BILINEAR axis (TFLite conventions, see `BilinearAxis`): which
+/// input position an output position samples.
+struct ResizeMapping {
+    let inSize: Int
+    let outSize: Int
+    let alignCorners: Bool
+    let halfPixelCenters: Bool
+
+    func source(of u: Double) -> Double {
+        let scale = alignCorners && outSize > 1 ? Double(inSize - 1) / Double(outSize - 1) : Double(inSize) / Double(outSize)
+        let v = halfPixelCenters ? (u + 0.5) * scale - 0.5 : u * scale
+        return min(max(v, 0), Double(inSize - 1))
     }
 }

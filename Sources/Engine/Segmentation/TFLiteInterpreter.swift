@@ -147,7 +147,8 @@ public final class TFLiteInterpreter: @unchecked Sendable {
                 if storage.count > count {
                     storage.removeLast(storage.count - count)
                 } else if storage.count < count {
-                    storage.append(contentsOf: repeatElement(0, count: count - storage.count))
+                    // Grow with one bulk allocation (element-wise appends are slow for millions of values).
+                    storage = [Float](repeating: 0, count: count)
                 }
                 var out = NHWCTensor(shape: op.outputShape, data: storage)
                 op.execute(args, into: &out)
