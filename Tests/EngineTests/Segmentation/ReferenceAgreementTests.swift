@@ -13,7 +13,7 @@ import XCTest
 /// - on the dog image (128 × 128, upscaled 4×: a wide uncertain boundary band), reach a dog IoU against
 ///   the Oxford-Pet trimap (border excluded) no more than 0.04 below the reference's. LiteRT's own kernel
 ///   sets disagree by about 0.02 here (full model: reference 0.945, optimized 0.963, XNNPACK 0.954;
-///   half width: 0.931, 0.915, 0.923), and Swift lands at 0.918 (emulated) or 0.980 (plain float).
+///   half width: 0.931, 0.915, 0.923), and Swift lands at 0.931 (emulated) or 0.980 (plain float).
 /// The per-class IoU between the Swift and the reference label maps is printed for every class covering at
 /// least 1 % of the image and must be ≥ 0.95 for classes covering at least 5 % (small spurious regions such
 /// as the half-width model's "sheep" patch on the dog image flip class as a whole; see docs/ARCHITECTURE.md).
