@@ -82,6 +82,34 @@ final class SegmentationDeepLabTests: XCTestCase {
         XCTAssertLessThan(outside.sum / Double(max(1, outside.n)), 0.3)
     }
 
+    func testTinyGrayAndAlphaImagesAndEmptyImage() throws {
+        let segmenter = try SegmentationTestSupport.segmenter(SegmentationTestSupport.halfModel)
+        let one = try segmenter.segment(Image(width: 1, height: 1, channels: 3, repeating: 0.5))
+        XCTAssertEqual(one.labels.count, 1)
+        XCTAssertEqual((0..<21).map { one.probabilities[$0][0] }.reduce(0, +), 1, accuracy: 1e-4)
+        let dog = try SegmentationTestSupport.image("images/dog_segmentation.png")
+        let gray = Image(width: dog.width, height: dog.height, channels: 1,
+                         pixels: (0..<dog.pixelCount).map { (dog.pixels[3 * $0] + dog.pixels[3 * $0 + 1] + dog.pixels[3 * $0 + 2]) / 3 })
+        XCTAssertEqual(try segmenter.segment(gray).labels.count, dog.pixelCount)
+        let rgba = dog.toRGBA()
+        XCTAssertEqual(try segmenter.segment(rgba).labels, try segmenter.segment(dog).labels)
+        XCTAssertThrowsError(try segmenter.segment(Image(width: 0, height: 0, channels: 3))) { error in
+            XCTAssertTrue(error is ImagingError, "\(error)")
+        }
+    }
+
+    func testInterpreterStopsAtTheLowResolutionScores() throws {
+        let segmenter = try SegmentationTestSupport.segmenter(SegmentationTestSupport.fullModel)
+        XCTAssertEqual(segmenter.interpreter.inputShape, [1, 513, 513, 3])
+        XCTAssertEqual(segmenter.interpreter.outputShape(0), [1, 33, 33, 21])
+        XCTAssertEqual(segmenter.classCount, 21)
+        XCTAssertThrowsError(try segmenter.interpreter.run(input: [0, 1, 2])) { error in
+            guard case TFLiteError.inputMismatch(_, let expected, let got) = error else { return XCTFail("\(error)") }
+            XCTAssertEqual(expected, [1, 513, 513, 3])
+            XCTAssertEqual(got, 3)
+        }
+    }
+
     func testForwardTimeAt513() throws {
         let segmenter = try SegmentationTestSupport.segmenter(SegmentationTestSupport.fullModel)
         let input = try segmenter.inputValues(for: try SegmentationTestSupport.image("images/bird_segmentation.png"))
