@@ -1,9 +1,10 @@
 /// DEPTHWISE_CONV_2D in NHWC: output channel `c · m + j` (m = depth multiplier) is input channel c
 /// correlated with its own kH × kW filter, with stride, dilation and SAME/VALID padding.
 ///
-/// Each output pixel starts as the bias vector and accumulates, tap by tap, the input pixel's channel
-/// vector times the tap's weight vector: contiguous channel loops that the compiler vectorizes. Output
-/// rows are split across `EngineThreads`.
+/// Row by row: each output row starts as the bias vectors, then every tap adds, for the range of output
+/// columns whose input lies inside (computed once per tap, so the inner loops have no bounds checks), the
+/// input pixel's channel vector times the tap's weight vector: contiguous channel loops that the compiler
+/// vectorizes, over a row that stays in cache. Output rows are split across `EngineThreads`.
 struct DepthwiseConv2DOperator: InterpreterOperator {
     let inputs: [Int]
     let output: Int
@@ -30,17 +31,23 @@ struct DepthwiseConv2DOperator: InterpreterOperator {
                             let x = xb.baseAddress! + n * inStride, y = yb.baseAddress! + n * outStride
                             ParallelLoop.forEachChunk(count: g.outHeight) { rows in
                                 for oy in rows {
-                                    for ox in 0..<g.outWidth {
-                                        let out = y + (oy * g.outWidth + ox) * cout
-                                        out.update(from: b, count: cout)
-                                        for ky in 0..<g.kernelHeight {
-                                            let iy = oy * g.strideY - g.padTop + ky * g.dilationY
-                                            if iy < 0 || iy >= g.inHeight { continue }
-                                            for kx in 0..<g.kernelWidth {
-                                                let ix = ox * g.strideX - g.padLeft + kx * g.dilationX
-                                                if ix < 0 || ix >= g.inWidth { continue }
-                                                let src = x + (iy * g.inWidth + ix) * cin
-                                                let tap = w + (ky * g.kernelWidth + kx) * cout
+                                    let row = y + oy * g.outWidth * cout
+                                    for ox in 0..<g.outWidth { (row + ox * cout).update(from: b, count: cout) }
+                                    for ky in 0..<g.kernelHeight {
+                                        let iy = oy * g.strideY - g.padTop + ky * g.dilationY
+                                        if iy < 0 || iy >= g.inHeight { continue }
+                                        let inRow = x + iy * g.inWidth * cin
+                                        for kx in 0..<g.kernelWidth {
+                                            // Output columns whose input column ox·s − pad + kx·d lies inside.
+                                            let shift = kx * g.dilationX - g.padLeft
+                                            if g.inWidth - 1 - shift < 0 { continue }
+                                            let first = shift >= 0 ? 0 : (-shift + g.strideX - 1) / g.strideX
+                                            let last = min(g.outWidth - 1, (g.inWidth - 1 - shift) / g.strideX)
+                                            if first > last { continue }
+                                            let tap = w + (ky * g.kernelWidth + kx) * cout
+                                            for ox in first...last {
+                                                let src = inRow + (ox * g.strideX + shift) * cin
+                                                let out = row + ox * cout
                                                 if m == 1 {
                                                     for c in 0..<cout { out[c] += src[c] * tap[c] }
                                                 } else {
@@ -51,8 +58,8 @@ struct DepthwiseConv2DOperator: InterpreterOperator {
                                                 }
                                             }
                                         }
-                                        t.apply(out, count: cout)
                                     }
+                                    t.apply(row, count: g.outWidth * cout)
                                 }
                             }
                         }

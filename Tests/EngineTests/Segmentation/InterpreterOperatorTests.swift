@@ -90,7 +90,8 @@ final class SegmentationInterpreterOperatorTests: XCTestCase {
     }
 
     func testDepthwiseConvolutionMatchesDirectLoops() throws {
-        for (stride, dilation, multiplier, padding) in [(1, 1, 1, 0), (2, 1, 1, 0), (1, 2, 1, 0), (2, 2, 2, 0), (1, 1, 3, 1)] {
+        for (stride, dilation, multiplier, padding) in [(1, 1, 1, 0), (2, 1, 1, 0), (1, 2, 1, 0), (2, 2, 2, 0), (1, 1, 3, 1),
+                                                          (1, 6, 1, 0), (3, 5, 1, 0)] {
             let h = 9, w = 8, cin = 5, cout = cin * multiplier, batch = 2
             let g = try XCTUnwrap(ConvolutionGeometry(inHeight: h, inWidth: w, kernelHeight: 3, kernelWidth: 3,
                                                       strideY: stride, strideX: stride, dilationY: dilation,
