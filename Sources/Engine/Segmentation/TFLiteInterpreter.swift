@@ -151,6 +151,8 @@ public final class TFLiteInterpreter: @unchecked Sendable {
                     storage = [Float](repeating: 0, count: count)
                 }
                 var out = NHWCTensor(shape: op.outputShape, data: storage)
+                // Drop the second reference, or writing `out` would copy the whole buffer (copy-on-write).
+                storage = []
                 op.execute(args, into: &out)
                 values[op.output] = out
                 home[op.output] = b

@@ -134,7 +134,12 @@ final class SegmentationDeepLabTests: XCTestCase {
         EngineThreads.set(2)
         print("segmentation: DeepLab full forward at 513x513, 1 thread: CPU time best of 5 = \(String(format: "%.4f", cpuBest)) s")
         var steps = [Double]()
+        if let threads = ProcessInfo.processInfo.environment["STYLEFARM_SEGMENTATION_PROFILE_THREADS"].flatMap(Int.init) {
+            EngineThreads.set(threads)
+        }
         _ = try segmenter.interpreter.run(input: input, stepSeconds: &steps)
+        _ = try segmenter.interpreter.run(input: input, stepSeconds: &steps)
+        EngineThreads.set(2)
         var byKind = [String: Double]()
         for (name, t) in zip(segmenter.interpreter.stepNames, steps) {
             byKind[String(name.split(separator: " ")[0]), default: 0] += t
