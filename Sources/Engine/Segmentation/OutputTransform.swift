@@ -6,6 +6,9 @@
 /// values lie in `[s · (0 − z), s · (255 − z)]` and are multiples of s. Clamping to that range (intersected
 /// with the activation's) and rounding `v / s` reproduces the reference interpreter's activation values up
 /// to its fixed-point rounding; `round(v / s + z) − z = round(v / s)` since z is an integer.
+///
+/// Rounding uses `(x + 1.5·2²³) − 1.5·2²³`, which rounds to nearest-even for |x| < 2²² (clamped grid
+/// indices are at most 2¹⁵) and, unlike `rounded()`, vectorizes on baseline x86-64 (no SSE4.1 `roundps`).
 struct OutputTransform: Sendable {
     var lower: Float = -.infinity
     var upper: Float = .infinity
@@ -41,14 +44,17 @@ struct OutputTransform: Sendable {
         return OutputTransform(lower: max(lower, s * (qmin - z)), upper: min(upper, s * (qmax - z)), step: s)
     }
 
+    /// 1.5 · 2²³: adding and subtracting it leaves x rounded to an integer (ties to even).
+    @usableFromInline static let roundingMagic: Float = 12_582_912
+
     /// Applies the transform to `count` values in place.
     @inline(__always)
     func apply(_ p: UnsafeMutablePointer<Float>, count: Int) {
         if isIdentity { return }
         let lo = lower, hi = upper
         if step > 0 {
-            let s = step, inv = 1 / step
-            for i in 0..<count { p[i] = (min(max(p[i], lo), hi) * inv).rounded(.toNearestOrEven) * s }
+            let s = step, inv = 1 / step, magic = OutputTransform.roundingMagic
+            for i in 0..<count { p[i] = ((min(max(p[i], lo), hi) * inv + magic) - magic) * s }
         } else {
             for i in 0..<count { p[i] = min(max(p[i], lo), hi) }
         }
@@ -60,10 +66,10 @@ struct OutputTransform: Sendable {
     func applyAddingBias(_ p: UnsafeMutablePointer<Float>, rows: Int, channels: Int, bias: UnsafePointer<Float>) {
         let lo = lower, hi = upper
         if step > 0 {
-            let s = step, inv = 1 / step
+            let s = step, inv = 1 / step, magic = OutputTransform.roundingMagic
             for r in 0..<rows {
                 let row = p + r * channels
-                for c in 0..<channels { row[c] = (min(max(row[c] + bias[c], lo), hi) * inv).rounded(.toNearestOrEven) * s }
+                for c in 0..<channels { row[c] = ((min(max(row[c] + bias[c], lo), hi) * inv + magic) - magic) * s }
             }
         } else {
             for r in 0..<rows {

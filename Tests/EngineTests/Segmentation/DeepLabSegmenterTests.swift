@@ -111,7 +111,7 @@ final class SegmentationDeepLabTests: XCTestCase {
     }
 
     func testForwardTimeAt513() throws {
-        let segmenter = try SegmentationTestSupport.segmenter(SegmentationTestSupport.fullModel)
+        let segmenter = try SegmentationTestSupport.segmenter(SegmentationTestSupport.fullModel, emulated: true)
         let input = try segmenter.inputValues(for: try SegmentationTestSupport.image("images/bird_segmentation.png"))
         _ = try segmenter.interpreter.run(input: input)
         var best = Double.infinity
@@ -120,7 +120,17 @@ final class SegmentationDeepLabTests: XCTestCase {
             _ = try segmenter.interpreter.run(input: input)
             best = min(best, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
         }
-        print("segmentation: DeepLab full forward at 513x513, \(EngineThreads.count) threads: best of 10 = \(String(format: "%.4f", best)) s")
+        print("segmentation: DeepLab full forward at 513x513, \(EngineThreads.count) threads, default (emulated uint8 activations): best of 10 = \(String(format: "%.4f", best)) s")
+        let plain = try SegmentationTestSupport.segmenter(SegmentationTestSupport.fullModel, emulated: false)
+        _ = try plain.interpreter.run(input: input)
+        var plainBest = Double.infinity
+        for _ in 0..<10 {
+            let start = DispatchTime.now().uptimeNanoseconds
+            _ = try plain.interpreter.run(input: input)
+            plainBest = min(plainBest, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+        }
+        print("segmentation: DeepLab full forward at 513x513, \(EngineThreads.count) threads, plain float (no emulated rounding): "
+              + "best of 10 = \(String(format: "%.4f", plainBest)) s")
         // CPU time of a one-thread run: a steadier figure than wall time on a shared machine.
         EngineThreads.set(1)
         var cpuBest = Double.infinity
