@@ -17,9 +17,10 @@ struct Conv2DOperator: InterpreterOperator {
     let bias: [Float]
     let transform: OutputTransform
 
-    /// Output rows per GEMM block: about 128 KB of output, so that a block's bias/activation pass (and, for
-    /// unfolded windows, its im2col rows) stay in cache between the GEMM and the next step.
-    private var blockRows: Int { max(32, (32 * 1024) / max(outChannels, geometry.kernelHeight * geometry.kernelWidth * inChannels)) }
+    /// Output rows per GEMM block: about 128 KB of output (at least 256 rows), so that a block's
+    /// bias/activation pass (and, for unfolded windows, its im2col rows) stay in cache between the GEMM
+    /// and the next step.
+    private var blockRows: Int { max(256, (32 * 1024) / max(outChannels, geometry.kernelHeight * geometry.kernelWidth * inChannels)) }
 
     func execute(_ inputs: [NHWCTensor], into output: inout NHWCTensor) {
         let g = geometry
@@ -29,9 +30,10 @@ struct Conv2DOperator: InterpreterOperator {
         let outStride = pixels * outChannels
         let rowsPerBlock = blockRows
         let blocks = (pixels + rowsPerBlock - 1) / rowsPerBlock
-        // Many blocks: each worker runs whole blocks with single-threaded BLAS (GEMM, then bias and
-        // activation while the block is in cache). Few blocks (small maps): one multithreaded GEMM.
-        let blockwise = blocks >= 4 * EngineThreads.count
+        // Many blocks and small weights: each worker runs whole blocks with single-threaded BLAS (GEMM,
+        // then bias and activation while the block is in cache). Otherwise (small maps, or weights so
+        // large that repacking them for every block would dominate): one multithreaded GEMM.
+        let blockwise = blocks >= 4 * EngineThreads.count && outChannels * k <= 65_536
         let workers = blockwise ? max(1, min(EngineThreads.count, blocks)) : 1
         var columns = g.isPointwise ? [] : [Float](repeating: 0, count: (blockwise ? workers * rowsPerBlock : pixels) * k)
         let oc = outChannels, t = transform
