@@ -1,0 +1,70 @@
+import ArgumentParser
+import Engine
+import Foundation
+import ModelStore
+
+/// `stylefarm bench segment`: seconds for the segmentation network and for the dense CRF.
+struct SegmentBench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "segment",
+        abstract: "Time DeepLab v3 at its input size and 10 mean-field CRF iterations (2 and 21 labels).",
+        discussion: """
+            Prints network_s=… crf_s=… (2 labels) crf21_s=… (21 labels), each the best of --repeats runs after a
+            warm-up. Needs `stylefarm models install --segmentation`. Compare with tools/bench (LiteRT,
+            pydensecrf) in the same session; docs/BENCHMARKS.md.
+            """)
+
+    @Option(help: "Side of the square test image in pixels (the CRF runs at this size).")
+    var size: Int = 513
+
+    @Option(help: "Model: deeplab or deeplab-small.")
+    var model: String = "deeplab"
+
+    @Option(help: "Timed runs of each step (the best is printed).")
+    var repeats: Int = 3
+
+    @Option(help: "Threads for the kernels (default: all cores).")
+    var threads: Int?
+
+    @Option(help: "Model directory (default: $STYLEFARM_MODEL_DIR, else ~/.cache/stylefarm/models).")
+    var modelDir: String?
+
+    func run() throws {
+        if let threads { EngineThreads.set(threads) }
+        guard size >= 16, repeats >= 1 else { throw ValidationError("--size must be ≥ 16 and --repeats ≥ 1") }
+        let url = try SegmentationModels(modelDirectory: ModelDirectory.resolve(explicit: modelDir)).installedURL(model)
+        let segmenter = try DeepLabSegmenter(modelPath: url.path)
+        // A deterministic test card: smooth gradients and a bright disc (an "object").
+        var image = Image(width: size, height: size, channels: 3)
+        for y in 0..<size {
+            for x in 0..<size {
+                let dx = Double(x - size / 2), dy = Double(y - size / 2)
+                let inside = dx * dx + dy * dy < Double(size * size) / 10
+                image[x: x, y: y, c: 0] = inside ? 0.9 : Float(x) / Float(size)
+                image[x: x, y: y, c: 1] = inside ? 0.7 : Float(y) / Float(size)
+                image[x: x, y: y, c: 2] = inside ? 0.6 : 0.3
+            }
+        }
+        func best(_ body: () throws -> Void) rethrows -> Double {
+            try body()
+            var best = Double.infinity
+            for _ in 0..<repeats {
+                let start = DispatchTime.now().uptimeNanoseconds
+                try body()
+                best = min(best, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+            }
+            return best
+        }
+        var result: SegmentationResult?
+        let network = try best { result = try segmenter.segment(image) }
+        let probabilities = result!.probabilities
+        var parameters = DenseCRFParameters()
+        parameters.iterations = 10
+        let foreground = result!.foregroundMatte(classes: PascalVOCClasses.objects)
+        let two = [foreground.map { 1 - $0 }, foreground]
+        let crf2 = try best { _ = try DenseCRF.infer(probabilities: two, image: image, parameters: parameters) }
+        let crf21 = try best { _ = try DenseCRF.infer(probabilities: probabilities, image: image, parameters: parameters) }
+        print(String(format: "segment model=%@ size=%d threads=%d network_s=%.4f crf_s=%.4f crf21_s=%.4f",
+                     model, size, EngineThreads.count, network, crf2, crf21))
+    }
+}

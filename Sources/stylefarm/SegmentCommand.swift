@@ -1,0 +1,128 @@
+import ArgumentParser
+import Engine
+import Foundation
+import ModelStore
+
+/// `stylefarm segment`: foreground/background separation of one image — DeepLab v3 (PASCAL VOC) class
+/// probabilities, optionally refined by the fully connected CRF — written as a matte, a label map and
+/// an overlay for checking.
+struct SegmentCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "segment",
+        abstract: "Segment an image into foreground objects and background (DeepLab v3 + dense CRF).",
+        discussion: """
+            Needs `stylefarm models install --segmentation`. Example:
+              stylefarm segment --input frame.png --model deeplab --classes person,dog --out matte.png --overlay check.png
+            The matte is the probability (0–255, or 0–65535 with --bit-depth 16) that a pixel belongs to one of
+            --classes (default: every PASCAL VOC object class).
+            """)
+
+    enum Model: String, ExpressibleByArgument, CaseIterable { case deeplab, deeplabSmall = "deeplab-small", selfie }
+    enum Switch: String, ExpressibleByArgument, CaseIterable { case on, off }
+
+    @Option(help: "Input image (PNG or JPEG).")
+    var input: String
+
+    @Option(help: "Model: deeplab, deeplab-small or selfie.")
+    var model: Model = .deeplab
+
+    @Option(help: "Refine with the fully connected CRF (Krähenbühl & Koltun 2011): on or off.")
+    var crf: Switch = .on
+
+    @Option(help: "Mean-field iterations of the CRF.")
+    var crfIterations: Int = DenseCRFParameters().iterations
+
+    @Option(help: "Foreground classes, comma-separated PASCAL VOC names (e.g. person,dog,cat); default: all objects.")
+    var classes: String?
+
+    @Option(help: "Matte PNG (gray: foreground probability).")
+    var out: String
+
+    @Option(help: "Matte bit depth: 8 or 16.")
+    var bitDepth: Int = 8
+
+    @Option(help: "Label map PNG (gray, one value per class index).")
+    var labels: String?
+
+    @Option(help: "Overlay PNG: the image with the foreground tinted, for checking.")
+    var overlay: String?
+
+    @Option(help: "Model directory (default: $STYLEFARM_MODEL_DIR, else ~/.cache/stylefarm/models).")
+    var modelDir: String?
+
+    @Option(help: "Threads for the kernels (default: all cores).")
+    var threads: Int?
+
+    func validate() throws {
+        if bitDepth != 8 && bitDepth != 16 { throw ValidationError("--bit-depth must be 8 or 16 (got \(bitDepth))") }
+        if crfIterations < 0 { throw ValidationError("--crf-iterations must be at least 0") }
+        _ = try foregroundClasses()
+    }
+
+    func foregroundClasses() throws -> Set<Int> {
+        guard let classes else { return PascalVOCClasses.objects }
+        return Set(try classes.split(separator: ",").map { name in
+            let trimmed = name.trimmingCharacters(in: .whitespaces)
+            guard let label = PascalVOCClasses.label(named: trimmed) else {
+                throw ValidationError("--classes: unknown class '\(trimmed)'; known: \(PascalVOCClasses.names.joined(separator: ", "))")
+            }
+            return label
+        })
+    }
+
+    func run() throws {
+        if let threads { EngineThreads.set(threads) }
+        guard model != .selfie else {
+            throw ValidationError("--model selfie is installed by `models install --segmentation` but cannot run yet (its custom transposed convolution is not implemented); use deeplab")
+        }
+        let models = SegmentationModels(modelDirectory: ModelDirectory.resolve(explicit: modelDir))
+        let modelURL = try models.installedURL(model.rawValue)
+        let image = try ImageReader.read(path: input)
+        let start = Date()
+        let segmenter = try DeepLabSegmenter(modelPath: modelURL.path)
+        var result = try segmenter.segment(image)
+        let networkSeconds = Date().timeIntervalSince(start)
+        var crfSeconds = 0.0
+        if crf == .on {
+            let crfStart = Date()
+            var parameters = DenseCRFParameters()
+            parameters.iterations = crfIterations
+            let refined = try DenseCRF.infer(probabilities: result.probabilities, image: image, parameters: parameters)
+            result = SegmentationResult(width: result.width, height: result.height, classCount: result.classCount,
+                                        labels: Self.argmax(refined, pixels: result.width * result.height), probabilities: refined)
+            crfSeconds = Date().timeIntervalSince(crfStart)
+        }
+        let matte = result.foregroundMatte(classes: try foregroundClasses())
+        try ImageWriter.writePNG(Image(width: result.width, height: result.height, channels: 1, pixels: matte), to: out, bitDepth: bitDepth)
+        if let labels {
+            let values = result.labels.map { Float($0) / 255 }
+            try ImageWriter.writePNG(Image(width: result.width, height: result.height, channels: 1, pixels: values), to: labels, bitDepth: 8)
+        }
+        if let overlay {
+            var tinted = image.toRGB()
+            for i in 0..<matte.count {
+                let a = 0.55 * matte[i]
+                tinted.pixels[i * 3] = tinted.pixels[i * 3] * (1 - a) + a
+                tinted.pixels[i * 3 + 1] *= 1 - a
+                tinted.pixels[i * 3 + 2] *= 1 - a
+            }
+            try ImageWriter.writePNG(tinted, to: overlay, bitDepth: 8)
+        }
+        let histogram = result.labelHistogram.enumerated().filter { $0.element > 0 }.sorted { $0.element > $1.element }
+        let top = histogram.prefix(4).map { "\(PascalVOCClasses.names[$0.offset])=\(String(format: "%.1f", 100 * Double($0.element) / Double(matte.count)))%" }
+        print(String(format: "wrote %@ (%dx%d) network_s=%.3f crf_s=%.3f classes: %@", out, result.width, result.height,
+                     networkSeconds, crfSeconds, top.joined(separator: " ")))
+    }
+
+    static func argmax(_ probabilities: [[Float]], pixels: Int) -> [UInt8] {
+        var labels = [UInt8](repeating: 0, count: pixels)
+        var best = [Float](repeating: -1, count: pixels)
+        for (c, plane) in probabilities.enumerated() {
+            for i in 0..<pixels where plane[i] > best[i] {
+                best[i] = plane[i]
+                labels[i] = UInt8(clamping: c)
+            }
+        }
+        return labels
+    }
+}
