@@ -35,16 +35,18 @@ struct SegmentBench: ParsableCommand {
         let url = try SegmentationModels(modelDirectory: ModelDirectory.resolve(explicit: modelDir)).installedURL(model)
         let segmenter = try DeepLabSegmenter(modelPath: url.path)
         // A deterministic test card: smooth gradients and a bright disc (an "object").
-        var image = Image(width: size, height: size, channels: 3)
+        var pixels = [Float](repeating: 0, count: size * size * 3)
         for y in 0..<size {
             for x in 0..<size {
                 let dx = Double(x - size / 2), dy = Double(y - size / 2)
                 let inside = dx * dx + dy * dy < Double(size * size) / 10
-                image[x: x, y: y, c: 0] = inside ? 0.9 : Float(x) / Float(size)
-                image[x: x, y: y, c: 1] = inside ? 0.7 : Float(y) / Float(size)
-                image[x: x, y: y, c: 2] = inside ? 0.6 : 0.3
+                let i = (y * size + x) * 3
+                pixels[i] = inside ? 0.9 : Float(x) / Float(size)
+                pixels[i + 1] = inside ? 0.7 : Float(y) / Float(size)
+                pixels[i + 2] = inside ? 0.6 : 0.3
             }
         }
+        let image = Image(width: size, height: size, channels: 3, pixels: pixels)
         func best(_ body: () throws -> Void) rethrows -> Double {
             try body()
             var best = Double.infinity

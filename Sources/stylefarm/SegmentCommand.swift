@@ -99,14 +99,15 @@ struct SegmentCommand: ParsableCommand {
             try ImageWriter.writePNG(Image(width: result.width, height: result.height, channels: 1, pixels: values), to: labels, bitDepth: 8)
         }
         if let overlay {
-            var tinted = image.toRGB()
+            let rgb = image.toRGB()
+            var pixels = rgb.pixels  // edited as a local array, not element by element through `Image`
             for i in 0..<matte.count {
                 let a = 0.55 * matte[i]
-                tinted.pixels[i * 3] = tinted.pixels[i * 3] * (1 - a) + a
-                tinted.pixels[i * 3 + 1] *= 1 - a
-                tinted.pixels[i * 3 + 2] *= 1 - a
+                pixels[i * 3] = pixels[i * 3] * (1 - a) + a
+                pixels[i * 3 + 1] *= 1 - a
+                pixels[i * 3 + 2] *= 1 - a
             }
-            try ImageWriter.writePNG(tinted, to: overlay, bitDepth: 8)
+            try ImageWriter.writePNG(Image(width: rgb.width, height: rgb.height, channels: 3, pixels: pixels), to: overlay, bitDepth: 8)
         }
         let histogram = result.labelHistogram.enumerated().filter { $0.element > 0 }.sorted { $0.element > $1.element }
         let top = histogram.prefix(4).map { "\(PascalVOCClasses.names[$0.offset])=\(String(format: "%.1f", 100 * Double($0.element) / Double(matte.count)))%" }

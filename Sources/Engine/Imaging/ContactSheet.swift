@@ -17,16 +17,16 @@ public enum ContactSheet {
         let usedColumns = min(columns, cells.count)
         let width = gap + usedColumns * (cellWidth + gap)
         let height = gap + rows * (cellHeight + gap)
-        var sheet = Image(width: width, height: height, channels: 3, repeating: background)
+        var pixels = [Float](repeating: background, count: width * height * 3)
         for (i, cell) in cells.enumerated() {
             let x0 = gap + (i % columns) * (cellWidth + gap)
             let y0 = gap + (i / columns) * (cellHeight + gap) + (cellHeight - cell.height) / 2
+            let row = cell.width * 3
             for y in 0..<cell.height {
-                for x in 0..<cell.width {
-                    for c in 0..<3 { sheet[x: x0 + x, y: y0 + y, c: c] = cell[x: x, y: y, c: c] }
-                }
+                let from = y * row, to = ((y0 + y) * width + x0) * 3
+                pixels.replaceSubrange(to..<(to + row), with: cell.pixels[from..<(from + row)])
             }
         }
-        return sheet
+        return Image(width: width, height: height, channels: 3, pixels: pixels)
     }
 }

@@ -5,8 +5,8 @@
 /// values are exactly `Float(k) / 255` or `Float(k) / 65535` of the file's samples (sub-byte gray PNG
 /// is first expanded to 8 bits, so a 1-bit `1` reads as `1.0`); no gamma or colour management is applied.
 ///
-/// `pixels.count == width * height * channels` always holds: assigning an array of another length is a
-/// programming error and traps.
+/// `pixels.count == width * height * channels` always holds: `pixels` is only set by the initializers and
+/// written sample by sample through the subscript (in place, O(1) per write).
 public struct Image: Equatable, Sendable {
     /// Columns.
     public let width: Int
@@ -19,9 +19,7 @@ public struct Image: Equatable, Sendable {
     /// writers take their output depth as an argument.
     public var bitDepth: Int
     /// Interleaved row-major samples in [0, 1].
-    public var pixels: [Float] {
-        didSet { precondition(pixels.count == width * height * channels, "Image.pixels changed length") }
-    }
+    public private(set) var pixels: [Float]
 
     /// An image over existing samples. `pixels.count` must be `width * height * channels` and
     /// `channels` must be 1...4 (programming errors; they trap).
