@@ -219,6 +219,10 @@ final class CoordinatorServerTests: XCTestCase {
     }
 
     func testStylizeJobInBlobModeMovesExactBytes() throws {
+        // This fake worker does not heartbeat while it pulls megabytes of blobs: a long liveness keeps a
+        // loaded machine from declaring it dead mid-test (liveness has its own tests).
+        harness.close()
+        harness = try ServerHarness(liveness: 100)
         let dir = harness.stateDirectory.appendingPathComponent("job", isDirectory: true)
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         let content = Image(width: 12, height: 8, channels: 3, pixels: (0..<(12 * 8 * 3)).map { Float($0 % 7) / 7 })
