@@ -18,23 +18,12 @@ final class FarmRenderTests: XCTestCase {
 
     override func tearDown() { farm?.stopAll() }
 
-    private func sharedFile(_ relative: String) throws -> String {
-        let root = ProcessInfo.processInfo.environment["STYLEFARM_TEST_DATA"].map { URL(fileURLWithPath: $0) }
-            ?? URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-                .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("shared/data")
-        let url = root.appendingPathComponent(relative)
-        guard FileManager.default.fileExists(atPath: url.path) else {
-            throw XCTSkip("shared test data not found at \(url.path); set STYLEFARM_TEST_DATA")
-        }
-        return url.path
-    }
-
     /// Six 64 px frames through `stylefarm submit --watch`, a coordinator and two worker processes (blob
     /// mode: frames and results travel over the sockets): every output is byte-identical to
     /// `stylefarm stylize` with the same parameters, and both workers rendered frames.
     func testSixFramesOverTwoWorkersAreByteIdenticalToStylize() throws {
-        let photo = try ImageReader.read(path: try sharedFile("images/grace_hopper.png"))
-        let style = try sharedFile("styles/starry_night_crop.png")
+        let photo = try ImageReader.read(path: try SharedTestData.path("images/grace_hopper.png"))
+        let style = try SharedTestData.path("styles/starry_night_crop.png")
         let plates = farm.directory.appendingPathComponent("plates")
         try FileManager.default.createDirectory(at: plates, withIntermediateDirectories: true)
         for i in 0..<6 {

@@ -5,16 +5,6 @@ import XCTest
 
 /// `stylefarm segment` end to end with the installed DeepLab model and the dense CRF.
 final class SegmentCommandTests: XCTestCase {
-    private func sharedImage(_ name: String) throws -> String {
-        let root = ProcessInfo.processInfo.environment["STYLEFARM_TEST_DATA"].map { URL(fileURLWithPath: $0) }
-            ?? URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-                .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("shared/data")
-        let url = root.appendingPathComponent("images/\(name)")
-        guard FileManager.default.fileExists(atPath: url.path) else {
-            throw XCTSkip("shared test data not found at \(root.path); set STYLEFARM_TEST_DATA")
-        }
-        return url.path
-    }
 
     func testTwoDogsBecomeTheForegroundMatte() throws {
         guard (try? SegmentationModels(modelDirectory: ModelDirectory.resolve()).installedURL("deeplab")) != nil else {
@@ -24,7 +14,7 @@ final class SegmentCommandTests: XCTestCase {
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
         let matte = folder.appendingPathComponent("matte.png").path, overlay = folder.appendingPathComponent("overlay.png").path
-        let result = try CLIRunner.run(["segment", "--input", try sharedImage("pets.jpg"), "--classes", "dog",
+        let result = try CLIRunner.run(["segment", "--input", try SharedTestData.path("images/pets.jpg"), "--classes", "dog",
                                         "--out", matte, "--overlay", overlay, "--threads", "2"])
         XCTAssertEqual(result.status, 0, result.stderr)
         XCTAssertTrue(result.stdout.contains("dog="), result.stdout)
@@ -37,7 +27,7 @@ final class SegmentCommandTests: XCTestCase {
         XCTAssertLessThan(image[x: 5, y: 420, c: 0], 0.1)
         XCTAssertTrue(FileManager.default.fileExists(atPath: overlay))
 
-        let bad = try CLIRunner.run(["segment", "--input", try sharedImage("pets.jpg"), "--classes", "unicorn", "--out", matte])
+        let bad = try CLIRunner.run(["segment", "--input", try SharedTestData.path("images/pets.jpg"), "--classes", "unicorn", "--out", matte])
         XCTAssertNotEqual(bad.status, 0)
         XCTAssertTrue(bad.stderr.contains("unknown class 'unicorn'"), bad.stderr)
     }

@@ -19,19 +19,8 @@ final class StylizeEndToEndTests: XCTestCase {
         if let directory { try? FileManager.default.removeItem(at: directory) }
     }
 
-    private func sharedFile(_ relative: String) throws -> String {
-        let root = ProcessInfo.processInfo.environment["STYLEFARM_TEST_DATA"].map { URL(fileURLWithPath: $0) }
-            ?? URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-                .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("shared/data")
-        let url = root.appendingPathComponent(relative)
-        guard FileManager.default.fileExists(atPath: url.path) else {
-            throw XCTSkip("shared test data not found at \(url.path); set STYLEFARM_TEST_DATA")
-        }
-        return url.path
-    }
-
     func testTwoRunsWriteIdenticalBytesAndSixteenBitWorks() throws {
-        let content = try sharedFile("images/grace_hopper.png"), style = try sharedFile("styles/starry_night_crop.png")
+        let content = try SharedTestData.path("images/grace_hopper.png"), style = try SharedTestData.path("styles/starry_night_crop.png")
         var outputs: [Data] = []
         for run in 0..<2 {
             let out = directory.appendingPathComponent("run\(run).png").path
