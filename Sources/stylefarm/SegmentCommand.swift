@@ -32,7 +32,7 @@ struct SegmentCommand: ParsableCommand {
     @Option(help: "Mean-field iterations of the CRF.")
     var crfIterations: Int = DenseCRFParameters().iterations
 
-    @Option(help: "Foreground classes, comma-separated PASCAL VOC names (e.g. person,dog,cat); default: all objects.")
+    @Option(help: "Foreground classes, comma-separated PASCAL VOC names (e.g. person,dog,cat); default: all objects. The selfie model's foreground is always the person.")
     var classes: String?
 
     @Option(help: "Matte PNG (gray: foreground probability).")
@@ -72,15 +72,12 @@ struct SegmentCommand: ParsableCommand {
 
     func run() throws {
         if let threads { EngineThreads.set(threads) }
-        guard model != .selfie else {
-            throw ValidationError("--model selfie is installed by `models install --segmentation` but cannot run yet (its custom transposed convolution is not implemented); use deeplab")
-        }
         let models = SegmentationModels(modelDirectory: ModelDirectory.resolve(explicit: modelDir))
         let modelURL = try models.installedURL(model.rawValue)
         let image = try ImageReader.read(path: input)
         let start = Date()
-        let segmenter = try DeepLabSegmenter(modelPath: modelURL.path)
-        var result = try segmenter.segment(image)
+        var result = model == .selfie ? try SelfieSegmenter(modelPath: modelURL.path).segment(image)
+                                       : try DeepLabSegmenter(modelPath: modelURL.path).segment(image)
         let networkSeconds = Date().timeIntervalSince(start)
         var crfSeconds = 0.0
         if crf == .on {
@@ -92,7 +89,8 @@ struct SegmentCommand: ParsableCommand {
                                         labels: Self.argmax(refined, pixels: result.width * result.height), probabilities: refined)
             crfSeconds = Date().timeIntervalSince(crfStart)
         }
-        let matte = result.foregroundMatte(classes: try foregroundClasses())
+        // The selfie model has two classes: 0 background, 1 person.
+        let matte = result.foregroundMatte(classes: model == .selfie ? [1] : try foregroundClasses())
         try ImageWriter.writePNG(Image(width: result.width, height: result.height, channels: 1, pixels: matte), to: out, bitDepth: bitDepth)
         if let labels {
             let values = result.labels.map { Float($0) / 255 }
@@ -110,7 +108,8 @@ struct SegmentCommand: ParsableCommand {
             try ImageWriter.writePNG(Image(width: rgb.width, height: rgb.height, channels: 3, pixels: pixels), to: overlay, bitDepth: 8)
         }
         let histogram = result.labelHistogram.enumerated().filter { $0.element > 0 }.sorted { $0.element > $1.element }
-        let top = histogram.prefix(4).map { "\(PascalVOCClasses.names[$0.offset])=\(String(format: "%.1f", 100 * Double($0.element) / Double(matte.count)))%" }
+        let names = model == .selfie ? ["background", "person"] : PascalVOCClasses.names
+        let top = histogram.prefix(4).map { "\(names[$0.offset])=\(String(format: "%.1f", 100 * Double($0.element) / Double(matte.count)))%" }
         print(String(format: "wrote %@ (%dx%d) network_s=%.3f crf_s=%.3f classes: %@", out, result.width, result.height,
                      networkSeconds, crfSeconds, top.joined(separator: " ")))
     }

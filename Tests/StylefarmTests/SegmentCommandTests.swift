@@ -31,4 +31,31 @@ final class SegmentCommandTests: XCTestCase {
         XCTAssertNotEqual(bad.status, 0)
         XCTAssertTrue(bad.stderr.contains("unknown class 'unicorn'"), bad.stderr)
     }
+
+    /// MediaPipe's selfie model (with its custom transposed convolution) finds the same person as DeepLab.
+    func testSelfieModelAgreesWithDeepLabOnAPortrait() throws {
+        let models = SegmentationModels(modelDirectory: ModelDirectory.resolve())
+        guard (try? models.installedURL("selfie")) != nil, (try? models.installedURL("deeplab")) != nil else {
+            throw XCTSkip("segmentation models are not installed; run `stylefarm models install --segmentation`")
+        }
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("sf-selfie-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let portrait = try SharedTestData.path("images/grace_hopper.png")
+        var mattes: [Image] = []
+        for model in ["selfie", "deeplab"] {
+            let out = folder.appendingPathComponent("\(model).png").path
+            let result = try CLIRunner.run(["segment", "--model", model, "--classes", "person", "--crf", "off",
+                                            "--input", portrait, "--out", out])
+            XCTAssertEqual(result.status, 0, result.stderr)
+            mattes.append(try ImageReader.read(path: out))
+        }
+        XCTAssertEqual([mattes[0].width, mattes[0].height], [512, 600])
+        let a = mattes[0].pixels.map { $0 > 0.5 }, b = mattes[1].pixels.map { $0 > 0.5 }
+        let intersection = zip(a, b).filter { $0 && $1 }.count, union = zip(a, b).filter { $0 || $1 }.count
+        let iou = Double(intersection) / Double(max(1, union))
+        XCTAssertGreaterThan(iou, 0.75, "selfie vs DeepLab person IoU \(iou)")
+        XCTAssertGreaterThan(Double(a.filter { $0 }.count) / Double(a.count), 0.4, "the portrait is mostly person")
+        XCTAssertLessThan(mattes[0][x: 500, y: 40, c: 0], 0.5, "the sky at the top right is background")
+    }
 }

@@ -4,11 +4,20 @@
 struct OperatorFactory {
     let model: TFLiteModel
     let options: TFLiteInterpreter.Options
+    /// Tensors computed by a folded DEQUANTIZE of constant data → that constant tensor.
+    let folded: [Int: Int]
     private var graph: TFLiteSubgraph { model.subgraphs[0] }
 
-    init(model: TFLiteModel, options: TFLiteInterpreter.Options) {
+    init(model: TFLiteModel, options: TFLiteInterpreter.Options, folded: [Int: Int] = [:]) {
         self.model = model
         self.options = options
+        self.folded = folded
+    }
+
+    /// The tensor holding `index`'s constant data (itself, or the source of a folded DEQUANTIZE), or nil.
+    func constantSource(_ index: Int) -> TFLiteTensor? {
+        let source = graph.tensors[folded[index] ?? index]
+        return model.data(of: source).isEmpty ? nil : source
     }
 
     /// Whether `make` knows the operator code.
@@ -17,6 +26,8 @@ struct OperatorFactory {
         case .conv2D, .depthwiseConv2D, .add, .mul, .averagePool2D, .resizeBilinear, .concatenation, .reshape,
              .quantize, .dequantize, .relu, .relu6, .logistic, .hardSwish:
             return true
+        case .custom:
+            return code.customCode == TransposeConvolutionBiasOperator.customCode
         default:
             return false
         }
@@ -34,15 +45,14 @@ struct OperatorFactory {
             guard op.inputs.indices.contains(k), op.inputs[k] >= 0 else { throw fail("input \(k) is missing") }
             return graph.tensors[op.inputs[k]]
         }
-        func isConstant(_ t: TFLiteTensor) -> Bool { !model.data(of: t).isEmpty }
         func constant(_ k: Int) throws -> [Float] {
             let t = try tensor(k)
-            guard isConstant(t) else { throw fail("input \(k) (\"\(t.name)\") must be constant data") }
-            return try ConstantTensor.floats(t, in: model)
+            guard let source = constantSource(op.inputs[k]) else { throw fail("input \(k) (\"\(t.name)\") must be constant data") }
+            return try ConstantTensor.floats(source, in: model)
         }
         func runtimeInput(_ k: Int) throws -> Int {
             let t = try tensor(k)
-            guard !isConstant(t) else { throw fail("input \(k) (\"\(t.name)\") is constant, expected a computed tensor") }
+            guard constantSource(op.inputs[k]) == nil else { throw fail("input \(k) (\"\(t.name)\") is constant, expected a computed tensor") }
             return op.inputs[k]
         }
         func transform(fused code: Int) throws -> OutputTransform {
@@ -155,7 +165,7 @@ struct OperatorFactory {
             let rank = max(a.shape.count, b.shape.count)
             var runtime = [Int]()
             func operand(_ k: Int, _ t: TFLiteTensor) throws -> BinaryElementwiseOperator.Operand {
-                if isConstant(t) { return .constant(try constant(k)) }
+                if constantSource(op.inputs[k]) != nil { return .constant(try constant(k)) }
                 runtime.append(op.inputs[k])
                 return .input(runtime.count - 1)
             }
@@ -184,6 +194,32 @@ struct OperatorFactory {
                 : code.builtin == .hardSwish ? .hardSwish : .identity
             return UnaryOperator(inputs: [try runtimeInput(0)], output: outIndex, outputShape: shape,
                                  function: function, transform: t)
+
+        case .custom where code.customCode == TransposeConvolutionBiasOperator.customCode:
+            // MediaPipe's transposed convolution: inputs (data, weights OHWI, bias); options are the raw
+            // C struct TfLiteTransposeConvParams {int32 padding (1 SAME, 2 VALID), stride_w, stride_h}.
+            let x = try image(try tensor(0)), f = try tensor(1)
+            guard f.shape.count == 4, f.shape[3] == x.c, f.shape.allSatisfy({ $0 > 0 }) else {
+                throw fail("filter shape \(f.shape) does not fit input channels \(x.c)")
+            }
+            let raw = op.customOptions
+            guard raw.count >= 12 else { throw fail("custom options have \(raw.count) bytes, expected 12") }
+            func int32(_ at: Int) -> Int { Int(Int32(bitPattern: UInt32(raw[at]) | UInt32(raw[at + 1]) << 8 | UInt32(raw[at + 2]) << 16 | UInt32(raw[at + 3]) << 24)) }
+            let padding = int32(0), strideX = int32(4), strideY = int32(8)
+            guard (1...2).contains(padding), (1...64).contains(strideX), (1...64).contains(strideY) else {
+                throw fail("invalid padding \(padding) or strides \(strideX)x\(strideY)")
+            }
+            let kh = f.shape[1], kw = f.shape[2], cout = f.shape[0]
+            let padH = padding == 1 ? max(0, kh - (x.h - 1) % strideY - 1) : 0
+            let padW = padding == 1 ? max(0, kw - (x.w - 1) % strideX - 1) : 0
+            let outH = strideY * (x.h - 1) + kh - padH, outW = strideX * (x.w - 1) + kw - padW
+            let bias = try constant(2)
+            guard bias.count == cout else { throw fail("bias has \(bias.count) values for \(cout) output channels") }
+            return TransposeConvolutionBiasOperator(
+                inputs: [try runtimeInput(0)], output: outIndex, outputShape: try checkShape([x.n, outH, outW, cout]),
+                batch: x.n, inHeight: x.h, inWidth: x.w, inChannels: x.c, outHeight: outH, outWidth: outW,
+                outChannels: cout, kernelHeight: kh, kernelWidth: kw, strideY: strideY, strideX: strideX,
+                padTop: padH / 2, padLeft: padW / 2, weights: try constant(1), bias: bias, transform: try transform(fused: 0))
 
         default:
             throw TFLiteError.unsupportedOperators(model: model.name, names: [code.name])

@@ -64,11 +64,16 @@ public final class TFLiteInterpreter: @unchecked Sendable {
         for (i, op) in graph.operators.enumerated() {
             for t in op.outputs where producer[t] == nil { producer[t] = i }
         }
+        // DEQUANTIZE of constant data (e.g. FLOAT16 weights) is folded: its output is a constant too.
+        var folded = [Int: Int]()
+        for op in graph.operators where model.code(of: op).builtin == .dequantize && op.inputs.count == 1 && op.outputs.count == 1 {
+            if op.inputs[0] >= 0, !model.data(of: graph.tensors[op.inputs[0]]).isEmpty { folded[op.outputs[0]] = op.inputs[0] }
+        }
         var needed = Set<Int>()
         var stack = wanted
         var visited = Set<Int>()
         while let t = stack.popLast() {
-            guard visited.insert(t).inserted, let p = producer[t] else { continue }
+            guard visited.insert(t).inserted, folded[t] == nil, let p = producer[t] else { continue }
             needed.insert(p)
             stack.append(contentsOf: graph.operators[p].inputs.filter { $0 >= 0 })
         }
@@ -82,7 +87,7 @@ public final class TFLiteInterpreter: @unchecked Sendable {
             throw TFLiteError.unsupportedOperators(model: model.name, names: unsupported.filter { seen.insert($0).inserted })
         }
 
-        let factory = OperatorFactory(model: model, options: options)
+        let factory = OperatorFactory(model: model, options: options, folded: folded)
         var plan = [InterpreterOperator]()
         var available = Set([inputTensor])
         for i in order {

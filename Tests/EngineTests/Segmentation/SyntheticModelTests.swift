@@ -32,11 +32,11 @@ final class SegmentationSyntheticModelTests: XCTestCase {
         let large = try TFLiteModel(bytes: SyntheticTFLiteModel.singleOperator(deprecated: 127, extended: 150), name: "gelu")
         XCTAssertEqual(large.operatorNames, ["BUILTIN_150"])
         let custom = try TFLiteModel(bytes: SyntheticTFLiteModel.singleOperator(deprecated: 32, extended: 32,
-                                                                               customCode: "Convolution2DTransposeBias"),
+                                                                               customCode: "MaxPoolingWithArgmax2D"),
                                      name: "custom")
-        XCTAssertEqual(custom.operatorNames, ["CUSTOM(Convolution2DTransposeBias)"])
+        XCTAssertEqual(custom.operatorNames, ["CUSTOM(MaxPoolingWithArgmax2D)"])
         let tanh = try TFLiteModel(bytes: SyntheticTFLiteModel.singleOperator(deprecated: 28, extended: nil), name: "tanh")
-        for (model, name) in [(large, "BUILTIN_150"), (custom, "CUSTOM(Convolution2DTransposeBias)"), (tanh, "TANH")] {
+        for (model, name) in [(large, "BUILTIN_150"), (custom, "CUSTOM(MaxPoolingWithArgmax2D)"), (tanh, "TANH")] {
             XCTAssertThrowsError(try TFLiteInterpreter(model: model)) { error in
                 guard case TFLiteError.unsupportedOperators(let label, let names) = error else { return XCTFail("\(error)") }
                 XCTAssertEqual(label, model.name)
