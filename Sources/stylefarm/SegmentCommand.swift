@@ -44,6 +44,9 @@ struct SegmentCommand: ParsableCommand {
     @Option(help: "Label map PNG (gray, one value per class index).")
     var labels: String?
 
+    @Option(help: "Foreground probability as floats: a .pfm file (32-bit float, for compositing), or a 16-bit .png.")
+    var probabilities: String?
+
     @Option(help: "Overlay PNG: the image with the foreground tinted, for checking.")
     var overlay: String?
 
@@ -55,6 +58,9 @@ struct SegmentCommand: ParsableCommand {
 
     func validate() throws {
         if bitDepth != 8 && bitDepth != 16 { throw ValidationError("--bit-depth must be 8 or 16 (got \(bitDepth))") }
+        if let probabilities, !(probabilities.hasSuffix(".pfm") || probabilities.hasSuffix(".png")) {
+            throw ValidationError("--probabilities must name a .pfm or .png file (got \(probabilities))")
+        }
         if crfIterations < 0 { throw ValidationError("--crf-iterations must be at least 0") }
         _ = try foregroundClasses()
     }
@@ -92,6 +98,14 @@ struct SegmentCommand: ParsableCommand {
         // The selfie model has two classes: 0 background, 1 person.
         let matte = result.foregroundMatte(classes: model == .selfie ? [1] : try foregroundClasses())
         try ImageWriter.writePNG(Image(width: result.width, height: result.height, channels: 1, pixels: matte), to: out, bitDepth: bitDepth)
+        if let probabilities {
+            if probabilities.hasSuffix(".pfm") {
+                try PFM.write(matte, width: result.width, height: result.height, to: probabilities)
+            } else {
+                try ImageWriter.writePNG(Image(width: result.width, height: result.height, channels: 1, pixels: matte),
+                                         to: probabilities, bitDepth: 16)
+            }
+        }
         if let labels {
             let values = result.labels.map { Float($0) / 255 }
             try ImageWriter.writePNG(Image(width: result.width, height: result.height, channels: 1, pixels: values), to: labels, bitDepth: 8)
@@ -124,5 +138,21 @@ struct SegmentCommand: ParsableCommand {
             }
         }
         return labels
+    }
+}
+
+/// Portable float map (grayscale `Pf`): a text header, then little-endian float32 rows from the bottom
+/// row up (a negative scale in the header means little-endian), as VFX tools read it.
+enum PFM {
+    static func write(_ values: [Float], width: Int, height: Int, to path: String) throws {
+        var data = Data("Pf\n\(width) \(height)\n-1.0\n".utf8)
+        data.reserveCapacity(data.count + values.count * 4)
+        for y in stride(from: height - 1, through: 0, by: -1) {
+            for x in 0..<width {
+                var bits = values[y * width + x].bitPattern.littleEndian
+                withUnsafeBytes(of: &bits) { data.append(contentsOf: $0) }
+            }
+        }
+        try data.write(to: URL(fileURLWithPath: path), options: .atomic)
     }
 }

@@ -14,8 +14,9 @@ final class SegmentCommandTests: XCTestCase {
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
         let matte = folder.appendingPathComponent("matte.png").path, overlay = folder.appendingPathComponent("overlay.png").path
+        let pfm = folder.appendingPathComponent("dogs.pfm").path
         let result = try CLIRunner.run(["segment", "--input", try SharedTestData.path("images/pets.jpg"), "--classes", "dog",
-                                        "--out", matte, "--overlay", overlay, "--threads", "2"])
+                                        "--out", matte, "--overlay", overlay, "--probabilities", pfm, "--threads", "2"])
         XCTAssertEqual(result.status, 0, result.stderr)
         XCTAssertTrue(result.stdout.contains("dog="), result.stdout)
         let image = try ImageReader.read(path: matte)
@@ -26,6 +27,13 @@ final class SegmentCommandTests: XCTestCase {
         // The bottom-left corner is lawn.
         XCTAssertLessThan(image[x: 5, y: 420, c: 0], 0.1)
         XCTAssertTrue(FileManager.default.fileExists(atPath: overlay))
+        // The float map holds the same probabilities, bottom row first.
+        let floats = try Data(contentsOf: URL(fileURLWithPath: pfm))
+        let header = Data("Pf\n512 430\n-1.0\n".utf8)
+        XCTAssertEqual(floats.prefix(header.count), header)
+        XCTAssertEqual(floats.count, header.count + 512 * 430 * 4)
+        let bottomLeft = floats.subdata(in: header.count..<(header.count + 4)).withUnsafeBytes { Float(bitPattern: UInt32(littleEndian: $0.loadUnaligned(as: UInt32.self))) }
+        XCTAssertEqual(bottomLeft, image[x: 0, y: 429, c: 0], accuracy: 1.0 / 255)
 
         let bad = try CLIRunner.run(["segment", "--input", try SharedTestData.path("images/pets.jpg"), "--classes", "unicorn", "--out", matte])
         XCTAssertNotEqual(bad.status, 0)
