@@ -495,7 +495,7 @@ public final class CoordinatorServer {
         a.region = rect
         a.frameWidth = UInt32(job.frameSize.width)
         a.frameHeight = UInt32(job.frameSize.height)
-        a.parameters = job.wireParameters
+        if job.resolved.kind == .stylize { a.parameters = job.wireParameters }  // diagnostic tasks need none
         let frames = job.resolved.frames.frames
         let contentPath = task.frameIndex < frames.count ? job.resolved.content?.path(for: frames[task.frameIndex]) : nil
         switch job.resolved.kind {
