@@ -193,23 +193,17 @@ public final class TaskExecutor {
         }
     }
 
-    /// Writes `bytes` to `path` through a temporary file in the same folder and a rename, so readers
+    /// Writes `bytes` to `path` atomically (`FileBytes.writeAtomically`), creating its folder, so readers
     /// never see a partial frame.
     static func writeAtomically(_ bytes: [UInt8], to path: String) throws {
-        let url = URL(fileURLWithPath: path)
-        let folder = url.deletingLastPathComponent()
-        let temporary = folder.appendingPathComponent(".\(url.lastPathComponent).\(UUID().uuidString).part")
         do {
-            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-            try Data(bytes).write(to: temporary)
+            try FileManager.default.createDirectory(at: URL(fileURLWithPath: path).deletingLastPathComponent(),
+                                                    withIntermediateDirectories: true)
+            try FileBytes.writeAtomically(bytes, to: path)
+        } catch let error as ImageIOError {
+            throw TaskExecutionError.output(error.description)
         } catch {
-            try? FileManager.default.removeItem(at: temporary)
             throw TaskExecutionError.output("cannot write \(path): \(error.localizedDescription)")
-        }
-        guard rename(temporary.path, url.path) == 0 else {
-            let code = errno
-            try? FileManager.default.removeItem(at: temporary)
-            throw TaskExecutionError.output("cannot move the output into \(path): \(String(cString: strerror(code)))")
         }
     }
 

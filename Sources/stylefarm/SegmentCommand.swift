@@ -91,8 +91,7 @@ struct SegmentCommand: ParsableCommand {
             var parameters = DenseCRFParameters()
             parameters.iterations = crfIterations
             let refined = try DenseCRF.infer(probabilities: result.probabilities, image: image, parameters: parameters)
-            result = SegmentationResult(width: result.width, height: result.height, classCount: result.classCount,
-                                        labels: Self.argmax(refined, pixels: result.width * result.height), probabilities: refined)
+            result = SegmentationResult(width: result.width, height: result.height, probabilities: refined)
             crfSeconds = Date().timeIntervalSince(crfStart)
         }
         // The selfie model has two classes: 0 background, 1 person.
@@ -126,18 +125,6 @@ struct SegmentCommand: ParsableCommand {
         let top = histogram.prefix(4).map { "\(names[$0.offset])=\(String(format: "%.1f", 100 * Double($0.element) / Double(matte.count)))%" }
         print(String(format: "wrote %@ (%dx%d) network_s=%.3f crf_s=%.3f classes: %@", out, result.width, result.height,
                      networkSeconds, crfSeconds, top.joined(separator: " ")))
-    }
-
-    static func argmax(_ probabilities: [[Float]], pixels: Int) -> [UInt8] {
-        var labels = [UInt8](repeating: 0, count: pixels)
-        var best = [Float](repeating: -1, count: pixels)
-        for (c, plane) in probabilities.enumerated() {
-            for i in 0..<pixels where plane[i] > best[i] {
-                best[i] = plane[i]
-                labels[i] = UInt8(clamping: c)
-            }
-        }
-        return labels
     }
 }
 

@@ -134,8 +134,8 @@ final class TaskExecutorTests: XCTestCase {
         XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: output)), Data(bytes), "written in place, folders created")
         XCTAssertEqual(result.output.size, UInt64(bytes.count))
         XCTAssertFalse(cache.contains(result.output.sha256), "shared-filesystem outputs do not go through the cache")
-        let leftovers = try FileManager.default.contentsOfDirectory(atPath: folder + "/renders/deep").filter { $0.hasSuffix(".part") }
-        XCTAssertEqual(leftovers, [], "no temporary files left behind")
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: folder + "/renders/deep"), ["shot.0001.png"],
+                       "no temporary files left behind")
 
         task.contentPath = folder + "/plates/missing.png"
         XCTAssertThrowsError(try executor.execute(task)) {

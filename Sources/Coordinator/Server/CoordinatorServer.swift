@@ -103,11 +103,10 @@ public final class CoordinatorServer {
     /// Called on the server thread with each task's round trip in seconds (assignment sent → result
     /// received), when set. For benchmarks (`stylefarm bench dispatch`).
     public var onRoundTrip: ((Double) -> Void)?
-    var assignmentSentAt: [String: UInt64] = [:]
-    /// Tasks this server assigned and has not heard the end of: task id → (job, frame, attempt, worker).
-    /// Lets a result be checked without a database read; results of tasks assigned before a restart
-    /// fall back to the store.
-    var assigned: [String: (jobID: String, frameIndex: Int, attempt: Int, workerID: String)] = [:]
+    /// Tasks this server assigned and has not heard the end of: task id → (job, frame, attempt, worker,
+    /// when it was sent in `DispatchTime` nanoseconds). Lets a result be checked without a database read;
+    /// results of tasks assigned before a restart fall back to the store.
+    var assigned: [String: (jobID: String, frameIndex: Int, attempt: Int, workerID: String, sentAt: UInt64)] = [:]
     /// Messages are logged here (default: standard error).
     public var log: (String) -> Void = { line in FileHandle.standardError.write(Data(("coordinator: " + line + "\n").utf8)) }
 
@@ -432,8 +431,8 @@ public final class CoordinatorServer {
                     let assignment = try makeAssignment(claim)
                     send(toWorker: id, .task(assignment))
                     stats.dispatched += 1
-                    assigned[claim.task.id] = (claim.task.jobID, claim.task.frameIndex, claim.attempt, id)
-                    if onRoundTrip != nil { assignmentSentAt[claim.task.id] = DispatchTime.now().uptimeNanoseconds }
+                    assigned[claim.task.id] = (claim.task.jobID, claim.task.frameIndex, claim.attempt, id,
+                                               DispatchTime.now().uptimeNanoseconds)
                 } catch {
                     liveness.release(claim.task.id, from: id)
                     log("cannot assign \(claim.task.id): \(error)")
@@ -557,13 +556,11 @@ public final class CoordinatorServer {
         let attempt = Int(result.attempt)
         liveness.release(result.taskID, from: workerID)
         taskProgress[result.taskID] = nil
-        if let onRoundTrip, let sent = assignmentSentAt.removeValue(forKey: result.taskID) {
-            onRoundTrip(Double(DispatchTime.now().uptimeNanoseconds - sent) / 1e9)
-        }
         let task: (id: String, jobID: String, frameIndex: Int)
         if let known = assigned[result.taskID], known.attempt == attempt, known.workerID == workerID {
             // The store's state machine still rejects it if the task moved on (cancelled, requeued).
             assigned[result.taskID] = nil
+            onRoundTrip?(Double(DispatchTime.now().uptimeNanoseconds - known.sentAt) / 1e9)
             task = (result.taskID, known.jobID, known.frameIndex)
         } else {
             guard let stored = try? store.task(result.taskID) else {
@@ -641,15 +638,9 @@ public final class CoordinatorServer {
         let actual = Self.sha256Hex(bytes)
         guard actual == sha else { throw OutputError(description: "SHA-256 mismatch: announced \(sha), got \(actual)") }
         if !outputPath.isEmpty {
-            let url = URL(fileURLWithPath: outputPath)
-            let directory = url.deletingLastPathComponent()
-            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-            let temporary = directory.appendingPathComponent(".\(url.lastPathComponent).\(UUID().uuidString).part")
-            try bytes.write(to: temporary)
-            guard rename(temporary.path, url.path) == 0 else {
-                try? FileManager.default.removeItem(at: temporary)
-                throw OutputError(description: "cannot move the output into \(outputPath) (errno \(errno))")
-            }
+            try FileManager.default.createDirectory(at: URL(fileURLWithPath: outputPath).deletingLastPathComponent(),
+                                                    withIntermediateDirectories: true)
+            try FileBytes.writeAtomically([UInt8](bytes), to: outputPath)
         }
         pendingChanges.append(.completed(taskID: taskID, attempt: attempt, resultSHA256: sha))
     }

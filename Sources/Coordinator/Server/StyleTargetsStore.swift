@@ -1,4 +1,3 @@
-import Crypto
 import Engine
 import Foundation
 
@@ -64,24 +63,16 @@ final class StyleTargetsStore {
         return hashes
     }
 
-    /// Writes `bytes` as a blob (temp file + rename) and returns its SHA-256.
+    /// Writes `bytes` as a blob (atomically, `FileBytes.writeAtomically`) and returns its SHA-256.
     private func write(_ bytes: [UInt8]) throws -> String {
-        let sha = SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined()
+        let sha = CoordinatorServer.sha256Hex(Data(bytes))
         let target = path(of: sha)
         if FileManager.default.fileExists(atPath: target) { return sha }
         do {
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-            let temporary = directory.appendingPathComponent(".\(sha).\(UUID().uuidString).part")
-            try Data(bytes).write(to: temporary)
-            guard rename(temporary.path, target) == 0 else {
-                let code = errno
-                try? FileManager.default.removeItem(at: temporary)
-                throw StoreError.write(path: target, reason: String(cString: strerror(code)))
-            }
-        } catch let error as StoreError {
-            throw error
+            try FileBytes.writeAtomically(bytes, to: target)
         } catch {
-            throw StoreError.write(path: target, reason: error.localizedDescription)
+            throw StoreError.write(path: target, reason: "\(error)")
         }
         return sha
     }

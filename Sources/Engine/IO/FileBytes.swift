@@ -7,7 +7,7 @@ import Darwin
 
 /// Bounded whole-file reads and atomic whole-file writes with typed errors, using POSIX calls directly so
 /// that every failure (missing, directory, device, permission, oversize) maps to a specific `ImageIOError`.
-enum FileBytes {
+public enum FileBytes {
     /// Reads a regular file of at most `maxBytes` bytes. Never reads more than `maxBytes + 1` bytes even if
     /// the file grows while being read.
     static func readFile(path: String, maxBytes: Int) throws -> [UInt8] {
@@ -58,7 +58,7 @@ enum FileBytes {
     /// Writes `bytes` to `path` atomically: into a temporary file in the same directory, flushed to disk,
     /// then renamed over the destination. On failure the temporary file is removed and the destination is
     /// untouched (an existing file keeps its old contents; a missing one stays missing).
-    static func writeAtomically(_ bytes: [UInt8], to path: String) throws {
+    public static func writeAtomically(_ bytes: [UInt8], to path: String) throws {
         let url = URL(fileURLWithPath: path)
         let directory = url.deletingLastPathComponent().path
         var info = stat()

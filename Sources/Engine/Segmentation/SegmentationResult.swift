@@ -20,6 +20,21 @@ public struct SegmentationResult: Sendable {
         self.probabilities = probabilities
     }
 
+    /// The result of class probabilities alone (e.g. CRF-refined marginals): each pixel's label is its most
+    /// probable class (the first on a tie).
+    public init(width: Int, height: Int, probabilities: [[Float]]) {
+        let pixels = width * height
+        var labels = [UInt8](repeating: 0, count: pixels)
+        var best = [Float](repeating: -.infinity, count: pixels)
+        for (c, plane) in probabilities.enumerated() {
+            for i in 0..<min(pixels, plane.count) where plane[i] > best[i] {
+                best[i] = plane[i]
+                labels[i] = UInt8(clamping: c)
+            }
+        }
+        self.init(width: width, height: height, classCount: probabilities.count, labels: labels, probabilities: probabilities)
+    }
+
     /// Per-pixel probability that the pixel belongs to any of `classes` (sum of their probabilities),
     /// in [0, 1], row-major. Classes outside `0..<classCount` are ignored.
     public func foregroundMatte(classes: Set<Int>) -> [Float] {

@@ -36,7 +36,6 @@ public final class SelfieSegmenter: @unchecked Sendable {
         let small = Image(width: shape[2], height: shape[1], channels: 1,
                           pixels: scores.data.map { min(max($0, 0), 1) })
         let person = try small.resized(width: image.width, height: image.height).pixels.map { min(max($0, 0), 1) }
-        return SegmentationResult(width: image.width, height: image.height, classCount: 2,
-                                  labels: person.map { $0 > 0.5 ? 1 : 0 }, probabilities: [person.map { 1 - $0 }, person])
+        return SegmentationResult(width: image.width, height: image.height, probabilities: [person.map { 1 - $0 }, person])
     }
 }

@@ -41,13 +41,9 @@ final class SegmentationDeepLabTests: XCTestCase {
             let image = try SegmentationTestSupport.image("images/bird_segmentation.png")
             let mask = try SegmentationTestSupport.image("masks/bird_segmentation_mask.png")
             let raw = try SegmentationTestSupport.segmenter(model, emulated: true).segment(image)
-            let refined = try DenseCRF.infer(probabilities: raw.probabilities, image: image)
-            var labels = [UInt8](repeating: 0, count: raw.labels.count)
-            for i in labels.indices {
-                var best = 0
-                for c in 1..<refined.count where refined[c][i] > refined[best][i] { best = c }
-                labels[i] = UInt8(best)
-            }
+            let refined = SegmentationResult(width: raw.width, height: raw.height,
+                                             probabilities: try DenseCRF.infer(probabilities: raw.probabilities, image: image))
+            let labels = refined.labels
             let before = SegmentationTestSupport.iou(labels: raw.labels, label: PascalVOCClasses.bird, mask: mask)
             let after = SegmentationTestSupport.iou(labels: labels, label: PascalVOCClasses.bird, mask: mask)
             print("segmentation: bird IoU \(file) model without CRF \(String(format: "%.4f", before)), with CRF \(String(format: "%.4f", after))")
