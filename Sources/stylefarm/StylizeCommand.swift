@@ -12,13 +12,17 @@ struct StylizeCommand: ParsableCommand {
               stylefarm stylize --content photo.png --style starry.jpg --out result.png --size 512
             Several styles are blended by their Gram matrices:
               stylefarm stylize --content c.png --style a.jpg --style b.jpg --style-weights 0.7,0.3 --out o.png
+            Segmentation-aware (guided Gram matrices, Gatys et al. 2017): keep people photoreal in a painted world,
+            or give them their own style:
+              stylefarm stylize --content c.png --style starry.jpg --segment deeplab --region person=none --out o.png
+              stylefarm stylize --content c.png --segment selfie --region person=a.jpg --region background=b.jpg --out o.png
             """)
 
     @Option(help: "Content image (PNG or JPEG).")
     var content: String
 
-    @Option(help: "Style image (PNG or JPEG); repeat for several styles.")
-    var style: [String]
+    @Option(help: "Style image (PNG or JPEG); repeat for several styles. With --region, the style of every pixel no region claims.")
+    var style: [String] = []
 
     @Option(help: "Blend weights of the style images, comma-separated (default: equal).")
     var styleWeights: String?
@@ -79,6 +83,8 @@ struct StylizeCommand: ParsableCommand {
 
     @OptionGroup var engine: EngineOptions
 
+    @OptionGroup(title: "Regions") var regions: RegionOptions
+
     enum OptimizerChoice: String, ExpressibleByArgument, CaseIterable { case lbfgs, adam }
 
     func validate() throws {
@@ -112,7 +118,9 @@ struct StylizeCommand: ParsableCommand {
                 return v
             }
         }
-        do { try p.validate(styleCount: style.count) } catch let error as StyleTransferError {
+        // With regions, the job's own --style may be absent (every region names its style).
+        let styleCount = regions.isActive && style.isEmpty && regions.coversBackground ? 1 : style.count
+        do { try p.validate(styleCount: styleCount) } catch let error as StyleTransferError {
             throw ValidationError(error.description)
         }
         return p
@@ -126,9 +134,15 @@ struct StylizeCommand: ParsableCommand {
         let vgg = try engine.makeNetwork()
         let reporter = ProgressReporter(label: "stylize", totalScales: parameters.scales)
         let transfer = StyleTransfer(vgg: vgg)
-        let result = try transfer.stylize(content: contentImage, styles: styleImages, parameters: parameters) {
-            reporter.report($0)
-            return true
+        let result: StyleTransferResult
+        if regions.isActive {
+            result = try stylizeRegions(transfer: transfer, content: contentImage, styles: styleImages,
+                                        parameters: parameters, limits: limits, reporter: reporter)
+        } else {
+            result = try transfer.stylize(content: contentImage, styles: styleImages, parameters: parameters) {
+                reporter.report($0)
+                return true
+            }
         }
         reporter.finish()
         try ImageWriter.writePNG(result.image, to: out, bitDepth: bitDepth)
@@ -136,6 +150,42 @@ struct StylizeCommand: ParsableCommand {
         print(String(format: "wrote %@ (%dx%d) evaluations=%d content=%.4g style=%.4g (from %.4g) tv=%.4g total=%.4g",
                      out, result.image.width, result.image.height, result.evaluations,
                      Double(f.content), Double(f.style), Double(i.style), Double(f.totalVariation), Double(f.total)))
+    }
+}
+
+extension StylizeCommand {
+    /// `--segment`/`--region`: masks at the output size, one style set per distinct style, guided objective.
+    func stylizeRegions(transfer: StyleTransfer, content: Image, styles: [Image], parameters: StyleTransferParameters,
+                        limits: ImageLimits, reporter: ProgressReporter) throws -> StyleTransferResult {
+        let assignments = try regions.assignments()
+        let layout = RegionStyleLayout(assignments: assignments, hasDefaultStyle: !styles.isEmpty)
+        let (w, h) = try Image.size(scaling: content.width, content.height, toLongerSide: parameters.size)
+        let masks = try regions.makeMaskMaker(modelDir: engine.modelDir).masks(for: content, width: w, height: h)
+        let plan: RegionPlan
+        do {
+            plan = try RegionPlan.resolve(masks: masks, assignments: assignments, styleSets: layout.assignmentSets,
+                                          defaultStyleSet: layout.defaultSet)
+        } catch let error as RegionError {
+            throw ValidationError(error.description)
+        }
+        for warning in plan.warnings { FileHandle.standardError.write(Data("warning: \(warning)\n".utf8)) }
+        if let dir = regions.saveMasks { try RegionOptions.save(plan, to: dir) }
+        var targets: [[StyleTargets]] = []
+        if !styles.isEmpty { targets.append(try transfer.styleTargets(styles: styles, parameters: parameters)) }
+        for path in layout.regionStylePaths {
+            let image = try ImageReader.read(path: path, limits: limits)
+            targets.append(try transfer.styleTargets(styles: [image], blendWeights: [1], parameters: parameters))
+        }
+        let summary = plan.regions.map { r in
+            String(format: "%@ %.1f%% %@", r.name, 100 * r.share, r.styleSet.map { "style \($0)" } ?? "photoreal")
+        }
+        print("regions: " + summary.joined(separator: ", "))
+        let setup = RegionStylization(plan: plan, propagation: regions.guide, mode: regions.regionMode)
+        return try transfer.stylize(content: try content.toRGB().resized(width: w, height: h), regions: setup,
+                                    styleTargets: targets, parameters: parameters) {
+            reporter.report($0)
+            return true
+        }
     }
 }
 

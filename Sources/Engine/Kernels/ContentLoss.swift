@@ -33,4 +33,34 @@ public enum ContentLoss {
         }
         return value
     }
+
+    /// Spatially weighted content loss weight·(1/(C·H·W)) Σ_c,p w_p·(F − P)², w one value per pixel (the
+    /// per-region content weights of a region stylization); ADDS weight·(2/(C·H·W))·w_p·(F − P) to
+    /// `gradient`. With w ≡ 1 it equals `loss(features:target:weight:accumulatingGradientInto:)`.
+    public static func loss(features: Tensor, target: Tensor, pixelWeights w: [Float], weight: Float,
+                            accumulatingGradientInto gradient: inout Tensor) -> Float {
+        precondition(features.hasSameShape(as: target) && gradient.hasSameShape(as: features), "ContentLoss: shape mismatch")
+        precondition(w.count == features.planeSize, "ContentLoss: one pixel weight per feature pixel")
+        let n = features.count, plane = features.planeSize
+        if n == 0 { return 0 }
+        var s = 0.0
+        let scale = weight * 2 / Float(n)
+        features.data.withUnsafeBufferPointer { f in
+            target.data.withUnsafeBufferPointer { p in
+                gradient.data.withUnsafeMutableBufferPointer { g in
+                    w.withUnsafeBufferPointer { wb in
+                        for c in 0..<features.channels {
+                            let base = c * plane
+                            for j in 0..<plane {
+                                let d = f[base + j] - p[base + j]
+                                s += Double(wb[j]) * Double(d) * Double(d)
+                                g[base + j] += scale * wb[j] * d
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return weight * Float(s / Double(n))
+    }
 }

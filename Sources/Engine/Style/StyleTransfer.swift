@@ -37,9 +37,18 @@ public final class StyleTransfer {
     /// The farm computes these once per job and hands the same targets to every task.
     public func styleTargets(styles: [Image], parameters: StyleTransferParameters) throws -> [StyleTargets] {
         try parameters.validate(styleCount: styles.count)
+        return try styleTargets(styles: styles, blendWeights: parameters.normalizedBlendWeights(styleCount: styles.count),
+                                parameters: parameters)
+    }
+
+    /// As `styleTargets(styles:parameters:)` with explicit blend weights (normalized, one per style): the
+    /// targets of a region's own style set.
+    public func styleTargets(styles: [Image], blendWeights blend: [Float], parameters: StyleTransferParameters) throws -> [StyleTargets] {
+        guard !styles.isEmpty, blend.count == styles.count else {
+            throw StyleTransferError.invalidParameter("\(blend.count) blend weights for \(styles.count) style images")
+        }
         for style in styles where style.width == 0 || style.height == 0 { throw StyleTransferError.emptyImage("style") }
         let stylesRGB = styles.map { $0.toRGB() }
-        let blend = parameters.normalizedBlendWeights(styleCount: styles.count)
         return try parameters.scaleSizes.map { longSide in
             let styleLong = max(16, Int((Float(longSide) * parameters.styleScale).rounded()))
             let tensors = try stylesRGB.map { style -> Tensor in
@@ -72,6 +81,18 @@ public final class StyleTransfer {
         }
         guard content.width > 0 && content.height > 0 else { throw StyleTransferError.emptyImage("content") }
         let contentRGB = content.toRGB()
+        var result = try optimize(contentRGB: contentRGB, parameters: parameters, progress: progress) { scale, contentTensor in
+            try StyleObjective(vgg: vgg, parameters: parameters, content: contentTensor, styleTargets: targetsPerScale[scale])
+        }
+        result.image = try finish(result.image, contentRGB: contentRGB, parameters: parameters)
+        return result
+    }
+
+    /// Runs the coarse-to-fine optimization with the objective `makeObjective(scale, contentTensor)` builds
+    /// for each scale; returns the image before any colour transfer.
+    func optimize(contentRGB: Image, parameters: StyleTransferParameters,
+                  progress: ((StyleTransferProgress) -> Bool)?,
+                  makeObjective: (Int, Tensor) throws -> StyleObjective) throws -> StyleTransferResult {
 
         var current: Image? = nil
         var initialLosses = StyleObjective.Breakdown(), finalLosses = StyleObjective.Breakdown()
@@ -81,9 +102,8 @@ public final class StyleTransfer {
         for (scaleIndex, longSide) in sizes.enumerated() where !stopped {
             let (w, h) = try Image.size(scaling: contentRGB.width, contentRGB.height, toLongerSide: longSide)
             let contentAtScale = try contentRGB.resized(width: w, height: h)
-            let targets = targetsPerScale[scaleIndex]
             let contentTensor = VGGPreprocessing.tensor(from: contentAtScale)
-            let objective = try StyleObjective(vgg: vgg, parameters: parameters, content: contentTensor, styleTargets: targets)
+            let objective = try makeObjective(scaleIndex, contentTensor)
 
             // Start point: the previous scale's result upsampled, else content or seeded noise.
             var x: Tensor
@@ -129,12 +149,14 @@ public final class StyleTransfer {
             current = try VGGPreprocessing.image(from: x)
         }
 
-        var output = current!
-        if parameters.originalColors {
-            let contentAtOutput = try contentRGB.resized(width: output.width, height: output.height)
-            output = try OriginalColors.transfer(stylized: output, content: contentAtOutput)
-        }
-        return StyleTransferResult(image: output, initialLosses: initialLosses, finalLosses: finalLosses,
+        return StyleTransferResult(image: current!, initialLosses: initialLosses, finalLosses: finalLosses,
                                    evaluations: evaluations)
+    }
+
+    /// The original-colours step, if asked for.
+    func finish(_ image: Image, contentRGB: Image, parameters: StyleTransferParameters) throws -> Image {
+        guard parameters.originalColors else { return image }
+        let contentAtOutput = try contentRGB.resized(width: image.width, height: image.height)
+        return try OriginalColors.transfer(stylized: image, content: contentAtOutput)
     }
 }

@@ -1,0 +1,62 @@
+import Foundation
+
+/// Makes a frame's region masks from a `RegionSource`: runs the segmentation network (and the dense CRF)
+/// on the frame, or reads the matte / ID map. One maker serves every frame of a job; the network is
+/// loaded once.
+public final class RegionMaskMaker: @unchecked Sendable {
+    public let source: RegionSource
+    /// CRF refinement of network probabilities (nil: the network's softmax as is).
+    public let crf: DenseCRFParameters?
+    private let deeplab: DeepLabSegmenter?
+    private let selfie: SelfieSegmenter?
+    private let limits: ImageLimits
+
+    /// `modelPath` is the installed model file for network sources (`SegmentationModels.installedURL`),
+    /// ignored otherwise.
+    public init(source: RegionSource, modelPath: String?, crf: DenseCRFParameters? = DenseCRFParameters(),
+                limits: ImageLimits = ImageLimits()) throws {
+        self.source = source
+        self.crf = crf
+        self.limits = limits
+        switch source {
+        case .deeplab, .deeplabSmall:
+            guard let modelPath else { throw RegionError.invalidSpecification("--segment \(source) needs its model file") }
+            deeplab = try DeepLabSegmenter(modelPath: modelPath)
+            selfie = nil
+        case .selfie:
+            guard let modelPath else { throw RegionError.invalidSpecification("--segment selfie needs its model file") }
+            selfie = try SelfieSegmenter(modelPath: modelPath)
+            deeplab = nil
+        case .matte, .ids:
+            deeplab = nil
+            selfie = nil
+        }
+    }
+
+    /// The masks of `original` (the frame as read) at `width`×`height` (the output size). The network
+    /// and the CRF run on the frame scaled to that size; a matte or ID map must match the original's size
+    /// and is then scaled (ID maps keep hard edges only at the original size). `maskPath` overrides the
+    /// source's matte / ID map path (a sequence has one per frame).
+    public func masks(for original: Image, width: Int, height: Int, maskPath: String? = nil) throws -> RegionMasks {
+        guard width > 0, height > 0 else { throw ImagingError.invalidSize(width: width, height: height) }
+        switch source {
+        case .deeplab, .deeplabSmall, .selfie:
+            let frame = try original.toRGB().resized(width: width, height: height)
+            var result = try deeplab?.segment(frame) ?? selfie!.segment(frame)
+            if let crf {
+                let refined = try DenseCRF.infer(probabilities: result.probabilities, image: frame, parameters: crf)
+                result = SegmentationResult(width: result.width, height: result.height, probabilities: refined)
+            }
+            let names = deeplab != nil ? PascalVOCClasses.names : ["background", "person"]
+            return RegionMasks(segmentation: result, classNames: names)
+        case .matte(let path):
+            let file = maskPath ?? path
+            return try RegionMasks(matte: try ImageReader.read(path: file, limits: limits), source: "matte \(file)",
+                                   width: original.width, height: original.height).resized(width: width, height: height)
+        case .ids(let path):
+            let file = maskPath ?? path
+            return try RegionMasks(idMap: try ImageReader.read(path: file, limits: limits), source: "ID map \(file)",
+                                   width: original.width, height: original.height).resized(width: width, height: height)
+        }
+    }
+}

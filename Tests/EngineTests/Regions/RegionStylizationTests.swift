@@ -1,0 +1,127 @@
+import XCTest
+@testable import Engine
+
+/// Segmentation-aware stylization end to end on real VGG-16 weights and real paintings, small enough for CI.
+final class RegionStylizationTests: XCTestCase {
+    private let size = 128
+
+    private func images() throws -> (content: Image, starry: Image, scream: Image) {
+        let content = try ImageReader.read(path: try TestResources.sharedFile("images/grace_hopper.png").path)
+        let starry = try ImageReader.read(path: try TestResources.sharedFile("styles/starry_night_crop.png").path)
+        let scream = try ImageReader.read(path: try TestResources.sharedFile("styles/the_scream.jpg").path)
+        let (w, h) = try Image.size(scaling: content.width, content.height, toLongerSide: size)
+        return (try content.toRGB().resized(width: w, height: h), starry, scream)
+    }
+
+    private func parameters(iterations: Int) -> StyleTransferParameters {
+        var p = StyleTransferParameters()
+        p.size = size
+        p.iterations = iterations
+        return p
+    }
+
+    /// Top half / bottom half of a w×h frame.
+    private func halves(width w: Int, height h: Int) -> (top: [Float], bottom: [Float]) {
+        let top = (0..<(w * h)).map { Float($0 / w < h / 2 ? 1 : 0) }
+        return (top, top.map { 1 - $0 })
+    }
+
+    func testOneRegionCoveringTheFrameIsThePlainObjective() throws {
+        let vgg = try TestResources.vgg16(pooling: .average)
+        let (content, starry, _) = try images()
+        let p = parameters(iterations: 0)
+        let transfer = StyleTransfer(vgg: vgg)
+        let targets = try transfer.styleTargets(styles: [starry], parameters: p)[0]
+        let tensor = VGGPreprocessing.tensor(from: content)
+        let plan = RegionPlan(width: content.width, height: content.height, regions: [
+            RegionPlan.Region(name: "all", mask: [Float](repeating: 1, count: content.pixelCount), styleSet: 0,
+                              contentWeight: 1, styleWeight: 1),
+        ])
+        let plain = try StyleObjective(vgg: vgg, parameters: p, content: tensor, styleTargets: targets)
+        let guided = try StyleObjective(vgg: vgg, parameters: p, content: tensor, regions: plan, styleTargets: [targets],
+                                        propagation: .average)
+        // Evaluate away from the content image so the content term is not zero.
+        var x = tensor
+        var rng = TestRandom(seed: 5)
+        for i in 0..<x.count { x.data[i] += rng.next(20) }
+        var g1 = Tensor(channels: 0, height: 0, width: 0), g2 = g1
+        let l1 = plain.evaluate(x, gradient: &g1), l2 = guided.evaluate(x, gradient: &g2)
+        XCTAssertEqual(l2.style, l1.style, accuracy: 1e-4 * l1.style)
+        XCTAssertEqual(l2.content, l1.content, accuracy: 1e-4 * l1.content)
+        XCTAssertLessThan(relativeMaxError(g2.data, g1.data), 1e-3)
+    }
+
+    func testEachRegionMatchesItsOwnStyleAndNotTheOther() throws {
+        let vgg = try TestResources.vgg16(pooling: .average)
+        let (content, starry, scream) = try images()
+        let p = parameters(iterations: 80)
+        let transfer = StyleTransfer(vgg: vgg)
+        let starryTargets = try transfer.styleTargets(styles: [starry], blendWeights: [1], parameters: p)
+        let screamTargets = try transfer.styleTargets(styles: [scream], blendWeights: [1], parameters: p)
+        let (top, bottom) = halves(width: content.width, height: content.height)
+        let masks = RegionMasks(width: content.width, height: content.height, named: [("top", top), ("bottom", bottom)])
+        let plan = try RegionPlan.resolve(masks: masks, assignments: [
+            RegionAssignment(name: "top", style: .image("starry")), RegionAssignment(name: "bottom", style: .image("scream")),
+        ], styleSets: [0, 1], defaultStyleSet: nil)
+        let result = try transfer.stylize(content: content, regions: RegionStylization(plan: plan),
+                                          styleTargets: [starryTargets, screamTargets], parameters: p)
+        XCTAssertEqual(result.image.width, content.width)
+
+        let layers = ["relu1_1", "relu2_1", "relu3_1"].map { StyleTransferParameters.WeightedLayer($0) }
+        func distance(_ image: Image, _ mask: [Float], _ targets: [StyleTargets]) throws -> Float {
+            try RegionLosses.style(vgg: vgg, image: image, mask: mask, targets: targets[0], layers: layers, propagation: .inside)
+        }
+        let topOwn = try distance(result.image, top, starryTargets), topOther = try distance(result.image, top, screamTargets)
+        let bottomOwn = try distance(result.image, bottom, screamTargets), bottomOther = try distance(result.image, bottom, starryTargets)
+        XCTAssertLessThan(topOwn, 0.5 * topOther, "top: starry \(topOwn) vs scream \(topOther)")
+        XCTAssertLessThan(bottomOwn, 0.5 * bottomOther, "bottom: scream \(bottomOwn) vs starry \(bottomOther)")
+        // And both moved towards their style from where they started.
+        XCTAssertLessThan(topOwn, 0.25 * (try distance(content, top, starryTargets)))
+        XCTAssertLessThan(bottomOwn, 0.25 * (try distance(content, bottom, screamTargets)))
+    }
+
+    func testAPhotorealRegionKeepsItsContent() throws {
+        let vgg = try TestResources.vgg16(pooling: .average)
+        let (content, starry, _) = try images()
+        let p = parameters(iterations: 60)
+        let transfer = StyleTransfer(vgg: vgg)
+        let targets = try transfer.styleTargets(styles: [starry], blendWeights: [1], parameters: p)
+        let (top, bottom) = halves(width: content.width, height: content.height)
+        let masks = RegionMasks(width: content.width, height: content.height, named: [("top", top), ("bottom", bottom)])
+        let plan = try RegionPlan.resolve(masks: masks, assignments: [RegionAssignment(name: "bottom", style: .none)],
+                                          styleSets: [nil], defaultStyleSet: 0)
+        XCTAssertEqual(plan.regions.map(\.name), ["bottom", "rest"])
+        let w = content.width, h = content.height
+        func meanChange(_ image: Image, rows: Range<Int>) -> Float {
+            var s: Float = 0
+            for y in rows { for x in 0..<w { for c in 0..<3 { s += abs(image[x: x, y: y, c: c] - content[x: x, y: y, c: c]) } } }
+            return s / Float(rows.count * w * 3)
+        }
+        let joint = try transfer.stylize(content: content, regions: RegionStylization(plan: plan),
+                                         styleTargets: [targets], parameters: p).image
+        let stylizedChange = meanChange(joint, rows: 0..<(h / 2 - 16)), keptChange = meanChange(joint, rows: (h / 2 + 16)..<h)
+        XCTAssertGreaterThan(stylizedChange, 0.05, "the styled half changed")
+        XCTAssertLessThan(keptChange, 0.25 * stylizedChange, "photoreal half \(keptChange) vs styled half \(stylizedChange)")
+
+        // Composite mode: the photoreal half is the content image itself away from the feathered seam.
+        let composite = try transfer.stylize(content: content, regions: RegionStylization(plan: plan, mode: .composite),
+                                             styleTargets: [targets], parameters: p).image
+        XCTAssertLessThan(meanChange(composite, rows: (h / 2 + 8)..<h), 1e-3)
+        XCTAssertGreaterThan(meanChange(composite, rows: 0..<(h / 2 - 8)), 0.05)
+    }
+
+    func testPlansOfTheWrongSizeAreRejected() throws {
+        let vgg = try TestResources.vgg16(pooling: .average)
+        let (content, starry, _) = try images()
+        let p = parameters(iterations: 1)
+        let transfer = StyleTransfer(vgg: vgg)
+        let targets = try transfer.styleTargets(styles: [starry], blendWeights: [1], parameters: p)
+        let plan = RegionPlan(width: 10, height: 10, regions: [
+            RegionPlan.Region(name: "all", mask: [Float](repeating: 1, count: 100), styleSet: 0, contentWeight: 1, styleWeight: 1),
+        ])
+        XCTAssertThrowsError(try transfer.stylize(content: content, regions: RegionStylization(plan: plan),
+                                                  styleTargets: [targets], parameters: p)) {
+            guard case RegionError.maskSizeMismatch = $0 else { return XCTFail("\($0)") }
+        }
+    }
+}
