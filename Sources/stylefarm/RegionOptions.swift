@@ -74,6 +74,18 @@ struct RegionOptions: ParsableArguments {
         return try RegionMaskMaker(source: source, modelPath: modelPath, crf: segmentCrf == .on ? DenseCRFParameters() : nil)
     }
 
+    /// The style targets of every set of `layout` (set 0: `defaultStyles` blended, when there are any).
+    static func styleTargets(transfer: StyleTransfer, defaultStyles: [Image], layout: RegionStyleLayout,
+                             parameters: StyleTransferParameters, limits: ImageLimits) throws -> [[StyleTargets]] {
+        var targets: [[StyleTargets]] = []
+        if !defaultStyles.isEmpty { targets.append(try transfer.styleTargets(styles: defaultStyles, parameters: parameters)) }
+        for path in layout.regionStylePaths {
+            let image = try ImageReader.read(path: path, limits: limits)
+            targets.append(try transfer.styleTargets(styles: [image], blendWeights: [1], parameters: parameters))
+        }
+        return targets
+    }
+
     /// Writes the plan's masks as `<dir>/<name>.png`.
     static func save(_ plan: RegionPlan, to directory: String) throws {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)

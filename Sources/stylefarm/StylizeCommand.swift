@@ -170,12 +170,8 @@ extension StylizeCommand {
         }
         for warning in plan.warnings { FileHandle.standardError.write(Data("warning: \(warning)\n".utf8)) }
         if let dir = regions.saveMasks { try RegionOptions.save(plan, to: dir) }
-        var targets: [[StyleTargets]] = []
-        if !styles.isEmpty { targets.append(try transfer.styleTargets(styles: styles, parameters: parameters)) }
-        for path in layout.regionStylePaths {
-            let image = try ImageReader.read(path: path, limits: limits)
-            targets.append(try transfer.styleTargets(styles: [image], blendWeights: [1], parameters: parameters))
-        }
+        let targets = try RegionOptions.styleTargets(transfer: transfer, defaultStyles: styles, layout: layout,
+                                                     parameters: parameters, limits: limits)
         let summary = plan.regions.map { r in
             String(format: "%@ %.1f%% %@", r.name, 100 * r.share, r.styleSet.map { "style \($0)" } ?? "photoreal")
         }
