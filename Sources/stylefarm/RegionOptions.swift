@@ -29,6 +29,9 @@ struct RegionOptions: ParsableArguments {
     @Option(help: "Refine network masks with the dense CRF: on or off.")
     var segmentCrf: SegmentCommand.Switch = .on
 
+    @Flag(help: "Take each region's style from the same region of its style image (segmented with --segment's network), e.g. a person's style from the painted person; default: the whole style image.")
+    var styleRegions = false
+
     @Option(help: "Write each resolved region mask as PNG into this folder (for checking).")
     var saveMasks: String?
 
@@ -40,7 +43,9 @@ struct RegionOptions: ParsableArguments {
         guard !region.isEmpty else {
             throw ValidationError("--segment needs at least one --region, e.g. --region person=none (keep people photoreal) or --region background=style.jpg")
         }
-        _ = try source()
+        if styleRegions, !(try source()).usesNetwork {
+            throw ValidationError("--style-regions segments the style images, so it needs a network --segment (deeplab, deeplab-small or selfie)")
+        }
         _ = try assignments()
     }
 
@@ -74,16 +79,48 @@ struct RegionOptions: ParsableArguments {
         return try RegionMaskMaker(source: source, modelPath: modelPath, crf: segmentCrf == .on ? DenseCRFParameters() : nil)
     }
 
-    /// The style targets of every set of `layout` (set 0: `defaultStyles` blended, when there are any).
+    /// The style targets of every set of `layout` (set 0: `defaultStyles` blended, when there are any). With
+    /// `styleMasks` (`--style-regions`), a region's set comes from the matching region of its style image.
     static func styleTargets(transfer: StyleTransfer, defaultStyles: [Image], layout: RegionStyleLayout,
-                             parameters: StyleTransferParameters, limits: ImageLimits) throws -> [[StyleTargets]] {
+                             parameters: StyleTransferParameters, limits: ImageLimits,
+                             styleMasks: RegionMaskMaker? = nil, propagation: GuidePropagation = .inside,
+                             warn: (String) -> Void = { _ in }) throws -> [[StyleTargets]] {
         var targets: [[StyleTargets]] = []
         if !defaultStyles.isEmpty { targets.append(try transfer.styleTargets(styles: defaultStyles, parameters: parameters)) }
-        for path in layout.regionStylePaths {
+        for (path, name) in zip(layout.regionStylePaths, layout.regionStyleNames) {
             let image = try ImageReader.read(path: path, limits: limits)
-            targets.append(try transfer.styleTargets(styles: [image], blendWeights: [1], parameters: parameters))
+            if let styleMasks, let mask = try styleRegionMask(image, region: name, maker: styleMasks, parameters: parameters, warn: warn) {
+                targets.append(try transfer.styleTargets(style: image, mask: mask, parameters: parameters, propagation: propagation))
+            } else {
+                targets.append(try transfer.styleTargets(styles: [image], blendWeights: [1], parameters: parameters))
+            }
         }
         return targets
+    }
+
+    /// The mask of `region` in a style image at the image's size, or nil (with a warning) when the style
+    /// image has (almost) none of it. `background` is everything but the style image's foreground.
+    static func styleRegionMask(_ style: Image, region: String, maker: RegionMaskMaker, parameters: StyleTransferParameters,
+                                warn: (String) -> Void) throws -> [Float]? {
+        // Segment at the size the finest scale uses the style, then scale the mask back.
+        let long = max(16, Int((Float(parameters.size) * parameters.styleScale).rounded()))
+        let (w, h) = try Image.size(scaling: style.width, style.height, toLongerSide: min(long, max(style.width, style.height)))
+        let masks = try maker.masks(for: style, width: w, height: h)
+        let mask: [Float]
+        if region == "background" || region == "rest" {
+            mask = (masks.mask(named: "foreground") ?? [Float](repeating: 0, count: w * h)).map { 1 - $0 }
+        } else if let m = masks.mask(named: region) {
+            mask = m
+        } else {
+            throw ValidationError("--style-regions: the style image's segmentation has no region '\(region)'")
+        }
+        let share = mask.reduce(0, +) / Float(max(1, mask.count))
+        guard share >= 0.01 else {
+            warn(String(format: "the style image for '%@' has %.1f%% of that region; using the whole style image", region, 100 * share))
+            return nil
+        }
+        let full = try Image(width: w, height: h, channels: 1, pixels: mask).resized(width: style.width, height: style.height)
+        return full.pixels.map { min(1, max(0, $0)) }
     }
 
     /// Writes the plan's masks as `<dir>/<name>.png`.

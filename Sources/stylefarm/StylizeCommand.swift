@@ -158,9 +158,10 @@ extension StylizeCommand {
     func stylizeRegions(transfer: StyleTransfer, content: Image, styles: [Image], parameters: StyleTransferParameters,
                         limits: ImageLimits, reporter: ProgressReporter) throws -> StyleTransferResult {
         let assignments = try regions.assignments()
-        let layout = RegionStyleLayout(assignments: assignments, hasDefaultStyle: !styles.isEmpty)
+        let layout = RegionStyleLayout(assignments: assignments, hasDefaultStyle: !styles.isEmpty, perRegion: regions.styleRegions)
         let (w, h) = try Image.size(scaling: content.width, content.height, toLongerSide: parameters.size)
-        let masks = try regions.makeMaskMaker(modelDir: engine.modelDir).masks(for: content, width: w, height: h)
+        let maker = try regions.makeMaskMaker(modelDir: engine.modelDir)
+        let masks = try maker.masks(for: content, width: w, height: h)
         let plan: RegionPlan
         do {
             plan = try RegionPlan.resolve(masks: masks, assignments: assignments, styleSets: layout.assignmentSets,
@@ -170,8 +171,10 @@ extension StylizeCommand {
         }
         for warning in plan.warnings { FileHandle.standardError.write(Data("warning: \(warning)\n".utf8)) }
         if let dir = regions.saveMasks { try RegionOptions.save(plan, to: dir) }
-        let targets = try RegionOptions.styleTargets(transfer: transfer, defaultStyles: styles, layout: layout,
-                                                     parameters: parameters, limits: limits)
+        let targets = try RegionOptions.styleTargets(
+            transfer: transfer, defaultStyles: styles, layout: layout, parameters: parameters, limits: limits,
+            styleMasks: regions.styleRegions ? maker : nil, propagation: regions.guide,
+            warn: { FileHandle.standardError.write(Data("warning: \($0)\n".utf8)) })
         let summary = plan.regions.map { r in
             String(format: "%@ %.1f%% %@", r.name, 100 * r.share, r.styleSet.map { "style \($0)" } ?? "photoreal")
         }

@@ -5,7 +5,8 @@ import Foundation
 /// loaded once.
 public final class RegionMaskMaker: @unchecked Sendable {
     public let source: RegionSource
-    /// CRF refinement of network probabilities (nil: the network's softmax as is).
+    /// CRF refinement of network probabilities (nil: the network's softmax as is), with its positional
+    /// kernels scaled to the frame's size (`DenseCRFParameters.scaled(forLongerSide:)`).
     public let crf: DenseCRFParameters?
     private let deeplab: DeepLabSegmenter?
     private let selfie: SelfieSegmenter?
@@ -44,7 +45,8 @@ public final class RegionMaskMaker: @unchecked Sendable {
             let frame = try original.toRGB().resized(width: width, height: height)
             var result = try deeplab?.segment(frame) ?? selfie!.segment(frame)
             if let crf {
-                let refined = try DenseCRF.infer(probabilities: result.probabilities, image: frame, parameters: crf)
+                let parameters = crf.scaled(forLongerSide: max(width, height))
+                let refined = try DenseCRF.infer(probabilities: result.probabilities, image: frame, parameters: parameters)
                 result = SegmentationResult(width: result.width, height: result.height, probabilities: refined)
             }
             let names = deeplab != nil ? PascalVOCClasses.names : ["background", "person"]

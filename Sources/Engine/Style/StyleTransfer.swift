@@ -60,6 +60,26 @@ public final class StyleTransfer {
         }
     }
 
+    /// The targets of one style image restricted to a region of it: `mask` has one value per pixel of
+    /// `style` (e.g. the style image's own `person` probability) and is scaled with the image at every scale.
+    public func styleTargets(style: Image, mask: [Float], parameters: StyleTransferParameters,
+                             propagation: GuidePropagation = .inside) throws -> [StyleTargets] {
+        guard style.width > 0, style.height > 0 else { throw StyleTransferError.emptyImage("style") }
+        guard mask.count == style.pixelCount else {
+            throw ImagingError.invalidLayout("the style mask has \(mask.count) values for \(style.width)x\(style.height) pixels")
+        }
+        let rgb = style.toRGB()
+        let maskImage = Image(width: style.width, height: style.height, channels: 1, pixels: mask)
+        return try parameters.scaleSizes.map { longSide in
+            let styleLong = max(16, Int((Float(longSide) * parameters.styleScale).rounded()))
+            let (sw, sh) = try Image.size(scaling: style.width, style.height, toLongerSide: styleLong)
+            let tensor = VGGPreprocessing.tensor(from: try rgb.resized(width: sw, height: sh))
+            let scaledMask = try maskImage.resized(width: sw, height: sh).pixels.map { min(1, max(0, $0)) }
+            return try StyleTargets.compute(vgg: vgg, styles: [tensor], masks: [scaledMask], blendWeights: [1],
+                                            layerNames: parameters.styleLayers.map(\.name), propagation: propagation)
+        }
+    }
+
     /// Stylizes `content` with `styles` (RGB or gray, any size; alpha is ignored), or with precomputed
     /// `styleTargets` (one per scale, from `styleTargets(styles:parameters:)`; `styles` is then unused).
     /// `progress` is called after every evaluation; returning `false` stops the whole run, which returns

@@ -125,3 +125,42 @@ final class RegionStylizationTests: XCTestCase {
         }
     }
 }
+
+/// Style targets from a region of the style image (`--style-regions`).
+final class RegionStyleTargetsTests: XCTestCase {
+    func testAMaskedStyleImageGivesTheStatisticsOfItsRegion() throws {
+        let vgg = try TestResources.vgg16(pooling: .average)
+        let starry = try ImageReader.read(path: try TestResources.sharedFile("styles/starry_night_crop.png").path).toRGB()
+        let scream = try ImageReader.read(path: try TestResources.sharedFile("styles/the_scream.jpg").path).toRGB()
+        // A 128×64 collage: starry on the left, scream on the right.
+        let left = try starry.resized(width: 64, height: 64), right = try scream.resized(width: 64, height: 64)
+        var pixels = [Float](repeating: 0, count: 128 * 64 * 3)
+        for y in 0..<64 {
+            for x in 0..<128 {
+                for c in 0..<3 { pixels[(y * 128 + x) * 3 + c] = x < 64 ? left[x: x, y: y, c: c] : right[x: x - 64, y: y, c: c] }
+            }
+        }
+        let collage = Image(width: 128, height: 64, channels: 3, pixels: pixels)
+        var p = StyleTransferParameters()
+        p.size = 128
+        p.styleLayers = ["relu1_1", "relu2_1", "relu3_1"].map { StyleTransferParameters.WeightedLayer($0) }
+        let transfer = StyleTransfer(vgg: vgg)
+        let leftMask = (0..<(128 * 64)).map { Float($0 % 128 < 64 ? 1 : 0) }
+        let masked = try transfer.styleTargets(style: collage, mask: leftMask, parameters: p)[0]
+        let whole = try transfer.styleTargets(styles: [collage], blendWeights: [1], parameters: p)[0]
+        let ones = try transfer.styleTargets(style: collage, mask: [Float](repeating: 1, count: 128 * 64), parameters: p)[0]
+        // Reference: each painting alone, at the size it has in the collage (its own 64×64 tile).
+        var tile = p
+        tile.size = 64
+        let starryAlone = try transfer.styleTargets(styles: [left], blendWeights: [1], parameters: tile)[0]
+        let screamAlone = try transfer.styleTargets(styles: [right], blendWeights: [1], parameters: tile)[0]
+        func distance(_ a: StyleTargets, _ b: StyleTargets) -> Double {
+            zip(a.layers, b.layers).reduce(0.0) { sum, pair in
+                sum + zip(pair.0.gram, pair.1.gram).reduce(0.0) { $0 + Double(($1.0 - $1.1) * ($1.0 - $1.1)) } / Double(pair.0.channels * pair.0.channels)
+            }
+        }
+        XCTAssertLessThan(distance(ones, whole), 1e-6 * distance(whole, starryAlone), "an all-ones mask is the whole image")
+        XCTAssertLessThan(distance(masked, starryAlone), 0.25 * distance(masked, screamAlone))
+        XCTAssertLessThan(distance(masked, starryAlone), 0.5 * distance(whole, starryAlone), "closer to the starry half than the whole collage is")
+    }
+}
