@@ -121,6 +121,31 @@ final class FarmRegionTests: XCTestCase {
         }
     }
 
+    /// A job without styles of its own: every pixel's style comes from a region (`foreground=none`,
+    /// `background=wave`), so the coordinator computes only the region style set (the wave alone, as
+    /// `stylize` does) and the output still equals `stylize`'s bytes.
+    func testRegionStyleSetsComputedByTheCoordinatorMatchStylize() throws {
+        let plates = try writePlates()
+        let mattes = try writeMattes { _ in 0.4 }
+        let wave = try SharedTestData.path("styles/great_wave_off_kanagawa.jpg")
+        try farm.startCoordinator(extra: ["--threads", "1"])
+        try farm.startWorker("a")
+        let regionFlags = ["--segment", "matte:" + mattes.path + "/m.####.png", "--region", "foreground=none",
+                           "--region", "background=" + wave, "--region-weight", "background:style=2"]
+        let outDir = farm.directory.appendingPathComponent("renders").path
+        let submitted = try CLIRunner.run(["submit", "--name", "wave64", "--content", plates.path + "/plate.####.png",
+                                           "--frames", "3", "--output-dir", outDir, "--no-shared-filesystem",
+                                           "--coordinator", farm.clientEndpoint, "--watch"] + regionFlags + engineFlags, timeout: 300)
+        XCTAssertEqual(submitted.status, 0, submitted.stderr + farm.logs)
+        let path = farm.directory.appendingPathComponent("reference-wave.png").path
+        let stylized = try CLIRunner.run(["stylize", "--content", plates.path + "/plate.0003.png", "--out", path, "--threads", "1",
+                                          "--segment", "matte:" + mattes.path + "/m.0003.png", "--region", "foreground=none",
+                                          "--region", "background=" + wave, "--region-weight", "background:style=2"] + engineFlags)
+        XCTAssertEqual(stylized.status, 0, stylized.stderr)
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: outDir + "/wave64.0003.png")),
+                       try Data(contentsOf: URL(fileURLWithPath: path)))
+    }
+
     /// One frame with `--segment selfie --region person=none`: the worker runs the selfie network (from its
     /// own model directory) and gives `stylize`'s bytes.
     func testSelfieRegionsOnTheWorkerAreByteIdenticalToStylize() throws {

@@ -89,6 +89,48 @@ final class TaskExecutorRegionTests: XCTestCase {
         XCTAssertNotEqual(plain.output.sha256, result.output.sha256)
     }
 
+    func testAnIDMapTaskWithTwoRegionStylesGivesTheEngineBytes() throws {
+        let (w, h) = (40, 30)
+        var pixels = [Float](repeating: 0, count: w * h * 3)
+        for y in 0..<h { for x in 0..<w { pixels[(y * w + x) * 3 + (x < 20 ? 0 : 2)] = 1 } }  // red left, blue right
+        let idMap = [UInt8](try ImageWriter.encodePNG(Image(width: w, height: h, channels: 3, pixels: pixels), bitDepth: 8))
+        let content = TestSupport.png(width: w, height: h, seed: 1)
+        let styleA = TestSupport.png(width: 24, height: 24, seed: 2), styleB = TestSupport.png(width: 20, height: 28, seed: 4)
+        let host = TestSupport.host()
+        var task = try matteTask(content: content, style: styleA, matte: idMap, host: host)
+        task.styles = []
+        task.styleTargetHashes = []
+        task.regions.segment = "ids:/unused.png"
+        task.regions.regions = [
+            .with { $0.name = "#ff0000"; $0.stylePath = "/a.png"; $0.contentWeight = 1; $0.styleWeight = 1 },
+            .with { $0.name = "background"; $0.stylePath = "/b.png"; $0.contentWeight = 0.5; $0.styleWeight = 2 },
+        ]
+        let provider = StyleTargetsProvider(host: host)
+        task.regionStyleTargets = try [styleA, styleB].map { bytes in
+            let targets = try provider.serializedTargets(parameters: parameters, styles: [try ImageReader.decode(bytes: bytes)])
+            for t in targets { _ = try cache.put(t.bytes) }
+            return .with { $0.hashes = targets.map(\.sha256) }
+        }
+        let result = try TaskExecutor(host: host, cache: cache).execute(task)
+
+        let image = try ImageReader.decode(bytes: content)
+        let masks = try RegionMasks(idMap: try ImageReader.decode(bytes: idMap), source: "ids", width: w, height: h)
+            .resized(width: 32, height: 24)
+        let assignments = [RegionAssignment(name: "#ff0000", style: .image("/a.png")),
+                           RegionAssignment(name: "background", style: .image("/b.png"), contentWeight: 0.5, styleWeight: 2)]
+        let layout = RegionStyleLayout(assignments: assignments, hasDefaultStyle: false)
+        XCTAssertEqual(layout.assignmentSets, [0, 1])
+        let plan = try RegionPlan.resolve(masks: masks, assignments: assignments, styleSets: layout.assignmentSets,
+                                          defaultStyleSet: layout.defaultSet)
+        let transfer = StyleTransfer(vgg: TestSupport.randomVGG16Average)
+        let targets = try [styleA, styleB].map {
+            try transfer.styleTargets(styles: [try ImageReader.decode(bytes: $0)], blendWeights: [1], parameters: parameters)
+        }
+        let direct = try transfer.stylize(content: try image.toRGB().resized(width: 32, height: 24), regions: RegionStylization(plan: plan),
+                                          styleTargets: targets, parameters: parameters)
+        XCTAssertEqual(try cache.get(result.output.sha256), [UInt8](try ImageWriter.encodePNG(direct.image, bitDepth: 8)))
+    }
+
     func testAnEmptyRegionIsAWarningInTheWorkerLog() throws {
         let host = TestSupport.host()
         let task = try matteTask(content: TestSupport.png(width: 40, height: 30, seed: 1), style: TestSupport.png(width: 24, height: 24, seed: 2),

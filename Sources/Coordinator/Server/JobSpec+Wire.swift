@@ -4,7 +4,7 @@ import Protocol
 
 extension JobSpec {
     /// A job spec layer from a client's `SubmitJob` spec. Kind UNSPECIFIED means stylize when style
-    /// paths are given, else echo. With `output_dir` set, `output_pattern` is relative to it; without,
+    /// paths or regions are given, else echo. With `output_dir` set, `output_pattern` is relative to it; without,
     /// `output_pattern` is split into its folder (`output_dir`) and file name. Engine parameters, when
     /// present, are taken as complete (senders fill every field), except that zero size, iterations or
     /// scales keep the defaults.
@@ -14,7 +14,8 @@ extension JobSpec {
         switch wire.kind {
         case .stylize: kind = .stylize
         case .echo: kind = .echo
-        case .unspecified, .UNRECOGNIZED: kind = wire.stylePaths.isEmpty ? .echo : .stylize
+        case .unspecified, .UNRECOGNIZED:
+            kind = wire.stylePaths.isEmpty && wire.regions.segment.isEmpty ? .echo : .stylize
         }
         if kind == .echo { echoSeconds = wire.echoSeconds }
         if !wire.contentPattern.isEmpty { content = wire.contentPattern }

@@ -26,7 +26,7 @@ fileprivate nonisolated struct _GeneratedWithProtocGenSwiftVersion: SwiftProtobu
 public nonisolated enum Stylefarm_V1_JobKind: SwiftProtobuf.Enum, Swift.CaseIterable {
   public typealias RawValue = Int
 
-  /// stylize when style_paths are given, else echo
+  /// stylize when style_paths or regions are given, else echo
   case unspecified // = 0
   case stylize // = 1
 

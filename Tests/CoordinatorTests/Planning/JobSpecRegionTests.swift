@@ -120,6 +120,13 @@ final class JobSpecRegionTests: XCTestCase {
         let back = try JobSpec(wire: Stylefarm_V1_JobSpec(plain)).resolve(baseDirectory: "/w")
         XCTAssertEqual(back.regions, plain.regions)
         XCTAssertEqual(back, plain)
+        // A hand-made wire spec with regions but no styles and no kind is a stylize job, not an echo job.
+        var bare = Stylefarm_V1_JobSpec()
+        bare.name = "bare"; bare.contentPattern = "/p/c.####.png"; bare.frames = "1"; bare.outputDir = "/out"
+        bare.regions.segment = "selfie"
+        bare.regions.regions = [.with { $0.name = "person"; $0.contentWeight = 1; $0.styleWeight = 1 },
+                                .with { $0.name = "background"; $0.stylePath = "/b.png"; $0.contentWeight = 1; $0.styleWeight = 1 }]
+        XCTAssertEqual(try JobSpec(wire: bare).resolve(baseDirectory: "/").kind, .stylize)
         // A job without regions sends none.
         XCTAssertFalse(Stylefarm_V1_JobSpec(try base(segment: nil, regions: nil).resolve(baseDirectory: "/w")).hasRegions)
     }
