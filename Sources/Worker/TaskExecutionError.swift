@@ -16,6 +16,9 @@ public enum TaskExecutionError: Error, Equatable, Sendable, CustomStringConverti
     case output(String)
     /// Not enough memory to decode, run or encode.
     case outOfMemory(String)
+    /// A model the task needs (a segmentation network) is not installed on this worker; the message says
+    /// how to install it. Another worker may have it.
+    case missingModel(String)
     /// The task was cancelled (by the coordinator or the worker shutting down).
     case cancelled
 
@@ -28,6 +31,7 @@ public enum TaskExecutionError: Error, Equatable, Sendable, CustomStringConverti
         case .engine(let m): return "engine error: \(m)"
         case .output(let m): return "cannot store the output: \(m)"
         case .outOfMemory(let m): return "out of memory: \(m)"
+        case .missingModel(let m): return "missing model: \(m)"
         case .cancelled: return "cancelled"
         }
     }

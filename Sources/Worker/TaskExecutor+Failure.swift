@@ -18,6 +18,7 @@ extension TaskExecutor {
             case .engine: (kind, retryable) = (.engine, false)
             case .output: (kind, retryable) = (.io, true)
             case .outOfMemory: (kind, retryable) = (.outOfMemory, true)
+            case .missingModel: (kind, retryable) = (.missingModel, true)
             case .cancelled: (kind, retryable) = (.cancelled, false)
             }
         case let error as BlobStoreError:

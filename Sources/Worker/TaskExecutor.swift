@@ -17,16 +17,32 @@ import Protocol
 ///
 /// Shared-filesystem tasks (`content_path` / `output_path` set) read the content frame from its path and
 /// write the output to its path (temp file + rename in the same folder) instead of the cache.
+///
+/// STYLIZE tasks with `regions` set are segmentation-aware (TaskExecutor+Regions.swift): the worker makes
+/// the frame's region masks itself and matches each region against its style set's targets
+/// (`region_style_targets`), exactly as `stylefarm stylize --segment … --region …` does.
 public final class TaskExecutor {
     public let host: EngineHost
     public let cache: BlobCache
     public let source: BlobSource
+    /// The installed model file of a segmentation network (`deeplab`, `deeplab-small`, `selfie`), or nil
+    /// when this worker has no model directory (region tasks with network sources then fail MISSING_MODEL).
+    public let segmentationModel: SegmentationModelLocator?
+    /// Where warnings go (regions empty in a frame...); standard error by default.
+    public let log: @Sendable (String) -> Void
+
+    /// One mask maker per (source, CRF) pair, kept across tasks so a network is loaded once.
+    let maskMakers = MaskMakerCache()
 
     /// `source` provides inputs (by default the cache itself); outputs always go to `cache`.
-    public init(host: EngineHost, cache: BlobCache, source: BlobSource? = nil) {
+    public init(host: EngineHost, cache: BlobCache, source: BlobSource? = nil,
+                segmentationModel: SegmentationModelLocator? = nil,
+                log: @escaping @Sendable (String) -> Void = { FileHandle.standardError.write(Data("stylefarm worker: \($0)\n".utf8)) }) {
         self.host = host
         self.cache = cache
         self.source = source ?? cache
+        self.segmentationModel = segmentationModel
+        self.log = log
     }
 
     /// Runs `task` to completion. `progress` is called after every objective evaluation (STYLIZE only);
@@ -36,6 +52,7 @@ public final class TaskExecutor {
                         progress: ((Stylefarm_V1_Progress) -> Void)? = nil) throws -> Stylefarm_V1_Result {
         let start = DispatchTime.now().uptimeNanoseconds
         let inputs = [task.content.sha256] + task.styles.map(\.sha256) + task.styleTargetHashes
+            + task.regionStyleTargets.flatMap(\.hashes) + [task.regionMask.sha256]
         for hash in inputs where !hash.isEmpty { cache.pin(hash) }
         defer { for hash in inputs where !hash.isEmpty { cache.unpin(hash) } }
 
@@ -98,7 +115,8 @@ public final class TaskExecutor {
     private func stylize(_ task: Stylefarm_V1_TaskAssignment, cancellation: TaskCancellation,
                          progress: ((Stylefarm_V1_Progress) -> Void)?) throws -> Stylization {
         let usesTargets = !task.styleTargetHashes.isEmpty
-        let parameters = try StyleTransferParameters(task.parameters, styleCount: usesTargets ? max(1, task.styles.count) : task.styles.count)
+        let usesRegions = task.hasRegions && !task.regions.segment.isEmpty
+        let parameters = try StyleTransferParameters(task.parameters, styleCount: usesTargets || usesRegions ? max(1, task.styles.count) : task.styles.count)
         let frame = "job \(task.jobID) frame \(task.frameIndex)"
         if usesTargets && task.styleTargetHashes.count != parameters.scales {
             throw TaskExecutionError.invalidParameters("\(frame): \(task.styleTargetHashes.count) style-target blobs for \(parameters.scales) scale(s)")
@@ -130,7 +148,12 @@ public final class TaskExecutor {
 
         let run: (image: Image, finalLosses: StyleObjective.Breakdown, evaluations: Int)
         do {
-            if usesTargets {
+            if usesRegions {
+                let output = try stylizeRegions(task, content: content, parameters: parameters, vgg: vgg, frame: frame) {
+                    observe($0.scale, $0.evaluation, $0.budget, $0.losses)
+                }
+                run = (output.image, output.finalLosses, output.evaluations)
+            } else if usesTargets {
                 let targets = try task.styleTargetHashes.enumerated().map { scale, hash in
                     let bytes = try fetch(hash, role: "style targets of scale \(scale)")
                     do {
@@ -207,7 +230,7 @@ public final class TaskExecutor {
         }
     }
 
-    private func fetch(_ hash: String, role: String) throws -> [UInt8] {
+    func fetch(_ hash: String, role: String) throws -> [UInt8] {
         do {
             return try source.blob(hash)
         } catch BlobStoreError.missing(let h) {
@@ -217,7 +240,7 @@ public final class TaskExecutor {
         }
     }
 
-    private func decode(_ bytes: [UInt8], name: String) throws -> Image {
+    func decode(_ bytes: [UInt8], name: String) throws -> Image {
         do {
             return try ImageReader.decode(bytes: bytes, name: name)
         } catch let error as ImageIOError {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Coordinator
+import Engine
 import Foundation
 
 extension JobKind: ExpressibleByArgument {}
@@ -68,6 +69,22 @@ struct JobOptions: ParsableArguments {
     @Option(help: "Seed for anything random.")
     var seed: UInt64?
 
+    // Regions: the same flags as `stylize` (RegionOptions), optional here so they can override a spec file.
+    @Option(help: ArgumentHelp("Region masks: deeplab, deeplab-small, selfie (segmented on the workers), matte:PATH or ids:PATH (PATH may be a frame pattern like --content).",
+                               valueName: "source"))
+    var segment: String?
+    @Option(help: ArgumentHelp("NAME=STYLE_IMAGE or NAME=none (photoreal); repeat. NAME: a VOC class (person, dog, …), foreground, an ID colour (#ff0000), or background (everything else).",
+                               valueName: "name=style"))
+    var region: [String] = []
+    @Option(help: ArgumentHelp("Per-region weights, NAME:content=W,style=W; repeat.", valueName: "name:weights"))
+    var regionWeight: [String] = []
+    @Option(help: "How region guides follow the network: inside (default), average, all.")
+    var guide: GuidePropagation?
+    @Option(help: "joint (default) or composite.")
+    var regionMode: RegionStylization.Mode?
+    @Option(help: "Refine network masks with the dense CRF: on (default) or off.")
+    var segmentCrf: SegmentCommand.Switch?
+
     /// The flags as a spec layer, paths made absolute against the working directory.
     func specLayer() throws -> JobSpec {
         func list(_ text: String?) -> [String]? {
@@ -85,7 +102,10 @@ struct JobOptions: ParsableArguments {
                            learningRate: learningRate, contentWeight: contentWeight, styleWeight: styleWeight,
                            tvWeight: tvWeight, styleLayers: list(styleLayers), contentLayers: list(contentLayers),
                            styleScale: styleScale, initialization: initialization, scales: scales,
-                           originalColors: originalColors, seed: seed)
+                           originalColors: originalColors, seed: seed, segment: segment,
+                           regions: region.isEmpty ? nil : region, regionWeights: regionWeight.isEmpty ? nil : regionWeight,
+                           guide: guide?.rawValue, regionMode: regionMode?.rawValue,
+                           segmentCrf: segmentCrf.map { $0 == .on })
         return spec.withPathsResolved(against: FileManager.default.currentDirectoryPath)
     }
 

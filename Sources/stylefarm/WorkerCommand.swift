@@ -66,7 +66,9 @@ struct WorkerCommand: ParsableCommand {
         let configuration = WorkerConfiguration(endpoint: connect, workerID: workerId ?? WorkerConfiguration.defaultWorkerID(),
                                                 modelHashes: modelHashes, slots: slots,
                                                 heartbeatInterval: .milliseconds(heartbeatMs))
-        let loop = try WorkerLoop(configuration: configuration, host: host, cache: cache)
+        let segmentation = SegmentationModels(modelDirectory: ModelDirectory.resolve(explicit: modelDir))
+        let loop = try WorkerLoop(configuration: configuration, host: host, cache: cache,
+                                  segmentationModel: { try segmentation.installedURL($0).path })
 
         let stop = SignalStop()
         FileHandle.standardError.write(Data("stylefarm worker \(configuration.workerID): connecting to \(connect) with \(slots) slot(s)\n".utf8))

@@ -58,6 +58,43 @@ final class MessageRoundTripTests: XCTestCase {
         }
     }
 
+    func testRegionFieldsSurviveTheWireWithTheirFieldNumbers() throws {
+        let task = try Stylefarm_V1_TaskAssignment(serializedBytes: try Samples.task.serializedData())
+        XCTAssertEqual(task.regions, Samples.regionSpec)
+        XCTAssertEqual(task.regions.regions.map(\.name), ["background", "foreground"])
+        XCTAssertEqual(task.regions.regions[0].contentWeight, 0.5)
+        XCTAssertEqual(task.regions.guide, .average)
+        XCTAssertEqual(task.regions.mode, .composite)
+        XCTAssertTrue(task.regions.crfDisabled)
+        XCTAssertEqual(task.regionStyleTargets.map(\.hashes), [[Samples.hashA, Samples.hashB], [Samples.hashB, Samples.hashA]])
+        XCTAssertEqual(task.regionMask.sha256, Samples.hashB)
+        XCTAssertEqual(task.regionMaskPath, "/mattes/m.0017.png")
+        let spec = try Stylefarm_V1_JobSpec(serializedBytes: try Samples.jobSpec.serializedData())
+        XCTAssertEqual(spec.regions, Samples.regionSpec)
+        // Field numbers are the compatibility contract: JobSpec.regions = 12 (tag 12<<3|2 = 0x62),
+        // TaskAssignment.regions = 18 (0x92 0x01), region_style_targets = 19, region_mask = 20,
+        // region_mask_path = 21.
+        var onlyRegions = Stylefarm_V1_JobSpec(); onlyRegions.regions.segment = "selfie"
+        XCTAssertEqual(Array(try onlyRegions.serializedData().prefix(1)), [0x62])
+        var t = Stylefarm_V1_TaskAssignment(); t.regions.segment = "selfie"
+        XCTAssertEqual(Array(try t.serializedData().prefix(2)), [0x92, 0x01])
+        t = Stylefarm_V1_TaskAssignment(); t.regionStyleTargets = [.with { $0.hashes = ["a"] }]
+        XCTAssertEqual(Array(try t.serializedData().prefix(2)), [0x9a, 0x01])
+        t = Stylefarm_V1_TaskAssignment(); t.regionMask.sha256 = "a"
+        XCTAssertEqual(Array(try t.serializedData().prefix(2)), [0xa2, 0x01])
+        t = Stylefarm_V1_TaskAssignment(); t.regionMaskPath = "a"
+        XCTAssertEqual(Array(try t.serializedData().prefix(2)), [0xaa, 0x01])
+    }
+
+    func testATaskWithoutRegionsEncodesAsBefore() throws {
+        // Older peers: a plain task carries none of the new fields.
+        var plain = Samples.task
+        plain.clearRegions(); plain.regionStyleTargets = []; plain.clearRegionMask(); plain.regionMaskPath = ""
+        let decoded = try Stylefarm_V1_TaskAssignment(serializedBytes: try plain.serializedData())
+        XCTAssertFalse(decoded.hasRegions)
+        XCTAssertTrue(decoded.regions.segment.isEmpty)
+    }
+
     func testEnumsKeepUnknownValuesFromNewerPeers() throws {
         // Field 10 (kind) = 77, a TaskKind this build does not know.
         let bytes = Data([0x50, 77])

@@ -64,7 +64,24 @@ enum Samples {
         var s = blobRef; s.sha256 = hashB; t.styles = [s, blobRef]
         t.styleTargetHashes = [hashB]; t.kind = .stylize; t.diagnosticDurationMs = 250
         t.frameWidth = 1920; t.frameHeight = 1088; t.modelHashes = ["vgg16": hashA]
+        t.regions = regionSpec
+        t.regionStyleTargets = [.with { $0.hashes = [hashA, hashB] }, .with { $0.hashes = [hashB, hashA] }]
+        var mask = blobRef; mask.sha256 = hashB; t.regionMask = mask
+        t.regionMaskPath = "/mattes/m.0017.png"
         return t
+    }
+
+    /// Every RegionSpec field set (a matte pattern, one styled and one photoreal region).
+    static var regionSpec: Stylefarm_V1_RegionSpec {
+        var spec = Stylefarm_V1_RegionSpec()
+        spec.segment = "matte:/mattes/m.####.png"
+        var styled = Stylefarm_V1_RegionSpec.Region()
+        styled.name = "background"; styled.stylePath = "/styles/starry.jpg"; styled.contentWeight = 0.5; styled.styleWeight = 2
+        var photoreal = Stylefarm_V1_RegionSpec.Region()
+        photoreal.name = "foreground"; photoreal.contentWeight = 1; photoreal.styleWeight = 1
+        spec.regions = [styled, photoreal]
+        spec.guide = .average; spec.mode = .composite; spec.crfDisabled = true
+        return spec
     }
 
     static var progress: Stylefarm_V1_Progress {
@@ -111,6 +128,7 @@ enum Samples {
         j.outputPattern = "out/frame_%04d.png"; j.priority = 75
         var o = Stylefarm_V1_JobOptions(); o.sharedFilesystem = true; o.maxAttempts = 3; o.tileSize = 512
         j.options = o
+        j.regions = regionSpec
         return j
     }
 

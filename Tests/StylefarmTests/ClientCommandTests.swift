@@ -13,6 +13,20 @@ final class ClientCommandTests: XCTestCase {
         XCTAssertFalse(result.stderr.contains("no answer"), "checked locally first: \(result.stderr)")
     }
 
+    func testSubmitChecksRegionFlagsLocally() throws {
+        let result = try CLIRunner.run(["submit", "--name", "r", "--content", "/p/c.####.png", "--frames", "1", "--style", "/s.png",
+                                        "--output-dir", "/tmp/out", "--region", "person", "--guide", "inside",
+                                        "--segment-crf", "off", "--coordinator", "tcp://127.0.0.1:1", "--timeout", "1"])
+        XCTAssertNotEqual(result.status, 0)
+        XCTAssertTrue(result.stderr.contains("segment: missing"), "regions without a source: \(result.stderr)")
+        XCTAssertTrue(result.stderr.contains("--region 'person': expected NAME=STYLE_IMAGE or NAME=none"), result.stderr)
+        XCTAssertFalse(result.stderr.contains("no answer"), "checked locally first: \(result.stderr)")
+
+        let badGuide = try CLIRunner.run(["submit", "--guide", "outside", "--coordinator", "tcp://127.0.0.1:1"])
+        XCTAssertNotEqual(badGuide.status, 0)
+        XCTAssertTrue(badGuide.stderr.contains("outside"), badGuide.stderr)
+    }
+
     func testStatusWithoutACoordinatorSaysWhatToCheck() throws {
         let result = try CLIRunner.run(["status", "--coordinator", "tcp://127.0.0.1:\(Int.random(in: 20_000...29_000))", "--timeout", "1"])
         XCTAssertNotEqual(result.status, 0)

@@ -55,9 +55,15 @@ extension JobSpec {
             problem(.content, "missing; give the content frames as a pattern, like plates/shot010.####.png")
         }
 
-        // Styles
+        // Styles and regions
         let styles = (self.styles ?? []).map { PathNormalization.resolve($0, against: baseDirectory) }
-        if stylize && styles.isEmpty { problem(.styles, "missing; list one or more style images") }
+        let regions = resolveRegions(baseDirectory: baseDirectory, stylize: stylize, problem: problem)
+        // With regions, the job's own styles may be absent when a region claims the background.
+        let stylesOptional = regions?.coversBackground ?? false
+        if stylize && styles.isEmpty && !stylesOptional {
+            problem(.styles, regions == nil ? "missing; list one or more style images"
+                : "missing; list the style of the pixels no region claims, or add a region background=STYLE|none")
+        }
 
         // Output
         var outputDirectory: String? = nil, outputPattern: PathPattern? = nil
@@ -139,7 +145,7 @@ extension JobSpec {
         if let originalColors { p.originalColors = originalColors }
         if let seed { p.seed = seed }
         do {
-            try p.validate(styleCount: stylize ? styles.count : max(1, styles.count))
+            try p.validate(styleCount: stylize ? (styles.isEmpty && stylesOptional ? 1 : styles.count) : max(1, styles.count))
         } catch let error as StyleTransferError {
             if case .invalidParameter(let message) = error {
                 // Messages name CLI flags (`--size …`); the flag is the spec key in kebab-case.
@@ -158,7 +164,92 @@ extension JobSpec {
         return ResolvedJob(name: name, kind: kind, echoSeconds: echoSeconds, content: contentPattern,
                            frames: frameRange, styles: styles, parameters: p, bitDepth: bitDepth,
                            outputDirectory: outputDirectory, output: outputPattern, priority: priority,
-                           maxAttempts: maxAttempts, sharedFilesystem: sharedFilesystem ?? Defaults.sharedFilesystem)
+                           maxAttempts: maxAttempts, sharedFilesystem: sharedFilesystem ?? Defaults.sharedFilesystem,
+                           regions: regions)
+    }
+
+    /// The checked region settings, or nil when the spec has none (or they have problems, reported
+    /// through `problem`).
+    private func resolveRegions(baseDirectory: String, stylize: Bool,
+                                problem: (CodingKeys?, String) -> Void) -> ResolvedRegions? {
+        let regionKeysSet = regions != nil || regionWeights != nil || guide != nil || regionMode != nil || segmentCrf != nil
+        guard segment != nil || regionKeysSet else { return nil }
+        if !stylize {
+            problem(segment != nil ? .segment : .regions, "regions only apply to kind: stylize; remove segment/regions or set kind: stylize")
+            return nil
+        }
+        var ok = true
+        var source: RegionSource? = nil
+        var maskPattern: PathPattern? = nil
+        if let segment {
+            do {
+                var parsed = try RegionSource(parsing: segment.trimmingWhitespace)
+                switch parsed {
+                case .matte(let path), .ids(let path):
+                    let absolute = PathNormalization.resolve(path, against: baseDirectory)
+                    if case .matte = parsed { parsed = .matte(path: absolute) } else { parsed = .ids(path: absolute) }
+                    do {
+                        maskPattern = try PathPattern(absolute)
+                    } catch PathPatternError.noPlaceholder {
+                        maskPattern = nil  // one matte / ID map for every frame
+                    } catch {
+                        problem(.segment, "\(error)"); ok = false
+                    }
+                case .deeplab, .deeplabSmall, .selfie:
+                    break
+                }
+                source = parsed
+            } catch let error as RegionError {
+                problem(.segment, error.description); ok = false
+            } catch {
+                problem(.segment, "\(error)"); ok = false
+            }
+        } else {
+            problem(.segment, "missing; regions need a mask source: deeplab, deeplab-small, selfie, matte:PATH or ids:PATH")
+            ok = false
+        }
+        var assignments: [RegionAssignment] = []
+        if let regions, !regions.isEmpty {
+            var parsedOK = true
+            do {
+                assignments = try regions.map { text in
+                    var a = try RegionAssignment(parsing: text)
+                    if case .image(let path) = a.style { a.style = .image(PathNormalization.resolve(path, against: baseDirectory)) }
+                    return a
+                }
+                var seen = Set<String>()
+                for a in assignments where !seen.insert(a.name).inserted {
+                    throw RegionError.duplicateRegion(a.name)
+                }
+            } catch let error as RegionError {
+                problem(.regions, error.description); ok = false; parsedOK = false
+            } catch {
+                problem(.regions, "\(error)"); ok = false; parsedOK = false
+            }
+            if parsedOK {
+                do { try RegionAssignment.applyWeights(regionWeights ?? [], to: &assignments) } catch let error as RegionError {
+                    problem(.regionWeights, error.description); ok = false
+                } catch {
+                    problem(.regionWeights, "\(error)"); ok = false
+                }
+            }
+        } else {
+            problem(.regions, "missing; segment needs at least one region, e.g. person=none (keep people photoreal) or background=style.jpg")
+            ok = false
+        }
+        var guide = GuidePropagation.inside
+        if let text = self.guide {
+            if let g = GuidePropagation(rawValue: text.lowercased()) { guide = g }
+            else { problem(.guide, Self.choiceMessage(text, GuidePropagation.allCases.map(\.rawValue))); ok = false }
+        }
+        var mode = RegionStylization.Mode.joint
+        if let text = regionMode {
+            if let m = RegionStylization.Mode(rawValue: text.lowercased()) { mode = m }
+            else { problem(.regionMode, Self.choiceMessage(text, RegionStylization.Mode.allCases.map(\.rawValue))); ok = false }
+        }
+        guard ok, let source else { return nil }
+        return ResolvedRegions(source: source, maskPattern: maskPattern, assignments: assignments, guide: guide,
+                               mode: mode, crf: segmentCrf ?? true)
     }
 
     private struct LayerProblem: Error { var message: String }

@@ -59,6 +59,21 @@ public struct JobSpec: Codable, Sendable, Equatable {
     public var originalColors: Bool?
     public var seed: UInt64?
 
+    // Regions (segmentation-aware stylization, docs/JOBS.md "Regions")
+    /// Where region masks come from: `deeplab`, `deeplab-small`, `selfie`, `matte:PATH` or `ids:PATH`;
+    /// PATH may be a frame pattern like `content` (`matte:mattes/m.####.png`) or one file for every frame.
+    public var segment: String?
+    /// `NAME=STYLE_IMAGE` or `NAME=none`, one per region (the CLI's repeated `--region`).
+    public var regions: [String]?
+    /// `NAME:content=W,style=W` (the CLI's repeated `--region-weight`).
+    public var regionWeights: [String]?
+    /// `inside` (default), `average` or `all`.
+    public var guide: String?
+    /// `joint` (default) or `composite`.
+    public var regionMode: String?
+    /// Dense-CRF refinement of network masks (default true; the CLI's `--segment-crf on|off`).
+    public var segmentCrf: Bool?
+
     /// A spec with every field given or nil (the CLI passes its flag values here).
     public init(name: String? = nil, kind: JobKind? = nil, content: String? = nil, frames: String? = nil,
                 styles: [String]? = nil, styleWeights: [Float]? = nil, outputDir: String? = nil,
@@ -68,7 +83,9 @@ public struct JobSpec: Codable, Sendable, Equatable {
                 lbfgsHistory: Int? = nil, learningRate: Float? = nil, contentWeight: Float? = nil,
                 styleWeight: Float? = nil, tvWeight: Float? = nil, styleLayers: [String]? = nil,
                 contentLayers: [String]? = nil, styleScale: Float? = nil, initialization: String? = nil,
-                scales: Int? = nil, originalColors: Bool? = nil, seed: UInt64? = nil) {
+                scales: Int? = nil, originalColors: Bool? = nil, seed: UInt64? = nil,
+                segment: String? = nil, regions: [String]? = nil, regionWeights: [String]? = nil,
+                guide: String? = nil, regionMode: String? = nil, segmentCrf: Bool? = nil) {
         self.name = name; self.kind = kind; self.content = content; self.frames = frames
         self.styles = styles; self.styleWeights = styleWeights; self.outputDir = outputDir
         self.output = output; self.bitDepth = bitDepth; self.priority = priority
@@ -80,6 +97,8 @@ public struct JobSpec: Codable, Sendable, Equatable {
         self.styleLayers = styleLayers; self.contentLayers = contentLayers; self.styleScale = styleScale
         self.initialization = initialization; self.scales = scales; self.originalColors = originalColors
         self.seed = seed
+        self.segment = segment; self.regions = regions; self.regionWeights = regionWeights
+        self.guide = guide; self.regionMode = regionMode; self.segmentCrf = segmentCrf
     }
 
     /// The spec keys (snake_case). `JobSpecFile` accepts exactly these.
@@ -106,6 +125,11 @@ public struct JobSpec: Codable, Sendable, Equatable {
         case scales
         case originalColors = "original_colors"
         case seed
+        case segment, regions
+        case regionWeights = "region_weights"
+        case guide
+        case regionMode = "region_mode"
+        case segmentCrf = "segment_crf"
     }
 
     /// Every valid spec key.
@@ -123,18 +147,38 @@ public struct JobSpec: Codable, Sendable, Equatable {
         take(\.contentWeight); take(\.styleWeight); take(\.tvWeight); take(\.styleLayers)
         take(\.contentLayers); take(\.styleScale); take(\.initialization); take(\.scales)
         take(\.originalColors); take(\.seed)
+        take(\.segment); take(\.regions); take(\.regionWeights); take(\.guide); take(\.regionMode); take(\.segmentCrf)
         return r
     }
 
-    /// This spec with relative `content`, `styles` and `output_dir` made absolute against `directory`
-    /// (lexically). The CLI applies this to flag values with the working directory before overlaying
+    /// This spec with relative `content`, `styles`, `output_dir`, region style images and the `segment`
+    /// matte / ID-map path made absolute against `directory` (lexically). The CLI applies this to flag values with the working directory before overlaying
     /// them on a file's spec, whose own paths are relative to the file's directory.
     public func withPathsResolved(against directory: String) -> JobSpec {
         var r = self
         r.content = content.map { PathNormalization.resolve($0, against: directory) }
         r.styles = styles?.map { PathNormalization.resolve($0, against: directory) }
         r.outputDir = outputDir.map { PathNormalization.resolve($0, against: directory) }
+        r.segment = segment.map { Self.resolveSegmentPath($0, against: directory) }
+        r.regions = regions?.map { Self.resolveRegionStyle($0, against: directory) }
         return r
+    }
+
+    /// `matte:rel/m.####.png` → `matte:/abs/rel/m.####.png`; network sources and unparsable text unchanged.
+    static func resolveSegmentPath(_ text: String, against directory: String) -> String {
+        for prefix in ["matte:", "ids:"] where text.lowercased().hasPrefix(prefix) && text.count > prefix.count {
+            return prefix + PathNormalization.resolve(String(text.dropFirst(prefix.count)), against: directory)
+        }
+        return text
+    }
+
+    /// `person=styles/a.png` → `person=/abs/styles/a.png`; `NAME=none` and unparsable text unchanged
+    /// (resolve reports those).
+    static func resolveRegionStyle(_ text: String, against directory: String) -> String {
+        guard let eq = text.firstIndex(of: "=") else { return text }
+        let value = text[text.index(after: eq)...].trimmingCharacters(in: .whitespaces)
+        if value.isEmpty || value.lowercased() == "none" { return text }
+        return String(text[..<eq]) + "=" + PathNormalization.resolve(value, against: directory)
     }
 }
 
@@ -173,6 +217,12 @@ extension JobSpec {
         scales = try c.lenientInt(.scales)
         originalColors = try c.decodeIfPresent(Bool.self, forKey: .originalColors)
         seed = try c.decodeIfPresent(UInt64.self, forKey: .seed)
+        segment = try c.decodeIfPresent(String.self, forKey: .segment)
+        regions = try c.stringList(.regions, splittingCommas: false)
+        regionWeights = try c.stringList(.regionWeights, splittingCommas: false)
+        guide = try c.decodeIfPresent(String.self, forKey: .guide)
+        regionMode = try c.decodeIfPresent(String.self, forKey: .regionMode)
+        segmentCrf = try c.lenientSwitch(.segmentCrf)
     }
 }
 
@@ -187,6 +237,20 @@ private extension KeyedDecodingContainer where Key == JobSpec.CodingKeys {
         if let s = try? decode(String.self, forKey: key) { return s }
         if let i = try? decode(Int.self, forKey: key) { return String(i) }
         throw mismatch(key, "a string")
+    }
+
+    /// A boolean, also accepting `on` / `off` (the CLI's spelling) as strings.
+    func lenientSwitch(_ key: Key) throws -> Bool? {
+        guard contains(key), try !decodeNil(forKey: key) else { return nil }
+        if let b = try? decode(Bool.self, forKey: key) { return b }
+        if let s = try? decode(String.self, forKey: key) {
+            switch s.trimmingWhitespace.lowercased() {
+            case "on", "true", "yes": return true
+            case "off", "false", "no": return false
+            default: break
+            }
+        }
+        throw mismatch(key, "on or off (true or false)")
     }
 
     func lenientInt(_ key: Key) throws -> Int? {

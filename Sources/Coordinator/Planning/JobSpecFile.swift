@@ -165,6 +165,12 @@ extension JobSpec {
         case .scales: return scales != nil
         case .originalColors: return originalColors != nil
         case .seed: return seed != nil
+        case .segment: return segment != nil
+        case .regions: return regions != nil
+        case .regionWeights: return regionWeights != nil
+        case .guide: return guide != nil
+        case .regionMode: return regionMode != nil
+        case .segmentCrf: return segmentCrf != nil
         }
     }
 }

@@ -26,14 +26,18 @@ public struct ResolvedJob: Sendable, Equatable {
     public var maxAttempts: Int
     /// Whether workers access the paths directly.
     public var sharedFilesystem: Bool
+    /// Segmentation-aware stylization (`segment` / `regions`); nil for whole-frame jobs.
+    public var regions: ResolvedRegions?
 
     public init(name: String, kind: JobKind, echoSeconds: Double, content: PathPattern?, frames: FrameRange,
                 styles: [String], parameters: StyleTransferParameters, bitDepth: Int, outputDirectory: String?,
-                output: PathPattern?, priority: Int, maxAttempts: Int, sharedFilesystem: Bool) {
+                output: PathPattern?, priority: Int, maxAttempts: Int, sharedFilesystem: Bool,
+                regions: ResolvedRegions? = nil) {
         self.name = name; self.kind = kind; self.echoSeconds = echoSeconds; self.content = content
         self.frames = frames; self.styles = styles; self.parameters = parameters; self.bitDepth = bitDepth
         self.outputDirectory = outputDirectory; self.output = output; self.priority = priority
         self.maxAttempts = maxAttempts; self.sharedFilesystem = sharedFilesystem
+        self.regions = regions
     }
 
     /// Output pixel size of a frame whose content image is `width × height`: the longer side becomes

@@ -92,6 +92,7 @@ extension CoordinatorServer {
         var frameSize = PixelSize(width: 1, height: 1)
         var key: StyleTargetKey? = nil
         var targetBlobs: [String] = []
+        var regionBlobs: [[String]] = []
         if resolved.kind == .stylize {
             guard let first = resolved.frames.frames.first, let content = resolved.content else {
                 throw JobPlanError.noFrames(job: resolved.name)
@@ -99,14 +100,23 @@ extension CoordinatorServer {
             let image = try ImageReader.read(path: content.path(for: first))
             frameSize = try resolved.outputFrameSize(contentWidth: image.width, contentHeight: image.height)
             key = try StyleTargetKey.load(stylePaths: resolved.styles, parameters: resolved.parameters)
-            targetBlobs = try styleTargets.targets(stylePaths: resolved.styles, parameters: resolved.parameters, key: key!)
+            if let regions = resolved.regions {
+                try Self.checkMasks(regions, frames: resolved.frames.frames)
+                regionBlobs = try styleTargets.regionTargets(stylePaths: resolved.styles,
+                                                             layout: regions.layout(hasDefaultStyle: !resolved.styles.isEmpty),
+                                                             parameters: resolved.parameters)
+                if !resolved.styles.isEmpty { targetBlobs = regionBlobs[0] }
+            } else {
+                targetBlobs = try styleTargets.targets(stylePaths: resolved.styles, parameters: resolved.parameters, key: key!)
+            }
         }
         let jobID = "job-" + UUID().uuidString.prefix(8).lowercased()
         let plan = try JobPlanner().plan(resolved, jobID: jobID, frameSize: frameSize, styleTargetKey: key)
         var stored = spec
         stored.outputDir = resolved.outputDirectory
         let specData = try JSONEncoder().encode(StoredJob(spec: stored, frameWidth: frameSize.width, frameHeight: frameSize.height,
-                                                          styleTargetBlobs: targetBlobs))
+                                                          styleTargetBlobs: targetBlobs,
+                                                          regionStyleTargetBlobs: resolved.regions == nil ? nil : regionBlobs))
         let record = JobRecord(id: jobID, name: resolved.name, spec: specData, priority: resolved.priority,
                                styleTargetsHash: key?.hex ?? "")
         let frames = plan.frames.map { FrameRecord(jobID: jobID, index: $0.index, outputPath: $0.outputPath ?? "") }
@@ -116,6 +126,19 @@ extension CoordinatorServer {
         try store.insertJob(record, frames: frames, tasks: tasks, now: now())
         log("job \(jobID) (\(resolved.name)): \(frames.count) frame(s), \(resolved.kind.rawValue)")
         return jobID
+    }
+
+    /// Refuses a `matte:` / `ids:` job whose mask file of some frame is missing (network sources need
+    /// nothing here: the workers segment, with their own installed models).
+    static func checkMasks(_ regions: ResolvedRegions, frames: [Int]) throws {
+        var missing: [Int] = []
+        for frame in frames {
+            guard let path = regions.maskPath(for: frame) else { return }
+            if !FileManager.default.fileExists(atPath: path) { missing.append(frame) }
+        }
+        guard let first = missing.first, let path = regions.maskPath(for: first) else { return }
+        throw JobSpecError(problems: [.init(field: JobSpec.CodingKeys.segment.rawValue,
+            message: "\(missing.count) frame(s) have no mask file, the first is frame \(first): \(path) does not exist")])
     }
 
     static func wireState(_ state: JobState) -> Stylefarm_V1_JobState {

@@ -52,6 +52,8 @@ public final class CoordinatorServer {
         var frameHeight: Int
         /// The job's style-target blobs, one per scale (stylize jobs).
         var styleTargetBlobs: [String]?
+        /// Region jobs: the blobs of every style set (`RegionStyleLayout` order), one per scale each.
+        var regionStyleTargetBlobs: [[String]]?
     }
 
     struct JobContext {
@@ -61,6 +63,9 @@ public final class CoordinatorServer {
         var styleTargetBlobs: [String]
         /// The engine parameters in wire form (the same for every task of the job).
         var wireParameters: Stylefarm_V1_EngineParameters
+        /// Region jobs: the blobs of every style set, and the region settings in wire form.
+        var regionTargetBlobs: [[String]] = []
+        var wireRegions: Stylefarm_V1_RegionSpec? = nil
     }
 
     struct WorkerSession {
@@ -449,15 +454,26 @@ public final class CoordinatorServer {
         let stored = try JSONDecoder().decode(StoredJob.self, from: record.spec)
         let resolved = try stored.spec.resolve(baseDirectory: "/")
         var targetBlobs = stored.styleTargetBlobs ?? []
-        if resolved.kind == .stylize && (targetBlobs.isEmpty || !styleTargets.contains(targetBlobs)) {
+        if resolved.kind == .stylize && !resolved.styles.isEmpty && (targetBlobs.isEmpty || !styleTargets.contains(targetBlobs)) {
             // Lost with a wiped state folder (or a job stored before targets were kept): compute again.
             let key = try StyleTargetKey.load(stylePaths: resolved.styles, parameters: resolved.parameters)
             targetBlobs = try styleTargets.targets(stylePaths: resolved.styles, parameters: resolved.parameters, key: key)
         }
-        for sha in targetBlobs { blobs[sha] = styleTargets.path(of: sha) }
-        let context = JobContext(resolved: resolved, frameSize: PixelSize(width: stored.frameWidth, height: stored.frameHeight),
+        var regionBlobs = stored.regionStyleTargetBlobs ?? []
+        if let regions = resolved.regions, resolved.kind == .stylize,
+           regionBlobs.isEmpty || !regionBlobs.allSatisfy({ styleTargets.contains($0) }) {
+            regionBlobs = try styleTargets.regionTargets(stylePaths: resolved.styles,
+                                                         layout: regions.layout(hasDefaultStyle: !resolved.styles.isEmpty),
+                                                         parameters: resolved.parameters)
+        }
+        for sha in targetBlobs + regionBlobs.flatMap({ $0 }) { blobs[sha] = styleTargets.path(of: sha) }
+        var context = JobContext(resolved: resolved, frameSize: PixelSize(width: stored.frameWidth, height: stored.frameHeight),
                                  styleTargetsKey: record.styleTargetsHash, styleTargetBlobs: targetBlobs,
                                  wireParameters: Stylefarm_V1_EngineParameters(resolved.parameters, outputBitDepth: resolved.bitDepth))
+        if let regions = resolved.regions {
+            context.regionTargetBlobs = regionBlobs
+            context.wireRegions = Stylefarm_V1_RegionSpec(regions)
+        }
         jobContexts[jobID] = context
         return context
     }
@@ -501,6 +517,14 @@ public final class CoordinatorServer {
         case .stylize:
             a.kind = .stylize
             a.styleTargetHashes = job.styleTargetBlobs
+            if let regions = job.resolved.regions, let wire = job.wireRegions {
+                a.regions = wire
+                a.regionStyleTargets = job.regionTargetBlobs.map { hashes in Stylefarm_V1_StyleTargetSet.with { $0.hashes = hashes } }
+                if task.frameIndex < frames.count, let maskPath = regions.maskPath(for: frames[task.frameIndex]) {
+                    a.regionMask = try blobRef(forFile: maskPath, mediaType: "image/png")
+                    if job.resolved.sharedFilesystem { a.regionMaskPath = maskPath }
+                }
+            }
         case .echo:
             // Echo jobs with content frames echo them back; without content they only sleep.
             a.kind = contentPath == nil ? .sleep : .echo

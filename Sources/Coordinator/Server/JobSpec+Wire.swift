@@ -4,7 +4,7 @@ import Protocol
 
 extension JobSpec {
     /// A job spec layer from a client's `SubmitJob` spec. Kind UNSPECIFIED means stylize when style
-    /// paths are given, else echo. With `output_dir` set, `output_pattern` is relative to it; without,
+    /// paths or regions are given, else echo. With `output_dir` set, `output_pattern` is relative to it; without,
     /// `output_pattern` is split into its folder (`output_dir`) and file name. Engine parameters, when
     /// present, are taken as complete (senders fill every field), except that zero size, iterations or
     /// scales keep the defaults.
@@ -14,7 +14,8 @@ extension JobSpec {
         switch wire.kind {
         case .stylize: kind = .stylize
         case .echo: kind = .echo
-        case .unspecified, .UNRECOGNIZED: kind = wire.stylePaths.isEmpty ? .echo : .stylize
+        case .unspecified, .UNRECOGNIZED:
+            kind = wire.stylePaths.isEmpty && wire.regions.segment.isEmpty ? .echo : .stylize
         }
         if kind == .echo { echoSeconds = wire.echoSeconds }
         if !wire.contentPattern.isEmpty { content = wire.contentPattern }
@@ -73,6 +74,62 @@ extension JobSpec {
         if p.originalColors { originalColors = true }
         if p.seed != 0 { seed = p.seed }
         if p.outputBitDepth != 0 { bitDepth = Int(p.outputBitDepth) }
+        if wire.hasRegions && !wire.regions.segment.isEmpty { applyRegions(wire.regions) }
+    }
+
+    /// The spec keys of a wire `RegionSpec`: `segment`, `regions` (`NAME=STYLE|none`), `region_weights`
+    /// (for every region whose weights are not 1), `guide`, `region_mode` and `segment_crf`.
+    private mutating func applyRegions(_ wire: Stylefarm_V1_RegionSpec) {
+        segment = wire.segment
+        regions = wire.regions.map { "\($0.name)=\($0.stylePath.isEmpty ? "none" : $0.stylePath)" }
+        let weights = wire.regions.filter { $0.contentWeight != 1 || $0.styleWeight != 1 }
+            .map { "\($0.name):content=\($0.contentWeight),style=\($0.styleWeight)" }
+        if !weights.isEmpty { regionWeights = weights }
+        switch wire.guide {
+        case .inside: guide = "inside"
+        case .average: guide = "average"
+        case .all: guide = "all"
+        case .unspecified, .UNRECOGNIZED: break
+        }
+        switch wire.mode {
+        case .joint: regionMode = "joint"
+        case .composite: regionMode = "composite"
+        case .unspecified, .UNRECOGNIZED: break
+        }
+        segmentCrf = !wire.crfDisabled
+    }
+}
+
+extension Stylefarm_V1_RegionSpec {
+    /// The wire form of a job's region settings (the `segment` text keeps a matte / ID-map frame pattern).
+    public init(_ regions: ResolvedRegions) {
+        self.init()
+        segment = regions.source.description
+        if let pattern = regions.maskPattern {
+            switch regions.source {
+            case .matte: segment = "matte:" + pattern.text
+            case .ids: segment = "ids:" + pattern.text
+            default: break
+            }
+        }
+        self.regions = regions.assignments.map { a in
+            var r = Stylefarm_V1_RegionSpec.Region()
+            r.name = a.name
+            if case .image(let path) = a.style { r.stylePath = path }
+            r.contentWeight = a.contentWeight
+            r.styleWeight = a.styleWeight
+            return r
+        }
+        switch regions.guide {
+        case .inside: guide = .inside
+        case .average: guide = .average
+        case .all: guide = .all
+        }
+        switch regions.mode {
+        case .joint: mode = .joint
+        case .composite: mode = .composite
+        }
+        crfDisabled = !regions.crf
     }
 }
 
@@ -95,5 +152,6 @@ extension Stylefarm_V1_JobSpec {
         priority = UInt32(clamping: job.priority)
         options.maxAttempts = UInt32(clamping: job.maxAttempts)
         options.sharedFilesystem = job.sharedFilesystem
+        if let regions = job.regions { self.regions = Stylefarm_V1_RegionSpec(regions) }
     }
 }

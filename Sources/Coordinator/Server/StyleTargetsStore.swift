@@ -63,6 +63,27 @@ final class StyleTargetsStore {
         return hashes
     }
 
+    /// The targets of every style set of a region job, in `RegionStyleLayout` order, one blob list per set:
+    /// set 0 is the job's own `stylePaths` blended (when there are any, as `targets(stylePaths:…)`), then one
+    /// set per region style image, alone (blend weight 1, as `stylefarm stylize --region` computes them).
+    /// Each set is memoized by its own key, so jobs sharing a region style share its blobs.
+    func regionTargets(stylePaths: [String], layout: RegionStyleLayout,
+                       parameters: StyleTransferParameters) throws -> [[String]] {
+        var sets: [[String]] = []
+        if !stylePaths.isEmpty {
+            let key = try StyleTargetKey.load(stylePaths: stylePaths, parameters: parameters)
+            sets.append(try targets(stylePaths: stylePaths, parameters: parameters, key: key))
+        }
+        // A single image with equal blend: the job's own blend weights belong to set 0 only.
+        var single = parameters
+        single.styleBlendWeights = []
+        for path in layout.regionStylePaths {
+            let key = try StyleTargetKey.load(stylePaths: [path], parameters: single)
+            sets.append(try targets(stylePaths: [path], parameters: single, key: key))
+        }
+        return sets
+    }
+
     /// Writes `bytes` as a blob (atomically, `FileBytes.writeAtomically`) and returns its SHA-256.
     private func write(_ bytes: [UInt8]) throws -> String {
         let sha = CoordinatorServer.sha256Hex(Data(bytes))

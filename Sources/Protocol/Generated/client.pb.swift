@@ -26,7 +26,7 @@ fileprivate nonisolated struct _GeneratedWithProtocGenSwiftVersion: SwiftProtobu
 public nonisolated enum Stylefarm_V1_JobKind: SwiftProtobuf.Enum, Swift.CaseIterable {
   public typealias RawValue = Int
 
-  /// stylize when style_paths are given, else echo
+  /// stylize when style_paths or regions are given, else echo
   case unspecified // = 0
   case stylize // = 1
 
@@ -189,59 +189,95 @@ public nonisolated struct Stylefarm_V1_JobOptions: Sendable {
 }
 
 /// Paths are interpreted on the coordinator's machine (clients send absolute paths).
-public nonisolated struct Stylefarm_V1_JobSpec: Sendable {
+public nonisolated struct Stylefarm_V1_JobSpec: @unchecked Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  public var name: String = String()
+  public var name: String {
+    get {_storage._name}
+    set {_uniqueStorage()._name = newValue}
+  }
 
   /// e.g. "shots/a/frame_%04d.png"
-  public var contentPattern: String = String()
+  public var contentPattern: String {
+    get {_storage._contentPattern}
+    set {_uniqueStorage()._contentPattern = newValue}
+  }
 
   /// frame range, e.g. "1-100,120,200-300x2"
-  public var frames: String = String()
+  public var frames: String {
+    get {_storage._frames}
+    set {_uniqueStorage()._frames = newValue}
+  }
 
-  public var stylePaths: [String] = []
+  public var stylePaths: [String] {
+    get {_storage._stylePaths}
+    set {_uniqueStorage()._stylePaths = newValue}
+  }
 
   public var parameters: Stylefarm_V1_EngineParameters {
-    get {_parameters ?? Stylefarm_V1_EngineParameters()}
-    set {_parameters = newValue}
+    get {_storage._parameters ?? Stylefarm_V1_EngineParameters()}
+    set {_uniqueStorage()._parameters = newValue}
   }
   /// Returns true if `parameters` has been explicitly set.
-  public var hasParameters: Bool {self._parameters != nil}
+  public var hasParameters: Bool {_storage._parameters != nil}
   /// Clears the value of `parameters`. Subsequent reads from it will return its default value.
-  public mutating func clearParameters() {self._parameters = nil}
+  public mutating func clearParameters() {_uniqueStorage()._parameters = nil}
 
   /// relative to output_dir, e.g. "frame_%04d.png"; without
-  public var outputPattern: String = String()
+  public var outputPattern: String {
+    get {_storage._outputPattern}
+    set {_uniqueStorage()._outputPattern = newValue}
+  }
 
   /// output_dir, a full pattern whose folder is the output folder
-  public var priority: UInt32 = 0
+  public var priority: UInt32 {
+    get {_storage._priority}
+    set {_uniqueStorage()._priority = newValue}
+  }
 
   public var options: Stylefarm_V1_JobOptions {
-    get {_options ?? Stylefarm_V1_JobOptions()}
-    set {_options = newValue}
+    get {_storage._options ?? Stylefarm_V1_JobOptions()}
+    set {_uniqueStorage()._options = newValue}
   }
   /// Returns true if `options` has been explicitly set.
-  public var hasOptions: Bool {self._options != nil}
+  public var hasOptions: Bool {_storage._options != nil}
   /// Clears the value of `options`. Subsequent reads from it will return its default value.
-  public mutating func clearOptions() {self._options = nil}
+  public mutating func clearOptions() {_uniqueStorage()._options = nil}
 
-  public var kind: Stylefarm_V1_JobKind = .unspecified
+  public var kind: Stylefarm_V1_JobKind {
+    get {_storage._kind}
+    set {_uniqueStorage()._kind = newValue}
+  }
 
   /// echo jobs: seconds each task sleeps
-  public var echoSeconds: Double = 0
+  public var echoSeconds: Double {
+    get {_storage._echoSeconds}
+    set {_uniqueStorage()._echoSeconds = newValue}
+  }
 
   /// the folder the job writes into; outputs never leave it
-  public var outputDir: String = String()
+  public var outputDir: String {
+    get {_storage._outputDir}
+    set {_uniqueStorage()._outputDir = newValue}
+  }
+
+  /// segmentation-aware stylization; absent = whole frames
+  public var regions: Stylefarm_V1_RegionSpec {
+    get {_storage._regions ?? Stylefarm_V1_RegionSpec()}
+    set {_uniqueStorage()._regions = newValue}
+  }
+  /// Returns true if `regions` has been explicitly set.
+  public var hasRegions: Bool {_storage._regions != nil}
+  /// Clears the value of `regions`. Subsequent reads from it will return its default value.
+  public mutating func clearRegions() {_uniqueStorage()._regions = nil}
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
 
-  fileprivate var _parameters: Stylefarm_V1_EngineParameters? = nil
-  fileprivate var _options: Stylefarm_V1_JobOptions? = nil
+  fileprivate var _storage = _StorageClass.defaultInstance
 }
 
 /// Structured error of a client request.
@@ -808,83 +844,146 @@ nonisolated extension Stylefarm_V1_JobOptions: SwiftProtobuf.Message, SwiftProto
 
 nonisolated extension Stylefarm_V1_JobSpec: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".JobSpec"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{3}content_pattern\0\u{1}frames\0\u{3}style_paths\0\u{1}parameters\0\u{3}output_pattern\0\u{1}priority\0\u{1}options\0\u{1}kind\0\u{3}echo_seconds\0\u{3}output_dir\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{3}content_pattern\0\u{1}frames\0\u{3}style_paths\0\u{1}parameters\0\u{3}output_pattern\0\u{1}priority\0\u{1}options\0\u{1}kind\0\u{3}echo_seconds\0\u{3}output_dir\0\u{1}regions\0")
+
+  fileprivate class _StorageClass {
+    var _name: String = String()
+    var _contentPattern: String = String()
+    var _frames: String = String()
+    var _stylePaths: [String] = []
+    var _parameters: Stylefarm_V1_EngineParameters? = nil
+    var _outputPattern: String = String()
+    var _priority: UInt32 = 0
+    var _options: Stylefarm_V1_JobOptions? = nil
+    var _kind: Stylefarm_V1_JobKind = .unspecified
+    var _echoSeconds: Double = 0
+    var _outputDir: String = String()
+    var _regions: Stylefarm_V1_RegionSpec? = nil
+
+      // This property is used as the initial default value for new instances of the type.
+      // The type itself is protecting the reference to its storage via CoW semantics.
+      // This will force a copy to be made of this reference when the first mutation occurs;
+      // hence, it is safe to mark this as `nonisolated(unsafe)`.
+      static nonisolated(unsafe) let defaultInstance = _StorageClass()
+
+    private init() {}
+
+    init(copying source: _StorageClass) {
+      _name = source._name
+      _contentPattern = source._contentPattern
+      _frames = source._frames
+      _stylePaths = source._stylePaths
+      _parameters = source._parameters
+      _outputPattern = source._outputPattern
+      _priority = source._priority
+      _options = source._options
+      _kind = source._kind
+      _echoSeconds = source._echoSeconds
+      _outputDir = source._outputDir
+      _regions = source._regions
+    }
+  }
+
+  fileprivate mutating func _uniqueStorage() -> _StorageClass {
+    if !isKnownUniquelyReferenced(&_storage) {
+      _storage = _StorageClass(copying: _storage)
+    }
+    return _storage
+  }
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
-    while let fieldNumber = try decoder.nextFieldNumber() {
-      // The use of inline closures is to circumvent an issue where the compiler
-      // allocates stack space for every case branch when no optimizations are
-      // enabled. https://github.com/apple/swift-protobuf/issues/1034
-      switch fieldNumber {
-      case 1: try { try decoder.decodeSingularStringField(value: &self.name) }()
-      case 2: try { try decoder.decodeSingularStringField(value: &self.contentPattern) }()
-      case 3: try { try decoder.decodeSingularStringField(value: &self.frames) }()
-      case 4: try { try decoder.decodeRepeatedStringField(value: &self.stylePaths) }()
-      case 5: try { try decoder.decodeSingularMessageField(value: &self._parameters) }()
-      case 6: try { try decoder.decodeSingularStringField(value: &self.outputPattern) }()
-      case 7: try { try decoder.decodeSingularUInt32Field(value: &self.priority) }()
-      case 8: try { try decoder.decodeSingularMessageField(value: &self._options) }()
-      case 9: try { try decoder.decodeSingularEnumField(value: &self.kind) }()
-      case 10: try { try decoder.decodeSingularDoubleField(value: &self.echoSeconds) }()
-      case 11: try { try decoder.decodeSingularStringField(value: &self.outputDir) }()
-      default: break
+    _ = _uniqueStorage()
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      while let fieldNumber = try decoder.nextFieldNumber() {
+        // The use of inline closures is to circumvent an issue where the compiler
+        // allocates stack space for every case branch when no optimizations are
+        // enabled. https://github.com/apple/swift-protobuf/issues/1034
+        switch fieldNumber {
+        case 1: try { try decoder.decodeSingularStringField(value: &_storage._name) }()
+        case 2: try { try decoder.decodeSingularStringField(value: &_storage._contentPattern) }()
+        case 3: try { try decoder.decodeSingularStringField(value: &_storage._frames) }()
+        case 4: try { try decoder.decodeRepeatedStringField(value: &_storage._stylePaths) }()
+        case 5: try { try decoder.decodeSingularMessageField(value: &_storage._parameters) }()
+        case 6: try { try decoder.decodeSingularStringField(value: &_storage._outputPattern) }()
+        case 7: try { try decoder.decodeSingularUInt32Field(value: &_storage._priority) }()
+        case 8: try { try decoder.decodeSingularMessageField(value: &_storage._options) }()
+        case 9: try { try decoder.decodeSingularEnumField(value: &_storage._kind) }()
+        case 10: try { try decoder.decodeSingularDoubleField(value: &_storage._echoSeconds) }()
+        case 11: try { try decoder.decodeSingularStringField(value: &_storage._outputDir) }()
+        case 12: try { try decoder.decodeSingularMessageField(value: &_storage._regions) }()
+        default: break
+        }
       }
     }
   }
 
   public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
-    // The use of inline closures is to circumvent an issue where the compiler
-    // allocates stack space for every if/case branch local when no optimizations
-    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
-    // https://github.com/apple/swift-protobuf/issues/1182
-    if !self.name.isEmpty {
-      try visitor.visitSingularStringField(value: self.name, fieldNumber: 1)
-    }
-    if !self.contentPattern.isEmpty {
-      try visitor.visitSingularStringField(value: self.contentPattern, fieldNumber: 2)
-    }
-    if !self.frames.isEmpty {
-      try visitor.visitSingularStringField(value: self.frames, fieldNumber: 3)
-    }
-    if !self.stylePaths.isEmpty {
-      try visitor.visitRepeatedStringField(value: self.stylePaths, fieldNumber: 4)
-    }
-    try { if let v = self._parameters {
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 5)
-    } }()
-    if !self.outputPattern.isEmpty {
-      try visitor.visitSingularStringField(value: self.outputPattern, fieldNumber: 6)
-    }
-    if self.priority != 0 {
-      try visitor.visitSingularUInt32Field(value: self.priority, fieldNumber: 7)
-    }
-    try { if let v = self._options {
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 8)
-    } }()
-    if self.kind != .unspecified {
-      try visitor.visitSingularEnumField(value: self.kind, fieldNumber: 9)
-    }
-    if self.echoSeconds.bitPattern != 0 {
-      try visitor.visitSingularDoubleField(value: self.echoSeconds, fieldNumber: 10)
-    }
-    if !self.outputDir.isEmpty {
-      try visitor.visitSingularStringField(value: self.outputDir, fieldNumber: 11)
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every if/case branch local when no optimizations
+      // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+      // https://github.com/apple/swift-protobuf/issues/1182
+      if !_storage._name.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._name, fieldNumber: 1)
+      }
+      if !_storage._contentPattern.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._contentPattern, fieldNumber: 2)
+      }
+      if !_storage._frames.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._frames, fieldNumber: 3)
+      }
+      if !_storage._stylePaths.isEmpty {
+        try visitor.visitRepeatedStringField(value: _storage._stylePaths, fieldNumber: 4)
+      }
+      try { if let v = _storage._parameters {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 5)
+      } }()
+      if !_storage._outputPattern.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._outputPattern, fieldNumber: 6)
+      }
+      if _storage._priority != 0 {
+        try visitor.visitSingularUInt32Field(value: _storage._priority, fieldNumber: 7)
+      }
+      try { if let v = _storage._options {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 8)
+      } }()
+      if _storage._kind != .unspecified {
+        try visitor.visitSingularEnumField(value: _storage._kind, fieldNumber: 9)
+      }
+      if _storage._echoSeconds.bitPattern != 0 {
+        try visitor.visitSingularDoubleField(value: _storage._echoSeconds, fieldNumber: 10)
+      }
+      if !_storage._outputDir.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._outputDir, fieldNumber: 11)
+      }
+      try { if let v = _storage._regions {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 12)
+      } }()
     }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Stylefarm_V1_JobSpec, rhs: Stylefarm_V1_JobSpec) -> Bool {
-    if lhs.name != rhs.name {return false}
-    if lhs.contentPattern != rhs.contentPattern {return false}
-    if lhs.frames != rhs.frames {return false}
-    if lhs.stylePaths != rhs.stylePaths {return false}
-    if lhs._parameters != rhs._parameters {return false}
-    if lhs.outputPattern != rhs.outputPattern {return false}
-    if lhs.priority != rhs.priority {return false}
-    if lhs._options != rhs._options {return false}
-    if lhs.kind != rhs.kind {return false}
-    if lhs.echoSeconds != rhs.echoSeconds {return false}
-    if lhs.outputDir != rhs.outputDir {return false}
+    if lhs._storage !== rhs._storage {
+      let storagesAreEqual: Bool = withExtendedLifetime((lhs._storage, rhs._storage)) { (_args: (_StorageClass, _StorageClass)) in
+        let _storage = _args.0
+        let rhs_storage = _args.1
+        if _storage._name != rhs_storage._name {return false}
+        if _storage._contentPattern != rhs_storage._contentPattern {return false}
+        if _storage._frames != rhs_storage._frames {return false}
+        if _storage._stylePaths != rhs_storage._stylePaths {return false}
+        if _storage._parameters != rhs_storage._parameters {return false}
+        if _storage._outputPattern != rhs_storage._outputPattern {return false}
+        if _storage._priority != rhs_storage._priority {return false}
+        if _storage._options != rhs_storage._options {return false}
+        if _storage._kind != rhs_storage._kind {return false}
+        if _storage._echoSeconds != rhs_storage._echoSeconds {return false}
+        if _storage._outputDir != rhs_storage._outputDir {return false}
+        if _storage._regions != rhs_storage._regions {return false}
+        return true
+      }
+      if !storagesAreEqual {return false}
+    }
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

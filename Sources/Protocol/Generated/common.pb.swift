@@ -151,6 +151,98 @@ public nonisolated enum Stylefarm_V1_Initialization: SwiftProtobuf.Enum, Swift.C
 
 }
 
+/// Mirrors Engine.GuidePropagation: how a region's mask follows the VGG layers.
+public nonisolated enum Stylefarm_V1_GuidePropagation: SwiftProtobuf.Enum, Swift.CaseIterable {
+  public typealias RawValue = Int
+
+  /// the engine default (inside)
+  case unspecified // = 0
+
+  /// eroded guides: styles never bleed across region edges
+  case inside // = 1
+  case average // = 2
+  case all // = 3
+  case UNRECOGNIZED(Int)
+
+  public init() {
+    self = .unspecified
+  }
+
+  public init?(rawValue: Int) {
+    switch rawValue {
+    case 0: self = .unspecified
+    case 1: self = .inside
+    case 2: self = .average
+    case 3: self = .all
+    default: self = .UNRECOGNIZED(rawValue)
+    }
+  }
+
+  public var rawValue: Int {
+    switch self {
+    case .unspecified: return 0
+    case .inside: return 1
+    case .average: return 2
+    case .all: return 3
+    case .UNRECOGNIZED(let i): return i
+    }
+  }
+
+  // The compiler won't synthesize support with the UNRECOGNIZED case.
+  public static let allCases: [Stylefarm_V1_GuidePropagation] = [
+    .unspecified,
+    .inside,
+    .average,
+    .all,
+  ]
+
+}
+
+/// Mirrors Engine.RegionStylization.Mode.
+public nonisolated enum Stylefarm_V1_RegionMode: SwiftProtobuf.Enum, Swift.CaseIterable {
+  public typealias RawValue = Int
+
+  /// the engine default (joint)
+  case unspecified // = 0
+
+  /// one optimization with guided style terms per region
+  case joint // = 1
+
+  /// one stylization per style set, blended with feathered masks
+  case composite // = 2
+  case UNRECOGNIZED(Int)
+
+  public init() {
+    self = .unspecified
+  }
+
+  public init?(rawValue: Int) {
+    switch rawValue {
+    case 0: self = .unspecified
+    case 1: self = .joint
+    case 2: self = .composite
+    default: self = .UNRECOGNIZED(rawValue)
+    }
+  }
+
+  public var rawValue: Int {
+    switch self {
+    case .unspecified: return 0
+    case .joint: return 1
+    case .composite: return 2
+    case .UNRECOGNIZED(let i): return i
+    }
+  }
+
+  // The compiler won't synthesize support with the UNRECOGNIZED case.
+  public static let allCases: [Stylefarm_V1_RegionMode] = [
+    .unspecified,
+    .joint,
+    .composite,
+  ]
+
+}
+
 /// A content-addressed blob (an input frame, a style target, an output image): its lowercase hex
 /// SHA-256 is its name everywhere on the farm.
 public nonisolated struct Stylefarm_V1_BlobRef: Sendable {
@@ -433,6 +525,67 @@ public nonisolated struct Stylefarm_V1_EngineParameters: @unchecked Sendable {
   fileprivate var _storage = _StorageClass.defaultInstance
 }
 
+/// Segmentation-aware stylization (`--segment` / `--region`): where a frame's region masks come from and
+/// which style each region gets. Absent (or an empty `segment`) = a plain, whole-frame stylization.
+public nonisolated struct Stylefarm_V1_RegionSpec: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// deeplab | deeplab-small | selfie | matte:PATH | ids:PATH. In a JobSpec, PATH may be a frame pattern
+  /// like the content pattern (matte:mattes/m.####.png); task assignments carry the frame's own matte or
+  /// ID map separately (TaskAssignment.region_mask / region_mask_path).
+  public var segment: String = String()
+
+  public var regions: [Stylefarm_V1_RegionSpec.Region] = []
+
+  public var guide: Stylefarm_V1_GuidePropagation = .unspecified
+
+  public var mode: Stylefarm_V1_RegionMode = .unspecified
+
+  /// network sources: skip the dense-CRF refinement (default: CRF on)
+  public var crfDisabled: Bool = false
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  /// One `--region NAME=STYLE|none` with its `--region-weight` multipliers. Senders fill both weights
+  /// (1 = the job's own content / style weight).
+  public nonisolated struct Region: Sendable {
+    // SwiftProtobuf.Message conformance is added in an extension below. See the
+    // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+    // methods supported on all messages.
+
+    /// e.g. "person", "foreground", "#ff0000", "background"
+    public var name: String = String()
+
+    /// the region's style image; empty = none (photoreal: content term only)
+    public var stylePath: String = String()
+
+    public var contentWeight: Float = 0
+
+    public var styleWeight: Float = 0
+
+    public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+    public init() {}
+  }
+
+  public init() {}
+}
+
+/// The style targets of one style set: serialized Engine.StyleTargets blobs, one per scale, coarse to fine.
+public nonisolated struct Stylefarm_V1_StyleTargetSet: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var hashes: [String] = []
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
 /// Sent by either side before it closes its socket on purpose.
 public nonisolated struct Stylefarm_V1_Disconnect: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
@@ -460,6 +613,14 @@ nonisolated extension Stylefarm_V1_Pooling: SwiftProtobuf._ProtoNameProviding {
 
 nonisolated extension Stylefarm_V1_Initialization: SwiftProtobuf._ProtoNameProviding {
   public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0INITIALIZATION_UNSPECIFIED\0\u{1}INITIALIZATION_CONTENT\0\u{1}INITIALIZATION_NOISE\0")
+}
+
+nonisolated extension Stylefarm_V1_GuidePropagation: SwiftProtobuf._ProtoNameProviding {
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0GUIDE_PROPAGATION_UNSPECIFIED\0\u{1}GUIDE_PROPAGATION_INSIDE\0\u{1}GUIDE_PROPAGATION_AVERAGE\0\u{1}GUIDE_PROPAGATION_ALL\0")
+}
+
+nonisolated extension Stylefarm_V1_RegionMode: SwiftProtobuf._ProtoNameProviding {
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0REGION_MODE_UNSPECIFIED\0\u{1}REGION_MODE_JOINT\0\u{1}REGION_MODE_COMPOSITE\0")
 }
 
 nonisolated extension Stylefarm_V1_BlobRef: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
@@ -988,6 +1149,131 @@ nonisolated extension Stylefarm_V1_EngineParameters: SwiftProtobuf.Message, Swif
       }
       if !storagesAreEqual {return false}
     }
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Stylefarm_V1_RegionSpec: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".RegionSpec"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}segment\0\u{1}regions\0\u{1}guide\0\u{1}mode\0\u{3}crf_disabled\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.segment) }()
+      case 2: try { try decoder.decodeRepeatedMessageField(value: &self.regions) }()
+      case 3: try { try decoder.decodeSingularEnumField(value: &self.guide) }()
+      case 4: try { try decoder.decodeSingularEnumField(value: &self.mode) }()
+      case 5: try { try decoder.decodeSingularBoolField(value: &self.crfDisabled) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.segment.isEmpty {
+      try visitor.visitSingularStringField(value: self.segment, fieldNumber: 1)
+    }
+    if !self.regions.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.regions, fieldNumber: 2)
+    }
+    if self.guide != .unspecified {
+      try visitor.visitSingularEnumField(value: self.guide, fieldNumber: 3)
+    }
+    if self.mode != .unspecified {
+      try visitor.visitSingularEnumField(value: self.mode, fieldNumber: 4)
+    }
+    if self.crfDisabled != false {
+      try visitor.visitSingularBoolField(value: self.crfDisabled, fieldNumber: 5)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Stylefarm_V1_RegionSpec, rhs: Stylefarm_V1_RegionSpec) -> Bool {
+    if lhs.segment != rhs.segment {return false}
+    if lhs.regions != rhs.regions {return false}
+    if lhs.guide != rhs.guide {return false}
+    if lhs.mode != rhs.mode {return false}
+    if lhs.crfDisabled != rhs.crfDisabled {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Stylefarm_V1_RegionSpec.Region: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = Stylefarm_V1_RegionSpec.protoMessageName + ".Region"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{3}style_path\0\u{3}content_weight\0\u{3}style_weight\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.name) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.stylePath) }()
+      case 3: try { try decoder.decodeSingularFloatField(value: &self.contentWeight) }()
+      case 4: try { try decoder.decodeSingularFloatField(value: &self.styleWeight) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.name.isEmpty {
+      try visitor.visitSingularStringField(value: self.name, fieldNumber: 1)
+    }
+    if !self.stylePath.isEmpty {
+      try visitor.visitSingularStringField(value: self.stylePath, fieldNumber: 2)
+    }
+    if self.contentWeight.bitPattern != 0 {
+      try visitor.visitSingularFloatField(value: self.contentWeight, fieldNumber: 3)
+    }
+    if self.styleWeight.bitPattern != 0 {
+      try visitor.visitSingularFloatField(value: self.styleWeight, fieldNumber: 4)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Stylefarm_V1_RegionSpec.Region, rhs: Stylefarm_V1_RegionSpec.Region) -> Bool {
+    if lhs.name != rhs.name {return false}
+    if lhs.stylePath != rhs.stylePath {return false}
+    if lhs.contentWeight != rhs.contentWeight {return false}
+    if lhs.styleWeight != rhs.styleWeight {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Stylefarm_V1_StyleTargetSet: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".StyleTargetSet"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}hashes\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeRepeatedStringField(value: &self.hashes) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.hashes.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.hashes, fieldNumber: 1)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Stylefarm_V1_StyleTargetSet, rhs: Stylefarm_V1_StyleTargetSet) -> Bool {
+    if lhs.hashes != rhs.hashes {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

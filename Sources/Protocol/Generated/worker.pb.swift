@@ -337,6 +337,43 @@ public nonisolated struct Stylefarm_V1_TaskAssignment: @unchecked Sendable {
     set {_uniqueStorage()._outputPath = newValue}
   }
 
+  /// Segmentation-aware stylization (absent = whole frame). The worker makes the frame's region masks
+  /// itself: it runs the segmentation network named by `regions.segment` (from its own model directory),
+  /// or reads the frame's matte / ID map from `region_mask` (a blob) or, in shared-filesystem mode,
+  /// `region_mask_path`.
+  public var regions: Stylefarm_V1_RegionSpec {
+    get {_storage._regions ?? Stylefarm_V1_RegionSpec()}
+    set {_uniqueStorage()._regions = newValue}
+  }
+  /// Returns true if `regions` has been explicitly set.
+  public var hasRegions: Bool {_storage._regions != nil}
+  /// Clears the value of `regions`. Subsequent reads from it will return its default value.
+  public mutating func clearRegions() {_uniqueStorage()._regions = nil}
+
+  /// The targets of every style set of a region stylization, in Engine.RegionStyleLayout order: set 0 is
+  /// the job's own `styles` blended (when it has any), then one set per distinct region style image in
+  /// order of first mention. Computed once per job by the coordinator, like `style_target_hashes`.
+  public var regionStyleTargets: [Stylefarm_V1_StyleTargetSet] {
+    get {_storage._regionStyleTargets}
+    set {_uniqueStorage()._regionStyleTargets = newValue}
+  }
+
+  /// matte:/ids: sources: this frame's mask image
+  public var regionMask: Stylefarm_V1_BlobRef {
+    get {_storage._regionMask ?? Stylefarm_V1_BlobRef()}
+    set {_uniqueStorage()._regionMask = newValue}
+  }
+  /// Returns true if `regionMask` has been explicitly set.
+  public var hasRegionMask: Bool {_storage._regionMask != nil}
+  /// Clears the value of `regionMask`. Subsequent reads from it will return its default value.
+  public mutating func clearRegionMask() {_uniqueStorage()._regionMask = nil}
+
+  /// ... and its path, in shared-filesystem mode
+  public var regionMaskPath: String {
+    get {_storage._regionMaskPath}
+    set {_uniqueStorage()._regionMaskPath = newValue}
+  }
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -913,7 +950,7 @@ nonisolated extension Stylefarm_V1_Heartbeat: SwiftProtobuf.Message, SwiftProtob
 
 nonisolated extension Stylefarm_V1_TaskAssignment: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".TaskAssignment"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}task_id\0\u{3}job_id\0\u{1}attempt\0\u{3}frame_index\0\u{1}region\0\u{1}parameters\0\u{1}content\0\u{1}styles\0\u{2}\u{2}kind\0\u{3}diagnostic_duration_ms\0\u{3}frame_width\0\u{3}frame_height\0\u{3}model_hashes\0\u{3}style_target_hashes\0\u{3}content_path\0\u{3}output_path\0\u{c}\u{9}\u{1}")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}task_id\0\u{3}job_id\0\u{1}attempt\0\u{3}frame_index\0\u{1}region\0\u{1}parameters\0\u{1}content\0\u{1}styles\0\u{2}\u{2}kind\0\u{3}diagnostic_duration_ms\0\u{3}frame_width\0\u{3}frame_height\0\u{3}model_hashes\0\u{3}style_target_hashes\0\u{3}content_path\0\u{3}output_path\0\u{1}regions\0\u{3}region_style_targets\0\u{3}region_mask\0\u{3}region_mask_path\0\u{c}\u{9}\u{1}")
 
   fileprivate class _StorageClass {
     var _taskID: String = String()
@@ -932,6 +969,10 @@ nonisolated extension Stylefarm_V1_TaskAssignment: SwiftProtobuf.Message, SwiftP
     var _styleTargetHashes: [String] = []
     var _contentPath: String = String()
     var _outputPath: String = String()
+    var _regions: Stylefarm_V1_RegionSpec? = nil
+    var _regionStyleTargets: [Stylefarm_V1_StyleTargetSet] = []
+    var _regionMask: Stylefarm_V1_BlobRef? = nil
+    var _regionMaskPath: String = String()
 
       // This property is used as the initial default value for new instances of the type.
       // The type itself is protecting the reference to its storage via CoW semantics.
@@ -958,6 +999,10 @@ nonisolated extension Stylefarm_V1_TaskAssignment: SwiftProtobuf.Message, SwiftP
       _styleTargetHashes = source._styleTargetHashes
       _contentPath = source._contentPath
       _outputPath = source._outputPath
+      _regions = source._regions
+      _regionStyleTargets = source._regionStyleTargets
+      _regionMask = source._regionMask
+      _regionMaskPath = source._regionMaskPath
     }
   }
 
@@ -992,6 +1037,10 @@ nonisolated extension Stylefarm_V1_TaskAssignment: SwiftProtobuf.Message, SwiftP
         case 15: try { try decoder.decodeRepeatedStringField(value: &_storage._styleTargetHashes) }()
         case 16: try { try decoder.decodeSingularStringField(value: &_storage._contentPath) }()
         case 17: try { try decoder.decodeSingularStringField(value: &_storage._outputPath) }()
+        case 18: try { try decoder.decodeSingularMessageField(value: &_storage._regions) }()
+        case 19: try { try decoder.decodeRepeatedMessageField(value: &_storage._regionStyleTargets) }()
+        case 20: try { try decoder.decodeSingularMessageField(value: &_storage._regionMask) }()
+        case 21: try { try decoder.decodeSingularStringField(value: &_storage._regionMaskPath) }()
         default: break
         }
       }
@@ -1052,6 +1101,18 @@ nonisolated extension Stylefarm_V1_TaskAssignment: SwiftProtobuf.Message, SwiftP
       if !_storage._outputPath.isEmpty {
         try visitor.visitSingularStringField(value: _storage._outputPath, fieldNumber: 17)
       }
+      try { if let v = _storage._regions {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 18)
+      } }()
+      if !_storage._regionStyleTargets.isEmpty {
+        try visitor.visitRepeatedMessageField(value: _storage._regionStyleTargets, fieldNumber: 19)
+      }
+      try { if let v = _storage._regionMask {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 20)
+      } }()
+      if !_storage._regionMaskPath.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._regionMaskPath, fieldNumber: 21)
+      }
     }
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -1077,6 +1138,10 @@ nonisolated extension Stylefarm_V1_TaskAssignment: SwiftProtobuf.Message, SwiftP
         if _storage._styleTargetHashes != rhs_storage._styleTargetHashes {return false}
         if _storage._contentPath != rhs_storage._contentPath {return false}
         if _storage._outputPath != rhs_storage._outputPath {return false}
+        if _storage._regions != rhs_storage._regions {return false}
+        if _storage._regionStyleTargets != rhs_storage._regionStyleTargets {return false}
+        if _storage._regionMask != rhs_storage._regionMask {return false}
+        if _storage._regionMaskPath != rhs_storage._regionMaskPath {return false}
         return true
       }
       if !storagesAreEqual {return false}

@@ -68,8 +68,10 @@ public final class WorkerLoop: @unchecked Sendable {
     /// - Parameters:
     ///   - host: the engine (VGG) shared by all tasks; `cache`: input and output blobs.
     ///   - clock: time and sleep (fake in tests).
+    ///   - segmentationModel: finds installed segmentation models for region tasks (nil: none installed).
     public init(configuration: WorkerConfiguration, host: EngineHost, cache: BlobCache,
-                clock: WorkerClock = SystemWorkerClock(), context: ZMQContext? = nil) throws {
+                clock: WorkerClock = SystemWorkerClock(), context: ZMQContext? = nil,
+                segmentationModel: SegmentationModelLocator? = nil) throws {
         self.configuration = configuration
         self.cache = cache
         self.clock = clock
@@ -79,7 +81,10 @@ public final class WorkerLoop: @unchecked Sendable {
         self.inbox = inbox
         self.waiters = waiters
         let source = FetchingBlobSource(cache: cache, inbox: inbox, waiters: waiters, timeout: configuration.blobTimeout)
-        self.executor = TaskExecutor(host: host, cache: cache, source: source)
+        let workerID = configuration.workerID
+        self.executor = TaskExecutor(host: host, cache: cache, source: source, segmentationModel: segmentationModel) {
+            FileHandle.standardError.write(Data("stylefarm worker \(workerID): \($0)\n".utf8))
+        }
     }
 
     public var statistics: WorkerLoopStatistics { statsLock.withLock { stats } }

@@ -261,7 +261,7 @@ final class ExampleJobSpecTests: XCTestCase {
             .deletingLastPathComponent().deletingLastPathComponent()
         let dir = root.appendingPathComponent("examples/jobs")
         let names = try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.hasSuffix(".yaml") || $0.hasSuffix(".json") }.sorted()
-        XCTAssertEqual(names, ["echo.yaml", "minimal.json", "minimal.yaml", "shot010-starry.yaml"])
+        XCTAssertEqual(names, ["echo.yaml", "minimal.json", "minimal.yaml", "shot010-starry.yaml", "shot020-regions.yaml"])
         for name in names {
             let job = try JobSpecFile.load(path: dir.appendingPathComponent(name).path).resolve()
             XCTAssertFalse(job.frames.isEmpty, name)
@@ -270,6 +270,9 @@ final class ExampleJobSpecTests: XCTestCase {
         XCTAssertEqual(full.frames.count, 100)
         XCTAssertEqual(full.output?.path(for: 1001), dir.path + "/renders/shot010/starry/shot010_starry.1001.png")
         XCTAssertEqual(full.parameters.scales, 2)
+        let regions = try JobSpecFile.load(path: dir.appendingPathComponent("shot020-regions.yaml").path).resolve().regions
+        XCTAssertEqual(regions?.maskPath(for: 7), dir.path + "/mattes/shot020.0007.png")
+        XCTAssertEqual(regions?.assignments, [RegionAssignment(name: "foreground", style: .none, contentWeight: 2)])
         let json = try JobSpecFile.load(path: dir.appendingPathComponent("minimal.json").path).resolve()
         XCTAssertEqual(json.frames.frames, [1001, 1004, 1007, 1010])
     }
