@@ -30,11 +30,15 @@ struct EngineBench: ParsableCommand {
     @Flag(help: "Use seeded random weights instead of the installed ones (timing only).")
     var randomWeights = false
 
+    @Option(help: "Time the segmentation-aware objective with this many regions (vertical bands, each its own style; 0 = plain).")
+    var regions: Int = 0
+
     @OptionGroup var engine: EngineOptions
 
     func validate() throws {
         if size < 32 { throw ValidationError("--size must be at least 32 (got \(size))") }
         if iterations < 1 { throw ValidationError("--iterations must be at least 1 (got \(iterations))") }
+        if regions < 0 || regions > 16 { throw ValidationError("--regions must be 0…16 (got \(regions))") }
     }
 
     func run() throws {
@@ -45,7 +49,26 @@ struct EngineBench: ParsableCommand {
         let style = Self.syntheticTensor(size: size, seed: 2)
         let targets = try StyleTargets.compute(vgg: vgg, styles: [style], blendWeights: [1],
                                                layerNames: parameters.styleLayers.map(\.name))
-        let objective = try StyleObjective(vgg: vgg, parameters: parameters, content: content, styleTargets: targets)
+        let objective: StyleObjective
+        if regions > 0 {
+            // Vertical bands with soft 8-pixel edges, each with its own style targets.
+            let bands = (0..<regions).map { r -> RegionPlan.Region in
+                let mask = (0..<(size * size)).map { i -> Float in
+                    let x = Float(i % size), lo = Float(r * size / regions), hi = Float((r + 1) * size / regions)
+                    return min(1, max(0, min(x - lo + 4, hi - x + 4) / 8))
+                }
+                return RegionPlan.Region(name: "band\(r)", mask: mask, styleSet: r, contentWeight: 1, styleWeight: 1)
+            }
+            let sets = try (0..<regions).map { r in
+                try StyleTargets.compute(vgg: vgg, styles: [Self.syntheticTensor(size: size, seed: UInt64(2 + r))], blendWeights: [1],
+                                         layerNames: parameters.styleLayers.map(\.name))
+            }
+            objective = try StyleObjective(vgg: vgg, parameters: parameters, content: content,
+                                           regions: RegionPlan(width: size, height: size, regions: bands),
+                                           styleTargets: sets, propagation: .inside)
+        } else {
+            objective = try StyleObjective(vgg: vgg, parameters: parameters, content: content, styleTargets: targets)
+        }
         var x = content
         for i in 0..<x.count { x.data[i] += 0.5 * style.data[i] }
         var gradient = Tensor(channels: 3, height: size, width: size)
@@ -56,8 +79,8 @@ struct EngineBench: ParsableCommand {
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 / Double(iterations)
         let deepest = try (parameters.styleLayers + parameters.contentLayers).map { try vgg.layerIndex($0.name) }.max()!
         let gflop = Self.directConvolutionFLOPs(vgg: vgg, through: deepest, size: size) * 2 / 1e9
-        print(String(format: "engine network=%@ pooling=%@ size=%d threads=%d iterations=%d weights=%@ loss=%.6g peak_rss_mb=%.0f gflop_per_iter=%.1f effective_gflops=%.1f s_per_iter=%.4f",
-                     vgg.network.rawValue, vgg.pooling.rawValue, size, EngineThreads.count, iterations,
+        print(String(format: "engine network=%@ pooling=%@ size=%d threads=%d regions=%d iterations=%d weights=%@ loss=%.6g peak_rss_mb=%.0f gflop_per_iter=%.1f effective_gflops=%.1f s_per_iter=%.4f",
+                     vgg.network.rawValue, vgg.pooling.rawValue, size, EngineThreads.count, regions, iterations,
                      randomWeights ? "random" : "installed", Double(loss), Self.peakResidentMegabytes(), gflop,
                      gflop / seconds, seconds))
     }

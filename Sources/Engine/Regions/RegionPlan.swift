@@ -12,6 +12,14 @@ public struct RegionPlan: Sendable {
         public var styleSet: Int?
         public var contentWeight: Float
         public var styleWeight: Float
+        public init(name: String, mask: [Float], styleSet: Int?, contentWeight: Float = 1, styleWeight: Float = 1) {
+            self.name = name
+            self.mask = mask
+            self.styleSet = styleSet
+            self.contentWeight = contentWeight
+            self.styleWeight = styleWeight
+        }
+
         /// The region's share of the frame, Σ mask / pixels.
         public var share: Float {
             mask.isEmpty ? 0 : Float(mask.reduce(0.0) { $0 + Double($1) } / Double(mask.count))
