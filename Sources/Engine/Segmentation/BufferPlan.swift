@@ -6,7 +6,9 @@
 struct BufferPlan {
     /// The buffer each step writes its output into.
     let stepBuffers: [Int]
-    let bufferCount: Int
+    /// The largest element count each buffer holds over the plan.
+    let capacities: [Int]
+    var bufferCount: Int { capacities.count }
 
     /// `steps`: output element count and input tensor indices per step; `releases`: tensors whose last
     /// use is each step; `outputs`: the output tensor index of each step.
@@ -33,6 +35,6 @@ struct BufferPlan {
             }
         }
         stepBuffers = assignment
-        bufferCount = capacity.count
+        capacities = capacity
     }
 }
