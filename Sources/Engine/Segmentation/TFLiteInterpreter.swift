@@ -186,7 +186,18 @@ public final class TFLiteInterpreter: @unchecked Sendable {
                 if let v = values.removeValue(forKey: t), let b = home[t] { pool[b] = v.data }
             }
         }
-        // Outputs leave with the caller; their buffers are reallocated on the next run.
-        return outputTensors.map { values[$0]! }
+        // The outputs leave as copies (DeepLab's class scores are 33 × 33 × 21 values) so that their pool
+        // buffers, which host large tensors earlier in the plan, stay allocated for the next run.
+        let results = outputTensors.map { t -> NHWCTensor in
+            let v = values[t]!
+            return NHWCTensor(shape: v.shape, data: [Float](unsafeUninitializedCapacity: v.data.count) { buffer, count in
+                _ = buffer.initialize(from: v.data)
+                count = v.data.count
+            })
+        }
+        for t in outputTensors {
+            if let v = values.removeValue(forKey: t), let b = home[t] { pool[b] = v.data }
+        }
+        return results
     }
 }
