@@ -312,29 +312,32 @@ public enum DenseCRF {
                             let w = kernel.weight, first = index == 0, last = index == kernels.count - 1
                             kernel.invSqrtNorm.withUnsafeBufferPointer { rb in
                                 let r = rb.baseAddress!
-                                kernel.lattice.filter(qp, scale: r, channels: nl) { i, filtered in
-                                    // logits += w·rᵢ·(filtered − Qᵢ·rᵢ), eight labels at a time, then the rest.
-                                    let ri = r[i], wr = w * ri, row = i * nl
-                                    let ri8 = SIMD8<Float>(repeating: ri), wr8 = SIMD8<Float>(repeating: wr)
-                                    let f = UnsafeRawPointer(filtered), qv = UnsafeRawPointer(qp + row)
-                                    let uv = UnsafeRawPointer(up + row), lv = UnsafeMutableRawPointer(lp + row)
-                                    var l = 0
-                                    while l + 8 <= nl {
-                                        let o = l * 4
-                                        let message = wr8 * (f.loadUnaligned(fromByteOffset: o, as: SIMD8<Float>.self)
-                                                             - qv.loadUnaligned(fromByteOffset: o, as: SIMD8<Float>.self) * ri8)
-                                        let base = first ? -uv.loadUnaligned(fromByteOffset: o, as: SIMD8<Float>.self)
-                                                         : lv.loadUnaligned(fromByteOffset: o, as: SIMD8<Float>.self)
-                                        lv.storeBytes(of: base + message, toByteOffset: o, as: SIMD8<Float>.self)
-                                        l += 8
+                                kernel.lattice.filter(qp, scale: r, channels: nl) { points, block in
+                                    for i in points {
+                                        let filtered = block + (i - points.lowerBound) * nl
+                                        // logits += w·rᵢ·(filtered − Qᵢ·rᵢ), eight labels at a time, then the rest.
+                                        let ri = r[i], wr = w * ri, row = i * nl
+                                        let ri8 = SIMD8<Float>(repeating: ri), wr8 = SIMD8<Float>(repeating: wr)
+                                        let f = UnsafeRawPointer(filtered), qv = UnsafeRawPointer(qp + row)
+                                        let uv = UnsafeRawPointer(up + row), lv = UnsafeMutableRawPointer(lp + row)
+                                        var l = 0
+                                        while l + 8 <= nl {
+                                            let o = l * 4
+                                            let message = wr8 * (f.loadUnaligned(fromByteOffset: o, as: SIMD8<Float>.self)
+                                                                 - qv.loadUnaligned(fromByteOffset: o, as: SIMD8<Float>.self) * ri8)
+                                            let base = first ? -uv.loadUnaligned(fromByteOffset: o, as: SIMD8<Float>.self)
+                                                             : lv.loadUnaligned(fromByteOffset: o, as: SIMD8<Float>.self)
+                                            lv.storeBytes(of: base + message, toByteOffset: o, as: SIMD8<Float>.self)
+                                            l += 8
+                                        }
+                                        while l < nl {
+                                            let k = row + l
+                                            let message = wr * (filtered[l] - qp[k] * ri)
+                                            lp[k] = (first ? -up[k] : lp[k]) + message
+                                            l += 1
+                                        }
+                                        if last { softmaxRow(lp + row, nl) }
                                     }
-                                    while l < nl {
-                                        let k = row + l
-                                        let message = wr * (filtered[l] - qp[k] * ri)
-                                        lp[k] = (first ? -up[k] : lp[k]) + message
-                                        l += 1
-                                    }
-                                    if last { softmaxRow(lp + row, nl) }
                                 }
                             }
                         }

@@ -260,13 +260,17 @@ public struct PermutohedralLattice: Sendable {
 
     /// Pointer form of `filter(_:channels:)`: `input` and `output` hold `pointCount · channels` floats.
     func filter(_ input: UnsafePointer<Float>, into output: UnsafeMutablePointer<Float>, channels c: Int) {
-        filter(input, scale: nil, channels: c) { i, row in (output + i * c).update(from: row, count: c) }
+        filter(input, scale: nil, channels: c) { points, rows in
+            (output + points.lowerBound * c).update(from: rows, count: points.count * c)
+        }
     }
 
     /// The filter of `input · scale` (each point's `channels` values times `scale[i]`, when given), handing
-    /// each point's filtered values to `sink(i, row)` instead of storing them: `DenseCRF` turns them into
-    /// its messages and the next marginals right there, without extra passes over N × channels arrays.
-    /// `sink` runs concurrently for different points; `row` is valid only during the call.
+    /// the filtered values of consecutive blocks of points to `sink(points, rows)` (`rows`: point-major,
+    /// `points.count · channels` values, valid only during the call) instead of storing them: `DenseCRF`
+    /// turns them into its messages and the next marginals right there, without extra passes over
+    /// N × channels arrays. Blocks of up to 256 points keep the call overhead negligible; `sink` runs
+    /// concurrently for different blocks.
     ///
     /// Vertex values are stored with a stride of `channels` for one or two channels, else rounded up to
     /// a multiple of 8 (21 labels → 24, the padding lanes stay 0), so that splat, blur and slice move
@@ -275,7 +279,7 @@ public struct PermutohedralLattice: Sendable {
     /// so the padding does not change any result.
     @inline(__always)
     func filter(_ input: UnsafePointer<Float>, scale: UnsafePointer<Float>?, channels c: Int,
-                sink: (Int, UnsafePointer<Float>) -> Void) {
+                sink: (Range<Int>, UnsafePointer<Float>) -> Void) {
         let m = vertexCount, n = pointCount, d1 = dimension + 1
         guard m > 0, n > 0 else { return }
         let vs = c <= 2 ? c : (c + 7) / 8 * 8   // vertex stride
@@ -379,11 +383,14 @@ public struct PermutohedralLattice: Sendable {
             barycentric.withUnsafeBufferPointer { bab in
                 let op = ofb.baseAddress!, bp = bab.baseAddress!
                 ParallelLoop.forEachChunk(count: n, minimumChunk: 2048) { range in
+                    let block = 256
                     let sums = UnsafeMutablePointer<SIMD8<Float>>.allocate(capacity: max(1, lanes))
-                    let row = UnsafeMutablePointer<Float>.allocate(capacity: c)
-                    defer { sums.deallocate(); row.deallocate() }
+                    let rows = UnsafeMutablePointer<Float>.allocate(capacity: block * c)
+                    defer { sums.deallocate(); rows.deallocate() }
+                    var blockStart = range.lowerBound
                     for i in range {
                         let e0 = i * d1
+                        let row = rows + (i - blockStart) * c
                         switch c {
                         case 1:
                             var s0: Float = 0
@@ -407,7 +414,10 @@ public struct PermutohedralLattice: Sendable {
                             }
                             latticeStore(sums, full: full, tail: tail, to: row)
                         }
-                        sink(i, UnsafePointer(row))
+                        if i + 1 - blockStart == block || i + 1 == range.upperBound {
+                            sink(blockStart..<(i + 1), UnsafePointer(rows))
+                            blockStart = i + 1
+                        }
                     }
                 }
             }
