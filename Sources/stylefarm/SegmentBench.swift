@@ -9,8 +9,9 @@ struct SegmentBench: ParsableCommand {
         commandName: "segment",
         abstract: "Time DeepLab v3 at its input size and 10 mean-field CRF iterations (2 and 21 labels).",
         discussion: """
-            Prints network_s=… crf_s=… (2 labels) crf21_s=… (21 labels), each the best of --repeats runs after a
-            warm-up. Needs `stylefarm models install --segmentation`. Compare with tools/bench (LiteRT,
+            Prints network_s=… crf_s=… (2 labels) crf21_s=… (21 labels), each the best wall time of --repeats runs
+            after a warm-up, the same steps' best process CPU time (…_cpu_s, steadier on a busy machine) and the
+            1-minute load average. Needs `stylefarm models install --segmentation`. Compare with tools/bench (LiteRT,
             pydensecrf) in the same session; docs/BENCHMARKS.md.
             """)
 
@@ -47,15 +48,20 @@ struct SegmentBench: ParsableCommand {
             }
         }
         let image = Image(width: size, height: size, channels: 3, pixels: pixels)
-        func best(_ body: () throws -> Void) rethrows -> Double {
+        /// Best wall time and best process CPU time (all threads) of `repeats` runs after a
+        /// warm-up. On a busy machine the CPU time is the steadier figure: other processes stretch the
+        /// wall time but not the work done.
+        func best(_ body: () throws -> Void) rethrows -> (wall: Double, cpu: Double) {
             try body()
-            var best = Double.infinity
+            var wall = Double.infinity, cpu = Double.infinity
             for _ in 0..<repeats {
+                let cpu0 = processCPUSeconds()
                 let start = DispatchTime.now().uptimeNanoseconds
                 try body()
-                best = min(best, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+                wall = min(wall, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+                cpu = min(cpu, processCPUSeconds() - cpu0)
             }
-            return best
+            return (wall, cpu)
         }
         var result: SegmentationResult?
         let network = try best { result = try segmenter.segment(image) }
@@ -66,7 +72,22 @@ struct SegmentBench: ParsableCommand {
         let two = [foreground.map { 1 - $0 }, foreground]
         let crf2 = try best { _ = try DenseCRF.infer(probabilities: two, image: image, parameters: parameters) }
         let crf21 = try best { _ = try DenseCRF.infer(probabilities: probabilities, image: image, parameters: parameters) }
-        print(String(format: "segment model=%@ size=%d threads=%d network_s=%.4f crf_s=%.4f crf21_s=%.4f",
-                     model, size, EngineThreads.count, network, crf2, crf21))
+        print(String(format: "segment model=%@ size=%d threads=%d network_s=%.4f crf_s=%.4f crf21_s=%.4f "
+                     + "network_cpu_s=%.4f crf_cpu_s=%.4f crf21_cpu_s=%.4f loadavg=%.2f",
+                     model, size, EngineThreads.count, network.wall, crf2.wall, crf21.wall,
+                     network.cpu, crf2.cpu, crf21.cpu, loadAverage()))
+    }
+
+    /// CPU seconds of this process so far (all threads).
+    private func processCPUSeconds() -> Double {
+        var t = timespec()
+        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t)
+        return Double(t.tv_sec) + Double(t.tv_nsec) / 1e9
+    }
+
+    /// The 1-minute load average (0 where unavailable).
+    private func loadAverage() -> Double {
+        var loads = [Double](repeating: 0, count: 3)
+        return getloadavg(&loads, 3) >= 1 ? loads[0] : 0
     }
 }

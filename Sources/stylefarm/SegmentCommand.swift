@@ -56,7 +56,11 @@ struct SegmentCommand: ParsableCommand {
     @Option(help: "Threads for the kernels (default: all cores).")
     var threads: Int?
 
+    @Option(help: "Refuse input images above this many pixels (checked from the header, before decoding). The CRF keeps several label × pixel float arrays, about 0.5 KB per pixel with the 21 VOC labels.")
+    var maxPixels: Int = ImageLimits().maxPixels
+
     func validate() throws {
+        if maxPixels < 1 { throw ValidationError("--max-pixels must be at least 1 (got \(maxPixels))") }
         if bitDepth != 8 && bitDepth != 16 { throw ValidationError("--bit-depth must be 8 or 16 (got \(bitDepth))") }
         if let probabilities, !(probabilities.hasSuffix(".pfm") || probabilities.hasSuffix(".png")) {
             throw ValidationError("--probabilities must name a .pfm or .png file (got \(probabilities))")
@@ -80,7 +84,7 @@ struct SegmentCommand: ParsableCommand {
         if let threads { EngineThreads.set(threads) }
         let models = SegmentationModels(modelDirectory: ModelDirectory.resolve(explicit: modelDir))
         let modelURL = try models.installedURL(model.rawValue)
-        let image = try ImageReader.read(path: input)
+        let image = try ImageReader.read(path: input, limits: ImageLimits(maxPixels: maxPixels))
         let start = Date()
         var result = model == .selfie ? try SelfieSegmenter(modelPath: modelURL.path).segment(image)
                                        : try DeepLabSegmenter(modelPath: modelURL.path).segment(image)

@@ -40,6 +40,33 @@ final class SegmentCommandTests: XCTestCase {
         XCTAssertTrue(bad.stderr.contains("unknown class 'unicorn'"), bad.stderr)
     }
 
+    /// An image above `--max-pixels` is refused from its header with the typed "too large" error (exit status
+    /// 1, message naming the size and the limit), before decoding or running the network and CRF; at the
+    /// limit it is segmented.
+    func testImageAboveThePixelLimitIsRefusedWithAClearError() throws {
+        guard (try? SegmentationModels(modelDirectory: ModelDirectory.resolve()).installedURL("deeplab")) != nil else {
+            throw XCTSkip("DeepLab is not installed; run `stylefarm models install --segmentation`")
+        }
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("sf-segment-limit-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let input = try SharedTestData.path("images/pets.jpg")   // 512 × 430 = 220160 pixels
+        let matte = folder.appendingPathComponent("matte.png").path
+        let refused = try CLIRunner.run(["segment", "--input", input, "--out", matte, "--crf", "off",
+                                         "--max-pixels", "220159", "--threads", "2"])
+        XCTAssertEqual(refused.status, 1, refused.stderr)
+        XCTAssertTrue(refused.stderr.contains("512x430 = 220160 pixels, more than the limit of 220159 pixels"), refused.stderr)
+        XCTAssertFalse(refused.stderr.contains("Fatal error"), refused.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: matte), "nothing is written for a refused image")
+        let accepted = try CLIRunner.run(["segment", "--input", input, "--out", matte, "--crf", "off",
+                                          "--max-pixels", "220160", "--threads", "2"])
+        XCTAssertEqual(accepted.status, 0, accepted.stderr)
+        XCTAssertEqual(try ImageReader.read(path: matte).pixelCount, 220160)
+        let invalid = try CLIRunner.run(["segment", "--input", input, "--out", matte, "--max-pixels", "0"])
+        XCTAssertNotEqual(invalid.status, 0)
+        XCTAssertTrue(invalid.stderr.contains("--max-pixels must be at least 1"), invalid.stderr)
+    }
+
     /// MediaPipe's selfie model (with its custom transposed convolution) finds the same person as DeepLab.
     func testSelfieModelAgreesWithDeepLabOnAPortrait() throws {
         let models = SegmentationModels(modelDirectory: ModelDirectory.resolve())

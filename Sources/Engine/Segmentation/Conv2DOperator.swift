@@ -32,7 +32,7 @@ struct Conv2DOperator: InterpreterOperator {
         let blocks = (pixels + rowsPerBlock - 1) / rowsPerBlock
         // Many blocks and small weights: each worker runs whole blocks with single-threaded BLAS (GEMM,
         // then bias and activation while the block is in cache). Otherwise (small maps, or weights so
-        // large that repacking them for every block would dominate): one multithreaded GEMM.
+        // large that repacking them for every block would dominate): one GEMM split by output channels.
         let blockwise = blocks >= 4 * EngineThreads.count && outChannels * k <= 65_536
         let workers = blockwise ? max(1, min(EngineThreads.count, blocks)) : 1
         var columns = g.isPointwise ? [] : [Float](repeating: 0, count: (blockwise ? workers * rowsPerBlock : pixels) * k)
@@ -76,10 +76,22 @@ struct Conv2DOperator: InterpreterOperator {
                                         }
                                         a = UnsafePointer(cb.baseAddress!)
                                     }
-                                    BLAS.sgemm(transposeB: true, m: pixels, n: oc, k: k, alpha: 1, a: a, lda: k,
-                                               b: w, ldb: k, beta: 0, c: y, ldc: oc)
-                                    ParallelLoop.forEachChunk(count: pixels, minimumChunk: 256) { rows in
-                                        t.applyAddingBias(y + rows.lowerBound * oc, rows: rows.count, channels: oc, bias: b)
+                                    // Output channels split across the workers (multiples of 16), each a
+                                    // single-threaded GEMM on its slice of W followed by bias and transform:
+                                    // no weights are packed twice, and OpenBLAS's own thread pool (whose idle
+                                    // threads spin and take cores from the other operators) is never woken.
+                                    let parts = max(1, min(EngineThreads.count, oc / 16))
+                                    let slice = ((oc + parts - 1) / parts + 15) / 16 * 16
+                                    BLAS.withSingleThreadedBLAS {
+                                        ParallelLoop.run(workers: parts) { part in
+                                            let c0 = part * slice, width = min(oc, c0 + slice) - c0
+                                            guard width > 0 else { return }
+                                            BLAS.sgemm(transposeB: true, m: pixels, n: width, k: k, alpha: 1, a: a, lda: k,
+                                                       b: w + c0 * k, ldb: k, beta: 0, c: y + c0, ldc: oc)
+                                            for row in 0..<pixels {
+                                                t.applyAddingBias(y + row * oc + c0, rows: 1, channels: width, bias: b + c0)
+                                            }
+                                        }
                                     }
                                 }
                             }

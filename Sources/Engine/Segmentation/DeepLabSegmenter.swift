@@ -116,21 +116,26 @@ public final class DeepLabSegmenter: @unchecked Sendable {
     }
 
     /// Bilinear interpolation of NHWC class scores at the sampling positions `rows` × `columns`, then a
-    /// softmax and an argmax per pixel.
+    /// softmax and an argmax per pixel. The probabilities are written straight into their per-class
+    /// arrays; the exponentials use `denseCRFExp` (relative error ≲ 4e-6, in a loop the compiler
+    /// vectorizes) instead of one `expf` call per class and pixel. The labels come from the interpolated
+    /// scores, so they do not depend on the exponential.
     static func scale(scores: NHWCTensor, width: Int, classes: Int, rows ys: SamplingAxis,
                       columns xs: SamplingAxis) -> SegmentationResult {
         let toWidth = xs.lower.count, toHeight = ys.lower.count
         let pixels = toWidth * toHeight
-        var planar = [Float](repeating: 0, count: classes * pixels)
         var labels = [UInt8](repeating: 0, count: pixels)
-        scores.data.withUnsafeBufferPointer { sb in
-            planar.withUnsafeMutableBufferPointer { pb in
-                labels.withUnsafeMutableBufferPointer { lb in
-                    let s = sb.baseAddress!, p = pb.baseAddress!, l = lb.baseAddress!
-                    ParallelLoop.forEachChunk(count: toHeight) { rows in
-                        var v = [Float](repeating: 0, count: classes)
-                        v.withUnsafeMutableBufferPointer { vb in
-                            let v = vb.baseAddress!
+        // Every element is written below.
+        var probabilities = (0..<classes).map { _ in [Float](unsafeUninitializedCapacity: pixels) { _, c in c = pixels } }
+        probabilities.withUnsafeMutableBufferPointer { arrays in
+            var pointers = [UnsafeMutablePointer<Float>]()
+            withPlanes(arrays, &pointers) { planes in
+                scores.data.withUnsafeBufferPointer { sb in
+                    labels.withUnsafeMutableBufferPointer { lb in
+                        let s = sb.baseAddress!, l = lb.baseAddress!
+                        ParallelLoop.forEachChunk(count: toHeight) { rows in
+                            let v = UnsafeMutablePointer<Float>.allocate(capacity: classes)
+                            defer { v.deallocate() }
                             for y in rows {
                                 let r0 = s + ys.lower[y] * width * classes, r1 = s + ys.upper[y] * width * classes
                                 let fy = ys.weight[y]
@@ -145,11 +150,12 @@ public final class DeepLabSegmenter: @unchecked Sendable {
                                         v[k] = value
                                         if value > top { top = value; best = k }
                                     }
+                                    for k in 0..<classes { v[k] = denseCRFExp(v[k] - top) }
                                     var sum: Float = 0
-                                    for k in 0..<classes { v[k] = expf(v[k] - top); sum += v[k] }
+                                    for k in 0..<classes { sum += v[k] }
                                     let inv = 1 / sum
                                     let i = y * toWidth + x
-                                    for k in 0..<classes { p[k * pixels + i] = v[k] * inv }
+                                    for k in 0..<classes { planes[k][i] = v[k] * inv }
                                     l[i] = UInt8(best)
                                 }
                             }
@@ -158,9 +164,19 @@ public final class DeepLabSegmenter: @unchecked Sendable {
                 }
             }
         }
-        let probabilities = (0..<classes).map { Array(planar[($0 * pixels)..<(($0 + 1) * pixels)]) }
         return SegmentationResult(width: toWidth, height: toHeight, classCount: classes, labels: labels,
                                   probabilities: probabilities)
+    }
+}
+
+/// Calls `body` with the base addresses of all of `arrays` (from `index` on, appended to `pointers`), each
+/// held by its own `withUnsafeMutableBufferPointer` for the duration of the call.
+private func withPlanes(_ arrays: UnsafeMutableBufferPointer<[Float]>, _ pointers: inout [UnsafeMutablePointer<Float>],
+                        from index: Int = 0, _ body: ([UnsafeMutablePointer<Float>]) -> Void) {
+    if index == arrays.count { return body(pointers) }
+    arrays[index].withUnsafeMutableBufferPointer { b in
+        pointers.append(b.baseAddress!)
+        withPlanes(arrays, &pointers, from: index + 1, body)
     }
 }
 

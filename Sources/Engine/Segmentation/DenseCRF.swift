@@ -249,15 +249,7 @@ public enum DenseCRF {
             logits.withUnsafeMutableBufferPointer { lb in
                 let lp = lb.baseAddress!
                 ParallelLoop.forEachChunk(count: pixels, minimumChunk: 4096) { range in
-                    for i in range {
-                        let row = lp + i * nl
-                        var mx = row[0]
-                        for l in 1..<nl { mx = max(mx, row[l]) }
-                        var sum: Float = 0
-                        for l in 0..<nl { let e = denseCRFExp(row[l] - mx); row[l] = e; sum += e }
-                        let inv = 1 / sum
-                        for l in 0..<nl { row[l] *= inv }
-                    }
+                    for i in range { softmaxRow(lp + i * nl, nl) }
                 }
             }
         }
@@ -297,39 +289,54 @@ public enum DenseCRF {
         }
 
         /// One parallel mean-field update (Krähenbühl & Koltun 2011, eq. 4 / Algorithm 1):
-        /// logits = −ψᵤ + Σₘ w⁽ᵐ⁾ Mₘ, then a softmax per pixel. Per kernel: scale Q by 1/√nⱼ, filter,
-        /// remove the own contribution and scale by 1/√nᵢ, fused into the accumulation of the logits.
+        /// logits = −ψᵤ + Σₘ w⁽ᵐ⁾ Mₘ, then a softmax per pixel. Per kernel the lattice splats Q scaled by
+        /// 1/√nⱼ, and each pixel's filtered row goes straight into its logits (own contribution removed,
+        /// times w/√nᵢ); after the last kernel the row's softmax follows at once, so Q, the logits and the
+        /// unaries are each streamed once per kernel and no filtered or scaled copy of Q is stored.
         func update(_ q: [Float]) -> [Float] {
             let nl = labels, n = pixels, total = n * nl
             var logits = [Float](unsafeUninitializedCapacity: total) { _, c in c = total }
-            let scaled = UnsafeMutablePointer<Float>.allocate(capacity: total)
-            let filtered = UnsafeMutablePointer<Float>.allocate(capacity: total)
-            defer { scaled.deallocate(); filtered.deallocate() }
             q.withUnsafeBufferPointer { qb in
                 unary.withUnsafeBufferPointer { ub in
                     logits.withUnsafeMutableBufferPointer { lb in
                         let qp = qb.baseAddress!, up = ub.baseAddress!, lp = lb.baseAddress!
                         if kernels.isEmpty {
-                            ParallelLoop.forEachChunk(count: total, minimumChunk: 16384) { range in
-                                for k in range { lp[k] = -up[k] }
+                            ParallelLoop.forEachChunk(count: n, minimumChunk: 4096) { range in
+                                for i in range {
+                                    for l in 0..<nl { lp[i * nl + l] = -up[i * nl + l] }
+                                    softmaxRow(lp + i * nl, nl)
+                                }
                             }
                         }
                         for (index, kernel) in kernels.enumerated() {
-                            let w = kernel.weight, first = index == 0
+                            let w = kernel.weight, first = index == 0, last = index == kernels.count - 1
                             kernel.invSqrtNorm.withUnsafeBufferPointer { rb in
                                 let r = rb.baseAddress!
-                                ParallelLoop.forEachChunk(count: n, minimumChunk: 4096) { range in
-                                    for i in range { for l in 0..<nl { scaled[i * nl + l] = qp[i * nl + l] * r[i] } }
-                                }
-                                kernel.lattice.filter(UnsafePointer(scaled), into: filtered, channels: nl)
-                                ParallelLoop.forEachChunk(count: n, minimumChunk: 4096) { range in
-                                    for i in range {
-                                        let wr = w * r[i]
-                                        for l in 0..<nl {
-                                            let k = i * nl + l
-                                            let message = wr * (filtered[k] - scaled[k])
-                                            lp[k] = (first ? -up[k] : lp[k]) + message
+                                kernel.lattice.filter(qp, scale: r, channels: nl) { points, block in
+                                    for i in points {
+                                        let filtered = block + (i - points.lowerBound) * nl
+                                        // logits += w·rᵢ·(filtered − Qᵢ·rᵢ), eight labels at a time, then the rest.
+                                        let ri = r[i], wr = w * ri, row = i * nl
+                                        let ri8 = SIMD8<Float>(repeating: ri), wr8 = SIMD8<Float>(repeating: wr)
+                                        let f = UnsafeRawPointer(filtered), qv = UnsafeRawPointer(qp + row)
+                                        let uv = UnsafeRawPointer(up + row), lv = UnsafeMutableRawPointer(lp + row)
+                                        var l = 0
+                                        while l + 8 <= nl {
+                                            let o = l * 4
+                                            let message = wr8 * (f.loadUnaligned(fromByteOffset: o, as: SIMD8<Float>.self)
+                                                                 - qv.loadUnaligned(fromByteOffset: o, as: SIMD8<Float>.self) * ri8)
+                                            let base = first ? -uv.loadUnaligned(fromByteOffset: o, as: SIMD8<Float>.self)
+                                                             : lv.loadUnaligned(fromByteOffset: o, as: SIMD8<Float>.self)
+                                            lv.storeBytes(of: base + message, toByteOffset: o, as: SIMD8<Float>.self)
+                                            l += 8
                                         }
+                                        while l < nl {
+                                            let k = row + l
+                                            let message = wr * (filtered[l] - qp[k] * ri)
+                                            lp[k] = (first ? -up[k] : lp[k]) + message
+                                            l += 1
+                                        }
+                                        if last { softmaxRow(lp + row, nl) }
                                     }
                                 }
                             }
@@ -337,7 +344,6 @@ public enum DenseCRF {
                     }
                 }
             }
-            softmaxRows(&logits)
             return logits
         }
 
@@ -367,13 +373,84 @@ public enum DenseCRF {
     }
 }
 
+/// Softmax of the `count` values at `row`, in place: the maximum, eˣ⁻ᵐᵃˣ and the sum eight values at a
+/// time (`denseCRFExp8`, identical to `denseCRFExp` per lane), the remaining values one by one, then the
+/// normalisation.
+@inline(__always)
+func softmaxRow(_ row: UnsafeMutablePointer<Float>, _ count: Int) {
+    let raw = UnsafeMutableRawPointer(row)
+    let full = count / 8 * 8
+    var mx = row[0]
+    if full > 0 {
+        var m8 = raw.loadUnaligned(as: SIMD8<Float>.self)
+        var l = 8
+        while l < full {
+            let v = raw.loadUnaligned(fromByteOffset: l * 4, as: SIMD8<Float>.self)
+            m8 = m8.replacing(with: v, where: v .> m8)
+            l += 8
+        }
+        for k in 0..<8 { mx = max(mx, m8[k]) }
+    }
+    for l in full..<count { mx = max(mx, row[l]) }
+    let mx8 = SIMD8<Float>(repeating: mx)
+    var sum8 = SIMD8<Float>(repeating: 0)
+    var l = 0
+    while l < full {
+        let e = denseCRFExp8(raw.loadUnaligned(fromByteOffset: l * 4, as: SIMD8<Float>.self) - mx8)
+        raw.storeBytes(of: e, toByteOffset: l * 4, as: SIMD8<Float>.self)
+        sum8 += e
+        l += 8
+    }
+    var sum = sum8.sum()
+    for l in full..<count {
+        let e = denseCRFExp(row[l] - mx)
+        row[l] = e
+        sum += e
+    }
+    let inv = 1 / sum
+    let inv8 = SIMD8<Float>(repeating: inv)
+    l = 0
+    while l < full {
+        raw.storeBytes(of: raw.loadUnaligned(fromByteOffset: l * 4, as: SIMD8<Float>.self) * inv8,
+                       toByteOffset: l * 4, as: SIMD8<Float>.self)
+        l += 8
+    }
+    for l in full..<count { row[l] *= inv }
+}
+
+/// `denseCRFExp` on eight lanes (the same operations lane by lane, so the same values).
+@inline(__always)
+func denseCRFExp8(_ x: SIMD8<Float>) -> SIMD8<Float> {
+    let y = x.replacing(with: -87, where: x .< -87) * 1.442_695_040_888_963_4
+    let shifted = y + 12_582_912
+    let n = shifted - 12_582_912
+    let f = (y - n) * 0.693_147_180_559_945_3
+    var p = SIMD8<Float>(repeating: 1.0 / 5040)
+    p = p * f + 1.0 / 720
+    p = p * f + 1.0 / 120
+    p = p * f + 1.0 / 24
+    p = p * f + 1.0 / 6
+    p = p * f + 0.5
+    p = p * f + 1
+    p = p * f + 1
+    let bits = (unsafeBitCast(shifted, to: SIMD8<UInt32>.self) &- 0x4B40_0000 &+ 127) &<< 23
+    return p * unsafeBitCast(bits, to: SIMD8<Float>.self)
+}
+
 /// eˣ for x ≤ 0 (clamped below at −87, ~1.6e-38), relative error ≲ 4e-6 (from rounding x·log₂e in Float):
 /// eˣ = 2ⁿ · 2ᶠ with n = round(x·log₂e), f ∈ [−½, ½], 2ᶠ by its degree-7 Taylor polynomial
 /// (truncation < 5e-9) and 2ⁿ built in the exponent bits. Inlined in the softmax loop instead of `expf`.
+///
+/// n is rounded as (y + 1.5·2²³) − 1.5·2²³ (to nearest, ties to even, exact for |y| < 2²²; here
+/// |y| ≤ 126): the sum's float bits are then 0x4B40_0000 + n, so 2ⁿ's bits are
+/// (bits − 0x4B40_0000 + 127) << 23. No rounding call (baseline x86-64 has no SSE4.1 `roundps`, and
+/// `rounded()` becomes a libm call per value) and no checked float-to-integer conversion, so loops over
+/// it vectorize.
 @inline(__always)
 func denseCRFExp(_ x: Float) -> Float {
     let y = max(x, -87) * 1.442_695_040_888_963_4
-    let n = y.rounded(.toNearestOrEven)
+    let shifted = y + 12_582_912
+    let n = shifted - 12_582_912
     let f = (y - n) * 0.693_147_180_559_945_3
     var p: Float = 1.0 / 5040
     p = p * f + 1.0 / 720
@@ -383,5 +460,5 @@ func denseCRFExp(_ x: Float) -> Float {
     p = p * f + 0.5
     p = p * f + 1
     p = p * f + 1
-    return p * Float(bitPattern: UInt32(bitPattern: Int32(n) + 127) << 23)
+    return p * Float(bitPattern: (shifted.bitPattern &- 0x4B40_0000 &+ 127) &<< 23)
 }

@@ -60,6 +60,19 @@ struct OutputTransform: Sendable {
         }
     }
 
+    /// The transform of eight values (the same operations as `apply(_:count:)` lane by lane).
+    @inline(__always)
+    func apply(_ v: SIMD8<Float>) -> SIMD8<Float> {
+        let lo = SIMD8<Float>(repeating: lower), hi = SIMD8<Float>(repeating: upper)
+        var r = v.replacing(with: lo, where: v .< lo)
+        r = r.replacing(with: hi, where: r .> hi)
+        if step > 0 {
+            let magic = SIMD8<Float>(repeating: OutputTransform.roundingMagic)
+            r = ((r * (1 / step) + magic) - magic) * step
+        }
+        return r
+    }
+
     /// Adds `bias` (length `channels`) to each of `rows` rows of `channels` values, then applies the
     /// transform; one pass over the data.
     @inline(__always)

@@ -260,45 +260,82 @@ public struct PermutohedralLattice: Sendable {
 
     /// Pointer form of `filter(_:channels:)`: `input` and `output` hold `pointCount · channels` floats.
     func filter(_ input: UnsafePointer<Float>, into output: UnsafeMutablePointer<Float>, channels c: Int) {
+        filter(input, scale: nil, channels: c) { points, rows in
+            (output + points.lowerBound * c).update(from: rows, count: points.count * c)
+        }
+    }
+
+    /// The filter of `input · scale` (each point's `channels` values times `scale[i]`, when given), handing
+    /// the filtered values of consecutive blocks of points to `sink(points, rows)` (`rows`: point-major,
+    /// `points.count · channels` values, valid only during the call) instead of storing them: `DenseCRF`
+    /// turns them into its messages and the next marginals right there, without extra passes over
+    /// N × channels arrays. Blocks of up to 256 points keep the call overhead negligible; `sink` runs
+    /// concurrently for different blocks.
+    ///
+    /// Vertex values are stored with a stride of `channels` for one or two channels, else rounded up to
+    /// a multiple of 8 (21 labels → 24, the padding lanes stay 0), so that splat, blur and slice move
+    /// whole `SIMD8<Float>` vectors per vertex; the arithmetic per channel is the same as with a plain
+    /// loop (splat wᵢ·(vᵢ·scaleᵢ) added in point order, blur o + ½(p₀ + p₁), slice Σ (w·gaussianScale⁻¹)·value),
+    /// so the padding does not change any result.
+    @inline(__always)
+    func filter(_ input: UnsafePointer<Float>, scale: UnsafePointer<Float>?, channels c: Int,
+                sink: (Range<Int>, UnsafePointer<Float>) -> Void) {
         let m = vertexCount, n = pointCount, d1 = dimension + 1
         guard m > 0, n > 0 else { return }
+        let vs = c <= 2 ? c : (c + 7) / 8 * 8   // vertex stride
+        let lanes = vs / 8, full = c / 8, tail = c - full * 8
         // Splat (scatter): each worker splats a contiguous range of points into its own vertex buffer;
         // the buffers are then summed in worker order (deterministic for a given thread count).
         let workers = max(1, min(EngineThreads.count, n / 8192))
         let chunk = (n + workers - 1) / workers
-        let a = UnsafeMutablePointer<Float>.allocate(capacity: m * c * workers)
-        let b = UnsafeMutablePointer<Float>.allocate(capacity: m * c)
+        let a = UnsafeMutablePointer<Float>.allocate(capacity: m * vs * workers)
+        let b = UnsafeMutablePointer<Float>.allocate(capacity: m * vs)
         defer { a.deallocate(); b.deallocate() }
         offsets.withUnsafeBufferPointer { ofb in
             barycentric.withUnsafeBufferPointer { bab in
                 let op = ofb.baseAddress!, bp = bab.baseAddress!
                 ParallelLoop.run(workers: workers) { w in
-                    let buffer = a + w * m * c
-                    buffer.initialize(repeating: 0, count: m * c)
+                    let buffer = a + w * m * vs
+                    buffer.initialize(repeating: 0, count: m * vs)
+                    let values = UnsafeMutablePointer<SIMD8<Float>>.allocate(capacity: max(1, lanes))
+                    defer { values.deallocate() }
                     for i in (w * chunk)..<min(n, (w + 1) * chunk) {
                         let src = input + i * c
                         let e0 = i * d1
+                        let r = scale?[i] ?? 1
                         switch c {
                         case 1:
-                            let v0 = src[0]
+                            let v0 = scale == nil ? src[0] : src[0] * r
                             for e in e0..<(e0 + d1) { buffer[Int(op[e])] += bp[e] * v0 }
                         case 2:
-                            let v0 = src[0], v1 = src[1]
+                            let v0 = scale == nil ? src[0] : src[0] * r, v1 = scale == nil ? src[1] : src[1] * r
                             for e in e0..<(e0 + d1) {
                                 let weight = bp[e], dst = buffer + Int(op[e]) * 2
                                 dst[0] += weight * v0; dst[1] += weight * v1
                             }
                         default:
-                            for e in e0..<(e0 + d1) { latticeAXPY(buffer + Int(op[e]) * c, UnsafePointer(src), bp[e], c) }
+                            latticeLoad(src, full: full, tail: tail, into: values)
+                            if scale != nil {
+                                let r8 = SIMD8<Float>(repeating: r)
+                                for q in 0..<lanes { values[q] *= r8 }
+                            }
+                            for e in e0..<(e0 + d1) {
+                                let weight = SIMD8<Float>(repeating: bp[e])
+                                let dst = UnsafeMutableRawPointer(buffer + Int(op[e]) * vs)
+                                for q in 0..<lanes {
+                                    let y = dst.loadUnaligned(fromByteOffset: q * 32, as: SIMD8<Float>.self)
+                                    dst.storeBytes(of: y + weight * values[q], toByteOffset: q * 32, as: SIMD8<Float>.self)
+                                }
+                            }
                         }
                     }
                 }
             }
         }
         if workers > 1 {
-            ParallelLoop.forEachChunk(count: m * c, minimumChunk: 8192) { range in
+            ParallelLoop.forEachChunk(count: m * vs, minimumChunk: 8192) { range in
                 for w in 1..<workers {
-                    let other = a + w * m * c
+                    let other = a + w * m * vs
                     for k in range { a[k] += other[k] }
                 }
             }
@@ -310,20 +347,29 @@ public struct PermutohedralLattice: Sendable {
             for j in 0..<d1 {
                 let s = src, t = dst
                 ParallelLoop.forEachChunk(count: m, minimumChunk: 2048) { range in
+                    if vs % 8 == 0 {
+                        for v in range {
+                            let n0 = Int(np[(j * m + v) * 2]), n1 = Int(np[(j * m + v) * 2 + 1])
+                            latticeBlurVertex(UnsafeRawPointer(s + v * vs), n0 >= 0 ? UnsafeRawPointer(s + n0 * vs) : nil,
+                                              n1 >= 0 ? UnsafeRawPointer(s + n1 * vs) : nil,
+                                              UnsafeMutableRawPointer(t + v * vs), lanes: lanes)
+                        }
+                        return
+                    }
                     for v in range {
                         let n0 = Int(np[(j * m + v) * 2]), n1 = Int(np[(j * m + v) * 2 + 1])
-                        let o = s + v * c, r = t + v * c
+                        let o = s + v * vs, r = t + v * vs
                         if n0 >= 0 && n1 >= 0 {
-                            let p0 = s + n0 * c, p1 = s + n1 * c
-                            for k in 0..<c { r[k] = o[k] + 0.5 * (p0[k] + p1[k]) }
+                            let p0 = s + n0 * vs, p1 = s + n1 * vs
+                            for k in 0..<vs { r[k] = o[k] + 0.5 * (p0[k] + p1[k]) }
                         } else if n0 >= 0 {
-                            let p0 = s + n0 * c
-                            for k in 0..<c { r[k] = o[k] + 0.5 * p0[k] }
+                            let p0 = s + n0 * vs
+                            for k in 0..<vs { r[k] = o[k] + 0.5 * p0[k] }
                         } else if n1 >= 0 {
-                            let p1 = s + n1 * c
-                            for k in 0..<c { r[k] = o[k] + 0.5 * p1[k] }
+                            let p1 = s + n1 * vs
+                            for k in 0..<vs { r[k] = o[k] + 0.5 * p1[k] }
                         } else {
-                            for k in 0..<c { r[k] = o[k] }
+                            for k in 0..<vs { r[k] = o[k] }
                         }
                     }
                 }
@@ -337,28 +383,92 @@ public struct PermutohedralLattice: Sendable {
             barycentric.withUnsafeBufferPointer { bab in
                 let op = ofb.baseAddress!, bp = bab.baseAddress!
                 ParallelLoop.forEachChunk(count: n, minimumChunk: 2048) { range in
+                    let block = 256
+                    let sums = UnsafeMutablePointer<SIMD8<Float>>.allocate(capacity: max(1, lanes))
+                    let rows = UnsafeMutablePointer<Float>.allocate(capacity: block * c)
+                    defer { sums.deallocate(); rows.deallocate() }
+                    var blockStart = range.lowerBound
                     for i in range {
-                        let out = output + i * c, e0 = i * d1
+                        let e0 = i * d1
+                        let row = rows + (i - blockStart) * c
                         switch c {
                         case 1:
                             var s0: Float = 0
                             for e in e0..<(e0 + d1) { s0 += bp[e] * blurred[Int(op[e])] }
-                            out[0] = s0 * inv
+                            row[0] = s0 * inv
                         case 2:
                             var s0: Float = 0, s1: Float = 0
                             for e in e0..<(e0 + d1) {
                                 let w = bp[e], val = blurred + Int(op[e]) * 2
                                 s0 += w * val[0]; s1 += w * val[1]
                             }
-                            out[0] = s0 * inv; out[1] = s1 * inv
+                            row[0] = s0 * inv; row[1] = s1 * inv
                         default:
-                            for k in 0..<c { out[k] = 0 }
-                            for e in e0..<(e0 + d1) { latticeAXPY(out, UnsafePointer(blurred + Int(op[e]) * c), bp[e] * inv, c) }
+                            for q in 0..<lanes { sums[q] = SIMD8<Float>(repeating: 0) }
+                            for e in e0..<(e0 + d1) {
+                                let weight = SIMD8<Float>(repeating: bp[e] * inv)
+                                let val = UnsafeRawPointer(blurred + Int(op[e]) * vs)
+                                for q in 0..<lanes {
+                                    sums[q] += weight * val.loadUnaligned(fromByteOffset: q * 32, as: SIMD8<Float>.self)
+                                }
+                            }
+                            latticeStore(sums, full: full, tail: tail, to: row)
+                        }
+                        if i + 1 - blockStart == block || i + 1 == range.upperBound {
+                            sink(blockStart..<(i + 1), UnsafePointer(rows))
+                            blockStart = i + 1
                         }
                     }
                 }
             }
         }
+    }
+}
+
+/// Loads `full · 8 + tail` floats from `src` into SIMD8 vectors, the lanes past `tail` of the last one 0.
+@inline(__always)
+private func latticeLoad(_ src: UnsafePointer<Float>, full: Int, tail: Int, into values: UnsafeMutablePointer<SIMD8<Float>>) {
+    let raw = UnsafeRawPointer(src)
+    for q in 0..<full { values[q] = raw.loadUnaligned(fromByteOffset: q * 32, as: SIMD8<Float>.self) }
+    if tail > 0 {
+        var v = SIMD8<Float>(repeating: 0)
+        for k in 0..<tail { v[k] = src[full * 8 + k] }
+        values[full] = v
+    }
+}
+
+/// Stores the first `full · 8 + tail` lanes of `values` to `out`.
+@inline(__always)
+private func latticeStore(_ values: UnsafePointer<SIMD8<Float>>, full: Int, tail: Int, to out: UnsafeMutablePointer<Float>) {
+    let raw = UnsafeMutableRawPointer(out)
+    for q in 0..<full { raw.storeBytes(of: values[q], toByteOffset: q * 32, as: SIMD8<Float>.self) }
+    if tail > 0 {
+        let v = values[full]
+        for k in 0..<tail { out[full * 8 + k] = v[k] }
+    }
+}
+
+/// One vertex of a blur pass over `lanes` SIMD8 vectors: r = o + ½(p₀ + p₁), an absent neighbour
+/// counting as 0 (same operation order as the scalar loop).
+@inline(__always)
+private func latticeBlurVertex(_ o: UnsafeRawPointer, _ p0: UnsafeRawPointer?, _ p1: UnsafeRawPointer?,
+                               _ r: UnsafeMutableRawPointer, lanes: Int) {
+    let half = SIMD8<Float>(repeating: 0.5)
+    for q in 0..<lanes {
+        let offset = q * 32
+        let ov = o.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self)
+        let value: SIMD8<Float>
+        if let p0, let p1 {
+            value = ov + half * (p0.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self)
+                                 + p1.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self))
+        } else if let p0 {
+            value = ov + half * p0.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self)
+        } else if let p1 {
+            value = ov + half * p1.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self)
+        } else {
+            value = ov
+        }
+        r.storeBytes(of: value, toByteOffset: offset, as: SIMD8<Float>.self)
     }
 }
 
@@ -466,20 +576,4 @@ private final class LatticeHashTable {
             slots[slot] = Int32(v)
         }
     }
-}
-
-/// y[0..<c] += a · x[0..<c], eight lanes at a time (the pointers may alias as far as the compiler
-/// knows, which keeps a plain loop scalar).
-@inline(__always)
-private func latticeAXPY(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ a: Float, _ c: Int) {
-    var k = 0
-    let yr = UnsafeMutableRawPointer(y), xr = UnsafeRawPointer(x)
-    let av = SIMD8<Float>(repeating: a)
-    while k + 8 <= c {
-        let xv = xr.loadUnaligned(fromByteOffset: k * 4, as: SIMD8<Float>.self)
-        let yv = yr.loadUnaligned(fromByteOffset: k * 4, as: SIMD8<Float>.self)
-        yr.storeBytes(of: yv + av * xv, toByteOffset: k * 4, as: SIMD8<Float>.self)
-        k += 8
-    }
-    while k < c { y[k] += a * x[k]; k += 1 }
 }

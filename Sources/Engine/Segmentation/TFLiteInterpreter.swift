@@ -34,6 +34,11 @@ public final class TFLiteInterpreter: @unchecked Sendable {
     private let releases: [[Int]]
     /// For each plan step, the pool buffer its output is written into.
     private let stepBuffers: [Int]
+    /// The largest element count of each pool buffer (its storage is reserved at that size once).
+    private let bufferCapacities: [Int]
+    /// Zeros to grow buffers from (`calloc`: untouched pages all map the kernel's shared zero page, so
+    /// copying from it costs about a memset, and it takes no memory of its own).
+    private let zeros: UnsafeMutablePointer<Float>
     /// Activation storage kept between runs (see `BufferPlan`), so that large outputs are neither
     /// reallocated nor zero-filled (and page-faulted) on every run. Guarded by `lock`.
     private var pool: [[Float]]
@@ -117,8 +122,15 @@ public final class TFLiteInterpreter: @unchecked Sendable {
         let buffers = BufferPlan(steps: plan.map { ($0.outputShape.reduce(1, *), $0.inputs) }, releases: releases,
                                  outputs: plan.map(\.output))
         stepBuffers = buffers.stepBuffers
+        bufferCapacities = buffers.capacities
+        guard let zeroBytes = calloc(max(1, buffers.capacities.max() ?? 1), MemoryLayout<Float>.stride) else {
+            throw TFLiteError.invalidGraph(model: model.name, detail: "cannot allocate \(buffers.capacities.max() ?? 0) activation values")
+        }
+        zeros = zeroBytes.bindMemory(to: Float.self, capacity: max(1, buffers.capacities.max() ?? 1))
         pool = [[Float]](repeating: [], count: buffers.bufferCount)
     }
+
+    deinit { free(zeros) }
 
     /// Runs the graph on `input` (real values, row-major over `inputShape`) and returns the requested
     /// outputs as float tensors.
@@ -150,10 +162,17 @@ public final class TFLiteInterpreter: @unchecked Sendable {
                 pool[b] = []
                 let count = op.outputShape.reduce(1, *)
                 if storage.count > count {
-                    storage.removeLast(storage.count - count)
+                    storage.removeLast(storage.count - count)   // keeps the capacity
                 } else if storage.count < count {
-                    // Grow with one bulk allocation (element-wise appends are slow for millions of values).
-                    storage = [Float](repeating: 0, count: count)
+                    // The buffer's storage is reserved once at the largest size it holds in the plan, so
+                    // growing within it neither reallocates nor page-faults fresh memory: only the new tail
+                    // is zeroed (a bulk fill). Tensors of different sizes share a buffer, so without the
+                    // reservation every step that follows a smaller tensor would allocate anew.
+                    if storage.capacity < count {
+                        storage = []
+                        storage.reserveCapacity(max(count, bufferCapacities[b]))
+                    }
+                    storage.append(contentsOf: UnsafeBufferPointer(start: zeros, count: count - storage.count))
                 }
                 var out = NHWCTensor(shape: op.outputShape, data: storage)
                 // Drop the second reference, or writing `out` would copy the whole buffer (copy-on-write).
@@ -167,7 +186,18 @@ public final class TFLiteInterpreter: @unchecked Sendable {
                 if let v = values.removeValue(forKey: t), let b = home[t] { pool[b] = v.data }
             }
         }
-        // Outputs leave with the caller; their buffers are reallocated on the next run.
-        return outputTensors.map { values[$0]! }
+        // The outputs leave as copies (DeepLab's class scores are 33 × 33 × 21 values) so that their pool
+        // buffers, which host large tensors earlier in the plan, stay allocated for the next run.
+        let results = outputTensors.map { t -> NHWCTensor in
+            let v = values[t]!
+            return NHWCTensor(shape: v.shape, data: [Float](unsafeUninitializedCapacity: v.data.count) { buffer, count in
+                _ = buffer.initialize(from: v.data)
+                count = v.data.count
+            })
+        }
+        for t in outputTensors {
+            if let v = values.removeValue(forKey: t), let b = home[t] { pool[b] = v.data }
+        }
+        return results
     }
 }

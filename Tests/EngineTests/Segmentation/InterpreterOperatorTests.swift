@@ -71,6 +71,8 @@ final class SegmentationInterpreterOperatorTests: XCTestCase {
         let cases: [(h: Int, w: Int, k: Int, stride: Int, dilation: Int, padding: Int, cin: Int, cout: Int, batch: Int)] = [
             (9, 7, 3, 2, 1, 0, 3, 5, 1), (9, 7, 3, 1, 2, 0, 4, 6, 2), (10, 11, 3, 2, 2, 1, 2, 3, 1),
             (6, 6, 1, 1, 1, 0, 8, 7, 2), (6, 5, 1, 2, 1, 1, 3, 4, 1), (5, 5, 5, 1, 1, 0, 2, 2, 1),
+            // Small maps with 40 output channels: the GEMM is split by output channels (32 + 8).
+            (6, 6, 1, 1, 1, 0, 8, 40, 2), (9, 7, 3, 2, 1, 0, 3, 40, 1),
         ]
         for c in cases {
             let g = try XCTUnwrap(ConvolutionGeometry(inHeight: c.h, inWidth: c.w, kernelHeight: c.k, kernelWidth: c.k,
@@ -90,9 +92,13 @@ final class SegmentationInterpreterOperatorTests: XCTestCase {
     }
 
     func testDepthwiseConvolutionMatchesDirectLoops() throws {
-        for (stride, dilation, multiplier, padding) in [(1, 1, 1, 0), (2, 1, 1, 0), (1, 2, 1, 0), (2, 2, 2, 0), (1, 1, 3, 1),
-                                                          (1, 6, 1, 0), (3, 5, 1, 0)] {
-            let h = 9, w = 8, cin = 5, cout = cin * multiplier, batch = 2
+        // 5 channels take the general loops; 24 (a multiple of 8, multiplier 1) the register-blocked path
+        // (one block of 16, one of 8), here also with rounding to a quantization step.
+        let cases = [(1, 1, 1, 0), (2, 1, 1, 0), (1, 2, 1, 0), (2, 2, 2, 0), (1, 1, 3, 1), (1, 6, 1, 0), (3, 5, 1, 0)]
+        for (stride, dilation, multiplier, padding) in cases {
+        for cin in multiplier == 1 ? [5, 24] : [5] {
+            let h = 9, w = 8, cout = cin * multiplier, batch = 2
+            let transform = cin == 24 && stride == 1 ? OutputTransform(lower: 0, upper: 6, step: 0.03125) : OutputTransform(lower: 0, upper: 6)
             let g = try XCTUnwrap(ConvolutionGeometry(inHeight: h, inWidth: w, kernelHeight: 3, kernelWidth: 3,
                                                       strideY: stride, strideX: stride, dilationY: dilation,
                                                       dilationX: dilation, paddingCode: padding))
@@ -100,7 +106,7 @@ final class SegmentationInterpreterOperatorTests: XCTestCase {
             let shape = [batch, g.outHeight, g.outWidth, cout]
             let op = DepthwiseConv2DOperator(inputs: [0], output: 1, outputShape: shape, batch: batch, geometry: g,
                                              inChannels: cin, multiplier: multiplier, weights: weights, bias: bias,
-                                             transform: OutputTransform(lower: 0, upper: 6))
+                                             transform: transform)
             var out = NHWCTensor(shape: shape)
             op.execute([NHWCTensor(shape: [batch, h, w, cin], data: x)], into: &out)
             var expected = [Float](repeating: 0, count: out.data.count)
@@ -112,9 +118,12 @@ final class SegmentationInterpreterOperatorTests: XCTestCase {
                     guard iy >= 0, iy < h, ix >= 0, ix < w else { continue }
                     sum += x[((n * h + iy) * w + ix) * cin + ic] * weights[(ky * 3 + kx) * cout + oc]
                 }}
-                expected[((n * g.outHeight + oy) * g.outWidth + ox) * cout + oc] = min(max(sum, 0), 6)
+                let clamped = min(max(sum, 0), 6)
+                expected[((n * g.outHeight + oy) * g.outWidth + ox) * cout + oc] =
+                    transform.step > 0 ? (clamped / transform.step).rounded(.toNearestOrEven) * transform.step : clamped
             }}}}}
-            assertClose(out.data, expected, "stride \(stride) dilation \(dilation) multiplier \(multiplier)")
+            assertClose(out.data, expected, "stride \(stride) dilation \(dilation) multiplier \(multiplier) channels \(cin)")
+        }
         }
     }
 
