@@ -154,8 +154,8 @@ struct FiguresCommand: ParsableCommand {
             distance to the job's style over relu1_1…relu5_1, `inside` guides, the same measurement for both images).
             The segmented result should keep the foreground better (lower foreground content loss) at no more than
             10 % higher background style loss (ratio ≤ 1.10). Why the background's style loss drops too: the plain run
-matches the painting's statistics over the whole frame, so the background alone carries only part of them
-(the rest is spent on the subject); the segmented run matches the background's own statistics to the painting.
+            matches the painting's statistics over the whole frame, so the background alone carries only part of them
+            (the rest is spent on the subject); the segmented run matches the background's own statistics to the painting.
 
             | case | regions | foreground | fg content loss, plain | fg content loss, segmented | ratio | bg style loss, plain | bg style loss, segmented | ratio | fg loss to its own style (plain → segmented) |
             |---|---|---|---|---|---|---|---|---|---|
