@@ -9,7 +9,8 @@ import PackageDescription
 //   Worker       – the worker process' state machine (farm)
 //   stylefarm    – the command-line tool
 // C libraries each get their own target: CBLAS (OpenBLAS), CPNG, CJPEG, CZMQ (system libraries) and
-// CImageCodecs (a small C shim that keeps libpng/libjpeg's setjmp/longjmp error handling out of Swift).
+// CImageCodecs (a small C shim that keeps libpng/libjpeg's setjmp/longjmp error handling out of Swift),
+// COpticalFlow (a C interface over OpenCV's C++ DIS optical flow).
 let package = Package(
     name: "StyleFarm",
     platforms: [.macOS(.v13)],
@@ -37,7 +38,13 @@ let package = Package(
         .target(name: "CImageCodecs", dependencies: ["CPNG", "CJPEG"], path: "Sources/CImageCodecs",
                 cSettings: [.unsafeFlags(["-O2"])],
                 linkerSettings: [.linkedLibrary("png16"), .linkedLibrary("jpeg")]),
-        .target(name: "Engine", dependencies: ["CBLAS", "CImageCodecs"], path: "Sources/Engine"),
+        // OpenCV's DIS optical flow behind a C interface (libopencv-video-dev). Debian 12 ships no
+        // opencv4.pc with that package, so the header path is given directly (a local target only).
+        .target(name: "COpticalFlow", path: "Sources/COpticalFlow",
+                cxxSettings: [.unsafeFlags(["-I/usr/include/opencv4", "-O2"])],
+                linkerSettings: [.linkedLibrary("opencv_video"), .linkedLibrary("opencv_imgproc"),
+                                 .linkedLibrary("opencv_core")]),
+        .target(name: "Engine", dependencies: ["CBLAS", "CImageCodecs", "COpticalFlow"], path: "Sources/Engine"),
         .target(name: "ModelStore",
                 dependencies: ["Engine",
                                .product(name: "SwiftProtobuf", package: "swift-protobuf"),

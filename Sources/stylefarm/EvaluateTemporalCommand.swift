@@ -1,0 +1,110 @@
+import ArgumentParser
+import Coordinator
+import Engine
+import Foundation
+
+extension DISPreset: ExpressibleByArgument {}
+
+/// `stylefarm evaluate temporal`: the warp error of a stylized sequence (Ruder, Dosovitskiy & Brox 2016,
+/// section 5), per frame and its mean; see `TemporalConsistency`.
+struct EvaluateTemporalCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "temporal",
+        abstract: "Warp error of a stylized sequence: mean over certain pixels of (x_t − ω(x_{t−1}))², x in [0, 1].",
+        discussion: """
+            For each pair of consecutive frames in --frames, the previous stylized frame is warped into the \
+            next with the optical flow between the CONTENT frames and compared over the pixels where the flow \
+            is certain. Without --flow-gt the flow is OpenCV's DIS (forward and backward) and the certainty is \
+            Ruder et al.'s consistency check.
+
+            With --flow-gt, frame k of the pattern is the forward flow from frame k to k+1 (.flo, the \
+            Middlebury/Sintel convention): the pair is compared on frame k's grid, and --occlusions (frame k, \
+            255 = occluded) removes occluded pixels. Stylized frames may be smaller than the content frames: \
+            content frames and flows are resampled to the stylized size.
+
+            Prints one line per frame (frame=N warp_error=... certain=FRACTION), then mean warp_error=... pairs=N.
+
+            Example:
+              stylefarm evaluate temporal --stylized out/frame_####.png --content plates/frame_####.png --frames 1-40
+            """)
+
+    @Option(help: "Stylized frames, a pattern with one frame placeholder (####, %04d or $F4).")
+    var stylized: String
+
+    @Option(help: "Content frames the stylized ones were made from (same placeholder syntax).")
+    var content: String
+
+    @Option(help: "Frames, e.g. 1-40 (at least two; consecutive listed frames form the pairs).")
+    var frames: String
+
+    @Option(name: .customLong("flow-gt"), help: "Ground-truth forward flow .flo pattern (frame k: flow from k to k+1).")
+    var flowGT: String?
+
+    @Option(help: "Ground-truth occlusion masks (frame k, with --flow-gt; nonzero = occluded).")
+    var occlusions: String?
+
+    @Option(help: "DIS preset when no --flow-gt: ultrafast, fast or medium.")
+    var preset: DISPreset = .medium
+
+    func validate() throws {
+        let range: FrameRange
+        do { range = try FrameRange(parsing: frames) } catch { throw ValidationError("--frames: \(error)") }
+        if range.count < 2 { throw ValidationError("--frames must list at least two frames (got \(range.compactString))") }
+        var patterns = [("--stylized", stylized), ("--content", content)]
+        if let flowGT { patterns.append(("--flow-gt", flowGT)) }
+        if let occlusions { patterns.append(("--occlusions", occlusions)) }
+        for (flag, text) in patterns {
+            do { _ = try PathPattern(text) } catch { throw ValidationError("\(flag): \(error)") }
+        }
+        if occlusions != nil && flowGT == nil {
+            throw ValidationError("--occlusions needs --flow-gt (without ground truth the certainty comes from the flow check)")
+        }
+    }
+
+    func run() throws {
+        let range = try FrameRange(parsing: frames).frames
+        let stylizedPattern = try PathPattern(stylized), contentPattern = try PathPattern(content)
+        let flowPattern = try flowGT.map(PathPattern.init), occlusionPattern = try occlusions.map(PathPattern.init)
+        var results: [TemporalConsistency.Measurement] = []
+        var previous = try ImageReader.read(path: stylizedPattern.path(for: range[0]))
+        for i in 1..<range.count {
+            let (a, b) = (range[i - 1], range[i])
+            let current = try ImageReader.read(path: stylizedPattern.path(for: b))
+            guard current.width == previous.width && current.height == previous.height else {
+                throw TemporalError.sizeMismatch(what: "stylized frames \(a) and \(b)", previous.width, previous.height,
+                                                 current.width, current.height)
+            }
+            let w = current.width, h = current.height
+            let m: TemporalConsistency.Measurement
+            if let flowPattern {
+                // Forward GT flow k → k+1 on frame k's grid: warp frame b back onto frame a.
+                let flow = try FlowFile.read(path: flowPattern.path(for: a)).resampled(width: w, height: h)
+                var certainty = (0..<flow.pixelCount).map { flow.isKnown($0) ? Float(1) : 0 }
+                if let occlusionPattern {
+                    let mask = try ImageReader.read(path: occlusionPattern.path(for: a)).resized(width: w, height: h)
+                    for p in 0..<mask.pixelCount where mask.pixels[p * mask.channels] > 0.5 { certainty[p] = 0 }
+                }
+                m = try TemporalConsistency.warpError(current: previous, previous: current, flow: flow, certainty: certainty)
+            } else {
+                let ca = try contentFrame(contentPattern, a, w, h), cb = try contentFrame(contentPattern, b, w, h)
+                let forward = try OpticalFlow.dis(from: ca, to: cb, preset: preset)
+                let backward = try OpticalFlow.dis(from: cb, to: ca, preset: preset)
+                let certainty = try FlowCertainty.ruder(forward: forward, backward: backward)
+                m = try TemporalConsistency.warpError(current: current, previous: previous, flow: backward,
+                                                      certainty: certainty.weights)
+            }
+            results.append(m)
+            print("frame=\(b) warp_error=\(format(m.warpError)) certain=\(String(format: "%.3f", m.certainFraction))")
+            previous = current
+        }
+        let mean = results.map(\.warpError).reduce(0, +) / Double(results.count)
+        print("mean warp_error=\(format(mean)) pairs=\(results.count)")
+    }
+
+    private func contentFrame(_ pattern: PathPattern, _ frame: Int, _ w: Int, _ h: Int) throws -> Image {
+        let image = try ImageReader.read(path: pattern.path(for: frame))
+        return image.width == w && image.height == h ? image : try image.resized(width: w, height: h)
+    }
+
+    private func format(_ value: Double) -> String { String(format: "%.6g", value) }
+}
