@@ -43,6 +43,11 @@ public enum GuidedGram {
     }
 
     /// weight·E_t, and ADDS weight·∂E_t/∂F to `gradient`. A guide with zero mass contributes nothing.
+    ///
+    /// Pixels where t = 0 contribute nothing to G_t or to the gradient, so when the guide covers at most
+    /// `sparseFraction` of the map, only its support is gathered (F∘t on those columns), multiplied, and the
+    /// gradient scattered back: a region costs in proportion to its area, and N regions that partition a
+    /// frame cost about one plain Gram loss instead of N.
     public static func styleLoss(features: Tensor, guide: [Float], target: [Float], weight: Float,
                                  accumulatingGradientInto gradient: inout Tensor) -> Float {
         precondition(gradient.hasSameShape(as: features), "GuidedGram.styleLoss: gradient shape mismatch")
@@ -51,6 +56,66 @@ public enum GuidedGram {
         precondition(target.count == c * c, "GuidedGram.styleLoss: target must be C×C")
         let m = mass(guide)
         if c == 0 || n == 0 || m <= 0 { return 0 }
+        var support: [Int32] = []
+        support.reserveCapacity(n)
+        for p in 0..<n where guide[p] != 0 { support.append(Int32(p)) }
+        if Float(support.count) > sparseFraction * Float(n) {
+            return denseStyleLoss(features: features, guide: guide, target: target, weight: weight, mass: m,
+                                  accumulatingGradientInto: &gradient)
+        }
+        let k = support.count
+        var diff = [Float](repeating: 0, count: c * c)
+        var e = 0.0
+        ScratchPool.shared.withBuffer(capacity: 2 * c * k) { buffer in
+            let gathered = buffer, product = buffer + c * k
+            features.data.withUnsafeBufferPointer { fb in
+                guide.withUnsafeBufferPointer { tb in
+                    support.withUnsafeBufferPointer { sb in
+                        let f = fb.baseAddress!, t = tb.baseAddress!, idx = sb.baseAddress!
+                        ParallelLoop.forEachChunk(count: c) { channels in
+                            for ch in channels {
+                                let src = f + ch * n, dst = gathered + ch * k
+                                for j in 0..<k { let p = Int(idx[j]); dst[j] = src[p] * t[p] }  // F ∘ t on the support
+                            }
+                        }
+                        diff.withUnsafeMutableBufferPointer { db in
+                            Gram.product(gathered, channels: c, pixels: k, alpha: 1 / m, into: db.baseAddress!)
+                        }
+                        e = Gram.sumOfSquaredDifferences(diff, target) / Double(c * c)
+                        for j in 0..<diff.count { diff[j] -= target[j] }
+                        ParallelLoop.forEachChunk(count: c) { channels in
+                            for ch in channels {
+                                let row = gathered + ch * k
+                                for j in 0..<k { row[j] *= t[Int(idx[j])] }  // F ∘ t²
+                            }
+                        }
+                        product.update(repeating: 0, count: c * k)
+                        let alpha = weight * 4 / (Float(c * c) * m)
+                        diff.withUnsafeBufferPointer { db in
+                            Gram.addProduct(db.baseAddress!, gathered, channels: c, pixels: k, alpha: alpha, into: product)
+                        }
+                        gradient.data.withUnsafeMutableBufferPointer { gb in
+                            let g = gb.baseAddress!
+                            ParallelLoop.forEachChunk(count: c) { channels in
+                                for ch in channels {
+                                    let src = product + ch * k, dst = g + ch * n
+                                    for j in 0..<k { dst[Int(idx[j])] += src[j] }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return weight * Float(e)
+    }
+
+    /// Guides covering more than this fraction of the map take the dense path (no gather/scatter).
+    static let sparseFraction: Float = 0.75
+
+    private static func denseStyleLoss(features: Tensor, guide: [Float], target: [Float], weight: Float, mass m: Float,
+                                       accumulatingGradientInto gradient: inout Tensor) -> Float {
+        let c = features.channels, n = features.planeSize
         var diff = [Float](repeating: 0, count: c * c)
         var e = 0.0
         ScratchPool.shared.withBuffer(capacity: c * n) { scaled in

@@ -66,6 +66,25 @@ final class GuidedGramTests: XCTestCase {
         }
     }
 
+    /// A guide covering little of the map takes the gather/scatter path: same loss as the dense formula,
+    /// gradient zero outside the support and right by finite differences inside.
+    func testSparseGuideGathersItsSupport() {
+        var rng = TestRandom(seed: 15)
+        let c = 6, h = 8, w = 7
+        let f = rng.tensor(c, h, w)
+        let guide = (0..<(h * w)).map { p -> Float in p % 3 == 0 ? 0.3 + abs(rng.next()) / 2 : 0 }
+        XCTAssertLessThan(Float(guide.filter { $0 != 0 }.count), GuidedGram.sparseFraction * Float(h * w))
+        let target = Gram.compute(rng.tensor(c, h, w))
+        var grad = Tensor(channels: c, height: h, width: w)
+        let loss = GuidedGram.styleLoss(features: f, guide: guide, target: target, weight: 1.5, accumulatingGradientInto: &grad)
+        XCTAssertEqual(loss, GuidedGram.styleLoss(features: f, guide: guide, target: target, weight: 1.5), accuracy: 1e-5 * loss)
+        for ch in 0..<c { for p in 0..<(h * w) where guide[p] == 0 { XCTAssertEqual(grad.data[ch * h * w + p], 0) } }
+        checkGradient(at: f.data, analytic: grad.data, probes: Array(0..<f.count), eps: 1e-2, tolerance: 2e-3) { xs in
+            Double(GuidedGram.styleLoss(features: Tensor(channels: c, height: h, width: w, data: xs), guide: guide,
+                                        target: target, weight: 1.5))
+        }
+    }
+
     func testPixelWeightedContentLoss() {
         var rng = TestRandom(seed: 14)
         let c = 3, h = 4, w = 5
