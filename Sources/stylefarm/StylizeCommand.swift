@@ -85,6 +85,8 @@ struct StylizeCommand: ParsableCommand {
 
     @OptionGroup(title: "Regions") var regions: RegionOptions
 
+    @OptionGroup(title: "Temporal consistency") var temporal: TemporalOptions
+
     enum OptimizerChoice: String, ExpressibleByArgument, CaseIterable { case lbfgs, adam }
 
     func validate() throws {
@@ -135,11 +137,15 @@ struct StylizeCommand: ParsableCommand {
         let reporter = ProgressReporter(label: "stylize", totalScales: parameters.scales)
         let transfer = StyleTransfer(vgg: vgg)
         let result: StyleTransferResult
+        let (outWidth, outHeight) = try Image.size(scaling: contentImage.width, contentImage.height, toLongerSide: parameters.size)
+        let temporalTargets = try temporal.targets(content: contentImage, width: outWidth, height: outHeight,
+                                                   contentWeight: parameters.contentWeight, limits: limits)
         if regions.isActive {
             result = try stylizeRegions(transfer: transfer, content: contentImage, styles: styleImages,
-                                        parameters: parameters, limits: limits, reporter: reporter)
+                                        parameters: parameters, limits: limits, temporal: temporalTargets, reporter: reporter)
         } else {
-            result = try transfer.stylize(content: contentImage, styles: styleImages, parameters: parameters) {
+            result = try transfer.stylize(content: contentImage, styles: styleImages, parameters: parameters,
+                                          temporal: temporalTargets) {
                 reporter.report($0)
                 return true
             }
@@ -147,16 +153,17 @@ struct StylizeCommand: ParsableCommand {
         reporter.finish()
         try ImageWriter.writePNG(result.image, to: out, bitDepth: bitDepth)
         let f = result.finalLosses, i = result.initialLosses
-        print(String(format: "wrote %@ (%dx%d) evaluations=%d content=%.4g style=%.4g (from %.4g) tv=%.4g total=%.4g",
+        print(String(format: "wrote %@ (%dx%d) evaluations=%d content=%.4g style=%.4g (from %.4g) tv=%.4g%@ total=%.4g",
                      out, result.image.width, result.image.height, result.evaluations,
-                     Double(f.content), Double(f.style), Double(i.style), Double(f.totalVariation), Double(f.total)))
+                     Double(f.content), Double(f.style), Double(i.style), Double(f.totalVariation),
+                     temporalTargets == nil ? "" : String(format: " temporal=%.4g", Double(f.temporal)), Double(f.total)))
     }
 }
 
 extension StylizeCommand {
     /// `--segment`/`--region`: masks at the output size, one style set per distinct style, guided objective.
     func stylizeRegions(transfer: StyleTransfer, content: Image, styles: [Image], parameters: StyleTransferParameters,
-                        limits: ImageLimits, reporter: ProgressReporter) throws -> StyleTransferResult {
+                        limits: ImageLimits, temporal: TemporalTargets?, reporter: ProgressReporter) throws -> StyleTransferResult {
         let assignments = try regions.assignments()
         let layout = RegionStyleLayout(assignments: assignments, hasDefaultStyle: !styles.isEmpty, perRegion: regions.styleRegions)
         let (w, h) = try Image.size(scaling: content.width, content.height, toLongerSide: parameters.size)
@@ -181,7 +188,7 @@ extension StylizeCommand {
         print("regions: " + summary.joined(separator: ", "))
         let setup = RegionStylization(plan: plan, propagation: regions.guide, mode: regions.regionMode)
         return try transfer.stylize(content: try content.toRGB().resized(width: w, height: h), regions: setup,
-                                    styleTargets: targets, parameters: parameters) {
+                                    styleTargets: targets, parameters: parameters, temporal: temporal) {
             reporter.report($0)
             return true
         }

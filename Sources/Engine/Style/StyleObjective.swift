@@ -6,14 +6,17 @@
 /// the weights do not depend on the image size), E_style,l = (1/C²)·‖G_l(x) − A_l‖² with
 /// G = F·Fᵀ/(H·W) (eq. 3–4, the same normalization up to a constant factor ¼), and the total
 /// variation TV(x) = (1/(C·H·W))·Σ(∂ₓx)² + (∂ᵧx)² as a smoothness prior (Mahendran & Vedaldi 2015).
-/// α, β, τ are the content, style and TV weights of `StyleTransferParameters`.
+/// α, β, τ are the content, style and TV weights of `StyleTransferParameters`. A video frame may add the
+/// temporal term of Ruder et al. (2016) toward warped earlier results (`setTemporalTerms`).
 public final class StyleObjective {
     /// Loss values of one evaluation, already multiplied by their weights.
     public struct Breakdown: Sendable, Equatable {
         public var content: Float = 0
         public var style: Float = 0
         public var totalVariation: Float = 0
-        public var total: Float { content + style + totalVariation }
+        /// The temporal term (Ruder et al. 2016), when the run has temporal targets.
+        public var temporal: Float = 0
+        public var total: Float { content + style + totalVariation + temporal }
         public init() {}
     }
 
@@ -39,6 +42,16 @@ public final class StyleObjective {
     private let tvWeight: Float
     private let deepest: Int
     private var tape = VGGTape()
+    /// Warped earlier results (VGG tensors of this scale's size) with their certainties, and γ.
+    private var temporalTerms: [(target: Tensor, certainty: [Float])] = []
+    private var temporalWeight: Float = 0
+
+    /// Adds the temporal loss γ·(1/D)·Σ c·(x − ω(x_prev))² for each target (`TemporalLoss`); targets are VGG
+    /// tensors of the objective's size, certainties one weight per pixel.
+    public func setTemporalTerms(_ terms: [(target: Tensor, certainty: [Float])], weight: Float) {
+        temporalTerms = terms
+        temporalWeight = weight
+    }
 
     /// Prepares the objective: content targets come from a forward pass of `content` (a VGG tensor).
     public init(vgg: VGG, parameters: StyleTransferParameters, content: Tensor, styleTargets: StyleTargets) throws {
@@ -151,6 +164,12 @@ public final class StyleObjective {
         vgg.backward(tape: &tape, into: &gradient)
         if tvWeight > 0 {
             losses.totalVariation = TotalVariation.loss(x, weight: tvWeight, accumulatingGradientInto: &gradient)
+        }
+        if temporalWeight > 0 {
+            for term in temporalTerms {
+                losses.temporal += TemporalLoss.loss(x, warped: term.target, certainty: term.certainty, weight: temporalWeight,
+                                                     accumulatingGradientInto: &gradient)
+            }
         }
         return losses
     }

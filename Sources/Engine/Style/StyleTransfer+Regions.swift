@@ -4,7 +4,7 @@ extension StyleTransfer {
     /// parameters:)`), photoreal regions keep only their content term, and all regions are optimized
     /// together from the content image (joint mode) — or stylized apart and blended (composite mode).
     public func stylize(content: Image, regions: RegionStylization, styleTargets: [[StyleTargets]],
-                        parameters: StyleTransferParameters,
+                        parameters: StyleTransferParameters, temporal: TemporalTargets? = nil,
                         progress: ((StyleTransferProgress) -> Bool)? = nil) throws -> StyleTransferResult {
         try parameters.validate(styleCount: max(1, parameters.styleBlendWeights.count))
         guard content.width > 0 && content.height > 0 else { throw StyleTransferError.emptyImage("content") }
@@ -20,7 +20,7 @@ extension StyleTransfer {
         let contentRGB = content.toRGB()
         switch regions.mode {
         case .joint:
-            var result = try optimize(contentRGB: contentRGB, parameters: parameters, progress: progress) { scale, tensor in
+            var result = try optimize(contentRGB: contentRGB, parameters: parameters, temporal: temporal, progress: progress) { scale, tensor in
                 let plan = try regions.plan.resized(width: tensor.width, height: tensor.height)
                 return try StyleObjective(vgg: vgg, parameters: parameters, content: tensor, regions: plan,
                                           styleTargets: styleTargets.map { $0[scale] }, propagation: regions.propagation)
@@ -29,20 +29,20 @@ extension StyleTransfer {
             return result
         case .composite:
             return try composite(contentRGB: contentRGB, regions: regions, styleTargets: styleTargets,
-                                 parameters: parameters, progress: progress)
+                                 parameters: parameters, temporal: temporal, progress: progress)
         }
     }
 
     /// Composite mode: one plain stylization per style set, blended with feathered region masks.
     private func composite(contentRGB: Image, regions: RegionStylization, styleTargets: [[StyleTargets]],
-                           parameters: StyleTransferParameters,
+                           parameters: StyleTransferParameters, temporal: TemporalTargets?,
                            progress: ((StyleTransferProgress) -> Bool)?) throws -> StyleTransferResult {
         var layers: [Int: Image] = [:]
         var last: StyleTransferResult? = nil
         var evaluations = 0
         for set in regions.usedStyleSets {
             var result = try stylize(content: contentRGB, styles: [], parameters: parameters,
-                                     styleTargets: styleTargets[set], progress: progress)
+                                     styleTargets: styleTargets[set], temporal: temporal, progress: progress)
             evaluations += result.evaluations
             result.evaluations = evaluations
             layers[set] = result.image

@@ -85,7 +85,7 @@ public final class StyleTransfer {
     /// `progress` is called after every evaluation; returning `false` stops the whole run, which returns
     /// the image as far as it got.
     public func stylize(content: Image, styles: [Image], parameters: StyleTransferParameters,
-                        styleTargets precomputed: [StyleTargets]? = nil,
+                        styleTargets precomputed: [StyleTargets]? = nil, temporal: TemporalTargets? = nil,
                         progress: ((StyleTransferProgress) -> Bool)? = nil) throws -> StyleTransferResult {
         let targetsPerScale: [StyleTargets]
         if let precomputed {
@@ -101,7 +101,7 @@ public final class StyleTransfer {
         }
         guard content.width > 0 && content.height > 0 else { throw StyleTransferError.emptyImage("content") }
         let contentRGB = content.toRGB()
-        var result = try optimize(contentRGB: contentRGB, parameters: parameters, progress: progress) { scale, contentTensor in
+        var result = try optimize(contentRGB: contentRGB, parameters: parameters, temporal: temporal, progress: progress) { scale, contentTensor in
             try StyleObjective(vgg: vgg, parameters: parameters, content: contentTensor, styleTargets: targetsPerScale[scale])
         }
         result.image = try finish(result.image, contentRGB: contentRGB, parameters: parameters)
@@ -110,7 +110,7 @@ public final class StyleTransfer {
 
     /// Runs the coarse-to-fine optimization with the objective `makeObjective(scale, contentTensor)` builds
     /// for each scale; returns the image before any colour transfer.
-    func optimize(contentRGB: Image, parameters: StyleTransferParameters,
+    func optimize(contentRGB: Image, parameters: StyleTransferParameters, temporal: TemporalTargets? = nil,
                   progress: ((StyleTransferProgress) -> Bool)?,
                   makeObjective: (Int, Tensor) throws -> StyleObjective) throws -> StyleTransferResult {
 
@@ -124,6 +124,8 @@ public final class StyleTransfer {
             let contentAtScale = try contentRGB.resized(width: w, height: h)
             let contentTensor = VGGPreprocessing.tensor(from: contentAtScale)
             let objective = try makeObjective(scaleIndex, contentTensor)
+            let temporalTerms = try temporal.map { try Self.temporalTerms($0, width: w, height: h) } ?? []
+            if let temporal, !temporalTerms.isEmpty { objective.setTemporalTerms(temporalTerms, weight: temporal.weight) }
 
             // Start point: the previous scale's result upsampled, else content or seeded noise.
             var x: Tensor
@@ -136,6 +138,17 @@ public final class StyleTransfer {
                 for i in 0..<x.count { x.data[i] = 64 * random.nextGaussian() }
             } else {
                 x = contentTensor
+            }
+            if current == nil, let temporal, temporal.initializeFromWarped, let closest = temporalTerms.first {
+                // Ruder et al.'s warped initialization: the previous result where the warp is certain, the
+                // chosen start point where it is not (disocclusions, outside the frame).
+                let plane = w * h
+                for k in 0..<3 {
+                    for p in 0..<plane {
+                        let c = closest.certainty[p]
+                        x.data[k * plane + p] = c * closest.target.data[k * plane + p] + (1 - c) * x.data[k * plane + p]
+                    }
+                }
             }
 
             var minimizer = parameters.optimizer.makeMinimizer()
@@ -171,6 +184,16 @@ public final class StyleTransfer {
 
         return StyleTransferResult(image: current!, initialLosses: initialLosses, finalLosses: finalLosses,
                                    evaluations: evaluations)
+    }
+
+    /// The temporal targets at one scale's size: VGG tensors and certainties.
+    static func temporalTerms(_ temporal: TemporalTargets, width w: Int, height h: Int) throws -> [(target: Tensor, certainty: [Float])] {
+        try temporal.targets.map { target in
+            let warped = VGGPreprocessing.tensor(from: try target.warped.toRGB().resized(width: w, height: h))
+            let c = Image(width: target.warped.width, height: target.warped.height, channels: 1, pixels: target.certainty)
+            let certainty = try c.resized(width: w, height: h).pixels.map { min(1, max(0, $0)) }
+            return (warped, certainty)
+        }
     }
 
     /// The original-colours step, if asked for.
