@@ -61,15 +61,28 @@ struct EvaluateTemporalCommand: ParsableCommand {
         }
     }
 
+    @Flag(inversion: .prefixedNo, help: "Skip pairs across shot cuts found in the content frames (colour-histogram detector).")
+    var detectCuts = true
+
     func run() throws {
         let range = try FrameRange(parsing: frames).frames
         let stylizedPattern = try PathPattern(stylized), contentPattern = try PathPattern(content)
         let flowPattern = try flowGT.map(PathPattern.init), occlusionPattern = try occlusions.map(PathPattern.init)
         var results: [TemporalConsistency.Measurement] = []
+        var cuts = Set<Int>()
+        if detectCuts {
+            let histograms = try range.map { ShotCutDetector.histogram(try ImageReader.read(path: contentPattern.path(for: $0))) }
+            cuts = Set(ShotCutDetector().cuts(histograms: histograms))
+        }
         var previous = try ImageReader.read(path: stylizedPattern.path(for: range[0]))
         for i in 1..<range.count {
             let (a, b) = (range[i - 1], range[i])
             let current = try ImageReader.read(path: stylizedPattern.path(for: b))
+            if cuts.contains(i) {
+                print("frame=\(b) cut (a new shot starts; no pair with frame \(a))")
+                previous = current
+                continue
+            }
             guard current.width == previous.width && current.height == previous.height else {
                 throw TemporalError.sizeMismatch(what: "stylized frames \(a) and \(b)", previous.width, previous.height,
                                                  current.width, current.height)
@@ -96,6 +109,9 @@ struct EvaluateTemporalCommand: ParsableCommand {
             results.append(m)
             print("frame=\(b) warp_error=\(format(m.warpError)) certain=\(String(format: "%.3f", m.certainFraction))")
             previous = current
+        }
+        guard !results.isEmpty else {
+            throw ValidationError("every listed pair crosses a shot cut; nothing to measure (--no-detect-cuts measures them anyway)")
         }
         let mean = results.map(\.warpError).reduce(0, +) / Double(results.count)
         print("mean warp_error=\(format(mean)) pairs=\(results.count)")

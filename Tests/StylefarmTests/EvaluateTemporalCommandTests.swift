@@ -86,6 +86,29 @@ final class EvaluateTemporalCommandTests: XCTestCase {
         XCTAssertLessThan(error, 1e-3)
     }
 
+    /// Sintel's alley (4 frames) spliced with DAVIS's black swan (3 frames), all at 96×48: the pair across the
+    /// splice is reported as a cut and left out of the mean; `--no-detect-cuts` measures it.
+    func testPairsAcrossAShotCutAreLeftOut() throws {
+        let dir = NSTemporaryDirectory() + "evaluate-cuts-\(getpid())-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        addTeardownBlock { try? FileManager.default.removeItem(atPath: dir) }
+        let sources = (1...4).map { String(format: "sequences/sintel_alley_1_clean/frame_%04d.png", $0) }
+            + (1...3).map { String(format: "sequences/davis_blackswan/frame_%04d.jpg", $0) }
+        for (k, source) in sources.enumerated() {
+            let image = try ImageReader.read(path: try SharedTestData.path(source)).toRGB().resized(width: 96, height: 48)
+            try ImageWriter.writePNG(image, to: String(format: "%@/f_%04d.png", dir, k + 1))
+        }
+        let arguments = ["evaluate", "temporal", "--stylized", dir + "/f_####.png", "--content", dir + "/f_####.png", "--frames", "1-7"]
+        let result = try CLIRunner.run(arguments)
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertTrue(result.stdout.contains("frame=5 cut"), result.stdout)
+        XCTAssertTrue(result.stdout.contains("pairs=5"), result.stdout)
+        let all = try CLIRunner.run(arguments + ["--no-detect-cuts"])
+        XCTAssertEqual(all.status, 0, all.stderr)
+        XCTAssertTrue(all.stdout.contains("pairs=6"), all.stdout)
+        XCTAssertGreaterThan(try meanWarpError(all.stdout), 2 * (try meanWarpError(result.stdout)), "the cut pair dominates the error")
+    }
+
     func testHelpListsTheOptions() throws {
         let root = try CLIRunner.run(["--help"])
         XCTAssertEqual(root.status, 0)
@@ -113,6 +136,7 @@ final class EvaluateTemporalCommandTests: XCTestCase {
         let missing = try CLIRunner.run(["evaluate", "temporal", "--stylized", "/nonexistent/s_####.png",
                                          "--content", "/nonexistent/c_####.png", "--frames", "1-2"])
         XCTAssertNotEqual(missing.status, 0)
-        XCTAssertTrue(missing.stderr.contains("/nonexistent/s_0001.png"), missing.stderr)
+        // The content frames are read first (for shot-cut detection); the message names the missing file.
+        XCTAssertTrue(missing.stderr.contains("/nonexistent/c_0001.png: no such file"), missing.stderr)
     }
 }
