@@ -119,8 +119,7 @@ struct RegionOptions: ParsableArguments {
             warn(String(format: "the style image for '%@' has %.1f%% of that region; using the whole style image", region, 100 * share))
             return nil
         }
-        let full = try Image(width: w, height: h, channels: 1, pixels: mask).resized(width: style.width, height: style.height)
-        return full.pixels.map { min(1, max(0, $0)) }
+        return try RegionMasks.resample(mask, width: w, height: h, toWidth: style.width, height: style.height)
     }
 
     /// Writes the plan's masks as `<dir>/<name>.png`.

@@ -68,17 +68,10 @@ public enum GuidePropagation: String, Sendable, CaseIterable, Codable {
         return y
     }
 
-    /// 2×2 stride-2 average in floor mode: ⌊h/2⌋ × ⌊w/2⌋, as `Pool2x2`.
+    /// 2×2 stride-2 average in floor mode (⌊h/2⌋ × ⌊w/2⌋): the network's own `Pool2x2` on a one-channel map.
     static func averagePool2x2(_ x: [Float], width w: Int, height h: Int) -> [Float] {
-        let ow = w / 2, oh = h / 2
-        var y = [Float](repeating: 0, count: ow * oh)
-        for r in 0..<oh {
-            for c in 0..<ow {
-                let a = x[(2 * r) * w + 2 * c], b = x[(2 * r) * w + 2 * c + 1]
-                let d = x[(2 * r + 1) * w + 2 * c], e = x[(2 * r + 1) * w + 2 * c + 1]
-                y[r * ow + c] = 0.25 * ((a + b) + (d + e))
-            }
-        }
-        return y
+        var pooled = Tensor(channels: 0, height: 0, width: 0)
+        Pool2x2.forward(Tensor(channels: 1, height: h, width: w, data: x), kind: .average, into: &pooled)
+        return pooled.data
     }
 }

@@ -106,10 +106,15 @@ public struct RegionMasks: Sendable {
     public func resized(width newWidth: Int, height newHeight: Int) throws -> RegionMasks {
         if newWidth == width && newHeight == height { return self }
         let named = try names.map { name -> (String, [Float]) in
-            let image = Image(width: width, height: height, channels: 1, pixels: masks[name]!)
-            let scaled = try image.resized(width: newWidth, height: newHeight)
-            return (name, scaled.pixels.map { min(1, max(0, $0)) })
+            (name, try Self.resample(masks[name]!, width: width, height: height, toWidth: newWidth, height: newHeight))
         }
         return RegionMasks(width: newWidth, height: newHeight, named: named)
+    }
+
+    /// One soft mask (or certainty map) of `width`×`height` values resampled to `newWidth`×`newHeight` with
+    /// the engine's image resampler, values clamped to [0, 1]. Every mask the engine rescales goes through here.
+    public static func resample(_ mask: [Float], width: Int, height: Int, toWidth newWidth: Int, height newHeight: Int) throws -> [Float] {
+        let image = Image(width: width, height: height, channels: 1, pixels: mask)
+        return try image.resized(width: newWidth, height: newHeight).pixels.map { min(1, max(0, $0)) }
     }
 }

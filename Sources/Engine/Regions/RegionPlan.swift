@@ -106,14 +106,11 @@ public struct RegionPlan: Sendable {
     /// This plan at another resolution (masks resampled bilinearly).
     public func resized(width newWidth: Int, height newHeight: Int) throws -> RegionPlan {
         if newWidth == width && newHeight == height { return self }
-        let masks = RegionMasks(width: width, height: height, named: regions.enumerated().map { ("\($0.offset)", $0.element.mask) })
-        let scaled = try masks.resized(width: newWidth, height: newHeight)
-        var out = self
-        out = RegionPlan(width: newWidth, height: newHeight, regions: regions.enumerated().map { k, r in
-            var copy = r
-            copy.mask = scaled.masks["\(k)"]!
+        let scaled = try regions.map { region -> Region in
+            var copy = region
+            copy.mask = try RegionMasks.resample(region.mask, width: width, height: height, toWidth: newWidth, height: newHeight)
             return copy
-        }, warnings: warnings)
-        return out
+        }
+        return RegionPlan(width: newWidth, height: newHeight, regions: scaled, warnings: warnings)
     }
 }

@@ -18,24 +18,8 @@ public struct StyleTargets: Sendable, Equatable {
 
     /// Computes blended Gram targets of `styles` (VGG tensors) at the given layers.
     public static func compute(vgg: VGG, styles: [Tensor], blendWeights: [Float], layerNames: [String]) throws -> StyleTargets {
-        precondition(styles.count == blendWeights.count, "one blend weight per style")
-        let indices = try layerNames.map { try vgg.layerIndex($0) }
-        guard let deepest = indices.max() else { return StyleTargets(layers: []) }
-        var layers: [Layer] = []
-        var tape = VGGTape()
-        for (style, weight) in zip(styles, blendWeights) {
-            vgg.forward(style, through: deepest, tape: &tape)
-            for (n, index) in indices.enumerated() {
-                let features = tape.outputs[index]
-                let gram = Gram.compute(features)
-                if layers.count <= n {
-                    layers.append(Layer(name: layerNames[n], channels: features.channels, gram: gram.map { $0 * weight }))
-                } else {
-                    for i in 0..<gram.count { layers[n].gram[i] += weight * gram[i] }
-                }
-            }
-        }
-        return StyleTargets(layers: layers)
+        try compute(vgg: vgg, styles: styles, masks: styles.map { _ in nil }, blendWeights: blendWeights,
+                    layerNames: layerNames, propagation: .inside)
     }
 
     /// As `compute(vgg:styles:blendWeights:layerNames:)`, with an optional region mask per style image (one

@@ -47,35 +47,37 @@ public final class StyleTransfer {
         guard !styles.isEmpty, blend.count == styles.count else {
             throw StyleTransferError.invalidParameter("\(blend.count) blend weights for \(styles.count) style images")
         }
-        for style in styles where style.width == 0 || style.height == 0 { throw StyleTransferError.emptyImage("style") }
-        let stylesRGB = styles.map { $0.toRGB() }
-        return try parameters.scaleSizes.map { longSide in
-            let styleLong = max(16, Int((Float(longSide) * parameters.styleScale).rounded()))
-            let tensors = try stylesRGB.map { style -> Tensor in
-                let (sw, sh) = try Image.size(scaling: style.width, style.height, toLongerSide: styleLong)
-                return VGGPreprocessing.tensor(from: try style.resized(width: sw, height: sh))
-            }
-            return try StyleTargets.compute(vgg: vgg, styles: tensors, blendWeights: blend,
-                                            layerNames: parameters.styleLayers.map(\.name))
-        }
+        return try styleTargets(styles: styles, masks: styles.map { _ in nil }, blendWeights: blend, parameters: parameters,
+                                propagation: .inside)
     }
 
     /// The targets of one style image restricted to a region of it: `mask` has one value per pixel of
     /// `style` (e.g. the style image's own `person` probability) and is scaled with the image at every scale.
     public func styleTargets(style: Image, mask: [Float], parameters: StyleTransferParameters,
                              propagation: GuidePropagation = .inside) throws -> [StyleTargets] {
-        guard style.width > 0, style.height > 0 else { throw StyleTransferError.emptyImage("style") }
         guard mask.count == style.pixelCount else {
             throw ImagingError.invalidLayout("the style mask has \(mask.count) values for \(style.width)x\(style.height) pixels")
         }
-        let rgb = style.toRGB()
-        let maskImage = Image(width: style.width, height: style.height, channels: 1, pixels: mask)
+        return try styleTargets(styles: [style], masks: [mask], blendWeights: [1], parameters: parameters, propagation: propagation)
+    }
+
+    /// Every scale's targets: each style image (and its mask, if any) scaled so its longer side is
+    /// `styleScale ×` the scale's size, then `StyleTargets.compute`.
+    private func styleTargets(styles: [Image], masks: [[Float]?], blendWeights blend: [Float], parameters: StyleTransferParameters,
+                              propagation: GuidePropagation) throws -> [StyleTargets] {
+        for style in styles where style.width == 0 || style.height == 0 { throw StyleTransferError.emptyImage("style") }
+        let stylesRGB = styles.map { $0.toRGB() }
         return try parameters.scaleSizes.map { longSide in
             let styleLong = max(16, Int((Float(longSide) * parameters.styleScale).rounded()))
-            let (sw, sh) = try Image.size(scaling: style.width, style.height, toLongerSide: styleLong)
-            let tensor = VGGPreprocessing.tensor(from: try rgb.resized(width: sw, height: sh))
-            let scaledMask = try maskImage.resized(width: sw, height: sh).pixels.map { min(1, max(0, $0)) }
-            return try StyleTargets.compute(vgg: vgg, styles: [tensor], masks: [scaledMask], blendWeights: [1],
+            var tensors: [Tensor] = [], scaledMasks: [[Float]?] = []
+            for (style, mask) in zip(stylesRGB, masks) {
+                let (sw, sh) = try Image.size(scaling: style.width, style.height, toLongerSide: styleLong)
+                tensors.append(VGGPreprocessing.tensor(from: try style.resized(width: sw, height: sh)))
+                scaledMasks.append(try mask.map {
+                    try RegionMasks.resample($0, width: style.width, height: style.height, toWidth: sw, height: sh)
+                })
+            }
+            return try StyleTargets.compute(vgg: vgg, styles: tensors, masks: scaledMasks, blendWeights: blend,
                                             layerNames: parameters.styleLayers.map(\.name), propagation: propagation)
         }
     }
@@ -190,8 +192,8 @@ public final class StyleTransfer {
     static func temporalTerms(_ temporal: TemporalTargets, width w: Int, height h: Int) throws -> [(target: Tensor, certainty: [Float])] {
         try temporal.targets.map { target in
             let warped = VGGPreprocessing.tensor(from: try target.warped.toRGB().resized(width: w, height: h))
-            let c = Image(width: target.warped.width, height: target.warped.height, channels: 1, pixels: target.certainty)
-            let certainty = try c.resized(width: w, height: h).pixels.map { min(1, max(0, $0)) }
+            let certainty = try RegionMasks.resample(target.certainty, width: target.warped.width, height: target.warped.height,
+                                                     toWidth: w, height: h)
             return (warped, certainty)
         }
     }
