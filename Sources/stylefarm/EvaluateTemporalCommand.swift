@@ -75,6 +75,8 @@ struct EvaluateTemporalCommand: ParsableCommand {
             cuts = Set(ShotCutDetector().cuts(histograms: histograms))
         }
         var previous = try ImageReader.read(path: stylizedPattern.path(for: range[0]))
+        // The content frame b of one pair is frame a of the next: read (and resize) each once.
+        var lastContent: (frame: Int, image: Image)? = nil
         for i in 1..<range.count {
             let (a, b) = (range[i - 1], range[i])
             let current = try ImageReader.read(path: stylizedPattern.path(for: b))
@@ -99,7 +101,10 @@ struct EvaluateTemporalCommand: ParsableCommand {
                 }
                 m = try TemporalConsistency.warpError(current: previous, previous: current, flow: flow, certainty: certainty)
             } else {
-                let ca = try contentFrame(contentPattern, a, w, h), cb = try contentFrame(contentPattern, b, w, h)
+                let ca = try lastContent.flatMap { $0.frame == a && $0.image.width == w && $0.image.height == h ? $0.image : nil }
+                    ?? contentFrame(contentPattern, a, w, h)
+                let cb = try contentFrame(contentPattern, b, w, h)
+                lastContent = (b, cb)
                 let forward = try OpticalFlow.dis(from: ca, to: cb, preset: preset)
                 let backward = try OpticalFlow.dis(from: cb, to: ca, preset: preset)
                 let certainty = try FlowCertainty.ruder(forward: forward, backward: backward)
