@@ -94,8 +94,7 @@ struct SegmentCommand: ParsableCommand {
             let crfStart = Date()
             var parameters = DenseCRFParameters()
             parameters.iterations = crfIterations
-            let refined = try DenseCRF.infer(probabilities: result.probabilities, image: image, parameters: parameters)
-            result = SegmentationResult(width: result.width, height: result.height, probabilities: refined)
+            result = try result.refined(image: image, parameters: parameters)
             crfSeconds = Date().timeIntervalSince(crfStart)
         }
         // The selfie model has two classes: 0 background, 1 person.

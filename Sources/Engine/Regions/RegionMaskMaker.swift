@@ -46,8 +46,7 @@ public final class RegionMaskMaker: @unchecked Sendable {
             var result = try deeplab?.segment(frame) ?? selfie!.segment(frame)
             if let crf {
                 let parameters = crf.scaled(forLongerSide: max(width, height))
-                let refined = try DenseCRF.infer(probabilities: result.probabilities, image: frame, parameters: parameters)
-                result = SegmentationResult(width: result.width, height: result.height, probabilities: refined)
+                result = try result.refined(image: frame, parameters: parameters)
             }
             let names = deeplab != nil ? PascalVOCClasses.names : ["background", "person"]
             return RegionMasks(segmentation: result, classNames: names)

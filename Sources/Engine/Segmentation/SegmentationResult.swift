@@ -35,6 +35,13 @@ public struct SegmentationResult: Sendable {
         self.init(width: width, height: height, classCount: probabilities.count, labels: labels, probabilities: probabilities)
     }
 
+    /// This result refined by the fully connected CRF (`DenseCRF.infer`) over `image` (the frame at this
+    /// result's size): the CRF's marginals as probabilities, labels their argmax.
+    public func refined(image: Image, parameters: DenseCRFParameters = DenseCRFParameters()) throws -> SegmentationResult {
+        SegmentationResult(width: width, height: height,
+                           probabilities: try DenseCRF.infer(probabilities: probabilities, image: image, parameters: parameters))
+    }
+
     /// Per-pixel probability that the pixel belongs to any of `classes` (sum of their probabilities),
     /// in [0, 1], row-major. Classes outside `0..<classCount` are ignored.
     public func foregroundMatte(classes: Set<Int>) -> [Float] {
