@@ -39,22 +39,16 @@ struct AnimateCommand: ParsableCommand {
     var height = 256
 
     func validate() throws {
-        do { _ = try FrameRange(parsing: frames) } catch { throw ValidationError("--frames: \(error)") }
+        let range: [Int]
+        do { range = try FrameRange(parsing: frames).frames } catch { throw ValidationError("--frames: \(error)") }
+        if !(1...1000).contains(fps) { throw ValidationError("--fps must be 1...1000 (got \(fps))") }
+        if !(1...8192).contains(height) { throw ValidationError("--height must be 1...8192 pixels (got \(height))") }
         var patterns = [("--left", left)]
         if let right { patterns.append(("--right", right)) }
         for (flag, text) in patterns {
-            do { _ = try PathPattern(text) } catch { throw ValidationError("\(flag): \(error)") }
-        }
-        if !(1...1000).contains(fps) { throw ValidationError("--fps must be 1...1000 (got \(fps))") }
-        if !(1...8192).contains(height) { throw ValidationError("--height must be 1...8192 pixels (got \(height))") }
-    }
-
-    func run() throws {
-        let range = try FrameRange(parsing: frames).frames
-        var sides = [("--left", try PathPattern(left))]
-        if let right { sides.append(("--right", try PathPattern(right))) }
-        // Name every missing frame before reading anything.
-        for (flag, pattern) in sides {
+            let pattern: PathPattern
+            do { pattern = try PathPattern(text) } catch { throw ValidationError("\(flag): \(error)") }
+            // Name every missing frame before anything is read.
             let missing = range.filter { !FileManager.default.fileExists(atPath: pattern.path(for: $0)) }
             if let first = missing.first {
                 let listed = missing.prefix(10).map(String.init).joined(separator: ", ") + (missing.count > 10 ? ", …" : "")
@@ -62,12 +56,18 @@ struct AnimateCommand: ParsableCommand {
                                       + "e.g. \(pattern.path(for: first)); check the pattern and --frames")
             }
         }
+    }
+
+    func run() throws {
+        let range = try FrameRange(parsing: frames).frames
+        var sides = [try PathPattern(left)]
+        if let right { sides.append(try PathPattern(right)) }
         var sizes: [(width: Int, height: Int)?] = Array(repeating: nil, count: sides.count)
         var animation: [Image] = []
         animation.reserveCapacity(range.count)
         for frame in range {
             var scaled: [Image] = []
-            for (i, (_, pattern)) in sides.enumerated() {
+            for (i, pattern) in sides.enumerated() {
                 let image = try ImageReader.read(path: pattern.path(for: frame)).toRGB()
                 let size = sizes[i] ?? (width: max(1, Int((Double(image.width) * Double(height) / Double(image.height)).rounded())), height: height)
                 sizes[i] = size

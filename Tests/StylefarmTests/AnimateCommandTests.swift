@@ -62,6 +62,7 @@ final class AnimateCommandTests: XCTestCase {
         XCTAssertEqual(result.status, 64, result.stderr)
         XCTAssertTrue(result.stderr.contains("--right: 1 of 2 frames are missing (frames 2)"), result.stderr)
         XCTAssertTrue(result.stderr.contains(dir + "/b_0002.png"), result.stderr)
+        XCTAssertTrue(result.stderr.contains("Usage: stylefarm animate"), result.stderr)
         XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/p.png"))
     }
 }
