@@ -10,6 +10,7 @@ enum Migrations {
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
         migrator.registerMigration("v1") { db in try v1(db) }
+        migrator.registerMigration("v2") { db in try v2(db) }
         return migrator
     }
 
@@ -91,6 +92,26 @@ enum Migrations {
                 last_seen REAL NOT NULL,
                 state TEXT NOT NULL CHECK (state IN ('alive','dead'))
             );
+            """)
+    }
+
+    /// v2: task dependencies (temporal strategies: a frame's flow before its stylization, frame t−1
+    /// before t, sweep k−1 before sweep k). `tasks.waiting` counts a task's unfinished prerequisites; only
+    /// tasks with none are dispatched. `tasks.produces_output` marks the task whose result is its frame's
+    /// output (a frame may also have flow tasks and intermediate sweeps).
+    static func v2(_ db: Database) throws {
+        try db.execute(sql: """
+            ALTER TABLE tasks ADD COLUMN waiting INTEGER NOT NULL DEFAULT 0;
+            ALTER TABLE tasks ADD COLUMN produces_output INTEGER NOT NULL DEFAULT 1;
+            CREATE TABLE task_dependencies (
+                task_id TEXT NOT NULL REFERENCES tasks(id) ON DELETE CASCADE,
+                prerequisite_id TEXT NOT NULL REFERENCES tasks(id) ON DELETE CASCADE,
+                PRIMARY KEY (prerequisite_id, task_id)
+            ) WITHOUT ROWID;
+            CREATE INDEX task_dependencies_by_task ON task_dependencies(task_id);
+            DROP INDEX tasks_dispatch;
+            CREATE INDEX tasks_dispatch ON tasks(job_priority DESC, job_sequence, frame_index, id)
+                WHERE state = 'queued' AND waiting = 0;
             """)
     }
 }

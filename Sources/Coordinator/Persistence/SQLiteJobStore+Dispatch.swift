@@ -33,13 +33,22 @@ extension SQLiteJobStore {
             }
             let insertTask = try db.cachedStatement(sql: """
                 INSERT INTO tasks (id, job_id, frame_index, region_x, region_y, region_w, region_h, state,
-                                   max_attempts, job_priority, job_sequence)
-                VALUES (?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?)
+                                   max_attempts, job_priority, job_sequence, waiting, produces_output)
+                VALUES (?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?)
+                """)
+            let insertDependency = try db.cachedStatement(sql: """
+                INSERT INTO task_dependencies (task_id, prerequisite_id) VALUES (?, ?)
                 """)
             for task in tasks {
                 try insertTask.execute(arguments: [task.id, job.id, task.frameIndex, task.region.x, task.region.y,
                                                    task.region.width, task.region.height, task.maxAttempts,
-                                                   stored.priority, stored.sequence])
+                                                   stored.priority, stored.sequence, task.dependencies.count,
+                                                   task.producesOutput])
+            }
+            for task in tasks {
+                for prerequisite in task.dependencies {
+                    try insertDependency.execute(arguments: [task.id, prerequisite])
+                }
             }
             return stored
         }
@@ -74,6 +83,39 @@ extension SQLiteJobStore {
                 throw PersistenceError.invalidJob("task '\(task.id)' appears twice")
             }
         }
+        try validateDependencies(tasks, ids: taskIDs)
+    }
+
+    /// Prerequisites must be tasks of the same job, listed once, and form no cycle (else nothing in the
+    /// cycle could ever be dispatched).
+    static func validateDependencies(_ tasks: [TaskRecord], ids: Set<String>) throws {
+        var remaining: [String: Int] = [:]
+        var dependents: [String: [String]] = [:]
+        for task in tasks {
+            guard Set(task.dependencies).count == task.dependencies.count else {
+                throw PersistenceError.invalidJob("task '\(task.id)' lists a prerequisite twice")
+            }
+            for prerequisite in task.dependencies {
+                guard ids.contains(prerequisite), prerequisite != task.id else {
+                    throw PersistenceError.invalidJob("task '\(task.id)' depends on '\(prerequisite)', which is not another task of its job")
+                }
+                dependents[prerequisite, default: []].append(task.id)
+            }
+            remaining[task.id] = task.dependencies.count
+        }
+        // Kahn's algorithm: every task must become ready.
+        var ready = tasks.filter { $0.dependencies.isEmpty }.map(\.id)
+        var done = 0
+        while let id = ready.popLast() {
+            done += 1
+            for next in dependents[id] ?? [] {
+                remaining[next]! -= 1
+                if remaining[next] == 0 { ready.append(next) }
+            }
+        }
+        guard done == tasks.count else {
+            throw PersistenceError.invalidJob("the tasks' prerequisites form a cycle; no task of it could ever start")
+        }
     }
 
     /// Set-based: one `UPDATE … RETURNING` takes the first `max` queued tasks in dispatch order
@@ -85,7 +127,7 @@ extension SQLiteJobStore {
         return try write { db in
             let claimed = try Row.fetchAll(db.cachedStatement(sql: """
                 UPDATE tasks SET state = 'assigned', current_attempt = current_attempt + 1, assigned_worker = ?1
-                WHERE id IN (SELECT id FROM tasks WHERE state = 'queued'
+                WHERE id IN (SELECT id FROM tasks WHERE state = 'queued' AND waiting = 0
                              ORDER BY job_priority DESC, job_sequence, frame_index, id LIMIT ?2)
                 RETURNING \(Self.taskColumns), job_priority, job_sequence
                 """), arguments: [workerID, max])
@@ -93,7 +135,7 @@ extension SQLiteJobStore {
             var ordered: [(priority: Int, sequence: Int64, task: TaskRecord)] = []
             ordered.reserveCapacity(claimed.count)
             for row in claimed {
-                ordered.append((row[14], row[15], try Self.decodeTask(row)))
+                ordered.append((row[15], row[16], try Self.decodeTask(row)))
             }
             // RETURNING does not keep the subquery's order: restore dispatch order.
             ordered.sort { a, b in
@@ -125,6 +167,7 @@ extension SQLiteJobStore {
         var machine: TaskStateMachine
         let jobID: String
         let frameIndex: Int
+        let producesOutput: Bool
         var touched = false
         var error: String?
         var sha256: String?
@@ -147,18 +190,21 @@ extension SQLiteJobStore {
             var tasks: [String: Loaded] = [:]
             tasks.reserveCapacity(changes.count)
             for row in try Row.fetchAll(db.cachedStatement(sql: """
-                SELECT t.id, t.state, t.current_attempt, t.attempts_used, t.max_attempts, t.job_id, t.frame_index
+                SELECT t.id, t.state, t.current_attempt, t.attempts_used, t.max_attempts, t.job_id, t.frame_index,
+                       t.produces_output
                 FROM json_each(?) AS j JOIN tasks AS t ON t.id = j.value
                 """), arguments: [ids.json]) {
                 let machine = TaskStateMachine(state: try Self.decodeState(row[1], TaskState.self), attempt: row[2],
                                                attemptsUsed: row[3], maxAttempts: row[4])
-                tasks[row[0]] = Loaded(machine: machine, jobID: row[5], frameIndex: row[6])
+                tasks[row[0]] = Loaded(machine: machine, jobID: row[5], frameIndex: row[6], producesOutput: row[7])
             }
 
             struct FrameKey: Hashable { let job: String; let index: Int }
             var frames: [FrameKey: (completed: Int, failed: Bool, sha256: String?)] = [:]
             var attempts = BatchJSON()
             var finished: [String: (count: Int, failed: Int)] = [:]
+            var completedIDs = BatchJSON()
+            var gaveUp: [(id: String, error: String)] = []
             let frameAssembled = try db.cachedStatement(sql: """
                 UPDATE frames SET result_sha256 = ? WHERE job_id = ? AND frame_index = ?
                 """)
@@ -187,7 +233,8 @@ extension SQLiteJobStore {
                         task.sha256 = sha256
                         attempts.append([.string(taskID), .int(attempt), .string(AttemptOutcome.succeeded.rawValue), .null])
                         frames[frame, default: (0, false, nil)].completed += 1
-                        frames[frame, default: (0, false, nil)].sha256 = sha256
+                        if task.producesOutput { frames[frame, default: (0, false, nil)].sha256 = sha256 }
+                        completedIDs.append(taskID)
                         finished[task.jobID, default: (0, 0)].count += 1
                     }
                 case .failed(_, let attempt, let error, let retryable):
@@ -197,6 +244,7 @@ extension SQLiteJobStore {
                         attempts.append([.string(taskID), .int(attempt), .string(AttemptOutcome.failed.rawValue), .string(error)])
                     }
                     if action == .giveUp {
+                        gaveUp.append((taskID, error))
                         frames[frame, default: (0, false, nil)].failed = true
                         finished[task.jobID, default: (0, 0)].count += 1
                         finished[task.jobID, default: (0, 0)].failed += 1
@@ -212,6 +260,13 @@ extension SQLiteJobStore {
                 default:
                     outcomes.append(Self.ignored(action))
                 }
+            }
+
+            try Self.release(dependentsOf: completedIDs, db: db)
+            for (_, task) in try Self.failDependents(of: gaveUp, db: db) {
+                frames[FrameKey(job: task.jobID, index: task.frameIndex), default: (0, false, nil)].failed = true
+                finished[task.jobID, default: (0, 0)].count += 1
+                finished[task.jobID, default: (0, 0)].failed += 1
             }
 
             var taskRows = BatchJSON()
@@ -249,7 +304,10 @@ extension SQLiteJobStore {
                         WHEN j.failed THEN 'failed'
                         WHEN tasks_completed + j.completed >= tasks_total THEN 'done'
                         ELSE 'pending' END,
-                    result_sha256 = CASE WHEN tasks_total = 1 AND j.sha IS NOT NULL THEN j.sha ELSE result_sha256 END
+                    result_sha256 = CASE WHEN j.sha IS NOT NULL AND (SELECT COUNT(*) FROM tasks AS t
+                                              WHERE t.job_id = frames.job_id AND t.frame_index = frames.frame_index
+                                                AND t.produces_output) = 1
+                                         THEN j.sha ELSE result_sha256 END
                 FROM (SELECT value ->> 0 AS job, value ->> 1 AS frame, value ->> 2 AS completed, value ->> 3 AS failed,
                              value ->> 4 AS sha FROM json_each(?)) AS j
                 WHERE frames.job_id = j.job AND frames.frame_index = j.frame
@@ -257,6 +315,42 @@ extension SQLiteJobStore {
             try Self.rollUp(finished, time: time, db: db)
             return outcomes
         }
+    }
+
+    /// One prerequisite fewer for every task that waits on a task in `completed` (a JSON array of ids).
+    static func release(dependentsOf completed: BatchJSON, db: Database) throws {
+        try db.cachedStatement(sql: """
+            UPDATE tasks SET waiting = waiting - (
+                SELECT COUNT(*) FROM task_dependencies AS d JOIN json_each(?1) AS j ON d.prerequisite_id = j.value
+                WHERE d.task_id = tasks.id)
+            WHERE id IN (SELECT d.task_id FROM task_dependencies AS d JOIN json_each(?1) AS j ON d.prerequisite_id = j.value)
+            """).execute(arguments: [completed.json])
+    }
+
+    /// Every queued task that (transitively) waits on a task in `failed` fails too: it can never start.
+    /// Returns them (id → job and frame) for the frame and job roll-ups.
+    static func failDependents(of failed: [(id: String, error: String)], db: Database) throws
+        -> [(String, (jobID: String, frameIndex: Int))] {
+        guard !failed.isEmpty else { return [] }
+        var result: [(String, (jobID: String, frameIndex: Int))] = []
+        let mark = try db.cachedStatement(sql: """
+            UPDATE tasks SET state = 'failed', last_error = ? WHERE id = ? AND state = 'queued'
+            """)
+        for (id, error) in failed {
+            let rows = try Row.fetchAll(db.cachedStatement(sql: """
+                WITH RECURSIVE dependents(id) AS (
+                    SELECT task_id FROM task_dependencies WHERE prerequisite_id = ?
+                    UNION SELECT d.task_id FROM task_dependencies AS d JOIN dependents ON d.prerequisite_id = dependents.id)
+                SELECT t.id, t.job_id, t.frame_index FROM tasks AS t JOIN dependents USING (id)
+                WHERE t.state = 'queued' ORDER BY t.id
+                """), arguments: [id])
+            for row in rows {
+                let dependent: String = row[0]
+                try mark.execute(arguments: ["prerequisite \(id) failed: \(error)", dependent])
+                if db.changesCount > 0 { result.append((dependent, (row[1], row[2]))) }
+            }
+        }
+        return result
     }
 
     private static func ignored(_ action: TaskStateMachine.Action) -> StateChangeOutcome {

@@ -5,7 +5,7 @@ import GRDB
 extension SQLiteJobStore {
     static let taskColumns = """
         id, job_id, frame_index, region_x, region_y, region_w, region_h, state, attempts_used, \
-        max_attempts, current_attempt, assigned_worker, last_error, result_sha256
+        max_attempts, current_attempt, assigned_worker, last_error, result_sha256, produces_output
         """
     static let jobColumns = "id, name, spec, priority, sequence, state, created_at, updated_at, style_targets_hash"
 
@@ -25,7 +25,19 @@ extension SQLiteJobStore {
             maxAttempts: row[9],
             state: try decodeState(row[7], TaskState.self),
             attemptsUsed: row[8], currentAttempt: row[10],
-            assignedWorker: row[11], lastError: row[12], resultSHA256: row[13])
+            assignedWorker: row[11], lastError: row[12], resultSHA256: row[13], producesOutput: row[14])
+    }
+
+    /// The prerequisites of each task of `jobID` (task id → prerequisite ids, sorted).
+    static func dependencies(ofJob jobID: String, db: Database) throws -> [String: [String]] {
+        var result: [String: [String]] = [:]
+        for row in try Row.fetchAll(db, sql: """
+            SELECT d.task_id, d.prerequisite_id FROM task_dependencies AS d JOIN tasks AS t ON t.id = d.task_id
+            WHERE t.job_id = ? ORDER BY d.task_id, d.prerequisite_id
+            """, arguments: [jobID]) {
+            result[row[0], default: []].append(row[1])
+        }
+        return result
     }
 
     static func decodeJob(_ row: Row) throws -> JobRecord {
@@ -79,15 +91,24 @@ extension SQLiteJobStore {
 
     public func task(_ taskID: String) throws -> TaskRecord? {
         try read { db in
-            try Row.fetchOne(db.cachedStatement(sql: "SELECT \(Self.taskColumns) FROM tasks WHERE id = ?"), arguments: [taskID])
-                .map(Self.decodeTask)
+            guard var task = try Row.fetchOne(db.cachedStatement(sql: "SELECT \(Self.taskColumns) FROM tasks WHERE id = ?"),
+                                              arguments: [taskID]).map(Self.decodeTask) else { return nil }
+            task.dependencies = try String.fetchAll(db.cachedStatement(sql: """
+                SELECT prerequisite_id FROM task_dependencies WHERE task_id = ? ORDER BY prerequisite_id
+                """), arguments: [taskID])
+            return task
         }
     }
 
     public func tasks(ofJob jobID: String) throws -> [TaskRecord] {
         try read { db in
-            try Row.fetchAll(db, sql: "SELECT \(Self.taskColumns) FROM tasks WHERE job_id = ? ORDER BY frame_index, id",
-                             arguments: [jobID]).map(Self.decodeTask)
+            let dependencies = try Self.dependencies(ofJob: jobID, db: db)
+            return try Row.fetchAll(db, sql: "SELECT \(Self.taskColumns) FROM tasks WHERE job_id = ? ORDER BY frame_index, id",
+                                    arguments: [jobID]).map { row in
+                var task = try Self.decodeTask(row)
+                task.dependencies = dependencies[task.id] ?? []
+                return task
+            }
         }
     }
 

@@ -18,11 +18,19 @@ public struct TaskRecord: Sendable, Hashable {
     public var lastError: String?
     /// SHA-256 (hex) of the task's result (the rendered frame or tile), once completed.
     public var resultSHA256: String?
+    /// Tasks of the same job that must complete before this one is dispatched (a frame's flow before
+    /// its stylization, frame t−1 before t in a sequential job, sweep k−1 before sweep k). If one fails
+    /// for good, this task fails too.
+    public var dependencies: [String]
+    /// Whether this task's result is its frame's output. Flow tasks and the intermediate sweeps of a
+    /// multipass job are not: their results only feed other tasks.
+    public var producesOutput: Bool
 
     /// A task to insert (state queued, no attempts).
     public init(id: String, jobID: String, frameIndex: Int, region: TaskRegion, maxAttempts: Int = 3,
                 state: TaskState = .queued, attemptsUsed: Int = 0, currentAttempt: Int = 0,
-                assignedWorker: String? = nil, lastError: String? = nil, resultSHA256: String? = nil) {
+                assignedWorker: String? = nil, lastError: String? = nil, resultSHA256: String? = nil,
+                dependencies: [String] = [], producesOutput: Bool = true) {
         self.id = id
         self.jobID = jobID
         self.frameIndex = frameIndex
@@ -34,5 +42,7 @@ public struct TaskRecord: Sendable, Hashable {
         self.assignedWorker = assignedWorker
         self.lastError = lastError
         self.resultSHA256 = resultSHA256
+        self.dependencies = dependencies
+        self.producesOutput = producesOutput
     }
 }

@@ -136,3 +136,66 @@ final class SQLiteJobStoreTests: XCTestCase {
         return Double(spec.tv_sec) + Double(spec.tv_nsec) / 1e9
     }
 }
+
+/// Task dependencies (temporal strategies): gating, release, failure cascade, validation.
+final class TaskDependencyStoreTests: XCTestCase {
+    private func insertChain(_ store: SQLiteJobStore, maxAttempts: Int = 1) throws {
+        let job = JobRecord(id: "d", name: "d", spec: Data("{}".utf8), priority: 50, styleTargetsHash: "h")
+        let frames = (0..<3).map { FrameRecord(jobID: "d", index: $0, outputPath: "/o/\($0)") }
+        let region = TaskRegion(x: 0, y: 0, width: 8, height: 8)
+        let tasks = [
+            TaskRecord(id: "flow01", jobID: "d", frameIndex: 0, region: region, maxAttempts: maxAttempts, producesOutput: false),
+            TaskRecord(id: "s0", jobID: "d", frameIndex: 0, region: region, maxAttempts: maxAttempts),
+            TaskRecord(id: "s1", jobID: "d", frameIndex: 1, region: region, maxAttempts: maxAttempts, dependencies: ["flow01", "s0"]),
+            TaskRecord(id: "s2", jobID: "d", frameIndex: 2, region: region, maxAttempts: maxAttempts, dependencies: ["s1"]),
+        ]
+        try store.insertJob(job, frames: frames, tasks: tasks, now: at(0))
+    }
+
+    func testWaitingTasksAreNotDispatchedUntilTheirPrerequisitesComplete() throws {
+        try forEachStore { store, label in
+            try insertChain(store)
+            let first = try store.claimTasks(for: "w", max: 10, now: at(1))
+            XCTAssertEqual(first.map(\.task.id), ["flow01", "s0"], label)
+            try store.complete("s0", attempt: 1, resultSHA256: "a", now: at(2))
+            XCTAssertTrue(try store.claimTasks(for: "w", max: 10, now: at(3)).isEmpty, "\(label): s1 still waits for the flow")
+            try store.complete("flow01", attempt: 1, resultSHA256: "f", now: at(4))
+            XCTAssertEqual(try store.claimTasks(for: "w", max: 10, now: at(5)).map(\.task.id), ["s1"], label)
+            XCTAssertEqual(try store.task("s1")?.dependencies, ["flow01", "s0"], label)
+            // Frame 0 has two tasks; its hash is the output task's, not the flow's.
+            XCTAssertEqual(try store.frames(ofJob: "d")[0].resultSHA256, "a", label)
+            XCTAssertEqual(try store.frames(ofJob: "d")[0].state, .done, label)
+        }
+    }
+
+    func testAFailedPrerequisiteFailsItsDependents() throws {
+        try forEachStore { store, label in
+            try insertChain(store)
+            let claims = try store.claimTasks(for: "w", max: 10, now: at(1))
+            try store.complete("s0", attempt: 1, resultSHA256: "a", now: at(2))
+            try store.fail("flow01", attempt: claims[0].attempt, error: "flow exploded", retryable: false, now: at(3))
+            XCTAssertEqual(try store.task("s1")?.state, .failed, label)
+            XCTAssertEqual(try store.task("s2")?.state, .failed, label)
+            XCTAssertEqual(try store.task("s2")?.lastError, "prerequisite s1 failed: prerequisite flow01 failed: flow exploded", label)
+            XCTAssertEqual(try store.job("d")?.state, .failed, "\(label): every task finished, some failed")
+            XCTAssertEqual(try store.frames(ofJob: "d").map(\.state), [.failed, .failed, .failed], label)
+        }
+    }
+
+    func testDependencyValidation() throws {
+        try forEachStore { store, label in
+            let job = JobRecord(id: "c", name: "c", spec: Data("{}".utf8), priority: 50, styleTargetsHash: "h")
+            let frames = [FrameRecord(jobID: "c", index: 0, outputPath: "/o")]
+            let region = TaskRegion(x: 0, y: 0, width: 8, height: 8)
+            let cycle = [TaskRecord(id: "a", jobID: "c", frameIndex: 0, region: region, dependencies: ["b"]),
+                         TaskRecord(id: "b", jobID: "c", frameIndex: 0, region: region, dependencies: ["a"])]
+            XCTAssertThrowsError(try store.insertJob(job, frames: frames, tasks: cycle, now: at(0)), label) {
+                XCTAssertTrue("\($0)".contains("cycle"), "\(label): \($0)")
+            }
+            let unknown = [TaskRecord(id: "a", jobID: "c", frameIndex: 0, region: region, dependencies: ["zz"])]
+            XCTAssertThrowsError(try store.insertJob(job, frames: frames, tasks: unknown, now: at(0)), label) {
+                XCTAssertTrue("\($0)".contains("'zz'"), "\(label): \($0)")
+            }
+        }
+    }
+}
