@@ -58,4 +58,15 @@ extern "C" sf_flow_status sf_dis_flow(const uint8_t *from, const uint8_t *to, in
     }
 }
 
+extern "C" void sf_set_flow_threads(int32_t n) {
+    try {
+        // cv::setNumThreads: a negative value resets to the default; 0 would mean "no parallelism".
+        cv::setNumThreads(n <= 0 ? -1 : static_cast<int>(n));
+    } catch (...) {
+        // Setting a thread count never fails in practice; there is nothing useful to report.
+    }
+}
+
+extern "C" int32_t sf_flow_threads(void) { return static_cast<int32_t>(cv::getNumThreads()); }
+
 extern "C" const char *sf_opencv_version(void) { return CV_VERSION; }

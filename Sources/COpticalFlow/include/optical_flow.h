@@ -28,6 +28,13 @@ enum { SF_DIS_ULTRAFAST = 0, SF_DIS_FAST = 1, SF_DIS_MEDIUM = 2 };
 sf_flow_status sf_dis_flow(const uint8_t *from, const uint8_t *to, int32_t width, int32_t height,
                            int32_t preset, float *flow, char *error, int32_t error_capacity);
 
+/// Sets the number of threads OpenCV's parallel loops (DIS included) use, process-wide
+/// (cv::setNumThreads). `n` <= 0 restores OpenCV's default (one thread per core).
+void sf_set_flow_threads(int32_t n);
+
+/// The number of threads OpenCV's parallel loops use (cv::getNumThreads), to check sf_set_flow_threads.
+int32_t sf_flow_threads(void);
+
 /// OpenCV's version string (CV_VERSION), for benchmarks and diagnostics.
 const char *sf_opencv_version(void);
 

@@ -141,7 +141,14 @@ public final class StyleTransfer {
             } else {
                 x = contentTensor
             }
-            if current == nil, let temporal, temporal.initializeFromWarped, let closest = temporalTerms.first {
+            if current == nil, let initial = temporal?.initialImage {
+                // A given start point (the previous sweep's result of a multi-pass run) overrides the
+                // warped initialization.
+                guard initial.width > 0 && initial.height > 0 else {
+                    throw StyleTransferError.emptyImage("initial (TemporalTargets.initialImage)")
+                }
+                x = VGGPreprocessing.tensor(from: try initial.toRGB().resized(width: w, height: h))
+            } else if current == nil, let temporal, temporal.initializeFromWarped, let closest = temporalTerms.first {
                 // Ruder et al.'s warped initialization: the previous result where the warp is certain, the
                 // chosen start point where it is not (disocclusions, outside the frame).
                 let plane = w * h

@@ -62,6 +62,16 @@ public enum OpticalFlow {
         return FlowField(width: from.width, height: from.height, u: u, v: v)
     }
 
+    /// Caps the threads OpenCV's parallel loops (DIS included) use, process-wide (`cv::setNumThreads`).
+    /// Workers map their `--threads` onto it, so a flow computation does not take every core of a
+    /// machine shared with other tasks. `n <= 0` restores OpenCV's default (one thread per core).
+    public static func setThreads(_ n: Int) {
+        sf_set_flow_threads(Int32(clamping: n))
+    }
+
+    /// The number of threads OpenCV's parallel loops currently use (`cv::getNumThreads`).
+    public static var threads: Int { Int(sf_flow_threads()) }
+
     /// OpenCV's version (for benchmarks).
     public static var openCVVersion: String { String(cString: sf_opencv_version()) }
 
