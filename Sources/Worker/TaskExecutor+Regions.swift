@@ -37,7 +37,7 @@ extension TaskExecutor {
     /// targets per style set (`region_style_targets`, computed once per job by the coordinator), and the
     /// guided objective on the content scaled to the output size.
     func stylizeRegions(_ task: Stylefarm_V1_TaskAssignment, content: Image, parameters: StyleTransferParameters,
-                        vgg: VGG, frame: String,
+                        vgg: VGG, frame: String, temporal: TemporalTargets?,
                         progress: @escaping (StyleTransferProgress) -> Bool) throws -> StyleTransferResult {
         let spec = task.regions
         let source: RegionSource
@@ -97,7 +97,8 @@ extension TaskExecutor {
         }
         let setup = RegionStylization(plan: plan, propagation: propagation, mode: mode)
         return try StyleTransfer(vgg: vgg).stylize(content: try content.toRGB().resized(width: w, height: h), regions: setup,
-                                                   styleTargets: targets, parameters: parameters, progress: progress)
+                                                   styleTargets: targets, parameters: parameters, temporal: temporal,
+                                                   progress: progress)
     }
 
     /// The frame's region masks at `width`×`height`: from the segmentation network (loaded once per worker),

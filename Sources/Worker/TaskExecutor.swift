@@ -52,7 +52,7 @@ public final class TaskExecutor {
                         progress: ((Stylefarm_V1_Progress) -> Void)? = nil) throws -> Stylefarm_V1_Result {
         let start = DispatchTime.now().uptimeNanoseconds
         let inputs = [task.content.sha256] + task.styles.map(\.sha256) + task.styleTargetHashes
-            + task.regionStyleTargets.flatMap(\.hashes) + [task.regionMask.sha256]
+            + task.regionStyleTargets.flatMap(\.hashes) + [task.regionMask.sha256] + Self.temporalInputs(of: task)
         for hash in inputs where !hash.isEmpty { cache.pin(hash) }
         defer { for hash in inputs where !hash.isEmpty { cache.unpin(hash) } }
 
@@ -66,6 +66,12 @@ public final class TaskExecutor {
             mediaType = "image/png"
             stats.finalLosses = Self.losses(run.finalLosses)
             stats.iterations = UInt32(clamping: run.evaluations)
+        case .flow:
+            output = try flow(task)
+            mediaType = FlowPair.mediaType
+        case .blend:
+            output = try blend(task)
+            mediaType = "image/png"
         case .echo:
             try sleep(task, cancellation: cancellation)
             output = try content(of: task)
@@ -131,6 +137,7 @@ public final class TaskExecutor {
                 throw TaskExecutionError.invalidParameters("\(frame): tiles are not supported yet; the region must be the whole \(size) output frame")
             }
         }
+        let temporal = try temporalTargets(task, content: content, parameters: parameters, frame: frame)
         let vgg = try host.vgg(parameters.network, pooling: parameters.pooling)
         let budget = parameters.iterations * parameters.scales
         let observe: (Int, Int, Int, StyleObjective.Breakdown) -> Bool = { scale, evaluation, scaleBudget, losses in
@@ -149,7 +156,8 @@ public final class TaskExecutor {
         let run: (image: Image, finalLosses: StyleObjective.Breakdown, evaluations: Int)
         do {
             if usesRegions {
-                let output = try stylizeRegions(task, content: content, parameters: parameters, vgg: vgg, frame: frame) {
+                let output = try stylizeRegions(task, content: content, parameters: parameters, vgg: vgg, frame: frame,
+                                                temporal: temporal) {
                     observe($0.scale, $0.evaluation, $0.budget, $0.losses)
                 }
                 run = (output.image, output.finalLosses, output.evaluations)
@@ -163,7 +171,7 @@ public final class TaskExecutor {
                     }
                 }
                 let output = try StyleTransfer(vgg: vgg).stylize(content: content, styles: [], parameters: parameters,
-                                                                 styleTargets: targets) {
+                                                                 styleTargets: targets, temporal: temporal) {
                     observe($0.scale, $0.evaluation, $0.budget, $0.losses)
                 }
                 run = (output.image, output.finalLosses, output.evaluations)
@@ -171,7 +179,8 @@ public final class TaskExecutor {
                 let styles = try task.styles.enumerated().map { i, ref in
                     try decode(try fetch(ref.sha256, role: "style \(i)"), name: "\(frame) style \(i)")
                 }
-                let output = try StyleTransfer(vgg: vgg).stylize(content: content, styles: styles, parameters: parameters) {
+                let output = try StyleTransfer(vgg: vgg).stylize(content: content, styles: styles, parameters: parameters,
+                                                                 temporal: temporal) {
                     observe($0.scale, $0.evaluation, $0.budget, $0.losses)
                 }
                 run = (output.image, output.finalLosses, output.evaluations)
@@ -207,7 +216,7 @@ public final class TaskExecutor {
     }
 
     /// The content frame: read from `content_path` in shared-filesystem mode, else the content blob.
-    private func content(of task: Stylefarm_V1_TaskAssignment) throws -> [UInt8] {
+    func content(of task: Stylefarm_V1_TaskAssignment) throws -> [UInt8] {
         guard !task.contentPath.isEmpty else { return try fetch(task.content.sha256, role: "content") }
         do {
             return [UInt8](try Data(contentsOf: URL(fileURLWithPath: task.contentPath)))

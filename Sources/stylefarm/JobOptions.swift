@@ -85,6 +85,28 @@ struct JobOptions: ParsableArguments {
     @Option(help: "Refine network masks with the dense CRF: on (default) or off.")
     var segmentCrf: SegmentCommand.Switch?
 
+    // Temporal consistency (docs/JOBS.md "Temporal consistency").
+    @Option(help: "Temporal consistency: independent (default; may flicker), sequential (frame t after t-1), multipass (parallel sweeps toward both neighbours) or chunked (overlapping sequential chunks in parallel).")
+    var temporal: String?
+    @Option(help: "Temporal loss weight (default: 200 x --content-weight).")
+    var temporalWeight: Float?
+    @Option(help: "multipass: sweeps (default 4); --iterations is split over them.")
+    var passes: Int?
+    @Option(help: "chunked: frames per chunk (default 8).")
+    var chunkFrames: Int?
+    @Option(help: "chunked: frames shared by neighbouring chunks, cross-faded (default 2).")
+    var chunkOverlap: Int?
+    @Option(help: ArgumentHelp("Frame numbers that start a new shot, comma-separated (no temporal term crosses them).", valueName: "frames"))
+    var cuts: String?
+    @Flag(inversion: .prefixedNo, help: "Detect more shot cuts from the content's colour histograms (default on).")
+    var detectCuts: Bool?
+    @Option(help: "DIS optical-flow preset: ultrafast, fast or medium (default).")
+    var flowPreset: String?
+    @Flag(inversion: .prefixedNo, help: "sequential/chunked: start each frame from the warped previous result (default on).")
+    var warpedInit: Bool?
+    @Option(help: "multipass: how far each sweep's start moves toward the warped neighbours, 0-1 (default 0.5).")
+    var multipassBlend: Float?
+
     /// The flags as a spec layer, paths made absolute against the working directory.
     func specLayer() throws -> JobSpec {
         func list(_ text: String?) -> [String]? {
@@ -92,6 +114,10 @@ struct JobOptions: ParsableArguments {
         }
         let weights = try list(styleWeights)?.map { item -> Float in
             guard let v = Float(item) else { throw ValidationError("--style-weights: '\(item)' is not a number") }
+            return v
+        }
+        let cutFrames = try list(cuts)?.map { item -> Int in
+            guard let v = Int(item) else { throw ValidationError("--cuts: '\(item)' is not a frame number") }
             return v
         }
         let spec = JobSpec(name: name, kind: kind, content: content, frames: frames, styles: style.isEmpty ? nil : style,
@@ -105,7 +131,10 @@ struct JobOptions: ParsableArguments {
                            originalColors: originalColors, seed: seed, segment: segment,
                            regions: region.isEmpty ? nil : region, regionWeights: regionWeight.isEmpty ? nil : regionWeight,
                            guide: guide?.rawValue, regionMode: regionMode?.rawValue,
-                           segmentCrf: segmentCrf.map { $0 == .on })
+                           segmentCrf: segmentCrf.map { $0 == .on },
+                           temporal: temporal, temporalWeight: temporalWeight, passes: passes, chunkFrames: chunkFrames,
+                           chunkOverlap: chunkOverlap, cuts: cutFrames, detectCuts: detectCuts, flowPreset: flowPreset,
+                           warpedInit: warpedInit, multipassBlend: multipassBlend)
         return spec.withPathsResolved(against: FileManager.default.currentDirectoryPath)
     }
 

@@ -14,6 +14,36 @@ public struct PlannedFrame: Sendable, Hashable {
     }
 }
 
+/// What a task computes.
+public enum TaskRole: Sendable, Hashable {
+    /// Stylize the frame. `pass` counts multipass sweeps (0 for every other strategy).
+    case stylize(pass: Int)
+    /// Optical flow (forward and backward) between this frame and the frame at `secondFrameIndex`.
+    case flow(secondFrameIndex: Int)
+    /// Cross-fade the results of `PlannedTask.blendInputs` (chunked jobs' overlapping frames).
+    case blend
+}
+
+/// A neighbouring frame a stylize task is kept consistent with: the task whose result it is pulled
+/// toward, and the flow task of the frame pair.
+public struct TemporalLink: Sendable, Hashable {
+    public var resultTask: String
+    public var flowTask: String
+    /// The neighbour precedes this frame (it is the flow pair's first frame).
+    public var neighbourIsFirst: Bool
+
+    public init(resultTask: String, flowTask: String, neighbourIsFirst: Bool) {
+        self.resultTask = resultTask; self.flowTask = flowTask; self.neighbourIsFirst = neighbourIsFirst
+    }
+}
+
+/// One input of a blend task.
+public struct BlendLink: Sendable, Hashable {
+    public var task: String
+    public var weight: Float
+    public init(task: String, weight: Float) { self.task = task; self.weight = weight }
+}
+
 /// One unit of work handed to a worker.
 public struct PlannedTask: Sendable, Hashable {
     /// Deterministic: `<jobID>-f<frame>-r<x>_<y>_<width>x<height>`, equal for equal plans.
@@ -26,10 +56,29 @@ public struct PlannedTask: Sendable, Hashable {
     public var region: TaskRegion
     /// The style targets every task of the job shares (nil for echo jobs).
     public var styleTargetKey: StyleTargetKey?
+    public var role: TaskRole
+    /// Tasks that must complete first (same job).
+    public var dependencies: [String]
+    /// Whether the result is the frame's output (false for flow tasks and intermediate sweeps / chunks).
+    public var producesOutput: Bool
+    /// Stylize tasks with temporal terms: the neighbours, closest first.
+    public var neighbours: [TemporalLink]
+    /// Multipass sweeps after the first: the task whose result this one starts from (its previous sweep).
+    public var initialTask: String?
+    /// Blend tasks: the results to cross-fade.
+    public var blendInputs: [BlendLink]
+    /// Objective evaluations per scale for this task when not the job's (multipass splits them over sweeps).
+    public var iterations: Int?
 
-    public init(id: String, frameIndex: Int, frame: Int, region: TaskRegion, styleTargetKey: StyleTargetKey?) {
+    public init(id: String, frameIndex: Int, frame: Int, region: TaskRegion, styleTargetKey: StyleTargetKey?,
+                role: TaskRole = .stylize(pass: 0), dependencies: [String] = [], producesOutput: Bool = true,
+                neighbours: [TemporalLink] = [], initialTask: String? = nil, blendInputs: [BlendLink] = [],
+                iterations: Int? = nil) {
         self.id = id; self.frameIndex = frameIndex; self.frame = frame; self.region = region
         self.styleTargetKey = styleTargetKey
+        self.role = role; self.dependencies = dependencies; self.producesOutput = producesOutput
+        self.neighbours = neighbours; self.initialTask = initialTask; self.blendInputs = blendInputs
+        self.iterations = iterations
     }
 }
 
@@ -42,12 +91,19 @@ public struct JobPlan: Sendable, Equatable {
     public var styleTargetKey: StyleTargetKey?
     public var frames: [PlannedFrame]
     public var tasks: [PlannedTask]
+    /// Indices into `frames` that start a shot (always 0; temporal terms never cross a shot start).
+    public var shotStarts: [Int]
+    private var index: [String: Int]
 
     public init(jobID: String, job: ResolvedJob, frameSize: PixelSize, styleTargetKey: StyleTargetKey?,
-                frames: [PlannedFrame], tasks: [PlannedTask]) {
+                frames: [PlannedFrame], tasks: [PlannedTask], shotStarts: [Int] = [0]) {
         self.jobID = jobID; self.job = job; self.frameSize = frameSize; self.styleTargetKey = styleTargetKey
-        self.frames = frames; self.tasks = tasks
+        self.frames = frames; self.tasks = tasks; self.shotStarts = shotStarts
+        index = Dictionary(tasks.enumerated().map { ($1.id, $0) }, uniquingKeysWith: { a, _ in a })
     }
+
+    /// The planned task with this id.
+    public func task(_ id: String) -> PlannedTask? { index[id].map { tasks[$0] } }
 }
 
 /// Why a job could not be planned.

@@ -1,35 +1,193 @@
 /// Turns a resolved job into frames and tasks. Pure and deterministic: equal inputs give equal
 /// plans, task IDs included, so re-planning after a coordinator restart reproduces the same IDs.
+///
+/// Every frame has one task whose result is its output, with the id `taskID(jobID:frame:region:)`.
+/// The temporal strategies add tasks and dependencies (docs/ARCHITECTURE.md "Temporal consistency"):
+/// * `sequential`: a flow task per pair of consecutive frames of a shot; frame t waits for t−1 and the flow.
+/// * `multipass` with K sweeps: tasks `…-p<k>` for sweeps 0…K−2 and the output task for sweep K−1; sweep
+///   k of a frame waits only for sweep k−1 of itself and its two neighbours (and their flows), never for a
+///   task of its own sweep. Each sweep gets iterations/K evaluations (the last one the remainder).
+/// * `chunked`: the shot in chunks of `chunkFrames` overlapping by `chunkOverlap`, sequential inside; a
+///   frame two chunks share is rendered by both (`…-c<chunk>`) and its output task is a blend of the two,
+///   weighted from the earlier chunk to the later one across the overlap.
+/// No flow and no temporal term crosses a shot start (`cuts`: frame numbers that start a shot).
 public struct JobPlanner: Sendable {
     public init() {}
 
     /// Plans `job` under `jobID` (assigned by the coordinator, e.g. from persistence). `frameSize` is
     /// the output size of a frame (`ResolvedJob.outputFrameSize(contentWidth:contentHeight:)` of the
-    /// first content frame); `styleTargetKey` is required for stylize jobs. One task per frame, each
-    /// covering the full frame.
+    /// first content frame); `styleTargetKey` is required for stylize jobs. `cuts` are frame numbers that
+    /// start a new shot (the job's own list plus detected ones).
     public func plan(_ job: ResolvedJob, jobID: String, frameSize: PixelSize,
-                     styleTargetKey: StyleTargetKey?) throws -> JobPlan {
+                     styleTargetKey: StyleTargetKey?, cuts: [Int] = []) throws -> JobPlan {
         if jobID.isEmpty { throw JobPlanError.emptyJobID }
         guard frameSize.width > 0, frameSize.height > 0 else { throw JobPlanError.invalidFrameSize(frameSize) }
         if job.kind == .stylize && styleTargetKey == nil { throw JobPlanError.missingStyleTargetKey(job: job.name) }
         if job.frames.isEmpty { throw JobPlanError.noFrames(job: job.name) }
         let key = job.kind == .stylize ? styleTargetKey : nil
         let region = TaskRegion.full(frameSize)
-        var frames: [PlannedFrame] = []
-        var tasks: [PlannedTask] = []
-        frames.reserveCapacity(job.frames.count)
-        tasks.reserveCapacity(job.frames.count)
-        for (index, frame) in job.frames.frames.enumerated() {
-            frames.append(PlannedFrame(index: index, frame: frame, contentPath: job.content?.path(for: frame),
-                                       outputPath: job.output?.path(for: frame)))
-            tasks.append(PlannedTask(id: Self.taskID(jobID: jobID, frame: frame, region: region), frameIndex: index,
-                                     frame: frame, region: region, styleTargetKey: key))
+        let numbers = job.frames.frames
+        let frames = numbers.enumerated().map { index, frame in
+            PlannedFrame(index: index, frame: frame, contentPath: job.content?.path(for: frame),
+                         outputPath: job.output?.path(for: frame))
         }
-        return JobPlan(jobID: jobID, job: job, frameSize: frameSize, styleTargetKey: key, frames: frames, tasks: tasks)
+        let cutSet = Set(cuts)
+        let shotStarts = [0] + numbers.indices.dropFirst().filter { cutSet.contains(numbers[$0]) }
+        var builder = Builder(jobID: jobID, numbers: numbers, region: region, key: key,
+                              iterations: job.parameters.iterations)
+        let strategy = job.kind == .stylize ? job.temporal.strategy : .independent
+        for (s, start) in shotStarts.enumerated() {
+            let end = s + 1 < shotStarts.count ? shotStarts[s + 1] : numbers.count
+            let shot = Array(start..<end)
+            switch strategy {
+            case .independent: builder.independent(shot)
+            case .sequential: builder.sequential(shot, output: true)
+            case .multipass: builder.multipass(shot, passes: job.temporal.passes)
+            case .chunked: builder.chunked(shot, frames: job.temporal.chunkFrames, overlap: job.temporal.chunkOverlap)
+            }
+        }
+        return JobPlan(jobID: jobID, job: job, frameSize: frameSize, styleTargetKey: key, frames: frames,
+                       tasks: builder.tasks, shotStarts: shotStarts)
     }
 
-    /// `<jobID>-f<frame>-r<x>_<y>_<width>x<height>`.
+    /// `<jobID>-f<frame>-r<x>_<y>_<width>x<height>`: the task whose result is the frame's output.
     public static func taskID(jobID: String, frame: Int, region: TaskRegion) -> String {
         "\(jobID)-f\(frame)-r\(region.x)_\(region.y)_\(region.width)x\(region.height)"
+    }
+
+    /// `<jobID>-flow-f<first>-f<second>`.
+    public static func flowTaskID(jobID: String, first: Int, second: Int) -> String {
+        "\(jobID)-flow-f\(first)-f\(second)"
+    }
+
+    /// Collects the tasks of one plan, shot by shot.
+    private struct Builder {
+        let jobID: String
+        let numbers: [Int]
+        let region: TaskRegion
+        let key: StyleTargetKey?
+        let iterations: Int
+        var tasks: [PlannedTask] = []
+        var flows: Set<String> = []
+
+        func outputID(_ index: Int) -> String { JobPlanner.taskID(jobID: jobID, frame: numbers[index], region: region) }
+
+        /// The flow task of frames `a` and `b = a + 1`, added once.
+        mutating func flow(_ a: Int, _ b: Int) -> String {
+            let id = JobPlanner.flowTaskID(jobID: jobID, first: numbers[a], second: numbers[b])
+            if flows.insert(id).inserted {
+                tasks.append(PlannedTask(id: id, frameIndex: a, frame: numbers[a], region: region, styleTargetKey: nil,
+                                         role: .flow(secondFrameIndex: b), producesOutput: false))
+            }
+            return id
+        }
+
+        mutating func stylize(_ index: Int, id: String, pass: Int = 0, output: Bool, neighbours: [TemporalLink] = [],
+                              initial: String? = nil, iterations: Int? = nil) {
+            var dependencies = neighbours.flatMap { [$0.resultTask, $0.flowTask] }
+            if let initial { dependencies.append(initial) }
+            tasks.append(PlannedTask(id: id, frameIndex: index, frame: numbers[index], region: region, styleTargetKey: key,
+                                     role: .stylize(pass: pass), dependencies: Array(Set(dependencies)).sorted(),
+                                     producesOutput: output, neighbours: neighbours, initialTask: initial,
+                                     iterations: iterations))
+        }
+
+        mutating func independent(_ shot: [Int]) {
+            for index in shot { stylize(index, id: outputID(index), output: true) }
+        }
+
+        /// Frames `shot` one after another; returns each frame's task id. `output`: the tasks are the
+        /// frames' outputs (else `ids` names them, for chunks).
+        @discardableResult
+        mutating func sequential(_ shot: [Int], output: Bool, ids: ((Int) -> String)? = nil) -> [String] {
+            var previous: String? = nil
+            var made: [String] = []
+            for (k, index) in shot.enumerated() {
+                let id = ids?(index) ?? outputID(index)
+                var neighbours: [TemporalLink] = []
+                if let previous {
+                    neighbours = [TemporalLink(resultTask: previous, flowTask: flow(shot[k - 1], index), neighbourIsFirst: true)]
+                }
+                stylize(index, id: id, output: output, neighbours: neighbours)
+                previous = id
+                made.append(id)
+            }
+            return made
+        }
+
+        mutating func multipass(_ shot: [Int], passes: Int) {
+            guard passes > 1, shot.count > 1 else {
+                // One frame (or one sweep): nothing to sweep toward; the frame gets the whole budget.
+                return independent(shot)
+            }
+            func passID(_ index: Int, _ pass: Int) -> String {
+                pass == passes - 1 ? outputID(index) : "\(jobID)-f\(numbers[index])-p\(pass)-r\(region.x)_\(region.y)_\(region.width)x\(region.height)"
+            }
+            let share = iterations / passes
+            for pass in 0..<passes {
+                let budget = pass == passes - 1 ? iterations - share * (passes - 1) : share
+                for (k, index) in shot.enumerated() {
+                    var neighbours: [TemporalLink] = []
+                    if pass > 0 {
+                        if k > 0 {
+                            neighbours.append(TemporalLink(resultTask: passID(shot[k - 1], pass - 1),
+                                                           flowTask: flow(shot[k - 1], index), neighbourIsFirst: true))
+                        }
+                        if k + 1 < shot.count {
+                            neighbours.append(TemporalLink(resultTask: passID(shot[k + 1], pass - 1),
+                                                           flowTask: flow(index, shot[k + 1]), neighbourIsFirst: false))
+                        }
+                    }
+                    stylize(index, id: passID(index, pass), pass: pass, output: pass == passes - 1, neighbours: neighbours,
+                            initial: pass > 0 ? passID(index, pass - 1) : nil, iterations: budget)
+                }
+            }
+        }
+
+        mutating func chunked(_ shot: [Int], frames size: Int, overlap: Int) {
+            guard shot.count > size else { sequential(shot, output: true); return }
+            // Chunk starts: every size − overlap frames, while a chunk still adds frames of its own.
+            var starts: [Int] = []
+            var start = 0
+            while starts.isEmpty || start + overlap < shot.count {
+                starts.append(start)
+                start += size - overlap
+            }
+            var renders: [[Int: String]] = []  // per chunk: shot position → task id
+            var chunksOf: [Int: [Int]] = [:]   // shot position → chunks rendering it
+            for (c, s) in starts.enumerated() {
+                for position in s..<min(s + size, shot.count) { chunksOf[position, default: []].append(c) }
+            }
+            for (c, s) in starts.enumerated() {
+                let positions = Array(s..<min(s + size, shot.count))
+                let ids = positions.map { position -> String in
+                    let index = shot[position]
+                    return chunksOf[position]!.count > 1
+                        ? "\(jobID)-f\(numbers[index])-c\(c)-r\(region.x)_\(region.y)_\(region.width)x\(region.height)"
+                        : outputID(index)
+                }
+                var byIndex: [Int: String] = [:]
+                for (position, id) in zip(positions, ids) { byIndex[shot[position]] = id }
+                let made = sequential(positions.map { shot[$0] }, output: true, ids: { byIndex[$0]! })
+                // Shared frames are intermediate: their blend is the output.
+                let renderedHere = Set(made)
+                for t in tasks.indices where renderedHere.contains(tasks[t].id) && tasks[t].id != outputID(tasks[t].frameIndex) {
+                    tasks[t].producesOutput = false
+                }
+                renders.append(Dictionary(uniqueKeysWithValues: zip(positions, ids)))
+            }
+            for c in 0..<(starts.count - 1) {
+                let shared = Array(starts[c + 1]..<min(starts[c] + size, shot.count))
+                for (j, position) in shared.enumerated() {
+                    let later = Float(j + 1) / Float(shared.count + 1)
+                    let inputs = [BlendLink(task: renders[c][position]!, weight: 1 - later),
+                                  BlendLink(task: renders[c + 1][position]!, weight: later)]
+                    let index = shot[position]
+                    tasks.append(PlannedTask(id: outputID(index), frameIndex: index, frame: numbers[index], region: region,
+                                             styleTargetKey: nil, role: .blend, dependencies: inputs.map(\.task).sorted(),
+                                             producesOutput: true, blendInputs: inputs))
+                }
+            }
+        }
     }
 }

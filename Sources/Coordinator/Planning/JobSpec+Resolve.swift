@@ -160,12 +160,65 @@ extension JobSpec {
             problem(nil, "\(error)")
         }
 
+        let temporal = resolveTemporal(stylize: stylize, iterations: p.iterations, problem: problem)
+
         if !problems.isEmpty { throw JobSpecError(problems: problems) }
         return ResolvedJob(name: name, kind: kind, echoSeconds: echoSeconds, content: contentPattern,
                            frames: frameRange, styles: styles, parameters: p, bitDepth: bitDepth,
                            outputDirectory: outputDirectory, output: outputPattern, priority: priority,
                            maxAttempts: maxAttempts, sharedFilesystem: sharedFilesystem ?? Defaults.sharedFilesystem,
-                           regions: regions)
+                           regions: regions, temporal: temporal)
+    }
+
+    /// The checked temporal settings (independent when the spec sets none).
+    private func resolveTemporal(stylize: Bool, iterations: Int,
+                                 problem: (CodingKeys?, String) -> Void) -> ResolvedTemporal {
+        var t = ResolvedTemporal()
+        let anySet = temporal != nil || temporalWeight != nil || passes != nil || chunkFrames != nil || chunkOverlap != nil
+            || cuts != nil || detectCuts != nil || flowPreset != nil || warpedInit != nil || multipassBlend != nil
+        guard anySet else { return t }
+        if !stylize {
+            problem(.temporal, "temporal settings only apply to kind: stylize")
+            return t
+        }
+        if let temporal {
+            if let s = TemporalStrategy(rawValue: temporal.trimmingWhitespace.lowercased()) { t.strategy = s }
+            else { problem(.temporal, Self.choiceMessage(temporal, TemporalStrategy.allCases.map(\.rawValue))) }
+        }
+        if let temporalWeight {
+            if temporalWeight >= 0 && temporalWeight.isFinite { t.weight = temporalWeight }
+            else { problem(.temporalWeight, "must be a finite number ≥ 0 (got \(temporalWeight))") }
+        }
+        if let passes {
+            if ResolvedTemporal.passesRange.contains(passes) { t.passes = passes }
+            else { problem(.passes, "must be in \(ResolvedTemporal.passesRange.lowerBound)…\(ResolvedTemporal.passesRange.upperBound) (got \(passes))") }
+        }
+        if t.strategy == .multipass && iterations < t.passes {
+            problem(.passes, "\(t.passes) sweeps need at least \(t.passes) iterations (iterations are split over the sweeps; got \(iterations))")
+        }
+        if let chunkFrames {
+            if chunkFrames >= 2 { t.chunkFrames = chunkFrames }
+            else { problem(.chunkFrames, "must be at least 2 (got \(chunkFrames))") }
+        }
+        if let chunkOverlap {
+            if chunkOverlap >= 0 { t.chunkOverlap = chunkOverlap }
+            else { problem(.chunkOverlap, "must be ≥ 0 (got \(chunkOverlap))") }
+        }
+        if t.chunkOverlap * 2 > t.chunkFrames {
+            problem(.chunkOverlap, "\(t.chunkOverlap) overlapping frames is more than half of chunk_frames (\(t.chunkFrames)); a frame may be shared by two chunks at most")
+        }
+        if let cuts { t.cuts = Array(Set(cuts)).sorted() }
+        if let detectCuts { t.detectCuts = detectCuts }
+        if let flowPreset {
+            if let preset = DISPreset(rawValue: flowPreset.trimmingWhitespace.lowercased()) { t.flowPreset = preset }
+            else { problem(.flowPreset, Self.choiceMessage(flowPreset, DISPreset.allCases.map(\.rawValue))) }
+        }
+        if let warpedInit { t.warpedInitialization = warpedInit }
+        if let multipassBlend {
+            if multipassBlend >= 0 && multipassBlend <= 1 { t.blend = multipassBlend }
+            else { problem(.multipassBlend, "must be in 0…1 (got \(multipassBlend))") }
+        }
+        return t
     }
 
     /// The checked region settings, or nil when the spec has none (or they have problems, reported

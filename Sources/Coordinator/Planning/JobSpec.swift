@@ -74,6 +74,27 @@ public struct JobSpec: Codable, Sendable, Equatable {
     /// Dense-CRF refinement of network masks (default true; the CLI's `--segment-crf on|off`).
     public var segmentCrf: Bool?
 
+    // Temporal consistency (docs/JOBS.md "Temporal consistency")
+    /// `independent` (default), `sequential`, `multipass` or `chunked`.
+    public var temporal: String?
+    /// Temporal loss weight γ (default 200 × content weight).
+    public var temporalWeight: Float?
+    /// Multipass sweeps (default 4); `iterations` is split over them.
+    public var passes: Int?
+    /// Chunked: frames per chunk (default 8) and frames shared by neighbouring chunks (default 2).
+    public var chunkFrames: Int?
+    public var chunkOverlap: Int?
+    /// Frame numbers that start a new shot.
+    public var cuts: [Int]?
+    /// Whether the coordinator detects more cuts in the content (default true).
+    public var detectCuts: Bool?
+    /// DIS preset: `ultrafast`, `fast` or `medium` (default).
+    public var flowPreset: String?
+    /// Sequential / chunked: start from the warped previous result (default true).
+    public var warpedInit: Bool?
+    /// Multipass: how far a sweep's start moves toward the warped neighbours, 0–1 (default 0.5).
+    public var multipassBlend: Float?
+
     /// A spec with every field given or nil (the CLI passes its flag values here).
     public init(name: String? = nil, kind: JobKind? = nil, content: String? = nil, frames: String? = nil,
                 styles: [String]? = nil, styleWeights: [Float]? = nil, outputDir: String? = nil,
@@ -85,7 +106,10 @@ public struct JobSpec: Codable, Sendable, Equatable {
                 contentLayers: [String]? = nil, styleScale: Float? = nil, initialization: String? = nil,
                 scales: Int? = nil, originalColors: Bool? = nil, seed: UInt64? = nil,
                 segment: String? = nil, regions: [String]? = nil, regionWeights: [String]? = nil,
-                guide: String? = nil, regionMode: String? = nil, segmentCrf: Bool? = nil) {
+                guide: String? = nil, regionMode: String? = nil, segmentCrf: Bool? = nil,
+                temporal: String? = nil, temporalWeight: Float? = nil, passes: Int? = nil, chunkFrames: Int? = nil,
+                chunkOverlap: Int? = nil, cuts: [Int]? = nil, detectCuts: Bool? = nil, flowPreset: String? = nil,
+                warpedInit: Bool? = nil, multipassBlend: Float? = nil) {
         self.name = name; self.kind = kind; self.content = content; self.frames = frames
         self.styles = styles; self.styleWeights = styleWeights; self.outputDir = outputDir
         self.output = output; self.bitDepth = bitDepth; self.priority = priority
@@ -99,6 +123,10 @@ public struct JobSpec: Codable, Sendable, Equatable {
         self.seed = seed
         self.segment = segment; self.regions = regions; self.regionWeights = regionWeights
         self.guide = guide; self.regionMode = regionMode; self.segmentCrf = segmentCrf
+        self.temporal = temporal; self.temporalWeight = temporalWeight; self.passes = passes
+        self.chunkFrames = chunkFrames; self.chunkOverlap = chunkOverlap; self.cuts = cuts
+        self.detectCuts = detectCuts; self.flowPreset = flowPreset; self.warpedInit = warpedInit
+        self.multipassBlend = multipassBlend
     }
 
     /// The spec keys (snake_case). `JobSpecFile` accepts exactly these.
@@ -130,6 +158,16 @@ public struct JobSpec: Codable, Sendable, Equatable {
         case guide
         case regionMode = "region_mode"
         case segmentCrf = "segment_crf"
+        case temporal
+        case temporalWeight = "temporal_weight"
+        case passes
+        case chunkFrames = "chunk_frames"
+        case chunkOverlap = "chunk_overlap"
+        case cuts
+        case detectCuts = "detect_cuts"
+        case flowPreset = "flow_preset"
+        case warpedInit = "warped_init"
+        case multipassBlend = "multipass_blend"
     }
 
     /// Every valid spec key.
@@ -148,6 +186,8 @@ public struct JobSpec: Codable, Sendable, Equatable {
         take(\.contentLayers); take(\.styleScale); take(\.initialization); take(\.scales)
         take(\.originalColors); take(\.seed)
         take(\.segment); take(\.regions); take(\.regionWeights); take(\.guide); take(\.regionMode); take(\.segmentCrf)
+        take(\.temporal); take(\.temporalWeight); take(\.passes); take(\.chunkFrames); take(\.chunkOverlap)
+        take(\.cuts); take(\.detectCuts); take(\.flowPreset); take(\.warpedInit); take(\.multipassBlend)
         return r
     }
 
@@ -223,6 +263,16 @@ extension JobSpec {
         guide = try c.decodeIfPresent(String.self, forKey: .guide)
         regionMode = try c.decodeIfPresent(String.self, forKey: .regionMode)
         segmentCrf = try c.lenientSwitch(.segmentCrf)
+        temporal = try c.decodeIfPresent(String.self, forKey: .temporal)
+        temporalWeight = try c.lenientFloat(.temporalWeight)
+        passes = try c.lenientInt(.passes)
+        chunkFrames = try c.lenientInt(.chunkFrames)
+        chunkOverlap = try c.lenientInt(.chunkOverlap)
+        cuts = try c.intList(.cuts)
+        detectCuts = try c.lenientSwitch(.detectCuts)
+        flowPreset = try c.decodeIfPresent(String.self, forKey: .flowPreset)
+        warpedInit = try c.lenientSwitch(.warpedInit)
+        multipassBlend = try c.lenientFloat(.multipassBlend)
     }
 }
 
@@ -288,6 +338,21 @@ private extension KeyedDecodingContainer where Key == JobSpec.CodingKeys {
             if values.count == parts.count { return values }
         }
         throw mismatch(key, "a list of numbers, like [0.7, 0.3]")
+    }
+
+    /// A list of whole numbers, or one, or a comma-separated string of them (`1012,1040`).
+    func intList(_ key: Key) throws -> [Int]? {
+        guard contains(key), try !decodeNil(forKey: key) else { return nil }
+        if let list = try? decode([Int].self, forKey: key) { return list }
+        if let i = try? decode(Int.self, forKey: key) { return [i] }
+        var strings = try? decode([String].self, forKey: key)
+        if strings == nil, let s = try? decode(String.self, forKey: key) { strings = [s] }
+        if let items = strings {
+            let parts = items.flatMap { $0.split(separator: ",").map { String($0).trimmingWhitespace } }
+            let values = parts.compactMap { Int($0) }
+            if values.count == parts.count { return values }
+        }
+        throw mismatch(key, "a list of frame numbers, like [1012, 1040]")
     }
 
     /// A list of strings or one string (comma-separated when `splittingCommas`).

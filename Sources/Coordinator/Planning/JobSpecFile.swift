@@ -171,6 +171,16 @@ extension JobSpec {
         case .guide: return guide != nil
         case .regionMode: return regionMode != nil
         case .segmentCrf: return segmentCrf != nil
+        case .temporal: return temporal != nil
+        case .temporalWeight: return temporalWeight != nil
+        case .passes: return passes != nil
+        case .chunkFrames: return chunkFrames != nil
+        case .chunkOverlap: return chunkOverlap != nil
+        case .cuts: return cuts != nil
+        case .detectCuts: return detectCuts != nil
+        case .flowPreset: return flowPreset != nil
+        case .warpedInit: return warpedInit != nil
+        case .multipassBlend: return multipassBlend != nil
         }
     }
 }

@@ -28,16 +28,19 @@ public struct ResolvedJob: Sendable, Equatable {
     public var sharedFilesystem: Bool
     /// Segmentation-aware stylization (`segment` / `regions`); nil for whole-frame jobs.
     public var regions: ResolvedRegions?
+    /// Temporal consistency (independent unless the spec says otherwise).
+    public var temporal: ResolvedTemporal
 
     public init(name: String, kind: JobKind, echoSeconds: Double, content: PathPattern?, frames: FrameRange,
                 styles: [String], parameters: StyleTransferParameters, bitDepth: Int, outputDirectory: String?,
                 output: PathPattern?, priority: Int, maxAttempts: Int, sharedFilesystem: Bool,
-                regions: ResolvedRegions? = nil) {
+                regions: ResolvedRegions? = nil, temporal: ResolvedTemporal = ResolvedTemporal()) {
         self.name = name; self.kind = kind; self.echoSeconds = echoSeconds; self.content = content
         self.frames = frames; self.styles = styles; self.parameters = parameters; self.bitDepth = bitDepth
         self.outputDirectory = outputDirectory; self.output = output; self.priority = priority
         self.maxAttempts = maxAttempts; self.sharedFilesystem = sharedFilesystem
         self.regions = regions
+        self.temporal = temporal
     }
 
     /// Output pixel size of a frame whose content image is `width × height`: the longer side becomes

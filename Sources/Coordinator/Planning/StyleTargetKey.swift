@@ -61,6 +61,9 @@ public struct StyleTargetKey: Sendable, Hashable, Codable, CustomStringConvertib
 
     public var description: String { hex }
 
+    /// A key read back from the store (the coordinator re-plans stored jobs).
+    init(hex: String) { self.hex = hex }
+
     private static func bytes(of value: UInt64) -> [UInt8] {
         (0..<8).map { UInt8(truncatingIfNeeded: value >> (8 * UInt64($0))) }
     }

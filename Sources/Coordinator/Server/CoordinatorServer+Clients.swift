@@ -111,21 +111,44 @@ extension CoordinatorServer {
             }
         }
         let jobID = "job-" + UUID().uuidString.prefix(8).lowercased()
-        let plan = try JobPlanner().plan(resolved, jobID: jobID, frameSize: frameSize, styleTargetKey: key)
+        let cuts = try Self.shotCuts(of: resolved)
+        let plan = try JobPlanner().plan(resolved, jobID: jobID, frameSize: frameSize, styleTargetKey: key, cuts: cuts)
         var stored = spec
         stored.outputDir = resolved.outputDirectory
         let specData = try JSONEncoder().encode(StoredJob(spec: stored, frameWidth: frameSize.width, frameHeight: frameSize.height,
                                                           styleTargetBlobs: targetBlobs,
-                                                          regionStyleTargetBlobs: resolved.regions == nil ? nil : regionBlobs))
+                                                          regionStyleTargetBlobs: resolved.regions == nil ? nil : regionBlobs,
+                                                          cuts: cuts))
         let record = JobRecord(id: jobID, name: resolved.name, spec: specData, priority: resolved.priority,
                                styleTargetsHash: key?.hex ?? "")
         let frames = plan.frames.map { FrameRecord(jobID: jobID, index: $0.index, outputPath: $0.outputPath ?? "") }
         let tasks = plan.tasks.map {
-            TaskRecord(id: $0.id, jobID: jobID, frameIndex: $0.frameIndex, region: $0.region, maxAttempts: resolved.maxAttempts)
+            TaskRecord(id: $0.id, jobID: jobID, frameIndex: $0.frameIndex, region: $0.region, maxAttempts: resolved.maxAttempts,
+                       dependencies: $0.dependencies, producesOutput: $0.producesOutput)
         }
         try store.insertJob(record, frames: frames, tasks: tasks, now: now())
-        log("job \(jobID) (\(resolved.name)): \(frames.count) frame(s), \(resolved.kind.rawValue)")
+        let temporal = resolved.temporal.strategy == .independent ? "" :
+            ", temporal \(resolved.temporal.strategy.rawValue), \(plan.tasks.count) tasks, \(plan.shotStarts.count) shot(s)"
+        log("job \(jobID) (\(resolved.name)): \(frames.count) frame(s), \(resolved.kind.rawValue)\(temporal)")
         return jobID
+    }
+
+    /// The frame numbers that start a shot in a temporal job: the job's own `cuts`, plus the cuts
+    /// `ShotCutDetector` finds in the content's colour histograms (unless `detect_cuts: false`). The
+    /// frames are read once here, scaled to at most 256 px (histograms need no detail).
+    static func shotCuts(of job: ResolvedJob) throws -> [Int] {
+        guard job.kind == .stylize, job.temporal.usesFlow else { return [] }
+        var cuts = Set(job.temporal.cuts)
+        if job.temporal.detectCuts, let content = job.content, job.frames.count > 2 {
+            let numbers = job.frames.frames
+            let histograms = try numbers.map { frame -> [Float] in
+                let image = try ImageReader.read(path: content.path(for: frame))
+                let (w, h) = try Image.size(scaling: image.width, image.height, toLongerSide: min(256, max(image.width, image.height)))
+                return ShotCutDetector.histogram(try image.toRGB().resized(width: w, height: h))
+            }
+            for index in ShotCutDetector().cuts(histograms: histograms) { cuts.insert(numbers[index]) }
+        }
+        return cuts.sorted()
     }
 
     /// Refuses a `matte:` / `ids:` job whose mask file of some frame is missing (network sources need
@@ -177,7 +200,9 @@ extension CoordinatorServer {
     func wireFrames(_ jobID: String, only index: Int? = nil) throws -> [Stylefarm_V1_FrameStatus] {
         let tasks = Dictionary(grouping: try store.tasks(ofJob: jobID), by: \.frameIndex)
         return try store.frames(ofJob: jobID).filter { index == nil || $0.index == index }.map { frame in
-            let task = tasks[frame.index]?.first
+            // The task a worker holds now, else the frame's output task (flows and sweeps are steps to it).
+            let frameTasks = tasks[frame.index] ?? []
+            let task = frameTasks.first(where: { $0.state.isInFlight }) ?? frameTasks.first(where: \.producesOutput) ?? frameTasks.first
             var f = Stylefarm_V1_FrameStatus()
             f.frameIndex = UInt32(clamping: frame.index)
             f.state = Self.wireFrameState(frame.state, taskState: task?.state)

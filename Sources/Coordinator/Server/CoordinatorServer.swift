@@ -54,6 +54,9 @@ public final class CoordinatorServer {
         var styleTargetBlobs: [String]?
         /// Region jobs: the blobs of every style set (`RegionStyleLayout` order), one per scale each.
         var regionStyleTargetBlobs: [[String]]?
+        /// Temporal jobs: the frame numbers that start a shot (listed and detected at submit), so a
+        /// re-plan after a restart gives the same tasks.
+        var cuts: [Int]?
     }
 
     struct JobContext {
@@ -66,6 +69,9 @@ public final class CoordinatorServer {
         /// Region jobs: the blobs of every style set, and the region settings in wire form.
         var regionTargetBlobs: [[String]] = []
         var wireRegions: Stylefarm_V1_RegionSpec? = nil
+        /// The job's plan (deterministic, so re-planning after a restart gives the stored task ids): what
+        /// each task computes and which tasks' results it takes.
+        var plan: JobPlan
     }
 
     struct WorkerSession {
@@ -448,6 +454,13 @@ public final class CoordinatorServer {
         }
     }
 
+    /// Where a task's result lives on the coordinator when it is not a frame's output (flows,
+    /// intermediate sweeps and chunk renders): `<state>/intermediate/<sha256>`.
+    func intermediatePath(_ sha: String) -> String {
+        configuration.stateDirectory.appendingPathComponent("intermediate", isDirectory: true)
+            .appendingPathComponent(sha).path
+    }
+
     func jobContext(_ jobID: String) throws -> JobContext {
         if let cached = jobContexts[jobID] { return cached }
         guard let record = try store.job(jobID) else { throw PersistenceError.jobNotFound(jobID) }
@@ -467,9 +480,13 @@ public final class CoordinatorServer {
                                                          parameters: resolved.parameters)
         }
         for sha in targetBlobs + regionBlobs.flatMap({ $0 }) { blobs[sha] = styleTargets.path(of: sha) }
-        var context = JobContext(resolved: resolved, frameSize: PixelSize(width: stored.frameWidth, height: stored.frameHeight),
+        let frameSize = PixelSize(width: stored.frameWidth, height: stored.frameHeight)
+        let key = record.styleTargetsHash.isEmpty ? nil : StyleTargetKey(hex: record.styleTargetsHash)
+        let plan = try JobPlanner().plan(resolved, jobID: jobID, frameSize: frameSize, styleTargetKey: key, cuts: stored.cuts ?? [])
+        var context = JobContext(resolved: resolved, frameSize: frameSize,
                                  styleTargetsKey: record.styleTargetsHash, styleTargetBlobs: targetBlobs,
-                                 wireParameters: Stylefarm_V1_EngineParameters(resolved.parameters, outputBitDepth: resolved.bitDepth))
+                                 wireParameters: Stylefarm_V1_EngineParameters(resolved.parameters, outputBitDepth: resolved.bitDepth),
+                                 plan: plan)
         if let regions = resolved.regions {
             context.regionTargetBlobs = regionBlobs
             context.wireRegions = Stylefarm_V1_RegionSpec(regions)
@@ -513,9 +530,19 @@ public final class CoordinatorServer {
         if job.resolved.kind == .stylize { a.parameters = job.wireParameters }  // diagnostic tasks need none
         let frames = job.resolved.frames.frames
         let contentPath = task.frameIndex < frames.count ? job.resolved.content?.path(for: frames[task.frameIndex]) : nil
+        let planned = job.plan.task(task.id)
+        switch planned?.role {
+        case .flow(let second)?:
+            return try makeFlowAssignment(a, job: job, first: contentPath, second: second)
+        case .blend?:
+            return try makeBlendAssignment(a, planned: planned!, job: job)
+        case .stylize?, nil:
+            break
+        }
         switch job.resolved.kind {
         case .stylize:
             a.kind = .stylize
+            if let planned { try addTemporalInputs(&a, planned: planned, job: job) }
             a.styleTargetHashes = job.styleTargetBlobs
             if let regions = job.resolved.regions, let wire = job.wireRegions {
                 a.regions = wire
@@ -536,7 +563,8 @@ public final class CoordinatorServer {
             a.content = try blobRef(forFile: contentPath, mediaType: "image/png")
             if job.resolved.sharedFilesystem {
                 a.contentPath = contentPath
-                if task.frameIndex < frames.count, let output = job.resolved.output?.path(for: frames[task.frameIndex]) {
+                if task.frameIndex < frames.count, planned?.producesOutput ?? true,
+                   let output = job.resolved.output?.path(for: frames[task.frameIndex]) {
                     a.outputPath = output
                 }
             }
@@ -600,19 +628,27 @@ public final class CoordinatorServer {
         }
         let context = try? jobContext(task.jobID)
         let shared = context?.resolved.sharedFilesystem ?? true
+        let sha = result.output.sha256.lowercased()
+        // Results that only feed other tasks (flows, intermediate sweeps and chunk renders) are kept on
+        // the coordinator in every mode, so any worker can be sent them.
+        let intermediate = context?.plan.task(task.id).map { !$0.producesOutput } ?? false
         var outputPath = ""
-        if !shared, let context, task.frameIndex < context.resolved.frames.count {
+        if intermediate {
+            outputPath = intermediatePath(sha)
+        } else if !shared, let context, task.frameIndex < context.resolved.frames.count {
             outputPath = context.resolved.output?.path(for: context.resolved.frames.frames[task.frameIndex]) ?? ""
         }
-        let sha = result.output.sha256.lowercased()
-        if result.hasData {
+        if intermediate && FileManager.default.fileExists(atPath: outputPath) {
+            pendingChanges.append(.completed(taskID: task.id, attempt: attempt, resultSHA256: sha))
+        } else if result.hasData {
             do {
                 let bytes = try result.data.resolve(in: attachments)
-                try acceptOutput(bytes, sha: sha, taskID: task.id, attempt: attempt, outputPath: shared ? "" : outputPath)
+                try acceptOutput(bytes, sha: sha, taskID: task.id, attempt: attempt,
+                                 outputPath: shared && !intermediate ? "" : outputPath)
             } catch {
                 pendingChanges.append(.failed(taskID: task.id, attempt: attempt, error: "result: \(error)", retryable: true))
             }
-        } else if !shared && !outputPath.isEmpty {
+        } else if (!shared || intermediate) && !outputPath.isEmpty {
             fetches[sha] = OutputFetch(taskID: task.id, attempt: attempt, workerID: workerID, outputPath: outputPath)
             var request = Stylefarm_V1_BlobRequest()
             request.sha256 = [sha]

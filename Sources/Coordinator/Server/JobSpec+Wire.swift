@@ -75,6 +75,33 @@ extension JobSpec {
         if p.seed != 0 { seed = p.seed }
         if p.outputBitDepth != 0 { bitDepth = Int(p.outputBitDepth) }
         if wire.hasRegions && !wire.regions.segment.isEmpty { applyRegions(wire.regions) }
+        if wire.hasTemporal { applyTemporal(wire.temporal) }
+    }
+
+    /// The spec keys of a wire `TemporalOptions` (zero fields keep the defaults).
+    private mutating func applyTemporal(_ wire: Stylefarm_V1_TemporalOptions) {
+        switch wire.strategy {
+        case .independent: temporal = TemporalStrategy.independent.rawValue
+        case .sequential: temporal = TemporalStrategy.sequential.rawValue
+        case .multipass: temporal = TemporalStrategy.multipass.rawValue
+        case .chunked: temporal = TemporalStrategy.chunked.rawValue
+        case .unspecified: break
+        case .UNRECOGNIZED(let v): temporal = "strategy \(v)"  // resolve reports it
+        }
+        if wire.weight != 0 { temporalWeight = wire.weight }
+        if wire.passes != 0 { passes = Int(wire.passes) }
+        // Senders fill every field: with chunk_frames set, chunk_overlap 0 means no overlap.
+        if wire.chunkFrames != 0 { chunkFrames = Int(wire.chunkFrames); chunkOverlap = Int(wire.chunkOverlap) }
+        if !wire.cuts.isEmpty { cuts = wire.cuts.map { Int($0) } }
+        if wire.noDetectCuts { detectCuts = false }
+        switch wire.flowPreset {
+        case .ultrafast: flowPreset = DISPreset.ultrafast.rawValue
+        case .fast: flowPreset = DISPreset.fast.rawValue
+        case .medium: flowPreset = DISPreset.medium.rawValue
+        case .unspecified, .UNRECOGNIZED: break
+        }
+        if wire.noWarpedInit { warpedInit = false }
+        if wire.blend != 0 { multipassBlend = wire.blend }
     }
 
     /// The spec keys of a wire `RegionSpec`: `segment`, `regions` (`NAME=STYLE|none`), `region_weights`
@@ -153,5 +180,38 @@ extension Stylefarm_V1_JobSpec {
         options.maxAttempts = UInt32(clamping: job.maxAttempts)
         options.sharedFilesystem = job.sharedFilesystem
         if let regions = job.regions { self.regions = Stylefarm_V1_RegionSpec(regions) }
+        if job.temporal != ResolvedTemporal() { temporal = Stylefarm_V1_TemporalOptions(job.temporal) }
+    }
+}
+
+extension Stylefarm_V1_TemporalOptions {
+    /// The wire form of a job's temporal settings (every field filled).
+    public init(_ t: ResolvedTemporal) {
+        self.init()
+        switch t.strategy {
+        case .independent: strategy = .independent
+        case .sequential: strategy = .sequential
+        case .multipass: strategy = .multipass
+        case .chunked: strategy = .chunked
+        }
+        weight = t.weight ?? 0
+        passes = UInt32(clamping: t.passes)
+        chunkFrames = UInt32(clamping: t.chunkFrames)
+        chunkOverlap = UInt32(clamping: t.chunkOverlap)
+        cuts = t.cuts.map { Int64($0) }
+        noDetectCuts = !t.detectCuts
+        flowPreset = Stylefarm_V1_FlowPreset(t.flowPreset)
+        noWarpedInit = !t.warpedInitialization
+        blend = t.blend
+    }
+}
+
+extension Stylefarm_V1_FlowPreset {
+    public init(_ preset: DISPreset) {
+        switch preset {
+        case .ultrafast: self = .ultrafast
+        case .fast: self = .fast
+        case .medium: self = .medium
+        }
     }
 }

@@ -2,8 +2,9 @@ import CBLAS
 import Dispatch
 import Foundation
 
-/// Engine-wide thread count, used both for the Dispatch loops of the kernels and for OpenBLAS
-/// (`openblas_set_num_threads`). Defaults to the active processor count.
+/// Engine-wide thread count, used for the Dispatch loops of the kernels, for OpenBLAS
+/// (`openblas_set_num_threads`) and for OpenCV's optical flow (`OpticalFlow.setThreads`). Defaults to
+/// the active processor count.
 ///
 /// The kernels partition work statically by this count, so results are bit-identical for a given
 /// count (but may differ in the last bits between counts). Set it before running a job, not while
@@ -23,6 +24,7 @@ public enum EngineThreads {
         let clamped = max(1, n)
         current = clamped
         BLAS.setThreadCount(clamped)
+        OpticalFlow.setThreads(clamped)
     }
 }
 

@@ -64,6 +64,8 @@ public struct FlowPair: Sendable, Equatable {
     // MARK: Serialization
 
     /// The blob's first four bytes.
+    /// The media type of a serialized pair on the farm (flow tasks' results).
+    public static let mediaType = "application/x-stylefarm-flow-pair"
     public static let magic: [UInt8] = Array("SFFP".utf8)
     public static let version: UInt32 = 1
 

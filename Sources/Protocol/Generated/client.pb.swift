@@ -273,6 +273,16 @@ public nonisolated struct Stylefarm_V1_JobSpec: @unchecked Sendable {
   /// Clears the value of `regions`. Subsequent reads from it will return its default value.
   public mutating func clearRegions() {_uniqueStorage()._regions = nil}
 
+  /// temporal consistency; absent = independent frames
+  public var temporal: Stylefarm_V1_TemporalOptions {
+    get {_storage._temporal ?? Stylefarm_V1_TemporalOptions()}
+    set {_uniqueStorage()._temporal = newValue}
+  }
+  /// Returns true if `temporal` has been explicitly set.
+  public var hasTemporal: Bool {_storage._temporal != nil}
+  /// Clears the value of `temporal`. Subsequent reads from it will return its default value.
+  public mutating func clearTemporal() {_uniqueStorage()._temporal = nil}
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -844,7 +854,7 @@ nonisolated extension Stylefarm_V1_JobOptions: SwiftProtobuf.Message, SwiftProto
 
 nonisolated extension Stylefarm_V1_JobSpec: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".JobSpec"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{3}content_pattern\0\u{1}frames\0\u{3}style_paths\0\u{1}parameters\0\u{3}output_pattern\0\u{1}priority\0\u{1}options\0\u{1}kind\0\u{3}echo_seconds\0\u{3}output_dir\0\u{1}regions\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{3}content_pattern\0\u{1}frames\0\u{3}style_paths\0\u{1}parameters\0\u{3}output_pattern\0\u{1}priority\0\u{1}options\0\u{1}kind\0\u{3}echo_seconds\0\u{3}output_dir\0\u{1}regions\0\u{1}temporal\0")
 
   fileprivate class _StorageClass {
     var _name: String = String()
@@ -859,6 +869,7 @@ nonisolated extension Stylefarm_V1_JobSpec: SwiftProtobuf.Message, SwiftProtobuf
     var _echoSeconds: Double = 0
     var _outputDir: String = String()
     var _regions: Stylefarm_V1_RegionSpec? = nil
+    var _temporal: Stylefarm_V1_TemporalOptions? = nil
 
       // This property is used as the initial default value for new instances of the type.
       // The type itself is protecting the reference to its storage via CoW semantics.
@@ -881,6 +892,7 @@ nonisolated extension Stylefarm_V1_JobSpec: SwiftProtobuf.Message, SwiftProtobuf
       _echoSeconds = source._echoSeconds
       _outputDir = source._outputDir
       _regions = source._regions
+      _temporal = source._temporal
     }
   }
 
@@ -911,6 +923,7 @@ nonisolated extension Stylefarm_V1_JobSpec: SwiftProtobuf.Message, SwiftProtobuf
         case 10: try { try decoder.decodeSingularDoubleField(value: &_storage._echoSeconds) }()
         case 11: try { try decoder.decodeSingularStringField(value: &_storage._outputDir) }()
         case 12: try { try decoder.decodeSingularMessageField(value: &_storage._regions) }()
+        case 13: try { try decoder.decodeSingularMessageField(value: &_storage._temporal) }()
         default: break
         }
       }
@@ -959,6 +972,9 @@ nonisolated extension Stylefarm_V1_JobSpec: SwiftProtobuf.Message, SwiftProtobuf
       try { if let v = _storage._regions {
         try visitor.visitSingularMessageField(value: v, fieldNumber: 12)
       } }()
+      try { if let v = _storage._temporal {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 13)
+      } }()
     }
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -980,6 +996,7 @@ nonisolated extension Stylefarm_V1_JobSpec: SwiftProtobuf.Message, SwiftProtobuf
         if _storage._echoSeconds != rhs_storage._echoSeconds {return false}
         if _storage._outputDir != rhs_storage._outputDir {return false}
         if _storage._regions != rhs_storage._regions {return false}
+        if _storage._temporal != rhs_storage._temporal {return false}
         return true
       }
       if !storagesAreEqual {return false}

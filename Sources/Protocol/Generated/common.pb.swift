@@ -243,6 +243,108 @@ public nonisolated enum Stylefarm_V1_RegionMode: SwiftProtobuf.Enum, Swift.CaseI
 
 }
 
+/// How a job keeps its frames consistent over time (`--temporal`, docs/JOBS.md "Temporal consistency").
+public nonisolated enum Stylefarm_V1_TemporalStrategy: SwiftProtobuf.Enum, Swift.CaseIterable {
+  public typealias RawValue = Int
+
+  /// independent
+  case unspecified // = 0
+
+  /// every frame alone, all in parallel (may flicker)
+  case independent // = 1
+
+  /// Ruder et al. single pass: frame t after t-1, toward its warped result
+  case sequential // = 2
+
+  /// K Jacobi sweeps: every frame in parallel toward both neighbours' last sweep
+  case multipass // = 3
+
+  /// overlapping sequential chunks in parallel, overlaps cross-faded
+  case chunked // = 4
+  case UNRECOGNIZED(Int)
+
+  public init() {
+    self = .unspecified
+  }
+
+  public init?(rawValue: Int) {
+    switch rawValue {
+    case 0: self = .unspecified
+    case 1: self = .independent
+    case 2: self = .sequential
+    case 3: self = .multipass
+    case 4: self = .chunked
+    default: self = .UNRECOGNIZED(rawValue)
+    }
+  }
+
+  public var rawValue: Int {
+    switch self {
+    case .unspecified: return 0
+    case .independent: return 1
+    case .sequential: return 2
+    case .multipass: return 3
+    case .chunked: return 4
+    case .UNRECOGNIZED(let i): return i
+    }
+  }
+
+  // The compiler won't synthesize support with the UNRECOGNIZED case.
+  public static let allCases: [Stylefarm_V1_TemporalStrategy] = [
+    .unspecified,
+    .independent,
+    .sequential,
+    .multipass,
+    .chunked,
+  ]
+
+}
+
+/// Mirrors Engine.DISPreset.
+public nonisolated enum Stylefarm_V1_FlowPreset: SwiftProtobuf.Enum, Swift.CaseIterable {
+  public typealias RawValue = Int
+
+  /// medium
+  case unspecified // = 0
+  case ultrafast // = 1
+  case fast // = 2
+  case medium // = 3
+  case UNRECOGNIZED(Int)
+
+  public init() {
+    self = .unspecified
+  }
+
+  public init?(rawValue: Int) {
+    switch rawValue {
+    case 0: self = .unspecified
+    case 1: self = .ultrafast
+    case 2: self = .fast
+    case 3: self = .medium
+    default: self = .UNRECOGNIZED(rawValue)
+    }
+  }
+
+  public var rawValue: Int {
+    switch self {
+    case .unspecified: return 0
+    case .ultrafast: return 1
+    case .fast: return 2
+    case .medium: return 3
+    case .UNRECOGNIZED(let i): return i
+    }
+  }
+
+  // The compiler won't synthesize support with the UNRECOGNIZED case.
+  public static let allCases: [Stylefarm_V1_FlowPreset] = [
+    .unspecified,
+    .ultrafast,
+    .fast,
+    .medium,
+  ]
+
+}
+
 /// A content-addressed blob (an input frame, a style target, an output image): its lowercase hex
 /// SHA-256 is its name everywhere on the farm.
 public nonisolated struct Stylefarm_V1_BlobRef: Sendable {
@@ -586,6 +688,45 @@ public nonisolated struct Stylefarm_V1_StyleTargetSet: Sendable {
   public init() {}
 }
 
+/// A job's temporal settings. Absent = independent.
+public nonisolated struct Stylefarm_V1_TemporalOptions: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var strategy: Stylefarm_V1_TemporalStrategy = .unspecified
+
+  /// temporal loss weight; 0 = the default (200 x content weight)
+  public var weight: Float = 0
+
+  /// multipass: sweeps (0 = 4); `iterations` is split over them
+  public var passes: UInt32 = 0
+
+  /// chunked: frames per chunk (0 = 8)
+  public var chunkFrames: UInt32 = 0
+
+  /// chunked: frames shared by neighbouring chunks (taken as given when chunk_frames is set)
+  public var chunkOverlap: UInt32 = 0
+
+  /// frame numbers that start a new shot (no temporal term crosses them)
+  public var cuts: [Int64] = []
+
+  /// skip the coordinator's colour-histogram cut detection
+  public var noDetectCuts: Bool = false
+
+  public var flowPreset: Stylefarm_V1_FlowPreset = .unspecified
+
+  /// sequential/chunked: start from the content, not the warped previous result
+  public var noWarpedInit: Bool = false
+
+  /// multipass: how far a sweep's start moves toward the warped neighbours (0 = 0.5)
+  public var blend: Float = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
 /// Sent by either side before it closes its socket on purpose.
 public nonisolated struct Stylefarm_V1_Disconnect: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
@@ -621,6 +762,14 @@ nonisolated extension Stylefarm_V1_GuidePropagation: SwiftProtobuf._ProtoNamePro
 
 nonisolated extension Stylefarm_V1_RegionMode: SwiftProtobuf._ProtoNameProviding {
   public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0REGION_MODE_UNSPECIFIED\0\u{1}REGION_MODE_JOINT\0\u{1}REGION_MODE_COMPOSITE\0")
+}
+
+nonisolated extension Stylefarm_V1_TemporalStrategy: SwiftProtobuf._ProtoNameProviding {
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0TEMPORAL_STRATEGY_UNSPECIFIED\0\u{1}TEMPORAL_STRATEGY_INDEPENDENT\0\u{1}TEMPORAL_STRATEGY_SEQUENTIAL\0\u{1}TEMPORAL_STRATEGY_MULTIPASS\0\u{1}TEMPORAL_STRATEGY_CHUNKED\0")
+}
+
+nonisolated extension Stylefarm_V1_FlowPreset: SwiftProtobuf._ProtoNameProviding {
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0FLOW_PRESET_UNSPECIFIED\0\u{1}FLOW_PRESET_ULTRAFAST\0\u{1}FLOW_PRESET_FAST\0\u{1}FLOW_PRESET_MEDIUM\0")
 }
 
 nonisolated extension Stylefarm_V1_BlobRef: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
@@ -1274,6 +1423,81 @@ nonisolated extension Stylefarm_V1_StyleTargetSet: SwiftProtobuf.Message, SwiftP
 
   public static func ==(lhs: Stylefarm_V1_StyleTargetSet, rhs: Stylefarm_V1_StyleTargetSet) -> Bool {
     if lhs.hashes != rhs.hashes {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Stylefarm_V1_TemporalOptions: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".TemporalOptions"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}strategy\0\u{1}weight\0\u{1}passes\0\u{3}chunk_frames\0\u{3}chunk_overlap\0\u{1}cuts\0\u{3}no_detect_cuts\0\u{3}flow_preset\0\u{3}no_warped_init\0\u{1}blend\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularEnumField(value: &self.strategy) }()
+      case 2: try { try decoder.decodeSingularFloatField(value: &self.weight) }()
+      case 3: try { try decoder.decodeSingularUInt32Field(value: &self.passes) }()
+      case 4: try { try decoder.decodeSingularUInt32Field(value: &self.chunkFrames) }()
+      case 5: try { try decoder.decodeSingularUInt32Field(value: &self.chunkOverlap) }()
+      case 6: try { try decoder.decodeRepeatedInt64Field(value: &self.cuts) }()
+      case 7: try { try decoder.decodeSingularBoolField(value: &self.noDetectCuts) }()
+      case 8: try { try decoder.decodeSingularEnumField(value: &self.flowPreset) }()
+      case 9: try { try decoder.decodeSingularBoolField(value: &self.noWarpedInit) }()
+      case 10: try { try decoder.decodeSingularFloatField(value: &self.blend) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.strategy != .unspecified {
+      try visitor.visitSingularEnumField(value: self.strategy, fieldNumber: 1)
+    }
+    if self.weight.bitPattern != 0 {
+      try visitor.visitSingularFloatField(value: self.weight, fieldNumber: 2)
+    }
+    if self.passes != 0 {
+      try visitor.visitSingularUInt32Field(value: self.passes, fieldNumber: 3)
+    }
+    if self.chunkFrames != 0 {
+      try visitor.visitSingularUInt32Field(value: self.chunkFrames, fieldNumber: 4)
+    }
+    if self.chunkOverlap != 0 {
+      try visitor.visitSingularUInt32Field(value: self.chunkOverlap, fieldNumber: 5)
+    }
+    if !self.cuts.isEmpty {
+      try visitor.visitPackedInt64Field(value: self.cuts, fieldNumber: 6)
+    }
+    if self.noDetectCuts != false {
+      try visitor.visitSingularBoolField(value: self.noDetectCuts, fieldNumber: 7)
+    }
+    if self.flowPreset != .unspecified {
+      try visitor.visitSingularEnumField(value: self.flowPreset, fieldNumber: 8)
+    }
+    if self.noWarpedInit != false {
+      try visitor.visitSingularBoolField(value: self.noWarpedInit, fieldNumber: 9)
+    }
+    if self.blend.bitPattern != 0 {
+      try visitor.visitSingularFloatField(value: self.blend, fieldNumber: 10)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Stylefarm_V1_TemporalOptions, rhs: Stylefarm_V1_TemporalOptions) -> Bool {
+    if lhs.strategy != rhs.strategy {return false}
+    if lhs.weight != rhs.weight {return false}
+    if lhs.passes != rhs.passes {return false}
+    if lhs.chunkFrames != rhs.chunkFrames {return false}
+    if lhs.chunkOverlap != rhs.chunkOverlap {return false}
+    if lhs.cuts != rhs.cuts {return false}
+    if lhs.noDetectCuts != rhs.noDetectCuts {return false}
+    if lhs.flowPreset != rhs.flowPreset {return false}
+    if lhs.noWarpedInit != rhs.noWarpedInit {return false}
+    if lhs.blend != rhs.blend {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

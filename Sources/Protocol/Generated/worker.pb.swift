@@ -35,6 +35,12 @@ public nonisolated enum Stylefarm_V1_TaskKind: SwiftProtobuf.Enum, Swift.CaseIte
 
   /// diagnostic: sleep `diagnostic_duration_ms`, then succeed
   case sleep // = 3
+
+  /// optical flow between `content` and `second_content` (Engine.FlowPair blob)
+  case flow // = 4
+
+  /// weighted sum of `blend_inputs` (chunked jobs' overlaps), a PNG
+  case blend // = 5
   case UNRECOGNIZED(Int)
 
   public init() {
@@ -47,6 +53,8 @@ public nonisolated enum Stylefarm_V1_TaskKind: SwiftProtobuf.Enum, Swift.CaseIte
     case 1: self = .stylize
     case 2: self = .echo
     case 3: self = .sleep
+    case 4: self = .flow
+    case 5: self = .blend
     default: self = .UNRECOGNIZED(rawValue)
     }
   }
@@ -57,6 +65,8 @@ public nonisolated enum Stylefarm_V1_TaskKind: SwiftProtobuf.Enum, Swift.CaseIte
     case .stylize: return 1
     case .echo: return 2
     case .sleep: return 3
+    case .flow: return 4
+    case .blend: return 5
     case .UNRECOGNIZED(let i): return i
     }
   }
@@ -67,6 +77,8 @@ public nonisolated enum Stylefarm_V1_TaskKind: SwiftProtobuf.Enum, Swift.CaseIte
     .stylize,
     .echo,
     .sleep,
+    .flow,
+    .blend,
   ]
 
 }
@@ -227,6 +239,102 @@ public nonisolated struct Stylefarm_V1_Heartbeat: Sendable {
   public init() {}
 }
 
+/// One earlier or later frame a STYLIZE task is kept consistent with (Ruder et al. 2016).
+public nonisolated struct Stylefarm_V1_TemporalNeighbour: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// the neighbour's stylized result (PNG, the output size)
+  public var result: Stylefarm_V1_BlobRef {
+    get {_result ?? Stylefarm_V1_BlobRef()}
+    set {_result = newValue}
+  }
+  /// Returns true if `result` has been explicitly set.
+  public var hasResult: Bool {self._result != nil}
+  /// Clears the value of `result`. Subsequent reads from it will return its default value.
+  public mutating func clearResult() {self._result = nil}
+
+  /// Engine.FlowPair blob between the two frames' content (output size)
+  public var flow: Stylefarm_V1_BlobRef {
+    get {_flow ?? Stylefarm_V1_BlobRef()}
+    set {_flow = newValue}
+  }
+  /// Returns true if `flow` has been explicitly set.
+  public var hasFlow: Bool {self._flow != nil}
+  /// Clears the value of `flow`. Subsequent reads from it will return its default value.
+  public mutating func clearFlow() {self._flow = nil}
+
+  /// the neighbour is the pair's first frame (it precedes this frame)
+  public var neighbourIsFirst: Bool = false
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _result: Stylefarm_V1_BlobRef? = nil
+  fileprivate var _flow: Stylefarm_V1_BlobRef? = nil
+}
+
+/// The temporal terms of a STYLIZE task.
+public nonisolated struct Stylefarm_V1_TemporalInputs: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// closest first
+  public var neighbours: [Stylefarm_V1_TemporalNeighbour] = []
+
+  /// temporal loss weight (> 0)
+  public var weight: Float = 0
+
+  /// start from the closest neighbour's warped result where certain
+  public var warpedInit: Bool = false
+
+  /// multipass: start from this image (this frame's previous sweep) ...
+  public var initial: Stylefarm_V1_BlobRef {
+    get {_initial ?? Stylefarm_V1_BlobRef()}
+    set {_initial = newValue}
+  }
+  /// Returns true if `initial` has been explicitly set.
+  public var hasInitial: Bool {self._initial != nil}
+  /// Clears the value of `initial`. Subsequent reads from it will return its default value.
+  public mutating func clearInitial() {self._initial = nil}
+
+  /// ... moved this far toward the certain warped neighbours
+  public var blend: Float = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _initial: Stylefarm_V1_BlobRef? = nil
+}
+
+/// One input of a BLEND task.
+public nonisolated struct Stylefarm_V1_BlendInput: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var image: Stylefarm_V1_BlobRef {
+    get {_image ?? Stylefarm_V1_BlobRef()}
+    set {_image = newValue}
+  }
+  /// Returns true if `image` has been explicitly set.
+  public var hasImage: Bool {self._image != nil}
+  /// Clears the value of `image`. Subsequent reads from it will return its default value.
+  public mutating func clearImage() {self._image = nil}
+
+  public var weight: Float = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _image: Stylefarm_V1_BlobRef? = nil
+}
+
 public nonisolated struct Stylefarm_V1_TaskAssignment: @unchecked Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
@@ -372,6 +480,42 @@ public nonisolated struct Stylefarm_V1_TaskAssignment: @unchecked Sendable {
   public var regionMaskPath: String {
     get {_storage._regionMaskPath}
     set {_uniqueStorage()._regionMaskPath = newValue}
+  }
+
+  /// STYLIZE: temporal consistency terms (absent = none). FLOW: the pair's second content frame (its path in
+  /// shared-filesystem mode) and the DIS preset; both frames are scaled to frame_width x frame_height.
+  public var temporal: Stylefarm_V1_TemporalInputs {
+    get {_storage._temporal ?? Stylefarm_V1_TemporalInputs()}
+    set {_uniqueStorage()._temporal = newValue}
+  }
+  /// Returns true if `temporal` has been explicitly set.
+  public var hasTemporal: Bool {_storage._temporal != nil}
+  /// Clears the value of `temporal`. Subsequent reads from it will return its default value.
+  public mutating func clearTemporal() {_uniqueStorage()._temporal = nil}
+
+  public var secondContent: Stylefarm_V1_BlobRef {
+    get {_storage._secondContent ?? Stylefarm_V1_BlobRef()}
+    set {_uniqueStorage()._secondContent = newValue}
+  }
+  /// Returns true if `secondContent` has been explicitly set.
+  public var hasSecondContent: Bool {_storage._secondContent != nil}
+  /// Clears the value of `secondContent`. Subsequent reads from it will return its default value.
+  public mutating func clearSecondContent() {_uniqueStorage()._secondContent = nil}
+
+  public var secondContentPath: String {
+    get {_storage._secondContentPath}
+    set {_uniqueStorage()._secondContentPath = newValue}
+  }
+
+  public var flowPreset: Stylefarm_V1_FlowPreset {
+    get {_storage._flowPreset}
+    set {_uniqueStorage()._flowPreset = newValue}
+  }
+
+  /// BLEND
+  public var blendInputs: [Stylefarm_V1_BlendInput] {
+    get {_storage._blendInputs}
+    set {_uniqueStorage()._blendInputs = newValue}
   }
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
@@ -756,7 +900,7 @@ public nonisolated struct Stylefarm_V1_CoordinatorMessage: Sendable {
 fileprivate nonisolated let _protobuf_package = "stylefarm.v1"
 
 nonisolated extension Stylefarm_V1_TaskKind: SwiftProtobuf._ProtoNameProviding {
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0TASK_KIND_UNSPECIFIED\0\u{1}TASK_KIND_STYLIZE\0\u{1}TASK_KIND_ECHO\0\u{1}TASK_KIND_SLEEP\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0TASK_KIND_UNSPECIFIED\0\u{1}TASK_KIND_STYLIZE\0\u{1}TASK_KIND_ECHO\0\u{1}TASK_KIND_SLEEP\0\u{1}TASK_KIND_FLOW\0\u{1}TASK_KIND_BLEND\0")
 }
 
 nonisolated extension Stylefarm_V1_FailureKind: SwiftProtobuf._ProtoNameProviding {
@@ -948,9 +1092,146 @@ nonisolated extension Stylefarm_V1_Heartbeat: SwiftProtobuf.Message, SwiftProtob
   }
 }
 
+nonisolated extension Stylefarm_V1_TemporalNeighbour: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".TemporalNeighbour"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}result\0\u{1}flow\0\u{3}neighbour_is_first\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularMessageField(value: &self._result) }()
+      case 2: try { try decoder.decodeSingularMessageField(value: &self._flow) }()
+      case 3: try { try decoder.decodeSingularBoolField(value: &self.neighbourIsFirst) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    try { if let v = self._result {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 1)
+    } }()
+    try { if let v = self._flow {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 2)
+    } }()
+    if self.neighbourIsFirst != false {
+      try visitor.visitSingularBoolField(value: self.neighbourIsFirst, fieldNumber: 3)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Stylefarm_V1_TemporalNeighbour, rhs: Stylefarm_V1_TemporalNeighbour) -> Bool {
+    if lhs._result != rhs._result {return false}
+    if lhs._flow != rhs._flow {return false}
+    if lhs.neighbourIsFirst != rhs.neighbourIsFirst {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Stylefarm_V1_TemporalInputs: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".TemporalInputs"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}neighbours\0\u{1}weight\0\u{3}warped_init\0\u{1}initial\0\u{1}blend\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeRepeatedMessageField(value: &self.neighbours) }()
+      case 2: try { try decoder.decodeSingularFloatField(value: &self.weight) }()
+      case 3: try { try decoder.decodeSingularBoolField(value: &self.warpedInit) }()
+      case 4: try { try decoder.decodeSingularMessageField(value: &self._initial) }()
+      case 5: try { try decoder.decodeSingularFloatField(value: &self.blend) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if !self.neighbours.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.neighbours, fieldNumber: 1)
+    }
+    if self.weight.bitPattern != 0 {
+      try visitor.visitSingularFloatField(value: self.weight, fieldNumber: 2)
+    }
+    if self.warpedInit != false {
+      try visitor.visitSingularBoolField(value: self.warpedInit, fieldNumber: 3)
+    }
+    try { if let v = self._initial {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 4)
+    } }()
+    if self.blend.bitPattern != 0 {
+      try visitor.visitSingularFloatField(value: self.blend, fieldNumber: 5)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Stylefarm_V1_TemporalInputs, rhs: Stylefarm_V1_TemporalInputs) -> Bool {
+    if lhs.neighbours != rhs.neighbours {return false}
+    if lhs.weight != rhs.weight {return false}
+    if lhs.warpedInit != rhs.warpedInit {return false}
+    if lhs._initial != rhs._initial {return false}
+    if lhs.blend != rhs.blend {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Stylefarm_V1_BlendInput: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".BlendInput"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}image\0\u{1}weight\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularMessageField(value: &self._image) }()
+      case 2: try { try decoder.decodeSingularFloatField(value: &self.weight) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    try { if let v = self._image {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 1)
+    } }()
+    if self.weight.bitPattern != 0 {
+      try visitor.visitSingularFloatField(value: self.weight, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Stylefarm_V1_BlendInput, rhs: Stylefarm_V1_BlendInput) -> Bool {
+    if lhs._image != rhs._image {return false}
+    if lhs.weight != rhs.weight {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
 nonisolated extension Stylefarm_V1_TaskAssignment: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".TaskAssignment"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}task_id\0\u{3}job_id\0\u{1}attempt\0\u{3}frame_index\0\u{1}region\0\u{1}parameters\0\u{1}content\0\u{1}styles\0\u{2}\u{2}kind\0\u{3}diagnostic_duration_ms\0\u{3}frame_width\0\u{3}frame_height\0\u{3}model_hashes\0\u{3}style_target_hashes\0\u{3}content_path\0\u{3}output_path\0\u{1}regions\0\u{3}region_style_targets\0\u{3}region_mask\0\u{3}region_mask_path\0\u{c}\u{9}\u{1}")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}task_id\0\u{3}job_id\0\u{1}attempt\0\u{3}frame_index\0\u{1}region\0\u{1}parameters\0\u{1}content\0\u{1}styles\0\u{2}\u{2}kind\0\u{3}diagnostic_duration_ms\0\u{3}frame_width\0\u{3}frame_height\0\u{3}model_hashes\0\u{3}style_target_hashes\0\u{3}content_path\0\u{3}output_path\0\u{1}regions\0\u{3}region_style_targets\0\u{3}region_mask\0\u{3}region_mask_path\0\u{1}temporal\0\u{3}second_content\0\u{3}second_content_path\0\u{3}flow_preset\0\u{3}blend_inputs\0\u{c}\u{9}\u{1}")
 
   fileprivate class _StorageClass {
     var _taskID: String = String()
@@ -973,6 +1254,11 @@ nonisolated extension Stylefarm_V1_TaskAssignment: SwiftProtobuf.Message, SwiftP
     var _regionStyleTargets: [Stylefarm_V1_StyleTargetSet] = []
     var _regionMask: Stylefarm_V1_BlobRef? = nil
     var _regionMaskPath: String = String()
+    var _temporal: Stylefarm_V1_TemporalInputs? = nil
+    var _secondContent: Stylefarm_V1_BlobRef? = nil
+    var _secondContentPath: String = String()
+    var _flowPreset: Stylefarm_V1_FlowPreset = .unspecified
+    var _blendInputs: [Stylefarm_V1_BlendInput] = []
 
       // This property is used as the initial default value for new instances of the type.
       // The type itself is protecting the reference to its storage via CoW semantics.
@@ -1003,6 +1289,11 @@ nonisolated extension Stylefarm_V1_TaskAssignment: SwiftProtobuf.Message, SwiftP
       _regionStyleTargets = source._regionStyleTargets
       _regionMask = source._regionMask
       _regionMaskPath = source._regionMaskPath
+      _temporal = source._temporal
+      _secondContent = source._secondContent
+      _secondContentPath = source._secondContentPath
+      _flowPreset = source._flowPreset
+      _blendInputs = source._blendInputs
     }
   }
 
@@ -1041,6 +1332,11 @@ nonisolated extension Stylefarm_V1_TaskAssignment: SwiftProtobuf.Message, SwiftP
         case 19: try { try decoder.decodeRepeatedMessageField(value: &_storage._regionStyleTargets) }()
         case 20: try { try decoder.decodeSingularMessageField(value: &_storage._regionMask) }()
         case 21: try { try decoder.decodeSingularStringField(value: &_storage._regionMaskPath) }()
+        case 22: try { try decoder.decodeSingularMessageField(value: &_storage._temporal) }()
+        case 23: try { try decoder.decodeSingularMessageField(value: &_storage._secondContent) }()
+        case 24: try { try decoder.decodeSingularStringField(value: &_storage._secondContentPath) }()
+        case 25: try { try decoder.decodeSingularEnumField(value: &_storage._flowPreset) }()
+        case 26: try { try decoder.decodeRepeatedMessageField(value: &_storage._blendInputs) }()
         default: break
         }
       }
@@ -1113,6 +1409,21 @@ nonisolated extension Stylefarm_V1_TaskAssignment: SwiftProtobuf.Message, SwiftP
       if !_storage._regionMaskPath.isEmpty {
         try visitor.visitSingularStringField(value: _storage._regionMaskPath, fieldNumber: 21)
       }
+      try { if let v = _storage._temporal {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 22)
+      } }()
+      try { if let v = _storage._secondContent {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 23)
+      } }()
+      if !_storage._secondContentPath.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._secondContentPath, fieldNumber: 24)
+      }
+      if _storage._flowPreset != .unspecified {
+        try visitor.visitSingularEnumField(value: _storage._flowPreset, fieldNumber: 25)
+      }
+      if !_storage._blendInputs.isEmpty {
+        try visitor.visitRepeatedMessageField(value: _storage._blendInputs, fieldNumber: 26)
+      }
     }
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -1142,6 +1453,11 @@ nonisolated extension Stylefarm_V1_TaskAssignment: SwiftProtobuf.Message, SwiftP
         if _storage._regionStyleTargets != rhs_storage._regionStyleTargets {return false}
         if _storage._regionMask != rhs_storage._regionMask {return false}
         if _storage._regionMaskPath != rhs_storage._regionMaskPath {return false}
+        if _storage._temporal != rhs_storage._temporal {return false}
+        if _storage._secondContent != rhs_storage._secondContent {return false}
+        if _storage._secondContentPath != rhs_storage._secondContentPath {return false}
+        if _storage._flowPreset != rhs_storage._flowPreset {return false}
+        if _storage._blendInputs != rhs_storage._blendInputs {return false}
         return true
       }
       if !storagesAreEqual {return false}

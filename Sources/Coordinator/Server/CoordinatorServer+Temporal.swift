@@ -1,0 +1,94 @@
+import Engine
+import FarmWire
+import Foundation
+import Protocol
+
+/// Assignments of the temporal strategies' tasks (JobPlanner): flow tasks, stylize tasks with temporal
+/// inputs, and chunked jobs' blend tasks. Their inputs are other tasks' results, named by hash and served
+/// from the frame's output file (output tasks) or from `<state>/intermediate/` (everything else).
+extension CoordinatorServer {
+    /// The blob of a completed task's result, registered in the blob table so workers can fetch it.
+    func resultRef(of taskID: String, job: JobContext, mediaType: String) throws -> Stylefarm_V1_BlobRef {
+        guard let record = try store.task(taskID), record.state == .completed, let sha = record.resultSHA256 else {
+            throw OutputError(description: "input task \(taskID) has no result yet")
+        }
+        let path: String
+        if record.producesOutput {
+            let frames = job.resolved.frames.frames
+            guard record.frameIndex < frames.count, let output = job.resolved.output?.path(for: frames[record.frameIndex]) else {
+                throw OutputError(description: "input task \(taskID) has no output path")
+            }
+            path = output
+        } else {
+            path = intermediatePath(sha)
+        }
+        blobs[sha] = path
+        var ref = Stylefarm_V1_BlobRef()
+        ref.sha256 = sha
+        ref.mediaType = mediaType
+        if let size = try? FileManager.default.attributesOfItem(atPath: path)[.size] as? NSNumber { ref.size = size.uint64Value }
+        return ref
+    }
+
+    /// FLOW: the pair's two content frames (scaled by the worker to the output size) and the preset.
+    func makeFlowAssignment(_ base: Stylefarm_V1_TaskAssignment, job: JobContext, first: String?,
+                            second: Int) throws -> Stylefarm_V1_TaskAssignment {
+        var a = base
+        a.kind = .flow
+        a.parameters = Stylefarm_V1_EngineParameters()
+        let frames = job.resolved.frames.frames
+        guard let first, second < frames.count, let secondPath = job.resolved.content?.path(for: frames[second]) else {
+            throw OutputError(description: "flow task \(a.taskID) names no content frames")
+        }
+        a.content = try blobRef(forFile: first, mediaType: "image/png")
+        a.secondContent = try blobRef(forFile: secondPath, mediaType: "image/png")
+        if job.resolved.sharedFilesystem {
+            a.contentPath = first
+            a.secondContentPath = secondPath
+        }
+        a.flowPreset = Stylefarm_V1_FlowPreset(job.resolved.temporal.flowPreset)
+        return a
+    }
+
+    /// BLEND: the results to cross-fade with their weights; the output goes where the frame's output goes.
+    func makeBlendAssignment(_ base: Stylefarm_V1_TaskAssignment, planned: PlannedTask,
+                             job: JobContext) throws -> Stylefarm_V1_TaskAssignment {
+        var a = base
+        a.kind = .blend
+        a.blendInputs = try planned.blendInputs.map { link in
+            var input = Stylefarm_V1_BlendInput()
+            input.image = try resultRef(of: link.task, job: job, mediaType: "image/png")
+            input.weight = link.weight
+            return input
+        }
+        let frames = job.resolved.frames.frames
+        if job.resolved.sharedFilesystem, planned.frameIndex < frames.count,
+           let output = job.resolved.output?.path(for: frames[planned.frameIndex]) {
+            a.outputPath = output
+        }
+        return a
+    }
+
+    /// STYLIZE: the neighbours' results and flows, the temporal weight, the start image of a later sweep,
+    /// and the task's own iteration budget (multipass splits the job's over its sweeps).
+    func addTemporalInputs(_ a: inout Stylefarm_V1_TaskAssignment, planned: PlannedTask, job: JobContext) throws {
+        if let iterations = planned.iterations { a.parameters.iterations = UInt32(clamping: iterations) }
+        guard !planned.neighbours.isEmpty || planned.initialTask != nil else { return }
+        let temporal = job.resolved.temporal
+        var inputs = Stylefarm_V1_TemporalInputs()
+        inputs.neighbours = try planned.neighbours.map { link in
+            var n = Stylefarm_V1_TemporalNeighbour()
+            n.result = try resultRef(of: link.resultTask, job: job, mediaType: "image/png")
+            n.flow = try resultRef(of: link.flowTask, job: job, mediaType: FlowPair.mediaType)
+            n.neighbourIsFirst = link.neighbourIsFirst
+            return n
+        }
+        inputs.weight = temporal.lossWeight(contentWeight: job.resolved.parameters.contentWeight)
+        inputs.warpedInit = temporal.warpedInitialization && planned.initialTask == nil
+        if let initial = planned.initialTask {
+            inputs.initial = try resultRef(of: initial, job: job, mediaType: "image/png")
+            inputs.blend = temporal.blend
+        }
+        a.temporal = inputs
+    }
+}

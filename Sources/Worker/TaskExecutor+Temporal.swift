@@ -1,0 +1,143 @@
+import Engine
+import Foundation
+import Protocol
+
+/// The temporal tasks of a worker (docs/ARCHITECTURE.md "Temporal consistency"):
+/// * FLOW: DIS optical flow both ways between two content frames scaled to the output size, returned as an
+///   `Engine.FlowPair` blob that every stylize task of the pair's two frames reuses.
+/// * STYLIZE with `temporal`: the neighbours' results warped into this frame with the pair's flow, each
+///   with Ruder et al.'s certainty, as the temporal loss's targets; the start image is the warped closest
+///   neighbour (sequential, chunked) or this frame's previous sweep moved toward the warped neighbours
+///   (multipass).
+/// * BLEND: a weighted sum of results (the frames two chunks share), encoded like a stylized frame.
+extension TaskExecutor {
+    /// Every input blob a temporal task names (pinned in the cache while it runs).
+    static func temporalInputs(of task: Stylefarm_V1_TaskAssignment) -> [String] {
+        task.temporal.neighbours.flatMap { [$0.result.sha256, $0.flow.sha256] } + [task.temporal.initial.sha256]
+            + [task.secondContent.sha256] + task.blendInputs.map(\.image.sha256)
+    }
+
+    /// The output size of a temporal task: the frame size the coordinator planned.
+    private func frameSize(_ task: Stylefarm_V1_TaskAssignment, frame: String) throws -> (Int, Int) {
+        guard task.frameWidth > 0, task.frameHeight > 0 else {
+            throw TaskExecutionError.invalidParameters("\(frame): a temporal task needs frame_width and frame_height")
+        }
+        return (Int(task.frameWidth), Int(task.frameHeight))
+    }
+
+    func flow(_ task: Stylefarm_V1_TaskAssignment) throws -> [UInt8] {
+        let frame = "job \(task.jobID) flow from frame \(task.frameIndex)"
+        let (w, h) = try frameSize(task, frame: frame)
+        let preset: DISPreset
+        switch task.flowPreset {
+        case .ultrafast: preset = .ultrafast
+        case .fast: preset = .fast
+        case .medium, .unspecified: preset = .medium
+        case .UNRECOGNIZED(let v): throw TaskExecutionError.invalidParameters("\(frame): unknown flow preset \(v)")
+        }
+        let first = try decode(try content(of: task), name: "\(frame) first content")
+        let secondBytes: [UInt8]
+        if !task.secondContentPath.isEmpty {
+            do {
+                secondBytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: task.secondContentPath)))
+            } catch {
+                throw TaskExecutionError.badInput(input: task.secondContentPath, reason: "cannot read the content frame on the shared filesystem: \(error.localizedDescription)")
+            }
+        } else {
+            guard !task.secondContent.sha256.isEmpty else {
+                throw TaskExecutionError.invalidParameters("\(frame): a flow task needs second_content")
+            }
+            secondBytes = try fetch(task.secondContent.sha256, role: "second content")
+        }
+        let second = try decode(secondBytes, name: "\(frame) second content")
+        do {
+            let pair = try FlowPair.dis(first: try first.toRGB().resized(width: w, height: h),
+                                        second: try second.toRGB().resized(width: w, height: h), preset: preset)
+            return pair.serialized()
+        } catch let error as TaskExecutionError {
+            throw error
+        } catch {
+            throw TaskExecutionError.engine("\(frame): optical flow: \(error)")
+        }
+    }
+
+    /// The temporal terms of a STYLIZE task, or nil when it has none.
+    func temporalTargets(_ task: Stylefarm_V1_TaskAssignment, content: Image, parameters: StyleTransferParameters,
+                         frame: String) throws -> TemporalTargets? {
+        guard task.hasTemporal else { return nil }
+        let inputs = task.temporal
+        guard inputs.weight >= 0, inputs.weight.isFinite else {
+            throw TaskExecutionError.invalidParameters("\(frame): temporal weight \(inputs.weight) must be finite and ≥ 0")
+        }
+        let (w, h) = try Image.size(scaling: content.width, content.height, toLongerSide: parameters.size)
+        var targets: [TemporalTargets.Target] = []
+        for (i, neighbour) in inputs.neighbours.enumerated() {
+            let role = "temporal neighbour \(i)"
+            let result = try decode(try fetch(neighbour.result.sha256, role: "\(role) result"), name: "\(frame) \(role) result")
+            let pair: FlowPair
+            do {
+                pair = try FlowPair(serialized: try fetch(neighbour.flow.sha256, role: "\(role) flow"), name: "\(frame) \(role) flow")
+            } catch let error as TaskExecutionError {
+                throw error
+            } catch let error as BlobStoreError {
+                throw error
+            } catch {
+                throw TaskExecutionError.badInput(input: "\(frame) \(role) flow", reason: "\(error)")
+            }
+            guard pair.forward.width == w, pair.forward.height == h else {
+                throw TaskExecutionError.badInput(input: "\(frame) \(role) flow",
+                                                  reason: "the flow is \(pair.forward.width)x\(pair.forward.height), the frame \(w)x\(h)")
+            }
+            do {
+                let resized = try result.toRGB().resized(width: w, height: h)
+                let warped = neighbour.neighbourIsFirst ? try pair.warpIntoSecond(resized) : try pair.warpIntoFirst(resized)
+                let certainty = neighbour.neighbourIsFirst ? try pair.certaintyOfSecond() : try pair.certaintyOfFirst()
+                targets.append(TemporalTargets.Target(warped: warped, certainty: certainty.weights))
+            } catch {
+                throw TaskExecutionError.engine("\(frame): warping \(role): \(error)")
+            }
+        }
+        var temporal = TemporalTargets(targets: targets, weight: inputs.weight, initializeFromWarped: inputs.warpedInit)
+        if !inputs.initial.sha256.isEmpty {
+            let own = try decode(try fetch(inputs.initial.sha256, role: "previous sweep"), name: "\(frame) previous sweep")
+            let start = try own.toRGB().resized(width: w, height: h)
+            temporal.initialImage = inputs.blend > 0 && !targets.isEmpty
+                ? TemporalTargets.blendedInitialization(own: start, neighbours: targets, strength: inputs.blend)
+                : start
+        }
+        return temporal
+    }
+
+    func blend(_ task: Stylefarm_V1_TaskAssignment) throws -> [UInt8] {
+        let frame = "job \(task.jobID) frame \(task.frameIndex) blend"
+        guard !task.blendInputs.isEmpty else { throw TaskExecutionError.invalidParameters("\(frame): no inputs") }
+        var sum: [Float] = []
+        var width = 0, height = 0
+        var bitDepth = 8
+        for (i, input) in task.blendInputs.enumerated() {
+            guard input.weight >= 0, input.weight.isFinite else {
+                throw TaskExecutionError.invalidParameters("\(frame): input \(i) weight \(input.weight)")
+            }
+            let image = try decode(try fetch(input.image.sha256, role: "blend input \(i)"), name: "\(frame) input \(i)").toRGB()
+            bitDepth = max(bitDepth, image.bitDepth > 8 ? 16 : 8)
+            if i == 0 {
+                width = image.width; height = image.height
+                sum = [Float](repeating: 0, count: image.pixels.count)
+            } else if image.width != width || image.height != height {
+                throw TaskExecutionError.badInput(input: "\(frame) input \(i)",
+                                                  reason: "\(image.width)x\(image.height), the first input is \(width)x\(height)")
+            }
+            image.pixels.withUnsafeBufferPointer { src in
+                for p in sum.indices { sum[p] += input.weight * src[p] }
+            }
+        }
+        for p in sum.indices { sum[p] = min(1, max(0, sum[p])) }
+        let out = Image(width: width, height: height, channels: 3, pixels: sum, bitDepth: bitDepth)
+        if task.parameters.outputBitDepth != 0 { bitDepth = Int(task.parameters.outputBitDepth) }
+        do {
+            return [UInt8](try ImageWriter.encodePNG(out, bitDepth: bitDepth, name: "\(frame) output"))
+        } catch {
+            throw TaskExecutionError.output("\(error)")
+        }
+    }
+}
