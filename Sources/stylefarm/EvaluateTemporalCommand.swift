@@ -65,6 +65,12 @@ struct EvaluateTemporalCommand: ParsableCommand {
     var detectCuts = true
 
     func run() throws {
+        _ = try measure { print($0) }
+    }
+
+    /// Measures the sequence, reporting one line per frame and the mean to `report`; returns the mean warp
+    /// error (`stylefarm bench temporal` calls this too).
+    func measure(report: (String) -> Void) throws -> Double {
         let range = try FrameRange(parsing: frames).frames
         let stylizedPattern = try PathPattern(stylized), contentPattern = try PathPattern(content)
         let flowPattern = try flowGT.map(PathPattern.init), occlusionPattern = try occlusions.map(PathPattern.init)
@@ -81,7 +87,7 @@ struct EvaluateTemporalCommand: ParsableCommand {
             let (a, b) = (range[i - 1], range[i])
             let current = try ImageReader.read(path: stylizedPattern.path(for: b))
             if cuts.contains(i) {
-                print("frame=\(b) cut (a new shot starts; no pair with frame \(a))")
+                report("frame=\(b) cut (a new shot starts; no pair with frame \(a))")
                 previous = current
                 continue
             }
@@ -112,14 +118,15 @@ struct EvaluateTemporalCommand: ParsableCommand {
                                                       certainty: certainty.weights)
             }
             results.append(m)
-            print("frame=\(b) warp_error=\(format(m.warpError)) certain=\(String(format: "%.3f", m.certainFraction))")
+            report("frame=\(b) warp_error=\(format(m.warpError)) certain=\(String(format: "%.3f", m.certainFraction))")
             previous = current
         }
         guard !results.isEmpty else {
             throw ValidationError("every listed pair crosses a shot cut; nothing to measure (--no-detect-cuts measures them anyway)")
         }
         let mean = results.map(\.warpError).reduce(0, +) / Double(results.count)
-        print("mean warp_error=\(format(mean)) pairs=\(results.count)")
+        report("mean warp_error=\(format(mean)) pairs=\(results.count)")
+        return mean
     }
 
     private func contentFrame(_ pattern: PathPattern, _ frame: Int, _ w: Int, _ h: Int) throws -> Image {
