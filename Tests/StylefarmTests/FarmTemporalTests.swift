@@ -97,6 +97,10 @@ final class FarmTemporalTests: XCTestCase {
                                    temporal: ["--temporal", "multipass", "--passes", "2"], shared: true)
         let chunked = try submit("ch", plates: plates, frames: "1-5", style: style,
                                  temporal: ["--temporal", "chunked", "--chunk-frames", "3", "--chunk-overlap", "1"])
+        // Finished temporal jobs leave no intermediate results (flows, sweep 0, chunk renders) behind.
+        let intermediate = farm.directory.appendingPathComponent("state/intermediate").path
+        XCTAssertEqual((try? FileManager.default.contentsOfDirectory(atPath: intermediate)) ?? [], [], farm.logs)
+        XCTAssertTrue(farm.log("coordinator.log").contains("intermediate result(s)"), "the jobs had intermediates to remove")
         let e0 = try warpError(independent, name: "ind", plates: plates, frames: "1-5")
         let e1 = try warpError(multipass, name: "mp", plates: plates, frames: "1-5")
         let e2 = try warpError(chunked, name: "ch", plates: plates, frames: "1-5")

@@ -238,6 +238,7 @@ extension CoordinatorServer {
             send(toWorker: workerID, .cancel(cancel))
         }
         frameEvents.append((jobID, -1))
+        releaseFinishedTemporalJobs()
         return try store.job(jobID)?.state == .cancelled
     }
 

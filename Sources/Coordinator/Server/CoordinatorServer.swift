@@ -253,6 +253,7 @@ public final class CoordinatorServer {
                 default: break
                 }
             }
+            if outcomes.contains(where: { $0 == .task(.completed) || $0 == .task(.failed) }) { releaseFinishedTemporalJobs() }
         } catch {
             // One bad id fails the whole batch: apply the rest one by one.
             log("batch of \(changes.count) changes failed (\(error)); applying one by one")
