@@ -37,7 +37,7 @@ extension TaskExecutor {
     /// targets per style set (`region_style_targets`, computed once per job by the coordinator), and the
     /// guided objective on the content scaled to the output size.
     func stylizeRegions(_ task: Stylefarm_V1_TaskAssignment, content: Image, parameters: StyleTransferParameters,
-                        vgg: VGG, frame: String, temporal: TemporalTargets?,
+                        vgg: VGG, frame: String, temporal: TemporalTargets?, pairs: [FlowPair] = [],
                         progress: @escaping (StyleTransferProgress) -> Bool) throws -> StyleTransferResult {
         let spec = task.regions
         let source: RegionSource
@@ -75,7 +75,14 @@ extension TaskExecutor {
         }
 
         let (w, h) = try Image.size(scaling: content.width, content.height, toLongerSide: parameters.size)
-        let masks = try regionMasks(task, source: source, crf: !spec.crfDisabled, content: content, width: w, height: h, frame: frame)
+        let crf = !spec.crfDisabled
+        var masks = try regionMasks(source: source, crf: crf, content: content,
+                                    mask: RegionMaskInput(path: task.regionMaskPath, sha256: task.regionMask.sha256,
+                                                          name: "\(frame) mask", role: "region mask"),
+                                    width: w, height: h, frame: frame)
+        if task.hasTemporal && !task.temporal.neighbours.isEmpty {
+            masks = try stabilizedMasks(masks, task: task, source: source, crf: crf, pairs: pairs, frame: frame)
+        }
         let plan: RegionPlan
         do {
             plan = try RegionPlan.resolve(masks: masks, assignments: assignments, styleSets: layout.assignmentSets,
@@ -101,10 +108,61 @@ extension TaskExecutor {
                                                    progress: progress)
     }
 
-    /// The frame's region masks at `width`×`height`: from the segmentation network (loaded once per worker),
-    /// or from the frame's matte / ID map (`region_mask_path` in shared-filesystem mode, else the
-    /// `region_mask` blob).
-    private func regionMasks(_ task: Stylefarm_V1_TaskAssignment, source: RegionSource, crf: Bool, content: Image,
+    /// This frame's masks smoothed with its temporal neighbours' masks (`RegionMasks.stabilized`, exactly
+    /// as `stylefarm stylize --previous-*` does): each neighbour's masks are made like this frame's (same
+    /// source and CRF, at the output size) from the neighbour's content frame or mask image that the
+    /// coordinator names in `TemporalNeighbour`, then warped into this frame with the neighbour's flow pair.
+    private func stabilizedMasks(_ masks: RegionMasks, task: Stylefarm_V1_TaskAssignment, source: RegionSource, crf: Bool,
+                                 pairs: [FlowPair], frame: String) throws -> RegionMasks {
+        let neighbours = task.temporal.neighbours
+        guard pairs.count == neighbours.count else {
+            throw TaskExecutionError.invalidParameters("\(frame): \(pairs.count) flow pairs for \(neighbours.count) temporal neighbours")
+        }
+        let made = try zip(neighbours, pairs).enumerated().map { (i, element) -> (masks: RegionMasks, pair: FlowPair, neighbourIsFirst: Bool) in
+            let (neighbour, pair) = element
+            let role = "temporal neighbour \(i)"
+            let contentBytes: [UInt8]
+            if !neighbour.contentPath.isEmpty {
+                do {
+                    contentBytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: neighbour.contentPath)))
+                } catch {
+                    throw TaskExecutionError.badInput(input: neighbour.contentPath, reason: "cannot read the \(role)'s content frame on the shared filesystem: \(error.localizedDescription)")
+                }
+            } else {
+                guard !neighbour.content.sha256.isEmpty else {
+                    throw TaskExecutionError.invalidParameters("\(frame): a region task with temporal neighbours needs each neighbour's content frame (\(role) has none); is the coordinator older than this worker? Upgrade it")
+                }
+                contentBytes = try fetch(neighbour.content.sha256, role: "\(role) content")
+            }
+            let content = try decode(contentBytes, name: "\(frame) \(role) content")
+            let made = try regionMasks(source: source, crf: crf, content: content,
+                                       mask: RegionMaskInput(path: neighbour.regionMaskPath, sha256: neighbour.regionMask.sha256,
+                                                             name: "\(frame) \(role) mask", role: "\(role) region mask"),
+                                       width: masks.width, height: masks.height, frame: "\(frame) \(role)")
+            return (masks: made, pair: pair, neighbourIsFirst: neighbour.neighbourIsFirst)
+        }
+        do {
+            return try masks.stabilized(neighbours: made)
+        } catch let error as TemporalError {
+            throw TaskExecutionError.badInput(input: "\(frame) temporal region masks", reason: error.description)
+        } catch {
+            throw TaskExecutionError.engine("\(frame): stabilizing the region masks: \(error)")
+        }
+    }
+
+    /// Where a frame's matte / ID map comes from (matte:/ids: sources): `path` on the shared filesystem when
+    /// set, else the blob `sha256`. `name` appears in decode errors, `role` in missing-blob errors.
+    struct RegionMaskInput {
+        var path: String
+        var sha256: String
+        var name: String
+        var role: String
+    }
+
+    /// A frame's region masks at `width`×`height`: from the segmentation network run on `content` (loaded
+    /// once per worker), or from the frame's matte / ID map (`mask`). Used for the task's own frame and,
+    /// unchanged, for its temporal neighbours, so both are made the same way.
+    private func regionMasks(source: RegionSource, crf: Bool, content: Image, mask: RegionMaskInput,
                              width: Int, height: Int, frame: String) throws -> RegionMasks {
         do {
             switch source {
@@ -118,19 +176,19 @@ extension TaskExecutor {
             case .matte, .ids:
                 let bytes: [UInt8]
                 let name: String
-                if !task.regionMaskPath.isEmpty {
-                    name = task.regionMaskPath
+                if !mask.path.isEmpty {
+                    name = mask.path
                     do {
-                        bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: task.regionMaskPath)))
+                        bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: mask.path)))
                     } catch {
-                        throw TaskExecutionError.badInput(input: task.regionMaskPath, reason: "cannot read the region mask on the shared filesystem: \(error.localizedDescription)")
+                        throw TaskExecutionError.badInput(input: mask.path, reason: "cannot read the region mask on the shared filesystem: \(error.localizedDescription)")
                     }
                 } else {
-                    guard !task.regionMask.sha256.isEmpty else {
+                    guard !mask.sha256.isEmpty else {
                         throw TaskExecutionError.invalidParameters("\(frame): --segment \(source) needs the frame's mask (region_mask)")
                     }
-                    name = "\(frame) mask"
-                    bytes = try fetch(task.regionMask.sha256, role: "region mask")
+                    name = mask.name
+                    bytes = try fetch(mask.sha256, role: mask.role)
                 }
                 let image = try decode(bytes, name: name)
                 if case .matte = source {

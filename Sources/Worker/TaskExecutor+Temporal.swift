@@ -8,12 +8,13 @@ import Protocol
 /// * STYLIZE with `temporal`: the neighbours' results warped into this frame with the pair's flow, each
 ///   with Ruder et al.'s certainty, as the temporal loss's targets; the start image is the warped closest
 ///   neighbour (sequential, chunked) or this frame's previous sweep moved toward the warped neighbours
-///   (multipass).
+///   (multipass). A region task also stabilizes its masks with the neighbours' (TaskExecutor+Regions).
 /// * BLEND: a weighted sum of results (the frames two chunks share), encoded like a stylized frame.
 extension TaskExecutor {
     /// Every input blob a temporal task names (pinned in the cache while it runs).
     static func temporalInputs(of task: Stylefarm_V1_TaskAssignment) -> [String] {
-        task.temporal.neighbours.flatMap { [$0.result.sha256, $0.flow.sha256] } + [task.temporal.initial.sha256]
+        task.temporal.neighbours.flatMap { [$0.result.sha256, $0.flow.sha256, $0.content.sha256, $0.regionMask.sha256] }
+            + [task.temporal.initial.sha256]
             + [task.secondContent.sha256] + task.blendInputs.map(\.image.sha256)
     }
 
@@ -61,19 +62,13 @@ extension TaskExecutor {
         }
     }
 
-    /// The temporal terms of a STYLIZE task, or nil when it has none.
-    func temporalTargets(_ task: Stylefarm_V1_TaskAssignment, content: Image, parameters: StyleTransferParameters,
-                         frame: String) throws -> TemporalTargets? {
-        guard task.hasTemporal else { return nil }
-        let inputs = task.temporal
-        guard inputs.weight >= 0, inputs.weight.isFinite else {
-            throw TaskExecutionError.invalidParameters("\(frame): temporal weight \(inputs.weight) must be finite and ≥ 0")
-        }
-        let (w, h) = try Image.size(scaling: content.width, content.height, toLongerSide: parameters.size)
-        var targets: [TemporalTargets.Target] = []
-        for (i, neighbour) in inputs.neighbours.enumerated() {
+    /// The flow pairs of a STYLIZE task's temporal neighbours, in neighbour order, each checked to be
+    /// `width`×`height` (the output size); empty when the task has no temporal inputs. Fetched and decoded
+    /// once per task and shared by the temporal targets and the region-mask stabilization.
+    func temporalPairs(_ task: Stylefarm_V1_TaskAssignment, width w: Int, height h: Int, frame: String) throws -> [FlowPair] {
+        guard task.hasTemporal else { return [] }
+        return try task.temporal.neighbours.enumerated().map { i, neighbour in
             let role = "temporal neighbour \(i)"
-            let result = try decode(try fetch(neighbour.result.sha256, role: "\(role) result"), name: "\(frame) \(role) result")
             let pair: FlowPair
             do {
                 pair = try FlowPair(serialized: try fetch(neighbour.flow.sha256, role: "\(role) flow"), name: "\(frame) \(role) flow")
@@ -88,6 +83,27 @@ extension TaskExecutor {
                 throw TaskExecutionError.badInput(input: "\(frame) \(role) flow",
                                                   reason: "the flow is \(pair.forward.width)x\(pair.forward.height), the frame \(w)x\(h)")
             }
+            return pair
+        }
+    }
+
+    /// The temporal terms of a STYLIZE task, or nil when it has none. `pairs` are the neighbours' flow
+    /// pairs (`temporalPairs`), one per neighbour in order.
+    func temporalTargets(_ task: Stylefarm_V1_TaskAssignment, content: Image, parameters: StyleTransferParameters,
+                         pairs: [FlowPair], frame: String) throws -> TemporalTargets? {
+        guard task.hasTemporal else { return nil }
+        let inputs = task.temporal
+        guard inputs.weight >= 0, inputs.weight.isFinite else {
+            throw TaskExecutionError.invalidParameters("\(frame): temporal weight \(inputs.weight) must be finite and ≥ 0")
+        }
+        guard pairs.count == inputs.neighbours.count else {
+            throw TaskExecutionError.invalidParameters("\(frame): \(pairs.count) flow pairs for \(inputs.neighbours.count) temporal neighbours")
+        }
+        let (w, h) = try Image.size(scaling: content.width, content.height, toLongerSide: parameters.size)
+        var targets: [TemporalTargets.Target] = []
+        for (i, (neighbour, pair)) in zip(inputs.neighbours, pairs).enumerated() {
+            let role = "temporal neighbour \(i)"
+            let result = try decode(try fetch(neighbour.result.sha256, role: "\(role) result"), name: "\(frame) \(role) result")
             do {
                 let resized = try result.toRGB().resized(width: w, height: h)
                 let warped = neighbour.neighbourIsFirst ? try pair.warpIntoSecond(resized) : try pair.warpIntoFirst(resized)

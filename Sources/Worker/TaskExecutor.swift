@@ -137,7 +137,14 @@ public final class TaskExecutor {
                 throw TaskExecutionError.invalidParameters("\(frame): tiles are not supported yet; the region must be the whole \(size) output frame")
             }
         }
-        let temporal = try temporalTargets(task, content: content, parameters: parameters, frame: frame)
+        let pairs: [FlowPair]
+        if task.hasTemporal {
+            let (w, h) = try Image.size(scaling: content.width, content.height, toLongerSide: parameters.size)
+            pairs = try temporalPairs(task, width: w, height: h, frame: frame)
+        } else {
+            pairs = []
+        }
+        let temporal = try temporalTargets(task, content: content, parameters: parameters, pairs: pairs, frame: frame)
         let vgg = try host.vgg(parameters.network, pooling: parameters.pooling)
         let budget = parameters.iterations * parameters.scales
         let observe: (Int, Int, Int, StyleObjective.Breakdown) -> Bool = { scale, evaluation, scaleBudget, losses in
@@ -157,7 +164,7 @@ public final class TaskExecutor {
         do {
             if usesRegions {
                 let output = try stylizeRegions(task, content: content, parameters: parameters, vgg: vgg, frame: frame,
-                                                temporal: temporal) {
+                                                temporal: temporal, pairs: pairs) {
                     observe($0.scale, $0.evaluation, $0.budget, $0.losses)
                 }
                 run = (output.image, output.finalLosses, output.evaluations)

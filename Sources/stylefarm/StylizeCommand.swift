@@ -92,6 +92,7 @@ struct StylizeCommand: ParsableCommand {
     func validate() throws {
         if bitDepth != 8 && bitDepth != 16 { throw ValidationError("--bit-depth must be 8 or 16 (got \(bitDepth))") }
         _ = try parameters()
+        _ = try temporal.previousMaskPath(segment: regions.isActive ? regions.source() : nil)
     }
 
     /// The engine parameters these options describe.
@@ -138,11 +139,15 @@ struct StylizeCommand: ParsableCommand {
         let transfer = StyleTransfer(vgg: vgg)
         let result: StyleTransferResult
         let (outWidth, outHeight) = try Image.size(scaling: contentImage.width, contentImage.height, toLongerSide: parameters.size)
-        let temporalTargets = try temporal.targets(content: contentImage, width: outWidth, height: outHeight,
+        let previousContent = try temporal.previousContentImage(limits: limits)
+        let pair = try temporal.flowPair(previous: previousContent, content: contentImage, width: outWidth, height: outHeight)
+        let temporalTargets = try temporal.targets(pair: pair, width: outWidth, height: outHeight,
                                                    contentWeight: parameters.contentWeight, limits: limits)
         if regions.isActive {
+            let previous = previousContent.flatMap { image in pair.map { (content: image, pair: $0) } }
             result = try stylizeRegions(transfer: transfer, content: contentImage, styles: styleImages,
-                                        parameters: parameters, limits: limits, temporal: temporalTargets, reporter: reporter)
+                                        parameters: parameters, limits: limits, temporal: temporalTargets,
+                                        previous: previous, reporter: reporter)
         } else {
             result = try transfer.stylize(content: contentImage, styles: styleImages, parameters: parameters,
                                           temporal: temporalTargets) {
@@ -161,14 +166,24 @@ struct StylizeCommand: ParsableCommand {
 }
 
 extension StylizeCommand {
-    /// `--segment`/`--region`: masks at the output size, one style set per distinct style, guided objective.
+    /// `--segment`/`--region`: masks at the output size (with `previous`, the previous frame's content and
+    /// the flow pair to it, stabilized with the previous frame's masks like a farm region task with a
+    /// temporal neighbour), one style set per distinct style, guided objective.
     func stylizeRegions(transfer: StyleTransfer, content: Image, styles: [Image], parameters: StyleTransferParameters,
-                        limits: ImageLimits, temporal: TemporalTargets?, reporter: ProgressReporter) throws -> StyleTransferResult {
+                        limits: ImageLimits, temporal: TemporalTargets?, previous: (content: Image, pair: FlowPair)? = nil,
+                        reporter: ProgressReporter) throws -> StyleTransferResult {
         let assignments = try regions.assignments()
         let layout = RegionStyleLayout(assignments: assignments, hasDefaultStyle: !styles.isEmpty, perRegion: regions.styleRegions)
         let (w, h) = try Image.size(scaling: content.width, content.height, toLongerSide: parameters.size)
         let maker = try regions.makeMaskMaker(modelDir: engine.modelDir)
-        let masks = try maker.masks(for: content, width: w, height: h)
+        var masks = try maker.masks(for: content, width: w, height: h)
+        if let previous {
+            // matte:/ids: use --previous-segment's file for the previous frame, else --segment's (one file for
+            // both frames); network sources segment --previous-content.
+            let maskPath = try self.temporal.previousMaskPath(segment: try regions.source())
+            let previousMasks = try maker.masks(for: previous.content, width: w, height: h, maskPath: maskPath)
+            masks = try masks.stabilized(neighbours: [(masks: previousMasks, pair: previous.pair, neighbourIsFirst: true)])
+        }
         let plan: RegionPlan
         do {
             plan = try RegionPlan.resolve(masks: masks, assignments: assignments, styleSets: layout.assignmentSets,

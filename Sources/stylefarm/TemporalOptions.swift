@@ -4,7 +4,10 @@ import Foundation
 
 /// `--previous-output`/`--previous-content`: stylize a frame toward its predecessor's result (Ruder et al.
 /// 2016): DIS flow between the two content frames, the predecessor's result warped into this frame, the
-/// temporal loss on certain pixels and the warped initialization.
+/// temporal loss on certain pixels and the warped initialization. With `--segment`, the region masks are
+/// also stabilized with the previous frame's masks warped into this frame (`RegionMasks.stabilized`, as
+/// on the farm): a network source segments `--previous-content`; a `matte:`/`ids:` source reads the same
+/// file for both frames unless `--previous-segment` names the previous frame's own mask.
 struct TemporalOptions: ParsableArguments {
     @Option(help: "The previous frame's stylized result: keep this frame consistent with it (needs --previous-content).")
     var previousOutput: String?
@@ -21,6 +24,10 @@ struct TemporalOptions: ParsableArguments {
     @Flag(help: "Start from the content (or noise) instead of the warped previous result.")
     var noWarpedInit = false
 
+    @Option(help: ArgumentHelp("With --segment matte:PATH or ids:PATH: the previous frame's own mask (same kind, e.g. matte:prev.png), whose masks stabilize this frame's; default: --segment's file for both frames.",
+                               valueName: "source"))
+    var previousSegment: String?
+
     var isActive: Bool { previousOutput != nil || previousContent != nil }
 
     func validate() throws {
@@ -33,16 +40,51 @@ struct TemporalOptions: ParsableArguments {
         }
     }
 
-    /// The temporal targets of `content` at the output size (w × h).
-    func targets(content: Image, width w: Int, height h: Int, contentWeight: Float, limits: ImageLimits) throws -> TemporalTargets? {
-        guard let previousOutput, let previousContent else { return nil }
-        let current = try content.toRGB().resized(width: w, height: h)
-        let previous = try ImageReader.read(path: previousContent, limits: limits).toRGB().resized(width: w, height: h)
+    /// Checks `--previous-segment` against `--segment` (`segment`, nil without regions) and returns the
+    /// previous frame's mask file, or nil to use `--segment`'s (or the network) for both frames.
+    func previousMaskPath(segment: RegionSource?) throws -> String? {
+        guard let previousSegment else { return nil }
+        guard previousOutput != nil else {
+            throw ValidationError("--previous-segment needs --previous-output and --previous-content (it stabilizes the masks against the previous frame)")
+        }
+        guard let segment else {
+            throw ValidationError("--previous-segment needs --segment matte:PATH or ids:PATH (this frame's mask)")
+        }
+        let previous: RegionSource
+        do { previous = try RegionSource(parsing: previousSegment) } catch let error as RegionError {
+            throw ValidationError("--previous-segment: \(error.description)")
+        }
+        switch (segment, previous) {
+        case (.matte, .matte(let path)), (.ids, .ids(let path)):
+            return path
+        case (.deeplab, _), (.deeplabSmall, _), (.selfie, _):
+            throw ValidationError("--previous-segment is for matte:/ids: masks; with --segment \(segment) the network segments --previous-content itself, drop --previous-segment")
+        default:
+            throw ValidationError("--previous-segment \(previousSegment) must be the same kind as --segment \(segment) (both matte:PATH or both ids:PATH)")
+        }
+    }
+
+    /// The previous frame's content as read (nil without `--previous-content`).
+    func previousContentImage(limits: ImageLimits) throws -> Image? {
+        guard let previousContent else { return nil }
+        return try ImageReader.read(path: previousContent, limits: limits)
+    }
+
+    /// The flow pair between the previous frame (first) and `content` (second), both at the output size
+    /// w × h — exactly what a farm flow task computes; nil without `--previous-*`.
+    func flowPair(previous: Image?, content: Image, width w: Int, height h: Int) throws -> FlowPair? {
+        guard previousOutput != nil, let previous else { return nil }
+        return try FlowPair.dis(first: try previous.toRGB().resized(width: w, height: h),
+                                second: try content.toRGB().resized(width: w, height: h), preset: flowPreset)
+    }
+
+    /// The temporal targets at the output size (w × h): the previous result warped into this frame along
+    /// `pair` (`flowPair`), with the pair's certainty.
+    func targets(pair: FlowPair?, width w: Int, height h: Int, contentWeight: Float, limits: ImageLimits) throws -> TemporalTargets? {
+        guard let previousOutput, let pair else { return nil }
         let result = try ImageReader.read(path: previousOutput, limits: limits).toRGB().resized(width: w, height: h)
-        let backward = try OpticalFlow.dis(from: current, to: previous, preset: flowPreset)
-        let forward = try OpticalFlow.dis(from: previous, to: current, preset: flowPreset)
-        let certainty = try FlowCertainty.ruder(forward: forward, backward: backward)
-        let (warped, _) = try Warp.backward(result, flow: backward)
+        let certainty = try pair.certaintyOfSecond()
+        let warped = try pair.warpIntoSecond(result)
         return TemporalTargets(targets: [.init(warped: warped, certainty: certainty.weights)],
                                weight: temporalWeight ?? TemporalLoss.defaultWeight(contentWeight: contentWeight),
                                initializeFromWarped: !noWarpedInit)

@@ -42,4 +42,22 @@ final class StylizeTemporalTests: XCTestCase {
         XCTAssertNotEqual(bad.status, 0)
         XCTAssertTrue(bad.stderr.contains("--previous-output and --previous-content go together"), bad.stderr)
     }
+
+    /// `--previous-segment` is checked before any work: it needs the previous frame and a `--segment` of the
+    /// same mask kind, and a network source segments `--previous-content` itself.
+    func testPreviousSegmentIsCheckedAgainstSegment() throws {
+        let base = ["stylize", "--content", "c.png", "--style", "s.png", "--out", "o.png", "--region", "foreground=none"]
+        let previous = ["--previous-output", "p.png", "--previous-content", "pc.png"]
+        let cases: [([String], String)] = [
+            (["--segment", "matte:m2.png", "--previous-segment", "matte:m1.png"], "--previous-segment needs --previous-output"),
+            (["--segment", "selfie", "--region", "person=none", "--previous-segment", "matte:m1.png"] + previous,
+             "the network segments --previous-content itself"),
+            (["--segment", "matte:m2.png", "--previous-segment", "ids:m1.png"] + previous, "must be the same kind"),
+        ]
+        for (arguments, message) in cases {
+            let result = try CLIRunner.run(base + arguments)
+            XCTAssertNotEqual(result.status, 0, arguments.joined(separator: " "))
+            XCTAssertTrue(result.stderr.contains(message), "\(arguments): \(result.stderr)")
+        }
+    }
 }

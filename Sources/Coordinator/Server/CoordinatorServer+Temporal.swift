@@ -69,6 +69,29 @@ extension CoordinatorServer {
         return a
     }
 
+    /// A region job's neighbour: the neighbour frame's content and mask image (matte:/ids: sources), so the
+    /// worker can make the neighbour's region masks as it makes this frame's and stabilize this frame's
+    /// masks with them (`RegionMasks.stabilized`). Nothing for jobs without regions.
+    func addNeighbourRegionInputs(_ n: inout Stylefarm_V1_TemporalNeighbour, link: TemporalLink, job: JobContext) throws {
+        guard let regions = job.resolved.regions else { return }
+        guard let neighbour = job.plan.task(link.resultTask) else {
+            throw OutputError(description: "temporal neighbour task \(link.resultTask) is not in the job's plan")
+        }
+        let frames = job.resolved.frames.frames
+        guard neighbour.frameIndex < frames.count else {
+            throw OutputError(description: "temporal neighbour task \(link.resultTask) names frame index \(neighbour.frameIndex) of \(frames.count)")
+        }
+        let frame = frames[neighbour.frameIndex]
+        if let contentPath = job.resolved.content?.path(for: frame) {
+            n.content = try blobRef(forFile: contentPath, mediaType: "image/png")
+            if job.resolved.sharedFilesystem { n.contentPath = contentPath }
+        }
+        if let maskPath = regions.maskPath(for: frame) {
+            n.regionMask = try blobRef(forFile: maskPath, mediaType: "image/png")
+            if job.resolved.sharedFilesystem { n.regionMaskPath = maskPath }
+        }
+    }
+
     /// STYLIZE: the neighbours' results and flows, the temporal weight, the start image of a later sweep,
     /// and the task's own iteration budget (multipass splits the job's over its sweeps).
     func addTemporalInputs(_ a: inout Stylefarm_V1_TaskAssignment, planned: PlannedTask, job: JobContext) throws {
@@ -81,6 +104,7 @@ extension CoordinatorServer {
             n.result = try resultRef(of: link.resultTask, job: job, mediaType: "image/png")
             n.flow = try resultRef(of: link.flowTask, job: job, mediaType: FlowPair.mediaType)
             n.neighbourIsFirst = link.neighbourIsFirst
+            try addNeighbourRegionInputs(&n, link: link, job: job)
             return n
         }
         inputs.weight = temporal.lossWeight(contentWeight: job.resolved.parameters.contentWeight)

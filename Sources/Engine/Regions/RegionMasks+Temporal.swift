@@ -64,4 +64,45 @@ extension RegionMasks {
         }
         return RegionMasks(width: width, height: height, named: named)
     }
+
+    /// This frame's masks stabilized with its temporal neighbours' masks — the one recipe the farm's
+    /// worker and `stylefarm stylize --previous-*` share, so both compute identical masks.
+    ///
+    /// Each neighbour's RAW masks (made exactly as this frame's: same source, same CRF, same size) are
+    /// warped into this frame along the pair's flow and weighted by the pair's certainty:
+    /// * `neighbourIsFirst` (the neighbour precedes this frame, which is the pair's second frame):
+    ///   `warped(by: pair.backward)` with `pair.certaintyOfSecond()`;
+    /// * otherwise (the neighbour follows, this frame is the pair's first): `warped(by: pair.forward)`
+    ///   with `pair.certaintyOfFirst()`;
+    ///
+    /// then `temporallySmoothed(neighbours:weight:)` averages them with this frame's masks. Stateless:
+    /// the result depends only on raw masks and flows, never on an earlier stabilized result. With no
+    /// neighbours (or `weight` 0) the masks are returned unchanged.
+    ///
+    /// Throws `TemporalError.sizeMismatch` when a neighbour's masks or flow pair do not have these masks'
+    /// size (make the neighbour's masks at the output size, and compute the flow there too), and
+    /// `RegionError.invalidSpecification` when `weight` is negative or not finite.
+    public func stabilized(neighbours: [(masks: RegionMasks, pair: FlowPair, neighbourIsFirst: Bool)],
+                           weight: Float = 1) throws -> RegionMasks {
+        var warpedNeighbours: [(masks: RegionMasks, certainty: [Float])] = []
+        warpedNeighbours.reserveCapacity(neighbours.count)
+        for (k, neighbour) in neighbours.enumerated() {
+            guard neighbour.masks.width == width && neighbour.masks.height == height else {
+                throw TemporalError.sizeMismatch(what: "the region masks and neighbour \(k)'s masks", width, height,
+                                                 neighbour.masks.width, neighbour.masks.height)
+            }
+            guard neighbour.pair.width == width && neighbour.pair.height == height else {
+                throw TemporalError.sizeMismatch(what: "the region masks and neighbour \(k)'s flow pair", width, height,
+                                                 neighbour.pair.width, neighbour.pair.height)
+            }
+            if neighbour.neighbourIsFirst {
+                warpedNeighbours.append((masks: try neighbour.masks.warped(by: neighbour.pair.backward),
+                                         certainty: try neighbour.pair.certaintyOfSecond().weights))
+            } else {
+                warpedNeighbours.append((masks: try neighbour.masks.warped(by: neighbour.pair.forward),
+                                         certainty: try neighbour.pair.certaintyOfFirst().weights))
+            }
+        }
+        return try temporallySmoothed(neighbours: warpedNeighbours, weight: weight)
+    }
 }

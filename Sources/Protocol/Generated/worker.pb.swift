@@ -268,12 +268,42 @@ public nonisolated struct Stylefarm_V1_TemporalNeighbour: Sendable {
   /// the neighbour is the pair's first frame (it precedes this frame)
   public var neighbourIsFirst: Bool = false
 
+  /// Region (segmentation-aware) tasks only: what the worker needs to make the NEIGHBOUR frame's region
+  /// masks exactly as it makes this frame's, so it can warp them into this frame along `flow` and smooth
+  /// this frame's masks with them (temporally stable masks). Unset for tasks without regions.
+  public var content: Stylefarm_V1_BlobRef {
+    get {_content ?? Stylefarm_V1_BlobRef()}
+    set {_content = newValue}
+  }
+  /// Returns true if `content` has been explicitly set.
+  public var hasContent: Bool {self._content != nil}
+  /// Clears the value of `content`. Subsequent reads from it will return its default value.
+  public mutating func clearContent() {self._content = nil}
+
+  /// shared-filesystem mode: the neighbour's content frame on disk
+  public var contentPath: String = String()
+
+  /// matte:/ids: sources: the neighbour frame's mask image
+  public var regionMask: Stylefarm_V1_BlobRef {
+    get {_regionMask ?? Stylefarm_V1_BlobRef()}
+    set {_regionMask = newValue}
+  }
+  /// Returns true if `regionMask` has been explicitly set.
+  public var hasRegionMask: Bool {self._regionMask != nil}
+  /// Clears the value of `regionMask`. Subsequent reads from it will return its default value.
+  public mutating func clearRegionMask() {self._regionMask = nil}
+
+  /// shared-filesystem mode: the neighbour frame's mask image on disk
+  public var regionMaskPath: String = String()
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
 
   fileprivate var _result: Stylefarm_V1_BlobRef? = nil
   fileprivate var _flow: Stylefarm_V1_BlobRef? = nil
+  fileprivate var _content: Stylefarm_V1_BlobRef? = nil
+  fileprivate var _regionMask: Stylefarm_V1_BlobRef? = nil
 }
 
 /// The temporal terms of a STYLIZE task.
@@ -1094,7 +1124,7 @@ nonisolated extension Stylefarm_V1_Heartbeat: SwiftProtobuf.Message, SwiftProtob
 
 nonisolated extension Stylefarm_V1_TemporalNeighbour: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".TemporalNeighbour"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}result\0\u{1}flow\0\u{3}neighbour_is_first\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}result\0\u{1}flow\0\u{3}neighbour_is_first\0\u{1}content\0\u{3}content_path\0\u{3}region_mask\0\u{3}region_mask_path\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1105,6 +1135,10 @@ nonisolated extension Stylefarm_V1_TemporalNeighbour: SwiftProtobuf.Message, Swi
       case 1: try { try decoder.decodeSingularMessageField(value: &self._result) }()
       case 2: try { try decoder.decodeSingularMessageField(value: &self._flow) }()
       case 3: try { try decoder.decodeSingularBoolField(value: &self.neighbourIsFirst) }()
+      case 4: try { try decoder.decodeSingularMessageField(value: &self._content) }()
+      case 5: try { try decoder.decodeSingularStringField(value: &self.contentPath) }()
+      case 6: try { try decoder.decodeSingularMessageField(value: &self._regionMask) }()
+      case 7: try { try decoder.decodeSingularStringField(value: &self.regionMaskPath) }()
       default: break
       }
     }
@@ -1124,6 +1158,18 @@ nonisolated extension Stylefarm_V1_TemporalNeighbour: SwiftProtobuf.Message, Swi
     if self.neighbourIsFirst != false {
       try visitor.visitSingularBoolField(value: self.neighbourIsFirst, fieldNumber: 3)
     }
+    try { if let v = self._content {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 4)
+    } }()
+    if !self.contentPath.isEmpty {
+      try visitor.visitSingularStringField(value: self.contentPath, fieldNumber: 5)
+    }
+    try { if let v = self._regionMask {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 6)
+    } }()
+    if !self.regionMaskPath.isEmpty {
+      try visitor.visitSingularStringField(value: self.regionMaskPath, fieldNumber: 7)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1131,6 +1177,10 @@ nonisolated extension Stylefarm_V1_TemporalNeighbour: SwiftProtobuf.Message, Swi
     if lhs._result != rhs._result {return false}
     if lhs._flow != rhs._flow {return false}
     if lhs.neighbourIsFirst != rhs.neighbourIsFirst {return false}
+    if lhs._content != rhs._content {return false}
+    if lhs.contentPath != rhs.contentPath {return false}
+    if lhs._regionMask != rhs._regionMask {return false}
+    if lhs.regionMaskPath != rhs.regionMaskPath {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
