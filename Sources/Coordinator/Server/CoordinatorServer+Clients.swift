@@ -97,6 +97,7 @@ extension CoordinatorServer {
             guard let first = resolved.frames.frames.first, let content = resolved.content else {
                 throw JobPlanError.noFrames(job: resolved.name)
             }
+            try Self.checkContent(content, frames: resolved.frames.frames)
             let image = try ImageReader.read(path: content.path(for: first))
             frameSize = try resolved.outputFrameSize(contentWidth: image.width, contentHeight: image.height)
             key = try StyleTargetKey.load(stylePaths: resolved.styles, parameters: resolved.parameters)
@@ -149,6 +150,15 @@ extension CoordinatorServer {
             for index in ShotCutDetector().cuts(histograms: histograms) { cuts.insert(numbers[index]) }
         }
         return cuts.sorted()
+    }
+
+    /// Refuses a stylize job whose content file of some frame is missing, naming the first one (one `stat`
+    /// per frame), instead of failing those frames one by one on the farm.
+    static func checkContent(_ content: PathPattern, frames: [Int]) throws {
+        let missing = frames.filter { !FileManager.default.fileExists(atPath: content.path(for: $0)) }
+        guard let first = missing.first else { return }
+        throw JobSpecError(problems: [.init(field: JobSpec.CodingKeys.content.rawValue,
+            message: "\(missing.count) of \(frames.count) frame(s) have no content file, the first is frame \(first): \(content.path(for: first)) does not exist")])
     }
 
     /// Refuses a `matte:` / `ids:` job whose mask file of some frame is missing (network sources need

@@ -446,7 +446,9 @@ public final class CoordinatorServer {
                     assigned[claim.task.id] = (claim.task.jobID, claim.task.frameIndex, claim.attempt, id,
                                                DispatchTime.now().uptimeNanoseconds)
                 } catch {
+                    // The worker never sees this task: give its credit back, or it would wait for work forever.
                     liveness.release(claim.task.id, from: id)
+                    sessions[id]?.credit += 1
                     log("cannot assign \(claim.task.id): \(error)")
                     pendingChanges.append(.failed(taskID: claim.task.id, attempt: claim.attempt,
                                                   error: "coordinator: \(error)", retryable: false))

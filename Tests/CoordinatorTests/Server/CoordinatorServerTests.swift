@@ -218,6 +218,43 @@ final class CoordinatorServerTests: XCTestCase {
         XCTAssertEqual(events.map(\.sequence), Array(1...UInt64(events.count)))
     }
 
+    /// A job whose content frame is missing is refused at submit, naming the file; a frame that goes
+    /// missing after submit fails alone and the worker still gets the next frame (its credit is not lost).
+    func testMissingContentIsRefusedAtSubmitAndAnUnassignableTaskKeepsTheWorkersCredit() throws {
+        let dir = harness.stateDirectory.appendingPathComponent("job", isDirectory: true)
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        for frame in [1, 2] {
+            try ImageWriter.writePNG(Image(width: 8, height: 8, channels: 3, repeating: 0.3),
+                                     to: dir.appendingPathComponent("plate.000\(frame).png").path)
+        }
+        try ImageWriter.writePNG(Image(width: 4, height: 4, channels: 3, repeating: 0.5), to: dir.appendingPathComponent("style.png").path)
+        var spec = Stylefarm_V1_JobSpec()
+        spec.name = "shot"
+        spec.contentPattern = dir.appendingPathComponent("plate.####.png").path
+        spec.frames = "1-3"
+        spec.stylePaths = [dir.appendingPathComponent("style.png").path]
+        spec.outputPattern = dir.appendingPathComponent("out/shot.####.png").path
+        spec.parameters.size = 16
+        let client = try harness.client()
+        var submit = Stylefarm_V1_SubmitJob()
+        submit.spec = spec
+        guard case .submitJob(let refused)? = try client.request(.submitJob(submit))?.payload,
+              case .error(let error)? = refused.outcome else { return XCTFail("a job with a missing frame was accepted") }
+        XCTAssertTrue(error.message.contains("plate.0003.png"), error.message)
+
+        spec.frames = "1-2"
+        let jobID = try client.submit(spec)
+        try FileManager.default.removeItem(at: dir.appendingPathComponent("plate.0001.png"))
+        let w = try harness.worker("w")
+        try w.register(slots: 1)
+        try w.ready(1)
+        let task = try XCTUnwrap(w.nextTask(), "the worker got no task after the first could not be assigned")
+        XCTAssertEqual(task.frameIndex, 1)
+        let status = try XCTUnwrap(client.status(jobID, frames: true))
+        XCTAssertEqual(status.frames.first?.state, .failed)
+        XCTAssertTrue(status.frames.first?.error.contains("plate.0001.png") ?? false, status.frames.first?.error ?? "")
+    }
+
     func testStylizeJobInBlobModeMovesExactBytes() throws {
         // This fake worker does not heartbeat while it pulls megabytes of blobs: a long liveness keeps a
         // loaded machine from declaring it dead mid-test (liveness has its own tests).
