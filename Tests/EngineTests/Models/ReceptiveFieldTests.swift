@@ -120,7 +120,7 @@ final class ReceptiveFieldTests: XCTestCase {
     /// The engine's VGG-16 (seeded weights, Winograd kernels, max pooling) on a 240×240 frame and on a
     /// 160×160 tile whose 32×32 core sits at (80, 80) with a 64 px halo: relu5_1 over the core agrees
     /// to rounding (the Winograd blocks fall differently, so not bit for bit). A 48 px halo (below the
-    /// margin of 58) does not.
+    /// margin of 58) does not: the activations at the core's edge then see 10 px of zero padding.
     func testEngineVGGActivationsOverATileCoreMatchTheFrame() throws {
         let vgg = try VGG.seededRandomWeights(.vgg16, pooling: .max, seed: 5)
         var random = SeededRandom(seed: 11)
@@ -151,8 +151,9 @@ final class ReceptiveFieldTests: XCTestCase {
             }
             return worst / scale
         }
+        // Measured: 1.8e-6 with 64 px, 1.3e-2 with 48 px (relative to the largest activation).
         XCTAssertLessThan(worstDifference(halo: 64), 1e-4)
-        XCTAssertGreaterThan(worstDifference(halo: 48), 1e-2)
+        XCTAssertGreaterThan(worstDifference(halo: 48), 1e-3)
     }
 }
 
