@@ -90,7 +90,7 @@ struct JobOptions: ParsableArguments {
     var temporal: String?
     @Option(help: "Temporal loss weight (default: 200 x --content-weight).")
     var temporalWeight: Float?
-    @Option(help: "multipass: sweeps (default 4); --iterations is split over them.")
+    @Option(help: "multipass: sweeps (default 12); --iterations is split over them.")
     var passes: Int?
     @Option(help: "chunked: frames per chunk (default 8).")
     var chunkFrames: Int?

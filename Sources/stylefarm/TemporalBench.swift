@@ -45,7 +45,7 @@ struct TemporalBench: ParsableCommand {
     var iterations = 120
 
     @Option(help: "multipass: sweeps.")
-    var passes = 4
+    var passes = ResolvedTemporal.defaultPasses
 
     @Option(help: "chunked: frames per chunk.")
     var chunkFrames = 4

@@ -12,7 +12,7 @@ enum TemporalFigure {
         let w = current.width, h = current.height
         let pair = try FlowPair.dis(first: try contentPrevious.toRGB().resized(width: w, height: h),
                                     second: try contentCurrent.toRGB().resized(width: w, height: h), preset: .medium)
-        let warped = try pair.warpIntoSecond(try previous.toRGB())
+        let warped = try pair.warpIntoSecond(previous.toRGB())
         let certainty = try pair.certaintyOfSecond().weights
         let now = current.toRGB()
         var pixels = [Float](repeating: 0, count: w * h * 3)

@@ -18,7 +18,7 @@ public enum TemporalStrategy: String, Sendable, Hashable, Codable, CaseIterable 
 
 /// A job's checked temporal settings. Made by `JobSpec.resolve(baseDirectory:)`.
 public struct ResolvedTemporal: Sendable, Equatable, Codable {
-    public static let defaultPasses = 4
+    public static let defaultPasses = 12
     public static let defaultChunkFrames = 8
     public static let defaultChunkOverlap = 2
     public static let defaultBlend: Float = 0.5
