@@ -121,19 +121,10 @@ extension TaskExecutor {
         let made = try zip(neighbours, pairs).enumerated().map { (i, element) -> (masks: RegionMasks, pair: FlowPair, neighbourIsFirst: Bool) in
             let (neighbour, pair) = element
             let role = "temporal neighbour \(i)"
-            let contentBytes: [UInt8]
-            if !neighbour.contentPath.isEmpty {
-                do {
-                    contentBytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: neighbour.contentPath)))
-                } catch {
-                    throw TaskExecutionError.badInput(input: neighbour.contentPath, reason: "cannot read the \(role)'s content frame on the shared filesystem: \(error.localizedDescription)")
-                }
-            } else {
-                guard !neighbour.content.sha256.isEmpty else {
-                    throw TaskExecutionError.invalidParameters("\(frame): a region task with temporal neighbours needs each neighbour's content frame (\(role) has none); is the coordinator older than this worker? Upgrade it")
-                }
-                contentBytes = try fetch(neighbour.content.sha256, role: "\(role) content")
+            guard !neighbour.contentPath.isEmpty || !neighbour.content.sha256.isEmpty else {
+                throw TaskExecutionError.invalidParameters("\(frame): a region task with temporal neighbours needs each neighbour's content frame (\(role) has none); is the coordinator older than this worker? Upgrade it")
             }
+            let contentBytes = try input(path: neighbour.contentPath, sha256: neighbour.content.sha256, role: "\(role)'s content frame")
             let content = try decode(contentBytes, name: "\(frame) \(role) content")
             let made = try regionMasks(source: source, crf: crf, content: content,
                                        mask: RegionMaskInput(path: neighbour.regionMaskPath, sha256: neighbour.regionMask.sha256,
@@ -174,22 +165,11 @@ extension TaskExecutor {
                     try maker.masks(for: content, width: width, height: height)
                 }
             case .matte, .ids:
-                let bytes: [UInt8]
-                let name: String
-                if !mask.path.isEmpty {
-                    name = mask.path
-                    do {
-                        bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: mask.path)))
-                    } catch {
-                        throw TaskExecutionError.badInput(input: mask.path, reason: "cannot read the region mask on the shared filesystem: \(error.localizedDescription)")
-                    }
-                } else {
-                    guard !mask.sha256.isEmpty else {
-                        throw TaskExecutionError.invalidParameters("\(frame): --segment \(source) needs the frame's mask (region_mask)")
-                    }
-                    name = mask.name
-                    bytes = try fetch(mask.sha256, role: mask.role)
+                guard !mask.path.isEmpty || !mask.sha256.isEmpty else {
+                    throw TaskExecutionError.invalidParameters("\(frame): --segment \(source) needs the frame's mask (region_mask)")
                 }
+                let name = mask.path.isEmpty ? mask.name : mask.path
+                let bytes = try input(path: mask.path, sha256: mask.sha256, role: mask.role)
                 let image = try decode(bytes, name: name)
                 if case .matte = source {
                     return try RegionMasks(matte: image, source: "matte \(name)", width: content.width, height: content.height)

@@ -37,19 +37,10 @@ extension TaskExecutor {
         case .UNRECOGNIZED(let v): throw TaskExecutionError.invalidParameters("\(frame): unknown flow preset \(v)")
         }
         let first = try decode(try content(of: task), name: "\(frame) first content")
-        let secondBytes: [UInt8]
-        if !task.secondContentPath.isEmpty {
-            do {
-                secondBytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: task.secondContentPath)))
-            } catch {
-                throw TaskExecutionError.badInput(input: task.secondContentPath, reason: "cannot read the content frame on the shared filesystem: \(error.localizedDescription)")
-            }
-        } else {
-            guard !task.secondContent.sha256.isEmpty else {
-                throw TaskExecutionError.invalidParameters("\(frame): a flow task needs second_content")
-            }
-            secondBytes = try fetch(task.secondContent.sha256, role: "second content")
+        guard !task.secondContentPath.isEmpty || !task.secondContent.sha256.isEmpty else {
+            throw TaskExecutionError.invalidParameters("\(frame): a flow task needs second_content")
         }
+        let secondBytes = try input(path: task.secondContentPath, sha256: task.secondContent.sha256, role: "second content frame")
         let second = try decode(secondBytes, name: "\(frame) second content")
         do {
             let pair = try FlowPair.dis(first: try first.toRGB().resized(width: w, height: h),

@@ -224,11 +224,17 @@ public final class TaskExecutor {
 
     /// The content frame: read from `content_path` in shared-filesystem mode, else the content blob.
     func content(of task: Stylefarm_V1_TaskAssignment) throws -> [UInt8] {
-        guard !task.contentPath.isEmpty else { return try fetch(task.content.sha256, role: "content") }
+        try input(path: task.contentPath, sha256: task.content.sha256, role: "content frame")
+    }
+
+    /// An input an assignment names twice, as shared-filesystem mode does: read at `path` when it is set,
+    /// else fetched as the blob `sha256`. `role` names it in errors ("content frame", "region mask"...).
+    func input(path: String, sha256: String, role: String) throws -> [UInt8] {
+        guard !path.isEmpty else { return try fetch(sha256, role: role) }
         do {
-            return [UInt8](try Data(contentsOf: URL(fileURLWithPath: task.contentPath)))
+            return [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
         } catch {
-            throw TaskExecutionError.badInput(input: task.contentPath, reason: "cannot read the content frame on the shared filesystem: \(error.localizedDescription)")
+            throw TaskExecutionError.badInput(input: path, reason: "cannot read the \(role) on the shared filesystem: \(error.localizedDescription)")
         }
     }
 
