@@ -106,6 +106,8 @@ struct JobOptions: ParsableArguments {
     var warpedInit: Bool?
     @Option(help: "multipass: how far each sweep's start moves toward the warped neighbours, 0-1 (default 0.5).")
     var multipassBlend: Float?
+    @Option(help: "multipass: the temporal weight grows linearly to (1 + ramp) x over the sweeps (default 4; 0 = constant).")
+    var multipassGammaRamp: Float?
 
     /// The flags as a spec layer, paths made absolute against the working directory.
     func specLayer() throws -> JobSpec {
@@ -134,7 +136,7 @@ struct JobOptions: ParsableArguments {
                            segmentCrf: segmentCrf.map { $0 == .on },
                            temporal: temporal, temporalWeight: temporalWeight, passes: passes, chunkFrames: chunkFrames,
                            chunkOverlap: chunkOverlap, cuts: cutFrames, detectCuts: detectCuts, flowPreset: flowPreset,
-                           warpedInit: warpedInit, multipassBlend: multipassBlend)
+                           warpedInit: warpedInit, multipassBlend: multipassBlend, multipassGammaRamp: multipassGammaRamp)
         return spec.withPathsResolved(against: FileManager.default.currentDirectoryPath)
     }
 

@@ -175,7 +175,7 @@ extension JobSpec {
                                  problem: (CodingKeys?, String) -> Void) -> ResolvedTemporal {
         var t = ResolvedTemporal()
         let anySet = temporal != nil || temporalWeight != nil || passes != nil || chunkFrames != nil || chunkOverlap != nil
-            || cuts != nil || detectCuts != nil || flowPreset != nil || warpedInit != nil || multipassBlend != nil
+            || cuts != nil || detectCuts != nil || flowPreset != nil || warpedInit != nil || multipassBlend != nil || multipassGammaRamp != nil
         guard anySet else { return t }
         if !stylize {
             problem(.temporal, "temporal settings only apply to kind: stylize")
@@ -217,6 +217,10 @@ extension JobSpec {
         if let multipassBlend {
             if multipassBlend >= 0 && multipassBlend <= 1 { t.blend = multipassBlend }
             else { problem(.multipassBlend, "must be in 0…1 (got \(multipassBlend))") }
+        }
+        if let multipassGammaRamp {
+            if multipassGammaRamp >= 0 && multipassGammaRamp <= 100 { t.gammaRamp = multipassGammaRamp }
+            else { problem(.multipassGammaRamp, "must be in 0…100 (got \(multipassGammaRamp))") }
         }
         return t
     }

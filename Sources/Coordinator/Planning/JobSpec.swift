@@ -94,6 +94,8 @@ public struct JobSpec: Codable, Sendable, Equatable {
     public var warpedInit: Bool?
     /// Multipass: how far a sweep's start moves toward the warped neighbours, 0–1 (default 0.5).
     public var multipassBlend: Float?
+    /// Multipass: γ grows to (1 + ramp)·γ over the sweeps (default 4; 0 = constant).
+    public var multipassGammaRamp: Float?
 
     /// A spec with every field given or nil (the CLI passes its flag values here).
     public init(name: String? = nil, kind: JobKind? = nil, content: String? = nil, frames: String? = nil,
@@ -109,7 +111,7 @@ public struct JobSpec: Codable, Sendable, Equatable {
                 guide: String? = nil, regionMode: String? = nil, segmentCrf: Bool? = nil,
                 temporal: String? = nil, temporalWeight: Float? = nil, passes: Int? = nil, chunkFrames: Int? = nil,
                 chunkOverlap: Int? = nil, cuts: [Int]? = nil, detectCuts: Bool? = nil, flowPreset: String? = nil,
-                warpedInit: Bool? = nil, multipassBlend: Float? = nil) {
+                warpedInit: Bool? = nil, multipassBlend: Float? = nil, multipassGammaRamp: Float? = nil) {
         self.name = name; self.kind = kind; self.content = content; self.frames = frames
         self.styles = styles; self.styleWeights = styleWeights; self.outputDir = outputDir
         self.output = output; self.bitDepth = bitDepth; self.priority = priority
@@ -126,7 +128,7 @@ public struct JobSpec: Codable, Sendable, Equatable {
         self.temporal = temporal; self.temporalWeight = temporalWeight; self.passes = passes
         self.chunkFrames = chunkFrames; self.chunkOverlap = chunkOverlap; self.cuts = cuts
         self.detectCuts = detectCuts; self.flowPreset = flowPreset; self.warpedInit = warpedInit
-        self.multipassBlend = multipassBlend
+        self.multipassBlend = multipassBlend; self.multipassGammaRamp = multipassGammaRamp
     }
 
     /// The spec keys (snake_case). `JobSpecFile` accepts exactly these.
@@ -168,6 +170,7 @@ public struct JobSpec: Codable, Sendable, Equatable {
         case flowPreset = "flow_preset"
         case warpedInit = "warped_init"
         case multipassBlend = "multipass_blend"
+        case multipassGammaRamp = "multipass_gamma_ramp"
     }
 
     /// Every valid spec key.
@@ -187,7 +190,7 @@ public struct JobSpec: Codable, Sendable, Equatable {
         take(\.originalColors); take(\.seed)
         take(\.segment); take(\.regions); take(\.regionWeights); take(\.guide); take(\.regionMode); take(\.segmentCrf)
         take(\.temporal); take(\.temporalWeight); take(\.passes); take(\.chunkFrames); take(\.chunkOverlap)
-        take(\.cuts); take(\.detectCuts); take(\.flowPreset); take(\.warpedInit); take(\.multipassBlend)
+        take(\.cuts); take(\.detectCuts); take(\.flowPreset); take(\.warpedInit); take(\.multipassBlend); take(\.multipassGammaRamp)
         return r
     }
 
@@ -273,6 +276,7 @@ extension JobSpec {
         flowPreset = try c.decodeIfPresent(String.self, forKey: .flowPreset)
         warpedInit = try c.lenientSwitch(.warpedInit)
         multipassBlend = try c.lenientFloat(.multipassBlend)
+        multipassGammaRamp = try c.lenientFloat(.multipassGammaRamp)
     }
 }
 

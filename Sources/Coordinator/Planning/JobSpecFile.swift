@@ -181,6 +181,7 @@ extension JobSpec {
         case .flowPreset: return flowPreset != nil
         case .warpedInit: return warpedInit != nil
         case .multipassBlend: return multipassBlend != nil
+        case .multipassGammaRamp: return multipassGammaRamp != nil
         }
     }
 }

@@ -22,6 +22,7 @@ public struct ResolvedTemporal: Sendable, Equatable, Codable {
     public static let defaultChunkFrames = 8
     public static let defaultChunkOverlap = 2
     public static let defaultBlend: Float = 0.5
+    public static let defaultGammaRamp: Float = 4
     public static let passesRange = 1...64
 
     public var strategy: TemporalStrategy
@@ -41,14 +42,25 @@ public struct ResolvedTemporal: Sendable, Equatable, Codable {
     public var warpedInitialization: Bool
     /// Multipass: how far each sweep's start moves toward the certain warped neighbours.
     public var blend: Float
+    /// Multipass: γ grows linearly over the sweeps, from γ in sweep 1 to (1 + gammaRamp)·γ in the last
+    /// (`sweepWeightFactor`), so the frames settle on their neighbours as the sweeps go on.
+    public var gammaRamp: Float
 
     public init(strategy: TemporalStrategy = .independent, weight: Float? = nil, passes: Int = defaultPasses,
                 chunkFrames: Int = defaultChunkFrames, chunkOverlap: Int = defaultChunkOverlap, cuts: [Int] = [],
                 detectCuts: Bool = true, flowPreset: DISPreset = .medium, warpedInitialization: Bool = true,
-                blend: Float = defaultBlend) {
+                blend: Float = defaultBlend, gammaRamp: Float = defaultGammaRamp) {
         self.strategy = strategy; self.weight = weight; self.passes = passes; self.chunkFrames = chunkFrames
         self.chunkOverlap = chunkOverlap; self.cuts = cuts; self.detectCuts = detectCuts; self.flowPreset = flowPreset
-        self.warpedInitialization = warpedInitialization; self.blend = blend
+        self.warpedInitialization = warpedInitialization; self.blend = blend; self.gammaRamp = gammaRamp
+    }
+
+    /// The factor on γ for multipass sweep `pass` (0-based): 1 + gammaRamp·pass/(passes − 1); 1 for the
+    /// other strategies. Measured: RubberWhale at 12 sweeps 1.45× → 0.89× sequential's warp error with a
+    /// ramp of 4 (docs/BENCHMARKS.md).
+    public func sweepWeightFactor(pass: Int) -> Float {
+        guard strategy == .multipass, passes > 1 else { return 1 }
+        return 1 + gammaRamp * Float(pass) / Float(passes - 1)
     }
 
     /// The temporal loss weight for a job with this content weight.

@@ -108,6 +108,7 @@ extension CoordinatorServer {
             return n
         }
         inputs.weight = temporal.lossWeight(contentWeight: job.resolved.parameters.contentWeight)
+        if case .stylize(let pass) = planned.role { inputs.weight *= temporal.sweepWeightFactor(pass: pass) }
         inputs.warpedInit = temporal.warpedInitialization && planned.initialTask == nil
         if let initial = planned.initialTask {
             inputs.initial = try resultRef(of: initial, job: job, mediaType: "image/png")

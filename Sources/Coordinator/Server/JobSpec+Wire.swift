@@ -102,6 +102,8 @@ extension JobSpec {
         }
         if wire.noWarpedInit { warpedInit = false }
         if wire.blend != 0 { multipassBlend = wire.blend }
+        // Senders fill every field: with a strategy set, gamma_ramp 0 means a constant γ.
+        if wire.strategy != .unspecified { multipassGammaRamp = wire.gammaRamp }
     }
 
     /// The spec keys of a wire `RegionSpec`: `segment`, `regions` (`NAME=STYLE|none`), `region_weights`
@@ -203,6 +205,7 @@ extension Stylefarm_V1_TemporalOptions {
         flowPreset = Stylefarm_V1_FlowPreset(t.flowPreset)
         noWarpedInit = !t.warpedInitialization
         blend = t.blend
+        gammaRamp = t.gammaRamp
     }
 }
 

@@ -722,6 +722,9 @@ public nonisolated struct Stylefarm_V1_TemporalOptions: Sendable {
   /// multipass: how far a sweep's start moves toward the warped neighbours (0 = 0.5)
   public var blend: Float = 0
 
+  /// multipass: the weight grows to (1 + gamma_ramp) x over the sweeps; with a strategy set, taken as given (0 = constant)
+  public var gammaRamp: Float = 0
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -1430,7 +1433,7 @@ nonisolated extension Stylefarm_V1_StyleTargetSet: SwiftProtobuf.Message, SwiftP
 
 nonisolated extension Stylefarm_V1_TemporalOptions: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".TemporalOptions"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}strategy\0\u{1}weight\0\u{1}passes\0\u{3}chunk_frames\0\u{3}chunk_overlap\0\u{1}cuts\0\u{3}no_detect_cuts\0\u{3}flow_preset\0\u{3}no_warped_init\0\u{1}blend\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}strategy\0\u{1}weight\0\u{1}passes\0\u{3}chunk_frames\0\u{3}chunk_overlap\0\u{1}cuts\0\u{3}no_detect_cuts\0\u{3}flow_preset\0\u{3}no_warped_init\0\u{1}blend\0\u{3}gamma_ramp\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1448,6 +1451,7 @@ nonisolated extension Stylefarm_V1_TemporalOptions: SwiftProtobuf.Message, Swift
       case 8: try { try decoder.decodeSingularEnumField(value: &self.flowPreset) }()
       case 9: try { try decoder.decodeSingularBoolField(value: &self.noWarpedInit) }()
       case 10: try { try decoder.decodeSingularFloatField(value: &self.blend) }()
+      case 11: try { try decoder.decodeSingularFloatField(value: &self.gammaRamp) }()
       default: break
       }
     }
@@ -1484,6 +1488,9 @@ nonisolated extension Stylefarm_V1_TemporalOptions: SwiftProtobuf.Message, Swift
     if self.blend.bitPattern != 0 {
       try visitor.visitSingularFloatField(value: self.blend, fieldNumber: 10)
     }
+    if self.gammaRamp.bitPattern != 0 {
+      try visitor.visitSingularFloatField(value: self.gammaRamp, fieldNumber: 11)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1498,6 +1505,7 @@ nonisolated extension Stylefarm_V1_TemporalOptions: SwiftProtobuf.Message, Swift
     if lhs.flowPreset != rhs.flowPreset {return false}
     if lhs.noWarpedInit != rhs.noWarpedInit {return false}
     if lhs.blend != rhs.blend {return false}
+    if lhs.gammaRamp != rhs.gammaRamp {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -1,5 +1,6 @@
 import Engine
 import Foundation
+import Protocol
 import XCTest
 @testable import Coordinator
 
@@ -114,6 +115,24 @@ final class TemporalPlanTests: XCTestCase {
         XCTAssertTrue(p.task(JobPlanner.taskID(jobID: "j", frame: 4, region: .full(size)))!.neighbours.isEmpty)
         let stylizeRounds = try rounds(p).map { $0.filter { !isFlow(p, $0) }.map { p.task($0)!.frame } }
         XCTAssertEqual(stylizeRounds.first, [1, 4], "the two shots run in parallel")
+    }
+
+    func testMultipassWeightRampsOverTheSweepsAndSurvivesTheWire() throws {
+        var t = ResolvedTemporal(strategy: .multipass, passes: 5)
+        XCTAssertEqual((0..<5).map { t.sweepWeightFactor(pass: $0) }, [1, 2, 3, 4, 5], "default ramp 4: γ to 5× by the last sweep")
+        t.gammaRamp = 0
+        XCTAssertEqual(t.sweepWeightFactor(pass: 4), 1)
+        XCTAssertEqual(ResolvedTemporal(strategy: .sequential).sweepWeightFactor(pass: 0), 1)
+        for ramp: Float in [0, 2.5] {
+            let job = try JobSpec(name: "a", content: "c.####.png", frames: "1-3", styles: ["s.png"], outputDir: "/o",
+                                  temporal: "multipass", multipassGammaRamp: ramp).resolve(baseDirectory: "/")
+            XCTAssertEqual(job.temporal.gammaRamp, ramp)
+            let back = try JobSpec(wire: Stylefarm_V1_JobSpec(job)).resolve(baseDirectory: "/")
+            XCTAssertEqual(back.temporal, job.temporal, "ramp \(ramp) travels in TemporalOptions")
+        }
+        var bad = JobSpec(name: "a", content: "c.####.png", frames: "1-3", styles: ["s.png"], outputDir: "/o")
+        bad.multipassGammaRamp = -1
+        XCTAssertThrowsError(try bad.resolve(baseDirectory: "/")) { XCTAssertTrue("\($0)".contains("multipass_gamma_ramp"), "\($0)") }
     }
 
     func testTemporalSettingsAreChecked() throws {
