@@ -41,7 +41,7 @@ public struct JobPlanner: Sendable {
             let shot = Array(start..<end)
             switch strategy {
             case .independent: builder.independent(shot)
-            case .sequential: builder.sequential(shot, output: true)
+            case .sequential: builder.sequential(shot)
             case .multipass: builder.multipass(shot, passes: job.temporal.passes)
             case .chunked: builder.chunked(shot, frames: job.temporal.chunkFrames, overlap: job.temporal.chunkOverlap)
             }
@@ -72,6 +72,12 @@ public struct JobPlanner: Sendable {
 
         func outputID(_ index: Int) -> String { JobPlanner.taskID(jobID: jobID, frame: numbers[index], region: region) }
 
+        /// A task of frame `index` that is a step toward its output: `<jobID>-f<frame>-<step>-r<region>`
+        /// (`p<k>` for sweep k, `c<k>` for chunk k's render of a shared frame).
+        func stepID(_ index: Int, _ step: String) -> String {
+            "\(jobID)-f\(numbers[index])-\(step)-r\(region.x)_\(region.y)_\(region.width)x\(region.height)"
+        }
+
         /// The flow task of frames `a` and `b = a + 1`, added once.
         mutating func flow(_ a: Int, _ b: Int) -> String {
             let id = JobPlanner.flowTaskID(jobID: jobID, first: numbers[a], second: numbers[b])
@@ -96,23 +102,19 @@ public struct JobPlanner: Sendable {
             for index in shot { stylize(index, id: outputID(index), output: true) }
         }
 
-        /// Frames `shot` one after another; returns each frame's task id. `output`: the tasks are the
-        /// frames' outputs (else `ids` names them, for chunks).
-        @discardableResult
-        mutating func sequential(_ shot: [Int], output: Bool, ids: ((Int) -> String)? = nil) -> [String] {
+        /// Frames `shot` one after another, frame `index` as the task `ids[index]` (default: its output
+        /// task). A task is its frame's output exactly when it has the output id.
+        mutating func sequential(_ shot: [Int], ids: [Int: String] = [:]) {
             var previous: String? = nil
-            var made: [String] = []
             for (k, index) in shot.enumerated() {
-                let id = ids?(index) ?? outputID(index)
+                let id = ids[index] ?? outputID(index)
                 var neighbours: [TemporalLink] = []
                 if let previous {
                     neighbours = [TemporalLink(resultTask: previous, flowTask: flow(shot[k - 1], index), neighbourIsFirst: true)]
                 }
-                stylize(index, id: id, output: output, neighbours: neighbours)
+                stylize(index, id: id, output: id == outputID(index), neighbours: neighbours)
                 previous = id
-                made.append(id)
             }
-            return made
         }
 
         mutating func multipass(_ shot: [Int], passes: Int) {
@@ -121,7 +123,7 @@ public struct JobPlanner: Sendable {
                 return independent(shot)
             }
             func passID(_ index: Int, _ pass: Int) -> String {
-                pass == passes - 1 ? outputID(index) : "\(jobID)-f\(numbers[index])-p\(pass)-r\(region.x)_\(region.y)_\(region.width)x\(region.height)"
+                pass == passes - 1 ? outputID(index) : stepID(index, "p\(pass)")
             }
             let share = iterations / passes
             for pass in 0..<passes {
@@ -145,7 +147,7 @@ public struct JobPlanner: Sendable {
         }
 
         mutating func chunked(_ shot: [Int], frames size: Int, overlap: Int) {
-            guard shot.count > size else { sequential(shot, output: true); return }
+            guard shot.count > size else { sequential(shot); return }
             // Chunk starts: every size − overlap frames, while a chunk still adds frames of its own.
             var starts: [Int] = []
             var start = 0
@@ -153,36 +155,28 @@ public struct JobPlanner: Sendable {
                 starts.append(start)
                 start += size - overlap
             }
-            var renders: [[Int: String]] = []  // per chunk: shot position → task id
-            var chunksOf: [Int: [Int]] = [:]   // shot position → chunks rendering it
-            for (c, s) in starts.enumerated() {
-                for position in s..<min(s + size, shot.count) { chunksOf[position, default: []].append(c) }
+            var chunksOf: [Int: Int] = [:]  // shot position → how many chunks render it
+            for s in starts {
+                for position in s..<min(s + size, shot.count) { chunksOf[position, default: 0] += 1 }
             }
+            // Per chunk: frame index → task id. A shared frame's renders are steps; their blend is the output.
+            var renders: [[Int: String]] = []
             for (c, s) in starts.enumerated() {
                 let positions = Array(s..<min(s + size, shot.count))
-                let ids = positions.map { position -> String in
-                    let index = shot[position]
-                    return chunksOf[position]!.count > 1
-                        ? "\(jobID)-f\(numbers[index])-c\(c)-r\(region.x)_\(region.y)_\(region.width)x\(region.height)"
-                        : outputID(index)
+                var ids: [Int: String] = [:]
+                for position in positions {
+                    ids[shot[position]] = chunksOf[position]! > 1 ? stepID(shot[position], "c\(c)") : outputID(shot[position])
                 }
-                var byIndex: [Int: String] = [:]
-                for (position, id) in zip(positions, ids) { byIndex[shot[position]] = id }
-                let made = sequential(positions.map { shot[$0] }, output: true, ids: { byIndex[$0]! })
-                // Shared frames are intermediate: their blend is the output.
-                let renderedHere = Set(made)
-                for t in tasks.indices where renderedHere.contains(tasks[t].id) && tasks[t].id != outputID(tasks[t].frameIndex) {
-                    tasks[t].producesOutput = false
-                }
-                renders.append(Dictionary(uniqueKeysWithValues: zip(positions, ids)))
+                sequential(positions.map { shot[$0] }, ids: ids)
+                renders.append(ids)
             }
             for c in 0..<(starts.count - 1) {
                 let shared = Array(starts[c + 1]..<min(starts[c] + size, shot.count))
                 for (j, position) in shared.enumerated() {
-                    let later = Float(j + 1) / Float(shared.count + 1)
-                    let inputs = [BlendLink(task: renders[c][position]!, weight: 1 - later),
-                                  BlendLink(task: renders[c + 1][position]!, weight: later)]
                     let index = shot[position]
+                    let later = Float(j + 1) / Float(shared.count + 1)
+                    let inputs = [BlendLink(task: renders[c][index]!, weight: 1 - later),
+                                  BlendLink(task: renders[c + 1][index]!, weight: later)]
                     tasks.append(PlannedTask(id: outputID(index), frameIndex: index, frame: numbers[index], region: region,
                                              styleTargetKey: nil, role: .blend, dependencies: inputs.map(\.task).sorted(),
                                              producesOutput: true, blendInputs: inputs))
