@@ -111,11 +111,9 @@ struct EvaluateTemporalCommand: ParsableCommand {
                     ?? contentFrame(contentPattern, a, w, h)
                 let cb = try contentFrame(contentPattern, b, w, h)
                 lastContent = (b, cb)
-                let forward = try OpticalFlow.dis(from: ca, to: cb, preset: preset)
-                let backward = try OpticalFlow.dis(from: cb, to: ca, preset: preset)
-                let certainty = try FlowCertainty.ruder(forward: forward, backward: backward)
-                m = try TemporalConsistency.warpError(current: current, previous: previous, flow: backward,
-                                                      certainty: certainty.weights)
+                let pair = try FlowPair.dis(first: ca, second: cb, preset: preset)
+                m = try TemporalConsistency.warpError(current: current, previous: previous, flow: pair.backward,
+                                                      certainty: try pair.certaintyOfSecond().weights)
             }
             results.append(m)
             report("frame=\(b) warp_error=\(format(m.warpError)) certain=\(String(format: "%.3f", m.certainFraction))")
