@@ -59,9 +59,17 @@ struct AnimateCommand: ParsableCommand {
     }
 
     func run() throws {
-        let range = try FrameRange(parsing: frames).frames
         var sides = [try PathPattern(left)]
         if let right { sides.append(try PathPattern(right)) }
+        let animation = try Self.frames(sides, range: try FrameRange(parsing: frames).frames, height: height)
+        try APNGEncoding.write(animation, to: out, delay: (1, UInt16(fps)))
+        let first = animation[0]
+        print("wrote \(out): \(animation.count) frames, \(first.width)x\(first.height), \(fps) fps")
+    }
+
+    /// The animation's frames: each frame of the one or two sequences `sides` as RGB, scaled to `height`
+    /// (nil: the first frame's own height) keeping the aspect of the sequence's first frame, side by side.
+    static func frames(_ sides: [PathPattern], range: [Int], height: Int?) throws -> [Image] {
         var sizes: [(width: Int, height: Int)?] = Array(repeating: nil, count: sides.count)
         var animation: [Image] = []
         animation.reserveCapacity(range.count)
@@ -69,15 +77,14 @@ struct AnimateCommand: ParsableCommand {
             var scaled: [Image] = []
             for (i, pattern) in sides.enumerated() {
                 let image = try ImageReader.read(path: pattern.path(for: frame)).toRGB()
-                let size = sizes[i] ?? (width: max(1, Int((Double(image.width) * Double(height) / Double(image.height)).rounded())), height: height)
+                let h = height ?? image.height
+                let size = sizes[i] ?? (width: max(1, Int((Double(image.width) * Double(h) / Double(image.height)).rounded())), height: h)
                 sizes[i] = size
                 scaled.append(image.width == size.width && image.height == size.height
                               ? image : try image.resized(width: size.width, height: size.height))
             }
             animation.append(scaled.count == 2 ? try Image.sideBySide(scaled[0], scaled[1]) : scaled[0])
         }
-        try APNGEncoding.write(animation, to: out, delay: (1, UInt16(fps)))
-        let first = animation[0]
-        print("wrote \(out): \(animation.count) frames, \(first.width)x\(first.height), \(fps) fps")
+        return animation
     }
 }

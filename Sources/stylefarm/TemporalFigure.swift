@@ -47,10 +47,7 @@ enum TemporalFigure {
 
     /// `left | right` per frame, as an APNG at `fps`.
     static func preview(left: PathPattern, right: PathPattern, frames: [Int], fps: Int, to path: String) throws {
-        let images = try frames.map { frame in
-            try Image.sideBySide(try ImageReader.read(path: left.path(for: frame)).toRGB(),
-                                 try ImageReader.read(path: right.path(for: frame)).toRGB())
-        }
+        let images = try AnimateCommand.frames([left, right], range: frames, height: nil)
         try APNGEncoding.write(images, to: path, delay: (1, UInt16(clamping: max(1, fps))))
     }
 }
