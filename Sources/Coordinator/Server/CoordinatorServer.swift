@@ -534,13 +534,12 @@ public final class CoordinatorServer {
         let frames = job.resolved.frames.frames
         let contentPath = task.frameIndex < frames.count ? job.resolved.content?.path(for: frames[task.frameIndex]) : nil
         let planned = job.plan.task(task.id)
-        switch planned?.role {
-        case .flow(let second)?:
-            return try makeFlowAssignment(a, job: job, first: contentPath, second: second)
-        case .blend?:
-            return try makeBlendAssignment(a, planned: planned!, job: job)
-        case .stylize?, nil:
-            break
+        if let planned {
+            switch planned.role {
+            case .flow(let second): return try makeFlowAssignment(a, job: job, first: contentPath, second: second)
+            case .blend: return try makeBlendAssignment(a, planned: planned, job: job)
+            case .stylize: break
+            }
         }
         switch job.resolved.kind {
         case .stylize:
