@@ -73,7 +73,7 @@ let package = Package(
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "ModelStoreTests", dependencies: ["ModelStore", "Engine"], path: "Tests/ModelStoreTests"),
         .testTarget(name: "ProtocolTests", dependencies: ["Protocol"], path: "Tests/ProtocolTests"),
-        .testTarget(name: "WorkerTests", dependencies: ["Worker", "Engine", "Protocol", "FarmWire"], path: "Tests/WorkerTests"),
+        .testTarget(name: "WorkerTests", dependencies: ["Worker", "Engine", "Protocol", "FarmWire", "Coordinator"], path: "Tests/WorkerTests"),
         .testTarget(name: "CoordinatorTests", dependencies: ["Coordinator"], path: "Tests/CoordinatorTests"),
         .testTarget(name: "StylefarmTests", dependencies: ["stylefarm", "Engine", "ModelStore", "Protocol", "Coordinator"], path: "Tests/StylefarmTests"),
     ],

@@ -38,6 +38,7 @@ extension TaskExecutor {
     /// guided objective on the content scaled to the output size.
     func stylizeRegions(_ task: Stylefarm_V1_TaskAssignment, content: Image, parameters: StyleTransferParameters,
                         vgg: VGG, frame: String, temporal: TemporalTargets?, pairs: [FlowPair] = [],
+                        tile: TileWork? = nil, fullContent: Image? = nil,
                         progress: @escaping (StyleTransferProgress) -> Bool) throws -> StyleTransferResult {
         let spec = task.regions
         let source: RegionSource
@@ -76,10 +77,17 @@ extension TaskExecutor {
 
         let (w, h) = try Image.size(scaling: content.width, content.height, toLongerSide: parameters.size)
         let crf = !spec.crfDisabled
-        var masks = try regionMasks(source: source, crf: crf, content: content,
-                                    mask: RegionMaskInput(path: task.regionMaskPath, sha256: task.regionMask.sha256,
-                                                          name: "\(frame) mask", role: "region mask"),
-                                    width: w, height: h, frame: frame)
+        let maskInput = RegionMaskInput(path: task.regionMaskPath, sha256: task.regionMask.sha256,
+                                        name: "\(frame) mask", role: "region mask")
+        var masks: RegionMasks
+        if let tile {
+            // A tile: the whole frame's masks, cropped (TaskExecutor+Tiles.swift).
+            masks = try tileMasks(task, tile: tile, fullContent: fullContent ?? content) { full, mw, mh in
+                try regionMasks(source: source, crf: crf, content: full, mask: maskInput, width: mw, height: mh, frame: frame)
+            }
+        } else {
+            masks = try regionMasks(source: source, crf: crf, content: content, mask: maskInput, width: w, height: h, frame: frame)
+        }
         if task.hasTemporal && !task.temporal.neighbours.isEmpty {
             masks = try stabilizedMasks(masks, task: task, source: source, crf: crf, pairs: pairs, frame: frame)
         }

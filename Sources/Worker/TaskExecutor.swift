@@ -33,6 +33,8 @@ public final class TaskExecutor {
 
     /// One mask maker per (source, CRF) pair, kept across tasks so a network is loaded once.
     let maskMakers = MaskMakerCache()
+    /// The last tiled frame's region masks (TaskExecutor+Tiles.swift).
+    let tileMaskCache = TileMaskCache()
 
     /// `source` provides inputs (by default the cache itself); outputs always go to `cache`.
     public init(host: EngineHost, cache: BlobCache, source: BlobSource? = nil,
@@ -53,6 +55,7 @@ public final class TaskExecutor {
         let start = DispatchTime.now().uptimeNanoseconds
         let inputs = [task.content.sha256] + task.styles.map(\.sha256) + task.styleTargetHashes
             + task.regionStyleTargets.flatMap(\.hashes) + [task.regionMask.sha256] + Self.temporalInputs(of: task)
+            + [task.tile.initial.sha256]
         for hash in inputs where !hash.isEmpty { cache.pin(hash) }
         defer { for hash in inputs where !hash.isEmpty { cache.unpin(hash) } }
 
@@ -122,20 +125,28 @@ public final class TaskExecutor {
                          progress: ((Stylefarm_V1_Progress) -> Void)?) throws -> Stylization {
         let usesTargets = !task.styleTargetHashes.isEmpty
         let usesRegions = task.hasRegions && !task.regions.segment.isEmpty
-        let parameters = try StyleTransferParameters(task.parameters, styleCount: usesTargets || usesRegions ? max(1, task.styles.count) : task.styles.count)
+        var parameters = try StyleTransferParameters(task.parameters, styleCount: usesTargets || usesRegions ? max(1, task.styles.count) : task.styles.count)
         let frame = "job \(task.jobID) frame \(task.frameIndex)"
-        if usesTargets && task.styleTargetHashes.count != parameters.scales {
-            throw TaskExecutionError.invalidParameters("\(frame): \(task.styleTargetHashes.count) style-target blobs for \(parameters.scales) scale(s)")
-        }
-        let content = try decode(try content(of: task), name: "\(frame) content")
-        if task.region.width > 0 || task.region.height > 0 {
+        let fullContent = try decode(try content(of: task), name: "\(frame) content")
+        var content = fullContent
+        let tile = try tileWork(task, content: fullContent, parameters: parameters, frame: frame)
+        if let tile {
+            if task.hasTemporal {
+                throw TaskExecutionError.invalidParameters("\(frame): tiles with temporal terms are not supported")
+            }
+            content = tile.content
+            parameters = tile.parameters
+        } else if task.region.width > 0 || task.region.height > 0 {
             // Regions are in output pixels: the content scaled so its longer side is `size`.
             let output = try? Image.size(scaling: content.width, content.height, toLongerSide: parameters.size)
             guard let output, task.region.x == 0, task.region.y == 0, Int(task.region.width) == output.0,
                   Int(task.region.height) == output.1 else {
                 let size = output.map { "\($0.0)x\($0.1)" } ?? "?"
-                throw TaskExecutionError.invalidParameters("\(frame): tiles are not supported yet; the region must be the whole \(size) output frame")
+                throw TaskExecutionError.invalidParameters("\(frame): a task without `tile` renders the whole \(size) output frame; its region is \(task.region.width)x\(task.region.height)+\(task.region.x)+\(task.region.y)")
             }
+        }
+        if usesTargets && task.styleTargetHashes.count != parameters.scales {
+            throw TaskExecutionError.invalidParameters("\(frame): \(task.styleTargetHashes.count) style-target blobs for \(parameters.scales) scale(s)")
         }
         let pairs: [FlowPair]
         if task.hasTemporal {
@@ -144,7 +155,11 @@ public final class TaskExecutor {
         } else {
             pairs = []
         }
-        let temporal = try temporalTargets(task, content: content, parameters: parameters, pairs: pairs, frame: frame)
+        var temporal = try temporalTargets(task, content: content, parameters: parameters, pairs: pairs, frame: frame)
+        if let initial = tile?.initial {
+            // A later scale's tile starts from the previous scale's assembled frame (no temporal terms).
+            temporal = TemporalTargets(targets: [], weight: 0, initializeFromWarped: false, initialImage: initial)
+        }
         let vgg = try host.vgg(parameters.network, pooling: parameters.pooling)
         let budget = parameters.iterations * parameters.scales
         let observe: (Int, Int, Int, StyleObjective.Breakdown) -> Bool = { scale, evaluation, scaleBudget, losses in
@@ -164,7 +179,7 @@ public final class TaskExecutor {
         do {
             if usesRegions {
                 let output = try stylizeRegions(task, content: content, parameters: parameters, vgg: vgg, frame: frame,
-                                                temporal: temporal, pairs: pairs) {
+                                                temporal: temporal, pairs: pairs, tile: tile, fullContent: fullContent) {
                     observe($0.scale, $0.evaluation, $0.budget, $0.losses)
                 }
                 run = (output.image, output.finalLosses, output.evaluations)

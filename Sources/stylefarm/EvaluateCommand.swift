@@ -1,9 +1,9 @@
 import ArgumentParser
 
-/// `stylefarm evaluate`: measurements of rendered results (a group; `temporal` is the first).
+/// `stylefarm evaluate`: measurements of rendered results (temporal consistency, tile seams).
 struct EvaluateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "evaluate",
-        abstract: "Measure rendered sequences (temporal consistency).",
-        subcommands: [EvaluateTemporalCommand.self])
+        abstract: "Measure rendered results: temporal consistency, tile seams.",
+        subcommands: [EvaluateTemporalCommand.self, EvaluateSeamsCommand.self])
 }

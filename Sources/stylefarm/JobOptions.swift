@@ -109,6 +109,14 @@ struct JobOptions: ParsableArguments {
     @Option(help: "multipass: the temporal weight grows linearly to (1 + ramp) x over the sweeps (default 4; 0 = constant).")
     var multipassGammaRamp: Float?
 
+    // Tiles (docs/JOBS.md "Tiles").
+    @Option(help: "Largest tile side in pixels, halo included: larger frames are split into tiles rendered across workers and reassembled.")
+    var tileSize: Int?
+    @Option(help: "Largest tile area in pixels, halo included (default: what a worker's memory allows, at most 3 GB a task).")
+    var maxTilePixels: Int?
+    @Flag(inversion: .prefixedNo, help: "Split frames above the tile budget into tiles (default on); --no-tiles renders whole frames however large.")
+    var tiles: Bool?
+
     /// The flags as a spec layer, paths made absolute against the working directory.
     func specLayer() throws -> JobSpec {
         func list(_ text: String?) -> [String]? {
@@ -136,7 +144,8 @@ struct JobOptions: ParsableArguments {
                            segmentCrf: segmentCrf.map { $0 == .on },
                            temporal: temporal, temporalWeight: temporalWeight, passes: passes, chunkFrames: chunkFrames,
                            chunkOverlap: chunkOverlap, cuts: cutFrames, detectCuts: detectCuts, flowPreset: flowPreset,
-                           warpedInit: warpedInit, multipassBlend: multipassBlend, multipassGammaRamp: multipassGammaRamp)
+                           warpedInit: warpedInit, multipassBlend: multipassBlend, multipassGammaRamp: multipassGammaRamp,
+                           tileSize: tileSize, maxTilePixels: maxTilePixels, tiles: tiles)
         return spec.withPathsResolved(against: FileManager.default.currentDirectoryPath)
     }
 

@@ -44,6 +44,13 @@ public struct BlendLink: Sendable, Hashable {
     public init(task: String, weight: Float) { self.task = task; self.weight = weight }
 }
 
+/// Where a tile task sits in its frame's tiling: `JobPlan.tilePlans[scale].tiles[index]`.
+public struct PlannedTile: Sendable, Hashable {
+    public var scale: Int
+    public var index: Int
+    public init(scale: Int, index: Int) { self.scale = scale; self.index = index }
+}
+
 /// One unit of work handed to a worker.
 public struct PlannedTask: Sendable, Hashable {
     /// Deterministic: `<jobID>-f<frame>-r<x>_<y>_<width>x<height>`, equal for equal plans.
@@ -69,16 +76,19 @@ public struct PlannedTask: Sendable, Hashable {
     public var blendInputs: [BlendLink]
     /// Objective evaluations per scale for this task when not the job's (multipass splits them over sweeps).
     public var iterations: Int?
+    /// Tiled frames: the tile this task renders (`region` is its padded rectangle at that scale).
+    public var tile: PlannedTile?
 
     public init(id: String, frameIndex: Int, frame: Int, region: TaskRegion, styleTargetKey: StyleTargetKey?,
                 role: TaskRole = .stylize(pass: 0), dependencies: [String] = [], producesOutput: Bool = true,
                 neighbours: [TemporalLink] = [], initialTask: String? = nil, blendInputs: [BlendLink] = [],
-                iterations: Int? = nil) {
+                iterations: Int? = nil, tile: PlannedTile? = nil) {
         self.id = id; self.frameIndex = frameIndex; self.frame = frame; self.region = region
         self.styleTargetKey = styleTargetKey
         self.role = role; self.dependencies = dependencies; self.producesOutput = producesOutput
         self.neighbours = neighbours; self.initialTask = initialTask; self.blendInputs = blendInputs
         self.iterations = iterations
+        self.tile = tile
     }
 }
 
@@ -93,17 +103,33 @@ public struct JobPlan: Sendable, Equatable {
     public var tasks: [PlannedTask]
     /// Indices into `frames` that start a shot (always 0; temporal terms never cross a shot start).
     public var shotStarts: [Int]
+    /// Tiled jobs: the tile plan of every scale, coarse to fine (empty when frames are whole).
+    public var tilePlans: [TilePlan]
     private var index: [String: Int]
 
     public init(jobID: String, job: ResolvedJob, frameSize: PixelSize, styleTargetKey: StyleTargetKey?,
-                frames: [PlannedFrame], tasks: [PlannedTask], shotStarts: [Int] = [0]) {
+                frames: [PlannedFrame], tasks: [PlannedTask], shotStarts: [Int] = [0], tilePlans: [TilePlan] = []) {
         self.jobID = jobID; self.job = job; self.frameSize = frameSize; self.styleTargetKey = styleTargetKey
-        self.frames = frames; self.tasks = tasks; self.shotStarts = shotStarts
+        self.frames = frames; self.tasks = tasks; self.shotStarts = shotStarts; self.tilePlans = tilePlans
         index = Dictionary(tasks.enumerated().map { ($1.id, $0) }, uniquingKeysWith: { a, _ in a })
     }
 
     /// The planned task with this id.
     public func task(_ id: String) -> PlannedTask? { index[id].map { tasks[$0] } }
+
+    /// Whether frames are rendered in tiles.
+    public var isTiled: Bool { !tilePlans.isEmpty }
+
+    /// The tile tasks of frame `frameIndex` at `scale`, in tile order (empty when not tiled).
+    public func tileTasks(frameIndex: Int, scale: Int) -> [PlannedTask] {
+        guard isTiled, scale < tilePlans.count else { return [] }
+        // Tiled plans list each frame's tasks together, scale by scale, tile by tile.
+        let perFrame = tilePlans.reduce(0) { $0 + $1.tiles.count }
+        let offset = tilePlans[..<scale].reduce(0) { $0 + $1.tiles.count }
+        let start = frameIndex * perFrame + offset
+        guard start + tilePlans[scale].tiles.count <= tasks.count else { return [] }
+        return Array(tasks[start ..< start + tilePlans[scale].tiles.count])
+    }
 }
 
 /// Why a job could not be planned.
@@ -113,6 +139,8 @@ public enum JobPlanError: Error, Equatable, Sendable, CustomStringConvertible {
     /// A stylize job needs the style-target key (compute it with `StyleTargetKey`).
     case missingStyleTargetKey(job: String)
     case noFrames(job: String)
+    /// Tiles and the temporal strategies are not combined yet.
+    case tiledTemporal(job: String, frames: PixelSize, tiles: Int, budget: TileBudget)
 
     public var description: String {
         switch self {
@@ -120,6 +148,8 @@ public enum JobPlanError: Error, Equatable, Sendable, CustomStringConvertible {
         case .invalidFrameSize(let s): return "frame size \(s) is not positive; read it from the first content frame"
         case .missingStyleTargetKey(let job): return "job \(job) is a stylize job; compute its style-target key before planning"
         case .noFrames(let job): return "job \(job) has no frames"
+        case .tiledTemporal(let job, let frames, let tiles, let budget):
+            return "job \(job): frames of \(frames) need \(tiles) tiles under the tile budget (\(budget)), and tiles cannot be combined with --temporal yet; raise --max-tile-pixels / --tile-size so a frame is one tile, pass --no-tiles, or use --temporal independent"
         }
     }
 }

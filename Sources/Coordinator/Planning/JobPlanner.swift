@@ -1,3 +1,5 @@
+import Engine
+
 /// Turns a resolved job into frames and tasks. Pure and deterministic: equal inputs give equal
 /// plans, task IDs included, so re-planning after a coordinator restart reproduces the same IDs.
 ///
@@ -11,6 +13,15 @@
 ///   frame two chunks share is rendered by both (`…-c<chunk>`) and its output task is a blend of the two,
 ///   weighted from the earlier chunk to the later one across the overlap.
 /// No flow and no temporal term crosses a shot start (`cuts`: frame numbers that start a shot).
+///
+/// Tiles (issue 7): a stylize job whose frames exceed its tile budget (`ResolvedJob.tiling`) gets one
+/// `TilePlan` per scale of its coarse-to-fine run (`JobPlan.tilePlans`), with halos of the deepest
+/// style/content layer's receptive-field margin. Every tile of every frame and scale is a task
+/// (`PlannedTask.tile`): the last scale's tiles have ids `taskID(jobID:frame:region:)` of their padded
+/// rectangle, earlier scales' `<jobID>-f<frame>-s<k>-r<padded>`; a scale's tiles wait for every tile of
+/// the previous scale of their frame (they start from its assembled result). No tile task is its frame's
+/// output: the coordinator assembles the frame when its last tile lands (`frameAssembled`). Tiles and the
+/// temporal strategies are not combined yet (`JobPlanError.tiledTemporal`).
 public struct JobPlanner: Sendable {
     public init() {}
 
@@ -36,6 +47,18 @@ public struct JobPlanner: Sendable {
         var builder = Builder(jobID: jobID, numbers: numbers, region: region, key: key,
                               iterations: job.parameters.iterations)
         let strategy = job.kind == .stylize ? job.temporal.strategy : .independent
+        if job.kind == .stylize, let budget = job.tiling.budget {
+            let tilePlans = try Self.tilePlans(job.parameters, frameSize: frameSize, budget: budget)
+            if !tilePlans.last!.isSingleTile {
+                guard strategy == .independent else {
+                    throw JobPlanError.tiledTemporal(job: job.name, frames: frameSize, tiles: tilePlans.last!.tiles.count,
+                                                     budget: budget)
+                }
+                builder.tiled(numbers.indices, plans: tilePlans)
+                return JobPlan(jobID: jobID, job: job, frameSize: frameSize, styleTargetKey: key, frames: frames,
+                               tasks: builder.tasks, shotStarts: shotStarts, tilePlans: tilePlans)
+            }
+        }
         for (s, start) in shotStarts.enumerated() {
             let end = s + 1 < shotStarts.count ? shotStarts[s + 1] : numbers.count
             let shot = Array(start..<end)
@@ -53,6 +76,28 @@ public struct JobPlanner: Sendable {
     /// `<jobID>-f<frame>-r<x>_<y>_<width>x<height>`: the task whose result is the frame's output.
     public static func taskID(jobID: String, frame: Int, region: TaskRegion) -> String {
         "\(jobID)-f\(frame)-r\(region.x)_\(region.y)_\(region.width)x\(region.height)"
+    }
+
+    /// The tile plan of every scale of `parameters`' coarse-to-fine run, coarse to fine, for frames of
+    /// `frameSize` (the last scale's size): scale k's frame is `frameSize` scaled so its longer side is
+    /// `scaleSizes[k]`; the halo covers the deepest of the style and content layers.
+    public static func tilePlans(_ parameters: StyleTransferParameters, frameSize: PixelSize,
+                                 budget: TileBudget) throws -> [TilePlan] {
+        let layers = parameters.styleLayers.map(\.name) + parameters.contentLayers.map(\.name)
+        let halo = try TilePlan.halo(network: parameters.network, layers: layers)
+        return try scaleFrameSizes(parameters, frameSize: frameSize).map {
+            try TilePlan(frame: $0, budget: budget, halo: halo)
+        }
+    }
+
+    /// The frame size at every scale, coarse to fine (the last is `frameSize`).
+    public static func scaleFrameSizes(_ parameters: StyleTransferParameters, frameSize: PixelSize) throws -> [PixelSize] {
+        let sizes = parameters.scaleSizes
+        return try sizes.enumerated().map { k, side in
+            if k == sizes.count - 1 { return frameSize }
+            let (w, h) = try Image.size(scaling: frameSize.width, frameSize.height, toLongerSide: side)
+            return PixelSize(width: w, height: h)
+        }
     }
 
     /// `<jobID>-flow-f<first>-f<second>`.
@@ -96,6 +141,28 @@ public struct JobPlanner: Sendable {
                                      role: .stylize(pass: pass), dependencies: Array(Set(dependencies)).sorted(),
                                      producesOutput: output, neighbours: neighbours, initialTask: initial,
                                      iterations: iterations))
+        }
+
+        /// Every frame in tiles, scale by scale: tile tasks of scale k wait for all tiles of scale k − 1.
+        mutating func tiled(_ indices: Range<Int>, plans: [TilePlan]) {
+            let last = plans.count - 1
+            for index in indices {
+                var previous: [String] = []
+                for (scale, plan) in plans.enumerated() {
+                    var ids: [String] = []
+                    for tile in plan.tiles {
+                        let r = tile.padded
+                        let id = scale == last
+                            ? JobPlanner.taskID(jobID: jobID, frame: numbers[index], region: r)
+                            : "\(jobID)-f\(numbers[index])-s\(scale)-r\(r.x)_\(r.y)_\(r.width)x\(r.height)"
+                        tasks.append(PlannedTask(id: id, frameIndex: index, frame: numbers[index], region: r, styleTargetKey: key,
+                                                 dependencies: previous.sorted(), producesOutput: false,
+                                                 tile: PlannedTile(scale: scale, index: tile.index)))
+                        ids.append(id)
+                    }
+                    previous = ids
+                }
+            }
         }
 
         mutating func independent(_ shot: [Int]) {

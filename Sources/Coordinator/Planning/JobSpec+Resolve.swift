@@ -161,13 +161,54 @@ extension JobSpec {
         }
 
         let temporal = resolveTemporal(stylize: stylize, iterations: p.iterations, problem: problem)
+        let tiling = resolveTiling(stylize: stylize, problem: problem)
 
         if !problems.isEmpty { throw JobSpecError(problems: problems) }
         return ResolvedJob(name: name, kind: kind, echoSeconds: echoSeconds, content: contentPattern,
                            frames: frameRange, styles: styles, parameters: p, bitDepth: bitDepth,
                            outputDirectory: outputDirectory, output: outputPattern, priority: priority,
                            maxAttempts: maxAttempts, sharedFilesystem: sharedFilesystem ?? Defaults.sharedFilesystem,
-                           regions: regions, temporal: temporal)
+                           regions: regions, temporal: temporal, tiling: tiling)
+    }
+
+    /// Valid ranges of the tile budget (`tile_size`, `max_tile_pixels`).
+    public static let tileSizeRange = 64...65_536
+    public static let maxTilePixelsRange = 4_096...(1 << 30)
+
+    /// The checked tile setting: `tile_size` or `max_tile_pixels` (not both), `tiles: false` for whole
+    /// frames, else automatic (the coordinator applies its default budget at submit).
+    private func resolveTiling(stylize: Bool, problem: (CodingKeys?, String) -> Void) -> TileSetting {
+        guard tileSize != nil || maxTilePixels != nil || tiles != nil else { return stylize ? .automatic : .off }
+        if !stylize {
+            problem(tileSize != nil ? .tileSize : maxTilePixels != nil ? .maxTilePixels : .tiles,
+                    "tiles only apply to kind: stylize")
+            return .off
+        }
+        if tiles == false {
+            if tileSize != nil || maxTilePixels != nil {
+                problem(.tiles, "tiles: false renders whole frames; drop tile_size / max_tile_pixels, or drop tiles: false")
+            }
+            return .off
+        }
+        if tileSize != nil && maxTilePixels != nil {
+            problem(.maxTilePixels, "give tile_size or max_tile_pixels, not both")
+            return .automatic
+        }
+        if let tileSize {
+            guard Self.tileSizeRange.contains(tileSize) else {
+                problem(.tileSize, "must be in \(Self.tileSizeRange.lowerBound)…\(Self.tileSizeRange.upperBound) pixels (got \(tileSize))")
+                return .automatic
+            }
+            return .budget(.tileSide(tileSize))
+        }
+        if let maxTilePixels {
+            guard Self.maxTilePixelsRange.contains(maxTilePixels) else {
+                problem(.maxTilePixels, "must be in \(Self.maxTilePixelsRange.lowerBound)…\(Self.maxTilePixelsRange.upperBound) pixels (got \(maxTilePixels))")
+                return .automatic
+            }
+            return .budget(.maxTilePixels(maxTilePixels))
+        }
+        return .automatic
     }
 
     /// The checked temporal settings (independent when the spec sets none).

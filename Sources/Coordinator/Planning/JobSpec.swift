@@ -97,6 +97,14 @@ public struct JobSpec: Codable, Sendable, Equatable {
     /// Multipass: γ grows to (1 + ramp)·γ over the sweeps (default 4; 0 = constant).
     public var multipassGammaRamp: Float?
 
+    // Tiles (docs/JOBS.md "Tiles")
+    /// Largest tile side in pixels, halo included; frames with a longer side are split into tiles.
+    public var tileSize: Int?
+    /// Largest tile area in pixels, halo included (default: from the workers' memory).
+    public var maxTilePixels: Int?
+    /// `false` renders whole frames however large (default true: tile frames above the budget).
+    public var tiles: Bool?
+
     /// A spec with every field given or nil (the CLI passes its flag values here).
     public init(name: String? = nil, kind: JobKind? = nil, content: String? = nil, frames: String? = nil,
                 styles: [String]? = nil, styleWeights: [Float]? = nil, outputDir: String? = nil,
@@ -111,7 +119,8 @@ public struct JobSpec: Codable, Sendable, Equatable {
                 guide: String? = nil, regionMode: String? = nil, segmentCrf: Bool? = nil,
                 temporal: String? = nil, temporalWeight: Float? = nil, passes: Int? = nil, chunkFrames: Int? = nil,
                 chunkOverlap: Int? = nil, cuts: [Int]? = nil, detectCuts: Bool? = nil, flowPreset: String? = nil,
-                warpedInit: Bool? = nil, multipassBlend: Float? = nil, multipassGammaRamp: Float? = nil) {
+                warpedInit: Bool? = nil, multipassBlend: Float? = nil, multipassGammaRamp: Float? = nil,
+                tileSize: Int? = nil, maxTilePixels: Int? = nil, tiles: Bool? = nil) {
         self.name = name; self.kind = kind; self.content = content; self.frames = frames
         self.styles = styles; self.styleWeights = styleWeights; self.outputDir = outputDir
         self.output = output; self.bitDepth = bitDepth; self.priority = priority
@@ -129,6 +138,7 @@ public struct JobSpec: Codable, Sendable, Equatable {
         self.chunkFrames = chunkFrames; self.chunkOverlap = chunkOverlap; self.cuts = cuts
         self.detectCuts = detectCuts; self.flowPreset = flowPreset; self.warpedInit = warpedInit
         self.multipassBlend = multipassBlend; self.multipassGammaRamp = multipassGammaRamp
+        self.tileSize = tileSize; self.maxTilePixels = maxTilePixels; self.tiles = tiles
     }
 
     /// The spec keys (snake_case). `JobSpecFile` accepts exactly these.
@@ -171,6 +181,9 @@ public struct JobSpec: Codable, Sendable, Equatable {
         case warpedInit = "warped_init"
         case multipassBlend = "multipass_blend"
         case multipassGammaRamp = "multipass_gamma_ramp"
+        case tileSize = "tile_size"
+        case maxTilePixels = "max_tile_pixels"
+        case tiles
     }
 
     /// Every valid spec key.
@@ -191,6 +204,7 @@ public struct JobSpec: Codable, Sendable, Equatable {
         take(\.segment); take(\.regions); take(\.regionWeights); take(\.guide); take(\.regionMode); take(\.segmentCrf)
         take(\.temporal); take(\.temporalWeight); take(\.passes); take(\.chunkFrames); take(\.chunkOverlap)
         take(\.cuts); take(\.detectCuts); take(\.flowPreset); take(\.warpedInit); take(\.multipassBlend); take(\.multipassGammaRamp)
+        take(\.tileSize); take(\.maxTilePixels); take(\.tiles)
         return r
     }
 
@@ -277,6 +291,9 @@ extension JobSpec {
         warpedInit = try c.lenientSwitch(.warpedInit)
         multipassBlend = try c.lenientFloat(.multipassBlend)
         multipassGammaRamp = try c.lenientFloat(.multipassGammaRamp)
+        tileSize = try c.lenientInt(.tileSize)
+        maxTilePixels = try c.lenientInt(.maxTilePixels)
+        tiles = try c.lenientSwitch(.tiles)
     }
 }
 

@@ -182,6 +182,9 @@ extension JobSpec {
         case .warpedInit: return warpedInit != nil
         case .multipassBlend: return multipassBlend != nil
         case .multipassGammaRamp: return multipassGammaRamp != nil
+        case .tileSize: return tileSize != nil
+        case .maxTilePixels: return maxTilePixels != nil
+        case .tiles: return tiles != nil
         }
     }
 }

@@ -30,17 +30,21 @@ public struct ResolvedJob: Sendable, Equatable {
     public var regions: ResolvedRegions?
     /// Temporal consistency (independent unless the spec says otherwise).
     public var temporal: ResolvedTemporal
+    /// Whether and how frames are split into tiles (stylize jobs only).
+    public var tiling: TileSetting
 
     public init(name: String, kind: JobKind, echoSeconds: Double, content: PathPattern?, frames: FrameRange,
                 styles: [String], parameters: StyleTransferParameters, bitDepth: Int, outputDirectory: String?,
                 output: PathPattern?, priority: Int, maxAttempts: Int, sharedFilesystem: Bool,
-                regions: ResolvedRegions? = nil, temporal: ResolvedTemporal = ResolvedTemporal()) {
+                regions: ResolvedRegions? = nil, temporal: ResolvedTemporal = ResolvedTemporal(),
+                tiling: TileSetting = .automatic) {
         self.name = name; self.kind = kind; self.echoSeconds = echoSeconds; self.content = content
         self.frames = frames; self.styles = styles; self.parameters = parameters; self.bitDepth = bitDepth
         self.outputDirectory = outputDirectory; self.output = output; self.priority = priority
         self.maxAttempts = maxAttempts; self.sharedFilesystem = sharedFilesystem
         self.regions = regions
         self.temporal = temporal
+        self.tiling = tiling
     }
 
     /// Output pixel size of a frame whose content image is `width × height`: the longer side becomes
@@ -57,4 +61,26 @@ public struct PixelSize: Sendable, Hashable, Codable, CustomStringConvertible {
     public var height: Int
     public init(width: Int, height: Int) { self.width = width; self.height = height }
     public var description: String { "\(width)x\(height)" }
+}
+
+/// Whether a job's frames are split into tiles (`--tile-size`, `--max-tile-pixels`, `--no-tiles`).
+public enum TileSetting: Sendable, Hashable, CustomStringConvertible {
+    /// The coordinator's default budget (`TileMemoryModel`), filled in at submit; the planner renders
+    /// whole frames for a job still set to automatic.
+    case automatic
+    /// Whole frames however large.
+    case off
+    /// Tiles within this budget. A frame within it is one tile, planned exactly as an untiled frame.
+    case budget(TileBudget)
+
+    /// The budget, when one is set.
+    public var budget: TileBudget? { if case .budget(let b) = self { return b } else { return nil } }
+
+    public var description: String {
+        switch self {
+        case .automatic: return "automatic"
+        case .off: return "off"
+        case .budget(let b): return b.description
+        }
+    }
 }

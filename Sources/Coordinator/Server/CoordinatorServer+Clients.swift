@@ -87,8 +87,14 @@ extension CoordinatorServer {
     /// Resolves, plans and stores a job; returns its id.
     func submitJob(_ wire: Stylefarm_V1_JobSpec) throws -> String {
         let cwd = FileManager.default.currentDirectoryPath
-        let spec = JobSpec(wire: wire).withPathsResolved(against: cwd)
-        let resolved = try spec.resolve(baseDirectory: cwd)
+        var spec = JobSpec(wire: wire).withPathsResolved(against: cwd)
+        var resolved = try spec.resolve(baseDirectory: cwd)
+        if resolved.kind == .stylize && resolved.tiling == .automatic {
+            // Stored with the job, so a restarted coordinator re-plans the same tiles.
+            let pixels = defaultTileBudget(network: resolved.parameters.network)
+            spec.maxTilePixels = pixels
+            resolved.tiling = .budget(.maxTilePixels(pixels))
+        }
         var frameSize = PixelSize(width: 1, height: 1)
         var key: StyleTargetKey? = nil
         var targetBlobs: [String] = []
@@ -130,7 +136,8 @@ extension CoordinatorServer {
         try store.insertJob(record, frames: frames, tasks: tasks, now: now())
         let temporal = resolved.temporal.strategy == .independent ? "" :
             ", temporal \(resolved.temporal.strategy.rawValue), \(plan.tasks.count) tasks, \(plan.shotStarts.count) shot(s)"
-        log("job \(jobID) (\(resolved.name)): \(frames.count) frame(s), \(resolved.kind.rawValue)\(temporal)")
+        let tiles = plan.tilePlans.last.map { ", \($0.description) (\(plan.tasks.count) tasks)" } ?? ""
+        log("job \(jobID) (\(resolved.name)): \(frames.count) frame(s), \(resolved.kind.rawValue)\(temporal)\(tiles)")
         return jobID
     }
 
@@ -248,7 +255,7 @@ extension CoordinatorServer {
             send(toWorker: workerID, .cancel(cancel))
         }
         frameEvents.append((jobID, -1))
-        releaseFinishedTemporalJobs()
+        releaseFinishedIntermediates()
         return try store.job(jobID)?.state == .cancelled
     }
 

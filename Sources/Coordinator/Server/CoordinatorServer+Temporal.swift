@@ -116,34 +116,4 @@ extension CoordinatorServer {
         }
         a.temporal = inputs
     }
-
-    /// Removes the intermediate results (flows, earlier sweeps, chunk renders) of every cached temporal job
-    /// that has finished, and forgets its context. At 1920×1080 one flow pair is 33 MB, so a long shot's
-    /// intermediates would otherwise pile up in the state folder. A result another unfinished job also
-    /// names (equal inputs give equal hashes) is kept.
-    func releaseFinishedTemporalJobs() {
-        let temporal = jobContexts.filter { $0.value.resolved.temporal.usesFlow }
-        guard !temporal.isEmpty else { return }
-        var finished: [String] = []
-        for (jobID, _) in temporal {
-            if let job = try? store.job(jobID), job.state.isTerminal { finished.append(jobID) }
-        }
-        guard !finished.isEmpty else { return }
-        var keep = Set<String>()
-        for (jobID, _) in temporal where !finished.contains(jobID) {
-            for task in (try? store.tasks(ofJob: jobID)) ?? [] where !task.producesOutput {
-                if let sha = task.resultSHA256 { keep.insert(sha) }
-            }
-        }
-        for jobID in finished {
-            var removed = 0
-            for task in (try? store.tasks(ofJob: jobID)) ?? [] where !task.producesOutput {
-                guard let sha = task.resultSHA256, !keep.contains(sha) else { continue }
-                if (try? FileManager.default.removeItem(atPath: intermediatePath(sha))) != nil { removed += 1 }
-                blobs[sha] = nil
-            }
-            jobContexts[jobID] = nil
-            if removed > 0 { log("job \(jobID) finished; removed \(removed) intermediate result(s)") }
-        }
-    }
 }

@@ -82,6 +82,9 @@ public final class CoordinatorServer {
         var credit: Int = 0
         /// When `workers.last_seen` was last written for this worker.
         var lastPersisted = Date.distantPast
+        /// What it registered with: memory (0 = unknown) and task slots (for the default tile budget).
+        var memoryBytes = 0
+        var slots = 1
     }
 
     /// How often a live worker's `last_seen` is written to the store (operators see it in `workers`).
@@ -144,6 +147,10 @@ public final class CoordinatorServer {
     let styleTargets: StyleTargetsStore
     var pendingChanges: [StateChange] = []
     var frameEvents: [(jobID: String, frameIndex: Int)] = []
+    /// Tiled frames being assembled (CoordinatorServer+Tiles.swift): `assemblyKey` → its tiles so far.
+    var tileAssemblies: [String: TileAssembler] = [:]
+    /// Earlier scales of tiled frames already assembled: `assemblyKey` → the intermediate's hash.
+    var assembledScales: [String: String] = [:]
     var closed = false
 
     /// - Parameter engineHost: the VGG network used to compute each stylize job's style targets once
@@ -253,7 +260,7 @@ public final class CoordinatorServer {
                 default: break
                 }
             }
-            if outcomes.contains(where: { $0 == .task(.completed) || $0 == .task(.failed) }) { releaseFinishedTemporalJobs() }
+            if outcomes.contains(where: { $0 == .task(.completed) || $0 == .task(.failed) }) { releaseFinishedIntermediates() }
         } catch {
             // One bad id fails the whole batch: apply the rest one by one.
             log("batch of \(changes.count) changes failed (\(error)); applying one by one")
@@ -374,7 +381,8 @@ public final class CoordinatorServer {
             log("could not record worker \(id): \(error)")
         }
         knownWorkers.insert(id)
-        sessions[id] = WorkerSession(routingID: routingID, lastSent: now, lastReceived: now)
+        sessions[id] = WorkerSession(routingID: routingID, lastSent: now, lastReceived: now,
+                                     memoryBytes: Int(clamping: register.memoryBytes), slots: max(1, Int(register.slots)))
         ack.accepted = true
         send(toWorker: id, .registerAck(ack))
     }
@@ -554,6 +562,7 @@ public final class CoordinatorServer {
                     if job.resolved.sharedFilesystem { a.regionMaskPath = maskPath }
                 }
             }
+            if let tile = planned?.tile { try addTileInputs(&a, tile: tile, frameIndex: task.frameIndex, job: job) }
         case .echo:
             // Echo jobs with content frames echo them back; without content they only sleep.
             a.kind = contentPath == nil ? .sleep : .echo
@@ -641,11 +650,11 @@ public final class CoordinatorServer {
             outputPath = context.resolved.output?.path(for: context.resolved.frames.frames[task.frameIndex]) ?? ""
         }
         if intermediate && FileManager.default.fileExists(atPath: outputPath) {
-            pendingChanges.append(.completed(taskID: task.id, attempt: attempt, resultSHA256: sha))
+            recordCompletion(taskID: task.id, jobID: task.jobID, attempt: attempt, sha: sha, bytes: nil)
         } else if result.hasData {
             do {
                 let bytes = try result.data.resolve(in: attachments)
-                try acceptOutput(bytes, sha: sha, taskID: task.id, attempt: attempt,
+                try acceptOutput(bytes, sha: sha, taskID: task.id, jobID: task.jobID, attempt: attempt,
                                  outputPath: shared && !intermediate ? "" : outputPath)
             } catch {
                 pendingChanges.append(.failed(taskID: task.id, attempt: attempt, error: "result: \(error)", retryable: true))
@@ -696,7 +705,7 @@ public final class CoordinatorServer {
 
     /// Verifies the output's hash, writes it atomically to `outputPath` (when not empty) and records
     /// the task as completed (in this iteration's batch).
-    func acceptOutput(_ bytes: Data, sha: String, taskID: String, attempt: Int, outputPath: String) throws {
+    func acceptOutput(_ bytes: Data, sha: String, taskID: String, jobID: String? = nil, attempt: Int, outputPath: String) throws {
         let actual = Self.sha256Hex(bytes)
         guard actual == sha else { throw OutputError(description: "SHA-256 mismatch: announced \(sha), got \(actual)") }
         if !outputPath.isEmpty {
@@ -704,6 +713,6 @@ public final class CoordinatorServer {
                                                     withIntermediateDirectories: true)
             try FileBytes.writeAtomically([UInt8](bytes), to: outputPath)
         }
-        pendingChanges.append(.completed(taskID: taskID, attempt: attempt, resultSHA256: sha))
+        recordCompletion(taskID: taskID, jobID: jobID, attempt: attempt, sha: sha, bytes: bytes)
     }
 }

@@ -38,6 +38,9 @@ extension JobSpec {
         priority = Int(wire.priority)
         if wire.options.maxAttempts > 0 { maxAttempts = Int(wire.options.maxAttempts) }
         sharedFilesystem = wire.options.sharedFilesystem
+        if wire.options.noTiles { tiles = false }
+        if wire.options.tileSize > 0 { tileSize = Int(wire.options.tileSize) }
+        if wire.options.maxTilePixels > 0 { maxTilePixels = Int(clamping: wire.options.maxTilePixels) }
         let p = wire.parameters
         switch p.network {
         case .vgg16: network = "vgg16"
@@ -181,6 +184,12 @@ extension Stylefarm_V1_JobSpec {
         priority = UInt32(clamping: job.priority)
         options.maxAttempts = UInt32(clamping: job.maxAttempts)
         options.sharedFilesystem = job.sharedFilesystem
+        switch job.tiling {
+        case .budget(.tileSide(let side)): options.tileSize = UInt32(clamping: side)
+        case .budget(.maxTilePixels(let pixels)): options.maxTilePixels = UInt64(clamping: pixels)
+        case .off: options.noTiles = true
+        case .automatic, .budget(.core): break  // a core budget is not a spec setting
+        }
         if let regions = job.regions { self.regions = Stylefarm_V1_RegionSpec(regions) }
         if job.temporal != ResolvedTemporal() { temporal = Stylefarm_V1_TemporalOptions(job.temporal) }
     }

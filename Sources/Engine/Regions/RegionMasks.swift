@@ -118,3 +118,23 @@ public struct RegionMasks: Sendable {
         return try image.resized(width: newWidth, height: newHeight).pixels.map { min(1, max(0, $0)) }
     }
 }
+
+extension RegionMasks {
+    /// The masks of the `rect` part of the frame (a tile's padded rectangle; it must lie inside).
+    public func cropped(to rect: PixelRect) throws -> RegionMasks {
+        guard rect.x >= 0, rect.y >= 0, rect.width > 0, rect.height > 0,
+              rect.x + rect.width <= width, rect.y + rect.height <= height else {
+            throw ImagingError.outOfBounds("crop \(rect.width)x\(rect.height) at (\(rect.x), \(rect.y)) does not fit \(width)x\(height) masks")
+        }
+        let named = names.map { name -> (String, [Float]) in
+            let mask = masks[name]!
+            var out = [Float](repeating: 0, count: rect.width * rect.height)
+            for r in 0..<rect.height {
+                let from = (rect.y + r) * width + rect.x
+                out.replaceSubrange(r * rect.width ..< (r + 1) * rect.width, with: mask[from ..< from + rect.width])
+            }
+            return (name, out)
+        }
+        return RegionMasks(width: rect.width, height: rect.height, named: named)
+    }
+}

@@ -180,8 +180,14 @@ public nonisolated struct Stylefarm_V1_JobOptions: Sendable {
   /// per task; 0 = coordinator default
   public var maxAttempts: UInt32 = 0
 
-  /// 0 = whole frames
+  /// largest tile side, halo included (pixels); 0 = not set
   public var tileSize: UInt32 = 0
+
+  /// largest tile area, halo included; 0 = not set (coordinator default)
+  public var maxTilePixels: UInt64 = 0
+
+  /// render whole frames however large
+  public var noTiles: Bool = false
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -814,7 +820,7 @@ nonisolated extension Stylefarm_V1_FrameState: SwiftProtobuf._ProtoNameProviding
 
 nonisolated extension Stylefarm_V1_JobOptions: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".JobOptions"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}shared_filesystem\0\u{3}max_attempts\0\u{3}tile_size\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}shared_filesystem\0\u{3}max_attempts\0\u{3}tile_size\0\u{3}max_tile_pixels\0\u{3}no_tiles\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -825,6 +831,8 @@ nonisolated extension Stylefarm_V1_JobOptions: SwiftProtobuf.Message, SwiftProto
       case 1: try { try decoder.decodeSingularBoolField(value: &self.sharedFilesystem) }()
       case 2: try { try decoder.decodeSingularUInt32Field(value: &self.maxAttempts) }()
       case 3: try { try decoder.decodeSingularUInt32Field(value: &self.tileSize) }()
+      case 4: try { try decoder.decodeSingularUInt64Field(value: &self.maxTilePixels) }()
+      case 5: try { try decoder.decodeSingularBoolField(value: &self.noTiles) }()
       default: break
       }
     }
@@ -840,6 +848,12 @@ nonisolated extension Stylefarm_V1_JobOptions: SwiftProtobuf.Message, SwiftProto
     if self.tileSize != 0 {
       try visitor.visitSingularUInt32Field(value: self.tileSize, fieldNumber: 3)
     }
+    if self.maxTilePixels != 0 {
+      try visitor.visitSingularUInt64Field(value: self.maxTilePixels, fieldNumber: 4)
+    }
+    if self.noTiles != false {
+      try visitor.visitSingularBoolField(value: self.noTiles, fieldNumber: 5)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -847,6 +861,8 @@ nonisolated extension Stylefarm_V1_JobOptions: SwiftProtobuf.Message, SwiftProto
     if lhs.sharedFilesystem != rhs.sharedFilesystem {return false}
     if lhs.maxAttempts != rhs.maxAttempts {return false}
     if lhs.tileSize != rhs.tileSize {return false}
+    if lhs.maxTilePixels != rhs.maxTilePixels {return false}
+    if lhs.noTiles != rhs.noTiles {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

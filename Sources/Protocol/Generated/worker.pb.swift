@@ -391,7 +391,7 @@ public nonisolated struct Stylefarm_V1_TaskAssignment: @unchecked Sendable {
     set {_uniqueStorage()._frameIndex = newValue}
   }
 
-  /// the whole frame for now
+  /// the pixels to render: the whole frame, or a tile (see `tile`)
   public var region: Stylefarm_V1_Rect {
     get {_storage._region ?? Stylefarm_V1_Rect()}
     set {_uniqueStorage()._region = newValue}
@@ -548,11 +548,60 @@ public nonisolated struct Stylefarm_V1_TaskAssignment: @unchecked Sendable {
     set {_uniqueStorage()._blendInputs = newValue}
   }
 
+  /// STYLIZE of one tile of a tiled frame (issue 7; absent = the whole frame). `region` is the tile's
+  /// padded rectangle (core plus halo) in pixels of the frame at this task's scale, which is
+  /// `tile.scale_width x tile.scale_height`; the worker scales the content (and masks) to that size, crops
+  /// `region`, and optimizes the crop at that size for `parameters.iterations` evaluations with the one set
+  /// of style targets in `style_target_hashes` (this scale's). The result is the crop, the size of `region`.
+  public var tile: Stylefarm_V1_TileInputs {
+    get {_storage._tile ?? Stylefarm_V1_TileInputs()}
+    set {_uniqueStorage()._tile = newValue}
+  }
+  /// Returns true if `tile` has been explicitly set.
+  public var hasTile: Bool {_storage._tile != nil}
+  /// Clears the value of `tile`. Subsequent reads from it will return its default value.
+  public mutating func clearTile() {_uniqueStorage()._tile = nil}
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
 
   fileprivate var _storage = _StorageClass.defaultInstance
+}
+
+/// What a tile task needs beyond an ordinary STYLIZE task.
+public nonisolated struct Stylefarm_V1_TileInputs: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// the frame at this task's scale
+  public var scaleWidth: UInt32 = 0
+
+  public var scaleHeight: UInt32 = 0
+
+  /// 0-based scale of the job's coarse-to-fine run ...
+  public var scale: UInt32 = 0
+
+  /// ... of this many
+  public var scales: UInt32 = 0
+
+  /// Scales after the first: the frame assembled from the previous scale's tiles; the worker scales it to
+  /// scale_width x scale_height and starts from its crop (else the optimization starts from the content).
+  public var initial: Stylefarm_V1_BlobRef {
+    get {_initial ?? Stylefarm_V1_BlobRef()}
+    set {_initial = newValue}
+  }
+  /// Returns true if `initial` has been explicitly set.
+  public var hasInitial: Bool {self._initial != nil}
+  /// Clears the value of `initial`. Subsequent reads from it will return its default value.
+  public mutating func clearInitial() {self._initial = nil}
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _initial: Stylefarm_V1_BlobRef? = nil
 }
 
 public nonisolated struct Stylefarm_V1_Progress: Sendable {
@@ -1281,7 +1330,7 @@ nonisolated extension Stylefarm_V1_BlendInput: SwiftProtobuf.Message, SwiftProto
 
 nonisolated extension Stylefarm_V1_TaskAssignment: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".TaskAssignment"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}task_id\0\u{3}job_id\0\u{1}attempt\0\u{3}frame_index\0\u{1}region\0\u{1}parameters\0\u{1}content\0\u{1}styles\0\u{2}\u{2}kind\0\u{3}diagnostic_duration_ms\0\u{3}frame_width\0\u{3}frame_height\0\u{3}model_hashes\0\u{3}style_target_hashes\0\u{3}content_path\0\u{3}output_path\0\u{1}regions\0\u{3}region_style_targets\0\u{3}region_mask\0\u{3}region_mask_path\0\u{1}temporal\0\u{3}second_content\0\u{3}second_content_path\0\u{3}flow_preset\0\u{3}blend_inputs\0\u{c}\u{9}\u{1}")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}task_id\0\u{3}job_id\0\u{1}attempt\0\u{3}frame_index\0\u{1}region\0\u{1}parameters\0\u{1}content\0\u{1}styles\0\u{2}\u{2}kind\0\u{3}diagnostic_duration_ms\0\u{3}frame_width\0\u{3}frame_height\0\u{3}model_hashes\0\u{3}style_target_hashes\0\u{3}content_path\0\u{3}output_path\0\u{1}regions\0\u{3}region_style_targets\0\u{3}region_mask\0\u{3}region_mask_path\0\u{1}temporal\0\u{3}second_content\0\u{3}second_content_path\0\u{3}flow_preset\0\u{3}blend_inputs\0\u{1}tile\0\u{c}\u{9}\u{1}")
 
   fileprivate class _StorageClass {
     var _taskID: String = String()
@@ -1309,6 +1358,7 @@ nonisolated extension Stylefarm_V1_TaskAssignment: SwiftProtobuf.Message, SwiftP
     var _secondContentPath: String = String()
     var _flowPreset: Stylefarm_V1_FlowPreset = .unspecified
     var _blendInputs: [Stylefarm_V1_BlendInput] = []
+    var _tile: Stylefarm_V1_TileInputs? = nil
 
       // This property is used as the initial default value for new instances of the type.
       // The type itself is protecting the reference to its storage via CoW semantics.
@@ -1344,6 +1394,7 @@ nonisolated extension Stylefarm_V1_TaskAssignment: SwiftProtobuf.Message, SwiftP
       _secondContentPath = source._secondContentPath
       _flowPreset = source._flowPreset
       _blendInputs = source._blendInputs
+      _tile = source._tile
     }
   }
 
@@ -1387,6 +1438,7 @@ nonisolated extension Stylefarm_V1_TaskAssignment: SwiftProtobuf.Message, SwiftP
         case 24: try { try decoder.decodeSingularStringField(value: &_storage._secondContentPath) }()
         case 25: try { try decoder.decodeSingularEnumField(value: &_storage._flowPreset) }()
         case 26: try { try decoder.decodeRepeatedMessageField(value: &_storage._blendInputs) }()
+        case 27: try { try decoder.decodeSingularMessageField(value: &_storage._tile) }()
         default: break
         }
       }
@@ -1474,6 +1526,9 @@ nonisolated extension Stylefarm_V1_TaskAssignment: SwiftProtobuf.Message, SwiftP
       if !_storage._blendInputs.isEmpty {
         try visitor.visitRepeatedMessageField(value: _storage._blendInputs, fieldNumber: 26)
       }
+      try { if let v = _storage._tile {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 27)
+      } }()
     }
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -1508,10 +1563,65 @@ nonisolated extension Stylefarm_V1_TaskAssignment: SwiftProtobuf.Message, SwiftP
         if _storage._secondContentPath != rhs_storage._secondContentPath {return false}
         if _storage._flowPreset != rhs_storage._flowPreset {return false}
         if _storage._blendInputs != rhs_storage._blendInputs {return false}
+        if _storage._tile != rhs_storage._tile {return false}
         return true
       }
       if !storagesAreEqual {return false}
     }
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Stylefarm_V1_TileInputs: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".TileInputs"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}scale_width\0\u{3}scale_height\0\u{1}scale\0\u{1}scales\0\u{1}initial\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularUInt32Field(value: &self.scaleWidth) }()
+      case 2: try { try decoder.decodeSingularUInt32Field(value: &self.scaleHeight) }()
+      case 3: try { try decoder.decodeSingularUInt32Field(value: &self.scale) }()
+      case 4: try { try decoder.decodeSingularUInt32Field(value: &self.scales) }()
+      case 5: try { try decoder.decodeSingularMessageField(value: &self._initial) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if self.scaleWidth != 0 {
+      try visitor.visitSingularUInt32Field(value: self.scaleWidth, fieldNumber: 1)
+    }
+    if self.scaleHeight != 0 {
+      try visitor.visitSingularUInt32Field(value: self.scaleHeight, fieldNumber: 2)
+    }
+    if self.scale != 0 {
+      try visitor.visitSingularUInt32Field(value: self.scale, fieldNumber: 3)
+    }
+    if self.scales != 0 {
+      try visitor.visitSingularUInt32Field(value: self.scales, fieldNumber: 4)
+    }
+    try { if let v = self._initial {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 5)
+    } }()
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Stylefarm_V1_TileInputs, rhs: Stylefarm_V1_TileInputs) -> Bool {
+    if lhs.scaleWidth != rhs.scaleWidth {return false}
+    if lhs.scaleHeight != rhs.scaleHeight {return false}
+    if lhs.scale != rhs.scale {return false}
+    if lhs.scales != rhs.scales {return false}
+    if lhs._initial != rhs._initial {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

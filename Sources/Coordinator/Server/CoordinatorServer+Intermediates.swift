@@ -1,0 +1,40 @@
+import Foundation
+
+extension CoordinatorServer {
+    /// Removes the intermediate results (flows, earlier sweeps, chunk renders, tiles and assembled earlier
+    /// scales) of every cached temporal or tiled job that has finished, and forgets its context. At
+    /// 1920×1080 one flow pair is 33 MB, so a long shot's intermediates would otherwise pile up in the state
+    /// folder. A result another unfinished job also names (equal inputs give equal hashes) is kept.
+    func releaseFinishedIntermediates() {
+        let temporal = jobContexts.filter { $0.value.resolved.temporal.usesFlow || $0.value.plan.isTiled }
+        guard !temporal.isEmpty else { return }
+        var finished: [String] = []
+        for (jobID, _) in temporal {
+            if let job = try? store.job(jobID), job.state.isTerminal { finished.append(jobID) }
+        }
+        guard !finished.isEmpty else { return }
+        var keep = Set<String>()
+        for (jobID, _) in temporal where !finished.contains(jobID) {
+            for task in (try? store.tasks(ofJob: jobID)) ?? [] where !task.producesOutput {
+                if let sha = task.resultSHA256 { keep.insert(sha) }
+            }
+        }
+        for jobID in finished {
+            var removed = 0
+            for task in (try? store.tasks(ofJob: jobID)) ?? [] where !task.producesOutput {
+                guard let sha = task.resultSHA256, !keep.contains(sha) else { continue }
+                if (try? FileManager.default.removeItem(atPath: intermediatePath(sha))) != nil { removed += 1 }
+                blobs[sha] = nil
+            }
+            let prefix = jobID + "|"
+            for (key, sha) in assembledScales where key.hasPrefix(prefix) {
+                if !keep.contains(sha), (try? FileManager.default.removeItem(atPath: intermediatePath(sha))) != nil { removed += 1 }
+                blobs[sha] = nil
+                assembledScales[key] = nil
+            }
+            for key in tileAssemblies.keys where key.hasPrefix(prefix) { tileAssemblies[key] = nil }
+            jobContexts[jobID] = nil
+            if removed > 0 { log("job \(jobID) finished; removed \(removed) intermediate result(s)") }
+        }
+    }
+}

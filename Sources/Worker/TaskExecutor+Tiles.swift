@@ -1,0 +1,92 @@
+import Engine
+import Foundation
+import Protocol
+
+/// The last frame's region masks a worker made for tiles, so the other tiles of that frame that land on
+/// this worker crop the same masks instead of segmenting the frame again.
+final class TileMaskCache: @unchecked Sendable {
+    private let lock = NSLock()
+    private var entry: (key: String, masks: RegionMasks)?
+
+    func masks(key: String, make: () throws -> RegionMasks) throws -> RegionMasks {
+        if let hit = lock.withLock({ entry?.key == key ? entry?.masks : nil }) { return hit }
+        let made = try make()
+        lock.withLock { entry = (key, made) }
+        return made
+    }
+}
+
+/// What a tile task renders, ready for the engine: the crop of the content (and of the start image) at
+/// the task's scale, and parameters for a one-scale run at the crop's own size.
+struct TileWork {
+    var rect: PixelRect
+    var scaleWidth: Int
+    var scaleHeight: Int
+    /// The content frame scaled to the scale's frame size, cropped to `rect`.
+    var content: Image
+    var parameters: StyleTransferParameters
+    /// The previous scale's assembled frame, scaled and cropped the same way (nil at the first scale).
+    var initial: Image?
+}
+
+extension TaskExecutor {
+    /// The tile of a STYLIZE task with `tile` set (issue 7), else nil. The content is scaled to the frame
+    /// size of the task's scale (`tile.scale_width × scale_height`), exactly as an untiled run scales it, and
+    /// cropped to `region`; the run is one scale at the crop's size with the scale's style targets, so the
+    /// tile's pixels line up with the whole frame's.
+    func tileWork(_ task: Stylefarm_V1_TaskAssignment, content: Image, parameters: StyleTransferParameters,
+                  frame: String) throws -> TileWork? {
+        guard task.hasTile else { return nil }
+        let sw = Int(task.tile.scaleWidth), sh = Int(task.tile.scaleHeight)
+        let rect = PixelRect(x: Int(task.region.x), y: Int(task.region.y), width: Int(task.region.width), height: Int(task.region.height))
+        guard sw > 0, sh > 0, rect.width > 0, rect.height > 0, rect.maxX <= sw, rect.maxY <= sh else {
+            throw TaskExecutionError.invalidParameters("\(frame): tile \(rect) does not lie inside the \(sw)x\(sh) frame of its scale")
+        }
+        let setCounts = task.styleTargetHashes.isEmpty ? task.regionStyleTargets.map(\.hashes.count) : [task.styleTargetHashes.count]
+        guard !setCounts.isEmpty, setCounts.allSatisfy({ $0 == 1 }) else {
+            throw TaskExecutionError.invalidParameters("\(frame): a tile task needs exactly one style-target blob per style set (its scale's)")
+        }
+        var p = parameters
+        p.scales = 1
+        p.size = max(rect.width, rect.height)
+        do {
+            let crop = try content.toRGB().resized(width: sw, height: sh)
+                .cropped(x: rect.x, y: rect.y, width: rect.width, height: rect.height)
+            var initial: Image? = nil
+            if !task.tile.initial.sha256.isEmpty {
+                let previous = try decode(try fetch(task.tile.initial.sha256, role: "previous scale's frame"),
+                                          name: "\(frame) previous scale")
+                initial = try previous.toRGB().resized(width: sw, height: sh)
+                    .cropped(x: rect.x, y: rect.y, width: rect.width, height: rect.height)
+            }
+            return TileWork(rect: rect, scaleWidth: sw, scaleHeight: sh, content: crop, parameters: p, initial: initial)
+        } catch let error as TaskExecutionError {
+            throw error
+        } catch let error as BlobStoreError {
+            throw error
+        } catch {
+            throw TaskExecutionError.engine("\(frame): cropping tile \(rect): \(error)")
+        }
+    }
+
+    /// Longest side at which a tiled frame is segmented: the network sees at most 513 px anyway, and the
+    /// CRF at this size stays within a tile's memory budget; the masks are then scaled to the frame.
+    static let tileSegmentationSide = 1024
+
+    /// A tile's region masks: the whole frame's masks (made once per frame on this worker, at most
+    /// `tileSegmentationSide` long), scaled to the scale's frame size and cropped to the tile, so a region
+    /// is the same region in every tile.
+    func tileMasks(_ task: Stylefarm_V1_TaskAssignment, tile: TileWork, fullContent: Image,
+                   make: (_ content: Image, _ width: Int, _ height: Int) throws -> RegionMasks) throws -> RegionMasks {
+        let (w, h) = try Image.size(scaling: tile.scaleWidth, tile.scaleHeight,
+                                    toLongerSide: min(Self.tileSegmentationSide, max(tile.scaleWidth, tile.scaleHeight)))
+        let key = [task.jobID, String(task.frameIndex), task.content.sha256, task.regionMask.sha256, task.regionMaskPath,
+                   "\(w)x\(h)"].joined(separator: "|")
+        let frameMasks = try tileMaskCache.masks(key: key) { try make(fullContent, w, h) }
+        do {
+            return try frameMasks.resized(width: tile.scaleWidth, height: tile.scaleHeight).cropped(to: tile.rect)
+        } catch {
+            throw TaskExecutionError.engine("job \(task.jobID) frame \(task.frameIndex): cropping the region masks to tile \(tile.rect): \(error)")
+        }
+    }
+}

@@ -1,0 +1,114 @@
+import Engine
+import Foundation
+import Protocol
+import XCTest
+@testable import Coordinator
+
+/// Tiled jobs (issue 7): the planner's tile tasks per scale, their dependencies through the real store,
+/// and the tile settings of job specs.
+final class TiledJobPlanTests: XCTestCase {
+    private let key = StyleTargetKey(styleImages: [Array("s".utf8)], parameters: StyleTransferParameters())
+
+    private func job(frames: String = "1-2", size: Int = 400, scales: Int? = nil, tileSize: Int? = nil,
+                     maxTilePixels: Int? = nil, tiles: Bool? = nil, temporal: String? = nil) throws -> ResolvedJob {
+        try JobSpec(name: "plate", content: "plates/p.####.png", frames: frames, styles: ["s.jpg"], outputDir: "/renders/p",
+                    size: size, iterations: 50, scales: scales, temporal: temporal, detectCuts: false,
+                    tileSize: tileSize, maxTilePixels: maxTilePixels, tiles: tiles).resolve(baseDirectory: "/proj")
+    }
+
+    func testAFrameWithinTheBudgetIsPlannedExactlyAsAnUntiledFrame() throws {
+        let untiled = try JobPlanner().plan(try job(tiles: false), jobID: "j", frameSize: PixelSize(width: 400, height: 300),
+                                            styleTargetKey: key)
+        let tiled = try JobPlanner().plan(try job(tileSize: 512), jobID: "j", frameSize: PixelSize(width: 400, height: 300),
+                                          styleTargetKey: key)
+        XCTAssertEqual(tiled.tasks, untiled.tasks)
+        XCTAssertFalse(tiled.isTiled)
+        XCTAssertTrue(tiled.tasks.allSatisfy(\.producesOutput))
+    }
+
+    func testTilesOfEveryScaleWaitForThePreviousScaleOfTheirFrameOnly() throws {
+        // 400×300 in two scales: 200×150 is one tile under a 256-px side, 400×300 is 3×2 tiles.
+        let plan = try JobPlanner().plan(try job(scales: 2, tileSize: 256), jobID: "j",
+                                         frameSize: PixelSize(width: 400, height: 300), styleTargetKey: key)
+        XCTAssertEqual(plan.tilePlans.map(\.frameSize), [PixelSize(width: 200, height: 150), PixelSize(width: 400, height: 300)])
+        XCTAssertEqual(plan.tilePlans.map { [$0.columns, $0.rows] }, [[1, 1], [4, 3]])
+        XCTAssertEqual(plan.tilePlans.map(\.halo), [64, 64])
+        XCTAssertEqual(plan.tasks.count, 2 * (1 + 12))
+        XCTAssertFalse(plan.tasks.contains(where: \.producesOutput), "the coordinator assembles tiled frames")
+        for frameIndex in 0..<2 {
+            let coarse = plan.tileTasks(frameIndex: frameIndex, scale: 0)
+            let fine = plan.tileTasks(frameIndex: frameIndex, scale: 1)
+            XCTAssertEqual(coarse.count, 1)
+            XCTAssertEqual(fine.count, 12)
+            XCTAssertEqual(coarse[0].dependencies, [])
+            XCTAssertEqual(coarse[0].id, "j-f\(frameIndex + 1)-s0-r0_0_200x150")
+            for (i, task) in fine.enumerated() {
+                XCTAssertEqual(task.frameIndex, frameIndex)
+                XCTAssertEqual(task.tile, PlannedTile(scale: 1, index: i))
+                XCTAssertEqual(task.region, plan.tilePlans[1].tiles[i].padded)
+                XCTAssertEqual(task.id, JobPlanner.taskID(jobID: "j", frame: frameIndex + 1, region: task.region))
+                XCTAssertEqual(task.dependencies, [coarse[0].id])
+            }
+        }
+
+        // Through the store: the coarse tiles of both frames first, then all 24 fine tiles at once.
+        let store = try SQLiteJobStore.inMemory()
+        try store.insertJob(JobRecord(id: "j", name: "plate", spec: Data("{}".utf8), priority: 50, styleTargetsHash: "k"),
+                            frames: plan.frames.map { FrameRecord(jobID: "j", index: $0.index, outputPath: "/o/\($0.index)") },
+                            tasks: plan.tasks.map { TaskRecord(id: $0.id, jobID: "j", frameIndex: $0.frameIndex, region: $0.region,
+                                                               dependencies: $0.dependencies, producesOutput: $0.producesOutput) },
+                            now: Date(timeIntervalSince1970: 0))
+        var rounds: [Int] = []
+        var time = 1.0
+        while case let claims = try store.claimTasks(for: "w", max: 100, now: Date(timeIntervalSince1970: time)), !claims.isEmpty {
+            rounds.append(claims.count)
+            for claim in claims {
+                try store.complete(claim.task.id, attempt: claim.attempt, resultSHA256: "sha-\(claim.task.id)",
+                                   now: Date(timeIntervalSince1970: time))
+            }
+            time += 1
+        }
+        XCTAssertEqual(rounds, [2, 24])
+        XCTAssertEqual(try store.job("j")?.state, .completed)
+    }
+
+    func testTilesAndTemporalStrategiesAreRefusedWithTheWayOut() throws {
+        XCTAssertThrowsError(try JobPlanner().plan(try job(tileSize: 256, temporal: "multipass"), jobID: "j",
+                                                   frameSize: PixelSize(width: 400, height: 300), styleTargetKey: key)) { error in
+            XCTAssertTrue("\(error)".contains("--no-tiles"), "\(error)")
+        }
+        // A frame that is one tile is fine.
+        XCTAssertNoThrow(try JobPlanner().plan(try job(tileSize: 512, temporal: "multipass"), jobID: "j",
+                                               frameSize: PixelSize(width: 400, height: 300), styleTargetKey: key))
+    }
+
+    func testTileSettingsOfASpec() throws {
+        XCTAssertEqual(try job().tiling, .automatic)
+        XCTAssertEqual(try job(tiles: false).tiling, .off)
+        XCTAssertEqual(try job(tileSize: 640).tiling, .budget(.tileSide(640)))
+        XCTAssertEqual(try job(maxTilePixels: 1 << 20).tiling, .budget(.maxTilePixels(1 << 20)))
+        for (spec, field) in [(JobSpec(tileSize: 640, maxTilePixels: 1 << 20), "max_tile_pixels"),
+                              (JobSpec(tileSize: 640, tiles: false), "tiles"),
+                              (JobSpec(tileSize: 8), "tile_size"),
+                              (JobSpec(maxTilePixels: 10), "max_tile_pixels")] {
+            var full = spec
+            full.name = "p"; full.content = "p.####.png"; full.frames = "1"; full.styles = ["s.jpg"]; full.outputDir = "/o"
+            XCTAssertThrowsError(try full.resolve(baseDirectory: "/proj")) { error in
+                let problems = (error as? JobSpecError)?.problems ?? []
+                XCTAssertTrue(problems.contains { $0.field == field }, "\(field): \(error)")
+            }
+        }
+        let echo = JobSpec(name: "e", kind: .echo, frames: "1", tileSize: 640)
+        XCTAssertThrowsError(try echo.resolve(baseDirectory: "/proj"))
+    }
+
+    func testTheDefaultBudgetFollowsTheWorkersMemory() {
+        XCTAssertEqual(TileMemoryModel.taskBytes(workerMemory: nil, slots: 1), 3_000_000_000)
+        XCTAssertEqual(TileMemoryModel.taskBytes(workerMemory: 4_000_000_000, slots: 2), 1_000_000_000)
+        XCTAssertEqual(TileMemoryModel.taskBytes(workerMemory: 64_000_000_000, slots: 1), 3_000_000_000)
+        let pixels = TileMemoryModel.maxTilePixels(memoryBytes: 3_000_000_000, network: .vgg16)
+        XCTAssertLessThanOrEqual(TileMemoryModel.peakBytes(pixels: pixels, network: .vgg16), 3_000_000_000)
+        XCTAssertGreaterThan(pixels, 700 * 700)
+        XCTAssertLessThan(TileMemoryModel.maxTilePixels(memoryBytes: 3_000_000_000, network: .vgg19), pixels)
+    }
+}

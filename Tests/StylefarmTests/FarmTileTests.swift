@@ -1,0 +1,110 @@
+import Coordinator
+import Engine
+import Foundation
+import ModelStore
+import Protocol
+import XCTest
+
+/// Tiled frames on a farm of processes over 127.0.0.1 (issue 7): tiles rendered by different workers,
+/// reassembled by the coordinator, a tile lost with a killed worker retried alone, and the result close
+/// to an untiled render without visible seams.
+final class FarmTileTests: XCTestCase {
+    private var farm: FarmProcesses!
+    private let engineFlags = ["--size", "203", "--iterations", "30", "--seed", "7", "--scales", "2"]
+
+    override func setUpWithError() throws {
+        guard FileManager.default.fileExists(atPath: ModelDirectory.resolve().url.appendingPathComponent("vgg16.sfw").path) else {
+            throw XCTSkip("VGG-16 weights are not installed; run `stylefarm models install`")
+        }
+        farm = try FarmProcesses()
+    }
+
+    override func tearDown() { farm?.stopAll() }
+
+    /// Two 203×152 plates of the Grace Hopper photo (odd sizes: the last tile column is 11 px of core).
+    private func writePlates() throws -> URL {
+        let photo = try ImageReader.read(path: try SharedTestData.path("images/grace_hopper.png"))
+        let plates = farm.directory.appendingPathComponent("plates")
+        try FileManager.default.createDirectory(at: plates, withIntermediateDirectories: true)
+        for i in 0..<2 {
+            let frame = try photo.cropped(x: 20 + 8 * i, y: 40, width: 406, height: 304).resized(width: 203, height: 152)
+            try ImageWriter.writePNG(frame, to: plates.appendingPathComponent(String(format: "plate.%04d.png", i + 1)).path)
+        }
+        return plates
+    }
+
+    private func submitArguments(_ name: String, plates: URL, tiles: [String]) -> [String] {
+        ["submit", "--name", name, "--content", plates.path + "/plate.####.png", "--frames", "1-2",
+         "--style", try! SharedTestData.path("styles/great_wave_off_kanagawa.jpg"),
+         "--output-dir", farm.directory.appendingPathComponent(name).path, "--coordinator", farm.clientEndpoint,
+         "--no-shared-filesystem"] + tiles + engineFlags
+    }
+
+    func testTilesLandOnSeveralWorkersAndALostTileIsRetriedAlone() throws {
+        let plates = try writePlates()
+        var coordinator = try farm.startCoordinator()
+        let first = try farm.startWorker("first")
+        // 2 scales: 102×76 is one tile, 203×152 is 4×1 tiles of at most 192 px (halo 64, cores of 64/48/48/43 px).
+        let submitted = try CLIRunner.run(submitArguments("tiled", plates: plates, tiles: ["--tile-size", "192"]), timeout: 60)
+        XCTAssertEqual(submitted.status, 0, submitted.stderr + farm.logs)
+        let jobID = submitted.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+
+        // Kill the only worker while it renders a tile of frame 2 (frame 1 is assembled by then).
+        let busy = try XCTUnwrap(farm.waitForStatus(jobID, timeout: 120) { s in
+            s.frames.first?.state == .done && s.frames.contains { $0.frameIndex == 1 && $0.state == .running && $0.workerID == "first" }
+        }, farm.logs)
+        XCTAssertEqual(busy.frames.first?.state, .done, farm.logs)
+        farm.stop(first, signal: SIGKILL)
+        _ = try farm.startWorker("late")
+        _ = try farm.startWorker("other")
+        let finished = try XCTUnwrap(farm.waitForStatus(jobID, timeout: 180) { $0.job.state == .completed || $0.job.state == .failed },
+                                     farm.logs)
+        XCTAssertEqual(finished.job.state, .completed, "\(finished.frames.map(\.error))\n" + farm.logs)
+        let outputs = (1...2).map { farm.directory.appendingPathComponent("tiled/tiled.\(String(format: "%04d", $0)).png").path }
+        for output in outputs {
+            let image = try ImageReader.read(path: output)
+            XCTAssertEqual([image.width, image.height], [203, 152])
+        }
+        XCTAssertTrue(farm.log("coordinator.log").contains("assembled 4 tiles"), farm.logs)
+
+        // The store: every tile ran once, except the one the killed worker held, which ran again elsewhere.
+        farm.stop(coordinator)
+        let store = try SQLiteJobStore(stateDirectory: farm.directory.appendingPathComponent("state"))
+        let tasks = try store.tasks(ofJob: jobID)
+        XCTAssertEqual(tasks.count, 2 * 5)
+        var retried: [String] = []
+        for task in tasks {
+            XCTAssertEqual(task.state, .completed, task.id)
+            let attempts = try store.attempts(ofTask: task.id)
+            XCTAssertEqual(attempts.filter { $0.outcome == .succeeded }.count, 1, task.id)
+            if attempts.count > 1 {
+                retried.append(task.id)
+                XCTAssertEqual(attempts.first?.workerID, "first", task.id)
+                XCTAssertNotEqual(attempts.last?.workerID, "first", task.id)
+            }
+            if task.frameIndex == 0 { XCTAssertEqual(attempts.map(\.workerID), ["first"], "frame 1 is not rendered again") }
+        }
+        XCTAssertEqual(retried.count, 1, "only the lost tile is rendered again: \(retried)")
+        try store.close()
+
+        // The same frames untiled: close, and no visible seams on the tile boundaries.
+        coordinator = try farm.startCoordinator()
+        let untiled = try CLIRunner.run(submitArguments("whole", plates: plates, tiles: ["--no-tiles", "--watch"]), timeout: 300)
+        XCTAssertEqual(untiled.status, 0, untiled.stderr + farm.logs)
+        for frame in 1...2 {
+            let seams = try CLIRunner.run(["evaluate", "seams", "--image", outputs[frame - 1], "--tile-size", "192", "--untiled",
+                                           farm.directory.appendingPathComponent("whole/whole.000\(frame).png").path])
+            XCTAssertEqual(seams.status, 0, seams.stderr)
+            let fields = Dictionary(uniqueKeysWithValues: seams.stdout.split(whereSeparator: \.isWhitespace).compactMap { item -> (String, Double)? in
+                let kv = item.split(separator: "=")
+                guard kv.count == 2, let v = Double(kv[1]) else { return nil }
+                return (String(kv[0]), v)
+            })
+            print("frame \(frame): \(seams.stdout)")
+            let ratio = try XCTUnwrap(fields["ratio_vs_untiled"], seams.stdout)
+            let difference = try XCTUnwrap(fields["mean_abs_diff"], seams.stdout)
+            XCTAssertLessThan(abs(ratio - 1), 0.25, "frame \(frame): \(seams.stdout)")
+            XCTAssertLessThan(difference, 0.06, "frame \(frame): \(seams.stdout)")
+        }
+    }
+}
