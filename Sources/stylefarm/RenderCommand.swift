@@ -69,7 +69,9 @@ struct RenderCommand: ParsableCommand {
             if temporaryState { try? FileManager.default.removeItem(at: state) }
         }
         FileHandle.standardError.write(Data("render: \(resolved.frames.count) frame(s) of \(resolved.name) on \(workers) worker process(es) × \(threadsPerWorker) thread(s)\n".utf8))
-        let client = try CoordinatorClient(endpoint: farm.clientEndpoint)
+        // The coordinator is this process: wait for it as long as submitting takes (a 4K job's style
+        // targets are computed at submit).
+        let client = try CoordinatorClient(endpoint: farm.clientEndpoint, timeout: .seconds(900))
         defer { client.close() }
         let jobID = try client.submit(Stylefarm_V1_JobSpec(resolved))
         var view = JobProgressView(label: resolved.name)

@@ -116,4 +116,54 @@ final class TaskExecutorTileTests: XCTestCase {
             XCTAssertTrue("\(error)".contains("does not lie inside the 160x96 frame"), "\(error)")
         }
     }
+
+    /// A region tile uses the whole frame's masks cropped to the tile: its bytes are the engine's guided
+    /// stylization of the content crop with the cropped ID-map masks.
+    func testARegionTileCropsTheWholeFramesMasks() throws {
+        let (w, h) = (160, 96)
+        var pixels = [Float](repeating: 0, count: w * h * 3)
+        for y in 0..<h { for x in 0..<w { pixels[(y * w + x) * 3 + (x < 70 ? 0 : 2)] = 1 } }  // red left, blue right
+        let idMap = [UInt8](try ImageWriter.encodePNG(Image(width: w, height: h, channels: 3, pixels: pixels), bitDepth: 8))
+        let content = TestSupport.png(width: w, height: h, seed: 11)
+        let styleA = TestSupport.png(width: 32, height: 32, seed: 12), styleB = TestSupport.png(width: 28, height: 36, seed: 13)
+        let host = TestSupport.host()
+        let p = parameters(size: w, iterations: 3)
+        let provider = StyleTargetsProvider(host: host)
+        let setHashes = try [styleA, styleB].map { bytes -> [String] in
+            let targets = try provider.serializedTargets(parameters: p, styles: [try ImageReader.decode(bytes: bytes)])
+            for t in targets { _ = try cache.put(t.bytes) }
+            return targets.map(\.sha256)
+        }
+        let plan = try XCTUnwrap(JobPlanner.tilePlans(p, frameSize: PixelSize(width: w, height: h), budget: .tileSide(144)).last)
+        let tile = plan.tiles[3]  // its crop holds both regions
+        XCTAssertTrue(tile.padded.x < 70 && tile.padded.x + tile.padded.width > 70, "\(tile)")
+        var task = try task(content: content, targets: [], parameters: p, plan: plan, tile: tile)
+        task.regions.segment = "ids:/unused.png"
+        task.regions.regions = [
+            .with { $0.name = "#ff0000"; $0.stylePath = "/a.png"; $0.contentWeight = 1; $0.styleWeight = 1 },
+            .with { $0.name = "background"; $0.stylePath = "/b.png"; $0.contentWeight = 0.5; $0.styleWeight = 2 },
+        ]
+        task.regionStyleTargets = setHashes.map { hashes in .with { $0.hashes = hashes } }
+        task.regionMask = try ref(idMap)
+        let result = try TaskExecutor(host: host, cache: cache).execute(task)
+
+        let r = tile.padded
+        let masks = try RegionMasks(idMap: try ImageReader.decode(bytes: idMap), source: "ids", width: w, height: h)
+            .cropped(to: PixelRect(x: r.x, y: r.y, width: r.width, height: r.height))
+        let assignments = [RegionAssignment(name: "#ff0000", style: .image("/a.png")),
+                           RegionAssignment(name: "background", style: .image("/b.png"), contentWeight: 0.5, styleWeight: 2)]
+        let layout = RegionStyleLayout(assignments: assignments, hasDefaultStyle: false)
+        let regionPlan = try RegionPlan.resolve(masks: masks, assignments: assignments, styleSets: layout.assignmentSets,
+                                                defaultStyleSet: layout.defaultSet)
+        var tileParameters = p
+        tileParameters.size = max(r.width, r.height)
+        let transfer = StyleTransfer(vgg: TestSupport.randomVGG16Average)
+        let targets = try [styleA, styleB].map {
+            try transfer.styleTargets(styles: [try ImageReader.decode(bytes: $0)], blendWeights: [1], parameters: p)
+        }
+        let crop = try ImageReader.decode(bytes: content).toRGB().cropped(x: r.x, y: r.y, width: r.width, height: r.height)
+        let direct = try transfer.stylize(content: crop, regions: RegionStylization(plan: regionPlan), styleTargets: targets,
+                                          parameters: tileParameters)
+        XCTAssertEqual(try cache.get(result.output.sha256), [UInt8](try ImageWriter.encodePNG(direct.image, bitDepth: 8)))
+    }
 }

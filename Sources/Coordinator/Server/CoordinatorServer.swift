@@ -638,6 +638,11 @@ public final class CoordinatorServer {
             task = (stored.id, stored.jobID, stored.frameIndex)
         }
         let context = try? jobContext(task.jobID)
+        if let tile = context?.plan.task(task.id)?.tile {
+            // Tiles are sized to a memory budget: say what they took.
+            log(String(format: "tile %@ (scale %d) from %@: %.1f s, worker peak RSS %.0f MB", task.id, tile.scale, workerID,
+                       result.stats.wallSeconds, Double(result.stats.peakRssBytes) / 1e6))
+        }
         let shared = context?.resolved.sharedFilesystem ?? true
         let sha = result.output.sha256.lowercased()
         // Results that only feed other tasks (flows, intermediate sweeps and chunk renders) are kept on

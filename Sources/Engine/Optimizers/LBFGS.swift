@@ -5,6 +5,13 @@
 /// Pairs with sᵀy ≤ ε·yᵀy (no positive curvature) are skipped, which keeps H positive definite.
 /// The first step is t = min(1, 1/‖g‖₁) as in torch.optim.LBFGS (the scale is unknown before any curvature
 /// pair); later steps try t = 1 and halve until f(x + t·d) ≤ f(x) + c₁·t·gᵀd (c₁ = 1e-4).
+/// On large images 1/‖g‖₁ shrinks with the pixel count until the decrease it buys is below the float32
+/// resolution of f, and every backtrack fails; a first step that fails is then tried once more from
+/// t = 1/‖g‖∞ (the largest element moves by 1, whatever the image size) before giving up.
+/// While there is no curvature pair (the start of a run, or a region of negative curvature, where every
+/// pair has sᵀy ≤ 0 — Gatys' objective starting from a large content image is such a region), steepest
+/// descent steps grow: t doubles after a step accepted at once and restarts from the accepted t after a
+/// backtrack, instead of crawling at t = 1.
 /// Gatys et al. (2016) optimize with L-BFGS; it usually converges in far fewer evaluations than Adam.
 public struct LBFGS: Minimizer {
     public let history: Int
@@ -37,6 +44,8 @@ public struct LBFGS: Minimizer {
         var trialGradient = [Float](repeating: 0, count: n)
         var alpha = [Double](repeating: 0, count: history)
         var firstStep = true
+        var wideFirstStep = false
+        var descentStep: Float = 1
 
         while running && evaluations < budget && f.isFinite {
             // Two-loop recursion: direction = −H·g.
@@ -65,10 +74,17 @@ public struct LBFGS: Minimizer {
                 if !(slope < 0) { return }  // zero gradient: stationary point
             }
 
-            var t: Float = firstStep ? Float(min(1, 1 / max(VectorMath.sumOfAbsolute(g), 1e-30))) : 1
+            var t: Float = sHistory.isEmpty ? descentStep : 1
+            if firstStep {
+                let norm = wideFirstStep ? VectorMath.maxAbsolute(g) : VectorMath.sumOfAbsolute(g)
+                t = Float(min(1, 1 / max(norm, 1e-30)))
+            }
+            let steepest = sHistory.isEmpty && !firstStep
             var accepted = false
+            var backtracked = false
             var newF: Float = f
-            for _ in 0...maxBacktracks {
+            for trialIndex in 0...maxBacktracks {
+                backtracked = trialIndex > 0
                 for i in 0..<n { trial[i] = x[i] + t * direction[i] }
                 (newF, running) = evaluate(trial, &trialGradient)
                 if newF.isFinite && Double(newF) <= Double(f) + armijo * Double(t) * slope {
@@ -81,11 +97,18 @@ public struct LBFGS: Minimizer {
             guard accepted else {
                 // The line search failed: keep x, forget the curvature history and try steepest descent
                 // once more; if that fails too, x is as good as we can make it.
-                if firstStep || !running || evaluations >= budget { return }
+                if !running || evaluations >= budget { return }
+                if firstStep {
+                    // A steepest-descent step failed: once more from the wider step, else x is as good as it gets.
+                    if wideFirstStep { return }
+                    wideFirstStep = true
+                    continue
+                }
                 sHistory.removeAll(); yHistory.removeAll(); rhoHistory.removeAll()
                 firstStep = true
                 continue
             }
+            if steepest { descentStep = backtracked ? t : 2 * t }
             firstStep = false
 
             // Curvature pair from the accepted step.

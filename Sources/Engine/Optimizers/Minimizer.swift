@@ -92,4 +92,13 @@ enum VectorMath {
             return s
         }
     }
+
+    /// max_i |a_i| (‖a‖∞).
+    static func maxAbsolute(_ a: [Float]) -> Double {
+        a.withUnsafeBufferPointer { p in
+            var m: Float = 0
+            for v in p { m = max(m, abs(v)) }
+            return Double(m)
+        }
+    }
 }

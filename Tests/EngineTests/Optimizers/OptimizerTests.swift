@@ -50,6 +50,30 @@ final class OptimizerTests: XCTestCase {
         for v in x { XCTAssertEqual(v, 1, accuracy: 2e-2) }
     }
 
+    /// A wide, flat, concave start (like Gatys' objective at the content image of a large frame): every
+    /// curvature pair has sᵀy < 0, the first step 1/‖g‖₁ buys less than f's float resolution, and fixed
+    /// t = 1 steepest-descent steps would crawl. The wider first step and growing steps get out.
+    func testLBFGSLeavesAFlatConcaveStartOfAWideProblem() {
+        let n = 200_000
+        func doubleWell(_ x: [Float], _ g: inout [Float]) -> Float {
+            var f = 0.0
+            for i in 0..<x.count {
+                let v = Double(x[i]), d = v * v - 1
+                f += 1e3 * d * d
+                g[i] = Float(1e3 * 4 * v * d)
+            }
+            return Float(f)
+        }
+        var x = [Float](repeating: 1e-4, count: n)
+        var g = [Float](repeating: 0, count: n)
+        let start = doubleWell(x, &g)
+        var lbfgs = LBFGS()
+        var calls = 0
+        lbfgs.minimize(&x, evaluations: 80, objective: { x, g in calls += 1; return doubleWell(x, &g) }) { _ in true }
+        let end = doubleWell(x, &g)
+        XCTAssertLessThan(end, 0.01 * start, "the double well went from \(start) to \(end) in \(calls) evaluations")
+    }
+
     func testLBFGSRespectsBudgetAndEarlyStop() {
         let (f, _) = quadratic(20)
         var x = [Float](repeating: 0, count: 20)
