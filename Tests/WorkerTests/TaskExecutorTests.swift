@@ -229,7 +229,7 @@ final class TaskExecutorTests: XCTestCase {
         task.region.height = 16
         XCTAssertThrowsError(try executor.execute(task)) {
             guard case .invalidParameters(let m) = $0 as? TaskExecutionError else { return XCTFail("\($0)") }
-            XCTAssertTrue(m.contains("tiles"), m)
+            XCTAssertTrue(m.contains("a task without `tile` renders the whole 32x32 output frame"), m)
         }
         task.region.width = 32
         task.region.height = 32

@@ -180,6 +180,7 @@ extension JobSpec {
     private func resolveTiling(stylize: Bool, problem: (CodingKeys?, String) -> Void) -> TileSetting {
         guard tileSize != nil || maxTilePixels != nil || tiles != nil else { return stylize ? .automatic : .off }
         if !stylize {
+            if tileSize == nil && maxTilePixels == nil && tiles == false { return .off }  // what it is anyway
             problem(tileSize != nil ? .tileSize : maxTilePixels != nil ? .maxTilePixels : .tiles,
                     "tiles only apply to kind: stylize")
             return .off

@@ -85,6 +85,8 @@ public final class CoordinatorServer {
         /// What it registered with: memory (0 = unknown) and task slots (for the default tile budget).
         var memoryBytes = 0
         var slots = 1
+        /// The last send to it failed (logged once until a send succeeds).
+        var unreachable = false
     }
 
     /// How often a live worker's `last_seen` is written to the store (operators see it in `workers`).
@@ -288,13 +290,17 @@ public final class CoordinatorServer {
 
     func send(toWorker id: String, _ payload: Stylefarm_V1_CoordinatorMessage.OneOf_Payload, attachments: [Data] = []) {
         guard var session = sessions[id] else { return }
+        // A failed send counts as an attempt too: heartbeats stay one per interval while a worker is away
+        // (reconnecting after the loop was busy), instead of a send — and a log line — per loop iteration.
+        session.lastSent = clock.now()
         if workers.send(Stylefarm_V1_CoordinatorMessage(payload), attachments: attachments, to: session.routingID) {
-            session.lastSent = clock.now()
-            sessions[id] = session
+            session.unreachable = false
         } else {
             stats.drop("unreachable")
-            log("could not send to worker \(id)")
+            if !session.unreachable { log("could not send to worker \(id); it is away (further failures are not logged)") }
+            session.unreachable = true
         }
+        sessions[id] = session
     }
 
     func handleWorker(_ routed: Routed<Stylefarm_V1_WorkerMessage>) {

@@ -187,7 +187,7 @@ extension Stylefarm_V1_JobSpec {
         switch job.tiling {
         case .budget(.tileSide(let side)): options.tileSize = UInt32(clamping: side)
         case .budget(.maxTilePixels(let pixels)): options.maxTilePixels = UInt64(clamping: pixels)
-        case .off: options.noTiles = true
+        case .off: options.noTiles = job.kind == .stylize  // other kinds never tile
         case .automatic, .budget(.core): break  // a core budget is not a spec setting
         }
         if let regions = job.regions { self.regions = Stylefarm_V1_RegionSpec(regions) }
