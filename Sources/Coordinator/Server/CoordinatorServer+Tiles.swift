@@ -72,13 +72,9 @@ extension CoordinatorServer {
         let key = Self.assemblyKey(jobID: jobID, frameIndex: frameIndex, scale: scale)
         var sha = assembledScales[key]
         if sha == nil || !FileManager.default.fileExists(atPath: intermediatePath(sha!)) {
-            var assembler = try TileAssembler(layout: try job.plan.tilePlans[scale].layout(), channels: 3)
-            for task in job.plan.tileTasks(frameIndex: frameIndex, scale: scale) {
-                guard let tile = task.tile, let record = try store.task(task.id), record.state == .completed,
-                      let result = record.resultSHA256 else {
-                    throw OutputError(description: "tile \(task.id) of the previous scale has no result yet")
-                }
-                try assembler.add(tile: tile.index, image: try tileImage(sha: result, taskID: task.id, channels: 3))
+            let assembler = try landedTiles(job: job, frameIndex: frameIndex, scale: scale)
+            guard assembler.isComplete else {
+                throw OutputError(description: "tiles \(assembler.missingTiles) of scale \(scale) of frame \(frameIndex) have no result yet")
             }
             sha = try keepAssembled(assembler.image(), key: key)
         }
@@ -104,6 +100,18 @@ extension CoordinatorServer {
         assembledScales[key] = sha
         blobs[sha] = path
         return sha
+    }
+
+    /// An assembly of frame `frameIndex` at `scale` holding every tile the store has as completed (but
+    /// `excluding`), read back from their intermediates.
+    private func landedTiles(job: JobContext, frameIndex: Int, scale: Int, excluding: String? = nil) throws -> TileAssembler {
+        var assembler = try TileAssembler(layout: try job.plan.tilePlans[scale].layout(), channels: 3)
+        for task in job.plan.tileTasks(frameIndex: frameIndex, scale: scale) where task.id != excluding {
+            guard let index = task.tile?.index, let record = try store.task(task.id), record.state == .completed,
+                  let result = record.resultSHA256 else { continue }
+            try assembler.add(tile: index, image: try tileImage(sha: result, taskID: task.id, channels: 3))
+        }
+        return assembler
     }
 
     /// A tile's result, decoded from its intermediate file.
@@ -133,12 +141,7 @@ extension CoordinatorServer {
             assembler = open
         } else {
             // First tile of this assembly on this coordinator: take the tiles that landed before a restart.
-            assembler = try TileAssembler(layout: try job.plan.tilePlans[tile.scale].layout(), channels: 3)
-            for sibling in job.plan.tileTasks(frameIndex: planned.frameIndex, scale: tile.scale) where sibling.id != taskID {
-                guard let index = sibling.tile?.index, let record = try store.task(sibling.id), record.state == .completed,
-                      let result = record.resultSHA256 else { continue }
-                try assembler.add(tile: index, image: try tileImage(sha: result, taskID: sibling.id, channels: 3))
-            }
+            assembler = try landedTiles(job: job, frameIndex: planned.frameIndex, scale: tile.scale, excluding: taskID)
         }
         if !assembler.hasTile(tile.index) { try assembler.add(tile: tile.index, image: image) }
         guard assembler.isComplete else { tileAssemblies[key] = assembler; return }

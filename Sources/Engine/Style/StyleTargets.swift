@@ -86,7 +86,7 @@ public struct StyleTargets: Sendable, Equatable {
         let halo = (margin + 15) / 16 * 16
         let strides = try layerNames.map { try ReceptiveField.of(layer: $0, network: vgg.network).stride }
         guard let deepest = indices.max() else { return [] }
-        let (width, height, channels) = (style.width, style.height, style.channels)
+        let (width, height) = (style.width, style.height)
         var sums: [[Double]] = indices.map { _ in [] }
         var positions = [Int](repeating: 0, count: indices.count)
         var tape = VGGTape()
@@ -95,14 +95,7 @@ public struct StyleTargets: Sendable, Equatable {
                 let x1 = min(width, x0 + core), y1 = min(height, y0 + core)
                 let px0 = max(0, x0 - halo), py0 = max(0, y0 - halo)
                 let px1 = min(width, x1 + halo), py1 = min(height, y1 + halo)
-                var crop = Tensor(channels: channels, height: py1 - py0, width: px1 - px0)
-                for c in 0..<channels {
-                    for y in py0..<py1 {
-                        let from = (c * height + y) * width + px0, to = (c * crop.height + y - py0) * crop.width
-                        crop.data.replaceSubrange(to ..< to + crop.width, with: style.data[from ..< from + crop.width])
-                    }
-                }
-                vgg.forward(crop, through: deepest, tape: &tape)
+                vgg.forward(style.cropped(x: px0, y: py0, width: px1 - px0, height: py1 - py0), through: deepest, tape: &tape)
                 for (n, index) in indices.enumerated() {
                     let features = tape.outputs[index], j = strides[n]
                     // The core in this layer's positions (the tile starts on a multiple of 16 ≥ j; a core that
@@ -111,14 +104,7 @@ public struct StyleTargets: Sendable, Equatable {
                     let fx1 = x1 == width ? features.width : (x1 - px0) / j
                     let fy1 = y1 == height ? features.height : (y1 - py0) / j
                     guard fx1 > fx0, fy1 > fy0 else { continue }
-                    var part = Tensor(channels: features.channels, height: fy1 - fy0, width: fx1 - fx0)
-                    for c in 0..<features.channels {
-                        for y in fy0..<fy1 {
-                            let from = (c * features.height + y) * features.width + fx0
-                            let to = (c * part.height + y - fy0) * part.width
-                            part.data.replaceSubrange(to ..< to + part.width, with: features.data[from ..< from + part.width])
-                        }
-                    }
+                    let part = features.cropped(x: fx0, y: fy0, width: fx1 - fx0, height: fy1 - fy0)
                     let count = part.planeSize
                     let gram = Gram.compute(part)  // divided by this part's positions: undo it
                     if sums[n].isEmpty { sums[n] = [Double](repeating: 0, count: gram.count) }

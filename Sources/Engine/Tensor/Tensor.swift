@@ -58,3 +58,18 @@ extension Tensor {
         self.width = width
     }
 }
+
+extension Tensor {
+    /// The `width × height` window at (`x`, `y`) of every channel (it must lie inside).
+    public func cropped(x: Int, y: Int, width w: Int, height h: Int) -> Tensor {
+        precondition(x >= 0 && y >= 0 && w >= 0 && h >= 0 && x + w <= width && y + h <= height, "Tensor crop out of bounds")
+        var out = Tensor(channels: channels, height: h, width: w)
+        for c in 0..<channels {
+            for r in 0..<h {
+                let from = (c * height + y + r) * width + x, to = (c * h + r) * w
+                out.data.replaceSubrange(to ..< to + w, with: data[from ..< from + w])
+            }
+        }
+        return out
+    }
+}
