@@ -6,15 +6,15 @@ extension CoordinatorServer {
     /// 1920×1080 one flow pair is 33 MB, so a long shot's intermediates would otherwise pile up in the state
     /// folder. A result another unfinished job also names (equal inputs give equal hashes) is kept.
     func releaseFinishedIntermediates() {
-        let temporal = jobContexts.filter { $0.value.resolved.temporal.usesFlow || $0.value.plan.isTiled }
-        guard !temporal.isEmpty else { return }
+        let withIntermediates = jobContexts.filter { $0.value.resolved.temporal.usesFlow || $0.value.plan.isTiled }
+        guard !withIntermediates.isEmpty else { return }
         var finished: [String] = []
-        for (jobID, _) in temporal {
+        for (jobID, _) in withIntermediates {
             if let job = try? store.job(jobID), job.state.isTerminal { finished.append(jobID) }
         }
         guard !finished.isEmpty else { return }
         var keep = Set<String>()
-        for (jobID, _) in temporal where !finished.contains(jobID) {
+        for (jobID, _) in withIntermediates where !finished.contains(jobID) {
             for task in (try? store.tasks(ofJob: jobID)) ?? [] where !task.producesOutput {
                 if let sha = task.resultSHA256 { keep.insert(sha) }
             }

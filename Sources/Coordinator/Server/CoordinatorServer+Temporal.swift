@@ -22,6 +22,12 @@ extension CoordinatorServer {
         } else {
             path = intermediatePath(sha)
         }
+        return servedRef(sha: sha, path: path, mediaType: mediaType)
+    }
+
+    /// The blob ref of a file this coordinator made (a result, an assembled scale), named by its hash and
+    /// registered in the blob table so workers can fetch it.
+    func servedRef(sha: String, path: String, mediaType: String) -> Stylefarm_V1_BlobRef {
         blobs[sha] = path
         var ref = Stylefarm_V1_BlobRef()
         ref.sha256 = sha

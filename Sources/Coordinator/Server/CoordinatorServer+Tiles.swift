@@ -15,7 +15,7 @@ import Protocol
 extension CoordinatorServer {
     /// Records a task's result as completed, after `tileLanded` (a tile that cannot be assembled fails,
     /// retryable, instead). Every accepted result goes through here.
-    func recordCompletion(taskID: String, jobID: String?, attempt: Int, sha: String, bytes: Data?) {
+    func recordCompletion(taskID: String, jobID: String, attempt: Int, sha: String, bytes: Data?) {
         do {
             try tileLanded(taskID: taskID, jobID: jobID, sha: sha, bytes: bytes)
         } catch {
@@ -70,22 +70,17 @@ extension CoordinatorServer {
     /// assembling it again from its tiles' results if this coordinator has not got it (after a restart).
     func assembledRef(job: JobContext, jobID: String, frameIndex: Int, scale: Int) throws -> Stylefarm_V1_BlobRef {
         let key = Self.assemblyKey(jobID: jobID, frameIndex: frameIndex, scale: scale)
-        var sha = assembledScales[key]
-        if sha == nil || !FileManager.default.fileExists(atPath: intermediatePath(sha!)) {
+        let sha: String
+        if let kept = assembledScales[key], FileManager.default.fileExists(atPath: intermediatePath(kept)) {
+            sha = kept
+        } else {
             let assembler = try landedTiles(job: job, frameIndex: frameIndex, scale: scale)
             guard assembler.isComplete else {
                 throw OutputError(description: "tiles \(assembler.missingTiles) of scale \(scale) of frame \(frameIndex) have no result yet")
             }
             sha = try keepAssembled(assembler.image(), key: key)
         }
-        var ref = Stylefarm_V1_BlobRef()
-        ref.sha256 = sha!
-        ref.mediaType = "image/png"
-        blobs[sha!] = intermediatePath(sha!)
-        if let size = try? FileManager.default.attributesOfItem(atPath: intermediatePath(sha!))[.size] as? NSNumber {
-            ref.size = size.uint64Value
-        }
-        return ref
+        return servedRef(sha: sha, path: intermediatePath(sha), mediaType: "image/png")
     }
 
     /// Encodes an earlier scale's assembled frame (16-bit, so the next scale starts from what was
@@ -93,12 +88,8 @@ extension CoordinatorServer {
     private func keepAssembled(_ image: Image, key: String) throws -> String {
         let png = [UInt8](try ImageWriter.encodePNG(image, bitDepth: 16, name: "assembled \(key)"))
         let sha = Self.sha256Hex(Data(png))
-        let path = intermediatePath(sha)
-        try FileManager.default.createDirectory(at: URL(fileURLWithPath: path).deletingLastPathComponent(),
-                                                withIntermediateDirectories: true)
-        try FileBytes.writeAtomically(png, to: path)
+        try Self.writeFile(png, to: intermediatePath(sha))
         assembledScales[key] = sha
-        blobs[sha] = path
         return sha
     }
 
@@ -126,9 +117,8 @@ extension CoordinatorServer {
     /// before its completion is recorded: adds it to its frame's assembly, and when it was the last tile,
     /// writes the frame (the last scale) or keeps the assembled scale. Nothing for other tasks. Throws when
     /// the tile cannot be used (the tile is then retried).
-    func tileLanded(taskID: String, jobID: String?, sha: String, bytes: Data?) throws {
-        guard let jobID = jobID ?? (try? store.task(taskID))?.jobID,
-              let job = try? jobContext(jobID), let planned = job.plan.task(taskID), let tile = planned.tile else { return }
+    func tileLanded(taskID: String, jobID: String, sha: String, bytes: Data?) throws {
+        guard let job = try? jobContext(jobID), let planned = job.plan.task(taskID), let tile = planned.tile else { return }
         let key = Self.assemblyKey(jobID: jobID, frameIndex: planned.frameIndex, scale: tile.scale)
         let image: Image
         if let bytes {
@@ -156,9 +146,7 @@ extension CoordinatorServer {
             throw OutputError(description: "tiled frame \(planned.frameIndex) of job \(jobID) has no output path")
         }
         let png = [UInt8](try ImageWriter.encodePNG(frame, bitDepth: job.resolved.bitDepth, name: "frame \(output)"))
-        try FileManager.default.createDirectory(at: URL(fileURLWithPath: output).deletingLastPathComponent(),
-                                                withIntermediateDirectories: true)
-        try FileBytes.writeAtomically(png, to: output)
+        try Self.writeFile(png, to: output)
         pendingChanges.append(.frameAssembled(jobID: jobID, frameIndex: planned.frameIndex, sha256: Self.sha256Hex(Data(png))))
         log("job \(jobID) frame \(frames[planned.frameIndex]): assembled \(job.plan.tilePlans.last!.tiles.count) tiles into \(output)")
     }

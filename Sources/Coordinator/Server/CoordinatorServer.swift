@@ -95,6 +95,7 @@ public final class CoordinatorServer {
     /// An output blob being pulled from a worker.
     struct OutputFetch {
         var taskID: String
+        var jobID: String
         var attempt: Int
         var workerID: String
         var outputPath: String
@@ -671,7 +672,7 @@ public final class CoordinatorServer {
                 pendingChanges.append(.failed(taskID: task.id, attempt: attempt, error: "result: \(error)", retryable: true))
             }
         } else if (!shared || intermediate) && !outputPath.isEmpty {
-            fetches[sha] = OutputFetch(taskID: task.id, attempt: attempt, workerID: workerID, outputPath: outputPath)
+            fetches[sha] = OutputFetch(taskID: task.id, jobID: task.jobID, attempt: attempt, workerID: workerID, outputPath: outputPath)
             var request = Stylefarm_V1_BlobRequest()
             request.sha256 = [sha]
             request.maxChunkBytes = UInt64(configuration.blobChunkBytes)
@@ -704,7 +705,8 @@ public final class CoordinatorServer {
         guard chunk.last else { fetches[sha] = fetch; return }
         fetches[sha] = nil
         do {
-            try acceptOutput(fetch.buffer, sha: sha, taskID: fetch.taskID, attempt: fetch.attempt, outputPath: fetch.outputPath)
+            try acceptOutput(fetch.buffer, sha: sha, taskID: fetch.taskID, jobID: fetch.jobID, attempt: fetch.attempt,
+                             outputPath: fetch.outputPath)
         } catch {
             pendingChanges.append(.failed(taskID: fetch.taskID, attempt: fetch.attempt, error: "output: \(error)", retryable: true))
         }
@@ -716,14 +718,18 @@ public final class CoordinatorServer {
 
     /// Verifies the output's hash, writes it atomically to `outputPath` (when not empty) and records
     /// the task as completed (in this iteration's batch).
-    func acceptOutput(_ bytes: Data, sha: String, taskID: String, jobID: String? = nil, attempt: Int, outputPath: String) throws {
+    func acceptOutput(_ bytes: Data, sha: String, taskID: String, jobID: String, attempt: Int, outputPath: String) throws {
         let actual = Self.sha256Hex(bytes)
         guard actual == sha else { throw OutputError(description: "SHA-256 mismatch: announced \(sha), got \(actual)") }
-        if !outputPath.isEmpty {
-            try FileManager.default.createDirectory(at: URL(fileURLWithPath: outputPath).deletingLastPathComponent(),
-                                                    withIntermediateDirectories: true)
-            try FileBytes.writeAtomically([UInt8](bytes), to: outputPath)
-        }
+        if !outputPath.isEmpty { try Self.writeFile([UInt8](bytes), to: outputPath) }
         recordCompletion(taskID: taskID, jobID: jobID, attempt: attempt, sha: sha, bytes: bytes)
+    }
+
+    /// Writes `bytes` to `path` atomically (`FileBytes.writeAtomically`), creating its folder: frame outputs,
+    /// fetched results and assembled tiles alike.
+    static func writeFile(_ bytes: [UInt8], to path: String) throws {
+        try FileManager.default.createDirectory(at: URL(fileURLWithPath: path).deletingLastPathComponent(),
+                                                withIntermediateDirectories: true)
+        try FileBytes.writeAtomically(bytes, to: path)
     }
 }
