@@ -166,4 +166,14 @@ final class TaskExecutorTileTests: XCTestCase {
                                           parameters: tileParameters)
         XCTAssertEqual(try cache.get(result.output.sha256), [UInt8](try ImageWriter.encodePNG(direct.image, bitDepth: 8)))
     }
+
+    /// A tile scales only the masks its assignments name; an unknown name keeps them all, so the plan's
+    /// error lists every region the frame has.
+    func testATileScalesOnlyTheAssignedMasks() {
+        let masks = RegionMasks(width: 2, height: 1, named: [("background", [1, 0]), ("person", [0, 1]), ("dog", [0, 0])])
+        let kept = TaskExecutor.assignedMasks(masks, names: ["Person", "background"])
+        XCTAssertEqual(kept.names, ["person"])
+        XCTAssertEqual(kept.mask(named: "person"), [0, 1])
+        XCTAssertEqual(TaskExecutor.assignedMasks(masks, names: ["person", "cat"]).names, ["background", "person", "dog"])
+    }
 }
