@@ -90,13 +90,13 @@ extension StyleTargets {
         self.init(layers: layers)
     }
 
-    private static func append(_ value: UInt64, bytes: Int, to out: inout [UInt8]) {
+    static func append(_ value: UInt64, bytes: Int, to out: inout [UInt8]) {
         for i in 0..<bytes { out.append(UInt8(truncatingIfNeeded: value >> (8 * UInt64(i)))) }
     }
 }
 
-/// A bounds-checked little-endian cursor over a byte array.
-private struct ByteReader {
+/// A bounds-checked little-endian cursor over a byte array (style targets and `GramSums`).
+struct ByteReader {
     let bytes: [UInt8]
     var offset = 0
     var remaining: Int { bytes.count - offset }

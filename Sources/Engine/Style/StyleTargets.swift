@@ -36,7 +36,7 @@ public struct StyleTargets: Sendable, Equatable {
         for (k, (style, weight)) in zip(styles, blendWeights).enumerated() {
             if masks[k] == nil && style.planeSize > tiledGramPixels {
                 // A style image scaled for a 4K output does not fit one forward pass: Gram matrices in tiles.
-                let grams = try tiledGrams(vgg: vgg, style: style, indices: indices, layerNames: layerNames, core: tiledGramCore)
+                let grams = try tiledGrams(vgg: vgg, style: style, layerNames: layerNames, core: tiledGramCore)
                 for (n, gram) in grams.enumerated() {
                     let channels = Int(Double(gram.count).squareRoot())
                     if layers.count <= n {
@@ -74,46 +74,16 @@ public struct StyleTargets: Sendable, Equatable {
     /// The core side of those tiles (a multiple of 16).
     public static var tiledGramCore = 768
 
-    /// The Gram matrices G_l = F_l·F_lᵀ / (H_l·W_l) of `style` at the layers `indices`, computed over tiles of
+    /// The Gram matrices G_l = F_l·F_lᵀ / (H_l·W_l) of `style` at `layerNames`, computed over tiles of
     /// `core` × `core` pixels, each run through the network with a halo of the deepest layer's receptive-field
     /// margin (rounded up to 16, so every tile pools on the image's grid): the activations over a core then
     /// equal the whole image's, and since a Gram matrix is a sum over positions, summing F·Fᵀ over the cores
     /// of every layer and dividing by the layer's H·W gives the whole image's Gram matrix (up to float
     /// rounding) with the memory of one tile.
-    public static func tiledGrams(vgg: VGG, style: Tensor, indices: [Int], layerNames: [String], core: Int) throws -> [[Float]] {
-        precondition(core > 0 && core % 16 == 0, "the tile core must be a positive multiple of 16")
-        let margin = try ReceptiveField.margin(forDeepestOf: layerNames, network: vgg.network)
-        let halo = (margin + 15) / 16 * 16
-        let strides = try layerNames.map { try ReceptiveField.of(layer: $0, network: vgg.network).stride }
-        guard let deepest = indices.max() else { return [] }
-        let (width, height) = (style.width, style.height)
-        var sums: [[Double]] = indices.map { _ in [] }
-        var positions = [Int](repeating: 0, count: indices.count)
-        var tape = VGGTape()
-        for y0 in stride(from: 0, to: height, by: core) {
-            for x0 in stride(from: 0, to: width, by: core) {
-                let x1 = min(width, x0 + core), y1 = min(height, y0 + core)
-                let px0 = max(0, x0 - halo), py0 = max(0, y0 - halo)
-                let px1 = min(width, x1 + halo), py1 = min(height, y1 + halo)
-                vgg.forward(style.cropped(x: px0, y: py0, width: px1 - px0, height: py1 - py0), through: deepest, tape: &tape)
-                for (n, index) in indices.enumerated() {
-                    let features = tape.outputs[index], j = strides[n]
-                    // The core in this layer's positions (the tile starts on a multiple of 16 ≥ j; a core that
-                    // ends at the image's edge ends at the tile's last position).
-                    let fx0 = (x0 - px0) / j, fy0 = (y0 - py0) / j
-                    let fx1 = x1 == width ? features.width : (x1 - px0) / j
-                    let fy1 = y1 == height ? features.height : (y1 - py0) / j
-                    guard fx1 > fx0, fy1 > fy0 else { continue }
-                    let part = features.cropped(x: fx0, y: fy0, width: fx1 - fx0, height: fy1 - fy0)
-                    let count = part.planeSize
-                    let gram = Gram.compute(part)  // divided by this part's positions: undo it
-                    if sums[n].isEmpty { sums[n] = [Double](repeating: 0, count: gram.count) }
-                    for i in 0..<gram.count { sums[n][i] += Double(gram[i]) * Double(count) }
-                    positions[n] += count
-                }
-            }
-        }
-        return zip(sums, positions).map { sum, count in sum.map { Float($0 / Double(max(1, count))) } }
+    public static func tiledGrams(vgg: VGG, style: Tensor, layerNames: [String], core: Int) throws -> [[Float]] {
+        let grid = GramSums.coreGrid(width: style.width, height: style.height, core: core)
+        return try GramSums.compute(vgg: vgg, style: style, layerNames: layerNames, core: core,
+                                    cores: 0..<(grid.columns * grid.rows)).grams()
     }
 }
 

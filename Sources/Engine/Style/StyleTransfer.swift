@@ -61,6 +61,13 @@ public final class StyleTransfer {
         return try styleTargets(styles: [style], masks: [mask], blendWeights: [1], parameters: parameters, propagation: propagation)
     }
 
+    /// The size a `width` × `height` style image is scaled to for a scale whose longer side is `scaleSide`:
+    /// its longer side becomes `styleScale × scaleSide` (at least 16 px).
+    public static func styleSize(width: Int, height: Int, scaleSide: Int, styleScale: Float) throws -> (width: Int, height: Int) {
+        let styleLong = max(16, Int((Float(scaleSide) * styleScale).rounded()))
+        return try Image.size(scaling: width, height, toLongerSide: styleLong)
+    }
+
     /// Every scale's targets: each style image (and its mask, if any) scaled so its longer side is
     /// `styleScale ×` the scale's size, then `StyleTargets.compute`.
     private func styleTargets(styles: [Image], masks: [[Float]?], blendWeights blend: [Float], parameters: StyleTransferParameters,
@@ -68,10 +75,10 @@ public final class StyleTransfer {
         for style in styles where style.width == 0 || style.height == 0 { throw StyleTransferError.emptyImage("style") }
         let stylesRGB = styles.map { $0.toRGB() }
         return try parameters.scaleSizes.map { longSide in
-            let styleLong = max(16, Int((Float(longSide) * parameters.styleScale).rounded()))
             var tensors: [Tensor] = [], scaledMasks: [[Float]?] = []
             for (style, mask) in zip(stylesRGB, masks) {
-                let (sw, sh) = try Image.size(scaling: style.width, style.height, toLongerSide: styleLong)
+                let (sw, sh) = try Self.styleSize(width: style.width, height: style.height, scaleSide: longSide,
+                                                  styleScale: parameters.styleScale)
                 tensors.append(VGGPreprocessing.tensor(from: try style.resized(width: sw, height: sh)))
                 scaledMasks.append(try mask.map {
                     try RegionMasks.resample($0, width: style.width, height: style.height, toWidth: sw, height: sh)

@@ -16,7 +16,7 @@ final class TiledGramTests: XCTestCase {
             let indices = try layers.map { try vgg.layerIndex($0) }
             var tape = VGGTape()
             vgg.forward(style, through: indices.max()!, tape: &tape)
-            let tiled = try StyleTargets.tiledGrams(vgg: vgg, style: style, indices: indices, layerNames: layers, core: 48)
+            let tiled = try StyleTargets.tiledGrams(vgg: vgg, style: style, layerNames: layers, core: 48)
             for (n, index) in indices.enumerated() {
                 let whole = Gram.compute(tape.outputs[index])
                 let scale = whole.map { abs($0) }.max() ?? 1
