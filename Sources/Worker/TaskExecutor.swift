@@ -14,6 +14,7 @@ import Protocol
 ///   style images are not needed; without them the targets are computed from the style images.
 /// * `ECHO`: sleep `diagnostic_duration_ms` (cancellable), then return the content blob unchanged.
 /// * `SLEEP`: sleep `diagnostic_duration_ms` (cancellable), then return an empty output blob.
+/// * `FLOW`, `BLEND` (TaskExecutor+Temporal.swift) and `STYLE_GRAMS` (TaskExecutor+StyleGrams.swift).
 ///
 /// Shared-filesystem tasks (`content_path` / `output_path` set) read the content frame from its path and
 /// write the output to its path (temp file + rename in the same folder) instead of the cache.
@@ -75,6 +76,9 @@ public final class TaskExecutor {
         case .blend:
             output = try blend(task)
             mediaType = "image/png"
+        case .styleGrams:
+            output = try styleGrams(task, cancellation: cancellation)
+            mediaType = GramSums.mediaType
         case .echo:
             try sleep(task, cancellation: cancellation)
             output = try content(of: task)

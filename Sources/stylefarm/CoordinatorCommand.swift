@@ -35,9 +35,20 @@ struct CoordinatorCommand: ParsableCommand {
     @Option(help: "Threads for computing style targets (default: all cores).")
     var threads: Int?
 
+    @Option(help: ArgumentHelp("Largest style image, in pixels at a job's output scale, computed in one network pass (default \(StyleTargets.tiledGramPixels)).",
+                               discussion: "Larger style images are summed in cores of --style-core-size; for a tiled job the workers compute those parts, not the coordinator."))
+    var stylePassPixels: Int?
+
+    @Option(help: "Core side (a multiple of 16) of the parts a larger style image is summed in (default \(StyleTargets.tiledGramCore)).")
+    var styleCoreSize: Int?
+
     func validate() throws {
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1 (got \(threads))") }
         if heartbeatMs < 1 { throw ValidationError("--heartbeat-ms must be positive (got \(heartbeatMs))") }
+        if let stylePassPixels, stylePassPixels < 256 { throw ValidationError("--style-pass-pixels must be at least 256 (got \(stylePassPixels))") }
+        if let styleCoreSize, styleCoreSize < 16 || styleCoreSize % 16 != 0 {
+            throw ValidationError("--style-core-size must be a positive multiple of 16 (got \(styleCoreSize))")
+        }
         if liveness < 1 { throw ValidationError("--liveness must be at least 1 (got \(liveness))") }
         for endpoint in [bindWorkers, bindClients] where !(endpoint.hasPrefix("tcp://") || endpoint.hasPrefix("ipc://")) {
             throw ValidationError("endpoints must be ZeroMQ tcp:// or ipc:// addresses (got \(endpoint))")
@@ -50,6 +61,8 @@ struct CoordinatorCommand: ParsableCommand {
             workerEndpoint: bindWorkers, clientEndpoint: bindClients,
             heartbeatInterval: .milliseconds(heartbeatMs), heartbeatLiveness: liveness)
         if let threads { EngineThreads.set(threads) }
+        if let stylePassPixels { StyleTargets.tiledGramPixels = stylePassPixels }
+        if let styleCoreSize { StyleTargets.tiledGramCore = styleCoreSize }
         let models = ModelStore(directory: ModelDirectory.resolve(explicit: modelDir))
         let server = try CoordinatorServer(configuration: configuration, engineHost: models.engineHost())
         let stop = SignalStop()

@@ -107,4 +107,62 @@ final class FarmTileTests: XCTestCase {
             XCTAssertLessThan(difference, 0.06, "frame \(frame): \(seams.stdout)")
         }
     }
+    /// A style too large for one pass (here: above 10 000 px, in 64-px cores) of a tiled job is summed by the
+    /// workers in parts; the coordinator's combination equals the targets it computes in one pass.
+    func testWorkersComputeALargeStylesTargetsInParts() throws {
+        let plates = try writePlates()
+        var coordinator = try farm.startCoordinator(extra: ["--style-pass-pixels", "10000", "--style-core-size", "64"])
+        _ = try farm.startWorker("a")
+        _ = try farm.startWorker("b")
+        // The great wave (928×514) scaled to 203 px is 203×112: 4×2 cores of 64 px in 2 parts; at 102 px it
+        // is 5 712 px, one whole-image part.
+        let submitted = try CLIRunner.run(submitArguments("parts", plates: plates, tiles: ["--tile-size", "192"]), timeout: 60)
+        XCTAssertEqual(submitted.status, 0, submitted.stderr + farm.logs)
+        let jobID = submitted.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let finished = try XCTUnwrap(farm.waitForStatus(jobID, timeout: 240) { $0.job.state == .completed || $0.job.state == .failed },
+                                     farm.logs)
+        XCTAssertEqual(finished.job.state, .completed, "\(finished.frames.map(\.error))\n" + farm.logs)
+        for frame in 1...2 {
+            let image = try ImageReader.read(path: farm.directory.appendingPathComponent("parts/parts.000\(frame).png").path)
+            XCTAssertEqual([image.width, image.height], [203, 152])
+        }
+        let log = farm.log("coordinator.log")
+        func combined(scale: Int, parts: Int) throws -> String {
+            let marker = "style targets of scale \(scale) combined from \(parts) worker part(s) in "
+            let line = try XCTUnwrap(log.split(separator: "\n").first { $0.contains(jobID) && $0.contains(marker) }, log)
+            return String(try XCTUnwrap(line.split(separator: " ").last))
+        }
+        let farmTargets = [try combined(scale: 0, parts: 1), try combined(scale: 1, parts: 2)]
+        XCTAssertEqual(log.components(separatedBy: "style-target part \(jobID)-style-").count - 1, 3, log)
+        farm.stop(coordinator)
+        let store = try SQLiteJobStore(stateDirectory: farm.directory.appendingPathComponent("state"))
+        let parts = try store.tasks(ofJob: jobID).filter { $0.id.contains("-style-") }
+        XCTAssertEqual(parts.map(\.id).sorted(), ["s0-i0-c0", "s1-i0-c0", "s1-i0-c4"].map { "\(jobID)-style-\($0)" })
+        XCTAssertTrue(parts.allSatisfy { $0.state == .completed })
+        try store.close()
+
+        // The same look computed by a coordinator in one pass, at submit (an untiled job; only submitted).
+        coordinator = try farm.startCoordinator()
+        let whole = try CLIRunner.run(submitArguments("whole", plates: plates, tiles: ["--no-tiles"]), timeout: 60)
+        XCTAssertEqual(whole.status, 0, whole.stderr + farm.logs)
+        let wholeID = whole.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        farm.stop(coordinator)
+        let reopened = try SQLiteJobStore(stateDirectory: farm.directory.appendingPathComponent("state"))
+        let spec = try XCTUnwrap(try reopened.job(wholeID)).spec
+        try reopened.close()
+        let stored = try XCTUnwrap(try JSONSerialization.jsonObject(with: spec) as? [String: Any])
+        let onePass = try XCTUnwrap(stored["styleTargetBlobs"] as? [String], "\(stored)")
+        XCTAssertEqual(onePass.count, 2)
+        for (scale, (a, b)) in zip(farmTargets, onePass).enumerated() {
+            let blobs = farm.directory.appendingPathComponent("state/blobs")
+            let parts = try StyleTargets(serialized: [UInt8](try Data(contentsOf: blobs.appendingPathComponent(a))))
+            let single = try StyleTargets(serialized: [UInt8](try Data(contentsOf: blobs.appendingPathComponent(b))))
+            XCTAssertEqual(parts.layers.map(\.name), single.layers.map(\.name))
+            for (p, q) in zip(parts.layers, single.layers) {
+                let size = q.gram.map { abs($0) }.max() ?? 1
+                let worst = zip(p.gram, q.gram).map { abs($0 - $1) }.max() ?? .infinity
+                XCTAssertLessThan(worst, 1e-4 * size, "scale \(scale) \(p.name): \(worst) of \(size)")
+            }
+        }
+    }
 }

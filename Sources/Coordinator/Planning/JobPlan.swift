@@ -22,6 +22,8 @@ public enum TaskRole: Sendable, Hashable {
     case flow(secondFrameIndex: Int)
     /// Cross-fade the results of `PlannedTask.blendInputs` (chunked jobs' overlapping frames).
     case blend
+    /// Sum part of the job's style targets: `JobPlan.styleGramParts[part]` (tiled jobs with large styles).
+    case styleGrams(part: Int)
 }
 
 /// A neighbouring frame a stylize task is kept consistent with: the task whose result it is pulled
@@ -105,13 +107,26 @@ public struct JobPlan: Sendable, Equatable {
     public var shotStarts: [Int]
     /// Tiled jobs: the tile plan of every scale, coarse to fine (empty when frames are whole).
     public var tilePlans: [TilePlan]
+    /// Tiled jobs with large style images: the parts of their style targets the workers compute, one task
+    /// each (the plan's last tasks, in this order). Empty when the coordinator computes the targets.
+    public var styleGramParts: [StyleGramPart]
     private var index: [String: Int]
 
     public init(jobID: String, job: ResolvedJob, frameSize: PixelSize, styleTargetKey: StyleTargetKey?,
-                frames: [PlannedFrame], tasks: [PlannedTask], shotStarts: [Int] = [0], tilePlans: [TilePlan] = []) {
+                frames: [PlannedFrame], tasks: [PlannedTask], shotStarts: [Int] = [0], tilePlans: [TilePlan] = [],
+                styleGramParts: [StyleGramPart] = []) {
         self.jobID = jobID; self.job = job; self.frameSize = frameSize; self.styleTargetKey = styleTargetKey
         self.frames = frames; self.tasks = tasks; self.shotStarts = shotStarts; self.tilePlans = tilePlans
+        self.styleGramParts = styleGramParts
         index = Dictionary(tasks.enumerated().map { ($1.id, $0) }, uniquingKeysWith: { a, _ in a })
+    }
+
+    /// The style-gram tasks of `scale`, in part order (empty when the coordinator computes the targets).
+    public func styleGramTasks(scale: Int) -> [PlannedTask] {
+        tasks.suffix(styleGramParts.count).filter {
+            if case .styleGrams(let part) = $0.role { return styleGramParts[part].scale == scale }
+            return false
+        }
     }
 
     /// The planned task with this id.

@@ -30,7 +30,7 @@ public struct JobPlanner: Sendable {
     /// first content frame); `styleTargetKey` is required for stylize jobs. `cuts` are frame numbers that
     /// start a new shot (the job's own list plus detected ones).
     public func plan(_ job: ResolvedJob, jobID: String, frameSize: PixelSize,
-                     styleTargetKey: StyleTargetKey?, cuts: [Int] = []) throws -> JobPlan {
+                     styleTargetKey: StyleTargetKey?, cuts: [Int] = [], styleGrams: [StyleGramPart] = []) throws -> JobPlan {
         if jobID.isEmpty { throw JobPlanError.emptyJobID }
         guard frameSize.width > 0, frameSize.height > 0 else { throw JobPlanError.invalidFrameSize(frameSize) }
         if job.kind == .stylize && styleTargetKey == nil { throw JobPlanError.missingStyleTargetKey(job: job.name) }
@@ -54,9 +54,12 @@ public struct JobPlanner: Sendable {
                     throw JobPlanError.tiledTemporal(job: job.name, frames: frameSize, tiles: tilePlans.last!.tiles.count,
                                                      budget: budget)
                 }
-                builder.tiled(numbers.indices, plans: tilePlans)
+                let gramTasks = builder.styleGrams(styleGrams)
+                builder.tiled(numbers.indices, plans: tilePlans, targets: zip(styleGrams, gramTasks).map { ($0.scale, $1.id) })
+                builder.tasks += gramTasks
                 return JobPlan(jobID: jobID, job: job, frameSize: frameSize, styleTargetKey: key, frames: frames,
-                               tasks: builder.tasks, shotStarts: shotStarts, tilePlans: tilePlans)
+                               tasks: builder.tasks, shotStarts: shotStarts, tilePlans: tilePlans,
+                               styleGramParts: styleGrams)
             }
         }
         for (s, start) in shotStarts.enumerated() {
@@ -143,12 +146,24 @@ public struct JobPlanner: Sendable {
                                      iterations: iterations))
         }
 
-        /// Every frame in tiles, scale by scale: tile tasks of scale k wait for all tiles of scale k − 1.
-        mutating func tiled(_ indices: Range<Int>, plans: [TilePlan]) {
+        /// One task per style-target part: `<jobID>-style-s<scale>-i<style>-c<first core>` (frame index 0).
+        func styleGrams(_ parts: [StyleGramPart]) -> [PlannedTask] {
+            parts.enumerated().map { n, part in
+                PlannedTask(id: "\(jobID)-style-s\(part.scale)-i\(part.style)-c\(part.firstCore)", frameIndex: 0,
+                            frame: numbers[0], region: region, styleTargetKey: key, role: .styleGrams(part: n),
+                            producesOutput: false)
+            }
+        }
+
+        /// Every frame in tiles, scale by scale: tile tasks of scale k wait for all tiles of scale k − 1, and
+        /// for the style-gram tasks of scale k (`targets`) when the workers compute the style targets.
+        mutating func tiled(_ indices: Range<Int>, plans: [TilePlan], targets: [(scale: Int, id: String)]) {
             let last = plans.count - 1
+            let targetsOf = Dictionary(grouping: targets, by: \.scale).mapValues { $0.map(\.id) }
             for index in indices {
                 var previous: [String] = []
                 for (scale, plan) in plans.enumerated() {
+                    previous += targetsOf[scale] ?? []
                     var ids: [String] = []
                     for tile in plan.tiles {
                         let r = tile.padded

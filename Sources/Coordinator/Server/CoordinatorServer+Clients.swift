@@ -113,19 +113,23 @@ extension CoordinatorServer {
                                                              layout: regions.layout(hasDefaultStyle: !resolved.styles.isEmpty),
                                                              parameters: resolved.parameters)
                 if !resolved.styles.isEmpty { targetBlobs = regionBlobs[0] }
-            } else {
-                targetBlobs = try styleTargets.targets(stylePaths: resolved.styles, parameters: resolved.parameters, key: key!)
             }
         }
         let jobID = "job-" + UUID().uuidString.prefix(8).lowercased()
         let cuts = try Self.shotCuts(of: resolved)
-        let plan = try JobPlanner().plan(resolved, jobID: jobID, frameSize: frameSize, styleTargetKey: key, cuts: cuts)
+        let parts = try styleGramParts(for: resolved, frameSize: frameSize, key: key)
+        let plan = try JobPlanner().plan(resolved, jobID: jobID, frameSize: frameSize, styleTargetKey: key, cuts: cuts,
+                                         styleGrams: parts)
+        if resolved.kind == .stylize && resolved.regions == nil && plan.styleGramParts.isEmpty {
+            targetBlobs = try styleTargets.targets(stylePaths: resolved.styles, parameters: resolved.parameters, key: key!)
+        }
         var stored = spec
         stored.outputDir = resolved.outputDirectory
         let specData = try JSONEncoder().encode(StoredJob(spec: stored, frameWidth: frameSize.width, frameHeight: frameSize.height,
                                                           styleTargetBlobs: targetBlobs,
                                                           regionStyleTargetBlobs: resolved.regions == nil ? nil : regionBlobs,
-                                                          cuts: cuts))
+                                                          cuts: cuts,
+                                                          styleGramParts: plan.styleGramParts.isEmpty ? nil : plan.styleGramParts))
         let record = JobRecord(id: jobID, name: resolved.name, spec: specData, priority: resolved.priority,
                                styleTargetsHash: key?.hex ?? "")
         let frames = plan.frames.map { FrameRecord(jobID: jobID, index: $0.index, outputPath: $0.outputPath ?? "") }
@@ -137,6 +141,7 @@ extension CoordinatorServer {
         let temporal = resolved.temporal.strategy == .independent ? "" :
             ", temporal \(resolved.temporal.strategy.rawValue), \(plan.tasks.count) tasks, \(plan.shotStarts.count) shot(s)"
         let tiles = plan.tilePlans.last.map { ", \($0.description) (\(plan.tasks.count) tasks)" } ?? ""
+            + (plan.styleGramParts.isEmpty ? "" : ", style targets in \(plan.styleGramParts.count) worker tasks")
         log("job \(jobID) (\(resolved.name)): \(frames.count) frame(s), \(resolved.kind.rawValue)\(temporal)\(tiles)")
         return jobID
     }

@@ -33,6 +33,7 @@ extension CoordinatorServer {
                 assembledScales[key] = nil
             }
             for key in tileAssemblies.keys where key.hasPrefix(prefix) { tileAssemblies[key] = nil }
+            for key in combinedTargets.keys where key.hasPrefix(prefix) { combinedTargets[key] = nil }
             jobContexts[jobID] = nil
             if removed > 0 { log("job \(jobID) finished; removed \(removed) intermediate result(s)") }
         }

@@ -52,7 +52,9 @@ extension CoordinatorServer {
             inputs.initial = try assembledRef(job: job, jobID: a.jobID, frameIndex: frameIndex, scale: tile.scale - 1)
         }
         a.tile = inputs
-        if !a.styleTargetHashes.isEmpty {
+        if !job.plan.styleGramParts.isEmpty {
+            a.styleTargetHashes = [try combinedStyleTargets(job: job, jobID: a.jobID, scale: tile.scale)]
+        } else if !a.styleTargetHashes.isEmpty {
             guard tile.scale < a.styleTargetHashes.count else {
                 throw OutputError(description: "job \(a.jobID) has \(a.styleTargetHashes.count) style-target blobs for \(plans.count) scales")
             }

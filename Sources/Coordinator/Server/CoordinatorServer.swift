@@ -57,6 +57,9 @@ public final class CoordinatorServer {
         /// Temporal jobs: the frame numbers that start a shot (listed and detected at submit), so a
         /// re-plan after a restart gives the same tasks.
         var cuts: [Int]?
+        /// Tiled jobs with large style images: the parts of the style targets the workers compute
+        /// (`StyleGramPart`); `styleTargetBlobs` is then empty and the targets are combined from the parts.
+        var styleGramParts: [StyleGramPart]?
     }
 
     struct JobContext {
@@ -154,6 +157,8 @@ public final class CoordinatorServer {
     var tileAssemblies: [String: TileAssembler] = [:]
     /// Earlier scales of tiled frames already assembled: `assemblyKey` → the intermediate's hash.
     var assembledScales: [String: String] = [:]
+    /// Style targets combined from the workers' parts (CoordinatorServer+StyleGrams.swift): `<job>|<scale>` → blob.
+    var combinedTargets: [String: String] = [:]
     var closed = false
 
     /// - Parameter engineHost: the VGG network used to compute each stylize job's style targets once
@@ -485,7 +490,9 @@ public final class CoordinatorServer {
         let stored = try JSONDecoder().decode(StoredJob.self, from: record.spec)
         let resolved = try stored.spec.resolve(baseDirectory: "/")
         var targetBlobs = stored.styleTargetBlobs ?? []
-        if resolved.kind == .stylize && !resolved.styles.isEmpty && (targetBlobs.isEmpty || !styleTargets.contains(targetBlobs)) {
+        let parts = stored.styleGramParts ?? []
+        if resolved.kind == .stylize && !resolved.styles.isEmpty && parts.isEmpty
+            && (targetBlobs.isEmpty || !styleTargets.contains(targetBlobs)) {
             // Lost with a wiped state folder (or a job stored before targets were kept): compute again.
             let key = try StyleTargetKey.load(stylePaths: resolved.styles, parameters: resolved.parameters)
             targetBlobs = try styleTargets.targets(stylePaths: resolved.styles, parameters: resolved.parameters, key: key)
@@ -500,7 +507,8 @@ public final class CoordinatorServer {
         for sha in targetBlobs + regionBlobs.flatMap({ $0 }) { blobs[sha] = styleTargets.path(of: sha) }
         let frameSize = PixelSize(width: stored.frameWidth, height: stored.frameHeight)
         let key = record.styleTargetsHash.isEmpty ? nil : StyleTargetKey(hex: record.styleTargetsHash)
-        let plan = try JobPlanner().plan(resolved, jobID: jobID, frameSize: frameSize, styleTargetKey: key, cuts: stored.cuts ?? [])
+        let plan = try JobPlanner().plan(resolved, jobID: jobID, frameSize: frameSize, styleTargetKey: key, cuts: stored.cuts ?? [],
+                                         styleGrams: parts)
         var context = JobContext(resolved: resolved, frameSize: frameSize,
                                  styleTargetsKey: record.styleTargetsHash, styleTargetBlobs: targetBlobs,
                                  wireParameters: Stylefarm_V1_EngineParameters(resolved.parameters, outputBitDepth: resolved.bitDepth),
@@ -553,6 +561,7 @@ public final class CoordinatorServer {
             switch planned.role {
             case .flow(let second): return try makeFlowAssignment(a, job: job, first: contentPath, second: second)
             case .blend: return try makeBlendAssignment(a, planned: planned, job: job)
+            case .styleGrams(let part): return try makeStyleGramsAssignment(a, part: job.plan.styleGramParts[part], job: job)
             case .stylize: break
             }
         }
@@ -645,7 +654,10 @@ public final class CoordinatorServer {
             task = (stored.id, stored.jobID, stored.frameIndex)
         }
         let context = try? jobContext(task.jobID)
-        if let tile = context?.plan.task(task.id)?.tile {
+        if case .styleGrams? = context?.plan.task(task.id)?.role {
+            log(String(format: "style-target part %@ from %@: %.1f s, worker peak RSS %.0f MB", task.id, workerID,
+                       result.stats.wallSeconds, Double(result.stats.peakRssBytes) / 1e6))
+        } else if let tile = context?.plan.task(task.id)?.tile {
             // Tiles are sized to a memory budget: say what they took.
             log(String(format: "tile %@ (scale %d) from %@: %.1f s, worker peak RSS %.0f MB", task.id, tile.scale, workerID,
                        result.stats.wallSeconds, Double(result.stats.peakRssBytes) / 1e6))

@@ -10,7 +10,9 @@ import Foundation
 /// sharing a look share the blobs. Computing needs the VGG weights: the coordinator is given an
 /// `EngineHost` (its own model store); without one, stylize jobs are refused with an actionable error.
 /// The computation runs on the coordinator's thread at submit time: a few hundred milliseconds per
-/// scale at 512 px, well under the heartbeat liveness window.
+/// scale at 512 px, well under the heartbeat liveness window. A tiled job whose style images, scaled to
+/// its output, exceed one pass is not computed here: the workers sum its parts (`StyleGramPart`) and
+/// the coordinator only combines them (CoordinatorServer+StyleGrams.swift) and `store`s the result.
 final class StyleTargetsStore {
     enum StoreError: Error, CustomStringConvertible {
         case noEngine
@@ -83,6 +85,18 @@ final class StyleTargetsStore {
         }
         return sets
     }
+
+    /// The blobs of `key` when this store has them all (computed here or combined from a farm's parts).
+    func known(_ key: StyleTargetKey) -> [String]? {
+        guard let hashes = memo[key], contains(hashes) else { return nil }
+        return hashes
+    }
+
+    /// Remembers `hashes` (one per scale) as the targets of `key`, so later jobs with that look reuse them.
+    func remember(_ hashes: [String], for key: StyleTargetKey) { memo[key] = hashes }
+
+    /// Stores targets combined elsewhere (from the workers' `GramSums`) as a blob; returns its hash.
+    func store(_ targets: StyleTargets) throws -> String { try write(try targets.serialized()) }
 
     /// Writes `bytes` as a blob (atomically, `FileBytes.writeAtomically`) and returns its SHA-256.
     private func write(_ bytes: [UInt8]) throws -> String {

@@ -41,6 +41,9 @@ public nonisolated enum Stylefarm_V1_TaskKind: SwiftProtobuf.Enum, Swift.CaseIte
 
   /// weighted sum of `blend_inputs` (chunked jobs' overlaps), a PNG
   case blend // = 5
+
+  /// Gram sums of part of a style image (`style_grams`), an Engine.GramSums blob
+  case styleGrams // = 6
   case UNRECOGNIZED(Int)
 
   public init() {
@@ -55,6 +58,7 @@ public nonisolated enum Stylefarm_V1_TaskKind: SwiftProtobuf.Enum, Swift.CaseIte
     case 3: self = .sleep
     case 4: self = .flow
     case 5: self = .blend
+    case 6: self = .styleGrams
     default: self = .UNRECOGNIZED(rawValue)
     }
   }
@@ -67,6 +71,7 @@ public nonisolated enum Stylefarm_V1_TaskKind: SwiftProtobuf.Enum, Swift.CaseIte
     case .sleep: return 3
     case .flow: return 4
     case .blend: return 5
+    case .styleGrams: return 6
     case .UNRECOGNIZED(let i): return i
     }
   }
@@ -79,6 +84,7 @@ public nonisolated enum Stylefarm_V1_TaskKind: SwiftProtobuf.Enum, Swift.CaseIte
     .sleep,
     .flow,
     .blend,
+    .styleGrams,
   ]
 
 }
@@ -562,11 +568,50 @@ public nonisolated struct Stylefarm_V1_TaskAssignment: @unchecked Sendable {
   /// Clears the value of `tile`. Subsequent reads from it will return its default value.
   public mutating func clearTile() {_uniqueStorage()._tile = nil}
 
+  /// STYLE_GRAMS
+  public var styleGrams: Stylefarm_V1_StyleGramInputs {
+    get {_storage._styleGrams ?? Stylefarm_V1_StyleGramInputs()}
+    set {_uniqueStorage()._styleGrams = newValue}
+  }
+  /// Returns true if `styleGrams` has been explicitly set.
+  public var hasStyleGrams: Bool {_storage._styleGrams != nil}
+  /// Clears the value of `styleGrams`. Subsequent reads from it will return its default value.
+  public mutating func clearStyleGrams() {_uniqueStorage()._styleGrams = nil}
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
 
   fileprivate var _storage = _StorageClass.defaultInstance
+}
+
+/// STYLE_GRAMS: part of a large job's style targets, computed on the farm instead of the coordinator. The
+/// worker scales `styles[style_index]` (RGB) to `style_width x style_height`, runs the network of
+/// `parameters` (network, pooling) over cores `first_core ..< first_core + core_count` of the `core`-pixel
+/// grid over it (raster order, each with a halo of the deepest style layer's receptive-field margin), and
+/// returns Σ F·Fᵀ and the position count per style layer (Engine.GramSums, media type
+/// application/x-stylefarm-gram-sums). The coordinator adds every part of a scale and blends the styles.
+public nonisolated struct Stylefarm_V1_StyleGramInputs: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var styleIndex: UInt32 = 0
+
+  public var styleWidth: UInt32 = 0
+
+  public var styleHeight: UInt32 = 0
+
+  /// a multiple of 16
+  public var core: UInt32 = 0
+
+  public var firstCore: UInt32 = 0
+
+  public var coreCount: UInt32 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
 }
 
 /// What a tile task needs beyond an ordinary STYLIZE task.
@@ -979,7 +1024,7 @@ public nonisolated struct Stylefarm_V1_CoordinatorMessage: Sendable {
 fileprivate nonisolated let _protobuf_package = "stylefarm.v1"
 
 nonisolated extension Stylefarm_V1_TaskKind: SwiftProtobuf._ProtoNameProviding {
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0TASK_KIND_UNSPECIFIED\0\u{1}TASK_KIND_STYLIZE\0\u{1}TASK_KIND_ECHO\0\u{1}TASK_KIND_SLEEP\0\u{1}TASK_KIND_FLOW\0\u{1}TASK_KIND_BLEND\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0TASK_KIND_UNSPECIFIED\0\u{1}TASK_KIND_STYLIZE\0\u{1}TASK_KIND_ECHO\0\u{1}TASK_KIND_SLEEP\0\u{1}TASK_KIND_FLOW\0\u{1}TASK_KIND_BLEND\0\u{1}TASK_KIND_STYLE_GRAMS\0")
 }
 
 nonisolated extension Stylefarm_V1_FailureKind: SwiftProtobuf._ProtoNameProviding {
@@ -1330,7 +1375,7 @@ nonisolated extension Stylefarm_V1_BlendInput: SwiftProtobuf.Message, SwiftProto
 
 nonisolated extension Stylefarm_V1_TaskAssignment: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".TaskAssignment"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}task_id\0\u{3}job_id\0\u{1}attempt\0\u{3}frame_index\0\u{1}region\0\u{1}parameters\0\u{1}content\0\u{1}styles\0\u{2}\u{2}kind\0\u{3}diagnostic_duration_ms\0\u{3}frame_width\0\u{3}frame_height\0\u{3}model_hashes\0\u{3}style_target_hashes\0\u{3}content_path\0\u{3}output_path\0\u{1}regions\0\u{3}region_style_targets\0\u{3}region_mask\0\u{3}region_mask_path\0\u{1}temporal\0\u{3}second_content\0\u{3}second_content_path\0\u{3}flow_preset\0\u{3}blend_inputs\0\u{1}tile\0\u{c}\u{9}\u{1}")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}task_id\0\u{3}job_id\0\u{1}attempt\0\u{3}frame_index\0\u{1}region\0\u{1}parameters\0\u{1}content\0\u{1}styles\0\u{2}\u{2}kind\0\u{3}diagnostic_duration_ms\0\u{3}frame_width\0\u{3}frame_height\0\u{3}model_hashes\0\u{3}style_target_hashes\0\u{3}content_path\0\u{3}output_path\0\u{1}regions\0\u{3}region_style_targets\0\u{3}region_mask\0\u{3}region_mask_path\0\u{1}temporal\0\u{3}second_content\0\u{3}second_content_path\0\u{3}flow_preset\0\u{3}blend_inputs\0\u{1}tile\0\u{3}style_grams\0\u{c}\u{9}\u{1}")
 
   fileprivate class _StorageClass {
     var _taskID: String = String()
@@ -1359,6 +1404,7 @@ nonisolated extension Stylefarm_V1_TaskAssignment: SwiftProtobuf.Message, SwiftP
     var _flowPreset: Stylefarm_V1_FlowPreset = .unspecified
     var _blendInputs: [Stylefarm_V1_BlendInput] = []
     var _tile: Stylefarm_V1_TileInputs? = nil
+    var _styleGrams: Stylefarm_V1_StyleGramInputs? = nil
 
       // This property is used as the initial default value for new instances of the type.
       // The type itself is protecting the reference to its storage via CoW semantics.
@@ -1395,6 +1441,7 @@ nonisolated extension Stylefarm_V1_TaskAssignment: SwiftProtobuf.Message, SwiftP
       _flowPreset = source._flowPreset
       _blendInputs = source._blendInputs
       _tile = source._tile
+      _styleGrams = source._styleGrams
     }
   }
 
@@ -1439,6 +1486,7 @@ nonisolated extension Stylefarm_V1_TaskAssignment: SwiftProtobuf.Message, SwiftP
         case 25: try { try decoder.decodeSingularEnumField(value: &_storage._flowPreset) }()
         case 26: try { try decoder.decodeRepeatedMessageField(value: &_storage._blendInputs) }()
         case 27: try { try decoder.decodeSingularMessageField(value: &_storage._tile) }()
+        case 28: try { try decoder.decodeSingularMessageField(value: &_storage._styleGrams) }()
         default: break
         }
       }
@@ -1529,6 +1577,9 @@ nonisolated extension Stylefarm_V1_TaskAssignment: SwiftProtobuf.Message, SwiftP
       try { if let v = _storage._tile {
         try visitor.visitSingularMessageField(value: v, fieldNumber: 27)
       } }()
+      try { if let v = _storage._styleGrams {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 28)
+      } }()
     }
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -1564,10 +1615,66 @@ nonisolated extension Stylefarm_V1_TaskAssignment: SwiftProtobuf.Message, SwiftP
         if _storage._flowPreset != rhs_storage._flowPreset {return false}
         if _storage._blendInputs != rhs_storage._blendInputs {return false}
         if _storage._tile != rhs_storage._tile {return false}
+        if _storage._styleGrams != rhs_storage._styleGrams {return false}
         return true
       }
       if !storagesAreEqual {return false}
     }
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Stylefarm_V1_StyleGramInputs: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".StyleGramInputs"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}style_index\0\u{3}style_width\0\u{3}style_height\0\u{1}core\0\u{3}first_core\0\u{3}core_count\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularUInt32Field(value: &self.styleIndex) }()
+      case 2: try { try decoder.decodeSingularUInt32Field(value: &self.styleWidth) }()
+      case 3: try { try decoder.decodeSingularUInt32Field(value: &self.styleHeight) }()
+      case 4: try { try decoder.decodeSingularUInt32Field(value: &self.core) }()
+      case 5: try { try decoder.decodeSingularUInt32Field(value: &self.firstCore) }()
+      case 6: try { try decoder.decodeSingularUInt32Field(value: &self.coreCount) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.styleIndex != 0 {
+      try visitor.visitSingularUInt32Field(value: self.styleIndex, fieldNumber: 1)
+    }
+    if self.styleWidth != 0 {
+      try visitor.visitSingularUInt32Field(value: self.styleWidth, fieldNumber: 2)
+    }
+    if self.styleHeight != 0 {
+      try visitor.visitSingularUInt32Field(value: self.styleHeight, fieldNumber: 3)
+    }
+    if self.core != 0 {
+      try visitor.visitSingularUInt32Field(value: self.core, fieldNumber: 4)
+    }
+    if self.firstCore != 0 {
+      try visitor.visitSingularUInt32Field(value: self.firstCore, fieldNumber: 5)
+    }
+    if self.coreCount != 0 {
+      try visitor.visitSingularUInt32Field(value: self.coreCount, fieldNumber: 6)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Stylefarm_V1_StyleGramInputs, rhs: Stylefarm_V1_StyleGramInputs) -> Bool {
+    if lhs.styleIndex != rhs.styleIndex {return false}
+    if lhs.styleWidth != rhs.styleWidth {return false}
+    if lhs.styleHeight != rhs.styleHeight {return false}
+    if lhs.core != rhs.core {return false}
+    if lhs.firstCore != rhs.firstCore {return false}
+    if lhs.coreCount != rhs.coreCount {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -72,6 +72,50 @@ final class TiledJobPlanTests: XCTestCase {
         XCTAssertEqual(try store.job("j")?.state, .completed)
     }
 
+    func testLargeStylesAreSplitIntoPartsThatEachScalesTilesWaitFor() throws {
+        // A 4K output: the style (3000×2000 px) scaled to 4096 px is 4096×2731 = 6×4 cores of 768 → 6 parts of ≤ 4
+        // cores; at the coarse scale (2048 px: 2048×1365, 3×2 cores) 2 parts.
+        let parameters = try job(size: 4096, scales: 2).parameters
+        let parts = try StyleGramPart.plan(parameters: parameters, styleSizes: [PixelSize(width: 3000, height: 2000)])
+        XCTAssertEqual(parts.map(\.scale), [0, 0, 1, 1, 1, 1, 1, 1])
+        XCTAssertEqual(parts.map(\.size), [PixelSize(width: 2048, height: 1365), PixelSize(width: 2048, height: 1365)]
+                       + Array(repeating: PixelSize(width: 4096, height: 2731), count: 6))
+        XCTAssertEqual(parts.filter { $0.scale == 1 }.map { [$0.firstCore, $0.coreCount] },
+                       [[0, 4], [4, 4], [8, 4], [12, 4], [16, 4], [20, 4]])
+        XCTAssertEqual(parts.filter { $0.scale == 0 }.map { [$0.firstCore, $0.coreCount] }, [[0, 4], [4, 2]])
+        XCTAssertTrue(parts.allSatisfy { $0.core == StyleTargets.tiledGramCore && $0.style == 0 })
+        // Styles that fit one pass at every scale: the coordinator computes them, no parts.
+        XCTAssertEqual(try StyleGramPart.plan(parameters: try job(size: 512).parameters,
+                                              styleSizes: [PixelSize(width: 3000, height: 2000)]), [])
+        // One heavy scale splits every scale; a light one is one whole-image part.
+        let light = try StyleGramPart.plan(parameters: try job(size: 2048, scales: 2).parameters,
+                                           styleSizes: [PixelSize(width: 3000, height: 2000), PixelSize(width: 300, height: 200)])
+        XCTAssertEqual(light.filter { $0.scale == 0 && $0.style == 1 }.map { [$0.core, $0.coreCount] }, [[1024, 1]])
+
+        let plan = try JobPlanner().plan(try job(size: 4096, scales: 2, tileSize: 1024), jobID: "j",
+                                         frameSize: PixelSize(width: 4096, height: 2160), styleTargetKey: key, styleGrams: parts)
+        XCTAssertEqual(plan.styleGramParts, parts)
+        let perFrame = plan.tilePlans.reduce(0) { $0 + $1.tiles.count }
+        XCTAssertEqual(plan.tasks.count, 2 * perFrame + parts.count)
+        let gramTasks = Array(plan.tasks.suffix(parts.count))
+        XCTAssertEqual(gramTasks.map(\.id).prefix(3), ["j-style-s0-i0-c0", "j-style-s0-i0-c4", "j-style-s1-i0-c0"])
+        XCTAssertTrue(gramTasks.allSatisfy { $0.dependencies.isEmpty && !$0.producesOutput && $0.tile == nil })
+        XCTAssertEqual(plan.styleGramTasks(scale: 1).map(\.id), gramTasks.suffix(6).map(\.id))
+        for frameIndex in 0..<2 {
+            let coarse = plan.tileTasks(frameIndex: frameIndex, scale: 0)
+            XCTAssertEqual(coarse.map { $0.tile?.scale }, coarse.map { _ in 0 }, "the tile index arithmetic holds")
+            for task in coarse { XCTAssertEqual(task.dependencies, plan.styleGramTasks(scale: 0).map(\.id).sorted()) }
+            for task in plan.tileTasks(frameIndex: frameIndex, scale: 1) {
+                XCTAssertEqual(task.dependencies, (coarse.map(\.id) + plan.styleGramTasks(scale: 1).map(\.id)).sorted())
+            }
+        }
+        // Untiled plans ignore parts (the coordinator computes those targets itself).
+        let untiled = try JobPlanner().plan(try job(size: 4096, tiles: false), jobID: "j",
+                                            frameSize: PixelSize(width: 4096, height: 2160), styleTargetKey: key, styleGrams: parts)
+        XCTAssertEqual(untiled.styleGramParts, [])
+        XCTAssertEqual(untiled.tasks.count, 2)
+    }
+
     func testTilesAndTemporalStrategiesAreRefusedWithTheWayOut() throws {
         XCTAssertThrowsError(try JobPlanner().plan(try job(tileSize: 256, temporal: "multipass"), jobID: "j",
                                                    frameSize: PixelSize(width: 400, height: 300), styleTargetKey: key)) { error in

@@ -1,0 +1,95 @@
+import Engine
+import FarmWire
+import Foundation
+import Protocol
+
+/// Style targets computed by the workers (issue 7, docs/ARCHITECTURE.md "Tiles"): a tiled job whose style
+/// images, scaled to its output, need more than one network pass gets one STYLE_GRAMS task per
+/// `StyleGramPart`. Each returns the Gram sums of its cores (`Engine.GramSums`), kept under
+/// `<state>/intermediate/` like other results that only feed the coordinator. The first tile of a scale
+/// to be assigned combines that scale's parts — adds each style image's sums, divides, blends the styles
+/// with the job's weights (`StyleTargets(blending:weights:)`) — into an ordinary style-target blob, which
+/// every tile of the scale is sent. So the coordinator never runs the network for such a job, and the parts
+/// run side by side on the farm instead of serially at submit.
+extension CoordinatorServer {
+    /// The parts a new job's style targets are split into, or none (the coordinator computes them at submit):
+    /// only tiled jobs without regions whose targets are not known yet, and only when some scale's style image
+    /// exceeds one pass (`StyleGramPart.plan`).
+    func styleGramParts(for job: ResolvedJob, frameSize: PixelSize, key: StyleTargetKey?) throws -> [StyleGramPart] {
+        guard job.kind == .stylize, job.regions == nil, !job.styles.isEmpty, let key, styleTargets.known(key) == nil,
+              let budget = job.tiling.budget,
+              let finest = try JobPlanner.tilePlans(job.parameters, frameSize: frameSize, budget: budget).last,
+              !finest.isSingleTile else { return [] }
+        let sizes = try job.styles.map { path -> PixelSize in
+            do {
+                let image = try ImageReader.read(path: path)
+                return PixelSize(width: image.width, height: image.height)
+            } catch {
+                throw StyleTargetsStore.StoreError.unreadableStyle(path: path, reason: "\(error)")
+            }
+        }
+        return try StyleGramPart.plan(parameters: job.parameters, styleSizes: sizes)
+    }
+
+    /// STYLE_GRAMS of `part`: which style image, its size at the part's scale, and which cores.
+    func makeStyleGramsAssignment(_ assignment: Stylefarm_V1_TaskAssignment, part: StyleGramPart,
+                                  job: JobContext) throws -> Stylefarm_V1_TaskAssignment {
+        var a = assignment
+        a.kind = .styleGrams
+        a.styles = try job.resolved.styles.map { try blobRef(forFile: $0, mediaType: "image/png") }
+        a.styleGrams = Stylefarm_V1_StyleGramInputs.with {
+            $0.styleIndex = UInt32(part.style)
+            $0.styleWidth = UInt32(part.size.width)
+            $0.styleHeight = UInt32(part.size.height)
+            $0.core = UInt32(part.core)
+            $0.firstCore = UInt32(part.firstCore)
+            $0.coreCount = UInt32(part.coreCount)
+        }
+        return a
+    }
+
+    /// The style-target blob of `scale` of a job whose targets the workers computed, combined from the
+    /// scale's parts on first use (and again after a restart, from the parts' kept results). When every scale
+    /// is combined the blobs are remembered under the job's style-target key, so later jobs reuse them.
+    func combinedStyleTargets(job: JobContext, jobID: String, scale: Int) throws -> String {
+        let cacheKey = "\(jobID)|\(scale)"
+        if let known = combinedTargets[cacheKey], styleTargets.contains([known]) {
+            blobs[known] = styleTargets.path(of: known)
+            return known
+        }
+        let start = DispatchTime.now().uptimeNanoseconds
+        let styleCount = job.resolved.styles.count
+        var perStyle = [GramSums?](repeating: nil, count: styleCount)
+        let tasks = job.plan.styleGramTasks(scale: scale)
+        for task in tasks {
+            guard case .styleGrams(let n) = task.role, let record = try store.task(task.id), record.state == .completed,
+                  let sha = record.resultSHA256 else {
+                throw OutputError(description: "style-target part \(task.id) has no result yet")
+            }
+            let part = job.plan.styleGramParts[n]
+            let path = intermediatePath(sha)
+            let sums: GramSums
+            do {
+                sums = try GramSums(serialized: [UInt8](try Data(contentsOf: URL(fileURLWithPath: path))))
+            } catch {
+                throw OutputError(description: "style-target part \(task.id) (\(path)): \(error)")
+            }
+            guard part.style < styleCount else { throw OutputError(description: "style-target part \(task.id) names style \(part.style)") }
+            if perStyle[part.style] == nil { perStyle[part.style] = sums } else { try perStyle[part.style]!.add(sums) }
+        }
+        let sums = try perStyle.enumerated().map { i, sums -> GramSums in
+            guard let sums else { throw OutputError(description: "job \(jobID) has no style-target part of style \(i) at scale \(scale)") }
+            return sums
+        }
+        let weights = job.resolved.parameters.normalizedBlendWeights(styleCount: styleCount)
+        let hash = try styleTargets.store(try StyleTargets(blending: sums, weights: weights))
+        blobs[hash] = styleTargets.path(of: hash)
+        combinedTargets[cacheKey] = hash
+        log(String(format: "job %@: style targets of scale %d combined from %d worker part(s) in %.2f s: %@", jobID, scale, tasks.count,
+                   Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9, hash))
+        let scales = job.resolved.parameters.scales
+        let all = (0..<scales).compactMap { combinedTargets["\(jobID)|\($0)"] }
+        if all.count == scales, !job.styleTargetsKey.isEmpty { styleTargets.remember(all, for: StyleTargetKey(hex: job.styleTargetsKey)) }
+        return hash
+    }
+}
