@@ -25,8 +25,11 @@ struct TileWork {
     /// The content frame scaled to the scale's frame size, cropped to `rect`.
     var content: Image
     var parameters: StyleTransferParameters
-    /// The previous scale's assembled frame, scaled and cropped the same way (nil at the first scale).
+    /// The previous step's assembled frame (previous scale or round), scaled and cropped the same way
+    /// (nil at the first step).
     var initial: Image?
+    /// Exact tiles after the first round: the Gram sums of the frame `initial` was cropped from.
+    var frameGrams: GramSums?
 }
 
 extension TaskExecutor {
@@ -59,7 +62,20 @@ extension TaskExecutor {
                 initial = try previous.toRGB().resized(width: sw, height: sh)
                     .cropped(x: rect.x, y: rect.y, width: rect.width, height: rect.height)
             }
-            return TileWork(rect: rect, scaleWidth: sw, scaleHeight: sh, content: crop, parameters: p, initial: initial)
+            var frameGrams: GramSums? = nil
+            if !task.tile.frameGrams.sha256.isEmpty {
+                guard initial != nil else {
+                    throw TaskExecutionError.invalidParameters("\(frame): a tile with frame statistics needs the frame they were taken from (initial)")
+                }
+                let bytes = try fetch(task.tile.frameGrams.sha256, role: "frame statistics")
+                do {
+                    frameGrams = try GramSums(serialized: bytes)
+                } catch {
+                    throw TaskExecutionError.badInput(input: "\(frame) frame statistics", reason: "\(error)")
+                }
+            }
+            return TileWork(rect: rect, scaleWidth: sw, scaleHeight: sh, content: crop, parameters: p, initial: initial,
+                            frameGrams: frameGrams)
         } catch let error as TaskExecutionError {
             throw error
         } catch let error as BlobStoreError {
@@ -67,6 +83,16 @@ extension TaskExecutor {
         } catch {
             throw TaskExecutionError.engine("\(frame): cropping tile \(rect): \(error)")
         }
+    }
+
+    /// Exact tiles: `targets` shared with the frame (`SharedGramTargets`): moved by this tile's Gram matrices at
+    /// its start image minus the frame's. The tile's sums come from the crop alone, as the optimization sees it.
+    func sharedTargets(_ targets: StyleTargets, tile: TileWork, vgg: VGG) throws -> StyleTargets {
+        guard let frameGrams = tile.frameGrams, let initial = tile.initial else { return targets }
+        let start = VGGPreprocessing.tensor(from: initial.toRGB())
+        let own = try GramSums.compute(vgg: vgg, style: start, layerNames: targets.layers.map(\.name),
+                                       core: GramSums.wholeImageCore(width: start.width, height: start.height), cores: 0..<1)
+        return try SharedGramTargets.tileTargets(targets, frame: frameGrams, tile: own)
     }
 
     /// Longest side at which a tiled frame is segmented: the network sees at most 513 px anyway, and the

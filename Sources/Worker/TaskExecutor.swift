@@ -56,7 +56,7 @@ public final class TaskExecutor {
         let start = DispatchTime.now().uptimeNanoseconds
         let inputs = [task.content.sha256] + task.styles.map(\.sha256) + task.styleTargetHashes
             + task.regionStyleTargets.flatMap(\.hashes) + [task.regionMask.sha256] + Self.temporalInputs(of: task)
-            + [task.tile.initial.sha256]
+            + [task.tile.initial.sha256, task.tile.frameGrams.sha256]
         for hash in inputs where !hash.isEmpty { cache.pin(hash) }
         defer { for hash in inputs where !hash.isEmpty { cache.unpin(hash) } }
 
@@ -138,6 +138,9 @@ public final class TaskExecutor {
             if task.hasTemporal {
                 throw TaskExecutionError.invalidParameters("\(frame): tiles with temporal terms are not supported")
             }
+            if tile.frameGrams != nil && usesRegions {
+                throw TaskExecutionError.invalidParameters("\(frame): exact tiles (frame statistics) are not supported with regions")
+            }
             content = tile.content
             parameters = tile.parameters
         } else if task.region.width > 0 || task.region.height > 0 {
@@ -188,7 +191,7 @@ public final class TaskExecutor {
                 }
                 run = (output.image, output.finalLosses, output.evaluations)
             } else if usesTargets {
-                let targets = try task.styleTargetHashes.enumerated().map { scale, hash in
+                var targets = try task.styleTargetHashes.enumerated().map { scale, hash in
                     let bytes = try fetch(hash, role: "style targets of scale \(scale)")
                     do {
                         return try StyleTargets(serialized: bytes)
@@ -196,6 +199,7 @@ public final class TaskExecutor {
                         throw TaskExecutionError.badInput(input: "\(frame) style targets \(hash)", reason: error.description)
                     }
                 }
+                if let tile, tile.frameGrams != nil { targets = [try sharedTargets(targets[0], tile: tile, vgg: vgg)] }
                 let output = try StyleTransfer(vgg: vgg).stylize(content: content, styles: [], parameters: parameters,
                                                                  styleTargets: targets, temporal: temporal) {
                     observe($0.scale, $0.evaluation, $0.budget, $0.losses)

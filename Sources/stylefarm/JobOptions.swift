@@ -116,6 +116,8 @@ struct JobOptions: ParsableArguments {
     var maxTilePixels: Int?
     @Flag(inversion: .prefixedNo, help: "Split frames above the tile budget into tiles (default on); --no-tiles renders whole frames however large.")
     var tiles: Bool?
+    @Option(help: "Exact tiles: every N evaluations the tiles of a frame share the frame's Gram statistics through the coordinator (default off).")
+    var tileSync: Int?
 
     /// The flags as a spec layer, paths made absolute against the working directory.
     func specLayer() throws -> JobSpec {
@@ -145,7 +147,7 @@ struct JobOptions: ParsableArguments {
                            temporal: temporal, temporalWeight: temporalWeight, passes: passes, chunkFrames: chunkFrames,
                            chunkOverlap: chunkOverlap, cuts: cutFrames, detectCuts: detectCuts, flowPreset: flowPreset,
                            warpedInit: warpedInit, multipassBlend: multipassBlend, multipassGammaRamp: multipassGammaRamp,
-                           tileSize: tileSize, maxTilePixels: maxTilePixels, tiles: tiles)
+                           tileSize: tileSize, maxTilePixels: maxTilePixels, tiles: tiles, tileSync: tileSync)
         return spec.withPathsResolved(against: FileManager.default.currentDirectoryPath)
     }
 

@@ -108,7 +108,8 @@ final class FarmTileTests: XCTestCase {
         }
     }
     /// A style too large for one pass (here: above 10 000 px, in 64-px cores) of a tiled job is summed by the
-    /// workers in parts; the coordinator's combination equals the targets it computes in one pass.
+    /// workers in parts; the coordinator's combination equals the targets it computes in one pass. The job
+    /// also runs exact tiles: the fine scale in 2 rounds of 15 evaluations joined by the frame's statistics.
     func testWorkersComputeALargeStylesTargetsInParts() throws {
         let plates = try writePlates()
         var coordinator = try farm.startCoordinator(extra: ["--style-pass-pixels", "10000", "--style-core-size", "64"])
@@ -116,7 +117,8 @@ final class FarmTileTests: XCTestCase {
         _ = try farm.startWorker("b")
         // The great wave (928×514) scaled to 203 px is 203×112: 4×2 cores of 64 px in 2 parts; at 102 px it
         // is 5 712 px, one whole-image part.
-        let submitted = try CLIRunner.run(submitArguments("parts", plates: plates, tiles: ["--tile-size", "192"]), timeout: 60)
+        let submitted = try CLIRunner.run(submitArguments("parts", plates: plates, tiles: ["--tile-size", "192", "--tile-sync", "15"]),
+                                          timeout: 60)
         XCTAssertEqual(submitted.status, 0, submitted.stderr + farm.logs)
         let jobID = submitted.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
         let finished = try XCTUnwrap(farm.waitForStatus(jobID, timeout: 240) { $0.job.state == .completed || $0.job.state == .failed },
@@ -134,11 +136,16 @@ final class FarmTileTests: XCTestCase {
         }
         let farmTargets = [try combined(scale: 0, parts: 1), try combined(scale: 1, parts: 2)]
         XCTAssertEqual(log.components(separatedBy: "style-target part \(jobID)-style-").count - 1, 3, log)
+        XCTAssertEqual(log.components(separatedBy: "frame statistics \(jobID)-f").count - 1, 2, "one per frame, after round 0\n" + log)
+        XCTAssertEqual(log.components(separatedBy: "round 1) from").count - 1, 2 * 4, log)
         farm.stop(coordinator)
         let store = try SQLiteJobStore(stateDirectory: farm.directory.appendingPathComponent("state"))
         let parts = try store.tasks(ofJob: jobID).filter { $0.id.contains("-style-") }
         XCTAssertEqual(parts.map(\.id).sorted(), ["s0-i0-c0", "s1-i0-c0", "s1-i0-c4"].map { "\(jobID)-style-\($0)" })
         XCTAssertTrue(parts.allSatisfy { $0.state == .completed })
+        let all = try store.tasks(ofJob: jobID)
+        XCTAssertEqual(all.count, 2 * (1 + 2 * 4 + 1) + 3)
+        XCTAssertTrue(all.allSatisfy { $0.state == .completed })
         try store.close()
 
         // The same look computed by a coordinator in one pass, at submit (an untiled job; only submitted).

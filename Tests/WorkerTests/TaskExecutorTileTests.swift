@@ -117,6 +117,45 @@ final class TaskExecutorTileTests: XCTestCase {
         }
     }
 
+    /// Exact tiles: a later round matches the frame's statistics. A tile that is the whole frame, given the
+    /// frame's own sums, renders exactly as without them; a tile given another frame's sums renders otherwise.
+    func testAnExactTileSharesTheFramesStatistics() throws {
+        let host = TestSupport.host()
+        let executor = TaskExecutor(host: host, cache: cache)
+        let content = TestSupport.png(width: 96, height: 64, seed: 12)
+        let p = parameters(size: 96, iterations: 4)
+        let style = try ImageReader.decode(bytes: TestSupport.png(width: 48, height: 48, seed: 13))
+        let targets = try StyleTargetsProvider(host: host).serializedTargets(parameters: p, styles: [style])
+        for t in targets { _ = try cache.put(t.bytes) }
+        let start = TestSupport.image(width: 96, height: 64, seed: 14)
+        let startPNG = [UInt8](try ImageWriter.encodePNG(start, bitDepth: 16))
+        let decodedStart = try ImageReader.decode(bytes: startPNG).toRGB()
+        let plan = try XCTUnwrap(JobPlanner.tilePlans(p, frameSize: PixelSize(width: 96, height: 64), budget: .tileSide(512)).last)
+        XCTAssertTrue(plan.isSingleTile)
+        let vgg = try host.vgg(p.network, pooling: p.pooling)
+        func grams(_ image: Image) throws -> [UInt8] {
+            let tensor = VGGPreprocessing.tensor(from: image)
+            return try GramSums.compute(vgg: vgg, style: tensor, layerNames: p.styleLayers.map(\.name),
+                                        core: GramSums.wholeImageCore(width: tensor.width, height: tensor.height), cores: 0..<1).serialized()
+        }
+        func run(frameGrams: [UInt8]?) throws -> [UInt8] {
+            var t = try task(content: content, targets: targets.map(\.sha256), parameters: p, plan: plan, tile: plan.tiles[0])
+            t.tile.initial = try ref(startPNG)
+            t.tile.round = 1; t.tile.rounds = 2
+            if let frameGrams { t.tile.frameGrams = try ref(frameGrams) }
+            return try cache.blob(try executor.execute(t).output.sha256)
+        }
+        let plain = try run(frameGrams: nil)
+        XCTAssertEqual(try run(frameGrams: try grams(decodedStart)), plain, "A′ = A for a tile that is the frame")
+        let elsewhere = try run(frameGrams: try grams(TestSupport.image(width: 96, height: 64, seed: 15)))
+        XCTAssertNotEqual(elsewhere, plain, "the frame's statistics were not used")
+
+        // Frame statistics without the start image they were taken from are refused.
+        var orphan = try task(content: content, targets: targets.map(\.sha256), parameters: p, plan: plan, tile: plan.tiles[0])
+        orphan.tile.frameGrams = try ref(try grams(decodedStart))
+        XCTAssertThrowsError(try executor.execute(orphan)) { XCTAssertTrue("\($0)".contains("initial"), "\($0)") }
+    }
+
     /// A region tile uses the whole frame's masks cropped to the tile: its bytes are the engine's guided
     /// stylization of the content crop with the cropped ID-map masks.
     func testARegionTileCropsTheWholeFramesMasks() throws {

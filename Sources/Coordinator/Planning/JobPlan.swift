@@ -24,6 +24,9 @@ public enum TaskRole: Sendable, Hashable {
     case blend
     /// Sum part of the job's style targets: `JobPlan.styleGramParts[part]` (tiled jobs with large styles).
     case styleGrams(part: Int)
+    /// Exact tiles: the Gram sums of this frame assembled after `round` of `scale`, which the tiles of the
+    /// next round match their statistics against.
+    case frameGrams(scale: Int, round: Int)
 }
 
 /// A neighbouring frame a stylize task is kept consistent with: the task whose result it is pulled
@@ -46,11 +49,13 @@ public struct BlendLink: Sendable, Hashable {
     public init(task: String, weight: Float) { self.task = task; self.weight = weight }
 }
 
-/// Where a tile task sits in its frame's tiling: `JobPlan.tilePlans[scale].tiles[index]`.
+/// Where a tile task sits in its frame's tiling: `JobPlan.tilePlans[scale].tiles[index]`, in `round` of
+/// the scale's rounds (exact tiles; always 0 otherwise).
 public struct PlannedTile: Sendable, Hashable {
     public var scale: Int
     public var index: Int
-    public init(scale: Int, index: Int) { self.scale = scale; self.index = index }
+    public var round: Int
+    public init(scale: Int, index: Int, round: Int = 0) { self.scale = scale; self.index = index; self.round = round }
 }
 
 /// One unit of work handed to a worker.
@@ -110,15 +115,45 @@ public struct JobPlan: Sendable, Equatable {
     /// Tiled jobs with large style images: the parts of their style targets the workers compute, one task
     /// each (the plan's last tasks, in this order). Empty when the coordinator computes the targets.
     public var styleGramParts: [StyleGramPart]
+    /// Exact tiles: the rounds of every scale (1 where tiles do not share statistics).
+    public var tileRounds: [Int]
     private var index: [String: Int]
+    /// `frame|scale|round` → the indices of its tile tasks, in tile order.
+    private var tileGroups: [String: [Int]]
 
     public init(jobID: String, job: ResolvedJob, frameSize: PixelSize, styleTargetKey: StyleTargetKey?,
                 frames: [PlannedFrame], tasks: [PlannedTask], shotStarts: [Int] = [0], tilePlans: [TilePlan] = [],
-                styleGramParts: [StyleGramPart] = []) {
+                styleGramParts: [StyleGramPart] = [], tileRounds: [Int]? = nil) {
         self.jobID = jobID; self.job = job; self.frameSize = frameSize; self.styleTargetKey = styleTargetKey
         self.frames = frames; self.tasks = tasks; self.shotStarts = shotStarts; self.tilePlans = tilePlans
         self.styleGramParts = styleGramParts
+        self.tileRounds = tileRounds ?? tilePlans.map { _ in 1 }
         index = Dictionary(tasks.enumerated().map { ($1.id, $0) }, uniquingKeysWith: { a, _ in a })
+        var groups: [String: [Int]] = [:]
+        for (i, task) in tasks.enumerated() {
+            guard let tile = task.tile else { continue }
+            groups["\(task.frameIndex)|\(tile.scale)|\(tile.round)", default: []].append(i)
+        }
+        tileGroups = groups.mapValues { $0.sorted { tasks[$0].tile!.index < tasks[$1].tile!.index } }
+    }
+
+    /// Whether `tile` is the last step of its frame (the last round of the last scale): its assembly is the frame.
+    public func isFinalStep(_ tile: PlannedTile) -> Bool {
+        tile.scale == tilePlans.count - 1 && tile.round == tileRounds[tile.scale] - 1
+    }
+
+    /// The step a tile of (`scale`, `round`) starts from: the previous round of its scale, else the last round
+    /// of the previous scale; nil at the very first step.
+    public func previousStep(scale: Int, round: Int) -> (scale: Int, round: Int)? {
+        if round > 0 { return (scale, round - 1) }
+        if scale > 0 { return (scale - 1, tileRounds[scale - 1] - 1) }
+        return nil
+    }
+
+    /// Exact tiles: the task that sums frame `frameIndex`'s Gram statistics after `round` of `scale`.
+    public func frameGramsTask(frameIndex: Int, scale: Int, round: Int) -> PlannedTask? {
+        guard frameIndex < frames.count else { return nil }
+        return task(JobPlanner.frameGramsTaskID(jobID: jobID, frame: frames[frameIndex].frame, scale: scale, round: round))
     }
 
     /// The style-gram tasks of `scale`, in part order (empty when the coordinator computes the targets).
@@ -135,15 +170,9 @@ public struct JobPlan: Sendable, Equatable {
     /// Whether frames are rendered in tiles.
     public var isTiled: Bool { !tilePlans.isEmpty }
 
-    /// The tile tasks of frame `frameIndex` at `scale`, in tile order (empty when not tiled).
-    public func tileTasks(frameIndex: Int, scale: Int) -> [PlannedTask] {
-        guard isTiled, scale < tilePlans.count else { return [] }
-        // Tiled plans list each frame's tasks together, scale by scale, tile by tile.
-        let perFrame = tilePlans.reduce(0) { $0 + $1.tiles.count }
-        let offset = tilePlans[..<scale].reduce(0) { $0 + $1.tiles.count }
-        let start = frameIndex * perFrame + offset
-        guard start + tilePlans[scale].tiles.count <= tasks.count else { return [] }
-        return Array(tasks[start ..< start + tilePlans[scale].tiles.count])
+    /// The tile tasks of frame `frameIndex` at `scale` (and `round`), in tile order (empty when not tiled).
+    public func tileTasks(frameIndex: Int, scale: Int, round: Int = 0) -> [PlannedTask] {
+        (tileGroups["\(frameIndex)|\(scale)|\(round)"] ?? []).map { tasks[$0] }
     }
 }
 

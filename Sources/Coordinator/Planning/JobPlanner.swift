@@ -55,11 +55,16 @@ public struct JobPlanner: Sendable {
                                                      budget: budget)
                 }
                 let gramTasks = builder.styleGrams(styleGrams)
-                builder.tiled(numbers.indices, plans: tilePlans, targets: zip(styleGrams, gramTasks).map { ($0.scale, $1.id) })
+                // Exact tiles: the finest scale in rounds of `tileSync` evaluations (scales of one tile need none).
+                let rounds = tilePlans.map { plan in
+                    job.tileSync > 0 && !plan.isSingleTile ? (job.parameters.iterations + job.tileSync - 1) / job.tileSync : 1
+                }
+                builder.tiled(numbers.indices, plans: tilePlans, rounds: rounds, sync: job.tileSync,
+                              targets: zip(styleGrams, gramTasks).map { ($0.scale, $1.id) })
                 builder.tasks += gramTasks
                 return JobPlan(jobID: jobID, job: job, frameSize: frameSize, styleTargetKey: key, frames: frames,
                                tasks: builder.tasks, shotStarts: shotStarts, tilePlans: tilePlans,
-                               styleGramParts: styleGrams)
+                               styleGramParts: styleGrams, tileRounds: rounds)
             }
         }
         for (s, start) in shotStarts.enumerated() {
@@ -101,6 +106,11 @@ public struct JobPlanner: Sendable {
             let (w, h) = try Image.size(scaling: frameSize.width, frameSize.height, toLongerSide: side)
             return PixelSize(width: w, height: h)
         }
+    }
+
+    /// `<jobID>-f<frame>-s<scale>-e<round>-grams`: exact tiles' frame statistics after a round.
+    public static func frameGramsTaskID(jobID: String, frame: Int, scale: Int, round: Int) -> String {
+        "\(jobID)-f\(frame)-s\(scale)-e\(round)-grams"
     }
 
     /// `<jobID>-flow-f<first>-f<second>`.
@@ -157,25 +167,42 @@ public struct JobPlanner: Sendable {
 
         /// Every frame in tiles, scale by scale: tile tasks of scale k wait for all tiles of scale k − 1, and
         /// for the style-gram tasks of scale k (`targets`) when the workers compute the style targets.
-        mutating func tiled(_ indices: Range<Int>, plans: [TilePlan], targets: [(scale: Int, id: String)]) {
+        /// With exact tiles a scale runs in `rounds[scale]` rounds of `sync` evaluations (the last takes the
+        /// rest): after each round but the last, a frame-grams task sums the assembled frame's statistics, and
+        /// the next round's tiles wait for it.
+        mutating func tiled(_ indices: Range<Int>, plans: [TilePlan], rounds: [Int], sync: Int,
+                            targets: [(scale: Int, id: String)]) {
             let last = plans.count - 1
             let targetsOf = Dictionary(grouping: targets, by: \.scale).mapValues { $0.map(\.id) }
             for index in indices {
+                let frame = numbers[index]
                 var previous: [String] = []
                 for (scale, plan) in plans.enumerated() {
                     previous += targetsOf[scale] ?? []
-                    var ids: [String] = []
-                    for tile in plan.tiles {
-                        let r = tile.padded
-                        let id = scale == last
-                            ? JobPlanner.taskID(jobID: jobID, frame: numbers[index], region: r)
-                            : "\(jobID)-f\(numbers[index])-s\(scale)-r\(r.x)_\(r.y)_\(r.width)x\(r.height)"
-                        tasks.append(PlannedTask(id: id, frameIndex: index, frame: numbers[index], region: r, styleTargetKey: key,
-                                                 dependencies: previous.sorted(), producesOutput: false,
-                                                 tile: PlannedTile(scale: scale, index: tile.index)))
-                        ids.append(id)
+                    for round in 0..<rounds[scale] {
+                        let final = round == rounds[scale] - 1
+                        let budget: Int? = rounds[scale] == 1 ? nil : final ? iterations - sync * (rounds[scale] - 1) : sync
+                        var ids: [String] = []
+                        for tile in plan.tiles {
+                            let r = tile.padded
+                            let step = rounds[scale] == 1 ? "s\(scale)" : "s\(scale)-e\(round)"
+                            let id = scale == last && final
+                                ? JobPlanner.taskID(jobID: jobID, frame: frame, region: r)
+                                : "\(jobID)-f\(frame)-\(step)-r\(r.x)_\(r.y)_\(r.width)x\(r.height)"
+                            tasks.append(PlannedTask(id: id, frameIndex: index, frame: frame, region: r, styleTargetKey: key,
+                                                     dependencies: previous.sorted(), producesOutput: false, iterations: budget,
+                                                     tile: PlannedTile(scale: scale, index: tile.index, round: round)))
+                            ids.append(id)
+                        }
+                        previous = ids
+                        if !final {
+                            let grams = JobPlanner.frameGramsTaskID(jobID: jobID, frame: frame, scale: scale, round: round)
+                            tasks.append(PlannedTask(id: grams, frameIndex: index, frame: frame, region: region, styleTargetKey: key,
+                                                     role: .frameGrams(scale: scale, round: round), dependencies: ids.sorted(),
+                                                     producesOutput: false))
+                            previous = [grams]
+                        }
                     }
-                    previous = ids
                 }
             }
         }

@@ -162,13 +162,25 @@ extension JobSpec {
 
         let temporal = resolveTemporal(stylize: stylize, iterations: p.iterations, problem: problem)
         let tiling = resolveTiling(stylize: stylize, problem: problem)
+        var sync = 0
+        if let tileSync, tileSync != 0 {
+            if !stylize || tiling == .off {
+                problem(.tileSync, "tile_sync shares Gram statistics between the tiles of a frame: it needs a tiled stylize job")
+            } else if regions != nil {
+                problem(.tileSync, "tile_sync is not supported with regions yet; drop it or render whole frames")
+            } else if tileSync < 1 || tileSync >= p.iterations {
+                problem(.tileSync, "must be 1…\(max(1, p.iterations - 1)) evaluations, fewer than iterations (\(p.iterations)), or 0 for off (got \(tileSync))")
+            } else {
+                sync = tileSync
+            }
+        }
 
         if !problems.isEmpty { throw JobSpecError(problems: problems) }
         return ResolvedJob(name: name, kind: kind, echoSeconds: echoSeconds, content: contentPattern,
                            frames: frameRange, styles: styles, parameters: p, bitDepth: bitDepth,
                            outputDirectory: outputDirectory, output: outputPattern, priority: priority,
                            maxAttempts: maxAttempts, sharedFilesystem: sharedFilesystem ?? Defaults.sharedFilesystem,
-                           regions: regions, temporal: temporal, tiling: tiling)
+                           regions: regions, temporal: temporal, tiling: tiling, tileSync: sync)
     }
 
     /// Valid ranges of the tile budget (`tile_size`, `max_tile_pixels`).

@@ -104,6 +104,9 @@ public struct JobSpec: Codable, Sendable, Equatable {
     public var maxTilePixels: Int?
     /// `false` renders whole frames however large (default true: tile frames above the budget).
     public var tiles: Bool?
+    /// Exact tiles: every this many evaluations the tiles of a frame share the frame's Gram statistics
+    /// through the coordinator (absent or 0: each tile matches the style on its own).
+    public var tileSync: Int?
 
     /// A spec with every field given or nil (the CLI passes its flag values here).
     public init(name: String? = nil, kind: JobKind? = nil, content: String? = nil, frames: String? = nil,
@@ -120,7 +123,7 @@ public struct JobSpec: Codable, Sendable, Equatable {
                 temporal: String? = nil, temporalWeight: Float? = nil, passes: Int? = nil, chunkFrames: Int? = nil,
                 chunkOverlap: Int? = nil, cuts: [Int]? = nil, detectCuts: Bool? = nil, flowPreset: String? = nil,
                 warpedInit: Bool? = nil, multipassBlend: Float? = nil, multipassGammaRamp: Float? = nil,
-                tileSize: Int? = nil, maxTilePixels: Int? = nil, tiles: Bool? = nil) {
+                tileSize: Int? = nil, maxTilePixels: Int? = nil, tiles: Bool? = nil, tileSync: Int? = nil) {
         self.name = name; self.kind = kind; self.content = content; self.frames = frames
         self.styles = styles; self.styleWeights = styleWeights; self.outputDir = outputDir
         self.output = output; self.bitDepth = bitDepth; self.priority = priority
@@ -139,6 +142,7 @@ public struct JobSpec: Codable, Sendable, Equatable {
         self.detectCuts = detectCuts; self.flowPreset = flowPreset; self.warpedInit = warpedInit
         self.multipassBlend = multipassBlend; self.multipassGammaRamp = multipassGammaRamp
         self.tileSize = tileSize; self.maxTilePixels = maxTilePixels; self.tiles = tiles
+        self.tileSync = tileSync
     }
 
     /// The spec keys (snake_case). `JobSpecFile` accepts exactly these.
@@ -184,6 +188,7 @@ public struct JobSpec: Codable, Sendable, Equatable {
         case tileSize = "tile_size"
         case maxTilePixels = "max_tile_pixels"
         case tiles
+        case tileSync = "tile_sync"
     }
 
     /// Every valid spec key.
@@ -204,7 +209,7 @@ public struct JobSpec: Codable, Sendable, Equatable {
         take(\.segment); take(\.regions); take(\.regionWeights); take(\.guide); take(\.regionMode); take(\.segmentCrf)
         take(\.temporal); take(\.temporalWeight); take(\.passes); take(\.chunkFrames); take(\.chunkOverlap)
         take(\.cuts); take(\.detectCuts); take(\.flowPreset); take(\.warpedInit); take(\.multipassBlend); take(\.multipassGammaRamp)
-        take(\.tileSize); take(\.maxTilePixels); take(\.tiles)
+        take(\.tileSize); take(\.maxTilePixels); take(\.tiles); take(\.tileSync)
         return r
     }
 
@@ -294,6 +299,7 @@ extension JobSpec {
         tileSize = try c.lenientInt(.tileSize)
         maxTilePixels = try c.lenientInt(.maxTilePixels)
         tiles = try c.lenientSwitch(.tiles)
+        tileSync = try c.lenientInt(.tileSync)
     }
 }
 

@@ -185,6 +185,7 @@ extension JobSpec {
         case .tileSize: return tileSize != nil
         case .maxTilePixels: return maxTilePixels != nil
         case .tiles: return tiles != nil
+        case .tileSync: return tileSync != nil
         }
     }
 }

@@ -32,12 +32,14 @@ public struct ResolvedJob: Sendable, Equatable {
     public var temporal: ResolvedTemporal
     /// Whether and how frames are split into tiles (stylize jobs only).
     public var tiling: TileSetting
+    /// Exact tiles: evaluations between two exchanges of a frame's Gram statistics (0 = off).
+    public var tileSync: Int
 
     public init(name: String, kind: JobKind, echoSeconds: Double, content: PathPattern?, frames: FrameRange,
                 styles: [String], parameters: StyleTransferParameters, bitDepth: Int, outputDirectory: String?,
                 output: PathPattern?, priority: Int, maxAttempts: Int, sharedFilesystem: Bool,
                 regions: ResolvedRegions? = nil, temporal: ResolvedTemporal = ResolvedTemporal(),
-                tiling: TileSetting = .automatic) {
+                tiling: TileSetting = .automatic, tileSync: Int = 0) {
         self.name = name; self.kind = kind; self.echoSeconds = echoSeconds; self.content = content
         self.frames = frames; self.styles = styles; self.parameters = parameters; self.bitDepth = bitDepth
         self.outputDirectory = outputDirectory; self.output = output; self.priority = priority
@@ -45,6 +47,7 @@ public struct ResolvedJob: Sendable, Equatable {
         self.regions = regions
         self.temporal = temporal
         self.tiling = tiling
+        self.tileSync = tileSync
     }
 
     /// Output pixel size of a frame whose content image is `width × height`: the longer side becomes

@@ -48,6 +48,28 @@ extension CoordinatorServer {
         return a
     }
 
+    /// Exact tiles: STYLE_GRAMS over the whole frame assembled after `round` of `scale` (one part of every
+    /// core: the sums the next round's tiles match their share of the frame's statistics against).
+    func makeFrameGramsAssignment(_ assignment: Stylefarm_V1_TaskAssignment, frameIndex: Int, scale: Int, round: Int,
+                                  job: JobContext) throws -> Stylefarm_V1_TaskAssignment {
+        var a = assignment
+        a.kind = .styleGrams
+        a.styles = [try assembledRef(job: job, jobID: a.jobID, frameIndex: frameIndex, scale: scale, round: round)]
+        let size = job.plan.tilePlans[scale].frameSize
+        let core = size.width * size.height > StyleTargets.tiledGramPixels
+            ? StyleTargets.tiledGramCore : GramSums.wholeImageCore(width: size.width, height: size.height)
+        let grid = GramSums.coreGrid(width: size.width, height: size.height, core: core)
+        a.styleGrams = Stylefarm_V1_StyleGramInputs.with {
+            $0.styleIndex = 0
+            $0.styleWidth = UInt32(size.width)
+            $0.styleHeight = UInt32(size.height)
+            $0.core = UInt32(core)
+            $0.firstCore = 0
+            $0.coreCount = UInt32(grid.columns * grid.rows)
+        }
+        return a
+    }
+
     /// The style-target blob of `scale` of a job whose targets the workers computed, combined from the
     /// scale's parts on first use (and again after a restart, from the parts' kept results). When every scale
     /// is combined the blobs are remembered under the job's style-target key, so later jobs reuse them.

@@ -25,8 +25,10 @@ extension CoordinatorServer {
         pendingChanges.append(.completed(taskID: taskID, attempt: attempt, resultSHA256: sha))
     }
 
-    /// `<job>|<frame index>|<scale>`: one assembly.
-    static func assemblyKey(jobID: String, frameIndex: Int, scale: Int) -> String { "\(jobID)|\(frameIndex)|\(scale)" }
+    /// `<job>|<frame index>|<scale>` (`|<round>` for exact tiles' later rounds): one assembly.
+    static func assemblyKey(jobID: String, frameIndex: Int, scale: Int, round: Int = 0) -> String {
+        round == 0 ? "\(jobID)|\(frameIndex)|\(scale)" : "\(jobID)|\(frameIndex)|\(scale)|\(round)"
+    }
 
     /// The default tile budget of a job that sets none (`TileSetting.automatic`): the largest tile whose
     /// stylization fits `TileMemoryModel.taskBytes` of the smallest registered worker.
@@ -38,8 +40,9 @@ extension CoordinatorServer {
         return TileMemoryModel.maxTilePixels(memoryBytes: bytes, network: network)
     }
 
-    /// STYLIZE of one tile: the scale's frame size and style targets (one blob per style set), and the
-    /// previous scale's assembled frame to start from.
+    /// STYLIZE of one tile: the scale's frame size and style targets (one blob per style set), the previous
+    /// step's assembled frame to start from (previous scale, or previous round of exact tiles) and, for a later
+    /// round of exact tiles, the Gram sums of that frame.
     func addTileInputs(_ a: inout Stylefarm_V1_TaskAssignment, tile: PlannedTile, frameIndex: Int, job: JobContext) throws {
         let plans = job.plan.tilePlans
         guard tile.scale < plans.count else { throw OutputError(description: "tile task \(a.taskID) names scale \(tile.scale) of \(plans.count)") }
@@ -48,8 +51,17 @@ extension CoordinatorServer {
         inputs.scaleHeight = UInt32(plans[tile.scale].frameSize.height)
         inputs.scale = UInt32(tile.scale)
         inputs.scales = UInt32(plans.count)
-        if tile.scale > 0 {
-            inputs.initial = try assembledRef(job: job, jobID: a.jobID, frameIndex: frameIndex, scale: tile.scale - 1)
+        inputs.round = UInt32(tile.round)
+        inputs.rounds = UInt32(job.plan.tileRounds[tile.scale])
+        if let previous = job.plan.previousStep(scale: tile.scale, round: tile.round) {
+            inputs.initial = try assembledRef(job: job, jobID: a.jobID, frameIndex: frameIndex, scale: previous.scale,
+                                              round: previous.round)
+        }
+        if tile.round > 0 {
+            guard let grams = job.plan.frameGramsTask(frameIndex: frameIndex, scale: tile.scale, round: tile.round - 1) else {
+                throw OutputError(description: "tile task \(a.taskID) has no frame statistics of round \(tile.round - 1)")
+            }
+            inputs.frameGrams = try resultRef(of: grams.id, job: job, mediaType: GramSums.mediaType)
         }
         a.tile = inputs
         if !job.plan.styleGramParts.isEmpty {
@@ -68,17 +80,17 @@ extension CoordinatorServer {
         }
     }
 
-    /// The blob of frame `frameIndex` assembled at `scale` (an earlier scale of a tiled multi-scale run),
+    /// The blob of frame `frameIndex` assembled at `scale` and `round` (an earlier step of a tiled run),
     /// assembling it again from its tiles' results if this coordinator has not got it (after a restart).
-    func assembledRef(job: JobContext, jobID: String, frameIndex: Int, scale: Int) throws -> Stylefarm_V1_BlobRef {
-        let key = Self.assemblyKey(jobID: jobID, frameIndex: frameIndex, scale: scale)
+    func assembledRef(job: JobContext, jobID: String, frameIndex: Int, scale: Int, round: Int = 0) throws -> Stylefarm_V1_BlobRef {
+        let key = Self.assemblyKey(jobID: jobID, frameIndex: frameIndex, scale: scale, round: round)
         let sha: String
         if let kept = assembledScales[key], FileManager.default.fileExists(atPath: intermediatePath(kept)) {
             sha = kept
         } else {
-            let assembler = try landedTiles(job: job, frameIndex: frameIndex, scale: scale)
+            let assembler = try landedTiles(job: job, frameIndex: frameIndex, scale: scale, round: round)
             guard assembler.isComplete else {
-                throw OutputError(description: "tiles \(assembler.missingTiles) of scale \(scale) of frame \(frameIndex) have no result yet")
+                throw OutputError(description: "tiles \(assembler.missingTiles) of scale \(scale) round \(round) of frame \(frameIndex) have no result yet")
             }
             sha = try keepAssembled(assembler.image(), key: key)
         }
@@ -97,9 +109,9 @@ extension CoordinatorServer {
 
     /// An assembly of frame `frameIndex` at `scale` holding every tile the store has as completed (but
     /// `excluding`), read back from their intermediates.
-    private func landedTiles(job: JobContext, frameIndex: Int, scale: Int, excluding: String? = nil) throws -> TileAssembler {
+    private func landedTiles(job: JobContext, frameIndex: Int, scale: Int, round: Int, excluding: String? = nil) throws -> TileAssembler {
         var assembler = try TileAssembler(layout: try job.plan.tilePlans[scale].layout(), channels: 3)
-        for task in job.plan.tileTasks(frameIndex: frameIndex, scale: scale) where task.id != excluding {
+        for task in job.plan.tileTasks(frameIndex: frameIndex, scale: scale, round: round) where task.id != excluding {
             guard let index = task.tile?.index, let record = try store.task(task.id), record.state == .completed,
                   let result = record.resultSHA256 else { continue }
             try assembler.add(tile: index, image: try tileImage(sha: result, taskID: task.id, channels: 3))
@@ -121,7 +133,7 @@ extension CoordinatorServer {
     /// the tile cannot be used (the tile is then retried).
     func tileLanded(taskID: String, jobID: String, sha: String, bytes: Data?) throws {
         guard let job = try? jobContext(jobID), let planned = job.plan.task(taskID), let tile = planned.tile else { return }
-        let key = Self.assemblyKey(jobID: jobID, frameIndex: planned.frameIndex, scale: tile.scale)
+        let key = Self.assemblyKey(jobID: jobID, frameIndex: planned.frameIndex, scale: tile.scale, round: tile.round)
         let image: Image
         if let bytes {
             image = try ImageReader.decode(bytes: [UInt8](bytes), name: "tile \(taskID)").toRGB()
@@ -133,13 +145,14 @@ extension CoordinatorServer {
             assembler = open
         } else {
             // First tile of this assembly on this coordinator: take the tiles that landed before a restart.
-            assembler = try landedTiles(job: job, frameIndex: planned.frameIndex, scale: tile.scale, excluding: taskID)
+            assembler = try landedTiles(job: job, frameIndex: planned.frameIndex, scale: tile.scale, round: tile.round,
+                                        excluding: taskID)
         }
         if !assembler.hasTile(tile.index) { try assembler.add(tile: tile.index, image: image) }
         guard assembler.isComplete else { tileAssemblies[key] = assembler; return }
         tileAssemblies[key] = nil
         let frame = try assembler.image()
-        if tile.scale < job.plan.tilePlans.count - 1 {
+        if !job.plan.isFinalStep(tile) {
             _ = try keepAssembled(frame, key: key)
             return
         }

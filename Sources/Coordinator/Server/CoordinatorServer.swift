@@ -562,6 +562,8 @@ public final class CoordinatorServer {
             case .flow(let second): return try makeFlowAssignment(a, job: job, first: contentPath, second: second)
             case .blend: return try makeBlendAssignment(a, planned: planned, job: job)
             case .styleGrams(let part): return try makeStyleGramsAssignment(a, part: job.plan.styleGramParts[part], job: job)
+            case .frameGrams(let scale, let round):
+                return try makeFrameGramsAssignment(a, frameIndex: task.frameIndex, scale: scale, round: round, job: job)
             case .stylize: break
             }
         }
@@ -654,13 +656,14 @@ public final class CoordinatorServer {
             task = (stored.id, stored.jobID, stored.frameIndex)
         }
         let context = try? jobContext(task.jobID)
-        if case .styleGrams? = context?.plan.task(task.id)?.role {
-            log(String(format: "style-target part %@ from %@: %.1f s, worker peak RSS %.0f MB", task.id, workerID,
-                       result.stats.wallSeconds, Double(result.stats.peakRssBytes) / 1e6))
-        } else if let tile = context?.plan.task(task.id)?.tile {
-            // Tiles are sized to a memory budget: say what they took.
-            log(String(format: "tile %@ (scale %d) from %@: %.1f s, worker peak RSS %.0f MB", task.id, tile.scale, workerID,
-                       result.stats.wallSeconds, Double(result.stats.peakRssBytes) / 1e6))
+        // Tiles and the style-statistics passes are sized to a memory budget: say what they took.
+        let planned = context?.plan.task(task.id)
+        let took = String(format: "%.1f s, worker peak RSS %.0f MB", result.stats.wallSeconds, Double(result.stats.peakRssBytes) / 1e6)
+        switch planned?.role {
+        case .styleGrams?: log("style-target part \(task.id) from \(workerID): \(took)")
+        case .frameGrams?: log("frame statistics \(task.id) from \(workerID): \(took)")
+        default:
+            if let tile = planned?.tile { log("tile \(task.id) (scale \(tile.scale), round \(tile.round)) from \(workerID): \(took)") }
         }
         let shared = context?.resolved.sharedFilesystem ?? true
         let sha = result.output.sha256.lowercased()

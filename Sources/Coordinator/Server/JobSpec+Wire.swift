@@ -41,6 +41,7 @@ extension JobSpec {
         if wire.options.noTiles { tiles = false }
         if wire.options.tileSize > 0 { tileSize = Int(wire.options.tileSize) }
         if wire.options.maxTilePixels > 0 { maxTilePixels = Int(clamping: wire.options.maxTilePixels) }
+        if wire.options.tileSync > 0 { tileSync = Int(wire.options.tileSync) }
         let p = wire.parameters
         switch p.network {
         case .vgg16: network = "vgg16"
@@ -190,6 +191,7 @@ extension Stylefarm_V1_JobSpec {
         case .off: options.noTiles = job.kind == .stylize  // other kinds never tile
         case .automatic, .budget(.core): break  // a core budget is not a spec setting
         }
+        options.tileSync = UInt32(clamping: job.tileSync)
         if let regions = job.regions { self.regions = Stylefarm_V1_RegionSpec(regions) }
         if job.temporal != ResolvedTemporal() { temporal = Stylefarm_V1_TemporalOptions(job.temporal) }
     }

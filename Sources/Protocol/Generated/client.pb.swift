@@ -189,6 +189,9 @@ public nonisolated struct Stylefarm_V1_JobOptions: Sendable {
   /// render whole frames however large
   public var noTiles: Bool = false
 
+  /// exact tiles: evaluations between Gram exchanges; 0 = off
+  public var tileSync: UInt32 = 0
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -820,7 +823,7 @@ nonisolated extension Stylefarm_V1_FrameState: SwiftProtobuf._ProtoNameProviding
 
 nonisolated extension Stylefarm_V1_JobOptions: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".JobOptions"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}shared_filesystem\0\u{3}max_attempts\0\u{3}tile_size\0\u{3}max_tile_pixels\0\u{3}no_tiles\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}shared_filesystem\0\u{3}max_attempts\0\u{3}tile_size\0\u{3}max_tile_pixels\0\u{3}no_tiles\0\u{3}tile_sync\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -833,6 +836,7 @@ nonisolated extension Stylefarm_V1_JobOptions: SwiftProtobuf.Message, SwiftProto
       case 3: try { try decoder.decodeSingularUInt32Field(value: &self.tileSize) }()
       case 4: try { try decoder.decodeSingularUInt64Field(value: &self.maxTilePixels) }()
       case 5: try { try decoder.decodeSingularBoolField(value: &self.noTiles) }()
+      case 6: try { try decoder.decodeSingularUInt32Field(value: &self.tileSync) }()
       default: break
       }
     }
@@ -854,6 +858,9 @@ nonisolated extension Stylefarm_V1_JobOptions: SwiftProtobuf.Message, SwiftProto
     if self.noTiles != false {
       try visitor.visitSingularBoolField(value: self.noTiles, fieldNumber: 5)
     }
+    if self.tileSync != 0 {
+      try visitor.visitSingularUInt32Field(value: self.tileSync, fieldNumber: 6)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -863,6 +870,7 @@ nonisolated extension Stylefarm_V1_JobOptions: SwiftProtobuf.Message, SwiftProto
     if lhs.tileSize != rhs.tileSize {return false}
     if lhs.maxTilePixels != rhs.maxTilePixels {return false}
     if lhs.noTiles != rhs.noTiles {return false}
+    if lhs.tileSync != rhs.tileSync {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

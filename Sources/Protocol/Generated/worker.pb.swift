@@ -642,11 +642,29 @@ public nonisolated struct Stylefarm_V1_TileInputs: Sendable {
   /// Clears the value of `initial`. Subsequent reads from it will return its default value.
   public mutating func clearInitial() {self._initial = nil}
 
+  /// Exact tiles (JobOptions.tile_sync): the scale runs in `rounds` rounds, each starting from the frame
+  /// assembled after the previous one (`initial`). From round 1 on, `frame_grams` is that frame's Gram sums
+  /// (an Engine.GramSums blob from a STYLE_GRAMS task over the whole frame): the worker matches the frame's
+  /// statistics with its tile's share in place of the tile's own (Engine.SharedGramTargets).
+  public var round: UInt32 = 0
+
+  public var rounds: UInt32 = 0
+
+  public var frameGrams: Stylefarm_V1_BlobRef {
+    get {_frameGrams ?? Stylefarm_V1_BlobRef()}
+    set {_frameGrams = newValue}
+  }
+  /// Returns true if `frameGrams` has been explicitly set.
+  public var hasFrameGrams: Bool {self._frameGrams != nil}
+  /// Clears the value of `frameGrams`. Subsequent reads from it will return its default value.
+  public mutating func clearFrameGrams() {self._frameGrams = nil}
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
 
   fileprivate var _initial: Stylefarm_V1_BlobRef? = nil
+  fileprivate var _frameGrams: Stylefarm_V1_BlobRef? = nil
 }
 
 public nonisolated struct Stylefarm_V1_Progress: Sendable {
@@ -1682,7 +1700,7 @@ nonisolated extension Stylefarm_V1_StyleGramInputs: SwiftProtobuf.Message, Swift
 
 nonisolated extension Stylefarm_V1_TileInputs: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".TileInputs"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}scale_width\0\u{3}scale_height\0\u{1}scale\0\u{1}scales\0\u{1}initial\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}scale_width\0\u{3}scale_height\0\u{1}scale\0\u{1}scales\0\u{1}initial\0\u{1}round\0\u{1}rounds\0\u{3}frame_grams\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1695,6 +1713,9 @@ nonisolated extension Stylefarm_V1_TileInputs: SwiftProtobuf.Message, SwiftProto
       case 3: try { try decoder.decodeSingularUInt32Field(value: &self.scale) }()
       case 4: try { try decoder.decodeSingularUInt32Field(value: &self.scales) }()
       case 5: try { try decoder.decodeSingularMessageField(value: &self._initial) }()
+      case 6: try { try decoder.decodeSingularUInt32Field(value: &self.round) }()
+      case 7: try { try decoder.decodeSingularUInt32Field(value: &self.rounds) }()
+      case 8: try { try decoder.decodeSingularMessageField(value: &self._frameGrams) }()
       default: break
       }
     }
@@ -1720,6 +1741,15 @@ nonisolated extension Stylefarm_V1_TileInputs: SwiftProtobuf.Message, SwiftProto
     try { if let v = self._initial {
       try visitor.visitSingularMessageField(value: v, fieldNumber: 5)
     } }()
+    if self.round != 0 {
+      try visitor.visitSingularUInt32Field(value: self.round, fieldNumber: 6)
+    }
+    if self.rounds != 0 {
+      try visitor.visitSingularUInt32Field(value: self.rounds, fieldNumber: 7)
+    }
+    try { if let v = self._frameGrams {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 8)
+    } }()
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1729,6 +1759,9 @@ nonisolated extension Stylefarm_V1_TileInputs: SwiftProtobuf.Message, SwiftProto
     if lhs.scale != rhs.scale {return false}
     if lhs.scales != rhs.scales {return false}
     if lhs._initial != rhs._initial {return false}
+    if lhs.round != rhs.round {return false}
+    if lhs.rounds != rhs.rounds {return false}
+    if lhs._frameGrams != rhs._frameGrams {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

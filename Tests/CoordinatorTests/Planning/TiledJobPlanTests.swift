@@ -10,10 +10,11 @@ final class TiledJobPlanTests: XCTestCase {
     private let key = StyleTargetKey(styleImages: [Array("s".utf8)], parameters: StyleTransferParameters())
 
     private func job(frames: String = "1-2", size: Int = 400, scales: Int? = nil, tileSize: Int? = nil,
-                     maxTilePixels: Int? = nil, tiles: Bool? = nil, temporal: String? = nil) throws -> ResolvedJob {
+                     maxTilePixels: Int? = nil, tiles: Bool? = nil, temporal: String? = nil,
+                     tileSync: Int? = nil) throws -> ResolvedJob {
         try JobSpec(name: "plate", content: "plates/p.####.png", frames: frames, styles: ["s.jpg"], outputDir: "/renders/p",
                     size: size, iterations: 50, scales: scales, temporal: temporal, detectCuts: false,
-                    tileSize: tileSize, maxTilePixels: maxTilePixels, tiles: tiles).resolve(baseDirectory: "/proj")
+                    tileSize: tileSize, maxTilePixels: maxTilePixels, tiles: tiles, tileSync: tileSync).resolve(baseDirectory: "/proj")
     }
 
     func testAFrameWithinTheBudgetIsPlannedExactlyAsAnUntiledFrame() throws {
@@ -114,6 +115,53 @@ final class TiledJobPlanTests: XCTestCase {
                                             frameSize: PixelSize(width: 4096, height: 2160), styleTargetKey: key, styleGrams: parts)
         XCTAssertEqual(untiled.styleGramParts, [])
         XCTAssertEqual(untiled.tasks.count, 2)
+    }
+
+    func testExactTilesRunTheFineScaleInRoundsJoinedByTheFramesStatistics() throws {
+        // 50 evaluations in rounds of 20: 20, 20, 10. The coarse scale (one tile) runs once.
+        let plan = try JobPlanner().plan(try job(frames: "1", scales: 2, tileSize: 256, tileSync: 20), jobID: "j",
+                                         frameSize: PixelSize(width: 400, height: 300), styleTargetKey: key)
+        XCTAssertEqual(plan.tileRounds, [1, 3])
+        XCTAssertEqual(plan.tasks.count, 1 + 3 * 12 + 2)
+        let coarse = plan.tileTasks(frameIndex: 0, scale: 0)
+        XCTAssertEqual(coarse.map(\.id), ["j-f1-s0-r0_0_200x150"])
+        var previous = coarse.map(\.id)
+        for round in 0..<3 {
+            let tiles = plan.tileTasks(frameIndex: 0, scale: 1, round: round)
+            XCTAssertEqual(tiles.count, 12)
+            XCTAssertEqual(tiles.map { $0.tile?.round }, tiles.map { _ in round })
+            XCTAssertEqual(tiles.map(\.iterations), tiles.map { _ in round < 2 ? 20 : 10 })
+            for task in tiles { XCTAssertEqual(task.dependencies, previous) }
+            XCTAssertEqual(plan.isFinalStep(tiles[0].tile!), round == 2)
+            if round < 2 {
+                XCTAssertEqual(tiles[0].id, "j-f1-s1-e\(round)-r\(tiles[0].region.x)_\(tiles[0].region.y)_\(tiles[0].region.width)x\(tiles[0].region.height)")
+                let grams = try XCTUnwrap(plan.frameGramsTask(frameIndex: 0, scale: 1, round: round))
+                XCTAssertEqual(grams.id, "j-f1-s1-e\(round)-grams")
+                XCTAssertEqual(grams.role, .frameGrams(scale: 1, round: round))
+                XCTAssertEqual(grams.dependencies, tiles.map(\.id).sorted())
+                XCTAssertFalse(grams.producesOutput)
+                previous = [grams.id]
+            } else {
+                XCTAssertEqual(tiles[0].id, JobPlanner.taskID(jobID: "j", frame: 1, region: tiles[0].region), "the last round has the output ids")
+                XCTAssertNil(plan.frameGramsTask(frameIndex: 0, scale: 1, round: round))
+            }
+        }
+        XCTAssertTrue(plan.previousStep(scale: 1, round: 2)! == (1, 1))
+        XCTAssertTrue(plan.previousStep(scale: 1, round: 0)! == (0, 0))
+        XCTAssertNil(plan.previousStep(scale: 0, round: 0))
+
+        // The option needs tiles, fewer evaluations than the job's, and no regions.
+        for (spec, message) in [(JobSpec(tiles: false, tileSync: 10), "tiled"), (JobSpec(tileSync: 50), "fewer than iterations"),
+                                (JobSpec(segment: "deeplab", regions: ["person=s.jpg"], tileSync: 10), "regions")] {
+            var full = spec
+            full.name = "p"; full.content = "p.####.png"; full.frames = "1"; full.styles = ["s.jpg"]; full.outputDir = "/o"
+            full.iterations = 50
+            XCTAssertThrowsError(try full.resolve(baseDirectory: "/proj")) { error in
+                let problems = (error as? JobSpecError)?.problems ?? []
+                XCTAssertTrue(problems.contains { $0.field == "tile_sync" && $0.message.contains(message) }, "\(message): \(error)")
+            }
+        }
+        XCTAssertEqual(try job(tileSize: 256, tileSync: 0).tileSync, 0)
     }
 
     func testTilesAndTemporalStrategiesAreRefusedWithTheWayOut() throws {
