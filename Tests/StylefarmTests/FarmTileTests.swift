@@ -93,18 +93,24 @@ final class FarmTileTests: XCTestCase {
         XCTAssertEqual(untiled.status, 0, untiled.stderr + farm.logs)
         for frame in 1...2 {
             let seams = try CLIRunner.run(["evaluate", "seams", "--image", outputs[frame - 1], "--tile-size", "192", "--untiled",
-                                           farm.directory.appendingPathComponent("whole/whole.000\(frame).png").path])
+                                           farm.directory.appendingPathComponent("whole/whole.000\(frame).png").path,
+                                           "--style", try SharedTestData.path("styles/great_wave_off_kanagawa.jpg")])
             XCTAssertEqual(seams.status, 0, seams.stderr)
-            let fields = Dictionary(uniqueKeysWithValues: seams.stdout.split(whereSeparator: \.isWhitespace).compactMap { item -> (String, Double)? in
-                let kv = item.split(separator: "=")
-                guard kv.count == 2, let v = Double(kv[1]) else { return nil }
-                return (String(kv[0]), v)
-            })
+            let fields = Self.fields(seams.stdout)
             print("frame \(frame): \(seams.stdout)")
             let ratio = try XCTUnwrap(fields["ratio_vs_untiled"], seams.stdout)
             let difference = try XCTUnwrap(fields["mean_abs_diff"], seams.stdout)
             XCTAssertLessThan(abs(ratio - 1), 0.25, "frame \(frame): \(seams.stdout)")
             XCTAssertLessThan(difference, 0.06, "frame \(frame): \(seams.stdout)")
+            // Both renders are closer to the style's statistics than the plate they started from.
+            let plate = try CLIRunner.run(["evaluate", "seams", "--image", plates.appendingPathComponent("plate.000\(frame).png").path,
+                                           "--tile-size", "192", "--style", try SharedTestData.path("styles/great_wave_off_kanagawa.jpg")])
+            let start = try XCTUnwrap(Self.fields(plate.stdout)["style_error"], plate.stdout + plate.stderr)
+            for key in ["style_error", "untiled_style_error"] {
+                let error = try XCTUnwrap(fields[key], seams.stdout)
+                XCTAssertTrue(error > 0 && error < 0.8 * start, "frame \(frame) \(key): \(seams.stdout); the plate's: \(start)")
+            }
+            XCTAssertNotNil(fields["tile_drift"], seams.stdout)
         }
     }
     /// A style too large for one pass (here: above 10 000 px, in 64-px cores) of a tiled job is summed by the
@@ -171,5 +177,14 @@ final class FarmTileTests: XCTestCase {
                 XCTAssertLessThan(worst, 1e-4 * size, "scale \(scale) \(p.name): \(worst) of \(size)")
             }
         }
+    }
+
+    /// `key=value` numbers of an `evaluate` line.
+    static func fields(_ line: String) -> [String: Double] {
+        Dictionary(uniqueKeysWithValues: line.split(whereSeparator: \.isWhitespace).compactMap { item -> (String, Double)? in
+            let kv = item.split(separator: "=")
+            guard kv.count == 2, let v = Double(kv[1]) else { return nil }
+            return (String(kv[0]), v)
+        })
     }
 }

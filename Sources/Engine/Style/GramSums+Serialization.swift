@@ -21,21 +21,15 @@ extension GramSums {
     public func serialized() throws -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(10 + layers.reduce(0) { $0 + 14 + $1.name.utf8.count + 8 * $1.sums.count })
-        out += Self.serializationMagic
-        StyleTargets.append(UInt64(Self.serializationVersion), bytes: 2, to: &out)
-        StyleTargets.append(UInt64(layers.count), bytes: 4, to: &out)
+        StyleTargets.appendHeader(magic: Self.serializationMagic, version: Self.serializationVersion, count: layers.count, to: &out)
         for (index, layer) in layers.enumerated() {
-            let name = Array(layer.name.utf8)
-            guard (1...StyleTargets.maxSerializedNameLength).contains(name.count) else {
-                throw StyleTargetsSerializationError.invalidLayerName(layer: index)
-            }
+            let name = try StyleTargets.layerNameBytes(layer.name, index: index)
             guard (0...StyleTargets.maxSerializedChannels).contains(layer.channels) else {
                 throw StyleTargetsSerializationError.invalidChannelCount(layer: index, channels: layer.channels)
             }
             guard layer.sums.count == layer.channels * layer.channels else {
                 throw StyleTargetsSerializationError.gramSizeMismatch(layer: index, channels: layer.channels, values: layer.sums.count)
             }
-            StyleTargets.append(UInt64(name.count), bytes: 2, to: &out)
             out += name
             StyleTargets.append(UInt64(layer.channels), bytes: 4, to: &out)
             StyleTargets.append(UInt64(layer.positions), bytes: 8, to: &out)
@@ -46,20 +40,10 @@ extension GramSums {
 
     public init(serialized bytes: [UInt8]) throws {
         var reader = ByteReader(bytes: bytes)
-        guard try reader.read(count: 4) == Self.serializationMagic else { throw StyleTargetsSerializationError.badMagic }
-        let version = try reader.integer(bytes: 2)
-        guard version == UInt64(Self.serializationVersion) else {
-            throw StyleTargetsSerializationError.unsupportedVersion(Int(version))
-        }
-        let count = try reader.integer(bytes: 4)
-        guard count <= UInt64(reader.remaining / 15) else { throw StyleTargetsSerializationError.truncated(offset: reader.offset) }
+        let count = try reader.header(magic: Self.serializationMagic, version: Self.serializationVersion, minimumLayerBytes: 15)
         var layers: [Layer] = []
-        for index in 0..<Int(count) {
-            let nameLength = Int(try reader.integer(bytes: 2))
-            guard (1...StyleTargets.maxSerializedNameLength).contains(nameLength),
-                  let name = String(validating: try reader.read(count: nameLength), as: UTF8.self) else {
-                throw StyleTargetsSerializationError.invalidLayerName(layer: index)
-            }
+        for index in 0..<count {
+            let name = try reader.layerName(index: index)
             if layers.contains(where: { $0.name == name }) { throw StyleTargetsSerializationError.duplicateLayer(name) }
             let channels = try reader.integer(bytes: 4)
             guard channels <= UInt64(StyleTargets.maxSerializedChannels) else {

@@ -30,14 +30,9 @@ extension StyleTargets {
     public func serialized() throws -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(10 + layers.reduce(0) { $0 + 6 + $1.name.utf8.count + 4 * $1.gram.count })
-        out += Self.serializationMagic
-        Self.append(UInt64(Self.serializationVersion), bytes: 2, to: &out)
-        Self.append(UInt64(layers.count), bytes: 4, to: &out)
+        Self.appendHeader(magic: Self.serializationMagic, version: Self.serializationVersion, count: layers.count, to: &out)
         for (index, layer) in layers.enumerated() {
-            let name = Array(layer.name.utf8)
-            guard (1...Self.maxSerializedNameLength).contains(name.count) else {
-                throw StyleTargetsSerializationError.invalidLayerName(layer: index)
-            }
+            let name = try Self.layerNameBytes(layer.name, index: index)
             guard (1...Self.maxSerializedChannels).contains(layer.channels) else {
                 throw StyleTargetsSerializationError.invalidChannelCount(layer: index, channels: layer.channels)
             }
@@ -45,7 +40,6 @@ extension StyleTargets {
                 throw StyleTargetsSerializationError.gramSizeMismatch(layer: index, channels: layer.channels,
                                                                        values: layer.gram.count)
             }
-            Self.append(UInt64(name.count), bytes: 2, to: &out)
             out += name
             Self.append(UInt64(layer.channels), bytes: 4, to: &out)
             for value in layer.gram { Self.append(UInt64(value.bitPattern), bytes: 4, to: &out) }
@@ -57,24 +51,12 @@ extension StyleTargets {
     /// anything is allocated; malformed input throws `StyleTargetsSerializationError`, never traps.
     public init(serialized bytes: [UInt8]) throws {
         var reader = ByteReader(bytes: bytes)
-        guard try reader.read(count: 4) == Self.serializationMagic else { throw StyleTargetsSerializationError.badMagic }
-        let version = try reader.integer(bytes: 2)
-        guard version == UInt64(Self.serializationVersion) else {
-            throw StyleTargetsSerializationError.unsupportedVersion(Int(version))
-        }
-        let count = try reader.integer(bytes: 4)
-        // Each layer takes at least 2 + 1 + 4 + 4 bytes: reject absurd counts before reserving.
-        guard count <= UInt64(reader.remaining / 11) else { throw StyleTargetsSerializationError.truncated(offset: reader.offset) }
+        // Each layer takes at least 2 + 1 + 4 + 4 bytes: absurd counts are rejected before reserving.
+        let count = try reader.header(magic: Self.serializationMagic, version: Self.serializationVersion, minimumLayerBytes: 11)
         var layers: [Layer] = []
-        layers.reserveCapacity(Int(count))
-        for index in 0..<Int(count) {
-            let nameLength = Int(try reader.integer(bytes: 2))
-            guard (1...Self.maxSerializedNameLength).contains(nameLength) else {
-                throw StyleTargetsSerializationError.invalidLayerName(layer: index)
-            }
-            guard let name = String(validating: try reader.read(count: nameLength), as: UTF8.self) else {
-                throw StyleTargetsSerializationError.invalidLayerName(layer: index)
-            }
+        layers.reserveCapacity(count)
+        for index in 0..<count {
+            let name = try reader.layerName(index: index)
             if layers.contains(where: { $0.name == name }) { throw StyleTargetsSerializationError.duplicateLayer(name) }
             let channels = try reader.integer(bytes: 4)
             guard channels >= 1 && channels <= UInt64(Self.maxSerializedChannels) else {
@@ -88,6 +70,22 @@ extension StyleTargets {
         }
         guard reader.remaining == 0 else { throw StyleTargetsSerializationError.trailingBytes(count: reader.remaining) }
         self.init(layers: layers)
+    }
+
+    /// Magic, version (2 bytes) and layer count (4 bytes): the start of both blob formats.
+    static func appendHeader(magic: [UInt8], version: UInt16, count: Int, to out: inout [UInt8]) {
+        out += magic
+        append(UInt64(version), bytes: 2, to: &out)
+        append(UInt64(count), bytes: 4, to: &out)
+    }
+
+    /// A layer name's length (2 bytes) and UTF-8 bytes, checked to be 1…`maxSerializedNameLength` long.
+    static func layerNameBytes(_ name: String, index: Int) throws -> [UInt8] {
+        let bytes = Array(name.utf8)
+        guard (1...maxSerializedNameLength).contains(bytes.count) else { throw StyleTargetsSerializationError.invalidLayerName(layer: index) }
+        var out: [UInt8] = []
+        append(UInt64(bytes.count), bytes: 2, to: &out)
+        return out + bytes
     }
 
     static func append(_ value: UInt64, bytes: Int, to out: inout [UInt8]) {
@@ -105,6 +103,27 @@ struct ByteReader {
         guard count >= 0 && count <= remaining else { throw StyleTargetsSerializationError.truncated(offset: offset) }
         defer { offset += count }
         return Array(bytes[offset..<offset + count])
+    }
+
+    /// Reads and checks magic and version; returns the layer count, refused when the rest cannot hold that many
+    /// layers of `minimumLayerBytes`.
+    mutating func header(magic: [UInt8], version expected: UInt16, minimumLayerBytes: Int) throws -> Int {
+        guard try read(count: magic.count) == magic else { throw StyleTargetsSerializationError.badMagic }
+        let version = try integer(bytes: 2)
+        guard version == UInt64(expected) else { throw StyleTargetsSerializationError.unsupportedVersion(Int(version)) }
+        let count = try integer(bytes: 4)
+        guard count <= UInt64(remaining / minimumLayerBytes) else { throw StyleTargetsSerializationError.truncated(offset: offset) }
+        return Int(count)
+    }
+
+    /// A layer name written by `StyleTargets.layerNameBytes`.
+    mutating func layerName(index: Int) throws -> String {
+        let length = Int(try integer(bytes: 2))
+        guard (1...StyleTargets.maxSerializedNameLength).contains(length),
+              let name = String(validating: try read(count: length), as: UTF8.self) else {
+            throw StyleTargetsSerializationError.invalidLayerName(layer: index)
+        }
+        return name
     }
 
     mutating func integer(bytes count: Int) throws -> UInt64 {
