@@ -21,7 +21,10 @@ import Engine
 /// rectangle, earlier scales' `<jobID>-f<frame>-s<k>-r<padded>`; a scale's tiles wait for every tile of
 /// the previous scale of their frame (they start from its assembled result). No tile task is its frame's
 /// output: the coordinator assembles the frame when its last tile lands (`frameAssembled`). Tiles and the
-/// temporal strategies are not combined yet (`JobPlanError.tiledTemporal`).
+/// temporal strategies are not combined yet (`JobPlanError.tiledTemporal`). A tiled job whose style targets
+/// the workers compute (`styleGrams`, `StyleGramPart`) gets one task per part, last in the plan, which the
+/// tiles of the part's scale wait for. With exact tiles (`ResolvedJob.tileSync`) every scale split into tiles
+/// runs in rounds of `tileSync` evaluations, a round's tiles waiting for the previous round's frame-grams task.
 public struct JobPlanner: Sendable {
     public init() {}
 
@@ -55,7 +58,7 @@ public struct JobPlanner: Sendable {
                                                      budget: budget)
                 }
                 let gramTasks = builder.styleGrams(styleGrams)
-                // Exact tiles: the finest scale in rounds of `tileSync` evaluations (scales of one tile need none).
+                // Exact tiles: every scale split into tiles runs in rounds of `tileSync` evaluations (one tile needs none).
                 let rounds = tilePlans.map { plan in
                     job.tileSync > 0 && !plan.isSingleTile ? (job.parameters.iterations + job.tileSync - 1) / job.tileSync : 1
                 }

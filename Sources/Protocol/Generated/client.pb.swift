@@ -189,7 +189,7 @@ public nonisolated struct Stylefarm_V1_JobOptions: Sendable {
   /// render whole frames however large
   public var noTiles: Bool = false
 
-  /// exact tiles: evaluations between Gram exchanges; 0 = off
+  /// exact tiles: evaluations per round of a tiled scale; 0 = off
   public var tileSync: UInt32 = 0
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
