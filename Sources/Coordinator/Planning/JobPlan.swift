@@ -24,9 +24,9 @@ public enum TaskRole: Sendable, Hashable {
     case blend
     /// Sum part of the job's style targets: `JobPlan.styleGramParts[part]` (tiled jobs with large styles).
     case styleGrams(part: Int)
-    /// Exact tiles: the Gram sums of this frame assembled after `round` of `scale`, which the tiles of the
-    /// next round match their statistics against.
-    case frameGrams(scale: Int, round: Int)
+    /// Exact tiles: the Gram sums over cores `cores` (of the `core`-pixel grid) of this frame assembled after
+    /// `round` of `scale`; the parts' sum is what the tiles of the next round match their statistics against.
+    case frameGrams(scale: Int, round: Int, core: Int, cores: Range<Int>)
 }
 
 /// A neighbouring frame a stylize task is kept consistent with: the task whose result it is pulled
@@ -120,6 +120,8 @@ public struct JobPlan: Sendable, Equatable {
     private var index: [String: Int]
     /// `frame|scale|round` → the indices of its tile tasks, in tile order.
     private var tileGroups: [String: [Int]]
+    /// `frame|scale|round` → the indices of the frame-grams parts after that round, in core order.
+    private var frameGramGroups: [String: [Int]]
 
     public init(jobID: String, job: ResolvedJob, frameSize: PixelSize, styleTargetKey: StyleTargetKey?,
                 frames: [PlannedFrame], tasks: [PlannedTask], shotStarts: [Int] = [0], tilePlans: [TilePlan] = [],
@@ -129,12 +131,16 @@ public struct JobPlan: Sendable, Equatable {
         self.styleGramParts = styleGramParts
         self.tileRounds = tileRounds ?? tilePlans.map { _ in 1 }
         index = Dictionary(tasks.enumerated().map { ($1.id, $0) }, uniquingKeysWith: { a, _ in a })
-        var groups: [String: [Int]] = [:]
+        var groups: [String: [Int]] = [:], grams: [String: [Int]] = [:]
         for (i, task) in tasks.enumerated() {
-            guard let tile = task.tile else { continue }
-            groups["\(task.frameIndex)|\(tile.scale)|\(tile.round)", default: []].append(i)
+            if let tile = task.tile {
+                groups["\(task.frameIndex)|\(tile.scale)|\(tile.round)", default: []].append(i)
+            } else if case .frameGrams(let scale, let round, _, _) = task.role {
+                grams["\(task.frameIndex)|\(scale)|\(round)", default: []].append(i)
+            }
         }
         tileGroups = groups.mapValues { $0.sorted { tasks[$0].tile!.index < tasks[$1].tile!.index } }
+        frameGramGroups = grams
     }
 
     /// Whether `tile` is the last step of its frame (the last round of the last scale): its assembly is the frame.
@@ -150,10 +156,10 @@ public struct JobPlan: Sendable, Equatable {
         return nil
     }
 
-    /// Exact tiles: the task that sums frame `frameIndex`'s Gram statistics after `round` of `scale`.
-    public func frameGramsTask(frameIndex: Int, scale: Int, round: Int) -> PlannedTask? {
-        guard frameIndex < frames.count else { return nil }
-        return task(JobPlanner.frameGramsTaskID(jobID: jobID, frame: frames[frameIndex].frame, scale: scale, round: round))
+    /// Exact tiles: the tasks that sum frame `frameIndex`'s Gram statistics after `round` of `scale`, in core
+    /// order (empty after a scale's last round).
+    public func frameGramsTasks(frameIndex: Int, scale: Int, round: Int) -> [PlannedTask] {
+        (frameGramGroups["\(frameIndex)|\(scale)|\(round)"] ?? []).map { tasks[$0] }
     }
 
     /// The style-gram tasks of `scale`, in part order (empty when the coordinator computes the targets).

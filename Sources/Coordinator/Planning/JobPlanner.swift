@@ -111,9 +111,9 @@ public struct JobPlanner: Sendable {
         }
     }
 
-    /// `<jobID>-f<frame>-s<scale>-e<round>-grams`: exact tiles' frame statistics after a round.
-    public static func frameGramsTaskID(jobID: String, frame: Int, scale: Int, round: Int) -> String {
-        "\(jobID)-f\(frame)-s\(scale)-e\(round)-grams"
+    /// `<jobID>-f<frame>-s<scale>-e<round>-grams-c<first core>`: a part of exact tiles' frame statistics after a round.
+    public static func frameGramsTaskID(jobID: String, frame: Int, scale: Int, round: Int, firstCore: Int) -> String {
+        "\(jobID)-f\(frame)-s\(scale)-e\(round)-grams-c\(firstCore)"
     }
 
     /// `<jobID>-flow-f<first>-f<second>`.
@@ -199,11 +199,22 @@ public struct JobPlanner: Sendable {
                         }
                         previous = ids
                         if !final {
-                            let grams = JobPlanner.frameGramsTaskID(jobID: jobID, frame: frame, scale: scale, round: round)
-                            tasks.append(PlannedTask(id: grams, frameIndex: index, frame: frame, region: region, styleTargetKey: key,
-                                                     role: .frameGrams(scale: scale, round: round), dependencies: ids.sorted(),
-                                                     producesOutput: false))
-                            previous = [grams]
+                            // The frame's statistics, in parts of cores like a large style's (fixed sizes, so a
+                            // restarted coordinator plans the same parts whatever its settings).
+                            let size = plan.frameSize
+                            let core = size.width * size.height > StyleGramPart.framePassPixels
+                                ? StyleGramPart.frameCore : GramSums.wholeImageCore(width: size.width, height: size.height)
+                            let grid = GramSums.coreGrid(width: size.width, height: size.height, core: core)
+                            previous = []
+                            for first in stride(from: 0, to: grid.columns * grid.rows, by: StyleGramPart.coresPerPart) {
+                                let cores = first ..< min(first + StyleGramPart.coresPerPart, grid.columns * grid.rows)
+                                let grams = JobPlanner.frameGramsTaskID(jobID: jobID, frame: frame, scale: scale, round: round,
+                                                                        firstCore: first)
+                                tasks.append(PlannedTask(id: grams, frameIndex: index, frame: frame, region: region, styleTargetKey: key,
+                                                         role: .frameGrams(scale: scale, round: round, core: core, cores: cores),
+                                                         dependencies: ids.sorted(), producesOutput: false))
+                                previous.append(grams)
+                            }
                         }
                     }
                 }

@@ -25,7 +25,12 @@ public struct StyleGramPart: Sendable, Hashable, Codable {
     }
 
     /// How many cores one part sums (a 768² core with its halos is about a second of VGG-16 on one core).
-    public static var coresPerPart = 4
+    public static let coresPerPart = 4
+    /// Exact tiles' frame statistics: frames above this many pixels are summed in parts of `frameCore` cores,
+    /// smaller ones in one whole-frame pass. Constants, not the coordinator's style settings, so a plan never
+    /// depends on how a coordinator was started.
+    public static let framePassPixels = 1 << 20
+    public static let frameCore = 768
 
     /// The parts of a job whose style images have `styleSizes` (original pixels), or none when every scale's
     /// style image fits one pass (`StyleTargets.tiledGramPixels`): then the coordinator computes the targets

@@ -48,26 +48,56 @@ extension CoordinatorServer {
         return a
     }
 
-    /// Exact tiles: STYLE_GRAMS over the whole frame assembled after `round` of `scale` (one part of every
-    /// core: the sums the next round's tiles match their share of the frame's statistics against).
+    /// Exact tiles: STYLE_GRAMS over cores `cores` of the frame assembled after `round` of `scale` (the parts'
+    /// sum is what the next round's tiles match their share of the frame's statistics against).
     func makeFrameGramsAssignment(_ assignment: Stylefarm_V1_TaskAssignment, frameIndex: Int, scale: Int, round: Int,
-                                  job: JobContext) throws -> Stylefarm_V1_TaskAssignment {
+                                  core: Int, cores: Range<Int>, job: JobContext) throws -> Stylefarm_V1_TaskAssignment {
         var a = assignment
         a.kind = .styleGrams
         a.styles = [try assembledRef(job: job, jobID: a.jobID, frameIndex: frameIndex, scale: scale, round: round)]
         let size = job.plan.tilePlans[scale].frameSize
-        let core = size.width * size.height > StyleTargets.tiledGramPixels
-            ? StyleTargets.tiledGramCore : GramSums.wholeImageCore(width: size.width, height: size.height)
-        let grid = GramSums.coreGrid(width: size.width, height: size.height, core: core)
         a.styleGrams = Stylefarm_V1_StyleGramInputs.with {
             $0.styleIndex = 0
             $0.styleWidth = UInt32(size.width)
             $0.styleHeight = UInt32(size.height)
             $0.core = UInt32(core)
-            $0.firstCore = 0
-            $0.coreCount = UInt32(grid.columns * grid.rows)
+            $0.firstCore = UInt32(cores.lowerBound)
+            $0.coreCount = UInt32(cores.count)
         }
         return a
+    }
+
+    /// Exact tiles: the Gram sums of frame `frameIndex` after `round` of `scale` — the one part's result, or the
+    /// parts added into an intermediate blob (kept like an assembled frame, `assembledScales`, so it goes when
+    /// the job ends and is made again from the parts after a restart).
+    func frameGramsRef(job: JobContext, jobID: String, frameIndex: Int, scale: Int, round: Int) throws -> Stylefarm_V1_BlobRef {
+        let parts = job.plan.frameGramsTasks(frameIndex: frameIndex, scale: scale, round: round)
+        guard let first = parts.first else {
+            throw OutputError(description: "job \(jobID) frame \(frameIndex) has no frame statistics after round \(round) of scale \(scale)")
+        }
+        if parts.count == 1 { return try resultRef(of: first.id, job: job, mediaType: GramSums.mediaType) }
+        let key = Self.assemblyKey(jobID: jobID, frameIndex: frameIndex, scale: scale, round: round) + "|grams"
+        if let kept = assembledScales[key], FileManager.default.fileExists(atPath: intermediatePath(kept)) {
+            return servedRef(sha: kept, path: intermediatePath(kept), mediaType: GramSums.mediaType)
+        }
+        var total: GramSums?
+        for task in parts {
+            guard let record = try store.task(task.id), record.state == .completed, let sha = record.resultSHA256 else {
+                throw OutputError(description: "frame statistics part \(task.id) has no result yet")
+            }
+            let sums: GramSums
+            do {
+                sums = try GramSums(serialized: [UInt8](try Data(contentsOf: URL(fileURLWithPath: intermediatePath(sha)))))
+            } catch {
+                throw OutputError(description: "frame statistics part \(task.id): \(error)")
+            }
+            if total == nil { total = sums } else { try total!.add(sums) }
+        }
+        let bytes = try total!.serialized()
+        let sha = Self.sha256Hex(Data(bytes))
+        try Self.writeFile(bytes, to: intermediatePath(sha))
+        assembledScales[key] = sha
+        return servedRef(sha: sha, path: intermediatePath(sha), mediaType: GramSums.mediaType)
     }
 
     /// The style-target blob of `scale` of a job whose targets the workers computed, combined from the

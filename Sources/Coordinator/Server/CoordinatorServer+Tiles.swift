@@ -58,10 +58,8 @@ extension CoordinatorServer {
                                               round: previous.round)
         }
         if tile.round > 0 {
-            guard let grams = job.plan.frameGramsTask(frameIndex: frameIndex, scale: tile.scale, round: tile.round - 1) else {
-                throw OutputError(description: "tile task \(a.taskID) has no frame statistics of round \(tile.round - 1)")
-            }
-            inputs.frameGrams = try resultRef(of: grams.id, job: job, mediaType: GramSums.mediaType)
+            inputs.frameGrams = try frameGramsRef(job: job, jobID: a.jobID, frameIndex: frameIndex, scale: tile.scale,
+                                                  round: tile.round - 1)
         }
         a.tile = inputs
         if !job.plan.styleGramParts.isEmpty {

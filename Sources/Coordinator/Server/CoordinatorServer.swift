@@ -562,8 +562,9 @@ public final class CoordinatorServer {
             case .flow(let second): return try makeFlowAssignment(a, job: job, first: contentPath, second: second)
             case .blend: return try makeBlendAssignment(a, planned: planned, job: job)
             case .styleGrams(let part): return try makeStyleGramsAssignment(a, part: job.plan.styleGramParts[part], job: job)
-            case .frameGrams(let scale, let round):
-                return try makeFrameGramsAssignment(a, frameIndex: task.frameIndex, scale: scale, round: round, job: job)
+            case .frameGrams(let scale, let round, let core, let cores):
+                return try makeFrameGramsAssignment(a, frameIndex: task.frameIndex, scale: scale, round: round, core: core,
+                                                    cores: cores, job: job)
             case .stylize: break
             }
         }

@@ -17,6 +17,10 @@ public struct GramSums: Sendable, Equatable {
         public var positions: Int
         /// Σ over those positions of F·Fᵀ, in double precision so parts add without loss.
         public var sums: [Double]
+
+        public init(name: String, channels: Int, positions: Int, sums: [Double]) {
+            self.name = name; self.channels = channels; self.positions = positions; self.sums = sums
+        }
     }
 
     public var layers: [Layer]

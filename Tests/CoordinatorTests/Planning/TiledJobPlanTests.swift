@@ -135,20 +135,31 @@ final class TiledJobPlanTests: XCTestCase {
             XCTAssertEqual(plan.isFinalStep(tiles[0].tile!), round == 2)
             if round < 2 {
                 XCTAssertEqual(tiles[0].id, "j-f1-s1-e\(round)-r\(tiles[0].region.x)_\(tiles[0].region.y)_\(tiles[0].region.width)x\(tiles[0].region.height)")
-                let grams = try XCTUnwrap(plan.frameGramsTask(frameIndex: 0, scale: 1, round: round))
-                XCTAssertEqual(grams.id, "j-f1-s1-e\(round)-grams")
-                XCTAssertEqual(grams.role, .frameGrams(scale: 1, round: round))
+                let parts = plan.frameGramsTasks(frameIndex: 0, scale: 1, round: round)
+                XCTAssertEqual(parts.count, 1, "a 400×300 frame is one pass")
+                let grams = try XCTUnwrap(parts.first)
+                XCTAssertEqual(grams.id, "j-f1-s1-e\(round)-grams-c0")
+                XCTAssertEqual(grams.role, .frameGrams(scale: 1, round: round, core: 400, cores: 0..<1))
                 XCTAssertEqual(grams.dependencies, tiles.map(\.id).sorted())
                 XCTAssertFalse(grams.producesOutput)
                 previous = [grams.id]
             } else {
                 XCTAssertEqual(tiles[0].id, JobPlanner.taskID(jobID: "j", frame: 1, region: tiles[0].region), "the last round has the output ids")
-                XCTAssertNil(plan.frameGramsTask(frameIndex: 0, scale: 1, round: round))
+                XCTAssertEqual(plan.frameGramsTasks(frameIndex: 0, scale: 1, round: round), [])
             }
         }
         XCTAssertTrue(plan.previousStep(scale: 1, round: 2)! == (1, 1))
         XCTAssertTrue(plan.previousStep(scale: 1, round: 0)! == (0, 0))
         XCTAssertNil(plan.previousStep(scale: 0, round: 0))
+
+        // A large frame's statistics are summed in parts of 4 cores of 768 px, which the next round waits for.
+        let large = try JobPlanner().plan(try job(frames: "1", size: 2048, tileSize: 1024, tileSync: 25), jobID: "j",
+                                          frameSize: PixelSize(width: 2048, height: 1536), styleTargetKey: key)
+        XCTAssertEqual(large.tileRounds, [2])
+        let parts = large.frameGramsTasks(frameIndex: 0, scale: 0, round: 0)
+        XCTAssertEqual(parts.map(\.role), [.frameGrams(scale: 0, round: 0, core: 768, cores: 0..<4),
+                                           .frameGrams(scale: 0, round: 0, core: 768, cores: 4..<6)])
+        for task in large.tileTasks(frameIndex: 0, scale: 0, round: 1) { XCTAssertEqual(task.dependencies, parts.map(\.id).sorted()) }
 
         // The option needs tiles, fewer evaluations than the job's, and no regions.
         for (spec, message) in [(JobSpec(tiles: false, tileSync: 10), "tiled"), (JobSpec(tileSync: 50), "fewer than iterations"),
