@@ -36,7 +36,7 @@ struct CoordinatorCommand: ParsableCommand {
     var threads: Int?
 
     @Option(help: ArgumentHelp("Largest style image, in pixels at a job's output scale, computed in one network pass (default \(StyleTargets.tiledGramPixels)).",
-                               discussion: "Larger style images are summed in cores of --style-core-size; for a tiled job the workers compute those parts, not the coordinator."))
+                               discussion: "Larger style images are summed in cores of --style-core-size, by the workers (jobs without regions) rather than the coordinator."))
     var stylePassPixels: Int?
 
     @Option(help: "Core side (a multiple of 16) of the parts a larger style image is summed in (default \(StyleTargets.tiledGramCore)).")

@@ -21,9 +21,9 @@ import Engine
 /// rectangle, earlier scales' `<jobID>-f<frame>-s<k>-r<padded>`; a scale's tiles wait for every tile of
 /// the previous scale of their frame (they start from its assembled result). No tile task is its frame's
 /// output: the coordinator assembles the frame when its last tile lands (`frameAssembled`). Tiles and the
-/// temporal strategies are not combined yet (`JobPlanError.tiledTemporal`). A tiled job whose style targets
-/// the workers compute (`styleGrams`, `StyleGramPart`) gets one task per part, last in the plan, which the
-/// tiles of the part's scale wait for. With exact tiles (`ResolvedJob.tileSync`) every scale split into tiles
+/// temporal strategies are not combined yet (`JobPlanError.tiledTemporal`). A job whose style targets the
+/// workers compute (`styleGrams`, `StyleGramPart`) gets one task per part, last in the plan, which the tiles
+/// of the part's scale (or, with whole frames, every stylize task) wait for. With exact tiles (`ResolvedJob.tileSync`) every scale split into tiles
 /// runs in rounds of `tileSync` evaluations, a round's tiles waiting for the previous round's frame-grams task.
 public struct JobPlanner: Sendable {
     public init() {}
@@ -80,8 +80,17 @@ public struct JobPlanner: Sendable {
             case .chunked: builder.chunked(shot, frames: job.temporal.chunkFrames, overlap: job.temporal.chunkOverlap)
             }
         }
+        // Whole frames run every scale in one task: each stylize task waits for every style-target part.
+        let gramTasks = job.kind == .stylize ? builder.styleGrams(styleGrams) : []
+        if !gramTasks.isEmpty {
+            let ids = gramTasks.map(\.id)
+            for i in builder.tasks.indices {
+                if case .stylize = builder.tasks[i].role { builder.tasks[i].dependencies = (builder.tasks[i].dependencies + ids).sorted() }
+            }
+            builder.tasks += gramTasks
+        }
         return JobPlan(jobID: jobID, job: job, frameSize: frameSize, styleTargetKey: key, frames: frames,
-                       tasks: builder.tasks, shotStarts: shotStarts)
+                       tasks: builder.tasks, shotStarts: shotStarts, styleGramParts: gramTasks.isEmpty ? [] : styleGrams)
     }
 
     /// `<jobID>-f<frame>-r<x>_<y>_<width>x<height>`: the task whose result is the frame's output.

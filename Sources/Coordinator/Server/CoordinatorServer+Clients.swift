@@ -117,7 +117,7 @@ extension CoordinatorServer {
         }
         let jobID = "job-" + UUID().uuidString.prefix(8).lowercased()
         let cuts = try Self.shotCuts(of: resolved)
-        let parts = try styleGramParts(for: resolved, frameSize: frameSize, key: key)
+        let parts = try styleGramParts(for: resolved, key: key)
         let plan = try JobPlanner().plan(resolved, jobID: jobID, frameSize: frameSize, styleTargetKey: key, cuts: cuts,
                                          styleGrams: parts)
         if resolved.kind == .stylize && resolved.regions == nil && plan.styleGramParts.isEmpty {
@@ -141,8 +141,8 @@ extension CoordinatorServer {
         let temporal = resolved.temporal.strategy == .independent ? "" :
             ", temporal \(resolved.temporal.strategy.rawValue), \(plan.tasks.count) tasks, \(plan.shotStarts.count) shot(s)"
         let tiles = plan.tilePlans.last.map { ", \($0.description) (\(plan.tasks.count) tasks)" } ?? ""
-            + (plan.styleGramParts.isEmpty ? "" : ", style targets in \(plan.styleGramParts.count) worker tasks")
-        log("job \(jobID) (\(resolved.name)): \(frames.count) frame(s), \(resolved.kind.rawValue)\(temporal)\(tiles)")
+        let workerTargets = plan.styleGramParts.isEmpty ? "" : ", style targets in \(plan.styleGramParts.count) worker tasks"
+        log("job \(jobID) (\(resolved.name)): \(frames.count) frame(s), \(resolved.kind.rawValue)\(temporal)\(tiles)\(workerTargets)")
         return jobID
     }
 

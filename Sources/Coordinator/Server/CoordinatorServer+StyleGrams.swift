@@ -3,23 +3,21 @@ import FarmWire
 import Foundation
 import Protocol
 
-/// Style targets computed by the workers (issue 7, docs/ARCHITECTURE.md "Tiles"): a tiled job whose style
-/// images, scaled to its output, need more than one network pass gets one STYLE_GRAMS task per
-/// `StyleGramPart`. Each returns the Gram sums of its cores (`Engine.GramSums`), kept under
-/// `<state>/intermediate/` like other results that only feed the coordinator. The first tile of a scale
-/// to be assigned combines that scale's parts — adds each style image's sums, divides, blends the styles
-/// with the job's weights (`StyleTargets(blending:weights:)`) — into an ordinary style-target blob, which
-/// every tile of the scale is sent. So the coordinator never runs the network for such a job, and the parts
-/// run side by side on the farm instead of serially at submit.
+/// Style targets computed by the workers (issue 7, docs/ARCHITECTURE.md "Tiles"): a job whose style images,
+/// scaled to its output, need more than one network pass gets one STYLE_GRAMS task per `StyleGramPart`.
+/// Each returns the Gram sums of its cores (`Engine.GramSums`), kept under `<state>/intermediate/` like
+/// other results that only feed the coordinator. The first task assigned that needs a scale's targets (a tile
+/// of that scale, or any stylize task of a whole-frame job) has the coordinator combine the scale's parts —
+/// add each style image's sums, divide, blend the styles with the job's weights
+/// (`StyleTargets(blending:weights:)`) — into an ordinary style-target blob that every such task is sent. So
+/// the coordinator never runs the network for such a job, and the parts run side by side on the farm instead
+/// of serially at submit. Exact tiles' frame statistics (`frameGramsRef`) are added the same way.
 extension CoordinatorServer {
     /// The parts a new job's style targets are split into, or none (the coordinator computes them at submit):
-    /// only tiled jobs without regions whose targets are not known yet, and only when some scale's style image
-    /// exceeds one pass (`StyleGramPart.plan`).
-    func styleGramParts(for job: ResolvedJob, frameSize: PixelSize, key: StyleTargetKey?) throws -> [StyleGramPart] {
-        guard job.kind == .stylize, job.regions == nil, !job.styles.isEmpty, let key, styleTargets.known(key) == nil,
-              let budget = job.tiling.budget,
-              let finest = try JobPlanner.tilePlans(job.parameters, frameSize: frameSize, budget: budget).last,
-              !finest.isSingleTile else { return [] }
+    /// only jobs without regions whose targets are not known yet, and only when some scale's style image
+    /// exceeds one pass (`StyleGramPart.plan`) — a 2K output's style already blocks a coordinator for seconds.
+    func styleGramParts(for job: ResolvedJob, key: StyleTargetKey?) throws -> [StyleGramPart] {
+        guard job.kind == .stylize, job.regions == nil, !job.styles.isEmpty, let key, styleTargets.known(key) == nil else { return [] }
         let sizes = try job.styles.map { path -> PixelSize in
             do {
                 let image = try ImageReader.read(path: path)

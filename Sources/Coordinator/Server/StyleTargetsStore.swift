@@ -10,8 +10,8 @@ import Foundation
 /// sharing a look share the blobs. Computing needs the VGG weights: the coordinator is given an
 /// `EngineHost` (its own model store); without one, stylize jobs are refused with an actionable error.
 /// The computation runs on the coordinator's thread at submit time: a few hundred milliseconds per
-/// scale at 512 px, well under the heartbeat liveness window. A tiled job whose style images, scaled to
-/// its output, exceed one pass is not computed here: the workers sum its parts (`StyleGramPart`) and
+/// scale at 512 px, well under the heartbeat liveness window. A job (without regions) whose style images,
+/// scaled to its output, exceed one pass is not computed here: the workers sum its parts (`StyleGramPart`) and
 /// the coordinator only combines them (CoordinatorServer+StyleGrams.swift) and `store`s the result.
 final class StyleTargetsStore {
     enum StoreError: Error, CustomStringConvertible {

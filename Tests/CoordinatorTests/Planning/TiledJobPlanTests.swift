@@ -110,11 +110,22 @@ final class TiledJobPlanTests: XCTestCase {
                 XCTAssertEqual(task.dependencies, (coarse.map(\.id) + plan.styleGramTasks(scale: 1).map(\.id)).sorted())
             }
         }
-        // Untiled plans ignore parts (the coordinator computes those targets itself).
-        let untiled = try JobPlanner().plan(try job(size: 4096, tiles: false), jobID: "j",
+        // Whole frames (here a sequential shot): every stylize task waits for every part, flows for none.
+        let untiled = try JobPlanner().plan(try job(size: 4096, scales: 2, tiles: false, temporal: "sequential"), jobID: "j",
                                             frameSize: PixelSize(width: 4096, height: 2160), styleTargetKey: key, styleGrams: parts)
-        XCTAssertEqual(untiled.styleGramParts, [])
-        XCTAssertEqual(untiled.tasks.count, 2)
+        XCTAssertEqual(untiled.styleGramParts, parts)
+        XCTAssertEqual(untiled.tasks.count, 2 + 1 + parts.count)
+        let partIDs = untiled.tasks.suffix(parts.count).map(\.id)
+        XCTAssertEqual(partIDs.first, "j-style-s0-i0-c0")
+        for task in untiled.tasks.dropLast(parts.count) {
+            switch task.role {
+            case .stylize: XCTAssertTrue(Set(partIDs).isSubset(of: task.dependencies), task.id)
+            default: XCTAssertTrue(Set(partIDs).isDisjoint(with: task.dependencies), task.id)
+            }
+        }
+        // Without parts the plan is as before.
+        XCTAssertEqual(try JobPlanner().plan(try job(size: 4096, tiles: false), jobID: "j",
+                                             frameSize: PixelSize(width: 4096, height: 2160), styleTargetKey: key).tasks.count, 2)
     }
 
     func testExactTilesRunTheFineScaleInRoundsJoinedByTheFramesStatistics() throws {

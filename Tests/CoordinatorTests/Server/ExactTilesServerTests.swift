@@ -93,3 +93,58 @@ final class ExactTilesServerTests: XCTestCase {
         XCTAssertEqual(frame.pixels.max() ?? 0, 0.75, accuracy: 0.5 / 255)
     }
 }
+
+/// A whole-frame job whose style is larger than one pass: the coordinator does not run the network at submit;
+/// its stylize task waits for the workers' parts and carries the targets they add up to.
+final class StyleTargetPartsServerTests: XCTestCase {
+    private var harness: ServerHarness!
+    private var saved = (StyleTargets.tiledGramPixels, StyleTargets.tiledGramCore)
+
+    override func setUpWithError() throws {
+        harness = try ServerHarness(liveness: 100)
+        (StyleTargets.tiledGramPixels, StyleTargets.tiledGramCore) = (32 * 32, 32)
+    }
+
+    override func tearDown() {
+        (StyleTargets.tiledGramPixels, StyleTargets.tiledGramCore) = saved
+        harness?.close()
+        harness = nil
+    }
+
+    func testAWholeFrameJobTakesItsTargetsFromTheWorkersParts() throws {
+        let dir = harness.stateDirectory.appendingPathComponent("job", isDirectory: true)
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        try ImageWriter.writePNG(Image(width: 64, height: 48, channels: 3, repeating: 0.25), to: dir.appendingPathComponent("plate.0001.png").path)
+        try ImageWriter.writePNG(Image(width: 80, height: 60, channels: 3, repeating: 0.5), to: dir.appendingPathComponent("style.png").path)
+        var spec = Stylefarm_V1_JobSpec()
+        spec.name = "parts"
+        spec.contentPattern = dir.appendingPathComponent("plate.####.png").path
+        spec.frames = "1"
+        spec.stylePaths = [dir.appendingPathComponent("style.png").path]
+        spec.outputPattern = dir.appendingPathComponent("out/parts.####.png").path
+        spec.parameters.size = 64  // the style scaled to 64×48: 3072 px, 2×2 cores of 32 px, one part
+        spec.options.noTiles = true
+        let jobID = try harness.client().submit(spec)
+        let layers = StyleTransferParameters().styleLayers.map(\.name)
+
+        let w = try harness.worker("w")
+        try w.register(slots: 4)
+        try w.ready(4)
+        let first = try w.tasks(within: .milliseconds(300))
+        XCTAssertEqual(first.map(\.kind), [.styleGrams], "the stylize task waits for the part")
+        let part = try XCTUnwrap(first.first)
+        XCTAssertEqual([part.styleGrams.styleWidth, part.styleGrams.styleHeight, part.styleGrams.core,
+                        part.styleGrams.firstCore, part.styleGrams.coreCount], [64, 48, 32, 0, 4])
+        let sums = GramSums(layers: layers.map { GramSums.Layer(name: $0, channels: 2, positions: 4, sums: [4, 8, 8, 20]) })
+        try w.result(part, bytes: Data(try sums.serialized()))
+        try w.ready(1)
+        let stylize = try XCTUnwrap(w.nextTask())
+        XCTAssertEqual(stylize.kind, .stylize)
+        let expected = try StyleTargets(blending: [sums], weights: [1]).serialized()
+        XCTAssertEqual(stylize.styleTargetHashes, [sha256Hex(Data(expected))])
+        XCTAssertEqual(try StyleTargets(blending: [sums], weights: [1]).layers.first?.gram, [1, 2, 2, 5])
+        XCTAssertTrue(FileManager.default.fileExists(atPath: harness.stateDirectory.appendingPathComponent("blobs/\(stylize.styleTargetHashes[0])").path))
+        try w.result(stylize, bytes: try ImageWriter.encodePNG(Image(width: 64, height: 48, channels: 3, repeating: 0.5), bitDepth: 8, name: "out"))
+        XCTAssertTrue(try harness.pump { try harness.server.store.summary(ofJob: jobID).state == .completed })
+    }
+}
