@@ -73,8 +73,8 @@ struct EvaluateSeamsCommand: ParsableCommand {
         let layout = try plan.layout()
         let own = try SeamMeasure.seamRatio(tiled, layout: layout)
         var line = "tiles=\(plan.columns)x\(plan.rows) seam_ratio=\(Self.format(own.ratio))"
-        if let untiled {
-            let whole = try ImageReader.read(path: untiled)
+        let whole = try untiled.map { try ImageReader.read(path: $0) }
+        if let whole {
             guard whole.width == tiled.width, whole.height == tiled.height else {
                 throw ValidationError("--untiled is \(whole.width)x\(whole.height), --image \(tiled.width)x\(tiled.height)")
             }
@@ -88,9 +88,9 @@ struct EvaluateSeamsCommand: ParsableCommand {
                                                  width: tiled.width, height: tiled.height)
             let own = try statistics.measure(tiled, cores: plan.tiles.map(\.core))
             line += " style_error=\(Self.format(own.error)) tile_drift=\(Self.format(own.drift))"
-            if let untiled {
-                let whole = try statistics.measure(try ImageReader.read(path: untiled), cores: plan.tiles.map(\.core))
-                line += " untiled_style_error=\(Self.format(whole.error)) untiled_tile_drift=\(Self.format(whole.drift))"
+            if let whole {
+                let baseline = try statistics.measure(whole, cores: plan.tiles.map(\.core))
+                line += " untiled_style_error=\(Self.format(baseline.error)) untiled_tile_drift=\(Self.format(baseline.drift))"
             }
         }
         print(line)
@@ -115,8 +115,8 @@ struct EvaluateSeamsCommand: ParsableCommand {
         /// The mean relative distance of `image`'s Gram matrices to the targets, and of each core's to the image's.
         func measure(_ image: Image, cores: [TaskRegion]) throws -> (error: Double, drift: Double) {
             let tensor = VGGPreprocessing.tensor(from: image.toRGB())
-            let core = tensor.planeSize > StyleTargets.tiledGramPixels
-                ? StyleTargets.tiledGramCore : GramSums.wholeImageCore(width: tensor.width, height: tensor.height)
+            let core = GramSums.core(width: tensor.width, height: tensor.height, passPixels: StyleTargets.tiledGramPixels,
+                                     core: StyleTargets.tiledGramCore)
             let grid = GramSums.coreGrid(width: tensor.width, height: tensor.height, core: core)
             let frame = try GramSums.compute(vgg: vgg, style: tensor, layerNames: layers, core: core,
                                              cores: 0..<(grid.columns * grid.rows)).grams()

@@ -211,14 +211,13 @@ public struct JobPlanner: Sendable {
                             // The frame's statistics, in parts of cores like a large style's (fixed sizes, so a
                             // restarted coordinator plans the same parts whatever its settings).
                             let size = plan.frameSize
-                            let core = size.width * size.height > StyleGramPart.framePassPixels
-                                ? StyleGramPart.frameCore : GramSums.wholeImageCore(width: size.width, height: size.height)
-                            let grid = GramSums.coreGrid(width: size.width, height: size.height, core: core)
+                            let core = GramSums.core(width: size.width, height: size.height,
+                                                     passPixels: StyleGramPart.framePassPixels, core: StyleGramPart.frameCore)
                             previous = []
-                            for first in stride(from: 0, to: grid.columns * grid.rows, by: StyleGramPart.coresPerPart) {
-                                let cores = first ..< min(first + StyleGramPart.coresPerPart, grid.columns * grid.rows)
+                            for cores in GramSums.parts(width: size.width, height: size.height, core: core,
+                                                        perPart: StyleGramPart.coresPerPart) {
                                 let grams = JobPlanner.frameGramsTaskID(jobID: jobID, frame: frame, scale: scale, round: round,
-                                                                        firstCore: first)
+                                                                        firstCore: cores.lowerBound)
                                 tasks.append(PlannedTask(id: grams, frameIndex: index, frame: frame, region: region, styleTargetKey: key,
                                                          role: .frameGrams(scale: scale, round: round, core: core, cores: cores),
                                                          dependencies: ids.sorted(), producesOutput: false))

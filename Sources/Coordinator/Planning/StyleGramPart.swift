@@ -18,6 +18,8 @@ public struct StyleGramPart: Sendable, Hashable, Codable {
     public var core: Int
     public var firstCore: Int
     public var coreCount: Int
+    /// The cores this part sums.
+    public var cores: Range<Int> { firstCore ..< firstCore + coreCount }
 
     public init(scale: Int, style: Int, size: PixelSize, core: Int, firstCore: Int, coreCount: Int) {
         self.scale = scale; self.style = style; self.size = size; self.core = core
@@ -45,18 +47,11 @@ public struct StyleGramPart: Sendable, Hashable, Codable {
                 let (w, h) = try StyleTransfer.styleSize(width: original.width, height: original.height, scaleSide: side,
                                                          styleScale: parameters.styleScale)
                 let size = PixelSize(width: w, height: h)
-                guard w * h > StyleTargets.tiledGramPixels else {
-                    parts.append(StyleGramPart(scale: scale, style: style, size: size,
-                                               core: GramSums.wholeImageCore(width: w, height: h), firstCore: 0, coreCount: 1))
-                    continue
-                }
-                heavy = true
-                let core = StyleTargets.tiledGramCore
-                let grid = GramSums.coreGrid(width: w, height: h, core: core)
-                let cores = grid.columns * grid.rows
-                for first in stride(from: 0, to: cores, by: coresPerPart) {
-                    parts.append(StyleGramPart(scale: scale, style: style, size: size, core: core, firstCore: first,
-                                               coreCount: min(coresPerPart, cores - first)))
+                if w * h > StyleTargets.tiledGramPixels { heavy = true }
+                let core = GramSums.core(width: w, height: h, passPixels: StyleTargets.tiledGramPixels, core: StyleTargets.tiledGramCore)
+                for cores in GramSums.parts(width: w, height: h, core: core, perPart: coresPerPart) {
+                    parts.append(StyleGramPart(scale: scale, style: style, size: size, core: core, firstCore: cores.lowerBound,
+                                               coreCount: cores.count))
                 }
             }
         }

@@ -35,14 +35,7 @@ extension CoordinatorServer {
         var a = assignment
         a.kind = .styleGrams
         a.styles = try job.resolved.styles.map { try blobRef(forFile: $0, mediaType: "image/png") }
-        a.styleGrams = Stylefarm_V1_StyleGramInputs.with {
-            $0.styleIndex = UInt32(part.style)
-            $0.styleWidth = UInt32(part.size.width)
-            $0.styleHeight = UInt32(part.size.height)
-            $0.core = UInt32(part.core)
-            $0.firstCore = UInt32(part.firstCore)
-            $0.coreCount = UInt32(part.coreCount)
-        }
+        a.styleGrams = Self.styleGramInputs(style: part.style, size: part.size, core: part.core, cores: part.cores)
         return a
     }
 
@@ -53,16 +46,33 @@ extension CoordinatorServer {
         var a = assignment
         a.kind = .styleGrams
         a.styles = [try assembledRef(job: job, jobID: a.jobID, frameIndex: frameIndex, scale: scale, round: round)]
-        let size = job.plan.tilePlans[scale].frameSize
-        a.styleGrams = Stylefarm_V1_StyleGramInputs.with {
-            $0.styleIndex = 0
+        a.styleGrams = Self.styleGramInputs(style: 0, size: job.plan.tilePlans[scale].frameSize, core: core, cores: cores)
+        return a
+    }
+
+    /// What a STYLE_GRAMS task sums: cores `cores` of the `core`-pixel grid over `styles[style]` scaled to `size`.
+    static func styleGramInputs(style: Int, size: PixelSize, core: Int, cores: Range<Int>) -> Stylefarm_V1_StyleGramInputs {
+        Stylefarm_V1_StyleGramInputs.with {
+            $0.styleIndex = UInt32(style)
             $0.styleWidth = UInt32(size.width)
             $0.styleHeight = UInt32(size.height)
             $0.core = UInt32(core)
             $0.firstCore = UInt32(cores.lowerBound)
             $0.coreCount = UInt32(cores.count)
         }
-        return a
+    }
+
+    /// The Gram sums a completed STYLE_GRAMS task returned, read back from its intermediate.
+    private func landedGramSums(of task: PlannedTask, what: String) throws -> GramSums {
+        guard let record = try store.task(task.id), record.state == .completed, let sha = record.resultSHA256 else {
+            throw OutputError(description: "\(what) \(task.id) has no result yet")
+        }
+        let path = intermediatePath(sha)
+        do {
+            return try GramSums(serialized: [UInt8](try Data(contentsOf: URL(fileURLWithPath: path))))
+        } catch {
+            throw OutputError(description: "\(what) \(task.id) (\(path)): \(error)")
+        }
     }
 
     /// Exact tiles: the Gram sums of frame `frameIndex` after `round` of `scale` — the one part's result, or the
@@ -78,20 +88,9 @@ extension CoordinatorServer {
         if let kept = assembledScales[key], FileManager.default.fileExists(atPath: intermediatePath(kept)) {
             return servedRef(sha: kept, path: intermediatePath(kept), mediaType: GramSums.mediaType)
         }
-        var total: GramSums?
-        for task in parts {
-            guard let record = try store.task(task.id), record.state == .completed, let sha = record.resultSHA256 else {
-                throw OutputError(description: "frame statistics part \(task.id) has no result yet")
-            }
-            let sums: GramSums
-            do {
-                sums = try GramSums(serialized: [UInt8](try Data(contentsOf: URL(fileURLWithPath: intermediatePath(sha)))))
-            } catch {
-                throw OutputError(description: "frame statistics part \(task.id): \(error)")
-            }
-            if total == nil { total = sums } else { try total!.add(sums) }
-        }
-        let bytes = try total!.serialized()
+        var total = try landedGramSums(of: first, what: "frame statistics part")
+        for task in parts.dropFirst() { try total.add(try landedGramSums(of: task, what: "frame statistics part")) }
+        let bytes = try total.serialized()
         let sha = Self.sha256Hex(Data(bytes))
         try Self.writeFile(bytes, to: intermediatePath(sha))
         assembledScales[key] = sha
@@ -112,18 +111,9 @@ extension CoordinatorServer {
         var perStyle = [GramSums?](repeating: nil, count: styleCount)
         let tasks = job.plan.styleGramTasks(scale: scale)
         for task in tasks {
-            guard case .styleGrams(let n) = task.role, let record = try store.task(task.id), record.state == .completed,
-                  let sha = record.resultSHA256 else {
-                throw OutputError(description: "style-target part \(task.id) has no result yet")
-            }
+            guard case .styleGrams(let n) = task.role else { continue }
             let part = job.plan.styleGramParts[n]
-            let path = intermediatePath(sha)
-            let sums: GramSums
-            do {
-                sums = try GramSums(serialized: [UInt8](try Data(contentsOf: URL(fileURLWithPath: path))))
-            } catch {
-                throw OutputError(description: "style-target part \(task.id) (\(path)): \(error)")
-            }
+            let sums = try landedGramSums(of: task, what: "style-target part")
             guard part.style < styleCount else { throw OutputError(description: "style-target part \(task.id) names style \(part.style)") }
             if perStyle[part.style] == nil { perStyle[part.style] = sums } else { try perStyle[part.style]!.add(sums) }
         }

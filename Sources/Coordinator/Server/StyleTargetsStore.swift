@@ -51,7 +51,7 @@ final class StyleTargetsStore {
     /// The targets' blob hashes for `stylePaths` under `parameters`, one per scale (computed and
     /// written on first use of a key).
     func targets(stylePaths: [String], parameters: StyleTransferParameters, key: StyleTargetKey) throws -> [String] {
-        if let known = memo[key], contains(known) { return known }
+        if let known = known(key) { return known }
         guard let host else { throw StoreError.noEngine }
         let styles = try stylePaths.map { path -> Image in
             do { return try ImageReader.read(path: path) } catch {

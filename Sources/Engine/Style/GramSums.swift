@@ -35,6 +35,19 @@ public struct GramSums: Sendable, Equatable {
     /// The core side that makes a `width` × `height` image one core (the whole image in one pass).
     public static func wholeImageCore(width: Int, height: Int) -> Int { (max(width, height) + 15) / 16 * 16 }
 
+    /// The core side for summing a `width` × `height` image: `core` when it has more than `passPixels`
+    /// pixels, else the whole image in one pass (`wholeImageCore`).
+    public static func core(width: Int, height: Int, passPixels: Int, core: Int) -> Int {
+        width * height > passPixels ? core : wholeImageCore(width: width, height: height)
+    }
+
+    /// The parts of at most `perPart` cores, in raster order, that cover the `core`-pixel grid over the image.
+    public static func parts(width: Int, height: Int, core: Int, perPart: Int) -> [Range<Int>] {
+        let grid = coreGrid(width: width, height: height, core: core)
+        let cores = grid.columns * grid.rows
+        return stride(from: 0, to: cores, by: perPart).map { $0 ..< min($0 + perPart, cores) }
+    }
+
     /// The sums of `style` (a VGG tensor) at `layerNames` over the cores `cores` (raster order) of its
     /// `core`-pixel grid. With `wholeImageCore` (one core) the result divided by its positions is bit for
     /// bit `Gram.compute` of the whole image's features. `shouldStop` is asked between cores.
@@ -139,11 +152,7 @@ extension StyleTargets {
         var layers: [Layer] = []
         for (sums, weight) in zip(styles, weights) {
             for (n, gram) in try sums.grams().enumerated() {
-                if layers.count <= n {
-                    layers.append(Layer(name: sums.layers[n].name, channels: sums.layers[n].channels, gram: gram.map { $0 * weight }))
-                } else {
-                    for i in 0..<gram.count { layers[n].gram[i] += weight * gram[i] }
-                }
+                Self.blend(gram, weight: weight, into: &layers, at: n, name: sums.layers[n].name, channels: sums.layers[n].channels)
             }
         }
         self.init(layers: layers)

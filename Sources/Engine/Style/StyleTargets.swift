@@ -38,12 +38,7 @@ public struct StyleTargets: Sendable, Equatable {
                 // A style image scaled for a 4K output does not fit one forward pass: Gram matrices in tiles.
                 let grams = try tiledGrams(vgg: vgg, style: style, layerNames: layerNames, core: tiledGramCore)
                 for (n, gram) in grams.enumerated() {
-                    let channels = Int(Double(gram.count).squareRoot())
-                    if layers.count <= n {
-                        layers.append(Layer(name: layerNames[n], channels: channels, gram: gram.map { $0 * weight }))
-                    } else {
-                        for i in 0..<gram.count { layers[n].gram[i] += weight * gram[i] }
-                    }
+                    blend(gram, weight: weight, into: &layers, at: n, name: layerNames[n], channels: Int(Double(gram.count).squareRoot()))
                 }
                 continue
             }
@@ -59,14 +54,20 @@ public struct StyleTargets: Sendable, Equatable {
                 } else {
                     gram = Gram.compute(features)
                 }
-                if layers.count <= n {
-                    layers.append(Layer(name: layerNames[n], channels: features.channels, gram: gram.map { $0 * weight }))
-                } else {
-                    for i in 0..<gram.count { layers[n].gram[i] += weight * gram[i] }
-                }
+                blend(gram, weight: weight, into: &layers, at: n, name: layerNames[n], channels: features.channels)
             }
         }
         return StyleTargets(layers: layers)
+    }
+
+    /// Adds `weight · gram` to layer `n` of a blend being built (the first style creates the layer): the one
+    /// sequence of float operations every way of computing targets uses, so they agree bit for bit.
+    static func blend(_ gram: [Float], weight: Float, into layers: inout [Layer], at n: Int, name: String, channels: Int) {
+        if layers.count <= n {
+            layers.append(Layer(name: name, channels: channels, gram: gram.map { $0 * weight }))
+        } else {
+            for i in 0..<gram.count { layers[n].gram[i] += weight * gram[i] }
+        }
     }
 
     /// Style images with more pixels than this get their Gram matrices tile by tile (`tiledGrams`).
