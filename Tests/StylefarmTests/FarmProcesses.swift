@@ -7,10 +7,34 @@ import XCTest
 /// logs in a temporary folder, every process stopped (SIGINT, then SIGKILL) by `stopAll()`.
 final class FarmProcesses {
     let directory: URL
-    let port = Int.random(in: 30_000...59_000)
+    /// Below Linux's ephemeral range (32768–60999), so no outgoing connection of another test holds it, and
+    /// probed free (both ports) before use: a random port there once collided ("Address already in use").
+    let port = FarmProcesses.freePortPair()
     var workerEndpoint: String { "tcp://127.0.0.1:\(port)" }
     var clientEndpoint: String { "tcp://127.0.0.1:\(port + 1)" }
     private(set) var processes: [Process] = []
+
+    /// A port p with p and p + 1 free on 127.0.0.1 (bound and released once each to check).
+    static func freePortPair() -> Int {
+        for _ in 0..<50 {
+            let port = Int.random(in: 20_000...32_000)
+            if isFree(port) && isFree(port + 1) { return port }
+        }
+        return Int.random(in: 20_000...32_000)
+    }
+
+    private static func isFree(_ port: Int) -> Bool {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        return withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
+        }
+    }
 
     init() throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("sf-farm-\(UUID().uuidString)")
