@@ -85,6 +85,26 @@ extension TaskExecutor {
         }
     }
 
+    /// A tile's temporal terms (issue 6 × 7): the whole frame's (`temporal`) cropped to the tile at its scale's
+    /// frame size, and the start point: the previous step's assembled frame after a group's first step (then
+    /// no warped initialization), else what the whole frame would start from, cropped (the warped neighbour,
+    /// or a multipass sweep's blended start).
+    func tileTemporal(_ temporal: TemporalTargets?, tile: TileWork, frame: String) throws -> TemporalTargets? {
+        var cropped: TemporalTargets? = nil
+        if let temporal {
+            do {
+                cropped = try temporal.cropped(frameWidth: tile.scaleWidth, frameHeight: tile.scaleHeight, to: tile.rect)
+            } catch {
+                throw TaskExecutionError.engine("\(frame): cropping the temporal terms to tile \(tile.rect): \(error)")
+            }
+        }
+        guard let initial = tile.initial else { return cropped }
+        var started = cropped ?? TemporalTargets(targets: [], weight: 0)
+        started.initialImage = initial
+        started.initializeFromWarped = false
+        return started
+    }
+
     /// Exact tiles: `targets` shared with the frame (`SharedGramTargets`): moved by this tile's Gram matrices at
     /// its start image minus the frame's. The tile's sums come from the crop alone, as the optimization sees it.
     func sharedTargets(_ targets: StyleTargets, tile: TileWork, vgg: VGG) throws -> StyleTargets {

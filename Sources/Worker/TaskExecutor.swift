@@ -129,14 +129,15 @@ public final class TaskExecutor {
                          progress: ((Stylefarm_V1_Progress) -> Void)?) throws -> Stylization {
         let usesTargets = !task.styleTargetHashes.isEmpty
         let usesRegions = task.hasRegions && !task.regions.segment.isEmpty
-        var parameters = try StyleTransferParameters(task.parameters, styleCount: usesTargets || usesRegions ? max(1, task.styles.count) : task.styles.count)
+        let frameParameters = try StyleTransferParameters(task.parameters, styleCount: usesTargets || usesRegions ? max(1, task.styles.count) : task.styles.count)
+        var parameters = frameParameters
         let frame = "job \(task.jobID) frame \(task.frameIndex)"
         let fullContent = try decode(try content(of: task), name: "\(frame) content")
         var content = fullContent
         let tile = try tileWork(task, content: fullContent, parameters: parameters, frame: frame)
         if let tile {
-            if task.hasTemporal {
-                throw TaskExecutionError.invalidParameters("\(frame): tiles with temporal terms are not supported")
+            if task.hasTemporal && usesRegions {
+                throw TaskExecutionError.invalidParameters("\(frame): region tiles with temporal terms are not supported (their masks are stabilized over the whole frame)")
             }
             if tile.frameGrams != nil && usesRegions {
                 throw TaskExecutionError.invalidParameters("\(frame): exact tiles (frame statistics) are not supported with regions")
@@ -155,17 +156,17 @@ public final class TaskExecutor {
         if usesTargets && task.styleTargetHashes.count != parameters.scales {
             throw TaskExecutionError.invalidParameters("\(frame): \(task.styleTargetHashes.count) style-target blobs for \(parameters.scales) scale(s)")
         }
+        // Temporal terms are made for the whole output frame (the flows' size); a tile takes its crop.
         let pairs: [FlowPair]
         if task.hasTemporal {
-            let (w, h) = try Image.size(scaling: content.width, content.height, toLongerSide: parameters.size)
+            let (w, h) = try Image.size(scaling: fullContent.width, fullContent.height, toLongerSide: frameParameters.size)
             pairs = try temporalPairs(task, width: w, height: h, frame: frame)
         } else {
             pairs = []
         }
-        var temporal = try temporalTargets(task, content: content, parameters: parameters, pairs: pairs, frame: frame)
-        if let initial = tile?.initial {
-            // A later scale's tile starts from the previous scale's assembled frame (no temporal terms).
-            temporal = TemporalTargets(targets: [], weight: 0, initializeFromWarped: false, initialImage: initial)
+        var temporal = try temporalTargets(task, content: fullContent, parameters: frameParameters, pairs: pairs, frame: frame)
+        if let tile {
+            temporal = try tileTemporal(temporal, tile: tile, frame: frame)
         }
         let vgg = try host.vgg(parameters.network, pooling: parameters.pooling)
         let budget = parameters.iterations * parameters.scales

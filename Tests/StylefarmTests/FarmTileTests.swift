@@ -34,7 +34,7 @@ final class FarmTileTests: XCTestCase {
     }
 
     private func submitArguments(_ name: String, plates: URL, tiles: [String]) -> [String] {
-        ["submit", "--name", name, "--content", plates.path + "/plate.####.png", "--frames", "1-2",
+        ["submit", "--name", name, "--content", plates.path + "/plate.####.png", "--frames", "1-2", "--no-detect-cuts",
          "--style", try! SharedTestData.path("styles/great_wave_off_kanagawa.jpg"),
          "--output-dir", farm.directory.appendingPathComponent(name).path, "--coordinator", farm.clientEndpoint,
          "--no-shared-filesystem"] + tiles + engineFlags
@@ -113,6 +113,37 @@ final class FarmTileTests: XCTestCase {
             XCTAssertNotNil(fields["tile_drift"], seams.stdout)
         }
     }
+    /// A tiled shot with a temporal strategy (issue 6 × 7): frame 2's tiles start from, and are pulled toward,
+    /// frame 1's assembled result warped by the flow, so the shot holds still where the same shot tiled
+    /// independently does not.
+    func testATiledShotRendersSequentiallyWithWarpedTiles() throws {
+        let plates = try writePlates()
+        _ = try farm.startCoordinator()
+        _ = try farm.startWorker("a")
+        _ = try farm.startWorker("b")
+        var warpErrors: [String: Double] = [:]
+        for strategy in ["sequential", "independent"] {
+            let name = "shot-\(strategy)"
+            let run = try CLIRunner.run(submitArguments(name, plates: plates, tiles: ["--tile-size", "192", "--temporal", strategy, "--watch"]),
+                                        timeout: 300)
+            XCTAssertEqual(run.status, 0, run.stderr + farm.logs)
+            for frame in 1...2 {
+                let image = try ImageReader.read(path: farm.directory.appendingPathComponent("\(name)/\(name).000\(frame).png").path)
+                XCTAssertEqual([image.width, image.height], [203, 152])
+            }
+            let evaluated = try CLIRunner.run(["evaluate", "temporal", "--stylized", farm.directory.appendingPathComponent("\(name)/\(name).####.png").path,
+                                               "--content", plates.path + "/plate.####.png", "--frames", "1-2"])
+            XCTAssertEqual(evaluated.status, 0, evaluated.stderr)
+            let line = try XCTUnwrap(evaluated.stdout.split(separator: "\n").first { $0.hasPrefix("mean warp_error=") }, evaluated.stdout)
+            warpErrors[strategy] = try XCTUnwrap(Double(line.dropFirst("mean warp_error=".count).split(separator: " ").first ?? ""), String(line))
+        }
+        print("tiled shot warp error: \(warpErrors)")
+        let log = farm.log("coordinator.log")
+        XCTAssertTrue(log.contains("sequential") && log.contains("assembled 4 tiles"), farm.logs)
+        let sequential = try XCTUnwrap(warpErrors["sequential"]), independent = try XCTUnwrap(warpErrors["independent"])
+        XCTAssertLessThan(sequential, 0.6 * independent, "sequential tiles should hold the shot still: \(warpErrors)")
+    }
+
     /// A style too large for one pass (here: above 10 000 px, in 64-px cores) of a tiled job is summed by the
     /// workers in parts; the coordinator's combination equals the targets it computes in one pass. The job
     /// also runs exact tiles: the fine scale in 2 rounds of 15 evaluations joined by the frame's statistics.

@@ -117,6 +117,71 @@ final class TaskExecutorTileTests: XCTestCase {
         }
     }
 
+    /// Tiles × temporal strategies: a tile's temporal terms and start point are the whole frame's, cropped. With
+    /// zero iterations a frame is its start point, so the tiles of a warped start (sequential) and of a multipass
+    /// sweep's blended start reassemble to the untiled task's frame bit for bit; a tile after its group's first
+    /// step starts from the previous step's frame instead.
+    func testTemporalTilesReassembleToTheUntiledTemporalFrame() throws {
+        let host = TestSupport.host()
+        let executor = TaskExecutor(host: host, cache: cache)
+        let content = TestSupport.png(width: 160, height: 96, seed: 20)
+        let p = parameters(size: 160, iterations: 0)
+        let style = try ImageReader.decode(bytes: TestSupport.png(width: 48, height: 48, seed: 21))
+        let targets = try StyleTargetsProvider(host: host).serializedTargets(parameters: p, styles: [style])
+        for t in targets { _ = try cache.put(t.bytes) }
+        // The neighbour moved by (5, −3) px: certain inside, uncertain where the flow leaves the frame.
+        let pair = FlowPair(forward: FlowField(width: 160, height: 96, constant: 5, -3),
+                            backward: FlowField(width: 160, height: 96, constant: -5, 3))
+        let neighbour = try ref([UInt8](try ImageWriter.encodePNG(TestSupport.image(width: 160, height: 96, seed: 22), bitDepth: 16)))
+        let previousSweep = try ref([UInt8](try ImageWriter.encodePNG(TestSupport.image(width: 160, height: 96, seed: 23), bitDepth: 16)))
+        let flow = try ref(pair.serialized())
+        func temporal(_ t: inout Stylefarm_V1_TaskAssignment, multipass: Bool) {
+            t.frameWidth = 160; t.frameHeight = 96
+            t.temporal = .with {
+                $0.neighbours = [.with { $0.result = neighbour; $0.flow = flow; $0.neighbourIsFirst = true }]
+                $0.weight = 1
+                $0.warpedInit = !multipass
+                if multipass { $0.initial = previousSweep; $0.blend = 0.5 }
+            }
+        }
+        let plan = try XCTUnwrap(JobPlanner.tilePlans(p, frameSize: PixelSize(width: 160, height: 96), budget: .tileSide(144)).last)
+        XCTAssertFalse(plan.isSingleTile)
+        for multipass in [false, true] {
+            var untiled = try task(content: content, targets: targets.map(\.sha256), parameters: p)
+            temporal(&untiled, multipass: multipass)
+            let whole = try decodeOutput(try executor.execute(untiled))
+            let plate = try ImageReader.decode(bytes: content).toRGB().resized(width: 160, height: 96)
+            XCTAssertGreaterThan(zip(whole.pixels, plate.pixels).map { abs($0 - $1) }.max() ?? 0, 0.1,
+                                 "the untiled frame starts from the neighbour, not the plate")
+            var assembler = try TileAssembler(layout: try plan.layout(), channels: 3)
+            for tile in plan.tiles {
+                var t = try task(content: content, targets: targets.map(\.sha256), parameters: p, plan: plan, tile: tile)
+                temporal(&t, multipass: multipass)
+                try assembler.add(tile: tile.index, image: try decodeOutput(try executor.execute(t)))
+            }
+            XCTAssertEqual(try assembler.image().pixels, whole.pixels, multipass ? "multipass start" : "warped start")
+        }
+
+        // A later step's tile starts from the previous step's frame, whatever the warped start would be.
+        let previous = TestSupport.image(width: 80, height: 48, seed: 24)
+        let previousPNG = [UInt8](try ImageWriter.encodePNG(previous, bitDepth: 16))
+        var later = try task(content: content, targets: targets.map(\.sha256), parameters: p, plan: plan, tile: plan.tiles[0])
+        temporal(&later, multipass: false)
+        later.tile.initial = try ref(previousPNG)
+        later.tile.scale = 1; later.tile.scales = 2
+        let out = try decodeOutput(try executor.execute(later))
+        let r = plan.tiles[0].padded
+        let expected = try ImageReader.decode(bytes: previousPNG).toRGB().resized(width: 160, height: 96)
+            .cropped(x: r.x, y: r.y, width: r.width, height: r.height)
+        XCTAssertLessThanOrEqual(zip(out.pixels, expected.pixels).map { abs($0 - $1) }.max() ?? 1, 0.5 / 255 + 1e-6)
+
+        // A flow of another size than the frame is refused, naming it.
+        var wrong = try task(content: content, targets: targets.map(\.sha256), parameters: p, plan: plan, tile: plan.tiles[0])
+        temporal(&wrong, multipass: false)
+        wrong.temporal.neighbours[0].flow = try ref(pair.resampled(width: 80, height: 48).serialized())
+        XCTAssertThrowsError(try executor.execute(wrong)) { XCTAssertTrue("\($0)".contains("the flow is 80x48, the frame 160x96"), "\($0)") }
+    }
+
     /// Exact tiles: a later round matches the frame's statistics. A tile that is the whole frame, given the
     /// frame's own sums, renders exactly as without them; a tile given another frame's sums renders otherwise.
     func testAnExactTileSharesTheFramesStatistics() throws {

@@ -50,12 +50,27 @@ public struct BlendLink: Sendable, Hashable {
 }
 
 /// Where a tile task sits in its frame's tiling: `JobPlan.tilePlans[scale].tiles[index]`, in `round` of
-/// the scale's rounds (exact tiles; always 0 otherwise).
+/// the scale's rounds (exact tiles; always 0 otherwise), in the tile group `step` of its frame.
+///
+/// A tile group is what one whole-frame stylize task of the temporal strategies becomes when frames are
+/// tiled: every scale, round and tile of one render of the frame. `step` is that task's step: "" for the
+/// frame's output render, `p<k>` for multipass sweep k, `c<k>` for chunk k's render of a shared frame.
 public struct PlannedTile: Sendable, Hashable {
     public var scale: Int
     public var index: Int
     public var round: Int
-    public init(scale: Int, index: Int, round: Int = 0) { self.scale = scale; self.index = index; self.round = round }
+    public var step: String
+    public init(scale: Int, index: Int, round: Int = 0, step: String = "") {
+        self.scale = scale; self.index = index; self.round = round; self.step = step
+    }
+}
+
+/// One render of a tiled frame (a tile group, see `PlannedTile`): the id the whole-frame task of that step
+/// would have, which temporal links, start images and blend inputs name, resolves to this.
+public struct TileGroup: Sendable, Hashable {
+    public var frameIndex: Int
+    public var step: String
+    public init(frameIndex: Int, step: String) { self.frameIndex = frameIndex; self.step = step }
 }
 
 /// One unit of work handed to a worker.
@@ -75,11 +90,13 @@ public struct PlannedTask: Sendable, Hashable {
     public var dependencies: [String]
     /// Whether the result is the frame's output (false for flow tasks and intermediate sweeps / chunks).
     public var producesOutput: Bool
-    /// Stylize tasks with temporal terms: the neighbours, closest first.
+    /// Stylize tasks with temporal terms: the neighbours, closest first. In tiled jobs every tile of a group
+    /// carries its group's neighbours, and `resultTask` names the neighbour's tile group (`JobPlan.tileGroup`).
     public var neighbours: [TemporalLink]
-    /// Multipass sweeps after the first: the task whose result this one starts from (its previous sweep).
+    /// Multipass sweeps after the first: the task whose result this one starts from (its previous sweep; a
+    /// tile group id in tiled jobs, set on the group's first-step tiles only).
     public var initialTask: String?
-    /// Blend tasks: the results to cross-fade.
+    /// Blend tasks: the results to cross-fade (tile group ids in tiled jobs).
     public var blendInputs: [BlendLink]
     /// Objective evaluations per scale for this task when not the job's (multipass splits them over sweeps).
     public var iterations: Int?
@@ -118,10 +135,12 @@ public struct JobPlan: Sendable, Equatable {
     /// Exact tiles: the rounds of every scale (1 where tiles do not share statistics).
     public var tileRounds: [Int]
     private var index: [String: Int]
-    /// `frame|scale|round` → the indices of its tile tasks, in tile order.
-    private var tileGroups: [String: [Int]]
+    /// `frame|step|scale|round` → the indices of its tile tasks, in tile order.
+    private var tileSteps: [String: [Int]]
     /// `frame|scale|round` → the indices of the frame-grams parts after that round, in core order.
     private var frameGramGroups: [String: [Int]]
+    /// Tile group id (the whole-frame task id of its step) → the group.
+    private var groups: [String: TileGroup]
 
     public init(jobID: String, job: ResolvedJob, frameSize: PixelSize, styleTargetKey: StyleTargetKey?,
                 frames: [PlannedFrame], tasks: [PlannedTask], shotStarts: [Int] = [0], tilePlans: [TilePlan] = [],
@@ -131,17 +150,27 @@ public struct JobPlan: Sendable, Equatable {
         self.styleGramParts = styleGramParts
         self.tileRounds = tileRounds ?? tilePlans.map { _ in 1 }
         index = Dictionary(tasks.enumerated().map { ($1.id, $0) }, uniquingKeysWith: { a, _ in a })
-        var groups: [String: [Int]] = [:], grams: [String: [Int]] = [:]
+        var steps: [String: [Int]] = [:], grams: [String: [Int]] = [:], groups: [String: TileGroup] = [:]
+        let whole = TaskRegion.full(frameSize)
         for (i, task) in tasks.enumerated() {
             if let tile = task.tile {
-                groups["\(task.frameIndex)|\(tile.scale)|\(tile.round)", default: []].append(i)
+                steps["\(task.frameIndex)|\(tile.step)|\(tile.scale)|\(tile.round)", default: []].append(i)
+                if tile.scale == 0 && tile.round == 0 {
+                    let id = JobPlanner.stepTaskID(jobID: jobID, frame: task.frame, step: tile.step, region: whole)
+                    groups[id] = TileGroup(frameIndex: task.frameIndex, step: tile.step)
+                }
             } else if case .frameGrams(let scale, let round, _, _) = task.role {
                 grams["\(task.frameIndex)|\(scale)|\(round)", default: []].append(i)
             }
         }
-        tileGroups = groups.mapValues { $0.sorted { tasks[$0].tile!.index < tasks[$1].tile!.index } }
+        tileSteps = steps.mapValues { $0.sorted { tasks[$0].tile!.index < tasks[$1].tile!.index } }
         frameGramGroups = grams
+        self.groups = groups
     }
+
+    /// The tile group a whole-frame task id names (a temporal neighbour, a start image, a blend input of a
+    /// tiled job), or nil when `id` is not one.
+    public func tileGroup(_ id: String) -> TileGroup? { groups[id] }
 
     /// Whether `tile` is the last step of its frame (the last round of the last scale): its assembly is the frame.
     public func isFinalStep(_ tile: PlannedTile) -> Bool {
@@ -176,9 +205,10 @@ public struct JobPlan: Sendable, Equatable {
     /// Whether frames are rendered in tiles.
     public var isTiled: Bool { !tilePlans.isEmpty }
 
-    /// The tile tasks of frame `frameIndex` at `scale` (and `round`), in tile order (empty when not tiled).
-    public func tileTasks(frameIndex: Int, scale: Int, round: Int = 0) -> [PlannedTask] {
-        (tileGroups["\(frameIndex)|\(scale)|\(round)"] ?? []).map { tasks[$0] }
+    /// The tile tasks of frame `frameIndex` at `scale` (and `round`) of its render `step` (the output render
+    /// by default), in tile order (empty when not tiled).
+    public func tileTasks(frameIndex: Int, scale: Int, round: Int = 0, step: String = "") -> [PlannedTask] {
+        (tileSteps["\(frameIndex)|\(step)|\(scale)|\(round)"] ?? []).map { tasks[$0] }
     }
 }
 
@@ -189,8 +219,8 @@ public enum JobPlanError: Error, Equatable, Sendable, CustomStringConvertible {
     /// A stylize job needs the style-target key (compute it with `StyleTargetKey`).
     case missingStyleTargetKey(job: String)
     case noFrames(job: String)
-    /// Tiles and the temporal strategies are not combined yet.
-    case tiledTemporal(job: String, frames: PixelSize, tiles: Int, budget: TileBudget)
+    /// Tiles, regions and a temporal strategy are not combined yet (each pair is).
+    case tiledTemporalRegions(job: String, frames: PixelSize, tiles: Int, budget: TileBudget)
 
     public var description: String {
         switch self {
@@ -198,8 +228,8 @@ public enum JobPlanError: Error, Equatable, Sendable, CustomStringConvertible {
         case .invalidFrameSize(let s): return "frame size \(s) is not positive; read it from the first content frame"
         case .missingStyleTargetKey(let job): return "job \(job) is a stylize job; compute its style-target key before planning"
         case .noFrames(let job): return "job \(job) has no frames"
-        case .tiledTemporal(let job, let frames, let tiles, let budget):
-            return "job \(job): frames of \(frames) need \(tiles) tiles under the tile budget (\(budget)), and tiles cannot be combined with --temporal yet; raise --max-tile-pixels / --tile-size so a frame is one tile, pass --no-tiles, or use --temporal independent"
+        case .tiledTemporalRegions(let job, let frames, let tiles, let budget):
+            return "job \(job): frames of \(frames) need \(tiles) tiles under the tile budget (\(budget)), and a region job with --temporal cannot be tiled yet (its masks are stabilized over the whole frame); raise --max-tile-pixels / --tile-size so a frame is one tile, pass --no-tiles, or use --temporal independent"
         }
     }
 }

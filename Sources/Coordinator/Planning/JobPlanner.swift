@@ -20,8 +20,10 @@ import Engine
 /// (`PlannedTask.tile`): the last scale's tiles have ids `taskID(jobID:frame:region:)` of their padded
 /// rectangle, earlier scales' `<jobID>-f<frame>-s<k>-r<padded>`; a scale's tiles wait for every tile of
 /// the previous scale of their frame (they start from its assembled result). No tile task is its frame's
-/// output: the coordinator assembles the frame when its last tile lands (`frameAssembled`). Tiles and the
-/// temporal strategies are not combined yet (`JobPlanError.tiledTemporal`). A job whose style targets the
+/// output: the coordinator assembles the frame when its last tile lands (`frameAssembled`). With a temporal
+/// strategy every whole-frame render (a sweep, a chunk's render) becomes a tile group of its own
+/// (`PlannedTile.step`, `Builder.expandIntoTiles`); only region jobs with a temporal strategy cannot be tiled
+/// yet (`JobPlanError.tiledTemporalRegions`). A job whose style targets the
 /// workers compute (`styleGrams`, `StyleGramPart`) gets one task per part, last in the plan, which the tiles
 /// of the part's scale (or, with whole frames, every stylize task) wait for. With exact tiles (`ResolvedJob.tileSync`) every scale split into tiles
 /// runs in rounds of `tileSync` evaluations, a round's tiles waiting for the previous round's frame-grams task.
@@ -50,26 +52,6 @@ public struct JobPlanner: Sendable {
         var builder = Builder(jobID: jobID, numbers: numbers, region: region, key: key,
                               iterations: job.parameters.iterations)
         let strategy = job.kind == .stylize ? job.temporal.strategy : .independent
-        if job.kind == .stylize, let budget = job.tiling.budget {
-            let tilePlans = try Self.tilePlans(job.parameters, frameSize: frameSize, budget: budget)
-            if !tilePlans.last!.isSingleTile {
-                guard strategy == .independent else {
-                    throw JobPlanError.tiledTemporal(job: job.name, frames: frameSize, tiles: tilePlans.last!.tiles.count,
-                                                     budget: budget)
-                }
-                let gramTasks = builder.styleGrams(styleGrams)
-                // Exact tiles: every scale split into tiles runs in rounds of `tileSync` evaluations (one tile needs none).
-                let rounds = tilePlans.map { plan in
-                    job.tileSync > 0 && !plan.isSingleTile ? (job.parameters.iterations + job.tileSync - 1) / job.tileSync : 1
-                }
-                builder.tiled(numbers.indices, plans: tilePlans, rounds: rounds, sync: job.tileSync,
-                              targets: zip(styleGrams, gramTasks).map { ($0.scale, $1.id) })
-                builder.tasks += gramTasks
-                return JobPlan(jobID: jobID, job: job, frameSize: frameSize, styleTargetKey: key, frames: frames,
-                               tasks: builder.tasks, shotStarts: shotStarts, tilePlans: tilePlans,
-                               styleGramParts: styleGrams, tileRounds: rounds)
-            }
-        }
         for (s, start) in shotStarts.enumerated() {
             let end = s + 1 < shotStarts.count ? shotStarts[s + 1] : numbers.count
             let shot = Array(start..<end)
@@ -78,6 +60,27 @@ public struct JobPlanner: Sendable {
             case .sequential: builder.sequential(shot)
             case .multipass: builder.multipass(shot, passes: job.temporal.passes)
             case .chunked: builder.chunked(shot, frames: job.temporal.chunkFrames, overlap: job.temporal.chunkOverlap)
+            }
+        }
+        if job.kind == .stylize, let budget = job.tiling.budget {
+            let tilePlans = try Self.tilePlans(job.parameters, frameSize: frameSize, budget: budget)
+            if !tilePlans.last!.isSingleTile {
+                if strategy != .independent && job.regions != nil {
+                    throw JobPlanError.tiledTemporalRegions(job: job.name, frames: frameSize, tiles: tilePlans.last!.tiles.count,
+                                                            budget: budget)
+                }
+                let gramTasks = builder.styleGrams(styleGrams)
+                // Exact tiles: every scale split into tiles runs in rounds of `tileSync` evaluations (one tile needs
+                // none). Resolving refuses them with a temporal strategy, whose sweeps have budgets of their own.
+                let rounds = tilePlans.map { plan in
+                    job.tileSync > 0 && !plan.isSingleTile ? (job.parameters.iterations + job.tileSync - 1) / job.tileSync : 1
+                }
+                builder.expandIntoTiles(plans: tilePlans, rounds: rounds, sync: job.tileSync,
+                                        targets: zip(styleGrams, gramTasks).map { ($0.scale, $1.id) })
+                builder.tasks += gramTasks
+                return JobPlan(jobID: jobID, job: job, frameSize: frameSize, styleTargetKey: key, frames: frames,
+                               tasks: builder.tasks, shotStarts: shotStarts, tilePlans: tilePlans,
+                               styleGramParts: styleGrams, tileRounds: rounds)
             }
         }
         // Whole frames run every scale in one task: each stylize task waits for every style-target part.
@@ -120,6 +123,14 @@ public struct JobPlanner: Sendable {
         }
     }
 
+    /// The task of frame `frame`'s render `step` over `region`: `taskID` for the output render (step ""), else
+    /// `<jobID>-f<frame>-<step>-r<x>_<y>_<width>x<height>` (`p<k>` for sweep k, `c<k>` for chunk k's render).
+    /// In tiled jobs the whole-frame id names the render's tile group (`JobPlan.tileGroup`).
+    public static func stepTaskID(jobID: String, frame: Int, step: String, region: TaskRegion) -> String {
+        step.isEmpty ? taskID(jobID: jobID, frame: frame, region: region)
+            : "\(jobID)-f\(frame)-\(step)-r\(region.x)_\(region.y)_\(region.width)x\(region.height)"
+    }
+
     /// `<jobID>-f<frame>-s<scale>-e<round>-grams-c<first core>`: a part of exact tiles' frame statistics after a round.
     public static func frameGramsTaskID(jobID: String, frame: Int, scale: Int, round: Int, firstCore: Int) -> String {
         "\(jobID)-f\(frame)-s\(scale)-e\(round)-grams-c\(firstCore)"
@@ -139,13 +150,14 @@ public struct JobPlanner: Sendable {
         let iterations: Int
         var tasks: [PlannedTask] = []
         var flows: Set<String> = []
+        /// Stylize task id → its step (`PlannedTile.step`).
+        var steps: [String: String] = [:]
 
         func outputID(_ index: Int) -> String { JobPlanner.taskID(jobID: jobID, frame: numbers[index], region: region) }
 
-        /// A task of frame `index` that is a step toward its output: `<jobID>-f<frame>-<step>-r<region>`
-        /// (`p<k>` for sweep k, `c<k>` for chunk k's render of a shared frame).
+        /// The task of frame `index`'s render `step` (`stepTaskID`; the output task for "").
         func stepID(_ index: Int, _ step: String) -> String {
-            "\(jobID)-f\(numbers[index])-\(step)-r\(region.x)_\(region.y)_\(region.width)x\(region.height)"
+            JobPlanner.stepTaskID(jobID: jobID, frame: numbers[index], step: step, region: region)
         }
 
         /// The flow task of frames `a` and `b = a + 1`, added once.
@@ -158,13 +170,17 @@ public struct JobPlanner: Sendable {
             return id
         }
 
-        mutating func stylize(_ index: Int, id: String, pass: Int = 0, output: Bool, neighbours: [TemporalLink] = [],
+        /// Frame `index`'s render `step` ("" for its output): a task that is its frame's output exactly when
+        /// its step is "".
+        mutating func stylize(_ index: Int, step: String, pass: Int = 0, neighbours: [TemporalLink] = [],
                               initial: String? = nil, iterations: Int? = nil) {
             var dependencies = neighbours.flatMap { [$0.resultTask, $0.flowTask] }
             if let initial { dependencies.append(initial) }
+            let id = stepID(index, step)
+            steps[id] = step
             tasks.append(PlannedTask(id: id, frameIndex: index, frame: numbers[index], region: region, styleTargetKey: key,
                                      role: .stylize(pass: pass), dependencies: Array(Set(dependencies)).sorted(),
-                                     producesOutput: output, neighbours: neighbours, initialTask: initial,
+                                     producesOutput: step.isEmpty, neighbours: neighbours, initialTask: initial,
                                      iterations: iterations))
         }
 
@@ -177,33 +193,54 @@ public struct JobPlanner: Sendable {
             }
         }
 
-        /// Every frame in tiles, scale by scale: tile tasks of scale k wait for all tiles of scale k − 1, and
-        /// for the style-gram tasks of scale k (`targets`) when the workers compute the style targets.
-        /// With exact tiles a scale runs in `rounds[scale]` rounds of `sync` evaluations (the last takes the
-        /// rest): after each round but the last, a frame-grams task sums the assembled frame's statistics, and
-        /// the next round's tiles wait for it.
-        mutating func tiled(_ indices: Range<Int>, plans: [TilePlan], rounds: [Int], sync: Int,
-                            targets: [(scale: Int, id: String)]) {
+        /// Tiles (issue 7): every whole-frame stylize task becomes a tile group (`PlannedTile`), scale by scale:
+        /// tile tasks of scale k wait for all tiles of scale k − 1 of their group, and for the style-gram tasks of
+        /// scale k (`targets`) when the workers compute the style targets. The group's first tiles wait for what
+        /// the whole-frame task waited for, a named group standing for its last tiles; every tile keeps the
+        /// task's neighbours and sweep (temporal terms at every scale, as a whole frame has them), the first
+        /// tiles its start image. Blend tasks wait for their inputs' last tiles. With exact tiles a scale runs
+        /// in `rounds[scale]` rounds of `sync` evaluations (the last takes the rest): after each round but the
+        /// last, a frame-grams task sums the assembled frame's statistics, and the next round's tiles wait for it.
+        mutating func expandIntoTiles(plans: [TilePlan], rounds: [Int], sync: Int, targets: [(scale: Int, id: String)]) {
             let last = plans.count - 1
             let targetsOf = Dictionary(grouping: targets, by: \.scale).mapValues { $0.map(\.id) }
-            for index in indices {
-                let frame = numbers[index]
-                var previous: [String] = []
+            func tileID(_ frame: Int, step: String, scale: Int, round: Int, _ r: TaskRegion) -> String {
+                if scale == last && round == rounds[scale] - 1 { return JobPlanner.stepTaskID(jobID: jobID, frame: frame, step: step, region: r) }
+                let at = rounds[scale] == 1 ? "s\(scale)" : "s\(scale)-e\(round)"
+                return "\(jobID)-f\(frame)-\(step.isEmpty ? "" : step + "-")\(at)-r\(r.x)_\(r.y)_\(r.width)x\(r.height)"
+            }
+            let wholeFrame = tasks
+            let frameOf = Dictionary(wholeFrame.map { ($0.id, $0.frame) }, uniquingKeysWith: { a, _ in a })
+            // A group's result is its last step's tiles.
+            func finalTiles(_ id: String) -> [String] {
+                guard let step = steps[id], let frame = frameOf[id] else { return [id] }
+                return plans[last].tiles.map { tileID(frame, step: step, scale: last, round: rounds[last] - 1, $0.padded) }
+            }
+            tasks = []
+            for whole in wholeFrame {
+                guard case .stylize(let pass) = whole.role, let step = steps[whole.id] else {
+                    var task = whole
+                    task.dependencies = whole.dependencies.flatMap(finalTiles).sorted()
+                    tasks.append(task)
+                    continue
+                }
+                let index = whole.frameIndex, frame = whole.frame
+                let iterations = whole.iterations ?? self.iterations
+                var previous = whole.dependencies.flatMap(finalTiles)
                 for (scale, plan) in plans.enumerated() {
                     previous += targetsOf[scale] ?? []
                     for round in 0..<rounds[scale] {
                         let final = round == rounds[scale] - 1
-                        let budget: Int? = rounds[scale] == 1 ? nil : final ? iterations - sync * (rounds[scale] - 1) : sync
+                        let first = scale == 0 && round == 0
+                        let budget: Int? = rounds[scale] == 1 ? whole.iterations : final ? iterations - sync * (rounds[scale] - 1) : sync
                         var ids: [String] = []
                         for tile in plan.tiles {
-                            let r = tile.padded
-                            let step = rounds[scale] == 1 ? "s\(scale)" : "s\(scale)-e\(round)"
-                            let id = scale == last && final
-                                ? JobPlanner.taskID(jobID: jobID, frame: frame, region: r)
-                                : "\(jobID)-f\(frame)-\(step)-r\(r.x)_\(r.y)_\(r.width)x\(r.height)"
-                            tasks.append(PlannedTask(id: id, frameIndex: index, frame: frame, region: r, styleTargetKey: key,
-                                                     dependencies: previous.sorted(), producesOutput: false, iterations: budget,
-                                                     tile: PlannedTile(scale: scale, index: tile.index, round: round)))
+                            let id = tileID(frame, step: step, scale: scale, round: round, tile.padded)
+                            tasks.append(PlannedTask(id: id, frameIndex: index, frame: frame, region: tile.padded, styleTargetKey: key,
+                                                     role: .stylize(pass: pass), dependencies: Array(Set(previous)).sorted(),
+                                                     producesOutput: false, neighbours: whole.neighbours,
+                                                     initialTask: first ? whole.initialTask : nil, iterations: budget,
+                                                     tile: PlannedTile(scale: scale, index: tile.index, round: round, step: step)))
                             ids.append(id)
                         }
                         previous = ids
@@ -230,21 +267,20 @@ public struct JobPlanner: Sendable {
         }
 
         mutating func independent(_ shot: [Int]) {
-            for index in shot { stylize(index, id: outputID(index), output: true) }
+            for index in shot { stylize(index, step: "") }
         }
 
-        /// Frames `shot` one after another, frame `index` as the task `ids[index]` (default: its output
-        /// task). A task is its frame's output exactly when it has the output id.
-        mutating func sequential(_ shot: [Int], ids: [Int: String] = [:]) {
+        /// Frames `shot` one after another, frame `index` as its render `steps[index]` (default: its output).
+        mutating func sequential(_ shot: [Int], steps: [Int: String] = [:]) {
             var previous: String? = nil
             for (k, index) in shot.enumerated() {
-                let id = ids[index] ?? outputID(index)
+                let step = steps[index] ?? ""
                 var neighbours: [TemporalLink] = []
                 if let previous {
                     neighbours = [TemporalLink(resultTask: previous, flowTask: flow(shot[k - 1], index), neighbourIsFirst: true)]
                 }
-                stylize(index, id: id, output: id == outputID(index), neighbours: neighbours)
-                previous = id
+                stylize(index, step: step, neighbours: neighbours)
+                previous = stepID(index, step)
             }
         }
 
@@ -253,9 +289,8 @@ public struct JobPlanner: Sendable {
                 // One frame (or one sweep): nothing to sweep toward; the frame gets the whole budget.
                 return independent(shot)
             }
-            func passID(_ index: Int, _ pass: Int) -> String {
-                pass == passes - 1 ? outputID(index) : stepID(index, "p\(pass)")
-            }
+            func passStep(_ pass: Int) -> String { pass == passes - 1 ? "" : "p\(pass)" }
+            func passID(_ index: Int, _ pass: Int) -> String { stepID(index, passStep(pass)) }
             let share = iterations / passes
             for pass in 0..<passes {
                 let budget = pass == passes - 1 ? iterations - share * (passes - 1) : share
@@ -271,7 +306,7 @@ public struct JobPlanner: Sendable {
                                                            flowTask: flow(index, shot[k + 1]), neighbourIsFirst: false))
                         }
                     }
-                    stylize(index, id: passID(index, pass), pass: pass, output: pass == passes - 1, neighbours: neighbours,
+                    stylize(index, step: passStep(pass), pass: pass, neighbours: neighbours,
                             initial: pass > 0 ? passID(index, pass - 1) : nil, iterations: budget)
                 }
             }
@@ -294,12 +329,10 @@ public struct JobPlanner: Sendable {
             var renders: [[Int: String]] = []
             for (c, s) in starts.enumerated() {
                 let positions = Array(s..<min(s + size, shot.count))
-                var ids: [Int: String] = [:]
-                for position in positions {
-                    ids[shot[position]] = chunksOf[position]! > 1 ? stepID(shot[position], "c\(c)") : outputID(shot[position])
-                }
-                sequential(positions.map { shot[$0] }, ids: ids)
-                renders.append(ids)
+                var chunkSteps: [Int: String] = [:]
+                for position in positions { chunkSteps[shot[position]] = chunksOf[position]! > 1 ? "c\(c)" : "" }
+                sequential(positions.map { shot[$0] }, steps: chunkSteps)
+                renders.append(Dictionary(uniqueKeysWithValues: chunkSteps.map { ($0.key, stepID($0.key, $0.value)) }))
             }
             for c in 0..<(starts.count - 1) {
                 let shared = Array(starts[c + 1]..<min(starts[c] + size, shot.count))

@@ -168,6 +168,8 @@ extension JobSpec {
                 problem(.tileSync, "tile_sync shares Gram statistics between the tiles of a frame: it needs a tiled stylize job")
             } else if regions != nil {
                 problem(.tileSync, "tile_sync is not supported with regions yet; drop it or render whole frames")
+            } else if temporal.strategy != .independent {
+                problem(.tileSync, "tile_sync is not supported with --temporal \(temporal.strategy.rawValue) yet (its sweeps and chunks have budgets of their own); drop it or use --temporal independent")
             } else if tileSync < 1 || tileSync >= p.iterations {
                 problem(.tileSync, "must be 1…\(max(1, p.iterations - 1)) evaluations, fewer than iterations (\(p.iterations)), or 0 for off (got \(tileSync))")
             } else {

@@ -7,8 +7,10 @@ import Protocol
 /// inputs, and chunked jobs' blend tasks. Their inputs are other tasks' results, named by hash and served
 /// from the frame's output file (output tasks) or from `<state>/intermediate/` (everything else).
 extension CoordinatorServer {
-    /// The blob of a completed task's result, registered in the blob table so workers can fetch it.
+    /// The blob of a completed task's result, registered in the blob table so workers can fetch it; for a
+    /// tiled job's tile group (`JobPlan.tileGroup`), its assembled frame.
     func resultRef(of taskID: String, job: JobContext, mediaType: String) throws -> Stylefarm_V1_BlobRef {
+        if let group = job.plan.tileGroup(taskID) { return try groupResultRef(group, job: job, jobID: job.plan.jobID) }
         guard let record = try store.task(taskID), record.state == .completed, let sha = record.resultSHA256 else {
             throw OutputError(description: "input task \(taskID) has no result yet")
         }
@@ -80,14 +82,14 @@ extension CoordinatorServer {
     /// masks with them (`RegionMasks.stabilized`). Nothing for jobs without regions.
     func addNeighbourRegionInputs(_ n: inout Stylefarm_V1_TemporalNeighbour, link: TemporalLink, job: JobContext) throws {
         guard let regions = job.resolved.regions else { return }
-        guard let neighbour = job.plan.task(link.resultTask) else {
+        guard let frameIndex = job.plan.task(link.resultTask)?.frameIndex ?? job.plan.tileGroup(link.resultTask)?.frameIndex else {
             throw OutputError(description: "temporal neighbour task \(link.resultTask) is not in the job's plan")
         }
         let frames = job.resolved.frames.frames
-        guard neighbour.frameIndex < frames.count else {
-            throw OutputError(description: "temporal neighbour task \(link.resultTask) names frame index \(neighbour.frameIndex) of \(frames.count)")
+        guard frameIndex < frames.count else {
+            throw OutputError(description: "temporal neighbour task \(link.resultTask) names frame index \(frameIndex) of \(frames.count)")
         }
-        let frame = frames[neighbour.frameIndex]
+        let frame = frames[frameIndex]
         if let contentPath = job.resolved.content?.path(for: frame) {
             n.content = try blobRef(forFile: contentPath, mediaType: "image/png")
             if job.resolved.sharedFilesystem { n.contentPath = contentPath }
@@ -115,7 +117,9 @@ extension CoordinatorServer {
         }
         inputs.weight = temporal.lossWeight(contentWeight: job.resolved.parameters.contentWeight)
         if case .stylize(let pass) = planned.role { inputs.weight *= temporal.sweepWeightFactor(pass: pass) }
-        inputs.warpedInit = temporal.warpedInitialization && planned.initialTask == nil
+        // A tile after its group's first step starts from the group's previous step (TileInputs.initial).
+        let firstStep = planned.tile.map { job.plan.previousStep(scale: $0.scale, round: $0.round) == nil } ?? true
+        inputs.warpedInit = temporal.warpedInitialization && planned.initialTask == nil && firstStep
         if let initial = planned.initialTask {
             inputs.initial = try resultRef(of: initial, job: job, mediaType: "image/png")
             inputs.blend = temporal.blend

@@ -25,9 +25,11 @@ extension CoordinatorServer {
         pendingChanges.append(.completed(taskID: taskID, attempt: attempt, resultSHA256: sha))
     }
 
-    /// `<job>|<frame index>|<scale>` (`|<round>` for exact tiles' later rounds): one assembly.
-    static func assemblyKey(jobID: String, frameIndex: Int, scale: Int, round: Int = 0) -> String {
-        round == 0 ? "\(jobID)|\(frameIndex)|\(scale)" : "\(jobID)|\(frameIndex)|\(scale)|\(round)"
+    /// `<job>|<frame index>|<scale>` (`|<round>` for exact tiles' later rounds, `|<step>` for a render of the
+    /// frame that is not its output: a multipass sweep, a chunk's render): one assembly.
+    static func assemblyKey(jobID: String, frameIndex: Int, scale: Int, round: Int = 0, step: String = "") -> String {
+        (round == 0 ? "\(jobID)|\(frameIndex)|\(scale)" : "\(jobID)|\(frameIndex)|\(scale)|\(round)")
+            + (step.isEmpty ? "" : "|\(step)")
     }
 
     /// The default tile budget of a job that sets none (`TileSetting.automatic`): the largest tile whose
@@ -55,7 +57,7 @@ extension CoordinatorServer {
         inputs.rounds = UInt32(job.plan.tileRounds[tile.scale])
         if let previous = job.plan.previousStep(scale: tile.scale, round: tile.round) {
             inputs.initial = try assembledRef(job: job, jobID: a.jobID, frameIndex: frameIndex, scale: previous.scale,
-                                              round: previous.round)
+                                              round: previous.round, step: tile.step)
         }
         if tile.round > 0 {
             inputs.frameGrams = try frameGramsRef(job: job, jobID: a.jobID, frameIndex: frameIndex, scale: tile.scale,
@@ -78,15 +80,17 @@ extension CoordinatorServer {
         }
     }
 
-    /// The blob of frame `frameIndex` assembled at `scale` and `round` (an earlier step of a tiled run),
-    /// assembling it again from its tiles' results if this coordinator has not got it (after a restart).
-    func assembledRef(job: JobContext, jobID: String, frameIndex: Int, scale: Int, round: Int = 0) throws -> Stylefarm_V1_BlobRef {
-        let key = Self.assemblyKey(jobID: jobID, frameIndex: frameIndex, scale: scale, round: round)
+    /// The blob of frame `frameIndex` assembled at `scale` and `round` of its render `step` (an earlier step of
+    /// a tiled run, or a tile group's result that other tasks start from or are pulled toward), assembling it
+    /// again from its tiles' results if this coordinator has not got it (after a restart).
+    func assembledRef(job: JobContext, jobID: String, frameIndex: Int, scale: Int, round: Int = 0,
+                      step: String = "") throws -> Stylefarm_V1_BlobRef {
+        let key = Self.assemblyKey(jobID: jobID, frameIndex: frameIndex, scale: scale, round: round, step: step)
         let sha: String
         if let kept = assembledScales[key], FileManager.default.fileExists(atPath: intermediatePath(kept)) {
             sha = kept
         } else {
-            let assembler = try landedTiles(job: job, frameIndex: frameIndex, scale: scale, round: round)
+            let assembler = try landedTiles(job: job, frameIndex: frameIndex, scale: scale, round: round, step: step)
             guard assembler.isComplete else {
                 throw OutputError(description: "tiles \(assembler.missingTiles) of scale \(scale) round \(round) of frame \(frameIndex) have no result yet")
             }
@@ -105,11 +109,20 @@ extension CoordinatorServer {
         return sha
     }
 
-    /// An assembly of frame `frameIndex` at `scale` holding every tile the store has as completed (but
-    /// `excluding`), read back from their intermediates.
-    private func landedTiles(job: JobContext, frameIndex: Int, scale: Int, round: Int, excluding: String? = nil) throws -> TileAssembler {
+    /// The result of the tile group `group` (a temporal neighbour, a start image or a blend input of a tiled
+    /// job): its frame assembled after the last round of the last scale.
+    func groupResultRef(_ group: TileGroup, job: JobContext, jobID: String) throws -> Stylefarm_V1_BlobRef {
+        let last = job.plan.tilePlans.count - 1
+        return try assembledRef(job: job, jobID: jobID, frameIndex: group.frameIndex, scale: last,
+                                round: job.plan.tileRounds[last] - 1, step: group.step)
+    }
+
+    /// An assembly of frame `frameIndex` at `scale` of render `step` holding every tile the store has as
+    /// completed (but `excluding`), read back from their intermediates.
+    private func landedTiles(job: JobContext, frameIndex: Int, scale: Int, round: Int, step: String,
+                             excluding: String? = nil) throws -> TileAssembler {
         var assembler = try TileAssembler(layout: try job.plan.tilePlans[scale].layout(), channels: 3)
-        for task in job.plan.tileTasks(frameIndex: frameIndex, scale: scale, round: round) where task.id != excluding {
+        for task in job.plan.tileTasks(frameIndex: frameIndex, scale: scale, round: round, step: step) where task.id != excluding {
             guard let index = task.tile?.index, let record = try store.task(task.id), record.state == .completed,
                   let result = record.resultSHA256 else { continue }
             try assembler.add(tile: index, image: try tileImage(sha: result, taskID: task.id, channels: 3))
@@ -127,11 +140,13 @@ extension CoordinatorServer {
 
     /// Called when a tile task's result `bytes` (hash `sha`, already kept as an intermediate) is accepted and
     /// before its completion is recorded: adds it to its frame's assembly, and when it was the last tile,
-    /// writes the frame (the last scale) or keeps the assembled scale. Nothing for other tasks. Throws when
-    /// the tile cannot be used (the tile is then retried).
+    /// writes the frame (the output render's last step) or keeps the assembly (an earlier step, or a render
+    /// that other tasks start from, are pulled toward or blend). Nothing for other tasks. Throws when the
+    /// tile cannot be used (the tile is then retried).
     func tileLanded(taskID: String, jobID: String, sha: String, bytes: Data?) throws {
         guard let job = try? jobContext(jobID), let planned = job.plan.task(taskID), let tile = planned.tile else { return }
-        let key = Self.assemblyKey(jobID: jobID, frameIndex: planned.frameIndex, scale: tile.scale, round: tile.round)
+        let key = Self.assemblyKey(jobID: jobID, frameIndex: planned.frameIndex, scale: tile.scale, round: tile.round,
+                                   step: tile.step)
         let image: Image
         if let bytes {
             image = try ImageReader.decode(bytes: [UInt8](bytes), name: "tile \(taskID)").toRGB()
@@ -144,16 +159,18 @@ extension CoordinatorServer {
         } else {
             // First tile of this assembly on this coordinator: take the tiles that landed before a restart.
             assembler = try landedTiles(job: job, frameIndex: planned.frameIndex, scale: tile.scale, round: tile.round,
-                                        excluding: taskID)
+                                        step: tile.step, excluding: taskID)
         }
         if !assembler.hasTile(tile.index) { try assembler.add(tile: tile.index, image: image) }
         guard assembler.isComplete else { tileAssemblies[key] = assembler; return }
         tileAssemblies[key] = nil
         let frame = try assembler.image()
-        if !job.plan.isFinalStep(tile) {
+        if !job.plan.isFinalStep(tile) || !tile.step.isEmpty {
             _ = try keepAssembled(frame, key: key)
             return
         }
+        // The output render's result: also the next frame's neighbour (sequential, chunked) or a blend input.
+        if job.resolved.temporal.usesFlow { _ = try keepAssembled(frame, key: key) }
         let frames = job.resolved.frames.frames
         guard planned.frameIndex < frames.count, let output = job.resolved.output?.path(for: frames[planned.frameIndex]) else {
             throw OutputError(description: "tiled frame \(planned.frameIndex) of job \(jobID) has no output path")

@@ -186,14 +186,129 @@ final class TiledJobPlanTests: XCTestCase {
         XCTAssertEqual(try job(tileSize: 256, tileSync: 0).tileSync, 0)
     }
 
-    func testTilesAndTemporalStrategiesAreRefusedWithTheWayOut() throws {
-        XCTAssertThrowsError(try JobPlanner().plan(try job(tileSize: 256, temporal: "multipass"), jobID: "j",
+    private func temporalJob(_ strategy: String, frames: String, passes: Int? = nil, chunkFrames: Int? = nil,
+                             chunkOverlap: Int? = nil, regions: Bool = false) throws -> ResolvedJob {
+        try JobSpec(name: "plate", content: "plates/p.####.png", frames: frames, styles: ["s.jpg"], outputDir: "/renders/p",
+                    size: 400, iterations: 50, scales: 2, segment: regions ? "deeplab" : nil,
+                    regions: regions ? ["person=s.jpg"] : nil, temporal: strategy, passes: passes, chunkFrames: chunkFrames,
+                    chunkOverlap: chunkOverlap, detectCuts: false, tileSize: 256).resolve(baseDirectory: "/proj")
+    }
+
+    /// Every dependency names a task of the plan that comes earlier in some order (the plan is a DAG).
+    private func assertRunnable(_ plan: JobPlan, file: StaticString = #filePath, line: UInt = #line) {
+        var done = Set<String>(), left = plan.tasks
+        while !left.isEmpty {
+            let ready = left.filter { Set($0.dependencies).isSubset(of: done) }
+            guard !ready.isEmpty else { return XCTFail("tasks wait on missing or cyclic dependencies: \(left.prefix(3).map(\.id))", file: file, line: line) }
+            done.formUnion(ready.map(\.id))
+            left.removeAll { done.contains($0.id) }
+        }
+    }
+
+    /// The final tiles of frame `frameIndex`'s render `step`: the 12 tiles of the fine scale (400×300 in 256-px tiles).
+    private func finalTiles(_ plan: JobPlan, frameIndex: Int, step: String = "") -> [String] {
+        plan.tileTasks(frameIndex: frameIndex, scale: 1, step: step).map(\.id)
+    }
+
+    func testSequentialFramesRunAsTileGroupsPulledTowardThePreviousFramesAssembly() throws {
+        let plan = try JobPlanner().plan(try temporalJob("sequential", frames: "1-3"), jobID: "j",
+                                         frameSize: PixelSize(width: 400, height: 300), styleTargetKey: key)
+        XCTAssertEqual(plan.tilePlans.map { $0.tiles.count }, [1, 12])
+        XCTAssertEqual(plan.tasks.count, 2 + 3 * 13, "two flows and a coarse tile plus 12 fine tiles per frame")
+        XCTAssertFalse(plan.tasks.contains(where: \.producesOutput))
+        assertRunnable(plan)
+        for frameIndex in 0..<3 {
+            let group = JobPlanner.taskID(jobID: "j", frame: frameIndex + 1, region: .full(PixelSize(width: 400, height: 300)))
+            XCTAssertEqual(plan.tileGroup(group), TileGroup(frameIndex: frameIndex, step: ""))
+            XCTAssertNil(plan.task(group), "a tiled frame's output is assembled, not a task")
+            let coarse = try XCTUnwrap(plan.tileTasks(frameIndex: frameIndex, scale: 0).first)
+            let fine = plan.tileTasks(frameIndex: frameIndex, scale: 1)
+            XCTAssertEqual(fine.count, 12)
+            let links: [TemporalLink] = frameIndex == 0 ? [] : [
+                TemporalLink(resultTask: JobPlanner.taskID(jobID: "j", frame: frameIndex, region: .full(PixelSize(width: 400, height: 300))),
+                             flowTask: JobPlanner.flowTaskID(jobID: "j", first: frameIndex, second: frameIndex + 1), neighbourIsFirst: true)]
+            // Every tile of every scale carries the neighbour: a whole frame has its temporal terms at every scale.
+            for task in [coarse] + fine {
+                XCTAssertEqual(task.neighbours, links, task.id)
+                XCTAssertNil(task.initialTask)
+                XCTAssertEqual(task.tile?.step, "")
+            }
+            // The coarse tile waits for the previous frame's last tiles and the flow; the fine tiles for the coarse one.
+            let previous = frameIndex == 0 ? [] : finalTiles(plan, frameIndex: frameIndex - 1) + [links[0].flowTask]
+            XCTAssertEqual(coarse.dependencies, previous.sorted())
+            for task in fine { XCTAssertEqual(task.dependencies, [coarse.id]) }
+        }
+    }
+
+    func testMultipassSweepsAreTileGroupsOfTheirOwnThatNeverWaitForTheirOwnSweep() throws {
+        let plan = try JobPlanner().plan(try temporalJob("multipass", frames: "1-3", passes: 2), jobID: "j",
+                                         frameSize: PixelSize(width: 400, height: 300), styleTargetKey: key)
+        XCTAssertEqual(plan.tasks.count, 2 + 2 * 3 * 13)
+        assertRunnable(plan)
+        let whole = TaskRegion.full(PixelSize(width: 400, height: 300))
+        for frameIndex in 0..<3 {
+            let sweep0 = plan.tileTasks(frameIndex: frameIndex, scale: 0, step: "p0") + plan.tileTasks(frameIndex: frameIndex, scale: 1, step: "p0")
+            XCTAssertEqual(sweep0.count, 13)
+            XCTAssertEqual(sweep0[0].id, "j-f\(frameIndex + 1)-p0-s0-r0_0_200x150")
+            XCTAssertEqual(sweep0[1].id, JobPlanner.stepTaskID(jobID: "j", frame: frameIndex + 1, step: "p0", region: sweep0[1].region))
+            XCTAssertTrue(sweep0.allSatisfy { $0.iterations == 25 && $0.role == .stylize(pass: 0) && $0.neighbours.isEmpty })
+            let p0 = JobPlanner.stepTaskID(jobID: "j", frame: frameIndex + 1, step: "p0", region: whole)
+            XCTAssertEqual(plan.tileGroup(p0), TileGroup(frameIndex: frameIndex, step: "p0"))
+
+            let coarse = try XCTUnwrap(plan.tileTasks(frameIndex: frameIndex, scale: 0).first)
+            XCTAssertEqual(coarse.role, .stylize(pass: 1))
+            XCTAssertEqual(coarse.iterations, 25)
+            XCTAssertEqual(coarse.initialTask, p0, "sweep 1 starts from the frame's sweep-0 assembly")
+            XCTAssertEqual(coarse.neighbours.map(\.resultTask), [frameIndex - 1, frameIndex + 1].filter { (0..<3).contains($0) }.map {
+                JobPlanner.stepTaskID(jobID: "j", frame: $0 + 1, step: "p0", region: whole)
+            })
+            // Sweep 1 waits for sweep 0 of itself and its neighbours (their last tiles) and the flows, never for sweep 1.
+            let sweep0Tiles = [frameIndex - 1, frameIndex, frameIndex + 1].filter { (0..<3).contains($0) }
+                .flatMap { finalTiles(plan, frameIndex: $0, step: "p0") }
+            XCTAssertEqual(coarse.dependencies, (sweep0Tiles + coarse.neighbours.map(\.flowTask)).sorted())
+            for task in plan.tileTasks(frameIndex: frameIndex, scale: 1) {
+                XCTAssertNil(task.initialTask, "later steps start from the group's previous step")
+                XCTAssertEqual(task.neighbours, coarse.neighbours)
+                XCTAssertEqual(task.dependencies, [coarse.id])
+            }
+        }
+    }
+
+    func testChunkedFramesBlendTheAssembliesOfTheTwoChunksRenders() throws {
+        // Frames 1-5 in chunks of 3 overlapping by 1: frame 3 is rendered by both chunks and blended.
+        let plan = try JobPlanner().plan(try temporalJob("chunked", frames: "1-5", chunkFrames: 3, chunkOverlap: 1), jobID: "j",
+                                         frameSize: PixelSize(width: 400, height: 300), styleTargetKey: key)
+        assertRunnable(plan)
+        let whole = TaskRegion.full(PixelSize(width: 400, height: 300))
+        let blend = try XCTUnwrap(plan.task(JobPlanner.taskID(jobID: "j", frame: 3, region: whole)))
+        XCTAssertEqual(blend.role, .blend)
+        XCTAssertTrue(blend.producesOutput)
+        let renders = ["c0", "c1"].map { JobPlanner.stepTaskID(jobID: "j", frame: 3, step: $0, region: whole) }
+        XCTAssertEqual(blend.blendInputs.map(\.task), renders)
+        XCTAssertEqual(renders.map { plan.tileGroup($0) }, [TileGroup(frameIndex: 2, step: "c0"), TileGroup(frameIndex: 2, step: "c1")])
+        XCTAssertEqual(blend.dependencies, (finalTiles(plan, frameIndex: 2, step: "c0") + finalTiles(plan, frameIndex: 2, step: "c1")).sorted())
+        // Chunk 1 starts at frame 3 (its own render, no neighbour); frame 4 follows chunk 1's render of frame 3.
+        XCTAssertEqual(plan.tileTasks(frameIndex: 2, scale: 0, step: "c1").first?.neighbours, [])
+        XCTAssertEqual(plan.tileTasks(frameIndex: 3, scale: 0).first?.neighbours.map(\.resultTask), [renders[1]])
+    }
+
+    func testTiledTemporalRegionJobsAndExactTilesWithATemporalStrategyAreRefusedWithTheWayOut() throws {
+        XCTAssertThrowsError(try JobPlanner().plan(try temporalJob("sequential", frames: "1-2", regions: true), jobID: "j",
                                                    frameSize: PixelSize(width: 400, height: 300), styleTargetKey: key)) { error in
             XCTAssertTrue("\(error)".contains("--no-tiles"), "\(error)")
         }
-        // A frame that is one tile is fine.
-        XCTAssertNoThrow(try JobPlanner().plan(try job(tileSize: 512, temporal: "multipass"), jobID: "j",
+        // A region job whose frame is one tile is fine, and so is a tiled region job without a temporal strategy.
+        XCTAssertNoThrow(try JobPlanner().plan(try temporalJob("sequential", frames: "1-2", regions: true), jobID: "j",
+                                               frameSize: PixelSize(width: 200, height: 150), styleTargetKey: key))
+        XCTAssertNoThrow(try JobPlanner().plan(try temporalJob("independent", frames: "1-2", regions: true), jobID: "j",
                                                frameSize: PixelSize(width: 400, height: 300), styleTargetKey: key))
+        var spec = JobSpec(name: "p", content: "p.####.png", frames: "1-2", styles: ["s.jpg"], outputDir: "/o", iterations: 50,
+                           temporal: "multipass", tileSync: 10)
+        spec.detectCuts = false
+        XCTAssertThrowsError(try spec.resolve(baseDirectory: "/proj")) { error in
+            let problems = (error as? JobSpecError)?.problems ?? []
+            XCTAssertTrue(problems.contains { $0.field == "tile_sync" && $0.message.contains("--temporal multipass") }, "\(error)")
+        }
     }
 
     func testTileSettingsOfASpec() throws {
