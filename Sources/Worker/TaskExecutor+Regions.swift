@@ -79,17 +79,20 @@ extension TaskExecutor {
         let crf = !spec.crfDisabled
         let maskInput = RegionMaskInput(path: task.regionMaskPath, sha256: task.regionMask.sha256,
                                         name: "\(frame) mask", role: "region mask")
+        let stabilize = task.hasTemporal && !task.temporal.neighbours.isEmpty
         var masks: RegionMasks
         if let tile {
-            // A tile: the whole frame's masks, cropped (TaskExecutor+Tiles.swift).
+            // A tile: the whole frame's masks (stabilized over the whole frame, the flows scaled to the masks'
+            // size), cropped (TaskExecutor+Tiles.swift).
             masks = try tileMasks(task, tile: tile, fullContent: fullContent ?? content) { full, mw, mh in
-                try regionMasks(source: source, crf: crf, content: full, mask: maskInput, width: mw, height: mh, frame: frame)
+                let made = try regionMasks(source: source, crf: crf, content: full, mask: maskInput, width: mw, height: mh, frame: frame)
+                guard stabilize else { return made }
+                return try stabilizedMasks(made, task: task, source: source, crf: crf,
+                                           pairs: pairs.map { $0.resampled(width: mw, height: mh) }, frame: frame)
             }
         } else {
             masks = try regionMasks(source: source, crf: crf, content: content, mask: maskInput, width: w, height: h, frame: frame)
-        }
-        if task.hasTemporal && !task.temporal.neighbours.isEmpty {
-            masks = try stabilizedMasks(masks, task: task, source: source, crf: crf, pairs: pairs, frame: frame)
+            if stabilize { masks = try stabilizedMasks(masks, task: task, source: source, crf: crf, pairs: pairs, frame: frame) }
         }
         let plan: RegionPlan
         do {

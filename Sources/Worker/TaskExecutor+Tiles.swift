@@ -119,16 +119,20 @@ extension TaskExecutor {
     /// CRF at this size stays within a tile's memory budget; the masks are then scaled to the frame.
     static let tileSegmentationSide = 1024
 
-    /// A tile's region masks: the whole frame's masks (made once per frame on this worker, at most
-    /// `tileSegmentationSide` long), scaled to the scale's frame size and cropped to the tile, so a region
+    /// A tile's region masks: the whole frame's masks (made once per frame and set of temporal neighbours on
+    /// this worker, at most `tileSegmentationSide` long; `make` also stabilizes them), scaled to the scale's frame size and cropped to the tile, so a region
     /// is the same region in every tile. Only the masks the assignments name are scaled (`RegionPlan` reads
     /// no others): DeepLab gives 22, which at 4096×2160 would be 780 MB per tile.
     func tileMasks(_ task: Stylefarm_V1_TaskAssignment, tile: TileWork, fullContent: Image,
                    make: (_ content: Image, _ width: Int, _ height: Int) throws -> RegionMasks) throws -> RegionMasks {
         let (w, h) = try Image.size(scaling: tile.scaleWidth, tile.scaleHeight,
                                     toLongerSide: min(Self.tileSegmentationSide, max(tile.scaleWidth, tile.scaleHeight)))
-        let key = [task.jobID, String(task.frameIndex), task.content.sha256, task.regionMask.sha256, task.regionMaskPath,
-                   "\(w)x\(h)"].joined(separator: "|")
+        // Stabilized masks depend on the temporal neighbours too (their masks and flows).
+        let neighbours = task.temporal.neighbours.map {
+            [$0.flow.sha256, $0.content.sha256, $0.contentPath, $0.regionMask.sha256, $0.regionMaskPath].joined(separator: ",")
+        }
+        let key = ([task.jobID, String(task.frameIndex), task.content.sha256, task.regionMask.sha256, task.regionMaskPath,
+                    "\(w)x\(h)"] + neighbours).joined(separator: "|")
         let frameMasks = try tileMaskCache.masks(key: key) { try make(fullContent, w, h) }
         do {
             return try Self.assignedMasks(frameMasks, names: task.regions.regions.map(\.name))

@@ -136,9 +136,6 @@ public final class TaskExecutor {
         var content = fullContent
         let tile = try tileWork(task, content: fullContent, parameters: parameters, frame: frame)
         if let tile {
-            if task.hasTemporal && usesRegions {
-                throw TaskExecutionError.invalidParameters("\(frame): region tiles with temporal terms are not supported (their masks are stabilized over the whole frame)")
-            }
             if tile.frameGrams != nil && usesRegions {
                 throw TaskExecutionError.invalidParameters("\(frame): exact tiles (frame statistics) are not supported with regions")
             }

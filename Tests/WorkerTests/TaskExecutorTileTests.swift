@@ -269,6 +269,25 @@ final class TaskExecutorTileTests: XCTestCase {
         let direct = try transfer.stylize(content: crop, regions: RegionStylization(plan: regionPlan), styleTargets: targets,
                                           parameters: tileParameters)
         XCTAssertEqual(try cache.get(result.output.sha256), [UInt8](try ImageWriter.encodePNG(direct.image, bitDepth: 8)))
+
+        // With a temporal neighbour (weight 0: only the masks see it) the frame's masks are stabilized before the
+        // crop: a still neighbour with the same ID map changes nothing, one whose ID map is all red changes them.
+        func temporalTile(neighbourMap: [UInt8]) throws -> [UInt8] {
+            var t = task
+            t.frameWidth = UInt32(w); t.frameHeight = UInt32(h)
+            let still = FlowPair(forward: FlowField(width: w, height: h, constant: 0, 0), backward: FlowField(width: w, height: h, constant: 0, 0))
+            let flow = try ref(still.serialized()), neighbourContent = try ref(content), map = try ref(neighbourMap)
+            t.temporal = .with {
+                $0.neighbours = [.with { $0.result = neighbourContent; $0.flow = flow; $0.neighbourIsFirst = true
+                                         $0.content = neighbourContent; $0.regionMask = map }]
+                $0.weight = 0
+            }
+            return try XCTUnwrap(try cache.get(try TaskExecutor(host: host, cache: cache).execute(t).output.sha256))
+        }
+        let plain = SHA256Hex.of(try XCTUnwrap(try cache.get(result.output.sha256)))
+        XCTAssertEqual(SHA256Hex.of(try temporalTile(neighbourMap: idMap)), plain)
+        let red = [UInt8](try ImageWriter.encodePNG(Image(width: w, height: h, channels: 3, pixels: (0..<(w * h * 3)).map { $0 % 3 == 0 ? 1 : 0 }), bitDepth: 8))
+        XCTAssertNotEqual(SHA256Hex.of(try temporalTile(neighbourMap: red)), plain, "the neighbour's masks were not used")
     }
 
     /// A tile scales only the masks its assignments name; an unknown name keeps them all, so the plan's

@@ -219,8 +219,6 @@ public enum JobPlanError: Error, Equatable, Sendable, CustomStringConvertible {
     /// A stylize job needs the style-target key (compute it with `StyleTargetKey`).
     case missingStyleTargetKey(job: String)
     case noFrames(job: String)
-    /// Tiles, regions and a temporal strategy are not combined yet (each pair is).
-    case tiledTemporalRegions(job: String, frames: PixelSize, tiles: Int, budget: TileBudget)
 
     public var description: String {
         switch self {
@@ -228,8 +226,6 @@ public enum JobPlanError: Error, Equatable, Sendable, CustomStringConvertible {
         case .invalidFrameSize(let s): return "frame size \(s) is not positive; read it from the first content frame"
         case .missingStyleTargetKey(let job): return "job \(job) is a stylize job; compute its style-target key before planning"
         case .noFrames(let job): return "job \(job) has no frames"
-        case .tiledTemporalRegions(let job, let frames, let tiles, let budget):
-            return "job \(job): frames of \(frames) need \(tiles) tiles under the tile budget (\(budget)), and a region job with --temporal cannot be tiled yet (its masks are stabilized over the whole frame); raise --max-tile-pixels / --tile-size so a frame is one tile, pass --no-tiles, or use --temporal independent"
         }
     }
 }

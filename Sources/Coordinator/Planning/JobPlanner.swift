@@ -22,8 +22,7 @@ import Engine
 /// the previous scale of their frame (they start from its assembled result). No tile task is its frame's
 /// output: the coordinator assembles the frame when its last tile lands (`frameAssembled`). With a temporal
 /// strategy every whole-frame render (a sweep, a chunk's render) becomes a tile group of its own
-/// (`PlannedTile.step`, `Builder.expandIntoTiles`); only region jobs with a temporal strategy cannot be tiled
-/// yet (`JobPlanError.tiledTemporalRegions`). A job whose style targets the
+/// (`PlannedTile.step`, `Builder.expandIntoTiles`). A job whose style targets the
 /// workers compute (`styleGrams`, `StyleGramPart`) gets one task per part, last in the plan, which the tiles
 /// of the part's scale (or, with whole frames, every stylize task) wait for. With exact tiles (`ResolvedJob.tileSync`) every scale split into tiles
 /// runs in rounds of `tileSync` evaluations, a round's tiles waiting for the previous round's frame-grams task.
@@ -65,10 +64,6 @@ public struct JobPlanner: Sendable {
         if job.kind == .stylize, let budget = job.tiling.budget {
             let tilePlans = try Self.tilePlans(job.parameters, frameSize: frameSize, budget: budget)
             if !tilePlans.last!.isSingleTile {
-                if strategy != .independent && job.regions != nil {
-                    throw JobPlanError.tiledTemporalRegions(job: job.name, frames: frameSize, tiles: tilePlans.last!.tiles.count,
-                                                            budget: budget)
-                }
                 let gramTasks = builder.styleGrams(styleGrams)
                 // Exact tiles: every scale split into tiles runs in rounds of `tileSync` evaluations (one tile needs
                 // none). Resolving refuses them with a temporal strategy, whose sweeps have budgets of their own.

@@ -292,16 +292,15 @@ final class TiledJobPlanTests: XCTestCase {
         XCTAssertEqual(plan.tileTasks(frameIndex: 3, scale: 0).first?.neighbours.map(\.resultTask), [renders[1]])
     }
 
-    func testTiledTemporalRegionJobsAndExactTilesWithATemporalStrategyAreRefusedWithTheWayOut() throws {
-        XCTAssertThrowsError(try JobPlanner().plan(try temporalJob("sequential", frames: "1-2", regions: true), jobID: "j",
-                                                   frameSize: PixelSize(width: 400, height: 300), styleTargetKey: key)) { error in
-            XCTAssertTrue("\(error)".contains("--no-tiles"), "\(error)")
+    func testRegionShotsAreTiledAndExactTilesWithATemporalStrategyAreRefused() throws {
+        // A region job's tiles carry their frame's neighbours (the worker stabilizes the frame's masks with them).
+        let regions = try JobPlanner().plan(try temporalJob("sequential", frames: "1-2", regions: true), jobID: "j",
+                                            frameSize: PixelSize(width: 400, height: 300), styleTargetKey: key)
+        XCTAssertTrue(regions.isTiled)
+        XCTAssertEqual(regions.tasks.count, 1 + 2 * 13)
+        for task in regions.tileTasks(frameIndex: 1, scale: 1) {
+            XCTAssertEqual(task.neighbours.map(\.resultTask), [JobPlanner.taskID(jobID: "j", frame: 1, region: .full(PixelSize(width: 400, height: 300)))])
         }
-        // A region job whose frame is one tile is fine, and so is a tiled region job without a temporal strategy.
-        XCTAssertNoThrow(try JobPlanner().plan(try temporalJob("sequential", frames: "1-2", regions: true), jobID: "j",
-                                               frameSize: PixelSize(width: 200, height: 150), styleTargetKey: key))
-        XCTAssertNoThrow(try JobPlanner().plan(try temporalJob("independent", frames: "1-2", regions: true), jobID: "j",
-                                               frameSize: PixelSize(width: 400, height: 300), styleTargetKey: key))
         var spec = JobSpec(name: "p", content: "p.####.png", frames: "1-2", styles: ["s.jpg"], outputDir: "/o", iterations: 50,
                            temporal: "multipass", tileSync: 10)
         spec.detectCuts = false
