@@ -62,6 +62,9 @@ struct TemporalBench: ParsableCommand {
     @Option(help: "Ground-truth occlusions pattern (with --flow-gt).")
     var occlusions: String?
 
+    @Option(help: "Render in tiles of at most this side (default: the farm's tile budget, which keeps small frames whole).")
+    var tileSize: Int?
+
     @Option(help: "Keep the renders in this folder (default: a temporary folder, removed).")
     var keep: String?
 
@@ -99,7 +102,7 @@ struct TemporalBench: ParsableCommand {
                 let job = try JobSpec(name: name, kind: .stylize, content: content, frames: frames, styles: [style],
                                       outputDir: output, sharedFilesystem: true, size: size, iterations: iterations,
                                       temporal: name, temporalWeight: temporalWeight, passes: passes, chunkFrames: chunkFrames,
-                                      chunkOverlap: chunkOverlap, detectCuts: false)
+                                      chunkOverlap: chunkOverlap, detectCuts: false, tileSize: tileSize)
                     .withPathsResolved(against: cwd).resolve(baseDirectory: cwd)
                 let start = Date()
                 let jobID = try client.submit(Stylefarm_V1_JobSpec(job))
@@ -114,8 +117,8 @@ struct TemporalBench: ParsableCommand {
                 walls["\(name)@\(count)"] = wall
                 let ratio = errors["independent"].map { String(format: "%.3f", error / $0) } ?? "-"
                 let sequential = walls["sequential@\(count)"].map { String(format: "%.2f", wall / $0) } ?? "-"
-                print(String(format: "temporal strategy=%@ workers=%d frames=%@ size=%d iterations=%d passes=%d wall_s=%.2f warp_error=%.6g error_vs_independent=%@ wall_vs_sequential=%@",
-                             name, count, frames, size, iterations, passes, wall, error, ratio, sequential))
+                print(String(format: "temporal strategy=%@ workers=%d frames=%@ size=%d iterations=%d passes=%d tile_size=%@ wall_s=%.2f warp_error=%.6g error_vs_independent=%@ wall_vs_sequential=%@",
+                             name, count, frames, size, iterations, passes, tileSize.map(String.init) ?? "auto", wall, error, ratio, sequential))
             }
         }
         if let figure { try writeFigure(into: figure, rendered: rendered) }
