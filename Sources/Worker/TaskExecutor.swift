@@ -154,7 +154,7 @@ public final class TaskExecutor {
             throw TaskExecutionError.invalidParameters("\(frame): \(task.styleTargetHashes.count) style-target blobs for \(parameters.scales) scale(s)")
         }
         // Temporal terms are made for the whole output frame (the flows' size); a tile takes its crop.
-        let pairs: [FlowPair]
+        var pairs: [FlowPair]
         if task.hasTemporal {
             let (w, h) = try Image.size(scaling: fullContent.width, fullContent.height, toLongerSide: frameParameters.size)
             pairs = try temporalPairs(task, width: w, height: h, frame: frame)
@@ -162,6 +162,8 @@ public final class TaskExecutor {
             pairs = []
         }
         var temporal = try temporalTargets(task, content: fullContent, parameters: frameParameters, pairs: pairs, frame: frame)
+        // The warped targets are made: only region masks still need the flows (2 × 70 MB at 4K per neighbour).
+        if !usesRegions { pairs = [] }
         if let tile {
             temporal = try tileTemporal(temporal, tile: tile, frame: frame)
         }

@@ -47,6 +47,9 @@ struct TemporalBench: ParsableCommand {
     @Option(help: "multipass: sweeps.")
     var passes = ResolvedTemporal.defaultPasses
 
+    @Option(help: "multipass: γ grows to (1 + ramp)·γ over the sweeps (default: the job default).")
+    var multipassGammaRamp: Float?
+
     @Option(help: "chunked: frames per chunk.")
     var chunkFrames = 4
 
@@ -102,7 +105,8 @@ struct TemporalBench: ParsableCommand {
                 let job = try JobSpec(name: name, kind: .stylize, content: content, frames: frames, styles: [style],
                                       outputDir: output, sharedFilesystem: true, size: size, iterations: iterations,
                                       temporal: name, temporalWeight: temporalWeight, passes: passes, chunkFrames: chunkFrames,
-                                      chunkOverlap: chunkOverlap, detectCuts: false, tileSize: tileSize)
+                                      chunkOverlap: chunkOverlap, detectCuts: false, multipassGammaRamp: multipassGammaRamp,
+                                      tileSize: tileSize)
                     .withPathsResolved(against: cwd).resolve(baseDirectory: cwd)
                 let start = Date()
                 let jobID = try client.submit(Stylefarm_V1_JobSpec(job))

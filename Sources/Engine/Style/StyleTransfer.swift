@@ -171,12 +171,14 @@ public final class StyleTransfer {
             var gradient = Tensor(channels: 3, height: h, width: w)
             var lastLosses = StyleObjective.Breakdown()
             var firstLosses: StyleObjective.Breakdown? = nil
+            var evaluated = EvaluationMemo<StyleObjective.Breakdown>()
             var flat = x.data
             minimizer.minimize(&flat, evaluations: parameters.iterations, objective: { values, grad in
                 let losses = objective.evaluate(Tensor(channels: 3, height: h, width: w, data: values), gradient: &gradient)
                 swap(&grad, &gradient.data)
                 if firstLosses == nil { firstLosses = losses }
                 lastLosses = losses
+                evaluated.record(values, losses)
                 return losses.total
             }, observer: { step in
                 evaluations += 1
@@ -192,7 +194,9 @@ public final class StyleTransfer {
             }
             x.data = flat
             // Report the losses of the point actually returned (the optimizer may end on a rejected trial).
-            if parameters.iterations > 0 { lastLosses = objective.evaluate(x, gradient: &gradient) }
+            if parameters.iterations > 0 {
+                lastLosses = evaluated.value(at: flat) ?? objective.evaluate(x, gradient: &gradient)
+            }
             initialLosses = firstLosses ?? lastLosses
             finalLosses = lastLosses
             current = try VGGPreprocessing.image(from: x)
