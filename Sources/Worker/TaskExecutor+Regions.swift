@@ -114,7 +114,7 @@ extension TaskExecutor {
             }
         }
         let setup = RegionStylization(plan: plan, propagation: propagation, mode: mode)
-        return try StyleTransfer(vgg: vgg).stylize(content: try content.toRGB().resized(width: w, height: h), regions: setup,
+        return try StyleTransfer(vgg: vgg, contentCache: contentFeatures).stylize(content: try content.toRGB().resized(width: w, height: h), regions: setup,
                                                    styleTargets: targets, parameters: parameters, temporal: temporal,
                                                    progress: progress)
     }

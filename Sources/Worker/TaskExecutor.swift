@@ -36,6 +36,8 @@ public final class TaskExecutor {
     let maskMakers = MaskMakerCache()
     /// The last tiled frame's region masks (TaskExecutor+Tiles.swift).
     let tileMaskCache = TileMaskCache()
+    /// Content features of recent frames (a multipass sweep re-optimizes a frame from a few evaluations).
+    let contentFeatures = ContentFeatureCache()
 
     /// `source` provides inputs (by default the cache itself); outputs always go to `cache`.
     public init(host: EngineHost, cache: BlobCache, source: BlobSource? = nil,
@@ -200,7 +202,7 @@ public final class TaskExecutor {
                     }
                 }
                 if let tile, tile.frameGrams != nil { targets = [try sharedTargets(targets[0], tile: tile, vgg: vgg)] }
-                let output = try StyleTransfer(vgg: vgg).stylize(content: content, styles: [], parameters: parameters,
+                let output = try StyleTransfer(vgg: vgg, contentCache: contentFeatures).stylize(content: content, styles: [], parameters: parameters,
                                                                  styleTargets: targets, temporal: temporal) {
                     observe($0.scale, $0.evaluation, $0.budget, $0.losses)
                 }
@@ -209,7 +211,7 @@ public final class TaskExecutor {
                 let styles = try task.styles.enumerated().map { i, ref in
                     try decode(try fetch(ref.sha256, role: "style \(i)"), name: "\(frame) style \(i)")
                 }
-                let output = try StyleTransfer(vgg: vgg).stylize(content: content, styles: styles, parameters: parameters,
+                let output = try StyleTransfer(vgg: vgg, contentCache: contentFeatures).stylize(content: content, styles: styles, parameters: parameters,
                                                                  temporal: temporal) {
                     observe($0.scale, $0.evaluation, $0.budget, $0.losses)
                 }

@@ -54,7 +54,8 @@ public final class StyleObjective {
     }
 
     /// Prepares the objective: content targets come from a forward pass of `content` (a VGG tensor).
-    public init(vgg: VGG, parameters: StyleTransferParameters, content: Tensor, styleTargets: StyleTargets) throws {
+    public init(vgg: VGG, parameters: StyleTransferParameters, content: Tensor, styleTargets: StyleTargets,
+                contentCache: ContentFeatureCache? = nil) throws {
         self.vgg = vgg
         var styleTerms: [StyleTerm] = []
         for layer in parameters.styleLayers where parameters.styleWeight * layer.weight > 0 {
@@ -62,7 +63,7 @@ public final class StyleObjective {
                                         target: try Self.target(layer.name, in: styleTargets)))
         }
         var contentTerms = try Self.contentTerms(vgg: vgg, parameters: parameters)
-        Self.fillTargets(&contentTerms, vgg: vgg, content: content)
+        Self.fillTargets(&contentTerms, vgg: vgg, content: content, cache: contentCache)
         self.contentTerms = contentTerms
         self.styleTerms = styleTerms
         self.tvWeight = parameters.tvWeight
@@ -77,7 +78,7 @@ public final class StyleObjective {
     ///
     ///   L(x) = α·Σ_l c_l·E^w_content,l(x) + β·Σ_r sw_r·share_r·Σ_l s_l·E_style,l(x; t_r,l, A_set(r),l) + τ·TV(x)
     public init(vgg: VGG, parameters: StyleTransferParameters, content: Tensor, regions: RegionPlan,
-                styleTargets: [StyleTargets], propagation: GuidePropagation) throws {
+                styleTargets: [StyleTargets], propagation: GuidePropagation, contentCache: ContentFeatureCache? = nil) throws {
         precondition(regions.width == content.width && regions.height == content.height,
                      "StyleObjective: regions must have the content tensor's size")
         self.vgg = vgg
@@ -112,7 +113,7 @@ public final class StyleObjective {
                                                          layers: vgg.layers, through: deepestContent)
             for k in contentTerms.indices { contentTerms[k].pixelWeights = guides[contentTerms[k].layer] }
         }
-        Self.fillTargets(&contentTerms, vgg: vgg, content: content)
+        Self.fillTargets(&contentTerms, vgg: vgg, content: content, cache: contentCache)
         self.contentTerms = contentTerms
         self.styleTerms = styleTerms
         self.tvWeight = parameters.tvWeight
@@ -132,11 +133,16 @@ public final class StyleObjective {
         }
     }
 
-    private static func fillTargets(_ terms: inout [ContentTerm], vgg: VGG, content: Tensor) {
+    private static func fillTargets(_ terms: inout [ContentTerm], vgg: VGG, content: Tensor, cache: ContentFeatureCache?) {
         guard let deepest = terms.map(\.layer).max() else { return }
-        var contentTape = VGGTape()
-        vgg.forward(content, through: deepest, tape: &contentTape)
-        for k in terms.indices { terms[k].target = contentTape.outputs[terms[k].layer] }
+        let layers = Array(Set(terms.map(\.layer))).sorted()
+        func compute() -> [Int: Tensor] {
+            var contentTape = VGGTape()
+            vgg.forward(content, through: deepest, tape: &contentTape)
+            return Dictionary(uniqueKeysWithValues: layers.map { ($0, contentTape.outputs[$0]) })
+        }
+        let features = cache?.features(vgg: vgg, layers: layers, content: content, compute: compute) ?? compute()
+        for k in terms.indices { terms[k].target = features[terms[k].layer]! }
     }
 
     /// Evaluates L(x) and writes ∂L/∂x into `gradient`.

@@ -23,7 +23,8 @@ extension StyleTransfer {
             var result = try optimize(contentRGB: contentRGB, parameters: parameters, temporal: temporal, progress: progress) { scale, tensor in
                 let plan = try regions.plan.resized(width: tensor.width, height: tensor.height)
                 return try StyleObjective(vgg: vgg, parameters: parameters, content: tensor, regions: plan,
-                                          styleTargets: styleTargets.map { $0[scale] }, propagation: regions.propagation)
+                                          styleTargets: styleTargets.map { $0[scale] }, propagation: regions.propagation,
+                                          contentCache: contentCache)
             }
             result.image = try finish(result.image, contentRGB: contentRGB, parameters: parameters)
             return result

@@ -27,9 +27,12 @@ public struct StyleTransferResult: Sendable {
 /// structure (content loss) and its Gram matrices match the style image(s) (style loss), coarse to fine.
 public final class StyleTransfer {
     public let vgg: VGG
+    /// Content features kept between runs on the same content (a worker's multipass sweeps); nil: none.
+    public let contentCache: ContentFeatureCache?
 
-    public init(vgg: VGG) {
+    public init(vgg: VGG, contentCache: ContentFeatureCache? = nil) {
         self.vgg = vgg
+        self.contentCache = contentCache
     }
 
     /// Gram targets of `styles` for every scale of `parameters`, coarse to fine: each style image is scaled so
@@ -111,7 +114,8 @@ public final class StyleTransfer {
         guard content.width > 0 && content.height > 0 else { throw StyleTransferError.emptyImage("content") }
         let contentRGB = content.toRGB()
         var result = try optimize(contentRGB: contentRGB, parameters: parameters, temporal: temporal, progress: progress) { scale, contentTensor in
-            try StyleObjective(vgg: vgg, parameters: parameters, content: contentTensor, styleTargets: targetsPerScale[scale])
+            try StyleObjective(vgg: vgg, parameters: parameters, content: contentTensor, styleTargets: targetsPerScale[scale],
+                               contentCache: contentCache)
         }
         result.image = try finish(result.image, contentRGB: contentRGB, parameters: parameters)
         return result
