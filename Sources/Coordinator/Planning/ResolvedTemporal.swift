@@ -18,11 +18,11 @@ public enum TemporalStrategy: String, Sendable, Hashable, Codable, CaseIterable 
 
 /// A job's checked temporal settings. Made by `JobSpec.resolve(baseDirectory:)`.
 public struct ResolvedTemporal: Sendable, Equatable, Codable {
-    public static let defaultPasses = 12
+    public static let defaultPasses = 24
     public static let defaultChunkFrames = 8
     public static let defaultChunkOverlap = 2
     public static let defaultBlend: Float = 0.5
-    public static let defaultGammaRamp: Float = 4
+    public static let defaultGammaRamp: Float = 16
     public static let passesRange = 1...64
 
     public var strategy: TemporalStrategy
@@ -56,8 +56,8 @@ public struct ResolvedTemporal: Sendable, Equatable, Codable {
     }
 
     /// The factor on γ for multipass sweep `pass` (0-based): 1 + gammaRamp·pass/(passes − 1); 1 for the
-    /// other strategies. Measured: RubberWhale at 12 sweeps 1.45× → 0.89× sequential's warp error with a
-    /// ramp of 4 (docs/BENCHMARKS.md).
+    /// other strategies. Measured (docs/BENCHMARKS.md): 24 sweeps with a ramp of 16 put multipass at 1.04× of
+    /// sequential's warp error on blackswan and 0.45× on RubberWhale (12 sweeps with a ramp of 4: 2.26×, 0.89×).
     public func sweepWeightFactor(pass: Int) -> Float {
         guard strategy == .multipass, passes > 1 else { return 1 }
         return 1 + gammaRamp * Float(pass) / Float(passes - 1)

@@ -119,7 +119,7 @@ final class TemporalPlanTests: XCTestCase {
 
     func testMultipassWeightRampsOverTheSweepsAndSurvivesTheWire() throws {
         var t = ResolvedTemporal(strategy: .multipass, passes: 5)
-        XCTAssertEqual((0..<5).map { t.sweepWeightFactor(pass: $0) }, [1, 2, 3, 4, 5], "default ramp 4: γ to 5× by the last sweep")
+        XCTAssertEqual((0..<5).map { t.sweepWeightFactor(pass: $0) }, [1, 5, 9, 13, 17], "default ramp 16: γ to 17× by the last sweep")
         t.gammaRamp = 0
         XCTAssertEqual(t.sweepWeightFactor(pass: 4), 1)
         XCTAssertEqual(ResolvedTemporal(strategy: .sequential).sweepWeightFactor(pass: 0), 1)
