@@ -114,9 +114,9 @@ extension TaskExecutor {
             }
         }
         let setup = RegionStylization(plan: plan, propagation: propagation, mode: mode)
-        return try StyleTransfer(vgg: vgg, contentCache: contentFeatures).stylize(content: try content.toRGB().resized(width: w, height: h), regions: setup,
-                                                   styleTargets: targets, parameters: parameters, temporal: temporal,
-                                                   progress: progress)
+        return try StyleTransfer(vgg: vgg, contentCache: contentFeatures)
+            .stylize(content: try content.toRGB().resized(width: w, height: h), regions: setup, styleTargets: targets,
+                     parameters: parameters, temporal: temporal, progress: progress)
     }
 
     /// This frame's masks smoothed with its temporal neighbours' masks (`RegionMasks.stabilized`, exactly

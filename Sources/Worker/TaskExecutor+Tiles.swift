@@ -120,8 +120,8 @@ extension TaskExecutor {
     static let tileSegmentationSide = 1024
 
     /// A tile's region masks: the whole frame's masks (made once per frame and set of temporal neighbours on
-    /// this worker, at most `tileSegmentationSide` long; `make` also stabilizes them), scaled to the scale's frame size and cropped to the tile, so a region
-    /// is the same region in every tile. Only the masks the assignments name are scaled (`RegionPlan` reads
+    /// this worker, at most `tileSegmentationSide` long; `make` also stabilizes them), scaled to the scale's
+    /// frame size and cropped to the tile, so a region is the same region in every tile. Only the masks the assignments name are scaled (`RegionPlan` reads
     /// no others): DeepLab gives 22, which at 4096×2160 would be 780 MB per tile.
     func tileMasks(_ task: Stylefarm_V1_TaskAssignment, tile: TileWork, fullContent: Image,
                    make: (_ content: Image, _ width: Int, _ height: Int) throws -> RegionMasks) throws -> RegionMasks {
