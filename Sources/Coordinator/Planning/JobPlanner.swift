@@ -93,7 +93,13 @@ public struct JobPlanner: Sendable {
 
     /// `<jobID>-f<frame>-r<x>_<y>_<width>x<height>`: the task whose result is the frame's output.
     public static func taskID(jobID: String, frame: Int, region: TaskRegion) -> String {
-        "\(jobID)-f\(frame)-r\(region.x)_\(region.y)_\(region.width)x\(region.height)"
+        taskID(jobID: jobID, frame: frame, steps: [], region: region)
+    }
+
+    /// `<jobID>-f<frame>-<step>-…-r<x>_<y>_<width>x<height>`: the one id format of a frame's tasks over a region
+    /// (empty steps are left out), so ids stay equal across re-plans.
+    static func taskID(jobID: String, frame: Int, steps: [String], region r: TaskRegion) -> String {
+        (["\(jobID)-f\(frame)"] + steps.filter { !$0.isEmpty } + ["r\(r.x)_\(r.y)_\(r.width)x\(r.height)"]).joined(separator: "-")
     }
 
     /// The tile plan of every scale of `parameters`' coarse-to-fine run, coarse to fine, for frames of
@@ -122,8 +128,7 @@ public struct JobPlanner: Sendable {
     /// `<jobID>-f<frame>-<step>-r<x>_<y>_<width>x<height>` (`p<k>` for sweep k, `c<k>` for chunk k's render).
     /// In tiled jobs the whole-frame id names the render's tile group (`JobPlan.tileGroup`).
     public static func stepTaskID(jobID: String, frame: Int, step: String, region: TaskRegion) -> String {
-        step.isEmpty ? taskID(jobID: jobID, frame: frame, region: region)
-            : "\(jobID)-f\(frame)-\(step)-r\(region.x)_\(region.y)_\(region.width)x\(region.height)"
+        taskID(jobID: jobID, frame: frame, steps: [step], region: region)
     }
 
     /// `<jobID>-f<frame>-s<scale>-e<round>-grams-c<first core>`: a part of exact tiles' frame statistics after a round.
@@ -200,9 +205,8 @@ public struct JobPlanner: Sendable {
             let last = plans.count - 1
             let targetsOf = Dictionary(grouping: targets, by: \.scale).mapValues { $0.map(\.id) }
             func tileID(_ frame: Int, step: String, scale: Int, round: Int, _ r: TaskRegion) -> String {
-                if scale == last && round == rounds[scale] - 1 { return JobPlanner.stepTaskID(jobID: jobID, frame: frame, step: step, region: r) }
-                let at = rounds[scale] == 1 ? "s\(scale)" : "s\(scale)-e\(round)"
-                return "\(jobID)-f\(frame)-\(step.isEmpty ? "" : step + "-")\(at)-r\(r.x)_\(r.y)_\(r.width)x\(r.height)"
+                let at = scale == last && round == rounds[scale] - 1 ? "" : rounds[scale] == 1 ? "s\(scale)" : "s\(scale)-e\(round)"
+                return JobPlanner.taskID(jobID: jobID, frame: frame, steps: [step, at], region: r)
             }
             let wholeFrame = tasks
             let frameOf = Dictionary(wholeFrame.map { ($0.id, $0.frame) }, uniquingKeysWith: { a, _ in a })
