@@ -141,6 +141,8 @@ public struct JobPlan: Sendable, Equatable {
     private var frameGramGroups: [String: [Int]]
     /// Tile group id (the whole-frame task id of its step) → the group.
     private var groups: [String: TileGroup]
+    /// The groups another task names (a temporal neighbour, a start image, a blend input).
+    private var namedGroups: Set<TileGroup>
 
     public init(jobID: String, job: ResolvedJob, frameSize: PixelSize, styleTargetKey: StyleTargetKey?,
                 frames: [PlannedFrame], tasks: [PlannedTask], shotStarts: [Int] = [0], tilePlans: [TilePlan] = [],
@@ -166,6 +168,16 @@ public struct JobPlan: Sendable, Equatable {
         tileSteps = steps.mapValues { $0.sorted { tasks[$0].tile!.index < tasks[$1].tile!.index } }
         frameGramGroups = grams
         self.groups = groups
+        namedGroups = Set(tasks.flatMap { task in
+            (task.neighbours.map(\.resultTask) + [task.initialTask].compactMap { $0 } + task.blendInputs.map(\.task))
+                .compactMap { groups[$0] }
+        })
+    }
+
+    /// Whether another task takes the result of frame `frameIndex`'s render `step` (tiled jobs): its final
+    /// assembly is then kept for them.
+    public func isNamed(frameIndex: Int, step: String) -> Bool {
+        namedGroups.contains(TileGroup(frameIndex: frameIndex, step: step))
     }
 
     /// The tile group a whole-frame task id names (a temporal neighbour, a start image, a blend input of a

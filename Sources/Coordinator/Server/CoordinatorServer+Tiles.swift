@@ -165,12 +165,12 @@ extension CoordinatorServer {
         guard assembler.isComplete else { tileAssemblies[key] = assembler; return }
         tileAssemblies[key] = nil
         let frame = try assembler.image()
-        if !job.plan.isFinalStep(tile) || !tile.step.isEmpty {
+        // An earlier step, or a render another task starts from, is pulled toward or blends (a sweep, a chunk's
+        // render, a sequential frame's output): kept for the tasks that take it.
+        if !job.plan.isFinalStep(tile) || job.plan.isNamed(frameIndex: planned.frameIndex, step: tile.step) {
             _ = try keepAssembled(frame, key: key)
-            return
         }
-        // The output render's result: also the next frame's neighbour (sequential, chunked) or a blend input.
-        if job.resolved.temporal.usesFlow { _ = try keepAssembled(frame, key: key) }
+        guard job.plan.isFinalStep(tile) && tile.step.isEmpty else { return }
         let frames = job.resolved.frames.frames
         guard planned.frameIndex < frames.count, let output = job.resolved.output?.path(for: frames[planned.frameIndex]) else {
             throw OutputError(description: "tiled frame \(planned.frameIndex) of job \(jobID) has no output path")

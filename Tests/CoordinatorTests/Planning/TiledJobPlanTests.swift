@@ -220,6 +220,7 @@ final class TiledJobPlanTests: XCTestCase {
         for frameIndex in 0..<3 {
             let group = JobPlanner.taskID(jobID: "j", frame: frameIndex + 1, region: .full(PixelSize(width: 400, height: 300)))
             XCTAssertEqual(plan.tileGroup(group), TileGroup(frameIndex: frameIndex, step: ""))
+            XCTAssertEqual(plan.isNamed(frameIndex: frameIndex, step: ""), frameIndex < 2, "the next frame's neighbour")
             XCTAssertNil(plan.task(group), "a tiled frame's output is assembled, not a task")
             let coarse = try XCTUnwrap(plan.tileTasks(frameIndex: frameIndex, scale: 0).first)
             let fine = plan.tileTasks(frameIndex: frameIndex, scale: 1)
@@ -254,6 +255,8 @@ final class TiledJobPlanTests: XCTestCase {
             XCTAssertTrue(sweep0.allSatisfy { $0.iterations == 25 && $0.role == .stylize(pass: 0) && $0.neighbours.isEmpty })
             let p0 = JobPlanner.stepTaskID(jobID: "j", frame: frameIndex + 1, step: "p0", region: whole)
             XCTAssertEqual(plan.tileGroup(p0), TileGroup(frameIndex: frameIndex, step: "p0"))
+            XCTAssertTrue(plan.isNamed(frameIndex: frameIndex, step: "p0"))
+            XCTAssertFalse(plan.isNamed(frameIndex: frameIndex, step: ""), "nothing takes the last sweep")
 
             let coarse = try XCTUnwrap(plan.tileTasks(frameIndex: frameIndex, scale: 0).first)
             XCTAssertEqual(coarse.role, .stylize(pass: 1))
@@ -286,6 +289,7 @@ final class TiledJobPlanTests: XCTestCase {
         let renders = ["c0", "c1"].map { JobPlanner.stepTaskID(jobID: "j", frame: 3, step: $0, region: whole) }
         XCTAssertEqual(blend.blendInputs.map(\.task), renders)
         XCTAssertEqual(renders.map { plan.tileGroup($0) }, [TileGroup(frameIndex: 2, step: "c0"), TileGroup(frameIndex: 2, step: "c1")])
+        XCTAssertTrue(plan.isNamed(frameIndex: 2, step: "c0") && plan.isNamed(frameIndex: 2, step: "c1"))
         XCTAssertEqual(blend.dependencies, (finalTiles(plan, frameIndex: 2, step: "c0") + finalTiles(plan, frameIndex: 2, step: "c1")).sorted())
         // Chunk 1 starts at frame 3 (its own render, no neighbour); frame 4 follows chunk 1's render of frame 3.
         XCTAssertEqual(plan.tileTasks(frameIndex: 2, scale: 0, step: "c1").first?.neighbours, [])
