@@ -85,6 +85,15 @@ enum VectorMath {
         }
     }
 
+    /// Σ a_i in Double, in index order (the same array gives the same bits).
+    static func sum(_ a: [Float]) -> Double {
+        a.withUnsafeBufferPointer { p in
+            var s = 0.0
+            for v in p { s += Double(v) }
+            return s
+        }
+    }
+
     static func sumOfAbsolute(_ a: [Float]) -> Double {
         a.withUnsafeBufferPointer { p in
             var s = 0.0

@@ -29,8 +29,7 @@ public final class ContentFeatureCache: @unchecked Sendable {
     /// The features of `content` at `layers` of `vgg`: the cached ones, or `compute()`'s (then kept).
     func features(vgg: VGG, layers: [Int], content: Tensor, compute: () -> [Int: Tensor]) -> [Int: Tensor] {
         let network = ObjectIdentifier(vgg)
-        var sum = 0.0
-        content.data.withUnsafeBufferPointer { p in for v in p { sum += Double(v) } }
+        let sum = VectorMath.sum(content.data)
         let hit: [Int: Tensor]? = lock.withLock {
             guard let i = entries.firstIndex(where: {
                 $0.network == network && $0.layers == layers && $0.sum == sum && $0.content == content

@@ -13,9 +13,7 @@ struct EvaluationMemo<Value> {
 
         init(_ x: [Float]) {
             count = x.count
-            var s = 0.0
-            x.withUnsafeBufferPointer { p in for v in p { s += Double(v) } }
-            sum = s
+            sum = VectorMath.sum(x)
             samples = x.isEmpty ? [] : [x[0], x[x.count / 3], x[2 * x.count / 3], x[x.count - 1]]
         }
     }
