@@ -53,6 +53,13 @@ final class TaskExecutorTileTests: XCTestCase {
         return t
     }
 
+    /// The serialized style targets of `style` (PNG bytes) under `p`, put in the worker's cache: their hashes.
+    private func cachedTargets(_ p: StyleTransferParameters, style: [UInt8], host: EngineHost) throws -> [String] {
+        let targets = try StyleTargetsProvider(host: host).serializedTargets(parameters: p, styles: [try ImageReader.decode(bytes: style)])
+        for t in targets { _ = try cache.put(t.bytes) }
+        return targets.map(\.sha256)
+    }
+
     private func decodeOutput(_ result: Stylefarm_V1_Result) throws -> Image {
         try ImageReader.decode(bytes: try cache.blob(result.output.sha256))
     }
@@ -62,10 +69,7 @@ final class TaskExecutorTileTests: XCTestCase {
         let executor = TaskExecutor(host: host, cache: cache)
         let content = TestSupport.png(width: 263, height: 197, seed: 5)  // scaled to 203×152: odd sizes
         let p = parameters(size: 203, iterations: 0)
-        let style = try ImageReader.decode(bytes: TestSupport.png(width: 64, height: 64, seed: 6))
-        let targets = try StyleTargetsProvider(host: host).serializedTargets(parameters: p, styles: [style])
-        for t in targets { _ = try cache.put(t.bytes) }
-        let hashes = targets.map(\.sha256)
+        let hashes = try cachedTargets(p, style: TestSupport.png(width: 64, height: 64, seed: 6), host: host)
 
         let whole = try decodeOutput(try executor.execute(try task(content: content, targets: hashes, parameters: p)))
         XCTAssertEqual([whole.width, whole.height], [203, 152])
@@ -90,16 +94,14 @@ final class TaskExecutorTileTests: XCTestCase {
         let executor = TaskExecutor(host: host, cache: cache)
         let content = TestSupport.png(width: 160, height: 96, seed: 8)
         let p = parameters(size: 160, iterations: 0)
-        let style = try ImageReader.decode(bytes: TestSupport.png(width: 48, height: 48, seed: 9))
-        let targets = try StyleTargetsProvider(host: host).serializedTargets(parameters: p, styles: [style])
-        for t in targets { _ = try cache.put(t.bytes) }
+        let targets = try cachedTargets(p, style: TestSupport.png(width: 48, height: 48, seed: 9), host: host)
         let plan = try XCTUnwrap(JobPlanner.tilePlans(p, frameSize: PixelSize(width: 160, height: 96), budget: .tileSide(144)).last)
         let tile = plan.tiles[1]
 
         // With zero iterations the tile is its start image: the previous scale's frame, scaled and cropped.
         let previous = TestSupport.image(width: 80, height: 48, seed: 10)
         let previousPNG = [UInt8](try ImageWriter.encodePNG(previous, bitDepth: 16))
-        var t = try task(content: content, targets: targets.map(\.sha256), parameters: p, plan: plan, tile: tile)
+        var t = try task(content: content, targets: targets, parameters: p, plan: plan, tile: tile)
         t.tile.initial = try ref(previousPNG)
         t.tile.scale = 1; t.tile.scales = 2
         let out = try decodeOutput(try executor.execute(t))
@@ -110,7 +112,7 @@ final class TaskExecutorTileTests: XCTestCase {
         XCTAssertLessThanOrEqual(worst, 0.5 / 255 + 1e-6, "the tile did not start from the previous scale's frame")
 
         // A region outside the scale's frame is refused, naming the tile.
-        var bad = try task(content: content, targets: targets.map(\.sha256), parameters: p, plan: plan, tile: tile)
+        var bad = try task(content: content, targets: targets, parameters: p, plan: plan, tile: tile)
         bad.region.x = 100
         XCTAssertThrowsError(try executor.execute(bad)) { error in
             XCTAssertTrue("\(error)".contains("does not lie inside the 160x96 frame"), "\(error)")
@@ -126,9 +128,7 @@ final class TaskExecutorTileTests: XCTestCase {
         let executor = TaskExecutor(host: host, cache: cache)
         let content = TestSupport.png(width: 160, height: 96, seed: 20)
         let p = parameters(size: 160, iterations: 0)
-        let style = try ImageReader.decode(bytes: TestSupport.png(width: 48, height: 48, seed: 21))
-        let targets = try StyleTargetsProvider(host: host).serializedTargets(parameters: p, styles: [style])
-        for t in targets { _ = try cache.put(t.bytes) }
+        let targets = try cachedTargets(p, style: TestSupport.png(width: 48, height: 48, seed: 21), host: host)
         // The neighbour moved by (5, −3) px: certain inside, uncertain where the flow leaves the frame.
         let pair = FlowPair(forward: FlowField(width: 160, height: 96, constant: 5, -3),
                             backward: FlowField(width: 160, height: 96, constant: -5, 3))
@@ -147,7 +147,7 @@ final class TaskExecutorTileTests: XCTestCase {
         let plan = try XCTUnwrap(JobPlanner.tilePlans(p, frameSize: PixelSize(width: 160, height: 96), budget: .tileSide(144)).last)
         XCTAssertFalse(plan.isSingleTile)
         for multipass in [false, true] {
-            var untiled = try task(content: content, targets: targets.map(\.sha256), parameters: p)
+            var untiled = try task(content: content, targets: targets, parameters: p)
             temporal(&untiled, multipass: multipass)
             let whole = try decodeOutput(try executor.execute(untiled))
             let plate = try ImageReader.decode(bytes: content).toRGB().resized(width: 160, height: 96)
@@ -155,7 +155,7 @@ final class TaskExecutorTileTests: XCTestCase {
                                  "the untiled frame starts from the neighbour, not the plate")
             var assembler = try TileAssembler(layout: try plan.layout(), channels: 3)
             for tile in plan.tiles {
-                var t = try task(content: content, targets: targets.map(\.sha256), parameters: p, plan: plan, tile: tile)
+                var t = try task(content: content, targets: targets, parameters: p, plan: plan, tile: tile)
                 temporal(&t, multipass: multipass)
                 try assembler.add(tile: tile.index, image: try decodeOutput(try executor.execute(t)))
             }
@@ -165,7 +165,7 @@ final class TaskExecutorTileTests: XCTestCase {
         // A later step's tile starts from the previous step's frame, whatever the warped start would be.
         let previous = TestSupport.image(width: 80, height: 48, seed: 24)
         let previousPNG = [UInt8](try ImageWriter.encodePNG(previous, bitDepth: 16))
-        var later = try task(content: content, targets: targets.map(\.sha256), parameters: p, plan: plan, tile: plan.tiles[0])
+        var later = try task(content: content, targets: targets, parameters: p, plan: plan, tile: plan.tiles[0])
         temporal(&later, multipass: false)
         later.tile.initial = try ref(previousPNG)
         later.tile.scale = 1; later.tile.scales = 2
@@ -176,7 +176,7 @@ final class TaskExecutorTileTests: XCTestCase {
         XCTAssertLessThanOrEqual(zip(out.pixels, expected.pixels).map { abs($0 - $1) }.max() ?? 1, 0.5 / 255 + 1e-6)
 
         // A flow of another size than the frame is refused, naming it.
-        var wrong = try task(content: content, targets: targets.map(\.sha256), parameters: p, plan: plan, tile: plan.tiles[0])
+        var wrong = try task(content: content, targets: targets, parameters: p, plan: plan, tile: plan.tiles[0])
         temporal(&wrong, multipass: false)
         wrong.temporal.neighbours[0].flow = try ref(pair.resampled(width: 80, height: 48).serialized())
         XCTAssertThrowsError(try executor.execute(wrong)) { XCTAssertTrue("\($0)".contains("the flow is 80x48, the frame 160x96"), "\($0)") }
@@ -189,9 +189,7 @@ final class TaskExecutorTileTests: XCTestCase {
         let executor = TaskExecutor(host: host, cache: cache)
         let content = TestSupport.png(width: 96, height: 64, seed: 12)
         let p = parameters(size: 96, iterations: 4)
-        let style = try ImageReader.decode(bytes: TestSupport.png(width: 48, height: 48, seed: 13))
-        let targets = try StyleTargetsProvider(host: host).serializedTargets(parameters: p, styles: [style])
-        for t in targets { _ = try cache.put(t.bytes) }
+        let targets = try cachedTargets(p, style: TestSupport.png(width: 48, height: 48, seed: 13), host: host)
         let start = TestSupport.image(width: 96, height: 64, seed: 14)
         let startPNG = [UInt8](try ImageWriter.encodePNG(start, bitDepth: 16))
         let decodedStart = try ImageReader.decode(bytes: startPNG).toRGB()
@@ -204,7 +202,7 @@ final class TaskExecutorTileTests: XCTestCase {
                                         core: GramSums.wholeImageCore(width: tensor.width, height: tensor.height), cores: 0..<1).serialized()
         }
         func run(frameGrams: [UInt8]?) throws -> [UInt8] {
-            var t = try task(content: content, targets: targets.map(\.sha256), parameters: p, plan: plan, tile: plan.tiles[0])
+            var t = try task(content: content, targets: targets, parameters: p, plan: plan, tile: plan.tiles[0])
             t.tile.initial = try ref(startPNG)
             t.tile.round = 1; t.tile.rounds = 2
             if let frameGrams { t.tile.frameGrams = try ref(frameGrams) }
@@ -216,7 +214,7 @@ final class TaskExecutorTileTests: XCTestCase {
         XCTAssertNotEqual(elsewhere, plain, "the frame's statistics were not used")
 
         // Frame statistics without the start image they were taken from are refused.
-        var orphan = try task(content: content, targets: targets.map(\.sha256), parameters: p, plan: plan, tile: plan.tiles[0])
+        var orphan = try task(content: content, targets: targets, parameters: p, plan: plan, tile: plan.tiles[0])
         orphan.tile.frameGrams = try ref(try grams(decodedStart))
         XCTAssertThrowsError(try executor.execute(orphan)) { XCTAssertTrue("\($0)".contains("initial"), "\($0)") }
     }
@@ -232,12 +230,7 @@ final class TaskExecutorTileTests: XCTestCase {
         let styleA = TestSupport.png(width: 32, height: 32, seed: 12), styleB = TestSupport.png(width: 28, height: 36, seed: 13)
         let host = TestSupport.host()
         let p = parameters(size: w, iterations: 3)
-        let provider = StyleTargetsProvider(host: host)
-        let setHashes = try [styleA, styleB].map { bytes -> [String] in
-            let targets = try provider.serializedTargets(parameters: p, styles: [try ImageReader.decode(bytes: bytes)])
-            for t in targets { _ = try cache.put(t.bytes) }
-            return targets.map(\.sha256)
-        }
+        let setHashes = try [styleA, styleB].map { try cachedTargets(p, style: $0, host: host) }
         let plan = try XCTUnwrap(JobPlanner.tilePlans(p, frameSize: PixelSize(width: w, height: h), budget: .tileSide(144)).last)
         let tile = plan.tiles[3]  // its crop holds both regions
         XCTAssertTrue(tile.padded.x < 70 && tile.padded.x + tile.padded.width > 70, "\(tile)")

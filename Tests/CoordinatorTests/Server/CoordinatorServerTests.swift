@@ -221,19 +221,9 @@ final class CoordinatorServerTests: XCTestCase {
     /// A job whose content frame is missing is refused at submit, naming the file; a frame that goes
     /// missing after submit fails alone and the worker still gets the next frame (its credit is not lost).
     func testMissingContentIsRefusedAtSubmitAndAnUnassignableTaskKeepsTheWorkersCredit() throws {
-        let dir = harness.stateDirectory.appendingPathComponent("job", isDirectory: true)
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        for frame in [1, 2] {
-            try ImageWriter.writePNG(Image(width: 8, height: 8, channels: 3, repeating: 0.3),
-                                     to: dir.appendingPathComponent("plate.000\(frame).png").path)
-        }
-        try ImageWriter.writePNG(Image(width: 4, height: 4, channels: 3, repeating: 0.5), to: dir.appendingPathComponent("style.png").path)
-        var spec = Stylefarm_V1_JobSpec()
-        spec.name = "shot"
-        spec.contentPattern = dir.appendingPathComponent("plate.####.png").path
-        spec.frames = "1-3"
-        spec.stylePaths = [dir.appendingPathComponent("style.png").path]
-        spec.outputPattern = dir.appendingPathComponent("out/shot.####.png").path
+        let plate = Image(width: 8, height: 8, channels: 3, repeating: 0.3)
+        var (spec, dir) = try harness.stylizeJob(name: "shot", plates: [1: plate, 2: plate],
+                                                 style: Image(width: 4, height: 4, channels: 3, repeating: 0.5), frames: "1-3")
         spec.parameters.size = 16
         let client = try harness.client()
         var submit = Stylefarm_V1_SubmitJob()
@@ -260,19 +250,10 @@ final class CoordinatorServerTests: XCTestCase {
         // loaded machine from declaring it dead mid-test (liveness has its own tests).
         harness.close()
         harness = try ServerHarness(liveness: 100)
-        let dir = harness.stateDirectory.appendingPathComponent("job", isDirectory: true)
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         let content = Image(width: 12, height: 8, channels: 3, pixels: (0..<(12 * 8 * 3)).map { Float($0 % 7) / 7 })
-        try ImageWriter.writePNG(content, to: dir.appendingPathComponent("plate.0001.png").path)
-        try ImageWriter.writePNG(Image(width: 4, height: 4, channels: 3, repeating: 0.5), to: dir.appendingPathComponent("style.png").path)
+        var (spec, dir) = try harness.stylizeJob(name: "shot", plates: [1: content],
+                                                 style: Image(width: 4, height: 4, channels: 3, repeating: 0.5), frames: "1")
         let contentBytes = try Data(contentsOf: dir.appendingPathComponent("plate.0001.png"))
-
-        var spec = Stylefarm_V1_JobSpec()
-        spec.name = "shot"
-        spec.contentPattern = dir.appendingPathComponent("plate.####.png").path
-        spec.frames = "1"
-        spec.stylePaths = [dir.appendingPathComponent("style.png").path]
-        spec.outputPattern = dir.appendingPathComponent("out/shot.####.png").path
         spec.parameters.size = 24
         spec.options.sharedFilesystem = false
         let client = try harness.client()

@@ -23,18 +23,9 @@ final class ExactTilesServerTests: XCTestCase {
     }
 
     func testRoundOneTilesGetTheSummedStatisticsOfTheAssembledFrame() throws {
-        let dir = harness.stateDirectory.appendingPathComponent("job", isDirectory: true)
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         // 1600×1000: two tiles under a 1024-px side; 1.6 Mpx is more than one pass, so 6 cores of 768 px in 2 parts.
-        try ImageWriter.writePNG(Image(width: 1600, height: 1000, channels: 3, repeating: 0.25),
-                                 to: dir.appendingPathComponent("plate.0001.png").path)
-        try ImageWriter.writePNG(Image(width: 8, height: 8, channels: 3, repeating: 0.5), to: dir.appendingPathComponent("style.png").path)
-        var spec = Stylefarm_V1_JobSpec()
-        spec.name = "exact"
-        spec.contentPattern = dir.appendingPathComponent("plate.####.png").path
-        spec.frames = "1"
-        spec.stylePaths = [dir.appendingPathComponent("style.png").path]
-        spec.outputPattern = dir.appendingPathComponent("out/exact.####.png").path
+        var (spec, dir) = try harness.stylizeJob(name: "exact", plates: [1: Image(width: 1600, height: 1000, channels: 3, repeating: 0.25)],
+                                                 style: Image(width: 8, height: 8, channels: 3, repeating: 0.5), frames: "1")
         spec.parameters.size = 1600
         spec.parameters.iterations = 2
         spec.parameters.styleScale = 0.05  // an 80-px style: the coordinator computes its targets at submit
@@ -112,16 +103,8 @@ final class StyleTargetPartsServerTests: XCTestCase {
     }
 
     func testAWholeFrameJobTakesItsTargetsFromTheWorkersParts() throws {
-        let dir = harness.stateDirectory.appendingPathComponent("job", isDirectory: true)
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        try ImageWriter.writePNG(Image(width: 64, height: 48, channels: 3, repeating: 0.25), to: dir.appendingPathComponent("plate.0001.png").path)
-        try ImageWriter.writePNG(Image(width: 80, height: 60, channels: 3, repeating: 0.5), to: dir.appendingPathComponent("style.png").path)
-        var spec = Stylefarm_V1_JobSpec()
-        spec.name = "parts"
-        spec.contentPattern = dir.appendingPathComponent("plate.####.png").path
-        spec.frames = "1"
-        spec.stylePaths = [dir.appendingPathComponent("style.png").path]
-        spec.outputPattern = dir.appendingPathComponent("out/parts.####.png").path
+        var (spec, _) = try harness.stylizeJob(name: "parts", plates: [1: Image(width: 64, height: 48, channels: 3, repeating: 0.25)],
+                                               style: Image(width: 80, height: 60, channels: 3, repeating: 0.5), frames: "1")
         spec.parameters.size = 64  // the style scaled to 64×48: 3072 px, 2×2 cores of 32 px, one part
         spec.options.noTiles = true
         let jobID = try harness.client().submit(spec)

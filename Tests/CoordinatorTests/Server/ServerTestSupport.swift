@@ -262,6 +262,27 @@ final class FakeClient {
     }
 }
 
+extension ServerHarness {
+    /// A stylize job over files in `<state>/job`: writes `plates` (frame number → image) as `plate.####.png` and
+    /// `style` as `style.png`; the spec renders `frames` of them into `out/<name>.####.png`. Engine parameters
+    /// and options are the caller's.
+    func stylizeJob(name: String, plates: [Int: Image], style: Image, frames: String) throws -> (spec: Stylefarm_V1_JobSpec, dir: URL) {
+        let dir = stateDirectory.appendingPathComponent("job", isDirectory: true)
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        for (frame, image) in plates {
+            try ImageWriter.writePNG(image, to: dir.appendingPathComponent(String(format: "plate.%04d.png", frame)).path)
+        }
+        try ImageWriter.writePNG(style, to: dir.appendingPathComponent("style.png").path)
+        var spec = Stylefarm_V1_JobSpec()
+        spec.name = name
+        spec.contentPattern = dir.appendingPathComponent("plate.####.png").path
+        spec.frames = frames
+        spec.stylePaths = [dir.appendingPathComponent("style.png").path]
+        spec.outputPattern = dir.appendingPathComponent("out/\(name).####.png").path
+        return (spec, dir)
+    }
+}
+
 func echoSpec(name: String = "echo", frames: String = "1", maxAttempts: UInt32 = 0) -> Stylefarm_V1_JobSpec {
     var spec = Stylefarm_V1_JobSpec()
     spec.name = name

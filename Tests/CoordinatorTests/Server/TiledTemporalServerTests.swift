@@ -18,19 +18,9 @@ final class TiledTemporalServerTests: XCTestCase {
 
     /// A two-frame 400×240 job in 256-px tiles (2×2 tiles per frame; 200×120 is one) with `strategy`.
     private func submit(_ strategy: Stylefarm_V1_TemporalStrategy, scales: UInt32, passes: UInt32 = 0) throws -> (String, URL) {
-        let dir = harness.stateDirectory.appendingPathComponent("job", isDirectory: true)
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        for frame in 1...2 {
-            try ImageWriter.writePNG(Image(width: 400, height: 240, channels: 3, repeating: 0.25),
-                                     to: dir.appendingPathComponent("plate.000\(frame).png").path)
-        }
-        try ImageWriter.writePNG(Image(width: 8, height: 8, channels: 3, repeating: 0.5), to: dir.appendingPathComponent("style.png").path)
-        var spec = Stylefarm_V1_JobSpec()
-        spec.name = "shot"
-        spec.contentPattern = dir.appendingPathComponent("plate.####.png").path
-        spec.frames = "1-2"
-        spec.stylePaths = [dir.appendingPathComponent("style.png").path]
-        spec.outputPattern = dir.appendingPathComponent("out/shot.####.png").path
+        let plate = Image(width: 400, height: 240, channels: 3, repeating: 0.25)
+        var (spec, dir) = try harness.stylizeJob(name: "shot", plates: [1: plate, 2: plate],
+                                                 style: Image(width: 8, height: 8, channels: 3, repeating: 0.5), frames: "1-2")
         spec.parameters.size = 400
         spec.parameters.iterations = 4
         spec.parameters.scales = scales
