@@ -6,11 +6,12 @@ import Foundation
 extension DISPreset: ExpressibleByArgument {}
 
 /// `stylefarm evaluate temporal`: the warp error of a stylized sequence (Ruder, Dosovitskiy & Brox 2016,
-/// section 5), per frame and its mean; see `TemporalConsistency`.
+/// section 5), per frame and its mean; see `TemporalConsistency`. With `--style`, also each frame's style
+/// distance (`StyleDistance`): a sequence that holds still by staying close to the photograph shows it.
 struct EvaluateTemporalCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "temporal",
-        abstract: "Warp error of a stylized sequence: mean over certain pixels of (x_t − ω(x_{t−1}))², x in [0, 1].",
+        abstract: "Warp error of a stylized sequence: mean over certain pixels of (x_t − ω(x_{t−1}))², x in [0, 1]; with --style, its style distance too.",
         discussion: """
             For each pair of consecutive frames in --frames, the previous stylized frame is warped into the \
             next with the optical flow between the CONTENT frames and compared over the pixels where the flow \
@@ -22,7 +23,13 @@ struct EvaluateTemporalCommand: ParsableCommand {
             255 = occluded) removes occluded pixels. Stylized frames may be smaller than the content frames: \
             content frames and flows are resampled to the stylized size.
 
-            Prints one line per frame (frame=N warp_error=... certain=FRACTION), then mean warp_error=... pairs=N.
+            With --style, every frame also gets a style distance: the relative Gram error of the stylized \
+            frame against the style's targets at the frame's size (VGG style layers, the engine's defaults), \
+            divided by the same error of the content frame: 1 = as far from the style as the photograph, \
+            0 = the style's statistics exactly. Warp error alone rewards doing less; read both.
+
+            Prints one line per frame (frame=N warp_error=... certain=FRACTION [style_distance=...]), then \
+            mean warp_error=... pairs=N [style_distance=...].
 
             Example:
               stylefarm evaluate temporal --stylized out/frame_####.png --content plates/frame_####.png --frames 1-40
@@ -46,6 +53,14 @@ struct EvaluateTemporalCommand: ParsableCommand {
     @Option(help: "DIS preset when no --flow-gt: ultrafast, fast or medium.")
     var preset: DISPreset = .medium
 
+    @Option(help: "Style image(s) the sequence was stylized with (repeatable, blended equally): also report each frame's style distance.")
+    var style: [String] = []
+
+    @Option(help: "With --style: style images are scaled so their longer side is this × the frame's longer side.")
+    var styleScale: Float = 1
+
+    @OptionGroup var engine: EngineOptions
+
     func validate() throws {
         let range: FrameRange
         do { range = try FrameRange(parsing: frames) } catch { throw ValidationError("--frames: \(error)") }
@@ -68,12 +83,44 @@ struct EvaluateTemporalCommand: ParsableCommand {
         _ = try measure { print($0) }
     }
 
-    /// Measures the sequence, reporting one line per frame and the mean to `report`; returns the mean warp
-    /// error (`stylefarm bench temporal` calls this too).
-    func measure(report: (String) -> Void) throws -> Double {
+    /// The means over a sequence: warp error over its pairs, style distance over its frames (nil without a style).
+    struct Summary {
+        var warpError: Double
+        var styleDistance: Double?
+    }
+
+    /// The style distance of `--style` for stylized frames whose longer side is `longSide`, or nil without --style.
+    func makeStyleDistance(longSide: Int) throws -> StyleDistance? {
+        guard !style.isEmpty else { return nil }
+        let vgg = try engine.makeNetwork()
+        var parameters = StyleTransferParameters()
+        parameters.network = engine.network
+        parameters.size = longSide
+        parameters.styleScale = styleScale
+        let styles = try style.map { try ImageReader.read(path: $0) }
+        let weights = [Float](repeating: 1 / Float(styles.count), count: styles.count)
+        let targets = try StyleTransfer(vgg: vgg).styleTargets(styles: styles, blendWeights: weights, parameters: parameters)
+        return try StyleDistance(vgg: vgg, parameters: parameters, targets: targets[targets.count - 1])
+    }
+
+    /// Measures the sequence, reporting one line per frame and the means to `report`; returns the means
+    /// (`stylefarm bench temporal` calls this too, with its own `distance` so the style targets are made once).
+    func measure(distance given: StyleDistance? = nil, report: (String) -> Void) throws -> Summary {
         let range = try FrameRange(parsing: frames).frames
         let stylizedPattern = try PathPattern(stylized), contentPattern = try PathPattern(content)
         let flowPattern = try flowGT.map(PathPattern.init), occlusionPattern = try occlusions.map(PathPattern.init)
+        var styleDistances: [Double] = []
+        var distance = given
+        /// The style distance of frame `frame` (stylized), or "" without a style.
+        func styleColumn(_ image: Image, frame: Int) throws -> String {
+            if distance == nil && given == nil && !style.isEmpty {
+                distance = try makeStyleDistance(longSide: max(image.width, image.height))
+            }
+            guard let distance else { return "" }
+            let value = try distance.distance(stylized: image, content: try ImageReader.read(path: contentPattern.path(for: frame)))
+            styleDistances.append(value)
+            return " style_distance=\(format(value))"
+        }
         var results: [TemporalConsistency.Measurement] = []
         var cuts = Set<Int>()
         if detectCuts {
@@ -81,13 +128,15 @@ struct EvaluateTemporalCommand: ParsableCommand {
             cuts = Set(ShotCutDetector().cuts(histograms: histograms))
         }
         var previous = try ImageReader.read(path: stylizedPattern.path(for: range[0]))
+        let first = try styleColumn(previous, frame: range[0])
+        if !first.isEmpty { report("frame=\(range[0])" + first) }
         // The content frame b of one pair is frame a of the next: read (and resize) each once.
         var lastContent: (frame: Int, image: Image)? = nil
         for i in 1..<range.count {
             let (a, b) = (range[i - 1], range[i])
             let current = try ImageReader.read(path: stylizedPattern.path(for: b))
             if cuts.contains(i) {
-                report("frame=\(b) cut (a new shot starts; no pair with frame \(a))")
+                report("frame=\(b) cut (a new shot starts; no pair with frame \(a))" + (try styleColumn(current, frame: b)))
                 previous = current
                 continue
             }
@@ -116,15 +165,17 @@ struct EvaluateTemporalCommand: ParsableCommand {
                                                       certainty: try pair.certaintyOfSecond().weights)
             }
             results.append(m)
-            report("frame=\(b) warp_error=\(format(m.warpError)) certain=\(String(format: "%.3f", m.certainFraction))")
+            report("frame=\(b) warp_error=\(format(m.warpError)) certain=\(String(format: "%.3f", m.certainFraction))"
+                   + (try styleColumn(current, frame: b)))
             previous = current
         }
         guard !results.isEmpty else {
             throw ValidationError("every listed pair crosses a shot cut; nothing to measure (--no-detect-cuts measures them anyway)")
         }
         let mean = results.map(\.warpError).reduce(0, +) / Double(results.count)
-        report("mean warp_error=\(format(mean)) pairs=\(results.count)")
-        return mean
+        let meanStyle = styleDistances.isEmpty ? nil : styleDistances.reduce(0, +) / Double(styleDistances.count)
+        report("mean warp_error=\(format(mean)) pairs=\(results.count)" + (meanStyle.map { " style_distance=\(format($0))" } ?? ""))
+        return Summary(warpError: mean, styleDistance: meanStyle)
     }
 
     private func contentFrame(_ pattern: PathPattern, _ frame: Int, _ w: Int, _ h: Int) throws -> Image {

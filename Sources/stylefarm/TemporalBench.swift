@@ -5,17 +5,21 @@ import Foundation
 import Protocol
 
 /// `stylefarm bench temporal`: the temporal strategies compared on one sequence at equal iterations per
-/// frame — mean warp error (as `evaluate temporal`) and wall time on a local farm with each worker count.
+/// frame — mean warp error and style distance (as `evaluate temporal --style`) and wall time on a local
+/// farm with each worker count.
 struct TemporalBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "temporal",
-        abstract: "Warp error and wall time of independent, sequential, multipass and chunked renders of one sequence.",
+        abstract: "Warp error, style distance and wall time of independent, sequential, multipass and chunked renders of one sequence.",
         discussion: """
             Starts a local farm per worker count (one engine thread per worker), renders --frames of --content \
             with every strategy at the same --iterations per frame (multipass splits them over --passes sweeps), \
             and prints per run: strategy, workers, wall_s (submission to last frame), warp_error (mean over the \
-            pairs; ground-truth flow with --flow-gt, else DIS) and its ratio to independent's; then, per strategy, \
-            the wall time with N workers relative to sequential's with the same N.
+            pairs; ground-truth flow with --flow-gt, else DIS) and its ratio to independent's, style_distance \
+            (mean over the frames of the relative Gram error to the style, divided by the content frame's; 1 = \
+            as unstylized as the photograph) and its ratio to independent's, and the wall time with N workers \
+            relative to sequential's with the same N. A strategy that holds still by not stylizing shows a low \
+            warp error and a high style distance: read both.
 
             Example (the synthetic sequence of `make-sequence`, with exact flow):
               stylefarm make-sequence --out /tmp/seq --frames 8 --size 128x96
@@ -92,6 +96,10 @@ struct TemporalBench: ParsableCommand {
         defer { if keep == nil { try? FileManager.default.removeItem(at: root) } }
         let cwd = FileManager.default.currentDirectoryPath
         var errors: [String: Double] = [:]
+        var distances: [String: Double] = [:]
+        let evaluator = try EvaluateTemporalCommand.parse(["--stylized", "x.####.png", "--content", content, "--frames", frames,
+                                                           "--style", style] + (modelDir.map { ["--model-dir", $0] } ?? []))
+        let styleDistance = try evaluator.makeStyleDistance(longSide: size)
         var walls: [String: Double] = [:]
         var rendered: [(name: String, pattern: PathPattern)] = []
         for count in counts {
@@ -116,13 +124,19 @@ struct TemporalBench: ParsableCommand {
                 var arguments = ["--stylized", output + "/\(name).####.png", "--content", content, "--frames", frames, "--no-detect-cuts"]
                 if let flowGT { arguments += ["--flow-gt", flowGT] }
                 if let occlusions { arguments += ["--occlusions", occlusions] }
-                let error = try EvaluateTemporalCommand.parse(arguments).measure { _ in }
-                if count == counts[0] { errors[name] = error; rendered.append((name, try PathPattern(output + "/\(name).####.png"))) }
+                let summary = try EvaluateTemporalCommand.parse(arguments).measure(distance: styleDistance) { _ in }
+                let error = summary.warpError, distance = summary.styleDistance ?? .nan
+                if count == counts[0] {
+                    errors[name] = error; distances[name] = distance
+                    rendered.append((name, try PathPattern(output + "/\(name).####.png")))
+                }
                 walls["\(name)@\(count)"] = wall
                 let ratio = errors["independent"].map { String(format: "%.3f", error / $0) } ?? "-"
+                let styleRatio = distances["independent"].map { String(format: "%.3f", distance / $0) } ?? "-"
                 let sequential = walls["sequential@\(count)"].map { String(format: "%.2f", wall / $0) } ?? "-"
-                print(String(format: "temporal strategy=%@ workers=%d frames=%@ size=%d iterations=%d passes=%d tile_size=%@ wall_s=%.2f warp_error=%.6g error_vs_independent=%@ wall_vs_sequential=%@",
-                             name, count, frames, size, iterations, passes, tileSize.map(String.init) ?? "auto", wall, error, ratio, sequential))
+                print(String(format: "temporal strategy=%@ workers=%d frames=%@ size=%d iterations=%d passes=%d tile_size=%@ wall_s=%.2f warp_error=%.6g error_vs_independent=%@ style_distance=%.4f style_vs_independent=%@ wall_vs_sequential=%@",
+                             name, count, frames, size, iterations, passes, tileSize.map(String.init) ?? "auto", wall, error, ratio,
+                             distance, styleRatio, sequential))
             }
         }
         if let figure { try writeFigure(into: figure, rendered: rendered) }
