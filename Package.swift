@@ -69,13 +69,16 @@ let package = Package(
                           dependencies: ["Engine", "ModelStore", "Protocol", "Coordinator", "Worker",
                                          .product(name: "ArgumentParser", package: "swift-argument-parser")],
                           path: "Sources/stylefarm"),
-        .testTarget(name: "EngineTests", dependencies: ["Engine", "ModelStore"], path: "Tests/EngineTests",
+        // Test inputs for every test target: the shared test data (skipped cleanly when absent) and the
+        // public demo images that stand in for it wherever the exact picture does not matter.
+        .target(name: "TestSupport", dependencies: ["ModelStore"], path: "Tests/TestSupport"),
+        .testTarget(name: "EngineTests", dependencies: ["Engine", "ModelStore", "TestSupport"], path: "Tests/EngineTests",
                     resources: [.copy("Fixtures")]),
-        .testTarget(name: "ModelStoreTests", dependencies: ["ModelStore", "Engine"], path: "Tests/ModelStoreTests"),
+        .testTarget(name: "ModelStoreTests", dependencies: ["ModelStore", "Engine", "TestSupport"], path: "Tests/ModelStoreTests"),
         .testTarget(name: "ProtocolTests", dependencies: ["Protocol"], path: "Tests/ProtocolTests"),
         .testTarget(name: "WorkerTests", dependencies: ["Worker", "Engine", "Protocol", "FarmWire", "Coordinator"], path: "Tests/WorkerTests"),
         .testTarget(name: "CoordinatorTests", dependencies: ["Coordinator"], path: "Tests/CoordinatorTests"),
-        .testTarget(name: "StylefarmTests", dependencies: ["stylefarm", "Engine", "ModelStore", "Protocol", "Coordinator"], path: "Tests/StylefarmTests"),
+        .testTarget(name: "StylefarmTests", dependencies: ["stylefarm", "Engine", "ModelStore", "Protocol", "Coordinator", "TestSupport"], path: "Tests/StylefarmTests"),
     ],
     swiftLanguageModes: [.v5]
 )

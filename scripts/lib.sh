@@ -31,3 +31,16 @@ require_swift() {
 # command reuse the same build products.
 SWIFT_FLAGS=(-c release -Xswiftc -enable-testing)
 stylefarm_bin() { echo "$REPO_ROOT/.build/release/stylefarm"; }
+
+# Runs the already built tests (`swift test --skip-build ARGS`), keeping the output in LOG, then prints
+# how many tests were skipped and why (scripts/skip-summary.sh). Returns `swift test`'s status.
+run_tests_logged() {
+    local log="$1"; shift
+    mkdir -p "$(dirname "$log")"
+    set +e
+    swift test "${SWIFT_FLAGS[@]}" --skip-build "$@" 2>&1 | tee "$log"
+    local status=${PIPESTATUS[0]}
+    set -e
+    "$REPO_ROOT/scripts/skip-summary.sh" "$log" >&2
+    return "$status"
+}

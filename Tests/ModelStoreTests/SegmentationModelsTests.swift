@@ -1,23 +1,13 @@
 import Foundation
 import XCTest
+import TestSupport
 @testable import ModelStore
 
 /// `models install --segmentation`: pinned DeepLab files from a local folder, checksums, clear errors.
 final class SegmentationModelsTests: XCTestCase {
-    private var sharedModels: URL {
-        get throws {
-            let root = ProcessInfo.processInfo.environment["STYLEFARM_TEST_DATA"].map { URL(fileURLWithPath: $0) }
-                ?? URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-                    .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("shared/data")
-            let models = root.appendingPathComponent("models")
-            guard FileManager.default.fileExists(atPath: models.appendingPathComponent(SegmentationModel.deeplab.fileName).path) else {
-                throw XCTSkip("shared test data not found at \(root.path); set STYLEFARM_TEST_DATA")
-            }
-            return models
-        }
-    }
-
     func testDeepLabInstallsFromALocalFolderAndIsVerifiedOnLookup() throws {
+        // The pinned DeepLab files are in the shared test data only: skip (before any assertion) without them.
+        let sharedModels = try SharedTestData.url("models/" + SegmentationModel.deeplab.fileName).deletingLastPathComponent()
         let target = try Fixtures.temporaryDirectory(self)
         var models = SegmentationModels(directory: target)
         models.models = [.deeplab, .deeplabSmall]
@@ -26,15 +16,15 @@ final class SegmentationModelsTests: XCTestCase {
         }
         XCTAssertThrowsError(try models.installedURL("fcn")) { XCTAssertTrue("\($0)".contains("deeplab, deeplab-small"), "\($0)") }
 
-        XCTAssertEqual(try models.install(sourceDirectory: try sharedModels, environment: [:]), ["deeplab", "deeplab-small"])
+        XCTAssertEqual(try models.install(sourceDirectory: sharedModels, environment: [:]), ["deeplab", "deeplab-small"])
         let url = try models.installedURL("deeplab")
         XCTAssertEqual(try Checksum.sha256(fileAt: url), SegmentationModel.deeplab.sha256)
-        XCTAssertEqual(try models.install(sourceDirectory: try sharedModels, environment: [:]), [], "idempotent")
+        XCTAssertEqual(try models.install(sourceDirectory: sharedModels, environment: [:]), [], "idempotent")
 
         // A damaged file is caught on lookup and replaced by the next install.
         try Data("not a model".utf8).write(to: url)
         XCTAssertThrowsError(try models.installedURL("deeplab")) { XCTAssertTrue("\($0)".contains(SegmentationModel.deeplab.sha256), "\($0)") }
-        XCTAssertEqual(try models.install(sourceDirectory: try sharedModels, environment: [:]), ["deeplab"])
+        XCTAssertEqual(try models.install(sourceDirectory: sharedModels, environment: [:]), ["deeplab"])
     }
 
     func testAWrongOrMissingSourceFileIsRefused() throws {

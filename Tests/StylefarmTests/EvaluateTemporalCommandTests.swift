@@ -1,6 +1,7 @@
 import Engine
 import Foundation
 import XCTest
+import TestSupport
 
 /// `stylefarm evaluate temporal` end to end on the shared Sintel sequence: the content frames themselves
 /// are temporally consistent (small warp error), independently noised frames are not.

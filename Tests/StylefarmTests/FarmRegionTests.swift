@@ -4,6 +4,7 @@ import Foundation
 import ModelStore
 import Protocol
 import XCTest
+import TestSupport
 
 /// Segmentation-aware jobs over a farm of processes on 127.0.0.1: region definitions travel in the job
 /// spec and the task assignments, the coordinator computes every style set's targets once, and the worker
@@ -14,17 +15,15 @@ final class FarmRegionTests: XCTestCase {
     private let engineFlags = ["--size", "64", "--iterations", "12", "--seed", "7"]
 
     override func setUpWithError() throws {
-        guard FileManager.default.fileExists(atPath: ModelDirectory.resolve().url.appendingPathComponent("vgg16.sfw").path) else {
-            throw XCTSkip("VGG-16 weights are not installed; run `stylefarm models install`")
-        }
+        try InstalledModels.requireVGG16()
         farm = try FarmProcesses()
     }
 
     override func tearDown() { farm?.stopAll() }
 
-    /// Three 360×400 plates of the Grace Hopper photo, panning.
+    /// Three 360×400 plates of the astronaut portrait, panning.
     private func writePlates() throws -> URL {
-        let photo = try ImageReader.read(path: try SharedTestData.path("images/grace_hopper.png"))
+        let photo = try ImageReader.read(path: try DemoImages.portrait)
         let plates = farm.directory.appendingPathComponent("plates")
         try FileManager.default.createDirectory(at: plates, withIntermediateDirectories: true)
         for i in 0..<3 {
@@ -75,7 +74,7 @@ final class FarmRegionTests: XCTestCase {
     func testMatteRegionsAreByteIdenticalToStylizeAndKeepTheForegroundPhotoreal() throws {
         let plates = try writePlates()
         let mattes = try writeMattes { 0.30 + 0.05 * Float($0) }
-        let style = try SharedTestData.path("styles/starry_night_crop.png")
+        let style = try DemoImages.painting
         try farm.startCoordinator(extra: ["--threads", "1"])
         try farm.startWorker("a")
         try farm.startWorker("b")
@@ -108,7 +107,7 @@ final class FarmRegionTests: XCTestCase {
                                "frame 1 (shared-filesystem mode)")
             }
 
-            // Left of the matte edge: photoreal; right of it: starry. Keep clear of the edge.
+            // Left of the matte edge: photoreal; right of it: stylized. Keep clear of the edge.
             let output = try ImageReader.read(path: outPath).toRGB()
             let content = try ImageReader.read(path: plates.path + String(format: "/plate.%04d.png", frame)).toRGB()
                 .resized(width: output.width, height: output.height)
@@ -127,20 +126,20 @@ final class FarmRegionTests: XCTestCase {
     func testRegionStyleSetsComputedByTheCoordinatorMatchStylize() throws {
         let plates = try writePlates()
         let mattes = try writeMattes { _ in 0.4 }
-        let wave = try SharedTestData.path("styles/great_wave_off_kanagawa.jpg")
+        let coffee = try DemoImages.painting
         try farm.startCoordinator(extra: ["--threads", "1"])
         try farm.startWorker("a")
         let regionFlags = ["--segment", "matte:" + mattes.path + "/m.####.png", "--region", "foreground=none",
-                           "--region", "background=" + wave, "--region-weight", "background:style=2"]
+                           "--region", "background=" + coffee, "--region-weight", "background:style=2"]
         let outDir = farm.directory.appendingPathComponent("renders").path
         let submitted = try CLIRunner.run(["submit", "--name", "wave64", "--content", plates.path + "/plate.####.png",
                                            "--frames", "3", "--output-dir", outDir, "--no-shared-filesystem",
                                            "--coordinator", farm.clientEndpoint, "--watch"] + regionFlags + engineFlags, timeout: 300)
         XCTAssertEqual(submitted.status, 0, submitted.stderr + farm.logs)
-        let path = farm.directory.appendingPathComponent("reference-wave.png").path
+        let path = farm.directory.appendingPathComponent("reference-coffee.png").path
         let stylized = try CLIRunner.run(["stylize", "--content", plates.path + "/plate.0003.png", "--out", path, "--threads", "1",
                                           "--segment", "matte:" + mattes.path + "/m.0003.png", "--region", "foreground=none",
-                                          "--region", "background=" + wave, "--region-weight", "background:style=2"] + engineFlags)
+                                          "--region", "background=" + coffee, "--region-weight", "background:style=2"] + engineFlags)
         XCTAssertEqual(stylized.status, 0, stylized.stderr)
         XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: outDir + "/wave64.0003.png")),
                        try Data(contentsOf: URL(fileURLWithPath: path)))
@@ -149,13 +148,9 @@ final class FarmRegionTests: XCTestCase {
     /// One frame with `--segment selfie --region person=none`: the worker runs the selfie network (from its
     /// own model directory) and gives `stylize`'s bytes.
     func testSelfieRegionsOnTheWorkerAreByteIdenticalToStylize() throws {
-        do {
-            _ = try SegmentationModels(modelDirectory: ModelDirectory.resolve()).installedURL("selfie")
-        } catch {
-            throw XCTSkip("the selfie segmentation model is not installed (\(error)); run `stylefarm models install --segmentation`")
-        }
+        try InstalledModels.requireSegmentation("selfie")
         let plates = try writePlates()
-        let style = try SharedTestData.path("styles/starry_night_crop.png")
+        let style = try DemoImages.painting
         try farm.startCoordinator(extra: ["--threads", "1"])
         try farm.startWorker("a")
         let regionFlags = ["--segment", "selfie", "--region", "person=none"]
@@ -176,7 +171,7 @@ final class FarmRegionTests: XCTestCase {
         try FileManager.default.removeItem(at: mattes.appendingPathComponent("m.0002.png"))
         try farm.startCoordinator(extra: ["--threads", "1"])
         let submitted = try CLIRunner.run(["submit", "--name", "nomatte", "--content", plates.path + "/plate.####.png",
-                                           "--frames", "1-3", "--style", try SharedTestData.path("styles/starry_night_crop.png"),
+                                           "--frames", "1-3", "--style", try DemoImages.painting,
                                            "--output-dir", farm.directory.appendingPathComponent("out").path,
                                            "--segment", "matte:" + mattes.path + "/m.####.png", "--region", "foreground=none",
                                            "--coordinator", farm.clientEndpoint] + engineFlags, timeout: 60)

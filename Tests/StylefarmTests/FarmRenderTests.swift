@@ -4,15 +4,14 @@ import Foundation
 import ModelStore
 import Protocol
 import XCTest
+import TestSupport
 
 /// Real renders over a farm of processes on 127.0.0.1 with the installed VGG-16 weights.
 final class FarmRenderTests: XCTestCase {
     private var farm: FarmProcesses!
 
     override func setUpWithError() throws {
-        guard FileManager.default.fileExists(atPath: ModelDirectory.resolve().url.appendingPathComponent("vgg16.sfw").path) else {
-            throw XCTSkip("VGG-16 weights are not installed; run `stylefarm models install`")
-        }
+        try InstalledModels.requireVGG16()
         farm = try FarmProcesses()
     }
 
@@ -22,8 +21,8 @@ final class FarmRenderTests: XCTestCase {
     /// mode: frames and results travel over the sockets): every output is byte-identical to
     /// `stylefarm stylize` with the same parameters, and both workers rendered frames.
     func testSixFramesOverTwoWorkersAreByteIdenticalToStylize() throws {
-        let photo = try ImageReader.read(path: try SharedTestData.path("images/grace_hopper.png"))
-        let style = try SharedTestData.path("styles/starry_night_crop.png")
+        let photo = try ImageReader.read(path: try DemoImages.portrait)
+        let style = try DemoImages.painting
         let plates = farm.directory.appendingPathComponent("plates")
         try FileManager.default.createDirectory(at: plates, withIntermediateDirectories: true)
         for i in 0..<6 {

@@ -4,6 +4,7 @@ import Foundation
 import ModelStore
 import Protocol
 import XCTest
+import TestSupport
 
 /// Tiled frames on a farm of processes over 127.0.0.1 (issue 7): tiles rendered by different workers,
 /// reassembled by the coordinator, a tile lost with a killed worker retried alone, and the result close
@@ -13,17 +14,15 @@ final class FarmTileTests: XCTestCase {
     private let engineFlags = ["--size", "203", "--iterations", "30", "--seed", "7", "--scales", "2"]
 
     override func setUpWithError() throws {
-        guard FileManager.default.fileExists(atPath: ModelDirectory.resolve().url.appendingPathComponent("vgg16.sfw").path) else {
-            throw XCTSkip("VGG-16 weights are not installed; run `stylefarm models install`")
-        }
+        try InstalledModels.requireVGG16()
         farm = try FarmProcesses()
     }
 
     override func tearDown() { farm?.stopAll() }
 
-    /// Two 203×152 plates of the Grace Hopper photo (odd sizes: the last tile column is 11 px of core).
+    /// Two 203×152 plates of the astronaut portrait (odd sizes: the last tile column is 11 px of core).
     private func writePlates() throws -> URL {
-        let photo = try ImageReader.read(path: try SharedTestData.path("images/grace_hopper.png"))
+        let photo = try ImageReader.read(path: try DemoImages.portrait)
         let plates = farm.directory.appendingPathComponent("plates")
         try FileManager.default.createDirectory(at: plates, withIntermediateDirectories: true)
         for i in 0..<2 {
@@ -33,9 +32,9 @@ final class FarmTileTests: XCTestCase {
         return plates
     }
 
-    private func submitArguments(_ name: String, plates: URL, tiles: [String]) -> [String] {
+    private func submitArguments(_ name: String, plates: URL, tiles: [String]) throws -> [String] {
         ["submit", "--name", name, "--content", plates.path + "/plate.####.png", "--frames", "1-2", "--no-detect-cuts",
-         "--style", try! SharedTestData.path("styles/great_wave_off_kanagawa.jpg"),
+         "--style", try DemoImages.painting,
          "--output-dir", farm.directory.appendingPathComponent(name).path, "--coordinator", farm.clientEndpoint,
          "--no-shared-filesystem"] + tiles + engineFlags
     }
@@ -45,7 +44,7 @@ final class FarmTileTests: XCTestCase {
         var coordinator = try farm.startCoordinator()
         let first = try farm.startWorker("first")
         // 2 scales: 102×76 is one tile, 203×152 is 4×1 tiles of at most 192 px (halo 64, cores of 64/48/48/43 px).
-        let submitted = try CLIRunner.run(submitArguments("tiled", plates: plates, tiles: ["--tile-size", "192"]), timeout: 60)
+        let submitted = try CLIRunner.run(try submitArguments("tiled", plates: plates, tiles: ["--tile-size", "192"]), timeout: 60)
         XCTAssertEqual(submitted.status, 0, submitted.stderr + farm.logs)
         let jobID = submitted.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
 
@@ -89,12 +88,12 @@ final class FarmTileTests: XCTestCase {
 
         // The same frames untiled: close, and no visible seams on the tile boundaries.
         coordinator = try farm.startCoordinator()
-        let untiled = try CLIRunner.run(submitArguments("whole", plates: plates, tiles: ["--no-tiles", "--watch"]), timeout: 300)
+        let untiled = try CLIRunner.run(try submitArguments("whole", plates: plates, tiles: ["--no-tiles", "--watch"]), timeout: 300)
         XCTAssertEqual(untiled.status, 0, untiled.stderr + farm.logs)
         for frame in 1...2 {
             let seams = try CLIRunner.run(["evaluate", "seams", "--image", outputs[frame - 1], "--tile-size", "192", "--untiled",
                                            farm.directory.appendingPathComponent("whole/whole.000\(frame).png").path,
-                                           "--style", try SharedTestData.path("styles/great_wave_off_kanagawa.jpg")])
+                                           "--style", try DemoImages.painting])
             XCTAssertEqual(seams.status, 0, seams.stderr)
             let fields = Self.fields(seams.stdout)
             print("frame \(frame): \(seams.stdout)")
@@ -104,7 +103,7 @@ final class FarmTileTests: XCTestCase {
             XCTAssertLessThan(difference, 0.06, "frame \(frame): \(seams.stdout)")
             // Both renders are closer to the style's statistics than the plate they started from.
             let plate = try CLIRunner.run(["evaluate", "seams", "--image", plates.appendingPathComponent("plate.000\(frame).png").path,
-                                           "--tile-size", "192", "--style", try SharedTestData.path("styles/great_wave_off_kanagawa.jpg")])
+                                           "--tile-size", "192", "--style", try DemoImages.painting])
             let start = try XCTUnwrap(Self.fields(plate.stdout)["style_error"], plate.stdout + plate.stderr)
             for key in ["style_error", "untiled_style_error"] {
                 let error = try XCTUnwrap(fields[key], seams.stdout)
@@ -124,7 +123,7 @@ final class FarmTileTests: XCTestCase {
         var warpErrors: [String: Double] = [:]
         for strategy in ["sequential", "independent"] {
             let name = "shot-\(strategy)"
-            let run = try CLIRunner.run(submitArguments(name, plates: plates, tiles: ["--tile-size", "192", "--temporal", strategy, "--watch"]),
+            let run = try CLIRunner.run(try submitArguments(name, plates: plates, tiles: ["--tile-size", "192", "--temporal", strategy, "--watch"]),
                                         timeout: 300)
             XCTAssertEqual(run.status, 0, run.stderr + farm.logs)
             for frame in 1...2 {
@@ -154,9 +153,9 @@ final class FarmTileTests: XCTestCase {
         var coordinator = try farm.startCoordinator(extra: ["--style-pass-pixels", "10000", "--style-core-size", "64"])
         _ = try farm.startWorker("a")
         _ = try farm.startWorker("b")
-        // The great wave (928×514) scaled to 203 px is 203×112: 4×2 cores of 64 px in 2 parts; at 102 px it
-        // is 5 712 px, one whole-image part.
-        let submitted = try CLIRunner.run(submitArguments("parts", plates: plates, tiles: ["--tile-size", "192", "--tile-sync", "15"]),
+        // The coffee photo (600×400) scaled to 203 px is 203×135: 4×3 cores of 64 px in parts; at 102 px it
+        // is 102×68, one whole-image part.
+        let submitted = try CLIRunner.run(try submitArguments("parts", plates: plates, tiles: ["--tile-size", "192", "--tile-sync", "15"]),
                                           timeout: 60)
         XCTAssertEqual(submitted.status, 0, submitted.stderr + farm.logs)
         let jobID = submitted.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
@@ -198,7 +197,7 @@ final class FarmTileTests: XCTestCase {
 
         // The same look computed by a coordinator in one pass, at submit (an untiled job; only submitted).
         coordinator = try farm.startCoordinator()
-        let whole = try CLIRunner.run(submitArguments("whole", plates: plates, tiles: ["--no-tiles"]), timeout: 60)
+        let whole = try CLIRunner.run(try submitArguments("whole", plates: plates, tiles: ["--no-tiles"]), timeout: 60)
         XCTAssertEqual(whole.status, 0, whole.stderr + farm.logs)
         let wholeID = whole.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
         farm.stop(coordinator)

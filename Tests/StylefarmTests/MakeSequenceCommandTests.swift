@@ -1,6 +1,7 @@
 import Engine
 import Foundation
 import XCTest
+import TestSupport
 
 /// `stylefarm make-sequence` end to end, and its output through `stylefarm evaluate temporal`.
 final class MakeSequenceCommandTests: XCTestCase {
@@ -17,12 +18,12 @@ final class MakeSequenceCommandTests: XCTestCase {
         return try XCTUnwrap(Double(value), String(line))
     }
 
-    /// Makes a 6-frame sequence from two shared photos (no demo images needed).
+    /// Makes a 6-frame sequence from two demo photos given as paths (not as demo names).
     private func makeSequence() throws -> String {
-        let owl = try SharedTestData.path("images/owl.jpg"), cat = try SharedTestData.path("images/cat.png")
+        let astronaut = try DemoImages.portrait, cat = try DemoImages.cat
         let dir = try tempDir("seq")
         let result = try CLIRunner.run(["make-sequence", "--out", dir, "--frames", "6", "--size", "160x120",
-                                        "--background", owl, "--foreground", cat])
+                                        "--background", astronaut, "--foreground", cat])
         XCTAssertEqual(result.status, 0, result.stderr)
         XCTAssertTrue(result.stdout.contains("wrote 6 frames 160x120"), result.stdout)
         return dir

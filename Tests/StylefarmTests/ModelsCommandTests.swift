@@ -1,6 +1,7 @@
 import Foundation
 import ModelStore
 import XCTest
+import TestSupport
 
 /// `stylefarm models …` and the missing-model path of `stylize`, through the real binary.
 final class ModelsCommandTests: XCTestCase {
@@ -22,9 +23,7 @@ final class ModelsCommandTests: XCTestCase {
     }
 
     func testInstallIsIdempotentAndListVerifiesChecksums() throws {
-        guard FileManager.default.fileExists(atPath: ModelDirectory.resolve().url.appendingPathComponent("vgg16.sfw").path) else {
-            throw XCTSkip("VGG-16 weights are not installed; run `stylefarm models install`")
-        }
+        try InstalledModels.requireVGG16()
         let again = try CLIRunner.run(["models", "install"])
         XCTAssertEqual(again.status, 0, again.stderr)
         XCTAssertTrue(again.stdout.contains("vgg16: already installed"), again.stdout)

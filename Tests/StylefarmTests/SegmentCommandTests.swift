@@ -2,14 +2,13 @@ import Engine
 import Foundation
 import ModelStore
 import XCTest
+import TestSupport
 
 /// `stylefarm segment` end to end with the installed DeepLab model and the dense CRF.
 final class SegmentCommandTests: XCTestCase {
 
     func testTwoDogsBecomeTheForegroundMatte() throws {
-        guard (try? SegmentationModels(modelDirectory: ModelDirectory.resolve()).installedURL("deeplab")) != nil else {
-            throw XCTSkip("DeepLab is not installed; run `stylefarm models install --segmentation`")
-        }
+        try InstalledModels.requireSegmentation("deeplab")
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("sf-segment-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
@@ -44,9 +43,7 @@ final class SegmentCommandTests: XCTestCase {
     /// 1, message naming the size and the limit), before decoding or running the network and CRF; at the
     /// limit it is segmented.
     func testImageAboveThePixelLimitIsRefusedWithAClearError() throws {
-        guard (try? SegmentationModels(modelDirectory: ModelDirectory.resolve()).installedURL("deeplab")) != nil else {
-            throw XCTSkip("DeepLab is not installed; run `stylefarm models install --segmentation`")
-        }
+        try InstalledModels.requireSegmentation("deeplab")
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("sf-segment-limit-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
@@ -69,14 +66,11 @@ final class SegmentCommandTests: XCTestCase {
 
     /// MediaPipe's selfie model (with its custom transposed convolution) finds the same person as DeepLab.
     func testSelfieModelAgreesWithDeepLabOnAPortrait() throws {
-        let models = SegmentationModels(modelDirectory: ModelDirectory.resolve())
-        guard (try? models.installedURL("selfie")) != nil, (try? models.installedURL("deeplab")) != nil else {
-            throw XCTSkip("segmentation models are not installed; run `stylefarm models install --segmentation`")
-        }
+        try InstalledModels.requireSegmentation("selfie", "deeplab")
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("sf-selfie-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
-        let portrait = try SharedTestData.path("images/grace_hopper.png")
+        let portrait = try DemoImages.portrait
         var mattes: [Image] = []
         for model in ["selfie", "deeplab"] {
             let out = folder.appendingPathComponent("\(model).png").path

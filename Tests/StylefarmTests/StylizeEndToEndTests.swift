@@ -2,15 +2,14 @@ import Engine
 import Foundation
 import ModelStore
 import XCTest
+import TestSupport
 
 /// `stylefarm stylize` end to end on real images and the installed VGG-16 weights.
 final class StylizeEndToEndTests: XCTestCase {
     private var directory: URL!
 
     override func setUpWithError() throws {
-        guard FileManager.default.fileExists(atPath: ModelDirectory.resolve().url.appendingPathComponent("vgg16.sfw").path) else {
-            throw XCTSkip("VGG-16 weights are not installed; run `stylefarm models install`")
-        }
+        try InstalledModels.requireVGG16()
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("sf-e2e-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
     }
@@ -20,7 +19,8 @@ final class StylizeEndToEndTests: XCTestCase {
     }
 
     func testTwoRunsWriteIdenticalBytesAndSixteenBitWorks() throws {
-        let content = try SharedTestData.path("images/grace_hopper.png"), style = try SharedTestData.path("styles/starry_night_crop.png")
+        // A landscape photo (451×300): the longer side, its width, becomes --size.
+        let content = try DemoImages.cat, style = try DemoImages.painting
         var outputs: [Data] = []
         for run in 0..<2 {
             let out = directory.appendingPathComponent("run\(run).png").path
@@ -28,13 +28,13 @@ final class StylizeEndToEndTests: XCTestCase {
                                             "--size", "48", "--iterations", "8", "--threads", "2", "--init", "noise",
                                             "--seed", "3", "--bit-depth", "16"])
             XCTAssertEqual(result.status, 0, result.stderr)
-            XCTAssertTrue(result.stdout.contains("wrote \(out) (41x48)"), result.stdout)
+            XCTAssertTrue(result.stdout.contains("wrote \(out) (48x32)"), result.stdout)
             XCTAssertTrue(result.stderr.contains("iteration 8/8"), "plain progress lines when not on a terminal: \(result.stderr)")
             outputs.append(try Data(contentsOf: URL(fileURLWithPath: out)))
         }
         XCTAssertEqual(outputs[0], outputs[1], "same inputs, same thread count → identical bytes")
         let image = try ImageReader.decode(outputs[0])
-        XCTAssertEqual([image.width, image.height, image.channels, image.bitDepth], [41, 48, 3, 16])
+        XCTAssertEqual([image.width, image.height, image.channels, image.bitDepth], [48, 32, 3, 16])
     }
 }
 
@@ -43,9 +43,7 @@ final class StylizeRegionsEndToEndTests: XCTestCase {
     private var directory: URL!
 
     override func setUpWithError() throws {
-        guard FileManager.default.fileExists(atPath: ModelDirectory.resolve().url.appendingPathComponent("vgg16.sfw").path) else {
-            throw XCTSkip("VGG-16 weights are not installed; run `stylefarm models install`")
-        }
+        try InstalledModels.requireVGG16()
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("sf-regions-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
     }
@@ -65,7 +63,7 @@ final class StylizeRegionsEndToEndTests: XCTestCase {
     }
 
     func testMatteRegionKeepsTheLeftHalfAndSavesMasks() throws {
-        let content = try SharedTestData.path("images/grace_hopper.png"), style = try SharedTestData.path("styles/starry_night_crop.png")
+        let content = try DemoImages.portrait, style = try DemoImages.painting
         let matte = try writeMatte(for: content)
         let out = directory.appendingPathComponent("o.png").path, masks = directory.appendingPathComponent("masks").path
         let result = try CLIRunner.run(["stylize", "--content", content, "--style", style, "--out", out,
@@ -88,7 +86,7 @@ final class StylizeRegionsEndToEndTests: XCTestCase {
     }
 
     func testBadRegionRequestsFailWithClearMessages() throws {
-        let content = try SharedTestData.path("images/grace_hopper.png"), style = try SharedTestData.path("styles/starry_night_crop.png")
+        let content = try DemoImages.portrait, style = try DemoImages.painting
         let out = directory.appendingPathComponent("o.png").path
         let base = ["stylize", "--content", content, "--style", style, "--out", out, "--size", "32", "--iterations", "1"]
         let wrongSize = try writeMatte(for: content, width: 40)
@@ -111,12 +109,9 @@ final class StylizeRegionsEndToEndTests: XCTestCase {
     }
 
     func testSelfiePersonGetsItsOwnStyle() throws {
-        let models = SegmentationModels(modelDirectory: ModelDirectory.resolve())
-        guard (try? models.installedURL("selfie")) != nil else {
-            throw XCTSkip("the selfie model is not installed; run `stylefarm models install --segmentation`")
-        }
-        let content = try SharedTestData.path("images/grace_hopper.png")
-        let a = try SharedTestData.path("styles/starry_night_crop.png"), b = try SharedTestData.path("styles/the_scream.jpg")
+        try InstalledModels.requireSegmentation("selfie")
+        let content = try DemoImages.portrait
+        let a = try DemoImages.painting, b = try DemoImages.secondPainting
         let out = directory.appendingPathComponent("o.png").path
         let result = try CLIRunner.run(["stylize", "--content", content, "--out", out, "--size", "64", "--iterations", "10",
                                         "--segment", "selfie", "--region", "person=\(a)", "--region", "background=\(b)"])

@@ -2,16 +2,15 @@ import Engine
 import Foundation
 import ModelStore
 import XCTest
+import TestSupport
 
 /// `stylefarm stylize --previous-output … --previous-content …` on two real Sintel frames: the frame
 /// stylized toward its predecessor flickers much less than one stylized on its own (`evaluate temporal`).
 final class StylizeTemporalTests: XCTestCase {
     func testPreviousFrameCutsTheWarpError() throws {
-        guard FileManager.default.fileExists(atPath: ModelDirectory.resolve().url.appendingPathComponent("vgg16.sfw").path) else {
-            throw XCTSkip("VGG-16 weights are not installed; run `stylefarm models install`")
-        }
+        try InstalledModels.requireVGG16()
         let sequence = try SharedTestData.path("sequences/sintel_alley_1_clean")
-        let style = try SharedTestData.path("styles/starry_night_crop.png")
+        let style = try DemoImages.painting
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("sf-temporal-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: dir) }
         for d in ["independent", "temporal"] {

@@ -3,6 +3,7 @@ import XCTest
 @testable import Engine
 #if canImport(Glibc)
 import Glibc
+import TestSupport
 #endif
 
 /// Every kind of bad input yields its specific `ImageIOError`, naming the file, and never crashes.
@@ -24,9 +25,9 @@ final class BadInputTests: XCTestCase {
         [UInt8](try ImageWriter.encodePNG(randomImage(width: 24, height: 24, channels: 3, seed: 3)))
     }
 
-    /// A valid JPEG from the shared data, or a skip.
+    /// A valid baseline JPEG, 640×427 (the demo rocket photo), or a skip.
     private func validJPEG() throws -> [UInt8] {
-        [UInt8](try Data(contentsOf: URL(fileURLWithPath: TestData.path("images/face.jpg"))))
+        [UInt8](try Data(contentsOf: URL(fileURLWithPath: try DemoImages.jpeg)))
     }
 
     func testNonexistentPath() {
@@ -148,7 +149,7 @@ final class BadInputTests: XCTestCase {
             position += 2 + (Int(jpeg[position + 2]) << 8 | Int(jpeg[position + 3]))
         }
         guard let sof else { return XCTFail("no SOF marker") }
-        XCTAssertEqual(Array(jpeg[sof + 5..<sof + 9]), [0x01, 0x63, 0x02, 0x00]) // 355 x 512 as `file` says
+        XCTAssertEqual(Array(jpeg[sof + 5..<sof + 9]), [0x01, 0xAB, 0x02, 0x80]) // 427 x 640 as `file` says
         jpeg.replaceSubrange(sof + 5..<sof + 9, with: [0xEA, 0x60, 0xEA, 0x60])
         let path = try write(jpeg, "bomb.jpg")
         let start = Date()
@@ -164,9 +165,9 @@ final class BadInputTests: XCTestCase {
         assertImageIOError(try ImageReader.read(path: path, limits: limits),
                            .tooLarge(path: path, width: 24, height: 24, limit: 575))
         XCTAssertNoThrow(try ImageReader.read(path: path, limits: ImageLimits(maxPixels: 576)))
-        let jpegPath = try TestData.path("images/face.jpg")
+        let jpegPath = try DemoImages.jpeg
         assertImageIOError(try ImageReader.read(path: jpegPath, limits: limits),
-                           .tooLarge(path: jpegPath, width: 512, height: 355, limit: 575))
+                           .tooLarge(path: jpegPath, width: 640, height: 427, limit: 575))
     }
 
     func testFileSizeLimit() throws {
@@ -203,7 +204,7 @@ final class BadInputTests: XCTestCase {
 
     func testJPEGWithPNGExtensionIsReadByContent() throws {
         let path = try write(try validJPEG(), "actually_a_jpeg.png")
-        XCTAssertEqual(try ImageReader.read(path: path).width, 512)
+        XCTAssertEqual(try ImageReader.read(path: path).width, 640)
     }
 
     func testUnreadableFile() throws {

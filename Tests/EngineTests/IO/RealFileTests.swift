@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 @testable import Engine
+import TestSupport
 
 /// Real files from the shared test data (skipped when the folder is absent).
 ///
@@ -18,7 +19,7 @@ final class RealFileTests: XCTestCase {
     private func sum8(_ image: Image) -> Int { image.pixels.reduce(0) { $0 + Int(($1 * 255).rounded()) } }
 
     func testGraceHopperPNG() throws {
-        let image = try ImageReader.read(path: TestData.path("images/grace_hopper.png"))
+        let image = try ImageReader.read(path: SharedTestData.path("images/grace_hopper.png"))
         XCTAssertEqual(image.width, 512)
         XCTAssertEqual(image.height, 600)
         XCTAssertEqual(image.channels, 3)
@@ -35,7 +36,7 @@ final class RealFileTests: XCTestCase {
     }
 
     func testFaceJPEG() throws {
-        let image = try ImageReader.read(path: TestData.path("images/face.jpg"))
+        let image = try ImageReader.read(path: SharedTestData.path("images/face.jpg"))
         XCTAssertEqual(image.width, 512)
         XCTAssertEqual(image.height, 355)
         XCTAssertEqual(image.channels, 3)
@@ -51,7 +52,7 @@ final class RealFileTests: XCTestCase {
 
     func testSingleChannelMaskPNG() throws {
         // Oxford-Pet trimap: 0 pet, 1 background, 2 border. Histogram 7708 / 6716 / 1960 (Python script).
-        let image = try ImageReader.read(path: TestData.path("masks/dog_segmentation_mask.png"))
+        let image = try ImageReader.read(path: SharedTestData.path("masks/dog_segmentation_mask.png"))
         XCTAssertEqual(image.width, 128)
         XCTAssertEqual(image.height, 128)
         XCTAssertEqual(image.channels, 1)
@@ -64,14 +65,14 @@ final class RealFileTests: XCTestCase {
 
     func testProgressiveJPEGDecodes() throws {
         // `file` reports great_wave_off_kanagawa.jpg as progressive, 928x514, 3 components.
-        let image = try ImageReader.read(path: TestData.path("styles/great_wave_off_kanagawa.jpg"))
+        let image = try ImageReader.read(path: SharedTestData.path("styles/great_wave_off_kanagawa.jpg"))
         XCTAssertEqual(image.width, 928)
         XCTAssertEqual(image.height, 514)
         XCTAssertEqual(image.channels, 3)
     }
 
     func testRealPNGRoundTripsThroughWriter() throws {
-        let image = try ImageReader.read(path: TestData.path("images/grace_hopper.png"))
+        let image = try ImageReader.read(path: SharedTestData.path("images/grace_hopper.png"))
         let back = try ImageReader.decode(ImageWriter.encodePNG(image))
         XCTAssertEqual(back, image)
     }

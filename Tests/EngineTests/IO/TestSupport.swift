@@ -2,29 +2,6 @@ import Foundation
 import XCTest
 @testable import Engine
 
-/// Locates the shared test data: `$STYLEFARM_TEST_DATA`, or `<repo>/../shared/data` resolved from this
-/// source file's location, so the tests work from any working directory.
-enum TestData {
-    static var root: URL {
-        if let env = ProcessInfo.processInfo.environment["STYLEFARM_TEST_DATA"], !env.isEmpty {
-            return URL(fileURLWithPath: env)
-        }
-        let repo = URL(fileURLWithPath: #filePath) // <repo>/Tests/EngineTests/IO/TestSupport.swift
-            .deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().deletingLastPathComponent()
-        return repo.appendingPathComponent("../shared/data").standardizedFileURL
-    }
-
-    /// The path of `relative` inside the data folder; skips the test when the file is absent.
-    static func path(_ relative: String) throws -> String {
-        let url = root.appendingPathComponent(relative)
-        guard FileManager.default.fileExists(atPath: url.path) else {
-            throw XCTSkip("test data \(url.path) not found; set STYLEFARM_TEST_DATA to the shared/data folder")
-        }
-        return url.path
-    }
-}
-
 /// A fresh temporary directory, removed when the test case finishes.
 func makeTemporaryDirectory(_ testCase: XCTestCase) throws -> String {
     let url = FileManager.default.temporaryDirectory

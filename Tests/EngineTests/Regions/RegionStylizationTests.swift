@@ -1,16 +1,17 @@
 import XCTest
+import TestSupport
 @testable import Engine
 
 /// Segmentation-aware stylization end to end on real VGG-16 weights and real paintings, small enough for CI.
 final class RegionStylizationTests: XCTestCase {
     private let size = 128
 
-    private func images() throws -> (content: Image, starry: Image, scream: Image) {
-        let content = try ImageReader.read(path: try TestResources.sharedFile("images/grace_hopper.png").path)
-        let starry = try ImageReader.read(path: try TestResources.sharedFile("styles/starry_night_crop.png").path)
-        let scream = try ImageReader.read(path: try TestResources.sharedFile("styles/the_scream.jpg").path)
+    private func images() throws -> (content: Image, coffee: Image, hubble: Image) {
+        let content = try ImageReader.read(path: try DemoImages.portrait)
+        let coffee = try ImageReader.read(path: try DemoImages.painting)
+        let hubble = try ImageReader.read(path: try DemoImages.secondPainting)
         let (w, h) = try Image.size(scaling: content.width, content.height, toLongerSide: size)
-        return (try content.toRGB().resized(width: w, height: h), starry, scream)
+        return (try content.toRGB().resized(width: w, height: h), coffee, hubble)
     }
 
     private func parameters(iterations: Int) -> StyleTransferParameters {
@@ -28,10 +29,10 @@ final class RegionStylizationTests: XCTestCase {
 
     func testOneRegionCoveringTheFrameIsThePlainObjective() throws {
         let vgg = try TestResources.vgg16(pooling: .average)
-        let (content, starry, _) = try images()
+        let (content, coffee, _) = try images()
         let p = parameters(iterations: 0)
         let transfer = StyleTransfer(vgg: vgg)
-        let targets = try transfer.styleTargets(styles: [starry], parameters: p)[0]
+        let targets = try transfer.styleTargets(styles: [coffee], parameters: p)[0]
         let tensor = VGGPreprocessing.tensor(from: content)
         let plan = RegionPlan(width: content.width, height: content.height, regions: [
             RegionPlan.Region(name: "all", mask: [Float](repeating: 1, count: content.pixelCount), styleSet: 0,
@@ -53,39 +54,39 @@ final class RegionStylizationTests: XCTestCase {
 
     func testEachRegionMatchesItsOwnStyleAndNotTheOther() throws {
         let vgg = try TestResources.vgg16(pooling: .average)
-        let (content, starry, scream) = try images()
+        let (content, coffee, hubble) = try images()
         let p = parameters(iterations: 80)
         let transfer = StyleTransfer(vgg: vgg)
-        let starryTargets = try transfer.styleTargets(styles: [starry], blendWeights: [1], parameters: p)
-        let screamTargets = try transfer.styleTargets(styles: [scream], blendWeights: [1], parameters: p)
+        let coffeeTargets = try transfer.styleTargets(styles: [coffee], blendWeights: [1], parameters: p)
+        let hubbleTargets = try transfer.styleTargets(styles: [hubble], blendWeights: [1], parameters: p)
         let (top, bottom) = halves(width: content.width, height: content.height)
         let masks = RegionMasks(width: content.width, height: content.height, named: [("top", top), ("bottom", bottom)])
         let plan = try RegionPlan.resolve(masks: masks, assignments: [
-            RegionAssignment(name: "top", style: .image("starry")), RegionAssignment(name: "bottom", style: .image("scream")),
+            RegionAssignment(name: "top", style: .image("coffee")), RegionAssignment(name: "bottom", style: .image("hubble")),
         ], styleSets: [0, 1], defaultStyleSet: nil)
         let result = try transfer.stylize(content: content, regions: RegionStylization(plan: plan),
-                                          styleTargets: [starryTargets, screamTargets], parameters: p)
+                                          styleTargets: [coffeeTargets, hubbleTargets], parameters: p)
         XCTAssertEqual(result.image.width, content.width)
 
         let layers = ["relu1_1", "relu2_1", "relu3_1"].map { StyleTransferParameters.WeightedLayer($0) }
         func distance(_ image: Image, _ mask: [Float], _ targets: [StyleTargets]) throws -> Float {
             try RegionLosses.style(vgg: vgg, image: image, mask: mask, targets: targets[0], layers: layers, propagation: .inside)
         }
-        let topOwn = try distance(result.image, top, starryTargets), topOther = try distance(result.image, top, screamTargets)
-        let bottomOwn = try distance(result.image, bottom, screamTargets), bottomOther = try distance(result.image, bottom, starryTargets)
-        XCTAssertLessThan(topOwn, 0.5 * topOther, "top: starry \(topOwn) vs scream \(topOther)")
-        XCTAssertLessThan(bottomOwn, 0.5 * bottomOther, "bottom: scream \(bottomOwn) vs starry \(bottomOther)")
+        let topOwn = try distance(result.image, top, coffeeTargets), topOther = try distance(result.image, top, hubbleTargets)
+        let bottomOwn = try distance(result.image, bottom, hubbleTargets), bottomOther = try distance(result.image, bottom, coffeeTargets)
+        XCTAssertLessThan(topOwn, 0.5 * topOther, "top: coffee \(topOwn) vs hubble \(topOther)")
+        XCTAssertLessThan(bottomOwn, 0.5 * bottomOther, "bottom: hubble \(bottomOwn) vs coffee \(bottomOther)")
         // And both moved towards their style from where they started.
-        XCTAssertLessThan(topOwn, 0.25 * (try distance(content, top, starryTargets)))
-        XCTAssertLessThan(bottomOwn, 0.25 * (try distance(content, bottom, screamTargets)))
+        XCTAssertLessThan(topOwn, 0.25 * (try distance(content, top, coffeeTargets)))
+        XCTAssertLessThan(bottomOwn, 0.25 * (try distance(content, bottom, hubbleTargets)))
     }
 
     func testAPhotorealRegionKeepsItsContent() throws {
         let vgg = try TestResources.vgg16(pooling: .average)
-        let (content, starry, _) = try images()
+        let (content, coffee, _) = try images()
         let p = parameters(iterations: 60)
         let transfer = StyleTransfer(vgg: vgg)
-        let targets = try transfer.styleTargets(styles: [starry], blendWeights: [1], parameters: p)
+        let targets = try transfer.styleTargets(styles: [coffee], blendWeights: [1], parameters: p)
         let (top, bottom) = halves(width: content.width, height: content.height)
         let masks = RegionMasks(width: content.width, height: content.height, named: [("top", top), ("bottom", bottom)])
         let plan = try RegionPlan.resolve(masks: masks, assignments: [RegionAssignment(name: "bottom", style: .none)],
@@ -112,10 +113,10 @@ final class RegionStylizationTests: XCTestCase {
 
     func testPlansOfTheWrongSizeAreRejected() throws {
         let vgg = try TestResources.vgg16(pooling: .average)
-        let (content, starry, _) = try images()
+        let (content, coffee, _) = try images()
         let p = parameters(iterations: 1)
         let transfer = StyleTransfer(vgg: vgg)
-        let targets = try transfer.styleTargets(styles: [starry], blendWeights: [1], parameters: p)
+        let targets = try transfer.styleTargets(styles: [coffee], blendWeights: [1], parameters: p)
         let plan = RegionPlan(width: 10, height: 10, regions: [
             RegionPlan.Region(name: "all", mask: [Float](repeating: 1, count: 100), styleSet: 0, contentWeight: 1, styleWeight: 1),
         ])
@@ -130,10 +131,10 @@ final class RegionStylizationTests: XCTestCase {
 final class RegionStyleTargetsTests: XCTestCase {
     func testAMaskedStyleImageGivesTheStatisticsOfItsRegion() throws {
         let vgg = try TestResources.vgg16(pooling: .average)
-        let starry = try ImageReader.read(path: try TestResources.sharedFile("styles/starry_night_crop.png").path).toRGB()
-        let scream = try ImageReader.read(path: try TestResources.sharedFile("styles/the_scream.jpg").path).toRGB()
-        // A 128×64 collage: starry on the left, scream on the right.
-        let left = try starry.resized(width: 64, height: 64), right = try scream.resized(width: 64, height: 64)
+        let coffee = try ImageReader.read(path: try DemoImages.painting).toRGB()
+        let hubble = try ImageReader.read(path: try DemoImages.secondPainting).toRGB()
+        // A 128×64 collage: coffee on the left, hubble on the right.
+        let left = try coffee.resized(width: 64, height: 64), right = try hubble.resized(width: 64, height: 64)
         var pixels = [Float](repeating: 0, count: 128 * 64 * 3)
         for y in 0..<64 {
             for x in 0..<128 {
@@ -152,15 +153,15 @@ final class RegionStyleTargetsTests: XCTestCase {
         // Reference: each painting alone, at the size it has in the collage (its own 64×64 tile).
         var tile = p
         tile.size = 64
-        let starryAlone = try transfer.styleTargets(styles: [left], blendWeights: [1], parameters: tile)[0]
-        let screamAlone = try transfer.styleTargets(styles: [right], blendWeights: [1], parameters: tile)[0]
+        let coffeeAlone = try transfer.styleTargets(styles: [left], blendWeights: [1], parameters: tile)[0]
+        let hubbleAlone = try transfer.styleTargets(styles: [right], blendWeights: [1], parameters: tile)[0]
         func distance(_ a: StyleTargets, _ b: StyleTargets) -> Double {
             zip(a.layers, b.layers).reduce(0.0) { sum, pair in
                 sum + zip(pair.0.gram, pair.1.gram).reduce(0.0) { $0 + Double(($1.0 - $1.1) * ($1.0 - $1.1)) } / Double(pair.0.channels * pair.0.channels)
             }
         }
-        XCTAssertLessThan(distance(ones, whole), 1e-6 * distance(whole, starryAlone), "an all-ones mask is the whole image")
-        XCTAssertLessThan(distance(masked, starryAlone), 0.25 * distance(masked, screamAlone))
-        XCTAssertLessThan(distance(masked, starryAlone), 0.5 * distance(whole, starryAlone), "closer to the starry half than the whole collage is")
+        XCTAssertLessThan(distance(ones, whole), 1e-6 * distance(whole, coffeeAlone), "an all-ones mask is the whole image")
+        XCTAssertLessThan(distance(masked, coffeeAlone), 0.25 * distance(masked, hubbleAlone))
+        XCTAssertLessThan(distance(masked, coffeeAlone), 0.5 * distance(whole, coffeeAlone), "closer to the coffee half than the whole collage is")
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 @testable import Engine
+import TestSupport
 
 /// Deterministic pseudo-random numbers (SplitMix64) so the tests are reproducible.
 private struct SplitMix {
@@ -227,8 +228,8 @@ final class DenseCRFTests: XCTestCase {
     /// the default 80 px is meant for ~500 px PASCAL images, this one is 128 px, so 80·128/500 ≈ 20 (with
     /// θα = 80 the appearance kernel spans the whole picture and the CRF drifts: IoU 0.96 → 0.88).
     func testDenseCRFImprovesIoUOnDogSegmentation() throws {
-        let imageURL = try TestResources.sharedFile("images/dog_segmentation.png")
-        let maskURL = try TestResources.sharedFile("masks/dog_segmentation_mask.png")
+        let imageURL = try SharedTestData.url("images/dog_segmentation.png")
+        let maskURL = try SharedTestData.url("masks/dog_segmentation_mask.png")
         let image = try ImageReader.read(path: imageURL.path)
         let mask = try ImageReader.read(path: maskURL.path)
         XCTAssertEqual(mask.width, image.width)

@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 @testable import Engine
+import TestSupport
 
 /// Shared helpers of the segmentation tests: the DeepLab model files of the shared test data (loaded
 /// once), images, masks and label statistics.
@@ -14,7 +15,7 @@ enum SegmentationTestSupport {
 
     /// The parsed model (or a skip when the shared data is absent).
     static func model(_ relative: String) throws -> TFLiteModel {
-        let url = try TestResources.sharedFile(relative)
+        let url = try SharedTestData.url(relative)
         lock.lock(); defer { lock.unlock() }
         if let m = models[relative] { return m }
         let m = try TFLiteModel(contentsOf: url.path)
@@ -34,7 +35,7 @@ enum SegmentationTestSupport {
     }
 
     static func image(_ relative: String) throws -> Image {
-        try ImageReader.read(path: try TestResources.sharedFile(relative).path)
+        try ImageReader.read(path: try SharedTestData.url(relative).path)
     }
 
     /// The 8-bit value of a class-index mask at pixel `i` (the shared masks store class indices).

@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 @testable import Engine
+import TestSupport
 
 /// The TFLite flatbuffer reader: the real DeepLab files parse into the expected graph, and damaged data
 /// throws a `TFLiteError` instead of crashing.
@@ -56,7 +57,7 @@ final class SegmentationTFLiteModelTests: XCTestCase {
     }
 
     func testTruncatedModelThrowsTypedError() throws {
-        let url = try TestResources.sharedFile(SegmentationTestSupport.halfModel)
+        let url = try SharedTestData.url(SegmentationTestSupport.halfModel)
         let bytes = [UInt8](try Data(contentsOf: url))
         var threw = 0
         for length in [0, 3, 7, 8, 12, 64, 1000, 20_000, bytes.count / 2, bytes.count - 4096, bytes.count - 1] {
@@ -74,7 +75,7 @@ final class SegmentationTFLiteModelTests: XCTestCase {
     }
 
     func testCorruptedModelNeverCrashes() throws {
-        let url = try TestResources.sharedFile(SegmentationTestSupport.halfModel)
+        let url = try SharedTestData.url(SegmentationTestSupport.halfModel)
         let original = [UInt8](try Data(contentsOf: url))
         // The flatbuffer's tables and vtables (not the weights) sit in the first and last few KB.
         var rng = SeededRandom(seed: 4)

@@ -2,29 +2,10 @@ import Foundation
 import XCTest
 import Engine
 import ModelStore
+import TestSupport
 
-/// Locations of test inputs: the shared test data (`STYLEFARM_TEST_DATA`, default `<repo>/../shared/data`)
-/// and the installed VGG weights (`STYLEFARM_MODEL_DIR` or the user cache, filled by `stylefarm models install`).
+/// The installed VGG weights (`STYLEFARM_MODEL_DIR` or the user cache, filled by `stylefarm models install`).
 enum TestResources {
-    static let repositoryRoot = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-
-    static var sharedData: URL {
-        if let env = ProcessInfo.processInfo.environment["STYLEFARM_TEST_DATA"], !env.isEmpty {
-            return URL(fileURLWithPath: env)
-        }
-        return repositoryRoot.deletingLastPathComponent().appendingPathComponent("shared/data")
-    }
-
-    /// A file of the shared test data, or a skip that says how to get it.
-    static func sharedFile(_ relative: String) throws -> URL {
-        let url = sharedData.appendingPathComponent(relative)
-        guard FileManager.default.fileExists(atPath: url.path) else {
-            throw XCTSkip("shared test data not found at \(url.path); set STYLEFARM_TEST_DATA to the shared/data folder")
-        }
-        return url
-    }
-
     private static let cacheLock = NSLock()
     nonisolated(unsafe) private static var cachedWeights: WeightFile?
 
@@ -38,7 +19,7 @@ enum TestResources {
             cachedWeights = weights
             return weights
         } catch let error as ModelStoreError {
-            throw XCTSkip("VGG-16 weights unavailable (\(error)); run `stylefarm models install`")
+            throw XCTSkip("\(InstalledModels.vggAbsentReason) — \(error)")
         }
     }
 

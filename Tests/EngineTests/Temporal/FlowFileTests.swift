@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 @testable import Engine
+import TestSupport
 
 final class FlowFileTests: XCTestCase {
     func testRoundTripIsBitExactAndLayoutIsMiddlebury() throws {
@@ -41,7 +42,7 @@ final class FlowFileTests: XCTestCase {
     }
 
     func testSharedSintelFlowReads() throws {
-        let url = try TestResources.sharedFile("sequences/sintel_alley_1_clean/flow_0002.flo")
+        let url = try SharedTestData.url("sequences/sintel_alley_1_clean/flow_0002.flo")
         let flow = try FlowFile.read(path: url.path)
         XCTAssertEqual(flow.width, 1024)
         XCTAssertEqual(flow.height, 436)

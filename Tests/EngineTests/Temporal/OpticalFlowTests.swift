@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 @testable import Engine
+import TestSupport
 
 /// OpenCV DIS against the ground-truth flows of the shared sequences (README of shared/data/sequences:
 /// `flow_k.flo` is the forward flow k → k+1). The bounds are 1.5× the endpoint errors measured on the
@@ -15,18 +16,18 @@ final class OpticalFlowTests: XCTestCase {
     ]
 
     private func frame(_ folder: String, _ k: Int, _ ext: String) throws -> Image {
-        let url = try TestResources.sharedFile(String(format: "sequences/%@/frame_%04d.%@", folder, k, ext))
+        let url = try SharedTestData.url(String(format: "sequences/%@/frame_%04d.%@", folder, k, ext))
         return try ImageReader.read(path: url.path)
     }
 
     func testDISEndpointErrorOnGroundTruthSequences() throws {
         for c in Self.cases {
             let a = try frame(c.folder, c.frame, c.ext), b = try frame(c.folder, c.frame + 1, c.ext)
-            let truth = try FlowFile.read(path: try TestResources.sharedFile(
+            let truth = try FlowFile.read(path: try SharedTestData.url(
                 String(format: "sequences/%@/flow_%04d.flo", c.folder, c.frame)).path)
             // Sintel marks pixels excluded from evaluation in invalid_k.png (255 = invalid).
             var mask: [Bool]? = nil
-            let invalidPath = TestResources.sharedData.appendingPathComponent(
+            let invalidPath = SharedTestData.root.appendingPathComponent(
                 String(format: "sequences/%@/invalid_%04d.png", c.folder, c.frame)).path
             if FileManager.default.fileExists(atPath: invalidPath) {
                 let invalid = try ImageReader.read(path: invalidPath)

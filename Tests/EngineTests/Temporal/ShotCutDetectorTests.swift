@@ -1,5 +1,6 @@
 import XCTest
 @testable import Engine
+import TestSupport
 
 final class ShotCutDetectorTests: XCTestCase {
     func testHistogramDistanceBounds() {
@@ -16,10 +17,10 @@ final class ShotCutDetectorTests: XCTestCase {
     func testFindsTheSpliceOfTwoRealShots() throws {
         var frames: [Image] = []
         for i in 1...4 {
-            frames.append(try ImageReader.read(path: try TestResources.sharedFile(String(format: "sequences/sintel_alley_1_clean/frame_%04d.png", i)).path))
+            frames.append(try ImageReader.read(path: try SharedTestData.url(String(format: "sequences/sintel_alley_1_clean/frame_%04d.png", i)).path))
         }
         for i in 1...5 {
-            frames.append(try ImageReader.read(path: try TestResources.sharedFile(String(format: "sequences/davis_blackswan/frame_%04d.jpg", i)).path))
+            frames.append(try ImageReader.read(path: try SharedTestData.url(String(format: "sequences/davis_blackswan/frame_%04d.jpg", i)).path))
         }
         let histograms = frames.map { ShotCutDetector.histogram($0) }
         let distances = ShotCutDetector.pairDistances(histograms)

@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 @testable import Engine
+import TestSupport
 
 /// `SyntheticSequence`: its ground-truth flow and occlusions against the frames it renders.
 final class SyntheticSequenceTests: XCTestCase {
@@ -24,7 +25,7 @@ final class SyntheticSequenceTests: XCTestCase {
 
     /// Photographs from the shared data when present (more realistic detail), else textures.
     private func photo(_ name: String, fallbackSeed: UInt64) -> Image {
-        if let url = try? TestResources.sharedFile("images/" + name), let image = try? ImageReader.read(path: url.path) {
+        if let url = try? SharedTestData.url("images/" + name), let image = try? ImageReader.read(path: url.path) {
             return image
         }
         return texture(width: 400, height: 300, cell: 6, seed: fallbackSeed)

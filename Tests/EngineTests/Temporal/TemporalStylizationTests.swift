@@ -1,5 +1,6 @@
 import XCTest
 @testable import Engine
+import TestSupport
 
 /// The temporal term in a stylization (Ruder et al. 2016): a frame stylized toward its predecessor's
 /// warped result flickers much less than one stylized on its own.
@@ -12,8 +13,8 @@ final class TemporalStylizationTests: XCTestCase {
 
     func testTemporalTermCutsTheWarpError() throws {
         let vgg = try TestResources.vgg16(pooling: .average)
-        let photo = try ImageReader.read(path: try TestResources.sharedFile("images/grace_hopper.png").path).toRGB()
-        let style = try ImageReader.read(path: try TestResources.sharedFile("styles/starry_night_crop.png").path)
+        let photo = try ImageReader.read(path: try DemoImages.portrait).toRGB()
+        let style = try ImageReader.read(path: try DemoImages.painting)
         // Two frames of a 3 px pan to the left: frame 2 at p shows frame 1 at p + 3 (backward flow u = +3).
         let big = try photo.resized(width: 83, height: 96)
         let frame1 = try big.cropped(x: 0, y: 0, width: 80, height: 96)
