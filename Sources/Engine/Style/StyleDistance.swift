@@ -37,7 +37,7 @@ public struct StyleDistance {
     /// E(image): the weighted relative Gram error of `image` (any size; RGB or gray) against the targets.
     public func relativeGramError(_ image: Image) throws -> Double {
         var tape = VGGTape()
-        vgg.forward(VGGPreprocessing.tensor(from: try image.toRGB()), through: deepest, tape: &tape)
+        vgg.forward(VGGPreprocessing.tensor(from: image.toRGB()), through: deepest, tape: &tape)
         var error = 0.0, weights = 0.0
         for layer in layers {
             let gram = Gram.compute(tape.outputs[layer.index])
