@@ -90,7 +90,7 @@ struct JobOptions: ParsableArguments {
     var temporal: String?
     @Option(help: "Temporal loss weight (default: 200 x --content-weight).")
     var temporalWeight: Float?
-    @Option(help: "multipass: sweeps (default 24); --iterations is split over them.")
+    @Option(help: "multipass: the most sweeps (default 24): sweep 0 takes 3/4 of --iterations, consistency sweeps of at least 5 evaluations the rest.")
     var passes: Int?
     @Option(help: "chunked: frames per chunk (default 8).")
     var chunkFrames: Int?
@@ -106,7 +106,7 @@ struct JobOptions: ParsableArguments {
     var warpedInit: Bool?
     @Option(help: "multipass: how far each sweep's start moves toward the warped neighbours, 0-1 (default 0.5).")
     var multipassBlend: Float?
-    @Option(help: "multipass: the temporal weight grows linearly to (1 + ramp) x over the sweeps (default 16; 0 = constant).")
+    @Option(help: "multipass: the temporal weight grows linearly to (1 + ramp) x over the sweeps (default 4; 0 = constant).")
     var multipassGammaRamp: Float?
 
     // Tiles (docs/JOBS.md "Tiles").

@@ -57,7 +57,7 @@ public struct JobPlanner: Sendable {
             switch strategy {
             case .independent: builder.independent(shot)
             case .sequential: builder.sequential(shot)
-            case .multipass: builder.multipass(shot, passes: job.temporal.passes)
+            case .multipass: builder.multipass(shot, budgets: job.temporal.multipassBudgets(iterations: job.parameters.iterations))
             case .chunked: builder.chunked(shot, frames: job.temporal.chunkFrames, overlap: job.temporal.chunkOverlap)
             }
         }
@@ -283,16 +283,17 @@ public struct JobPlanner: Sendable {
             }
         }
 
-        mutating func multipass(_ shot: [Int], passes: Int) {
+        /// Sweeps of `budgets[k]` evaluations each (`ResolvedTemporal.multipassBudgets`): sweep 0 stylizes every frame
+        /// alone, sweep k > 0 starts from the frame's sweep k − 1 and is pulled toward its neighbours' sweep k − 1.
+        mutating func multipass(_ shot: [Int], budgets: [Int]) {
+            let passes = budgets.count
             guard passes > 1, shot.count > 1 else {
                 // One frame (or one sweep): nothing to sweep toward; the frame gets the whole budget.
                 return independent(shot)
             }
             func passStep(_ pass: Int) -> String { pass == passes - 1 ? "" : "p\(pass)" }
             func passID(_ index: Int, _ pass: Int) -> String { stepID(index, passStep(pass)) }
-            let share = iterations / passes
-            for pass in 0..<passes {
-                let budget = pass == passes - 1 ? iterations - share * (passes - 1) : share
+            for (pass, budget) in budgets.enumerated() {
                 for (k, index) in shot.enumerated() {
                     var neighbours: [TemporalLink] = []
                     if pass > 0 {

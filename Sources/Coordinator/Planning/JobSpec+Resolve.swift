@@ -249,9 +249,6 @@ extension JobSpec {
             if ResolvedTemporal.passesRange.contains(passes) { t.passes = passes }
             else { problem(.passes, "must be in \(ResolvedTemporal.passesRange.lowerBound)…\(ResolvedTemporal.passesRange.upperBound) (got \(passes))") }
         }
-        if t.strategy == .multipass && iterations < t.passes {
-            problem(.passes, "\(t.passes) sweeps need at least \(t.passes) iterations (iterations are split over the sweeps; got \(iterations))")
-        }
         if let chunkFrames {
             if chunkFrames >= 2 { t.chunkFrames = chunkFrames }
             else { problem(.chunkFrames, "must be at least 2 (got \(chunkFrames))") }

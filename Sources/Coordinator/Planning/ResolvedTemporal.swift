@@ -7,9 +7,9 @@ public enum TemporalStrategy: String, Sendable, Hashable, Codable, CaseIterable 
     /// Ruder, Dosovitskiy & Brox (2016) single pass: frame t starts from, and is pulled toward, frame t−1's
     /// result warped by the optical flow; frames of a shot run one after another.
     case sequential
-    /// K Jacobi sweeps: sweep 0 stylizes every frame alone; in each later sweep every frame is optimized in
+    /// Jacobi sweeps: sweep 0 stylizes every frame alone; in each later sweep every frame is optimized in
     /// parallel, from its own last result, toward both neighbours' results of the previous sweep. No frame
-    /// waits for another inside a sweep. `iterations` is split over the sweeps.
+    /// waits for another inside a sweep. The budget is split by `multipassBudgets(iterations:)`.
     case multipass
     /// The shot in overlapping chunks that run in parallel, each sequential inside; the frames two chunks
     /// share are cross-faded from the earlier chunk's result to the later one's.
@@ -22,13 +22,13 @@ public struct ResolvedTemporal: Sendable, Equatable, Codable {
     public static let defaultChunkFrames = 8
     public static let defaultChunkOverlap = 2
     public static let defaultBlend: Float = 0.5
-    public static let defaultGammaRamp: Float = 16
+    public static let defaultGammaRamp: Float = 4
     public static let passesRange = 1...64
 
     public var strategy: TemporalStrategy
     /// γ of the temporal loss; nil = `TemporalLoss.defaultWeight(contentWeight:)`.
     public var weight: Float?
-    /// Multipass sweeps.
+    /// Multipass: the most sweeps (`multipassBudgets` runs fewer when the budget is small).
     public var passes: Int
     /// Chunked: frames per chunk and frames shared by neighbouring chunks.
     public var chunkFrames: Int
@@ -55,12 +55,34 @@ public struct ResolvedTemporal: Sendable, Equatable, Codable {
         self.warpedInitialization = warpedInitialization; self.blend = blend; self.gammaRamp = gammaRamp
     }
 
-    /// The factor on γ for multipass sweep `pass` (0-based): 1 + gammaRamp·pass/(passes − 1); 1 for the
-    /// other strategies. Measured (docs/BENCHMARKS.md): 24 sweeps with a ramp of 16 put multipass at 1.04× of
-    /// sequential's warp error on blackswan and 0.45× on RubberWhale (12 sweeps with a ramp of 4: 2.26×, 0.89×).
-    public func sweepWeightFactor(pass: Int) -> Float {
-        guard strategy == .multipass, passes > 1 else { return 1 }
-        return 1 + gammaRamp * Float(pass) / Float(passes - 1)
+    /// Multipass: the share of a frame's evaluations that sweep 0 (every frame alone, no temporal term) takes.
+    public static let firstSweepShare: Float = 0.75
+    /// Multipass: the evaluations of a consistency sweep (1, 2, …); fewer sweeps run when the budget is small.
+    /// Longer sweeps let each frame grow its own texture again (3 sweeps of 8 evaluations: 2× the warp error
+    /// of 3 of 5 on the synthetic shot, docs/BENCHMARKS.md), shorter ones spend most of their evaluations on
+    /// L-BFGS's restart.
+    public static let minimumSweepEvaluations = 5
+
+    /// The evaluations of every multipass sweep of a frame whose budget is `iterations` (issue 24): sweep 0
+    /// stylizes each frame alone with `firstSweepShare` of the budget, so every frame has reached the style
+    /// before any is pulled toward its neighbours (the even split this replaces left each of 24 sweeps 2–3
+    /// evaluations, and the frames held still by never leaving the photograph); the rest is split evenly over
+    /// at most `passes − 1` consistency sweeps of at least `minimumSweepEvaluations` each (the last ones take
+    /// the remainder). One sweep (the whole budget, no temporal term) when there is nothing to split.
+    public func multipassBudgets(iterations: Int) -> [Int] {
+        guard passes > 1, iterations > 1 else { return [iterations] }
+        let first = min(iterations - 1, max(1, Int((Float(iterations) * Self.firstSweepShare).rounded())))
+        let rest = iterations - first
+        let sweeps = max(1, min(passes - 1, rest / Self.minimumSweepEvaluations))
+        let base = rest / sweeps, extra = rest % sweeps
+        return [first] + (0..<sweeps).map { base + ($0 >= sweeps - extra ? 1 : 0) }
+    }
+
+    /// The factor on γ for multipass sweep `pass` (0-based) of `sweeps`: 1 + gammaRamp·pass/(sweeps − 1); 1 for
+    /// the other strategies.
+    public func sweepWeightFactor(pass: Int, sweeps: Int) -> Float {
+        guard strategy == .multipass, sweeps > 1 else { return 1 }
+        return 1 + gammaRamp * Float(pass) / Float(sweeps - 1)
     }
 
     /// The temporal loss weight for a job with this content weight.

@@ -116,7 +116,10 @@ extension CoordinatorServer {
             return n
         }
         inputs.weight = temporal.lossWeight(contentWeight: job.resolved.parameters.contentWeight)
-        if case .stylize(let pass) = planned.role { inputs.weight *= temporal.sweepWeightFactor(pass: pass) }
+        if case .stylize(let pass) = planned.role {
+            let sweeps = temporal.multipassBudgets(iterations: job.resolved.parameters.iterations).count
+            inputs.weight *= temporal.sweepWeightFactor(pass: pass, sweeps: sweeps)
+        }
         // A tile after its group's first step starts from the group's previous step (TileInputs.initial).
         let firstStep = planned.tile.map { job.plan.previousStep(scale: $0.scale, round: $0.round) == nil } ?? true
         inputs.warpedInit = temporal.warpedInitialization && planned.initialTask == nil && firstStep

@@ -84,9 +84,9 @@ final class TemporalPlanTests: XCTestCase {
         XCTAssertEqual(r[0].filter { isFlow(p, $0) }.count, 5)
         // Dispatch order inside a sweep is frame order.
         XCTAssertEqual(r[2].map { p.task($0)!.frame }, [1, 2, 3, 4, 5, 6])
-        // Iterations split over the sweeps, the last one taking the remainder.
+        // Sweep 0 takes three quarters of the budget, the consistency sweeps share the rest (the last ones the remainder).
         let budgets = (0..<4).map { k in p.tasks.first { if case .stylize(k) = $0.role { return true }; return false }!.iterations }
-        XCTAssertEqual(budgets, [25, 25, 25, 25])
+        XCTAssertEqual(budgets, [75, 8, 8, 9])
         let middle = p.task(JobPlanner.taskID(jobID: "j", frame: 3, region: .full(size)))!
         XCTAssertEqual(middle.neighbours.map(\.neighbourIsFirst), [true, false])
         XCTAssertEqual(middle.initialTask, "j-f3-p2-r0_0_64x48")
@@ -117,12 +117,33 @@ final class TemporalPlanTests: XCTestCase {
         XCTAssertEqual(stylizeRounds.first, [1, 4], "the two shots run in parallel")
     }
 
+    /// The plan follows the frame's budget (issue 24): sweep 0 takes 3/4, consistency sweeps get at least 5
+    /// evaluations each, and `passes` is a ceiling.
+    func testMultipassBudgetsFollowTheFramesBudget() {
+        let t = ResolvedTemporal(strategy: .multipass, passes: 24)
+        XCTAssertEqual(t.multipassBudgets(iterations: 60), [45, 5, 5, 5])
+        XCTAssertEqual(t.multipassBudgets(iterations: 40), [30, 5, 5])
+        XCTAssertEqual(t.multipassBudgets(iterations: 120), [90, 5, 5, 5, 5, 5, 5])
+        XCTAssertEqual(t.multipassBudgets(iterations: 500).count, 24, "never more than passes sweeps")
+        XCTAssertEqual(t.multipassBudgets(iterations: 500).reduce(0, +), 500)
+        XCTAssertEqual(t.multipassBudgets(iterations: 6), [5, 1], "a tiny budget still gets one consistency sweep")
+        XCTAssertEqual(t.multipassBudgets(iterations: 1), [1])
+        XCTAssertEqual(ResolvedTemporal(strategy: .multipass, passes: 1).multipassBudgets(iterations: 60), [60])
+        for n in 2...300 {
+            let budgets = t.multipassBudgets(iterations: n)
+            XCTAssertEqual(budgets.reduce(0, +), n)
+            XCTAssertTrue(budgets.allSatisfy { $0 >= 1 } && budgets.count >= 2 && budgets.count <= 24, "\(n): \(budgets)")
+        }
+    }
+
     func testMultipassWeightRampsOverTheSweepsAndSurvivesTheWire() throws {
         var t = ResolvedTemporal(strategy: .multipass, passes: 5)
-        XCTAssertEqual((0..<5).map { t.sweepWeightFactor(pass: $0) }, [1, 5, 9, 13, 17], "default ramp 16: γ to 17× by the last sweep")
+        t.gammaRamp = 16
+        XCTAssertEqual((0..<5).map { t.sweepWeightFactor(pass: $0, sweeps: 5) }, [1, 5, 9, 13, 17], "a ramp of 16: γ to 17× by the last sweep")
+        XCTAssertEqual(ResolvedTemporal(strategy: .multipass).gammaRamp, 4, "the default ramp")
         t.gammaRamp = 0
-        XCTAssertEqual(t.sweepWeightFactor(pass: 4), 1)
-        XCTAssertEqual(ResolvedTemporal(strategy: .sequential).sweepWeightFactor(pass: 0), 1)
+        XCTAssertEqual(t.sweepWeightFactor(pass: 4, sweeps: 5), 1)
+        XCTAssertEqual(ResolvedTemporal(strategy: .sequential).sweepWeightFactor(pass: 0, sweeps: 5), 1)
         for ramp: Float in [0, 2.5] {
             let job = try JobSpec(name: "a", content: "c.####.png", frames: "1-3", styles: ["s.png"], outputDir: "/o",
                                   temporal: "multipass", multipassGammaRamp: ramp).resolve(baseDirectory: "/")
@@ -143,7 +164,7 @@ final class TemporalPlanTests: XCTestCase {
         var s = base; s.temporal = "multipas"
         XCTAssertTrue(problems(s).contains("did you mean 'multipass'"), problems(s))
         s = base; s.temporal = "multipass"; s.passes = 4
-        XCTAssertTrue(problems(s).contains("4 sweeps need at least 4 iterations"), problems(s))
+        XCTAssertEqual(problems(s), "", "passes is a ceiling: 3 iterations plan fewer sweeps")
         s = base; s.temporal = "chunked"; s.chunkFrames = 4; s.chunkOverlap = 3
         XCTAssertTrue(problems(s).contains("more than half"), problems(s))
         s = base; s.flowPreset = "slow"
