@@ -153,7 +153,7 @@ final class FarmTileTests: XCTestCase {
         var coordinator = try farm.startCoordinator(extra: ["--style-pass-pixels", "10000", "--style-core-size", "64"])
         _ = try farm.startWorker("a")
         _ = try farm.startWorker("b")
-        // The coffee photo (600×400) scaled to 203 px is 203×135: 4×3 cores of 64 px in parts; at 102 px it
+        // The coffee photo (600×400) scaled to 203 px is 203×135: 4×3 cores of 64 px in 3 parts; at 102 px it
         // is 102×68, one whole-image part.
         let submitted = try CLIRunner.run(try submitArguments("parts", plates: plates, tiles: ["--tile-size", "192", "--tile-sync", "15"]),
                                           timeout: 60)
@@ -178,20 +178,20 @@ final class FarmTileTests: XCTestCase {
             XCTAssertEqual(hashes.count, 1, "scale \(scale): the same targets before and after the restart\n" + log)
             return String(try XCTUnwrap(hashes.first, log))
         }
-        let farmTargets = [try combined(scale: 0, parts: 1), try combined(scale: 1, parts: 2)]
+        let farmTargets = [try combined(scale: 0, parts: 1), try combined(scale: 1, parts: 3)]
         XCTAssertGreaterThanOrEqual(log.components(separatedBy: "style targets of scale 1 combined").count - 1, 2,
                                     "the restarted coordinator combines the kept parts again\n" + log)
-        XCTAssertEqual(log.components(separatedBy: "style-target part \(jobID)-style-").count - 1, 3, "parts are not computed again\n" + log)
+        XCTAssertEqual(log.components(separatedBy: "style-target part \(jobID)-style-").count - 1, 4, "parts are not computed again\n" + log)
         // One per frame after round 0 (a task lost with the killed coordinator runs again).
         XCTAssertGreaterThanOrEqual(log.components(separatedBy: "frame statistics \(jobID)-f").count - 1, 2, log)
         XCTAssertGreaterThanOrEqual(log.components(separatedBy: "round 1) from").count - 1, 2 * 4, log)
         farm.stop(coordinator)
         let store = try SQLiteJobStore(stateDirectory: farm.directory.appendingPathComponent("state"))
         let parts = try store.tasks(ofJob: jobID).filter { $0.id.contains("-style-") }
-        XCTAssertEqual(parts.map(\.id).sorted(), ["s0-i0-c0", "s1-i0-c0", "s1-i0-c4"].map { "\(jobID)-style-\($0)" })
+        XCTAssertEqual(parts.map(\.id).sorted(), ["s0-i0-c0", "s1-i0-c0", "s1-i0-c4", "s1-i0-c8"].map { "\(jobID)-style-\($0)" })
         XCTAssertTrue(parts.allSatisfy { $0.state == .completed })
         let all = try store.tasks(ofJob: jobID)
-        XCTAssertEqual(all.count, 2 * (1 + 2 * 4 + 1) + 3)
+        XCTAssertEqual(all.count, 2 * (1 + 2 * 4 + 1) + 4)
         XCTAssertTrue(all.allSatisfy { $0.state == .completed })
         try store.close()
 

@@ -70,7 +70,7 @@ final class SegmentCommandTests: XCTestCase {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("sf-selfie-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
-        let portrait = try DemoImages.portrait
+        let portrait = try SharedTestData.path("images/grace_hopper.png")
         var mattes: [Image] = []
         for model in ["selfie", "deeplab"] {
             let out = folder.appendingPathComponent("\(model).png").path

@@ -10,7 +10,7 @@ final class StylizeTemporalTests: XCTestCase {
     func testPreviousFrameCutsTheWarpError() throws {
         try InstalledModels.requireVGG16()
         let sequence = try SharedTestData.path("sequences/sintel_alley_1_clean")
-        let style = try DemoImages.painting
+        let style = try SharedTestData.path("styles/starry_night_crop.png")
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("sf-temporal-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: dir) }
         for d in ["independent", "temporal"] {

@@ -155,6 +155,9 @@ final class WorkerLoopTests: XCTestCase {
         try coordinator.acceptRegistration()
         let result = try XCTUnwrap(try coordinator.expect("the buffered Result") { $0.result != nil }?.message.result)
         XCTAssertEqual(result.taskID, "survivor")
+        // The loop publishes its statistics after the iteration that sent the result: wait for them (bounded).
+        let published = ContinuousClock.now + .seconds(2)
+        while worker.loop.statistics.registrations < 2 && ContinuousClock.now < published { Thread.sleep(forTimeInterval: 0.01) }
         XCTAssertEqual(worker.loop.statistics.registrations, 2)
         let backoffs = worker.loop.statistics.backoffs
         XCTAssertEqual(Array(backoffs.prefix(3)), Array([.milliseconds(50), .milliseconds(100), .milliseconds(200)].prefix(backoffs.count)))
