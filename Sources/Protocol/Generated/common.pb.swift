@@ -699,7 +699,7 @@ public nonisolated struct Stylefarm_V1_TemporalOptions: Sendable {
   /// temporal loss weight; 0 = the default (200 x content weight)
   public var weight: Float = 0
 
-  /// multipass: sweeps (0 = 24); `iterations` is split over them
+  /// multipass: the most sweeps (0 = 24); sweep 0 takes 3/4 of `iterations`, sweeps of >= 5 the rest
   public var passes: UInt32 = 0
 
   /// chunked: frames per chunk (0 = 8)
