@@ -79,7 +79,7 @@ public struct JobSpec: Codable, Sendable, Equatable {
     public var temporal: String?
     /// Temporal loss weight γ (default 200 × content weight).
     public var temporalWeight: Float?
-    /// Multipass sweeps (default 24); `iterations` is split over them.
+    /// Multipass: the most sweeps (default 24); `ResolvedTemporal.multipassBudgets` splits `iterations` over them.
     public var passes: Int?
     /// Chunked: frames per chunk (default 8) and frames shared by neighbouring chunks (default 2).
     public var chunkFrames: Int?
