@@ -89,15 +89,17 @@ struct EvaluateTemporalCommand: ParsableCommand {
         var styleDistance: Double?
     }
 
-    /// The style distance of `--style` for stylized frames whose longer side is `longSide`, or nil without --style.
-    func makeStyleDistance(longSide: Int) throws -> StyleDistance? {
-        guard !style.isEmpty else { return nil }
+    /// The style distance of `styles` (blended equally, scaled by `styleScale`) for stylized frames whose longer
+    /// side is `longSide`, on `engine`'s network; nil without styles. `bench temporal` makes its own once.
+    static func makeStyleDistance(styles paths: [String], styleScale: Float, longSide: Int,
+                                  engine: EngineOptions) throws -> StyleDistance? {
+        guard !paths.isEmpty else { return nil }
         let vgg = try engine.makeNetwork()
         var parameters = StyleTransferParameters()
         parameters.network = engine.network
         parameters.size = longSide
         parameters.styleScale = styleScale
-        let styles = try style.map { try ImageReader.read(path: $0) }
+        let styles = try paths.map { try ImageReader.read(path: $0) }
         let weights = [Float](repeating: 1 / Float(styles.count), count: styles.count)
         let targets = try StyleTransfer(vgg: vgg).styleTargets(styles: styles, blendWeights: weights, parameters: parameters)
         return try StyleDistance(vgg: vgg, parameters: parameters, targets: targets[targets.count - 1])
@@ -113,8 +115,9 @@ struct EvaluateTemporalCommand: ParsableCommand {
         var distance = given
         /// The style distance of frame `frame` (stylized), or "" without a style.
         func styleColumn(_ image: Image, frame: Int) throws -> String {
-            if distance == nil && given == nil && !style.isEmpty {
-                distance = try makeStyleDistance(longSide: max(image.width, image.height))
+            if distance == nil {
+                distance = try Self.makeStyleDistance(styles: style, styleScale: styleScale,
+                                                      longSide: max(image.width, image.height), engine: engine)
             }
             guard let distance else { return "" }
             let value = try distance.distance(stylized: image, content: try ImageReader.read(path: contentPattern.path(for: frame)))

@@ -97,9 +97,8 @@ struct TemporalBench: ParsableCommand {
         let cwd = FileManager.default.currentDirectoryPath
         var errors: [String: Double] = [:]
         var distances: [String: Double] = [:]
-        let evaluator = try EvaluateTemporalCommand.parse(["--stylized", "x.####.png", "--content", content, "--frames", frames,
-                                                           "--style", style] + (modelDir.map { ["--model-dir", $0] } ?? []))
-        let styleDistance = try evaluator.makeStyleDistance(longSide: size)
+        let engine = try EngineOptions.parse(modelDir.map { ["--model-dir", $0] } ?? [])
+        let styleDistance = try EvaluateTemporalCommand.makeStyleDistance(styles: [style], styleScale: 1, longSide: size, engine: engine)
         var walls: [String: Double] = [:]
         var rendered: [(name: String, pattern: PathPattern)] = []
         for count in counts {

@@ -78,10 +78,12 @@ public struct ResolvedTemporal: Sendable, Equatable, Codable {
         return [first] + (0..<sweeps).map { base + ($0 >= sweeps - extra ? 1 : 0) }
     }
 
-    /// The factor on γ for multipass sweep `pass` (0-based) of `sweeps`: 1 + gammaRamp·pass/(sweeps − 1); 1 for
-    /// the other strategies.
-    public func sweepWeightFactor(pass: Int, sweeps: Int) -> Float {
-        guard strategy == .multipass, sweeps > 1 else { return 1 }
+    /// The factor on γ for multipass sweep `pass` (0-based) of a frame whose budget is `iterations`:
+    /// 1 + gammaRamp·pass/(K − 1) over the K sweeps `multipassBudgets(iterations:)` plans; 1 for the other strategies.
+    public func sweepWeightFactor(pass: Int, iterations: Int) -> Float {
+        guard strategy == .multipass else { return 1 }
+        let sweeps = multipassBudgets(iterations: iterations).count
+        guard sweeps > 1 else { return 1 }
         return 1 + gammaRamp * Float(pass) / Float(sweeps - 1)
     }
 

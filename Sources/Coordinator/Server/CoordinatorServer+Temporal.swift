@@ -117,8 +117,7 @@ extension CoordinatorServer {
         }
         inputs.weight = temporal.lossWeight(contentWeight: job.resolved.parameters.contentWeight)
         if case .stylize(let pass) = planned.role {
-            let sweeps = temporal.multipassBudgets(iterations: job.resolved.parameters.iterations).count
-            inputs.weight *= temporal.sweepWeightFactor(pass: pass, sweeps: sweeps)
+            inputs.weight *= temporal.sweepWeightFactor(pass: pass, iterations: job.resolved.parameters.iterations)
         }
         // A tile after its group's first step starts from the group's previous step (TileInputs.initial).
         let firstStep = planned.tile.map { job.plan.previousStep(scale: $0.scale, round: $0.round) == nil } ?? true

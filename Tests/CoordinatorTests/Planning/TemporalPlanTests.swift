@@ -139,11 +139,12 @@ final class TemporalPlanTests: XCTestCase {
     func testMultipassWeightRampsOverTheSweepsAndSurvivesTheWire() throws {
         var t = ResolvedTemporal(strategy: .multipass, passes: 5)
         t.gammaRamp = 16
-        XCTAssertEqual((0..<5).map { t.sweepWeightFactor(pass: $0, sweeps: 5) }, [1, 5, 9, 13, 17], "a ramp of 16: γ to 17× by the last sweep")
+        XCTAssertEqual(t.multipassBudgets(iterations: 100).count, 5)
+        XCTAssertEqual((0..<5).map { t.sweepWeightFactor(pass: $0, iterations: 100) }, [1, 5, 9, 13, 17], "a ramp of 16: γ to 17× by the last sweep")
         XCTAssertEqual(ResolvedTemporal(strategy: .multipass).gammaRamp, 4, "the default ramp")
         t.gammaRamp = 0
-        XCTAssertEqual(t.sweepWeightFactor(pass: 4, sweeps: 5), 1)
-        XCTAssertEqual(ResolvedTemporal(strategy: .sequential).sweepWeightFactor(pass: 0, sweeps: 5), 1)
+        XCTAssertEqual(t.sweepWeightFactor(pass: 4, iterations: 100), 1)
+        XCTAssertEqual(ResolvedTemporal(strategy: .sequential).sweepWeightFactor(pass: 0, iterations: 100), 1)
         for ramp: Float in [0, 2.5] {
             let job = try JobSpec(name: "a", content: "c.####.png", frames: "1-3", styles: ["s.png"], outputDir: "/o",
                                   temporal: "multipass", multipassGammaRamp: ramp).resolve(baseDirectory: "/")
