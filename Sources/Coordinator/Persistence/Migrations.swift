@@ -11,6 +11,7 @@ enum Migrations {
         var migrator = DatabaseMigrator()
         migrator.registerMigration("v1") { db in try v1(db) }
         migrator.registerMigration("v2") { db in try v2(db) }
+        migrator.registerMigration("v3") { db in try v3(db) }
         return migrator
     }
 
@@ -113,5 +114,44 @@ enum Migrations {
             CREATE INDEX tasks_dispatch ON tasks(job_priority DESC, job_sequence, frame_index, id)
                 WHERE state = 'queued' AND waiting = 0;
             """)
+    }
+
+    /// v3: frames and tasks per job and state (`job_state_counts`), kept by triggers on every insert, state
+    /// change and delete, so a job's summary (every `status` request, every watch tick, every `list` row)
+    /// reads a handful of rows instead of counting the job's frames and tasks: `bench dispatch` polls status
+    /// every 100 ms, and those counts made its cost per task grow with the queue (110 µs with 20,000 tasks,
+    /// 277 µs with 200,000). Filled from the rows already stored.
+    static func v3(_ db: Database) throws {
+        try db.execute(sql: """
+            CREATE TABLE job_state_counts (
+                job_id TEXT NOT NULL,
+                kind TEXT NOT NULL CHECK (kind IN ('frame','task')),
+                state TEXT NOT NULL,
+                count INTEGER NOT NULL,
+                PRIMARY KEY (job_id, kind, state)
+            ) WITHOUT ROWID;
+            INSERT INTO job_state_counts SELECT job_id, 'frame', state, COUNT(*) FROM frames GROUP BY job_id, state;
+            INSERT INTO job_state_counts SELECT job_id, 'task', state, COUNT(*) FROM tasks GROUP BY job_id, state;
+            """)
+        for (table, kind) in [("frames", "frame"), ("tasks", "task")] {
+            func add(_ row: String) -> String {
+                """
+                INSERT INTO job_state_counts (job_id, kind, state, count) VALUES (\(row).job_id, '\(kind)', \(row).state, 1)
+                    ON CONFLICT (job_id, kind, state) DO UPDATE SET count = count + 1;
+                """
+            }
+            func remove(_ row: String) -> String {
+                """
+                UPDATE job_state_counts SET count = count - 1
+                    WHERE job_id = \(row).job_id AND kind = '\(kind)' AND state = \(row).state;
+                """
+            }
+            try db.execute(sql: """
+                CREATE TRIGGER \(table)_count_insert AFTER INSERT ON \(table) BEGIN \(add("new")) END;
+                CREATE TRIGGER \(table)_count_delete AFTER DELETE ON \(table) BEGIN \(remove("old")) END;
+                CREATE TRIGGER \(table)_count_state AFTER UPDATE OF state ON \(table) WHEN old.state IS NOT new.state
+                    BEGIN \(remove("old")) \(add("new")) END;
+                """)
+        }
     }
 }

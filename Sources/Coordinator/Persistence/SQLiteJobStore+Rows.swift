@@ -71,17 +71,18 @@ extension SQLiteJobStore {
                                              arguments: [jobID]).map(Self.decodeJob) else {
                 throw PersistenceError.jobNotFound(jobID)
             }
+            // Counts kept by triggers (migration v3): a few rows, however long the job.
             var frames: [FrameState: Int] = [:]
-            for row in try Row.fetchAll(db, sql: "SELECT state, COUNT(*) FROM frames WHERE job_id = ? GROUP BY state",
-                                        arguments: [jobID]) {
-                let state = try Self.decodeState(row[0], FrameState.self)
-                frames[state] = row[1]
-            }
             var tasks: [TaskState: Int] = [:]
-            for row in try Row.fetchAll(db, sql: "SELECT state, COUNT(*) FROM tasks WHERE job_id = ? GROUP BY state",
-                                        arguments: [jobID]) {
-                let state = try Self.decodeState(row[0], TaskState.self)
-                tasks[state] = row[1]
+            for row in try Row.fetchAll(db.cachedStatement(sql: """
+                SELECT kind, state, count FROM job_state_counts WHERE job_id = ? AND count > 0
+                """), arguments: [jobID]) {
+                let kind: String = row[0]
+                if kind == "frame" {
+                    frames[try Self.decodeState(row[1], FrameState.self)] = row[2]
+                } else {
+                    tasks[try Self.decodeState(row[1], TaskState.self)] = row[2]
+                }
             }
             return JobSummary(jobID: job.id, name: job.name, priority: job.priority, state: job.state,
                               framesTotal: frames.values.reduce(0, +), framesDone: frames[.done] ?? 0,
