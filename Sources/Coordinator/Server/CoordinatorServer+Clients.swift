@@ -87,7 +87,7 @@ extension CoordinatorServer {
     /// Resolves, plans and stores a job; returns its id.
     func submitJob(_ wire: Stylefarm_V1_JobSpec) throws -> String {
         let cwd = FileManager.default.currentDirectoryPath
-        var spec = JobSpec(wire: wire).withPathsResolved(against: cwd)
+        var spec = try JobSpec(wire: wire).withPathsResolved(against: cwd)
         var resolved = try spec.resolve(baseDirectory: cwd)
         if resolved.kind == .stylize && resolved.tiling == .automatic {
             // Stored with the job, so a restarted coordinator re-plans the same tiles.

@@ -5,17 +5,21 @@ import Protocol
 extension JobSpec {
     /// A job spec layer from a client's `SubmitJob` spec. Kind UNSPECIFIED means stylize when style
     /// paths or regions are given, else echo. With `output_dir` set, `output_pattern` is relative to it; without,
-    /// `output_pattern` is split into its folder (`output_dir`) and file name. Engine parameters, when
-    /// present, are taken as complete (senders fill every field), except that zero size, iterations or
-    /// scales keep the defaults.
-    init(wire: Stylefarm_V1_JobSpec) {
+    /// `output_pattern` is split into its folder (`output_dir`) and file name. An absent optional field
+    /// keeps the default and a present one is taken as it is, zero included (`iterations: 0` evaluates the
+    /// start point only; `size: 0` is refused by `resolve`, never replaced by the default). Enum values this
+    /// build does not know become a spec value `resolve` refuses, naming the field and the number.
+    init(wire: Stylefarm_V1_JobSpec) throws {
         self.init()
         if !wire.name.isEmpty { name = wire.name }
         switch wire.kind {
         case .stylize: kind = .stylize
         case .echo: kind = .echo
-        case .unspecified, .UNRECOGNIZED:
+        case .unspecified:
             kind = wire.stylePaths.isEmpty && wire.regions.segment.isEmpty ? .echo : .stylize
+        case .UNRECOGNIZED(let v):
+            // The spec's kind is an enum, not text `resolve` could refuse: refused here.
+            throw JobSpecError(problems: [.init(field: "kind", message: "\(Self.unknownWireValue(v)) (this coordinator knows stylize and echo)")])
         }
         if kind == .echo { echoSeconds = wire.echoSeconds }
         if !wire.contentPattern.isEmpty { content = wire.contentPattern }
@@ -46,43 +50,48 @@ extension JobSpec {
         switch p.network {
         case .vgg16: network = "vgg16"
         case .vgg19: network = "vgg19"
-        default: break
+        case .unspecified: break
+        case .UNRECOGNIZED(let v): network = Self.unknownWireValue(v)
         }
         switch p.pooling {
         case .max: pooling = "max"
         case .average: pooling = "average"
-        default: break
+        case .unspecified: break
+        case .UNRECOGNIZED(let v): pooling = Self.unknownWireValue(v)
         }
-        if p.size > 0 { size = Int(p.size) }
-        if p.iterations > 0 { iterations = Int(p.iterations) }
+        if p.hasSize { size = Int(p.size) }
+        if p.hasIterations { iterations = Int(p.iterations) }
         switch p.optimizer.kind {
-        case .lbfgs(let l)?: optimizer = "lbfgs"; if l.history > 0 { lbfgsHistory = Int(l.history) }
-        case .adam(let a)?: optimizer = "adam"; if a.learningRate > 0 { learningRate = a.learningRate }
+        case .lbfgs(let l)?: optimizer = "lbfgs"; if l.hasHistory { lbfgsHistory = Int(l.history) }
+        case .adam(let a)?: optimizer = "adam"; if a.hasLearningRate { learningRate = a.learningRate }
         case nil: break
         }
-        if wire.hasParameters {
-            contentWeight = p.contentWeight
-            styleWeight = p.styleWeight
-            tvWeight = p.tvWeight
-        }
+        if p.hasContentWeight { contentWeight = p.contentWeight }
+        if p.hasStyleWeight { styleWeight = p.styleWeight }
+        if p.hasTvWeight { tvWeight = p.tvWeight }
         if !p.styleLayers.isEmpty { styleLayers = p.styleLayers.map { "\($0.name):\($0.weight)" } }
         if !p.contentLayers.isEmpty { contentLayers = p.contentLayers.map { "\($0.name):\($0.weight)" } }
         if !p.styleBlendWeights.isEmpty { styleWeights = p.styleBlendWeights }
-        if p.styleScale != 0 { styleScale = p.styleScale }
+        if p.hasStyleScale { styleScale = p.styleScale }
         switch p.initialization {
         case .content: initialization = "content"
         case .noise: initialization = "noise"
-        default: break
+        case .unspecified: break
+        case .UNRECOGNIZED(let v): initialization = Self.unknownWireValue(v)
         }
-        if p.scales > 0 { scales = Int(p.scales) }
+        if p.hasScales { scales = Int(p.scales) }
         if p.originalColors { originalColors = true }
-        if p.seed != 0 { seed = p.seed }
+        if p.hasSeed { seed = p.seed }
         if p.outputBitDepth != 0 { bitDepth = Int(p.outputBitDepth) }
         if wire.hasRegions && !wire.regions.segment.isEmpty { applyRegions(wire.regions) }
         if wire.hasTemporal { applyTemporal(wire.temporal) }
     }
 
-    /// The spec keys of a wire `TemporalOptions` (zero fields keep the defaults).
+    /// A spec value that no choice matches, so `resolve` refuses it naming the field (an enum number this
+    /// build does not know, from a newer or broken client).
+    static func unknownWireValue(_ value: Int) -> String { "unknown wire value \(value)" }
+
+    /// The spec keys of a wire `TemporalOptions` (absent optional fields keep the defaults).
     private mutating func applyTemporal(_ wire: Stylefarm_V1_TemporalOptions) {
         switch wire.strategy {
         case .independent: temporal = TemporalStrategy.independent.rawValue
@@ -90,24 +99,24 @@ extension JobSpec {
         case .multipass: temporal = TemporalStrategy.multipass.rawValue
         case .chunked: temporal = TemporalStrategy.chunked.rawValue
         case .unspecified: break
-        case .UNRECOGNIZED(let v): temporal = "strategy \(v)"  // resolve reports it
+        case .UNRECOGNIZED(let v): temporal = Self.unknownWireValue(v)  // resolve reports it
         }
-        if wire.weight != 0 { temporalWeight = wire.weight }
-        if wire.passes != 0 { passes = Int(wire.passes) }
-        // Senders fill every field: with chunk_frames set, chunk_overlap 0 means no overlap.
-        if wire.chunkFrames != 0 { chunkFrames = Int(wire.chunkFrames); chunkOverlap = Int(wire.chunkOverlap) }
+        if wire.hasWeight { temporalWeight = wire.weight }
+        if wire.hasPasses { passes = Int(wire.passes) }
+        if wire.hasChunkFrames { chunkFrames = Int(wire.chunkFrames) }
+        if wire.hasChunkOverlap { chunkOverlap = Int(wire.chunkOverlap) }
         if !wire.cuts.isEmpty { cuts = wire.cuts.map { Int($0) } }
         if wire.noDetectCuts { detectCuts = false }
         switch wire.flowPreset {
         case .ultrafast: flowPreset = DISPreset.ultrafast.rawValue
         case .fast: flowPreset = DISPreset.fast.rawValue
         case .medium: flowPreset = DISPreset.medium.rawValue
-        case .unspecified, .UNRECOGNIZED: break
+        case .unspecified: break
+        case .UNRECOGNIZED(let v): flowPreset = Self.unknownWireValue(v)
         }
         if wire.noWarpedInit { warpedInit = false }
-        if wire.blend != 0 { multipassBlend = wire.blend }
-        // Senders fill every field: with a strategy set, gamma_ramp 0 means a constant γ.
-        if wire.strategy != .unspecified { multipassGammaRamp = wire.gammaRamp }
+        if wire.hasBlend { multipassBlend = wire.blend }
+        if wire.hasGammaRamp { multipassGammaRamp = wire.gammaRamp }
     }
 
     /// The spec keys of a wire `RegionSpec`: `segment`, `regions` (`NAME=STYLE|none`), `region_weights`
@@ -122,12 +131,14 @@ extension JobSpec {
         case .inside: guide = "inside"
         case .average: guide = "average"
         case .all: guide = "all"
-        case .unspecified, .UNRECOGNIZED: break
+        case .unspecified: break
+        case .UNRECOGNIZED(let v): guide = Self.unknownWireValue(v)
         }
         switch wire.mode {
         case .joint: regionMode = "joint"
         case .composite: regionMode = "composite"
-        case .unspecified, .UNRECOGNIZED: break
+        case .unspecified: break
+        case .UNRECOGNIZED(let v): regionMode = Self.unknownWireValue(v)
         }
         segmentCrf = !wire.crfDisabled
     }
@@ -207,7 +218,7 @@ extension Stylefarm_V1_TemporalOptions {
         case .multipass: strategy = .multipass
         case .chunked: strategy = .chunked
         }
-        weight = t.weight ?? 0
+        if let w = t.weight { weight = w }
         passes = UInt32(clamping: t.passes)
         chunkFrames = UInt32(clamping: t.chunkFrames)
         chunkOverlap = UInt32(clamping: t.chunkOverlap)

@@ -497,11 +497,20 @@ public nonisolated struct Stylefarm_V1_Optimizer: Sendable {
     // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
     // methods supported on all messages.
 
-    public var history: UInt32 = 0
+    public var history: UInt32 {
+      get {_history ?? 0}
+      set {_history = newValue}
+    }
+    /// Returns true if `history` has been explicitly set.
+    public var hasHistory: Bool {self._history != nil}
+    /// Clears the value of `history`. Subsequent reads from it will return its default value.
+    public mutating func clearHistory() {self._history = nil}
 
     public var unknownFields = SwiftProtobuf.UnknownStorage()
 
     public init() {}
+
+    fileprivate var _history: UInt32? = nil
   }
 
   public nonisolated struct Adam: Sendable {
@@ -509,18 +518,29 @@ public nonisolated struct Stylefarm_V1_Optimizer: Sendable {
     // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
     // methods supported on all messages.
 
-    public var learningRate: Float = 0
+    public var learningRate: Float {
+      get {_learningRate ?? 0}
+      set {_learningRate = newValue}
+    }
+    /// Returns true if `learningRate` has been explicitly set.
+    public var hasLearningRate: Bool {self._learningRate != nil}
+    /// Clears the value of `learningRate`. Subsequent reads from it will return its default value.
+    public mutating func clearLearningRate() {self._learningRate = nil}
 
     public var unknownFields = SwiftProtobuf.UnknownStorage()
 
     public init() {}
+
+    fileprivate var _learningRate: Float? = nil
   }
 
   public init() {}
 }
 
-/// Mirrors Engine.StyleTransferParameters, plus the output bit depth. Unset enums and a missing
-/// optimizer mean the engine defaults; numeric fields are always meaningful (senders fill them all).
+/// Mirrors Engine.StyleTransferParameters, plus the output bit depth. Unset enums, a missing optimizer and
+/// absent optional fields mean the defaults (in a job spec; the coordinator fills every field of a task's).
+/// A present field is taken as it is, zero included (`iterations: 0` evaluates the start point only), and
+/// checked: an impossible value (size 0) is refused, never replaced by a default.
 public nonisolated struct Stylefarm_V1_EngineParameters: @unchecked Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
@@ -538,15 +558,23 @@ public nonisolated struct Stylefarm_V1_EngineParameters: @unchecked Sendable {
 
   /// longer side of the output, pixels
   public var size: UInt32 {
-    get {_storage._size}
+    get {_storage._size ?? 0}
     set {_uniqueStorage()._size = newValue}
   }
+  /// Returns true if `size` has been explicitly set.
+  public var hasSize: Bool {_storage._size != nil}
+  /// Clears the value of `size`. Subsequent reads from it will return its default value.
+  public mutating func clearSize() {_uniqueStorage()._size = nil}
 
-  /// objective evaluations per scale
+  /// objective evaluations per scale; 0 = only the start point
   public var iterations: UInt32 {
-    get {_storage._iterations}
+    get {_storage._iterations ?? 0}
     set {_uniqueStorage()._iterations = newValue}
   }
+  /// Returns true if `iterations` has been explicitly set.
+  public var hasIterations: Bool {_storage._iterations != nil}
+  /// Clears the value of `iterations`. Subsequent reads from it will return its default value.
+  public mutating func clearIterations() {_uniqueStorage()._iterations = nil}
 
   public var optimizer: Stylefarm_V1_Optimizer {
     get {_storage._optimizer ?? Stylefarm_V1_Optimizer()}
@@ -558,19 +586,31 @@ public nonisolated struct Stylefarm_V1_EngineParameters: @unchecked Sendable {
   public mutating func clearOptimizer() {_uniqueStorage()._optimizer = nil}
 
   public var contentWeight: Float {
-    get {_storage._contentWeight}
+    get {_storage._contentWeight ?? 0}
     set {_uniqueStorage()._contentWeight = newValue}
   }
+  /// Returns true if `contentWeight` has been explicitly set.
+  public var hasContentWeight: Bool {_storage._contentWeight != nil}
+  /// Clears the value of `contentWeight`. Subsequent reads from it will return its default value.
+  public mutating func clearContentWeight() {_uniqueStorage()._contentWeight = nil}
 
   public var styleWeight: Float {
-    get {_storage._styleWeight}
+    get {_storage._styleWeight ?? 0}
     set {_uniqueStorage()._styleWeight = newValue}
   }
+  /// Returns true if `styleWeight` has been explicitly set.
+  public var hasStyleWeight: Bool {_storage._styleWeight != nil}
+  /// Clears the value of `styleWeight`. Subsequent reads from it will return its default value.
+  public mutating func clearStyleWeight() {_uniqueStorage()._styleWeight = nil}
 
   public var tvWeight: Float {
-    get {_storage._tvWeight}
+    get {_storage._tvWeight ?? 0}
     set {_uniqueStorage()._tvWeight = newValue}
   }
+  /// Returns true if `tvWeight` has been explicitly set.
+  public var hasTvWeight: Bool {_storage._tvWeight != nil}
+  /// Clears the value of `tvWeight`. Subsequent reads from it will return its default value.
+  public mutating func clearTvWeight() {_uniqueStorage()._tvWeight = nil}
 
   public var contentLayers: [Stylefarm_V1_WeightedLayer] {
     get {_storage._contentLayers}
@@ -589,9 +629,13 @@ public nonisolated struct Stylefarm_V1_EngineParameters: @unchecked Sendable {
   }
 
   public var styleScale: Float {
-    get {_storage._styleScale}
+    get {_storage._styleScale ?? 0}
     set {_uniqueStorage()._styleScale = newValue}
   }
+  /// Returns true if `styleScale` has been explicitly set.
+  public var hasStyleScale: Bool {_storage._styleScale != nil}
+  /// Clears the value of `styleScale`. Subsequent reads from it will return its default value.
+  public mutating func clearStyleScale() {_uniqueStorage()._styleScale = nil}
 
   public var initialization: Stylefarm_V1_Initialization {
     get {_storage._initialization}
@@ -600,9 +644,13 @@ public nonisolated struct Stylefarm_V1_EngineParameters: @unchecked Sendable {
 
   /// coarse-to-fine scales, >= 1
   public var scales: UInt32 {
-    get {_storage._scales}
+    get {_storage._scales ?? 0}
     set {_uniqueStorage()._scales = newValue}
   }
+  /// Returns true if `scales` has been explicitly set.
+  public var hasScales: Bool {_storage._scales != nil}
+  /// Clears the value of `scales`. Subsequent reads from it will return its default value.
+  public mutating func clearScales() {_uniqueStorage()._scales = nil}
 
   public var originalColors: Bool {
     get {_storage._originalColors}
@@ -610,9 +658,13 @@ public nonisolated struct Stylefarm_V1_EngineParameters: @unchecked Sendable {
   }
 
   public var seed: UInt64 {
-    get {_storage._seed}
+    get {_storage._seed ?? 0}
     set {_uniqueStorage()._seed = newValue}
   }
+  /// Returns true if `seed` has been explicitly set.
+  public var hasSeed: Bool {_storage._seed != nil}
+  /// Clears the value of `seed`. Subsequent reads from it will return its default value.
+  public mutating func clearSeed() {_uniqueStorage()._seed = nil}
 
   /// 8 or 16; 0 = same as the content image
   public var outputBitDepth: UInt32 {
@@ -696,17 +748,45 @@ public nonisolated struct Stylefarm_V1_TemporalOptions: Sendable {
 
   public var strategy: Stylefarm_V1_TemporalStrategy = .unspecified
 
-  /// temporal loss weight; 0 = the default (200 x content weight)
-  public var weight: Float = 0
+  /// Absent optional fields mean the defaults; present ones are taken as they are, zero included.
+  public var weight: Float {
+    get {_weight ?? 0}
+    set {_weight = newValue}
+  }
+  /// Returns true if `weight` has been explicitly set.
+  public var hasWeight: Bool {self._weight != nil}
+  /// Clears the value of `weight`. Subsequent reads from it will return its default value.
+  public mutating func clearWeight() {self._weight = nil}
 
-  /// multipass: the most sweeps (0 = 24); sweep 0 takes 3/4 of `iterations`, sweeps of >= 5 the rest
-  public var passes: UInt32 = 0
+  /// multipass: the most sweeps (absent = 24); sweep 0 takes 3/4 of `iterations`, sweeps of >= 5 the rest
+  public var passes: UInt32 {
+    get {_passes ?? 0}
+    set {_passes = newValue}
+  }
+  /// Returns true if `passes` has been explicitly set.
+  public var hasPasses: Bool {self._passes != nil}
+  /// Clears the value of `passes`. Subsequent reads from it will return its default value.
+  public mutating func clearPasses() {self._passes = nil}
 
-  /// chunked: frames per chunk (0 = 8)
-  public var chunkFrames: UInt32 = 0
+  /// chunked: frames per chunk (absent = 8)
+  public var chunkFrames: UInt32 {
+    get {_chunkFrames ?? 0}
+    set {_chunkFrames = newValue}
+  }
+  /// Returns true if `chunkFrames` has been explicitly set.
+  public var hasChunkFrames: Bool {self._chunkFrames != nil}
+  /// Clears the value of `chunkFrames`. Subsequent reads from it will return its default value.
+  public mutating func clearChunkFrames() {self._chunkFrames = nil}
 
-  /// chunked: frames shared by neighbouring chunks (taken as given when chunk_frames is set)
-  public var chunkOverlap: UInt32 = 0
+  /// chunked: frames shared by neighbouring chunks (absent = 2; 0 = none)
+  public var chunkOverlap: UInt32 {
+    get {_chunkOverlap ?? 0}
+    set {_chunkOverlap = newValue}
+  }
+  /// Returns true if `chunkOverlap` has been explicitly set.
+  public var hasChunkOverlap: Bool {self._chunkOverlap != nil}
+  /// Clears the value of `chunkOverlap`. Subsequent reads from it will return its default value.
+  public mutating func clearChunkOverlap() {self._chunkOverlap = nil}
 
   /// frame numbers that start a new shot (no temporal term crosses them)
   public var cuts: [Int64] = []
@@ -719,15 +799,36 @@ public nonisolated struct Stylefarm_V1_TemporalOptions: Sendable {
   /// sequential/chunked: start from the content, not the warped previous result
   public var noWarpedInit: Bool = false
 
-  /// multipass: how far a sweep's start moves toward the warped neighbours (0 = 0.5)
-  public var blend: Float = 0
+  /// multipass: how far a sweep's start moves toward the warped neighbours (absent = 0.5; 0 = not at all)
+  public var blend: Float {
+    get {_blend ?? 0}
+    set {_blend = newValue}
+  }
+  /// Returns true if `blend` has been explicitly set.
+  public var hasBlend: Bool {self._blend != nil}
+  /// Clears the value of `blend`. Subsequent reads from it will return its default value.
+  public mutating func clearBlend() {self._blend = nil}
 
-  /// multipass: the weight grows to (1 + gamma_ramp) x over the sweeps; with a strategy set, taken as given (0 = constant)
-  public var gammaRamp: Float = 0
+  /// multipass: the weight grows to (1 + gamma_ramp) x over the sweeps (absent = 4; 0 = constant)
+  public var gammaRamp: Float {
+    get {_gammaRamp ?? 0}
+    set {_gammaRamp = newValue}
+  }
+  /// Returns true if `gammaRamp` has been explicitly set.
+  public var hasGammaRamp: Bool {self._gammaRamp != nil}
+  /// Clears the value of `gammaRamp`. Subsequent reads from it will return its default value.
+  public mutating func clearGammaRamp() {self._gammaRamp = nil}
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
+
+  fileprivate var _weight: Float? = nil
+  fileprivate var _passes: UInt32? = nil
+  fileprivate var _chunkFrames: UInt32? = nil
+  fileprivate var _chunkOverlap: UInt32? = nil
+  fileprivate var _blend: Float? = nil
+  fileprivate var _gammaRamp: Float? = nil
 }
 
 /// Sent by either side before it closes its socket on purpose.
@@ -1074,21 +1175,25 @@ nonisolated extension Stylefarm_V1_Optimizer.Lbfgs: SwiftProtobuf.Message, Swift
       // allocates stack space for every case branch when no optimizations are
       // enabled. https://github.com/apple/swift-protobuf/issues/1034
       switch fieldNumber {
-      case 1: try { try decoder.decodeSingularUInt32Field(value: &self.history) }()
+      case 1: try { try decoder.decodeSingularUInt32Field(value: &self._history) }()
       default: break
       }
     }
   }
 
   public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
-    if self.history != 0 {
-      try visitor.visitSingularUInt32Field(value: self.history, fieldNumber: 1)
-    }
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    try { if let v = self._history {
+      try visitor.visitSingularUInt32Field(value: v, fieldNumber: 1)
+    } }()
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Stylefarm_V1_Optimizer.Lbfgs, rhs: Stylefarm_V1_Optimizer.Lbfgs) -> Bool {
-    if lhs.history != rhs.history {return false}
+    if lhs._history != rhs._history {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -1104,21 +1209,25 @@ nonisolated extension Stylefarm_V1_Optimizer.Adam: SwiftProtobuf.Message, SwiftP
       // allocates stack space for every case branch when no optimizations are
       // enabled. https://github.com/apple/swift-protobuf/issues/1034
       switch fieldNumber {
-      case 1: try { try decoder.decodeSingularFloatField(value: &self.learningRate) }()
+      case 1: try { try decoder.decodeSingularFloatField(value: &self._learningRate) }()
       default: break
       }
     }
   }
 
   public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
-    if self.learningRate.bitPattern != 0 {
-      try visitor.visitSingularFloatField(value: self.learningRate, fieldNumber: 1)
-    }
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    try { if let v = self._learningRate {
+      try visitor.visitSingularFloatField(value: v, fieldNumber: 1)
+    } }()
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Stylefarm_V1_Optimizer.Adam, rhs: Stylefarm_V1_Optimizer.Adam) -> Bool {
-    if lhs.learningRate != rhs.learningRate {return false}
+    if lhs._learningRate != rhs._learningRate {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -1131,20 +1240,20 @@ nonisolated extension Stylefarm_V1_EngineParameters: SwiftProtobuf.Message, Swif
   fileprivate class _StorageClass {
     var _network: Stylefarm_V1_Network = .unspecified
     var _pooling: Stylefarm_V1_Pooling = .unspecified
-    var _size: UInt32 = 0
-    var _iterations: UInt32 = 0
+    var _size: UInt32? = nil
+    var _iterations: UInt32? = nil
     var _optimizer: Stylefarm_V1_Optimizer? = nil
-    var _contentWeight: Float = 0
-    var _styleWeight: Float = 0
-    var _tvWeight: Float = 0
+    var _contentWeight: Float? = nil
+    var _styleWeight: Float? = nil
+    var _tvWeight: Float? = nil
     var _contentLayers: [Stylefarm_V1_WeightedLayer] = []
     var _styleLayers: [Stylefarm_V1_WeightedLayer] = []
     var _styleBlendWeights: [Float] = []
-    var _styleScale: Float = 0
+    var _styleScale: Float? = nil
     var _initialization: Stylefarm_V1_Initialization = .unspecified
-    var _scales: UInt32 = 0
+    var _scales: UInt32? = nil
     var _originalColors: Bool = false
-    var _seed: UInt64 = 0
+    var _seed: UInt64? = nil
     var _outputBitDepth: UInt32 = 0
 
       // This property is used as the initial default value for new instances of the type.
@@ -1226,24 +1335,24 @@ nonisolated extension Stylefarm_V1_EngineParameters: SwiftProtobuf.Message, Swif
       if _storage._pooling != .unspecified {
         try visitor.visitSingularEnumField(value: _storage._pooling, fieldNumber: 2)
       }
-      if _storage._size != 0 {
-        try visitor.visitSingularUInt32Field(value: _storage._size, fieldNumber: 3)
-      }
-      if _storage._iterations != 0 {
-        try visitor.visitSingularUInt32Field(value: _storage._iterations, fieldNumber: 4)
-      }
+      try { if let v = _storage._size {
+        try visitor.visitSingularUInt32Field(value: v, fieldNumber: 3)
+      } }()
+      try { if let v = _storage._iterations {
+        try visitor.visitSingularUInt32Field(value: v, fieldNumber: 4)
+      } }()
       try { if let v = _storage._optimizer {
         try visitor.visitSingularMessageField(value: v, fieldNumber: 5)
       } }()
-      if _storage._contentWeight.bitPattern != 0 {
-        try visitor.visitSingularFloatField(value: _storage._contentWeight, fieldNumber: 6)
-      }
-      if _storage._styleWeight.bitPattern != 0 {
-        try visitor.visitSingularFloatField(value: _storage._styleWeight, fieldNumber: 7)
-      }
-      if _storage._tvWeight.bitPattern != 0 {
-        try visitor.visitSingularFloatField(value: _storage._tvWeight, fieldNumber: 8)
-      }
+      try { if let v = _storage._contentWeight {
+        try visitor.visitSingularFloatField(value: v, fieldNumber: 6)
+      } }()
+      try { if let v = _storage._styleWeight {
+        try visitor.visitSingularFloatField(value: v, fieldNumber: 7)
+      } }()
+      try { if let v = _storage._tvWeight {
+        try visitor.visitSingularFloatField(value: v, fieldNumber: 8)
+      } }()
       if !_storage._contentLayers.isEmpty {
         try visitor.visitRepeatedMessageField(value: _storage._contentLayers, fieldNumber: 9)
       }
@@ -1253,21 +1362,21 @@ nonisolated extension Stylefarm_V1_EngineParameters: SwiftProtobuf.Message, Swif
       if !_storage._styleBlendWeights.isEmpty {
         try visitor.visitPackedFloatField(value: _storage._styleBlendWeights, fieldNumber: 11)
       }
-      if _storage._styleScale.bitPattern != 0 {
-        try visitor.visitSingularFloatField(value: _storage._styleScale, fieldNumber: 12)
-      }
+      try { if let v = _storage._styleScale {
+        try visitor.visitSingularFloatField(value: v, fieldNumber: 12)
+      } }()
       if _storage._initialization != .unspecified {
         try visitor.visitSingularEnumField(value: _storage._initialization, fieldNumber: 13)
       }
-      if _storage._scales != 0 {
-        try visitor.visitSingularUInt32Field(value: _storage._scales, fieldNumber: 14)
-      }
+      try { if let v = _storage._scales {
+        try visitor.visitSingularUInt32Field(value: v, fieldNumber: 14)
+      } }()
       if _storage._originalColors != false {
         try visitor.visitSingularBoolField(value: _storage._originalColors, fieldNumber: 15)
       }
-      if _storage._seed != 0 {
-        try visitor.visitSingularUInt64Field(value: _storage._seed, fieldNumber: 16)
-      }
+      try { if let v = _storage._seed {
+        try visitor.visitSingularUInt64Field(value: v, fieldNumber: 16)
+      } }()
       if _storage._outputBitDepth != 0 {
         try visitor.visitSingularUInt32Field(value: _storage._outputBitDepth, fieldNumber: 17)
       }
@@ -1442,37 +1551,41 @@ nonisolated extension Stylefarm_V1_TemporalOptions: SwiftProtobuf.Message, Swift
       // enabled. https://github.com/apple/swift-protobuf/issues/1034
       switch fieldNumber {
       case 1: try { try decoder.decodeSingularEnumField(value: &self.strategy) }()
-      case 2: try { try decoder.decodeSingularFloatField(value: &self.weight) }()
-      case 3: try { try decoder.decodeSingularUInt32Field(value: &self.passes) }()
-      case 4: try { try decoder.decodeSingularUInt32Field(value: &self.chunkFrames) }()
-      case 5: try { try decoder.decodeSingularUInt32Field(value: &self.chunkOverlap) }()
+      case 2: try { try decoder.decodeSingularFloatField(value: &self._weight) }()
+      case 3: try { try decoder.decodeSingularUInt32Field(value: &self._passes) }()
+      case 4: try { try decoder.decodeSingularUInt32Field(value: &self._chunkFrames) }()
+      case 5: try { try decoder.decodeSingularUInt32Field(value: &self._chunkOverlap) }()
       case 6: try { try decoder.decodeRepeatedInt64Field(value: &self.cuts) }()
       case 7: try { try decoder.decodeSingularBoolField(value: &self.noDetectCuts) }()
       case 8: try { try decoder.decodeSingularEnumField(value: &self.flowPreset) }()
       case 9: try { try decoder.decodeSingularBoolField(value: &self.noWarpedInit) }()
-      case 10: try { try decoder.decodeSingularFloatField(value: &self.blend) }()
-      case 11: try { try decoder.decodeSingularFloatField(value: &self.gammaRamp) }()
+      case 10: try { try decoder.decodeSingularFloatField(value: &self._blend) }()
+      case 11: try { try decoder.decodeSingularFloatField(value: &self._gammaRamp) }()
       default: break
       }
     }
   }
 
   public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
     if self.strategy != .unspecified {
       try visitor.visitSingularEnumField(value: self.strategy, fieldNumber: 1)
     }
-    if self.weight.bitPattern != 0 {
-      try visitor.visitSingularFloatField(value: self.weight, fieldNumber: 2)
-    }
-    if self.passes != 0 {
-      try visitor.visitSingularUInt32Field(value: self.passes, fieldNumber: 3)
-    }
-    if self.chunkFrames != 0 {
-      try visitor.visitSingularUInt32Field(value: self.chunkFrames, fieldNumber: 4)
-    }
-    if self.chunkOverlap != 0 {
-      try visitor.visitSingularUInt32Field(value: self.chunkOverlap, fieldNumber: 5)
-    }
+    try { if let v = self._weight {
+      try visitor.visitSingularFloatField(value: v, fieldNumber: 2)
+    } }()
+    try { if let v = self._passes {
+      try visitor.visitSingularUInt32Field(value: v, fieldNumber: 3)
+    } }()
+    try { if let v = self._chunkFrames {
+      try visitor.visitSingularUInt32Field(value: v, fieldNumber: 4)
+    } }()
+    try { if let v = self._chunkOverlap {
+      try visitor.visitSingularUInt32Field(value: v, fieldNumber: 5)
+    } }()
     if !self.cuts.isEmpty {
       try visitor.visitPackedInt64Field(value: self.cuts, fieldNumber: 6)
     }
@@ -1485,27 +1598,27 @@ nonisolated extension Stylefarm_V1_TemporalOptions: SwiftProtobuf.Message, Swift
     if self.noWarpedInit != false {
       try visitor.visitSingularBoolField(value: self.noWarpedInit, fieldNumber: 9)
     }
-    if self.blend.bitPattern != 0 {
-      try visitor.visitSingularFloatField(value: self.blend, fieldNumber: 10)
-    }
-    if self.gammaRamp.bitPattern != 0 {
-      try visitor.visitSingularFloatField(value: self.gammaRamp, fieldNumber: 11)
-    }
+    try { if let v = self._blend {
+      try visitor.visitSingularFloatField(value: v, fieldNumber: 10)
+    } }()
+    try { if let v = self._gammaRamp {
+      try visitor.visitSingularFloatField(value: v, fieldNumber: 11)
+    } }()
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Stylefarm_V1_TemporalOptions, rhs: Stylefarm_V1_TemporalOptions) -> Bool {
     if lhs.strategy != rhs.strategy {return false}
-    if lhs.weight != rhs.weight {return false}
-    if lhs.passes != rhs.passes {return false}
-    if lhs.chunkFrames != rhs.chunkFrames {return false}
-    if lhs.chunkOverlap != rhs.chunkOverlap {return false}
+    if lhs._weight != rhs._weight {return false}
+    if lhs._passes != rhs._passes {return false}
+    if lhs._chunkFrames != rhs._chunkFrames {return false}
+    if lhs._chunkOverlap != rhs._chunkOverlap {return false}
     if lhs.cuts != rhs.cuts {return false}
     if lhs.noDetectCuts != rhs.noDetectCuts {return false}
     if lhs.flowPreset != rhs.flowPreset {return false}
     if lhs.noWarpedInit != rhs.noWarpedInit {return false}
-    if lhs.blend != rhs.blend {return false}
-    if lhs.gammaRamp != rhs.gammaRamp {return false}
+    if lhs._blend != rhs._blend {return false}
+    if lhs._gammaRamp != rhs._gammaRamp {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

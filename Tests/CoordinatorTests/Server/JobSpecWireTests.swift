@@ -28,4 +28,74 @@ final class JobSpecWireTests: XCTestCase {
         XCTAssertEqual(try JobSpec(wire: Stylefarm_V1_JobSpec(texture)).resolve(baseDirectory: "/").parameters.contentWeight, 0,
                        "a content weight of 0 (texture synthesis) is not mistaken for 'unset'")
     }
+
+    /// Issue 16: `render --iterations 0` rendered with the default budget, because a proto3 zero read as "unset".
+    func testZerosThatMeanSomethingSurviveTheWire() throws {
+        let job = try JobSpec(name: "zeros", content: "/p/plate.####.png", frames: "1-4", styles: ["/s.png"], outputDir: "/out",
+                              iterations: 0, seed: 0, temporal: "multipass", temporalWeight: 0, multipassBlend: 0,
+                              multipassGammaRamp: 0).resolve(baseDirectory: "/")
+        let wire = try Stylefarm_V1_JobSpec(serializedBytes: try Stylefarm_V1_JobSpec(job).serializedData())
+        let back = try JobSpec(wire: wire).resolve(baseDirectory: "/")
+        XCTAssertEqual(back.parameters.iterations, 0, "iterations 0 evaluates the start point only")
+        XCTAssertEqual(back.temporal.weight, 0)
+        XCTAssertEqual(back.temporal.blend, 0)
+        XCTAssertEqual(back.temporal.gammaRamp, 0)
+        XCTAssertEqual(back, job)
+
+        let chunked = try JobSpec(name: "chunks", content: "/p/plate.####.png", frames: "1-9", styles: ["/s.png"], outputDir: "/out",
+                                  temporal: "chunked", chunkFrames: 4, chunkOverlap: 0).resolve(baseDirectory: "/")
+        XCTAssertEqual(try JobSpec(wire: Stylefarm_V1_JobSpec(chunked)).resolve(baseDirectory: "/").temporal.chunkOverlap, 0)
+    }
+
+    /// A hand-written client (Python, docs/PROTOCOL.md) sets only what it means; the rest keeps the defaults.
+    func testAbsentFieldsKeepTheDefaultsAndPresentZerosAreChecked() throws {
+        var wire = Stylefarm_V1_JobSpec()
+        wire.name = "partial"
+        wire.contentPattern = "/p/plate.####.png"
+        wire.frames = "1"
+        wire.stylePaths = ["/s.png"]
+        wire.outputDir = "/out"
+        wire.parameters.iterations = 7
+        wire.temporal.strategy = .multipass
+        let job = try JobSpec(wire: wire).resolve(baseDirectory: "/")
+        let defaults = try JobSpec(name: "d", content: "/p/plate.####.png", frames: "1", styles: ["/s.png"], outputDir: "/out",
+                                   temporal: "multipass").resolve(baseDirectory: "/")
+        XCTAssertEqual(job.parameters.iterations, 7)
+        XCTAssertEqual(job.parameters.contentWeight, defaults.parameters.contentWeight, "an unset content weight is not 0")
+        XCTAssertEqual(job.parameters.styleWeight, defaults.parameters.styleWeight)
+        XCTAssertEqual(job.parameters.size, defaults.parameters.size)
+        XCTAssertEqual(job.temporal, defaults.temporal)
+
+        wire.parameters.size = 0
+        XCTAssertThrowsError(try JobSpec(wire: wire).resolve(baseDirectory: "/")) { error in
+            XCTAssertEqual((error as? JobSpecError)?.fields, ["size"], "a size of 0 is refused, not replaced: \(error)")
+        }
+    }
+
+    func testUnknownEnumValuesAreRefusedNamingTheField() throws {
+        var base = Stylefarm_V1_JobSpec()
+        base.name = "enums"
+        base.contentPattern = "/p/plate.####.png"
+        base.frames = "1-3"
+        base.stylePaths = ["/s.png"]
+        base.outputDir = "/out"
+        let cases: [(String, (inout Stylefarm_V1_JobSpec) -> Void)] = [
+            ("network", { $0.parameters.network = .UNRECOGNIZED(9) }),
+            ("pooling", { $0.parameters.pooling = .UNRECOGNIZED(9) }),
+            ("init", { $0.parameters.initialization = .UNRECOGNIZED(9) }),
+            ("temporal", { $0.temporal.strategy = .UNRECOGNIZED(9) }),
+            ("flow_preset", { $0.temporal.strategy = .sequential; $0.temporal.flowPreset = .UNRECOGNIZED(9) }),
+            ("kind", { $0.kind = .UNRECOGNIZED(9) }),
+        ]
+        for (field, change) in cases {
+            var wire = base
+            change(&wire)
+            // Through the bytes, as a peer sends it.
+            let received = try Stylefarm_V1_JobSpec(serializedBytes: try wire.serializedData())
+            XCTAssertThrowsError(try JobSpec(wire: received).resolve(baseDirectory: "/"), field) { error in
+                XCTAssertEqual((error as? JobSpecError)?.fields, [field], "\(error)")
+                XCTAssertTrue("\(error)".contains("unknown wire value 9"), "\(error)")
+            }
+        }
+    }
 }
