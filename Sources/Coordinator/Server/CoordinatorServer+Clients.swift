@@ -12,6 +12,30 @@ extension CoordinatorServer {
         }
     }
 
+    /// A submission with what it needs from the loop's state now (the workers' memory, for tile budgets).
+    func submission() -> JobSubmission {
+        let budgets = Dictionary(uniqueKeysWithValues: VGGNetwork.allCases.map { ($0, defaultTileBudget(network: $0)) })
+        return JobSubmission(store: store, styleTargets: styleTargets, clock: clock, tileBudgets: budgets,
+                             workingDirectory: FileManager.default.currentDirectoryPath)
+    }
+
+    /// Answers the clients whose submissions finished (loop thread).
+    func answerSubmissions() {
+        for finished in submissions.finished() {
+            var reply = Stylefarm_V1_SubmitJobReply()
+            switch finished.outcome {
+            case .success(let accepted):
+                log(accepted.summary)
+                reply.jobID = accepted.jobID
+            case .failure(let error):
+                reply.error = Self.clientError(.invalidArgument, "\(error)")
+            }
+            let ticket = finished.ticket
+            let message = Stylefarm_V1_ClientReply(requestID: ticket.requestID, .submitJob(reply))
+            if !clientsEndpoint.send(message, to: ticket.routingID, delimited: ticket.delimited) { recordDrop("unreachable") }
+        }
+    }
+
     static func clientError(_ code: Stylefarm_V1_ClientError.Code, _ message: String) -> Stylefarm_V1_ClientError {
         var e = Stylefarm_V1_ClientError()
         e.code = code
@@ -22,13 +46,10 @@ extension CoordinatorServer {
     func handleClient(_ routed: Routed<Stylefarm_V1_ClientRequest>) {
         switch routed.message.payload {
         case .submitJob(let submit)?:
-            var reply = Stylefarm_V1_SubmitJobReply()
-            do {
-                reply.jobID = try submitJob(submit.spec)
-            } catch {
-                reply.error = Self.clientError(.invalidArgument, "\(error)")
-            }
-            replyToClient(routed, .submitJob(reply))
+            // Answered by `answerSubmissions` when it has run on the submission thread.
+            let ticket = SubmissionQueue.Ticket(routingID: routed.routingID, delimited: routed.delimited,
+                                                requestID: routed.message.requestID)
+            submissions.start(submission(), wire: submit.spec, ticket: ticket)
         case .jobStatus(let request)?:
             var reply = Stylefarm_V1_JobStatusReply()
             do {
@@ -82,108 +103,6 @@ extension CoordinatorServer {
         case nil:
             recordDrop("malformed")
         }
-    }
-
-    /// Resolves, plans and stores a job; returns its id.
-    func submitJob(_ wire: Stylefarm_V1_JobSpec) throws -> String {
-        let cwd = FileManager.default.currentDirectoryPath
-        var spec = try JobSpec(wire: wire).withPathsResolved(against: cwd)
-        var resolved = try spec.resolve(baseDirectory: cwd)
-        if resolved.kind == .stylize && resolved.tiling == .automatic {
-            // Stored with the job, so a restarted coordinator re-plans the same tiles.
-            let pixels = defaultTileBudget(network: resolved.parameters.network)
-            spec.maxTilePixels = pixels
-            resolved.tiling = .budget(.maxTilePixels(pixels))
-        }
-        var frameSize = PixelSize(width: 1, height: 1)
-        var key: StyleTargetKey? = nil
-        var targetBlobs: [String] = []
-        var regionBlobs: [[String]] = []
-        if resolved.kind == .stylize {
-            guard let first = resolved.frames.frames.first, let content = resolved.content else {
-                throw JobPlanError.noFrames(job: resolved.name)
-            }
-            try Self.checkContent(content, frames: resolved.frames.frames)
-            let image = try ImageReader.read(path: content.path(for: first))
-            frameSize = try resolved.outputFrameSize(contentWidth: image.width, contentHeight: image.height)
-            key = try StyleTargetKey.load(stylePaths: resolved.styles, parameters: resolved.parameters)
-            if let regions = resolved.regions {
-                try Self.checkMasks(regions, frames: resolved.frames.frames)
-                regionBlobs = try styleTargets.regionTargets(stylePaths: resolved.styles,
-                                                             layout: regions.layout(hasDefaultStyle: !resolved.styles.isEmpty),
-                                                             parameters: resolved.parameters)
-                if !resolved.styles.isEmpty { targetBlobs = regionBlobs[0] }
-            }
-        }
-        let jobID = "job-" + UUID().uuidString.prefix(8).lowercased()
-        let cuts = try Self.shotCuts(of: resolved)
-        let parts = try styleGramParts(for: resolved, key: key)
-        let plan = try JobPlanner().plan(resolved, jobID: jobID, frameSize: frameSize, styleTargetKey: key, cuts: cuts,
-                                         styleGrams: parts)
-        if resolved.kind == .stylize && resolved.regions == nil && plan.styleGramParts.isEmpty {
-            targetBlobs = try styleTargets.targets(stylePaths: resolved.styles, parameters: resolved.parameters, key: key!)
-        }
-        var stored = spec
-        stored.outputDir = resolved.outputDirectory
-        let specData = try JSONEncoder().encode(StoredJob(spec: stored, frameWidth: frameSize.width, frameHeight: frameSize.height,
-                                                          styleTargetBlobs: targetBlobs,
-                                                          regionStyleTargetBlobs: resolved.regions == nil ? nil : regionBlobs,
-                                                          cuts: cuts,
-                                                          styleGramParts: plan.styleGramParts.isEmpty ? nil : plan.styleGramParts))
-        let record = JobRecord(id: jobID, name: resolved.name, spec: specData, priority: resolved.priority,
-                               styleTargetsHash: key?.hex ?? "")
-        let frames = plan.frames.map { FrameRecord(jobID: jobID, index: $0.index, outputPath: $0.outputPath ?? "") }
-        let tasks = plan.tasks.map {
-            TaskRecord(id: $0.id, jobID: jobID, frameIndex: $0.frameIndex, region: $0.region, maxAttempts: resolved.maxAttempts,
-                       dependencies: $0.dependencies, producesOutput: $0.producesOutput)
-        }
-        try store.insertJob(record, frames: frames, tasks: tasks, now: now())
-        let temporal = resolved.temporal.strategy == .independent ? "" :
-            ", temporal \(resolved.temporal.strategy.rawValue), \(plan.tasks.count) tasks, \(plan.shotStarts.count) shot(s)"
-        let tiles = plan.tilePlans.last.map { ", \($0.description) (\(plan.tasks.count) tasks)" } ?? ""
-        let workerTargets = plan.styleGramParts.isEmpty ? "" : ", style targets in \(plan.styleGramParts.count) worker tasks"
-        log("job \(jobID) (\(resolved.name)): \(frames.count) frame(s), \(resolved.kind.rawValue)\(temporal)\(tiles)\(workerTargets)")
-        return jobID
-    }
-
-    /// The frame numbers that start a shot in a temporal job: the job's own `cuts`, plus the cuts
-    /// `ShotCutDetector` finds in the content's colour histograms (unless `detect_cuts: false`). The
-    /// frames are read once here, scaled to at most 256 px (histograms need no detail).
-    static func shotCuts(of job: ResolvedJob) throws -> [Int] {
-        guard job.kind == .stylize, job.temporal.usesFlow else { return [] }
-        var cuts = Set(job.temporal.cuts)
-        if job.temporal.detectCuts, let content = job.content, job.frames.count > 2 {
-            let numbers = job.frames.frames
-            let histograms = try numbers.map { frame -> [Float] in
-                let image = try ImageReader.read(path: content.path(for: frame))
-                let (w, h) = try Image.size(scaling: image.width, image.height, toLongerSide: min(256, max(image.width, image.height)))
-                return ShotCutDetector.histogram(try image.toRGB().resized(width: w, height: h))
-            }
-            for index in ShotCutDetector().cuts(histograms: histograms) { cuts.insert(numbers[index]) }
-        }
-        return cuts.sorted()
-    }
-
-    /// Refuses a stylize job whose content file of some frame is missing, naming the first one (one `stat`
-    /// per frame), instead of failing those frames one by one on the farm.
-    static func checkContent(_ content: PathPattern, frames: [Int]) throws {
-        let missing = frames.filter { !FileManager.default.fileExists(atPath: content.path(for: $0)) }
-        guard let first = missing.first else { return }
-        throw JobSpecError(problems: [.init(field: JobSpec.CodingKeys.content.rawValue,
-            message: "\(missing.count) of \(frames.count) frame(s) have no content file, the first is frame \(first): \(content.path(for: first)) does not exist")])
-    }
-
-    /// Refuses a `matte:` / `ids:` job whose mask file of some frame is missing (network sources need
-    /// nothing here: the workers segment, with their own installed models).
-    static func checkMasks(_ regions: ResolvedRegions, frames: [Int]) throws {
-        var missing: [Int] = []
-        for frame in frames {
-            guard let path = regions.maskPath(for: frame) else { return }
-            if !FileManager.default.fileExists(atPath: path) { missing.append(frame) }
-        }
-        guard let first = missing.first, let path = regions.maskPath(for: first) else { return }
-        throw JobSpecError(problems: [.init(field: JobSpec.CodingKeys.segment.rawValue,
-            message: "\(missing.count) frame(s) have no mask file, the first is frame \(first): \(path) does not exist")])
     }
 
     static func wireState(_ state: JobState) -> Stylefarm_V1_JobState {

@@ -13,22 +13,6 @@ import Protocol
 /// the coordinator never runs the network for such a job, and the parts run side by side on the farm instead
 /// of serially at submit. Exact tiles' frame statistics (`frameGramsRef`) are added the same way.
 extension CoordinatorServer {
-    /// The parts a new job's style targets are split into, or none (the coordinator computes them at submit):
-    /// only jobs without regions whose targets are not known yet, and only when some scale's style image
-    /// exceeds one pass (`StyleGramPart.plan`) — a 2K output's style already blocks a coordinator for seconds.
-    func styleGramParts(for job: ResolvedJob, key: StyleTargetKey?) throws -> [StyleGramPart] {
-        guard job.kind == .stylize, job.regions == nil, !job.styles.isEmpty, let key, styleTargets.known(key) == nil else { return [] }
-        let sizes = try job.styles.map { path -> PixelSize in
-            do {
-                let image = try ImageReader.read(path: path)
-                return PixelSize(width: image.width, height: image.height)
-            } catch {
-                throw StyleTargetsStore.StoreError.unreadableStyle(path: path, reason: "\(error)")
-            }
-        }
-        return try StyleGramPart.plan(parameters: job.parameters, styleSizes: sizes)
-    }
-
     /// STYLE_GRAMS of `part`: which style image, its size at the part's scale, and which cores.
     func makeStyleGramsAssignment(_ assignment: Stylefarm_V1_TaskAssignment, part: StyleGramPart,
                                   job: JobContext) throws -> Stylefarm_V1_TaskAssignment {

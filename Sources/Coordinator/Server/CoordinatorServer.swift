@@ -45,23 +45,6 @@ public final class CoordinatorServer {
         var intervalSeconds: Double { Double(heartbeatInterval.components.seconds) + Double(heartbeatInterval.components.attoseconds) / 1e18 }
     }
 
-    /// How a stored job's spec is kept in `JobRecord.spec` (JSON): the spec with absolute paths.
-    struct StoredJob: Codable {
-        var spec: JobSpec
-        var frameWidth: Int
-        var frameHeight: Int
-        /// The job's style-target blobs, one per scale (stylize jobs).
-        var styleTargetBlobs: [String]?
-        /// Region jobs: the blobs of every style set (`RegionStyleLayout` order), one per scale each.
-        var regionStyleTargetBlobs: [[String]]?
-        /// Temporal jobs: the frame numbers that start a shot (listed and detected at submit), so a
-        /// re-plan after a restart gives the same tasks.
-        var cuts: [Int]?
-        /// Tiled jobs with large style images: the parts of the style targets the workers compute
-        /// (`StyleGramPart`); `styleTargetBlobs` is then empty and the targets are combined from the parts.
-        var styleGramParts: [StyleGramPart]?
-    }
-
     struct JobContext {
         var resolved: ResolvedJob
         var frameSize: PixelSize
@@ -159,6 +142,8 @@ public final class CoordinatorServer {
     var assembledScales: [String: String] = [:]
     /// Style targets combined from the workers' parts (CoordinatorServer+StyleGrams.swift): `<job>|<scale>` → blob.
     var combinedTargets: [String: String] = [:]
+    /// Submissions run off the loop (`JobSubmission`); their outcomes come back through its wake signal.
+    let submissions: SubmissionQueue
     var closed = false
 
     /// - Parameter engineHost: the VGG network used to compute each stylize job's style targets once
@@ -177,6 +162,8 @@ public final class CoordinatorServer {
         clients = try RouterEndpoint(context: self.context, endpoint: configuration.clientEndpoint, framing: framing)
         poller.register(workers.socket)
         poller.register(clients.socket)
+        submissions = try SubmissionQueue()
+        poller.register(fileDescriptor: submissions.wake.fileDescriptor)
         liveness = WorkerLiveness(configuration: .init(heartbeatInterval: configuration.intervalSeconds,
                                                        missedIntervals: configuration.heartbeatLiveness))
         stats.requeued = report.requeuedTasks
@@ -192,6 +179,8 @@ public final class CoordinatorServer {
     public func close() {
         guard !closed else { return }
         closed = true
+        // A submission still writing finishes first (its client gets no answer: the socket is closing).
+        submissions.waitUntilIdle()
         workers.close()
         clients.close()
         try? store.close()
@@ -229,6 +218,7 @@ public final class CoordinatorServer {
                 handleClient(routed)
             }
         }
+        answerSubmissions()
         flushChanges()
         checkLiveness()
         dispatch()

@@ -9,11 +9,15 @@ import Foundation
 /// Targets are memoized by `StyleTargetKey` (style bytes + the parameters that shape them), so jobs
 /// sharing a look share the blobs. Computing needs the VGG weights: the coordinator is given an
 /// `EngineHost` (its own model store); without one, stylize jobs are refused with an actionable error.
-/// The computation runs on the coordinator's thread at submit time: a few hundred milliseconds per
-/// scale at 512 px, well under the heartbeat liveness window. A job (without regions) whose style images,
+/// The computation runs at submit time on the submission thread (`JobSubmission`), not on the loop: a few
+/// hundred milliseconds per scale at 512 px, seconds at 2K. A job (without regions) whose style images,
 /// scaled to its output, exceed one pass is not computed here: the workers sum its parts (`StyleGramPart`) and
 /// the coordinator only combines them (CoordinatorServer+StyleGrams.swift) and `store`s the result.
-final class StyleTargetsStore {
+///
+/// Used from the loop (serving blobs, combining workers' parts) and from the submission thread (computing a
+/// new job's targets): the memo is locked, and blobs are content-addressed files written atomically, so two
+/// threads computing the same targets write the same file.
+final class StyleTargetsStore: @unchecked Sendable {
     enum StoreError: Error, CustomStringConvertible {
         case noEngine
         case unreadableStyle(path: String, reason: String)
@@ -34,6 +38,7 @@ final class StyleTargetsStore {
     let directory: URL
     let host: EngineHost?
     private var memo: [StyleTargetKey: [String]] = [:]
+    private let memoLock = NSLock()
 
     init(directory: URL, host: EngineHost?) {
         self.directory = directory
@@ -61,7 +66,7 @@ final class StyleTargetsStore {
         let vgg = try host.vgg(parameters.network, pooling: parameters.pooling)
         let perScale = try StyleTransfer(vgg: vgg).styleTargets(styles: styles, parameters: parameters)
         let hashes = try perScale.map { try write(try $0.serialized()) }
-        memo[key] = hashes
+        remember(hashes, for: key)
         return hashes
     }
 
@@ -88,12 +93,12 @@ final class StyleTargetsStore {
 
     /// The blobs of `key` when this store has them all (computed here or combined from a farm's parts).
     func known(_ key: StyleTargetKey) -> [String]? {
-        guard let hashes = memo[key], contains(hashes) else { return nil }
+        guard let hashes = memoLock.withLock({ memo[key] }), contains(hashes) else { return nil }
         return hashes
     }
 
     /// Remembers `hashes` (one per scale) as the targets of `key`, so later jobs with that look reuse them.
-    func remember(_ hashes: [String], for key: StyleTargetKey) { memo[key] = hashes }
+    func remember(_ hashes: [String], for key: StyleTargetKey) { memoLock.withLock { memo[key] = hashes } }
 
     /// Stores targets combined elsewhere (from the workers' `GramSums`) as a blob; returns its hash.
     func store(_ targets: StyleTargets) throws -> String { try write(try targets.serialized()) }

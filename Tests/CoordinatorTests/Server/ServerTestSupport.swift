@@ -247,7 +247,10 @@ final class FakeClient {
         s.spec = spec
         let reply = try request(.submitJob(s))
         guard case .submitJob(let r)? = reply?.payload, case .jobID(let id)? = r.outcome else {
-            XCTFail("submit failed: \(String(describing: reply))")
+            let reason: String
+            if case .submitJob(let r)? = reply?.payload, case .error(let e)? = r.outcome { reason = e.message }
+            else { reason = reply.map { "\($0.payload.map { "\($0)" } ?? "an empty reply")" } ?? "no reply" }
+            XCTFail("submit failed: \(reason)")
             return ""
         }
         return id

@@ -17,7 +17,7 @@ final class TiledTemporalServerTests: XCTestCase {
     }
 
     /// A two-frame 400×240 job in 256-px tiles (2×2 tiles per frame; 200×120 is one) with `strategy`.
-    private func submit(_ strategy: Stylefarm_V1_TemporalStrategy, scales: UInt32, passes: UInt32 = 0) throws -> (String, URL) {
+    private func submit(_ strategy: Stylefarm_V1_TemporalStrategy, scales: UInt32, passes: UInt32? = nil) throws -> (String, URL) {
         let plate = Image(width: 400, height: 240, channels: 3, repeating: 0.25)
         var (spec, dir) = try harness.stylizeJob(name: "shot", plates: [1: plate, 2: plate],
                                                  style: Image(width: 8, height: 8, channels: 3, repeating: 0.5), frames: "1-2")
@@ -27,7 +27,7 @@ final class TiledTemporalServerTests: XCTestCase {
         spec.parameters.contentWeight = 1
         spec.options.tileSize = 256
         spec.temporal.strategy = strategy
-        spec.temporal.passes = passes
+        if let passes { spec.temporal.passes = passes }  // absent: the default
         spec.temporal.noDetectCuts = true
         return (try harness.client().submit(spec), dir)
     }

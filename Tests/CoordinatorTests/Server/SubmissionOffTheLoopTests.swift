@@ -1,0 +1,73 @@
+import Engine
+import Foundation
+import Protocol
+import XCTest
+@testable import Coordinator
+
+/// Issue 16: a submission (frame reads, shot cuts, style targets, planning, inserts) runs off the loop, so the
+/// coordinator keeps answering clients and workers while it runs, and no worker's task is requeued for it.
+final class SubmissionOffTheLoopTests: XCTestCase {
+    var harness: ServerHarness!
+
+    override func setUpWithError() throws { harness = try ServerHarness() }
+    override func tearDown() { harness?.close() }
+
+    func testTheLoopAnswersWhileALongSubmissionRunsAndNoTaskInFlightIsLost() throws {
+        // A long temporal shot: its submission reads every frame for shot cuts (600 plates). Written first:
+        // the fake worker beats only while the test pumps the server.
+        let plates = Dictionary(uniqueKeysWithValues: (1...600).map { frame in
+            (frame, Image(width: 96, height: 64, channels: 3, pixels: (0..<(96 * 64 * 3)).map { Float(($0 + frame) % 13) / 13 }))
+        })
+        var (spec, _) = try harness.stylizeJob(name: "long", plates: plates, style: Image(width: 8, height: 8, channels: 3, repeating: 0.5),
+                                               frames: "1-600")
+        spec.parameters.size = 16
+        spec.temporal.strategy = .sequential
+        let client = try harness.client()
+        let echoID = try client.submit(echoSpec(name: "running", frames: "1-3"))
+        let w = try harness.worker("w")
+        try w.register(slots: 1)
+        try w.ready(1)
+        let held = try XCTUnwrap(w.nextTask(), "the worker got no task")
+
+        var submit = Stylefarm_V1_SubmitJob()
+        submit.spec = spec
+        let submitRequest = try client.send(.submitJob(submit))
+        var status = Stylefarm_V1_JobStatusRequest()
+        status.jobID = echoID
+        let statusRequest = try client.send(.jobStatus(status))
+
+        // Both answered, the status first: the loop did not wait for the submission.
+        XCTAssertTrue(try harness.pump(timeout: .seconds(60)) {
+            while let frames = try client.socket.receiveMultipart(timeout: .zero) {
+                client.inbox.append(try harness.framing.decode(Stylefarm_V1_ClientReply.self, from: frames).message)
+            }
+            return client.inbox.count >= 2
+        }, "no answer to the submit or the status")
+        XCTAssertEqual(client.inbox.map(\.requestID), [statusRequest, submitRequest])
+        guard case .submitJob(let reply)? = client.inbox.last?.payload, case .jobID(let longID)? = reply.outcome else {
+            return XCTFail("the long job was refused: \(String(describing: client.inbox.last))")
+        }
+        XCTAssertEqual(try harness.server.store.frames(ofJob: longID).count, 600)
+
+        // The task in flight through all of it is still the worker's, its attempt not lost, and its result counts.
+        XCTAssertEqual(try harness.server.store.attempts(ofTask: held.taskID).map(\.outcome), [.pending])
+        XCTAssertEqual(harness.server.stats.requeued, 0)
+        try w.result(held)
+        XCTAssertTrue(try harness.pump { harness.server.stats.completed == 1 })
+        XCTAssertEqual(try harness.server.store.attempts(ofTask: held.taskID).map(\.outcome), [.succeeded])
+    }
+
+    func testClosingWithASubmissionInFlightWaitsForIt() throws {
+        let client = try harness.client()
+        var submit = Stylefarm_V1_SubmitJob()
+        submit.spec = echoSpec(name: "late", frames: "1-20000")
+        _ = try client.send(.submitJob(submit))
+        // Received and started, then closed at once: the submission finishes against an open store.
+        XCTAssertTrue(try harness.pump { try harness.server.submissions.inFlight > 0 || harness.server.store.listJobs().count > 0 })
+        harness.server.close()
+        let reopened = try SQLiteJobStore(stateDirectory: harness.stateDirectory)
+        XCTAssertEqual(try reopened.listJobs().map(\.name), ["late"])
+        XCTAssertEqual(try reopened.summary(ofJob: try XCTUnwrap(reopened.listJobs().first).id).framesTotal, 20000)
+        try reopened.close()
+    }
+}
