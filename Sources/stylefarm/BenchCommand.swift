@@ -7,7 +7,8 @@ struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Measure the engine's speed and memory.",
-        subcommands: [EngineBench.self, DispatchBench.self, RenderScalingBench.self, SegmentBench.self, TemporalBench.self])
+        subcommands: [EngineBench.self, DispatchBench.self, CoordinatorLatencyBench.self, RenderScalingBench.self, SegmentBench.self,
+                      TemporalBench.self])
 }
 
 /// `stylefarm bench engine`: seconds per style-transfer iteration.
