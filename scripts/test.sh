@@ -5,8 +5,18 @@
 #
 # Tests that need the shared test data ($STYLEFARM_TEST_DATA, default ../shared/data) skip cleanly without
 # it; so do tests that need a model that could not be installed. The summary at the end names each reason.
+#
+#   scripts/test.sh --fast [swift test args]   the unit tier only, for iterating: everything but the tests
+#                                              that start processes (the CLI and the farm), render real images
+#                                              or wait on wall-clock sleeps (FULL_TIER below); ~30 s after a build.
 source "$(dirname "$0")/lib.sh"
 cd "$REPO_ROOT"
+
+# The full tier: test classes that `--fast` leaves out (a `swift test --skip` regex on Target.Class/test).
+# A new test that starts a process, renders through the whole engine or sleeps belongs here.
+FULL_TIER='^StylefarmTests\.|\.(RegionStylizationTests|StyleTransferTests|TemporalStylizationTests|TiledGramTests|GramSumsTests|VGGGradientTests|TaskExecutorTileTests|InstallPipelineTests|WorkerLoopTests)/'
+FAST=0
+if [ "${1:-}" = "--fast" ]; then FAST=1; shift; fi
 install_system_packages
 require_swift
 log "building (release, with tests)"
@@ -29,5 +39,10 @@ if command -v protoc >/dev/null 2>&1; then
     log "checking that generated protobuf code is current"
     scripts/generate-protos.sh --check
 fi
-log "running tests"
-run_tests_logged "$REPO_ROOT/.build/test-suite.log" "$@"
+if [ "$FAST" = 1 ]; then
+    log "running the unit tier (--fast: skipping the full tier's process, render and sleep tests)"
+    run_tests_logged "$REPO_ROOT/.build/test-fast.log" --skip "$FULL_TIER" "$@"
+else
+    log "running tests"
+    run_tests_logged "$REPO_ROOT/.build/test-suite.log" "$@"
+fi
