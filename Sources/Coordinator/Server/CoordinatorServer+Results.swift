@@ -1,0 +1,123 @@
+import Engine
+import Foundation
+import Protocol
+
+/// A worker's `Result`: checked against the assignment it answers, then the output taken inline, pulled in
+/// chunks (`BlobRequest`/`BlobData`), or (shared filesystem) already in place, and the task completed in the
+/// next batch of store changes.
+extension CoordinatorServer {
+    func handleResult(_ result: Stylefarm_V1_Result, attachments: [Data], workerID: String) {
+        let attempt = Int(result.attempt)
+        liveness.release(result.taskID, from: workerID)
+        taskProgress[result.taskID] = nil
+        let task: (id: String, jobID: String, frameIndex: Int)
+        if let known = assigned[result.taskID], known.attempt == attempt, known.workerID == workerID {
+            // The store's state machine still rejects it if the task moved on (cancelled, requeued).
+            assigned[result.taskID] = nil
+            onRoundTrip?(Double(DispatchTime.now().uptimeNanoseconds - known.sentAt) / 1e9)
+            task = (result.taskID, known.jobID, known.frameIndex)
+        } else {
+            guard let stored = try? store.task(result.taskID) else {
+                stats.drop("unknownTask"); log("result for unknown task \(result.taskID.debugDescription)")
+                return
+            }
+            guard stored.state.isInFlight, stored.currentAttempt == attempt, stored.assignedWorker == workerID else {
+                stats.staleReports += 1
+                log("ignored a stale result for \(stored.id) attempt \(attempt) from \(workerID)")
+                return
+            }
+            task = (stored.id, stored.jobID, stored.frameIndex)
+        }
+        let context = try? jobContext(task.jobID)
+        // Tiles and the style-statistics passes are sized to a memory budget: say what they took.
+        let planned = context?.plan.task(task.id)
+        let took = String(format: "%.1f s, worker peak RSS %.0f MB", result.stats.wallSeconds, Double(result.stats.peakRssBytes) / 1e6)
+        switch planned?.role {
+        case .styleGrams?: log("style-target part \(task.id) from \(workerID): \(took)")
+        case .frameGrams?: log("frame statistics \(task.id) from \(workerID): \(took)")
+        default:
+            if let tile = planned?.tile { log("tile \(task.id) (scale \(tile.scale), round \(tile.round)) from \(workerID): \(took)") }
+        }
+        let shared = context?.resolved.sharedFilesystem ?? true
+        let sha = result.output.sha256.lowercased()
+        // Results that only feed other tasks (flows, intermediate sweeps and chunk renders) are kept on
+        // the coordinator in every mode, so any worker can be sent them.
+        let intermediate = context?.plan.task(task.id).map { !$0.producesOutput } ?? false
+        var outputPath = ""
+        if intermediate {
+            outputPath = intermediatePath(sha)
+        } else if !shared, let context, task.frameIndex < context.resolved.frames.count {
+            outputPath = context.resolved.output?.path(for: context.resolved.frames.frames[task.frameIndex]) ?? ""
+        }
+        if intermediate && FileManager.default.fileExists(atPath: outputPath) {
+            recordCompletion(taskID: task.id, jobID: task.jobID, attempt: attempt, sha: sha, bytes: nil)
+        } else if result.hasData {
+            do {
+                let bytes = try result.data.resolve(in: attachments)
+                try acceptOutput(bytes, sha: sha, taskID: task.id, jobID: task.jobID, attempt: attempt,
+                                 outputPath: shared && !intermediate ? "" : outputPath)
+            } catch {
+                pendingChanges.append(.failed(taskID: task.id, attempt: attempt, error: "result: \(error)", retryable: true))
+            }
+        } else if (!shared || intermediate) && !outputPath.isEmpty {
+            fetches[sha] = OutputFetch(taskID: task.id, jobID: task.jobID, attempt: attempt, workerID: workerID, outputPath: outputPath)
+            var request = Stylefarm_V1_BlobRequest()
+            request.sha256 = [sha]
+            request.maxChunkBytes = UInt64(configuration.blobChunkBytes)
+            send(toWorker: workerID, .blobRequest(request))
+        } else {
+            pendingChanges.append(.completed(taskID: task.id, attempt: attempt, resultSHA256: sha))
+        }
+    }
+
+    func receiveOutputChunk(_ chunk: Stylefarm_V1_BlobData, attachments: [Data], workerID: String) {
+        let sha = chunk.sha256.lowercased()
+        guard var fetch = fetches[sha], fetch.workerID == workerID else {
+            stats.drop("unexpectedBlob"); return
+        }
+        if chunk.notFound {
+            fetches[sha] = nil
+            pendingChanges.append(.failed(taskID: fetch.taskID, attempt: fetch.attempt,
+                                          error: "worker lost the output blob \(sha)", retryable: true))
+            return
+        }
+        guard let bytes = try? chunk.data.resolve(in: attachments), chunk.offset == UInt64(fetch.buffer.count),
+              chunk.totalSize <= UInt64(configuration.maxMessageBytes) * 64,
+              UInt64(fetch.buffer.count + bytes.count) <= chunk.totalSize else {
+            fetches[sha] = nil
+            pendingChanges.append(.failed(taskID: fetch.taskID, attempt: fetch.attempt,
+                                          error: "bad output chunk for \(sha)", retryable: true))
+            return
+        }
+        fetch.buffer.append(bytes)
+        guard chunk.last else { fetches[sha] = fetch; return }
+        fetches[sha] = nil
+        do {
+            try acceptOutput(fetch.buffer, sha: sha, taskID: fetch.taskID, jobID: fetch.jobID, attempt: fetch.attempt,
+                             outputPath: fetch.outputPath)
+        } catch {
+            pendingChanges.append(.failed(taskID: fetch.taskID, attempt: fetch.attempt, error: "output: \(error)", retryable: true))
+        }
+    }
+
+    struct OutputError: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    /// Verifies the output's hash, writes it atomically to `outputPath` (when not empty) and records
+    /// the task as completed (in this iteration's batch).
+    func acceptOutput(_ bytes: Data, sha: String, taskID: String, jobID: String, attempt: Int, outputPath: String) throws {
+        let actual = Self.sha256Hex(bytes)
+        guard actual == sha else { throw OutputError(description: "SHA-256 mismatch: announced \(sha), got \(actual)") }
+        if !outputPath.isEmpty { try Self.writeFile([UInt8](bytes), to: outputPath) }
+        recordCompletion(taskID: taskID, jobID: jobID, attempt: attempt, sha: sha, bytes: bytes)
+    }
+
+    /// Writes `bytes` to `path` atomically (`FileBytes.writeAtomically`), creating its folder: frame outputs,
+    /// fetched results and assembled tiles alike.
+    static func writeFile(_ bytes: [UInt8], to path: String) throws {
+        try FileManager.default.createDirectory(at: URL(fileURLWithPath: path).deletingLastPathComponent(),
+                                                withIntermediateDirectories: true)
+        try FileBytes.writeAtomically(bytes, to: path)
+    }
+}
