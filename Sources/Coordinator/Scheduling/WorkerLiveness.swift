@@ -8,8 +8,11 @@ import Foundation
 /// one. Its in-flight tasks then come back in ``DeadWorker/tasks`` for the caller to requeue. A dead
 /// worker id that registers again starts afresh.
 ///
-/// Credits: a worker never holds more in-flight tasks than its announced slots;
-/// ``credits(for:)`` is how many more it may take and ``reserve(_:for:)`` takes them.
+/// Credits, the one record of them (issue 16: they were also kept in the server's sessions): a worker
+/// takes work only after it says how many slots are free (``announce(_:freeSlots:)``, its `Ready`), and
+/// never holds more in-flight tasks than its registered slots; ``credits(for:)`` is the smaller of the
+/// two, ``reserve(_:for:)`` takes them, and ``unreserve(_:for:)`` gives one back for a task the worker
+/// never received.
 public struct WorkerLiveness: Sendable {
     /// Heartbeat timing.
     public struct Configuration: Sendable, Hashable {
@@ -58,6 +61,8 @@ public struct WorkerLiveness: Sendable {
         var lastSeen: Date
         var alive: Bool
         var inFlight: Set<String>
+        /// Free slots the worker last announced, less the tasks reserved for it since.
+        var announced = 0
     }
 
     public let configuration: Configuration
@@ -108,10 +113,18 @@ public struct WorkerLiveness: Sendable {
     /// The tasks `id` holds, sorted (empty for an unknown or dead worker).
     public func inFlight(of id: String) -> [String] { workers[id]?.inFlight.sorted() ?? [] }
 
-    /// How many more tasks `id` may take: announced slots minus in-flight tasks (0 if dead).
+    /// `id` says it has `freeSlots` free (its `Ready`): what it may take from now on, within its slots.
+    /// Ignored for an unknown or dead worker (it must register first).
+    public mutating func announce(_ id: String, freeSlots: Int) {
+        guard workers[id]?.alive == true else { return }
+        workers[id]?.announced = max(0, freeSlots)
+    }
+
+    /// How many more tasks `id` may take: the free slots it announced, at most its slots minus its
+    /// in-flight tasks (0 if dead).
     public func credits(for id: String) -> Int {
         guard let entry = workers[id], entry.alive else { return 0 }
-        return max(0, entry.slots - entry.inFlight.count)
+        return max(0, min(entry.announced, entry.slots - entry.inFlight.count))
     }
 
     /// Records `tasks` as held by `id`, as far as its credits go; returns the ones taken, in order.
@@ -119,12 +132,30 @@ public struct WorkerLiveness: Sendable {
     public mutating func reserve(_ tasks: [String], for id: String) -> [String] {
         guard var entry = workers[id], entry.alive else { return [] }
         var taken: [String] = []
-        for task in tasks where entry.inFlight.count < entry.slots && !entry.inFlight.contains(task) {
+        for task in tasks where entry.announced > 0 && entry.inFlight.count < entry.slots && !entry.inFlight.contains(task) {
             entry.inFlight.insert(task)
+            entry.announced -= 1
             taken.append(task)
         }
         workers[id] = entry
         return taken
+    }
+
+    /// A task reserved for `id` that it never received (its assignment could not be made): released, and
+    /// its credit given back, or the worker would wait for work it was never sent.
+    public mutating func unreserve(_ task: String, for id: String) {
+        guard workers[id]?.inFlight.remove(task) != nil else { return }
+        workers[id]?.announced += 1
+    }
+
+    /// `id` holds nothing any more and takes no work until it announces free slots again (a worker that
+    /// said goodbye or whose tasks were requeued). Returns the tasks it held, sorted.
+    @discardableResult
+    public mutating func releaseAll(of id: String) -> [String] {
+        guard let entry = workers[id] else { return [] }
+        workers[id]?.inFlight = []
+        workers[id]?.announced = 0
+        return entry.inFlight.sorted()
     }
 
     /// `id` no longer holds `task` (it finished, failed, or was cancelled). Returns whether it held it.

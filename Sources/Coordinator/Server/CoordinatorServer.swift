@@ -65,7 +65,6 @@ public final class CoordinatorServer {
         var lastSent: Date
         var lastReceived: Date
         var heartbeatSequence: UInt64 = 0
-        var credit: Int = 0
         /// When `workers.last_seen` was last written for this worker.
         var lastPersisted = Date.distantPast
         /// What it registered with: memory (0 = unknown) and task slots (for the default tile budget).
@@ -319,7 +318,7 @@ public final class CoordinatorServer {
         switch routed.message.payload {
         case .ready(let ready)?:
             guard alive else { stats.drop("deadSender"); return }
-            sessions[id]?.credit = Int(ready.freeSlots)
+            liveness.announce(id, freeSlots: Int(clamping: ready.freeSlots))
         case .heartbeat?:
             break
         case .progress(let progress)?:
@@ -396,9 +395,8 @@ public final class CoordinatorServer {
             stats.requeued += requeued.count
             if !requeued.isEmpty { log("worker \(id) \(reason); requeued \(requeued.count) task(s)") }
         }
-        // It holds nothing now; it gets no work until it registers again (credit 0).
-        for task in liveness.inFlight(of: id) { liveness.release(task, from: id) }
-        sessions[id]?.credit = 0
+        // It holds nothing now; it gets no work until its next Ready.
+        liveness.releaseAll(of: id)
         fetches = fetches.filter { $0.value.workerID != id }
     }
 
@@ -409,7 +407,6 @@ public final class CoordinatorServer {
     func checkLiveness() {
         let now = clock.now()
         for dead in liveness.tick(now: now) {
-            sessions[dead.id]?.credit = 0
             fetches = fetches.filter { $0.value.workerID != dead.id }
             do {
                 forgetAssignments(of: dead.id)
@@ -439,8 +436,8 @@ public final class CoordinatorServer {
     func dispatch() {
         let now = clock.now()
         for id in liveness.aliveWorkers {
-            guard let session = sessions[id] else { continue }
-            let wanted = min(session.credit, liveness.credits(for: id))
+            guard sessions[id] != nil else { continue }
+            let wanted = liveness.credits(for: id)
             guard wanted > 0 else { continue }
             let claims: [TaskClaim]
             do { claims = try store.claimTasks(for: id, max: wanted, now: now) } catch {
@@ -448,7 +445,6 @@ public final class CoordinatorServer {
             }
             for claim in claims {
                 _ = liveness.reserve([claim.task.id], for: id)
-                sessions[id]?.credit -= 1
                 do {
                     let assignment = try makeAssignment(claim)
                     send(toWorker: id, .task(assignment))
@@ -457,8 +453,7 @@ public final class CoordinatorServer {
                                                DispatchTime.now().uptimeNanoseconds)
                 } catch {
                     // The worker never sees this task: give its credit back, or it would wait for work forever.
-                    liveness.release(claim.task.id, from: id)
-                    sessions[id]?.credit += 1
+                    liveness.unreserve(claim.task.id, for: id)
                     log("cannot assign \(claim.task.id): \(error)")
                     pendingChanges.append(.failed(taskID: claim.task.id, attempt: claim.attempt,
                                                   error: "coordinator: \(error)", retryable: false))
