@@ -47,9 +47,10 @@ extension CoordinatorServer {
         switch routed.message.payload {
         case .submitJob(let submit)?:
             // Answered by `answerSubmissions` when it has run on the submission thread.
-            let ticket = SubmissionQueue.Ticket(routingID: routed.routingID, delimited: routed.delimited,
-                                                requestID: routed.message.requestID)
-            submissions.start(submission(), wire: submit.spec, ticket: ticket)
+            let ticket = SubmissionTicket(routingID: routed.routingID, delimited: routed.delimited,
+                                          requestID: routed.message.requestID)
+            let submission = submission(), spec = submit.spec
+            submissions.start { FinishedSubmission(ticket: ticket, outcome: Result { try submission.run(spec) }) }
         case .jobStatus(let request)?:
             var reply = Stylefarm_V1_JobStatusReply()
             do {

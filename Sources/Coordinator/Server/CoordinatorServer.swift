@@ -142,7 +142,9 @@ public final class CoordinatorServer {
     /// Style targets combined from the workers' parts (CoordinatorServer+StyleGrams.swift): `<job>|<scale>` → blob.
     var combinedTargets: [String: String] = [:]
     /// Submissions run off the loop (`JobSubmission`); their outcomes come back through its wake signal.
-    let submissions: SubmissionQueue
+    let submissions: OffLoopQueue<FinishedSubmission>
+    /// Blobs read and checked off the loop for serving (`serveBlobs`), sent in chunks when back.
+    let blobReads: OffLoopQueue<BlobRead>
     var closed = false
 
     /// - Parameter engineHost: the VGG network used to compute each stylize job's style targets once
@@ -161,8 +163,10 @@ public final class CoordinatorServer {
         clients = try RouterEndpoint(context: self.context, endpoint: configuration.clientEndpoint, framing: framing)
         poller.register(workers.socket)
         poller.register(clients.socket)
-        submissions = try SubmissionQueue()
+        submissions = try OffLoopQueue(label: "stylefarm.coordinator.submission")
+        blobReads = try OffLoopQueue(label: "stylefarm.coordinator.blob-reads")
         poller.register(fileDescriptor: submissions.wake.fileDescriptor)
+        poller.register(fileDescriptor: blobReads.wake.fileDescriptor)
         liveness = WorkerLiveness(configuration: .init(heartbeatInterval: configuration.intervalSeconds,
                                                        missedIntervals: configuration.heartbeatLiveness))
         stats.requeued = report.requeuedTasks
@@ -180,6 +184,7 @@ public final class CoordinatorServer {
         closed = true
         // A submission still writing finishes first (its client gets no answer: the socket is closing).
         submissions.waitUntilIdle()
+        blobReads.waitUntilIdle()
         workers.close()
         clients.close()
         try? store.close()
@@ -218,6 +223,7 @@ public final class CoordinatorServer {
             }
         }
         answerSubmissions()
+        sendBlobReads()
         flushChanges()
         checkLiveness()
         dispatch()

@@ -319,26 +319,15 @@ public final class WorkerLoop: @unchecked Sendable {
     }
 
     private func serve(_ request: Stylefarm_V1_BlobRequest) {
-        let chunkLimit = request.maxChunkBytes > 0 ? min(Int(clamping: request.maxChunkBytes), configuration.blobChunkBytes)
-                                                   : configuration.blobChunkBytes
+        let chunkLimit = BlobChunks.limit(requested: request.maxChunkBytes, configured: configuration.blobChunkBytes)
         for hash in request.sha256 {
-            var data = Stylefarm_V1_BlobData()
-            data.sha256 = hash
             guard let bytes = try? cache.get(hash) else {
-                data.notFound = true
-                send(Stylefarm_V1_WorkerMessage(.blobData(data)))
+                send(Stylefarm_V1_WorkerMessage(.blobData(BlobChunks.notFound(sha256: hash))))
                 continue
             }
-            data.totalSize = UInt64(bytes.count)
-            var offset = 0
-            repeat {
-                let end = min(bytes.count, offset + chunkLimit)
-                data.offset = UInt64(offset)
-                data.last = end == bytes.count
-                data.data = .attachment(0)
-                send(Stylefarm_V1_WorkerMessage(.blobData(data)), attachments: [Data(bytes[offset..<end])])
-                offset = end
-            } while offset < bytes.count
+            for (chunk, attachment) in BlobChunks.messages(sha256: hash, bytes: Data(bytes), limit: chunkLimit) {
+                send(Stylefarm_V1_WorkerMessage(.blobData(chunk)), attachments: [attachment])
+            }
             if let pins = outputPins[hash] {
                 cache.unpin(hash)
                 outputPins[hash] = pins > 1 ? pins - 1 : nil
