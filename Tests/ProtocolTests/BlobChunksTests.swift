@@ -34,3 +34,46 @@ final class BlobChunksTests: XCTestCase {
         XCTAssertTrue(BlobChunks.notFound(sha256: "x").notFound)
     }
 }
+
+/// The one receiving side of the blob exchange: what `BlobChunks` sends comes back whole, and a broken
+/// transfer stops with a reason.
+final class BlobAssemblyTests: XCTestCase {
+    func testChunksAssembleIntoTheBlob() {
+        let bytes = Data((0..<1000).map { UInt8($0 % 253) })
+        var assembly = BlobAssembly(maxBytes: 1 << 20)
+        var steps: [BlobAssembly.Step] = []
+        for (chunk, attachment) in BlobChunks.messages(sha256: "h", bytes: bytes, limit: 256) {
+            steps.append(assembly.add(chunk, attachments: [attachment]))
+        }
+        XCTAssertEqual(steps, [.more, .more, .more, .complete(bytes)])
+    }
+
+    func testBrokenTransfersFailWithAReason() {
+        let bytes = Data(repeating: 7, count: 100)
+        let chunks = BlobChunks.messages(sha256: "h", bytes: bytes, limit: 40)
+        func failure(_ step: BlobAssembly.Step) -> String? { if case .failed(let r) = step { return r } else { return nil } }
+
+        var outOfOrder = BlobAssembly(maxBytes: 1000)
+        XCTAssertNotNil(failure(outOfOrder.add(chunks[1].message, attachments: [chunks[1].attachment])), "a chunk skipped")
+
+        var tooBig = BlobAssembly(maxBytes: 99)
+        XCTAssertEqual(failure(tooBig.add(chunks[0].message, attachments: [chunks[0].attachment])), "100 bytes announced, at most 99 accepted")
+
+        var overlong = BlobAssembly(maxBytes: 1000)
+        var lying = chunks[0].message
+        lying.totalSize = 10
+        XCTAssertNotNil(failure(overlong.add(lying, attachments: [chunks[0].attachment])), "more bytes than announced")
+
+        var short = BlobAssembly(maxBytes: 1000)
+        var early = chunks[0].message
+        early.last = true
+        XCTAssertEqual(failure(short.add(early, attachments: [chunks[0].attachment])),
+                       "the last chunk ends at 40 of the 100 bytes announced")
+
+        var missing = BlobAssembly(maxBytes: 1000)
+        XCTAssertEqual(failure(missing.add(BlobChunks.notFound(sha256: "h"), attachments: [])), "the sender does not have it")
+
+        var noAttachment = BlobAssembly(maxBytes: 1000)
+        XCTAssertNotNil(failure(noAttachment.add(chunks[0].message, attachments: [])), "attachment 0 is missing")
+    }
+}

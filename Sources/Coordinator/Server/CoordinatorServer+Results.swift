@@ -60,7 +60,8 @@ extension CoordinatorServer {
                 pendingChanges.append(.failed(taskID: task.id, attempt: attempt, error: "result: \(error)", retryable: true))
             }
         } else if (!shared || intermediate) && !outputPath.isEmpty {
-            fetches[sha] = OutputFetch(taskID: task.id, jobID: task.jobID, attempt: attempt, workerID: workerID, outputPath: outputPath)
+            fetches[sha] = OutputFetch(taskID: task.id, jobID: task.jobID, attempt: attempt, workerID: workerID, outputPath: outputPath,
+                                       assembly: BlobAssembly(maxBytes: UInt64(configuration.maxMessageBytes) * 64))
             var request = Stylefarm_V1_BlobRequest()
             request.sha256 = [sha]
             request.maxChunkBytes = UInt64(configuration.blobChunkBytes)
@@ -75,25 +76,22 @@ extension CoordinatorServer {
         guard var fetch = fetches[sha], fetch.workerID == workerID else {
             stats.drop("unexpectedBlob"); return
         }
-        if chunk.notFound {
-            fetches[sha] = nil
-            pendingChanges.append(.failed(taskID: fetch.taskID, attempt: fetch.attempt,
-                                          error: "worker lost the output blob \(sha)", retryable: true))
+        let output: Data
+        switch fetch.assembly.add(chunk, attachments: attachments) {
+        case .more:
+            fetches[sha] = fetch
             return
-        }
-        guard let bytes = try? chunk.data.resolve(in: attachments), chunk.offset == UInt64(fetch.buffer.count),
-              chunk.totalSize <= UInt64(configuration.maxMessageBytes) * 64,
-              UInt64(fetch.buffer.count + bytes.count) <= chunk.totalSize else {
+        case .failed(let reason):
             fetches[sha] = nil
-            pendingChanges.append(.failed(taskID: fetch.taskID, attempt: fetch.attempt,
-                                          error: "bad output chunk for \(sha)", retryable: true))
+            let error = chunk.notFound ? "worker lost the output blob \(sha)" : "bad output chunk for \(sha): \(reason)"
+            pendingChanges.append(.failed(taskID: fetch.taskID, attempt: fetch.attempt, error: error, retryable: true))
             return
+        case .complete(let whole):
+            output = whole
         }
-        fetch.buffer.append(bytes)
-        guard chunk.last else { fetches[sha] = fetch; return }
         fetches[sha] = nil
         do {
-            try acceptOutput(fetch.buffer, sha: sha, taskID: fetch.taskID, jobID: fetch.jobID, attempt: fetch.attempt,
+            try acceptOutput(output, sha: sha, taskID: fetch.taskID, jobID: fetch.jobID, attempt: fetch.attempt,
                              outputPath: fetch.outputPath)
         } catch {
             pendingChanges.append(.failed(taskID: fetch.taskID, attempt: fetch.attempt, error: "output: \(error)", retryable: true))

@@ -84,7 +84,7 @@ public final class CoordinatorServer {
         var attempt: Int
         var workerID: String
         var outputPath: String
-        var buffer = Data()
+        var assembly: BlobAssembly
     }
 
     struct Watcher {

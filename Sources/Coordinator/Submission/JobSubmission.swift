@@ -7,7 +7,7 @@ import Protocol
 /// content and masks checked, the first frame read for the output size, shot cuts (every frame read), the
 /// style targets (VGG on the style images, or the plan for the workers to compute them), the plan, and the
 /// job's rows stored. Slow — seconds for a long 4K temporal job, with up to a million task rows — so it runs
-/// on `SubmissionQueue`'s thread, never on the coordinator's loop, which must answer every worker within a
+/// on an `OffLoopQueue`'s thread, never on the coordinator's loop, which must answer every worker within a
 /// heartbeat. Everything it holds is safe to use from that thread; what it needs from the loop's state (the
 /// registered workers' memory, for the default tile budget) is taken as a value when the request arrives.
 struct JobSubmission: @unchecked Sendable {

@@ -58,7 +58,7 @@ public final class WorkerLoop: @unchecked Sendable {
     private var tasks: [String: (jobID: String, cancellation: TaskCancellation)] = [:]
     private var requestedBlobs: Set<String> = []        // needed by executors, not yet arrived
     private var sentBlobRequests: Set<String> = []      // requested on the current socket
-    private var incomingBlobs: [String: [UInt8]] = [:]  // partial assembly
+    private var incomingBlobs: [String: BlobAssembly] = [:]  // partial assembly
     private var outputPins: [String: Int] = [:]         // output hash → pins held until fetched
 
     // Shared with executor threads / readers.
@@ -349,24 +349,20 @@ public final class WorkerLoop: @unchecked Sendable {
             sentBlobRequests.remove(hash)
             waiters.resolve(hash, arrived: false)
         }
-        if chunk.notFound { return fail("the coordinator does not have it") }
-        var buffer = incomingBlobs[hash] ?? []
-        guard chunk.offset == UInt64(buffer.count), chunk.totalSize <= UInt64(cache.maxBytes) else {
-            return fail("chunk at offset \(chunk.offset) after \(buffer.count) bytes of \(chunk.totalSize)")
-        }
-        do {
-            buffer.append(contentsOf: try chunk.data.resolve(in: attachments))
-        } catch {
-            return fail("unreadable chunk: \(error)")
-        }
-        guard UInt64(buffer.count) <= chunk.totalSize else { return fail("more bytes than announced") }
-        guard chunk.last else {
-            incomingBlobs[hash] = buffer
+        var assembly = incomingBlobs[hash] ?? BlobAssembly(maxBytes: UInt64(cache.maxBytes))
+        let bytes: Data
+        switch assembly.add(chunk, attachments: attachments) {
+        case .more:
+            incomingBlobs[hash] = assembly
             return
+        case .failed(let reason):
+            return fail(chunk.notFound ? "the coordinator does not have it" : reason)
+        case .complete(let whole):
+            bytes = whole
         }
         incomingBlobs[hash] = nil
         do {
-            try cache.put(buffer, expecting: hash)   // verifies the SHA-256
+            try cache.put([UInt8](bytes), expecting: hash)   // verifies the SHA-256
             requestedBlobs.remove(hash)
             sentBlobRequests.remove(hash)
             waiters.resolve(hash, arrived: true)
