@@ -24,6 +24,9 @@ struct DispatchBench: ParsableCommand {
     @Option(help: "Task slots per worker (credit: tasks in flight per worker).")
     var slots: Int = 64
 
+    @Flag(help: "Keep a client watching the timed job, as `stylefarm render` does (its events cost the coordinator too).")
+    var watch = false
+
     func validate() throws {
         if tasks < 1 { throw ValidationError("--tasks must be at least 1") }
         if workers < 1 { throw ValidationError("--workers must be at least 1") }
@@ -46,17 +49,19 @@ struct DispatchBench: ParsableCommand {
         _ = try runJob(client, latencies: latencies, name: "warmup", tasks: workers * slots * 2)
         latencies.reset()
         let cpuBefore = Self.processCPUSeconds()
-        let seconds = try runJob(client, latencies: latencies, name: "dispatch", tasks: tasks)
+        let seconds = try runJob(client, latencies: latencies, name: "dispatch", tasks: tasks,
+                                 watchEndpoint: watch ? farm.clientEndpoint : nil)
         let cpu = Self.processCPUSeconds() - cpuBefore
         let sorted = latencies.values.sorted()
         func percentile(_ p: Double) -> Double { sorted.isEmpty ? 0 : sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))] }
-        print(String(format: "dispatch tasks=%d workers=%d slots=%d wall_s=%.3f coordinator_cpu_s=%.3f p50_ms=%.3f p99_ms=%.3f tasks_per_s=%.0f",
-                     tasks, workers, slots, seconds, cpu, percentile(0.5) * 1000, percentile(0.99) * 1000, Double(tasks) / seconds))
+        print(String(format: "dispatch tasks=%d workers=%d slots=%d watch=%@ wall_s=%.3f coordinator_cpu_s=%.3f p50_ms=%.3f p99_ms=%.3f tasks_per_s=%.0f",
+                     tasks, workers, slots, watch ? "yes" : "no", seconds, cpu, percentile(0.5) * 1000, percentile(0.99) * 1000, Double(tasks) / seconds))
     }
 
     /// Submits an echo job of `tasks` zero-second tasks and polls until it is done; returns the seconds
     /// from the job's acceptance to its completion.
-    private func runJob(_ client: CoordinatorClient, latencies: LatencyLog, name: String, tasks: Int) throws -> Double {
+    private func runJob(_ client: CoordinatorClient, latencies: LatencyLog, name: String, tasks: Int,
+                        watchEndpoint: String? = nil) throws -> Double {
         var spec = Stylefarm_V1_JobSpec()
         spec.name = name
         spec.kind = .echo
@@ -65,6 +70,19 @@ struct DispatchBench: ParsableCommand {
         spec.options.sharedFilesystem = true
         let jobID = try client.submit(spec)
         let start = DispatchTime.now().uptimeNanoseconds
+        let watching = DispatchSemaphore(value: 0)
+        if let watchEndpoint {
+            // A watcher on its own client and thread, reading events until the job ends (or 10 min).
+            let thread = Thread {
+                defer { watching.signal() }
+                guard let watcher = try? CoordinatorClient(endpoint: watchEndpoint, timeout: .seconds(60)) else { return }
+                defer { watcher.close() }
+                let deadline = ContinuousClock.now + .seconds(600)
+                _ = try? watcher.watch(jobID, until: { ContinuousClock.now > deadline }) { _ in }
+            }
+            thread.start()
+        }
+        defer { if watchEndpoint != nil { watching.wait() } }
         while true {
             // Polled slowly (a status reply costs the coordinator a scan of the job's frames); the
             // end time is the coordinator's own time of the last result.

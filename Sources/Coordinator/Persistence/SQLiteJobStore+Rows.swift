@@ -113,6 +113,45 @@ extension SQLiteJobStore {
         }
     }
 
+    /// The tasks of some frames of a job (without their dependencies), by frame then id: one index range
+    /// per frame, however long the job (a watch event names the few frames that changed).
+    public func tasks(ofJob jobID: String, frames indices: [Int]) throws -> [TaskRecord] {
+        guard !indices.isEmpty else { return [] }
+        return try read { db in
+            try Row.fetchAll(db.cachedStatement(sql: """
+                SELECT \(Self.taskColumns) FROM tasks
+                WHERE job_id = ?1 AND frame_index IN (SELECT value FROM json_each(?2)) ORDER BY frame_index, id
+                """), arguments: [jobID, Self.jsonArray(indices)]).map(Self.decodeTask)
+        }
+    }
+
+    /// Some frames of a job, by index (indices it does not have are left out).
+    public func frames(ofJob jobID: String, indices: [Int]) throws -> [FrameRecord] {
+        guard !indices.isEmpty else { return [] }
+        return try read { db in
+            try Row.fetchAll(db.cachedStatement(sql: """
+                SELECT job_id, frame_index, output_path, state, result_sha256 FROM frames
+                WHERE job_id = ?1 AND frame_index IN (SELECT value FROM json_each(?2)) ORDER BY frame_index
+                """), arguments: [jobID, Self.jsonArray(indices)]).map { row in
+                FrameRecord(jobID: row[0], index: row[1], outputPath: row[2],
+                            state: try Self.decodeState(row[3], FrameState.self), resultSHA256: row[4])
+            }
+        }
+    }
+
+    /// Every task a worker holds now (assigned or running), by id: as many as the farm has slots busy,
+    /// read through the partial index on in-flight tasks.
+    public func inFlightTasks() throws -> [TaskRecord] {
+        try read { db in
+            try Row.fetchAll(db.cachedStatement(sql: """
+                SELECT \(Self.taskColumns) FROM tasks INDEXED BY tasks_by_worker
+                WHERE assigned_worker IS NOT NULL AND state IN ('assigned','running') ORDER BY id
+                """)).map(Self.decodeTask)
+        }
+    }
+
+    static func jsonArray(_ values: [Int]) -> String { "[" + values.map(String.init).joined(separator: ",") + "]" }
+
     public func frames(ofJob jobID: String) throws -> [FrameRecord] {
         try read { db in
             try Row.fetchAll(db, sql: """

@@ -139,9 +139,13 @@ extension CoordinatorServer {
         return s
     }
 
-    func wireFrames(_ jobID: String, only index: Int? = nil) throws -> [Stylefarm_V1_FrameStatus] {
-        let tasks = Dictionary(grouping: try store.tasks(ofJob: jobID), by: \.frameIndex)
-        return try store.frames(ofJob: jobID).filter { index == nil || $0.index == index }.map { frame in
+    /// Every frame's status (`indices` nil), or only these frames' (watch events: the few that changed,
+    /// read from their own rows, not the job's).
+    func wireFrames(_ jobID: String, only indices: [Int]? = nil) throws -> [Stylefarm_V1_FrameStatus] {
+        let taskRows = try indices.map { try store.tasks(ofJob: jobID, frames: $0) } ?? store.tasks(ofJob: jobID)
+        let tasks = Dictionary(grouping: taskRows, by: \.frameIndex)
+        let frameRows = try indices.map { try store.frames(ofJob: jobID, indices: $0) } ?? store.frames(ofJob: jobID)
+        return try frameRows.map { frame in
             // The task a worker holds now, else the frame's output task (flows and sweeps are steps to it).
             let frameTasks = tasks[frame.index] ?? []
             let task = frameTasks.first(where: { $0.state.isInFlight }) ?? frameTasks.first(where: \.producesOutput) ?? frameTasks.first
@@ -212,8 +216,10 @@ extension CoordinatorServer {
 
     /// The running tasks of a job with their latest progress, and how many workers hold them.
     func runningTasks(ofJob jobID: String) -> (running: [Stylefarm_V1_TaskProgress], workers: Int) {
-        guard let tasks = try? store.tasks(ofJob: jobID) else { return ([], 0) }
-        let running = tasks.filter { $0.state.isInFlight }.map { task -> Stylefarm_V1_TaskProgress in
+        // The farm's in-flight tasks (a few per worker), not the job's rows.
+        guard let inFlight = try? store.inFlightTasks() else { return ([], 0) }
+        let running = inFlight.filter { $0.jobID == jobID }.sorted { ($0.frameIndex, $0.id) < ($1.frameIndex, $1.id) }
+            .map { task -> Stylefarm_V1_TaskProgress in
             var p = Stylefarm_V1_TaskProgress()
             p.frameIndex = UInt32(clamping: task.frameIndex)
             p.workerID = task.assignedWorker ?? ""
@@ -250,7 +256,8 @@ extension CoordinatorServer {
             let indices = changed[jobID] ?? []
             var frames: [Stylefarm_V1_FrameStatus?] = [nil]
             if !indices.isEmpty && indices.count <= Self.maxFrameEventsPerPush {
-                let byIndex = Dictionary(((try? wireFrames(jobID)) ?? []).map { (Int($0.frameIndex), $0) }, uniquingKeysWith: { a, _ in a })
+                let byIndex = Dictionary(((try? wireFrames(jobID, only: Array(Set(indices)))) ?? []).map { (Int($0.frameIndex), $0) },
+                                         uniquingKeysWith: { a, _ in a })
                 frames = indices.map { byIndex[$0] }
             }
             for (n, frame) in frames.enumerated() {
