@@ -26,6 +26,9 @@ extension CoordinatorServer {
             switch finished.outcome {
             case .success(let accepted):
                 log(accepted.summary)
+                // Its tasks may have been dispatched already (the rows were committed before this answer):
+                // a context made then from the store is the same.
+                if jobContexts[accepted.jobID] == nil { install(accepted.context, jobID: accepted.jobID) }
                 reply.jobID = accepted.jobID
             case .failure(let error):
                 reply.error = Self.clientError(.invalidArgument, "\(error)")

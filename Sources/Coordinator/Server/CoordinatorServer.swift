@@ -45,21 +45,6 @@ public final class CoordinatorServer {
         var intervalSeconds: Double { Double(heartbeatInterval.components.seconds) + Double(heartbeatInterval.components.attoseconds) / 1e18 }
     }
 
-    struct JobContext {
-        var resolved: ResolvedJob
-        var frameSize: PixelSize
-        var styleTargetsKey: String
-        var styleTargetBlobs: [String]
-        /// The engine parameters in wire form (the same for every task of the job).
-        var wireParameters: Stylefarm_V1_EngineParameters
-        /// Region jobs: the blobs of every style set, and the region settings in wire form.
-        var regionTargetBlobs: [[String]] = []
-        var wireRegions: Stylefarm_V1_RegionSpec? = nil
-        /// The job's plan (deterministic, so re-planning after a restart gives the stored task ids): what
-        /// each task computes and which tasks' results it takes.
-        var plan: JobPlan
-    }
-
     struct WorkerSession {
         var routingID: Data
         var lastSent: Date
@@ -478,38 +463,15 @@ public final class CoordinatorServer {
     func jobContext(_ jobID: String) throws -> JobContext {
         if let cached = jobContexts[jobID] { return cached }
         guard let record = try store.job(jobID) else { throw PersistenceError.jobNotFound(jobID) }
-        let stored = try JSONDecoder().decode(StoredJob.self, from: record.spec)
-        let resolved = try stored.spec.resolve(baseDirectory: "/")
-        var targetBlobs = stored.styleTargetBlobs ?? []
-        let parts = stored.styleGramParts ?? []
-        if resolved.kind == .stylize && !resolved.styles.isEmpty && parts.isEmpty
-            && (targetBlobs.isEmpty || !styleTargets.contains(targetBlobs)) {
-            // Lost with a wiped state folder (or a job stored before targets were kept): compute again.
-            let key = try StyleTargetKey.load(stylePaths: resolved.styles, parameters: resolved.parameters)
-            targetBlobs = try styleTargets.targets(stylePaths: resolved.styles, parameters: resolved.parameters, key: key)
-        }
-        var regionBlobs = stored.regionStyleTargetBlobs ?? []
-        if let regions = resolved.regions, resolved.kind == .stylize,
-           regionBlobs.isEmpty || !regionBlobs.allSatisfy({ styleTargets.contains($0) }) {
-            regionBlobs = try styleTargets.regionTargets(stylePaths: resolved.styles,
-                                                         layout: regions.layout(hasDefaultStyle: !resolved.styles.isEmpty),
-                                                         parameters: resolved.parameters)
-        }
-        for sha in targetBlobs + regionBlobs.flatMap({ $0 }) { blobs[sha] = styleTargets.path(of: sha) }
-        let frameSize = PixelSize(width: stored.frameWidth, height: stored.frameHeight)
-        let key = record.styleTargetsHash.isEmpty ? nil : StyleTargetKey(hex: record.styleTargetsHash)
-        let plan = try JobPlanner().plan(resolved, jobID: jobID, frameSize: frameSize, styleTargetKey: key, cuts: stored.cuts ?? [],
-                                         styleGrams: parts)
-        var context = JobContext(resolved: resolved, frameSize: frameSize,
-                                 styleTargetsKey: record.styleTargetsHash, styleTargetBlobs: targetBlobs,
-                                 wireParameters: Stylefarm_V1_EngineParameters(resolved.parameters, outputBitDepth: resolved.bitDepth),
-                                 plan: plan)
-        if let regions = resolved.regions {
-            context.regionTargetBlobs = regionBlobs
-            context.wireRegions = Stylefarm_V1_RegionSpec(regions)
-        }
-        jobContexts[jobID] = context
+        let context = try JobContext(restoring: record, styleTargets: styleTargets)
+        install(context, jobID: jobID)
         return context
+    }
+
+    /// Caches a job's context and serves its style-target blobs.
+    func install(_ context: JobContext, jobID: String) {
+        for sha in context.styleTargetBlobs + context.regionTargetBlobs.flatMap({ $0 }) { blobs[sha] = styleTargets.path(of: sha) }
+        jobContexts[jobID] = context
     }
 
     /// The blob ref of an input file, remembered in the blob table.

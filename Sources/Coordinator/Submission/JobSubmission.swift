@@ -20,10 +20,12 @@ struct JobSubmission: @unchecked Sendable {
     /// Relative paths in a spec are taken against this folder (the coordinator's working directory).
     let workingDirectory: String
 
-    /// A stored job: its id, and the line the coordinator logs about it.
+    /// A stored job: its id, the line the coordinator logs about it, and its context (the plan made here is
+    /// the one the loop dispatches from: not made again on the loop).
     struct Accepted: Sendable {
         var jobID: String
         var summary: String
+        var context: JobContext
     }
 
     /// Resolves, plans and stores a job. Throws `JobSpecError` (and the planner's and store's errors) for a
@@ -84,8 +86,11 @@ struct JobSubmission: @unchecked Sendable {
             ", temporal \(resolved.temporal.strategy.rawValue), \(plan.tasks.count) tasks, \(plan.shotStarts.count) shot(s)"
         let tiles = plan.tilePlans.last.map { ", \($0.description) (\(plan.tasks.count) tasks)" } ?? ""
         let workerTargets = plan.styleGramParts.isEmpty ? "" : ", style targets in \(plan.styleGramParts.count) worker tasks"
+        let context = JobContext(resolved: resolved, frameSize: frameSize, styleTargetsKey: key?.hex ?? "",
+                                 styleTargetBlobs: targetBlobs, regionTargetBlobs: regionBlobs, plan: plan)
         return Accepted(jobID: jobID,
-                        summary: "job \(jobID) (\(resolved.name)): \(frames.count) frame(s), \(resolved.kind.rawValue)\(temporal)\(tiles)\(workerTargets)")
+                        summary: "job \(jobID) (\(resolved.name)): \(frames.count) frame(s), \(resolved.kind.rawValue)\(temporal)\(tiles)\(workerTargets)",
+                        context: context)
     }
 
     /// The parts a new job's style targets are split into, or none (the coordinator computes them at submit):

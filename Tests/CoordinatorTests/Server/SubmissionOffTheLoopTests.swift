@@ -70,4 +70,24 @@ final class SubmissionOffTheLoopTests: XCTestCase {
         XCTAssertEqual(try reopened.summary(ofJob: try XCTUnwrap(reopened.listJobs().first).id).framesTotal, 20000)
         try reopened.close()
     }
+
+    /// The loop dispatches from the plan the submission made (not made again on the loop), and that plan is the
+    /// one a restarted coordinator makes from the stored job: the stored task ids match either way.
+    func testTheSubmissionsContextIsTheOneRestoredFromTheStore() throws {
+        let plate = Image(width: 40, height: 30, channels: 3, repeating: 0.4)
+        var (spec, _) = try harness.stylizeJob(name: "ctx", plates: [1: plate, 2: plate, 3: plate],
+                                               style: Image(width: 8, height: 8, channels: 3, repeating: 0.5), frames: "1-3")
+        spec.parameters.size = 400
+        spec.parameters.iterations = 4
+        spec.options.tileSize = 256
+        spec.temporal.strategy = .multipass
+        spec.temporal.noDetectCuts = true
+        let client = try harness.client()
+        let jobID = try client.submit(spec)
+        let made = try XCTUnwrap(harness.server.jobContexts[jobID], "the submission's context was not installed")
+        let restored = try JobContext(restoring: try XCTUnwrap(harness.server.store.job(jobID)), styleTargets: harness.server.styleTargets)
+        XCTAssertGreaterThan(made.plan.tasks.count, 3, "a tiled multipass plan")
+        XCTAssertEqual(made, restored)
+        XCTAssertEqual(Set(try harness.server.store.tasks(ofJob: jobID).map(\.id)), Set(made.plan.tasks.map(\.id)))
+    }
 }
