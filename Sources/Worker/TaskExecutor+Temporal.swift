@@ -11,13 +11,6 @@ import Protocol
 ///   (multipass). A region task also stabilizes its masks with the neighbours' (TaskExecutor+Regions).
 /// * BLEND: a weighted sum of results (the frames two chunks share), encoded like a stylized frame.
 extension TaskExecutor {
-    /// Every input blob a temporal task names (pinned in the cache while it runs).
-    static func temporalInputs(of task: Stylefarm_V1_TaskAssignment) -> [String] {
-        task.temporal.neighbours.flatMap { [$0.result.sha256, $0.flow.sha256, $0.content.sha256, $0.regionMask.sha256] }
-            + [task.temporal.initial.sha256]
-            + [task.secondContent.sha256] + task.blendInputs.map(\.image.sha256)
-    }
-
     /// The output size of a temporal task: the frame size the coordinator planned.
     private func frameSize(_ task: Stylefarm_V1_TaskAssignment, frame: String) throws -> (Int, Int) {
         guard task.frameWidth > 0, task.frameHeight > 0 else {

@@ -7,7 +7,8 @@ import Protocol
 /// `Stylefarm_V1_Result`. Errors are `TaskExecutionError`s; `failure(for:task:)` turns any error into the
 /// `Stylefarm_V1_Failure` to report.
 ///
-/// Kinds:
+/// Kinds (one `TaskRunner` each, Runners/; this type looks the runner up, pins its inputs, runs it and
+/// stores the output):
 /// * `STYLIZE`: decode the content frame, stylize it with the task's parameters, encode a PNG (bit depth
 ///   from the parameters, 0 = as the content image). With `style_target_hashes` set (one per scale, the
 ///   job's targets computed once by the coordinator), those serialized `StyleTargets` are used and the
@@ -56,42 +57,14 @@ public final class TaskExecutor {
     public func execute(_ task: Stylefarm_V1_TaskAssignment, cancellation: TaskCancellation = TaskCancellation(),
                         progress: ((Stylefarm_V1_Progress) -> Void)? = nil) throws -> Stylefarm_V1_Result {
         let start = DispatchTime.now().uptimeNanoseconds
-        let inputs = [task.content.sha256] + task.styles.map(\.sha256) + task.styleTargetHashes
-            + task.regionStyleTargets.flatMap(\.hashes) + [task.regionMask.sha256] + Self.temporalInputs(of: task)
-            + [task.tile.initial.sha256, task.tile.frameGrams.sha256]
-        for hash in inputs where !hash.isEmpty { cache.pin(hash) }
-        defer { for hash in inputs where !hash.isEmpty { cache.unpin(hash) } }
+        guard let runner = TaskRunners.byKind[task.kind] else { throw TaskExecutionError.unsupportedTaskKind(task.kind.rawValue) }
+        let inputs = runner.inputs(of: task).filter { !$0.isEmpty }
+        for hash in inputs { cache.pin(hash) }
+        defer { for hash in inputs { cache.unpin(hash) } }
 
-        var stats = Stylefarm_V1_TaskStats()
-        let output: [UInt8]
-        let mediaType: String
-        switch task.kind {
-        case .stylize:
-            let run = try stylize(task, cancellation: cancellation, progress: progress)
-            output = run.png
-            mediaType = "image/png"
-            stats.finalLosses = Self.losses(run.finalLosses)
-            stats.iterations = UInt32(clamping: run.evaluations)
-        case .flow:
-            output = try flow(task)
-            mediaType = FlowPair.mediaType
-        case .blend:
-            output = try blend(task)
-            mediaType = "image/png"
-        case .styleGrams:
-            output = try styleGrams(task, cancellation: cancellation)
-            mediaType = GramSums.mediaType
-        case .echo:
-            try sleep(task, cancellation: cancellation)
-            output = try content(of: task)
-            mediaType = task.content.mediaType
-        case .sleep:
-            try sleep(task, cancellation: cancellation)
-            output = []
-            mediaType = "application/octet-stream"
-        case .unspecified, .UNRECOGNIZED:
-            throw TaskExecutionError.unsupportedTaskKind(task.kind.rawValue)
-        }
+        let ran = try runner.run(task, on: self, cancellation: cancellation, progress: progress)
+        let output = ran.bytes, mediaType = ran.mediaType
+        var stats = ran.stats
         if cancellation.isCancelled { throw TaskExecutionError.cancelled }
 
         let hash: String
@@ -121,13 +94,13 @@ public final class TaskExecutor {
 
     // MARK: - STYLIZE
 
-    private struct Stylization {
+    struct Stylization {
         var png: [UInt8]
         var finalLosses: StyleObjective.Breakdown
         var evaluations: Int
     }
 
-    private func stylize(_ task: Stylefarm_V1_TaskAssignment, cancellation: TaskCancellation,
+    func stylize(_ task: Stylefarm_V1_TaskAssignment, cancellation: TaskCancellation,
                          progress: ((Stylefarm_V1_Progress) -> Void)?) throws -> Stylization {
         let usesTargets = !task.styleTargetHashes.isEmpty
         let usesRegions = task.hasRegions && !task.regions.segment.isEmpty
@@ -243,7 +216,7 @@ public final class TaskExecutor {
 
     // MARK: - Helpers
 
-    private func sleep(_ task: Stylefarm_V1_TaskAssignment, cancellation: TaskCancellation) throws {
+    func sleep(_ task: Stylefarm_V1_TaskAssignment, cancellation: TaskCancellation) throws {
         guard cancellation.sleep(seconds: Double(task.diagnosticDurationMs) / 1000) else { throw TaskExecutionError.cancelled }
     }
 
