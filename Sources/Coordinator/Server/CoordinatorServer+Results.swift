@@ -8,25 +8,24 @@ import Protocol
 extension CoordinatorServer {
     func handleResult(_ result: Stylefarm_V1_Result, attachments: [Data], workerID: String) {
         let attempt = Int(result.attempt)
-        liveness.release(result.taskID, from: workerID)
-        taskProgress[result.taskID] = nil
         let task: (id: String, jobID: String, frameIndex: Int)
-        if let known = assigned[result.taskID], known.attempt == attempt, known.workerID == workerID {
+        switch checkReport(on: result.taskID, attempt: attempt, from: workerID) {
+        case .unknownTask:
+            stats.drop("unknownTask"); log("result for unknown task \(result.taskID.debugDescription)")
+            return
+        case .stale:
+            stats.staleReports += 1
+            log("ignored a stale result for \(result.taskID) attempt \(attempt) from \(workerID)")
+            return
+        case .current(let jobID, let frameIndex, let fromTable):
             // The store's state machine still rejects it if the task moved on (cancelled, requeued).
+            if fromTable, let sent = assigned[result.taskID] {
+                onRoundTrip?(Double(DispatchTime.now().uptimeNanoseconds - sent.sentAt) / 1e9)
+            }
             assigned[result.taskID] = nil
-            onRoundTrip?(Double(DispatchTime.now().uptimeNanoseconds - known.sentAt) / 1e9)
-            task = (result.taskID, known.jobID, known.frameIndex)
-        } else {
-            guard let stored = try? store.task(result.taskID) else {
-                stats.drop("unknownTask"); log("result for unknown task \(result.taskID.debugDescription)")
-                return
-            }
-            guard stored.state.isInFlight, stored.currentAttempt == attempt, stored.assignedWorker == workerID else {
-                stats.staleReports += 1
-                log("ignored a stale result for \(stored.id) attempt \(attempt) from \(workerID)")
-                return
-            }
-            task = (stored.id, stored.jobID, stored.frameIndex)
+            liveness.release(result.taskID, from: workerID)
+            taskProgress[result.taskID] = nil
+            task = (result.taskID, jobID, frameIndex)
         }
         let context = try? jobContext(task.jobID)
         // Tiles and the style-statistics passes are sized to a memory budget: say what they took.
@@ -69,6 +68,12 @@ extension CoordinatorServer {
         } else {
             pendingChanges.append(.completed(taskID: task.id, attempt: attempt, resultSHA256: sha))
         }
+    }
+
+    /// `ReportCheck` of a worker's report against this server's assignment table, else the store.
+    func checkReport(on taskID: String, attempt: Int, from workerID: String) -> ReportCheck.Verdict {
+        let sent = assigned[taskID].map { ReportCheck.Sent(jobID: $0.jobID, frameIndex: $0.frameIndex, attempt: $0.attempt, workerID: $0.workerID) }
+        return ReportCheck.check(attempt: attempt, from: workerID, sent: sent, stored: { try store.task(taskID) })
     }
 
     func receiveOutputChunk(_ chunk: Stylefarm_V1_BlobData, attachments: [Data], workerID: String) {

@@ -317,6 +317,12 @@ public final class CoordinatorServer {
         case .result(let result)?:
             handleResult(result, attachments: routed.attachments, workerID: id)
         case .failure(let failure)?:
+            // Only the holder of the current attempt can fail it.
+            guard case .current = checkReport(on: failure.taskID, attempt: Int(failure.attempt), from: id) else {
+                stats.staleReports += 1
+                log("ignored a failure of \(failure.taskID.debugDescription) attempt \(failure.attempt) from \(id), which does not hold it")
+                return
+            }
             liveness.release(failure.taskID, from: id)
             assigned[failure.taskID] = nil
             taskProgress[failure.taskID] = nil

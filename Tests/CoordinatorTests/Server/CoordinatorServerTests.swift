@@ -118,6 +118,26 @@ final class CoordinatorServerTests: XCTestCase {
         XCTAssertEqual(status.frames.first?.attempts, 2)
     }
 
+    /// A worker that does not hold a task cannot fail it (nor end its holder's attempt), even quoting the
+    /// current attempt number.
+    func testAFailureFromAWorkerThatDoesNotHoldTheTaskIsIgnored() throws {
+        let client = try harness.client()
+        let jobID = try client.submit(echoSpec(frames: "1", maxAttempts: 1))
+        let holder = try harness.worker("holder")
+        try holder.register(slots: 1)
+        try holder.ready(1)
+        let task = try XCTUnwrap(holder.nextTask())
+        let other = try harness.worker("other")
+        try other.register(slots: 1)
+        let staleBefore = harness.server.stats.staleReports
+        try other.failure(task, retryable: false, message: "not mine")
+        XCTAssertTrue(try harness.pump { harness.server.stats.staleReports > staleBefore })
+        XCTAssertEqual(try harness.server.store.task(task.taskID)?.state, .assigned)
+        XCTAssertEqual(try harness.server.store.task(task.taskID)?.assignedWorker, "holder")
+        try holder.result(task)
+        XCTAssertTrue(try harness.pump { try harness.server.store.summary(ofJob: jobID).state == .completed })
+    }
+
     func testGarbageAndUnregisteredSendersAreCountedAndDropped() throws {
         let raw = try harness.context.makeSocket(.dealer)
         defer { raw.close() }
