@@ -46,7 +46,7 @@ struct WorkerCommand: ParsableCommand {
         if let workerId, workerId.isEmpty || workerId.utf8.count > 255 {
             throw ValidationError("--worker-id must be 1 to 255 bytes")
         }
-        if slots < 1 { throw ValidationError("--slots must be at least 1 (got \(slots))") }
+        if slots < 1 || slots > 1024 { throw ValidationError("--slots must be 1…1024 (got \(slots)); a coordinator refuses more") }
         if cacheBytes < 1 { throw ValidationError("--cache-bytes must be positive (got \(cacheBytes))") }
         if heartbeatMs < 1 { throw ValidationError("--heartbeat-ms must be positive (got \(heartbeatMs))") }
         guard connect.hasPrefix("tcp://") || connect.hasPrefix("ipc://") || connect.hasPrefix("inproc://") else {

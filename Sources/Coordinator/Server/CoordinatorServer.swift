@@ -59,6 +59,11 @@ public final class CoordinatorServer {
         var unreachable = false
     }
 
+    /// The most task slots a worker may register with (each is a task it may hold at once).
+    static let maxWorkerSlots: UInt32 = 1024
+    /// The longest hostname or engine version a worker may register with, in bytes.
+    static let maxWorkerTextBytes = 255
+
     /// How often a live worker's `last_seen` is written to the store (operators see it in `workers`).
     static let lastSeenPersistInterval: TimeInterval = 5
 
@@ -359,6 +364,13 @@ public final class CoordinatorServer {
         guard register.workerID == id else {
             return reject("worker id \(register.workerID.debugDescription) differs from the routing id \(id.debugDescription)")
         }
+        // A peer's numbers and names, bounded before use: slots are how many tasks it may claim at once.
+        guard (1...Self.maxWorkerSlots).contains(register.slots) else {
+            return reject("slots \(register.slots) must be 1…\(Self.maxWorkerSlots)")
+        }
+        guard register.hostname.utf8.count <= Self.maxWorkerTextBytes, register.engineVersion.utf8.count <= Self.maxWorkerTextBytes else {
+            return reject("hostname and engine version must be at most \(Self.maxWorkerTextBytes) bytes")
+        }
         let registration = liveness.register(id, slots: Int(register.slots), now: now)
         fetches = fetches.filter { $0.value.workerID != id }
         switch registration {
@@ -367,8 +379,7 @@ public final class CoordinatorServer {
         case .returnedFromDead, .restarted:
             // Whatever the store still thinks it holds is lost (attempts not counted).
             forgetAssignments(of: id)
-        if let requeued = try? store.requeueTasks(ofWorker: id, now: now) { stats.requeued += requeued.count }
-            forgetAssignments(of: id)
+            if let requeued = try? store.requeueTasks(ofWorker: id, now: now) { stats.requeued += requeued.count }
         }
         do {
             try store.upsertWorker(WorkerRecord(id: id, hostname: register.hostname, cores: Int(register.cores),

@@ -138,6 +138,27 @@ final class CoordinatorServerTests: XCTestCase {
         XCTAssertTrue(try harness.pump { try harness.server.store.summary(ofJob: jobID).state == .completed })
     }
 
+    /// A registration's numbers and names are bounded before use: slots are how many tasks a peer may claim.
+    func testRegistrationsWithImpossibleSlotsOrNamesAreRefused() throws {
+        for slots: UInt32 in [0, 1025, .max] {
+            let w = try harness.worker("greedy-\(slots)")
+            let ack = try XCTUnwrap(w.register(slots: slots))
+            XCTAssertFalse(ack.accepted, "\(slots) slots")
+            XCTAssertTrue(ack.reason.contains("slots \(slots) must be 1…1024"), ack.reason)
+        }
+        let named = try harness.worker("long-name")
+        var r = Stylefarm_V1_Register()
+        r.workerID = "long-name"
+        r.hostname = String(repeating: "h", count: 10_000)
+        r.protocolVersion = ProtocolVersion.major
+        r.slots = 1
+        try named.send(.register(r))
+        let ack = try XCTUnwrap(named.next { p, _ in if case .registerAck(let a) = p { return a } else { return nil } })
+        XCTAssertFalse(ack.accepted)
+        XCTAssertTrue(ack.reason.contains("at most 255 bytes"), ack.reason)
+        XCTAssertEqual(try harness.server.store.listWorkers().map(\.id), [], "nothing stored for a refused worker")
+    }
+
     func testGarbageAndUnregisteredSendersAreCountedAndDropped() throws {
         let raw = try harness.context.makeSocket(.dealer)
         defer { raw.close() }
