@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import Protocol
 
 /// Lowercase hex SHA-256 names of blobs.
 public enum SHA256Hex {
@@ -17,8 +18,5 @@ public enum SHA256Hex {
     }
 
     /// Whether `name` is exactly 64 lowercase hex digits.
-    public static func isValid(_ name: String) -> Bool {
-        let utf8 = name.utf8
-        return utf8.count == 64 && utf8.allSatisfy { (0x30...0x39).contains($0) || (0x61...0x66).contains($0) }
-    }
+    public static func isValid(_ name: String) -> Bool { BlobName.isValid(name) }
 }

@@ -39,6 +39,12 @@ extension CoordinatorServer {
         }
         let shared = context?.resolved.sharedFilesystem ?? true
         let sha = result.output.sha256.lowercased()
+        // The name becomes a file name under the state folder (intermediates): only a SHA-256 is one.
+        guard BlobName.isValid(sha) else {
+            pendingChanges.append(.failed(taskID: task.id, attempt: attempt,
+                                          error: "the worker named its output \(sha.prefix(80).debugDescription), not a SHA-256", retryable: true))
+            return
+        }
         // Results that only feed other tasks (flows, intermediate sweeps and chunk renders) are kept on
         // the coordinator in every mode, so any worker can be sent them.
         let intermediate = context?.plan.task(task.id).map { !$0.producesOutput } ?? false

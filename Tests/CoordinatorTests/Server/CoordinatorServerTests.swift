@@ -159,6 +159,32 @@ final class CoordinatorServerTests: XCTestCase {
         XCTAssertEqual(try harness.server.store.listWorkers().map(\.id), [], "nothing stored for a refused worker")
     }
 
+    /// A worker's output name is a file name under the state folder: anything but a SHA-256 fails the attempt
+    /// (retryable) and touches no file.
+    func testAnOutputNamedLikeAPathIsRefused() throws {
+        let client = try harness.client()
+        var spec = echoSpec(frames: "1", maxAttempts: 2)
+        spec.options.sharedFilesystem = false
+        let jobID = try client.submit(spec)
+        let w = try harness.worker("w")
+        try w.register(slots: 1)
+        try w.ready(1)
+        let task = try XCTUnwrap(w.nextTask())
+        var r = Stylefarm_V1_Result()
+        r.taskID = task.taskID
+        r.attempt = task.attempt
+        r.output.sha256 = "../../escape"
+        r.output.size = 4
+        r.data = .attachment(0)
+        try w.send(.result(r), attachments: [Data("evil".utf8)])
+        XCTAssertTrue(try harness.pump { try harness.server.store.task(task.taskID)?.attemptsUsed == 1 })
+        let stored = try XCTUnwrap(harness.server.store.task(task.taskID))
+        XCTAssertEqual(stored.state, .queued, "retried")
+        XCTAssertTrue(stored.lastError?.contains("not a SHA-256") ?? false, stored.lastError ?? "")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: harness.stateDirectory.deletingLastPathComponent().appendingPathComponent("escape").path))
+        XCTAssertEqual(try harness.server.store.summary(ofJob: jobID).state, .running)
+    }
+
     func testGarbageAndUnregisteredSendersAreCountedAndDropped() throws {
         let raw = try harness.context.makeSocket(.dealer)
         defer { raw.close() }
