@@ -2,7 +2,7 @@ import Engine
 import Protocol
 
 // Engine values in their wire form, shared by the coordinator (which sends task parameters) and the
-// worker (which decodes them; see Worker/EngineParameters+Mapping.swift for the checked inverse).
+// worker (which decodes them with the checked inverse, StyleTransferParameters+Wire.swift, beside this file).
 
 extension Stylefarm_V1_EngineParameters {
     /// The wire form of `parameters`, with every field filled (enums never UNSPECIFIED, optimizer set).

@@ -1,4 +1,5 @@
 import Engine
+import FarmWire
 import Foundation
 import Protocol
 
@@ -104,7 +105,7 @@ public final class TaskExecutor {
                          progress: ((Stylefarm_V1_Progress) -> Void)?) throws -> Stylization {
         let usesTargets = !task.styleTargetHashes.isEmpty
         let usesRegions = task.hasRegions && !task.regions.segment.isEmpty
-        let frameParameters = try StyleTransferParameters(task.parameters, styleCount: usesTargets || usesRegions ? max(1, task.styles.count) : task.styles.count)
+        let frameParameters = try Self.engineParameters(of: task, styleCount: usesTargets || usesRegions ? max(1, task.styles.count) : task.styles.count)
         var parameters = frameParameters
         let frame = "job \(task.jobID) frame \(task.frameIndex)"
         let fullContent = try decode(try content(of: task), name: "\(frame) content")
@@ -266,6 +267,15 @@ public final class TaskExecutor {
         } catch let error as ImageIOError {
             if case .outOfMemory = error { throw TaskExecutionError.outOfMemory(error.description) }
             throw TaskExecutionError.badInput(input: name, reason: error.description)
+        }
+    }
+
+    /// The task's engine parameters (FarmWire's checked mapping); an impossible value is invalid parameters.
+    static func engineParameters(of task: Stylefarm_V1_TaskAssignment, styleCount: Int) throws -> StyleTransferParameters {
+        do {
+            return try StyleTransferParameters(task.parameters, styleCount: styleCount)
+        } catch let error as InvalidWireValue {
+            throw TaskExecutionError.invalidParameters(error.message)
         }
     }
 

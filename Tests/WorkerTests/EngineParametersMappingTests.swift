@@ -66,7 +66,7 @@ final class EngineParametersMappingTests: XCTestCase {
             var message = Stylefarm_V1_EngineParameters(base)
             change(&message)
             XCTAssertThrowsError(try StyleTransferParameters(message, styleCount: styleCount), line: line) { error in
-                guard case .invalidParameters(let m) = error as? TaskExecutionError else { return XCTFail("\(error)", line: line) }
+                guard let m = (error as? InvalidWireValue)?.message else { return XCTFail("\(error)", line: line) }
                 XCTAssertTrue(m.contains(text), "\(m)", line: line)
             }
         }

@@ -1,16 +1,23 @@
 import Engine
-import FarmWire
 import Protocol
+
+/// A wire value that cannot be used: an unknown enum value or an impossible number, named in `message`.
+public struct InvalidWireValue: Error, Equatable, Sendable, CustomStringConvertible {
+    public var message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}
 
 extension StyleTransferParameters {
     /// The engine parameters of a wire message. UNSPECIFIED enums and a missing optimizer mean the engine
     /// defaults; numeric fields are taken as they are. When `styleCount` is given the result is also
     /// checked with `validate(styleCount:)`. Unknown enum values and impossible values throw
-    /// `TaskExecutionError.invalidParameters` with a message that says which field.
+    /// `InvalidWireValue` with a message that says which field (the worker reports it as invalid parameters).
+    /// The inverse of `Stylefarm_V1_EngineParameters.init(_:outputBitDepth:)` (EngineParameters+Wire.swift).
     public init(_ message: Stylefarm_V1_EngineParameters, styleCount: Int? = nil) throws {
         self.init()
         let defaults = StyleTransferParameters()
-        func invalid(_ m: String) -> TaskExecutionError { .invalidParameters(m) }
+        func invalid(_ m: String) -> InvalidWireValue { InvalidWireValue(m) }
         switch message.network {
         case .unspecified: network = defaults.network
         case .vgg16: network = .vgg16
