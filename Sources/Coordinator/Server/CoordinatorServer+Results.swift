@@ -109,7 +109,10 @@ extension CoordinatorServer {
         }
     }
 
-    struct OutputError: Error, CustomStringConvertible {
+    /// Why the coordinator could not prepare a task's inputs or take its result: an input task with no
+    /// result yet, a plan and stored state that disagree, a result that is not what it claims. The task
+    /// fails with this description.
+    struct TaskPreparationError: Error, CustomStringConvertible {
         var description: String
     }
 
@@ -117,7 +120,7 @@ extension CoordinatorServer {
     /// the task as completed (in this iteration's batch).
     func acceptOutput(_ bytes: Data, sha: String, taskID: String, jobID: String, attempt: Int, outputPath: String) throws {
         let actual = Self.sha256Hex(bytes)
-        guard actual == sha else { throw OutputError(description: "SHA-256 mismatch: announced \(sha), got \(actual)") }
+        guard actual == sha else { throw TaskPreparationError(description: "SHA-256 mismatch: announced \(sha), got \(actual)") }
         if !outputPath.isEmpty { try Self.writeFile([UInt8](bytes), to: outputPath) }
         recordCompletion(taskID: taskID, jobID: jobID, attempt: attempt, sha: sha, bytes: bytes)
     }

@@ -49,13 +49,13 @@ extension CoordinatorServer {
     /// The Gram sums a completed STYLE_GRAMS task returned, read back from its intermediate.
     private func landedGramSums(of task: PlannedTask, what: String) throws -> GramSums {
         guard let record = try store.task(task.id), record.state == .completed, let sha = record.resultSHA256 else {
-            throw OutputError(description: "\(what) \(task.id) has no result yet")
+            throw TaskPreparationError(description: "\(what) \(task.id) has no result yet")
         }
         let path = intermediatePath(sha)
         do {
             return try GramSums(serialized: [UInt8](try Data(contentsOf: URL(fileURLWithPath: path))))
         } catch {
-            throw OutputError(description: "\(what) \(task.id) (\(path)): \(error)")
+            throw TaskPreparationError(description: "\(what) \(task.id) (\(path)): \(error)")
         }
     }
 
@@ -65,7 +65,7 @@ extension CoordinatorServer {
     func frameGramsRef(job: JobContext, jobID: String, frameIndex: Int, scale: Int, round: Int) throws -> Stylefarm_V1_BlobRef {
         let parts = job.plan.frameGramsTasks(frameIndex: frameIndex, scale: scale, round: round)
         guard let first = parts.first else {
-            throw OutputError(description: "job \(jobID) frame \(frameIndex) has no frame statistics after round \(round) of scale \(scale)")
+            throw TaskPreparationError(description: "job \(jobID) frame \(frameIndex) has no frame statistics after round \(round) of scale \(scale)")
         }
         if parts.count == 1 { return try resultRef(of: first.id, job: job, mediaType: GramSums.mediaType) }
         let key = Self.assemblyKey(jobID: jobID, frameIndex: frameIndex, scale: scale, round: round) + "|grams"
@@ -98,11 +98,11 @@ extension CoordinatorServer {
             guard case .styleGrams(let n) = task.role else { continue }
             let part = job.plan.styleGramParts[n]
             let sums = try landedGramSums(of: task, what: "style-target part")
-            guard part.style < styleCount else { throw OutputError(description: "style-target part \(task.id) names style \(part.style)") }
+            guard part.style < styleCount else { throw TaskPreparationError(description: "style-target part \(task.id) names style \(part.style)") }
             if perStyle[part.style] == nil { perStyle[part.style] = sums } else { try perStyle[part.style]!.add(sums) }
         }
         let sums = try perStyle.enumerated().map { i, sums -> GramSums in
-            guard let sums else { throw OutputError(description: "job \(jobID) has no style-target part of style \(i) at scale \(scale)") }
+            guard let sums else { throw TaskPreparationError(description: "job \(jobID) has no style-target part of style \(i) at scale \(scale)") }
             return sums
         }
         let weights = job.resolved.parameters.normalizedBlendWeights(styleCount: styleCount)

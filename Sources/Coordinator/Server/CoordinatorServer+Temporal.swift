@@ -12,13 +12,13 @@ extension CoordinatorServer {
     func resultRef(of taskID: String, job: JobContext, mediaType: String) throws -> Stylefarm_V1_BlobRef {
         if let group = job.plan.tileGroup(taskID) { return try groupResultRef(group, job: job, jobID: job.plan.jobID) }
         guard let record = try store.task(taskID), record.state == .completed, let sha = record.resultSHA256 else {
-            throw OutputError(description: "input task \(taskID) has no result yet")
+            throw TaskPreparationError(description: "input task \(taskID) has no result yet")
         }
         let path: String
         if record.producesOutput {
             let frames = job.resolved.frames.frames
             guard record.frameIndex < frames.count, let output = job.resolved.output?.path(for: frames[record.frameIndex]) else {
-                throw OutputError(description: "input task \(taskID) has no output path")
+                throw TaskPreparationError(description: "input task \(taskID) has no output path")
             }
             path = output
         } else {
@@ -46,7 +46,7 @@ extension CoordinatorServer {
         a.parameters = Stylefarm_V1_EngineParameters()
         let frames = job.resolved.frames.frames
         guard let first, second < frames.count, let secondPath = job.resolved.content?.path(for: frames[second]) else {
-            throw OutputError(description: "flow task \(a.taskID) names no content frames")
+            throw TaskPreparationError(description: "flow task \(a.taskID) names no content frames")
         }
         a.content = try blobRef(forFile: first, mediaType: "image/png")
         a.secondContent = try blobRef(forFile: secondPath, mediaType: "image/png")
@@ -83,11 +83,11 @@ extension CoordinatorServer {
     func addNeighbourRegionInputs(_ n: inout Stylefarm_V1_TemporalNeighbour, link: TemporalLink, job: JobContext) throws {
         guard let regions = job.resolved.regions else { return }
         guard let frameIndex = job.plan.task(link.resultTask)?.frameIndex ?? job.plan.tileGroup(link.resultTask)?.frameIndex else {
-            throw OutputError(description: "temporal neighbour task \(link.resultTask) is not in the job's plan")
+            throw TaskPreparationError(description: "temporal neighbour task \(link.resultTask) is not in the job's plan")
         }
         let frames = job.resolved.frames.frames
         guard frameIndex < frames.count else {
-            throw OutputError(description: "temporal neighbour task \(link.resultTask) names frame index \(frameIndex) of \(frames.count)")
+            throw TaskPreparationError(description: "temporal neighbour task \(link.resultTask) names frame index \(frameIndex) of \(frames.count)")
         }
         let frame = frames[frameIndex]
         if let contentPath = job.resolved.content?.path(for: frame) {

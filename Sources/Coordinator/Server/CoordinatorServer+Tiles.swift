@@ -47,7 +47,7 @@ extension CoordinatorServer {
     /// round of exact tiles, the Gram sums of that frame.
     func addTileInputs(_ a: inout Stylefarm_V1_TaskAssignment, tile: PlannedTile, frameIndex: Int, job: JobContext) throws {
         let plans = job.plan.tilePlans
-        guard tile.scale < plans.count else { throw OutputError(description: "tile task \(a.taskID) names scale \(tile.scale) of \(plans.count)") }
+        guard tile.scale < plans.count else { throw TaskPreparationError(description: "tile task \(a.taskID) names scale \(tile.scale) of \(plans.count)") }
         var inputs = Stylefarm_V1_TileInputs()
         inputs.scaleWidth = UInt32(plans[tile.scale].frameSize.width)
         inputs.scaleHeight = UInt32(plans[tile.scale].frameSize.height)
@@ -68,13 +68,13 @@ extension CoordinatorServer {
             a.styleTargetHashes = [try combinedStyleTargets(job: job, jobID: a.jobID, scale: tile.scale)]
         } else if !a.styleTargetHashes.isEmpty {
             guard tile.scale < a.styleTargetHashes.count else {
-                throw OutputError(description: "job \(a.jobID) has \(a.styleTargetHashes.count) style-target blobs for \(plans.count) scales")
+                throw TaskPreparationError(description: "job \(a.jobID) has \(a.styleTargetHashes.count) style-target blobs for \(plans.count) scales")
             }
             a.styleTargetHashes = [a.styleTargetHashes[tile.scale]]
         }
         a.regionStyleTargets = try a.regionStyleTargets.map { set in
             guard tile.scale < set.hashes.count else {
-                throw OutputError(description: "job \(a.jobID): a region style set has \(set.hashes.count) blobs for \(plans.count) scales")
+                throw TaskPreparationError(description: "job \(a.jobID): a region style set has \(set.hashes.count) blobs for \(plans.count) scales")
             }
             return Stylefarm_V1_StyleTargetSet.with { $0.hashes = [set.hashes[tile.scale]] }
         }
@@ -92,7 +92,7 @@ extension CoordinatorServer {
         } else {
             let assembler = try landedTiles(job: job, frameIndex: frameIndex, scale: scale, round: round, step: step)
             guard assembler.isComplete else {
-                throw OutputError(description: "tiles \(assembler.missingTiles) of scale \(scale) round \(round) of frame \(frameIndex) have no result yet")
+                throw TaskPreparationError(description: "tiles \(assembler.missingTiles) of scale \(scale) round \(round) of frame \(frameIndex) have no result yet")
             }
             sha = try keepAssembled(assembler.image(), key: key)
         }
@@ -134,7 +134,7 @@ extension CoordinatorServer {
     private func tileImage(sha: String, taskID: String, channels: Int) throws -> Image {
         let image = try ImageReader.read(path: intermediatePath(sha))
         if image.channels == channels { return image }
-        guard channels == 3 else { throw OutputError(description: "tile \(taskID) has \(image.channels) channels, the frame \(channels)") }
+        guard channels == 3 else { throw TaskPreparationError(description: "tile \(taskID) has \(image.channels) channels, the frame \(channels)") }
         return image.toRGB()
     }
 
@@ -173,7 +173,7 @@ extension CoordinatorServer {
         guard job.plan.isFinalStep(tile) && tile.step.isEmpty else { return }
         let frames = job.resolved.frames.frames
         guard planned.frameIndex < frames.count, let output = job.resolved.output?.path(for: frames[planned.frameIndex]) else {
-            throw OutputError(description: "tiled frame \(planned.frameIndex) of job \(jobID) has no output path")
+            throw TaskPreparationError(description: "tiled frame \(planned.frameIndex) of job \(jobID) has no output path")
         }
         let png = [UInt8](try ImageWriter.encodePNG(frame, bitDepth: job.resolved.bitDepth, name: "frame \(output)"))
         try Self.writeFile(png, to: output)
