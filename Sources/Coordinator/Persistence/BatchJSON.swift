@@ -24,9 +24,18 @@ struct BatchJSON {
 
     /// Appends one string (for a flat array of ids).
     mutating func append(_ string: String) {
+        appendFlat(.string(string))
+    }
+
+    /// Appends one number (for a flat array of frame indices).
+    mutating func append(_ number: Int) {
+        appendFlat(.int(number))
+    }
+
+    private mutating func appendFlat(_ value: Value) {
         if !first { text += "," }
         first = false
-        Self.write(.string(string), to: &text)
+        Self.write(value, to: &text)
     }
 
     /// The finished JSON text.

@@ -121,7 +121,7 @@ extension SQLiteJobStore {
             try Row.fetchAll(db.cachedStatement(sql: """
                 SELECT \(Self.taskColumns) FROM tasks
                 WHERE job_id = ?1 AND frame_index IN (SELECT value FROM json_each(?2)) ORDER BY frame_index, id
-                """), arguments: [jobID, Self.jsonArray(indices)]).map(Self.decodeTask)
+                """), arguments: [jobID, Self.jsonArray(indices).json]).map(Self.decodeTask)
         }
     }
 
@@ -132,7 +132,7 @@ extension SQLiteJobStore {
             try Row.fetchAll(db.cachedStatement(sql: """
                 SELECT job_id, frame_index, output_path, state, result_sha256 FROM frames
                 WHERE job_id = ?1 AND frame_index IN (SELECT value FROM json_each(?2)) ORDER BY frame_index
-                """), arguments: [jobID, Self.jsonArray(indices)]).map { row in
+                """), arguments: [jobID, Self.jsonArray(indices).json]).map { row in
                 FrameRecord(jobID: row[0], index: row[1], outputPath: row[2],
                             state: try Self.decodeState(row[3], FrameState.self), resultSHA256: row[4])
             }
@@ -150,7 +150,12 @@ extension SQLiteJobStore {
         }
     }
 
-    static func jsonArray(_ values: [Int]) -> String { "[" + values.map(String.init).joined(separator: ",") + "]" }
+    /// `values` as the JSON array a `json_each` reads.
+    static func jsonArray(_ values: [Int]) -> BatchJSON {
+        var array = BatchJSON()
+        for value in values { array.append(value) }
+        return array
+    }
 
     public func frames(ofJob jobID: String) throws -> [FrameRecord] {
         try read { db in

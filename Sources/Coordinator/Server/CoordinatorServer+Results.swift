@@ -22,9 +22,7 @@ extension CoordinatorServer {
             if fromTable, let sent = assigned[result.taskID] {
                 onRoundTrip?(Double(DispatchTime.now().uptimeNanoseconds - sent.sentAt) / 1e9)
             }
-            assigned[result.taskID] = nil
-            liveness.release(result.taskID, from: workerID)
-            taskProgress[result.taskID] = nil
+            endAssignment(result.taskID, of: workerID)
             task = (result.taskID, jobID, frameIndex)
         }
         let context = try? jobContext(task.jobID)
@@ -47,7 +45,7 @@ extension CoordinatorServer {
         }
         // Results that only feed other tasks (flows, intermediate sweeps and chunk renders) are kept on
         // the coordinator in every mode, so any worker can be sent them.
-        let intermediate = context?.plan.task(task.id).map { !$0.producesOutput } ?? false
+        let intermediate = planned.map { !$0.producesOutput } ?? false
         var outputPath = ""
         if intermediate {
             outputPath = intermediatePath(sha)
@@ -78,8 +76,15 @@ extension CoordinatorServer {
 
     /// `ReportCheck` of a worker's report against this server's assignment table, else the store.
     func checkReport(on taskID: String, attempt: Int, from workerID: String) -> ReportCheck.Verdict {
-        let sent = assigned[taskID].map { ReportCheck.Sent(jobID: $0.jobID, frameIndex: $0.frameIndex, attempt: $0.attempt, workerID: $0.workerID) }
-        return ReportCheck.check(attempt: attempt, from: workerID, sent: sent, stored: { try store.task(taskID) })
+        ReportCheck.check(attempt: attempt, from: workerID, sent: assigned[taskID]?.sent, stored: { try store.task(taskID) })
+    }
+
+    /// The holder's report on `taskID` was current (a Result or a Failure): the task leaves its in-flight
+    /// record, the assignment table and the progress shown to watchers.
+    func endAssignment(_ taskID: String, of workerID: String) {
+        assigned[taskID] = nil
+        liveness.release(taskID, from: workerID)
+        taskProgress[taskID] = nil
     }
 
     func receiveOutputChunk(_ chunk: Stylefarm_V1_BlobData, attachments: [Data], workerID: String) {

@@ -42,7 +42,7 @@ public final class CoordinatorServer {
             self.coordinatorID = coordinatorID
         }
 
-        var intervalSeconds: Double { Double(heartbeatInterval.components.seconds) + Double(heartbeatInterval.components.attoseconds) / 1e18 }
+        var intervalSeconds: Double { heartbeatInterval / .seconds(1) }
     }
 
     struct WorkerSession {
@@ -98,7 +98,7 @@ public final class CoordinatorServer {
     /// Tasks this server assigned and has not heard the end of: task id → (job, frame, attempt, worker,
     /// when it was sent in `DispatchTime` nanoseconds). Lets a result be checked without a database read;
     /// results of tasks assigned before a restart fall back to the store.
-    var assigned: [String: (jobID: String, frameIndex: Int, attempt: Int, workerID: String, sentAt: UInt64)] = [:]
+    var assigned: [String: (sent: ReportCheck.Sent, sentAt: UInt64)] = [:]
     /// Messages are logged here (default: standard error).
     public var log: (String) -> Void = { line in FileHandle.standardError.write(Data(("coordinator: " + line + "\n").utf8)) }
 
@@ -328,9 +328,7 @@ public final class CoordinatorServer {
                 log("ignored a failure of \(failure.taskID.debugDescription) attempt \(failure.attempt) from \(id), which does not hold it")
                 return
             }
-            liveness.release(failure.taskID, from: id)
-            assigned[failure.taskID] = nil
-            taskProgress[failure.taskID] = nil
+            endAssignment(failure.taskID, of: id)
             pendingChanges.append(.failed(taskID: failure.taskID, attempt: Int(failure.attempt),
                                           error: failure.message.isEmpty ? "\(failure.kind)" : failure.message,
                                           retryable: failure.retryable))
@@ -409,7 +407,7 @@ public final class CoordinatorServer {
     }
 
     func forgetAssignments(of workerID: String) {
-        assigned = assigned.filter { $0.value.workerID != workerID }
+        assigned = assigned.filter { $0.value.sent.workerID != workerID }
     }
 
     func checkLiveness() {
@@ -457,7 +455,8 @@ public final class CoordinatorServer {
                     let assignment = try makeAssignment(claim)
                     send(toWorker: id, .task(assignment))
                     stats.dispatched += 1
-                    assigned[claim.task.id] = (claim.task.jobID, claim.task.frameIndex, claim.attempt, id,
+                    assigned[claim.task.id] = (ReportCheck.Sent(jobID: claim.task.jobID, frameIndex: claim.task.frameIndex,
+                                                                attempt: claim.attempt, workerID: id),
                                                DispatchTime.now().uptimeNanoseconds)
                 } catch {
                     // The worker never sees this task: give its credit back, or it would wait for work forever.

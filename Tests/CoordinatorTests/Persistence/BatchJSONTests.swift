@@ -18,5 +18,9 @@ final class BatchJSONTests: XCTestCase {
         for s in strings { ids.append(s) }
         XCTAssertEqual(try JSONSerialization.jsonObject(with: Data(ids.json.utf8)) as? [String], strings)
         XCTAssertEqual(BatchJSON().json, "[]")
+
+        var numbers = BatchJSON()
+        for n in [3, -1, 0] { numbers.append(n) }
+        XCTAssertEqual(numbers.json, "[3,-1,0]")
     }
 }
