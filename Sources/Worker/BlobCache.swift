@@ -1,4 +1,5 @@
 import Foundation
+import Protocol
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -90,7 +91,7 @@ public final class BlobCache: BlobSource, @unchecked Sendable {
     /// The bytes of a stored blob, or nil when it is not stored. A blob whose bytes no longer match its
     /// name is deleted and reported as missing. Throws `invalidHash` for a malformed name.
     public func get(_ sha256: String) throws -> [UInt8]? {
-        guard SHA256Hex.isValid(sha256) else { throw BlobStoreError.invalidHash(sha256) }
+        guard BlobName.isValid(sha256) else { throw BlobStoreError.invalidHash(sha256) }
         let path = self.path(for: sha256)
         lock.lock()
         defer { lock.unlock() }
@@ -132,7 +133,7 @@ public final class BlobCache: BlobSource, @unchecked Sendable {
 
     /// Removes a blob (no-op when absent).
     public func remove(_ sha256: String) throws {
-        guard SHA256Hex.isValid(sha256) else { throw BlobStoreError.invalidHash(sha256) }
+        guard BlobName.isValid(sha256) else { throw BlobStoreError.invalidHash(sha256) }
         lock.withLock {
             unlink(path(for: sha256))
             forget(sha256)
@@ -177,7 +178,7 @@ public final class BlobCache: BlobSource, @unchecked Sendable {
                 let folder = root + "/" + first + "/" + second
                 for name in (try? fm.contentsOfDirectory(atPath: folder)) ?? [] {
                     let file = folder + "/" + name
-                    guard SHA256Hex.isValid(name), name.hasPrefix(first + second),
+                    guard BlobName.isValid(name), name.hasPrefix(first + second),
                           let attributes = try? fm.attributesOfItem(atPath: file),
                           attributes[.type] as? FileAttributeType == .typeRegular else { continue }
                     let size = (attributes[.size] as? NSNumber)?.intValue ?? 0

@@ -1,6 +1,5 @@
 import Crypto
 import Foundation
-import Protocol
 
 /// Lowercase hex SHA-256 names of blobs.
 public enum SHA256Hex {
@@ -16,7 +15,4 @@ public enum SHA256Hex {
         }
         return String(decoding: out, as: UTF8.self)
     }
-
-    /// Whether `name` is exactly 64 lowercase hex digits.
-    public static func isValid(_ name: String) -> Bool { BlobName.isValid(name) }
 }
