@@ -171,11 +171,10 @@ final class StatusProbe: @unchecked Sendable {
                 let ok = (try? client.status(jobID)) != nil
                 let rtt = start.duration(to: clock.now)
                 lock.withLock {
-                    if ok { samples.rtts.append(Double(rtt.components.seconds) + Double(rtt.components.attoseconds) / 1e18) }
+                    if ok { samples.rtts.append(rtt / .seconds(1)) }
                     else { samples.errors += 1 }
                 }
-                if rtt < interval { Thread.sleep(forTimeInterval: Double((interval - rtt).components.attoseconds) / 1e18
-                                                 + Double((interval - rtt).components.seconds)) }
+                if rtt < interval { Thread.sleep(forTimeInterval: (interval - rtt) / .seconds(1)) }
             }
         }
         thread.name = "stylefarm-status-probe"

@@ -24,6 +24,6 @@ public final class SystemWorkerClock: WorkerClock, @unchecked Sendable {
     public var now: WorkerInstant { WorkerInstant(start.duration(to: ContinuousClock.now)) }
     public func sleep(for duration: Duration) {
         guard duration > .zero else { return }
-        Thread.sleep(forTimeInterval: Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18)
+        Thread.sleep(forTimeInterval: duration / .seconds(1))
     }
 }

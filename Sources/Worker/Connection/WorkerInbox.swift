@@ -85,7 +85,7 @@ final class FetchingBlobSource: BlobSource, @unchecked Sendable {
         if let bytes = try cache.get(sha256) { return bytes }
         _ = waiters.reset(sha256)
         inbox.post(.needBlob(sha256))
-        let seconds = Double(timeout.components.seconds) + Double(timeout.components.attoseconds) / 1e18
+        let seconds = timeout / .seconds(1)
         guard waiters.wait(sha256, until: Date(timeIntervalSinceNow: seconds)), let bytes = try cache.get(sha256) else {
             throw BlobStoreError.missing(sha256)
         }
