@@ -25,6 +25,12 @@ public enum VGGPreprocessing {
 
     /// The RGB image a VGG-space tensor represents: the mean added back, BGR → RGB, divided by 255 and
     /// clamped to [0, 1] (NaN becomes 0). Throws `ImagingError.invalidLayout` unless the tensor has 3 channels.
+    /// The tensors of `width`×`height` images: channel c (BGR) between −mean_c and 255 − mean_c, the
+    /// values `image(from:)` keeps without clamping.
+    public static func pixelBox(width: Int, height: Int) -> Box {
+        Box(planeSize: width * height, lower: meanBGR.map { -$0 }, upper: meanBGR.map { 255 - $0 })
+    }
+
     public static func image(from tensor: Tensor) throws -> Image {
         guard tensor.channels == 3 else {
             throw ImagingError.invalidLayout("a VGG tensor has 3 channels, this one has \(tensor.channels)")

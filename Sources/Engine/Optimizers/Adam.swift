@@ -1,5 +1,6 @@
 /// Adam (Kingma & Ba 2015, Algorithm 1): per-coordinate steps scaled by bias-corrected running
-/// estimates of the gradient's first and second moments. One evaluation per step.
+/// estimates of the gradient's first and second moments. One evaluation per step; with a box, each step
+/// is projected onto it.
 public struct Adam: Minimizer {
     public var learningRate: Float
     public var beta1: Float = 0.9
@@ -10,9 +11,10 @@ public struct Adam: Minimizer {
         self.learningRate = learningRate
     }
 
-    public mutating func minimize(_ x: inout [Float], evaluations budget: Int, objective: Objective,
+    public mutating func minimize(_ x: inout [Float], evaluations budget: Int, box: Box?, objective: Objective,
                                   observer: (MinimizerProgress) -> Bool) {
         let n = x.count
+        box?.project(&x)
         var g = [Float](repeating: 0, count: n)
         var m = [Float](repeating: 0, count: n)
         var v = [Float](repeating: 0, count: n)
@@ -42,6 +44,7 @@ public struct Adam: Minimizer {
                     }
                 }
             }
+            box?.project(&x)
         }
         if bestValue.isFinite { x = best }
     }

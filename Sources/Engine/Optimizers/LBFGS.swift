@@ -12,6 +12,8 @@
 /// pair has sᵀy ≤ 0 — Gatys' objective starting from a large content image is such a region), steepest
 /// descent steps grow: t doubles after a step accepted at once and restarts from the accepted t after a
 /// backtrack, instead of crawling at t = 1.
+/// With a `Box`, trial points are projected onto it and elements held at a bound are left out of the
+/// direction (two-metric projection); the Armijo test uses the projected step, gᵀ(P(x + t·d) − x).
 /// Gatys et al. (2016) optimize with L-BFGS; it usually converges in far fewer evaluations than Adam.
 public struct LBFGS: Minimizer {
     public let history: Int
@@ -24,10 +26,11 @@ public struct LBFGS: Minimizer {
         self.history = max(1, history)
     }
 
-    public mutating func minimize(_ x: inout [Float], evaluations budget: Int, objective: Objective,
+    public mutating func minimize(_ x: inout [Float], evaluations budget: Int, box: Box?, objective: Objective,
                                   observer: (MinimizerProgress) -> Bool) {
         guard budget > 0 else { return }
         let n = x.count
+        box?.project(&x)
         var g = [Float](repeating: 0, count: n)
         var evaluations = 0
         func evaluate(_ point: [Float], _ gradient: inout [Float]) -> (Float, Bool) {
@@ -43,13 +46,15 @@ public struct LBFGS: Minimizer {
         var trial = [Float](repeating: 0, count: n)
         var trialGradient = [Float](repeating: 0, count: n)
         var alpha = [Double](repeating: 0, count: history)
+        var s = [Float](repeating: 0, count: box == nil ? 0 : n)  // a projected trial's step
         var firstStep = true
         var wideFirstStep = false
         var descentStep: Float = 1
 
         while running && evaluations < budget && f.isFinite {
-            // Two-loop recursion: direction = −H·g.
+            // Two-loop recursion: direction = −H·g (with a box, over the elements not held at a bound).
             for i in 0..<n { direction[i] = -g[i] }
+            box?.zeroHeld(&direction, at: x, gradient: g)
             let k = sHistory.count
             if k > 0 {
                 for j in stride(from: k - 1, through: 0, by: -1) {
@@ -63,12 +68,14 @@ public struct LBFGS: Minimizer {
                     let beta = rhoHistory[j] * VectorMath.dot(yHistory[j], direction)
                     VectorMath.axpy(Float(alpha[j] - beta), sHistory[j], &direction)
                 }
+                box?.zeroHeld(&direction, at: x, gradient: g)
             }
             var slope = VectorMath.dot(g, direction)
             if !(slope < 0) {
                 // Not a descent direction (numerical trouble): restart from steepest descent.
                 sHistory.removeAll(); yHistory.removeAll(); rhoHistory.removeAll()
                 for i in 0..<n { direction[i] = -g[i] }
+                box?.zeroHeld(&direction, at: x, gradient: g)
                 slope = VectorMath.dot(g, direction)
                 firstStep = true
                 if !(slope < 0) { return }  // zero gradient: stationary point
@@ -86,8 +93,15 @@ public struct LBFGS: Minimizer {
             for trialIndex in 0...maxBacktracks {
                 backtracked = trialIndex > 0
                 for i in 0..<n { trial[i] = x[i] + t * direction[i] }
+                // Projected: the decrease is asked of the step actually taken, gᵀ(P(x + t·d) − x).
+                var decrease = Double(t) * slope
+                if let box {
+                    box.project(&trial)
+                    VectorMath.difference(trial, x, into: &s)
+                    decrease = VectorMath.dot(g, s)
+                }
                 (newF, running) = evaluate(trial, &trialGradient)
-                if newF.isFinite && Double(newF) <= Double(f) + armijo * Double(t) * slope {
+                if newF.isFinite && Double(newF) <= Double(f) + armijo * decrease {
                     accepted = true
                     break
                 }
@@ -112,15 +126,15 @@ public struct LBFGS: Minimizer {
             firstStep = false
 
             // Curvature pair from the accepted step.
-            var s = [Float](repeating: 0, count: n), y = [Float](repeating: 0, count: n)
-            VectorMath.difference(trial, x, into: &s)
+            var step = [Float](repeating: 0, count: n), y = [Float](repeating: 0, count: n)
+            VectorMath.difference(trial, x, into: &step)
             VectorMath.difference(trialGradient, g, into: &y)
-            let sy = VectorMath.dot(s, y), yy = VectorMath.dot(y, y)
+            let sy = VectorMath.dot(step, y), yy = VectorMath.dot(y, y)
             if sy > 1e-10 * yy && sy > 0 {
                 if sHistory.count == history {
                     sHistory.removeFirst(); yHistory.removeFirst(); rhoHistory.removeFirst()
                 }
-                sHistory.append(s); yHistory.append(y); rhoHistory.append(1 / sy)
+                sHistory.append(step); yHistory.append(y); rhoHistory.append(1 / sy)
             }
             swap(&x, &trial)
             swap(&g, &trialGradient)

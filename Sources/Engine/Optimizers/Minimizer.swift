@@ -16,10 +16,19 @@ public struct MinimizerProgress: Sendable, Equatable {
 /// The budget counts evaluations rather than iterations, so that a line search that needs a second
 /// evaluation costs the same as an iteration: the wall time of a run is `budget × s_per_iter`.
 public protocol Minimizer {
-    /// Minimizes `objective` starting from `x`, leaving the best point found in `x`.
-    /// `observer` is called after each evaluation; returning `false` stops early.
-    mutating func minimize(_ x: inout [Float], evaluations budget: Int, objective: Objective,
+    /// Minimizes `objective` starting from `x`, leaving the best point found in `x`; with a `box`, over
+    /// the points inside it (`x` is projected onto it first). `observer` is called after each evaluation;
+    /// returning `false` stops early.
+    mutating func minimize(_ x: inout [Float], evaluations budget: Int, box: Box?, objective: Objective,
                            observer: (MinimizerProgress) -> Bool)
+}
+
+extension Minimizer {
+    /// Unconstrained.
+    public mutating func minimize(_ x: inout [Float], evaluations budget: Int, objective: Objective,
+                                  observer: (MinimizerProgress) -> Bool) {
+        minimize(&x, evaluations: budget, box: nil, objective: objective, observer: observer)
+    }
 }
 
 /// Which optimizer to use, with its settings.

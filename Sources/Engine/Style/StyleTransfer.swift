@@ -177,7 +177,9 @@ public final class StyleTransfer {
             var firstLosses: StyleObjective.Breakdown? = nil
             var evaluated = EvaluationMemo<StyleObjective.Breakdown>()
             var flat = x.data
-            minimizer.minimize(&flat, evaluations: parameters.iterations, objective: { values, grad in
+            // Over images that exist (`Box`): what is optimized is what is written, with no clamp to undo it.
+            minimizer.minimize(&flat, evaluations: parameters.iterations, box: VGGPreprocessing.pixelBox(width: w, height: h),
+                               objective: { values, grad in
                 let losses = objective.evaluate(Tensor(channels: 3, height: h, width: w, data: values), gradient: &gradient)
                 swap(&grad, &gradient.data)
                 if firstLosses == nil { firstLosses = losses }

@@ -109,4 +109,69 @@ final class OptimizerTests: XCTestCase {
             XCTAssertEqual(a, b, "\(kind)")
         }
     }
+
+    // MARK: Box constraints (issue 24: the optimized image is the written one)
+
+    /// The box [−0.5, 0.5] on two "channels" of 25 elements: the separable quadratic's constrained minimum
+    /// is its unconstrained one clamped into the box (c = sin(i) leaves many elements outside).
+    private func box50() -> Box { Box(planeSize: 25, lower: [-0.5, -0.5], upper: [0.5, 0.5]) }
+
+    func testLBFGSWithABoxReachesTheClampedMinimumAndStaysInside() {
+        let (f, c) = quadratic(50)
+        let box = box50()
+        var x = [Float](repeating: 2, count: 50)  // outside: projected first
+        var lbfgs = LBFGS(history: 10)
+        var outside = 0
+        lbfgs.minimize(&x, evaluations: 300, box: box, objective: { p, g in
+            if p.contains(where: { $0 < -0.5 || $0 > 0.5 }) { outside += 1 }
+            return f(p, &g)
+        }) { _ in true }
+        XCTAssertEqual(outside, 0, "every evaluated point lies in the box")
+        let expected = c.map { min(max($0, -0.5), 0.5) }
+        XCTAssertLessThan(zip(x, expected).map { abs($0 - $1) }.max()!, 1e-3)
+        XCTAssertTrue(c.contains { abs($0) > 0.5 }, "the test needs minima outside the box")
+    }
+
+    /// Coupled variables (Rosenbrock's valley leaves the box [−0.5, 0.8]): the result satisfies the
+    /// first-order conditions of the constrained problem: zero gradient inside, pointing out at a bound.
+    func testLBFGSWithABoxMeetsTheKKTConditionsOnRosenbrock() {
+        let box = Box(planeSize: 10, lower: [-0.5], upper: [0.8])
+        var x = [Float](repeating: 0, count: 10)
+        var lbfgs = LBFGS(history: 8)
+        lbfgs.minimize(&x, evaluations: 2_000, box: box, objective: rosenbrock) { _ in true }
+        var g = [Float](repeating: 0, count: 10)
+        _ = rosenbrock(x, &g)
+        for i in 0..<10 {
+            XCTAssertTrue(x[i] >= -0.5 && x[i] <= 0.8, "x[\(i)] = \(x[i]) outside the box")
+            if x[i] >= 0.8 - 1e-6 { XCTAssertLessThanOrEqual(g[i], 1e-2, "at the upper bound the gradient must point out (\(i))") }
+            else if x[i] <= -0.5 + 1e-6 { XCTAssertGreaterThanOrEqual(g[i], -1e-2, "at the lower bound (\(i))") }
+            else { XCTAssertEqual(g[i], 0, accuracy: 2e-2, "x[\(i)] = \(x[i]) is inside, so its gradient must vanish") }
+        }
+        XCTAssertEqual(x[0], 0.8, accuracy: 1e-4, "the unconstrained optimum (1, …, 1) is outside: the first element sits on the bound")
+    }
+
+    func testAdamWithABoxStaysInsideAndReachesTheClampedMinimum() {
+        let (f, c) = quadratic(50)
+        var x = [Float](repeating: 0, count: 50)
+        var adam = Adam(learningRate: 0.05)
+        var outside = 0
+        adam.minimize(&x, evaluations: 1_500, box: box50(), objective: { p, g in
+            if p.contains(where: { $0 < -0.5 || $0 > 0.5 }) { outside += 1 }
+            return f(p, &g)
+        }) { _ in true }
+        XCTAssertEqual(outside, 0)
+        let expected = c.map { min(max($0, -0.5), 0.5) }
+        XCTAssertLessThan(zip(x, expected).map { abs($0 - $1) }.max()!, 1e-2)
+    }
+
+    /// The pixel box: what `VGGPreprocessing.image(from:)` keeps unclamped, and nothing more.
+    func testPixelBoxIsTheRangeAnImageKeeps() throws {
+        let box = VGGPreprocessing.pixelBox(width: 2, height: 1)
+        var t = Tensor(channels: 3, height: 1, width: 2, data: [-500, 500, -500, 500, -500, 500])
+        box.project(&t.data)
+        let image = try VGGPreprocessing.image(from: t)
+        XCTAssertEqual(image.pixels, [0, 0, 0, 1, 1, 1])
+        let back = VGGPreprocessing.tensor(from: image)
+        for (a, b) in zip(back.data, t.data) { XCTAssertEqual(a, b, accuracy: 1e-3) }
+    }
 }
