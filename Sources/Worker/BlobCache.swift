@@ -61,7 +61,7 @@ public final class BlobCache: BlobSource, @unchecked Sendable {
     /// (`BlobStoreError.hashMismatch` otherwise). Storing a blob that is already there only refreshes it.
     @discardableResult
     public func put(_ bytes: [UInt8], expecting expected: String? = nil) throws -> String {
-        let hash = SHA256Hex.of(bytes)
+        let hash = BlobName.of(bytes)
         if let expected, expected != hash { throw BlobStoreError.hashMismatch(expected: expected, actual: hash) }
         let path = self.path(for: hash)
         lock.lock()
@@ -101,7 +101,7 @@ public final class BlobCache: BlobSource, @unchecked Sendable {
             return nil
         }
         let bytes = [UInt8](data)
-        guard SHA256Hex.of(bytes) == sha256 else {
+        guard BlobName.of(bytes) == sha256 else {
             unlink(path)
             forget(sha256)
             return nil

@@ -1,4 +1,5 @@
 import Engine
+import Protocol
 
 /// Serialized style targets of one scale, named by the SHA-256 of their bytes.
 public struct SerializedStyleTargets: Sendable, Equatable {
@@ -45,7 +46,7 @@ public struct StyleTargetsProvider {
     public func serializedTargets(parameters: StyleTransferParameters, styles: [Image]) throws -> [SerializedStyleTargets] {
         try zip(parameters.scaleSizes, targets(parameters: parameters, styles: styles)).map { size, targets in
             let bytes = try targets.serialized()
-            return SerializedStyleTargets(scaleSize: size, bytes: bytes, sha256: SHA256Hex.of(bytes))
+            return SerializedStyleTargets(scaleSize: size, bytes: bytes, sha256: BlobName.of(bytes))
         }
     }
 }

@@ -73,7 +73,7 @@ public final class TaskExecutor {
             if task.outputPath.isEmpty {
                 hash = try cache.put(output)
             } else {
-                hash = SHA256Hex.of(output)
+                hash = BlobName.of(output)
                 try Self.writeAtomically(output, to: task.outputPath)
             }
         } catch let error as TaskExecutionError {

@@ -1,5 +1,6 @@
 import Engine
 import XCTest
+import Protocol
 @testable import Worker
 
 final class StyleTargetsProviderTests: XCTestCase {
@@ -20,7 +21,7 @@ final class StyleTargetsProviderTests: XCTestCase {
         XCTAssertEqual(first.map(\.scaleSize), [16, 32])
         XCTAssertEqual(first, second)
         XCTAssertNotEqual(first[0].sha256, first[1].sha256)
-        XCTAssertEqual(first[1].sha256, SHA256Hex.of(first[1].bytes))
+        XCTAssertEqual(first[1].sha256, BlobName.of(first[1].bytes))
         let parsed = try StyleTargets(serialized: first[1].bytes)
         XCTAssertEqual(parsed.layers.map(\.name), parameters().styleLayers.map(\.name))
     }

@@ -64,7 +64,7 @@ final class TaskExecutorTests: XCTestCase {
 
         let expected = try directPNG(p, content: content, styles: [style])
         XCTAssertEqual(try cache.get(result.output.sha256), expected)
-        XCTAssertEqual(result.output.sha256, SHA256Hex.of(expected))
+        XCTAssertEqual(result.output.sha256, BlobName.of(expected))
         XCTAssertEqual(result.output.size, UInt64(expected.count))
         XCTAssertEqual(result.taskID, "t1")
         XCTAssertEqual(result.attempt, 2)

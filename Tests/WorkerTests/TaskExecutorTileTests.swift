@@ -277,10 +277,10 @@ final class TaskExecutorTileTests: XCTestCase {
             }
             return try XCTUnwrap(try cache.get(try TaskExecutor(host: host, cache: cache).execute(t).output.sha256))
         }
-        let plain = SHA256Hex.of(try XCTUnwrap(try cache.get(result.output.sha256)))
-        XCTAssertEqual(SHA256Hex.of(try temporalTile(neighbourMap: idMap)), plain)
+        let plain = BlobName.of(try XCTUnwrap(try cache.get(result.output.sha256)))
+        XCTAssertEqual(BlobName.of(try temporalTile(neighbourMap: idMap)), plain)
         let red = [UInt8](try ImageWriter.encodePNG(Image(width: w, height: h, channels: 3, pixels: (0..<(w * h * 3)).map { $0 % 3 == 0 ? 1 : 0 }), bitDepth: 8))
-        XCTAssertNotEqual(SHA256Hex.of(try temporalTile(neighbourMap: red)), plain, "the neighbour's masks were not used")
+        XCTAssertNotEqual(BlobName.of(try temporalTile(neighbourMap: red)), plain, "the neighbour's masks were not used")
     }
 
     /// A tile scales only the masks its assignments name; an unknown name keeps them all, so the plan's

@@ -1,4 +1,3 @@
-import Crypto
 import Foundation
 import Protocol
 
@@ -15,10 +14,6 @@ struct BlobRead: Sendable {
 /// The file is read and its hash checked on the blob-read thread (a 4K plate is 25 MB: tens of milliseconds
 /// to read and hash), and its chunks sent from the loop when it is back (`sendBlobReads`).
 extension CoordinatorServer {
-    static func sha256Hex(_ data: Data) -> String {
-        SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
-    }
-
     func serveBlobs(_ request: Stylefarm_V1_BlobRequest, to id: String) {
         let chunkLimit = BlobChunks.limit(requested: request.maxChunkBytes, configured: configuration.blobChunkBytes)
         for sha in request.sha256 {
@@ -29,7 +24,7 @@ extension CoordinatorServer {
             blobReads.start {
                 let data = try? Data(contentsOf: URL(fileURLWithPath: path))
                 // A file changed since it was named by its hash is not that blob.
-                let verified = data.flatMap { Self.sha256Hex($0) == sha ? $0 : nil }
+                let verified = data.flatMap { BlobName.of($0) == sha ? $0 : nil }
                 return BlobRead(workerID: id, sha256: sha, bytes: verified, chunkLimit: chunkLimit)
             }
         }

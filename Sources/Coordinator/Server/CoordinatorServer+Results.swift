@@ -124,7 +124,7 @@ extension CoordinatorServer {
     /// Verifies the output's hash, writes it atomically to `outputPath` (when not empty) and records
     /// the task as completed (in this iteration's batch).
     func acceptOutput(_ bytes: Data, sha: String, taskID: String, jobID: String, attempt: Int, outputPath: String) throws {
-        let actual = Self.sha256Hex(bytes)
+        let actual = BlobName.of(bytes)
         guard actual == sha else { throw TaskPreparationError(description: "SHA-256 mismatch: announced \(sha), got \(actual)") }
         if !outputPath.isEmpty { try Self.writeFile([UInt8](bytes), to: outputPath) }
         recordCompletion(taskID: taskID, jobID: jobID, attempt: attempt, sha: sha, bytes: bytes)

@@ -75,7 +75,7 @@ extension CoordinatorServer {
         var total = try landedGramSums(of: first, what: "frame statistics part")
         for task in parts.dropFirst() { try total.add(try landedGramSums(of: task, what: "frame statistics part")) }
         let bytes = try total.serialized()
-        let sha = Self.sha256Hex(Data(bytes))
+        let sha = BlobName.of(bytes)
         try Self.writeFile(bytes, to: intermediatePath(sha))
         assembledScales[key] = sha
         return servedRef(sha: sha, path: intermediatePath(sha), mediaType: GramSums.mediaType)

@@ -103,7 +103,7 @@ extension CoordinatorServer {
     /// rendered, not from a rounded copy) into `<state>/intermediate/`; returns its hash.
     private func keepAssembled(_ image: Image, key: String) throws -> String {
         let png = [UInt8](try ImageWriter.encodePNG(image, bitDepth: 16, name: "assembled \(key)"))
-        let sha = Self.sha256Hex(Data(png))
+        let sha = BlobName.of(png)
         try Self.writeFile(png, to: intermediatePath(sha))
         assembledScales[key] = sha
         return sha
@@ -177,7 +177,7 @@ extension CoordinatorServer {
         }
         let png = [UInt8](try ImageWriter.encodePNG(frame, bitDepth: job.resolved.bitDepth, name: "frame \(output)"))
         try Self.writeFile(png, to: output)
-        pendingChanges.append(.frameAssembled(jobID: jobID, frameIndex: planned.frameIndex, sha256: Self.sha256Hex(Data(png))))
+        pendingChanges.append(.frameAssembled(jobID: jobID, frameIndex: planned.frameIndex, sha256: BlobName.of(png)))
         log("job \(jobID) frame \(frames[planned.frameIndex]): assembled \(job.plan.tilePlans.last!.tiles.count) tiles into \(output)")
     }
 }

@@ -1,4 +1,3 @@
-import Crypto
 import Engine
 import FarmWire
 import Foundation
@@ -497,7 +496,7 @@ public final class CoordinatorServer {
             entry = cached
         } else {
             let data = try Data(contentsOf: URL(fileURLWithPath: path))
-            entry = (Self.sha256Hex(data), data.count)
+            entry = (BlobName.of(data), data.count)
             fileHashes[path] = entry
         }
         blobs[entry.sha] = path

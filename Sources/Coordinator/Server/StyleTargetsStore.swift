@@ -1,4 +1,5 @@
 import Engine
+import Protocol
 import Foundation
 
 /// Computes a job's style targets once, on the coordinator, and keeps them as content-addressed blobs
@@ -105,7 +106,7 @@ final class StyleTargetsStore: @unchecked Sendable {
 
     /// Writes `bytes` as a blob (atomically, `FileBytes.writeAtomically`) and returns its SHA-256.
     private func write(_ bytes: [UInt8]) throws -> String {
-        let sha = CoordinatorServer.sha256Hex(Data(bytes))
+        let sha = BlobName.of(bytes)
         let target = path(of: sha)
         if FileManager.default.fileExists(atPath: target) { return sha }
         do {

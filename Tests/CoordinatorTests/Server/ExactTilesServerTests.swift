@@ -71,7 +71,7 @@ final class ExactTilesServerTests: XCTestCase {
         for task in roundOne {
             XCTAssertEqual([task.tile.round, task.tile.rounds], [1, 2])
             XCTAssertEqual(task.parameters.iterations, 1)
-            XCTAssertEqual(task.tile.frameGrams.sha256, sha256Hex(expectedBytes))
+            XCTAssertEqual(task.tile.frameGrams.sha256, BlobName.of(expectedBytes))
             XCTAssertFalse(task.tile.initial.sha256.isEmpty)
         }
         let initial = try XCTUnwrap(roundOne.first).tile.initial.sha256
@@ -124,7 +124,7 @@ final class StyleTargetPartsServerTests: XCTestCase {
         let stylize = try XCTUnwrap(w.nextTask())
         XCTAssertEqual(stylize.kind, .stylize)
         let expected = try StyleTargets(blending: [sums], weights: [1]).serialized()
-        XCTAssertEqual(stylize.styleTargetHashes, [sha256Hex(Data(expected))])
+        XCTAssertEqual(stylize.styleTargetHashes, [BlobName.of(Data(expected))])
         XCTAssertEqual(try StyleTargets(blending: [sums], weights: [1]).layers.first?.gram, [1, 2, 2, 5])
         XCTAssertTrue(FileManager.default.fileExists(atPath: harness.stateDirectory.appendingPathComponent("blobs/\(stylize.styleTargetHashes[0])").path))
         try w.result(stylize, bytes: try ImageWriter.encodePNG(Image(width: 64, height: 48, channels: 3, repeating: 0.5), bitDepth: 8, name: "out"))

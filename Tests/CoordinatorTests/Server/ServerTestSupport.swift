@@ -1,11 +1,8 @@
 import Engine
-import Crypto
 import Foundation
 import Protocol
 import XCTest
 @testable import Coordinator
-
-func sha256Hex(_ data: Data) -> String { SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined() }
 
 /// A coordinator server on 127.0.0.1 (random ports) in a temporary state directory, stepped with
 /// `runOnce` on the test thread, plus fake workers and clients (DEALER sockets) that speak the
@@ -186,7 +183,7 @@ final class FakeWorker {
         var r = Stylefarm_V1_Result()
         r.taskID = task.taskID
         r.attempt = attempt ?? task.attempt
-        r.output.sha256 = sha256Hex(bytes)
+        r.output.sha256 = BlobName.of(bytes)
         r.output.size = UInt64(bytes.count)
         if inline {
             r.data = .attachment(0)

@@ -104,7 +104,7 @@ final class TiledTemporalServerTests: XCTestCase {
             let neighbour = try XCTUnwrap(task.temporal.neighbours.first)
             assertUniform(try assembled(neighbour.result), 0.1 + 0.2 * Float(1 - frame), task.taskID)
             XCTAssertEqual(neighbour.neighbourIsFirst, frame == 1)
-            XCTAssertEqual(neighbour.flow.sha256, sha256Hex(Data("flow \(flows[0].taskID)".utf8)))
+            XCTAssertEqual(neighbour.flow.sha256, BlobName.of(Data("flow \(flows[0].taskID)".utf8)))
             XCTAssertEqual([task.frameWidth, task.frameHeight], [400, 240], "the frame size the flows are made at")
         }
         // The outputs are the last sweep's tiles, assembled.

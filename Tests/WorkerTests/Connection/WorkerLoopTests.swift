@@ -47,7 +47,7 @@ final class WorkerLoopTests: XCTestCase {
         t.kind = kind
         t.diagnosticDurationMs = ms
         if let content {
-            t.content.sha256 = SHA256Hex.of(content)
+            t.content.sha256 = BlobName.of(content)
             t.content.size = UInt64(content.count)
             t.content.mediaType = "image/png"
         }
@@ -83,7 +83,7 @@ final class WorkerLoopTests: XCTestCase {
         try coordinator.send(.task(task("echo-1", kind: .echo, content: content)))
         let result = try XCTUnwrap(try coordinator.expect("Result") { $0.result != nil }?.message.result)
         XCTAssertEqual(result.taskID, "echo-1")
-        XCTAssertEqual(result.output.sha256, SHA256Hex.of(content))
+        XCTAssertEqual(result.output.sha256, BlobName.of(content))
         XCTAssertEqual(result.output.size, UInt64(content.count))
         let ready = try XCTUnwrap(try coordinator.expect("Ready after the result") { $0.ready != nil }?.message.ready)
         XCTAssertEqual(ready.freeSlots, 1)
@@ -200,7 +200,7 @@ final class WorkerLoopTests: XCTestCase {
 
     /// Serves `bytes` to the worker's next BlobRequest in `chunk`-byte pieces.
     private func serveBlob(_ bytes: [UInt8], chunk: Int, corrupt: Bool = false) throws {
-        let hash = SHA256Hex.of(bytes)
+        let hash = BlobName.of(bytes)
         let request = try XCTUnwrap(try coordinator.expect("BlobRequest") { $0.blobRequest != nil }?.message.blobRequest)
         XCTAssertEqual(request.sha256, [hash])
         var sent = corrupt ? bytes.map { $0 ^ 1 } : bytes
@@ -232,14 +232,14 @@ final class WorkerLoopTests: XCTestCase {
         var t = task("stylize-1", kind: .stylize, content: content)
         t.parameters = Stylefarm_V1_EngineParameters(p)
         var styleRef = Stylefarm_V1_BlobRef()
-        styleRef.sha256 = SHA256Hex.of(style)
+        styleRef.sha256 = BlobName.of(style)
         t.styles = [styleRef]
         try coordinator.send(.task(t))
         try serveBlob(content, chunk: 500)
         let result = try XCTUnwrap(try coordinator.expect("Result", timeout: .seconds(60)) { $0.result != nil || $0.failure != nil }?.message)
         XCTAssertNil(result.failure, "\(result)")
         XCTAssertEqual(result.result?.taskID, "stylize-1")
-        XCTAssertTrue(cache.contains(SHA256Hex.of(content)), "the fetched blob is cached")
+        XCTAssertTrue(cache.contains(BlobName.of(content)), "the fetched blob is cached")
     }
 
     func testACorruptBlobIsAMissingBlobFailure() throws {
@@ -251,7 +251,7 @@ final class WorkerLoopTests: XCTestCase {
         let failure = try XCTUnwrap(try coordinator.expect("Failure") { $0.failure != nil }?.message.failure)
         XCTAssertEqual(failure.kind, .missingBlob)
         XCTAssertTrue(failure.retryable)
-        XCTAssertFalse(cache.contains(SHA256Hex.of(content)))
+        XCTAssertFalse(cache.contains(BlobName.of(content)))
     }
 
     func testGarbageFromTheCoordinatorIsDroppedAndCounted() throws {
