@@ -178,7 +178,7 @@ extension CoordinatorServer {
             .compactMap { task in task.assignedWorker.map { (task.id, $0) } }
         _ = try store.cancelJob(jobID, now: now())
         for (taskID, workerID) in holders {
-            liveness.release(taskID, from: workerID)
+            endAssignment(taskID, of: workerID)
             fetches = fetches.filter { $0.value.taskID != taskID }
             var cancel = Stylefarm_V1_Cancel()
             cancel.taskID = taskID

@@ -92,7 +92,7 @@ final class CoordinatorServerTests: XCTestCase {
 
         try b.result(second)
         XCTAssertTrue(try harness.pump { try harness.server.store.summary(ofJob: jobID).state == .completed })
-        XCTAssertEqual(try harness.server.store.task(first.taskID)?.resultSHA256, sha256Hex(Data("done".utf8)))
+        XCTAssertEqual(try harness.server.store.task(first.taskID)?.resultSHA256, BlobName.of(Data("done".utf8)))
     }
 
     func testRetryableFailureRetriesUpToMaxAttemptsThenFailsTheJob() throws {
@@ -261,6 +261,9 @@ final class CoordinatorServerTests: XCTestCase {
         let c = try w.next { p, _ in if case .cancel(let c) = p { return c } else { return nil } }
         XCTAssertEqual(c?.taskID, task.taskID)
         XCTAssertEqual(try client.status(jobID)?.job.state, .cancelled)
+        // The assignment ends with the cancel: no entry left behind to check a late report against.
+        XCTAssertNil(harness.server.assigned[task.taskID], "a cancelled task's assignment is forgotten")
+        XCTAssertTrue(harness.server.liveness.inFlight(of: "w").isEmpty)
     }
 
     func testWatchStreamsEventsUntilTheJobEnds() throws {
@@ -334,7 +337,7 @@ final class CoordinatorServerTests: XCTestCase {
         XCTAssertEqual(task.kind, .stylize)
         XCTAssertEqual(task.parameters.size, 24)
         XCTAssertEqual(task.styles.count, 1)
-        XCTAssertEqual(task.content.sha256, sha256Hex(contentBytes))
+        XCTAssertEqual(task.content.sha256, BlobName.of(contentBytes))
         XCTAssertTrue(task.contentPath.isEmpty && task.outputPath.isEmpty, "blob mode carries no paths")
 
         // The job's style targets were computed once by the coordinator, one blob per scale, and are
@@ -347,7 +350,7 @@ final class CoordinatorServerTests: XCTestCase {
             styles: [try ImageReader.read(path: dir.appendingPathComponent("style.png").path)], parameters: expectedParameters)
         let stored = harness.stateDirectory.appendingPathComponent("blobs/\(task.styleTargetHashes[0])")
         let targetBytes = try Data(contentsOf: stored)
-        XCTAssertEqual(sha256Hex(targetBytes), task.styleTargetHashes[0])
+        XCTAssertEqual(BlobName.of(targetBytes), task.styleTargetHashes[0])
         // The coordinator serves it to workers (first chunk; the rest follows as for the content).
         var targetsRequest = Stylefarm_V1_BlobRequest()
         targetsRequest.sha256 = task.styleTargetHashes
@@ -389,12 +392,12 @@ final class CoordinatorServerTests: XCTestCase {
         let output = Data((0..<2500).map { UInt8(truncatingIfNeeded: $0 &* 31) })
         try w.result(task, bytes: output, inline: false)
         let pull = try XCTUnwrap(w.next { p, _ in if case .blobRequest(let r) = p { return r } else { return nil } })
-        XCTAssertEqual(pull.sha256, [sha256Hex(output)])
+        XCTAssertEqual(pull.sha256, [BlobName.of(output)])
         let chunk = 1000
         var offset = 0
         while offset < output.count {
             var d = Stylefarm_V1_BlobData()
-            d.sha256 = sha256Hex(output)
+            d.sha256 = BlobName.of(output)
             d.totalSize = UInt64(output.count)
             d.offset = UInt64(offset)
             let end = min(output.count, offset + chunk)
@@ -406,7 +409,7 @@ final class CoordinatorServerTests: XCTestCase {
         XCTAssertTrue(try harness.pump { try harness.server.store.summary(ofJob: jobID).state == .completed })
         let written = try Data(contentsOf: dir.appendingPathComponent("out/shot.0001.png"))
         XCTAssertEqual(written, output)
-        XCTAssertEqual(try harness.server.store.frames(ofJob: jobID).first?.resultSHA256, sha256Hex(output))
+        XCTAssertEqual(try harness.server.store.frames(ofJob: jobID).first?.resultSHA256, BlobName.of(output))
     }
 
     func testCorruptOutputIsRetriedNotWritten() throws {
@@ -419,7 +422,7 @@ final class CoordinatorServerTests: XCTestCase {
         var r = Stylefarm_V1_Result()
         r.taskID = task.taskID
         r.attempt = task.attempt
-        r.output.sha256 = sha256Hex(Data("expected".utf8))
+        r.output.sha256 = BlobName.of(Data("expected".utf8))
         r.data = .inline(Data("tampered".utf8))
         try w.send(.result(r))
         try w.ready(1)
