@@ -2,6 +2,7 @@ import ArgumentParser
 import Coordinator
 import Engine
 import Foundation
+import JobModel
 
 /// `stylefarm animate`: an animated PNG of a frame sequence, or of two sequences side by side (e.g. frames
 /// stylized independently | with multipass temporal consistency), for previews in documents and reviews.

@@ -2,6 +2,7 @@ import ArgumentParser
 import Coordinator
 import Engine
 import Foundation
+import JobModel
 import Protocol
 
 /// `stylefarm bench coordinator-latency`: does the coordinator keep answering while a heavy job is submitted

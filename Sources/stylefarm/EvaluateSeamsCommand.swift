@@ -2,6 +2,7 @@ import ArgumentParser
 import Coordinator
 import Engine
 import Foundation
+import JobModel
 import ModelStore
 
 /// `stylefarm evaluate seams`: how visible the tile seams of a tiled render are (`SeamMeasure`), and how far

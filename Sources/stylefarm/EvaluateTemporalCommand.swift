@@ -2,6 +2,7 @@ import ArgumentParser
 import Coordinator
 import Engine
 import Foundation
+import JobModel
 
 extension DISPreset: ExpressibleByArgument {}
 

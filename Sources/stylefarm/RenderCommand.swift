@@ -2,6 +2,7 @@ import ArgumentParser
 import Coordinator
 import Engine
 import Foundation
+import JobModel
 import Protocol
 
 /// `stylefarm render`: local multi-process mode. Starts a coordinator and N worker processes on this

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Coordinator
 import Foundation
+import JobModel
 import Protocol
 
 /// `stylefarm bench render`: how a real render scales with worker processes on this machine.

@@ -2,6 +2,7 @@ import ArgumentParser
 import Coordinator
 import Engine
 import Foundation
+import JobModel
 import Protocol
 
 /// `stylefarm bench temporal`: the temporal strategies compared on one sequence at equal iterations per

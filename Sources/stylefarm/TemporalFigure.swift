@@ -1,6 +1,7 @@
 import Coordinator
 import Engine
 import Foundation
+import JobModel
 
 /// The pictures of `bench temporal --figure DIR`: a sheet of each strategy's frames above their warp
 /// residuals, and an animated side-by-side preview of two strategies.

@@ -1,6 +1,7 @@
 import Coordinator
 import Engine
 import Foundation
+@testable import JobModel
 import Protocol
 import XCTest
 import TestSupport

@@ -2,6 +2,7 @@ import Coordinator
 import Engine
 import FarmWire
 import Foundation
+@testable import JobModel
 import Protocol
 import XCTest
 @testable import Worker

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import JobModel
 
 /// Row decoding and the read-only queries of ``SQLiteJobStore``.
 extension SQLiteJobStore {

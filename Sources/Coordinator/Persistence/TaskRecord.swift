@@ -1,3 +1,4 @@
+import JobModel
 /// One unit of work: a frame, or a tile of a frame.
 public struct TaskRecord: Sendable, Hashable {
     /// Unique id (chosen by the planner).

@@ -1,3 +1,4 @@
+import JobModel
 /// One frame of a job.
 public struct PlannedFrame: Sendable, Hashable {
     /// Position in the job (0-based, ascending with the frame number).

@@ -1,4 +1,5 @@
 import Engine
+import JobModel
 
 /// Turns a resolved job into frames and tasks. Pure and deterministic: equal inputs give equal
 /// plans, task IDs included, so re-planning after a coordinator restart reproduces the same IDs.

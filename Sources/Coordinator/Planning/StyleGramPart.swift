@@ -1,4 +1,5 @@
 import Engine
+import JobModel
 
 /// One farm task's share of a job's style targets (`TaskRole.styleGrams`): the Gram sums (`GramSums`) of
 /// cores `firstCore ..< firstCore + coreCount` of style image `style` scaled to `size` for scale `scale`.

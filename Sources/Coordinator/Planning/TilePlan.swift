@@ -1,4 +1,5 @@
 import Engine
+import JobModel
 
 /// A frame split into overlapping tiles (issue 7). Pure: a frame size, a budget, a halo and an
 /// alignment give the same plan every time.

@@ -1,3 +1,5 @@
+import JobModel
+
 /// Why a frame could not be split into tiles. Each case says which setting to change and to what.
 public enum TilePlanError: Error, Equatable, Sendable, CustomStringConvertible {
     /// The frame has no pixels.

@@ -1,6 +1,7 @@
 import Engine
 import FarmWire
 import Foundation
+import JobModel
 import Protocol
 
 /// Style targets computed by the workers (issue 7, docs/ARCHITECTURE.md "Tiles"): a job whose style images,

@@ -1,6 +1,7 @@
 import Engine
 import FarmWire
 import Foundation
+import JobModel
 import Protocol
 
 /// Tiled frames (issue 7, docs/ARCHITECTURE.md "Tiles"): tile tasks' assignments, and the reassembly of

@@ -1,6 +1,7 @@
 import Engine
 import FarmWire
 import Foundation
+import JobModel
 import Protocol
 
 /// What the coordinator keeps in memory about a job while it runs: the resolved job, its frame size, its

@@ -1,6 +1,7 @@
 import Engine
 import FarmWire
 import Foundation
+import JobModel
 import Protocol
 
 /// Everything a submitted job needs before it can be dispatched: the wire spec decoded and resolved, the

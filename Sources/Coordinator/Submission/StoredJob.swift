@@ -1,4 +1,5 @@
 import Foundation
+import JobModel
 
 /// How a stored job's spec is kept in `JobRecord.spec` (JSON): the spec with absolute paths, and what was
 /// decided at submit (`JobSubmission`) that a re-plan after a restart must not decide again.

@@ -1,4 +1,5 @@
 import Foundation
+@testable import JobModel
 import XCTest
 @testable import Coordinator
 

@@ -1,4 +1,5 @@
 import Engine
+@testable import JobModel
 import XCTest
 @testable import Coordinator
 

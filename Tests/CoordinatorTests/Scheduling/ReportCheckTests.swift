@@ -1,3 +1,4 @@
+@testable import JobModel
 import XCTest
 @testable import Coordinator
 

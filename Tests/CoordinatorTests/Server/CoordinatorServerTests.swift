@@ -1,5 +1,6 @@
 import Engine
 import Foundation
+@testable import JobModel
 import Protocol
 import XCTest
 @testable import Coordinator

@@ -1,5 +1,5 @@
 import Engine
-import FarmWire
+import JobModel
 import Protocol
 
 extension JobSpec {
@@ -9,7 +9,7 @@ extension JobSpec {
     /// keeps the default and a present one is taken as it is, zero included (`iterations: 0` evaluates the
     /// start point only; `size: 0` is refused by `resolve`, never replaced by the default). Enum values this
     /// build does not know become a spec value `resolve` refuses, naming the field and the number.
-    init(wire: Stylefarm_V1_JobSpec) throws {
+    public init(wire: Stylefarm_V1_JobSpec) throws {
         self.init()
         if !wire.name.isEmpty { name = wire.name }
         switch wire.kind {
@@ -89,7 +89,7 @@ extension JobSpec {
 
     /// A spec value that no choice matches, so `resolve` refuses it naming the field (an enum number this
     /// build does not know, from a newer or broken client).
-    static func unknownWireValue(_ value: Int) -> String { "unknown wire value \(value)" }
+    public static func unknownWireValue(_ value: Int) -> String { "unknown wire value \(value)" }
 
     /// The spec keys of a wire `TemporalOptions` (absent optional fields keep the defaults).
     private mutating func applyTemporal(_ wire: Stylefarm_V1_TemporalOptions) {

@@ -1,7 +1,8 @@
 import Engine
+import FarmWire
+@testable import JobModel
 import Protocol
 import XCTest
-@testable import Coordinator
 
 /// What `stylefarm submit` sends is what the coordinator plans: a resolved job survives the wire.
 final class JobSpecWireTests: XCTestCase {

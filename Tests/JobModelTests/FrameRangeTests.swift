@@ -1,5 +1,5 @@
+@testable import JobModel
 import XCTest
-@testable import Coordinator
 
 final class FrameRangeTests: XCTestCase {
     private func frames(_ text: String) throws -> [Int] { try FrameRange(parsing: text).frames }

@@ -1,5 +1,5 @@
+@testable import JobModel
 import XCTest
-@testable import Coordinator
 
 final class PathPatternTests: XCTestCase {
     private func error(_ text: String) -> PathPatternError? {

@@ -1,6 +1,6 @@
 import Engine
+@testable import JobModel
 import XCTest
-@testable import Coordinator
 
 final class JobSpecTests: XCTestCase {
     static let fullYAML = """
@@ -257,8 +257,9 @@ final class JobSpecTests: XCTestCase {
 final class ExampleJobSpecTests: XCTestCase {
     /// Every spec in examples/jobs parses and resolves (the docs stay honest).
     func testExamplesResolve() throws {
+        // Tests/JobModelTests/JobSpecTests.swift → the repository root.
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
         let dir = root.appendingPathComponent("examples/jobs")
         let names = try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.hasSuffix(".yaml") || $0.hasSuffix(".json") }.sorted()
         XCTAssertEqual(names, ["echo.yaml", "minimal.json", "minimal.yaml", "shot010-starry.yaml", "shot020-regions.yaml"])
