@@ -182,9 +182,9 @@ public struct ModelStore: Sendable {
 }
 
 extension ModelStore {
-    /// An `EngineHost` that loads the installed (checksum-verified) VGG weights on first use.
-    public func engineHost() -> EngineHost {
-        EngineHost { network, pooling in
+    /// An `VGGCache` that loads the installed (checksum-verified) VGG weights on first use.
+    public func vggCache() -> VGGCache {
+        VGGCache { network, pooling in
             try VGG(network: network, pooling: pooling, weightFile: try self.loadVGGWeights(network: network))
         }
     }

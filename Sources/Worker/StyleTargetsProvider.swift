@@ -12,9 +12,9 @@ public struct SerializedStyleTargets: Sendable, Equatable {
 /// Computes a job's style targets (blended Gram matrices) exactly as `StyleTransfer.stylize` does at each
 /// scale, so the coordinator or the first worker can compute them once and every task can reuse them.
 public struct StyleTargetsProvider {
-    public let host: EngineHost
+    public let host: VGGCache
 
-    public init(host: EngineHost) {
+    public init(host: VGGCache) {
         self.host = host
     }
 

@@ -25,7 +25,7 @@ import Protocol
 /// the frame's region masks itself and matches each region against its style set's targets
 /// (`region_style_targets`), exactly as `stylefarm stylize --segment … --region …` does.
 public final class TaskExecutor {
-    public let host: EngineHost
+    public let host: VGGCache
     public let cache: BlobCache
     public let source: BlobSource
     /// The installed model file of a segmentation network (`deeplab`, `deeplab-small`, `selfie`), or nil
@@ -42,7 +42,7 @@ public final class TaskExecutor {
     let contentFeatures = ContentFeatureCache()
 
     /// `source` provides inputs (by default the cache itself); outputs always go to `cache`.
-    public init(host: EngineHost, cache: BlobCache, source: BlobSource? = nil,
+    public init(host: VGGCache, cache: BlobCache, source: BlobSource? = nil,
                 segmentationModel: SegmentationModelLocator? = nil,
                 log: @escaping @Sendable (String) -> Void = { FileHandle.standardError.write(Data("stylefarm worker: \($0)\n".utf8)) }) {
         self.host = host

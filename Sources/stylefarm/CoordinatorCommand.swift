@@ -64,7 +64,7 @@ struct CoordinatorCommand: ParsableCommand {
         if let stylePassPixels { StyleTargets.tiledGramPixels = stylePassPixels }
         if let styleCoreSize { StyleTargets.tiledGramCore = styleCoreSize }
         let models = ModelStore(directory: ModelDirectory.resolve(explicit: modelDir))
-        let server = try CoordinatorServer(configuration: configuration, engineHost: models.engineHost())
+        let server = try CoordinatorServer(configuration: configuration, vggCache: models.vggCache())
         let stop = SignalStop()
         FileHandle.standardError.write(Data(
             "stylefarm coordinator: workers at \(server.workerEndpoint), clients at \(server.clientEndpoint), state in \(stateDir)\n".utf8))

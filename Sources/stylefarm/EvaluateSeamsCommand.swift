@@ -108,7 +108,7 @@ struct EvaluateSeamsCommand: ParsableCommand {
             parameters.size = max(width, height)
             parameters.scales = 1
             let store = ModelStore(directory: ModelDirectory.resolve(explicit: modelDir))
-            vgg = try store.engineHost().vgg(parameters.network, pooling: parameters.pooling)
+            vgg = try store.vggCache().vgg(parameters.network, pooling: parameters.pooling)
             layers = parameters.styleLayers.map(\.name)
             targets = try StyleTransfer(vgg: vgg).styleTargets(styles: [try ImageReader.read(path: stylePath)], parameters: parameters)[0]
         }

@@ -41,7 +41,7 @@ final class LocalFarm {
             let log = try? FileHandle(forWritingTo: logURL)
             let server: CoordinatorServer
             do {
-                server = try CoordinatorServer(configuration: configuration, engineHost: models.engineHost())
+                server = try CoordinatorServer(configuration: configuration, vggCache: models.vggCache())
             } catch {
                 outcome.failure = error
                 ready.signal()

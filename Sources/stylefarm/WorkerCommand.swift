@@ -60,7 +60,7 @@ struct WorkerCommand: ParsableCommand {
         // Installed model hashes come from the manifest (cheap: no file is re-hashed here; loads verify).
         let modelHashes = Dictionary(((try? store.manifest().models) ?? []).map { ($0.name, $0.sha256) },
                                      uniquingKeysWith: { a, _ in a })
-        let host = store.engineHost()
+        let host = store.vggCache()
         let cacheRoot = cacheDir ?? (NSHomeDirectory() + "/.cache/stylefarm/blobs")
         let cache = try BlobCache(root: cacheRoot, maxBytes: cacheBytes)
         let configuration = WorkerConfiguration(endpoint: connect, workerID: workerId ?? WorkerConfiguration.defaultWorkerID(),

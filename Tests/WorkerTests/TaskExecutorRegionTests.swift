@@ -44,7 +44,7 @@ final class TaskExecutorRegionTests: XCTestCase {
     }
 
     /// A matte task: `foreground=none`, the rest in the job's own style (set 0).
-    private func matteTask(content: [UInt8], style: [UInt8], matte: [UInt8], host: EngineHost) throws -> Stylefarm_V1_TaskAssignment {
+    private func matteTask(content: [UInt8], style: [UInt8], matte: [UInt8], host: VGGCache) throws -> Stylefarm_V1_TaskAssignment {
         var task = Stylefarm_V1_TaskAssignment()
         task.taskID = "t1"; task.jobID = "j1"; task.attempt = 1; task.frameIndex = 0
         task.kind = .stylize

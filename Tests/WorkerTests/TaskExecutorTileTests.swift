@@ -55,7 +55,7 @@ final class TaskExecutorTileTests: XCTestCase {
     }
 
     /// The serialized style targets of `style` (PNG bytes) under `p`, put in the worker's cache: their hashes.
-    private func cachedTargets(_ p: StyleTransferParameters, style: [UInt8], host: EngineHost) throws -> [String] {
+    private func cachedTargets(_ p: StyleTransferParameters, style: [UInt8], host: VGGCache) throws -> [String] {
         let targets = try StyleTargetsProvider(host: host).serializedTargets(parameters: p, styles: [try ImageReader.decode(bytes: style)])
         for t in targets { _ = try cache.put(t.bytes) }
         return targets.map(\.sha256)

@@ -13,8 +13,8 @@ enum TestSupport {
     }
 
     /// A host whose loader hands out the shared random VGG-16 (average pooling) and counts loads.
-    static func host() -> EngineHost {
-        EngineHost { network, pooling in
+    static func host() -> VGGCache {
+        VGGCache { network, pooling in
             if network == .vgg16 && pooling == .average { return randomVGG16Average }
             return try randomNetwork(network, pooling: pooling)
         }

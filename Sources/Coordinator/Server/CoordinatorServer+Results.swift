@@ -2,9 +2,20 @@ import Engine
 import Foundation
 import Protocol
 
+/// A task's output on its way from the worker to the store: checked and written off the loop.
+struct WrittenOutput: Sendable {
+    var taskID: String
+    var jobID: String
+    var attempt: Int
+    var sha: String
+    var bytes: Data
+    /// Why the bytes were not taken (hash mismatch, write error); nil when they were.
+    var failure: String?
+}
+
 /// A worker's `Result`: checked against the assignment it answers, then the output taken inline, pulled in
-/// chunks (`BlobRequest`/`BlobData`), or (shared filesystem) already in place, and the task completed in the
-/// next batch of store changes.
+/// chunks (`BlobRequest`/`BlobData`), or (shared filesystem) already in place; hashed and written on the
+/// output-write thread, and the task completed in the batch of store changes after it is back.
 extension CoordinatorServer {
     func handleResult(_ result: Stylefarm_V1_Result, attachments: [Data], workerID: String) {
         let attempt = Int(result.attempt)
@@ -57,8 +68,8 @@ extension CoordinatorServer {
         } else if result.hasData {
             do {
                 let bytes = try result.data.resolve(in: attachments)
-                try acceptOutput(bytes, sha: sha, taskID: task.id, jobID: task.jobID, attempt: attempt,
-                                 outputPath: shared && !intermediate ? "" : outputPath)
+                acceptOutput(bytes, sha: sha, taskID: task.id, jobID: task.jobID, attempt: attempt,
+                             outputPath: shared && !intermediate ? "" : outputPath, failurePrefix: "result")
             } catch {
                 pendingChanges.append(.failed(taskID: task.id, attempt: attempt, error: "result: \(error)", retryable: true))
             }
@@ -106,12 +117,8 @@ extension CoordinatorServer {
             output = whole
         }
         fetches[sha] = nil
-        do {
-            try acceptOutput(output, sha: sha, taskID: fetch.taskID, jobID: fetch.jobID, attempt: fetch.attempt,
-                             outputPath: fetch.outputPath)
-        } catch {
-            pendingChanges.append(.failed(taskID: fetch.taskID, attempt: fetch.attempt, error: "output: \(error)", retryable: true))
-        }
+        acceptOutput(output, sha: sha, taskID: fetch.taskID, jobID: fetch.jobID, attempt: fetch.attempt,
+                     outputPath: fetch.outputPath, failurePrefix: "output")
     }
 
     /// Why the coordinator could not prepare a task's inputs or take its result: an input task with no
@@ -121,13 +128,34 @@ extension CoordinatorServer {
         var description: String
     }
 
-    /// Verifies the output's hash, writes it atomically to `outputPath` (when not empty) and records
-    /// the task as completed (in this iteration's batch).
-    func acceptOutput(_ bytes: Data, sha: String, taskID: String, jobID: String, attempt: Int, outputPath: String) throws {
-        let actual = BlobName.of(bytes)
-        guard actual == sha else { throw TaskPreparationError(description: "SHA-256 mismatch: announced \(sha), got \(actual)") }
-        if !outputPath.isEmpty { try Self.writeFile([UInt8](bytes), to: outputPath) }
-        recordCompletion(taskID: taskID, jobID: jobID, attempt: attempt, sha: sha, bytes: bytes)
+    /// Verifies the output's hash and writes it atomically to `outputPath` (when not empty) on the
+    /// output-write thread (a 4K frame is 25 MB to hash and write: tens of milliseconds the loop does not
+    /// wait for); `recordWrittenOutputs` completes the task, or fails the attempt, when it is back.
+    func acceptOutput(_ bytes: Data, sha: String, taskID: String, jobID: String, attempt: Int, outputPath: String,
+                      failurePrefix: String) {
+        outputWrites.start {
+            var written = WrittenOutput(taskID: taskID, jobID: jobID, attempt: attempt, sha: sha, bytes: bytes)
+            let actual = BlobName.of(bytes)
+            if actual != sha {
+                written.failure = "\(failurePrefix): SHA-256 mismatch: announced \(sha), got \(actual)"
+            } else if !outputPath.isEmpty {
+                do { try Self.writeFile([UInt8](bytes), to: outputPath) } catch { written.failure = "\(failurePrefix): \(error)" }
+            }
+            return written
+        }
+    }
+
+    /// Records the outputs written since the last iteration (loop thread): completed, or the attempt failed
+    /// (retryable) with why the bytes were not taken.
+    func recordWrittenOutputs() {
+        for written in outputWrites.finished() {
+            if let failure = written.failure {
+                pendingChanges.append(.failed(taskID: written.taskID, attempt: written.attempt, error: failure, retryable: true))
+            } else {
+                recordCompletion(taskID: written.taskID, jobID: written.jobID, attempt: written.attempt, sha: written.sha,
+                                 bytes: written.bytes)
+            }
+        }
     }
 
     /// Writes `bytes` to `path` atomically (`FileBytes.writeAtomically`), creating its folder: frame outputs,

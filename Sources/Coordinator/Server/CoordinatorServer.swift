@@ -134,16 +134,18 @@ public final class CoordinatorServer {
     let submissions: OffLoopQueue<FinishedSubmission>
     /// Blobs read and checked off the loop for serving (`serveBlobs`), sent in chunks when back.
     let blobReads: OffLoopQueue<BlobRead>
+    /// Outputs hashed and written off the loop (`acceptOutput`), recorded when back.
+    let outputWrites: OffLoopQueue<WrittenOutput>
     var closed = false
 
-    /// - Parameter engineHost: the VGG network used to compute each stylize job's style targets once
+    /// - Parameter vggCache: the VGG network used to compute each stylize job's style targets once
     ///   (`StyleTargetsStore`); without it the server takes echo jobs only.
     public init(configuration: Configuration, context: ZMQContext? = nil, clock: any FarmClock = SystemFarmClock(),
-                engineHost: EngineHost? = nil) throws {
+                vggCache: VGGCache? = nil) throws {
         self.configuration = configuration
         self.clock = clock
         styleTargets = StyleTargetsStore(directory: configuration.stateDirectory.appendingPathComponent("blobs", isDirectory: true),
-                                         host: engineHost)
+                                         host: vggCache)
         self.context = try context ?? ZMQContext()
         store = try SQLiteJobStore(stateDirectory: configuration.stateDirectory)
         let report = try store.recoverAfterRestart(now: clock.now())
@@ -154,8 +156,10 @@ public final class CoordinatorServer {
         poller.register(clients.socket)
         submissions = try OffLoopQueue(label: "stylefarm.coordinator.submission")
         blobReads = try OffLoopQueue(label: "stylefarm.coordinator.blob-reads")
+        outputWrites = try OffLoopQueue(label: "stylefarm.coordinator.output-writes")
         poller.register(fileDescriptor: submissions.wake.fileDescriptor)
         poller.register(fileDescriptor: blobReads.wake.fileDescriptor)
+        poller.register(fileDescriptor: outputWrites.wake.fileDescriptor)
         liveness = WorkerLiveness(configuration: .init(heartbeatInterval: configuration.intervalSeconds,
                                                        missedIntervals: configuration.heartbeatLiveness))
         stats.requeued = report.requeuedTasks
@@ -174,6 +178,8 @@ public final class CoordinatorServer {
         // A submission still writing finishes first (its client gets no answer: the socket is closing).
         submissions.waitUntilIdle()
         blobReads.waitUntilIdle()
+        // An output written but not recorded is rendered again after a restart (its task is still assigned).
+        outputWrites.waitUntilIdle()
         workers.close()
         clients.close()
         try? store.close()
@@ -213,6 +219,7 @@ public final class CoordinatorServer {
         }
         answerSubmissions()
         sendBlobReads()
+        recordWrittenOutputs()
         flushChanges()
         checkLiveness()
         dispatch()

@@ -9,7 +9,7 @@ import Foundation
 ///
 /// Targets are memoized by `StyleTargetKey` (style bytes + the parameters that shape them), so jobs
 /// sharing a look share the blobs. Computing needs the VGG weights: the coordinator is given an
-/// `EngineHost` (its own model store); without one, stylize jobs are refused with an actionable error.
+/// `VGGCache` (its own model store); without one, stylize jobs are refused with an actionable error.
 /// The computation runs at submit time on the submission thread (`JobSubmission`), not on the loop: a few
 /// hundred milliseconds per scale at 512 px, seconds at 2K. A job (without regions) whose style images,
 /// scaled to its output, exceed one pass is not computed here: the workers sum its parts (`StyleGramPart`) and
@@ -37,11 +37,11 @@ final class StyleTargetsStore: @unchecked Sendable {
     }
 
     let directory: URL
-    let host: EngineHost?
+    let host: VGGCache?
     private var memo: [StyleTargetKey: [String]] = [:]
     private let memoLock = NSLock()
 
-    init(directory: URL, host: EngineHost?) {
+    init(directory: URL, host: VGGCache?) {
         self.directory = directory
         self.host = host
     }

@@ -69,7 +69,7 @@ public final class WorkerLoop: @unchecked Sendable {
     ///   - host: the engine (VGG) shared by all tasks; `cache`: input and output blobs.
     ///   - clock: time and sleep (fake in tests).
     ///   - segmentationModel: finds installed segmentation models for region tasks (nil: none installed).
-    public init(configuration: WorkerConfiguration, host: EngineHost, cache: BlobCache,
+    public init(configuration: WorkerConfiguration, host: VGGCache, cache: BlobCache,
                 clock: WorkerClock = SystemWorkerClock(), context: ZMQContext? = nil,
                 segmentationModel: SegmentationModelLocator? = nil) throws {
         self.configuration = configuration

@@ -430,5 +430,9 @@ final class CoordinatorServerTests: XCTestCase {
         let retry = try XCTUnwrap(w.nextTask())
         XCTAssertEqual(retry.attempt, 2)
         XCTAssertEqual(try harness.server.store.summary(ofJob: jobID).state, .running)
+        // Checked on the output-write thread, failed on the loop with the reason.
+        let first = try XCTUnwrap(try harness.server.store.attempts(ofTask: task.taskID).first { $0.number == 1 })
+        XCTAssertEqual(first.outcome, .failed)
+        XCTAssertTrue(first.errorMessage?.contains("SHA-256 mismatch") == true, "\(String(describing: first.errorMessage))")
     }
 }

@@ -37,8 +37,8 @@ final class ServerHarness {
                                                             heartbeatInterval: interval, heartbeatLiveness: liveness,
                                                             blobChunkBytes: 64 << 10)
         // Seeded random VGG weights: the coordinator computes style targets without installed models.
-        let host = EngineHost { network, pooling in try VGG.seededRandomWeights(network, pooling: pooling) }
-        let server = try CoordinatorServer(configuration: configuration, context: context, engineHost: host)
+        let host = VGGCache { network, pooling in try VGG.seededRandomWeights(network, pooling: pooling) }
+        let server = try CoordinatorServer(configuration: configuration, context: context, vggCache: host)
         server.log = { _ in }
         return server
     }

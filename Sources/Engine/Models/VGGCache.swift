@@ -1,9 +1,10 @@
 import Foundation
 
-/// Holds the VGG network a process (a worker stylizing, the coordinator computing style targets) uses, so weights are loaded once and reused by every
-/// task. Only one network is kept: a task asking for another (network, pooling) pair replaces it.
+/// A cache of one loaded VGG network per process (a worker stylizing, the coordinator computing style
+/// targets), so weights are loaded once and reused by every task. Only one network is kept: a task asking
+/// for another (network, pooling) pair replaces it.
 /// Loading is injected (`loader`), so tests can pass seeded random weights.
-public final class EngineHost: @unchecked Sendable {
+public final class VGGCache: @unchecked Sendable {
     /// Builds the network for a (network, pooling) pair, e.g. from installed weight files.
     public typealias Loader = (VGGNetwork, PoolingKind) throws -> VGG
 
