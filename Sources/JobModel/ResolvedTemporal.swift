@@ -78,13 +78,13 @@ public struct ResolvedTemporal: Sendable, Equatable, Codable {
         return [first] + (0..<sweeps).map { base + ($0 >= sweeps - extra ? 1 : 0) }
     }
 
-    /// The factor on γ for multipass sweep `pass` (0-based) of a frame whose budget is `iterations`:
-    /// 1 + gammaRamp·pass/(K − 1) over the K sweeps `multipassBudgets(iterations:)` plans; 1 for the other strategies.
-    public func sweepWeightFactor(pass: Int, iterations: Int) -> Float {
+    /// The factor on γ for multipass sweep `sweep` (0-based) of a frame whose budget is `iterations`:
+    /// 1 + gammaRamp·sweep/(K − 1) over the K sweeps `multipassBudgets(iterations:)` plans; 1 for the other strategies.
+    public func sweepWeightFactor(sweep: Int, iterations: Int) -> Float {
         guard strategy == .multipass else { return 1 }
         let sweeps = multipassBudgets(iterations: iterations).count
         guard sweeps > 1 else { return 1 }
-        return 1 + gammaRamp * Float(pass) / Float(sweeps - 1)
+        return 1 + gammaRamp * Float(sweep) / Float(sweeps - 1)
     }
 
     /// The temporal loss weight for a job with this content weight.

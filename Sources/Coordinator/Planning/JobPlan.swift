@@ -17,8 +17,8 @@ public struct PlannedFrame: Sendable, Hashable {
 
 /// What a task computes.
 public enum TaskRole: Sendable, Hashable {
-    /// Stylize the frame. `pass` counts multipass sweeps (0 for every other strategy).
-    case stylize(pass: Int)
+    /// Stylize the frame. `sweep` counts multipass sweeps (0 for every other strategy).
+    case stylize(sweep: Int)
     /// Optical flow (forward and backward) between this frame and the frame at `secondFrameIndex`.
     case flow(secondFrameIndex: Int)
     /// Cross-fade the results of `PlannedTask.blendInputs` (chunked jobs' overlapping frames).
@@ -105,7 +105,7 @@ public struct PlannedTask: Sendable, Hashable {
     public var tile: PlannedTile?
 
     public init(id: String, frameIndex: Int, frame: Int, region: TaskRegion, styleTargetKey: StyleTargetKey?,
-                role: TaskRole = .stylize(pass: 0), dependencies: [String] = [], producesOutput: Bool = true,
+                role: TaskRole = .stylize(sweep: 0), dependencies: [String] = [], producesOutput: Bool = true,
                 neighbours: [TemporalLink] = [], initialTask: String? = nil, blendInputs: [BlendLink] = [],
                 iterations: Int? = nil, tile: PlannedTile? = nil) {
         self.id = id; self.frameIndex = frameIndex; self.frame = frame; self.region = region

@@ -173,14 +173,14 @@ public struct JobPlanner: Sendable {
 
         /// Frame `index`'s render `step` ("" for its output): a task that is its frame's output exactly when
         /// its step is "".
-        mutating func stylize(_ index: Int, step: String, pass: Int = 0, neighbours: [TemporalLink] = [],
+        mutating func stylize(_ index: Int, step: String, sweep: Int = 0, neighbours: [TemporalLink] = [],
                               initial: String? = nil, iterations: Int? = nil) {
             var dependencies = neighbours.flatMap { [$0.resultTask, $0.flowTask] }
             if let initial { dependencies.append(initial) }
             let id = stepID(index, step)
             steps[id] = step
             tasks.append(PlannedTask(id: id, frameIndex: index, frame: numbers[index], region: region, styleTargetKey: key,
-                                     role: .stylize(pass: pass), dependencies: Array(Set(dependencies)).sorted(),
+                                     role: .stylize(sweep: sweep), dependencies: Array(Set(dependencies)).sorted(),
                                      producesOutput: step.isEmpty, neighbours: neighbours, initialTask: initial,
                                      iterations: iterations))
         }
@@ -218,7 +218,7 @@ public struct JobPlanner: Sendable {
             }
             tasks = []
             for whole in wholeFrame {
-                guard case .stylize(let pass) = whole.role, let step = steps[whole.id] else {
+                guard case .stylize(let sweep) = whole.role, let step = steps[whole.id] else {
                     var task = whole
                     task.dependencies = whole.dependencies.flatMap(finalTiles).sorted()
                     tasks.append(task)
@@ -237,7 +237,7 @@ public struct JobPlanner: Sendable {
                         for tile in plan.tiles {
                             let id = tileID(frame, step: step, scale: scale, round: round, tile.padded)
                             tasks.append(PlannedTask(id: id, frameIndex: index, frame: frame, region: tile.padded, styleTargetKey: key,
-                                                     role: .stylize(pass: pass), dependencies: Array(Set(previous)).sorted(),
+                                                     role: .stylize(sweep: sweep), dependencies: Array(Set(previous)).sorted(),
                                                      producesOutput: false, neighbours: whole.neighbours,
                                                      initialTask: first ? whole.initialTask : nil, iterations: budget,
                                                      tile: PlannedTile(scale: scale, index: tile.index, round: round, step: step)))
@@ -287,28 +287,28 @@ public struct JobPlanner: Sendable {
         /// Sweeps of `budgets[k]` evaluations each (`ResolvedTemporal.multipassBudgets`): sweep 0 stylizes every frame
         /// alone, sweep k > 0 starts from the frame's sweep k − 1 and is pulled toward its neighbours' sweep k − 1.
         mutating func multipass(_ shot: [Int], budgets: [Int]) {
-            let passes = budgets.count
-            guard passes > 1, shot.count > 1 else {
+            let sweeps = budgets.count
+            guard sweeps > 1, shot.count > 1 else {
                 // One frame (or one sweep): nothing to sweep toward; the frame gets the whole budget.
                 return independent(shot)
             }
-            func passStep(_ pass: Int) -> String { pass == passes - 1 ? "" : "p\(pass)" }
-            func passID(_ index: Int, _ pass: Int) -> String { stepID(index, passStep(pass)) }
-            for (pass, budget) in budgets.enumerated() {
+            func sweepStep(_ sweep: Int) -> String { sweep == sweeps - 1 ? "" : "p\(sweep)" }
+            func sweepID(_ index: Int, _ sweep: Int) -> String { stepID(index, sweepStep(sweep)) }
+            for (sweep, budget) in budgets.enumerated() {
                 for (k, index) in shot.enumerated() {
                     var neighbours: [TemporalLink] = []
-                    if pass > 0 {
+                    if sweep > 0 {
                         if k > 0 {
-                            neighbours.append(TemporalLink(resultTask: passID(shot[k - 1], pass - 1),
+                            neighbours.append(TemporalLink(resultTask: sweepID(shot[k - 1], sweep - 1),
                                                            flowTask: flow(shot[k - 1], index), neighbourIsFirst: true))
                         }
                         if k + 1 < shot.count {
-                            neighbours.append(TemporalLink(resultTask: passID(shot[k + 1], pass - 1),
+                            neighbours.append(TemporalLink(resultTask: sweepID(shot[k + 1], sweep - 1),
                                                            flowTask: flow(index, shot[k + 1]), neighbourIsFirst: false))
                         }
                     }
-                    stylize(index, step: passStep(pass), pass: pass, neighbours: neighbours,
-                            initial: pass > 0 ? passID(index, pass - 1) : nil, iterations: budget)
+                    stylize(index, step: sweepStep(sweep), sweep: sweep, neighbours: neighbours,
+                            initial: sweep > 0 ? sweepID(index, sweep - 1) : nil, iterations: budget)
                 }
             }
         }

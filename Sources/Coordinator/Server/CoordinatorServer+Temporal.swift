@@ -116,8 +116,8 @@ extension CoordinatorServer {
             return n
         }
         inputs.weight = temporal.lossWeight(contentWeight: job.resolved.parameters.contentWeight)
-        if case .stylize(let pass) = planned.role {
-            inputs.weight *= temporal.sweepWeightFactor(pass: pass, iterations: job.resolved.parameters.iterations)
+        if case .stylize(let sweep) = planned.role {
+            inputs.weight *= temporal.sweepWeightFactor(sweep: sweep, iterations: job.resolved.parameters.iterations)
         }
         // A tile after its group's first step starts from the group's previous step (TileInputs.initial).
         let firstStep = planned.tile.map { job.plan.previousStep(scale: $0.scale, round: $0.round) == nil } ?? true

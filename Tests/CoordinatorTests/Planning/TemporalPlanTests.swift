@@ -78,7 +78,7 @@ final class TemporalPlanTests: XCTestCase {
         // Round 1: every flow and every frame's sweep 0; then one round per sweep, each with every frame.
         XCTAssertEqual(r.count, 4)
         for (k, round) in r.enumerated() {
-            let sweeps = Set(round.compactMap { id -> Int? in if case .stylize(let pass) = kind(p, id) { return pass }; return nil })
+            let sweeps = Set(round.compactMap { id -> Int? in if case .stylize(let sweep) = kind(p, id) { return sweep }; return nil })
             XCTAssertEqual(sweeps, [k], "round \(k) holds exactly sweep \(k)")
             XCTAssertEqual(round.filter { !isFlow(p, $0) }.count, 6, "all frames of sweep \(k) are ready together")
         }
@@ -141,11 +141,11 @@ final class TemporalPlanTests: XCTestCase {
         var t = ResolvedTemporal(strategy: .multipass, passes: 5)
         t.gammaRamp = 16
         XCTAssertEqual(t.multipassBudgets(iterations: 100).count, 5)
-        XCTAssertEqual((0..<5).map { t.sweepWeightFactor(pass: $0, iterations: 100) }, [1, 5, 9, 13, 17], "a ramp of 16: γ to 17× by the last sweep")
+        XCTAssertEqual((0..<5).map { t.sweepWeightFactor(sweep: $0, iterations: 100) }, [1, 5, 9, 13, 17], "a ramp of 16: γ to 17× by the last sweep")
         XCTAssertEqual(ResolvedTemporal(strategy: .multipass).gammaRamp, 4, "the default ramp")
         t.gammaRamp = 0
-        XCTAssertEqual(t.sweepWeightFactor(pass: 4, iterations: 100), 1)
-        XCTAssertEqual(ResolvedTemporal(strategy: .sequential).sweepWeightFactor(pass: 0, iterations: 100), 1)
+        XCTAssertEqual(t.sweepWeightFactor(sweep: 4, iterations: 100), 1)
+        XCTAssertEqual(ResolvedTemporal(strategy: .sequential).sweepWeightFactor(sweep: 0, iterations: 100), 1)
         for ramp: Float in [0, 2.5] {
             let job = try JobSpec(name: "a", content: "c.####.png", frames: "1-3", styles: ["s.png"], outputDir: "/o",
                                   temporal: "multipass", multipassGammaRamp: ramp).resolve(baseDirectory: "/")

@@ -254,14 +254,14 @@ final class TiledJobPlanTests: XCTestCase {
             XCTAssertEqual(sweep0[0].id, "j-f\(frameIndex + 1)-p0-s0-r0_0_200x150")
             XCTAssertEqual(sweep0[1].id, JobPlanner.stepTaskID(jobID: "j", frame: frameIndex + 1, step: "p0", region: sweep0[1].region))
             // 50 evaluations: sweep 0 takes 38 (3/4), the one consistency sweep 12.
-            XCTAssertTrue(sweep0.allSatisfy { $0.iterations == 38 && $0.role == .stylize(pass: 0) && $0.neighbours.isEmpty })
+            XCTAssertTrue(sweep0.allSatisfy { $0.iterations == 38 && $0.role == .stylize(sweep: 0) && $0.neighbours.isEmpty })
             let p0 = JobPlanner.stepTaskID(jobID: "j", frame: frameIndex + 1, step: "p0", region: whole)
             XCTAssertEqual(plan.tileGroup(p0), TileGroup(frameIndex: frameIndex, step: "p0"))
             XCTAssertTrue(plan.isNamed(frameIndex: frameIndex, step: "p0"))
             XCTAssertFalse(plan.isNamed(frameIndex: frameIndex, step: ""), "nothing takes the last sweep")
 
             let coarse = try XCTUnwrap(plan.tileTasks(frameIndex: frameIndex, scale: 0).first)
-            XCTAssertEqual(coarse.role, .stylize(pass: 1))
+            XCTAssertEqual(coarse.role, .stylize(sweep: 1))
             XCTAssertEqual(coarse.iterations, 12)
             XCTAssertEqual(coarse.initialTask, p0, "sweep 1 starts from the frame's sweep-0 assembly")
             XCTAssertEqual(coarse.neighbours.map(\.resultTask), [frameIndex - 1, frameIndex + 1].filter { (0..<3).contains($0) }.map {
