@@ -13,9 +13,10 @@ struct WrittenOutput: Sendable {
     var failure: String?
 }
 
-/// A worker's `Result`: checked against the assignment it answers, then the output taken inline, pulled in
-/// chunks (`BlobRequest`/`BlobData`), or (shared filesystem) already in place; hashed and written on the
-/// output-write thread, and the task completed in the batch of store changes after it is back.
+/// A worker's `Result`: checked against the assignment it answers (`ReportCheck`), then, as `OutputIntake`
+/// decides, the output taken inline, pulled in chunks (`BlobRequest`/`BlobData`), or (shared filesystem)
+/// already in place; hashed and written on the output-write thread, and the task completed in the batch of
+/// store changes after it is back.
 extension CoordinatorServer {
     func handleResult(_ result: Stylefarm_V1_Result, attachments: [Data], workerID: String) {
         let attempt = Int(result.attempt)
@@ -46,41 +47,34 @@ extension CoordinatorServer {
         default:
             if let tile = planned?.tile { log("tile \(task.id) (scale \(tile.scale), round \(tile.round)) from \(workerID): \(took)") }
         }
-        let shared = context?.resolved.sharedFilesystem ?? true
+        var intake = OutputIntake.Task(producesOutput: planned?.producesOutput,
+                                       sharedFilesystem: context?.resolved.sharedFilesystem ?? true)
+        if let context, task.frameIndex < context.resolved.frames.count {
+            intake.outputPath = context.resolved.output?.path(for: context.resolved.frames.frames[task.frameIndex])
+        }
         let sha = result.output.sha256.lowercased()
-        // The name becomes a file name under the state folder (intermediates): only a SHA-256 is one.
-        guard BlobName.isValid(sha) else {
-            pendingChanges.append(.failed(taskID: task.id, attempt: attempt,
-                                          error: "the worker named its output \(sha.prefix(80).debugDescription), not a SHA-256", retryable: true))
-            return
-        }
-        // Results that only feed other tasks (flows, intermediate sweeps and chunk renders) are kept on
-        // the coordinator in every mode, so any worker can be sent them.
-        let intermediate = planned.map { !$0.producesOutput } ?? false
-        var outputPath = ""
-        if intermediate {
-            outputPath = intermediatePath(sha)
-        } else if !shared, let context, task.frameIndex < context.resolved.frames.count {
-            outputPath = context.resolved.output?.path(for: context.resolved.frames.frames[task.frameIndex]) ?? ""
-        }
-        if intermediate && FileManager.default.fileExists(atPath: outputPath) {
+        switch OutputIntake.decide(sha: sha, hasData: result.hasData, task: intake, intermediatePath: intermediatePath,
+                                   exists: { FileManager.default.fileExists(atPath: $0) }) {
+        case .refuse(let error):
+            pendingChanges.append(.failed(taskID: task.id, attempt: attempt, error: error, retryable: true))
+        case .alreadyKept:
             recordCompletion(taskID: task.id, jobID: task.jobID, attempt: attempt, sha: sha, bytes: nil)
-        } else if result.hasData {
+        case .takeInline(let path):
             do {
                 let bytes = try result.data.resolve(in: attachments)
-                acceptOutput(bytes, sha: sha, taskID: task.id, jobID: task.jobID, attempt: attempt,
-                             outputPath: shared && !intermediate ? "" : outputPath, failurePrefix: "result")
+                acceptOutput(bytes, sha: sha, taskID: task.id, jobID: task.jobID, attempt: attempt, outputPath: path ?? "",
+                             failurePrefix: "result")
             } catch {
                 pendingChanges.append(.failed(taskID: task.id, attempt: attempt, error: "result: \(error)", retryable: true))
             }
-        } else if (!shared || intermediate) && !outputPath.isEmpty {
-            fetches[sha] = OutputFetch(taskID: task.id, jobID: task.jobID, attempt: attempt, workerID: workerID, outputPath: outputPath,
+        case .fetch(let path):
+            fetches[sha] = OutputFetch(taskID: task.id, jobID: task.jobID, attempt: attempt, workerID: workerID, outputPath: path,
                                        assembly: BlobAssembly(maxBytes: UInt64(configuration.maxMessageBytes) * 64))
             var request = Stylefarm_V1_BlobRequest()
             request.sha256 = [sha]
             request.maxChunkBytes = UInt64(configuration.blobChunkBytes)
             send(toWorker: workerID, .blobRequest(request))
-        } else {
+        case .completeInPlace:
             pendingChanges.append(.completed(taskID: task.id, attempt: attempt, resultSHA256: sha))
         }
     }
