@@ -5,6 +5,7 @@ import Foundation
 import Protocol
 import XCTest
 import TestSupport
+@testable import stylefarm
 
 /// Issue 16: a heavy submission while a shot renders must not stall the coordinator's loop. Before the
 /// submission moved off the loop, resolving, reading every plate (shot cuts) and computing the style targets
@@ -79,36 +80,20 @@ final class FarmSubmitUnderLoadTests: XCTestCase {
         let media = farm.directory.appendingPathComponent("heavy")
         try FileManager.default.createDirectory(at: media, withIntermediateDirectories: true)
         let plate = media.appendingPathComponent("plate.png")
-        try ImageWriter.writePNG(Self.waves(width: 4096, height: 2160, phase: 3), to: plate.path)
+        try ImageWriter.writePNG(CoordinatorLatencyBench.pattern(width: 4096, height: 2160, phase: 3), to: plate.path)
         for frame in 1...48 {
             try FileManager.default.createSymbolicLink(atPath: media.appendingPathComponent(String(format: "heavy.%04d.png", frame)).path,
                                                        withDestinationPath: plate.path)
         }
         let styles = try (1...2).map { i -> String in
             let path = media.appendingPathComponent("style-\(i).png").path
-            try ImageWriter.writePNG(Self.waves(width: 2048, height: 2048, phase: 11 * i), to: path)
+            try ImageWriter.writePNG(CoordinatorLatencyBench.pattern(width: 2048, height: 2048, phase: 11 * i), to: path)
             return path
         }
         let job = try JobSpec(name: "heavy", content: media.appendingPathComponent("heavy.####.png").path, frames: "1-48",
                               styles: styles, outputDir: media.appendingPathComponent("out").path, size: 4096, iterations: 60,
                               temporal: "sequential").resolve(baseDirectory: media.path)
         return Stylefarm_V1_JobSpec(job)
-    }
-
-    /// Smooth colour waves (a stand-in photograph).
-    private static func waves(width: Int, height: Int, phase: Int) -> Image {
-        var pixels = [Float](repeating: 0, count: width * height * 3)
-        let p = Float(phase) * 0.37
-        for y in 0..<height {
-            for x in 0..<width {
-                let u = Float(x) / Float(width), v = Float(y) / Float(height)
-                let i = (y * width + x) * 3
-                pixels[i] = 0.5 + 0.5 * sinf(9 * u + p)
-                pixels[i + 1] = 0.5 + 0.5 * sinf(7 * v - p)
-                pixels[i + 2] = 0.5 + 0.5 * sinf(5 * (u + v) + 2 * p)
-            }
-        }
-        return Image(width: width, height: height, channels: 3, pixels: pixels)
     }
 }
 
