@@ -149,19 +149,21 @@ final class StatusProbe: @unchecked Sendable {
     private let endpoint: String
     private let jobID: String
     private let interval: Duration
+    private let timeout: Duration
     private let lock = NSLock()
     private var samples = Samples(rtts: [], errors: 0)
     private let stopFlag = LockedFlag()
     private let done = DispatchSemaphore(value: 0)
 
-    init(endpoint: String, jobID: String, interval: Duration) {
-        self.endpoint = endpoint; self.jobID = jobID; self.interval = interval
+    /// A request unanswered within `timeout` counts as an error.
+    init(endpoint: String, jobID: String, interval: Duration, timeout: Duration = .seconds(30)) {
+        self.endpoint = endpoint; self.jobID = jobID; self.interval = interval; self.timeout = timeout
     }
 
     func start() {
         let thread = Thread { [self] in
             defer { done.signal() }
-            guard let client = try? CoordinatorClient(endpoint: endpoint, timeout: .seconds(30)) else {
+            guard let client = try? CoordinatorClient(endpoint: endpoint, timeout: timeout) else {
                 lock.withLock { samples.errors += 1 }
                 return
             }

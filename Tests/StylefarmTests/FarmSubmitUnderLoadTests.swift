@@ -43,7 +43,8 @@ final class FarmSubmitUnderLoadTests: XCTestCase {
         XCTAssertNotNil(try farm.waitForStatus(renderID) { $0.frames.filter { $0.state == .running }.count == 2 }, farm.logs)
 
         let heavy = try heavySpec()
-        let probe = StatusPoller(endpoint: farm.clientEndpoint, jobID: renderID)
+        // The bench's probe: a status request every 50 ms; one unanswered within 5 s counts as an error.
+        let probe = StatusProbe(endpoint: farm.clientEndpoint, jobID: renderID, interval: .milliseconds(50), timeout: .seconds(5))
         probe.start()
         let client = try CoordinatorClient(endpoint: farm.clientEndpoint, timeout: .seconds(180))
         defer { client.close() }
@@ -69,8 +70,8 @@ final class FarmSubmitUnderLoadTests: XCTestCase {
         }
         // The submit itself must have been heavy, or this test proves nothing.
         XCTAssertGreaterThan(submitSeconds, 1.0, "the heavy submit took \(submitSeconds) s: not heavy enough to stall a loop")
-        XCTAssertGreaterThan(answered.count, 0)
-        XCTAssertEqual(answered.errors, 0, "status requests went unanswered during the submit (\(answered))")
+        XCTAssertGreaterThan(answered.rtts.count, 0)
+        XCTAssertEqual(answered.errors, 0, "status requests went unanswered during the submit (\(answered.rtts.count) answered)")
     }
 
     /// The job of `bench coordinator-latency`: 48 links to one 4096×2160 plate (the coordinator reads each in
@@ -94,44 +95,5 @@ final class FarmSubmitUnderLoadTests: XCTestCase {
                               styles: styles, outputDir: media.appendingPathComponent("out").path, size: 4096, iterations: 60,
                               temporal: "sequential").resolve(baseDirectory: media.path)
         return Stylefarm_V1_JobSpec(job)
-    }
-}
-
-/// Asks for a job's status every 50 ms on its own client and thread; a request unanswered within 5 s counts
-/// as an error.
-private final class StatusPoller: @unchecked Sendable {
-    struct Answered: CustomStringConvertible {
-        var count = 0, errors = 0
-        var description: String { "\(count) answered, \(errors) unanswered" }
-    }
-    private let endpoint: String, jobID: String
-    private let lock = NSLock()
-    private var answered = Answered()
-    private var stopping = false
-    private let done = DispatchSemaphore(value: 0)
-
-    init(endpoint: String, jobID: String) { self.endpoint = endpoint; self.jobID = jobID }
-
-    func start() {
-        let thread = Thread { [self] in
-            defer { done.signal() }
-            guard let client = try? CoordinatorClient(endpoint: endpoint, timeout: .seconds(5)) else {
-                lock.withLock { answered.errors += 1 }
-                return
-            }
-            defer { client.close() }
-            while !lock.withLock({ stopping }) {
-                let ok = (try? client.status(jobID)) != nil
-                lock.withLock { if ok { answered.count += 1 } else { answered.errors += 1 } }
-                Thread.sleep(forTimeInterval: 0.05)
-            }
-        }
-        thread.start()
-    }
-
-    func stop() -> Answered {
-        lock.withLock { stopping = true }
-        done.wait()
-        return lock.withLock { answered }
     }
 }
