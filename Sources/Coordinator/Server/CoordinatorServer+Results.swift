@@ -62,7 +62,7 @@ extension CoordinatorServer {
         case .takeInline(let path):
             do {
                 let bytes = try result.data.resolve(in: attachments)
-                acceptOutput(bytes, sha: sha, taskID: task.id, jobID: task.jobID, attempt: attempt, outputPath: path ?? "",
+                acceptOutput(bytes, sha: sha, taskID: task.id, jobID: task.jobID, attempt: attempt, outputPath: path,
                              failurePrefix: "result")
             } catch {
                 pendingChanges.append(.failed(taskID: task.id, attempt: attempt, error: "result: \(error)", retryable: true))
@@ -122,17 +122,17 @@ extension CoordinatorServer {
         var description: String
     }
 
-    /// Verifies the output's hash and writes it atomically to `outputPath` (when not empty) on the
+    /// Verifies the output's hash and writes it atomically to `outputPath` (nil: verify only) on the
     /// output-write thread (a 4K frame is 25 MB to hash and write: tens of milliseconds the loop does not
     /// wait for); `recordWrittenOutputs` completes the task, or fails the attempt, when it is back.
-    func acceptOutput(_ bytes: Data, sha: String, taskID: String, jobID: String, attempt: Int, outputPath: String,
+    func acceptOutput(_ bytes: Data, sha: String, taskID: String, jobID: String, attempt: Int, outputPath: String?,
                       failurePrefix: String) {
         outputWrites.start {
             var written = WrittenOutput(taskID: taskID, jobID: jobID, attempt: attempt, sha: sha, bytes: bytes)
             let actual = BlobName.of(bytes)
             if actual != sha {
                 written.failure = "\(failurePrefix): SHA-256 mismatch: announced \(sha), got \(actual)"
-            } else if !outputPath.isEmpty {
+            } else if let outputPath {
                 do { try Self.writeFile([UInt8](bytes), to: outputPath) } catch { written.failure = "\(failurePrefix): \(error)" }
             }
             return written
