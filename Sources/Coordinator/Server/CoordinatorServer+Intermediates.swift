@@ -32,7 +32,8 @@ extension CoordinatorServer {
                 blobs[sha] = nil
                 assembledScales[key] = nil
             }
-            for key in tileAssemblies.keys where key.hasPrefix(prefix) { tileAssemblies[key] = nil }
+            openAssemblies = openAssemblies.filter { !$0.hasPrefix(prefix) }
+            reassembly.forget(jobID: jobID)
             for key in combinedTargets.keys where key.hasPrefix(prefix) { combinedTargets[key] = nil }
             jobContexts[jobID] = nil
             if removed > 0 { log("job \(jobID) finished; removed \(removed) intermediate result(s)") }

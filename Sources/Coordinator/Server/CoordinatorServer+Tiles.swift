@@ -9,21 +9,25 @@ import Protocol
 ///
 /// Every tile's result is kept under `<state>/intermediate/` like other results that only feed the
 /// coordinator, so a lost tile is retried alone and a restarted coordinator can rebuild an assembly from
-/// the tiles that already landed. Tiles are added to the frame's `TileAssembler` as they arrive; when the
-/// last one lands the frame is encoded and written to its output path (`frameAssembled`) before the tile's
-/// completion is recorded, or — for an earlier scale of a multi-scale run — kept as an intermediate that
-/// the next scale's tiles start from.
+/// the tiles that already landed. Tiles are handed to the reassembly thread (`ReassemblyThread`,
+/// `TileReassembly`) as they arrive; when the last one lands there the frame is encoded and written to its
+/// output path, or — for an earlier step — kept as an intermediate that later tasks start from, and back on
+/// the loop the frame is recorded (`frameAssembled`) before the tile's completion. After a restart, the first
+/// task that needs an earlier step's assembly rebuilds it from its tiles' results on the loop (`assembledRef`).
 extension CoordinatorServer {
-    /// Records a task's result as completed, after `tileLanded` (a tile that cannot be assembled fails,
-    /// retryable, instead). Every accepted result goes through here.
+    /// Records a task's result as completed; a tile's completion waits for the reassembly thread to have
+    /// added it to its frame (`landTile`). Every accepted result goes through here.
     func recordCompletion(taskID: String, jobID: String, attempt: Int, sha: String, bytes: Data?) {
-        do {
-            try tileLanded(taskID: taskID, jobID: jobID, sha: sha, bytes: bytes)
-        } catch {
-            pendingChanges.append(.failed(taskID: taskID, attempt: attempt, error: "tile assembly: \(error)", retryable: true))
+        guard let job = try? jobContext(jobID), let planned = job.plan.task(taskID), let tile = planned.tile else {
+            pendingChanges.append(.completed(taskID: taskID, attempt: attempt, resultSHA256: sha))
             return
         }
-        pendingChanges.append(.completed(taskID: taskID, attempt: attempt, resultSHA256: sha))
+        do {
+            reassembly.land(try tileArrival(taskID: taskID, jobID: jobID, attempt: attempt, sha: sha, bytes: bytes,
+                                            frameIndex: planned.frameIndex, tile: tile, job: job))
+        } catch {
+            pendingChanges.append(.failed(taskID: taskID, attempt: attempt, error: "tile assembly: \(error)", retryable: true))
+        }
     }
 
     /// `<job>|<frame index>|<scale>` (`|<round>` for exact tiles' later rounds, `|<step>` for a render of the
@@ -120,10 +124,9 @@ extension CoordinatorServer {
 
     /// An assembly of frame `frameIndex` at `scale` of render `step` holding every tile the store has as
     /// completed (but `excluding`), read back from their intermediates.
-    private func landedTiles(job: JobContext, frameIndex: Int, scale: Int, round: Int, step: String,
-                             excluding: String? = nil) throws -> TileAssembler {
+    private func landedTiles(job: JobContext, frameIndex: Int, scale: Int, round: Int, step: String) throws -> TileAssembler {
         var assembler = try TileAssembler(layout: try job.plan.tilePlans[scale].layout(), channels: 3)
-        for task in job.plan.tileTasks(frameIndex: frameIndex, scale: scale, round: round, step: step) where task.id != excluding {
+        for task in job.plan.tileTasks(frameIndex: frameIndex, scale: scale, round: round, step: step) {
             guard let index = task.tile?.index, let record = try store.task(task.id), record.state == .completed,
                   let result = record.resultSHA256 else { continue }
             try assembler.add(tile: index, image: try tileImage(sha: result, taskID: task.id, channels: 3))
@@ -139,46 +142,57 @@ extension CoordinatorServer {
         return image.toRGB()
     }
 
-    /// Called when a tile task's result `bytes` (hash `sha`, already kept as an intermediate) is accepted and
-    /// before its completion is recorded: adds it to its frame's assembly, and when it was the last tile,
-    /// writes the frame (the output render's last step) or keeps the assembly (an earlier step, or a render
-    /// that other tasks start from, are pulled toward or blend). Nothing for other tasks. Throws when the
-    /// tile cannot be used (the tile is then retried).
-    func tileLanded(taskID: String, jobID: String, sha: String, bytes: Data?) throws {
-        guard let job = try? jobContext(jobID), let planned = job.plan.task(taskID), let tile = planned.tile else { return }
-        let key = Self.assemblyKey(jobID: jobID, frameIndex: planned.frameIndex, scale: tile.scale, round: tile.round,
-                                   step: tile.step)
-        let image: Image
-        if let bytes {
-            image = try ImageReader.decode(bytes: [UInt8](bytes), name: "tile \(taskID)").toRGB()
-        } else {
-            image = try tileImage(sha: sha, taskID: taskID, channels: 3)
+    /// What the reassembly thread needs to land a tile (loop thread): its frame's layout, whether the assembly
+    /// is kept or is the frame's output, and — when this loop does not know the assembly to be open — the
+    /// tiles the store already has as completed.
+    private func tileArrival(taskID: String, jobID: String, attempt: Int, sha: String, bytes: Data?, frameIndex: Int,
+                             tile: PlannedTile, job: JobContext) throws -> TileArrival {
+        let key = Self.assemblyKey(jobID: jobID, frameIndex: frameIndex, scale: tile.scale, round: tile.round, step: tile.step)
+        guard tile.scale < job.plan.tilePlans.count else {
+            throw TaskPreparationError(description: "tile task \(taskID) names scale \(tile.scale) of \(job.plan.tilePlans.count)")
         }
-        var assembler: TileAssembler
-        if let open = tileAssemblies[key] {
-            assembler = open
-        } else {
-            // First tile of this assembly on this coordinator: take the tiles that landed before a restart.
-            assembler = try landedTiles(job: job, frameIndex: planned.frameIndex, scale: tile.scale, round: tile.round,
-                                        step: tile.step, excluding: taskID)
+        var arrival = TileArrival(key: key, taskID: taskID, jobID: jobID, attempt: attempt, frameIndex: frameIndex,
+                                  tileIndex: tile.index, sha: sha, bytes: bytes, path: intermediatePath(sha),
+                                  layout: try job.plan.tilePlans[tile.scale].layout(),
+                                  keep: !job.plan.isFinalStep(tile) || job.plan.isNamed(frameIndex: frameIndex, step: tile.step))
+        if !openAssemblies.contains(key) {
+            var landed: [TileArrival.Landed] = []
+            for task in job.plan.tileTasks(frameIndex: frameIndex, scale: tile.scale, round: tile.round, step: tile.step)
+            where task.id != taskID {
+                guard let index = task.tile?.index, let record = try store.task(task.id), record.state == .completed,
+                      let result = record.resultSHA256 else { continue }
+                landed.append(.init(tileIndex: index, path: intermediatePath(result)))
+            }
+            arrival.landed = landed
+            openAssemblies.insert(key)
         }
-        if !assembler.hasTile(tile.index) { try assembler.add(tile: tile.index, image: image) }
-        guard assembler.isComplete else { tileAssemblies[key] = assembler; return }
-        tileAssemblies[key] = nil
-        let frame = try assembler.image()
-        // An earlier step, or a render another task starts from, is pulled toward or blends (a sweep, a chunk's
-        // render, a sequential frame's output): kept for the tasks that take it.
-        if !job.plan.isFinalStep(tile) || job.plan.isNamed(frameIndex: planned.frameIndex, step: tile.step) {
-            _ = try keepAssembled(frame, key: key)
+        if job.plan.isFinalStep(tile) && tile.step.isEmpty {
+            let frames = job.resolved.frames.frames
+            guard frameIndex < frames.count, let output = job.resolved.output?.path(for: frames[frameIndex]) else {
+                throw TaskPreparationError(description: "tiled frame \(frameIndex) of job \(jobID) has no output path")
+            }
+            arrival.output = .init(path: output, bitDepth: job.resolved.bitDepth, frameName: frames[frameIndex])
         }
-        guard job.plan.isFinalStep(tile) && tile.step.isEmpty else { return }
-        let frames = job.resolved.frames.frames
-        guard planned.frameIndex < frames.count, let output = job.resolved.output?.path(for: frames[planned.frameIndex]) else {
-            throw TaskPreparationError(description: "tiled frame \(planned.frameIndex) of job \(jobID) has no output path")
+        return arrival
+    }
+
+    /// Applies the tiles the reassembly thread has landed (loop thread): a kept assembly is remembered for the
+    /// tasks that take it and a written frame recorded before the tile's completion, so no task that needs the
+    /// frame is claimable before it exists; a tile that could not be used fails, retryable.
+    func recordLandedTiles() {
+        for landing in reassembly.finished() {
+            if landing.closed { openAssemblies.remove(landing.key) }
+            if let failure = landing.failure {
+                pendingChanges.append(.failed(taskID: landing.taskID, attempt: landing.attempt,
+                                              error: "tile assembly: \(failure)", retryable: true))
+                continue
+            }
+            if let kept = landing.keptSHA { assembledScales[landing.key] = kept }
+            if let frameSHA = landing.frameSHA {
+                pendingChanges.append(.frameAssembled(jobID: landing.jobID, frameIndex: landing.frameIndex, sha256: frameSHA))
+                log("job \(landing.jobID) frame index \(landing.frameIndex): assembled \(landing.tiles) tiles")
+            }
+            pendingChanges.append(.completed(taskID: landing.taskID, attempt: landing.attempt, resultSHA256: landing.sha))
         }
-        let png = [UInt8](try ImageWriter.encodePNG(frame, bitDepth: job.resolved.bitDepth, name: "frame \(output)"))
-        try Self.writeFile(png, to: output)
-        pendingChanges.append(.frameAssembled(jobID: jobID, frameIndex: planned.frameIndex, sha256: BlobName.of(png)))
-        log("job \(jobID) frame \(frames[planned.frameIndex]): assembled \(job.plan.tilePlans.last!.tiles.count) tiles into \(output)")
     }
 }

@@ -124,9 +124,11 @@ public final class CoordinatorServer {
     let styleTargets: StyleTargetsStore
     var pendingChanges: [StateChange] = []
     var frameEvents: [(jobID: String, frameIndex: Int)] = []
-    /// Tiled frames being assembled (CoordinatorServer+Tiles.swift): `assemblyKey` → its tiles so far.
-    var tileAssemblies: [String: TileAssembler] = [:]
-    /// Earlier scales of tiled frames already assembled: `assemblyKey` → the intermediate's hash.
+    /// Tiles decoded, blended and their frames encoded and written off the loop (`TileReassembly`).
+    let reassembly: ReassemblyThread
+    /// Assembly keys whose tiles the reassembly thread holds (as far as the loop knows).
+    var openAssemblies: Set<String> = []
+    /// Earlier steps of tiled frames already assembled and kept: `assemblyKey` → the intermediate's hash.
     var assembledScales: [String: String] = [:]
     /// Style targets combined from the workers' parts (CoordinatorServer+StyleGrams.swift): `<job>|<scale>` → blob.
     var combinedTargets: [String: String] = [:]
@@ -157,9 +159,12 @@ public final class CoordinatorServer {
         submissions = try OffLoopQueue(label: "stylefarm.coordinator.submission")
         blobReads = try OffLoopQueue(label: "stylefarm.coordinator.blob-reads")
         outputWrites = try OffLoopQueue(label: "stylefarm.coordinator.output-writes")
+        reassembly = try ReassemblyThread(intermediateDirectory: configuration.stateDirectory
+            .appendingPathComponent("intermediate", isDirectory: true))
         poller.register(fileDescriptor: submissions.wake.fileDescriptor)
         poller.register(fileDescriptor: blobReads.wake.fileDescriptor)
         poller.register(fileDescriptor: outputWrites.wake.fileDescriptor)
+        poller.register(fileDescriptor: reassembly.queue.wake.fileDescriptor)
         liveness = WorkerLiveness(configuration: .init(heartbeatInterval: configuration.intervalSeconds,
                                                        missedIntervals: configuration.heartbeatLiveness))
         stats.requeued = report.requeuedTasks
@@ -180,6 +185,7 @@ public final class CoordinatorServer {
         blobReads.waitUntilIdle()
         // An output written but not recorded is rendered again after a restart (its task is still assigned).
         outputWrites.waitUntilIdle()
+        reassembly.queue.waitUntilIdle()
         workers.close()
         clients.close()
         try? store.close()
@@ -220,6 +226,7 @@ public final class CoordinatorServer {
         answerSubmissions()
         sendBlobReads()
         recordWrittenOutputs()
+        recordLandedTiles()
         flushChanges()
         checkLiveness()
         dispatch()

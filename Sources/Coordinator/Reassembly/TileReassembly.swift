@@ -1,0 +1,163 @@
+import Engine
+import Foundation
+import Protocol
+
+/// A tile's accepted result on its way into its frame (docs/ARCHITECTURE.md "Tiles"): everything the
+/// reassembly thread needs, gathered on the loop so that thread never touches the store or the plan.
+struct TileArrival: Sendable {
+    /// A tile result already kept under `<state>/intermediate/`.
+    struct Landed: Sendable, Equatable {
+        var tileIndex: Int
+        var path: String
+    }
+
+    /// Where the assembled frame goes when this assembly is a frame's final render.
+    struct Output: Sendable, Equatable {
+        var path: String
+        var bitDepth: Int
+        /// The frame as logs name it (its number in the sequence).
+        var frameName: Int
+    }
+
+    /// `CoordinatorServer.assemblyKey`: one frame at one scale, round and render step.
+    var key: String
+    var taskID: String
+    var jobID: String
+    var attempt: Int
+    var frameIndex: Int
+    var tileIndex: Int
+    /// The tile result's hash: the task's completion names it.
+    var sha: String
+    /// The encoded tile when the loop still holds it; else it is read from `path`.
+    var bytes: Data?
+    var path: String
+    var layout: TileLayout
+    /// The tiles of this assembly the store already has as completed (other than this one), sent when the loop
+    /// does not know the assembly to be open (its first tile here, or after a restart); nil otherwise.
+    var landed: [Landed]?
+    /// Keep the assembled frame as a 16-bit intermediate: an earlier step, or a render that other tasks start
+    /// from, are pulled toward or blend.
+    var keep: Bool
+    var output: Output?
+}
+
+/// What became of a `TileArrival`, handed back to the loop.
+struct TileLanding: Sendable, Equatable {
+    var key: String
+    var taskID: String
+    var jobID: String
+    var attempt: Int
+    var frameIndex: Int
+    var sha: String
+    /// Why the tile could not be used (it is retried); nil when it was added.
+    var failure: String?
+    /// The assembly is no longer open on the reassembly thread (finished, or dropped after a failure): the
+    /// loop sends the store's landed tiles with the next tile of this key.
+    var closed: Bool = false
+    /// The hash of the assembled frame kept as an intermediate (`TileArrival.keep`).
+    var keptSHA: String?
+    /// The hash of the frame written to its output path.
+    var frameSHA: String?
+    /// How many tiles the finished frame was made of.
+    var tiles: Int = 0
+}
+
+/// The open tile assemblies and what to do with a tile that lands: decode it, blend it into its frame, and
+/// when it is the last, encode the frame and write it (its output, or a kept intermediate). It reads and
+/// writes files but holds no socket and no store, so the coordinator runs it on a thread of its own
+/// (a 4096×2160 frame is about a second of PNG encoding the loop must not wait for) and tests drive it
+/// directly.
+struct TileReassembly: Sendable {
+    /// Where kept assemblies go: `<directory>/<sha256>` (the coordinator's `<state>/intermediate`).
+    let intermediateDirectory: URL
+    private var open: [String: TileAssembler] = [:]
+
+    init(intermediateDirectory: URL) { self.intermediateDirectory = intermediateDirectory }
+
+    /// The keys of the assemblies waiting for more tiles.
+    var openKeys: Set<String> { Set(open.keys) }
+
+    /// Bytes of tile pixels the open assemblies hold.
+    var retainedBytes: Int { open.values.reduce(0) { $0 + $1.retainedBytes } }
+
+    /// Adds the arriving tile to its assembly (opening it from `arrival.landed` when it is not open), and
+    /// finishes the frame when it was the last.
+    mutating func land(_ arrival: TileArrival) -> TileLanding {
+        var landing = TileLanding(key: arrival.key, taskID: arrival.taskID, jobID: arrival.jobID, attempt: arrival.attempt,
+                                  frameIndex: arrival.frameIndex, sha: arrival.sha)
+        let image: Image
+        do {
+            if let bytes = arrival.bytes {
+                image = try ImageReader.decode(bytes: [UInt8](bytes), name: "tile \(arrival.taskID)").toRGB()
+            } else {
+                image = try ImageReader.read(path: arrival.path).toRGB()
+            }
+        } catch {
+            landing.failure = "\(error)"
+            landing.closed = open[arrival.key] == nil
+            return landing
+        }
+        var assembler: TileAssembler
+        if let existing = open[arrival.key] {
+            assembler = existing
+        } else {
+            guard let landed = arrival.landed else {
+                // Not open here and no list of what landed before: starting empty would wait forever for tiles
+                // that already completed. The tile is retried, and its next arrival brings the list.
+                landing.failure = "the assembly of \(arrival.key) is not open on the reassembly thread"
+                landing.closed = true
+                return landing
+            }
+            do {
+                assembler = try TileAssembler(layout: arrival.layout, channels: 3)
+                for tile in landed where tile.tileIndex != arrival.tileIndex && !assembler.hasTile(tile.tileIndex) {
+                    try assembler.add(tile: tile.tileIndex, image: try ImageReader.read(path: tile.path).toRGB())
+                }
+            } catch {
+                landing.failure = "reopening \(arrival.key) from the tiles that landed before: \(error)"
+                landing.closed = true
+                return landing
+            }
+        }
+        do {
+            if !assembler.hasTile(arrival.tileIndex) { try assembler.add(tile: arrival.tileIndex, image: image) }
+        } catch {
+            open[arrival.key] = assembler
+            landing.failure = "\(error)"
+            return landing
+        }
+        guard assembler.isComplete else {
+            open[arrival.key] = assembler
+            return landing
+        }
+        open[arrival.key] = nil
+        landing.closed = true
+        landing.tiles = arrival.layout.tiles.count
+        do {
+            let frame = try assembler.image()
+            if arrival.keep {
+                // 16-bit, so the next step starts from what was rendered, not from a rounded copy.
+                let png = [UInt8](try ImageWriter.encodePNG(frame, bitDepth: 16, name: "assembled \(arrival.key)"))
+                let sha = BlobName.of(png)
+                try CoordinatorServer.writeFile(png, to: intermediateDirectory.appendingPathComponent(sha).path)
+                landing.keptSHA = sha
+            }
+            if let output = arrival.output {
+                let png = [UInt8](try ImageWriter.encodePNG(frame, bitDepth: output.bitDepth, name: "frame \(output.path)"))
+                try CoordinatorServer.writeFile(png, to: output.path)
+                landing.frameSHA = BlobName.of(png)
+            }
+        } catch {
+            landing.failure = "\(error)"
+            landing.keptSHA = nil
+            landing.frameSHA = nil
+        }
+        return landing
+    }
+
+    /// Drops the open assemblies of job `jobID` (finished or cancelled), and the tile pixels they hold.
+    mutating func forget(jobID: String) {
+        let prefix = jobID + "|"
+        for key in open.keys where key.hasPrefix(prefix) { open[key] = nil }
+    }
+}
