@@ -113,7 +113,8 @@ public final class CoordinatorServer {
     var jobContexts: [String: JobContext] = [:]
     /// Content-addressed inputs this coordinator serves: SHA-256 hex → file path (read lazily).
     var blobs: [String: String] = [:]
-    var fileHashes: [String: (sha: String, size: Int)] = [:]
+    /// Input files hashed off the loop, and the claims waiting for one (`InputHashes`).
+    var inputHashes = InputHashes()
     var fetches: [String: OutputFetch] = [:]
     var watchers: [Watcher] = []
     /// Latest progress of running tasks (task id → progress), for watchers.
@@ -138,6 +139,8 @@ public final class CoordinatorServer {
     let blobReads: OffLoopQueue<BlobRead>
     /// Outputs hashed and written off the loop (`acceptOutput`), recorded when back.
     let outputWrites: OffLoopQueue<WrittenOutput>
+    /// Input files (content frames, masks, styles) read and hashed off the loop the first time a task names them.
+    let inputHashing: OffLoopQueue<HashedInput>
     var closed = false
 
     /// - Parameter vggCache: the VGG network used to compute each stylize job's style targets once
@@ -159,11 +162,13 @@ public final class CoordinatorServer {
         submissions = try OffLoopQueue(label: "stylefarm.coordinator.submission")
         blobReads = try OffLoopQueue(label: "stylefarm.coordinator.blob-reads")
         outputWrites = try OffLoopQueue(label: "stylefarm.coordinator.output-writes")
+        inputHashing = try OffLoopQueue(label: "stylefarm.coordinator.input-hashing")
         reassembly = try ReassemblyThread(intermediateDirectory: configuration.stateDirectory
             .appendingPathComponent("intermediate", isDirectory: true))
         poller.register(fileDescriptor: submissions.wake.fileDescriptor)
         poller.register(fileDescriptor: blobReads.wake.fileDescriptor)
         poller.register(fileDescriptor: outputWrites.wake.fileDescriptor)
+        poller.register(fileDescriptor: inputHashing.wake.fileDescriptor)
         poller.register(fileDescriptor: reassembly.queue.wake.fileDescriptor)
         liveness = WorkerLiveness(configuration: .init(heartbeatInterval: configuration.intervalSeconds,
                                                        missedIntervals: configuration.heartbeatLiveness))
@@ -186,6 +191,7 @@ public final class CoordinatorServer {
         // An output written but not recorded is rendered again after a restart (its task is still assigned).
         outputWrites.waitUntilIdle()
         reassembly.queue.waitUntilIdle()
+        inputHashing.waitUntilIdle()
         workers.close()
         clients.close()
         try? store.close()
@@ -229,6 +235,7 @@ public final class CoordinatorServer {
         recordLandedTiles()
         flushChanges()
         checkLiveness()
+        assignHashedInputs()
         dispatch()
         flushChanges()
         sendHeartbeats()
@@ -421,6 +428,7 @@ public final class CoordinatorServer {
 
     func forgetAssignments(of workerID: String) {
         assigned = assigned.filter { $0.value.sent.workerID != workerID }
+        inputHashes.dropParked(ofWorker: workerID)
     }
 
     func checkLiveness() {
@@ -464,19 +472,62 @@ public final class CoordinatorServer {
             }
             for claim in claims {
                 _ = liveness.reserve([claim.task.id], for: id)
-                do {
-                    let assignment = try makeAssignment(claim)
-                    send(toWorker: id, .task(assignment))
-                    stats.dispatched += 1
-                    assigned[claim.task.id] = (ReportCheck.Sent(jobID: claim.task.jobID, frameIndex: claim.task.frameIndex,
-                                                                attempt: claim.attempt, workerID: id),
-                                               DispatchTime.now().uptimeNanoseconds)
-                } catch {
-                    // The worker never sees this task: give its credit back, or it would wait for work forever.
-                    liveness.unreserve(claim.task.id, for: id)
-                    log("cannot assign \(claim.task.id): \(error)")
-                    pendingChanges.append(.failed(taskID: claim.task.id, attempt: claim.attempt,
-                                                  error: "coordinator: \(error)", retryable: false))
+                assign(claim, to: id)
+            }
+        }
+    }
+
+    /// Builds `claim`'s assignment and sends it to worker `id` (which holds its credit); parks it while an
+    /// input file it names is hashed off the loop (`assignHashedInputs` builds it again).
+    func assign(_ claim: TaskClaim, to id: String) {
+        do {
+            let assignment = try makeAssignment(claim)
+            send(toWorker: id, .task(assignment))
+            stats.dispatched += 1
+            assigned[claim.task.id] = (ReportCheck.Sent(jobID: claim.task.jobID, frameIndex: claim.task.frameIndex,
+                                                        attempt: claim.attempt, workerID: id),
+                                       DispatchTime.now().uptimeNanoseconds)
+        } catch let missing as InputNotHashed {
+            if inputHashes.park(claim, for: id, waitingOn: missing.path) { hashInput(missing.path) }
+        } catch {
+            failUnassignable(claim, of: id, error: "\(error)")
+        }
+    }
+
+    /// The worker never sees this task: its credit goes back, or it would wait for work forever.
+    func failUnassignable(_ claim: TaskClaim, of id: String, error: String) {
+        liveness.unreserve(claim.task.id, for: id)
+        log("cannot assign \(claim.task.id): \(error)")
+        pendingChanges.append(.failed(taskID: claim.task.id, attempt: claim.attempt, error: "coordinator: \(error)", retryable: false))
+    }
+
+    /// Reads and hashes the input file `path` on the input-hashing thread.
+    func hashInput(_ path: String) {
+        inputHashing.start {
+            do {
+                let data = try Data(contentsOf: URL(fileURLWithPath: path))
+                return HashedInput(path: path, entry: .init(sha: BlobName.of(data), size: data.count))
+            } catch {
+                return HashedInput(path: path, error: "cannot read \(path): \(error.localizedDescription)")
+            }
+        }
+    }
+
+    /// Builds again the claims that waited for input files hashed since the last iteration (loop thread); a
+    /// claim whose task moved on meanwhile (cancelled, requeued, its worker gone) gives its credit back unsent.
+    func assignHashedInputs() {
+        for hashed in inputHashing.finished() {
+            for parked in inputHashes.hashed(hashed.path, entry: hashed.entry) {
+                let task = try? store.task(parked.claim.task.id)
+                guard liveness.isAlive(parked.workerID), let task, task.state == .assigned,
+                      task.currentAttempt == parked.claim.attempt, task.assignedWorker == parked.workerID else {
+                    liveness.unreserve(parked.claim.task.id, for: parked.workerID)
+                    continue
+                }
+                if let error = hashed.error {
+                    failUnassignable(parked.claim, of: parked.workerID, error: error)
+                } else {
+                    assign(parked.claim, to: parked.workerID)
                 }
             }
         }
@@ -503,16 +554,10 @@ public final class CoordinatorServer {
         jobContexts[jobID] = context
     }
 
-    /// The blob ref of an input file, remembered in the blob table.
+    /// The blob ref of an input file, remembered in the blob table. Throws `InputNotHashed` until the file has
+    /// been hashed off the loop (`assign` parks the claim and starts that).
     func blobRef(forFile path: String, mediaType: String) throws -> Stylefarm_V1_BlobRef {
-        let entry: (sha: String, size: Int)
-        if let cached = fileHashes[path] {
-            entry = cached
-        } else {
-            let data = try Data(contentsOf: URL(fileURLWithPath: path))
-            entry = (BlobName.of(data), data.count)
-            fileHashes[path] = entry
-        }
+        guard let entry = inputHashes.entry(for: path) else { throw InputNotHashed(path: path) }
         blobs[entry.sha] = path
         var ref = Stylefarm_V1_BlobRef()
         ref.sha256 = entry.sha
