@@ -40,7 +40,10 @@ extension CoordinatorServer {
         let context = try? jobContext(task.jobID)
         // Tiles and the style-statistics passes are sized to a memory budget: say what they took.
         let planned = context?.plan.task(task.id)
-        let took = String(format: "%.1f s, worker peak RSS %.0f MB", result.stats.wallSeconds, Double(result.stats.peakRssBytes) / 1e6)
+        // Formatted only for the tasks it is logged for (a per-result String(format:) showed in the dispatch profile).
+        var took: String {
+            String(format: "%.1f s, worker peak RSS %.0f MB", result.stats.wallSeconds, Double(result.stats.peakRssBytes) / 1e6)
+        }
         switch planned?.role {
         case .styleGrams?: log("style-target part \(task.id) from \(workerID): \(took)")
         case .frameGrams?: log("frame statistics \(task.id) from \(workerID): \(took)")
