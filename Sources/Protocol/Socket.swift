@@ -69,6 +69,8 @@ public enum SocketType: Sendable {
     case req
     /// Exclusive pair, for tests and in-process signalling.
     case pair
+    /// Strict request/reply server: the coordinator's ZAP handler (`inproc://zeromq.zap.01`).
+    case rep
 
     var raw: Int32 {
         switch self {
@@ -76,6 +78,7 @@ public enum SocketType: Sendable {
         case .dealer: return ZMQ_DEALER
         case .req: return ZMQ_REQ
         case .pair: return ZMQ_PAIR
+        case .rep: return ZMQ_REP
         }
     }
 }
@@ -117,7 +120,7 @@ public final class Socket {
 
     public var isClosed: Bool { handle == nil }
 
-    private func live(_ operation: String) throws -> UnsafeMutableRawPointer {
+    func live(_ operation: String) throws -> UnsafeMutableRawPointer {
         guard let handle else { throw ZMQError.code(ENOTSOCK, operation) }
         return handle
     }

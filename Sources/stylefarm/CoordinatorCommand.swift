@@ -14,11 +14,36 @@ struct CoordinatorCommand: ParsableCommand {
         abstract: "Run the render-farm coordinator (workers connect to --bind-workers, clients to --bind-clients).",
         discussion: "The wire protocol is documented in docs/PROTOCOL.md; job specs in docs/JOBS.md.")
 
-    @Option(help: "Endpoint for workers.")
-    var bindWorkers: String = FarmDefaults.workerEndpoint
+    @Option(help: "Endpoint for workers (default \(FarmDefaults.workerEndpoint); with --insecure \(Self.loopbackWorkers)).")
+    var bindWorkers: String?
 
-    @Option(help: "Endpoint for clients (submit, status, watch, cancel).")
-    var bindClients: String = FarmDefaults.clientEndpoint
+    @Option(help: "Endpoint for clients: submit, status, watch, cancel (default \(FarmDefaults.clientEndpoint); with --insecure \(Self.loopbackClients)).")
+    var bindClients: String?
+
+    @Flag(help: ArgumentHelp("Plain TCP without CurveZMQ: anyone who reaches the ports can do anything, so only loopback binds are allowed.",
+                             discussion: "Without it the coordinator encrypts and authenticates every connection with the keys in <state-dir>/keys (made on first start, with an admin credential; `stylefarm keys` adds workers and clients). docs/SECURITY.md."))
+    var insecure = false
+
+    static let loopbackWorkers = "tcp://127.0.0.1:5555"
+    static let loopbackClients = "tcp://127.0.0.1:5556"
+
+    var workerEndpoint: String { bindWorkers ?? (insecure ? Self.loopbackWorkers : FarmDefaults.workerEndpoint) }
+    var clientEndpoint: String { bindClients ?? (insecure ? Self.loopbackClients : FarmDefaults.clientEndpoint) }
+
+    /// Whether `endpoint` can only be reached from this machine: ipc://, or tcp:// on 127.0.0.0/8, ::1 or localhost.
+    static func isLoopback(_ endpoint: String) -> Bool {
+        if endpoint.hasPrefix("ipc://") { return true }
+        guard endpoint.hasPrefix("tcp://") else { return false }
+        let rest = endpoint.dropFirst("tcp://".count)
+        let host: Substring
+        if rest.hasPrefix("[") {
+            guard let close = rest.firstIndex(of: "]") else { return false }
+            host = rest[rest.index(after: rest.startIndex)..<close]
+            return host == "::1"
+        }
+        host = rest.split(separator: ":", maxSplits: 1).first ?? ""
+        return host == "localhost" || host.hasPrefix("127.")
+    }
 
     @Option(help: "Folder for the job database (jobs.sqlite).")
     var stateDir: String = "stylefarm-state"
@@ -50,16 +75,32 @@ struct CoordinatorCommand: ParsableCommand {
             throw ValidationError("--style-core-size must be a positive multiple of 16 (got \(styleCoreSize))")
         }
         if liveness < 1 { throw ValidationError("--liveness must be at least 1 (got \(liveness))") }
-        for endpoint in [bindWorkers, bindClients] where !(endpoint.hasPrefix("tcp://") || endpoint.hasPrefix("ipc://")) {
+        for endpoint in [workerEndpoint, clientEndpoint] where !(endpoint.hasPrefix("tcp://") || endpoint.hasPrefix("ipc://")) {
             throw ValidationError("endpoints must be ZeroMQ tcp:// or ipc:// addresses (got \(endpoint))")
+        }
+        if insecure {
+            for endpoint in [workerEndpoint, clientEndpoint] where !Self.isLoopback(endpoint) {
+                throw ValidationError("--insecure binds loopback addresses only (127.0.0.1, ::1, localhost, ipc://), not \(endpoint): without CurveZMQ anyone who reaches the port controls the farm. Drop --insecure to use the keys in \(stateDir)/keys.")
+            }
         }
     }
 
     func run() throws {
+        var security: CoordinatorSecurity?
+        var securityLine = "plain TCP on loopback (--insecure)"
+        if !insecure {
+            let (folder, created) = try KeyFolder.openOrCreate(stateDirectory: URL(fileURLWithPath: stateDir))
+            security = CoordinatorSecurity(folder: folder)
+            securityLine = "CurveZMQ, public key \(folder.coordinatorKeys.publicKey), authorized keys in \(folder.authorizedKeysPath)"
+            if created {
+                FileHandle.standardError.write(Data(("stylefarm coordinator: made new keys in \(folder.directory.path); an admin credential is in \(folder.adminCredentialPath) "
+                    + "(clients: --credential or $\(Credential.environmentVariable)); add workers with `stylefarm keys create --role worker`\n").utf8))
+            }
+        }
         let configuration = CoordinatorServer.Configuration(
             stateDirectory: URL(fileURLWithPath: stateDir),
-            workerEndpoint: bindWorkers, clientEndpoint: bindClients,
-            heartbeatInterval: .milliseconds(heartbeatMs), heartbeatLiveness: liveness)
+            workerEndpoint: workerEndpoint, clientEndpoint: clientEndpoint,
+            heartbeatInterval: .milliseconds(heartbeatMs), heartbeatLiveness: liveness, security: security)
         if let threads { EngineThreads.set(threads) }
         if let stylePassPixels { StyleTargets.tiledGramPixels = stylePassPixels }
         if let styleCoreSize { StyleTargets.tiledGramCore = styleCoreSize }
@@ -67,7 +108,7 @@ struct CoordinatorCommand: ParsableCommand {
         let server = try CoordinatorServer(configuration: configuration, vggCache: models.vggCache())
         let stop = SignalStop()
         FileHandle.standardError.write(Data(
-            "stylefarm coordinator: workers at \(server.workerEndpoint), clients at \(server.clientEndpoint), state in \(stateDir)\n".utf8))
+            "stylefarm coordinator: workers at \(server.workerEndpoint), clients at \(server.clientEndpoint), state in \(stateDir), \(securityLine)\n".utf8))
         try server.run(until: { stop.isSet })
         stop.cancel()
         server.close()

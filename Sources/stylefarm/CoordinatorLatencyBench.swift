@@ -51,7 +51,7 @@ struct CoordinatorLatencyBench: ParsableCommand {
                                  modelDirectory: nil)
         var farmStopped = false
         defer { if !farmStopped { farm.shutdown() } }
-        let client = try CoordinatorClient(endpoint: farm.clientEndpoint, timeout: .seconds(600))
+        let client = try farm.client(timeout: .seconds(600))
         defer { client.close() }
         let renderID = try client.submit(Stylefarm_V1_JobSpec(shot))
         // Rendering: a task running on every worker (or the shot done already, on a fast machine).
@@ -62,7 +62,7 @@ struct CoordinatorLatencyBench: ParsableCommand {
             usleep(50_000)
         }
 
-        let probe = StatusProbe(endpoint: farm.clientEndpoint, jobID: renderID, interval: .milliseconds(probeMs))
+        let probe = StatusProbe(endpoint: farm.clientEndpoint, credential: farm.credential, jobID: renderID, interval: .milliseconds(probeMs))
         probe.start()
         Thread.sleep(forTimeInterval: 1)
         let submitStart = Date()
@@ -147,6 +147,7 @@ struct CoordinatorLatencyBench: ParsableCommand {
 final class StatusProbe: @unchecked Sendable {
     struct Samples { var rtts: [Double]; var errors: Int }
     private let endpoint: String
+    private let credential: Credential?
     private let jobID: String
     private let interval: Duration
     private let timeout: Duration
@@ -156,14 +157,14 @@ final class StatusProbe: @unchecked Sendable {
     private let done = DispatchSemaphore(value: 0)
 
     /// A request unanswered within `timeout` counts as an error.
-    init(endpoint: String, jobID: String, interval: Duration, timeout: Duration = .seconds(30)) {
-        self.endpoint = endpoint; self.jobID = jobID; self.interval = interval; self.timeout = timeout
+    init(endpoint: String, credential: Credential?, jobID: String, interval: Duration, timeout: Duration = .seconds(30)) {
+        self.endpoint = endpoint; self.credential = credential; self.jobID = jobID; self.interval = interval; self.timeout = timeout
     }
 
     func start() {
         let thread = Thread { [self] in
             defer { done.signal() }
-            guard let client = try? CoordinatorClient(endpoint: endpoint, timeout: timeout) else {
+            guard let client = try? CoordinatorClient(endpoint: endpoint, timeout: timeout, credential: credential) else {
                 lock.withLock { samples.errors += 1 }
                 return
             }

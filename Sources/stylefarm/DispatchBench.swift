@@ -27,6 +27,9 @@ struct DispatchBench: ParsableCommand {
     @Flag(help: "Keep a client watching the timed job, as `stylefarm render` does (its events cost the coordinator too).")
     var watch = false
 
+    @Flag(help: "Plain TCP instead of CurveZMQ between the coordinator, its workers and clients (to measure what encryption costs).")
+    var insecure = false
+
     func validate() throws {
         if tasks < 1 { throw ValidationError("--tasks must be at least 1") }
         if workers < 1 { throw ValidationError("--workers must be at least 1") }
@@ -38,11 +41,11 @@ struct DispatchBench: ParsableCommand {
         defer { try? FileManager.default.removeItem(at: state) }
         let latencies = LatencyLog()
         let farm = try LocalFarm(stateDirectory: state, workers: workers, threadsPerWorker: 1, slotsPerWorker: slots,
-                                 modelDirectory: nil) { server in
+                                 modelDirectory: nil, insecure: insecure) { server in
             server.onRoundTrip = { latencies.add($0) }
         }
         defer { farm.shutdown() }
-        let client = try CoordinatorClient(endpoint: farm.clientEndpoint, timeout: .seconds(60))
+        let client = try farm.client(timeout: .seconds(60))
         defer { client.close() }
 
         // Warm-up: every worker registered and busy once.
@@ -50,18 +53,18 @@ struct DispatchBench: ParsableCommand {
         latencies.reset()
         let cpuBefore = Self.processCPUSeconds()
         let seconds = try runJob(client, latencies: latencies, name: "dispatch", tasks: tasks,
-                                 watchEndpoint: watch ? farm.clientEndpoint : nil)
+                                 watchEndpoint: watch ? farm.clientEndpoint : nil, watchCredential: farm.credential)
         let cpu = Self.processCPUSeconds() - cpuBefore
         let sorted = latencies.values.sorted()
         func percentile(_ p: Double) -> Double { sorted.isEmpty ? 0 : sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))] }
-        print(String(format: "dispatch tasks=%d workers=%d slots=%d watch=%@ wall_s=%.3f coordinator_cpu_s=%.3f p50_ms=%.3f p99_ms=%.3f tasks_per_s=%.0f",
-                     tasks, workers, slots, watch ? "yes" : "no", seconds, cpu, percentile(0.5) * 1000, percentile(0.99) * 1000, Double(tasks) / seconds))
+        print(String(format: "dispatch tasks=%d workers=%d slots=%d watch=%@ curve=%@ wall_s=%.3f coordinator_cpu_s=%.3f p50_ms=%.3f p99_ms=%.3f tasks_per_s=%.0f",
+                     tasks, workers, slots, watch ? "yes" : "no", insecure ? "no" : "yes", seconds, cpu, percentile(0.5) * 1000, percentile(0.99) * 1000, Double(tasks) / seconds))
     }
 
     /// Submits an echo job of `tasks` zero-second tasks and polls until it is done; returns the seconds
     /// from the job's acceptance to its completion.
     private func runJob(_ client: CoordinatorClient, latencies: LatencyLog, name: String, tasks: Int,
-                        watchEndpoint: String? = nil) throws -> Double {
+                        watchEndpoint: String? = nil, watchCredential: Credential? = nil) throws -> Double {
         var spec = Stylefarm_V1_JobSpec()
         spec.name = name
         spec.kind = .echo
@@ -75,7 +78,7 @@ struct DispatchBench: ParsableCommand {
             // A watcher on its own client and thread, reading events until the job ends (or 10 min).
             let thread = Thread {
                 defer { watching.signal() }
-                guard let watcher = try? CoordinatorClient(endpoint: watchEndpoint, timeout: .seconds(60)) else { return }
+                guard let watcher = try? CoordinatorClient(endpoint: watchEndpoint, timeout: .seconds(60), credential: watchCredential) else { return }
                 defer { watcher.close() }
                 let deadline = ContinuousClock.now + .seconds(600)
                 _ = try? watcher.watch(jobID, until: { ContinuousClock.now > deadline }) { _ in }

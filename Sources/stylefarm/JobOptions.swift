@@ -169,6 +169,9 @@ struct ClientOptions: ParsableArguments {
     @Option(help: "Seconds to wait for the coordinator's reply.")
     var timeout: Int = 10
 
+    @Option(help: CredentialFile.help)
+    var credential: String?
+
     func validate() throws {
         if timeout < 1 { throw ValidationError("--timeout must be at least 1 second (got \(timeout))") }
         guard coordinator.hasPrefix("tcp://") || coordinator.hasPrefix("ipc://") else {
@@ -177,6 +180,7 @@ struct ClientOptions: ParsableArguments {
     }
 
     func connect() throws -> CoordinatorClient {
-        try CoordinatorClient(endpoint: coordinator, timeout: .seconds(timeout))
+        try CoordinatorClient(endpoint: coordinator, timeout: .seconds(timeout),
+                              credential: CredentialFile.load(credential, for: [.submitter, .admin], command: "client commands"))
     }
 }

@@ -9,10 +9,15 @@ import Protocol
 /// `workers` worker processes of this same executable, each with `threadsPerWorker` BLAS threads,
 /// its own blob cache and its log in the state folder. Workers exit by themselves if this process
 /// dies (`--parent-pid`). `shutdown()` stops everything (SIGINT to workers, SIGKILL after a grace period).
+/// The farm uses CurveZMQ like any other (docs/SECURITY.md) with keys made for this run: the workers'
+/// credential is written to the state folder (mode 0600), the clients' (`credential`) stays in memory.
+/// `insecure` (benchmarks of the encryption's cost) runs plain TCP instead.
 final class LocalFarm {
     let stateDirectory: URL
     private(set) var workerEndpoint = ""
     private(set) var clientEndpoint = ""
+    /// The admin credential clients of this farm use (`client(timeout:)`); nil when insecure.
+    let credential: Credential?
     private var workers: [Process] = []
     private let coordinatorThread: Thread
     private let stopFlag = LockedFlag()
@@ -23,17 +28,36 @@ final class LocalFarm {
     /// Starts the coordinator (and waits until it listens), then the workers.
     /// `configure` runs on the coordinator thread before it serves (benchmarks install hooks there).
     init(stateDirectory: URL, workers count: Int, threadsPerWorker: Int, slotsPerWorker: Int = 1, modelDirectory: String?,
-         heartbeat: Duration = FarmDefaults.heartbeatInterval,
+         heartbeat: Duration = FarmDefaults.heartbeatInterval, insecure: Bool = false,
          configure: (@Sendable (CoordinatorServer) -> Void)? = nil) throws {
         self.stateDirectory = stateDirectory
         try FileManager.default.createDirectory(at: stateDirectory, withIntermediateDirectories: true)
+        var security: CoordinatorSecurity?
+        var workerCredentialPath: String?
+        if insecure {
+            credential = nil
+        } else {
+            let coordinatorKeys = try CurveKeyPair.generate()
+            let workerCredential = Credential(name: "local-workers", role: .worker, coordinatorKey: coordinatorKeys.publicKey,
+                                              keys: try CurveKeyPair.generate())
+            let clientCredential = Credential(name: "local", role: .admin, coordinatorKey: coordinatorKeys.publicKey,
+                                              keys: try CurveKeyPair.generate())
+            let path = stateDirectory.appendingPathComponent("worker.credential").path
+            try? FileManager.default.removeItem(atPath: path)  // an earlier run's, with keys that are gone
+            try workerCredential.write(to: path)
+            workerCredentialPath = path
+            credential = clientCredential
+            security = CoordinatorSecurity(keys: coordinatorKeys, authorized: .fixed(AuthorizedKeys([
+                .init(role: .worker, publicKey: workerCredential.keys.publicKey, name: workerCredential.name),
+                .init(role: .admin, publicKey: clientCredential.keys.publicKey, name: clientCredential.name)])))
+        }
         let logURL = stateDirectory.appendingPathComponent("coordinator.log")
         _ = FileManager.default.createFile(atPath: logURL.path, contents: nil)
         let models = ModelStore(directory: ModelDirectory.resolve(explicit: modelDirectory))
         let configuration = CoordinatorServer.Configuration(stateDirectory: stateDirectory,
                                                             workerEndpoint: "tcp://127.0.0.1:*",
                                                             clientEndpoint: "tcp://127.0.0.1:*",
-                                                            heartbeatInterval: heartbeat)
+                                                            heartbeatInterval: heartbeat, security: security)
         let outcome = StartOutcome()
         let flag = stopFlag, ready = started, done = finished
         coordinatorThread = Thread {
@@ -71,6 +95,7 @@ final class LocalFarm {
                              "--parent-pid", String(getpid()),
                              "--heartbeat-ms", String(heartbeat.components.seconds * 1000 + heartbeat.components.attoseconds / 1_000_000_000_000_000)]
             if let modelDirectory { arguments += ["--model-dir", modelDirectory] }
+            if let workerCredentialPath { arguments += ["--credential", workerCredentialPath] }
             process.arguments = arguments
             let workerLog = stateDirectory.appendingPathComponent("worker-\(i + 1).log")
             _ = FileManager.default.createFile(atPath: workerLog.path, contents: nil)
@@ -80,6 +105,11 @@ final class LocalFarm {
             try process.run()
             workers.append(process)
         }
+    }
+
+    /// A client of this farm's coordinator, with its credential.
+    func client(timeout: Duration) throws -> CoordinatorClient {
+        try CoordinatorClient(endpoint: clientEndpoint, timeout: timeout, credential: credential)
     }
 
     /// Worker processes that are still running.

@@ -72,7 +72,7 @@ struct RenderCommand: ParsableCommand {
         FileHandle.standardError.write(Data("render: \(resolved.frames.count) frame(s) of \(resolved.name) on \(workers) worker process(es) × \(threadsPerWorker) thread(s)\n".utf8))
         // The coordinator is this process: wait for it as long as submitting takes (a 4K job's style
         // targets are computed at submit).
-        let client = try CoordinatorClient(endpoint: farm.clientEndpoint, timeout: .seconds(900))
+        let client = try farm.client(timeout: .seconds(900))
         defer { client.close() }
         let jobID = try client.submit(Stylefarm_V1_JobSpec(resolved))
         var view = JobProgressView(label: resolved.name)

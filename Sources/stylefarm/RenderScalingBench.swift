@@ -49,7 +49,7 @@ struct RenderScalingBench: ParsableCommand {
             let farm = try LocalFarm(stateDirectory: root.appendingPathComponent("state-\(count)"), workers: count,
                                      threadsPerWorker: 1, modelDirectory: modelDir)
             defer { farm.shutdown() }
-            let client = try CoordinatorClient(endpoint: farm.clientEndpoint, timeout: .seconds(120))
+            let client = try farm.client(timeout: .seconds(120))
             defer { client.close() }
             let start = Date()
             // Submitting includes computing the job's style targets once (VGG load + style forward).

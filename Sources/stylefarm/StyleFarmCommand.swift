@@ -9,6 +9,6 @@ struct StyleFarmCommand: ParsableCommand {
         subcommands: [StylizeCommand.self, DemoCommand.self, CoordinatorCommand.self, WorkerCommand.self,
                       SubmitCommand.self, StatusCommand.self, WatchCommand.self, CancelCommand.self,
                       RenderCommand.self, SegmentCommand.self, EvaluateCommand.self, MakeSequenceCommand.self, AnimateCommand.self,
-                      ModelsCommand.self, BenchCommand.self,
+                      KeysCommand.self, ModelsCommand.self, BenchCommand.self,
                       FiguresCommand.self])
 }

@@ -106,7 +106,7 @@ struct TemporalBench: ParsableCommand {
             let farm = try LocalFarm(stateDirectory: root.appendingPathComponent("state-\(count)"), workers: count,
                                      threadsPerWorker: 1, modelDirectory: modelDir)
             defer { farm.shutdown() }
-            let client = try CoordinatorClient(endpoint: farm.clientEndpoint, timeout: .seconds(600))
+            let client = try farm.client(timeout: .seconds(600))
             defer { client.close() }
             for name in names {
                 let output = root.appendingPathComponent("\(name)-w\(count)").path

@@ -38,6 +38,9 @@ struct WorkerCommand: ParsableCommand {
     @Option(help: "Heartbeat interval in milliseconds until the coordinator announces its own.")
     var heartbeatMs: Int = 1000
 
+    @Option(help: CredentialFile.help)
+    var credential: String?
+
     @Option(help: ArgumentHelp("Stop when the process with this id is no longer the parent (used by `render`).", visibility: .hidden))
     var parentPid: Int32?
 
@@ -55,6 +58,7 @@ struct WorkerCommand: ParsableCommand {
     }
 
     func run() throws {
+        let credential = try CredentialFile.load(credential, for: [.worker], command: "worker")
         if let threads { EngineThreads.set(threads) }
         let store = ModelStore(directory: ModelDirectory.resolve(explicit: modelDir))
         // Installed model hashes come from the manifest (cheap: no file is re-hashed here; loads verify).
@@ -65,13 +69,14 @@ struct WorkerCommand: ParsableCommand {
         let cache = try BlobCache(root: cacheRoot, maxBytes: cacheBytes)
         let configuration = WorkerConfiguration(endpoint: connect, workerID: workerId ?? WorkerConfiguration.defaultWorkerID(),
                                                 modelHashes: modelHashes, slots: slots,
-                                                heartbeatInterval: .milliseconds(heartbeatMs))
+                                                heartbeatInterval: .milliseconds(heartbeatMs), credential: credential)
         let segmentation = SegmentationModels(modelDirectory: ModelDirectory.resolve(explicit: modelDir))
         let loop = try WorkerLoop(configuration: configuration, host: host, cache: cache,
                                   segmentationModel: { try segmentation.installedURL($0).path })
 
         let stop = SignalStop()
-        FileHandle.standardError.write(Data("stylefarm worker \(configuration.workerID): connecting to \(connect) with \(slots) slot(s)\n".utf8))
+        let security = credential.map { "CurveZMQ as \($0.name)" } ?? "plain TCP (no credential: only a coordinator run with --insecure answers)"
+        FileHandle.standardError.write(Data("stylefarm worker \(configuration.workerID): connecting to \(connect) with \(slots) slot(s), \(security)\n".utf8))
         let parent = parentPid
         loop.run(until: { stop.isSet || (parent.map { getppid() != $0 } ?? false) })
         stop.cancel()

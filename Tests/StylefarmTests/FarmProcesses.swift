@@ -4,7 +4,9 @@ import Protocol
 import XCTest
 
 /// Coordinator and worker processes of the built `stylefarm` for multi-process tests: 127.0.0.1 only,
-/// logs in a temporary folder, every process stopped (SIGINT, then SIGKILL) by `stopAll()`.
+/// logs in a temporary folder, every process stopped (SIGINT, then SIGKILL) by `stopAll()`. Secure as a
+/// real farm: the coordinator's keys folder is made before it starts (as `stylefarm keys` does), each worker
+/// gets its own worker credential, clients use the admin credential; `insecure` runs plain TCP instead.
 final class FarmProcesses {
     let directory: URL
     /// Below Linux's ephemeral range (32768–60999), so no outgoing connection of another test holds it, and
@@ -13,6 +15,12 @@ final class FarmProcesses {
     var workerEndpoint: String { "tcp://127.0.0.1:\(port)" }
     var clientEndpoint: String { "tcp://127.0.0.1:\(port + 1)" }
     private(set) var processes: [Process] = []
+    let insecure: Bool
+    var stateDirectory: URL { directory.appendingPathComponent("state") }
+    /// The coordinator's keys (nil when insecure).
+    let keys: KeyFolder?
+    /// The admin credential clients use (nil when insecure).
+    let credential: Credential?
 
     /// A port p with p and p + 1 free on 127.0.0.1 (bound and released once each to check).
     static func freePortPair() -> Int {
@@ -36,9 +44,26 @@ final class FarmProcesses {
         }
     }
 
-    init() throws {
+    init(insecure: Bool = false) throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("sf-farm-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        self.insecure = insecure
+        if insecure {
+            keys = nil
+            credential = nil
+        } else {
+            let folder = try KeyFolder.openOrCreate(stateDirectory: directory.appendingPathComponent("state")).folder
+            keys = folder
+            credential = try Credential.read(path: folder.adminCredentialPath)
+        }
+    }
+
+    /// The worker credential of worker `id` (made and authorized on first use).
+    func workerCredentialPath(_ id: String) throws -> String? {
+        guard let keys else { return nil }
+        let path = directory.appendingPathComponent("worker-\(id).credential").path
+        if !FileManager.default.fileExists(atPath: path) { _ = try keys.createCredential(name: "worker-\(id)", role: .worker, at: path) }
+        return path
     }
 
     @discardableResult
@@ -60,14 +85,16 @@ final class FarmProcesses {
     @discardableResult
     func startCoordinator(heartbeatMs: Int = 200, extra: [String] = []) throws -> Process {
         try start(["coordinator", "--bind-workers", workerEndpoint, "--bind-clients", clientEndpoint,
-                   "--state-dir", directory.appendingPathComponent("state").path, "--heartbeat-ms", String(heartbeatMs)] + extra,
+                   "--state-dir", stateDirectory.path, "--heartbeat-ms", String(heartbeatMs)]
+                  + (insecure ? ["--insecure"] : []) + extra,
                   log: "coordinator.log")
     }
 
     @discardableResult
     func startWorker(_ id: String, heartbeatMs: Int = 200, threads: Int = 1) throws -> Process {
         try start(["worker", "--connect", workerEndpoint, "--worker-id", id, "--slots", "1", "--threads", String(threads),
-                   "--heartbeat-ms", String(heartbeatMs), "--cache-dir", directory.appendingPathComponent("cache-\(id)").path],
+                   "--heartbeat-ms", String(heartbeatMs), "--cache-dir", directory.appendingPathComponent("cache-\(id)").path]
+                  + (try workerCredentialPath(id).map { ["--credential", $0] } ?? []),
                   log: "worker-\(id).log")
     }
 
@@ -81,8 +108,13 @@ final class FarmProcesses {
         return names.map { "--- \($0)\n" + log($0) }.joined(separator: "\n")
     }
 
-    func client() throws -> CoordinatorClient {
-        try CoordinatorClient(endpoint: clientEndpoint, timeout: .seconds(5))
+    func client(timeout: Duration = .seconds(5)) throws -> CoordinatorClient {
+        try CoordinatorClient(endpoint: clientEndpoint, timeout: timeout, credential: credential)
+    }
+
+    /// Runs the tool with the farm's admin credential in `$STYLEFARM_CREDENTIAL` (client commands use it).
+    func cli(_ arguments: [String], timeout: TimeInterval = 600) throws -> CLIRunner.Result {
+        try CLIRunner.run(arguments, environment: keys.map { [Credential.environmentVariable: $0.adminCredentialPath] }, timeout: timeout)
     }
 
     /// Polls the job's status (with frames) until `done` holds or `timeout` passes; returns the last status.

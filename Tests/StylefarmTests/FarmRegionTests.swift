@@ -61,7 +61,7 @@ final class FarmRegionTests: XCTestCase {
 
     private func reference(_ frame: Int, plates: URL, style: String, regionFlags: [String]) throws -> Data {
         let path = farm.directory.appendingPathComponent("reference.\(frame).png").path
-        let stylized = try CLIRunner.run(["stylize", "--content", plates.path + String(format: "/plate.%04d.png", frame),
+        let stylized = try farm.cli(["stylize", "--content", plates.path + String(format: "/plate.%04d.png", frame),
                                           "--style", style, "--out", path, "--threads", "1"] + regionFlags + engineFlags)
         XCTAssertEqual(stylized.status, 0, stylized.stderr)
         return try Data(contentsOf: URL(fileURLWithPath: path))
@@ -80,7 +80,7 @@ final class FarmRegionTests: XCTestCase {
         try farm.startWorker("b")
         let regionFlags = ["--segment", "matte:" + mattes.path + "/m.####.png", "--region", "foreground=none"]
         let outDir = farm.directory.appendingPathComponent("renders").path
-        let submitted = try CLIRunner.run(["submit", "--name", "matte64", "--content", plates.path + "/plate.####.png",
+        let submitted = try farm.cli(["submit", "--name", "matte64", "--content", plates.path + "/plate.####.png",
                                            "--frames", "1-3", "--style", style, "--output-dir", outDir,
                                            "--no-shared-filesystem", "--coordinator", farm.clientEndpoint, "--watch"]
                                           + regionFlags + engineFlags, timeout: 300)
@@ -90,7 +90,7 @@ final class FarmRegionTests: XCTestCase {
         XCTAssertEqual(status.job.state, .completed, "\(status.frames.map(\.error))\n" + farm.logs)
 
         let sharedDir = farm.directory.appendingPathComponent("renders-shared").path
-        let shared = try CLIRunner.run(["submit", "--name", "shared64", "--content", plates.path + "/plate.####.png",
+        let shared = try farm.cli(["submit", "--name", "shared64", "--content", plates.path + "/plate.####.png",
                                         "--frames", "1", "--style", style, "--output-dir", sharedDir,
                                         "--coordinator", farm.clientEndpoint, "--watch"] + regionFlags + engineFlags, timeout: 300)
         XCTAssertEqual(shared.status, 0, shared.stderr + farm.logs)
@@ -132,12 +132,12 @@ final class FarmRegionTests: XCTestCase {
         let regionFlags = ["--segment", "matte:" + mattes.path + "/m.####.png", "--region", "foreground=none",
                            "--region", "background=" + coffee, "--region-weight", "background:style=2"]
         let outDir = farm.directory.appendingPathComponent("renders").path
-        let submitted = try CLIRunner.run(["submit", "--name", "wave64", "--content", plates.path + "/plate.####.png",
+        let submitted = try farm.cli(["submit", "--name", "wave64", "--content", plates.path + "/plate.####.png",
                                            "--frames", "3", "--output-dir", outDir, "--no-shared-filesystem",
                                            "--coordinator", farm.clientEndpoint, "--watch"] + regionFlags + engineFlags, timeout: 300)
         XCTAssertEqual(submitted.status, 0, submitted.stderr + farm.logs)
         let path = farm.directory.appendingPathComponent("reference-coffee.png").path
-        let stylized = try CLIRunner.run(["stylize", "--content", plates.path + "/plate.0003.png", "--out", path, "--threads", "1",
+        let stylized = try farm.cli(["stylize", "--content", plates.path + "/plate.0003.png", "--out", path, "--threads", "1",
                                           "--segment", "matte:" + mattes.path + "/m.0003.png", "--region", "foreground=none",
                                           "--region", "background=" + coffee, "--region-weight", "background:style=2"] + engineFlags)
         XCTAssertEqual(stylized.status, 0, stylized.stderr)
@@ -155,7 +155,7 @@ final class FarmRegionTests: XCTestCase {
         try farm.startWorker("a")
         let regionFlags = ["--segment", "selfie", "--region", "person=none"]
         let outDir = farm.directory.appendingPathComponent("renders").path
-        let submitted = try CLIRunner.run(["submit", "--name", "selfie64", "--content", plates.path + "/plate.####.png",
+        let submitted = try farm.cli(["submit", "--name", "selfie64", "--content", plates.path + "/plate.####.png",
                                            "--frames", "2", "--style", style, "--output-dir", outDir,
                                            "--no-shared-filesystem", "--coordinator", farm.clientEndpoint, "--watch"]
                                           + regionFlags + engineFlags, timeout: 300)
@@ -170,7 +170,7 @@ final class FarmRegionTests: XCTestCase {
         let mattes = try writeMattes { _ in 0.5 }
         try FileManager.default.removeItem(at: mattes.appendingPathComponent("m.0002.png"))
         try farm.startCoordinator(extra: ["--threads", "1"])
-        let submitted = try CLIRunner.run(["submit", "--name", "nomatte", "--content", plates.path + "/plate.####.png",
+        let submitted = try farm.cli(["submit", "--name", "nomatte", "--content", plates.path + "/plate.####.png",
                                            "--frames", "1-3", "--style", try DemoImages.painting,
                                            "--output-dir", farm.directory.appendingPathComponent("out").path,
                                            "--segment", "matte:" + mattes.path + "/m.####.png", "--region", "foreground=none",

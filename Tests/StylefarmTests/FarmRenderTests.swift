@@ -35,7 +35,7 @@ final class FarmRenderTests: XCTestCase {
         try farm.startWorker("b")
         let outDir = farm.directory.appendingPathComponent("renders").path
         let engineFlags = ["--size", "64", "--iterations", "12", "--init", "noise", "--seed", "7"]
-        let submitted = try CLIRunner.run(["submit", "--name", "farm64", "--content", plates.path + "/plate.####.png",
+        let submitted = try farm.cli(["submit", "--name", "farm64", "--content", plates.path + "/plate.####.png",
                                            "--frames", "1-6", "--style", style, "--output-dir", outDir,
                                            "--no-shared-filesystem", "--coordinator", farm.clientEndpoint, "--watch"] + engineFlags,
                                           timeout: 300)
@@ -44,7 +44,7 @@ final class FarmRenderTests: XCTestCase {
         XCTAssertTrue(jobID.hasPrefix("job-"), submitted.stdout)
         XCTAssertTrue(submitted.stderr.contains("6/6 frames"), submitted.stderr)
 
-        let status = try CLIRunner.run(["status", jobID, "--coordinator", farm.clientEndpoint])
+        let status = try farm.cli(["status", jobID, "--coordinator", farm.clientEndpoint])
         XCTAssertEqual(status.status, 0, status.stderr)
         XCTAssertTrue(status.stdout.contains("completed"), status.stdout)
         let frames = try XCTUnwrap(farm.waitForStatus(jobID) { $0.job.state == .completed }).frames
@@ -52,7 +52,7 @@ final class FarmRenderTests: XCTestCase {
 
         for i in 1...6 {
             let reference = farm.directory.appendingPathComponent("reference.\(i).png").path
-            let stylized = try CLIRunner.run(["stylize", "--content", plates.path + String(format: "/plate.%04d.png", i),
+            let stylized = try farm.cli(["stylize", "--content", plates.path + String(format: "/plate.%04d.png", i),
                                               "--style", style, "--out", reference, "--threads", "1"] + engineFlags)
             XCTAssertEqual(stylized.status, 0, stylized.stderr)
             let farmBytes = try Data(contentsOf: URL(fileURLWithPath: outDir + String(format: "/farm64.%04d.png", i)))

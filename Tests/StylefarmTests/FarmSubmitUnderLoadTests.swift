@@ -44,9 +44,9 @@ final class FarmSubmitUnderLoadTests: XCTestCase {
 
         let heavy = try heavySpec()
         // The bench's probe: a status request every 50 ms; one unanswered within 5 s counts as an error.
-        let probe = StatusProbe(endpoint: farm.clientEndpoint, jobID: renderID, interval: .milliseconds(50), timeout: .seconds(5))
+        let probe = StatusProbe(endpoint: farm.clientEndpoint, credential: farm.credential, jobID: renderID, interval: .milliseconds(50), timeout: .seconds(5))
         probe.start()
-        let client = try CoordinatorClient(endpoint: farm.clientEndpoint, timeout: .seconds(180))
+        let client = try farm.client(timeout: .seconds(180))
         defer { client.close() }
         let submitStart = Date()
         let heavyID = try client.submit(heavy)

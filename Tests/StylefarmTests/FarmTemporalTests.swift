@@ -35,7 +35,7 @@ final class FarmTemporalTests: XCTestCase {
     private func submit(_ name: String, plates: URL, frames: String, style: String, temporal: [String],
                         shared: Bool = false) throws -> String {
         let outDir = farm.directory.appendingPathComponent(name).path
-        let submitted = try CLIRunner.run(["submit", "--name", name, "--content", plates.path + "/plate.####.png",
+        let submitted = try farm.cli(["submit", "--name", name, "--content", plates.path + "/plate.####.png",
                                            "--frames", frames, "--style", style, "--output-dir", outDir,
                                            "--coordinator", farm.clientEndpoint, "--watch"]
                                           + (shared ? [] : ["--no-shared-filesystem"]) + temporal + engineFlags, timeout: 300)
@@ -54,7 +54,7 @@ final class FarmTemporalTests: XCTestCase {
     /// Mean warp error and each frame's style distance (`evaluate temporal --style`) of a rendered sequence.
     private func measure(_ dir: String, name: String, plates: URL, frames: String,
                          style: String? = nil) throws -> (warpError: Double, styleDistances: [Double]) {
-        let result = try CLIRunner.run(["evaluate", "temporal", "--stylized", dir + "/\(name).####.png",
+        let result = try farm.cli(["evaluate", "temporal", "--stylized", dir + "/\(name).####.png",
                                         "--content", plates.path + "/plate.####.png", "--frames", frames, "--no-detect-cuts"]
                                        + (style.map { ["--style", $0] } ?? []))
         XCTAssertEqual(result.status, 0, result.stderr)
@@ -86,7 +86,7 @@ final class FarmTemporalTests: XCTestCase {
             if let previous {
                 args += ["--previous-output", previous, "--previous-content", plates.path + String(format: "/plate.%04d.png", frame - 1)]
             }
-            let stylized = try CLIRunner.run(args)
+            let stylized = try farm.cli(args)
             XCTAssertEqual(stylized.status, 0, stylized.stderr)
             XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: out + String(format: "/seq.%04d.png", frame))),
                            try Data(contentsOf: URL(fileURLWithPath: path)), "frame \(frame)")
@@ -139,7 +139,7 @@ final class FarmTemporalTests: XCTestCase {
                 args += ["--previous-output", previous, "--previous-content", plates.path + String(format: "/plate.%04d.png", frame - 1),
                          "--previous-segment", matte(frame - 1)]
             }
-            let stylized = try CLIRunner.run(args)
+            let stylized = try farm.cli(args)
             XCTAssertEqual(stylized.status, 0, stylized.stderr)
             XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: out + String(format: "/seqm.%04d.png", frame))),
                            try Data(contentsOf: URL(fileURLWithPath: path)), "frame \(frame)")

@@ -44,7 +44,7 @@ final class FarmTileTests: XCTestCase {
         var coordinator = try farm.startCoordinator()
         let first = try farm.startWorker("first")
         // 2 scales: 102×76 is one tile, 203×152 is 4×1 tiles of at most 192 px (halo 64, cores of 64/48/48/43 px).
-        let submitted = try CLIRunner.run(try submitArguments("tiled", plates: plates, tiles: ["--tile-size", "192"]), timeout: 60)
+        let submitted = try farm.cli(try submitArguments("tiled", plates: plates, tiles: ["--tile-size", "192"]), timeout: 60)
         XCTAssertEqual(submitted.status, 0, submitted.stderr + farm.logs)
         let jobID = submitted.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
 
@@ -88,10 +88,10 @@ final class FarmTileTests: XCTestCase {
 
         // The same frames untiled: close, and no visible seams on the tile boundaries.
         coordinator = try farm.startCoordinator()
-        let untiled = try CLIRunner.run(try submitArguments("whole", plates: plates, tiles: ["--no-tiles", "--watch"]), timeout: 300)
+        let untiled = try farm.cli(try submitArguments("whole", plates: plates, tiles: ["--no-tiles", "--watch"]), timeout: 300)
         XCTAssertEqual(untiled.status, 0, untiled.stderr + farm.logs)
         for frame in 1...2 {
-            let seams = try CLIRunner.run(["evaluate", "seams", "--image", outputs[frame - 1], "--tile-size", "192", "--untiled",
+            let seams = try farm.cli(["evaluate", "seams", "--image", outputs[frame - 1], "--tile-size", "192", "--untiled",
                                            farm.directory.appendingPathComponent("whole/whole.000\(frame).png").path,
                                            "--style", try DemoImages.painting])
             XCTAssertEqual(seams.status, 0, seams.stderr)
@@ -102,7 +102,7 @@ final class FarmTileTests: XCTestCase {
             XCTAssertLessThan(abs(ratio - 1), 0.25, "frame \(frame): \(seams.stdout)")
             XCTAssertLessThan(difference, 0.06, "frame \(frame): \(seams.stdout)")
             // Both renders are closer to the style's statistics than the plate they started from.
-            let plate = try CLIRunner.run(["evaluate", "seams", "--image", plates.appendingPathComponent("plate.000\(frame).png").path,
+            let plate = try farm.cli(["evaluate", "seams", "--image", plates.appendingPathComponent("plate.000\(frame).png").path,
                                            "--tile-size", "192", "--style", try DemoImages.painting])
             let start = try XCTUnwrap(Self.fields(plate.stdout)["style_error"], plate.stdout + plate.stderr)
             for key in ["style_error", "untiled_style_error"] {
@@ -123,14 +123,14 @@ final class FarmTileTests: XCTestCase {
         var warpErrors: [String: Double] = [:]
         for strategy in ["sequential", "independent"] {
             let name = "shot-\(strategy)"
-            let run = try CLIRunner.run(try submitArguments(name, plates: plates, tiles: ["--tile-size", "192", "--temporal", strategy, "--watch"]),
+            let run = try farm.cli(try submitArguments(name, plates: plates, tiles: ["--tile-size", "192", "--temporal", strategy, "--watch"]),
                                         timeout: 300)
             XCTAssertEqual(run.status, 0, run.stderr + farm.logs)
             for frame in 1...2 {
                 let image = try ImageReader.read(path: farm.directory.appendingPathComponent("\(name)/\(name).000\(frame).png").path)
                 XCTAssertEqual([image.width, image.height], [203, 152])
             }
-            let evaluated = try CLIRunner.run(["evaluate", "temporal", "--stylized", farm.directory.appendingPathComponent("\(name)/\(name).####.png").path,
+            let evaluated = try farm.cli(["evaluate", "temporal", "--stylized", farm.directory.appendingPathComponent("\(name)/\(name).####.png").path,
                                                "--content", plates.path + "/plate.####.png", "--frames", "1-2"])
             XCTAssertEqual(evaluated.status, 0, evaluated.stderr)
             let line = try XCTUnwrap(evaluated.stdout.split(separator: "\n").first { $0.hasPrefix("mean warp_error=") }, evaluated.stdout)
@@ -155,7 +155,7 @@ final class FarmTileTests: XCTestCase {
         _ = try farm.startWorker("b")
         // The coffee photo (600×400) scaled to 203 px is 203×135: 4×3 cores of 64 px in 3 parts; at 102 px it
         // is 102×68, one whole-image part.
-        let submitted = try CLIRunner.run(try submitArguments("parts", plates: plates, tiles: ["--tile-size", "192", "--tile-sync", "15"]),
+        let submitted = try farm.cli(try submitArguments("parts", plates: plates, tiles: ["--tile-size", "192", "--tile-sync", "15"]),
                                           timeout: 60)
         XCTAssertEqual(submitted.status, 0, submitted.stderr + farm.logs)
         let jobID = submitted.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
@@ -197,7 +197,7 @@ final class FarmTileTests: XCTestCase {
 
         // The same look computed by a coordinator in one pass, at submit (an untiled job; only submitted).
         coordinator = try farm.startCoordinator()
-        let whole = try CLIRunner.run(try submitArguments("whole", plates: plates, tiles: ["--no-tiles"]), timeout: 60)
+        let whole = try farm.cli(try submitArguments("whole", plates: plates, tiles: ["--no-tiles"]), timeout: 60)
         XCTAssertEqual(whole.status, 0, whole.stderr + farm.logs)
         let wholeID = whole.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
         farm.stop(coordinator)

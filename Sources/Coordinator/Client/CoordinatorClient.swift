@@ -7,6 +7,7 @@ public final class CoordinatorClient {
     public let endpoint: String
     /// How long a request waits for its reply.
     public let timeout: Duration
+    public let credential: Credential?
 
     private let context: ZMQContext
     private let ownsContext: Bool
@@ -15,13 +16,19 @@ public final class CoordinatorClient {
     private var nextRequestID: UInt64 = 1
     private var closed = false
 
-    public init(endpoint: String, timeout: Duration = .seconds(10), context: ZMQContext? = nil) throws {
+    /// - Parameter credential: CurveZMQ keys (a submitter or admin credential); nil: plain TCP, for a
+    ///   coordinator run with `--insecure`. A coordinator that does not know the key never answers: requests
+    ///   time out with a message that says to check the credential.
+    public init(endpoint: String, timeout: Duration = .seconds(10), context: ZMQContext? = nil,
+                credential: Credential? = nil) throws {
         self.endpoint = endpoint
         self.timeout = timeout
+        self.credential = credential
         ownsContext = context == nil
         self.context = try context ?? ZMQContext()
         socket = try self.context.makeSocket(.dealer)
         try socket.setLinger(milliseconds: 0)
+        if let credential { try socket.makeCurveClient(serverKey: credential.coordinatorKey, keys: credential.keys) }
         try socket.connect(endpoint)
     }
 
@@ -124,7 +131,7 @@ public final class CoordinatorClient {
         while true {
             let left = deadline - ContinuousClock.now
             guard left > .zero, let frames = try socket.receiveMultipart(timeout: left) else {
-                throw CoordinatorClientError.timeout(endpoint: endpoint, after: timeout)
+                throw CoordinatorClientError.timeout(endpoint: endpoint, after: timeout, credential: credential?.name)
             }
             // Replies to earlier requests (or events of an earlier watch) are skipped.
             guard let reply = try? framing.decode(Stylefarm_V1_ClientReply.self, from: frames).message,
@@ -138,8 +145,9 @@ public final class CoordinatorClient {
 
 /// Why a coordinator request failed.
 public enum CoordinatorClientError: Error, Equatable, CustomStringConvertible {
-    /// No reply in time: the coordinator is not running, or not at that endpoint.
-    case timeout(endpoint: String, after: Duration)
+    /// No reply in time: the coordinator is not running, or not at that endpoint, or (CurveZMQ) it does not
+    /// know the credential `credential` names, or uses another key, or runs with `--insecure`.
+    case timeout(endpoint: String, after: Duration, credential: String?)
     /// The coordinator answered with an error (its message says what to fix).
     case rejected(String)
     /// The reply was not the kind the request expects.
@@ -147,8 +155,12 @@ public enum CoordinatorClientError: Error, Equatable, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case .timeout(let endpoint, let after):
-            return "no answer from a coordinator at \(endpoint) within \(after.components.seconds) s; is `stylefarm coordinator` running there (see --coordinator)?"
+        case .timeout(let endpoint, let after, let credential):
+            let base = "no answer from a coordinator at \(endpoint) within \(after.components.seconds) s; is `stylefarm coordinator` running there (see --coordinator)"
+            guard let credential else {
+                return base + ", and does it run with --insecure (without it, it answers only clients with a credential: --credential or $\(Credential.environmentVariable))?"
+            }
+            return base + ", and is the credential \"\(credential)\" authorized there (stylefarm keys list on the coordinator; its key may have been revoked)?"
         case .rejected(let message):
             return message
         case .unexpectedReply:

@@ -22,6 +22,8 @@ public final class CoordinatorServer {
         public var maxMessageBytes: Int
         public var blobChunkBytes: Int
         public var coordinatorID: String
+        /// CurveZMQ and the ZAP handler on both sockets; nil: plain TCP (tests, `--insecure` on loopback).
+        public var security: CoordinatorSecurity?
 
         public init(stateDirectory: URL,
                     workerEndpoint: String = FarmDefaults.workerEndpoint,
@@ -30,7 +32,8 @@ public final class CoordinatorServer {
                     heartbeatLiveness: Int = FarmDefaults.heartbeatLiveness,
                     maxMessageBytes: Int = FarmDefaults.maxMessageBytes,
                     blobChunkBytes: Int = FarmDefaults.blobChunkBytes,
-                    coordinatorID: String = "coordinator") {
+                    coordinatorID: String = "coordinator",
+                    security: CoordinatorSecurity? = nil) {
             self.stateDirectory = stateDirectory
             self.workerEndpoint = workerEndpoint
             self.clientEndpoint = clientEndpoint
@@ -39,6 +42,7 @@ public final class CoordinatorServer {
             self.maxMessageBytes = maxMessageBytes
             self.blobChunkBytes = max(1, blobChunkBytes)
             self.coordinatorID = coordinatorID
+            self.security = security
         }
 
         var intervalSeconds: Double { heartbeatInterval / .seconds(1) }
@@ -106,6 +110,11 @@ public final class CoordinatorServer {
     let workers: RouterEndpoint<Stylefarm_V1_WorkerMessage>
     let clients: RouterEndpoint<Stylefarm_V1_ClientRequest>
     let poller = Poller()
+    /// The ZAP handler's socket and the keys it checks (when `configuration.security` is set).
+    let zap: Socket?
+    let authorizedKeys: AuthorizedKeysSource?
+    /// When each refused key (and address) was last logged: a refused peer retries every few 100 ms.
+    var refusalsLogged: [String: Date] = [:]
     var liveness: WorkerLiveness
     var sessions: [String: WorkerSession] = [:]
     /// Worker ids registered at least once since this server started.
@@ -155,8 +164,28 @@ public final class CoordinatorServer {
         store = try SQLiteJobStore(stateDirectory: configuration.stateDirectory)
         let report = try store.recoverAfterRestart(now: clock.now())
         let framing = Framing(maxMessageBytes: configuration.maxMessageBytes)
-        workers = try RouterEndpoint(context: self.context, endpoint: configuration.workerEndpoint, framing: framing)
-        clients = try RouterEndpoint(context: self.context, endpoint: configuration.clientEndpoint, framing: framing)
+        if let security = configuration.security {
+            // The handler must be bound before any CURVE socket takes a handshake.
+            let zap = try self.context.makeSocket(.rep)
+            try zap.bind(CoordinatorSecurity.zapEndpoint)
+            self.zap = zap
+            switch security.authorized {
+            case .fixed(let keys): authorizedKeys = AuthorizedKeysSource(fixed: keys)
+            case .file(let path):
+                authorizedKeys = AuthorizedKeysSource(path: path) { line in
+                    FileHandle.standardError.write(Data(("coordinator: " + line + "\n").utf8))
+                }
+            }
+        } else {
+            zap = nil
+            authorizedKeys = nil
+        }
+        let curve = configuration.security?.keys
+        workers = try RouterEndpoint(context: self.context, endpoint: configuration.workerEndpoint, framing: framing,
+                                     curve: curve.map { ($0, FarmRole.workerDomain) })
+        clients = try RouterEndpoint(context: self.context, endpoint: configuration.clientEndpoint, framing: framing,
+                                     curve: curve.map { ($0, FarmRole.clientDomain) })
+        if let zap { poller.register(zap) }
         poller.register(workers.socket)
         poller.register(clients.socket)
         submissions = try OffLoopQueue(label: "stylefarm.coordinator.submission")
@@ -194,6 +223,7 @@ public final class CoordinatorServer {
         inputHashing.waitUntilIdle()
         workers.close()
         clients.close()
+        zap?.close()
         try? store.close()
     }
 
@@ -207,6 +237,7 @@ public final class CoordinatorServer {
         let wait = min(timeout, timeUntilNextDeadline())
         _ = try poller.poll(timeout: wait)
 
+        answerZAP()
         var budget = 1000
         while budget > 0, let received = try workers.receive() {
             budget -= 1

@@ -9,10 +9,12 @@ final class RouterEndpoint<Incoming: ChannelMessage> {
     /// The endpoint actually bound (wildcard ports resolved).
     let boundEndpoint: String
 
-    init(context: ZMQContext, endpoint: String, framing: Framing) throws {
+    /// - Parameter curve: the coordinator's keys and this socket's ZAP domain (CurveZMQ on); nil: plain TCP.
+    init(context: ZMQContext, endpoint: String, framing: Framing, curve: (keys: CurveKeyPair, domain: String)? = nil) throws {
         socket = try context.makeSocket(.router)
         try socket.setRouterMandatory(true)
         try socket.setMaxMessageSize(Int64(framing.maxMessageBytes) + 1024)
+        if let curve { try socket.makeCurveServer(keys: curve.keys, zapDomain: curve.domain) }
         try socket.bind(endpoint)
         boundEndpoint = try socket.lastEndpoint()
         self.framing = framing

@@ -25,6 +25,9 @@ public struct WorkerConfiguration: Sendable {
     public var blobTimeout: Duration
     /// Largest BlobData chunk this worker sends.
     public var blobChunkBytes: Int
+    /// CurveZMQ: the coordinator's public key and this worker's key pair (a worker-role credential); nil:
+    /// plain TCP (a coordinator run with `--insecure`).
+    public var credential: Credential?
 
     public init(endpoint: String, workerID: String = WorkerConfiguration.defaultWorkerID(),
                 hostname: String = ProcessInfo.processInfo.hostName,
@@ -34,7 +37,8 @@ public struct WorkerConfiguration: Sendable {
                 heartbeatInterval: Duration = FarmDefaults.heartbeatInterval,
                 heartbeatLiveness: Int = FarmDefaults.heartbeatLiveness,
                 backoffInitial: Duration = .seconds(1), backoffMax: Duration = .seconds(32),
-                blobTimeout: Duration = .seconds(60), blobChunkBytes: Int = FarmDefaults.blobChunkBytes) {
+                blobTimeout: Duration = .seconds(60), blobChunkBytes: Int = FarmDefaults.blobChunkBytes,
+                credential: Credential? = nil) {
         self.endpoint = endpoint
         self.workerID = workerID
         self.hostname = hostname
@@ -49,6 +53,7 @@ public struct WorkerConfiguration: Sendable {
         self.backoffMax = max(backoffInitial, backoffMax)
         self.blobTimeout = blobTimeout
         self.blobChunkBytes = max(1, blobChunkBytes)
+        self.credential = credential
     }
 
     /// `hostname-pid-random`, e.g. `render7-4242-1a2b3c4d`.

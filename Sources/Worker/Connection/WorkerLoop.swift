@@ -54,6 +54,10 @@ public final class WorkerLoop: @unchecked Sendable {
     private var machine: WorkerStateMachine
     private var started = false
     private var socket: Socket?
+    /// Whether a socket was opened and the coordinator has not accepted this worker since (a reconnect then
+    /// says why it may be silent).
+    private var unansweredOpen = false
+    private var noAnswerLogged = false
     private var reporter = Reporter()
     private var tasks: [String: (jobID: String, cancellation: TaskCancellation)] = [:]
     private var requestedBlobs: Set<String> = []        // needed by executors, not yet arrived
@@ -169,16 +173,33 @@ public final class WorkerLoop: @unchecked Sendable {
     }
 
     private func openSocket() {
+        if unansweredOpen { logNoAnswer() }
         closeSocket()
+        unansweredOpen = true
         do {
             let s = try context.makeSocket(.dealer)
             try s.setRoutingID(Data(configuration.workerID.utf8))
             try s.setLinger(milliseconds: 0)
             try s.setMaxMessageSize(Int64(framing.maxMessageBytes))
+            if let credential = configuration.credential {
+                try s.makeCurveClient(serverKey: credential.coordinatorKey, keys: credential.keys)
+            }
             try s.connect(configuration.endpoint)
             socket = s
         } catch {
             log("cannot connect to \(configuration.endpoint): \(error)")
+        }
+    }
+
+    /// The coordinator never answered on this socket: it is down, or — with CurveZMQ — it refused this worker's
+    /// key (revoked, another farm's, a client's) or runs without CurveZMQ. Said once, until the next success.
+    private func logNoAnswer() {
+        guard !noAnswerLogged else { return }
+        noAnswerLogged = true
+        if let credential = configuration.credential {
+            log("no answer from the coordinator at \(configuration.endpoint): is it running, and is this worker's key (\(credential.name), \(credential.keys.publicKey)) authorized there as a worker (`stylefarm keys list` on the coordinator; the coordinator logs refused keys)? Retrying.")
+        } else {
+            log("no answer from the coordinator at \(configuration.endpoint): is it running, and with --insecure? Without it the coordinator only answers workers with a credential (--credential). Retrying.")
         }
     }
 
@@ -311,6 +332,7 @@ public final class WorkerLoop: @unchecked Sendable {
         }
         let message = framed.message
         perform(machine.received(message, at: clock.now))
+        if machine.isRegistered { unansweredOpen = false; noAnswerLogged = false }
         switch message.payload {
         case .blobRequest(let request)?: serve(request)
         case .blobData(let chunk)?: receive(chunk, attachments: framed.attachments)
