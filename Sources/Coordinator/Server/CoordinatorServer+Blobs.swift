@@ -10,13 +10,20 @@ struct BlobRead: Sendable {
 }
 
 /// Serving content-addressed inputs to workers (`BlobRequest` → chunked `BlobData`): the job's content and
-/// style files, style-target blobs and intermediate results, read from the paths `blobs` maps each hash to.
+/// style files, style-target blobs and intermediate results, read from the paths `blobs` maps each hash to —
+/// only to a worker holding a task whose assignment names the blob (`BlobGrants`); any other request is
+/// answered `not_found` and counted (`ungrantedBlob`).
 /// The file is read and its hash checked on the blob-read thread (a 4K plate is 25 MB: tens of milliseconds
 /// to read and hash), and its chunks sent from the loop when it is back (`sendBlobReads`).
 extension CoordinatorServer {
     func serveBlobs(_ request: Stylefarm_V1_BlobRequest, to id: String) {
         let chunkLimit = BlobChunks.limit(requested: request.maxChunkBytes, configured: configuration.blobChunkBytes)
         for sha in request.sha256 {
+            guard blobGrants.allows(sha, to: id) else {
+                stats.drop("ungrantedBlob")
+                send(toWorker: id, .blobData(BlobChunks.notFound(sha256: sha)))
+                continue
+            }
             guard let path = blobs[sha] else {
                 send(toWorker: id, .blobData(BlobChunks.notFound(sha256: sha)))
                 continue

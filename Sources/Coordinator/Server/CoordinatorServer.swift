@@ -124,6 +124,8 @@ public final class CoordinatorServer {
     var blobs: [String: String] = [:]
     /// Input files hashed off the loop, and the claims waiting for one (`InputHashes`).
     var inputHashes = InputHashes()
+    /// The blobs each worker may fetch: those its held tasks' assignments name.
+    var blobGrants = BlobGrants()
     var fetches: [String: OutputFetch] = [:]
     var watchers: [Watcher] = []
     /// Latest progress of running tasks (task id → progress), for watchers.
@@ -460,6 +462,7 @@ public final class CoordinatorServer {
     func forgetAssignments(of workerID: String) {
         assigned = assigned.filter { $0.value.sent.workerID != workerID }
         inputHashes.dropParked(ofWorker: workerID)
+        blobGrants.endAll(of: workerID)
     }
 
     func checkLiveness() {
@@ -513,6 +516,9 @@ public final class CoordinatorServer {
     func assign(_ claim: TaskClaim, to id: String) {
         do {
             let assignment = try makeAssignment(claim)
+            if let bytes = try? assignment.serializedData() {
+                blobGrants.grant(BlobGrants.hashes(inSerialized: bytes), task: claim.task.id, to: id)
+            }
             send(toWorker: id, .task(assignment))
             stats.dispatched += 1
             assigned[claim.task.id] = (ReportCheck.Sent(jobID: claim.task.jobID, frameIndex: claim.task.frameIndex,

@@ -389,6 +389,23 @@ final class CoordinatorServerTests: XCTestCase {
             if case .blobData(let d) = p, d.sha256 == request.sha256[0] { return d.notFound } else { return nil }
         }, true)
 
+        // A worker holding no task that names the blob gets nothing for it (issue 17: a worker key cannot read
+        // what the coordinator serves by asking for its hash).
+        let other = try harness.worker("other")
+        try other.register(slots: 1)
+        var stolen = Stylefarm_V1_BlobRequest()
+        stolen.sha256 = [task.content.sha256, task.styleTargetHashes[0]]
+        try other.send(.blobRequest(stolen))
+        var refused: Set<String> = []
+        while refused.count < 2 {
+            guard let name = try other.next({ p, _ -> String? in
+                if case .blobData(let d) = p, d.notFound { return d.sha256 } else { return nil }
+            }) else { break }
+            refused.insert(name)
+        }
+        XCTAssertEqual(refused, Set(stolen.sha256))
+        XCTAssertGreaterThanOrEqual(harness.server.stats.dropped["ungrantedBlob", default: 0], 2)
+
         // The result goes back by reference; the coordinator pulls it and writes the planned output.
         let output = Data((0..<2500).map { UInt8(truncatingIfNeeded: $0 &* 31) })
         try w.result(task, bytes: output, inline: false)
@@ -411,6 +428,12 @@ final class CoordinatorServerTests: XCTestCase {
         let written = try Data(contentsOf: dir.appendingPathComponent("out/shot.0001.png"))
         XCTAssertEqual(written, output)
         XCTAssertEqual(try harness.server.store.frames(ofJob: jobID).first?.resultSHA256, BlobName.of(output))
+        // Its task done, the worker may no longer fetch the task's blobs.
+        request.sha256 = [task.content.sha256]
+        try w.send(.blobRequest(request))
+        XCTAssertEqual(try w.next { p, _ in
+            if case .blobData(let d) = p, d.sha256 == task.content.sha256 { return d.notFound } else { return nil }
+        }, true)
     }
 
     func testCorruptOutputIsRetriedNotWritten() throws {
