@@ -250,6 +250,16 @@ public final class Socket {
     /// - Returns: the frames, or nil when no message arrived within `timeout`.
     /// - Throws: `ZMQError` (`isTerminated` after `ZMQContext.shutdown()`, `isClosed`, …).
     public func receiveMultipart(timeout: Duration? = nil) throws -> [Data]? {
+        try receive(timeout: timeout, userID: false)?.frames
+    }
+
+    /// Like `receiveMultipart`, with the peer's `User-Id`: on a CurveZMQ server socket, the user id the ZAP
+    /// handler gave the connection (nil without ZAP).
+    public func receiveMultipartWithUserID(timeout: Duration? = nil) throws -> (frames: [Data], userID: String?)? {
+        try receive(timeout: timeout, userID: true)
+    }
+
+    private func receive(timeout: Duration?, userID wantUserID: Bool) throws -> (frames: [Data], userID: String?)? {
         let h = try live("zmq_msg_recv")
         if let timeout {
             guard try Poller.wait(items: [zmq_pollitem_t(socket: h, fd: 0, events: PollEvents.readable.rawValue, revents: 0)],
@@ -258,6 +268,7 @@ public final class Socket {
         let message = UnsafeMutablePointer<zmq_msg_t>.allocate(capacity: 1)
         defer { message.deallocate() }
         var frames: [Data] = []
+        var userID: String?
         var more = true
         while more {
             zmq_msg_init(message)
@@ -271,10 +282,14 @@ public final class Socket {
                 throw ZMQError.code(code, "zmq_msg_recv")
             }
             let size = zmq_msg_size(message)
+            // A ROUTER's routing-id frame is its own and carries no metadata: take the first frame that does.
+            if wantUserID && userID == nil, let property = zmq_msg_gets(message, "User-Id"), property.pointee != 0 {
+                userID = String(cString: property)
+            }
             frames.append(size == 0 ? Data() : Data(bytes: zmq_msg_data(message), count: size))
             more = zmq_msg_more(message) != 0
         }
-        return frames
+        return (frames, userID)
     }
 
     fileprivate func pollItem(_ events: PollEvents) throws -> zmq_pollitem_t {

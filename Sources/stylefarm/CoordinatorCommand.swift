@@ -24,6 +24,12 @@ struct CoordinatorCommand: ParsableCommand {
                              discussion: "Without it the coordinator encrypts and authenticates every connection with the keys in <state-dir>/keys (made on first start, with an admin credential; `stylefarm keys` adds workers and clients). docs/SECURITY.md."))
     var insecure = false
 
+    @Option(help: "The most task slots a worker may register.")
+    var maxSlotsPerWorker: Int = 1024
+
+    @Option(help: "The most tasks one job may plan; a larger job is refused at submit.")
+    var maxTasksPerJob: Int = CoordinatorServer.Configuration.defaultMaxTasksPerJob
+
     static let loopbackWorkers = "tcp://127.0.0.1:5555"
     static let loopbackClients = "tcp://127.0.0.1:5556"
 
@@ -75,6 +81,8 @@ struct CoordinatorCommand: ParsableCommand {
             throw ValidationError("--style-core-size must be a positive multiple of 16 (got \(styleCoreSize))")
         }
         if liveness < 1 { throw ValidationError("--liveness must be at least 1 (got \(liveness))") }
+        if maxSlotsPerWorker < 1 { throw ValidationError("--max-slots-per-worker must be at least 1 (got \(maxSlotsPerWorker))") }
+        if maxTasksPerJob < 1 { throw ValidationError("--max-tasks-per-job must be at least 1 (got \(maxTasksPerJob))") }
         for endpoint in [workerEndpoint, clientEndpoint] where !(endpoint.hasPrefix("tcp://") || endpoint.hasPrefix("ipc://")) {
             throw ValidationError("endpoints must be ZeroMQ tcp:// or ipc:// addresses (got \(endpoint))")
         }
@@ -97,10 +105,12 @@ struct CoordinatorCommand: ParsableCommand {
                     + "(clients: --credential or $\(Credential.environmentVariable)); add workers with `stylefarm keys create --role worker`\n").utf8))
             }
         }
-        let configuration = CoordinatorServer.Configuration(
+        var configuration = CoordinatorServer.Configuration(
             stateDirectory: URL(fileURLWithPath: stateDir),
             workerEndpoint: workerEndpoint, clientEndpoint: clientEndpoint,
             heartbeatInterval: .milliseconds(heartbeatMs), heartbeatLiveness: liveness, security: security)
+        configuration.maxSlotsPerWorker = maxSlotsPerWorker
+        configuration.maxTasksPerJob = maxTasksPerJob
         if let threads { EngineThreads.set(threads) }
         if let stylePassPixels { StyleTargets.tiledGramPixels = stylePassPixels }
         if let styleCoreSize { StyleTargets.tiledGramCore = styleCoreSize }

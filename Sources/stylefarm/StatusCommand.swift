@@ -39,10 +39,10 @@ struct StatusCommand: ParsableCommand {
     }
 
     static func table(_ jobs: [Stylefarm_V1_JobSummary]) -> String {
-        var rows = [["JOB", "NAME", "STATE", "PRIORITY", "DONE", "FAILED", "TOTAL", "SUBMITTED"]]
+        var rows = [["JOB", "NAME", "OWNER", "STATE", "PRIORITY", "DONE", "FAILED", "TOTAL", "SUBMITTED"]]
         let format = ISO8601DateFormatter()
         for j in jobs {
-            rows.append([j.jobID, j.name, j.state.name, "\(j.priority)", "\(j.framesDone)", "\(j.framesFailed)", "\(j.framesTotal)",
+            rows.append([j.jobID, j.name, j.owner.isEmpty ? "-" : j.owner, j.state.name, "\(j.priority)", "\(j.framesDone)", "\(j.framesFailed)", "\(j.framesTotal)",
                          format.string(from: Date(timeIntervalSince1970: Double(j.submittedUnixMs) / 1000))])
         }
         return render(rows)

@@ -34,6 +34,8 @@ public struct JobRecord: Sendable, Hashable {
     public var updatedAt: Date
     /// Hash of the style targets (the style images and weights), so workers can cache Gram targets.
     public var styleTargetsHash: String
+    /// The name of the client key that submitted it (docs/SECURITY.md); empty without CurveZMQ.
+    public var owner: String
 
     /// The valid priority range.
     public static let priorityRange = 0...100
@@ -41,7 +43,9 @@ public struct JobRecord: Sendable, Hashable {
     /// A job to insert; `sequence`, `state` and times are set by the store.
     public init(id: String, name: String, spec: Data, priority: Int, styleTargetsHash: String,
                 sequence: Int64 = 0, state: JobState = .queued,
-                createdAt: Date = Date(timeIntervalSince1970: 0), updatedAt: Date = Date(timeIntervalSince1970: 0)) {
+                createdAt: Date = Date(timeIntervalSince1970: 0), updatedAt: Date = Date(timeIntervalSince1970: 0),
+                owner: String = "") {
+        self.owner = owner
         self.id = id
         self.name = name
         self.spec = spec

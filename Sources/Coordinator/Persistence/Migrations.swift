@@ -12,6 +12,7 @@ enum Migrations {
         migrator.registerMigration("v1") { db in try v1(db) }
         migrator.registerMigration("v2") { db in try v2(db) }
         migrator.registerMigration("v3") { db in try v3(db) }
+        migrator.registerMigration("v4") { db in try v4(db) }
         return migrator
     }
 
@@ -121,6 +122,12 @@ enum Migrations {
     /// reads a handful of rows instead of counting the job's frames and tasks: `bench dispatch` polls status
     /// every 100 ms, and those counts made its cost per task grow with the queue (110 µs with 20,000 tasks,
     /// 277 µs with 200,000). Filled from the rows already stored.
+    /// v4: who submitted each job (issue 17): the name of the client key, empty for jobs submitted without
+    /// CurveZMQ (and for every job stored before).
+    static func v4(_ db: Database) throws {
+        try db.execute(sql: "ALTER TABLE jobs ADD COLUMN owner TEXT NOT NULL DEFAULT ''")
+    }
+
     static func v3(_ db: Database) throws {
         try db.execute(sql: """
             CREATE TABLE job_state_counts (

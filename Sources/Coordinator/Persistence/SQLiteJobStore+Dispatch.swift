@@ -20,11 +20,11 @@ extension SQLiteJobStore {
             stored.updatedAt = now
             try db.execute(sql: """
                 INSERT INTO jobs (id, name, spec, priority, sequence, state, created_at, updated_at,
-                                  style_targets_hash, tasks_total)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                  style_targets_hash, tasks_total, owner)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """, arguments: [stored.id, stored.name, stored.spec, stored.priority, stored.sequence,
                                  stored.state.rawValue, now.timeIntervalSince1970, now.timeIntervalSince1970,
-                                 stored.styleTargetsHash, tasks.count])
+                                 stored.styleTargetsHash, tasks.count, stored.owner])
             let insertFrame = try db.cachedStatement(sql: """
                 INSERT INTO frames (job_id, frame_index, output_path, state, tasks_total) VALUES (?, ?, ?, 'pending', ?)
                 """)

@@ -8,7 +8,7 @@ extension SQLiteJobStore {
         id, job_id, frame_index, region_x, region_y, region_w, region_h, state, attempts_used, \
         max_attempts, current_attempt, assigned_worker, last_error, result_sha256, produces_output
         """
-    static let jobColumns = "id, name, spec, priority, sequence, state, created_at, updated_at, style_targets_hash"
+    static let jobColumns = "id, name, spec, priority, sequence, state, created_at, updated_at, style_targets_hash, owner"
 
     static func decodeState<S: RawRepresentable>(_ raw: String, _ type: S.Type) throws -> S where S.RawValue == String {
         guard let value = S(rawValue: raw) else {
@@ -44,7 +44,7 @@ extension SQLiteJobStore {
     static func decodeJob(_ row: Row) throws -> JobRecord {
         JobRecord(id: row[0], name: row[1], spec: row[2], priority: row[3], styleTargetsHash: row[8],
                   sequence: row[4], state: try decodeState(row[5], JobState.self),
-                  createdAt: date(row[6]), updatedAt: date(row[7]))
+                  createdAt: date(row[6]), updatedAt: date(row[7]), owner: row[9])
     }
 
     static func decodeWorker(_ row: Row) throws -> WorkerRecord {

@@ -15,8 +15,10 @@ extension CoordinatorServer {
     /// A submission with what it needs from the loop's state now (the workers' memory, for tile budgets).
     func submission() -> JobSubmission {
         let budgets = Dictionary(uniqueKeysWithValues: VGGNetwork.allCases.map { ($0, defaultTileBudget(network: $0)) })
-        return JobSubmission(store: store, styleTargets: styleTargets, clock: clock, tileBudgets: budgets,
-                             workingDirectory: FileManager.default.currentDirectoryPath)
+        var submission = JobSubmission(store: store, styleTargets: styleTargets, clock: clock, tileBudgets: budgets,
+                                       workingDirectory: FileManager.default.currentDirectoryPath)
+        submission.maxTasks = configuration.maxTasksPerJob
+        return submission
     }
 
     /// Answers the clients whose submissions finished (loop thread).
@@ -46,19 +48,34 @@ extension CoordinatorServer {
         return e
     }
 
-    func handleClient(_ routed: Routed<Stylefarm_V1_ClientRequest>) {
+    /// A job `identity` may see and change (docs/SECURITY.md: a submitter its own, an admin every one): the
+    /// record, or the error to answer (not found; permission denied for another submitter's job).
+    func accessibleJob(_ jobID: String, by identity: ClientIdentity) throws -> Result<JobRecord, ClientRefusal> {
+        guard let job = try store.job(jobID) else {
+            return .failure(ClientRefusal(error: Self.clientError(.notFound, "no job \(jobID.debugDescription)")))
+        }
+        guard identity.mayAccess(jobOwnedBy: job.owner) else {
+            return .failure(ClientRefusal(error: Self.clientError(.permissionDenied,
+                "job \(jobID) belongs to \(job.owner.isEmpty ? "nobody (submitted without a key)" : job.owner); \(identity.name)'s submitter key may only see and change its own jobs")))
+        }
+        return .success(job)
+    }
+
+    struct ClientRefusal: Error { var error: Stylefarm_V1_ClientError }
+
+    func handleClient(_ routed: Routed<Stylefarm_V1_ClientRequest>, as identity: ClientIdentity = .unauthenticated) {
         switch routed.message.payload {
         case .submitJob(let submit)?:
             // Answered by `answerSubmissions` when it has run on the submission thread.
             let ticket = SubmissionTicket(routingID: routed.routingID, delimited: routed.delimited,
                                           requestID: routed.message.requestID)
-            let submission = submission(), spec = submit.spec
-            submissions.start { FinishedSubmission(ticket: ticket, outcome: Result { try submission.run(spec) }) }
+            let submission = submission(), spec = submit.spec, owner = identity.name
+            submissions.start { FinishedSubmission(ticket: ticket, outcome: Result { try submission.run(spec, owner: owner) }) }
         case .jobStatus(let request)?:
             var reply = Stylefarm_V1_JobStatusReply()
             do {
-                guard try store.job(request.jobID) != nil else {
-                    reply.error = Self.clientError(.notFound, "no job \(request.jobID.debugDescription)")
+                if case .failure(let refusal) = try accessibleJob(request.jobID, by: identity) {
+                    reply.error = refusal.error
                     return replyToClient(routed, .jobStatus(reply))
                 }
                 reply.job = try wireSummary(request.jobID)
@@ -71,7 +88,7 @@ extension CoordinatorServer {
             var reply = Stylefarm_V1_ListJobsReply()
             do {
                 let wanted = Set(request.states)
-                for job in try store.listJobs() {
+                for job in try store.listJobs() where identity.mayAccess(jobOwnedBy: job.owner) {
                     let summary = try wireSummary(job.id)
                     if !wanted.isEmpty && !wanted.contains(summary.state) { continue }
                     reply.jobs.append(summary)
@@ -84,8 +101,8 @@ extension CoordinatorServer {
         case .cancelJob(let request)?:
             var reply = Stylefarm_V1_CancelJobReply()
             do {
-                guard try store.job(request.jobID) != nil else {
-                    reply.error = Self.clientError(.notFound, "no job \(request.jobID.debugDescription)")
+                if case .failure(let refusal) = try accessibleJob(request.jobID, by: identity) {
+                    reply.error = refusal.error
                     return replyToClient(routed, .cancelJob(reply))
                 }
                 reply.cancelled = try cancelJob(request.jobID)
@@ -97,8 +114,12 @@ extension CoordinatorServer {
             }
             replyToClient(routed, .cancelJob(reply))
         case .watchJob(let request)?:
-            guard (try? store.job(request.jobID)) ?? nil != nil else {
-                return replyToClient(routed, .error(Self.clientError(.notFound, "no job \(request.jobID.debugDescription)")))
+            do {
+                if case .failure(let refusal) = try accessibleJob(request.jobID, by: identity) {
+                    return replyToClient(routed, .error(refusal.error))
+                }
+            } catch {
+                return replyToClient(routed, .error(Self.clientError(.internal, "\(error)")))
             }
             addWatcher(Watcher(routingID: routed.routingID, delimited: routed.delimited,
                                requestID: routed.message.requestID, jobID: request.jobID))
@@ -138,7 +159,10 @@ extension CoordinatorServer {
         s.framesTotal = UInt32(clamping: summary.framesTotal)
         s.framesDone = UInt32(clamping: summary.framesDone)
         s.framesFailed = UInt32(clamping: summary.framesFailed)
-        if let job = try store.job(jobID) { s.submittedUnixMs = Int64(job.createdAt.timeIntervalSince1970 * 1000) }
+        if let job = try store.job(jobID) {
+            s.submittedUnixMs = Int64(job.createdAt.timeIntervalSince1970 * 1000)
+            s.owner = job.owner
+        }
         return s
     }
 

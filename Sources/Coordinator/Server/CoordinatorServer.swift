@@ -24,6 +24,15 @@ public final class CoordinatorServer {
         public var coordinatorID: String
         /// CurveZMQ and the ZAP handler on both sockets; nil: plain TCP (tests, `--insecure` on loopback).
         public var security: CoordinatorSecurity?
+        /// The most task slots a worker may register (`--max-slots-per-worker`).
+        public var maxSlotsPerWorker = 1024
+        /// The most tasks one job may plan (`--max-tasks-per-job`).
+        public var maxTasksPerJob = Configuration.defaultMaxTasksPerJob
+        /// The largest frame a client may send (ZMQ_MAXMSGSIZE on the client socket; requests are job specs and
+        /// queries, never pixels): a peer sending more is disconnected by libzmq before it is buffered whole.
+        public var maxClientFrameBytes = 1 << 20
+
+        public static let defaultMaxTasksPerJob = 1_000_000
 
         public init(stateDirectory: URL,
                     workerEndpoint: String = FarmDefaults.workerEndpoint,
@@ -63,9 +72,25 @@ public final class CoordinatorServer {
     }
 
     /// The most task slots a worker may register with (each is a task it may hold at once).
-    static let maxWorkerSlots: UInt32 = 1024
     /// The longest hostname or engine version a worker may register with, in bytes.
     static let maxWorkerTextBytes = 255
+    /// The longest failure text a worker's report keeps (longer ones are cut, and say so).
+    static let maxErrorBytes = 4096
+
+    /// `text` cut to at most `bytes` bytes of UTF-8 on a character boundary, marked when it was cut.
+    static func bounded(_ text: String, bytes: Int) -> String {
+        guard text.utf8.count > bytes else { return text }
+        let marker = " … (cut at \(bytes) bytes)"
+        var kept = ""
+        var used = 0
+        for character in text {
+            let size = character.utf8.count
+            guard used + size + marker.utf8.count <= bytes else { break }
+            kept.append(character)
+            used += size
+        }
+        return kept + marker
+    }
 
     /// How often a live worker's `last_seen` is written to the store (operators see it in `workers`).
     static let lastSeenPersistInterval: TimeInterval = 5
@@ -186,7 +211,8 @@ public final class CoordinatorServer {
         workers = try RouterEndpoint(context: self.context, endpoint: configuration.workerEndpoint, framing: framing,
                                      curve: curve.map { ($0, FarmRole.workerDomain) })
         clients = try RouterEndpoint(context: self.context, endpoint: configuration.clientEndpoint, framing: framing,
-                                     curve: curve.map { ($0, FarmRole.clientDomain) })
+                                     curve: curve.map { ($0, FarmRole.clientDomain) },
+                                     maxInboundFrameBytes: configuration.maxClientFrameBytes)
         if let zap { poller.register(zap) }
         poller.register(workers.socket)
         poller.register(clients.socket)
@@ -247,7 +273,7 @@ public final class CoordinatorServer {
             switch received {
             case .malformed(_, let error):
                 stats.drop("malformed"); log("dropped a worker message: \(error)")
-            case .message(let routed):
+            case .message(let routed, _):
                 handleWorker(routed)
             }
         }
@@ -258,8 +284,8 @@ public final class CoordinatorServer {
             switch received {
             case .malformed(_, let error):
                 stats.drop("malformed"); log("dropped a client message: \(error)")
-            case .message(let routed):
-                handleClient(routed)
+            case .message(let routed, let peer):
+                handleClient(routed, as: ClientIdentity(userID: peer))
             }
         }
         answerSubmissions()
@@ -378,12 +404,13 @@ public final class CoordinatorServer {
             // Only the holder of the current attempt can fail it.
             guard case .current = checkReport(on: failure.taskID, attempt: Int(failure.attempt), from: id) else {
                 stats.staleReports += 1
-                log("ignored a failure of \(failure.taskID.debugDescription) attempt \(failure.attempt) from \(id), which does not hold it")
+                log("ignored a failure of \(Self.bounded(failure.taskID, bytes: 200).debugDescription) attempt \(failure.attempt) from \(id), which does not hold it")
                 return
             }
             endAssignment(failure.taskID, of: id)
+            // A peer's text, kept in the store and shown to users: bounded.
             pendingChanges.append(.failed(taskID: failure.taskID, attempt: Int(failure.attempt),
-                                          error: failure.message.isEmpty ? "\(failure.kind)" : failure.message,
+                                          error: failure.message.isEmpty ? "\(failure.kind)" : Self.bounded(failure.message, bytes: Self.maxErrorBytes),
                                           retryable: failure.retryable))
         case .blobRequest(let request)?:
             serveBlobs(request, to: id)
@@ -416,8 +443,8 @@ public final class CoordinatorServer {
             return reject("worker id \(register.workerID.debugDescription) differs from the routing id \(id.debugDescription)")
         }
         // A peer's numbers and names, bounded before use: slots are how many tasks it may claim at once.
-        guard (1...Self.maxWorkerSlots).contains(register.slots) else {
-            return reject("slots \(register.slots) must be 1…\(Self.maxWorkerSlots)")
+        guard (1...UInt32(clamping: configuration.maxSlotsPerWorker)).contains(register.slots) else {
+            return reject("slots \(register.slots) must be 1…\(configuration.maxSlotsPerWorker) (the coordinator's --max-slots-per-worker)")
         }
         guard register.hostname.utf8.count <= Self.maxWorkerTextBytes, register.engineVersion.utf8.count <= Self.maxWorkerTextBytes else {
             return reject("hostname and engine version must be at most \(Self.maxWorkerTextBytes) bytes")

@@ -20,6 +20,8 @@ struct JobSubmission: @unchecked Sendable {
     let tileBudgets: [VGGNetwork: Int]
     /// Relative paths in a spec are taken against this folder (the coordinator's working directory).
     let workingDirectory: String
+    /// The most tasks one job may plan (`--max-tasks-per-job`); a job planning more is refused before any row is stored.
+    var maxTasks = CoordinatorServer.Configuration.defaultMaxTasksPerJob
 
     /// A stored job: its id, the line the coordinator logs about it, and its context (the plan made here is
     /// the one the loop dispatches from: not made again on the loop).
@@ -31,7 +33,8 @@ struct JobSubmission: @unchecked Sendable {
 
     /// Resolves, plans and stores a job. Throws `JobSpecError` (and the planner's and store's errors) for a
     /// job that cannot run, before anything is stored.
-    func run(_ wire: Stylefarm_V1_JobSpec) throws -> Accepted {
+    /// - Parameter owner: the name of the client key that submits it (empty without CurveZMQ).
+    func run(_ wire: Stylefarm_V1_JobSpec, owner: String = "") throws -> Accepted {
         let cwd = workingDirectory
         var spec = try JobSpec(wire: wire).withPathsResolved(against: cwd)
         var resolved = try spec.resolve(baseDirectory: cwd)
@@ -75,8 +78,9 @@ struct JobSubmission: @unchecked Sendable {
                                                           regionStyleTargetBlobs: resolved.regions == nil ? nil : regionBlobs,
                                                           cuts: cuts,
                                                           styleGramParts: plan.styleGramParts.isEmpty ? nil : plan.styleGramParts))
+        guard plan.tasks.count <= maxTasks else { throw JobSubmissionError.tooManyTasks(planned: plan.tasks.count, limit: maxTasks) }
         let record = JobRecord(id: jobID, name: resolved.name, spec: specData, priority: resolved.priority,
-                               styleTargetsHash: key?.hex ?? "")
+                               styleTargetsHash: key?.hex ?? "", owner: owner)
         let frames = plan.frames.map { FrameRecord(jobID: jobID, index: $0.index, outputPath: $0.outputPath ?? "") }
         let tasks = plan.tasks.map {
             TaskRecord(id: $0.id, jobID: jobID, frameIndex: $0.frameIndex, region: $0.region, maxAttempts: resolved.maxAttempts,
@@ -148,5 +152,17 @@ struct JobSubmission: @unchecked Sendable {
         guard let first = missing.first, let path = regions.maskPath(for: first) else { return }
         throw JobSpecError(problems: [.init(field: JobSpec.CodingKeys.segment.rawValue,
             message: "\(missing.count) frame(s) have no mask file, the first is frame \(first): \(path) does not exist")])
+    }
+}
+
+/// Why the coordinator refused a job that resolved and planned.
+enum JobSubmissionError: Error, Equatable, CustomStringConvertible {
+    case tooManyTasks(planned: Int, limit: Int)
+
+    var description: String {
+        switch self {
+        case .tooManyTasks(let planned, let limit):
+            return "the job would plan \(planned) tasks, more than this coordinator takes in one job (--max-tasks-per-job \(limit)); split it into several jobs"
+        }
     }
 }

@@ -10,10 +10,12 @@ final class RouterEndpoint<Incoming: ChannelMessage> {
     let boundEndpoint: String
 
     /// - Parameter curve: the coordinator's keys and this socket's ZAP domain (CurveZMQ on); nil: plain TCP.
-    init(context: ZMQContext, endpoint: String, framing: Framing, curve: (keys: CurveKeyPair, domain: String)? = nil) throws {
+    /// - Parameter maxInboundFrameBytes: the largest frame a peer may send (default: the framing's message limit).
+    init(context: ZMQContext, endpoint: String, framing: Framing, curve: (keys: CurveKeyPair, domain: String)? = nil,
+         maxInboundFrameBytes: Int? = nil) throws {
         socket = try context.makeSocket(.router)
         try socket.setRouterMandatory(true)
-        try socket.setMaxMessageSize(Int64(framing.maxMessageBytes) + 1024)
+        try socket.setMaxMessageSize(Int64(maxInboundFrameBytes ?? framing.maxMessageBytes + 1024))
         if let curve { try socket.makeCurveServer(keys: curve.keys, zapDomain: curve.domain) }
         try socket.bind(endpoint)
         boundEndpoint = try socket.lastEndpoint()
@@ -22,15 +24,16 @@ final class RouterEndpoint<Incoming: ChannelMessage> {
 
     /// What one receive produced: a message, or frames that failed to decode.
     enum Received {
-        case message(Routed<Incoming>)
+        /// `peer`: who the ZAP handler said the sender is (`ZAPPolicy.Reply.userID`); nil without CurveZMQ.
+        case message(Routed<Incoming>, peer: String?)
         case malformed(routingID: Data?, ProtocolError)
     }
 
     /// Takes one queued message without blocking, or nil.
     func receive() throws -> Received? {
-        guard let frames = try socket.receiveMultipart(timeout: .zero) else { return nil }
+        guard let (frames, userID) = try socket.receiveMultipartWithUserID(timeout: .zero) else { return nil }
         do {
-            return .message(try framing.decodeRouted(Incoming.self, from: frames))
+            return .message(try framing.decodeRouted(Incoming.self, from: frames), peer: userID)
         } catch let error as ProtocolError {
             return .malformed(routingID: frames.first, error)
         }

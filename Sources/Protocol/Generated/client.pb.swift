@@ -319,6 +319,9 @@ public nonisolated struct Stylefarm_V1_ClientError: Sendable {
     case failedPrecondition // = 3
     case `internal` // = 4
     case unsupportedVersion // = 5
+
+    /// the client's key may not do this (another submitter's job)
+    case permissionDenied // = 6
     case UNRECOGNIZED(Int)
 
     public init() {
@@ -333,6 +336,7 @@ public nonisolated struct Stylefarm_V1_ClientError: Sendable {
       case 3: self = .failedPrecondition
       case 4: self = .internal
       case 5: self = .unsupportedVersion
+      case 6: self = .permissionDenied
       default: self = .UNRECOGNIZED(rawValue)
       }
     }
@@ -345,6 +349,7 @@ public nonisolated struct Stylefarm_V1_ClientError: Sendable {
       case .failedPrecondition: return 3
       case .internal: return 4
       case .unsupportedVersion: return 5
+      case .permissionDenied: return 6
       case .UNRECOGNIZED(let i): return i
       }
     }
@@ -357,6 +362,7 @@ public nonisolated struct Stylefarm_V1_ClientError: Sendable {
       .failedPrecondition,
       .internal,
       .unsupportedVersion,
+      .permissionDenied,
     ]
 
   }
@@ -473,6 +479,9 @@ public nonisolated struct Stylefarm_V1_JobSummary: Sendable {
   public var framesFailed: UInt32 = 0
 
   public var submittedUnixMs: Int64 = 0
+
+  /// the name of the key that submitted it; empty without CurveZMQ
+  public var owner: String = String()
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -1066,7 +1075,7 @@ nonisolated extension Stylefarm_V1_ClientError: SwiftProtobuf.Message, SwiftProt
 }
 
 nonisolated extension Stylefarm_V1_ClientError.Code: SwiftProtobuf._ProtoNameProviding {
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0CODE_UNSPECIFIED\0\u{1}CODE_INVALID_ARGUMENT\0\u{1}CODE_NOT_FOUND\0\u{1}CODE_FAILED_PRECONDITION\0\u{1}CODE_INTERNAL\0\u{1}CODE_UNSUPPORTED_VERSION\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0CODE_UNSPECIFIED\0\u{1}CODE_INVALID_ARGUMENT\0\u{1}CODE_NOT_FOUND\0\u{1}CODE_FAILED_PRECONDITION\0\u{1}CODE_INTERNAL\0\u{1}CODE_UNSUPPORTED_VERSION\0\u{1}CODE_PERMISSION_DENIED\0")
 }
 
 nonisolated extension Stylefarm_V1_SubmitJob: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
@@ -1252,7 +1261,7 @@ nonisolated extension Stylefarm_V1_FrameStatus: SwiftProtobuf.Message, SwiftProt
 
 nonisolated extension Stylefarm_V1_JobSummary: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".JobSummary"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}job_id\0\u{1}name\0\u{1}state\0\u{1}priority\0\u{3}frames_total\0\u{3}frames_done\0\u{3}frames_failed\0\u{3}submitted_unix_ms\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}job_id\0\u{1}name\0\u{1}state\0\u{1}priority\0\u{3}frames_total\0\u{3}frames_done\0\u{3}frames_failed\0\u{3}submitted_unix_ms\0\u{1}owner\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1268,6 +1277,7 @@ nonisolated extension Stylefarm_V1_JobSummary: SwiftProtobuf.Message, SwiftProto
       case 6: try { try decoder.decodeSingularUInt32Field(value: &self.framesDone) }()
       case 7: try { try decoder.decodeSingularUInt32Field(value: &self.framesFailed) }()
       case 8: try { try decoder.decodeSingularInt64Field(value: &self.submittedUnixMs) }()
+      case 9: try { try decoder.decodeSingularStringField(value: &self.owner) }()
       default: break
       }
     }
@@ -1298,6 +1308,9 @@ nonisolated extension Stylefarm_V1_JobSummary: SwiftProtobuf.Message, SwiftProto
     if self.submittedUnixMs != 0 {
       try visitor.visitSingularInt64Field(value: self.submittedUnixMs, fieldNumber: 8)
     }
+    if !self.owner.isEmpty {
+      try visitor.visitSingularStringField(value: self.owner, fieldNumber: 9)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1310,6 +1323,7 @@ nonisolated extension Stylefarm_V1_JobSummary: SwiftProtobuf.Message, SwiftProto
     if lhs.framesDone != rhs.framesDone {return false}
     if lhs.framesFailed != rhs.framesFailed {return false}
     if lhs.submittedUnixMs != rhs.submittedUnixMs {return false}
+    if lhs.owner != rhs.owner {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

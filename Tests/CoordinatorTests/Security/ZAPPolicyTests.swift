@@ -78,4 +78,16 @@ final class ZAPPolicyTests: XCTestCase {
         }
         XCTAssertNil(CurveKeyPair.z85(Data(count: 31)))
     }
+
+    func testTheClientIdentityComesFromTheZAPUserID() {
+        XCTAssertEqual(ClientIdentity(userID: "submitter:alice"), ClientIdentity(role: .submitter, name: "alice"))
+        XCTAssertEqual(ClientIdentity(userID: "admin:wrangler").role, .admin)
+        XCTAssertEqual(ClientIdentity(userID: nil), .unauthenticated, "no CurveZMQ: everything, as before keys")
+        XCTAssertEqual(ClientIdentity(userID: "nonsense").role, .submitter, "an id that does not parse gets the least")
+        let alice = ClientIdentity(role: .submitter, name: "alice")
+        XCTAssertTrue(alice.mayAccess(jobOwnedBy: "alice"))
+        XCTAssertFalse(alice.mayAccess(jobOwnedBy: "bob"))
+        XCTAssertFalse(alice.mayAccess(jobOwnedBy: ""), "a job submitted without a key is not a submitter's")
+        XCTAssertTrue(ClientIdentity(role: .admin, name: "w").mayAccess(jobOwnedBy: "bob"))
+    }
 }

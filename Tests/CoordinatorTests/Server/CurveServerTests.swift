@@ -138,3 +138,109 @@ final class CurveServerTests: XCTestCase {
         XCTAssertNotNil(try firstMessage(on: client, within: .seconds(5)))
     }
 }
+
+/// Job ownership (issue 17): a submitter key sees and changes only the jobs it submitted; an admin every job.
+final class JobOwnershipTests: XCTestCase {
+    private var context: ZMQContext!
+    private var state: URL!
+    private var server: CoordinatorServer!
+    private var sockets: [Socket] = []
+    private let framing = Framing()
+    private var nextRequest: UInt64 = 1
+
+    override func tearDown() {
+        for socket in sockets { socket.close() }
+        server?.close()
+        if let state { try? FileManager.default.removeItem(at: state) }
+    }
+
+    private func client(_ keys: CurveKeyPair) throws -> Socket {
+        let socket = try context.makeSocket(.dealer)
+        try socket.setLinger(milliseconds: 0)
+        try socket.makeCurveClient(serverKey: server.configuration.security!.keys.publicKey, keys: keys)
+        try socket.connect(server.clientEndpoint)
+        sockets.append(socket)
+        return socket
+    }
+
+    private func request(_ socket: Socket, _ payload: Stylefarm_V1_ClientRequest.OneOf_Payload) throws -> Stylefarm_V1_ClientReply {
+        let id = nextRequest
+        nextRequest += 1
+        try socket.send(multipart: try framing.encode(Stylefarm_V1_ClientRequest(requestID: id, payload)))
+        let deadline = ContinuousClock.now + .seconds(10)
+        while ContinuousClock.now < deadline {
+            try server.runOnce(timeout: .milliseconds(5))
+            if let frames = try socket.receiveMultipart(timeout: .zero) {
+                let reply = try framing.decode(Stylefarm_V1_ClientReply.self, from: frames).message
+                if reply.requestID == id { return reply }
+            }
+        }
+        throw XCTSkip("no reply within 10 s")
+    }
+
+    private func submit(_ socket: Socket, name: String) throws -> String {
+        var spec = Stylefarm_V1_JobSpec()
+        spec.name = name
+        spec.kind = .echo
+        spec.frames = "1-2"
+        var submit = Stylefarm_V1_SubmitJob()
+        submit.spec = spec
+        guard case .submitJob(let reply)? = try request(socket, .submitJob(submit)).payload, case .jobID(let id)? = reply.outcome else {
+            XCTFail("submit refused"); return ""
+        }
+        return id
+    }
+
+    private func listed(_ socket: Socket) throws -> [String: String] {
+        guard case .listJobs(let reply)? = try request(socket, .listJobs(Stylefarm_V1_ListJobs())).payload else { return [:] }
+        return Dictionary(uniqueKeysWithValues: reply.jobs.map { ($0.jobID, $0.owner) })
+    }
+
+    func testASubmitterSeesAndChangesOnlyItsOwnJobsAndAnAdminEveryJob() throws {
+        context = try ZMQContext()
+        state = FileManager.default.temporaryDirectory.appendingPathComponent("stylefarm-owners-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: state, withIntermediateDirectories: true)
+        let alice = try CurveKeyPair.generate(), bob = try CurveKeyPair.generate(), admin = try CurveKeyPair.generate()
+        let configuration = CoordinatorServer.Configuration(
+            stateDirectory: state, workerEndpoint: "tcp://127.0.0.1:*", clientEndpoint: "tcp://127.0.0.1:*",
+            security: CoordinatorSecurity(keys: try CurveKeyPair.generate(), authorized: .fixed(AuthorizedKeys([
+                .init(role: .submitter, publicKey: alice.publicKey, name: "alice"),
+                .init(role: .submitter, publicKey: bob.publicKey, name: "bob"),
+                .init(role: .admin, publicKey: admin.publicKey, name: "wrangler")]))))
+        server = try CoordinatorServer(configuration: configuration, context: context)
+        server.log = { _ in }
+        let a = try client(alice), b = try client(bob), w = try client(admin)
+
+        let alicesJob = try submit(a, name: "alice-shot")
+        let bobsJob = try submit(b, name: "bob-shot")
+        XCTAssertEqual(try server.store.job(alicesJob)?.owner, "alice")
+        XCTAssertEqual(try listed(a), [alicesJob: "alice"])
+        XCTAssertEqual(try listed(b), [bobsJob: "bob"])
+        XCTAssertEqual(try listed(w), [alicesJob: "alice", bobsJob: "bob"])
+
+        // Bob can neither see nor cancel nor watch Alice's job.
+        var status = Stylefarm_V1_JobStatusRequest()
+        status.jobID = alicesJob
+        guard case .jobStatus(let seen)? = try request(b, .jobStatus(status)).payload else { return XCTFail("no status reply") }
+        XCTAssertEqual(seen.error.code, .permissionDenied)
+        XCTAssertTrue(seen.error.message.contains("belongs to alice"), seen.error.message)
+        XCTAssertFalse(seen.hasJob)
+        var cancel = Stylefarm_V1_CancelJob()
+        cancel.jobID = alicesJob
+        guard case .cancelJob(let refused)? = try request(b, .cancelJob(cancel)).payload else { return XCTFail("no cancel reply") }
+        XCTAssertEqual(refused.error.code, .permissionDenied)
+        XCTAssertFalse(refused.cancelled)
+        XCTAssertNotEqual(try server.store.job(alicesJob)?.state, .cancelled)
+        var watch = Stylefarm_V1_WatchJob()
+        watch.jobID = alicesJob
+        guard case .error(let watchRefused)? = try request(b, .watchJob(watch)).payload else { return XCTFail("bob could watch") }
+        XCTAssertEqual(watchRefused.code, .permissionDenied)
+
+        // Alice sees her own; the admin cancels it.
+        guard case .jobStatus(let own)? = try request(a, .jobStatus(status)).payload else { return XCTFail("no status reply") }
+        XCTAssertEqual(own.job.owner, "alice")
+        guard case .cancelJob(let done)? = try request(w, .cancelJob(cancel)).payload else { return XCTFail("no cancel reply") }
+        XCTAssertTrue(done.cancelled, done.error.message)
+        XCTAssertEqual(try server.store.job(alicesJob)?.state, .cancelled)
+    }
+}
