@@ -68,7 +68,7 @@ let package = Package(
                                .product(name: "GRDB", package: "GRDB.swift")],
                 path: "Sources/Coordinator"),
         .target(name: "Worker",
-                dependencies: ["Engine", "Protocol", "FarmWire"],
+                dependencies: ["Engine", "Protocol", "JobModel", "FarmWire"],
                 path: "Sources/Worker"),
         .executableTarget(name: "stylefarm",
                           dependencies: ["Engine", "ModelStore", "Protocol", "JobModel", "FarmWire", "Coordinator", "Worker",

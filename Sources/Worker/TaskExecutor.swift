@@ -1,6 +1,7 @@
 import Engine
 import FarmWire
 import Foundation
+import JobModel
 import Protocol
 
 /// Runs the tasks a worker was assigned, without any sockets: fetches the inputs from a `BlobSource`,
@@ -40,15 +41,18 @@ public final class TaskExecutor {
     let tileMaskCache = TileMaskCache()
     /// Content features of recent frames (a multipass sweep re-optimizes a frame from a few evaluations).
     let contentFeatures = ContentFeatureCache()
+    /// The folders shared-filesystem tasks may read from and write to (`stylefarm worker --allow-read/--allow-write`).
+    public let pathPolicy: PathPolicy
 
     /// `source` provides inputs (by default the cache itself); outputs always go to `cache`.
     public init(host: VGGCache, cache: BlobCache, source: BlobSource? = nil,
-                segmentationModel: SegmentationModelLocator? = nil,
+                segmentationModel: SegmentationModelLocator? = nil, pathPolicy: PathPolicy = .unrestricted,
                 log: @escaping @Sendable (String) -> Void = { FileHandle.standardError.write(Data("stylefarm worker: \($0)\n".utf8)) }) {
         self.host = host
         self.cache = cache
         self.source = source ?? cache
         self.segmentationModel = segmentationModel
+        self.pathPolicy = pathPolicy
         self.log = log
     }
 
@@ -74,6 +78,9 @@ public final class TaskExecutor {
                 hash = try cache.put(output)
             } else {
                 hash = BlobName.of(output)
+                do { try pathPolicy.check(task.outputPath, for: .write) } catch {
+                    throw TaskExecutionError.output("\(error)")
+                }
                 try Self.writeAtomically(output, to: task.outputPath)
             }
         } catch let error as TaskExecutionError {
@@ -230,6 +237,9 @@ public final class TaskExecutor {
     /// else fetched as the blob `sha256`. `role` names it in errors ("content frame", "region mask"...).
     func input(path: String, sha256: String, role: String) throws -> [UInt8] {
         guard !path.isEmpty else { return try fetch(sha256, role: role) }
+        do { try pathPolicy.check(path, for: .read) } catch {
+            throw TaskExecutionError.badInput(input: path, reason: "the \(role): \(error)")
+        }
         do {
             return [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
         } catch {

@@ -2,6 +2,7 @@ import ArgumentParser
 import Coordinator
 import Engine
 import Foundation
+import JobModel
 import ModelStore
 import Protocol
 
@@ -23,6 +24,13 @@ struct CoordinatorCommand: ParsableCommand {
     @Flag(help: ArgumentHelp("Plain TCP without CurveZMQ: anyone who reaches the ports can do anything, so only loopback binds are allowed.",
                              discussion: "Without it the coordinator encrypts and authenticates every connection with the keys in <state-dir>/keys (made on first start, with an admin credential; `stylefarm keys` adds workers and clients). docs/SECURITY.md."))
     var insecure = false
+
+    @Option(help: ArgumentHelp("A folder jobs' content, styles and masks may be read from (repeatable).",
+                               discussion: "Without it the coordinator reads any file a job names that it can read. Paths count by where they really are (symlinks and .. resolved); devices, FIFOs, sockets and /proc are never read."))
+    var allowRead: [String] = []
+
+    @Option(help: "A folder jobs' outputs may be written to (repeatable; without it, anywhere the coordinator can write).")
+    var allowWrite: [String] = []
 
     @Option(help: "The most task slots a worker may register.")
     var maxSlotsPerWorker: Int = 1024
@@ -110,6 +118,11 @@ struct CoordinatorCommand: ParsableCommand {
             workerEndpoint: workerEndpoint, clientEndpoint: clientEndpoint,
             heartbeatInterval: .milliseconds(heartbeatMs), heartbeatLiveness: liveness, security: security)
         configuration.maxSlotsPerWorker = maxSlotsPerWorker
+        configuration.pathPolicy = try PathPolicy(readRoots: allowRead.isEmpty ? nil : allowRead,
+                                                  writeRoots: allowWrite.isEmpty ? nil : allowWrite)
+        if allowRead.isEmpty && !insecure {
+            FileHandle.standardError.write(Data("stylefarm coordinator: no --allow-read: a submitter's job may name any file this process can read (docs/SECURITY.md)\n".utf8))
+        }
         configuration.maxTasksPerJob = maxTasksPerJob
         if let threads { EngineThreads.set(threads) }
         if let stylePassPixels { StyleTargets.tiledGramPixels = stylePassPixels }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Dispatch
 import Engine
 import Foundation
+import JobModel
 import ModelStore
 import Worker
 
@@ -41,6 +42,12 @@ struct WorkerCommand: ParsableCommand {
     @Option(help: CredentialFile.help)
     var credential: String?
 
+    @Option(help: "Shared-filesystem tasks: a folder content frames and masks may be read from (repeatable; without it, any).")
+    var allowRead: [String] = []
+
+    @Option(help: "Shared-filesystem tasks: a folder outputs may be written to (repeatable; without it, any).")
+    var allowWrite: [String] = []
+
     @Option(help: ArgumentHelp("Stop when the process with this id is no longer the parent (used by `render`).", visibility: .hidden))
     var parentPid: Int32?
 
@@ -67,9 +74,11 @@ struct WorkerCommand: ParsableCommand {
         let host = store.vggCache()
         let cacheRoot = cacheDir ?? (NSHomeDirectory() + "/.cache/stylefarm/blobs")
         let cache = try BlobCache(root: cacheRoot, maxBytes: cacheBytes)
-        let configuration = WorkerConfiguration(endpoint: connect, workerID: workerId ?? WorkerConfiguration.defaultWorkerID(),
+        var configuration = WorkerConfiguration(endpoint: connect, workerID: workerId ?? WorkerConfiguration.defaultWorkerID(),
                                                 modelHashes: modelHashes, slots: slots,
                                                 heartbeatInterval: .milliseconds(heartbeatMs), credential: credential)
+        configuration.pathPolicy = try PathPolicy(readRoots: allowRead.isEmpty ? nil : allowRead,
+                                                  writeRoots: allowWrite.isEmpty ? nil : allowWrite)
         let segmentation = SegmentationModels(modelDirectory: ModelDirectory.resolve(explicit: modelDir))
         let loop = try WorkerLoop(configuration: configuration, host: host, cache: cache,
                                   segmentationModel: { try segmentation.installedURL($0).path })

@@ -1,6 +1,7 @@
 import Engine
 import FarmWire
 import Foundation
+import JobModel
 import Protocol
 import XCTest
 @testable import Worker
@@ -142,6 +143,37 @@ final class TaskExecutorTests: XCTestCase {
             guard case .badInput(let input, _) = $0 as? TaskExecutionError else { return XCTFail("\($0)") }
             XCTAssertEqual(input, task.contentPath)
         }
+    }
+
+    /// `--allow-read`/`--allow-write` (issue 17): a shared-filesystem task naming a path outside them is refused
+    /// before anything is read or written.
+    func testSharedFilesystemPathsOutsideTheWorkersRootsAreRefused() throws {
+        for sub in ["plates", "renders", "elsewhere"] {
+            try FileManager.default.createDirectory(atPath: folder + "/" + sub, withIntermediateDirectories: true)
+        }
+        let bytes = TestSupport.png(width: 6, height: 4, seed: 3)
+        try Data(bytes).write(to: URL(fileURLWithPath: folder + "/plates/f.png"))
+        try Data(bytes).write(to: URL(fileURLWithPath: folder + "/elsewhere/f.png"))
+        let executor = TaskExecutor(host: TestSupport.host(), cache: cache,
+                                    pathPolicy: try PathPolicy(readRoots: [folder + "/plates"], writeRoots: [folder + "/renders"]))
+        var task = Stylefarm_V1_TaskAssignment()
+        task.taskID = "shared"
+        task.kind = .echo
+        task.contentPath = folder + "/plates/f.png"
+        task.outputPath = folder + "/renders/f.png"
+        XCTAssertNoThrow(try executor.execute(task))
+        task.contentPath = folder + "/elsewhere/f.png"
+        XCTAssertThrowsError(try executor.execute(task)) {
+            guard case .badInput(_, let reason) = $0 as? TaskExecutionError else { return XCTFail("\($0)") }
+            XCTAssertTrue(reason.contains("--allow-read"), reason)
+        }
+        task.contentPath = folder + "/plates/f.png"
+        task.outputPath = folder + "/elsewhere/out.png"
+        XCTAssertThrowsError(try executor.execute(task)) {
+            guard case .output(let reason) = $0 as? TaskExecutionError else { return XCTFail("\($0)") }
+            XCTAssertTrue(reason.contains("--allow-write"), reason)
+        }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: folder + "/elsewhere/out.png"))
     }
 
     func testSleepIsCancellable() throws {

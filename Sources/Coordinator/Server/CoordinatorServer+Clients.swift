@@ -1,5 +1,6 @@
 import Engine
 import Foundation
+import JobModel
 import Protocol
 
 extension CoordinatorServer {
@@ -18,6 +19,7 @@ extension CoordinatorServer {
         var submission = JobSubmission(store: store, styleTargets: styleTargets, clock: clock, tileBudgets: budgets,
                                        workingDirectory: FileManager.default.currentDirectoryPath)
         submission.maxTasks = configuration.maxTasksPerJob
+        submission.pathPolicy = configuration.pathPolicy
         return submission
     }
 
@@ -32,6 +34,8 @@ extension CoordinatorServer {
                 // a context made then from the store is the same.
                 if jobContexts[accepted.jobID] == nil { install(accepted.context, jobID: accepted.jobID) }
                 reply.jobID = accepted.jobID
+            case .failure(let error as PathPolicyError):
+                reply.error = Self.clientError(.permissionDenied, "\(error)")
             case .failure(let error):
                 reply.error = Self.clientError(.invalidArgument, "\(error)")
             }

@@ -1,6 +1,7 @@
 import Engine
 import FarmWire
 import Foundation
+import JobModel
 import Protocol
 
 /// The coordinator's server loop: two ROUTER sockets (workers, clients), one `Poller`, the job store,
@@ -31,6 +32,8 @@ public final class CoordinatorServer {
         /// The largest frame a client may send (ZMQ_MAXMSGSIZE on the client socket; requests are job specs and
         /// queries, never pixels): a peer sending more is disconnected by libzmq before it is buffered whole.
         public var maxClientFrameBytes = 1 << 20
+        /// The folders a job's files may be read from and its outputs written to (`--allow-read`, `--allow-write`).
+        public var pathPolicy = PathPolicy.unrestricted
 
         public static let defaultMaxTasksPerJob = 1_000_000
 

@@ -22,6 +22,8 @@ struct JobSubmission: @unchecked Sendable {
     let workingDirectory: String
     /// The most tasks one job may plan (`--max-tasks-per-job`); a job planning more is refused before any row is stored.
     var maxTasks = CoordinatorServer.Configuration.defaultMaxTasksPerJob
+    /// The folders the coordinator may read and write for a job (`--allow-read`, `--allow-write`).
+    var pathPolicy = PathPolicy.unrestricted
 
     /// A stored job: its id, the line the coordinator logs about it, and its context (the plan made here is
     /// the one the loop dispatches from: not made again on the loop).
@@ -38,6 +40,7 @@ struct JobSubmission: @unchecked Sendable {
         let cwd = workingDirectory
         var spec = try JobSpec(wire: wire).withPathsResolved(against: cwd)
         var resolved = try spec.resolve(baseDirectory: cwd)
+        try Self.checkPaths(of: resolved, against: pathPolicy)
         if resolved.kind == .stylize && resolved.tiling == .automatic, let pixels = tileBudgets[resolved.parameters.network] {
             // Stored with the job, so a restarted coordinator re-plans the same tiles.
             spec.maxTilePixels = pixels
@@ -152,6 +155,28 @@ struct JobSubmission: @unchecked Sendable {
         guard let first = missing.first, let path = regions.maskPath(for: first) else { return }
         throw JobSpecError(problems: [.init(field: JobSpec.CodingKeys.segment.rawValue,
             message: "\(missing.count) frame(s) have no mask file, the first is frame \(first): \(path) does not exist")])
+    }
+}
+
+extension JobSubmission {
+    /// Every file the coordinator would read (content frames, styles, region masks) and every folder it would
+    /// write (the outputs') for `job`, checked against `policy` before any is opened (a missing file is left
+    /// to the content checks, which name it).
+    static func checkPaths(of job: ResolvedJob, against policy: PathPolicy) throws {
+        func read(_ path: String) throws {
+            guard FileManager.default.fileExists(atPath: path) else { return }
+            try policy.check(path, for: .read)
+        }
+        let frames = job.frames.frames
+        if let content = job.content { for frame in frames { try read(content.path(for: frame)) } }
+        for style in job.styles { try read(style) }
+        if let masks = job.regions?.maskPattern { for frame in frames { try read(masks.path(for: frame)) } }
+        var folders = Set<String>()
+        if let directory = job.outputDirectory { folders.insert(directory) }
+        if let output = job.output {
+            for frame in frames { folders.insert(URL(fileURLWithPath: output.path(for: frame)).deletingLastPathComponent().path) }
+        }
+        for folder in folders.sorted() { try policy.check(folder, for: .write) }
     }
 }
 

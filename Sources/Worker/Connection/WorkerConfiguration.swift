@@ -1,4 +1,5 @@
 import Foundation
+import JobModel
 import Protocol
 
 /// Everything the worker's connection loop needs to know about itself and its coordinator.
@@ -28,6 +29,8 @@ public struct WorkerConfiguration: Sendable {
     /// CurveZMQ: the coordinator's public key and this worker's key pair (a worker-role credential); nil:
     /// plain TCP (a coordinator run with `--insecure`).
     public var credential: Credential?
+    /// The folders shared-filesystem tasks may read from and write to.
+    public var pathPolicy = PathPolicy.unrestricted
 
     public init(endpoint: String, workerID: String = WorkerConfiguration.defaultWorkerID(),
                 hostname: String = ProcessInfo.processInfo.hostName,

@@ -86,7 +86,8 @@ public final class WorkerLoop: @unchecked Sendable {
         self.waiters = waiters
         let source = FetchingBlobSource(cache: cache, inbox: inbox, waiters: waiters, timeout: configuration.blobTimeout)
         let workerID = configuration.workerID
-        self.executor = TaskExecutor(host: host, cache: cache, source: source, segmentationModel: segmentationModel) {
+        self.executor = TaskExecutor(host: host, cache: cache, source: source, segmentationModel: segmentationModel,
+                                     pathPolicy: configuration.pathPolicy) {
             FileHandle.standardError.write(Data("stylefarm worker \(workerID): \($0)\n".utf8))
         }
     }

@@ -1,4 +1,6 @@
+import Engine
 import Foundation
+import JobModel
 import Protocol
 import XCTest
 @testable import Coordinator
@@ -47,5 +49,37 @@ final class PeerBoundsTests: XCTestCase {
         }
         XCTAssertEqual(try harness.server.store.listJobs().count, 0)
         XCTAssertNoThrow(try submission.run(echoSpec(frames: "1-2")))
+    }
+}
+
+/// `--allow-read`/`--allow-write` at submit (issue 17): the file-read attack — a job whose style is a file
+/// outside the allowed folders — is refused before the file is opened, with the path and the rule.
+final class SubmissionPathPolicyTests: XCTestCase {
+    var harness: ServerHarness!
+
+    override func setUpWithError() throws { harness = try ServerHarness() }
+    override func tearDown() { harness?.close() }
+
+    func testAStyleOutsideTheReadRootsIsRefusedAtSubmitWithPermissionDenied() throws {
+        let plate = Image(width: 8, height: 8, channels: 3, repeating: 0.3)
+        let (spec, dir) = try harness.stylizeJob(name: "shot", plates: [1: plate],
+                                                 style: Image(width: 4, height: 4, channels: 3, repeating: 0.5), frames: "1")
+        let secret = harness.stateDirectory.appendingPathComponent("secret.png")
+        try Data(contentsOf: dir.appendingPathComponent("style.png")).write(to: secret)
+        var submission = harness.server.submission()
+        submission.pathPolicy = try PathPolicy(readRoots: [dir.path], writeRoots: [dir.path])
+        XCTAssertNoThrow(try submission.run(spec), "the job's own folders are allowed")
+        var stealing = spec
+        stealing.stylePaths = [secret.path]
+        XCTAssertThrowsError(try submission.run(stealing)) { error in
+            guard case .outside(let path, _, .read, _)? = error as? PathPolicyError else { return XCTFail("\(error)") }
+            XCTAssertEqual(path, secret.path)
+        }
+        var writingOut = spec
+        writingOut.outputPattern = harness.stateDirectory.appendingPathComponent("elsewhere/shot.####.png").path
+        XCTAssertThrowsError(try submission.run(writingOut)) { error in
+            guard case .outside(_, _, .write, _)? = error as? PathPolicyError else { return XCTFail("\(error)") }
+        }
+        XCTAssertEqual(try harness.server.store.listJobs().count, 1, "only the allowed job was stored")
     }
 }
