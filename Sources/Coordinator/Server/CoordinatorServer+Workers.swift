@@ -1,0 +1,171 @@
+import Engine
+import FarmWire
+import Foundation
+import JobModel
+import Protocol
+
+/// The worker channel: sending to a worker, its messages (register, heartbeat, ready, progress, result,
+/// failure, blobs), liveness (a silent worker declared dead, its tasks requeued without using an attempt)
+/// and heartbeats.
+extension CoordinatorServer {
+    func send(toWorker id: String, _ payload: Stylefarm_V1_CoordinatorMessage.OneOf_Payload, attachments: [Data] = []) {
+        guard var session = sessions[id] else { return }
+        // A failed send counts as an attempt too: heartbeats stay one per interval while a worker is away
+        // (reconnecting after the loop was busy), instead of a send — and a log line — per loop iteration.
+        session.lastSent = clock.now()
+        if workers.send(Stylefarm_V1_CoordinatorMessage(payload), attachments: attachments, to: session.routingID) {
+            session.unreachable = false
+        } else {
+            stats.drop("unreachable")
+            if !session.unreachable { log("could not send to worker \(id); it is away (further failures are not logged)") }
+            session.unreachable = true
+        }
+        sessions[id] = session
+    }
+
+    func handleWorker(_ routed: Routed<Stylefarm_V1_WorkerMessage>) {
+        let id = String(decoding: routed.routingID, as: UTF8.self)
+        let now = clock.now()
+        if case .register(let register)? = routed.message.payload {
+            handleRegister(register, id: id, routingID: routed.routingID, now: now)
+            return
+        }
+        guard knownWorkers.contains(id), sessions[id] != nil else {
+            stats.drop("unknownSender"); log("dropped a message from unregistered worker \(id.debugDescription)")
+            return
+        }
+        sessions[id]?.lastReceived = now
+        let alive = liveness.heartbeat(id, now: now) == .accepted
+        if alive, let persisted = sessions[id]?.lastPersisted, now.timeIntervalSince(persisted) >= Self.lastSeenPersistInterval {
+            sessions[id]?.lastPersisted = now
+            _ = try? store.recordHeartbeat(workerID: id, at: now)
+        }
+        switch routed.message.payload {
+        case .ready(let ready)?:
+            guard alive else { stats.drop("deadSender"); return }
+            liveness.announce(id, freeSlots: Int(clamping: ready.freeSlots))
+        case .heartbeat?:
+            break
+        case .progress(let progress)?:
+            noteProgress(progress)
+        case .result(let result)?:
+            handleResult(result, attachments: routed.attachments, workerID: id)
+        case .failure(let failure)?:
+            // Only the holder of the current attempt can fail it.
+            guard case .current = checkReport(on: failure.taskID, attempt: Int(failure.attempt), from: id) else {
+                stats.staleReports += 1
+                log("ignored a failure of \(Self.bounded(failure.taskID, bytes: 200).debugDescription) attempt \(failure.attempt) from \(id), which does not hold it")
+                return
+            }
+            endAssignment(failure.taskID, of: id)
+            // A peer's text, kept in the store and shown to users: bounded.
+            pendingChanges.append(.failed(taskID: failure.taskID, attempt: Int(failure.attempt),
+                                          error: failure.message.isEmpty ? "\(failure.kind)" : Self.bounded(failure.message, bytes: Self.maxErrorBytes),
+                                          retryable: failure.retryable))
+        case .blobRequest(let request)?:
+            serveBlobs(request, to: id)
+        case .blobData(let data)?:
+            receiveOutputChunk(data, attachments: routed.attachments, workerID: id)
+        case .disconnect?:
+            declareDead(id, reason: "disconnected")
+        case .register?, nil:
+            break
+        }
+    }
+
+    func handleRegister(_ register: Stylefarm_V1_Register, id: String, routingID: Data, now: Date) {
+        var ack = Stylefarm_V1_RegisterAck()
+        ack.protocolVersion = ProtocolVersion.major
+        ack.heartbeatIntervalMs = UInt32(clamping: Int(configuration.intervalSeconds * 1000))
+        ack.heartbeatLiveness = UInt32(configuration.heartbeatLiveness)
+        ack.coordinatorID = configuration.coordinatorID
+        func reject(_ reason: String) {
+            ack.accepted = false
+            ack.reason = reason
+            stats.drop("registerRejected")
+            log("rejected registration of \(id.debugDescription): \(reason)")
+            workers.send(Stylefarm_V1_CoordinatorMessage(.registerAck(ack)), to: routingID)
+        }
+        guard register.protocolVersion == ProtocolVersion.major else {
+            return reject("protocol version \(register.protocolVersion) is not supported (coordinator speaks \(ProtocolVersion.major))")
+        }
+        guard register.workerID == id else {
+            return reject("worker id \(register.workerID.debugDescription) differs from the routing id \(id.debugDescription)")
+        }
+        // A peer's numbers and names, bounded before use: slots are how many tasks it may claim at once.
+        guard (1...UInt32(clamping: configuration.maxSlotsPerWorker)).contains(register.slots) else {
+            return reject("slots \(register.slots) must be 1…\(configuration.maxSlotsPerWorker) (the coordinator's --max-slots-per-worker)")
+        }
+        guard register.hostname.utf8.count <= Self.maxWorkerTextBytes, register.engineVersion.utf8.count <= Self.maxWorkerTextBytes else {
+            return reject("hostname and engine version must be at most \(Self.maxWorkerTextBytes) bytes")
+        }
+        let registration = liveness.register(id, slots: Int(register.slots), now: now)
+        fetches = fetches.filter { $0.value.workerID != id }
+        switch registration {
+        case .new:
+            break
+        case .returnedFromDead, .restarted:
+            // Whatever the store still thinks it holds is lost (attempts not counted).
+            forgetAssignments(of: id)
+            if let requeued = try? store.requeueTasks(ofWorker: id, now: now) { stats.requeued += requeued.count }
+        }
+        do {
+            try store.upsertWorker(WorkerRecord(id: id, hostname: register.hostname, cores: Int(register.cores),
+                                                memoryBytes: Int64(clamping: register.memoryBytes),
+                                                engineVersion: register.engineVersion, slots: Int(register.slots),
+                                                lastSeen: now))
+        } catch {
+            log("could not record worker \(id): \(error)")
+        }
+        knownWorkers.insert(id)
+        sessions[id] = WorkerSession(routingID: routingID, lastSent: now, lastReceived: now,
+                                     memoryBytes: Int(clamping: register.memoryBytes), slots: max(1, Int(register.slots)))
+        ack.accepted = true
+        send(toWorker: id, .registerAck(ack))
+    }
+
+    func declareDead(_ id: String, reason: String) {
+        let now = clock.now()
+        forgetAssignments(of: id)
+        if let requeued = try? store.requeueTasks(ofWorker: id, now: now) {
+            stats.requeued += requeued.count
+            if !requeued.isEmpty { log("worker \(id) \(reason); requeued \(requeued.count) task(s)") }
+        }
+        // It holds nothing now; it gets no work until its next Ready.
+        liveness.releaseAll(of: id)
+        fetches = fetches.filter { $0.value.workerID != id }
+    }
+
+    func forgetAssignments(of workerID: String) {
+        assigned = assigned.filter { $0.value.sent.workerID != workerID }
+        inputHashes.dropParked(ofWorker: workerID)
+        blobGrants.endAll(of: workerID)
+    }
+
+    func checkLiveness() {
+        let now = clock.now()
+        for dead in liveness.tick(now: now) {
+            fetches = fetches.filter { $0.value.workerID != dead.id }
+            do {
+                forgetAssignments(of: dead.id)
+                let requeued = try store.requeueTasks(ofWorker: dead.id, now: now)
+                stats.requeued += requeued.count
+                log("worker \(dead.id) is silent; requeued \(requeued.count) task(s)")
+            } catch {
+                log("could not requeue the tasks of \(dead.id): \(error)")
+            }
+        }
+    }
+
+    func sendHeartbeats() {
+        let now = clock.now()
+        for id in liveness.aliveWorkers {
+            guard let session = sessions[id], now.timeIntervalSince(session.lastSent) >= configuration.intervalSeconds else { continue }
+            var beat = Stylefarm_V1_Heartbeat()
+            beat.sequence = session.heartbeatSequence + 1
+            beat.sentUnixMs = Int64(now.timeIntervalSince1970 * 1000)
+            sessions[id]?.heartbeatSequence += 1
+            send(toWorker: id, .heartbeat(beat))
+        }
+    }
+}
