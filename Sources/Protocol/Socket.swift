@@ -255,11 +255,13 @@ public final class Socket {
 
     /// Like `receiveMultipart`, with the peer's `User-Id`: on a CurveZMQ server socket, the user id the ZAP
     /// handler gave the connection (nil without ZAP).
-    public func receiveMultipartWithUserID(timeout: Duration? = nil) throws -> (frames: [Data], userID: String?)? {
-        try receive(timeout: timeout, userID: true)
+    /// - Parameter maxFrames: frames kept; later ones are taken off the socket without being copied (one
+    ///   empty frame stands for them, so the message has `maxFrames + 1` and its decoder refuses it).
+    public func receiveMultipartWithUserID(timeout: Duration? = nil, maxFrames: Int = .max) throws -> (frames: [Data], userID: String?)? {
+        try receive(timeout: timeout, userID: true, maxFrames: maxFrames)
     }
 
-    private func receive(timeout: Duration?, userID wantUserID: Bool) throws -> (frames: [Data], userID: String?)? {
+    private func receive(timeout: Duration?, userID wantUserID: Bool, maxFrames: Int = .max) throws -> (frames: [Data], userID: String?)? {
         let h = try live("zmq_msg_recv")
         if let timeout {
             guard try Poller.wait(items: [zmq_pollitem_t(socket: h, fd: 0, events: PollEvents.readable.rawValue, revents: 0)],
@@ -282,6 +284,11 @@ public final class Socket {
                 throw ZMQError.code(code, "zmq_msg_recv")
             }
             let size = zmq_msg_size(message)
+            if frames.count >= maxFrames {
+                if frames.count == maxFrames { frames.append(Data()) }
+                more = zmq_msg_more(message) != 0
+                continue
+            }
             // A ROUTER's routing-id frame is its own and carries no metadata: take the first frame that does.
             if wantUserID && userID == nil, let property = zmq_msg_gets(message, "User-Id"), property.pointee != 0 {
                 userID = String(cString: property)

@@ -31,7 +31,9 @@ final class RouterEndpoint<Incoming: ChannelMessage> {
 
     /// Takes one queued message without blocking, or nil.
     func receive() throws -> Received? {
-        guard let (frames, userID) = try socket.receiveMultipartWithUserID(timeout: .zero) else { return nil }
+        // Routing id, delimiter, header, body and the attachments a message may have: more are not copied.
+        guard let (frames, userID) = try socket.receiveMultipartWithUserID(timeout: .zero, maxFrames: framing.maxAttachments + 4)
+        else { return nil }
         do {
             return .message(try framing.decodeRouted(Incoming.self, from: frames), peer: userID)
         } catch let error as ProtocolError {

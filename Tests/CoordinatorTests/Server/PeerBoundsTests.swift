@@ -40,6 +40,17 @@ final class PeerBoundsTests: XCTestCase {
         XCTAssertEqual(harness.server.stats.dropped["malformed", default: 0], 0, "the frame never reached the loop")
     }
 
+    func testAMessageWithMoreFramesThanAnyMessageHasIsDroppedWithoutKeepingThem() throws {
+        let flood = try harness.client()
+        let frames = [Data("SF\u{1}Q".utf8)] + Array(repeating: Data(count: 1000), count: FarmDefaults.maxAttachments + 500)
+        try flood.socket.send(multipart: frames)
+        XCTAssertTrue(try harness.pump { harness.server.stats.dropped["malformed", default: 0] == 1 })
+        let polite = try harness.client()
+        guard case .listJobs? = try polite.request(.listJobs(Stylefarm_V1_ListJobs()))?.payload else {
+            return XCTFail("the coordinator stopped answering")
+        }
+    }
+
     func testAJobThatWouldPlanMoreTasksThanAllowedIsRefusedBeforeAnythingIsStored() throws {
         var submission = harness.server.submission()
         submission.maxTasks = 2
