@@ -70,6 +70,11 @@ let package = Package(
         .target(name: "Worker",
                 dependencies: ["Engine", "Protocol", "JobModel", "FarmWire"],
                 path: "Sources/Worker"),
+        // Fuzz targets (scripts/fuzz.sh builds this with libFuzzer; a normal build makes it a corpus replayer).
+        .executableTarget(name: "stylefarm-fuzz",
+                          dependencies: ["Engine", "Protocol", "JobModel", "FarmWire"],
+                          path: "Sources/stylefarm-fuzz",
+                          swiftSettings: [.unsafeFlags(["-parse-as-library"])]),
         .executableTarget(name: "stylefarm",
                           dependencies: ["Engine", "ModelStore", "Protocol", "JobModel", "FarmWire", "Coordinator", "Worker",
                                          .product(name: "ArgumentParser", package: "swift-argument-parser")],
@@ -84,7 +89,7 @@ let package = Package(
         .testTarget(name: "WorkerTests", dependencies: ["Worker", "Engine", "Protocol", "JobModel", "FarmWire", "Coordinator"], path: "Tests/WorkerTests"),
         .testTarget(name: "JobModelTests", dependencies: ["JobModel", "FarmWire", "Protocol", "Engine"], path: "Tests/JobModelTests"),
         .testTarget(name: "CoordinatorTests", dependencies: ["Coordinator", "JobModel", "FarmWire"], path: "Tests/CoordinatorTests"),
-        .testTarget(name: "StylefarmTests", dependencies: ["stylefarm", "Engine", "ModelStore", "Protocol", "JobModel", "FarmWire", "Coordinator", "TestSupport"], path: "Tests/StylefarmTests"),
+        .testTarget(name: "StylefarmTests", dependencies: ["stylefarm", "stylefarm-fuzz", "Engine", "ModelStore", "Protocol", "JobModel", "FarmWire", "Coordinator", "TestSupport"], path: "Tests/StylefarmTests"),
     ],
     swiftLanguageModes: [.v5]
 )
