@@ -29,6 +29,9 @@ struct RenderScalingBench: ParsableCommand {
     @Option(help: "Objective evaluations per frame.")
     var iterations: Int = 40
 
+    @Flag(help: "Plain TCP instead of CurveZMQ between the coordinator, its workers and the client (to measure what encryption costs).")
+    var insecure = false
+
     @Option(help: "Model directory (default: $STYLEFARM_MODEL_DIR, else ~/.cache/stylefarm/models).")
     var modelDir: String?
 
@@ -47,7 +50,7 @@ struct RenderScalingBench: ParsableCommand {
                                   styles: [plates.style], outputDir: output, sharedFilesystem: true,
                                   size: size, iterations: iterations).resolve(baseDirectory: "/")
             let farm = try LocalFarm(stateDirectory: root.appendingPathComponent("state-\(count)"), workers: count,
-                                     threadsPerWorker: 1, modelDirectory: modelDir)
+                                     threadsPerWorker: 1, modelDirectory: modelDir, insecure: insecure)
             defer { farm.shutdown() }
             let client = try farm.client(timeout: .seconds(120))
             defer { client.close() }
@@ -62,8 +65,8 @@ struct RenderScalingBench: ParsableCommand {
             let rendering = Date().timeIntervalSince(submitted)
             guard last?.jobState == .completed else { throw BenchError.jobEnded(last?.jobState.name ?? "without an answer") }
             baseline = baseline ?? wall
-            print(String(format: "render frames=%d size=%d iterations=%d workers=%d threads_per_worker=1 wall_s=%.2f submit_s=%.2f coordinator_cpu_pct=%.2f speedup=%.2f",
-                         frames, size, iterations, count, wall, submitted.timeIntervalSince(start), 100 * cpu / rendering, baseline! / wall))
+            print(String(format: "render frames=%d size=%d iterations=%d workers=%d threads_per_worker=1 curve=%@ wall_s=%.2f submit_s=%.2f coordinator_cpu_pct=%.2f speedup=%.2f",
+                         frames, size, iterations, count, insecure ? "no" : "yes", wall, submitted.timeIntervalSince(start), 100 * cpu / rendering, baseline! / wall))
         }
     }
 }

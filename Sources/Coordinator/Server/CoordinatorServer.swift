@@ -215,7 +215,7 @@ public final class CoordinatorServer {
                                      curve: curve.map { ($0, FarmRole.workerDomain) })
         clients = try RouterEndpoint(context: self.context, endpoint: configuration.clientEndpoint, framing: framing,
                                      curve: curve.map { ($0, FarmRole.clientDomain) },
-                                     maxInboundFrameBytes: configuration.maxClientFrameBytes)
+                                     maxInboundFrameBytes: configuration.maxClientFrameBytes, receiveHighWaterMark: 100)
         if let zap { poller.register(zap) }
         poller.register(workers.socket)
         poller.register(clients.socket)

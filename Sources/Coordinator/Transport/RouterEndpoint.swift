@@ -10,11 +10,16 @@ final class RouterEndpoint<Incoming: ChannelMessage> {
     let boundEndpoint: String
 
     /// - Parameter curve: the coordinator's keys and this socket's ZAP domain (CurveZMQ on); nil: plain TCP.
-    /// - Parameter maxInboundFrameBytes: the largest frame a peer may send (default: the framing's message limit).
+    /// - Parameters:
+    ///   - maxInboundFrameBytes: the largest frame a peer may send (default: the framing's message limit).
+    ///   - receiveHighWaterMark: messages libzmq queues per peer before it stops reading from that peer.
     init(context: ZMQContext, endpoint: String, framing: Framing, curve: (keys: CurveKeyPair, domain: String)? = nil,
-         maxInboundFrameBytes: Int? = nil) throws {
+         maxInboundFrameBytes: Int? = nil, receiveHighWaterMark: Int32 = 1000) throws {
         socket = try context.makeSocket(.router)
         try socket.setRouterMandatory(true)
+        // Set explicitly (issue 17): 1000 queued messages per peer out (a worker's blob chunks, a watcher's events)
+        // and `receiveHighWaterMark` in, after which libzmq stops reading that peer's TCP stream.
+        try socket.setHighWaterMarks(send: 1000, receive: receiveHighWaterMark)
         try socket.setMaxMessageSize(Int64(maxInboundFrameBytes ?? framing.maxMessageBytes + 1024))
         if let curve { try socket.makeCurveServer(keys: curve.keys, zapDomain: curve.domain) }
         try socket.bind(endpoint)
