@@ -88,8 +88,11 @@ public struct PathPolicy: Sendable, Equatable {
             components.append(String(part))
         }
         var existing = components.count
-        while existing > 0, realPath("/" + components[..<existing].joined(separator: "/")) == nil { existing -= 1 }
-        let base = existing == 0 ? "/" : realPath("/" + components[..<existing].joined(separator: "/")) ?? "/"
+        var base = "/"
+        while existing > 0 {
+            if let real = realPath("/" + components[..<existing].joined(separator: "/")) { base = real; break }
+            existing -= 1
+        }
         let rest = components[existing...].joined(separator: "/")
         guard !rest.isEmpty else { return base }
         return base == "/" ? "/" + rest : base + "/" + rest

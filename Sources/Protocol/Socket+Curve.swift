@@ -7,7 +7,7 @@ extension Socket {
     /// checked by the ZAP handler of the socket's context (`inproc://zeromq.zap.01`) under `domain`.
     public func makeCurveServer(keys: CurveKeyPair, zapDomain domain: String) throws {
         try setString(ZMQ_ZAP_DOMAIN, "ZMQ_ZAP_DOMAIN", domain)
-        try setInt32(ZMQ_CURVE_SERVER, "ZMQ_CURVE_SERVER", 1)
+        try set(ZMQ_CURVE_SERVER, "ZMQ_CURVE_SERVER", int32: 1)
         try setString(ZMQ_CURVE_SECRETKEY, "ZMQ_CURVE_SECRETKEY", keys.secretKey)
     }
 
@@ -24,12 +24,5 @@ extension Socket {
         let h = try live(op)
         let bytes = Array(value.utf8)
         guard zmq_setsockopt(h, option, bytes, bytes.count) == 0 else { throw ZMQError.last(op) }
-    }
-
-    private func setInt32(_ option: Int32, _ name: String, _ value: Int32) throws {
-        let op = "zmq_setsockopt(\(name))"
-        let h = try live(op)
-        var v = value
-        guard zmq_setsockopt(h, option, &v, MemoryLayout<Int32>.size) == 0 else { throw ZMQError.last(op) }
     }
 }

@@ -168,7 +168,7 @@ public final class Socket {
 
     // MARK: Options
 
-    private func set(_ option: Int32, _ name: String, int32 value: Int32) throws {
+    func set(_ option: Int32, _ name: String, int32 value: Int32) throws {
         let op = "zmq_setsockopt(\(name))"
         let h = try live(op)
         var v = value

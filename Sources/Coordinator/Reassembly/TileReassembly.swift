@@ -109,10 +109,7 @@ struct TileReassembly: Sendable {
                 return landing
             }
             do {
-                assembler = try TileAssembler(layout: arrival.layout, channels: 3)
-                for tile in landed where tile.tileIndex != arrival.tileIndex && !assembler.hasTile(tile.tileIndex) {
-                    try assembler.add(tile: tile.tileIndex, image: try ImageReader.read(path: tile.path).toRGB())
-                }
+                assembler = try Self.open(layout: arrival.layout, landed: landed.filter { $0.tileIndex != arrival.tileIndex })
             } catch {
                 landing.failure = "reopening \(arrival.key) from the tiles that landed before: \(error)"
                 landing.closed = true
@@ -135,13 +132,7 @@ struct TileReassembly: Sendable {
         landing.tiles = arrival.layout.tiles.count
         do {
             let frame = try assembler.image()
-            if arrival.keep {
-                // 16-bit, so the next step starts from what was rendered, not from a rounded copy.
-                let png = [UInt8](try ImageWriter.encodePNG(frame, bitDepth: 16, name: "assembled \(arrival.key)"))
-                let sha = BlobName.of(png)
-                try CoordinatorServer.writeFile(png, to: intermediateDirectory.appendingPathComponent(sha).path)
-                landing.keptSHA = sha
-            }
+            if arrival.keep { landing.keptSHA = try Self.keep(frame, key: arrival.key, in: intermediateDirectory) }
             if let output = arrival.output {
                 let png = [UInt8](try ImageWriter.encodePNG(frame, bitDepth: output.bitDepth, name: "frame \(output.path)"))
                 try CoordinatorServer.writeFile(png, to: output.path)
@@ -153,6 +144,25 @@ struct TileReassembly: Sendable {
             landing.frameSHA = nil
         }
         return landing
+    }
+
+    /// An assembly holding the tiles that landed before, read back from their intermediates (a frame reopened
+    /// here, or rebuilt on the loop after a restart: `CoordinatorServer.assembledRef`).
+    static func open(layout: TileLayout, landed: [TileArrival.Landed]) throws -> TileAssembler {
+        var assembler = try TileAssembler(layout: layout, channels: 3)
+        for tile in landed where !assembler.hasTile(tile.tileIndex) {
+            try assembler.add(tile: tile.tileIndex, image: try ImageReader.read(path: tile.path).toRGB())
+        }
+        return assembler
+    }
+
+    /// Keeps an assembled frame as an intermediate in `directory`, 16-bit so the next step starts from what was
+    /// rendered, not from a rounded copy; returns its hash.
+    static func keep(_ frame: Image, key: String, in directory: URL) throws -> String {
+        let png = [UInt8](try ImageWriter.encodePNG(frame, bitDepth: 16, name: "assembled \(key)"))
+        let sha = BlobName.of(png)
+        try CoordinatorServer.writeFile(png, to: directory.appendingPathComponent(sha).path)
+        return sha
     }
 
     /// Drops the open assemblies of job `jobID` (finished or cancelled), and the tile pixels they hold.

@@ -87,8 +87,14 @@ extension CoordinatorServer {
     /// Where a task's result lives on the coordinator when it is not a frame's output (flows,
     /// intermediate sweeps and chunk renders): `<state>/intermediate/<sha256>`.
     func intermediatePath(_ sha: String) -> String {
-        configuration.stateDirectory.appendingPathComponent("intermediate", isDirectory: true)
-            .appendingPathComponent(sha).path
+        intermediateDirectory.appendingPathComponent(sha).path
+    }
+
+    /// `<state>/intermediate/`.
+    var intermediateDirectory: URL { Self.intermediateDirectory(in: configuration.stateDirectory) }
+
+    static func intermediateDirectory(in stateDirectory: URL) -> URL {
+        stateDirectory.appendingPathComponent("intermediate", isDirectory: true)
     }
 
     func jobContext(_ jobID: String) throws -> JobContext {

@@ -104,12 +104,9 @@ extension CoordinatorServer {
         return servedRef(sha: sha, path: intermediatePath(sha), mediaType: "image/png")
     }
 
-    /// Encodes an earlier scale's assembled frame (16-bit, so the next scale starts from what was
-    /// rendered, not from a rounded copy) into `<state>/intermediate/`; returns its hash.
+    /// Keeps an assembled frame in `<state>/intermediate/` (`TileReassembly.keep`) and remembers it; returns its hash.
     private func keepAssembled(_ image: Image, key: String) throws -> String {
-        let png = [UInt8](try ImageWriter.encodePNG(image, bitDepth: 16, name: "assembled \(key)"))
-        let sha = BlobName.of(png)
-        try Self.writeFile(png, to: intermediatePath(sha))
+        let sha = try TileReassembly.keep(image, key: key, in: intermediateDirectory)
         assembledScales[key] = sha
         return sha
     }
@@ -123,23 +120,22 @@ extension CoordinatorServer {
     }
 
     /// An assembly of frame `frameIndex` at `scale` of render `step` holding every tile the store has as
-    /// completed (but `excluding`), read back from their intermediates.
+    /// completed, read back from their intermediates.
     private func landedTiles(job: JobContext, frameIndex: Int, scale: Int, round: Int, step: String) throws -> TileAssembler {
-        var assembler = try TileAssembler(layout: try job.plan.tilePlans[scale].layout(), channels: 3)
+        try TileReassembly.open(layout: try job.plan.tilePlans[scale].layout(),
+                                landed: landedTileFiles(job: job, frameIndex: frameIndex, scale: scale, round: round, step: step))
+    }
+
+    /// The intermediates of the tiles of frame `frameIndex` at `scale` and `round` of render `step` that the store
+    /// has as completed.
+    private func landedTileFiles(job: JobContext, frameIndex: Int, scale: Int, round: Int, step: String) throws -> [TileArrival.Landed] {
+        var landed: [TileArrival.Landed] = []
         for task in job.plan.tileTasks(frameIndex: frameIndex, scale: scale, round: round, step: step) {
             guard let index = task.tile?.index, let record = try store.task(task.id), record.state == .completed,
                   let result = record.resultSHA256 else { continue }
-            try assembler.add(tile: index, image: try tileImage(sha: result, taskID: task.id, channels: 3))
+            landed.append(.init(tileIndex: index, path: intermediatePath(result)))
         }
-        return assembler
-    }
-
-    /// A tile's result, decoded from its intermediate file.
-    private func tileImage(sha: String, taskID: String, channels: Int) throws -> Image {
-        let image = try ImageReader.read(path: intermediatePath(sha))
-        if image.channels == channels { return image }
-        guard channels == 3 else { throw TaskPreparationError(description: "tile \(taskID) has \(image.channels) channels, the frame \(channels)") }
-        return image.toRGB()
+        return landed
     }
 
     /// What the reassembly thread needs to land a tile (loop thread): its frame's layout, whether the assembly
@@ -156,14 +152,8 @@ extension CoordinatorServer {
                                   layout: try job.plan.tilePlans[tile.scale].layout(),
                                   keep: !job.plan.isFinalStep(tile) || job.plan.isNamed(frameIndex: frameIndex, step: tile.step))
         if !openAssemblies.contains(key) {
-            var landed: [TileArrival.Landed] = []
-            for task in job.plan.tileTasks(frameIndex: frameIndex, scale: tile.scale, round: tile.round, step: tile.step)
-            where task.id != taskID {
-                guard let index = task.tile?.index, let record = try store.task(task.id), record.state == .completed,
-                      let result = record.resultSHA256 else { continue }
-                landed.append(.init(tileIndex: index, path: intermediatePath(result)))
-            }
-            arrival.landed = landed
+            arrival.landed = try landedTileFiles(job: job, frameIndex: frameIndex, scale: tile.scale, round: tile.round,
+                                                 step: tile.step).filter { $0.tileIndex != tile.index }
             openAssemblies.insert(key)
         }
         if job.plan.isFinalStep(tile) && tile.step.isEmpty {

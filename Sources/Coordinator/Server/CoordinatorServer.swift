@@ -223,8 +223,7 @@ public final class CoordinatorServer {
         blobReads = try OffLoopQueue(label: "stylefarm.coordinator.blob-reads")
         outputWrites = try OffLoopQueue(label: "stylefarm.coordinator.output-writes")
         inputHashing = try OffLoopQueue(label: "stylefarm.coordinator.input-hashing")
-        reassembly = try ReassemblyThread(intermediateDirectory: configuration.stateDirectory
-            .appendingPathComponent("intermediate", isDirectory: true))
+        reassembly = try ReassemblyThread(intermediateDirectory: Self.intermediateDirectory(in: configuration.stateDirectory))
         poller.register(fileDescriptor: submissions.wake.fileDescriptor)
         poller.register(fileDescriptor: blobReads.wake.fileDescriptor)
         poller.register(fileDescriptor: outputWrites.wake.fileDescriptor)
