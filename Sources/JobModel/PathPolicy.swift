@@ -36,6 +36,13 @@ public struct PathPolicy: Sendable, Equatable {
         self.writeRoots = writeRoots
     }
 
+    /// This policy with `folder` readable too, when reads are restricted and `folder` exists (a folder that
+    /// does not exist holds nothing to read).
+    public func allowingRead(_ folder: String) -> PathPolicy {
+        guard let readRoots, let real = Self.realPath(folder) else { return self }
+        return PathPolicy(canonicalReadRoots: readRoots + [real], writeRoots: writeRoots)
+    }
+
     private static let systemFolders = ["/proc", "/sys", "/dev"]
 
     /// Checks `path` for `access`; returns the canonical path it stands for.

@@ -15,4 +15,7 @@ public enum FarmDefaults {
     public static let maxAttachments = 16
     /// Blob chunks (BlobData) above this size are split: 4 MiB.
     public static let blobChunkBytes = 4 << 20
+    /// Uploads (`UploadChunk`, client channel) come in chunks of at most 512 KiB: the client socket takes
+    /// frames of at most 1 MiB.
+    public static let uploadChunkBytes = 512 << 10
 }

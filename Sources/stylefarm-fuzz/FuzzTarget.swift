@@ -52,6 +52,7 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
             _ = try? JobSpecFile.parse(text, format: .yaml, baseDirectory: "/fuzz")
             _ = try? JobSpecFile.parse(text, format: .json, baseDirectory: "/fuzz")
             _ = try? Credential.parse(text, path: "fuzz")
+            _ = try? CheckoutLayout.components(of: text)
         }
         if let wire = try? Stylefarm_V1_JobSpec(serializedBytes: data) {
             _ = try? JobSpec(wire: wire)

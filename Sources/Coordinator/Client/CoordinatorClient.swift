@@ -116,24 +116,89 @@ public final class CoordinatorClient {
         return nil
     }
 
+    // MARK: Uploads (docs/PROTOCOL.md "Uploads"; `JobUpload` drives them)
+
+    /// The names among `names` (at most 10,000) the coordinator's upload store lacks.
+    public func missingBlobs(_ names: [String]) throws -> [String] {
+        var request = Stylefarm_V1_UploadQuery()
+        request.sha256 = names
+        guard case .uploadQuery(let reply) = try roundTrip(.uploadQuery(request)) else { throw CoordinatorClientError.unexpectedReply }
+        if reply.hasError { throw CoordinatorClientError.rejected(reply.error.message) }
+        return reply.missing
+    }
+
+    /// Sends blob `sha256` (`totalSize` bytes, read in order by `read(offset, count)`) in chunks of `chunkBytes`,
+    /// up to `window` chunks ahead of their replies. Returns when the coordinator has stored it; throws its
+    /// refusal (`rejected`, with `busy` true when only its queue was full: send it again later).
+    public func upload(sha256: String, totalSize: UInt64, chunkBytes: Int = FarmDefaults.uploadChunkBytes, window: Int = 8,
+                       read: (UInt64, Int) throws -> Data) throws {
+        let step = UInt64(max(1, chunkBytes))
+        var nextOffset: UInt64 = 0
+        var sentLast = false
+        var waiting: [UInt64] = []   // request ids in flight, oldest first
+        while true {
+            while !sentLast && waiting.count < max(1, window) {
+                let count = Int(min(step, totalSize - nextOffset))
+                let bytes = try read(nextOffset, count)
+                guard bytes.count == count else { throw CoordinatorClientError.uploadSourceChanged(sha256: sha256) }
+                var chunk = Stylefarm_V1_UploadChunk()
+                chunk.sha256 = sha256
+                chunk.totalSize = totalSize
+                chunk.offset = nextOffset
+                chunk.data = .attachment(0)
+                nextOffset += UInt64(count)
+                chunk.last = nextOffset == totalSize
+                sentLast = chunk.last
+                waiting.append(try send(.uploadChunk(chunk), attachments: [bytes]))
+            }
+            guard !waiting.isEmpty else { return }
+            let id = waiting.removeFirst()
+            guard case .uploadChunk(let answer) = try reply(to: id, within: timeout) else { throw CoordinatorClientError.unexpectedReply }
+            if answer.hasError {
+                throw answer.error.code == .resourceExhausted && answer.error.message.contains("queue is full")
+                    ? CoordinatorClientError.busy(answer.error.message) : CoordinatorClientError.rejected(answer.error.message)
+            }
+            if answer.stored { return }
+        }
+    }
+
+    /// Lays `files` (checkout path, blob name; at most 4,000) out in checkout `id` (empty: a new one).
+    /// Returns the checkout's id and its folder on the coordinator.
+    public func checkout(id: String, files: [(path: String, sha256: String)]) throws -> (id: String, root: String) {
+        var request = Stylefarm_V1_Checkout()
+        request.checkoutID = id
+        request.files = files.map { file in
+            var f = Stylefarm_V1_CheckoutFile()
+            f.path = file.path
+            f.sha256 = file.sha256
+            return f
+        }
+        guard case .checkout(let reply) = try roundTrip(.checkout(request)) else { throw CoordinatorClientError.unexpectedReply }
+        if reply.hasError { throw CoordinatorClientError.rejected(reply.error.message) }
+        return (reply.checkoutID, reply.root)
+    }
+
     // MARK: Transport
 
-    private func send(_ payload: Stylefarm_V1_ClientRequest.OneOf_Payload) throws -> UInt64 {
+    private func send(_ payload: Stylefarm_V1_ClientRequest.OneOf_Payload, attachments: [Data] = []) throws -> UInt64 {
         let id = nextRequestID
         nextRequestID += 1
-        try socket.send(multipart: try framing.encode(Stylefarm_V1_ClientRequest(requestID: id, payload)))
+        try socket.send(multipart: try framing.encode(Stylefarm_V1_ClientRequest(requestID: id, payload), attachments: attachments))
         return id
     }
 
     private func roundTrip(_ payload: Stylefarm_V1_ClientRequest.OneOf_Payload) throws -> Stylefarm_V1_ClientReply.OneOf_Payload {
-        let id = try send(payload)
-        let deadline = ContinuousClock.now + timeout
+        try reply(to: try send(payload), within: timeout)
+    }
+
+    /// The reply to request `id`; replies to earlier requests (or events of an earlier watch) are skipped.
+    private func reply(to id: UInt64, within limit: Duration) throws -> Stylefarm_V1_ClientReply.OneOf_Payload {
+        let deadline = ContinuousClock.now + limit
         while true {
             let left = deadline - ContinuousClock.now
             guard left > .zero, let frames = try socket.receiveMultipart(timeout: left) else {
                 throw CoordinatorClientError.timeout(endpoint: endpoint, after: timeout, credential: credential?.name)
             }
-            // Replies to earlier requests (or events of an earlier watch) are skipped.
             guard let reply = try? framing.decode(Stylefarm_V1_ClientReply.self, from: frames).message,
                   reply.requestID == id else { continue }
             if case .error(let error)? = reply.payload { throw CoordinatorClientError.rejected(error.message) }
@@ -152,6 +217,10 @@ public enum CoordinatorClientError: Error, Equatable, CustomStringConvertible {
     case rejected(String)
     /// The reply was not the kind the request expects.
     case unexpectedReply
+    /// The coordinator's upload queue was full (other clients are uploading): send the blob again later.
+    case busy(String)
+    /// A file changed while it was being uploaded (fewer bytes than when it was hashed).
+    case uploadSourceChanged(sha256: String)
 
     public var description: String {
         switch self {
@@ -165,6 +234,10 @@ public enum CoordinatorClientError: Error, Equatable, CustomStringConvertible {
             return message
         case .unexpectedReply:
             return "the coordinator sent an unexpected reply (protocol mismatch?)"
+        case .busy(let message):
+            return message
+        case .uploadSourceChanged(let sha256):
+            return "a file changed while it was uploaded (blob \(sha256)); submit again"
         }
     }
 }

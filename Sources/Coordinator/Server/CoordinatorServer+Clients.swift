@@ -14,12 +14,14 @@ extension CoordinatorServer {
     }
 
     /// A submission with what it needs from the loop's state now (the workers' memory, for tile budgets).
-    func submission() -> JobSubmission {
+    /// `owner`'s jobs may also read their own uploads (`UploadStore`'s checkouts), whatever `--allow-read` says.
+    func submission(owner: String) -> JobSubmission {
         let budgets = Dictionary(uniqueKeysWithValues: VGGNetwork.allCases.map { ($0, defaultTileBudget(network: $0)) })
         var submission = JobSubmission(store: store, styleTargets: styleTargets, clock: clock, tileBudgets: budgets,
                                        workingDirectory: FileManager.default.currentDirectoryPath)
         submission.maxTasks = configuration.maxTasksPerJob
-        submission.pathPolicy = configuration.pathPolicy
+        submission.pathPolicy = configuration.pathPolicy.allowingRead(
+            UploadStore.checkoutsFolder(stateDirectory: configuration.stateDirectory, owner: owner).path)
         return submission
     }
 
@@ -73,7 +75,7 @@ extension CoordinatorServer {
             // Answered by `answerSubmissions` when it has run on the submission thread.
             let ticket = SubmissionTicket(routingID: routed.routingID, delimited: routed.delimited,
                                           requestID: routed.message.requestID)
-            let submission = submission(), spec = submit.spec, owner = identity.name
+            let submission = submission(owner: identity.name), spec = submit.spec, owner = identity.name
             submissions.start { FinishedSubmission(ticket: ticket, outcome: Result { try submission.run(spec, owner: owner) }) }
         case .jobStatus(let request)?:
             var reply = Stylefarm_V1_JobStatusReply()
@@ -129,6 +131,8 @@ extension CoordinatorServer {
                                requestID: routed.message.requestID, jobID: request.jobID))
         case .disconnect?:
             removeWatchers(of: routed.routingID)
+        case .uploadQuery?, .uploadChunk?, .checkout?:
+            handleUpload(routed, as: identity)
         case nil:
             recordDrop("malformed")
         }

@@ -180,6 +180,9 @@ public final class CoordinatorServer {
     let outputWrites: OffLoopQueue<WrittenOutput>
     /// Input files (content frames, masks, styles) read and hashed off the loop the first time a task names them.
     let inputHashing: OffLoopQueue<HashedInput>
+    /// Uploaded content (`submit --upload`): chunks written and hashed, checkouts laid out off the loop.
+    let uploadStore: UploadStore
+    let uploads: OffLoopQueue<FinishedUpload>
     var closed = false
 
     /// - Parameter vggCache: the VGG network used to compute each stylize job's style targets once
@@ -223,11 +226,14 @@ public final class CoordinatorServer {
         blobReads = try OffLoopQueue(label: "stylefarm.coordinator.blob-reads")
         outputWrites = try OffLoopQueue(label: "stylefarm.coordinator.output-writes")
         inputHashing = try OffLoopQueue(label: "stylefarm.coordinator.input-hashing")
+        uploadStore = try UploadStore(stateDirectory: configuration.stateDirectory)
+        uploads = try OffLoopQueue(label: "stylefarm.coordinator.uploads")
         reassembly = try ReassemblyThread(intermediateDirectory: Self.intermediateDirectory(in: configuration.stateDirectory))
         poller.register(fileDescriptor: submissions.wake.fileDescriptor)
         poller.register(fileDescriptor: blobReads.wake.fileDescriptor)
         poller.register(fileDescriptor: outputWrites.wake.fileDescriptor)
         poller.register(fileDescriptor: inputHashing.wake.fileDescriptor)
+        poller.register(fileDescriptor: uploads.wake.fileDescriptor)
         poller.register(fileDescriptor: reassembly.queue.wake.fileDescriptor)
         liveness = WorkerLiveness(configuration: .init(heartbeatInterval: configuration.intervalSeconds,
                                                        missedIntervals: configuration.heartbeatLiveness))
@@ -251,6 +257,7 @@ public final class CoordinatorServer {
         outputWrites.waitUntilIdle()
         reassembly.queue.waitUntilIdle()
         inputHashing.waitUntilIdle()
+        uploads.waitUntilIdle()
         workers.close()
         clients.close()
         zap?.close()
@@ -291,6 +298,7 @@ public final class CoordinatorServer {
             }
         }
         answerSubmissions()
+        answerUploads()
         sendBlobReads()
         recordWrittenOutputs()
         recordLandedTiles()

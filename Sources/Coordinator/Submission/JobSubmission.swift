@@ -159,7 +159,7 @@ struct JobSubmission: @unchecked Sendable {
 }
 
 extension JobSubmission {
-    /// Every file the coordinator would read (content frames, styles, region masks) and every folder it would
+    /// Every file the coordinator would read (`inputFiles`: content frames, styles, region styles and masks) and every folder it would
     /// write (the outputs') for `job`, checked against `policy` before any is opened (a missing file is left
     /// to the content checks, which name it).
     static func checkPaths(of job: ResolvedJob, against policy: PathPolicy) throws {
@@ -167,10 +167,8 @@ extension JobSubmission {
             guard FileManager.default.fileExists(atPath: path) else { return }
             try policy.check(path, for: .read)
         }
+        for file in job.inputFiles { try read(file) }
         let frames = job.frames.frames
-        if let content = job.content { for frame in frames { try read(content.path(for: frame)) } }
-        for style in job.styles { try read(style) }
-        if let masks = job.regions?.maskPattern { for frame in frames { try read(masks.path(for: frame)) } }
         var folders = Set<String>()
         if let directory = job.outputDirectory { folders.insert(directory) }
         if let output = job.output {

@@ -322,6 +322,9 @@ public nonisolated struct Stylefarm_V1_ClientError: Sendable {
 
     /// the client's key may not do this (another submitter's job)
     case permissionDenied // = 6
+
+    /// a limit of this coordinator (upload size, disk space, open uploads)
+    case resourceExhausted // = 7
     case UNRECOGNIZED(Int)
 
     public init() {
@@ -337,6 +340,7 @@ public nonisolated struct Stylefarm_V1_ClientError: Sendable {
       case 4: self = .internal
       case 5: self = .unsupportedVersion
       case 6: self = .permissionDenied
+      case 7: self = .resourceExhausted
       default: self = .UNRECOGNIZED(rawValue)
       }
     }
@@ -350,6 +354,7 @@ public nonisolated struct Stylefarm_V1_ClientError: Sendable {
       case .internal: return 4
       case .unsupportedVersion: return 5
       case .permissionDenied: return 6
+      case .resourceExhausted: return 7
       case .UNRECOGNIZED(let i): return i
       }
     }
@@ -363,6 +368,7 @@ public nonisolated struct Stylefarm_V1_ClientError: Sendable {
       .internal,
       .unsupportedVersion,
       .permissionDenied,
+      .resourceExhausted,
     ]
 
   }
@@ -666,6 +672,164 @@ public nonisolated struct Stylefarm_V1_TaskProgress: Sendable {
   public init() {}
 }
 
+/// Which of these blobs the coordinator does not have yet (at most 10,000 names per query).
+public nonisolated struct Stylefarm_V1_UploadQuery: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// 64 lowercase hex digits each
+  public var sha256: [String] = []
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Stylefarm_V1_UploadQueryReply: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// the names to upload, in the query's order
+  public var missing: [String] = []
+
+  public var error: Stylefarm_V1_ClientError {
+    get {_error ?? Stylefarm_V1_ClientError()}
+    set {_error = newValue}
+  }
+  /// Returns true if `error` has been explicitly set.
+  public var hasError: Bool {self._error != nil}
+  /// Clears the value of `error`. Subsequent reads from it will return its default value.
+  public mutating func clearError() {self._error = nil}
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _error: Stylefarm_V1_ClientError? = nil
+}
+
+/// One chunk of an upload. Chunks of a blob are sent in order, each after the previous one's reply (or a
+/// few ahead); offset + length == total_size on the last. The coordinator checks the SHA-256 at the end.
+public nonisolated struct Stylefarm_V1_UploadChunk: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var sha256: String = String()
+
+  public var totalSize: UInt64 = 0
+
+  /// of this chunk
+  public var offset: UInt64 = 0
+
+  public var data: Stylefarm_V1_Payload {
+    get {_data ?? Stylefarm_V1_Payload()}
+    set {_data = newValue}
+  }
+  /// Returns true if `data` has been explicitly set.
+  public var hasData: Bool {self._data != nil}
+  /// Clears the value of `data`. Subsequent reads from it will return its default value.
+  public mutating func clearData() {self._data = nil}
+
+  public var last: Bool = false
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _data: Stylefarm_V1_Payload? = nil
+}
+
+public nonisolated struct Stylefarm_V1_UploadChunkReply: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var sha256: String = String()
+
+  /// bytes of this blob stored so far
+  public var received: UInt64 = 0
+
+  /// the whole blob arrived, matched its name and is in the store
+  public var stored: Bool = false
+
+  /// the upload of this blob stopped; send it again from offset 0
+  public var error: Stylefarm_V1_ClientError {
+    get {_error ?? Stylefarm_V1_ClientError()}
+    set {_error = newValue}
+  }
+  /// Returns true if `error` has been explicitly set.
+  public var hasError: Bool {self._error != nil}
+  /// Clears the value of `error`. Subsequent reads from it will return its default value.
+  public mutating func clearError() {self._error = nil}
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _error: Stylefarm_V1_ClientError? = nil
+}
+
+/// A file of a checkout: a relative path (no "..", ".", empty or absolute parts) and the blob it holds.
+public nonisolated struct Stylefarm_V1_CheckoutFile: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var path: String = String()
+
+  public var sha256: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+/// Lays blobs out as files in a checkout folder (at most 4,000 files per message; send more with the
+/// checkout_id the first reply gave). A checkout belongs to the key that made it.
+public nonisolated struct Stylefarm_V1_Checkout: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// empty: a new checkout
+  public var checkoutID: String = String()
+
+  public var files: [Stylefarm_V1_CheckoutFile] = []
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Stylefarm_V1_CheckoutReply: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var checkoutID: String = String()
+
+  /// the checkout's folder on the coordinator (absolute)
+  public var root: String = String()
+
+  public var error: Stylefarm_V1_ClientError {
+    get {_error ?? Stylefarm_V1_ClientError()}
+    set {_error = newValue}
+  }
+  /// Returns true if `error` has been explicitly set.
+  public var hasError: Bool {self._error != nil}
+  /// Clears the value of `error`. Subsequent reads from it will return its default value.
+  public mutating func clearError() {self._error = nil}
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _error: Stylefarm_V1_ClientError? = nil
+}
+
 /// Client -> coordinator. `request_id` is echoed in the reply so DEALER clients can pipeline.
 public nonisolated struct Stylefarm_V1_ClientRequest: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
@@ -724,6 +888,30 @@ public nonisolated struct Stylefarm_V1_ClientRequest: Sendable {
     set {payload = .disconnect(newValue)}
   }
 
+  public var uploadQuery: Stylefarm_V1_UploadQuery {
+    get {
+      if case .uploadQuery(let v)? = payload {return v}
+      return Stylefarm_V1_UploadQuery()
+    }
+    set {payload = .uploadQuery(newValue)}
+  }
+
+  public var uploadChunk: Stylefarm_V1_UploadChunk {
+    get {
+      if case .uploadChunk(let v)? = payload {return v}
+      return Stylefarm_V1_UploadChunk()
+    }
+    set {payload = .uploadChunk(newValue)}
+  }
+
+  public var checkout: Stylefarm_V1_Checkout {
+    get {
+      if case .checkout(let v)? = payload {return v}
+      return Stylefarm_V1_Checkout()
+    }
+    set {payload = .checkout(newValue)}
+  }
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public nonisolated enum OneOf_Payload: Equatable, Sendable {
@@ -733,6 +921,9 @@ public nonisolated struct Stylefarm_V1_ClientRequest: Sendable {
     case cancelJob(Stylefarm_V1_CancelJob)
     case watchJob(Stylefarm_V1_WatchJob)
     case disconnect(Stylefarm_V1_Disconnect)
+    case uploadQuery(Stylefarm_V1_UploadQuery)
+    case uploadChunk(Stylefarm_V1_UploadChunk)
+    case checkout(Stylefarm_V1_Checkout)
 
   }
 
@@ -798,6 +989,30 @@ public nonisolated struct Stylefarm_V1_ClientReply: Sendable {
     set {payload = .error(newValue)}
   }
 
+  public var uploadQuery: Stylefarm_V1_UploadQueryReply {
+    get {
+      if case .uploadQuery(let v)? = payload {return v}
+      return Stylefarm_V1_UploadQueryReply()
+    }
+    set {payload = .uploadQuery(newValue)}
+  }
+
+  public var uploadChunk: Stylefarm_V1_UploadChunkReply {
+    get {
+      if case .uploadChunk(let v)? = payload {return v}
+      return Stylefarm_V1_UploadChunkReply()
+    }
+    set {payload = .uploadChunk(newValue)}
+  }
+
+  public var checkout: Stylefarm_V1_CheckoutReply {
+    get {
+      if case .checkout(let v)? = payload {return v}
+      return Stylefarm_V1_CheckoutReply()
+    }
+    set {payload = .checkout(newValue)}
+  }
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public nonisolated enum OneOf_Payload: Equatable, Sendable {
@@ -808,6 +1023,9 @@ public nonisolated struct Stylefarm_V1_ClientReply: Sendable {
     case jobEvent(Stylefarm_V1_JobEvent)
     /// the request could not be handled at all
     case error(Stylefarm_V1_ClientError)
+    case uploadQuery(Stylefarm_V1_UploadQueryReply)
+    case uploadChunk(Stylefarm_V1_UploadChunkReply)
+    case checkout(Stylefarm_V1_CheckoutReply)
 
   }
 
@@ -1075,7 +1293,7 @@ nonisolated extension Stylefarm_V1_ClientError: SwiftProtobuf.Message, SwiftProt
 }
 
 nonisolated extension Stylefarm_V1_ClientError.Code: SwiftProtobuf._ProtoNameProviding {
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0CODE_UNSPECIFIED\0\u{1}CODE_INVALID_ARGUMENT\0\u{1}CODE_NOT_FOUND\0\u{1}CODE_FAILED_PRECONDITION\0\u{1}CODE_INTERNAL\0\u{1}CODE_UNSUPPORTED_VERSION\0\u{1}CODE_PERMISSION_DENIED\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0CODE_UNSPECIFIED\0\u{1}CODE_INVALID_ARGUMENT\0\u{1}CODE_NOT_FOUND\0\u{1}CODE_FAILED_PRECONDITION\0\u{1}CODE_INTERNAL\0\u{1}CODE_UNSUPPORTED_VERSION\0\u{1}CODE_PERMISSION_DENIED\0\u{1}CODE_RESOURCE_EXHAUSTED\0")
 }
 
 nonisolated extension Stylefarm_V1_SubmitJob: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
@@ -1666,9 +1884,295 @@ nonisolated extension Stylefarm_V1_TaskProgress: SwiftProtobuf.Message, SwiftPro
   }
 }
 
+nonisolated extension Stylefarm_V1_UploadQuery: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".UploadQuery"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}sha256\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeRepeatedStringField(value: &self.sha256) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.sha256.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.sha256, fieldNumber: 1)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Stylefarm_V1_UploadQuery, rhs: Stylefarm_V1_UploadQuery) -> Bool {
+    if lhs.sha256 != rhs.sha256 {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Stylefarm_V1_UploadQueryReply: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".UploadQueryReply"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}missing\0\u{1}error\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeRepeatedStringField(value: &self.missing) }()
+      case 2: try { try decoder.decodeSingularMessageField(value: &self._error) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if !self.missing.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.missing, fieldNumber: 1)
+    }
+    try { if let v = self._error {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 2)
+    } }()
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Stylefarm_V1_UploadQueryReply, rhs: Stylefarm_V1_UploadQueryReply) -> Bool {
+    if lhs.missing != rhs.missing {return false}
+    if lhs._error != rhs._error {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Stylefarm_V1_UploadChunk: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".UploadChunk"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}sha256\0\u{3}total_size\0\u{1}offset\0\u{1}data\0\u{1}last\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.sha256) }()
+      case 2: try { try decoder.decodeSingularUInt64Field(value: &self.totalSize) }()
+      case 3: try { try decoder.decodeSingularUInt64Field(value: &self.offset) }()
+      case 4: try { try decoder.decodeSingularMessageField(value: &self._data) }()
+      case 5: try { try decoder.decodeSingularBoolField(value: &self.last) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if !self.sha256.isEmpty {
+      try visitor.visitSingularStringField(value: self.sha256, fieldNumber: 1)
+    }
+    if self.totalSize != 0 {
+      try visitor.visitSingularUInt64Field(value: self.totalSize, fieldNumber: 2)
+    }
+    if self.offset != 0 {
+      try visitor.visitSingularUInt64Field(value: self.offset, fieldNumber: 3)
+    }
+    try { if let v = self._data {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 4)
+    } }()
+    if self.last != false {
+      try visitor.visitSingularBoolField(value: self.last, fieldNumber: 5)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Stylefarm_V1_UploadChunk, rhs: Stylefarm_V1_UploadChunk) -> Bool {
+    if lhs.sha256 != rhs.sha256 {return false}
+    if lhs.totalSize != rhs.totalSize {return false}
+    if lhs.offset != rhs.offset {return false}
+    if lhs._data != rhs._data {return false}
+    if lhs.last != rhs.last {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Stylefarm_V1_UploadChunkReply: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".UploadChunkReply"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}sha256\0\u{1}received\0\u{1}stored\0\u{1}error\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.sha256) }()
+      case 2: try { try decoder.decodeSingularUInt64Field(value: &self.received) }()
+      case 3: try { try decoder.decodeSingularBoolField(value: &self.stored) }()
+      case 4: try { try decoder.decodeSingularMessageField(value: &self._error) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if !self.sha256.isEmpty {
+      try visitor.visitSingularStringField(value: self.sha256, fieldNumber: 1)
+    }
+    if self.received != 0 {
+      try visitor.visitSingularUInt64Field(value: self.received, fieldNumber: 2)
+    }
+    if self.stored != false {
+      try visitor.visitSingularBoolField(value: self.stored, fieldNumber: 3)
+    }
+    try { if let v = self._error {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 4)
+    } }()
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Stylefarm_V1_UploadChunkReply, rhs: Stylefarm_V1_UploadChunkReply) -> Bool {
+    if lhs.sha256 != rhs.sha256 {return false}
+    if lhs.received != rhs.received {return false}
+    if lhs.stored != rhs.stored {return false}
+    if lhs._error != rhs._error {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Stylefarm_V1_CheckoutFile: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".CheckoutFile"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}path\0\u{1}sha256\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.path) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.sha256) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.path.isEmpty {
+      try visitor.visitSingularStringField(value: self.path, fieldNumber: 1)
+    }
+    if !self.sha256.isEmpty {
+      try visitor.visitSingularStringField(value: self.sha256, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Stylefarm_V1_CheckoutFile, rhs: Stylefarm_V1_CheckoutFile) -> Bool {
+    if lhs.path != rhs.path {return false}
+    if lhs.sha256 != rhs.sha256 {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Stylefarm_V1_Checkout: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".Checkout"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}checkout_id\0\u{1}files\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.checkoutID) }()
+      case 2: try { try decoder.decodeRepeatedMessageField(value: &self.files) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.checkoutID.isEmpty {
+      try visitor.visitSingularStringField(value: self.checkoutID, fieldNumber: 1)
+    }
+    if !self.files.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.files, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Stylefarm_V1_Checkout, rhs: Stylefarm_V1_Checkout) -> Bool {
+    if lhs.checkoutID != rhs.checkoutID {return false}
+    if lhs.files != rhs.files {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Stylefarm_V1_CheckoutReply: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".CheckoutReply"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}checkout_id\0\u{1}root\0\u{1}error\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.checkoutID) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.root) }()
+      case 3: try { try decoder.decodeSingularMessageField(value: &self._error) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if !self.checkoutID.isEmpty {
+      try visitor.visitSingularStringField(value: self.checkoutID, fieldNumber: 1)
+    }
+    if !self.root.isEmpty {
+      try visitor.visitSingularStringField(value: self.root, fieldNumber: 2)
+    }
+    try { if let v = self._error {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 3)
+    } }()
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Stylefarm_V1_CheckoutReply, rhs: Stylefarm_V1_CheckoutReply) -> Bool {
+    if lhs.checkoutID != rhs.checkoutID {return false}
+    if lhs.root != rhs.root {return false}
+    if lhs._error != rhs._error {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
 nonisolated extension Stylefarm_V1_ClientRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".ClientRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}request_id\0\u{4}\u{9}submit_job\0\u{3}job_status\0\u{3}list_jobs\0\u{3}cancel_job\0\u{3}watch_job\0\u{1}disconnect\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}request_id\0\u{4}\u{9}submit_job\0\u{3}job_status\0\u{3}list_jobs\0\u{3}cancel_job\0\u{3}watch_job\0\u{1}disconnect\0\u{3}upload_query\0\u{3}upload_chunk\0\u{1}checkout\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1755,6 +2259,45 @@ nonisolated extension Stylefarm_V1_ClientRequest: SwiftProtobuf.Message, SwiftPr
           self.payload = .disconnect(v)
         }
       }()
+      case 16: try {
+        var v: Stylefarm_V1_UploadQuery?
+        var hadOneofValue = false
+        if let current = self.payload {
+          hadOneofValue = true
+          if case .uploadQuery(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.payload = .uploadQuery(v)
+        }
+      }()
+      case 17: try {
+        var v: Stylefarm_V1_UploadChunk?
+        var hadOneofValue = false
+        if let current = self.payload {
+          hadOneofValue = true
+          if case .uploadChunk(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.payload = .uploadChunk(v)
+        }
+      }()
+      case 18: try {
+        var v: Stylefarm_V1_Checkout?
+        var hadOneofValue = false
+        if let current = self.payload {
+          hadOneofValue = true
+          if case .checkout(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.payload = .checkout(v)
+        }
+      }()
       default: break
       }
     }
@@ -1793,6 +2336,18 @@ nonisolated extension Stylefarm_V1_ClientRequest: SwiftProtobuf.Message, SwiftPr
       guard case .disconnect(let v)? = self.payload else { preconditionFailure() }
       try visitor.visitSingularMessageField(value: v, fieldNumber: 15)
     }()
+    case .uploadQuery?: try {
+      guard case .uploadQuery(let v)? = self.payload else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 16)
+    }()
+    case .uploadChunk?: try {
+      guard case .uploadChunk(let v)? = self.payload else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 17)
+    }()
+    case .checkout?: try {
+      guard case .checkout(let v)? = self.payload else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 18)
+    }()
     case nil: break
     }
     try unknownFields.traverse(visitor: &visitor)
@@ -1808,7 +2363,7 @@ nonisolated extension Stylefarm_V1_ClientRequest: SwiftProtobuf.Message, SwiftPr
 
 nonisolated extension Stylefarm_V1_ClientReply: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".ClientReply"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}request_id\0\u{4}\u{9}submit_job\0\u{3}job_status\0\u{3}list_jobs\0\u{3}cancel_job\0\u{3}job_event\0\u{1}error\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}request_id\0\u{4}\u{9}submit_job\0\u{3}job_status\0\u{3}list_jobs\0\u{3}cancel_job\0\u{3}job_event\0\u{1}error\0\u{3}upload_query\0\u{3}upload_chunk\0\u{1}checkout\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1895,6 +2450,45 @@ nonisolated extension Stylefarm_V1_ClientReply: SwiftProtobuf.Message, SwiftProt
           self.payload = .error(v)
         }
       }()
+      case 16: try {
+        var v: Stylefarm_V1_UploadQueryReply?
+        var hadOneofValue = false
+        if let current = self.payload {
+          hadOneofValue = true
+          if case .uploadQuery(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.payload = .uploadQuery(v)
+        }
+      }()
+      case 17: try {
+        var v: Stylefarm_V1_UploadChunkReply?
+        var hadOneofValue = false
+        if let current = self.payload {
+          hadOneofValue = true
+          if case .uploadChunk(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.payload = .uploadChunk(v)
+        }
+      }()
+      case 18: try {
+        var v: Stylefarm_V1_CheckoutReply?
+        var hadOneofValue = false
+        if let current = self.payload {
+          hadOneofValue = true
+          if case .checkout(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.payload = .checkout(v)
+        }
+      }()
       default: break
       }
     }
@@ -1932,6 +2526,18 @@ nonisolated extension Stylefarm_V1_ClientReply: SwiftProtobuf.Message, SwiftProt
     case .error?: try {
       guard case .error(let v)? = self.payload else { preconditionFailure() }
       try visitor.visitSingularMessageField(value: v, fieldNumber: 15)
+    }()
+    case .uploadQuery?: try {
+      guard case .uploadQuery(let v)? = self.payload else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 16)
+    }()
+    case .uploadChunk?: try {
+      guard case .uploadChunk(let v)? = self.payload else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 17)
+    }()
+    case .checkout?: try {
+      guard case .checkout(let v)? = self.payload else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 18)
     }()
     case nil: break
     }

@@ -52,7 +52,7 @@ final class PeerBoundsTests: XCTestCase {
     }
 
     func testAJobThatWouldPlanMoreTasksThanAllowedIsRefusedBeforeAnythingIsStored() throws {
-        var submission = harness.server.submission()
+        var submission = harness.server.submission(owner: "")
         submission.maxTasks = 2
         XCTAssertThrowsError(try submission.run(echoSpec(frames: "1-3"))) { error in
             XCTAssertEqual(error as? JobSubmissionError, .tooManyTasks(planned: 3, limit: 2))
@@ -77,7 +77,7 @@ final class SubmissionPathPolicyTests: XCTestCase {
                                                  style: Image(width: 4, height: 4, channels: 3, repeating: 0.5), frames: "1")
         let secret = harness.stateDirectory.appendingPathComponent("secret.png")
         try Data(contentsOf: dir.appendingPathComponent("style.png")).write(to: secret)
-        var submission = harness.server.submission()
+        var submission = harness.server.submission(owner: "")
         submission.pathPolicy = try PathPolicy(readRoots: [dir.path], writeRoots: [dir.path])
         XCTAssertNoThrow(try submission.run(spec), "the job's own folders are allowed")
         var stealing = spec

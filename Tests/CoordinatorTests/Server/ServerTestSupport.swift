@@ -16,10 +16,15 @@ final class ServerHarness {
     var workers: [FakeWorker] = []
     let framing = Framing()
 
-    init(interval: Duration = .milliseconds(100), liveness: Int = 3, stateDirectory: URL? = nil) throws {
+    /// Changes to the server's configuration (kept for restarts).
+    let configure: @Sendable (inout CoordinatorServer.Configuration) -> Void
+
+    init(interval: Duration = .milliseconds(100), liveness: Int = 3, stateDirectory: URL? = nil,
+         configure: @escaping @Sendable (inout CoordinatorServer.Configuration) -> Void = { _ in }) throws {
         context = try ZMQContext()
         self.interval = interval
         self.liveness = liveness
+        self.configure = configure
         if let stateDirectory {
             self.stateDirectory = stateDirectory
         } else {
@@ -27,15 +32,18 @@ final class ServerHarness {
                 .appendingPathComponent("stylefarm-server-\(UUID().uuidString)", isDirectory: true)
             try FileManager.default.createDirectory(at: self.stateDirectory, withIntermediateDirectories: true)
         }
-        server = try Self.makeServer(context: context, stateDirectory: self.stateDirectory, interval: interval, liveness: liveness)
+        server = try Self.makeServer(context: context, stateDirectory: self.stateDirectory, interval: interval, liveness: liveness,
+                                     configure: configure)
     }
 
-    static func makeServer(context: ZMQContext, stateDirectory: URL, interval: Duration, liveness: Int) throws -> CoordinatorServer {
-        let configuration = CoordinatorServer.Configuration(stateDirectory: stateDirectory,
+    static func makeServer(context: ZMQContext, stateDirectory: URL, interval: Duration, liveness: Int,
+                           configure: (inout CoordinatorServer.Configuration) -> Void = { _ in }) throws -> CoordinatorServer {
+        var configuration = CoordinatorServer.Configuration(stateDirectory: stateDirectory,
                                                             workerEndpoint: "tcp://127.0.0.1:*",
                                                             clientEndpoint: "tcp://127.0.0.1:*",
                                                             heartbeatInterval: interval, heartbeatLiveness: liveness,
                                                             blobChunkBytes: 64 << 10)
+        configure(&configuration)
         // Seeded random VGG weights: the coordinator computes style targets without installed models.
         let host = VGGCache { network, pooling in try VGG.seededRandomWeights(network, pooling: pooling) }
         let server = try CoordinatorServer(configuration: configuration, context: context, vggCache: host)
@@ -46,7 +54,8 @@ final class ServerHarness {
     /// Closes the server and opens a new one on the same state directory (new ports).
     func restartServer() throws {
         server.close()
-        server = try Self.makeServer(context: context, stateDirectory: stateDirectory, interval: interval, liveness: liveness)
+        server = try Self.makeServer(context: context, stateDirectory: stateDirectory, interval: interval, liveness: liveness,
+                                     configure: configure)
     }
 
     func close() {
@@ -216,10 +225,10 @@ final class FakeClient {
         try socket.connect(harness.server.clientEndpoint)
     }
 
-    func send(_ payload: Stylefarm_V1_ClientRequest.OneOf_Payload) throws -> UInt64 {
+    func send(_ payload: Stylefarm_V1_ClientRequest.OneOf_Payload, attachments: [Data] = []) throws -> UInt64 {
         let id = nextRequestID
         nextRequestID += 1
-        try socket.send(multipart: try harness.framing.encode(Stylefarm_V1_ClientRequest(requestID: id, payload)))
+        try socket.send(multipart: try harness.framing.encode(Stylefarm_V1_ClientRequest(requestID: id, payload), attachments: attachments))
         return id
     }
 
@@ -235,8 +244,8 @@ final class FakeClient {
         return found
     }
 
-    func request(_ payload: Stylefarm_V1_ClientRequest.OneOf_Payload) throws -> Stylefarm_V1_ClientReply? {
-        try reply(to: try send(payload))
+    func request(_ payload: Stylefarm_V1_ClientRequest.OneOf_Payload, attachments: [Data] = []) throws -> Stylefarm_V1_ClientReply? {
+        try reply(to: try send(payload, attachments: attachments))
     }
 
     func submit(_ spec: Stylefarm_V1_JobSpec) throws -> String {
