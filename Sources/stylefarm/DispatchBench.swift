@@ -30,6 +30,9 @@ struct DispatchBench: ParsableCommand {
     @Flag(help: "Plain TCP instead of CurveZMQ between the coordinator, its workers and clients (to measure what encryption costs).")
     var insecure = false
 
+    @Flag(help: "Workers send a Ready after each report instead of the credit on the report (to measure what that costs).")
+    var readyAfterReports = false
+
     func validate() throws {
         if tasks < 1 { throw ValidationError("--tasks must be at least 1") }
         if workers < 1 { throw ValidationError("--workers must be at least 1") }
@@ -43,6 +46,7 @@ struct DispatchBench: ParsableCommand {
         let farm = try LocalFarm(stateDirectory: state, workers: workers, threadsPerWorker: 1, slotsPerWorker: slots,
                                  modelDirectory: nil, insecure: insecure) { server in
             server.onRoundTrip = { latencies.add($0) }
+            server.acceptsCreditInReports = !readyAfterReports
         }
         defer { farm.shutdown() }
         let client = try farm.client(timeout: .seconds(60))
@@ -57,8 +61,8 @@ struct DispatchBench: ParsableCommand {
         let cpu = Self.processCPUSeconds() - cpuBefore
         let sorted = latencies.values.sorted()
         func percentile(_ p: Double) -> Double { sorted.isEmpty ? 0 : sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))] }
-        print(String(format: "dispatch tasks=%d workers=%d slots=%d watch=%@ curve=%@ wall_s=%.3f coordinator_cpu_s=%.3f p50_ms=%.3f p99_ms=%.3f tasks_per_s=%.0f",
-                     tasks, workers, slots, watch ? "yes" : "no", insecure ? "no" : "yes", seconds, cpu, percentile(0.5) * 1000, percentile(0.99) * 1000, Double(tasks) / seconds))
+        print(String(format: "dispatch tasks=%d workers=%d slots=%d watch=%@ curve=%@ credit_in_reports=%@ wall_s=%.3f coordinator_cpu_s=%.3f p50_ms=%.3f p99_ms=%.3f tasks_per_s=%.0f",
+                     tasks, workers, slots, watch ? "yes" : "no", insecure ? "no" : "yes", readyAfterReports ? "no" : "yes", seconds, cpu, percentile(0.5) * 1000, percentile(0.99) * 1000, Double(tasks) / seconds))
     }
 
     /// Submits an echo job of `tasks` zero-second tasks and polls until it is done; returns the seconds

@@ -50,18 +50,11 @@ extension CoordinatorServer {
             noteProgress(progress)
         case .result(let result)?:
             handleResult(result, attachments: routed.attachments, workerID: id)
+            // The credit rides on the report (RegisterAck.credit_in_reports), after it as a Ready would come.
+            if result.hasFreeSlots, alive { liveness.announce(id, freeSlots: Int(clamping: result.freeSlots)) }
         case .failure(let failure)?:
-            // Only the holder of the current attempt can fail it.
-            guard case .current = checkReport(on: failure.taskID, attempt: Int(failure.attempt), from: id) else {
-                stats.staleReports += 1
-                log("ignored a failure of \(Self.bounded(failure.taskID, bytes: 200).debugDescription) attempt \(failure.attempt) from \(id), which does not hold it")
-                return
-            }
-            endAssignment(failure.taskID, of: id)
-            // A peer's text, kept in the store and shown to users: bounded.
-            pendingChanges.append(.failed(taskID: failure.taskID, attempt: Int(failure.attempt),
-                                          error: failure.message.isEmpty ? "\(failure.kind)" : Self.bounded(failure.message, bytes: Self.maxErrorBytes),
-                                          retryable: failure.retryable))
+            handleFailure(failure, workerID: id)
+            if failure.hasFreeSlots, alive { liveness.announce(id, freeSlots: Int(clamping: failure.freeSlots)) }
         case .blobRequest(let request)?:
             serveBlobs(request, to: id)
         case .blobData(let data)?:
@@ -73,11 +66,26 @@ extension CoordinatorServer {
         }
     }
 
+    func handleFailure(_ failure: Stylefarm_V1_Failure, workerID id: String) {
+        // Only the holder of the current attempt can fail it.
+        guard case .current = checkReport(on: failure.taskID, attempt: Int(failure.attempt), from: id) else {
+            stats.staleReports += 1
+            log("ignored a failure of \(Self.bounded(failure.taskID, bytes: 200).debugDescription) attempt \(failure.attempt) from \(id), which does not hold it")
+            return
+        }
+        endAssignment(failure.taskID, of: id)
+        // A peer's text, kept in the store and shown to users: bounded.
+        pendingChanges.append(.failed(taskID: failure.taskID, attempt: Int(failure.attempt),
+                                      error: failure.message.isEmpty ? "\(failure.kind)" : Self.bounded(failure.message, bytes: Self.maxErrorBytes),
+                                      retryable: failure.retryable))
+    }
+
     func handleRegister(_ register: Stylefarm_V1_Register, id: String, routingID: Data, now: Date) {
         var ack = Stylefarm_V1_RegisterAck()
         ack.protocolVersion = ProtocolVersion.major
         ack.heartbeatIntervalMs = UInt32(clamping: Int(configuration.intervalSeconds * 1000))
         ack.heartbeatLiveness = UInt32(configuration.heartbeatLiveness)
+        ack.creditInReports = acceptsCreditInReports
         ack.coordinatorID = configuration.coordinatorID
         func reject(_ reason: String) {
             ack.accepted = false

@@ -130,6 +130,10 @@ public final class CoordinatorServer {
     /// when it was sent in `DispatchTime` nanoseconds). Lets a result be checked without a database read;
     /// results of tasks assigned before a restart fall back to the store.
     var assigned: [String: (sent: ReportCheck.Sent, sentAt: UInt64)] = [:]
+    /// Whether workers are told they may send their credit on their Result/Failure instead of a Ready after it
+    /// (`RegisterAck.credit_in_reports`): one message per finished task instead of two. Off only to measure it
+    /// (`bench dispatch --ready-after-reports`); set before workers register.
+    public var acceptsCreditInReports = true
     /// Messages are logged here (default: standard error).
     public var log: (String) -> Void = { line in FileHandle.standardError.write(Data(("coordinator: " + line + "\n").utf8)) }
 

@@ -210,6 +210,9 @@ public nonisolated struct Stylefarm_V1_RegisterAck: Sendable {
 
   public var coordinatorID: String = String()
 
+  /// the coordinator reads `free_slots` on Result and Failure: a worker
+  public var creditInReports: Bool = false
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -763,6 +766,16 @@ public nonisolated struct Stylefarm_V1_Result: Sendable {
 
   public var attempt: UInt32 = 0
 
+  /// the worker's credit after this report, as a Ready would carry it
+  public var freeSlots: UInt32 {
+    get {_freeSlots ?? 0}
+    set {_freeSlots = newValue}
+  }
+  /// Returns true if `freeSlots` has been explicitly set.
+  public var hasFreeSlots: Bool {self._freeSlots != nil}
+  /// Clears the value of `freeSlots`. Subsequent reads from it will return its default value.
+  public mutating func clearFreeSlots() {self._freeSlots = nil}
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -770,6 +783,7 @@ public nonisolated struct Stylefarm_V1_Result: Sendable {
   fileprivate var _output: Stylefarm_V1_BlobRef? = nil
   fileprivate var _data: Stylefarm_V1_Payload? = nil
   fileprivate var _stats: Stylefarm_V1_TaskStats? = nil
+  fileprivate var _freeSlots: UInt32? = nil
 }
 
 public nonisolated struct Stylefarm_V1_Failure: Sendable {
@@ -787,9 +801,21 @@ public nonisolated struct Stylefarm_V1_Failure: Sendable {
 
   public var attempt: UInt32 = 0
 
+  /// as on Result
+  public var freeSlots: UInt32 {
+    get {_freeSlots ?? 0}
+    set {_freeSlots = newValue}
+  }
+  /// Returns true if `freeSlots` has been explicitly set.
+  public var hasFreeSlots: Bool {self._freeSlots != nil}
+  /// Clears the value of `freeSlots`. Subsequent reads from it will return its default value.
+  public mutating func clearFreeSlots() {self._freeSlots = nil}
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
+
+  fileprivate var _freeSlots: UInt32? = nil
 }
 
 /// Stop a task, or every task of a job (coordinator -> worker). Set one of the two.
@@ -1116,7 +1142,7 @@ nonisolated extension Stylefarm_V1_Register: SwiftProtobuf.Message, SwiftProtobu
 
 nonisolated extension Stylefarm_V1_RegisterAck: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".RegisterAck"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}accepted\0\u{1}reason\0\u{3}protocol_version\0\u{3}heartbeat_interval_ms\0\u{3}heartbeat_liveness\0\u{3}coordinator_id\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}accepted\0\u{1}reason\0\u{3}protocol_version\0\u{3}heartbeat_interval_ms\0\u{3}heartbeat_liveness\0\u{3}coordinator_id\0\u{3}credit_in_reports\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1130,6 +1156,7 @@ nonisolated extension Stylefarm_V1_RegisterAck: SwiftProtobuf.Message, SwiftProt
       case 4: try { try decoder.decodeSingularUInt32Field(value: &self.heartbeatIntervalMs) }()
       case 5: try { try decoder.decodeSingularUInt32Field(value: &self.heartbeatLiveness) }()
       case 6: try { try decoder.decodeSingularStringField(value: &self.coordinatorID) }()
+      case 7: try { try decoder.decodeSingularBoolField(value: &self.creditInReports) }()
       default: break
       }
     }
@@ -1154,6 +1181,9 @@ nonisolated extension Stylefarm_V1_RegisterAck: SwiftProtobuf.Message, SwiftProt
     if !self.coordinatorID.isEmpty {
       try visitor.visitSingularStringField(value: self.coordinatorID, fieldNumber: 6)
     }
+    if self.creditInReports != false {
+      try visitor.visitSingularBoolField(value: self.creditInReports, fieldNumber: 7)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1164,6 +1194,7 @@ nonisolated extension Stylefarm_V1_RegisterAck: SwiftProtobuf.Message, SwiftProt
     if lhs.heartbeatIntervalMs != rhs.heartbeatIntervalMs {return false}
     if lhs.heartbeatLiveness != rhs.heartbeatLiveness {return false}
     if lhs.coordinatorID != rhs.coordinatorID {return false}
+    if lhs.creditInReports != rhs.creditInReports {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -1872,7 +1903,7 @@ nonisolated extension Stylefarm_V1_TaskStats: SwiftProtobuf.Message, SwiftProtob
 
 nonisolated extension Stylefarm_V1_Result: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Result"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}task_id\0\u{1}output\0\u{1}data\0\u{1}stats\0\u{1}attempt\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}task_id\0\u{1}output\0\u{1}data\0\u{1}stats\0\u{1}attempt\0\u{3}free_slots\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1885,6 +1916,7 @@ nonisolated extension Stylefarm_V1_Result: SwiftProtobuf.Message, SwiftProtobuf.
       case 3: try { try decoder.decodeSingularMessageField(value: &self._data) }()
       case 4: try { try decoder.decodeSingularMessageField(value: &self._stats) }()
       case 5: try { try decoder.decodeSingularUInt32Field(value: &self.attempt) }()
+      case 6: try { try decoder.decodeSingularUInt32Field(value: &self._freeSlots) }()
       default: break
       }
     }
@@ -1910,6 +1942,9 @@ nonisolated extension Stylefarm_V1_Result: SwiftProtobuf.Message, SwiftProtobuf.
     if self.attempt != 0 {
       try visitor.visitSingularUInt32Field(value: self.attempt, fieldNumber: 5)
     }
+    try { if let v = self._freeSlots {
+      try visitor.visitSingularUInt32Field(value: v, fieldNumber: 6)
+    } }()
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1919,6 +1954,7 @@ nonisolated extension Stylefarm_V1_Result: SwiftProtobuf.Message, SwiftProtobuf.
     if lhs._data != rhs._data {return false}
     if lhs._stats != rhs._stats {return false}
     if lhs.attempt != rhs.attempt {return false}
+    if lhs._freeSlots != rhs._freeSlots {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -1926,7 +1962,7 @@ nonisolated extension Stylefarm_V1_Result: SwiftProtobuf.Message, SwiftProtobuf.
 
 nonisolated extension Stylefarm_V1_Failure: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Failure"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}task_id\0\u{1}kind\0\u{1}message\0\u{1}retryable\0\u{1}attempt\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}task_id\0\u{1}kind\0\u{1}message\0\u{1}retryable\0\u{1}attempt\0\u{3}free_slots\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1939,12 +1975,17 @@ nonisolated extension Stylefarm_V1_Failure: SwiftProtobuf.Message, SwiftProtobuf
       case 3: try { try decoder.decodeSingularStringField(value: &self.message) }()
       case 4: try { try decoder.decodeSingularBoolField(value: &self.retryable) }()
       case 5: try { try decoder.decodeSingularUInt32Field(value: &self.attempt) }()
+      case 6: try { try decoder.decodeSingularUInt32Field(value: &self._freeSlots) }()
       default: break
       }
     }
   }
 
   public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
     if !self.taskID.isEmpty {
       try visitor.visitSingularStringField(value: self.taskID, fieldNumber: 1)
     }
@@ -1960,6 +2001,9 @@ nonisolated extension Stylefarm_V1_Failure: SwiftProtobuf.Message, SwiftProtobuf
     if self.attempt != 0 {
       try visitor.visitSingularUInt32Field(value: self.attempt, fieldNumber: 5)
     }
+    try { if let v = self._freeSlots {
+      try visitor.visitSingularUInt32Field(value: v, fieldNumber: 6)
+    } }()
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1969,6 +2013,7 @@ nonisolated extension Stylefarm_V1_Failure: SwiftProtobuf.Message, SwiftProtobuf
     if lhs.message != rhs.message {return false}
     if lhs.retryable != rhs.retryable {return false}
     if lhs.attempt != rhs.attempt {return false}
+    if lhs._freeSlots != rhs._freeSlots {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -21,15 +21,26 @@ public struct Reporter {
 
     /// Sends every pending report in order with `send`; stops at the first that throws and keeps it and
     /// the rest for the next flush. Returns how many were sent.
+    /// With `credit`, the last report carries it as its `free_slots` (a coordinator that takes credit in
+    /// reports then needs no Ready after them); the credit was sent when every report was.
     @discardableResult
-    public mutating func flush(_ send: (Stylefarm_V1_WorkerMessage) throws -> Void) -> Int {
+    public mutating func flush(credit: UInt32? = nil, _ send: (Stylefarm_V1_WorkerMessage) throws -> Void) -> Int {
         var sent = 0
-        while let first = pending.first {
+        while var first = pending.first {
+            if pending.count == 1, let credit { Self.attach(credit, to: &first) }
             do { try send(first) } catch { break }
             pending.removeFirst()
             sent += 1
         }
         return sent
+    }
+
+    static func attach(_ credit: UInt32, to message: inout Stylefarm_V1_WorkerMessage) {
+        switch message.payload {
+        case .result(var r)?: r.freeSlots = credit; message.payload = .result(r)
+        case .failure(var f)?: f.freeSlots = credit; message.payload = .failure(f)
+        default: break
+        }
     }
 
     static func taskID(of message: Stylefarm_V1_WorkerMessage) -> String? {

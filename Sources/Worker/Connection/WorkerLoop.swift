@@ -59,6 +59,8 @@ public final class WorkerLoop: @unchecked Sendable {
     private var unansweredOpen = false
     private var noAnswerLogged = false
     private var reporter = Reporter()
+    /// The coordinator reads credit on Result and Failure (`RegisterAck.credit_in_reports`).
+    private var creditInReports = false
     private var tasks: [String: (jobID: String, cancellation: TaskCancellation)] = [:]
     private var requestedBlobs: Set<String> = []        // needed by executors, not yet arrived
     private var sentBlobRequests: Set<String> = []      // requested on the current socket
@@ -161,14 +163,23 @@ public final class WorkerLoop: @unchecked Sendable {
     // MARK: Actions
 
     private func perform(_ actions: [WorkerStateMachine.Action]) {
-        for action in actions {
+        // A flush followed by a Ready: the credit rides on the last report when the coordinator takes it there
+        // (one message per finished task instead of two), and the Ready is not sent.
+        var creditSent = false
+        for (index, action) in actions.enumerated() {
             switch action {
             case .openSocket: openSocket()
             case .closeSocket: closeSocket()
-            case .send(let message): send(message)
+            case .send(let message):
+                if creditSent, case .ready? = message.payload { creditSent = false; continue }
+                send(message)
             case .startTask(let task): start(task)
             case .cancel(let taskID, let jobID): cancel(taskID: taskID, jobID: jobID)
-            case .flushReports: flushReports()
+            case .flushReports:
+                var credit: UInt32?
+                if creditInReports, index + 1 < actions.count, case .send(let next) = actions[index + 1],
+                   case .ready(let ready)? = next.payload { credit = ready.freeSlots }
+                creditSent = flushReports(credit: credit)
             }
         }
     }
@@ -258,9 +269,12 @@ public final class WorkerLoop: @unchecked Sendable {
         if !taskID.isEmpty { reporter.drop(taskID: taskID) }
     }
 
-    private func flushReports() {
-        guard machine.isRegistered, socket != nil else { return }
-        reporter.flush { message in
+    /// Sends the buffered reports, the last with `credit` when given; returns whether that credit went out
+    /// (some report carried it).
+    private func flushReports(credit: UInt32? = nil) -> Bool {
+        guard machine.isRegistered, socket != nil else { return false }
+        let waiting = reporter.pending.count
+        let sent = reporter.flush(credit: credit) { message in
             let before = statistics.failedSends
             send(message)
             if statistics.failedSends != before { throw NoSocket() }
@@ -268,6 +282,7 @@ public final class WorkerLoop: @unchecked Sendable {
         // Blobs executors still wait for (their request was lost with an old socket).
         let missing = requestedBlobs.subtracting(sentBlobRequests)
         if !missing.isEmpty { requestBlobs(missing.sorted()) }
+        return credit != nil && waiting > 0 && sent == waiting
     }
 
     // MARK: Executor events
@@ -332,6 +347,7 @@ public final class WorkerLoop: @unchecked Sendable {
             return
         }
         let message = framed.message
+        if case .registerAck(let ack)? = message.payload { creditInReports = ack.accepted && ack.creditInReports }
         perform(machine.received(message, at: clock.now))
         if machine.isRegistered { unansweredOpen = false; noAnswerLogged = false }
         switch message.payload {

@@ -458,4 +458,23 @@ final class CoordinatorServerTests: XCTestCase {
         XCTAssertEqual(first.outcome, .failed)
         XCTAssertTrue(first.errorMessage?.contains("SHA-256 mismatch") == true, "\(String(describing: first.errorMessage))")
     }
+
+    /// Issue 16: a worker's credit may ride on its Result or Failure (`RegisterAck.credit_in_reports`), one
+    /// message per finished task instead of two; the next task comes without a Ready.
+    func testCreditOnAReportDispatchesTheNextTaskWithoutAReady() throws {
+        let client = try harness.client()
+        _ = try client.submit(echoSpec(frames: "1-3"))
+        let w = try harness.worker("w")
+        XCTAssertEqual(try w.register(slots: 1)?.creditInReports, true)
+        try w.ready(1)
+        let first = try XCTUnwrap(w.nextTask())
+        try w.result(first, credit: 1)
+        let second = try XCTUnwrap(w.nextTask(), "no task after a result carrying the credit")
+        XCTAssertNotEqual(second.taskID, first.taskID)
+        try w.failure(second, retryable: true, message: "flaky", credit: 1)
+        let third = try XCTUnwrap(try w.nextTask(), "no task after a failure carrying the credit")
+        // A report without credit leaves the worker without credit, as before.
+        try w.result(third)
+        XCTAssertEqual(try w.tasks(within: .milliseconds(300)).count, 0, "a task without credit")
+    }
 }

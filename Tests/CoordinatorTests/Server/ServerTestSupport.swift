@@ -188,8 +188,10 @@ final class FakeWorker {
         try send(.ready(r))
     }
 
-    func result(_ task: Stylefarm_V1_TaskAssignment, attempt: UInt32? = nil, bytes: Data = Data("done".utf8), inline: Bool = true) throws {
+    func result(_ task: Stylefarm_V1_TaskAssignment, attempt: UInt32? = nil, bytes: Data = Data("done".utf8), inline: Bool = true,
+                credit: UInt32? = nil) throws {
         var r = Stylefarm_V1_Result()
+        if let credit { r.freeSlots = credit }
         r.taskID = task.taskID
         r.attempt = attempt ?? task.attempt
         r.output.sha256 = BlobName.of(bytes)
@@ -202,8 +204,9 @@ final class FakeWorker {
         }
     }
 
-    func failure(_ task: Stylefarm_V1_TaskAssignment, retryable: Bool, message: String) throws {
+    func failure(_ task: Stylefarm_V1_TaskAssignment, retryable: Bool, message: String, credit: UInt32? = nil) throws {
         var f = Stylefarm_V1_Failure()
+        if let credit { f.freeSlots = credit }
         f.taskID = task.taskID
         f.attempt = task.attempt
         f.kind = .engine

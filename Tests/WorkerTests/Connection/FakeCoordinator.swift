@@ -84,7 +84,7 @@ final class FakeCoordinator {
 
     /// Waits for Register, answers an accepted RegisterAck announcing `interval`/`liveness`.
     @discardableResult
-    func acceptRegistration(interval: Duration = .milliseconds(100), liveness: UInt32 = 100,
+    func acceptRegistration(interval: Duration = .milliseconds(100), liveness: UInt32 = 100, creditInReports: Bool = false,
                             file: StaticString = #filePath, line: UInt = #line) throws -> Stylefarm_V1_Register? {
         guard let routed = try expect("Register", file: file, line: line, { if case .register? = $0.payload { true } else { false } }),
               case .register(let register)? = routed.message.payload else { return nil }
@@ -94,6 +94,7 @@ final class FakeCoordinator {
         ack.heartbeatIntervalMs = UInt32(interval / .milliseconds(1))
         ack.heartbeatLiveness = liveness
         ack.coordinatorID = "fake"
+        ack.creditInReports = creditInReports
         try send(.registerAck(ack))
         return register
     }

@@ -104,6 +104,25 @@ final class WorkerLoopTests: XCTestCase {
         XCTAssertEqual([UInt8](assembled), content)
     }
 
+    func testACoordinatorThatTakesCreditInReportsGetsItOnTheResultAndNoReady() throws {
+        let content = TestSupport.png(width: 8, height: 8, seed: 2)
+        try cache.put(content)
+        _ = try startWorker()
+        try coordinator.acceptRegistration(creditInReports: true)
+        // No report waits yet: the first credit still comes as a Ready.
+        XCTAssertEqual(try coordinator.expect("Ready") { $0.ready != nil }?.message.ready?.freeSlots, 1)
+        try coordinator.send(.task(task("echo-2", kind: .echo, content: content)))
+        let result = try XCTUnwrap(try coordinator.expect("Result") { $0.result != nil }?.message.result)
+        XCTAssertEqual(result.taskID, "echo-2")
+        XCTAssertTrue(result.hasFreeSlots)
+        XCTAssertEqual(result.freeSlots, 1)
+        let deadline = ContinuousClock.now + .milliseconds(400)
+        while ContinuousClock.now < deadline {
+            guard let message = try coordinator.receive(timeout: .milliseconds(100))?.message else { continue }
+            XCTAssertNil(message.ready, "a Ready after a report that carried the credit")
+        }
+    }
+
     func testNeverRunsMoreTasksThanSlots() throws {
         let worker = try startWorker(slots: 2)
         try register()
