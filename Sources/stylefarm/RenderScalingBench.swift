@@ -32,6 +32,9 @@ struct RenderScalingBench: ParsableCommand {
     @Flag(help: "Plain TCP instead of CurveZMQ between the coordinator, its workers and the client (to measure what encryption costs).")
     var insecure = false
 
+    @Flag(help: "Frames and outputs travel as blobs over the sockets instead of through the shared folder (what a farm without a shared file system does).")
+    var blobs = false
+
     @Option(help: "Model directory (default: $STYLEFARM_MODEL_DIR, else ~/.cache/stylefarm/models).")
     var modelDir: String?
 
@@ -47,7 +50,7 @@ struct RenderScalingBench: ParsableCommand {
         for count in counts {
             let output = root.appendingPathComponent("out-\(count)").path
             let job = try JobSpec(name: "scaling", kind: .stylize, content: plates.content, frames: "1-\(frames)",
-                                  styles: [plates.style], outputDir: output, sharedFilesystem: true,
+                                  styles: [plates.style], outputDir: output, sharedFilesystem: !blobs,
                                   size: size, iterations: iterations).resolve(baseDirectory: "/")
             let farm = try LocalFarm(stateDirectory: root.appendingPathComponent("state-\(count)"), workers: count,
                                      threadsPerWorker: 1, modelDirectory: modelDir, insecure: insecure)
@@ -65,8 +68,8 @@ struct RenderScalingBench: ParsableCommand {
             let rendering = Date().timeIntervalSince(submitted)
             guard last?.jobState == .completed else { throw BenchError.jobEnded(last?.jobState.name ?? "without an answer") }
             baseline = baseline ?? wall
-            print(String(format: "render frames=%d size=%d iterations=%d workers=%d threads_per_worker=1 curve=%@ wall_s=%.2f submit_s=%.2f coordinator_cpu_pct=%.2f speedup=%.2f",
-                         frames, size, iterations, count, insecure ? "no" : "yes", wall, submitted.timeIntervalSince(start), 100 * cpu / rendering, baseline! / wall))
+            print(String(format: "render frames=%d size=%d iterations=%d workers=%d threads_per_worker=1 curve=%@ blobs=%@ wall_s=%.2f submit_s=%.2f coordinator_cpu_pct=%.2f speedup=%.2f",
+                         frames, size, iterations, count, insecure ? "no" : "yes", blobs ? "yes" : "no", wall, submitted.timeIntervalSince(start), 100 * cpu / rendering, baseline! / wall))
         }
     }
 }
