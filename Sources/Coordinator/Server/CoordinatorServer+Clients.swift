@@ -211,7 +211,7 @@ extension CoordinatorServer {
         _ = try store.cancelJob(jobID, now: now())
         for (taskID, workerID) in holders {
             endAssignment(taskID, of: workerID)
-            fetches = fetches.filter { $0.value.taskID != taskID }
+            fetches[taskID] = nil
             var cancel = Stylefarm_V1_Cancel()
             cancel.taskID = taskID
             cancel.jobID = jobID

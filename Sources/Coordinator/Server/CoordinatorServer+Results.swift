@@ -71,8 +71,10 @@ extension CoordinatorServer {
                 pendingChanges.append(.failed(taskID: task.id, attempt: attempt, error: "result: \(error)", retryable: true))
             }
         case .fetch(let path):
-            fetches[sha] = OutputFetch(taskID: task.id, jobID: task.jobID, attempt: attempt, workerID: workerID, outputPath: path,
-                                       assembly: BlobAssembly(maxBytes: UInt64(configuration.maxMessageBytes) * 64))
+            fetchSequence += 1
+            fetches[task.id] = OutputFetch(sequence: fetchSequence, sha: sha, taskID: task.id, jobID: task.jobID, attempt: attempt,
+                                           workerID: workerID, outputPath: path,
+                                           assembly: BlobAssembly(maxBytes: UInt64(configuration.maxMessageBytes) * 64))
             var request = Stylefarm_V1_BlobRequest()
             request.sha256 = [sha]
             request.maxChunkBytes = UInt64(configuration.blobChunkBytes)
@@ -98,23 +100,24 @@ extension CoordinatorServer {
 
     func receiveOutputChunk(_ chunk: Stylefarm_V1_BlobData, attachments: [Data], workerID: String) {
         let sha = chunk.sha256.lowercased()
-        guard var fetch = fetches[sha], fetch.workerID == workerID else {
+        // The worker serves its pulls in the order they were asked for: the oldest open one of this hash.
+        guard var fetch = fetches.values.filter({ $0.workerID == workerID && $0.sha == sha }).min(by: { $0.sequence < $1.sequence }) else {
             stats.drop("unexpectedBlob"); return
         }
         let output: Data
         switch fetch.assembly.add(chunk, attachments: attachments) {
         case .more:
-            fetches[sha] = fetch
+            fetches[fetch.taskID] = fetch
             return
         case .failed(let reason):
-            fetches[sha] = nil
+            fetches[fetch.taskID] = nil
             let error = chunk.notFound ? "worker lost the output blob \(sha)" : "bad output chunk for \(sha): \(reason)"
             pendingChanges.append(.failed(taskID: fetch.taskID, attempt: fetch.attempt, error: error, retryable: true))
             return
         case .complete(let whole):
             output = whole
         }
-        fetches[sha] = nil
+        fetches[fetch.taskID] = nil
         acceptOutput(output, sha: sha, taskID: fetch.taskID, jobID: fetch.jobID, attempt: fetch.attempt,
                      outputPath: fetch.outputPath, failurePrefix: "output")
     }

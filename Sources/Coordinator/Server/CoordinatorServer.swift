@@ -98,8 +98,13 @@ public final class CoordinatorServer {
     /// How often a live worker's `last_seen` is written to the store (operators see it in `workers`).
     static let lastSeenPersistInterval: TimeInterval = 5
 
-    /// An output blob being pulled from a worker.
+    /// An output blob being pulled from a worker for one task. Two tasks can have byte-identical outputs (a
+    /// black leader, held frames): each has its own pull, served one after the other by the worker, and a
+    /// chunk goes to the oldest open pull of its worker and hash (`receiveOutputChunk`).
     struct OutputFetch {
+        /// When the pull was requested (orders pulls of the same worker and hash).
+        var sequence: UInt64
+        var sha: String
         var taskID: String
         var jobID: String
         var attempt: Int
@@ -158,7 +163,9 @@ public final class CoordinatorServer {
     var inputHashes = InputHashes()
     /// The blobs each worker may fetch: those its held tasks' assignments name.
     var blobGrants = BlobGrants()
+    /// Output pulls in progress, by task id.
     var fetches: [String: OutputFetch] = [:]
+    var fetchSequence: UInt64 = 0
     var watchers: [Watcher] = []
     /// Latest progress of running tasks (task id → progress), for watchers.
     var taskProgress: [String: Stylefarm_V1_Progress] = [:]

@@ -477,4 +477,44 @@ final class CoordinatorServerTests: XCTestCase {
         try w.result(third)
         XCTAssertEqual(try w.tasks(within: .milliseconds(300)).count, 0, "a task without credit")
     }
+
+    /// Issue 18's hole: two tasks whose outputs are byte-identical (held frames, a black leader) pulled at the
+    /// same time from one worker each get their own pull, and both frames are written.
+    func testTwoIdenticalOutputsPulledAtOnceBothLand() throws {
+        harness.close()
+        harness = try ServerHarness(liveness: 100)
+        let plate = Image(width: 12, height: 8, channels: 3, repeating: 0.25)
+        var (spec, dir) = try harness.stylizeJob(name: "held", plates: [1: plate, 2: plate],
+                                                 style: Image(width: 4, height: 4, channels: 3, repeating: 0.5), frames: "1-2")
+        spec.parameters.size = 24
+        spec.options.sharedFilesystem = false
+        let jobID = try harness.client().submit(spec)
+        let w = try harness.worker("w")
+        try w.register(slots: 2)
+        try w.ready(2)
+        let tasks = try w.tasks(within: .seconds(3))
+        XCTAssertEqual(tasks.count, 2)
+        let output = Data((0..<1500).map { UInt8(truncatingIfNeeded: $0 &* 7) })
+        for task in tasks { try w.result(task, bytes: output, inline: false) }
+        // The worker answers each pull in turn, as WorkerLoop serves requests.
+        for _ in tasks {
+            let pull = try XCTUnwrap(w.next { p, _ in if case .blobRequest(let r) = p { return r } else { return nil } })
+            XCTAssertEqual(pull.sha256, [BlobName.of(output)])
+            for (offset, end) in [(0, 1000), (1000, 1500)] {
+                var d = Stylefarm_V1_BlobData()
+                d.sha256 = BlobName.of(output)
+                d.totalSize = UInt64(output.count)
+                d.offset = UInt64(offset)
+                d.data = .attachment(0)
+                d.last = end == output.count
+                try w.send(.blobData(d), attachments: [output.subdata(in: offset..<end)])
+            }
+        }
+        XCTAssertTrue(try harness.pump(timeout: .seconds(10)) { try harness.server.store.summary(ofJob: jobID).state == .completed },
+                      "a task with the same output as another stayed assigned")
+        for frame in ["0001", "0002"] {
+            XCTAssertEqual(try Data(contentsOf: dir.appendingPathComponent("out/held.\(frame).png")), output)
+        }
+        XCTAssertEqual(harness.server.stats.dropped["unexpectedBlob", default: 0], 0)
+    }
 }
