@@ -26,6 +26,15 @@ public struct PersistenceError: Error, Hashable, CustomStringConvertible {
     /// SQLite reported an error (opening, migrating, writing).
     public static func database(_ message: String) -> PersistenceError { .init(.database(message)) }
 
+    /// Whether the store refused this for good (an unknown job or task, an inconsistent job, a corrupt row):
+    /// trying the same again cannot succeed. Database errors (a full disk, I/O) may pass.
+    public var isRefusal: Bool {
+        switch base {
+        case .jobNotFound, .taskNotFound, .duplicateJob, .invalidJob, .corruptRecord: return true
+        case .database: return false
+        }
+    }
+
     public var description: String {
         switch base {
         case .jobNotFound(let id): return "no job with id '\(id)'"

@@ -15,6 +15,13 @@ public final class SQLiteJobStore: JobStore {
     public static let fileName = "jobs.sqlite"
 
     let writer: any DatabaseWriter
+    /// Tests only: every write transaction fails with this (a full disk, without filling one).
+    var injectedWriteFailure: PersistenceError? {
+        get { faultLock.withLock { injected } }
+        set { faultLock.withLock { injected = newValue } }
+    }
+    private let faultLock = NSLock()
+    nonisolated(unsafe) private var injected: PersistenceError?
     /// The database file, or `nil` in memory.
     public let path: String?
 
@@ -86,6 +93,7 @@ public final class SQLiteJobStore: JobStore {
 
     /// One write transaction; errors other than ``PersistenceError`` become `.database`.
     func write<T>(_ body: (Database) throws -> T) throws -> T {
+        if let failure = injectedWriteFailure { throw failure }
         do {
             return try writer.write(body)
         } catch let error as PersistenceError {

@@ -10,13 +10,16 @@ import Protocol
 extension CoordinatorServer {
     func dispatch() {
         let now = clock.now()
+        // While the store cannot write, claims would fail too (and be logged per worker per iteration).
+        if let retryAt = storeRetryAt, now < retryAt { return }
         for id in liveness.aliveWorkers {
             guard sessions[id] != nil else { continue }
             let wanted = liveness.credits(for: id)
             guard wanted > 0 else { continue }
             let claims: [TaskClaim]
             do { claims = try store.claimTasks(for: id, max: wanted, now: now) } catch {
-                log("claiming tasks for \(id) failed: \(error)"); continue
+                storeCannotWrite(error, waiting: pendingChanges.count)
+                return
             }
             for claim in claims {
                 _ = liveness.reserve([claim.task.id], for: id)

@@ -174,6 +174,9 @@ public final class CoordinatorServer {
     var lastProgressEvent = Date.distantPast
     let styleTargets: StyleTargetsStore
     var pendingChanges: [StateChange] = []
+    /// When the store could not write: not before this time again (`flushChanges`), and when that was last logged.
+    var storeRetryAt: Date?
+    var storeTroubleLogged = Date.distantPast
     var frameEvents: [(jobID: String, frameIndex: Int)] = []
     /// Tiles decoded, blended and their frames encoded and written off the loop (`TileReassembly`).
     let reassembly: ReassemblyThread
@@ -335,36 +338,65 @@ public final class CoordinatorServer {
 
     // MARK: Store batching
 
+    /// Writes the iteration's state changes in one batch. When the store cannot write (a full disk, an I/O
+    /// error) nothing is lost: the changes wait in order and are tried again a second later (the loop keeps
+    /// answering meanwhile, and says so in the log once a minute). A batch the store refuses because of one
+    /// change (its task or job gone) is applied change by change, and only the refused ones are dropped, each logged.
     func flushChanges() {
         guard !pendingChanges.isEmpty else { return }
+        let now = clock.now()
+        if let retryAt = storeRetryAt, now < retryAt { return }
         let changes = pendingChanges
         pendingChanges = []
         do {
-            let outcomes = try store.apply(changes, now: clock.now())
-            for (change, outcome) in zip(changes, outcomes) {
-                switch outcome {
-                case .task(.completed):
-                    stats.completed += 1
-                    noteFrameEvent(change)
-                case .task(.failed):
-                    noteFrameEvent(change)
-                case .ignored:
-                    stats.staleReports += 1
-                default: break
+            record(changes, try store.apply(changes, now: now))
+            storeRetryAt = nil
+        } catch let error as PersistenceError where error.isRefusal {
+            var waiting: [StateChange] = []
+            for (n, change) in changes.enumerated() {
+                do {
+                    record([change], try store.apply([change], now: now))
+                } catch let error as PersistenceError where error.isRefusal {
+                    stats.drop("refusedChange")
+                    log("dropped a state change the store refuses (\(error)): \(change)")
+                } catch {
+                    waiting = Array(changes[n...])
+                    storeCannotWrite(error, waiting: waiting.count)
+                    break
                 }
             }
-            if outcomes.contains(where: { $0 == .task(.completed) || $0 == .task(.failed) }) { releaseFinishedIntermediates() }
+            pendingChanges = waiting + pendingChanges
         } catch {
-            // One bad id fails the whole batch: apply the rest one by one.
-            log("batch of \(changes.count) changes failed (\(error)); applying one by one")
-            for change in changes {
-                if let outcome = try? store.apply([change], now: clock.now()).first {
-                    if case .task(.completed) = outcome { stats.completed += 1; noteFrameEvent(change) }
-                    if case .task(.failed) = outcome { noteFrameEvent(change) }
-                    if case .ignored = outcome { stats.staleReports += 1 }
-                }
+            pendingChanges = changes + pendingChanges
+            storeCannotWrite(error, waiting: pendingChanges.count)
+        }
+    }
+
+    /// The store cannot write now: try again in a second; log it at most once a minute.
+    func storeCannotWrite(_ error: any Error, waiting: Int) {
+        let now = clock.now()
+        storeRetryAt = now.addingTimeInterval(1)
+        stats.drop("storeUnwritable")
+        if now.timeIntervalSince(storeTroubleLogged) >= 60 {
+            storeTroubleLogged = now
+            log("the job store cannot write (\(error)); \(waiting) state change(s) wait and are tried again every second (is the state folder's disk full?)")
+        }
+    }
+
+    private func record(_ changes: [StateChange], _ outcomes: [StateChangeOutcome]) {
+        for (change, outcome) in zip(changes, outcomes) {
+            switch outcome {
+            case .task(.completed):
+                stats.completed += 1
+                noteFrameEvent(change)
+            case .task(.failed):
+                noteFrameEvent(change)
+            case .ignored:
+                stats.staleReports += 1
+            default: break
             }
         }
+        if outcomes.contains(where: { $0 == .task(.completed) || $0 == .task(.failed) }) { releaseFinishedIntermediates() }
     }
 
     func noteFrameEvent(_ change: StateChange) {
