@@ -22,7 +22,7 @@ public struct ResolvedTemporal: Sendable, Equatable, Codable {
     public static let defaultChunkFrames = 8
     public static let defaultChunkOverlap = 2
     public static let defaultBlend: Float = 0.5
-    public static let defaultGammaRamp: Float = 4
+    public static let defaultGammaRamp: Float = 16
     public static let passesRange = 1...64
 
     public var strategy: TemporalStrategy
@@ -54,6 +54,15 @@ public struct ResolvedTemporal: Sendable, Equatable, Codable {
         self.chunkOverlap = chunkOverlap; self.cuts = cuts; self.detectCuts = detectCuts; self.flowPreset = flowPreset
         self.warpedInitialization = warpedInitialization; self.blend = blend; self.gammaRamp = gammaRamp
     }
+
+    /// Multipass lineage (issue 24, docs/BENCHMARKS.md "Multipass from one lineage"): before sweep 0, the shot
+    /// is rendered sequentially at `lineageScale` of the job's size with `lineageShare` of sweep 0's evaluations,
+    /// and each frame's sweep 0 starts from its lineage frame. Every frame's texture then comes from one
+    /// lineage (as in `sequential`), while the full-size work stays parallel. Chosen on the synthetic shot and
+    /// DAVIS blackswan: ½ and ½ gave the best style but 2.8× sequential's warp error on blackswan; ¾ and ¾
+    /// (with a γ ramp of 16) meet style ≤ 1.1× independent's, warp ≤ 1.2× sequential's and wall ≤ 0.6× on both.
+    public static let lineageScale: Float = 0.75
+    public static let lineageShare: Float = 0.75
 
     /// Multipass: the share of a frame's evaluations that sweep 0 (every frame alone, no temporal term) takes.
     public static let firstSweepShare: Float = 0.75

@@ -64,8 +64,14 @@ extension TaskExecutor {
                 throw TaskExecutionError.badInput(input: "\(frame) \(role) flow", reason: "\(error)")
             }
             guard pair.forward.width == w, pair.forward.height == h else {
-                throw TaskExecutionError.badInput(input: "\(frame) \(role) flow",
-                                                  reason: "the flow is \(pair.forward.width)x\(pair.forward.height), the frame \(w)x\(h)")
+                // Flows are measured at the job's output size; a task rendering at another size (a multipass
+                // lineage at half size) takes them resampled, as long as the shape is the frame's.
+                let aspect = Double(pair.forward.width) / Double(max(1, pair.forward.height))
+                guard abs(aspect - Double(w) / Double(max(1, h))) < 0.05 else {
+                    throw TaskExecutionError.badInput(input: "\(frame) \(role) flow",
+                                                      reason: "the flow is \(pair.forward.width)x\(pair.forward.height), the frame \(w)x\(h)")
+                }
+                return pair.resampled(width: w, height: h)
             }
             return pair
         }

@@ -33,7 +33,10 @@ final class FarmTemporalTests: XCTestCase {
     }
 
     private func submit(_ name: String, plates: URL, frames: String, style: String, temporal: [String],
-                        shared: Bool = false) throws -> String {
+                        shared: Bool = false, iterations: Int? = nil, size: Int? = nil) throws -> String {
+        var engineFlags = self.engineFlags
+        if let iterations, let i = engineFlags.firstIndex(of: "--iterations") { engineFlags[i + 1] = String(iterations) }
+        if let size, let i = engineFlags.firstIndex(of: "--size") { engineFlags[i + 1] = String(size) }
         let outDir = farm.directory.appendingPathComponent(name).path
         let submitted = try farm.cli(["submit", "--name", name, "--content", plates.path + "/plate.####.png",
                                            "--frames", frames, "--style", style, "--output-dir", outDir,
@@ -163,22 +166,27 @@ final class FarmTemporalTests: XCTestCase {
         XCTAssertGreaterThan(flicker, 0.25)
     }
 
-    /// The same five frames independent, multipass (2 sweeps, shared-filesystem mode) and chunked (chunks of 3
+    /// The same five frames independent, multipass (its default sweeps, shared-filesystem mode) and chunked (chunks of 3
     /// overlapping by 1): every frame is written, and both temporal strategies flicker less than independent
     /// frames at the same iteration budget. Multipass holds still without giving up the style (issue 24): every
-    /// frame's style distance stays near independent's (before sweep 0 took most of the budget, 24 even
-    /// sweeps left it several times further from the style).
+    /// frame's style distance (real VGG-16) is within 10 % of independent's at the same budget (24 even sweeps
+    /// left it several times further from the style; sweep 0 alone with most of the budget, 1.2× on real footage;
+    /// the lineage brought it to independent's).
     func testMultipassAndChunkedReduceWarpErrorAgainstIndependent() throws {
         let plates = try writePlates(5)
         let style = try DemoImages.painting
         try farm.startCoordinator(extra: ["--threads", "1"])
         try farm.startWorker("a")
         try farm.startWorker("b")
-        let independent = try submit("ind", plates: plates, frames: "1-5", style: style, temporal: ["--temporal", "independent"])
+        // The plates' own 96 px and 60 evaluations, as the benchmarks measure (docs/BENCHMARKS.md "Multipass from one
+        // lineage"; at 64 px and 40 evaluations the lineage is too coarse and too short: 1.13-1.34x).
+        let independent = try submit("ind", plates: plates, frames: "1-5", style: style, temporal: ["--temporal", "independent"],
+                                     iterations: 60, size: 96)
         let multipass = try submit("mp", plates: plates, frames: "1-5", style: style,
-                                   temporal: ["--temporal", "multipass", "--passes", "2"], shared: true)
+                                   temporal: ["--temporal", "multipass"], shared: true, iterations: 60, size: 96)
         let chunked = try submit("ch", plates: plates, frames: "1-5", style: style,
-                                 temporal: ["--temporal", "chunked", "--chunk-frames", "3", "--chunk-overlap", "1"])
+                                 temporal: ["--temporal", "chunked", "--chunk-frames", "3", "--chunk-overlap", "1"],
+                                 iterations: 60, size: 96)
         // Finished temporal jobs leave no intermediate results (flows, sweep 0, chunk renders) behind.
         let intermediate = farm.directory.appendingPathComponent("state/intermediate").path
         XCTAssertEqual((try? FileManager.default.contentsOfDirectory(atPath: intermediate)) ?? [], [], farm.logs)
@@ -194,7 +202,7 @@ final class FarmTemporalTests: XCTestCase {
         XCTAssertEqual(d1.count, 5)
         for (frame, (a, b)) in zip(d0, d1).enumerated() {
             XCTAssertLessThan(a, 0.8, "frame \(frame + 1): independent frames must be stylized (\(a))")
-            XCTAssertLessThan(b, 1.35 * a, "frame \(frame + 1): multipass style distance \(b) vs independent \(a)")
+            XCTAssertLessThanOrEqual(b, 1.1 * a, "frame \(frame + 1): multipass style distance \(b) vs independent \(a)")
         }
     }
 }

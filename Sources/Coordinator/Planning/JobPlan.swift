@@ -101,18 +101,21 @@ public struct PlannedTask: Sendable, Hashable {
     public var blendInputs: [BlendLink]
     /// Objective evaluations per scale for this task when not the job's (multipass splits them over sweeps).
     public var iterations: Int?
+    /// The longer side of this task's render when not the job's `size` (a multipass lineage renders at half size).
+    public var size: Int?
     /// Tiled frames: the tile this task renders (`region` is its padded rectangle at that scale).
     public var tile: PlannedTile?
 
     public init(id: String, frameIndex: Int, frame: Int, region: TaskRegion, styleTargetKey: StyleTargetKey?,
                 role: TaskRole = .stylize(sweep: 0), dependencies: [String] = [], producesOutput: Bool = true,
                 neighbours: [TemporalLink] = [], initialTask: String? = nil, blendInputs: [BlendLink] = [],
-                iterations: Int? = nil, tile: PlannedTile? = nil) {
+                iterations: Int? = nil, size: Int? = nil, tile: PlannedTile? = nil) {
         self.id = id; self.frameIndex = frameIndex; self.frame = frame; self.region = region
         self.styleTargetKey = styleTargetKey
         self.role = role; self.dependencies = dependencies; self.producesOutput = producesOutput
         self.neighbours = neighbours; self.initialTask = initialTask; self.blendInputs = blendInputs
         self.iterations = iterations
+        self.size = size
         self.tile = tile
     }
 }

@@ -9,7 +9,10 @@ import JobModel
 /// * `sequential`: a flow task per pair of consecutive frames of a shot; frame t waits for t−1 and the flow.
 /// * `multipass` with K sweeps: tasks `…-p<k>` for sweeps 0…K−2 and the output task for sweep K−1; sweep
 ///   k of a frame waits only for sweep k−1 of itself and its two neighbours (and their flows), never for a
-///   task of its own sweep. Each sweep gets iterations/K evaluations (the last one the remainder).
+///   task of its own sweep. The budget is split by `ResolvedTemporal.multipassBudgets`. Whole-frame jobs
+///   without regions first run a lineage (`…-l`): the shot sequentially at a smaller size, with most of sweep
+///   0's evaluations, each frame's sweep 0 then starting from its lineage frame (issue 24: every frame's
+///   texture comes from one lineage, so the consistency sweeps reconcile frames that agree on their layout).
 /// * `chunked`: the shot in chunks of `chunkFrames` overlapping by `chunkOverlap`, sequential inside; a
 ///   frame two chunks share is rendered by both (`…-c<chunk>`) and its output task is a blend of the two,
 ///   weighted from the earlier chunk to the later one across the overlap.
@@ -52,19 +55,24 @@ public struct JobPlanner: Sendable {
         var builder = Builder(jobID: jobID, numbers: numbers, region: region, key: key,
                               iterations: job.parameters.iterations)
         let strategy = job.kind == .stylize ? job.temporal.strategy : .independent
+        let tilePlans = try job.kind == .stylize ? job.tiling.budget.map { try Self.tilePlans(job.parameters, frameSize: frameSize, budget: $0) } : nil
+        let tiled = tilePlans.map { !$0.last!.isSingleTile } ?? false
+        // The lineage renders whole frames at its own size and computes its style targets itself: not for tiles,
+        // regions (masks at another size) or styles whose targets the workers compute in parts.
+        let lineageSize = !tiled && job.regions == nil && styleGrams.isEmpty ? Self.multipassLineageSize(job.parameters.size) : nil
         for (s, start) in shotStarts.enumerated() {
             let end = s + 1 < shotStarts.count ? shotStarts[s + 1] : numbers.count
             let shot = Array(start..<end)
             switch strategy {
             case .independent: builder.independent(shot)
             case .sequential: builder.sequential(shot)
-            case .multipass: builder.multipass(shot, budgets: job.temporal.multipassBudgets(iterations: job.parameters.iterations))
+            case .multipass: builder.multipass(shot, budgets: job.temporal.multipassBudgets(iterations: job.parameters.iterations),
+                                               lineageSize: lineageSize)
             case .chunked: builder.chunked(shot, frames: job.temporal.chunkFrames, overlap: job.temporal.chunkOverlap)
             }
         }
-        if job.kind == .stylize, let budget = job.tiling.budget {
-            let tilePlans = try Self.tilePlans(job.parameters, frameSize: frameSize, budget: budget)
-            if !tilePlans.last!.isSingleTile {
+        if let tilePlans {
+            if tiled {
                 let gramTasks = builder.styleGrams(styleGrams)
                 // Exact tiles: every scale split into tiles runs in rounds of `tileSync` evaluations (one tile needs
                 // none). Resolving refuses them with a temporal strategy, whose sweeps have budgets of their own.
@@ -90,6 +98,12 @@ public struct JobPlanner: Sendable {
         }
         return JobPlan(jobID: jobID, job: job, frameSize: frameSize, styleTargetKey: key, frames: frames,
                        tasks: builder.tasks, shotStarts: shotStarts, styleGramParts: gramTasks.isEmpty ? [] : styleGrams)
+    }
+
+    /// The longer side of a multipass lineage's frames for a job of `size` (`ResolvedTemporal.lineageScale` of
+    /// it), or nil (no lineage) below 64 pixels.
+    public static func multipassLineageSize(_ size: Int) -> Int? {
+        size >= 64 ? Int((Float(size) * ResolvedTemporal.lineageScale).rounded()) : nil
     }
 
     /// `<jobID>-f<frame>-r<x>_<y>_<width>x<height>`: the task whose result is the frame's output.
@@ -174,7 +188,7 @@ public struct JobPlanner: Sendable {
         /// Frame `index`'s render `step` ("" for its output): a task that is its frame's output exactly when
         /// its step is "".
         mutating func stylize(_ index: Int, step: String, sweep: Int = 0, neighbours: [TemporalLink] = [],
-                              initial: String? = nil, iterations: Int? = nil) {
+                              initial: String? = nil, iterations: Int? = nil, size: Int? = nil) {
             var dependencies = neighbours.flatMap { [$0.resultTask, $0.flowTask] }
             if let initial { dependencies.append(initial) }
             let id = stepID(index, step)
@@ -182,7 +196,7 @@ public struct JobPlanner: Sendable {
             tasks.append(PlannedTask(id: id, frameIndex: index, frame: numbers[index], region: region, styleTargetKey: key,
                                      role: .stylize(sweep: sweep), dependencies: Array(Set(dependencies)).sorted(),
                                      producesOutput: step.isEmpty, neighbours: neighbours, initialTask: initial,
-                                     iterations: iterations))
+                                     iterations: iterations, size: size))
         }
 
         /// One task per style-target part: `<jobID>-style-s<scale>-i<style>-c<first core>` (frame index 0).
@@ -271,7 +285,9 @@ public struct JobPlanner: Sendable {
         }
 
         /// Frames `shot` one after another, frame `index` as its render `steps[index]` (default: its output).
-        mutating func sequential(_ shot: [Int], steps: [Int: String] = [:]) {
+        /// Frames `shot` one after another, frame `index` as its render `steps[index]` (default: its output), each
+        /// with `iterations` evaluations at `size` when given (a multipass lineage), else the job's.
+        mutating func sequential(_ shot: [Int], steps: [Int: String] = [:], iterations: Int? = nil, size: Int? = nil) {
             var previous: String? = nil
             for (k, index) in shot.enumerated() {
                 let step = steps[index] ?? ""
@@ -279,18 +295,29 @@ public struct JobPlanner: Sendable {
                 if let previous {
                     neighbours = [TemporalLink(resultTask: previous, flowTask: flow(shot[k - 1], index), neighbourIsFirst: true)]
                 }
-                stylize(index, step: step, neighbours: neighbours)
+                stylize(index, step: step, neighbours: neighbours, iterations: iterations, size: size)
                 previous = stepID(index, step)
             }
         }
 
         /// Sweeps of `budgets[k]` evaluations each (`ResolvedTemporal.multipassBudgets`): sweep 0 stylizes every frame
         /// alone, sweep k > 0 starts from the frame's sweep k − 1 and is pulled toward its neighbours' sweep k − 1.
-        mutating func multipass(_ shot: [Int], budgets: [Int]) {
+        /// With `lineageSize`, `ResolvedTemporal.lineageShare` of sweep 0's evaluations go to a lineage first: the
+        /// shot rendered sequentially at that size (`…-l`), whose frame each sweep 0 starts from.
+        mutating func multipass(_ shot: [Int], budgets: [Int], lineageSize: Int? = nil) {
+            var budgets = budgets
             let sweeps = budgets.count
             guard sweeps > 1, shot.count > 1 else {
                 // One frame (or one sweep): nothing to sweep toward; the frame gets the whole budget.
                 return independent(shot)
+            }
+            var lineage: [Int: String] = [:]
+            if let lineageSize, budgets[0] >= 4 {
+                let evaluations = min(budgets[0] - 1, Int(Float(budgets[0]) * ResolvedTemporal.lineageShare))
+                budgets[0] -= evaluations
+                sequential(shot, steps: Dictionary(uniqueKeysWithValues: shot.map { ($0, "l") }), iterations: evaluations,
+                           size: lineageSize)
+                for index in shot { lineage[index] = stepID(index, "l") }
             }
             func sweepStep(_ sweep: Int) -> String { sweep == sweeps - 1 ? "" : "p\(sweep)" }
             func sweepID(_ index: Int, _ sweep: Int) -> String { stepID(index, sweepStep(sweep)) }
@@ -308,7 +335,7 @@ public struct JobPlanner: Sendable {
                         }
                     }
                     stylize(index, step: sweepStep(sweep), sweep: sweep, neighbours: neighbours,
-                            initial: sweep > 0 ? sweepID(index, sweep - 1) : nil, iterations: budget)
+                            initial: sweep > 0 ? sweepID(index, sweep - 1) : lineage[index], iterations: budget)
                 }
             }
         }

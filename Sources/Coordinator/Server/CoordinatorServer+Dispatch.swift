@@ -160,7 +160,8 @@ extension CoordinatorServer {
             a.kind = .stylize
             if let planned { try addTemporalInputs(&a, planned: planned, job: job) }
             // Targets the workers computed: a whole frame takes every scale's; a tile only its own (addTileInputs).
-            a.styleTargetHashes = job.plan.styleGramParts.isEmpty || planned?.tile != nil ? job.styleTargetBlobs
+            a.styleTargetHashes = planned?.size != nil ? []
+                : job.plan.styleGramParts.isEmpty || planned?.tile != nil ? job.styleTargetBlobs
                 : try (0..<job.resolved.parameters.scales).map { try combinedStyleTargets(job: job, jobID: task.jobID, scale: $0) }
             if let regions = job.resolved.regions, let wire = job.wireRegions {
                 a.regions = wire

@@ -100,10 +100,21 @@ extension CoordinatorServer {
         }
     }
 
-    /// STYLIZE: the neighbours' results and flows, the temporal weight, the start image of a later sweep,
-    /// and the task's own iteration budget (multipass splits the job's over its sweeps).
+    /// STYLIZE: the neighbours' results and flows, the temporal weight, the start image of a later sweep (or
+    /// of sweep 0: its lineage frame), and the task's own iteration budget and size (multipass splits the job's
+    /// budget over its lineage and sweeps; the lineage renders at half size).
     func addTemporalInputs(_ a: inout Stylefarm_V1_TaskAssignment, planned: PlannedTask, job: JobContext) throws {
         if let iterations = planned.iterations { a.parameters.iterations = UInt32(clamping: iterations) }
+        if let size = planned.size {
+            // A multipass lineage frame: rendered at its own size, with style targets the worker computes for
+            // that size from the style images (the job's are for the job's size).
+            a.parameters.size = UInt32(clamping: size)
+            let (w, h) = try Image.size(scaling: job.frameSize.width, job.frameSize.height, toLongerSide: size)
+            a.frameWidth = UInt32(w)
+            a.frameHeight = UInt32(h)
+            a.region.x = 0; a.region.y = 0
+            a.region.width = UInt32(w); a.region.height = UInt32(h)
+        }
         guard !planned.neighbours.isEmpty || planned.initialTask != nil else { return }
         let temporal = job.resolved.temporal
         var inputs = Stylefarm_V1_TemporalInputs()

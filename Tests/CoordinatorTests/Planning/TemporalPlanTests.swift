@@ -12,9 +12,9 @@ final class TemporalPlanTests: XCTestCase {
     private let size = PixelSize(width: 64, height: 48)
 
     private func plan(_ strategy: String, frames: String = "1-6", iterations: Int = 100, passes: Int? = nil,
-                      chunkFrames: Int? = nil, chunkOverlap: Int? = nil, cuts: [Int] = []) throws -> JobPlan {
+                      chunkFrames: Int? = nil, chunkOverlap: Int? = nil, cuts: [Int] = [], renderSize: Int = 64) throws -> JobPlan {
         let job = try JobSpec(name: "shot", content: "plates/sh.####.png", frames: frames, styles: ["s.jpg"],
-                              outputDir: "/renders/shot", size: 64, iterations: iterations, temporal: strategy,
+                              outputDir: "/renders/shot", size: renderSize, iterations: iterations, temporal: strategy,
                               passes: passes, chunkFrames: chunkFrames, chunkOverlap: chunkOverlap,
                               detectCuts: false).resolve(baseDirectory: "/proj")
         return try JobPlanner().plan(job, jobID: "j", frameSize: size, styleTargetKey: key, cuts: cuts)
@@ -72,8 +72,45 @@ final class TemporalPlanTests: XCTestCase {
                                                     flowTask: "j-flow-f2-f3", neighbourIsFirst: true)])
     }
 
-    func testMultipassNeverWaitsInsideASweep() throws {
+    /// Issue 24: whole frames first run a lineage — the shot sequentially at 3/4 size with 3/4 of sweep 0's
+    /// evaluations — and each frame's sweep 0 starts from its lineage frame; no sweep waits inside itself.
+    func testMultipassStartsEveryFrameFromOneLineage() throws {
         let p = try plan("multipass", iterations: 100, passes: 4)
+        func id(_ frame: Int, _ step: String) -> String { JobPlanner.stepTaskID(jobID: "j", frame: frame, step: step, region: .full(size)) }
+        let lineage = (1...6).map { p.task(id($0, "l"))! }
+        XCTAssertEqual(lineage.map(\.size), Array(repeating: 48, count: 6), "3/4 of 64")
+        XCTAssertEqual(lineage.map(\.iterations), Array(repeating: 56, count: 6), "3/4 of sweep 0's 75, rounded down")
+        XCTAssertTrue(lineage.allSatisfy { !$0.producesOutput })
+        XCTAssertEqual(lineage[0].neighbours, [])
+        XCTAssertEqual(lineage[2].neighbours, [TemporalLink(resultTask: id(2, "l"), flowTask: "j-flow-f2-f3", neighbourIsFirst: true)])
+        for frame in 1...6 {
+            let first = p.task(id(frame, "p0"))!
+            XCTAssertEqual(first.initialTask, id(frame, "l"))
+            XCTAssertEqual(first.neighbours, [])
+            XCTAssertEqual(first.iterations, 19)
+            XCTAssertNil(first.size, "sweeps render at the job's size")
+        }
+        // No sweep waits for a task of its own sweep.
+        for task in p.tasks {
+            guard case .stylize(let sweep) = task.role, task.size == nil else { continue }
+            for dependency in task.dependencies {
+                if case .stylize(let other)? = p.task(dependency)?.role, p.task(dependency)?.size == nil {
+                    XCTAssertEqual(other, sweep - 1, "\(task.id) waits for \(dependency)")
+                }
+            }
+        }
+        // The lineage runs frame after frame; each frame's sweeps follow as soon as their inputs are there.
+        let r = try rounds(p)
+        let lineageRounds = r.map { $0.filter { p.task($0)?.size != nil }.map { p.task($0)!.frame } }.filter { !$0.isEmpty }
+        XCTAssertEqual(lineageRounds, [[1], [2], [3], [4], [5], [6]])
+        XCTAssertEqual(p.tasks.filter(\.producesOutput).count, 6)
+        XCTAssertEqual(p.task(JobPlanner.taskID(jobID: "j", frame: 3, region: .full(size)))!.initialTask, id(3, "p2"))
+    }
+
+    /// Below 64 pixels (and for tiles and regions) there is no lineage: sweep 0 stylizes every frame alone.
+    func testMultipassNeverWaitsInsideASweep() throws {
+        let p = try plan("multipass", iterations: 100, passes: 4, renderSize: 32)
+        XCTAssertTrue(p.tasks.allSatisfy { $0.size == nil })
         let r = try rounds(p)
         // Round 1: every flow and every frame's sweep 0; then one round per sweep, each with every frame.
         XCTAssertEqual(r.count, 4)
@@ -142,7 +179,7 @@ final class TemporalPlanTests: XCTestCase {
         t.gammaRamp = 16
         XCTAssertEqual(t.multipassBudgets(iterations: 100).count, 5)
         XCTAssertEqual((0..<5).map { t.sweepWeightFactor(sweep: $0, iterations: 100) }, [1, 5, 9, 13, 17], "a ramp of 16: γ to 17× by the last sweep")
-        XCTAssertEqual(ResolvedTemporal(strategy: .multipass).gammaRamp, 4, "the default ramp")
+        XCTAssertEqual(ResolvedTemporal(strategy: .multipass).gammaRamp, 16, "the default ramp (issue 24: with the lineage)")
         t.gammaRamp = 0
         XCTAssertEqual(t.sweepWeightFactor(sweep: 4, iterations: 100), 1)
         XCTAssertEqual(ResolvedTemporal(strategy: .sequential).sweepWeightFactor(sweep: 0, iterations: 100), 1)
