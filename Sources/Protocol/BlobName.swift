@@ -9,9 +9,19 @@ public enum BlobName {
 
     /// The name of `bytes`: their SHA-256 as 64 lowercase hex digits.
     public static func of(_ bytes: some DataProtocol) -> String {
+        hex(SHA256.hash(data: bytes))
+    }
+
+    /// The name of bytes hashed piece by piece (a blob streamed to disk): `hasher`'s digest as hex.
+    public static func of(_ hasher: SHA256) -> String {
+        hex(hasher.finalize())
+    }
+
+    /// `bytes` as lowercase hex, two digits a byte.
+    public static func hex(_ bytes: some Sequence<UInt8>) -> String {
         var out: [UInt8] = []
         out.reserveCapacity(64)
-        for byte in SHA256.hash(data: bytes) {
+        for byte in bytes {
             out.append(digits[Int(byte >> 4)])
             out.append(digits[Int(byte & 0xF)])
         }
@@ -20,7 +30,12 @@ public enum BlobName {
 
     /// Whether `name` is exactly 64 lowercase hex digits.
     public static func isValid(_ name: String) -> Bool {
-        let utf8 = name.utf8
-        return utf8.count == 64 && utf8.allSatisfy { (0x30...0x39).contains($0) || (0x61...0x66).contains($0) }
+        isHex(name, digits: 64)
+    }
+
+    /// Whether `text` is exactly `digits` lowercase hex digits.
+    public static func isHex(_ text: String, digits count: Int) -> Bool {
+        let utf8 = text.utf8
+        return utf8.count == count && utf8.allSatisfy { (0x30...0x39).contains($0) || (0x61...0x66).contains($0) }
     }
 }

@@ -65,7 +65,7 @@ extension TaskExecutor {
             }
             guard pair.forward.width == w, pair.forward.height == h else {
                 // Flows are measured at the job's output size; a task rendering at another size (a multipass
-                // lineage at half size) takes them resampled, as long as the shape is the frame's.
+                // lineage at 3/4 size) takes them resampled, as long as the shape is the frame's.
                 let aspect = Double(pair.forward.width) / Double(max(1, pair.forward.height))
                 guard abs(aspect - Double(w) / Double(max(1, h))) < 0.05 else {
                     throw TaskExecutionError.badInput(input: "\(frame) \(role) flow",

@@ -34,14 +34,14 @@ struct SubmitCommand: ParsableCommand {
     var upload = false
 
     func run() throws {
+        if upload && job.sharedFilesystem == true {
+            throw ValidationError("--upload and --shared-filesystem exclude each other: uploaded files live on the coordinator, and workers fetch them from it as blobs")
+        }
         let resolved = try job.resolve(specFile: specFile)
         let connection = try client.connect()
         defer { connection.close() }
         var sent = resolved
         if upload {
-            if job.sharedFilesystem == true {
-                throw ValidationError("--upload and --shared-filesystem exclude each other: uploaded files live on the coordinator, and workers fetch them from it as blobs")
-            }
             let (uploaded, report) = try JobUpload.run(resolved, with: connection) { line in
                 FileHandle.standardError.write(Data(("upload: " + line + "\n").utf8))
             }

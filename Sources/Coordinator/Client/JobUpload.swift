@@ -99,8 +99,7 @@ public enum JobUpload {
         } catch {
             throw UploadFailure.unreadable(path: path, reason: "\(error)")
         }
-        let name = hasher.finalize().map { String(format: "%02x", $0) }.joined()
-        return (name, size)
+        return (BlobName.of(hasher), size)
     }
 
     /// Sends one blob; when the coordinator's queue is full, waits and sends it again (a few times).

@@ -101,7 +101,7 @@ public struct PlannedTask: Sendable, Hashable {
     public var blendInputs: [BlendLink]
     /// Objective evaluations per scale for this task when not the job's (multipass splits them over sweeps).
     public var iterations: Int?
-    /// The longer side of this task's render when not the job's `size` (a multipass lineage renders at half size).
+    /// The longer side of this task's render when not the job's `size` (a multipass lineage renders at `ResolvedTemporal.lineageScale` of it).
     public var size: Int?
     /// Tiled frames: the tile this task renders (`region` is its padded rectangle at that scale).
     public var tile: PlannedTile?

@@ -71,21 +71,19 @@ public struct JobPlanner: Sendable {
             case .chunked: builder.chunked(shot, frames: job.temporal.chunkFrames, overlap: job.temporal.chunkOverlap)
             }
         }
-        if let tilePlans {
-            if tiled {
-                let gramTasks = builder.styleGrams(styleGrams)
-                // Exact tiles: every scale split into tiles runs in rounds of `tileSync` evaluations (one tile needs
-                // none). Resolving refuses them with a temporal strategy, whose sweeps have budgets of their own.
-                let rounds = tilePlans.map { plan in
-                    job.tileSync > 0 && !plan.isSingleTile ? (job.parameters.iterations + job.tileSync - 1) / job.tileSync : 1
-                }
-                builder.expandIntoTiles(plans: tilePlans, rounds: rounds, sync: job.tileSync,
-                                        targets: zip(styleGrams, gramTasks).map { ($0.scale, $1.id) })
-                builder.tasks += gramTasks
-                return JobPlan(jobID: jobID, job: job, frameSize: frameSize, styleTargetKey: key, frames: frames,
-                               tasks: builder.tasks, shotStarts: shotStarts, tilePlans: tilePlans,
-                               styleGramParts: styleGrams, tileRounds: rounds)
+        if let tilePlans, tiled {
+            let gramTasks = builder.styleGrams(styleGrams)
+            // Exact tiles: every scale split into tiles runs in rounds of `tileSync` evaluations (one tile needs
+            // none). Resolving refuses them with a temporal strategy, whose sweeps have budgets of their own.
+            let rounds = tilePlans.map { plan in
+                job.tileSync > 0 && !plan.isSingleTile ? (job.parameters.iterations + job.tileSync - 1) / job.tileSync : 1
             }
+            builder.expandIntoTiles(plans: tilePlans, rounds: rounds, sync: job.tileSync,
+                                    targets: zip(styleGrams, gramTasks).map { ($0.scale, $1.id) })
+            builder.tasks += gramTasks
+            return JobPlan(jobID: jobID, job: job, frameSize: frameSize, styleTargetKey: key, frames: frames,
+                           tasks: builder.tasks, shotStarts: shotStarts, tilePlans: tilePlans,
+                           styleGramParts: styleGrams, tileRounds: rounds)
         }
         // Whole frames run every scale in one task: each stylize task waits for every style-target part.
         let gramTasks = job.kind == .stylize ? builder.styleGrams(styleGrams) : []

@@ -102,7 +102,7 @@ extension CoordinatorServer {
 
     /// STYLIZE: the neighbours' results and flows, the temporal weight, the start image of a later sweep (or
     /// of sweep 0: its lineage frame), and the task's own iteration budget and size (multipass splits the job's
-    /// budget over its lineage and sweeps; the lineage renders at half size).
+    /// budget over its lineage and sweeps; the lineage renders smaller).
     func addTemporalInputs(_ a: inout Stylefarm_V1_TaskAssignment, planned: PlannedTask, job: JobContext) throws {
         if let iterations = planned.iterations { a.parameters.iterations = UInt32(clamping: iterations) }
         if let size = planned.size {

@@ -177,8 +177,7 @@ final class UploadStore: @unchecked Sendable {
     }
 
     private func finish(_ upload: Partial, sha256: String) throws {
-        let digest = upload.hasher.finalize()
-        let name = digest.map { String(format: "%02x", $0) }.joined()
+        let name = BlobName.of(upload.hasher)
         guard upload.received == upload.total else {
             discard(upload)
             throw UploadError.invalid("the last chunk of \(sha256) ends at \(upload.received) of the \(upload.total) bytes announced")
@@ -234,7 +233,7 @@ final class UploadStore: @unchecked Sendable {
         if id.isEmpty {
             checkoutID = Self.newCheckoutID()
         } else {
-            guard id.utf8.count == 32, id.utf8.allSatisfy({ (0x30...0x39).contains($0) || (0x61...0x66).contains($0) }) else {
+            guard BlobName.isHex(id, digits: 32) else {
                 throw UploadError.invalid("\(id.prefix(80).debugDescription) is not a checkout id")
             }
             guard FileManager.default.fileExists(atPath: ownerFolder.appendingPathComponent(id).path) else {
@@ -299,6 +298,6 @@ final class UploadStore: @unchecked Sendable {
 
     private static func newCheckoutID() -> String {
         var generator = SystemRandomNumberGenerator()
-        return (0..<16).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &generator)) }.joined()
+        return BlobName.hex((0..<16).map { _ in UInt8.random(in: 0...255, using: &generator) })
     }
 }
