@@ -46,6 +46,8 @@ extension JobSpec {
         if wire.options.tileSize > 0 { tileSize = Int(wire.options.tileSize) }
         if wire.options.maxTilePixels > 0 { maxTilePixels = Int(clamping: wire.options.maxTilePixels) }
         if wire.options.tileSync > 0 { tileSync = Int(wire.options.tileSync) }
+        if wire.options.hasTaskTimeoutSeconds { taskTimeout = wire.options.taskTimeoutSeconds }
+        if wire.options.hasMaxLost { maxLost = Int(wire.options.maxLost) }
         let p = wire.parameters
         switch p.network {
         case .vgg16: network = "vgg16"
@@ -203,6 +205,8 @@ extension Stylefarm_V1_JobSpec {
         case .automatic, .budget(.core): break  // a core budget is not a spec setting
         }
         options.tileSync = UInt32(clamping: job.tileSync)
+        if let taskTimeout = job.taskTimeout { options.taskTimeoutSeconds = taskTimeout }
+        options.maxLost = UInt32(clamping: job.maxLost)
         if let regions = job.regions { self.regions = Stylefarm_V1_RegionSpec(regions) }
         if job.temporal != ResolvedTemporal() { temporal = Stylefarm_V1_TemporalOptions(job.temporal) }
     }

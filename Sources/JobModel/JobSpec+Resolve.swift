@@ -7,6 +7,7 @@ extension JobSpec {
         public static let kind = JobKind.stylize
         public static let priority = 50
         public static let maxAttempts = 3
+        public static let maxLost = 3
         public static let bitDepth = 8
         public static let sharedFilesystem = true
         public static let echoSeconds = 1.0
@@ -19,6 +20,9 @@ extension JobSpec {
     /// Valid ranges of the farm-level fields.
     public static let priorityRange = 0...100
     public static let maxAttemptsRange = 1...100
+    public static let maxLostRange = 1...100
+    /// Seconds; 0 is no limit. A week at most: a longer limit is no limit.
+    public static let taskTimeoutRange = 0.0...604_800.0
     public static let echoSecondsRange = 0.0...86_400.0
     public static let nameMaxLength = 100
 
@@ -97,6 +101,13 @@ extension JobSpec {
         let maxAttempts = self.maxAttempts ?? Defaults.maxAttempts
         if !Self.maxAttemptsRange.contains(maxAttempts) {
             problem(.maxAttempts, "must be between \(Self.maxAttemptsRange.lowerBound) and \(Self.maxAttemptsRange.upperBound) (got \(maxAttempts))")
+        }
+        let maxLost = self.maxLost ?? Defaults.maxLost
+        if !Self.maxLostRange.contains(maxLost) {
+            problem(.maxLost, "must be between \(Self.maxLostRange.lowerBound) and \(Self.maxLostRange.upperBound) (got \(maxLost)): how many times a task's worker may die holding it before the task fails")
+        }
+        if let taskTimeout, !(taskTimeout.isFinite && Self.taskTimeoutRange.contains(taskTimeout)) {
+            problem(.taskTimeout, "must be 0 (no limit) to \(Int(Self.taskTimeoutRange.upperBound)) seconds (got \(taskTimeout))")
         }
         var echoSeconds = 0.0
         if stylize {
@@ -182,7 +193,8 @@ extension JobSpec {
                            frames: frameRange, styles: styles, parameters: p, bitDepth: bitDepth,
                            outputDirectory: outputDirectory, output: outputPattern, priority: priority,
                            maxAttempts: maxAttempts, sharedFilesystem: sharedFilesystem ?? Defaults.sharedFilesystem,
-                           regions: regions, temporal: temporal, tiling: tiling, tileSync: sync)
+                           regions: regions, temporal: temporal, tiling: tiling, tileSync: sync,
+                           taskTimeout: taskTimeout, maxLost: maxLost)
     }
 
     /// Valid ranges of the tile budget (`tile_size`, `max_tile_pixels`).

@@ -29,6 +29,11 @@ public struct JobSpec: Codable, Sendable, Equatable {
     public var priority: Int?
     /// Attempts per task before it fails for good (default 3).
     public var maxAttempts: Int?
+    /// Seconds a task may run before it is cancelled and retried, counting an attempt (default: the
+    /// coordinator's `--task-timeout`; 0: no limit).
+    public var taskTimeout: Double?
+    /// Times a task's worker may die while holding it before the task fails (default 3).
+    public var maxLost: Int?
     /// Whether workers read inputs and write outputs at these paths themselves (default true); when
     /// false the coordinator sends and receives image bytes.
     public var sharedFilesystem: Bool?
@@ -123,7 +128,9 @@ public struct JobSpec: Codable, Sendable, Equatable {
                 temporal: String? = nil, temporalWeight: Float? = nil, passes: Int? = nil, chunkFrames: Int? = nil,
                 chunkOverlap: Int? = nil, cuts: [Int]? = nil, detectCuts: Bool? = nil, flowPreset: String? = nil,
                 warpedInit: Bool? = nil, multipassBlend: Float? = nil, multipassGammaRamp: Float? = nil,
-                tileSize: Int? = nil, maxTilePixels: Int? = nil, tiles: Bool? = nil, tileSync: Int? = nil) {
+                tileSize: Int? = nil, maxTilePixels: Int? = nil, tiles: Bool? = nil, tileSync: Int? = nil,
+                taskTimeout: Double? = nil, maxLost: Int? = nil) {
+        self.taskTimeout = taskTimeout; self.maxLost = maxLost
         self.name = name; self.kind = kind; self.content = content; self.frames = frames
         self.styles = styles; self.styleWeights = styleWeights; self.outputDir = outputDir
         self.output = output; self.bitDepth = bitDepth; self.priority = priority
@@ -189,6 +196,8 @@ public struct JobSpec: Codable, Sendable, Equatable {
         case maxTilePixels = "max_tile_pixels"
         case tiles
         case tileSync = "tile_sync"
+        case taskTimeout = "task_timeout"
+        case maxLost = "max_lost"
     }
 
     /// Every valid spec key.
@@ -210,6 +219,7 @@ public struct JobSpec: Codable, Sendable, Equatable {
         take(\.temporal); take(\.temporalWeight); take(\.passes); take(\.chunkFrames); take(\.chunkOverlap)
         take(\.cuts); take(\.detectCuts); take(\.flowPreset); take(\.warpedInit); take(\.multipassBlend); take(\.multipassGammaRamp)
         take(\.tileSize); take(\.maxTilePixels); take(\.tiles); take(\.tileSync)
+        take(\.taskTimeout); take(\.maxLost)
         return r
     }
 
@@ -300,6 +310,8 @@ extension JobSpec {
         maxTilePixels = try c.lenientInt(.maxTilePixels)
         tiles = try c.lenientSwitch(.tiles)
         tileSync = try c.lenientInt(.tileSync)
+        taskTimeout = try c.lenientDouble(.taskTimeout)
+        maxLost = try c.lenientInt(.maxLost)
     }
 }
 

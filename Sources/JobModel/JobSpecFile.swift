@@ -186,6 +186,8 @@ extension JobSpec {
         case .maxTilePixels: return maxTilePixels != nil
         case .tiles: return tiles != nil
         case .tileSync: return tileSync != nil
+        case .taskTimeout: return taskTimeout != nil
+        case .maxLost: return maxLost != nil
         }
     }
 }

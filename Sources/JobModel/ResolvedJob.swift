@@ -34,12 +34,19 @@ public struct ResolvedJob: Sendable, Equatable {
     public var tiling: TileSetting
     /// Exact tiles: evaluations between two exchanges of a frame's Gram statistics (0 = off).
     public var tileSync: Int
+    /// Seconds a task may run (nil: the coordinator's default; 0: no limit).
+    public var taskTimeout: Double?
+    /// Times a task's worker may die holding it before the task fails (≥ 1).
+    public var maxLost: Int
 
     public init(name: String, kind: JobKind, echoSeconds: Double, content: PathPattern?, frames: FrameRange,
                 styles: [String], parameters: StyleTransferParameters, bitDepth: Int, outputDirectory: String?,
                 output: PathPattern?, priority: Int, maxAttempts: Int, sharedFilesystem: Bool,
                 regions: ResolvedRegions? = nil, temporal: ResolvedTemporal = ResolvedTemporal(),
-                tiling: TileSetting = .automatic, tileSync: Int = 0) {
+                tiling: TileSetting = .automatic, tileSync: Int = 0, taskTimeout: Double? = nil,
+                maxLost: Int = JobSpec.Defaults.maxLost) {
+        self.taskTimeout = taskTimeout
+        self.maxLost = maxLost
         self.name = name; self.kind = kind; self.echoSeconds = echoSeconds; self.content = content
         self.frames = frames; self.styles = styles; self.parameters = parameters; self.bitDepth = bitDepth
         self.outputDirectory = outputDirectory; self.output = output; self.priority = priority

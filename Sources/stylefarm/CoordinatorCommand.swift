@@ -38,6 +38,10 @@ struct CoordinatorCommand: ParsableCommand {
     @Option(help: "The most tasks one job may plan; a larger job is refused at submit.")
     var maxTasksPerJob: Int = CoordinatorServer.Configuration.defaultMaxTasksPerJob
 
+    @Option(help: ArgumentHelp("Seconds a task may run when its job sets no task_timeout (default: no limit).",
+                               discussion: "A task past its limit is cancelled on its worker and retried; the attempt counts, with outcome timeout."))
+    var taskTimeout: Double?
+
     static let loopbackWorkers = "tcp://127.0.0.1:5555"
     static let loopbackClients = "tcp://127.0.0.1:5556"
 
@@ -90,6 +94,9 @@ struct CoordinatorCommand: ParsableCommand {
         }
         if liveness < 1 { throw ValidationError("--liveness must be at least 1 (got \(liveness))") }
         if maxSlotsPerWorker < 1 { throw ValidationError("--max-slots-per-worker must be at least 1 (got \(maxSlotsPerWorker))") }
+        if let taskTimeout, !(taskTimeout.isFinite && JobSpec.taskTimeoutRange.contains(taskTimeout)) {
+            throw ValidationError("--task-timeout must be 0 (no limit) to \(Int(JobSpec.taskTimeoutRange.upperBound)) seconds (got \(taskTimeout))")
+        }
         if maxTasksPerJob < 1 { throw ValidationError("--max-tasks-per-job must be at least 1 (got \(maxTasksPerJob))") }
         for endpoint in [workerEndpoint, clientEndpoint] where !(endpoint.hasPrefix("tcp://") || endpoint.hasPrefix("ipc://")) {
             throw ValidationError("endpoints must be ZeroMQ tcp:// or ipc:// addresses (got \(endpoint))")
@@ -118,6 +125,7 @@ struct CoordinatorCommand: ParsableCommand {
             workerEndpoint: workerEndpoint, clientEndpoint: clientEndpoint,
             heartbeatInterval: .milliseconds(heartbeatMs), heartbeatLiveness: liveness, security: security)
         configuration.maxSlotsPerWorker = maxSlotsPerWorker
+        configuration.defaultTaskTimeout = taskTimeout
         configuration.pathPolicy = try PathPolicy(readRoots: allowRead.isEmpty ? nil : allowRead,
                                                   writeRoots: allowWrite.isEmpty ? nil : allowWrite)
         if allowRead.isEmpty && !insecure {

@@ -31,6 +31,10 @@ struct JobOptions: ParsableArguments {
     var priority: Int?
     @Option(help: "Attempts per task before it fails (default 3).")
     var maxAttempts: Int?
+    @Option(help: "Seconds a task may run before it is cancelled and retried, using an attempt (default: the coordinator's --task-timeout; 0: no limit).")
+    var taskTimeout: Double?
+    @Option(help: "Times a task's worker may die holding it before the task fails (default 3).")
+    var maxLost: Int?
     @Flag(inversion: .prefixedNo, help: "Workers read and write the paths themselves (default) instead of receiving bytes.")
     var sharedFilesystem: Bool?
     @Option(help: "Seconds each echo task sleeps (echo jobs).")
@@ -148,7 +152,8 @@ struct JobOptions: ParsableArguments {
                            temporal: temporal, temporalWeight: temporalWeight, passes: passes, chunkFrames: chunkFrames,
                            chunkOverlap: chunkOverlap, cuts: cutFrames, detectCuts: detectCuts, flowPreset: flowPreset,
                            warpedInit: warpedInit, multipassBlend: multipassBlend, multipassGammaRamp: multipassGammaRamp,
-                           tileSize: tileSize, maxTilePixels: maxTilePixels, tiles: tiles, tileSync: tileSync)
+                           tileSize: tileSize, maxTilePixels: maxTilePixels, tiles: tiles, tileSync: tileSync,
+                           taskTimeout: taskTimeout, maxLost: maxLost)
         return spec.withPathsResolved(against: FileManager.default.currentDirectoryPath)
     }
 

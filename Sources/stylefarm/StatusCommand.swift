@@ -24,6 +24,7 @@ struct StatusCommand: ParsableCommand {
             let reply = try connection.status(job, frames: true)
             if json { print(try reply.jsonString()); return }
             print(Self.table([reply.job]))
+            if !reply.job.pausedReason.isEmpty { print("paused: \(reply.job.pausedReason) (stylefarm resume \(job))") }
             print("")
             print(Self.frameTable(reply.frames))
         } else {
@@ -51,7 +52,7 @@ struct StatusCommand: ParsableCommand {
     static func frameTable(_ frames: [Stylefarm_V1_FrameStatus]) -> String {
         var rows = [["FRAME", "STATE", "ATTEMPTS", "WORKER", "ERROR"]]
         for f in frames {
-            rows.append(["\(f.frameIndex)", f.state.name, "\(f.attempts)", f.workerID, f.error])
+            rows.append(["\(f.frameNumber)", f.state.name, "\(f.attempts)", f.workerID, f.error])
         }
         return render(rows)
     }

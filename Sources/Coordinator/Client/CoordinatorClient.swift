@@ -81,6 +81,17 @@ public final class CoordinatorClient {
         if !reply.cancelled { throw CoordinatorClientError.rejected(reply.hasError ? reply.error.message : "not cancelled") }
     }
 
+    /// Changes a job (pause, resume, priority, requeue): the job after it, with what the change touched.
+    @discardableResult
+    public func control(_ jobID: String, _ action: Stylefarm_V1_JobControl.OneOf_Action) throws -> Stylefarm_V1_JobControlReply {
+        var request = Stylefarm_V1_JobControl()
+        request.jobID = jobID
+        request.action = action
+        guard case .jobControl(let reply) = try roundTrip(.jobControl(request)) else { throw CoordinatorClientError.unexpectedReply }
+        if reply.hasError { throw CoordinatorClientError.rejected(reply.error.message) }
+        return reply
+    }
+
     /// Follows a job: calls `onEvent` for every event until the job ends (returns the terminal event)
     /// or `stop()` is true (returns nil; checked at least every 200 ms). When the coordinator is silent
     /// for `resubscribeAfter` (it may have restarted), the watch is sent again.

@@ -8,10 +8,13 @@ public enum AttemptOutcome: String, Sendable, Hashable, CaseIterable, Codable {
     case succeeded
     /// Returned an error.
     case failed
-    /// Its worker died, or the coordinator restarted: no verdict, no attempt used.
+    /// Its worker died, or the coordinator restarted: no verdict, no attempt used (a worker's death counts
+    /// toward the task's `max_lost`; the error message says which it was).
     case lost
-    /// The job was cancelled while the attempt was out.
+    /// The job was cancelled, or paused with `--now`, while the attempt was out.
     case cancelled
+    /// It ran past its job's task timeout and was cancelled on its worker; it counts as an attempt.
+    case timeout
 }
 
 /// One hand-out of a task to a worker.

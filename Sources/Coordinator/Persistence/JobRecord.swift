@@ -36,6 +36,8 @@ public struct JobRecord: Sendable, Hashable {
     public var styleTargetsHash: String
     /// The name of the client key that submitted it (docs/SECURITY.md); empty without CurveZMQ.
     public var owner: String
+    /// Why the job is paused (no task of it is handed out), or nil when it is not.
+    public var pausedReason: String?
 
     /// The valid priority range.
     public static let priorityRange = 0...100
@@ -44,8 +46,9 @@ public struct JobRecord: Sendable, Hashable {
     public init(id: String, name: String, spec: Data, priority: Int, styleTargetsHash: String,
                 sequence: Int64 = 0, state: JobState = .queued,
                 createdAt: Date = Date(timeIntervalSince1970: 0), updatedAt: Date = Date(timeIntervalSince1970: 0),
-                owner: String = "") {
+                owner: String = "", pausedReason: String? = nil) {
         self.owner = owner
+        self.pausedReason = pausedReason
         self.id = id
         self.name = name
         self.spec = spec

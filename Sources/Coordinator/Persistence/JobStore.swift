@@ -23,14 +23,33 @@ public protocol JobStore: Sendable {
     /// Throws `taskNotFound`/`jobNotFound` (and applies nothing) if a change names an unknown id.
     func apply(_ changes: [StateChange], now: Date) throws -> [StateChangeOutcome]
 
-    /// Puts the tasks `workerID` holds back in the queue without using an attempt (attempts are
-    /// recorded as `lost`), and marks the worker dead. Returns the requeued task ids, sorted.
-    func requeueTasks(ofWorker workerID: String, now: Date) throws -> [String]
+    /// Ends the attempts of the tasks `workerID` holds as `lost` (with `reason`) and marks the worker dead.
+    /// They go back to the queue without using an attempt; `charged` losses (the worker died holding them)
+    /// count toward each task's `max_lost`, and a task that reaches it fails for good (its dependents too).
+    func requeueTasks(ofWorker workerID: String, reason: String, charged: Bool, now: Date) throws -> LossReport
 
     /// Cancels a job: unfinished tasks and frames become `cancelled`, held attempts `cancelled`.
     /// Returns the ids of tasks that were assigned or running (their workers should drop them).
     /// Cancelling a finished job changes nothing.
     func cancelJob(_ jobID: String, now: Date) throws -> [String]
+
+    /// Pauses a job that has not finished: none of its tasks is claimed until ``resumeJob(_:now:)``; tasks in
+    /// flight go on (the caller may recall them). Returns false when it was paused already. Throws
+    /// `jobNotFound`, or `invalidJob` for a finished job.
+    func pauseJob(_ jobID: String, reason: String, now: Date) throws -> Bool
+
+    /// Resumes a paused job. Returns false when it was not paused.
+    func resumeJob(_ jobID: String, now: Date) throws -> Bool
+
+    /// Changes a job's priority (0…100); its queued tasks move in the dispatch order at once.
+    func setPriority(ofJob jobID: String, to priority: Int, now: Date) throws
+
+    /// Queues frames of a job again (also of a finished job): `frames` (indices), and every failed frame when
+    /// `failed`. Frames with a task still queued or in flight are skipped. Each chosen frame's tasks go back to
+    /// `queued` with fresh attempt counts, with the intermediate steps they need (flows, earlier sweeps,
+    /// tiles: tasks whose results are not outputs, which are removed when a job finishes). Throws
+    /// `jobNotFound`, or `invalidJob` for a cancelled job or an index the job does not have.
+    func requeueFrames(ofJob jobID: String, frames: [Int], failed: Bool, now: Date) throws -> RequeueReport
 
     /// After a coordinator restart: tasks that were assigned or running go back to the queue
     /// (attempts recorded as `lost`, none used), workers are marked dead until they register again.
@@ -65,6 +84,13 @@ public protocol JobStore: Sendable {
 }
 
 extension JobStore {
+    /// The worker `workerID` died holding its tasks: ``requeueTasks(ofWorker:reason:charged:now:)``, charged.
+    /// Returns the requeued task ids, sorted.
+    @discardableResult
+    public func requeueTasks(ofWorker workerID: String, now: Date) throws -> [String] {
+        try requeueTasks(ofWorker: workerID, reason: "worker died", charged: true, now: now).requeued
+    }
+
     /// The worker started attempt `attempt` of `taskID`.
     @discardableResult
     public func markRunning(_ taskID: String, attempt: Int, now: Date) throws -> StateChangeOutcome {

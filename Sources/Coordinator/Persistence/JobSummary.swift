@@ -38,3 +38,32 @@ public struct RecoveryReport: Sendable, Hashable {
     /// Workers marked dead until they register again.
     public var workersMarkedDead: Int
 }
+
+/// What ``JobStore/requeueFrames(ofJob:frames:failed:now:)`` did.
+public struct RequeueReport: Sendable, Hashable {
+    /// Frame indices queued again, ascending.
+    public var frames: [Int] = []
+    /// Frame indices left alone because a task of theirs is still queued or in flight, ascending.
+    public var skipped: [Int] = []
+    /// Tasks queued again (the frames' own, and the intermediate steps they need).
+    public var tasks = 0
+
+    public init(frames: [Int] = [], skipped: [Int] = [], tasks: Int = 0) {
+        self.frames = frames
+        self.skipped = skipped
+        self.tasks = tasks
+    }
+}
+
+/// What ending the attempts of a worker's tasks as lost did (``JobStore/requeueTasks(ofWorker:reason:charged:now:)``).
+public struct LossReport: Sendable, Hashable {
+    /// Tasks queued again, sorted.
+    public var requeued: [String] = []
+    /// Tasks that failed for good: this loss was their `max_lost`-th (a poison frame), sorted.
+    public var failed: [String] = []
+
+    public init(requeued: [String] = [], failed: [String] = []) {
+        self.requeued = requeued
+        self.failed = failed
+    }
+}

@@ -13,6 +13,7 @@ enum Migrations {
         migrator.registerMigration("v2") { db in try v2(db) }
         migrator.registerMigration("v3") { db in try v3(db) }
         migrator.registerMigration("v4") { db in try v4(db) }
+        migrator.registerMigration("v5") { db in try v5(db) }
         return migrator
     }
 
@@ -160,5 +161,34 @@ enum Migrations {
                     BEGIN \(remove("old")) \(add("new")) END;
                 """)
         }
+    }
+
+    /// v5: farm operations (issue 18).
+    /// - `tasks.attempts_lost` / `tasks.max_lost`: losses charged to a task (its worker died holding it); at
+    ///   `max_lost` the task fails instead of taking down worker after worker.
+    /// - `jobs.paused_reason`: set while a job is paused (by a user, or by the coordinator when it cannot
+    ///   write the job's outputs); NULL otherwise. A paused job's tasks carry `job_priority = -1`, and the
+    ///   claim takes only `job_priority >= 0`: the dispatch index skips them without a join.
+    /// - `attempts.outcome` may be `timeout` (an attempt that ran past its job's task timeout). SQLite cannot
+    ///   change a CHECK constraint, so the table is built again with its rows.
+    static func v5(_ db: Database) throws {
+        try db.execute(sql: """
+            ALTER TABLE tasks ADD COLUMN attempts_lost INTEGER NOT NULL DEFAULT 0;
+            ALTER TABLE tasks ADD COLUMN max_lost INTEGER NOT NULL DEFAULT 3 CHECK (max_lost >= 1);
+            ALTER TABLE jobs ADD COLUMN paused_reason TEXT;
+            CREATE TABLE attempts_v5 (
+                task_id TEXT NOT NULL REFERENCES tasks(id) ON DELETE CASCADE,
+                number INTEGER NOT NULL,
+                worker_id TEXT NOT NULL,
+                started_at REAL NOT NULL,
+                ended_at REAL,
+                outcome TEXT NOT NULL CHECK (outcome IN ('pending','succeeded','failed','lost','cancelled','timeout')),
+                error_message TEXT,
+                PRIMARY KEY (task_id, number)
+            ) WITHOUT ROWID;
+            INSERT INTO attempts_v5 SELECT task_id, number, worker_id, started_at, ended_at, outcome, error_message FROM attempts;
+            DROP TABLE attempts;
+            ALTER TABLE attempts_v5 RENAME TO attempts;
+            """)
     }
 }

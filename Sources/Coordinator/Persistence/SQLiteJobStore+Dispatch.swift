@@ -33,8 +33,8 @@ extension SQLiteJobStore {
             }
             let insertTask = try db.cachedStatement(sql: """
                 INSERT INTO tasks (id, job_id, frame_index, region_x, region_y, region_w, region_h, state,
-                                   max_attempts, job_priority, job_sequence, waiting, produces_output)
-                VALUES (?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?)
+                                   max_attempts, job_priority, job_sequence, waiting, produces_output, max_lost)
+                VALUES (?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?)
                 """)
             let insertDependency = try db.cachedStatement(sql: """
                 INSERT INTO task_dependencies (task_id, prerequisite_id) VALUES (?, ?)
@@ -43,7 +43,7 @@ extension SQLiteJobStore {
                 try insertTask.execute(arguments: [task.id, job.id, task.frameIndex, task.region.x, task.region.y,
                                                    task.region.width, task.region.height, task.maxAttempts,
                                                    stored.priority, stored.sequence, task.dependencies.count,
-                                                   task.producesOutput])
+                                                   task.producesOutput, task.maxLost])
             }
             for task in tasks {
                 for prerequisite in task.dependencies {
@@ -76,8 +76,8 @@ extension SQLiteJobStore {
             guard frameIndices.contains(task.frameIndex) else {
                 throw PersistenceError.invalidJob("task '\(task.id)' names missing frame \(task.frameIndex)")
             }
-            guard task.maxAttempts >= 1 else {
-                throw PersistenceError.invalidJob("task '\(task.id)' allows \(task.maxAttempts) attempts")
+            guard task.maxAttempts >= 1, task.maxLost >= 1 else {
+                throw PersistenceError.invalidJob("task '\(task.id)' allows \(task.maxAttempts) attempts and \(task.maxLost) losses")
             }
             guard taskIDs.insert(task.id).inserted else {
                 throw PersistenceError.invalidJob("task '\(task.id)' appears twice")
@@ -119,7 +119,7 @@ extension SQLiteJobStore {
     }
 
     /// Set-based: one `UPDATE … RETURNING` takes the first `max` queued tasks in dispatch order
-    /// (the `tasks_dispatch` index) and does what ``TaskStateMachine/assign()`` does to each
+    /// (the `tasks_dispatch` index; a paused job's tasks carry priority −1 and are not taken) and does what ``TaskStateMachine/assign()`` does to each
     /// (`queued → assigned`, next attempt number); one `INSERT … SELECT` records the attempts.
     public func claimTasks(for workerID: String, max: Int, now: Date) throws -> [TaskClaim] {
         guard max > 0 else { return [] }
@@ -127,7 +127,7 @@ extension SQLiteJobStore {
         return try write { db in
             let claimed = try Row.fetchAll(db.cachedStatement(sql: """
                 UPDATE tasks SET state = 'assigned', current_attempt = current_attempt + 1, assigned_worker = ?1
-                WHERE id IN (SELECT id FROM tasks WHERE state = 'queued' AND waiting = 0
+                WHERE id IN (SELECT id FROM tasks WHERE state = 'queued' AND waiting = 0 AND job_priority >= 0
                              ORDER BY job_priority DESC, job_sequence, frame_index, id LIMIT ?2)
                 RETURNING \(Self.taskColumns), job_priority, job_sequence
                 """), arguments: [workerID, max])
@@ -135,7 +135,7 @@ extension SQLiteJobStore {
             var ordered: [(priority: Int, sequence: Int64, task: TaskRecord)] = []
             ordered.reserveCapacity(claimed.count)
             for row in claimed {
-                ordered.append((row[15], row[16], try Self.decodeTask(row)))
+                ordered.append((row[17], row[18], try Self.decodeTask(row)))
             }
             // RETURNING does not keep the subquery's order: restore dispatch order.
             ordered.sort { a, b in
@@ -178,143 +178,156 @@ extension SQLiteJobStore {
     /// statement per table writes the results (tasks, attempts, frames), then one per job.
     public func apply(_ changes: [StateChange], now: Date) throws -> [StateChangeOutcome] {
         guard !changes.isEmpty else { return [] }
-        let time = now.timeIntervalSince1970
-        return try write { db in
-            var ids = BatchJSON()
-            for change in changes {
-                switch change {
-                case .started(let id, _), .completed(let id, _, _), .failed(let id, _, _, _): ids.append(id)
-                case .frameAssembled: break
-                }
-            }
-            var tasks: [String: Loaded] = [:]
-            tasks.reserveCapacity(changes.count)
-            for row in try Row.fetchAll(db.cachedStatement(sql: """
-                SELECT t.id, t.state, t.current_attempt, t.attempts_used, t.max_attempts, t.job_id, t.frame_index,
-                       t.produces_output
-                FROM json_each(?) AS j JOIN tasks AS t ON t.id = j.value
-                """), arguments: [ids.json]) {
-                let machine = TaskStateMachine(state: try Self.decodeState(row[1], TaskState.self), attempt: row[2],
-                                               attemptsUsed: row[3], maxAttempts: row[4])
-                tasks[row[0]] = Loaded(machine: machine, jobID: row[5], frameIndex: row[6], producesOutput: row[7])
-            }
+        return try write { db in try Self.apply(changes, time: now.timeIntervalSince1970, db: db) }
+    }
 
-            struct FrameKey: Hashable { let job: String; let index: Int }
-            var frames: [FrameKey: (completed: Int, failed: Bool, sha256: String?)] = [:]
-            var attempts = BatchJSON()
-            var finished: [String: (count: Int, failed: Int)] = [:]
-            var completedIDs = BatchJSON()
-            var gaveUp: [(id: String, error: String)] = []
-            let frameAssembled = try db.cachedStatement(sql: """
-                UPDATE frames SET result_sha256 = ? WHERE job_id = ? AND frame_index = ?
-                """)
-            var outcomes: [StateChangeOutcome] = []
-            outcomes.reserveCapacity(changes.count)
-            for change in changes {
-                let taskID: String
-                switch change {
-                case .frameAssembled(let jobID, let frameIndex, let sha256):
-                    try frameAssembled.execute(arguments: [sha256, jobID, frameIndex])
-                    guard db.changesCount > 0 else { throw PersistenceError.jobNotFound(jobID) }
-                    outcomes.append(.frameRecorded)
-                    continue
-                case .started(let id, _), .completed(let id, _, _), .failed(let id, _, _, _):
-                    taskID = id
-                }
-                guard var task = tasks[taskID] else { throw PersistenceError.taskNotFound(taskID) }
-                let frame = FrameKey(job: task.jobID, index: task.frameIndex)
-                let action: TaskStateMachine.Action
-                switch change {
-                case .started(_, let attempt):
-                    action = task.machine.started(attempt: attempt)
-                case .completed(_, let attempt, let sha256):
-                    action = task.machine.succeeded(attempt: attempt)
-                    if action == .complete {
-                        task.sha256 = sha256
-                        attempts.append([.string(taskID), .int(attempt), .string(AttemptOutcome.succeeded.rawValue), .null])
-                        frames[frame, default: (0, false, nil)].completed += 1
-                        if task.producesOutput { frames[frame, default: (0, false, nil)].sha256 = sha256 }
-                        completedIDs.append(taskID)
-                        finished[task.jobID, default: (0, 0)].count += 1
-                    }
-                case .failed(_, let attempt, let error, let retryable):
-                    action = task.machine.failed(attempt: attempt, retryable: retryable)
-                    if action == .retry || action == .giveUp {
-                        task.error = error
-                        attempts.append([.string(taskID), .int(attempt), .string(AttemptOutcome.failed.rawValue), .string(error)])
-                    }
-                    if action == .giveUp {
-                        gaveUp.append((taskID, error))
-                        frames[frame, default: (0, false, nil)].failed = true
-                        finished[task.jobID, default: (0, 0)].count += 1
-                        finished[task.jobID, default: (0, 0)].failed += 1
-                    }
-                case .frameAssembled:
-                    continue
-                }
-                switch action {
-                case .start, .complete, .retry, .giveUp:
-                    task.touched = true
-                    tasks[taskID] = task
-                    outcomes.append(.task(task.machine.state))
-                default:
-                    outcomes.append(Self.ignored(action))
-                }
-            }
+    /// ``apply(_:now:)`` inside a transaction the caller holds (worker losses and recovery use it too).
+    static func apply(_ changes: [StateChange], time: Double, db: Database) throws -> [StateChangeOutcome] {
+        var ids = BatchJSON()
+        for change in changes { if let id = change.taskID { ids.append(id) } }
+        var tasks: [String: Loaded] = [:]
+        tasks.reserveCapacity(changes.count)
+        for row in try Row.fetchAll(db.cachedStatement(sql: """
+            SELECT t.id, t.state, t.current_attempt, t.attempts_used, t.max_attempts, t.job_id, t.frame_index,
+                   t.produces_output, t.attempts_lost, t.max_lost
+            FROM json_each(?) AS j JOIN tasks AS t ON t.id = j.value
+            """), arguments: [ids.json]) {
+            let machine = TaskStateMachine(state: try Self.decodeState(row[1], TaskState.self), attempt: row[2],
+                                           attemptsUsed: row[3], maxAttempts: row[4], attemptsLost: row[8], maxLost: row[9])
+            tasks[row[0]] = Loaded(machine: machine, jobID: row[5], frameIndex: row[6], producesOutput: row[7])
+        }
 
-            try Self.release(dependentsOf: completedIDs, db: db)
-            for (_, task) in try Self.failDependents(of: gaveUp, db: db) {
-                frames[FrameKey(job: task.jobID, index: task.frameIndex), default: (0, false, nil)].failed = true
+        struct FrameKey: Hashable { let job: String; let index: Int }
+        var frames: [FrameKey: (completed: Int, failed: Bool, sha256: String?)] = [:]
+        var attempts = BatchJSON()
+        var finished: [String: (count: Int, failed: Int)] = [:]
+        var completedIDs = BatchJSON()
+        var gaveUp: [(id: String, error: String)] = []
+        let frameAssembled = try db.cachedStatement(sql: """
+            UPDATE frames SET result_sha256 = ? WHERE job_id = ? AND frame_index = ?
+            """)
+        var outcomes: [StateChangeOutcome] = []
+        outcomes.reserveCapacity(changes.count)
+        for change in changes {
+            if case .frameAssembled(let jobID, let frameIndex, let sha256) = change {
+                try frameAssembled.execute(arguments: [sha256, jobID, frameIndex])
+                guard db.changesCount > 0 else { throw PersistenceError.jobNotFound(jobID) }
+                outcomes.append(.frameRecorded)
+                continue
+            }
+            guard let taskID = change.taskID, var task = tasks[taskID] else {
+                throw PersistenceError.taskNotFound(change.taskID ?? "")
+            }
+            let frame = FrameKey(job: task.jobID, index: task.frameIndex)
+            /// The attempt ended with `outcome`; `error` is kept on the attempt (and on the task when it failed).
+            func end(_ attempt: Int, _ outcome: AttemptOutcome, error: String?) {
+                attempts.append([.string(taskID), .int(attempt), .string(outcome.rawValue), error.map { .string($0) } ?? .null])
+            }
+            func giveUp(_ error: String) {
+                task.error = error
+                gaveUp.append((taskID, error))
+                frames[frame, default: (0, false, nil)].failed = true
                 finished[task.jobID, default: (0, 0)].count += 1
                 finished[task.jobID, default: (0, 0)].failed += 1
             }
-
-            var taskRows = BatchJSON()
-            for (id, task) in tasks where task.touched {
-                taskRows.append([.string(id), .string(task.machine.state.rawValue), .int(task.machine.attemptsUsed),
-                                 task.error.map { .string($0) } ?? .null, task.sha256.map { .string($0) } ?? .null])
+            let action: TaskStateMachine.Action
+            switch change {
+            case .started(_, let attempt):
+                action = task.machine.started(attempt: attempt)
+            case .completed(_, let attempt, let sha256):
+                action = task.machine.succeeded(attempt: attempt)
+                if action == .complete {
+                    task.sha256 = sha256
+                    end(attempt, .succeeded, error: nil)
+                    frames[frame, default: (0, false, nil)].completed += 1
+                    if task.producesOutput { frames[frame, default: (0, false, nil)].sha256 = sha256 }
+                    completedIDs.append(taskID)
+                    finished[task.jobID, default: (0, 0)].count += 1
+                }
+            case .failed(_, let attempt, let error, let retryable):
+                action = task.machine.failed(attempt: attempt, retryable: retryable)
+                if action == .retry || action == .giveUp { task.error = error; end(attempt, .failed, error: error) }
+                if action == .giveUp { giveUp(error) }
+            case .timedOut(_, let attempt, let error):
+                action = task.machine.timedOut(attempt: attempt)
+                if action == .retry || action == .giveUp { task.error = error; end(attempt, .timeout, error: error) }
+                if action == .giveUp { giveUp(error) }
+            case .lost(_, let attempt, let reason, let charged):
+                action = task.machine.lost(attempt: attempt, charged: charged)
+                if action == .requeue || action == .giveUp { end(attempt, .lost, error: reason) }
+                if action == .giveUp {
+                    giveUp("worker lost \(task.machine.attemptsLost) times while rendering this task (last: \(reason))")
+                }
+            case .recalled(_, let attempt, let reason):
+                action = task.machine.recall(attempt: attempt)
+                if action == .requeue { end(attempt, .cancelled, error: reason) }
+            case .frameAssembled:
+                continue
             }
-            try db.cachedStatement(sql: """
-                UPDATE tasks SET
-                    state = j.state,
-                    attempts_used = j.used,
-                    last_error = COALESCE(j.error, tasks.last_error),
-                    result_sha256 = COALESCE(j.sha, tasks.result_sha256),
-                    assigned_worker = CASE WHEN j.state IN ('assigned', 'running') THEN tasks.assigned_worker END
-                FROM (SELECT value ->> 0 AS id, value ->> 1 AS state, value ->> 2 AS used, value ->> 3 AS error,
-                             value ->> 4 AS sha FROM json_each(?)) AS j
-                WHERE tasks.id = j.id
-                """).execute(arguments: [taskRows.json])
-            try db.cachedStatement(sql: """
-                UPDATE attempts SET outcome = j.outcome, ended_at = ?1, error_message = j.error
-                FROM (SELECT value ->> 0 AS task_id, value ->> 1 AS number, value ->> 2 AS outcome,
-                             value ->> 3 AS error FROM json_each(?2)) AS j
-                WHERE attempts.task_id = j.task_id AND attempts.number = j.number
-                """).execute(arguments: [time, attempts.json])
-            var frameRows = BatchJSON()
-            for (key, frame) in frames {
-                frameRows.append([.string(key.job), .int(key.index), .int(frame.completed), .int(frame.failed ? 1 : 0),
-                                  frame.sha256.map { .string($0) } ?? .null])
+            switch action {
+            case .start, .complete, .retry, .giveUp, .requeue:
+                task.touched = true
+                tasks[taskID] = task
+                outcomes.append(.task(task.machine.state))
+            default:
+                outcomes.append(Self.ignored(action))
             }
-            try db.cachedStatement(sql: """
-                UPDATE frames SET
-                    tasks_completed = tasks_completed + j.completed,
-                    state = CASE
-                        WHEN state <> 'pending' THEN state
-                        WHEN j.failed THEN 'failed'
-                        WHEN tasks_completed + j.completed >= tasks_total THEN 'done'
-                        ELSE 'pending' END,
-                    result_sha256 = CASE WHEN j.sha IS NOT NULL AND (SELECT COUNT(*) FROM tasks AS t
-                                              WHERE t.job_id = frames.job_id AND t.frame_index = frames.frame_index
-                                                AND t.produces_output) = 1
-                                         THEN j.sha ELSE result_sha256 END
-                FROM (SELECT value ->> 0 AS job, value ->> 1 AS frame, value ->> 2 AS completed, value ->> 3 AS failed,
-                             value ->> 4 AS sha FROM json_each(?)) AS j
-                WHERE frames.job_id = j.job AND frames.frame_index = j.frame
-                """).execute(arguments: [frameRows.json])
-            try Self.rollUp(finished, time: time, db: db)
-            return outcomes
         }
+
+        try Self.release(dependentsOf: completedIDs, db: db)
+        for (_, task) in try Self.failDependents(of: gaveUp, db: db) {
+            frames[FrameKey(job: task.jobID, index: task.frameIndex), default: (0, false, nil)].failed = true
+            finished[task.jobID, default: (0, 0)].count += 1
+            finished[task.jobID, default: (0, 0)].failed += 1
+        }
+
+        var taskRows = BatchJSON()
+        for (id, task) in tasks where task.touched {
+            taskRows.append([.string(id), .string(task.machine.state.rawValue), .int(task.machine.attemptsUsed),
+                             task.error.map { .string($0) } ?? .null, task.sha256.map { .string($0) } ?? .null,
+                             .int(task.machine.attemptsLost)])
+        }
+        try db.cachedStatement(sql: """
+            UPDATE tasks SET
+                state = j.state,
+                attempts_used = j.used,
+                attempts_lost = j.lost,
+                last_error = COALESCE(j.error, tasks.last_error),
+                result_sha256 = COALESCE(j.sha, tasks.result_sha256),
+                assigned_worker = CASE WHEN j.state IN ('assigned', 'running') THEN tasks.assigned_worker END
+            FROM (SELECT value ->> 0 AS id, value ->> 1 AS state, value ->> 2 AS used, value ->> 3 AS error,
+                         value ->> 4 AS sha, value ->> 5 AS lost FROM json_each(?)) AS j
+            WHERE tasks.id = j.id
+            """).execute(arguments: [taskRows.json])
+        try db.cachedStatement(sql: """
+            UPDATE attempts SET outcome = j.outcome, ended_at = ?1, error_message = j.error
+            FROM (SELECT value ->> 0 AS task_id, value ->> 1 AS number, value ->> 2 AS outcome,
+                         value ->> 3 AS error FROM json_each(?2)) AS j
+            WHERE attempts.task_id = j.task_id AND attempts.number = j.number
+            """).execute(arguments: [time, attempts.json])
+        var frameRows = BatchJSON()
+        for (key, frame) in frames {
+            frameRows.append([.string(key.job), .int(key.index), .int(frame.completed), .int(frame.failed ? 1 : 0),
+                              frame.sha256.map { .string($0) } ?? .null])
+        }
+        try db.cachedStatement(sql: """
+            UPDATE frames SET
+                tasks_completed = tasks_completed + j.completed,
+                state = CASE
+                    WHEN state <> 'pending' THEN state
+                    WHEN j.failed THEN 'failed'
+                    WHEN tasks_completed + j.completed >= tasks_total THEN 'done'
+                    ELSE 'pending' END,
+                result_sha256 = CASE WHEN j.sha IS NOT NULL AND (SELECT COUNT(*) FROM tasks AS t
+                                          WHERE t.job_id = frames.job_id AND t.frame_index = frames.frame_index
+                                            AND t.produces_output) = 1
+                                     THEN j.sha ELSE result_sha256 END
+            FROM (SELECT value ->> 0 AS job, value ->> 1 AS frame, value ->> 2 AS completed, value ->> 3 AS failed,
+                         value ->> 4 AS sha FROM json_each(?)) AS j
+            WHERE frames.job_id = j.job AND frames.frame_index = j.frame
+            """).execute(arguments: [frameRows.json])
+        try Self.rollUp(finished, time: time, db: db)
+        return outcomes
     }
 
     /// One prerequisite fewer for every task that waits on a task in `completed` (a JSON array of ids).
@@ -377,34 +390,31 @@ extension SQLiteJobStore {
         }
     }
 
-    public func requeueTasks(ofWorker workerID: String, now: Date) throws -> [String] {
+    public func requeueTasks(ofWorker workerID: String, reason: String, charged: Bool, now: Date) throws -> LossReport {
         try write { db in
             let held = try Row.fetchAll(db, sql: """
-                SELECT \(Self.taskColumns) FROM tasks WHERE assigned_worker = ? AND state IN ('assigned', 'running')
+                SELECT id, current_attempt FROM tasks WHERE assigned_worker = ? AND state IN ('assigned', 'running')
                 ORDER BY id
-                """, arguments: [workerID]).map(Self.decodeTask)
-            let requeued = try Self.loseAttempts(of: held, time: now.timeIntervalSince1970, db: db)
+                """, arguments: [workerID])
+            let report = try Self.lose(held, reason: reason, charged: charged, time: now.timeIntervalSince1970, db: db)
             try db.execute(sql: "UPDATE workers SET state = 'dead' WHERE id = ?", arguments: [workerID])
-            return requeued
+            return report
         }
     }
 
-    /// Puts in-flight tasks back in the queue, their current attempts recorded as `lost`.
-    static func loseAttempts(of held: [TaskRecord], time: Double, db: Database) throws -> [String] {
-        let requeue = try db.cachedStatement(sql: "UPDATE tasks SET state = 'queued', assigned_worker = NULL WHERE id = ?")
-        let lose = try db.cachedStatement(sql: """
-            UPDATE attempts SET outcome = 'lost', ended_at = ? WHERE task_id = ? AND number = ?
-            """)
-        var requeued: [String] = []
-        for task in held {
-            var machine = TaskStateMachine(state: task.state, attempt: task.currentAttempt,
-                                           attemptsUsed: task.attemptsUsed, maxAttempts: task.maxAttempts)
-            guard case .requeue = machine.lost() else { continue }
-            try requeue.execute(arguments: [task.id])
-            try lose.execute(arguments: [time, task.id, task.currentAttempt])
-            requeued.append(task.id)
+    /// Ends the current attempts of `held` (rows of task id and attempt) as lost, through ``apply``.
+    static func lose(_ held: [Row], reason: String, charged: Bool, time: Double, db: Database) throws -> LossReport {
+        let changes = held.map { row in StateChange.lost(taskID: row[0], attempt: row[1], reason: reason, charged: charged) }
+        var report = LossReport()
+        for (change, outcome) in zip(changes, try apply(changes, time: time, db: db)) {
+            guard let id = change.taskID else { continue }
+            switch outcome {
+            case .task(.queued): report.requeued.append(id)
+            case .task(.failed): report.failed.append(id)
+            default: break
+            }
         }
-        return requeued
+        return report
     }
 
     public func cancelJob(_ jobID: String, now: Date) throws -> [String] {
@@ -439,11 +449,13 @@ extension SQLiteJobStore {
     public func recoverAfterRestart(now: Date) throws -> RecoveryReport {
         try write { db in
             let held = try Row.fetchAll(db, sql: """
-                SELECT \(Self.taskColumns) FROM tasks WHERE state IN ('assigned', 'running') ORDER BY id
-                """).map(Self.decodeTask)
-            let requeued = try Self.loseAttempts(of: held, time: now.timeIntervalSince1970, db: db)
+                SELECT id, current_attempt FROM tasks WHERE state IN ('assigned', 'running') ORDER BY id
+                """)
+            // The coordinator stopped, not the task's worker: not charged to the task.
+            let report = try Self.lose(held, reason: "coordinator restarted", charged: false,
+                                       time: now.timeIntervalSince1970, db: db)
             try db.execute(sql: "UPDATE workers SET state = 'dead' WHERE state = 'alive'")
-            return RecoveryReport(requeuedTasks: requeued.count, workersMarkedDead: db.changesCount)
+            return RecoveryReport(requeuedTasks: report.requeued.count, workersMarkedDead: db.changesCount)
         }
     }
 

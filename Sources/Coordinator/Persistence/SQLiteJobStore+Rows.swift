@@ -6,9 +6,10 @@ import JobModel
 extension SQLiteJobStore {
     static let taskColumns = """
         id, job_id, frame_index, region_x, region_y, region_w, region_h, state, attempts_used, \
-        max_attempts, current_attempt, assigned_worker, last_error, result_sha256, produces_output
+        max_attempts, current_attempt, assigned_worker, last_error, result_sha256, produces_output, \
+        attempts_lost, max_lost
         """
-    static let jobColumns = "id, name, spec, priority, sequence, state, created_at, updated_at, style_targets_hash, owner"
+    static let jobColumns = "id, name, spec, priority, sequence, state, created_at, updated_at, style_targets_hash, owner, paused_reason"
 
     static func decodeState<S: RawRepresentable>(_ raw: String, _ type: S.Type) throws -> S where S.RawValue == String {
         guard let value = S(rawValue: raw) else {
@@ -26,7 +27,8 @@ extension SQLiteJobStore {
             maxAttempts: row[9],
             state: try decodeState(row[7], TaskState.self),
             attemptsUsed: row[8], currentAttempt: row[10],
-            assignedWorker: row[11], lastError: row[12], resultSHA256: row[13], producesOutput: row[14])
+            assignedWorker: row[11], lastError: row[12], resultSHA256: row[13], producesOutput: row[14],
+            attemptsLost: row[15], maxLost: row[16])
     }
 
     /// The prerequisites of each task of `jobID` (task id → prerequisite ids, sorted).
@@ -44,7 +46,7 @@ extension SQLiteJobStore {
     static func decodeJob(_ row: Row) throws -> JobRecord {
         JobRecord(id: row[0], name: row[1], spec: row[2], priority: row[3], styleTargetsHash: row[8],
                   sequence: row[4], state: try decodeState(row[5], JobState.self),
-                  createdAt: date(row[6]), updatedAt: date(row[7]), owner: row[9])
+                  createdAt: date(row[6]), updatedAt: date(row[7]), owner: row[9], pausedReason: row[10])
     }
 
     static func decodeWorker(_ row: Row) throws -> WorkerRecord {

@@ -8,16 +8,38 @@ public enum StateChange: Sendable, Hashable {
     case completed(taskID: String, attempt: Int, resultSHA256: String)
     /// The attempt failed; a retryable failure queues the task again while attempts remain.
     case failed(taskID: String, attempt: Int, error: String, retryable: Bool)
+    /// The attempt ended without a verdict: its worker died or restarted (`charged`: counts toward the task's
+    /// `max_lost`), or the coordinator restarted (not charged). Queued again, or failed at `max_lost`.
+    case lost(taskID: String, attempt: Int, reason: String, charged: Bool)
+    /// The attempt ran past its job's task timeout (its worker was told to drop it): a failed attempt, retried
+    /// while attempts remain; the attempt's outcome is `timeout`.
+    case timedOut(taskID: String, attempt: Int, error: String)
+    /// The attempt was called back (its job paused with `--now`): queued again, nothing counted, outcome
+    /// `cancelled`.
+    case recalled(taskID: String, attempt: Int, reason: String)
     /// Reassembly wrote a tiled frame; records the frame's hash.
     case frameAssembled(jobID: String, frameIndex: Int, sha256: String)
 }
 
 /// What applying one ``StateChange`` did.
 public enum StateChangeOutcome: Sendable, Hashable {
-    /// The task moved to this state (`running`, `completed`, `queued` on retry, `failed`).
+    /// The task moved to this state (`running`, `completed`, `queued` on retry or loss, `failed`).
     case task(TaskState)
     /// The frame's hash was recorded.
     case frameRecorded
     /// Nothing changed (stale attempt, task already finished, or wrong state).
     case ignored(TaskStateMachine.IgnoreReason)
+}
+
+extension StateChange {
+    /// The task the change is about (nil for ``frameAssembled(jobID:frameIndex:sha256:)``).
+    public var taskID: String? {
+        switch self {
+        case .started(let id, _), .completed(let id, _, _), .failed(let id, _, _, _), .lost(let id, _, _, _),
+             .timedOut(let id, _, _), .recalled(let id, _, _):
+            return id
+        case .frameAssembled:
+            return nil
+        }
+    }
 }

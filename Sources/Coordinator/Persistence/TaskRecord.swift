@@ -11,6 +11,10 @@ public struct TaskRecord: Sendable, Hashable {
     public var attemptsUsed: Int
     /// Attempts allowed to end in an error before the task fails for good.
     public var maxAttempts: Int
+    /// Attempts lost because the worker holding the task died (``TaskStateMachine/attemptsLost``).
+    public var attemptsLost: Int
+    /// Charged losses that fail the task (a poison frame; ``TaskStateMachine/maxLost``).
+    public var maxLost: Int
     /// The number of the latest attempt (0 if never assigned); results must name it.
     public var currentAttempt: Int
     /// The worker holding the task while `assigned`/`running`.
@@ -31,7 +35,10 @@ public struct TaskRecord: Sendable, Hashable {
     public init(id: String, jobID: String, frameIndex: Int, region: TaskRegion, maxAttempts: Int = 3,
                 state: TaskState = .queued, attemptsUsed: Int = 0, currentAttempt: Int = 0,
                 assignedWorker: String? = nil, lastError: String? = nil, resultSHA256: String? = nil,
-                dependencies: [String] = [], producesOutput: Bool = true) {
+                dependencies: [String] = [], producesOutput: Bool = true,
+                attemptsLost: Int = 0, maxLost: Int = TaskStateMachine.defaultMaxLost) {
+        self.attemptsLost = attemptsLost
+        self.maxLost = maxLost
         self.id = id
         self.jobID = jobID
         self.frameIndex = frameIndex

@@ -7,8 +7,11 @@
 /// with ``Action/ignoreStale(_:)`` and changes nothing.
 ///
 /// Attempts: each assignment gets a new attempt number (1, 2, …). ``attemptsUsed`` counts only
-/// attempts that ended with a result or an error; attempts lost to a dead worker or a coordinator
-/// restart are numbered but don't count against ``maxAttempts``.
+/// attempts that ended with a result, an error or a timeout; attempts lost to a dead worker or a
+/// coordinator restart, or recalled (a pause with `--now`), are numbered but don't count against
+/// ``maxAttempts``. Losses charged to the task — its worker died while holding it, as an out-of-memory
+/// frame kills every worker it lands on — count in ``attemptsLost``: at ``maxLost`` the task fails
+/// ("poison frame") instead of going round the farm for ever; a coordinator restart is not charged.
 public struct TaskStateMachine: Sendable, Hashable {
     /// Why an input was ignored.
     public enum IgnoreReason: String, Sendable, Hashable {
@@ -32,7 +35,7 @@ public struct TaskStateMachine: Sendable, Hashable {
         case retry
         /// The attempt failed and the task failed for good (no attempts left or not retryable).
         case giveUp
-        /// The attempt was lost (dead worker, coordinator restart): queued again, no attempt used.
+        /// The attempt was lost (dead worker, coordinator restart) or recalled: queued again, no attempt used.
         case requeue
         /// The task was cancelled (a worker that holds it, if any, should be told to drop it).
         case cancel
@@ -48,13 +51,23 @@ public struct TaskStateMachine: Sendable, Hashable {
     public private(set) var attemptsUsed: Int
     /// How many attempts may end in an error before the task fails for good (at least 1).
     public let maxAttempts: Int
+    /// Attempts lost while a worker held the task and died (``lost(attempt:charged:)`` with `charged`).
+    public private(set) var attemptsLost: Int
+    /// How many charged losses fail the task (at least 1).
+    public let maxLost: Int
+
+    /// The default of ``maxLost``: a frame that took three workers down with it is not tried a fourth time.
+    public static let defaultMaxLost = 3
 
     /// A machine in the given state (a fresh task by default, or one loaded from the store).
-    public init(state: TaskState = .queued, attempt: Int = 0, attemptsUsed: Int = 0, maxAttempts: Int) {
+    public init(state: TaskState = .queued, attempt: Int = 0, attemptsUsed: Int = 0, maxAttempts: Int,
+                attemptsLost: Int = 0, maxLost: Int = TaskStateMachine.defaultMaxLost) {
         self.state = state
         self.attempt = max(0, attempt)
         self.attemptsUsed = max(0, attemptsUsed)
         self.maxAttempts = max(1, maxAttempts)
+        self.attemptsLost = max(0, attemptsLost)
+        self.maxLost = max(1, maxLost)
     }
 
     /// Hands a queued task to a worker: a new attempt number.
@@ -95,12 +108,32 @@ public struct TaskStateMachine: Sendable, Hashable {
         return .giveUp
     }
 
-    /// The attempt was lost without a verdict (its worker died, the coordinator restarted): the task
-    /// is queued again and the attempt does not count.
-    public mutating func lost() -> Action {
-        guard state.isInFlight else { return .ignoreStale(state.isTerminal ? .alreadyFinished : .wrongState) }
+    /// Attempt `attempt` was lost without a verdict. `charged`: its worker died or restarted while holding
+    /// it, which counts toward ``maxLost`` — at that many the task fails for good (``Action/giveUp``);
+    /// otherwise (the coordinator restarted, the worker left cleanly) it is queued again and nothing counts.
+    public mutating func lost(attempt: Int, charged: Bool) -> Action {
+        if let reason = staleness(of: attempt) { return .ignoreStale(reason) }
+        if charged {
+            attemptsLost += 1
+            if attemptsLost >= maxLost {
+                state = .failed
+                return .giveUp
+            }
+        }
         state = .queued
         return .requeue
+    }
+
+    /// Attempt `attempt` ran past its job's task timeout: it counts as a failed attempt (retried while
+    /// attempts remain, else the task fails for good).
+    public mutating func timedOut(attempt: Int) -> Action {
+        failed(attempt: attempt, retryable: true)
+    }
+
+    /// Attempt `attempt` is called back (its job paused with `--now`, or preempted): queued again,
+    /// nothing counts.
+    public mutating func recall(attempt: Int) -> Action {
+        lost(attempt: attempt, charged: false)
     }
 
     /// The job was cancelled.

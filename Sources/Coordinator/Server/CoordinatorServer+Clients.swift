@@ -129,6 +129,8 @@ extension CoordinatorServer {
             }
             addWatcher(Watcher(routingID: routed.routingID, delimited: routed.delimited,
                                requestID: routed.message.requestID, jobID: request.jobID))
+        case .jobControl(let request)?:
+            replyToClient(routed, .jobControl(handleJobControl(request, as: identity)))
         case .disconnect?:
             removeWatchers(of: routed.routingID)
         case .uploadQuery?, .uploadChunk?, .checkout?:
@@ -170,6 +172,10 @@ extension CoordinatorServer {
         if let job = try store.job(jobID) {
             s.submittedUnixMs = Int64(job.createdAt.timeIntervalSince1970 * 1000)
             s.owner = job.owner
+            if let reason = job.pausedReason, !job.state.isTerminal {
+                s.state = .paused
+                s.pausedReason = reason
+            }
         }
         return s
     }
@@ -180,12 +186,14 @@ extension CoordinatorServer {
         let taskRows = try indices.map { try store.tasks(ofJob: jobID, frames: $0) } ?? store.tasks(ofJob: jobID)
         let tasks = Dictionary(grouping: taskRows, by: \.frameIndex)
         let frameRows = try indices.map { try store.frames(ofJob: jobID, indices: $0) } ?? store.frames(ofJob: jobID)
+        let numbers = (try? jobContext(jobID))?.resolved.frames.frames ?? []
         return try frameRows.map { frame in
             // The task a worker holds now, else the frame's output task (flows and sweeps are steps to it).
             let frameTasks = tasks[frame.index] ?? []
             let task = frameTasks.first(where: { $0.state.isInFlight }) ?? frameTasks.first(where: \.producesOutput) ?? frameTasks.first
             var f = Stylefarm_V1_FrameStatus()
             f.frameIndex = UInt32(clamping: frame.index)
+            if frame.index < numbers.count { f.frameNumber = Int64(numbers[frame.index]) }
             f.state = Self.wireFrameState(frame.state, taskState: task?.state)
             f.attempts = UInt32(clamping: task?.attemptsUsed ?? 0)
             // The worker holding the task, else the one that made its last attempt (finished frames).

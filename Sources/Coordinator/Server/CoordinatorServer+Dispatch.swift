@@ -38,6 +38,9 @@ extension CoordinatorServer {
             }
             send(toWorker: id, .task(assignment))
             stats.dispatched += 1
+            let job = jobContexts[claim.task.jobID]
+            deadlines.start(claim.task.id, attempt: claim.attempt, workerID: id,
+                            limit: job?.resolved.taskTimeout ?? configuration.defaultTaskTimeout, now: clock.now())
             assigned[claim.task.id] = (ReportCheck.Sent(jobID: claim.task.jobID, frameIndex: claim.task.frameIndex,
                                                         attempt: claim.attempt, workerID: id),
                                        DispatchTime.now().uptimeNanoseconds)

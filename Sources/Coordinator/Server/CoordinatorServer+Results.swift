@@ -93,6 +93,7 @@ extension CoordinatorServer {
     /// record, the assignment table and the progress shown to watchers.
     func endAssignment(_ taskID: String, of workerID: String) {
         assigned[taskID] = nil
+        deadlines.end(taskID)
         blobGrants.end(task: taskID, of: workerID)
         liveness.release(taskID, from: workerID)
         taskProgress[taskID] = nil

@@ -113,9 +113,10 @@ extension CoordinatorServer {
         case .new:
             break
         case .returnedFromDead, .restarted:
-            // Whatever the store still thinks it holds is lost (attempts not counted).
+            // Whatever the store still thinks it holds is lost: its process restarted while holding it (no attempt
+            // used, but charged toward each task's max_lost).
             forgetAssignments(of: id)
-            if let requeued = try? store.requeueTasks(ofWorker: id, now: now) { stats.requeued += requeued.count }
+            loseTasks(of: id, reason: "worker \(id) restarted while holding it", charged: true, now: now)
         }
         do {
             try store.upsertWorker(WorkerRecord(id: id, hostname: register.hostname, cores: Int(register.cores),
@@ -132,20 +133,36 @@ extension CoordinatorServer {
         send(toWorker: id, .registerAck(ack))
     }
 
+    /// Worker `id` said goodbye (`Disconnect`): its tasks go back to the queue, not charged to them.
     func declareDead(_ id: String, reason: String) {
         let now = clock.now()
         forgetAssignments(of: id)
-        if let requeued = try? store.requeueTasks(ofWorker: id, now: now) {
-            stats.requeued += requeued.count
-            if !requeued.isEmpty { log("worker \(id) \(reason); requeued \(requeued.count) task(s)") }
-        }
+        loseTasks(of: id, reason: "worker \(id) \(reason)", charged: false, now: now)
         // It holds nothing now; it gets no work until its next Ready.
         liveness.releaseAll(of: id)
         fetches = fetches.filter { $0.value.workerID != id }
     }
 
+    /// Ends the attempts of the tasks worker `id` holds as lost (the store requeues them, or fails a task whose
+    /// `max_lost`-th loss this was), and tells watchers about the frames that failed.
+    func loseTasks(of id: String, reason: String, charged: Bool, now: Date) {
+        let report: LossReport
+        do { report = try store.requeueTasks(ofWorker: id, reason: reason, charged: charged, now: now) } catch {
+            log("could not requeue the tasks of \(id): \(error)")
+            return
+        }
+        stats.requeued += report.requeued.count
+        if !report.requeued.isEmpty { log("\(reason); requeued \(report.requeued.count) task(s)") }
+        for taskID in report.failed {
+            log("task \(taskID) failed: its worker was lost too often while rendering it (\(reason))")
+            noteFrameEvent(.lost(taskID: taskID, attempt: 0, reason: reason, charged: charged))
+        }
+        if !report.failed.isEmpty { releaseFinishedIntermediates() }
+    }
+
     func forgetAssignments(of workerID: String) {
         assigned = assigned.filter { $0.value.sent.workerID != workerID }
+        deadlines.endAll(of: workerID)
         inputHashes.dropParked(ofWorker: workerID)
         blobGrants.endAll(of: workerID)
     }
@@ -154,14 +171,31 @@ extension CoordinatorServer {
         let now = clock.now()
         for dead in liveness.tick(now: now) {
             fetches = fetches.filter { $0.value.workerID != dead.id }
-            do {
-                forgetAssignments(of: dead.id)
-                let requeued = try store.requeueTasks(ofWorker: dead.id, now: now)
-                stats.requeued += requeued.count
-                log("worker \(dead.id) is silent; requeued \(requeued.count) task(s)")
-            } catch {
-                log("could not requeue the tasks of \(dead.id): \(error)")
+            forgetAssignments(of: dead.id)
+            let silence = String(format: "%.1f", liveness.configuration.deadline)
+            loseTasks(of: dead.id, reason: "worker \(dead.id) went silent (no heartbeat for \(silence) s)", charged: true, now: now)
+        }
+    }
+
+    /// Attempts past their task timeout: the worker is told to drop the task, and the attempt ends as `timeout`
+    /// (counted; the task is retried while attempts remain).
+    func checkTimeouts() {
+        for expired in deadlines.expired(now: clock.now()) {
+            guard let sent = assigned[expired.taskID]?.sent, sent.attempt == expired.attempt, sent.workerID == expired.workerID else {
+                continue
             }
+            endAssignment(expired.taskID, of: expired.workerID)
+            fetches[expired.taskID] = nil
+            let limit = String(format: "%g", expired.limit)
+            stats.timedOut += 1
+            log("task \(expired.taskID) attempt \(expired.attempt) ran past its \(limit) s timeout on \(expired.workerID); cancelled")
+            var cancel = Stylefarm_V1_Cancel()
+            cancel.taskID = expired.taskID
+            cancel.jobID = sent.jobID
+            cancel.reason = "task timeout (\(limit) s)"
+            send(toWorker: expired.workerID, .cancel(cancel))
+            pendingChanges.append(.timedOut(taskID: expired.taskID, attempt: expired.attempt,
+                                            error: "timed out after \(limit) s on worker \(expired.workerID)"))
         }
     }
 

@@ -34,6 +34,8 @@ public final class CoordinatorServer {
         public var maxClientFrameBytes = 1 << 20
         /// The folders a job's files may be read from and its outputs written to (`--allow-read`, `--allow-write`).
         public var pathPolicy = PathPolicy.unrestricted
+        /// Seconds a task may run when its job sets no `task_timeout` (`--task-timeout`; nil: no limit).
+        public var defaultTaskTimeout: TimeInterval?
 
         public static let defaultMaxTasksPerJob = 1_000_000
 
@@ -153,6 +155,8 @@ public final class CoordinatorServer {
     /// When each refused key (and address) was last logged: a refused peer retries every few 100 ms.
     var refusalsLogged: [String: Date] = [:]
     var liveness: WorkerLiveness
+    /// When each held task runs out of time (`checkTimeouts`).
+    var deadlines = TaskDeadlines()
     var sessions: [String: WorkerSession] = [:]
     /// Worker ids registered at least once since this server started.
     var knownWorkers: Set<String> = []
@@ -318,6 +322,7 @@ public final class CoordinatorServer {
         recordLandedTiles()
         flushChanges()
         checkLiveness()
+        checkTimeouts()
         assignHashedInputs()
         dispatch()
         flushChanges()
@@ -333,6 +338,7 @@ public final class CoordinatorServer {
             next = min(next, session.lastSent.addingTimeInterval(interval).timeIntervalSince(now))
             next = min(next, session.lastReceived.addingTimeInterval(liveness.configuration.deadline).timeIntervalSince(now))
         }
+        if let earliest = deadlines.earliest { next = min(next, earliest.timeIntervalSince(now)) }
         return .milliseconds(max(0, Int((next * 1000).rounded(.up))))
     }
 
@@ -401,11 +407,11 @@ public final class CoordinatorServer {
 
     func noteFrameEvent(_ change: StateChange) {
         guard !watchers.isEmpty else { return }
-        let taskID: String
         switch change {
-        case .completed(let id, _, _), .failed(let id, _, _, _): taskID = id
+        case .completed, .failed, .lost, .timedOut: break
         default: return
         }
+        guard let taskID = change.taskID else { return }
         if let task = try? store.task(taskID) { frameEvents.append((task.jobID, task.frameIndex)) }
     }
 }

@@ -10,6 +10,8 @@ public struct ServerStats: Sendable, Equatable {
     public var completed = 0
     /// Tasks put back in the queue because their worker died or restarted (no attempt used).
     public var requeued = 0
+    /// Attempts that ran past their task timeout and were cancelled on their workers.
+    public var timedOut = 0
     /// Results or failures ignored because their attempt was no longer current.
     public var staleReports = 0
 

@@ -87,7 +87,7 @@ struct JobSubmission: @unchecked Sendable {
         let frames = plan.frames.map { FrameRecord(jobID: jobID, index: $0.index, outputPath: $0.outputPath ?? "") }
         let tasks = plan.tasks.map {
             TaskRecord(id: $0.id, jobID: jobID, frameIndex: $0.frameIndex, region: $0.region, maxAttempts: resolved.maxAttempts,
-                       dependencies: $0.dependencies, producesOutput: $0.producesOutput)
+                       dependencies: $0.dependencies, producesOutput: $0.producesOutput, maxLost: resolved.maxLost)
         }
         try store.insertJob(record, frames: frames, tasks: tasks, now: clock.now())
         let temporal = resolved.temporal.strategy == .independent ? "" :

@@ -192,9 +192,32 @@ public nonisolated struct Stylefarm_V1_JobOptions: Sendable {
   /// exact tiles: evaluations per round of a tiled scale; 0 = off
   public var tileSync: UInt32 = 0
 
+  /// a task running longer is cancelled and retried (an attempt);
+  public var taskTimeoutSeconds: Double {
+    get {_taskTimeoutSeconds ?? 0}
+    set {_taskTimeoutSeconds = newValue}
+  }
+  /// Returns true if `taskTimeoutSeconds` has been explicitly set.
+  public var hasTaskTimeoutSeconds: Bool {self._taskTimeoutSeconds != nil}
+  /// Clears the value of `taskTimeoutSeconds`. Subsequent reads from it will return its default value.
+  public mutating func clearTaskTimeoutSeconds() {self._taskTimeoutSeconds = nil}
+
+  /// absent = the coordinator's default, 0 = no limit
+  public var maxLost: UInt32 {
+    get {_maxLost ?? 0}
+    set {_maxLost = newValue}
+  }
+  /// Returns true if `maxLost` has been explicitly set.
+  public var hasMaxLost: Bool {self._maxLost != nil}
+  /// Clears the value of `maxLost`. Subsequent reads from it will return its default value.
+  public mutating func clearMaxLost() {self._maxLost = nil}
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
+
+  fileprivate var _taskTimeoutSeconds: Double? = nil
+  fileprivate var _maxLost: UInt32? = nil
 }
 
 /// Paths are interpreted on the coordinator's machine (clients send absolute paths).
@@ -460,6 +483,9 @@ public nonisolated struct Stylefarm_V1_FrameStatus: Sendable {
 
   public var error: String = String()
 
+  /// the frame's number in the job's range (what `requeue --frames` takes)
+  public var frameNumber: Int64 = 0
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -488,6 +514,9 @@ public nonisolated struct Stylefarm_V1_JobSummary: Sendable {
 
   /// the name of the key that submitted it; empty without CurveZMQ
   public var owner: String = String()
+
+  /// why the job is paused (state PAUSED); empty otherwise
+  public var pausedReason: String = String()
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -589,6 +618,156 @@ public nonisolated struct Stylefarm_V1_CancelJobReply: Sendable {
 
   public init() {}
 
+  fileprivate var _error: Stylefarm_V1_ClientError? = nil
+}
+
+/// A wrangler's change to a job (docs/OPERATIONS.md). The submitter of the job or an admin may send it.
+public nonisolated struct Stylefarm_V1_JobControl: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var jobID: String = String()
+
+  public var action: Stylefarm_V1_JobControl.OneOf_Action? = nil
+
+  public var pause: Stylefarm_V1_PauseJob {
+    get {
+      if case .pause(let v)? = action {return v}
+      return Stylefarm_V1_PauseJob()
+    }
+    set {action = .pause(newValue)}
+  }
+
+  public var resume: Stylefarm_V1_ResumeJob {
+    get {
+      if case .resume(let v)? = action {return v}
+      return Stylefarm_V1_ResumeJob()
+    }
+    set {action = .resume(newValue)}
+  }
+
+  public var setPriority: Stylefarm_V1_SetJobPriority {
+    get {
+      if case .setPriority(let v)? = action {return v}
+      return Stylefarm_V1_SetJobPriority()
+    }
+    set {action = .setPriority(newValue)}
+  }
+
+  public var requeue: Stylefarm_V1_RequeueFrames {
+    get {
+      if case .requeue(let v)? = action {return v}
+      return Stylefarm_V1_RequeueFrames()
+    }
+    set {action = .requeue(newValue)}
+  }
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public nonisolated enum OneOf_Action: Equatable, Sendable {
+    case pause(Stylefarm_V1_PauseJob)
+    case resume(Stylefarm_V1_ResumeJob)
+    case setPriority(Stylefarm_V1_SetJobPriority)
+    case requeue(Stylefarm_V1_RequeueFrames)
+
+  }
+
+  public init() {}
+}
+
+/// No task of the job is handed out any more; running tasks finish, unless `now`: then they are called
+/// back to the queue (their attempts end as cancelled and are not counted).
+public nonisolated struct Stylefarm_V1_PauseJob: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var now: Bool = false
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Stylefarm_V1_ResumeJob: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Stylefarm_V1_SetJobPriority: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// 0..100, higher first
+  public var priority: UInt32 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+/// Renders frames again, also of a finished job; each output is replaced atomically when its new render
+/// lands. Frames with a task still queued or running are left as they are (frames_skipped).
+public nonisolated struct Stylefarm_V1_RequeueFrames: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// frame numbers, as in the job's frame range
+  public var frames: [Int64] = []
+
+  /// every failed frame (instead of, or with, `frames`)
+  public var failed: Bool = false
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Stylefarm_V1_JobControlReply: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// the job after the change
+  public var job: Stylefarm_V1_JobSummary {
+    get {_job ?? Stylefarm_V1_JobSummary()}
+    set {_job = newValue}
+  }
+  /// Returns true if `job` has been explicitly set.
+  public var hasJob: Bool {self._job != nil}
+  /// Clears the value of `job`. Subsequent reads from it will return its default value.
+  public mutating func clearJob() {self._job = nil}
+
+  /// tasks called back (pause now) or queued again (requeue)
+  public var tasksAffected: UInt32 = 0
+
+  public var framesRequeued: [Int64] = []
+
+  /// still queued or rendering: not requeued
+  public var framesSkipped: [Int64] = []
+
+  public var error: Stylefarm_V1_ClientError {
+    get {_error ?? Stylefarm_V1_ClientError()}
+    set {_error = newValue}
+  }
+  /// Returns true if `error` has been explicitly set.
+  public var hasError: Bool {self._error != nil}
+  /// Clears the value of `error`. Subsequent reads from it will return its default value.
+  public mutating func clearError() {self._error = nil}
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _job: Stylefarm_V1_JobSummary? = nil
   fileprivate var _error: Stylefarm_V1_ClientError? = nil
 }
 
@@ -912,6 +1091,14 @@ public nonisolated struct Stylefarm_V1_ClientRequest: Sendable {
     set {payload = .checkout(newValue)}
   }
 
+  public var jobControl: Stylefarm_V1_JobControl {
+    get {
+      if case .jobControl(let v)? = payload {return v}
+      return Stylefarm_V1_JobControl()
+    }
+    set {payload = .jobControl(newValue)}
+  }
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public nonisolated enum OneOf_Payload: Equatable, Sendable {
@@ -924,6 +1111,7 @@ public nonisolated struct Stylefarm_V1_ClientRequest: Sendable {
     case uploadQuery(Stylefarm_V1_UploadQuery)
     case uploadChunk(Stylefarm_V1_UploadChunk)
     case checkout(Stylefarm_V1_Checkout)
+    case jobControl(Stylefarm_V1_JobControl)
 
   }
 
@@ -931,86 +1119,100 @@ public nonisolated struct Stylefarm_V1_ClientRequest: Sendable {
 }
 
 /// Coordinator -> client.
-public nonisolated struct Stylefarm_V1_ClientReply: Sendable {
+public nonisolated struct Stylefarm_V1_ClientReply: @unchecked Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  public var requestID: UInt64 = 0
+  public var requestID: UInt64 {
+    get {_storage._requestID}
+    set {_uniqueStorage()._requestID = newValue}
+  }
 
-  public var payload: Stylefarm_V1_ClientReply.OneOf_Payload? = nil
+  public var payload: OneOf_Payload? {
+    get {return _storage._payload}
+    set {_uniqueStorage()._payload = newValue}
+  }
 
   public var submitJob: Stylefarm_V1_SubmitJobReply {
     get {
-      if case .submitJob(let v)? = payload {return v}
+      if case .submitJob(let v)? = _storage._payload {return v}
       return Stylefarm_V1_SubmitJobReply()
     }
-    set {payload = .submitJob(newValue)}
+    set {_uniqueStorage()._payload = .submitJob(newValue)}
   }
 
   public var jobStatus: Stylefarm_V1_JobStatusReply {
     get {
-      if case .jobStatus(let v)? = payload {return v}
+      if case .jobStatus(let v)? = _storage._payload {return v}
       return Stylefarm_V1_JobStatusReply()
     }
-    set {payload = .jobStatus(newValue)}
+    set {_uniqueStorage()._payload = .jobStatus(newValue)}
   }
 
   public var listJobs: Stylefarm_V1_ListJobsReply {
     get {
-      if case .listJobs(let v)? = payload {return v}
+      if case .listJobs(let v)? = _storage._payload {return v}
       return Stylefarm_V1_ListJobsReply()
     }
-    set {payload = .listJobs(newValue)}
+    set {_uniqueStorage()._payload = .listJobs(newValue)}
   }
 
   public var cancelJob: Stylefarm_V1_CancelJobReply {
     get {
-      if case .cancelJob(let v)? = payload {return v}
+      if case .cancelJob(let v)? = _storage._payload {return v}
       return Stylefarm_V1_CancelJobReply()
     }
-    set {payload = .cancelJob(newValue)}
+    set {_uniqueStorage()._payload = .cancelJob(newValue)}
   }
 
   public var jobEvent: Stylefarm_V1_JobEvent {
     get {
-      if case .jobEvent(let v)? = payload {return v}
+      if case .jobEvent(let v)? = _storage._payload {return v}
       return Stylefarm_V1_JobEvent()
     }
-    set {payload = .jobEvent(newValue)}
+    set {_uniqueStorage()._payload = .jobEvent(newValue)}
   }
 
   /// the request could not be handled at all
   public var error: Stylefarm_V1_ClientError {
     get {
-      if case .error(let v)? = payload {return v}
+      if case .error(let v)? = _storage._payload {return v}
       return Stylefarm_V1_ClientError()
     }
-    set {payload = .error(newValue)}
+    set {_uniqueStorage()._payload = .error(newValue)}
   }
 
   public var uploadQuery: Stylefarm_V1_UploadQueryReply {
     get {
-      if case .uploadQuery(let v)? = payload {return v}
+      if case .uploadQuery(let v)? = _storage._payload {return v}
       return Stylefarm_V1_UploadQueryReply()
     }
-    set {payload = .uploadQuery(newValue)}
+    set {_uniqueStorage()._payload = .uploadQuery(newValue)}
   }
 
   public var uploadChunk: Stylefarm_V1_UploadChunkReply {
     get {
-      if case .uploadChunk(let v)? = payload {return v}
+      if case .uploadChunk(let v)? = _storage._payload {return v}
       return Stylefarm_V1_UploadChunkReply()
     }
-    set {payload = .uploadChunk(newValue)}
+    set {_uniqueStorage()._payload = .uploadChunk(newValue)}
   }
 
   public var checkout: Stylefarm_V1_CheckoutReply {
     get {
-      if case .checkout(let v)? = payload {return v}
+      if case .checkout(let v)? = _storage._payload {return v}
       return Stylefarm_V1_CheckoutReply()
     }
-    set {payload = .checkout(newValue)}
+    set {_uniqueStorage()._payload = .checkout(newValue)}
+  }
+
+  public var jobControl: Stylefarm_V1_JobControlReply {
+    get {
+      if case .jobControl(let v)? = _storage._payload {return v}
+      return Stylefarm_V1_JobControlReply()
+    }
+    set {_uniqueStorage()._payload = .jobControl(newValue)}
   }
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
@@ -1026,10 +1228,13 @@ public nonisolated struct Stylefarm_V1_ClientReply: Sendable {
     case uploadQuery(Stylefarm_V1_UploadQueryReply)
     case uploadChunk(Stylefarm_V1_UploadChunkReply)
     case checkout(Stylefarm_V1_CheckoutReply)
+    case jobControl(Stylefarm_V1_JobControlReply)
 
   }
 
   public init() {}
+
+  fileprivate var _storage = _StorageClass.defaultInstance
 }
 
 // MARK: - Code below here is support for the SwiftProtobuf runtime.
@@ -1050,7 +1255,7 @@ nonisolated extension Stylefarm_V1_FrameState: SwiftProtobuf._ProtoNameProviding
 
 nonisolated extension Stylefarm_V1_JobOptions: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".JobOptions"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}shared_filesystem\0\u{3}max_attempts\0\u{3}tile_size\0\u{3}max_tile_pixels\0\u{3}no_tiles\0\u{3}tile_sync\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}shared_filesystem\0\u{3}max_attempts\0\u{3}tile_size\0\u{3}max_tile_pixels\0\u{3}no_tiles\0\u{3}tile_sync\0\u{3}task_timeout_seconds\0\u{3}max_lost\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1064,12 +1269,18 @@ nonisolated extension Stylefarm_V1_JobOptions: SwiftProtobuf.Message, SwiftProto
       case 4: try { try decoder.decodeSingularUInt64Field(value: &self.maxTilePixels) }()
       case 5: try { try decoder.decodeSingularBoolField(value: &self.noTiles) }()
       case 6: try { try decoder.decodeSingularUInt32Field(value: &self.tileSync) }()
+      case 7: try { try decoder.decodeSingularDoubleField(value: &self._taskTimeoutSeconds) }()
+      case 8: try { try decoder.decodeSingularUInt32Field(value: &self._maxLost) }()
       default: break
       }
     }
   }
 
   public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
     if self.sharedFilesystem != false {
       try visitor.visitSingularBoolField(value: self.sharedFilesystem, fieldNumber: 1)
     }
@@ -1088,6 +1299,12 @@ nonisolated extension Stylefarm_V1_JobOptions: SwiftProtobuf.Message, SwiftProto
     if self.tileSync != 0 {
       try visitor.visitSingularUInt32Field(value: self.tileSync, fieldNumber: 6)
     }
+    try { if let v = self._taskTimeoutSeconds {
+      try visitor.visitSingularDoubleField(value: v, fieldNumber: 7)
+    } }()
+    try { if let v = self._maxLost {
+      try visitor.visitSingularUInt32Field(value: v, fieldNumber: 8)
+    } }()
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1098,6 +1315,8 @@ nonisolated extension Stylefarm_V1_JobOptions: SwiftProtobuf.Message, SwiftProto
     if lhs.maxTilePixels != rhs.maxTilePixels {return false}
     if lhs.noTiles != rhs.noTiles {return false}
     if lhs.tileSync != rhs.tileSync {return false}
+    if lhs._taskTimeoutSeconds != rhs._taskTimeoutSeconds {return false}
+    if lhs._maxLost != rhs._maxLost {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -1429,7 +1648,7 @@ nonisolated extension Stylefarm_V1_JobStatusRequest: SwiftProtobuf.Message, Swif
 
 nonisolated extension Stylefarm_V1_FrameStatus: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".FrameStatus"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}frame_index\0\u{1}state\0\u{1}attempts\0\u{3}worker_id\0\u{1}error\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}frame_index\0\u{1}state\0\u{1}attempts\0\u{3}worker_id\0\u{1}error\0\u{3}frame_number\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1442,6 +1661,7 @@ nonisolated extension Stylefarm_V1_FrameStatus: SwiftProtobuf.Message, SwiftProt
       case 3: try { try decoder.decodeSingularUInt32Field(value: &self.attempts) }()
       case 4: try { try decoder.decodeSingularStringField(value: &self.workerID) }()
       case 5: try { try decoder.decodeSingularStringField(value: &self.error) }()
+      case 6: try { try decoder.decodeSingularInt64Field(value: &self.frameNumber) }()
       default: break
       }
     }
@@ -1463,6 +1683,9 @@ nonisolated extension Stylefarm_V1_FrameStatus: SwiftProtobuf.Message, SwiftProt
     if !self.error.isEmpty {
       try visitor.visitSingularStringField(value: self.error, fieldNumber: 5)
     }
+    if self.frameNumber != 0 {
+      try visitor.visitSingularInt64Field(value: self.frameNumber, fieldNumber: 6)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1472,6 +1695,7 @@ nonisolated extension Stylefarm_V1_FrameStatus: SwiftProtobuf.Message, SwiftProt
     if lhs.attempts != rhs.attempts {return false}
     if lhs.workerID != rhs.workerID {return false}
     if lhs.error != rhs.error {return false}
+    if lhs.frameNumber != rhs.frameNumber {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -1479,7 +1703,7 @@ nonisolated extension Stylefarm_V1_FrameStatus: SwiftProtobuf.Message, SwiftProt
 
 nonisolated extension Stylefarm_V1_JobSummary: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".JobSummary"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}job_id\0\u{1}name\0\u{1}state\0\u{1}priority\0\u{3}frames_total\0\u{3}frames_done\0\u{3}frames_failed\0\u{3}submitted_unix_ms\0\u{1}owner\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}job_id\0\u{1}name\0\u{1}state\0\u{1}priority\0\u{3}frames_total\0\u{3}frames_done\0\u{3}frames_failed\0\u{3}submitted_unix_ms\0\u{1}owner\0\u{3}paused_reason\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1496,6 +1720,7 @@ nonisolated extension Stylefarm_V1_JobSummary: SwiftProtobuf.Message, SwiftProto
       case 7: try { try decoder.decodeSingularUInt32Field(value: &self.framesFailed) }()
       case 8: try { try decoder.decodeSingularInt64Field(value: &self.submittedUnixMs) }()
       case 9: try { try decoder.decodeSingularStringField(value: &self.owner) }()
+      case 10: try { try decoder.decodeSingularStringField(value: &self.pausedReason) }()
       default: break
       }
     }
@@ -1529,6 +1754,9 @@ nonisolated extension Stylefarm_V1_JobSummary: SwiftProtobuf.Message, SwiftProto
     if !self.owner.isEmpty {
       try visitor.visitSingularStringField(value: self.owner, fieldNumber: 9)
     }
+    if !self.pausedReason.isEmpty {
+      try visitor.visitSingularStringField(value: self.pausedReason, fieldNumber: 10)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1542,6 +1770,7 @@ nonisolated extension Stylefarm_V1_JobSummary: SwiftProtobuf.Message, SwiftProto
     if lhs.framesFailed != rhs.framesFailed {return false}
     if lhs.submittedUnixMs != rhs.submittedUnixMs {return false}
     if lhs.owner != rhs.owner {return false}
+    if lhs.pausedReason != rhs.pausedReason {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -1719,6 +1948,280 @@ nonisolated extension Stylefarm_V1_CancelJobReply: SwiftProtobuf.Message, SwiftP
 
   public static func ==(lhs: Stylefarm_V1_CancelJobReply, rhs: Stylefarm_V1_CancelJobReply) -> Bool {
     if lhs.cancelled != rhs.cancelled {return false}
+    if lhs._error != rhs._error {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Stylefarm_V1_JobControl: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".JobControl"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}job_id\0\u{1}pause\0\u{1}resume\0\u{3}set_priority\0\u{1}requeue\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.jobID) }()
+      case 2: try {
+        var v: Stylefarm_V1_PauseJob?
+        var hadOneofValue = false
+        if let current = self.action {
+          hadOneofValue = true
+          if case .pause(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.action = .pause(v)
+        }
+      }()
+      case 3: try {
+        var v: Stylefarm_V1_ResumeJob?
+        var hadOneofValue = false
+        if let current = self.action {
+          hadOneofValue = true
+          if case .resume(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.action = .resume(v)
+        }
+      }()
+      case 4: try {
+        var v: Stylefarm_V1_SetJobPriority?
+        var hadOneofValue = false
+        if let current = self.action {
+          hadOneofValue = true
+          if case .setPriority(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.action = .setPriority(v)
+        }
+      }()
+      case 5: try {
+        var v: Stylefarm_V1_RequeueFrames?
+        var hadOneofValue = false
+        if let current = self.action {
+          hadOneofValue = true
+          if case .requeue(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.action = .requeue(v)
+        }
+      }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if !self.jobID.isEmpty {
+      try visitor.visitSingularStringField(value: self.jobID, fieldNumber: 1)
+    }
+    switch self.action {
+    case .pause?: try {
+      guard case .pause(let v)? = self.action else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 2)
+    }()
+    case .resume?: try {
+      guard case .resume(let v)? = self.action else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 3)
+    }()
+    case .setPriority?: try {
+      guard case .setPriority(let v)? = self.action else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 4)
+    }()
+    case .requeue?: try {
+      guard case .requeue(let v)? = self.action else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 5)
+    }()
+    case nil: break
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Stylefarm_V1_JobControl, rhs: Stylefarm_V1_JobControl) -> Bool {
+    if lhs.jobID != rhs.jobID {return false}
+    if lhs.action != rhs.action {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Stylefarm_V1_PauseJob: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".PauseJob"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}now\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularBoolField(value: &self.now) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.now != false {
+      try visitor.visitSingularBoolField(value: self.now, fieldNumber: 1)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Stylefarm_V1_PauseJob, rhs: Stylefarm_V1_PauseJob) -> Bool {
+    if lhs.now != rhs.now {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Stylefarm_V1_ResumeJob: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".ResumeJob"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap()
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    // Load everything into unknown fields
+    while try decoder.nextFieldNumber() != nil {}
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Stylefarm_V1_ResumeJob, rhs: Stylefarm_V1_ResumeJob) -> Bool {
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Stylefarm_V1_SetJobPriority: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".SetJobPriority"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}priority\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularUInt32Field(value: &self.priority) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.priority != 0 {
+      try visitor.visitSingularUInt32Field(value: self.priority, fieldNumber: 1)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Stylefarm_V1_SetJobPriority, rhs: Stylefarm_V1_SetJobPriority) -> Bool {
+    if lhs.priority != rhs.priority {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Stylefarm_V1_RequeueFrames: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".RequeueFrames"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}frames\0\u{1}failed\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeRepeatedInt64Field(value: &self.frames) }()
+      case 2: try { try decoder.decodeSingularBoolField(value: &self.failed) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.frames.isEmpty {
+      try visitor.visitPackedInt64Field(value: self.frames, fieldNumber: 1)
+    }
+    if self.failed != false {
+      try visitor.visitSingularBoolField(value: self.failed, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Stylefarm_V1_RequeueFrames, rhs: Stylefarm_V1_RequeueFrames) -> Bool {
+    if lhs.frames != rhs.frames {return false}
+    if lhs.failed != rhs.failed {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Stylefarm_V1_JobControlReply: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".JobControlReply"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}job\0\u{3}tasks_affected\0\u{3}frames_requeued\0\u{3}frames_skipped\0\u{1}error\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularMessageField(value: &self._job) }()
+      case 2: try { try decoder.decodeSingularUInt32Field(value: &self.tasksAffected) }()
+      case 3: try { try decoder.decodeRepeatedInt64Field(value: &self.framesRequeued) }()
+      case 4: try { try decoder.decodeRepeatedInt64Field(value: &self.framesSkipped) }()
+      case 5: try { try decoder.decodeSingularMessageField(value: &self._error) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    try { if let v = self._job {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 1)
+    } }()
+    if self.tasksAffected != 0 {
+      try visitor.visitSingularUInt32Field(value: self.tasksAffected, fieldNumber: 2)
+    }
+    if !self.framesRequeued.isEmpty {
+      try visitor.visitPackedInt64Field(value: self.framesRequeued, fieldNumber: 3)
+    }
+    if !self.framesSkipped.isEmpty {
+      try visitor.visitPackedInt64Field(value: self.framesSkipped, fieldNumber: 4)
+    }
+    try { if let v = self._error {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 5)
+    } }()
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Stylefarm_V1_JobControlReply, rhs: Stylefarm_V1_JobControlReply) -> Bool {
+    if lhs._job != rhs._job {return false}
+    if lhs.tasksAffected != rhs.tasksAffected {return false}
+    if lhs.framesRequeued != rhs.framesRequeued {return false}
+    if lhs.framesSkipped != rhs.framesSkipped {return false}
     if lhs._error != rhs._error {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
@@ -2172,7 +2675,7 @@ nonisolated extension Stylefarm_V1_CheckoutReply: SwiftProtobuf.Message, SwiftPr
 
 nonisolated extension Stylefarm_V1_ClientRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".ClientRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}request_id\0\u{4}\u{9}submit_job\0\u{3}job_status\0\u{3}list_jobs\0\u{3}cancel_job\0\u{3}watch_job\0\u{1}disconnect\0\u{3}upload_query\0\u{3}upload_chunk\0\u{1}checkout\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}request_id\0\u{4}\u{9}submit_job\0\u{3}job_status\0\u{3}list_jobs\0\u{3}cancel_job\0\u{3}watch_job\0\u{1}disconnect\0\u{3}upload_query\0\u{3}upload_chunk\0\u{1}checkout\0\u{3}job_control\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -2298,6 +2801,19 @@ nonisolated extension Stylefarm_V1_ClientRequest: SwiftProtobuf.Message, SwiftPr
           self.payload = .checkout(v)
         }
       }()
+      case 19: try {
+        var v: Stylefarm_V1_JobControl?
+        var hadOneofValue = false
+        if let current = self.payload {
+          hadOneofValue = true
+          if case .jobControl(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.payload = .jobControl(v)
+        }
+      }()
       default: break
       }
     }
@@ -2348,6 +2864,10 @@ nonisolated extension Stylefarm_V1_ClientRequest: SwiftProtobuf.Message, SwiftPr
       guard case .checkout(let v)? = self.payload else { preconditionFailure() }
       try visitor.visitSingularMessageField(value: v, fieldNumber: 18)
     }()
+    case .jobControl?: try {
+      guard case .jobControl(let v)? = self.payload else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 19)
+    }()
     case nil: break
     }
     try unknownFields.traverse(visitor: &visitor)
@@ -2363,190 +2883,245 @@ nonisolated extension Stylefarm_V1_ClientRequest: SwiftProtobuf.Message, SwiftPr
 
 nonisolated extension Stylefarm_V1_ClientReply: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".ClientReply"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}request_id\0\u{4}\u{9}submit_job\0\u{3}job_status\0\u{3}list_jobs\0\u{3}cancel_job\0\u{3}job_event\0\u{1}error\0\u{3}upload_query\0\u{3}upload_chunk\0\u{1}checkout\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}request_id\0\u{4}\u{9}submit_job\0\u{3}job_status\0\u{3}list_jobs\0\u{3}cancel_job\0\u{3}job_event\0\u{1}error\0\u{3}upload_query\0\u{3}upload_chunk\0\u{1}checkout\0\u{3}job_control\0")
+
+  fileprivate class _StorageClass {
+    var _requestID: UInt64 = 0
+    var _payload: Stylefarm_V1_ClientReply.OneOf_Payload?
+
+      // This property is used as the initial default value for new instances of the type.
+      // The type itself is protecting the reference to its storage via CoW semantics.
+      // This will force a copy to be made of this reference when the first mutation occurs;
+      // hence, it is safe to mark this as `nonisolated(unsafe)`.
+      static nonisolated(unsafe) let defaultInstance = _StorageClass()
+
+    private init() {}
+
+    init(copying source: _StorageClass) {
+      _requestID = source._requestID
+      _payload = source._payload
+    }
+  }
+
+  fileprivate mutating func _uniqueStorage() -> _StorageClass {
+    if !isKnownUniquelyReferenced(&_storage) {
+      _storage = _StorageClass(copying: _storage)
+    }
+    return _storage
+  }
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
-    while let fieldNumber = try decoder.nextFieldNumber() {
-      // The use of inline closures is to circumvent an issue where the compiler
-      // allocates stack space for every case branch when no optimizations are
-      // enabled. https://github.com/apple/swift-protobuf/issues/1034
-      switch fieldNumber {
-      case 1: try { try decoder.decodeSingularUInt64Field(value: &self.requestID) }()
-      case 10: try {
-        var v: Stylefarm_V1_SubmitJobReply?
-        var hadOneofValue = false
-        if let current = self.payload {
-          hadOneofValue = true
-          if case .submitJob(let m) = current {v = m}
+    _ = _uniqueStorage()
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      while let fieldNumber = try decoder.nextFieldNumber() {
+        // The use of inline closures is to circumvent an issue where the compiler
+        // allocates stack space for every case branch when no optimizations are
+        // enabled. https://github.com/apple/swift-protobuf/issues/1034
+        switch fieldNumber {
+        case 1: try { try decoder.decodeSingularUInt64Field(value: &_storage._requestID) }()
+        case 10: try {
+          var v: Stylefarm_V1_SubmitJobReply?
+          var hadOneofValue = false
+          if let current = _storage._payload {
+            hadOneofValue = true
+            if case .submitJob(let m) = current {v = m}
+          }
+          try decoder.decodeSingularMessageField(value: &v)
+          if let v = v {
+            if hadOneofValue {try decoder.handleConflictingOneOf()}
+            _storage._payload = .submitJob(v)
+          }
+        }()
+        case 11: try {
+          var v: Stylefarm_V1_JobStatusReply?
+          var hadOneofValue = false
+          if let current = _storage._payload {
+            hadOneofValue = true
+            if case .jobStatus(let m) = current {v = m}
+          }
+          try decoder.decodeSingularMessageField(value: &v)
+          if let v = v {
+            if hadOneofValue {try decoder.handleConflictingOneOf()}
+            _storage._payload = .jobStatus(v)
+          }
+        }()
+        case 12: try {
+          var v: Stylefarm_V1_ListJobsReply?
+          var hadOneofValue = false
+          if let current = _storage._payload {
+            hadOneofValue = true
+            if case .listJobs(let m) = current {v = m}
+          }
+          try decoder.decodeSingularMessageField(value: &v)
+          if let v = v {
+            if hadOneofValue {try decoder.handleConflictingOneOf()}
+            _storage._payload = .listJobs(v)
+          }
+        }()
+        case 13: try {
+          var v: Stylefarm_V1_CancelJobReply?
+          var hadOneofValue = false
+          if let current = _storage._payload {
+            hadOneofValue = true
+            if case .cancelJob(let m) = current {v = m}
+          }
+          try decoder.decodeSingularMessageField(value: &v)
+          if let v = v {
+            if hadOneofValue {try decoder.handleConflictingOneOf()}
+            _storage._payload = .cancelJob(v)
+          }
+        }()
+        case 14: try {
+          var v: Stylefarm_V1_JobEvent?
+          var hadOneofValue = false
+          if let current = _storage._payload {
+            hadOneofValue = true
+            if case .jobEvent(let m) = current {v = m}
+          }
+          try decoder.decodeSingularMessageField(value: &v)
+          if let v = v {
+            if hadOneofValue {try decoder.handleConflictingOneOf()}
+            _storage._payload = .jobEvent(v)
+          }
+        }()
+        case 15: try {
+          var v: Stylefarm_V1_ClientError?
+          var hadOneofValue = false
+          if let current = _storage._payload {
+            hadOneofValue = true
+            if case .error(let m) = current {v = m}
+          }
+          try decoder.decodeSingularMessageField(value: &v)
+          if let v = v {
+            if hadOneofValue {try decoder.handleConflictingOneOf()}
+            _storage._payload = .error(v)
+          }
+        }()
+        case 16: try {
+          var v: Stylefarm_V1_UploadQueryReply?
+          var hadOneofValue = false
+          if let current = _storage._payload {
+            hadOneofValue = true
+            if case .uploadQuery(let m) = current {v = m}
+          }
+          try decoder.decodeSingularMessageField(value: &v)
+          if let v = v {
+            if hadOneofValue {try decoder.handleConflictingOneOf()}
+            _storage._payload = .uploadQuery(v)
+          }
+        }()
+        case 17: try {
+          var v: Stylefarm_V1_UploadChunkReply?
+          var hadOneofValue = false
+          if let current = _storage._payload {
+            hadOneofValue = true
+            if case .uploadChunk(let m) = current {v = m}
+          }
+          try decoder.decodeSingularMessageField(value: &v)
+          if let v = v {
+            if hadOneofValue {try decoder.handleConflictingOneOf()}
+            _storage._payload = .uploadChunk(v)
+          }
+        }()
+        case 18: try {
+          var v: Stylefarm_V1_CheckoutReply?
+          var hadOneofValue = false
+          if let current = _storage._payload {
+            hadOneofValue = true
+            if case .checkout(let m) = current {v = m}
+          }
+          try decoder.decodeSingularMessageField(value: &v)
+          if let v = v {
+            if hadOneofValue {try decoder.handleConflictingOneOf()}
+            _storage._payload = .checkout(v)
+          }
+        }()
+        case 19: try {
+          var v: Stylefarm_V1_JobControlReply?
+          var hadOneofValue = false
+          if let current = _storage._payload {
+            hadOneofValue = true
+            if case .jobControl(let m) = current {v = m}
+          }
+          try decoder.decodeSingularMessageField(value: &v)
+          if let v = v {
+            if hadOneofValue {try decoder.handleConflictingOneOf()}
+            _storage._payload = .jobControl(v)
+          }
+        }()
+        default: break
         }
-        try decoder.decodeSingularMessageField(value: &v)
-        if let v = v {
-          if hadOneofValue {try decoder.handleConflictingOneOf()}
-          self.payload = .submitJob(v)
-        }
-      }()
-      case 11: try {
-        var v: Stylefarm_V1_JobStatusReply?
-        var hadOneofValue = false
-        if let current = self.payload {
-          hadOneofValue = true
-          if case .jobStatus(let m) = current {v = m}
-        }
-        try decoder.decodeSingularMessageField(value: &v)
-        if let v = v {
-          if hadOneofValue {try decoder.handleConflictingOneOf()}
-          self.payload = .jobStatus(v)
-        }
-      }()
-      case 12: try {
-        var v: Stylefarm_V1_ListJobsReply?
-        var hadOneofValue = false
-        if let current = self.payload {
-          hadOneofValue = true
-          if case .listJobs(let m) = current {v = m}
-        }
-        try decoder.decodeSingularMessageField(value: &v)
-        if let v = v {
-          if hadOneofValue {try decoder.handleConflictingOneOf()}
-          self.payload = .listJobs(v)
-        }
-      }()
-      case 13: try {
-        var v: Stylefarm_V1_CancelJobReply?
-        var hadOneofValue = false
-        if let current = self.payload {
-          hadOneofValue = true
-          if case .cancelJob(let m) = current {v = m}
-        }
-        try decoder.decodeSingularMessageField(value: &v)
-        if let v = v {
-          if hadOneofValue {try decoder.handleConflictingOneOf()}
-          self.payload = .cancelJob(v)
-        }
-      }()
-      case 14: try {
-        var v: Stylefarm_V1_JobEvent?
-        var hadOneofValue = false
-        if let current = self.payload {
-          hadOneofValue = true
-          if case .jobEvent(let m) = current {v = m}
-        }
-        try decoder.decodeSingularMessageField(value: &v)
-        if let v = v {
-          if hadOneofValue {try decoder.handleConflictingOneOf()}
-          self.payload = .jobEvent(v)
-        }
-      }()
-      case 15: try {
-        var v: Stylefarm_V1_ClientError?
-        var hadOneofValue = false
-        if let current = self.payload {
-          hadOneofValue = true
-          if case .error(let m) = current {v = m}
-        }
-        try decoder.decodeSingularMessageField(value: &v)
-        if let v = v {
-          if hadOneofValue {try decoder.handleConflictingOneOf()}
-          self.payload = .error(v)
-        }
-      }()
-      case 16: try {
-        var v: Stylefarm_V1_UploadQueryReply?
-        var hadOneofValue = false
-        if let current = self.payload {
-          hadOneofValue = true
-          if case .uploadQuery(let m) = current {v = m}
-        }
-        try decoder.decodeSingularMessageField(value: &v)
-        if let v = v {
-          if hadOneofValue {try decoder.handleConflictingOneOf()}
-          self.payload = .uploadQuery(v)
-        }
-      }()
-      case 17: try {
-        var v: Stylefarm_V1_UploadChunkReply?
-        var hadOneofValue = false
-        if let current = self.payload {
-          hadOneofValue = true
-          if case .uploadChunk(let m) = current {v = m}
-        }
-        try decoder.decodeSingularMessageField(value: &v)
-        if let v = v {
-          if hadOneofValue {try decoder.handleConflictingOneOf()}
-          self.payload = .uploadChunk(v)
-        }
-      }()
-      case 18: try {
-        var v: Stylefarm_V1_CheckoutReply?
-        var hadOneofValue = false
-        if let current = self.payload {
-          hadOneofValue = true
-          if case .checkout(let m) = current {v = m}
-        }
-        try decoder.decodeSingularMessageField(value: &v)
-        if let v = v {
-          if hadOneofValue {try decoder.handleConflictingOneOf()}
-          self.payload = .checkout(v)
-        }
-      }()
-      default: break
       }
     }
   }
 
   public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
-    // The use of inline closures is to circumvent an issue where the compiler
-    // allocates stack space for every if/case branch local when no optimizations
-    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
-    // https://github.com/apple/swift-protobuf/issues/1182
-    if self.requestID != 0 {
-      try visitor.visitSingularUInt64Field(value: self.requestID, fieldNumber: 1)
-    }
-    switch self.payload {
-    case .submitJob?: try {
-      guard case .submitJob(let v)? = self.payload else { preconditionFailure() }
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 10)
-    }()
-    case .jobStatus?: try {
-      guard case .jobStatus(let v)? = self.payload else { preconditionFailure() }
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 11)
-    }()
-    case .listJobs?: try {
-      guard case .listJobs(let v)? = self.payload else { preconditionFailure() }
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 12)
-    }()
-    case .cancelJob?: try {
-      guard case .cancelJob(let v)? = self.payload else { preconditionFailure() }
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 13)
-    }()
-    case .jobEvent?: try {
-      guard case .jobEvent(let v)? = self.payload else { preconditionFailure() }
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 14)
-    }()
-    case .error?: try {
-      guard case .error(let v)? = self.payload else { preconditionFailure() }
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 15)
-    }()
-    case .uploadQuery?: try {
-      guard case .uploadQuery(let v)? = self.payload else { preconditionFailure() }
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 16)
-    }()
-    case .uploadChunk?: try {
-      guard case .uploadChunk(let v)? = self.payload else { preconditionFailure() }
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 17)
-    }()
-    case .checkout?: try {
-      guard case .checkout(let v)? = self.payload else { preconditionFailure() }
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 18)
-    }()
-    case nil: break
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every if/case branch local when no optimizations
+      // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+      // https://github.com/apple/swift-protobuf/issues/1182
+      if _storage._requestID != 0 {
+        try visitor.visitSingularUInt64Field(value: _storage._requestID, fieldNumber: 1)
+      }
+      switch _storage._payload {
+      case .submitJob?: try {
+        guard case .submitJob(let v)? = _storage._payload else { preconditionFailure() }
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 10)
+      }()
+      case .jobStatus?: try {
+        guard case .jobStatus(let v)? = _storage._payload else { preconditionFailure() }
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 11)
+      }()
+      case .listJobs?: try {
+        guard case .listJobs(let v)? = _storage._payload else { preconditionFailure() }
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 12)
+      }()
+      case .cancelJob?: try {
+        guard case .cancelJob(let v)? = _storage._payload else { preconditionFailure() }
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 13)
+      }()
+      case .jobEvent?: try {
+        guard case .jobEvent(let v)? = _storage._payload else { preconditionFailure() }
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 14)
+      }()
+      case .error?: try {
+        guard case .error(let v)? = _storage._payload else { preconditionFailure() }
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 15)
+      }()
+      case .uploadQuery?: try {
+        guard case .uploadQuery(let v)? = _storage._payload else { preconditionFailure() }
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 16)
+      }()
+      case .uploadChunk?: try {
+        guard case .uploadChunk(let v)? = _storage._payload else { preconditionFailure() }
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 17)
+      }()
+      case .checkout?: try {
+        guard case .checkout(let v)? = _storage._payload else { preconditionFailure() }
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 18)
+      }()
+      case .jobControl?: try {
+        guard case .jobControl(let v)? = _storage._payload else { preconditionFailure() }
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 19)
+      }()
+      case nil: break
+      }
     }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Stylefarm_V1_ClientReply, rhs: Stylefarm_V1_ClientReply) -> Bool {
-    if lhs.requestID != rhs.requestID {return false}
-    if lhs.payload != rhs.payload {return false}
+    if lhs._storage !== rhs._storage {
+      let storagesAreEqual: Bool = withExtendedLifetime((lhs._storage, rhs._storage)) { (_args: (_StorageClass, _StorageClass)) in
+        let _storage = _args.0
+        let rhs_storage = _args.1
+        if _storage._requestID != rhs_storage._requestID {return false}
+        if _storage._payload != rhs_storage._payload {return false}
+        return true
+      }
+      if !storagesAreEqual {return false}
+    }
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

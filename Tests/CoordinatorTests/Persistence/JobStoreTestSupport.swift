@@ -32,7 +32,7 @@ func at(_ seconds: Double) -> Date { Date(timeIntervalSince1970: 1_700_000_000 +
 /// tiles per frame (`id-f<frame>-t<tile>`).
 @discardableResult
 func insertJob(_ store: any JobStore, id: String, priority: Int = 50, frames: Range<Int> = 0..<3,
-               tilesPerFrame: Int = 1, maxAttempts: Int = 3, now: Date = at(0)) throws -> JobRecord {
+               tilesPerFrame: Int = 1, maxAttempts: Int = 3, maxLost: Int = 3, now: Date = at(0)) throws -> JobRecord {
     let job = JobRecord(id: id, name: "job \(id)", spec: Data("{\"id\":\"\(id)\"}".utf8), priority: priority,
                         styleTargetsHash: "hash-\(id)")
     let frameRecords = frames.map { FrameRecord(jobID: id, index: $0, outputPath: "/out/\(id)/\($0).png") }
@@ -42,7 +42,7 @@ func insertJob(_ store: any JobStore, id: String, priority: Int = 50, frames: Ra
             let taskID = tilesPerFrame == 1 ? "\(id)-f\(frame)" : "\(id)-f\(frame)-t\(tile)"
             tasks.append(TaskRecord(id: taskID, jobID: id, frameIndex: frame,
                                     region: TaskRegion(x: tile * 64, y: 0, width: 64, height: 64),
-                                    maxAttempts: maxAttempts))
+                                    maxAttempts: maxAttempts, maxLost: maxLost))
         }
     }
     return try store.insertJob(job, frames: frameRecords, tasks: tasks, now: now)

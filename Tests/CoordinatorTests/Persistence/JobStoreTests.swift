@@ -229,7 +229,7 @@ final class JobStoreTests: XCTestCase {
 
     func testLostTasksDoNotUseAttempts() throws {
         try forEachStore { store, label in
-            try insertJob(store, id: "a", frames: 0..<2, maxAttempts: 1)
+            try insertJob(store, id: "a", frames: 0..<2, maxAttempts: 1, maxLost: 4)
             try store.upsertWorker(WorkerRecord(id: "w1", hostname: "h1", cores: 4, memoryBytes: 1 << 30,
                                                 engineVersion: "1", slots: 2, lastSeen: at(0)))
             for round in 1...3 {

@@ -1,0 +1,134 @@
+import Foundation
+import GRDB
+
+/// A wrangler's changes to a job (issue 18): pause, resume, priority, requeue. Dispatch reads only
+/// `tasks.job_priority`, so each of these is a few set-based updates of a job's unfinished tasks: a paused
+/// job's carry −1 (the claim takes only ≥ 0), the others their job's priority.
+extension SQLiteJobStore {
+    public func pauseJob(_ jobID: String, reason: String, now: Date) throws -> Bool {
+        try write { db in
+            let job = try Self.openJob(jobID, db: db)
+            guard !job.state.isTerminal else {
+                throw PersistenceError.invalidJob("job \(jobID) is \(job.state.rawValue); only an unfinished job can be paused")
+            }
+            guard job.pausedReason == nil else { return false }
+            try db.execute(sql: "UPDATE jobs SET paused_reason = ?, updated_at = ? WHERE id = ?",
+                           arguments: [reason, now.timeIntervalSince1970, jobID])
+            try db.execute(sql: """
+                UPDATE tasks SET job_priority = -1 WHERE job_id = ? AND state IN ('queued', 'assigned', 'running')
+                """, arguments: [jobID])
+            return true
+        }
+    }
+
+    public func resumeJob(_ jobID: String, now: Date) throws -> Bool {
+        try write { db in
+            let job = try Self.openJob(jobID, db: db)
+            guard job.pausedReason != nil else { return false }
+            try db.execute(sql: "UPDATE jobs SET paused_reason = NULL, updated_at = ? WHERE id = ?",
+                           arguments: [now.timeIntervalSince1970, jobID])
+            try db.execute(sql: """
+                UPDATE tasks SET job_priority = ? WHERE job_id = ? AND state IN ('queued', 'assigned', 'running')
+                """, arguments: [job.priority, jobID])
+            return true
+        }
+    }
+
+    public func setPriority(ofJob jobID: String, to priority: Int, now: Date) throws {
+        guard JobRecord.priorityRange.contains(priority) else {
+            throw PersistenceError.invalidJob("priority \(priority) is outside 0…100")
+        }
+        try write { db in
+            let job = try Self.openJob(jobID, db: db)
+            try db.execute(sql: "UPDATE jobs SET priority = ?, updated_at = ? WHERE id = ?",
+                           arguments: [priority, now.timeIntervalSince1970, jobID])
+            if job.pausedReason == nil {
+                try db.execute(sql: """
+                    UPDATE tasks SET job_priority = ? WHERE job_id = ? AND state IN ('queued', 'assigned', 'running')
+                    """, arguments: [priority, jobID])
+            }
+        }
+    }
+
+    public func requeueFrames(ofJob jobID: String, frames: [Int], failed: Bool, now: Date) throws -> RequeueReport {
+        try write { db in
+            let job = try Self.openJob(jobID, db: db)
+            guard job.state != .cancelled else {
+                throw PersistenceError.invalidJob("job \(jobID) was cancelled; submit it again to render it")
+            }
+            var wanted = Set<Int>()
+            let known = Set(try Int.fetchAll(db, sql: "SELECT frame_index FROM frames WHERE job_id = ?", arguments: [jobID]))
+            for index in frames {
+                guard known.contains(index) else { throw PersistenceError.invalidJob("job \(jobID) has no frame at index \(index)") }
+                wanted.insert(index)
+            }
+            if failed {
+                wanted.formUnion(try Int.fetchAll(db, sql: "SELECT frame_index FROM frames WHERE job_id = ? AND state = 'failed'",
+                                                  arguments: [jobID]))
+            }
+            let unfinished = Set(try Int.fetchAll(db, sql: """
+                SELECT DISTINCT frame_index FROM tasks WHERE job_id = ? AND state IN ('queued', 'assigned', 'running')
+                """, arguments: [jobID]))
+            var report = RequeueReport(frames: wanted.subtracting(unfinished).sorted(), skipped: wanted.intersection(unfinished).sorted())
+            guard !report.frames.isEmpty else { return report }
+
+            // The chosen frames' tasks, and (transitively) the finished intermediate steps they need: results
+            // that are not outputs were removed when the job finished.
+            let chosen = try Row.fetchAll(db, sql: """
+                WITH RECURSIVE chosen(id) AS (
+                    SELECT id FROM tasks WHERE job_id = ?1 AND frame_index IN (SELECT value FROM json_each(?2))
+                    UNION
+                    SELECT p.id FROM chosen JOIN task_dependencies AS d ON d.task_id = chosen.id
+                        JOIN tasks AS p ON p.id = d.prerequisite_id
+                    WHERE NOT p.produces_output AND p.state IN ('completed', 'failed'))
+                SELECT t.id, t.frame_index, t.state FROM tasks AS t JOIN chosen USING (id)
+                """, arguments: [jobID, Self.jsonArray(report.frames).json])
+            var ids = BatchJSON()
+            var completedPerFrame: [Int: Int] = [:]
+            var finished = 0, failedTasks = 0
+            for row in chosen {
+                ids.append(row[0] as String)
+                let state: String = row[2]
+                if state == "completed" { completedPerFrame[row[1], default: 0] += 1 }
+                if state == "completed" || state == "failed" { finished += 1 }
+                if state == "failed" { failedTasks += 1 }
+            }
+            report.tasks = chosen.count
+            try db.execute(sql: """
+                UPDATE tasks SET state = 'queued', attempts_used = 0, attempts_lost = 0, last_error = NULL,
+                    result_sha256 = NULL, assigned_worker = NULL, job_priority = ?2
+                WHERE id IN (SELECT value FROM json_each(?1))
+                """, arguments: [ids.json, job.pausedReason == nil ? job.priority : -1])
+            // Prerequisites counted afresh: for the requeued tasks, and for queued tasks that wait on one.
+            try db.execute(sql: """
+                UPDATE tasks SET waiting = (SELECT COUNT(*) FROM task_dependencies AS d JOIN tasks AS p ON p.id = d.prerequisite_id
+                                            WHERE d.task_id = tasks.id AND p.state <> 'completed')
+                WHERE state = 'queued' AND (id IN (SELECT value FROM json_each(?1))
+                    OR id IN (SELECT d.task_id FROM task_dependencies AS d JOIN json_each(?1) AS j ON d.prerequisite_id = j.value))
+                """, arguments: [ids.json])
+            let frame = try db.cachedStatement(sql: """
+                UPDATE frames SET tasks_completed = tasks_completed - ?3,
+                    state = CASE WHEN ?4 THEN 'pending' ELSE state END,
+                    result_sha256 = CASE WHEN ?4 THEN NULL ELSE result_sha256 END
+                WHERE job_id = ?1 AND frame_index = ?2
+                """)
+            let chosenFrames = Set(report.frames)
+            for index in chosenFrames.union(completedPerFrame.keys) {
+                try frame.execute(arguments: [jobID, index, completedPerFrame[index] ?? 0, chosenFrames.contains(index)])
+            }
+            try db.execute(sql: """
+                UPDATE jobs SET tasks_finished = tasks_finished - ?2, tasks_failed = tasks_failed - ?3,
+                    state = 'running', updated_at = ?4
+                WHERE id = ?1
+                """, arguments: [jobID, finished, failedTasks, now.timeIntervalSince1970])
+            return report
+        }
+    }
+
+    /// The job, or `jobNotFound`.
+    static func openJob(_ jobID: String, db: Database) throws -> JobRecord {
+        guard let job = try Row.fetchOne(db, sql: "SELECT \(jobColumns) FROM jobs WHERE id = ?", arguments: [jobID])
+            .map(decodeJob) else { throw PersistenceError.jobNotFound(jobID) }
+        return job
+    }
+}

@@ -1,0 +1,178 @@
+import Foundation
+@testable import JobModel
+import Protocol
+import XCTest
+@testable import Coordinator
+
+/// Issue 18 on the loop, with fake workers and clients over real sockets: task timeouts, poison frames, and a
+/// wrangler's pause, resume, priority and requeue.
+final class OperationsServerTests: XCTestCase {
+    var harness: ServerHarness!
+
+    override func setUpWithError() throws {
+        harness = try ServerHarness()
+    }
+
+    override func tearDown() {
+        harness?.close()
+        harness = nil
+    }
+
+    private func control(_ client: FakeClient, _ jobID: String, _ action: Stylefarm_V1_JobControl.OneOf_Action) throws
+        -> Stylefarm_V1_JobControlReply {
+        var request = Stylefarm_V1_JobControl()
+        request.jobID = jobID
+        request.action = action
+        guard case .jobControl(let reply)? = try client.request(.jobControl(request))?.payload else {
+            XCTFail("no job control reply")
+            return Stylefarm_V1_JobControlReply()
+        }
+        return reply
+    }
+
+    private func cancelMessage(_ worker: FakeWorker, timeout: Duration = .seconds(5)) throws -> Stylefarm_V1_Cancel? {
+        try worker.next(timeout: timeout) { p, _ in if case .cancel(let c) = p { return c } else { return nil } }
+    }
+
+    /// A task that hangs past its job's task timeout is cancelled on its worker and retried (an attempt used,
+    /// outcome timeout); the retry completes the job.
+    func testAHungTaskIsCancelledAndRetriedAfterItsTimeout() throws {
+        let client = try harness.client()
+        var spec = echoSpec(frames: "1")
+        spec.options.taskTimeoutSeconds = 0.4
+        let jobID = try client.submit(spec)
+        let w = try harness.worker("w")
+        try w.register(slots: 1)
+        try w.ready(1)
+        let hung = try XCTUnwrap(w.nextTask())
+        let cancel = try XCTUnwrap(cancelMessage(w, timeout: .seconds(3)))
+        XCTAssertEqual(cancel.taskID, hung.taskID)
+        XCTAssertEqual(cancel.reason, "task timeout (0.4 s)")
+        XCTAssertEqual(harness.server.stats.timedOut, 1)
+        try w.ready(1)
+        let retry = try XCTUnwrap(w.nextTask())
+        XCTAssertEqual(retry.taskID, hung.taskID)
+        XCTAssertEqual(retry.attempt, 2)
+        // The hung attempt's late result changes nothing.
+        try w.result(hung)
+        try w.result(retry)
+        XCTAssertTrue(try harness.pump { try harness.server.store.summary(ofJob: jobID).state == .completed })
+        let attempts = try harness.server.store.attempts(ofTask: hung.taskID)
+        XCTAssertEqual(attempts.map(\.outcome), [.timeout, .succeeded])
+        XCTAssertEqual(attempts.first?.errorMessage, "timed out after 0.4 s on worker w")
+        XCTAssertEqual(try harness.server.store.task(hung.taskID)?.attemptsUsed, 2)
+    }
+
+    /// The coordinator's default applies to jobs that set none; a job's own 0 turns it off.
+    func testTheCoordinatorDefaultTimeoutAndAJobsOwnZero() throws {
+        harness.close()
+        harness = try ServerHarness { $0.defaultTaskTimeout = 0.3 }
+        let client = try harness.client()
+        var unlimited = echoSpec(name: "unlimited", frames: "1")
+        unlimited.options.taskTimeoutSeconds = 0
+        let limitedID = try client.submit(echoSpec(name: "limited", frames: "1"))
+        let unlimitedID = try client.submit(unlimited)
+        let w = try harness.worker("w")
+        try w.register(slots: 2)
+        try w.ready(2)
+        let tasks = try w.tasks(within: .milliseconds(300))
+        XCTAssertEqual(Set(tasks.map(\.jobID)), [limitedID, unlimitedID])
+        let cancel = try XCTUnwrap(cancelMessage(w, timeout: .seconds(3)))
+        XCTAssertEqual(cancel.jobID, limitedID)
+        try harness.pump(for: .milliseconds(600))
+        XCTAssertEqual(harness.server.stats.timedOut, 1, "the job with task_timeout 0 is never timed out")
+        XCTAssertEqual(try harness.server.store.tasks(ofJob: unlimitedID).first?.state, .assigned)
+    }
+
+    /// A frame whose worker process dies every time it renders it (it registers again, as a restarted worker
+    /// does) fails after max_lost; the job's other frame completes.
+    func testAFrameThatKillsItsWorkerFailsAfterMaxLost() throws {
+        let client = try harness.client()
+        var spec = echoSpec(frames: "1-2")
+        spec.options.maxLost = 2
+        let jobID = try client.submit(spec)
+        let poison = try harness.worker("poison"), good = try harness.worker("good")
+        try poison.register(slots: 1)
+        try poison.ready(1)
+        let first = try XCTUnwrap(poison.nextTask())
+        XCTAssertEqual(first.frameIndex, 0)
+        try good.register(slots: 1)
+        try good.ready(1)
+        let other = try XCTUnwrap(good.nextTask())
+        try good.result(other)
+        for loss in 1...2 {
+            try poison.register(slots: 1)   // the process came back: whatever it held is lost, charged to the task
+            if loss < 2 {
+                try poison.ready(1)
+                let again = try XCTUnwrap(poison.nextTask())
+                XCTAssertEqual(again.taskID, first.taskID)
+            }
+        }
+        XCTAssertTrue(try harness.pump { try harness.server.store.summary(ofJob: jobID).state == .failed })
+        let status = try XCTUnwrap(client.status(jobID, frames: true))
+        XCTAssertEqual(status.frames.map(\.state), [.failed, .done])
+        XCTAssertEqual(status.frames.first?.error,
+                       "worker lost 2 times while rendering this task (last: worker poison restarted while holding it)")
+        XCTAssertEqual(try harness.server.store.attempts(ofTask: first.taskID).map(\.outcome), [.lost, .lost])
+    }
+
+    /// Pause stops new tasks (`--now` calls back the running one without using its attempt), set-priority and
+    /// resume bring it back, and requeue renders a finished job's frame again.
+    func testPauseResumePriorityAndRequeueEndToEnd() throws {
+        let client = try harness.client()
+        let jobID = try client.submit(echoSpec(name: "shot", frames: "101-103"))
+        let w = try harness.worker("w")
+        try w.register(slots: 1)
+        try w.ready(1)
+        let first = try XCTUnwrap(w.nextTask())
+        var pause = Stylefarm_V1_PauseJob()
+        pause.now = true
+        let paused = try control(client, jobID, .pause(pause))
+        XCTAssertFalse(paused.hasError, paused.error.message)
+        XCTAssertEqual(paused.job.state, .paused)
+        XCTAssertEqual(paused.job.pausedReason, "paused by a client")
+        XCTAssertEqual(paused.tasksAffected, 1)
+        XCTAssertEqual(try cancelMessage(w)?.taskID, first.taskID)
+        try w.ready(1)
+        XCTAssertEqual(try w.tasks(within: .milliseconds(300)).count, 0, "a paused job hands out nothing")
+        XCTAssertEqual(try harness.server.store.attempts(ofTask: first.taskID).map(\.outcome), [.cancelled])
+
+        var priority = Stylefarm_V1_SetJobPriority()
+        priority.priority = 70
+        XCTAssertEqual(try control(client, jobID, .setPriority(priority)).job.priority, 70)
+        priority.priority = 101
+        XCTAssertEqual(try control(client, jobID, .setPriority(priority)).error.code, .invalidArgument)
+
+        let resumed = try control(client, jobID, .resume(Stylefarm_V1_ResumeJob()))
+        XCTAssertEqual(resumed.job.state, .running)
+        for _ in 0..<3 {
+            try w.ready(1)
+            let task = try XCTUnwrap(w.nextTask())
+            try w.result(task)
+        }
+        XCTAssertTrue(try harness.pump { try harness.server.store.summary(ofJob: jobID).state == .completed })
+        XCTAssertEqual(try harness.server.store.task(first.taskID)?.attemptsUsed, 1, "the called-back attempt did not count")
+
+        var requeue = Stylefarm_V1_RequeueFrames()
+        requeue.frames = [102]
+        let requeued = try control(client, jobID, .requeue(requeue))
+        XCTAssertFalse(requeued.hasError, requeued.error.message)
+        XCTAssertEqual(requeued.framesRequeued, [102])
+        XCTAssertEqual(requeued.job.state, .running)
+        let status = try XCTUnwrap(client.status(jobID, frames: true))
+        XCTAssertEqual(status.frames.map(\.frameNumber), [101, 102, 103])
+        XCTAssertEqual(status.frames.map(\.state), [.done, .pending, .done])
+        try w.ready(1)
+        let again = try XCTUnwrap(w.nextTask())
+        XCTAssertEqual(again.frameIndex, 1)
+        try w.result(again)
+        XCTAssertTrue(try harness.pump { try harness.server.store.summary(ofJob: jobID).state == .completed })
+
+        requeue.frames = [7]
+        XCTAssertEqual(try control(client, jobID, .requeue(requeue)).error.code, .invalidArgument)
+        XCTAssertTrue(try control(client, jobID, .requeue(requeue)).error.message.contains("has no frame 7"))
+        XCTAssertEqual(try control(client, jobID, .pause(Stylefarm_V1_PauseJob())).error.code, .failedPrecondition,
+                       "a finished job cannot be paused")
+        XCTAssertEqual(try control(client, "nope", .resume(Stylefarm_V1_ResumeJob())).error.code, .notFound)
+    }
+}
