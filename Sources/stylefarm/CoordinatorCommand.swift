@@ -42,6 +42,9 @@ struct CoordinatorCommand: ParsableCommand {
                                discussion: "A task past its limit is cancelled on its worker and retried; the attempt counts, with outcome timeout."))
     var taskTimeout: Double?
 
+    /// The exit status when the job database is damaged (EX_DATAERR): restarting cannot help.
+    static let corruptDatabaseExitStatus: Int32 = 65
+
     static let loopbackWorkers = "tcp://127.0.0.1:5555"
     static let loopbackClients = "tcp://127.0.0.1:5556"
 
@@ -136,7 +139,14 @@ struct CoordinatorCommand: ParsableCommand {
         if let stylePassPixels { StyleTargets.tiledGramPixels = stylePassPixels }
         if let styleCoreSize { StyleTargets.tiledGramCore = styleCoreSize }
         let models = ModelStore(directory: ModelDirectory.resolve(explicit: modelDir))
-        let server = try CoordinatorServer(configuration: configuration, vggCache: models.vggCache())
+        let server: CoordinatorServer
+        do {
+            server = try CoordinatorServer(configuration: configuration, vggCache: models.vggCache())
+        } catch let error as PersistenceError where error.isCorruptDatabase {
+            // One clear line and an exit status the service manager does not restart on (RestartPreventExitStatus).
+            FileHandle.standardError.write(Data("stylefarm coordinator: \(error)\n".utf8))
+            throw ExitCode(Self.corruptDatabaseExitStatus)
+        }
         let stop = SignalStop()
         FileHandle.standardError.write(Data(
             "stylefarm coordinator: workers at \(server.workerEndpoint), clients at \(server.clientEndpoint), state in \(stateDir), \(securityLine)\n".utf8))

@@ -47,4 +47,20 @@ final class ClientCommandTests: XCTestCase {
             XCTAssertTrue(log.contains("stopped"), "worker \(i) shut down cleanly: \(log)")
         }
     }
+
+    /// A damaged job database: one clear message and exit status 65, which the systemd unit does not restart on.
+    func testACoordinatorOnADamagedDatabaseExitsWithOneClearMessage() throws {
+        let state = FileManager.default.temporaryDirectory.appendingPathComponent("stylefarm-corrupt-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: state, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: state) }
+        try Data(repeating: 0x42, count: 4096).write(to: state.appendingPathComponent("jobs.sqlite"))
+        let result = try CLIRunner.run(["coordinator", "--insecure", "--state-dir", state.path,
+                                        "--bind-workers", "tcp://127.0.0.1:*", "--bind-clients", "tcp://127.0.0.1:*"], timeout: 60)
+        XCTAssertEqual(result.status, 65, result.stderr)
+        XCTAssertTrue(result.stderr.contains("is damaged"), result.stderr)
+        XCTAssertTrue(result.stderr.contains("restore a backup"), result.stderr)
+        let unit = try String(contentsOfFile: URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("deploy/systemd/stylefarm-coordinator.service").path, encoding: .utf8)
+        XCTAssertTrue(unit.contains("RestartPreventExitStatus=65"))
+    }
 }

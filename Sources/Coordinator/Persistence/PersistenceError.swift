@@ -8,6 +8,7 @@ public struct PersistenceError: Error, Hashable, CustomStringConvertible {
         case invalidJob(String)
         case corruptRecord(String)
         case database(String)
+        case corruptDatabase(path: String, detail: String)
     }
 
     private let base: Base
@@ -23,6 +24,16 @@ public struct PersistenceError: Error, Hashable, CustomStringConvertible {
     public static func invalidJob(_ reason: String) -> PersistenceError { .init(.invalidJob(reason)) }
     /// A stored row holds a value this version does not understand (e.g. an unknown state).
     public static func corruptRecord(_ reason: String) -> PersistenceError { .init(.corruptRecord(reason)) }
+    /// The database file is damaged (not a database, or `PRAGMA quick_check` found errors): the coordinator
+    /// must not start on it. The message says where it is and what to do.
+    public static func corruptDatabase(path: String, detail: String) -> PersistenceError {
+        .init(.corruptDatabase(path: path, detail: detail))
+    }
+    /// Whether this is ``corruptDatabase(path:detail:)``.
+    public var isCorruptDatabase: Bool {
+        if case .corruptDatabase = base { return true }
+        return false
+    }
     /// SQLite reported an error (opening, migrating, writing).
     public static func database(_ message: String) -> PersistenceError { .init(.database(message)) }
 
@@ -31,7 +42,7 @@ public struct PersistenceError: Error, Hashable, CustomStringConvertible {
     public var isRefusal: Bool {
         switch base {
         case .jobNotFound, .taskNotFound, .duplicateJob, .invalidJob, .corruptRecord: return true
-        case .database: return false
+        case .database, .corruptDatabase: return false
         }
     }
 
@@ -43,6 +54,9 @@ public struct PersistenceError: Error, Hashable, CustomStringConvertible {
         case .invalidJob(let reason): return "invalid job: \(reason)"
         case .corruptRecord(let reason): return "corrupt record: \(reason)"
         case .database(let message): return "database error: \(message)"
+        case .corruptDatabase(let path, let detail):
+            return "the job database \(path) is damaged (\(detail)); move it aside and restore a backup (or start afresh: "
+                + "jobs in it are lost, outputs on disk are kept)"
         }
     }
 }

@@ -153,6 +153,18 @@ extension SQLiteJobStore {
         }
     }
 
+    /// The folders unfinished jobs write their frames into (each once), for the sweep of temporary files a
+    /// crash left behind (`TemporaryFileSweep`).
+    public func outputFoldersOfUnfinishedJobs() throws -> [String] {
+        try read { db in
+            // rtrim(p, <p without '/'>) strips the last path component: the folder, with its slash.
+            try String.fetchAll(db, sql: """
+                SELECT DISTINCT rtrim(f.output_path, replace(f.output_path, '/', '')) FROM frames AS f
+                JOIN jobs AS j ON j.id = f.job_id WHERE j.state IN ('queued', 'running') AND f.output_path <> ''
+                """).filter { !$0.isEmpty }
+        }
+    }
+
     /// `values` as the JSON array a `json_each` reads.
     static func jsonArray(_ values: [Int]) -> BatchJSON {
         var array = BatchJSON()

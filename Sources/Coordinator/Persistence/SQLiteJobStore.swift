@@ -37,10 +37,34 @@ public final class SQLiteJobStore: JobStore {
         let pool: DatabasePool
         do {
             pool = try DatabasePool(path: path, configuration: config)
+        } catch let error as DatabaseError where Self.meansCorrupt(error) {
+            throw PersistenceError.corruptDatabase(path: path, detail: error.message ?? "\(error.resultCode)")
         } catch {
             throw PersistenceError.database("cannot open \(path): \(error)")
         }
+        try Self.quickCheck(pool, path: path)
         try self.init(writer: pool, path: path)
+    }
+
+    /// SQLite's answer for a file that is not a database or whose pages are damaged.
+    static func meansCorrupt(_ error: DatabaseError) -> Bool {
+        error.resultCode == .SQLITE_NOTADB || error.resultCode == .SQLITE_CORRUPT
+    }
+
+    /// `PRAGMA quick_check` (page structure, no index cross-check: seconds for a farm's database) before the
+    /// coordinator trusts the file; a damaged one throws ``PersistenceError/corruptDatabase(path:detail:)``.
+    static func quickCheck(_ pool: DatabasePool, path: String) throws {
+        let problems: [String]
+        do {
+            problems = try pool.read { db in try String.fetchAll(db, sql: "PRAGMA quick_check(5)") }
+        } catch let error as DatabaseError where meansCorrupt(error) {
+            throw PersistenceError.corruptDatabase(path: path, detail: error.message ?? "\(error.resultCode)")
+        } catch {
+            throw PersistenceError.database("cannot check \(path): \(error)")
+        }
+        guard problems == ["ok"] else {
+            throw PersistenceError.corruptDatabase(path: path, detail: "quick_check: " + problems.joined(separator: "; "))
+        }
     }
 
     /// Opens the store in the coordinator's state folder (created if missing), as ``fileName``.
@@ -69,6 +93,8 @@ public final class SQLiteJobStore: JobStore {
         self.path = path
         do {
             try Migrations.migrator.migrate(writer)
+        } catch let error as DatabaseError where Self.meansCorrupt(error) {
+            throw PersistenceError.corruptDatabase(path: path ?? ":memory:", detail: error.message ?? "\(error.resultCode)")
         } catch {
             throw PersistenceError.database("migration failed: \(error)")
         }

@@ -256,6 +256,19 @@ public final class CoordinatorServer {
         liveness = WorkerLiveness(configuration: .init(heartbeatInterval: configuration.intervalSeconds,
                                                        missedIntervals: configuration.heartbeatLiveness))
         stats.requeued = report.requeuedTasks
+        sweepTemporaryFiles()
+    }
+
+    /// Removes what interrupted atomic writes left: in the state folder's own folders at once, in unfinished
+    /// jobs' output folders when old enough (`TemporaryFileSweep`).
+    func sweepTemporaryFiles() {
+        var removed = TemporaryFileSweep.sweep([intermediateDirectory.path, styleTargets.directory.path], minimumAge: 0, now: clock.now())
+        if let folders = try? store.outputFoldersOfUnfinishedJobs() {
+            removed += TemporaryFileSweep.sweep(folders, minimumAge: TemporaryFileSweep.outputFolderMinimumAge, now: clock.now())
+        }
+        if !removed.isEmpty {
+            FileHandle.standardError.write(Data("coordinator: removed \(removed.count) temporary file(s) left by an interrupted write, e.g. \(removed[0])\n".utf8))
+        }
     }
 
     deinit { close() }
