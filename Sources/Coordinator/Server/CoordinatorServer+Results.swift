@@ -11,6 +11,9 @@ struct WrittenOutput: Sendable {
     var bytes: Data
     /// Why the bytes were not taken (hash mismatch, write error); nil when they were.
     var failure: String?
+    /// The failure is the coordinator's own (it could not write the file: a full disk, a missing folder), not the
+    /// worker's: the frame rendered, so no attempt is charged and the job is paused instead.
+    var failedToWrite = false
 }
 
 /// A worker's `Result`: checked against the assignment it answers (`ReportCheck`), then, as `OutputIntake`
@@ -141,7 +144,10 @@ extension CoordinatorServer {
             if actual != sha {
                 written.failure = "\(failurePrefix): SHA-256 mismatch: announced \(sha), got \(actual)"
             } else if let outputPath {
-                do { try Self.writeFile([UInt8](bytes), to: outputPath) } catch { written.failure = "\(failurePrefix): \(error)" }
+                do { try Self.writeFile([UInt8](bytes), to: outputPath) } catch {
+                    written.failure = "cannot write \(outputPath): \(Self.describe(error))"
+                    written.failedToWrite = true
+                }
             }
             return written
         }
@@ -151,13 +157,39 @@ extension CoordinatorServer {
     /// (retryable) with why the bytes were not taken.
     func recordWrittenOutputs() {
         for written in outputWrites.finished() {
-            if let failure = written.failure {
+            if let failure = written.failure, written.failedToWrite {
+                outputNotWritten(written, failure: failure)
+            } else if let failure = written.failure {
                 pendingChanges.append(.failed(taskID: written.taskID, attempt: written.attempt, error: failure, retryable: true))
             } else {
                 recordCompletion(taskID: written.taskID, jobID: written.jobID, attempt: written.attempt, sha: written.sha,
                                  bytes: written.bytes)
             }
         }
+    }
+
+    /// The coordinator could not write a task's output (issue 18): the attempt is called back without being counted
+    /// (the frame rendered; the disk is at fault) and the job is paused with the reason, until a wrangler frees the
+    /// space and resumes it. Other jobs go on.
+    func outputNotWritten(_ written: WrittenOutput, failure: String) {
+        pendingChanges.append(.recalled(taskID: written.taskID, attempt: written.attempt, reason: failure))
+        let reason = "\(failure); free the space or fix the folder, then run `stylefarm resume \(written.jobID)`"
+        do {
+            if try store.pauseJob(written.jobID, reason: reason, now: clock.now()) { log("job \(written.jobID) paused: \(reason)") }
+        } catch {
+            log("could not pause job \(written.jobID) after \(failure): \(error)")
+        }
+        frameEvents.append((written.jobID, -1))
+    }
+
+    /// An error as a user reads it: the POSIX reason (\"No space left on device\") where there is one.
+    static func describe(_ error: any Error) -> String {
+        let nsError = error as NSError
+        if let underlying = nsError.userInfo[NSUnderlyingErrorKey] as? NSError, underlying.domain == NSPOSIXErrorDomain {
+            return String(cString: strerror(Int32(underlying.code)))
+        }
+        if nsError.domain == NSPOSIXErrorDomain { return String(cString: strerror(Int32(nsError.code))) }
+        return "\(error)"
     }
 
     /// Writes `bytes` to `path` atomically (`FileBytes.writeAtomically`), creating its folder: frame outputs,

@@ -175,4 +175,44 @@ final class OperationsServerTests: XCTestCase {
                        "a finished job cannot be paused")
         XCTAssertEqual(try control(client, "nope", .resume(Stylefarm_V1_ResumeJob())).error.code, .notFound)
     }
+
+    /// The coordinator cannot write a frame (its folder is gone, as on a full or unmounted disk): the job pauses
+    /// with the reason and no attempt is used; after the wrangler fixes it and resumes, the frame lands.
+    func testAnOutputTheCoordinatorCannotWritePausesTheJobWithoutUsingAnAttempt() throws {
+        let dir = harness.stateDirectory.appendingPathComponent("plates", isDirectory: true)
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        try Data("plate one".utf8).write(to: dir.appendingPathComponent("plate.0001.png"))
+        var spec = echoSpec(frames: "1", maxAttempts: 1)
+        spec.contentPattern = dir.appendingPathComponent("plate.####.png").path
+        spec.outputPattern = dir.appendingPathComponent("out/echo.####.png").path
+        spec.options.sharedFilesystem = false
+        let client = try harness.client()
+        let jobID = try client.submit(spec)
+        let out = dir.appendingPathComponent("out")
+        try? FileManager.default.removeItem(at: out)
+        try Data("not a folder".utf8).write(to: out)   // where the frame must go, a file: no write can succeed
+
+        let w = try harness.worker("w")
+        try w.register(slots: 1)
+        try w.ready(1)
+        let task = try XCTUnwrap(w.nextTask())
+        try w.result(task, bytes: Data("rendered".utf8))
+        XCTAssertTrue(try harness.pump { try client.status(jobID)?.job.state == .paused })
+        let paused = try XCTUnwrap(client.status(jobID, frames: true))
+        XCTAssertTrue(paused.job.pausedReason.contains("cannot write \(out.path)/echo.0001.png"), paused.job.pausedReason)
+        XCTAssertTrue(paused.job.pausedReason.contains("stylefarm resume \(jobID)"), paused.job.pausedReason)
+        XCTAssertTrue(try harness.pump { try harness.server.store.task(task.taskID)?.state == .queued })
+        XCTAssertEqual(try harness.server.store.task(task.taskID)?.attemptsUsed, 0, "the disk's fault uses no attempt")
+        XCTAssertEqual(try harness.server.store.attempts(ofTask: task.taskID).map(\.outcome), [.cancelled])
+        try w.ready(1)
+        XCTAssertEqual(try w.tasks(within: .milliseconds(300)).count, 0, "nothing is handed out while paused")
+
+        try FileManager.default.removeItem(at: out)
+        XCTAssertEqual(try control(client, jobID, .resume(Stylefarm_V1_ResumeJob())).job.state, .running)
+        let again = try XCTUnwrap(w.nextTask())
+        XCTAssertEqual(again.attempt, 2)
+        try w.result(again, bytes: Data("rendered".utf8))
+        XCTAssertTrue(try harness.pump { try harness.server.store.summary(ofJob: jobID).state == .completed })
+        XCTAssertEqual(try Data(contentsOf: out.appendingPathComponent("echo.0001.png")), Data("rendered".utf8))
+    }
 }
