@@ -48,6 +48,7 @@ extension JobSpec {
         if wire.options.tileSync > 0 { tileSync = Int(wire.options.tileSync) }
         if wire.options.hasTaskTimeoutSeconds { taskTimeout = wire.options.taskTimeoutSeconds }
         if wire.options.hasMaxLost { maxLost = Int(wire.options.maxLost) }
+        if wire.options.hasBlocklistThreshold { blocklistThreshold = Int(wire.options.blocklistThreshold) }
         let p = wire.parameters
         switch p.network {
         case .vgg16: network = "vgg16"
@@ -207,6 +208,7 @@ extension Stylefarm_V1_JobSpec {
         options.tileSync = UInt32(clamping: job.tileSync)
         if let taskTimeout = job.taskTimeout { options.taskTimeoutSeconds = taskTimeout }
         options.maxLost = UInt32(clamping: job.maxLost)
+        options.blocklistThreshold = UInt32(clamping: job.blocklistThreshold)
         if let regions = job.regions { self.regions = Stylefarm_V1_RegionSpec(regions) }
         if job.temporal != ResolvedTemporal() { temporal = Stylefarm_V1_TemporalOptions(job.temporal) }
     }

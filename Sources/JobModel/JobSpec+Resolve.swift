@@ -8,6 +8,7 @@ extension JobSpec {
         public static let priority = 50
         public static let maxAttempts = 3
         public static let maxLost = 3
+        public static let blocklistThreshold = 3
         public static let bitDepth = 8
         public static let sharedFilesystem = true
         public static let echoSeconds = 1.0
@@ -21,6 +22,7 @@ extension JobSpec {
     public static let priorityRange = 0...100
     public static let maxAttemptsRange = 1...100
     public static let maxLostRange = 1...100
+    public static let blocklistThresholdRange = 0...100
     /// Seconds; 0 is no limit. A week at most: a longer limit is no limit.
     public static let taskTimeoutRange = 0.0...604_800.0
     public static let echoSecondsRange = 0.0...86_400.0
@@ -105,6 +107,10 @@ extension JobSpec {
         let maxLost = self.maxLost ?? Defaults.maxLost
         if !Self.maxLostRange.contains(maxLost) {
             problem(.maxLost, "must be between \(Self.maxLostRange.lowerBound) and \(Self.maxLostRange.upperBound) (got \(maxLost)): how many times a task's worker may die holding it before the task fails")
+        }
+        let blocklistThreshold = self.blocklistThreshold ?? Defaults.blocklistThreshold
+        if !Self.blocklistThresholdRange.contains(blocklistThreshold) {
+            problem(.blocklistThreshold, "must be between 0 (never) and \(Self.blocklistThresholdRange.upperBound) (got \(blocklistThreshold)): failed tasks of this job after which a worker gets no more of them")
         }
         if let taskTimeout, !(taskTimeout.isFinite && Self.taskTimeoutRange.contains(taskTimeout)) {
             problem(.taskTimeout, "must be 0 (no limit) to \(Int(Self.taskTimeoutRange.upperBound)) seconds (got \(taskTimeout))")
@@ -194,7 +200,7 @@ extension JobSpec {
                            outputDirectory: outputDirectory, output: outputPattern, priority: priority,
                            maxAttempts: maxAttempts, sharedFilesystem: sharedFilesystem ?? Defaults.sharedFilesystem,
                            regions: regions, temporal: temporal, tiling: tiling, tileSync: sync,
-                           taskTimeout: taskTimeout, maxLost: maxLost)
+                           taskTimeout: taskTimeout, maxLost: maxLost, blocklistThreshold: blocklistThreshold)
     }
 
     /// Valid ranges of the tile budget (`tile_size`, `max_tile_pixels`).

@@ -34,6 +34,8 @@ public struct JobSpec: Codable, Sendable, Equatable {
     public var taskTimeout: Double?
     /// Times a task's worker may die while holding it before the task fails (default 3).
     public var maxLost: Int?
+    /// Failed tasks of this job after which a worker gets no more of them (default 3; 0: never).
+    public var blocklistThreshold: Int?
     /// Whether workers read inputs and write outputs at these paths themselves (default true); when
     /// false the coordinator sends and receives image bytes.
     public var sharedFilesystem: Bool?
@@ -129,8 +131,8 @@ public struct JobSpec: Codable, Sendable, Equatable {
                 chunkOverlap: Int? = nil, cuts: [Int]? = nil, detectCuts: Bool? = nil, flowPreset: String? = nil,
                 warpedInit: Bool? = nil, multipassBlend: Float? = nil, multipassGammaRamp: Float? = nil,
                 tileSize: Int? = nil, maxTilePixels: Int? = nil, tiles: Bool? = nil, tileSync: Int? = nil,
-                taskTimeout: Double? = nil, maxLost: Int? = nil) {
-        self.taskTimeout = taskTimeout; self.maxLost = maxLost
+                taskTimeout: Double? = nil, maxLost: Int? = nil, blocklistThreshold: Int? = nil) {
+        self.taskTimeout = taskTimeout; self.maxLost = maxLost; self.blocklistThreshold = blocklistThreshold
         self.name = name; self.kind = kind; self.content = content; self.frames = frames
         self.styles = styles; self.styleWeights = styleWeights; self.outputDir = outputDir
         self.output = output; self.bitDepth = bitDepth; self.priority = priority
@@ -198,6 +200,7 @@ public struct JobSpec: Codable, Sendable, Equatable {
         case tileSync = "tile_sync"
         case taskTimeout = "task_timeout"
         case maxLost = "max_lost"
+        case blocklistThreshold = "blocklist_threshold"
     }
 
     /// Every valid spec key.
@@ -219,7 +222,7 @@ public struct JobSpec: Codable, Sendable, Equatable {
         take(\.temporal); take(\.temporalWeight); take(\.passes); take(\.chunkFrames); take(\.chunkOverlap)
         take(\.cuts); take(\.detectCuts); take(\.flowPreset); take(\.warpedInit); take(\.multipassBlend); take(\.multipassGammaRamp)
         take(\.tileSize); take(\.maxTilePixels); take(\.tiles); take(\.tileSync)
-        take(\.taskTimeout); take(\.maxLost)
+        take(\.taskTimeout); take(\.maxLost); take(\.blocklistThreshold)
         return r
     }
 
@@ -312,6 +315,7 @@ extension JobSpec {
         tileSync = try c.lenientInt(.tileSync)
         taskTimeout = try c.lenientDouble(.taskTimeout)
         maxLost = try c.lenientInt(.maxLost)
+        blocklistThreshold = try c.lenientInt(.blocklistThreshold)
     }
 }
 

@@ -188,6 +188,7 @@ extension JobSpec {
         case .tileSync: return tileSync != nil
         case .taskTimeout: return taskTimeout != nil
         case .maxLost: return maxLost != nil
+        case .blocklistThreshold: return blocklistThreshold != nil
         }
     }
 }

@@ -38,13 +38,16 @@ public struct ResolvedJob: Sendable, Equatable {
     public var taskTimeout: Double?
     /// Times a task's worker may die holding it before the task fails (≥ 1).
     public var maxLost: Int
+    /// Failed tasks of this job after which a worker gets no more of them (0: never).
+    public var blocklistThreshold: Int
 
     public init(name: String, kind: JobKind, echoSeconds: Double, content: PathPattern?, frames: FrameRange,
                 styles: [String], parameters: StyleTransferParameters, bitDepth: Int, outputDirectory: String?,
                 output: PathPattern?, priority: Int, maxAttempts: Int, sharedFilesystem: Bool,
                 regions: ResolvedRegions? = nil, temporal: ResolvedTemporal = ResolvedTemporal(),
                 tiling: TileSetting = .automatic, tileSync: Int = 0, taskTimeout: Double? = nil,
-                maxLost: Int = JobSpec.Defaults.maxLost) {
+                maxLost: Int = JobSpec.Defaults.maxLost, blocklistThreshold: Int = JobSpec.Defaults.blocklistThreshold) {
+        self.blocklistThreshold = blocklistThreshold
         self.taskTimeout = taskTimeout
         self.maxLost = maxLost
         self.name = name; self.kind = kind; self.echoSeconds = echoSeconds; self.content = content

@@ -35,6 +35,8 @@ struct JobOptions: ParsableArguments {
     var taskTimeout: Double?
     @Option(help: "Times a task's worker may die holding it before the task fails (default 3).")
     var maxLost: Int?
+    @Option(help: "Failed tasks of this job after which a worker gets no more of them (default 3; 0: never).")
+    var blocklistThreshold: Int?
     @Flag(inversion: .prefixedNo, help: "Workers read and write the paths themselves (default) instead of receiving bytes.")
     var sharedFilesystem: Bool?
     @Option(help: "Seconds each echo task sleeps (echo jobs).")
@@ -153,7 +155,7 @@ struct JobOptions: ParsableArguments {
                            chunkOverlap: chunkOverlap, cuts: cutFrames, detectCuts: detectCuts, flowPreset: flowPreset,
                            warpedInit: warpedInit, multipassBlend: multipassBlend, multipassGammaRamp: multipassGammaRamp,
                            tileSize: tileSize, maxTilePixels: maxTilePixels, tiles: tiles, tileSync: tileSync,
-                           taskTimeout: taskTimeout, maxLost: maxLost)
+                           taskTimeout: taskTimeout, maxLost: maxLost, blocklistThreshold: blocklistThreshold)
         return spec.withPathsResolved(against: FileManager.default.currentDirectoryPath)
     }
 

@@ -25,6 +25,9 @@ struct StatusCommand: ParsableCommand {
             if json { print(try reply.jsonString()); return }
             print(Self.table([reply.job]))
             if !reply.job.pausedReason.isEmpty { print("paused: \(reply.job.pausedReason) (stylefarm resume \(job))") }
+            if !reply.job.blockedWorkers.isEmpty {
+                print("blocked workers (failed too many of its tasks): \(reply.job.blockedWorkers.joined(separator: ", ")) (stylefarm unblock \(job))")
+            }
             print("")
             print(Self.frameTable(reply.frames))
         } else {

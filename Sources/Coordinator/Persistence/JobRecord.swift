@@ -38,6 +38,8 @@ public struct JobRecord: Sendable, Hashable {
     public var owner: String
     /// Why the job is paused (no task of it is handed out), or nil when it is not.
     public var pausedReason: String?
+    /// Failed attempts of one worker after which it gets no more tasks of this job (0: never).
+    public var blocklistThreshold: Int
 
     /// The valid priority range.
     public static let priorityRange = 0...100
@@ -46,7 +48,8 @@ public struct JobRecord: Sendable, Hashable {
     public init(id: String, name: String, spec: Data, priority: Int, styleTargetsHash: String,
                 sequence: Int64 = 0, state: JobState = .queued,
                 createdAt: Date = Date(timeIntervalSince1970: 0), updatedAt: Date = Date(timeIntervalSince1970: 0),
-                owner: String = "", pausedReason: String? = nil) {
+                owner: String = "", pausedReason: String? = nil, blocklistThreshold: Int = 3) {
+        self.blocklistThreshold = blocklistThreshold
         self.owner = owner
         self.pausedReason = pausedReason
         self.id = id

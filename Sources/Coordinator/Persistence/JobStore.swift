@@ -51,6 +51,10 @@ public protocol JobStore: Sendable {
     /// `jobNotFound`, or `invalidJob` for a cancelled job or an index the job does not have.
     func requeueFrames(ofJob jobID: String, frames: [Int], failed: Bool, now: Date) throws -> RequeueReport
 
+    /// Forgets the failures of `worker` (nil: every worker) on a job, so a blocklisted worker takes its tasks
+    /// again. Returns the workers whose count was cleared, sorted.
+    func unblockWorkers(ofJob jobID: String, worker: String?, now: Date) throws -> [String]
+
     /// After a coordinator restart: tasks that were assigned or running go back to the queue
     /// (attempts recorded as `lost`, none used), workers are marked dead until they register again.
     /// Finished tasks and frames stay finished.

@@ -169,6 +169,8 @@ enum Migrations {
     /// - `jobs.paused_reason`: set while a job is paused (by a user, or by the coordinator when it cannot
     ///   write the job's outputs); NULL otherwise. A paused job's tasks carry `job_priority = -1`, and the
     ///   claim takes only `job_priority >= 0`: the dispatch index skips them without a join.
+    /// - `worker_job_failures`: failed attempts per worker and job; a worker with `jobs.blocklist_threshold` of
+    ///   them (0: never) is `blocked` and claims no more tasks of that job, until a requeue or unblock.
     /// - `attempts.outcome` may be `timeout` (an attempt that ran past its job's task timeout). SQLite cannot
     ///   change a CHECK constraint, so the table is built again with its rows.
     static func v5(_ db: Database) throws {
@@ -176,6 +178,14 @@ enum Migrations {
             ALTER TABLE tasks ADD COLUMN attempts_lost INTEGER NOT NULL DEFAULT 0;
             ALTER TABLE tasks ADD COLUMN max_lost INTEGER NOT NULL DEFAULT 3 CHECK (max_lost >= 1);
             ALTER TABLE jobs ADD COLUMN paused_reason TEXT;
+            ALTER TABLE jobs ADD COLUMN blocklist_threshold INTEGER NOT NULL DEFAULT 3;
+            CREATE TABLE worker_job_failures (
+                worker_id TEXT NOT NULL,
+                job_id TEXT NOT NULL REFERENCES jobs(id) ON DELETE CASCADE,
+                failures INTEGER NOT NULL,
+                blocked INTEGER NOT NULL DEFAULT 0,
+                PRIMARY KEY (worker_id, job_id)
+            ) WITHOUT ROWID;
             CREATE TABLE attempts_v5 (
                 task_id TEXT NOT NULL REFERENCES tasks(id) ON DELETE CASCADE,
                 number INTEGER NOT NULL,

@@ -94,6 +94,8 @@ extension SQLiteJobStore {
                 if state == "failed" { failedTasks += 1 }
             }
             report.tasks = chosen.count
+            // A wrangler who requeues has dealt with the cause: the job's blocklist starts afresh.
+            try db.execute(sql: "DELETE FROM worker_job_failures WHERE job_id = ?", arguments: [jobID])
             try db.execute(sql: """
                 UPDATE tasks SET state = 'queued', attempts_used = 0, attempts_lost = 0, last_error = NULL,
                     result_sha256 = NULL, assigned_worker = NULL, job_priority = ?2
@@ -122,6 +124,17 @@ extension SQLiteJobStore {
                 WHERE id = ?1
                 """, arguments: [jobID, finished, failedTasks, now.timeIntervalSince1970])
             return report
+        }
+    }
+
+    public func unblockWorkers(ofJob jobID: String, worker: String?, now: Date) throws -> [String] {
+        try write { db in
+            _ = try Self.openJob(jobID, db: db)
+            let rows = try String.fetchAll(db, sql: """
+                DELETE FROM worker_job_failures WHERE job_id = ?1 AND (?2 IS NULL OR worker_id = ?2)
+                RETURNING worker_id, blocked
+                """, arguments: [jobID, worker])
+            return rows.sorted()
         }
     }
 

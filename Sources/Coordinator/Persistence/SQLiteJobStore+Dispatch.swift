@@ -20,11 +20,11 @@ extension SQLiteJobStore {
             stored.updatedAt = now
             try db.execute(sql: """
                 INSERT INTO jobs (id, name, spec, priority, sequence, state, created_at, updated_at,
-                                  style_targets_hash, tasks_total, owner)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                  style_targets_hash, tasks_total, owner, blocklist_threshold)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """, arguments: [stored.id, stored.name, stored.spec, stored.priority, stored.sequence,
                                  stored.state.rawValue, now.timeIntervalSince1970, now.timeIntervalSince1970,
-                                 stored.styleTargetsHash, tasks.count, stored.owner])
+                                 stored.styleTargetsHash, tasks.count, stored.owner, max(0, stored.blocklistThreshold)])
             let insertFrame = try db.cachedStatement(sql: """
                 INSERT INTO frames (job_id, frame_index, output_path, state, tasks_total) VALUES (?, ?, ?, 'pending', ?)
                 """)
@@ -125,12 +125,7 @@ extension SQLiteJobStore {
         guard max > 0 else { return [] }
         let time = now.timeIntervalSince1970
         return try write { db in
-            let claimed = try Row.fetchAll(db.cachedStatement(sql: """
-                UPDATE tasks SET state = 'assigned', current_attempt = current_attempt + 1, assigned_worker = ?1
-                WHERE id IN (SELECT id FROM tasks WHERE state = 'queued' AND waiting = 0 AND job_priority >= 0
-                             ORDER BY job_priority DESC, job_sequence, frame_index, id LIMIT ?2)
-                RETURNING \(Self.taskColumns), job_priority, job_sequence
-                """), arguments: [workerID, max])
+            let claimed = try Self.claimRows(for: workerID, max: max, db: db)
             guard !claimed.isEmpty else { return [] }
             var ordered: [(priority: Int, sequence: Int64, task: TaskRecord)] = []
             ordered.reserveCapacity(claimed.count)
@@ -162,12 +157,46 @@ extension SQLiteJobStore {
         }
     }
 
+    /// The claim's `UPDATE … RETURNING`. A worker blocklisted for some jobs claims job by job in dispatch order
+    /// (each an index prefix of `tasks_dispatch`): filtering the one ordered scan instead would walk every queued
+    /// task of a blocked job, a million for a long one, on each claim.
+    static func claimRows(for workerID: String, max: Int, db: Database) throws -> [Row] {
+        let blocked = try String.fetchAll(db.cachedStatement(sql: """
+            SELECT job_id FROM worker_job_failures WHERE worker_id = ? AND blocked
+            """), arguments: [workerID])
+        guard !blocked.isEmpty else {
+            return try Row.fetchAll(db.cachedStatement(sql: """
+                UPDATE tasks SET state = 'assigned', current_attempt = current_attempt + 1, assigned_worker = ?1
+                WHERE id IN (SELECT id FROM tasks WHERE state = 'queued' AND waiting = 0 AND job_priority >= 0
+                             ORDER BY job_priority DESC, job_sequence, frame_index, id LIMIT ?2)
+                RETURNING \(Self.taskColumns), job_priority, job_sequence
+                """), arguments: [workerID, max])
+        }
+        let blockedSet = Set(blocked)
+        var rows: [Row] = []
+        for job in try Row.fetchAll(db.cachedStatement(sql: """
+            SELECT id, priority, sequence FROM jobs WHERE state IN ('queued', 'running') AND paused_reason IS NULL
+            ORDER BY priority DESC, sequence
+            """)) where !blockedSet.contains(job[0]) {
+            guard rows.count < max else { break }
+            rows += try Row.fetchAll(db.cachedStatement(sql: """
+                UPDATE tasks SET state = 'assigned', current_attempt = current_attempt + 1, assigned_worker = ?1
+                WHERE id IN (SELECT id FROM tasks WHERE state = 'queued' AND waiting = 0 AND job_priority = ?3 AND job_sequence = ?4
+                             ORDER BY job_priority DESC, job_sequence, frame_index, id LIMIT ?2)
+                RETURNING \(Self.taskColumns), job_priority, job_sequence
+                """), arguments: [workerID, max - rows.count, job[1] as Int, job[2] as Int64])
+        }
+        return rows
+    }
+
     /// A task loaded for a batch of changes, moved through ``TaskStateMachine`` in memory.
     private struct Loaded {
         var machine: TaskStateMachine
         let jobID: String
         let frameIndex: Int
         let producesOutput: Bool
+        /// The worker holding the task when the batch began.
+        let workerID: String?
         var touched = false
         var error: String?
         var sha256: String?
@@ -189,12 +218,12 @@ extension SQLiteJobStore {
         tasks.reserveCapacity(changes.count)
         for row in try Row.fetchAll(db.cachedStatement(sql: """
             SELECT t.id, t.state, t.current_attempt, t.attempts_used, t.max_attempts, t.job_id, t.frame_index,
-                   t.produces_output, t.attempts_lost, t.max_lost
+                   t.produces_output, t.attempts_lost, t.max_lost, t.assigned_worker
             FROM json_each(?) AS j JOIN tasks AS t ON t.id = j.value
             """), arguments: [ids.json]) {
             let machine = TaskStateMachine(state: try Self.decodeState(row[1], TaskState.self), attempt: row[2],
                                            attemptsUsed: row[3], maxAttempts: row[4], attemptsLost: row[8], maxLost: row[9])
-            tasks[row[0]] = Loaded(machine: machine, jobID: row[5], frameIndex: row[6], producesOutput: row[7])
+            tasks[row[0]] = Loaded(machine: machine, jobID: row[5], frameIndex: row[6], producesOutput: row[7], workerID: row[10])
         }
 
         struct FrameKey: Hashable { let job: String; let index: Int }
@@ -203,6 +232,8 @@ extension SQLiteJobStore {
         var finished: [String: (count: Int, failed: Int)] = [:]
         var completedIDs = BatchJSON()
         var gaveUp: [(id: String, error: String)] = []
+        struct WorkerJob: Hashable { let worker: String; let job: String }
+        var workerFailures: [WorkerJob: Int] = [:]
         let frameAssembled = try db.cachedStatement(sql: """
             UPDATE frames SET result_sha256 = ? WHERE job_id = ? AND frame_index = ?
             """)
@@ -244,13 +275,21 @@ extension SQLiteJobStore {
                     completedIDs.append(taskID)
                     finished[task.jobID, default: (0, 0)].count += 1
                 }
-            case .failed(_, let attempt, let error, let retryable):
+            case .failed(_, let attempt, let error, let retryable, let byWorker):
                 action = task.machine.failed(attempt: attempt, retryable: retryable)
-                if action == .retry || action == .giveUp { task.error = error; end(attempt, .failed, error: error) }
+                if action == .retry || action == .giveUp {
+                    task.error = error
+                    end(attempt, .failed, error: error)
+                    if byWorker, let worker = task.workerID { workerFailures[WorkerJob(worker: worker, job: task.jobID), default: 0] += 1 }
+                }
                 if action == .giveUp { giveUp(error) }
             case .timedOut(_, let attempt, let error):
                 action = task.machine.timedOut(attempt: attempt)
-                if action == .retry || action == .giveUp { task.error = error; end(attempt, .timeout, error: error) }
+                if action == .retry || action == .giveUp {
+                    task.error = error
+                    end(attempt, .timeout, error: error)
+                    if let worker = task.workerID { workerFailures[WorkerJob(worker: worker, job: task.jobID), default: 0] += 1 }
+                }
                 if action == .giveUp { giveUp(error) }
             case .lost(_, let attempt, let reason, let charged):
                 action = task.machine.lost(attempt: attempt, charged: charged)
@@ -327,6 +366,23 @@ extension SQLiteJobStore {
             WHERE frames.job_id = j.job AND frames.frame_index = j.frame
             """).execute(arguments: [frameRows.json])
         try Self.rollUp(finished, time: time, db: db)
+        if !workerFailures.isEmpty {
+            // Blocklist: a worker's failed attempts per job; at the job's threshold it takes no more of its tasks.
+            let count = try db.cachedStatement(sql: """
+                INSERT INTO worker_job_failures (worker_id, job_id, failures) VALUES (?1, ?2, ?3)
+                ON CONFLICT (worker_id, job_id) DO UPDATE SET failures = failures + excluded.failures
+                """)
+            let block = try db.cachedStatement(sql: """
+                UPDATE worker_job_failures SET blocked = 1
+                WHERE worker_id = ?1 AND job_id = ?2 AND NOT blocked
+                  AND failures >= (SELECT blocklist_threshold FROM jobs WHERE id = ?2)
+                  AND (SELECT blocklist_threshold FROM jobs WHERE id = ?2) > 0
+                """)
+            for (pair, failures) in workerFailures {
+                try count.execute(arguments: [pair.worker, pair.job, failures])
+                try block.execute(arguments: [pair.worker, pair.job])
+            }
+        }
         return outcomes
     }
 

@@ -9,7 +9,7 @@ extension SQLiteJobStore {
         max_attempts, current_attempt, assigned_worker, last_error, result_sha256, produces_output, \
         attempts_lost, max_lost
         """
-    static let jobColumns = "id, name, spec, priority, sequence, state, created_at, updated_at, style_targets_hash, owner, paused_reason"
+    static let jobColumns = "id, name, spec, priority, sequence, state, created_at, updated_at, style_targets_hash, owner, paused_reason, blocklist_threshold"
 
     static func decodeState<S: RawRepresentable>(_ raw: String, _ type: S.Type) throws -> S where S.RawValue == String {
         guard let value = S(rawValue: raw) else {
@@ -46,7 +46,7 @@ extension SQLiteJobStore {
     static func decodeJob(_ row: Row) throws -> JobRecord {
         JobRecord(id: row[0], name: row[1], spec: row[2], priority: row[3], styleTargetsHash: row[8],
                   sequence: row[4], state: try decodeState(row[5], JobState.self),
-                  createdAt: date(row[6]), updatedAt: date(row[7]), owner: row[9], pausedReason: row[10])
+                  createdAt: date(row[6]), updatedAt: date(row[7]), owner: row[9], pausedReason: row[10], blocklistThreshold: row[11])
     }
 
     static func decodeWorker(_ row: Row) throws -> WorkerRecord {
@@ -150,6 +150,14 @@ extension SQLiteJobStore {
                 SELECT \(Self.taskColumns) FROM tasks INDEXED BY tasks_by_worker
                 WHERE assigned_worker IS NOT NULL AND state IN ('assigned','running') ORDER BY id
                 """)).map(Self.decodeTask)
+        }
+    }
+
+    /// The workers blocklisted for a job (they failed `blocklist_threshold` of its tasks), by id.
+    public func blockedWorkers(ofJob jobID: String) throws -> [String] {
+        try read { db in
+            try String.fetchAll(db, sql: "SELECT worker_id FROM worker_job_failures WHERE job_id = ? AND blocked ORDER BY worker_id",
+                                arguments: [jobID])
         }
     }
 

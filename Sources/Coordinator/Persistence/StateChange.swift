@@ -6,8 +6,10 @@ public enum StateChange: Sendable, Hashable {
     case started(taskID: String, attempt: Int)
     /// The attempt returned a result whose bytes hash to `resultSHA256` (hex).
     case completed(taskID: String, attempt: Int, resultSHA256: String)
-    /// The attempt failed; a retryable failure queues the task again while attempts remain.
-    case failed(taskID: String, attempt: Int, error: String, retryable: Bool)
+    /// The attempt failed; a retryable failure queues the task again while attempts remain. `byWorker`: the
+    /// worker's failure (its error, a bad result), which counts toward blocklisting it for the job; false when
+    /// the coordinator could not prepare the task.
+    case failed(taskID: String, attempt: Int, error: String, retryable: Bool, byWorker: Bool = true)
     /// The attempt ended without a verdict: its worker died or restarted (`charged`: counts toward the task's
     /// `max_lost`), or the coordinator restarted (not charged). Queued again, or failed at `max_lost`.
     case lost(taskID: String, attempt: Int, reason: String, charged: Bool)
@@ -35,7 +37,7 @@ extension StateChange {
     /// The task the change is about (nil for ``frameAssembled(jobID:frameIndex:sha256:)``).
     public var taskID: String? {
         switch self {
-        case .started(let id, _), .completed(let id, _, _), .failed(let id, _, _, _), .lost(let id, _, _, _),
+        case .started(let id, _), .completed(let id, _, _), .failed(let id, _, _, _, _), .lost(let id, _, _, _),
              .timedOut(let id, _, _), .recalled(let id, _, _):
             return id
         case .frameAssembled:

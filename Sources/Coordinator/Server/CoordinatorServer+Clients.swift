@@ -172,6 +172,7 @@ extension CoordinatorServer {
         if let job = try store.job(jobID) {
             s.submittedUnixMs = Int64(job.createdAt.timeIntervalSince1970 * 1000)
             s.owner = job.owner
+            s.blockedWorkers = try store.blockedWorkers(ofJob: jobID)
             if let reason = job.pausedReason, !job.state.isTerminal {
                 s.state = .paused
                 s.pausedReason = reason

@@ -55,7 +55,8 @@ extension CoordinatorServer {
     func failUnassignable(_ claim: TaskClaim, of id: String, error: String) {
         liveness.unreserve(claim.task.id, for: id)
         log("cannot assign \(claim.task.id): \(error)")
-        pendingChanges.append(.failed(taskID: claim.task.id, attempt: claim.attempt, error: "coordinator: \(error)", retryable: false))
+        pendingChanges.append(.failed(taskID: claim.task.id, attempt: claim.attempt, error: "coordinator: \(error)", retryable: false,
+                                      byWorker: false))
     }
 
     /// Reads and hashes the input file `path` on the input-hashing thread.

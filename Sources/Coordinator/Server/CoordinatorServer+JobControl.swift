@@ -51,8 +51,12 @@ extension CoordinatorServer {
                 reply.framesSkipped = report.skipped.map { Int64(frameNumbers[$0]) }
                 for index in report.frames { frameEvents.append((jobID, index)) }
                 log("job \(jobID): \(report.frames.count) frame(s) requeued (\(report.tasks) task(s))\(report.skipped.isEmpty ? "" : ", \(report.skipped.count) still rendering left alone")")
+            case .unblock(let unblock)?:
+                let cleared = try store.unblockWorkers(ofJob: jobID, worker: unblock.workerID.isEmpty ? nil : unblock.workerID, now: now)
+                reply.tasksAffected = UInt32(clamping: cleared.count)
+                if !cleared.isEmpty { log("job \(jobID): failures of \(cleared.joined(separator: ", ")) forgotten; they may take its tasks again") }
             case nil:
-                reply.error = Self.clientError(.invalidArgument, "job control without an action (pause, resume, set priority, requeue)")
+                reply.error = Self.clientError(.invalidArgument, "job control without an action (pause, resume, set priority, requeue, unblock)")
                 return reply
             }
             frameEvents.append((jobID, -1))

@@ -83,7 +83,7 @@ struct JobSubmission: @unchecked Sendable {
                                                           styleGramParts: plan.styleGramParts.isEmpty ? nil : plan.styleGramParts))
         guard plan.tasks.count <= maxTasks else { throw JobSubmissionError.tooManyTasks(planned: plan.tasks.count, limit: maxTasks) }
         let record = JobRecord(id: jobID, name: resolved.name, spec: specData, priority: resolved.priority,
-                               styleTargetsHash: key?.hex ?? "", owner: owner)
+                               styleTargetsHash: key?.hex ?? "", owner: owner, blocklistThreshold: resolved.blocklistThreshold)
         let frames = plan.frames.map { FrameRecord(jobID: jobID, index: $0.index, outputPath: $0.outputPath ?? "") }
         let tasks = plan.tasks.map {
             TaskRecord(id: $0.id, jobID: jobID, frameIndex: $0.frameIndex, region: $0.region, maxAttempts: resolved.maxAttempts,

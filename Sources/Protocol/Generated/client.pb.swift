@@ -212,12 +212,23 @@ public nonisolated struct Stylefarm_V1_JobOptions: Sendable {
   /// Clears the value of `maxLost`. Subsequent reads from it will return its default value.
   public mutating func clearMaxLost() {self._maxLost = nil}
 
+  /// failed tasks of this job after which a worker gets no more of them;
+  public var blocklistThreshold: UInt32 {
+    get {_blocklistThreshold ?? 0}
+    set {_blocklistThreshold = newValue}
+  }
+  /// Returns true if `blocklistThreshold` has been explicitly set.
+  public var hasBlocklistThreshold: Bool {self._blocklistThreshold != nil}
+  /// Clears the value of `blocklistThreshold`. Subsequent reads from it will return its default value.
+  public mutating func clearBlocklistThreshold() {self._blocklistThreshold = nil}
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
 
   fileprivate var _taskTimeoutSeconds: Double? = nil
   fileprivate var _maxLost: UInt32? = nil
+  fileprivate var _blocklistThreshold: UInt32? = nil
 }
 
 /// Paths are interpreted on the coordinator's machine (clients send absolute paths).
@@ -518,6 +529,9 @@ public nonisolated struct Stylefarm_V1_JobSummary: Sendable {
   /// why the job is paused (state PAUSED); empty otherwise
   public var pausedReason: String = String()
 
+  /// workers that failed blocklist_threshold of its tasks: they get no more
+  public var blockedWorkers: [String] = []
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -663,6 +677,14 @@ public nonisolated struct Stylefarm_V1_JobControl: Sendable {
     set {action = .requeue(newValue)}
   }
 
+  public var unblock: Stylefarm_V1_UnblockWorkers {
+    get {
+      if case .unblock(let v)? = action {return v}
+      return Stylefarm_V1_UnblockWorkers()
+    }
+    set {action = .unblock(newValue)}
+  }
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public nonisolated enum OneOf_Action: Equatable, Sendable {
@@ -670,8 +692,23 @@ public nonisolated struct Stylefarm_V1_JobControl: Sendable {
     case resume(Stylefarm_V1_ResumeJob)
     case setPriority(Stylefarm_V1_SetJobPriority)
     case requeue(Stylefarm_V1_RequeueFrames)
+    case unblock(Stylefarm_V1_UnblockWorkers)
 
   }
+
+  public init() {}
+}
+
+/// Lets workers blocklisted for the job (they failed blocklist_threshold of its tasks) take its tasks again.
+public nonisolated struct Stylefarm_V1_UnblockWorkers: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// empty = every worker
+  public var workerID: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
 }
@@ -1255,7 +1292,7 @@ nonisolated extension Stylefarm_V1_FrameState: SwiftProtobuf._ProtoNameProviding
 
 nonisolated extension Stylefarm_V1_JobOptions: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".JobOptions"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}shared_filesystem\0\u{3}max_attempts\0\u{3}tile_size\0\u{3}max_tile_pixels\0\u{3}no_tiles\0\u{3}tile_sync\0\u{3}task_timeout_seconds\0\u{3}max_lost\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}shared_filesystem\0\u{3}max_attempts\0\u{3}tile_size\0\u{3}max_tile_pixels\0\u{3}no_tiles\0\u{3}tile_sync\0\u{3}task_timeout_seconds\0\u{3}max_lost\0\u{3}blocklist_threshold\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1271,6 +1308,7 @@ nonisolated extension Stylefarm_V1_JobOptions: SwiftProtobuf.Message, SwiftProto
       case 6: try { try decoder.decodeSingularUInt32Field(value: &self.tileSync) }()
       case 7: try { try decoder.decodeSingularDoubleField(value: &self._taskTimeoutSeconds) }()
       case 8: try { try decoder.decodeSingularUInt32Field(value: &self._maxLost) }()
+      case 9: try { try decoder.decodeSingularUInt32Field(value: &self._blocklistThreshold) }()
       default: break
       }
     }
@@ -1305,6 +1343,9 @@ nonisolated extension Stylefarm_V1_JobOptions: SwiftProtobuf.Message, SwiftProto
     try { if let v = self._maxLost {
       try visitor.visitSingularUInt32Field(value: v, fieldNumber: 8)
     } }()
+    try { if let v = self._blocklistThreshold {
+      try visitor.visitSingularUInt32Field(value: v, fieldNumber: 9)
+    } }()
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1317,6 +1358,7 @@ nonisolated extension Stylefarm_V1_JobOptions: SwiftProtobuf.Message, SwiftProto
     if lhs.tileSync != rhs.tileSync {return false}
     if lhs._taskTimeoutSeconds != rhs._taskTimeoutSeconds {return false}
     if lhs._maxLost != rhs._maxLost {return false}
+    if lhs._blocklistThreshold != rhs._blocklistThreshold {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -1703,7 +1745,7 @@ nonisolated extension Stylefarm_V1_FrameStatus: SwiftProtobuf.Message, SwiftProt
 
 nonisolated extension Stylefarm_V1_JobSummary: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".JobSummary"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}job_id\0\u{1}name\0\u{1}state\0\u{1}priority\0\u{3}frames_total\0\u{3}frames_done\0\u{3}frames_failed\0\u{3}submitted_unix_ms\0\u{1}owner\0\u{3}paused_reason\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}job_id\0\u{1}name\0\u{1}state\0\u{1}priority\0\u{3}frames_total\0\u{3}frames_done\0\u{3}frames_failed\0\u{3}submitted_unix_ms\0\u{1}owner\0\u{3}paused_reason\0\u{3}blocked_workers\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1721,6 +1763,7 @@ nonisolated extension Stylefarm_V1_JobSummary: SwiftProtobuf.Message, SwiftProto
       case 8: try { try decoder.decodeSingularInt64Field(value: &self.submittedUnixMs) }()
       case 9: try { try decoder.decodeSingularStringField(value: &self.owner) }()
       case 10: try { try decoder.decodeSingularStringField(value: &self.pausedReason) }()
+      case 11: try { try decoder.decodeRepeatedStringField(value: &self.blockedWorkers) }()
       default: break
       }
     }
@@ -1757,6 +1800,9 @@ nonisolated extension Stylefarm_V1_JobSummary: SwiftProtobuf.Message, SwiftProto
     if !self.pausedReason.isEmpty {
       try visitor.visitSingularStringField(value: self.pausedReason, fieldNumber: 10)
     }
+    if !self.blockedWorkers.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.blockedWorkers, fieldNumber: 11)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1771,6 +1817,7 @@ nonisolated extension Stylefarm_V1_JobSummary: SwiftProtobuf.Message, SwiftProto
     if lhs.submittedUnixMs != rhs.submittedUnixMs {return false}
     if lhs.owner != rhs.owner {return false}
     if lhs.pausedReason != rhs.pausedReason {return false}
+    if lhs.blockedWorkers != rhs.blockedWorkers {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -1956,7 +2003,7 @@ nonisolated extension Stylefarm_V1_CancelJobReply: SwiftProtobuf.Message, SwiftP
 
 nonisolated extension Stylefarm_V1_JobControl: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".JobControl"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}job_id\0\u{1}pause\0\u{1}resume\0\u{3}set_priority\0\u{1}requeue\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}job_id\0\u{1}pause\0\u{1}resume\0\u{3}set_priority\0\u{1}requeue\0\u{1}unblock\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -2017,6 +2064,19 @@ nonisolated extension Stylefarm_V1_JobControl: SwiftProtobuf.Message, SwiftProto
           self.action = .requeue(v)
         }
       }()
+      case 6: try {
+        var v: Stylefarm_V1_UnblockWorkers?
+        var hadOneofValue = false
+        if let current = self.action {
+          hadOneofValue = true
+          if case .unblock(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.action = .unblock(v)
+        }
+      }()
       default: break
       }
     }
@@ -2047,6 +2107,10 @@ nonisolated extension Stylefarm_V1_JobControl: SwiftProtobuf.Message, SwiftProto
       guard case .requeue(let v)? = self.action else { preconditionFailure() }
       try visitor.visitSingularMessageField(value: v, fieldNumber: 5)
     }()
+    case .unblock?: try {
+      guard case .unblock(let v)? = self.action else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 6)
+    }()
     case nil: break
     }
     try unknownFields.traverse(visitor: &visitor)
@@ -2055,6 +2119,36 @@ nonisolated extension Stylefarm_V1_JobControl: SwiftProtobuf.Message, SwiftProto
   public static func ==(lhs: Stylefarm_V1_JobControl, rhs: Stylefarm_V1_JobControl) -> Bool {
     if lhs.jobID != rhs.jobID {return false}
     if lhs.action != rhs.action {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Stylefarm_V1_UnblockWorkers: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".UnblockWorkers"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}worker_id\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.workerID) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.workerID.isEmpty {
+      try visitor.visitSingularStringField(value: self.workerID, fieldNumber: 1)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Stylefarm_V1_UnblockWorkers, rhs: Stylefarm_V1_UnblockWorkers) -> Bool {
+    if lhs.workerID != rhs.workerID {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

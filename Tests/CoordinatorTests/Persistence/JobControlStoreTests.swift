@@ -260,4 +260,45 @@ final class JobControlStoreTests: XCTestCase {
             try store.close()
         }
     }
+
+    /// A worker that failed `blocklist_threshold` tasks of a job claims no more of them (other jobs' it still
+    /// does, also when the blocked job comes first); the coordinator's own refusals do not count; unblock and
+    /// requeue clear it.
+    func testABlocklistedWorkerGetsNoMoreTasksOfThatJob() throws {
+        try forEachStore { store, label in
+            let job = JobRecord(id: "a", name: "a", spec: Data("{}".utf8), priority: 90, styleTargetsHash: "h", blocklistThreshold: 2)
+            let region = TaskRegion(x: 0, y: 0, width: 8, height: 8)
+            try store.insertJob(job, frames: (0..<6).map { FrameRecord(jobID: "a", index: $0, outputPath: "/o/\($0)") },
+                                tasks: (0..<6).map { TaskRecord(id: "a-f\($0)", jobID: "a", frameIndex: $0, region: region, maxAttempts: 5) },
+                                now: at(0))
+            try insertJob(store, id: "b", priority: 10, frames: 0..<2)
+            var claims = try store.claimTasks(for: "bad", max: 3, now: at(1))
+            XCTAssertEqual(claims.map(\.task.id), ["a-f0", "a-f1", "a-f2"], label)
+            _ = try store.fail("a-f0", attempt: 1, error: "crash", retryable: true, now: at(2))
+            _ = try store.apply([.failed(taskID: "a-f1", attempt: 1, error: "coordinator: cannot read", retryable: true, byWorker: false)], now: at(2))
+            XCTAssertEqual(try store.blockedWorkers(ofJob: "a"), [], "\(label): the coordinator's refusal is not the worker's")
+            _ = try store.apply([.timedOut(taskID: "a-f2", attempt: 1, error: "timed out")], now: at(2))
+            XCTAssertEqual(try store.blockedWorkers(ofJob: "a"), ["bad"], label)
+            claims = try store.claimTasks(for: "bad", max: 4, now: at(3))
+            XCTAssertEqual(claims.map(\.task.id), ["b-f0", "b-f1"], "\(label): only the other job's tasks")
+            XCTAssertEqual(try store.claimTasks(for: "good", max: 2, now: at(3)).map(\.task.id), ["a-f0", "a-f1"], label)
+            XCTAssertEqual(try store.unblockWorkers(ofJob: "a", worker: "bad", now: at(4)), ["bad"], label)
+            XCTAssertEqual(try store.claimTasks(for: "bad", max: 1, now: at(5)).map(\.task.id), ["a-f2"], label)
+            // Blocked again, then a requeue starts the blocklist afresh.
+            _ = try store.fail("a-f2", attempt: 2, error: "crash", retryable: true, now: at(6))
+            let next = try XCTUnwrap(store.claimTasks(for: "bad", max: 1, now: at(6)).first)
+            _ = try store.fail(next.task.id, attempt: next.attempt, error: "crash", retryable: true, now: at(6))
+            XCTAssertEqual(try store.blockedWorkers(ofJob: "a"), ["bad"], label)
+            _ = try store.requeueFrames(ofJob: "b", frames: [], failed: true, now: at(7))
+            XCTAssertEqual(try store.blockedWorkers(ofJob: "a"), ["bad"], "\(label): another job's requeue leaves it")
+            _ = try store.pauseJob("a", reason: "p", now: at(7))
+            XCTAssertEqual(try store.claimTasks(for: "bad", max: 1, now: at(7)), [], "\(label): the per-job claim skips a paused job too")
+            _ = try store.resumeJob("a", now: at(7))
+            for claim in try store.claimTasks(for: "good", max: 10, now: at(8)) {
+                _ = try store.complete(claim.task.id, attempt: claim.attempt, resultSHA256: "s", now: at(8))
+            }
+            XCTAssertEqual(try store.requeueFrames(ofJob: "a", frames: [5], failed: false, now: at(9)).frames, [5], label)
+            XCTAssertEqual(try store.blockedWorkers(ofJob: "a"), [], label)
+        }
+    }
 }

@@ -215,4 +215,34 @@ final class OperationsServerTests: XCTestCase {
         XCTAssertTrue(try harness.pump { try harness.server.store.summary(ofJob: jobID).state == .completed })
         XCTAssertEqual(try Data(contentsOf: out.appendingPathComponent("echo.0001.png")), Data("rendered".utf8))
     }
+
+    /// A worker that fails a job's tasks is blocklisted for it (shown in status) and sent none of them, while
+    /// another worker renders them; unblock lets it back.
+    func testTheBlocklistStopsSendingAJobsTasksToAFailingWorker() throws {
+        let client = try harness.client()
+        var spec = echoSpec(frames: "1-4", maxAttempts: 5)
+        spec.options.blocklistThreshold = 2
+        let jobID = try client.submit(spec)
+        let bad = try harness.worker("bad")
+        try bad.register(slots: 1)
+        for _ in 0..<2 {
+            try bad.ready(1)
+            let task = try XCTUnwrap(bad.nextTask())
+            try bad.failure(task, retryable: true, message: "GPU driver crashed")
+        }
+        XCTAssertTrue(try harness.pump { try client.status(jobID)?.job.blockedWorkers == ["bad"] })
+        try bad.ready(1)
+        XCTAssertEqual(try bad.tasks(within: .milliseconds(300)).count, 0, "a blocklisted worker gets none of the job's tasks")
+        let good = try harness.worker("good")
+        try good.register(slots: 1)
+        try good.ready(1)
+        let task = try XCTUnwrap(good.nextTask())
+        try good.result(task)
+        var unblock = Stylefarm_V1_UnblockWorkers()
+        unblock.workerID = "bad"
+        let reply = try control(client, jobID, .unblock(unblock))
+        XCTAssertEqual(reply.tasksAffected, 1)
+        XCTAssertEqual(reply.job.blockedWorkers, [])
+        XCTAssertNotNil(try bad.nextTask(), "unblocked, it takes the job's tasks again")
+    }
 }
