@@ -101,7 +101,10 @@ extension TaskExecutor {
         } catch let error as RegionError {
             throw TaskExecutionError.badInput(input: "\(frame) regions", reason: error.description)
         }
-        for warning in plan.warnings { log("\(frame): warning: \(warning)") }
+        for warning in plan.warnings {
+            log("\(frame): warning: \(warning)")
+            TaskLog.current?.append("warning: \(warning)")
+        }
 
         let targets = try task.regionStyleTargets.enumerated().map { set, targets in
             try targets.hashes.enumerated().map { scale, hash in

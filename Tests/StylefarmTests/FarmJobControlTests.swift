@@ -78,5 +78,17 @@ final class FarmJobControlTests: XCTestCase {
         let quick = try farm.submit(echo("quick", frames: "1-2", seconds: 0.1))
         let done = try XCTUnwrap(farm.waitForStatus(quick, timeout: 30) { $0.job.state == .completed }, farm.logs)
         XCTAssertEqual(done.job.framesDone, 2)
+
+        // What the worker logged travels with its report: `stylefarm logs` shows it per attempt.
+        let logs = try farm.cli(["logs", quick, "2", "--coordinator", farm.clientEndpoint])
+        XCTAssertEqual(logs.status, 0, logs.stderr)
+        XCTAssertTrue(logs.stdout.contains("== frame 2, task "), logs.stdout)
+        XCTAssertTrue(logs.stdout.contains("attempt 1 on one: succeeded"), logs.stdout)
+        XCTAssertTrue(logs.stdout.contains("attempt 1 of job \(quick) on worker one"), logs.stdout)
+        XCTAssertTrue(logs.stdout.contains("done: output "), logs.stdout)
+        let failures = try farm.cli(["logs", hungID, "--coordinator", farm.clientEndpoint])
+        XCTAssertEqual(failures.status, 0, failures.stderr)
+        XCTAssertTrue(failures.stdout.contains("attempt 2 on one: timeout"), failures.stdout)
+        XCTAssertTrue(failures.stdout.contains("error: timed out after 1 s on worker one"), failures.stdout)
     }
 }

@@ -92,6 +92,18 @@ public final class CoordinatorClient {
         return reply
     }
 
+    /// The logs of a job's attempts: one frame's (`frame`, a frame number), or the failed, timed-out and lost
+    /// ones; only attempt `attempt` when given.
+    public func logs(_ jobID: String, frame: Int?, attempt: Int?) throws -> Stylefarm_V1_TaskLogReply {
+        var request = Stylefarm_V1_TaskLogRequest()
+        request.jobID = jobID
+        if let frame { request.frame = Int64(frame) }
+        request.attempt = UInt32(clamping: attempt ?? 0)
+        guard case .taskLogs(let reply) = try roundTrip(.taskLogs(request)) else { throw CoordinatorClientError.unexpectedReply }
+        if reply.hasError { throw CoordinatorClientError.rejected(reply.error.message) }
+        return reply
+    }
+
     /// Follows a job: calls `onEvent` for every event until the job ends (returns the terminal event)
     /// or `stop()` is true (returns nil; checked at least every 200 ms). When the coordinator is silent
     /// for `resubscribeAfter` (it may have restarted), the watch is sent again.

@@ -27,9 +27,12 @@ public struct AttemptRecord: Sendable, Hashable {
     public var endedAt: Date?
     public var outcome: AttemptOutcome
     public var errorMessage: String?
+    /// The worker's log of the attempt, when it shipped one.
+    public var log: String?
 
     public init(taskID: String, number: Int, workerID: String, startedAt: Date, endedAt: Date? = nil,
-                outcome: AttemptOutcome = .pending, errorMessage: String? = nil) {
+                outcome: AttemptOutcome = .pending, errorMessage: String? = nil, log: String? = nil) {
+        self.log = log
         self.taskID = taskID
         self.number = number
         self.workerID = workerID

@@ -171,6 +171,7 @@ enum Migrations {
     ///   claim takes only `job_priority >= 0`: the dispatch index skips them without a join.
     /// - `worker_job_failures`: failed attempts per worker and job; a worker with `jobs.blocklist_threshold` of
     ///   them (0: never) is `blocked` and claims no more tasks of that job, until a requeue or unblock.
+    /// - `attempts.log`: the log the worker shipped with the attempt's report (at most 256 KiB).
     /// - `attempts.outcome` may be `timeout` (an attempt that ran past its job's task timeout). SQLite cannot
     ///   change a CHECK constraint, so the table is built again with its rows.
     static func v5(_ db: Database) throws {
@@ -194,9 +195,11 @@ enum Migrations {
                 ended_at REAL,
                 outcome TEXT NOT NULL CHECK (outcome IN ('pending','succeeded','failed','lost','cancelled','timeout')),
                 error_message TEXT,
+                log TEXT,
                 PRIMARY KEY (task_id, number)
             ) WITHOUT ROWID;
-            INSERT INTO attempts_v5 SELECT task_id, number, worker_id, started_at, ended_at, outcome, error_message FROM attempts;
+            INSERT INTO attempts_v5 (task_id, number, worker_id, started_at, ended_at, outcome, error_message)
+                SELECT task_id, number, worker_id, started_at, ended_at, outcome, error_message FROM attempts;
             DROP TABLE attempts;
             ALTER TABLE attempts_v5 RENAME TO attempts;
             """)

@@ -213,7 +213,10 @@ extension SQLiteJobStore {
     /// ``apply(_:now:)`` inside a transaction the caller holds (worker losses and recovery use it too).
     static func apply(_ changes: [StateChange], time: Double, db: Database) throws -> [StateChangeOutcome] {
         var ids = BatchJSON()
-        for change in changes { if let id = change.taskID { ids.append(id) } }
+        for change in changes {
+            if case .attemptLog = change { continue }
+            if let id = change.taskID { ids.append(id) }
+        }
         var tasks: [String: Loaded] = [:]
         tasks.reserveCapacity(changes.count)
         for row in try Row.fetchAll(db.cachedStatement(sql: """
@@ -237,9 +240,15 @@ extension SQLiteJobStore {
         let frameAssembled = try db.cachedStatement(sql: """
             UPDATE frames SET result_sha256 = ? WHERE job_id = ? AND frame_index = ?
             """)
+        let attemptLog = try db.cachedStatement(sql: "UPDATE attempts SET log = ? WHERE task_id = ? AND number = ?")
         var outcomes: [StateChangeOutcome] = []
         outcomes.reserveCapacity(changes.count)
         for change in changes {
+            if case .attemptLog(let taskID, let attempt, let text) = change {
+                try attemptLog.execute(arguments: [text, taskID, attempt])
+                outcomes.append(.logRecorded)
+                continue
+            }
             if case .frameAssembled(let jobID, let frameIndex, let sha256) = change {
                 try frameAssembled.execute(arguments: [sha256, jobID, frameIndex])
                 guard db.changesCount > 0 else { throw PersistenceError.jobNotFound(jobID) }
@@ -300,7 +309,7 @@ extension SQLiteJobStore {
             case .recalled(_, let attempt, let reason):
                 action = task.machine.recall(attempt: attempt)
                 if action == .requeue { end(attempt, .cancelled, error: reason) }
-            case .frameAssembled:
+            case .frameAssembled, .attemptLog:
                 continue
             }
             switch action {

@@ -195,13 +195,41 @@ extension SQLiteJobStore {
     public func attempts(ofTask taskID: String) throws -> [AttemptRecord] {
         try read { db in
             try Row.fetchAll(db, sql: """
-                SELECT task_id, number, worker_id, started_at, ended_at, outcome, error_message FROM attempts
-                WHERE task_id = ? ORDER BY number
-                """, arguments: [taskID]).map { row in
-                AttemptRecord(taskID: row[0], number: row[1], workerID: row[2], startedAt: Self.date(row[3]),
-                              endedAt: (row[4] as Double?).map(Self.date),
-                              outcome: try Self.decodeState(row[5], AttemptOutcome.self), errorMessage: row[6])
+                SELECT \(Self.attemptColumns) FROM attempts WHERE task_id = ? ORDER BY number
+                """, arguments: [taskID]).map(Self.decodeAttempt)
+        }
+    }
+
+    static let attemptColumns = "task_id, number, worker_id, started_at, ended_at, outcome, error_message, log"
+
+    static func decodeAttempt(_ row: Row) throws -> AttemptRecord {
+        AttemptRecord(taskID: row[0], number: row[1], workerID: row[2], startedAt: date(row[3]),
+                      endedAt: (row[4] as Double?).map(date),
+                      outcome: try decodeState(row[5], AttemptOutcome.self), errorMessage: row[6], log: row[7])
+    }
+
+    /// Attempts of a job with the frame index of their task (`stylefarm logs`): every attempt of the frame at
+    /// `frameIndex` (only number `attempt` when given), by task and number; without a frame, the attempts that
+    /// failed, timed out or were lost, newest first. At most `limit`.
+    public func attemptLogs(ofJob jobID: String, frameIndex: Int?, attempt: Int?, limit: Int) throws
+        -> [(frameIndex: Int, attempt: AttemptRecord)] {
+        try read { db in
+            let columns = Self.attemptColumns.split(separator: ",").map { "a." + $0.trimmingCharacters(in: .whitespaces) }.joined(separator: ", ")
+            let rows: [Row]
+            if let frameIndex {
+                rows = try Row.fetchAll(db, sql: """
+                    SELECT \(columns), t.frame_index FROM tasks AS t JOIN attempts AS a ON a.task_id = t.id
+                    WHERE t.job_id = ?1 AND t.frame_index = ?2 AND (?3 IS NULL OR a.number = ?3)
+                    ORDER BY t.id, a.number LIMIT ?4
+                    """, arguments: [jobID, frameIndex, attempt, limit])
+            } else {
+                rows = try Row.fetchAll(db, sql: """
+                    SELECT \(columns), t.frame_index FROM tasks AS t JOIN attempts AS a ON a.task_id = t.id
+                    WHERE t.job_id = ?1 AND a.outcome IN ('failed', 'timeout', 'lost') AND (?2 IS NULL OR a.number = ?2)
+                    ORDER BY a.started_at DESC, t.id LIMIT ?3
+                    """, arguments: [jobID, attempt, limit])
             }
+            return try rows.map { (frameIndex: $0[8], attempt: try Self.decodeAttempt($0)) }
         }
     }
 

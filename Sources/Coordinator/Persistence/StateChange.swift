@@ -19,6 +19,8 @@ public enum StateChange: Sendable, Hashable {
     /// The attempt was called back (its job paused with `--now`): queued again, nothing counted, outcome
     /// `cancelled`.
     case recalled(taskID: String, attempt: Int, reason: String)
+    /// The log a worker shipped with its report on the attempt (kept with the attempt, for `stylefarm logs`).
+    case attemptLog(taskID: String, attempt: Int, text: String)
     /// Reassembly wrote a tiled frame; records the frame's hash.
     case frameAssembled(jobID: String, frameIndex: Int, sha256: String)
 }
@@ -29,6 +31,8 @@ public enum StateChangeOutcome: Sendable, Hashable {
     case task(TaskState)
     /// The frame's hash was recorded.
     case frameRecorded
+    /// The attempt's log was stored.
+    case logRecorded
     /// Nothing changed (stale attempt, task already finished, or wrong state).
     case ignored(TaskStateMachine.IgnoreReason)
 }
@@ -38,7 +42,7 @@ extension StateChange {
     public var taskID: String? {
         switch self {
         case .started(let id, _), .completed(let id, _, _), .failed(let id, _, _, _, _), .lost(let id, _, _, _),
-             .timedOut(let id, _, _), .recalled(let id, _, _):
+             .timedOut(let id, _, _), .recalled(let id, _, _), .attemptLog(let id, _, _):
             return id
         case .frameAssembled:
             return nil

@@ -129,6 +129,8 @@ extension CoordinatorServer {
             }
             addWatcher(Watcher(routingID: routed.routingID, delimited: routed.delimited,
                                requestID: routed.message.requestID, jobID: request.jobID))
+        case .taskLogs(let request)?:
+            replyToClient(routed, .taskLogs(taskLogs(request, as: identity)))
         case .jobControl(let request)?:
             replyToClient(routed, .jobControl(handleJobControl(request, as: identity)))
         case .disconnect?:

@@ -39,6 +39,7 @@ extension CoordinatorServer {
             }
             endAssignment(result.taskID, of: workerID)
             task = (result.taskID, jobID, frameIndex)
+            keepLog(result.log, taskID: result.taskID, attempt: attempt)
         }
         let context = try? jobContext(task.jobID)
         // Tiles and the style-statistics passes are sized to a memory budget: say what they took.
@@ -86,6 +87,15 @@ extension CoordinatorServer {
             pendingChanges.append(.completed(taskID: task.id, attempt: attempt, resultSHA256: sha))
         }
     }
+
+    /// Keeps the log a worker shipped with its current report on an attempt, bounded (`stylefarm logs`).
+    func keepLog(_ text: String, taskID: String, attempt: Int) {
+        guard !text.isEmpty else { return }
+        pendingChanges.append(.attemptLog(taskID: taskID, attempt: attempt, text: Self.bounded(text, bytes: Self.maxLogBytes)))
+    }
+
+    /// The most of an attempt's log the coordinator keeps (the worker sends at most this: `TaskLog.maxBytes`).
+    static let maxLogBytes = 256 << 10
 
     /// `ReportCheck` of a worker's report against this server's assignment table, else the store.
     func checkReport(on taskID: String, attempt: Int, from workerID: String) -> ReportCheck.Verdict {

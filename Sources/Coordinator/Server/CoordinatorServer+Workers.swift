@@ -74,6 +74,7 @@ extension CoordinatorServer {
             return
         }
         endAssignment(failure.taskID, of: id)
+        keepLog(failure.log, taskID: failure.taskID, attempt: Int(failure.attempt))
         // A peer's text, kept in the store and shown to users: bounded.
         pendingChanges.append(.failed(taskID: failure.taskID, attempt: Int(failure.attempt),
                                       error: failure.message.isEmpty ? "\(failure.kind)" : Self.bounded(failure.message, bytes: Self.maxErrorBytes),

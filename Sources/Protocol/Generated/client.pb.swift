@@ -1046,6 +1046,92 @@ public nonisolated struct Stylefarm_V1_CheckoutReply: Sendable {
   fileprivate var _error: Stylefarm_V1_ClientError? = nil
 }
 
+/// The logs of a job's attempts (`stylefarm logs`): one frame's every attempt, or (without a frame) the job's
+/// failed, timed-out and lost attempts, newest first.
+public nonisolated struct Stylefarm_V1_TaskLogRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var jobID: String = String()
+
+  /// a frame number of the job's range
+  public var frame: Int64 {
+    get {_frame ?? 0}
+    set {_frame = newValue}
+  }
+  /// Returns true if `frame` has been explicitly set.
+  public var hasFrame: Bool {self._frame != nil}
+  /// Clears the value of `frame`. Subsequent reads from it will return its default value.
+  public mutating func clearFrame() {self._frame = nil}
+
+  /// 0 = every attempt
+  public var attempt: UInt32 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _frame: Int64? = nil
+}
+
+public nonisolated struct Stylefarm_V1_AttemptLog: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var taskID: String = String()
+
+  public var frame: Int64 = 0
+
+  public var attempt: UInt32 = 0
+
+  public var workerID: String = String()
+
+  /// pending, succeeded, failed, lost, cancelled, timeout
+  public var outcome: String = String()
+
+  public var startedUnixMs: Int64 = 0
+
+  /// 0 while it runs
+  public var endedUnixMs: Int64 = 0
+
+  public var error: String = String()
+
+  /// what the worker shipped; empty for a lost attempt
+  public var log: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Stylefarm_V1_TaskLogReply: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var attempts: [Stylefarm_V1_AttemptLog] = []
+
+  /// more attempts matched than one reply carries
+  public var truncated: Bool = false
+
+  public var error: Stylefarm_V1_ClientError {
+    get {_error ?? Stylefarm_V1_ClientError()}
+    set {_error = newValue}
+  }
+  /// Returns true if `error` has been explicitly set.
+  public var hasError: Bool {self._error != nil}
+  /// Clears the value of `error`. Subsequent reads from it will return its default value.
+  public mutating func clearError() {self._error = nil}
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _error: Stylefarm_V1_ClientError? = nil
+}
+
 /// Client -> coordinator. `request_id` is echoed in the reply so DEALER clients can pipeline.
 public nonisolated struct Stylefarm_V1_ClientRequest: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
@@ -1136,6 +1222,14 @@ public nonisolated struct Stylefarm_V1_ClientRequest: Sendable {
     set {payload = .jobControl(newValue)}
   }
 
+  public var taskLogs: Stylefarm_V1_TaskLogRequest {
+    get {
+      if case .taskLogs(let v)? = payload {return v}
+      return Stylefarm_V1_TaskLogRequest()
+    }
+    set {payload = .taskLogs(newValue)}
+  }
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public nonisolated enum OneOf_Payload: Equatable, Sendable {
@@ -1149,6 +1243,7 @@ public nonisolated struct Stylefarm_V1_ClientRequest: Sendable {
     case uploadChunk(Stylefarm_V1_UploadChunk)
     case checkout(Stylefarm_V1_Checkout)
     case jobControl(Stylefarm_V1_JobControl)
+    case taskLogs(Stylefarm_V1_TaskLogRequest)
 
   }
 
@@ -1252,6 +1347,14 @@ public nonisolated struct Stylefarm_V1_ClientReply: @unchecked Sendable {
     set {_uniqueStorage()._payload = .jobControl(newValue)}
   }
 
+  public var taskLogs: Stylefarm_V1_TaskLogReply {
+    get {
+      if case .taskLogs(let v)? = _storage._payload {return v}
+      return Stylefarm_V1_TaskLogReply()
+    }
+    set {_uniqueStorage()._payload = .taskLogs(newValue)}
+  }
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public nonisolated enum OneOf_Payload: Equatable, Sendable {
@@ -1266,6 +1369,7 @@ public nonisolated struct Stylefarm_V1_ClientReply: @unchecked Sendable {
     case uploadChunk(Stylefarm_V1_UploadChunkReply)
     case checkout(Stylefarm_V1_CheckoutReply)
     case jobControl(Stylefarm_V1_JobControlReply)
+    case taskLogs(Stylefarm_V1_TaskLogReply)
 
   }
 
@@ -2767,9 +2871,167 @@ nonisolated extension Stylefarm_V1_CheckoutReply: SwiftProtobuf.Message, SwiftPr
   }
 }
 
+nonisolated extension Stylefarm_V1_TaskLogRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".TaskLogRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}job_id\0\u{1}frame\0\u{1}attempt\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.jobID) }()
+      case 2: try { try decoder.decodeSingularInt64Field(value: &self._frame) }()
+      case 3: try { try decoder.decodeSingularUInt32Field(value: &self.attempt) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if !self.jobID.isEmpty {
+      try visitor.visitSingularStringField(value: self.jobID, fieldNumber: 1)
+    }
+    try { if let v = self._frame {
+      try visitor.visitSingularInt64Field(value: v, fieldNumber: 2)
+    } }()
+    if self.attempt != 0 {
+      try visitor.visitSingularUInt32Field(value: self.attempt, fieldNumber: 3)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Stylefarm_V1_TaskLogRequest, rhs: Stylefarm_V1_TaskLogRequest) -> Bool {
+    if lhs.jobID != rhs.jobID {return false}
+    if lhs._frame != rhs._frame {return false}
+    if lhs.attempt != rhs.attempt {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Stylefarm_V1_AttemptLog: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".AttemptLog"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}task_id\0\u{1}frame\0\u{1}attempt\0\u{3}worker_id\0\u{1}outcome\0\u{3}started_unix_ms\0\u{3}ended_unix_ms\0\u{1}error\0\u{1}log\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.taskID) }()
+      case 2: try { try decoder.decodeSingularInt64Field(value: &self.frame) }()
+      case 3: try { try decoder.decodeSingularUInt32Field(value: &self.attempt) }()
+      case 4: try { try decoder.decodeSingularStringField(value: &self.workerID) }()
+      case 5: try { try decoder.decodeSingularStringField(value: &self.outcome) }()
+      case 6: try { try decoder.decodeSingularInt64Field(value: &self.startedUnixMs) }()
+      case 7: try { try decoder.decodeSingularInt64Field(value: &self.endedUnixMs) }()
+      case 8: try { try decoder.decodeSingularStringField(value: &self.error) }()
+      case 9: try { try decoder.decodeSingularStringField(value: &self.log) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.taskID.isEmpty {
+      try visitor.visitSingularStringField(value: self.taskID, fieldNumber: 1)
+    }
+    if self.frame != 0 {
+      try visitor.visitSingularInt64Field(value: self.frame, fieldNumber: 2)
+    }
+    if self.attempt != 0 {
+      try visitor.visitSingularUInt32Field(value: self.attempt, fieldNumber: 3)
+    }
+    if !self.workerID.isEmpty {
+      try visitor.visitSingularStringField(value: self.workerID, fieldNumber: 4)
+    }
+    if !self.outcome.isEmpty {
+      try visitor.visitSingularStringField(value: self.outcome, fieldNumber: 5)
+    }
+    if self.startedUnixMs != 0 {
+      try visitor.visitSingularInt64Field(value: self.startedUnixMs, fieldNumber: 6)
+    }
+    if self.endedUnixMs != 0 {
+      try visitor.visitSingularInt64Field(value: self.endedUnixMs, fieldNumber: 7)
+    }
+    if !self.error.isEmpty {
+      try visitor.visitSingularStringField(value: self.error, fieldNumber: 8)
+    }
+    if !self.log.isEmpty {
+      try visitor.visitSingularStringField(value: self.log, fieldNumber: 9)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Stylefarm_V1_AttemptLog, rhs: Stylefarm_V1_AttemptLog) -> Bool {
+    if lhs.taskID != rhs.taskID {return false}
+    if lhs.frame != rhs.frame {return false}
+    if lhs.attempt != rhs.attempt {return false}
+    if lhs.workerID != rhs.workerID {return false}
+    if lhs.outcome != rhs.outcome {return false}
+    if lhs.startedUnixMs != rhs.startedUnixMs {return false}
+    if lhs.endedUnixMs != rhs.endedUnixMs {return false}
+    if lhs.error != rhs.error {return false}
+    if lhs.log != rhs.log {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Stylefarm_V1_TaskLogReply: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".TaskLogReply"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}attempts\0\u{1}truncated\0\u{1}error\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeRepeatedMessageField(value: &self.attempts) }()
+      case 2: try { try decoder.decodeSingularBoolField(value: &self.truncated) }()
+      case 3: try { try decoder.decodeSingularMessageField(value: &self._error) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if !self.attempts.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.attempts, fieldNumber: 1)
+    }
+    if self.truncated != false {
+      try visitor.visitSingularBoolField(value: self.truncated, fieldNumber: 2)
+    }
+    try { if let v = self._error {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 3)
+    } }()
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Stylefarm_V1_TaskLogReply, rhs: Stylefarm_V1_TaskLogReply) -> Bool {
+    if lhs.attempts != rhs.attempts {return false}
+    if lhs.truncated != rhs.truncated {return false}
+    if lhs._error != rhs._error {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
 nonisolated extension Stylefarm_V1_ClientRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".ClientRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}request_id\0\u{4}\u{9}submit_job\0\u{3}job_status\0\u{3}list_jobs\0\u{3}cancel_job\0\u{3}watch_job\0\u{1}disconnect\0\u{3}upload_query\0\u{3}upload_chunk\0\u{1}checkout\0\u{3}job_control\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}request_id\0\u{4}\u{9}submit_job\0\u{3}job_status\0\u{3}list_jobs\0\u{3}cancel_job\0\u{3}watch_job\0\u{1}disconnect\0\u{3}upload_query\0\u{3}upload_chunk\0\u{1}checkout\0\u{3}job_control\0\u{3}task_logs\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -2908,6 +3170,19 @@ nonisolated extension Stylefarm_V1_ClientRequest: SwiftProtobuf.Message, SwiftPr
           self.payload = .jobControl(v)
         }
       }()
+      case 20: try {
+        var v: Stylefarm_V1_TaskLogRequest?
+        var hadOneofValue = false
+        if let current = self.payload {
+          hadOneofValue = true
+          if case .taskLogs(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.payload = .taskLogs(v)
+        }
+      }()
       default: break
       }
     }
@@ -2962,6 +3237,10 @@ nonisolated extension Stylefarm_V1_ClientRequest: SwiftProtobuf.Message, SwiftPr
       guard case .jobControl(let v)? = self.payload else { preconditionFailure() }
       try visitor.visitSingularMessageField(value: v, fieldNumber: 19)
     }()
+    case .taskLogs?: try {
+      guard case .taskLogs(let v)? = self.payload else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 20)
+    }()
     case nil: break
     }
     try unknownFields.traverse(visitor: &visitor)
@@ -2977,7 +3256,7 @@ nonisolated extension Stylefarm_V1_ClientRequest: SwiftProtobuf.Message, SwiftPr
 
 nonisolated extension Stylefarm_V1_ClientReply: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".ClientReply"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}request_id\0\u{4}\u{9}submit_job\0\u{3}job_status\0\u{3}list_jobs\0\u{3}cancel_job\0\u{3}job_event\0\u{1}error\0\u{3}upload_query\0\u{3}upload_chunk\0\u{1}checkout\0\u{3}job_control\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}request_id\0\u{4}\u{9}submit_job\0\u{3}job_status\0\u{3}list_jobs\0\u{3}cancel_job\0\u{3}job_event\0\u{1}error\0\u{3}upload_query\0\u{3}upload_chunk\0\u{1}checkout\0\u{3}job_control\0\u{3}task_logs\0")
 
   fileprivate class _StorageClass {
     var _requestID: UInt64 = 0
@@ -3143,6 +3422,19 @@ nonisolated extension Stylefarm_V1_ClientReply: SwiftProtobuf.Message, SwiftProt
             _storage._payload = .jobControl(v)
           }
         }()
+        case 20: try {
+          var v: Stylefarm_V1_TaskLogReply?
+          var hadOneofValue = false
+          if let current = _storage._payload {
+            hadOneofValue = true
+            if case .taskLogs(let m) = current {v = m}
+          }
+          try decoder.decodeSingularMessageField(value: &v)
+          if let v = v {
+            if hadOneofValue {try decoder.handleConflictingOneOf()}
+            _storage._payload = .taskLogs(v)
+          }
+        }()
         default: break
         }
       }
@@ -3198,6 +3490,10 @@ nonisolated extension Stylefarm_V1_ClientReply: SwiftProtobuf.Message, SwiftProt
       case .jobControl?: try {
         guard case .jobControl(let v)? = _storage._payload else { preconditionFailure() }
         try visitor.visitSingularMessageField(value: v, fieldNumber: 19)
+      }()
+      case .taskLogs?: try {
+        guard case .taskLogs(let v)? = _storage._payload else { preconditionFailure() }
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 20)
       }()
       case nil: break
       }

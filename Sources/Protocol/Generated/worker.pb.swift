@@ -776,6 +776,9 @@ public nonisolated struct Stylefarm_V1_Result: Sendable {
   /// Clears the value of `freeSlots`. Subsequent reads from it will return its default value.
   public mutating func clearFreeSlots() {self._freeSlots = nil}
 
+  /// (only to a coordinator whose RegisterAck has credit_in_reports)
+  public var log: String = String()
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -810,6 +813,9 @@ public nonisolated struct Stylefarm_V1_Failure: Sendable {
   public var hasFreeSlots: Bool {self._freeSlots != nil}
   /// Clears the value of `freeSlots`. Subsequent reads from it will return its default value.
   public mutating func clearFreeSlots() {self._freeSlots = nil}
+
+  /// as on Result
+  public var log: String = String()
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -1903,7 +1909,7 @@ nonisolated extension Stylefarm_V1_TaskStats: SwiftProtobuf.Message, SwiftProtob
 
 nonisolated extension Stylefarm_V1_Result: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Result"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}task_id\0\u{1}output\0\u{1}data\0\u{1}stats\0\u{1}attempt\0\u{3}free_slots\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}task_id\0\u{1}output\0\u{1}data\0\u{1}stats\0\u{1}attempt\0\u{3}free_slots\0\u{1}log\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1917,6 +1923,7 @@ nonisolated extension Stylefarm_V1_Result: SwiftProtobuf.Message, SwiftProtobuf.
       case 4: try { try decoder.decodeSingularMessageField(value: &self._stats) }()
       case 5: try { try decoder.decodeSingularUInt32Field(value: &self.attempt) }()
       case 6: try { try decoder.decodeSingularUInt32Field(value: &self._freeSlots) }()
+      case 7: try { try decoder.decodeSingularStringField(value: &self.log) }()
       default: break
       }
     }
@@ -1945,6 +1952,9 @@ nonisolated extension Stylefarm_V1_Result: SwiftProtobuf.Message, SwiftProtobuf.
     try { if let v = self._freeSlots {
       try visitor.visitSingularUInt32Field(value: v, fieldNumber: 6)
     } }()
+    if !self.log.isEmpty {
+      try visitor.visitSingularStringField(value: self.log, fieldNumber: 7)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1955,6 +1965,7 @@ nonisolated extension Stylefarm_V1_Result: SwiftProtobuf.Message, SwiftProtobuf.
     if lhs._stats != rhs._stats {return false}
     if lhs.attempt != rhs.attempt {return false}
     if lhs._freeSlots != rhs._freeSlots {return false}
+    if lhs.log != rhs.log {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -1962,7 +1973,7 @@ nonisolated extension Stylefarm_V1_Result: SwiftProtobuf.Message, SwiftProtobuf.
 
 nonisolated extension Stylefarm_V1_Failure: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Failure"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}task_id\0\u{1}kind\0\u{1}message\0\u{1}retryable\0\u{1}attempt\0\u{3}free_slots\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}task_id\0\u{1}kind\0\u{1}message\0\u{1}retryable\0\u{1}attempt\0\u{3}free_slots\0\u{1}log\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1976,6 +1987,7 @@ nonisolated extension Stylefarm_V1_Failure: SwiftProtobuf.Message, SwiftProtobuf
       case 4: try { try decoder.decodeSingularBoolField(value: &self.retryable) }()
       case 5: try { try decoder.decodeSingularUInt32Field(value: &self.attempt) }()
       case 6: try { try decoder.decodeSingularUInt32Field(value: &self._freeSlots) }()
+      case 7: try { try decoder.decodeSingularStringField(value: &self.log) }()
       default: break
       }
     }
@@ -2004,6 +2016,9 @@ nonisolated extension Stylefarm_V1_Failure: SwiftProtobuf.Message, SwiftProtobuf
     try { if let v = self._freeSlots {
       try visitor.visitSingularUInt32Field(value: v, fieldNumber: 6)
     } }()
+    if !self.log.isEmpty {
+      try visitor.visitSingularStringField(value: self.log, fieldNumber: 7)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -2014,6 +2029,7 @@ nonisolated extension Stylefarm_V1_Failure: SwiftProtobuf.Message, SwiftProtobuf
     if lhs.retryable != rhs.retryable {return false}
     if lhs.attempt != rhs.attempt {return false}
     if lhs._freeSlots != rhs._freeSlots {return false}
+    if lhs.log != rhs.log {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

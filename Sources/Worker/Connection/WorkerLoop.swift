@@ -236,7 +236,7 @@ public final class WorkerLoop: @unchecked Sendable {
     private func start(_ task: Stylefarm_V1_TaskAssignment) {
         let cancellation = TaskCancellation()
         tasks[task.taskID] = (task.jobID, cancellation)
-        let executor = self.executor, inbox = self.inbox
+        let executor = self.executor, inbox = self.inbox, workerID = configuration.workerID
         let thread = Thread { [weak self] in
             self?.updateStats {
                 $0.executingTasks += 1
@@ -244,15 +244,29 @@ public final class WorkerLoop: @unchecked Sendable {
             }
             let report: Stylefarm_V1_WorkerMessage
             var outputHash: String?
+            // The attempt's log travels with its report (TaskLog).
+            let taskLog = TaskLog()
+            taskLog.begin(task, workerID: workerID)
+            var lastLogged: UInt32 = 0
             do {
-                let result = try executor.execute(task, cancellation: cancellation) { inbox.post(.progress($0)) }
+                var result = try TaskLog.$current.withValue(taskLog) {
+                    try executor.execute(task, cancellation: cancellation) { progress in
+                        taskLog.progress(progress, lastLogged: &lastLogged)
+                        inbox.post(.progress(progress))
+                    }
+                }
                 if task.outputPath.isEmpty {  // blob mode: keep it until the coordinator fetched it
                     executor.cache.pin(result.output.sha256)
                     outputHash = result.output.sha256
                 }
+                taskLog.finished(result)
+                result.log = taskLog.text
                 report = Stylefarm_V1_WorkerMessage(.result(result))
             } catch {
-                report = Stylefarm_V1_WorkerMessage(.failure(TaskExecutor.failure(for: error, task: task)))
+                var failure = TaskExecutor.failure(for: error, task: task)
+                taskLog.failed(failure)
+                failure.log = taskLog.text
+                report = Stylefarm_V1_WorkerMessage(.failure(failure))
             }
             self?.updateStats { $0.executingTasks -= 1 }
             inbox.post(.finished(taskID: task.taskID, report: report, outputHash: outputHash))

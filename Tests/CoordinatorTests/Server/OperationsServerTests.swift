@@ -245,4 +245,57 @@ final class OperationsServerTests: XCTestCase {
         XCTAssertEqual(reply.job.blockedWorkers, [])
         XCTAssertNotNil(try bad.nextTask(), "unblocked, it takes the job's tasks again")
     }
+
+    /// The log a worker ships with its report is kept per attempt and served by `TaskLogRequest`: one frame's
+    /// every attempt, or the job's failed ones.
+    func testWorkerLogsAreKeptPerAttemptAndServed() throws {
+        let client = try harness.client()
+        let jobID = try client.submit(echoSpec(frames: "10-11", maxAttempts: 3))
+        let w = try harness.worker("w")
+        try w.register(slots: 1)
+        try w.ready(1)
+        let first = try XCTUnwrap(w.nextTask())
+        var failure = Stylefarm_V1_Failure()
+        failure.taskID = first.taskID
+        failure.attempt = first.attempt
+        failure.kind = .engine
+        failure.message = "NaN in the style loss"
+        failure.retryable = true
+        failure.log = "+0.00s task started\n+1.20s evaluation 40/100: loss nan"
+        try w.send(.failure(failure))
+        try w.ready(1)
+        let retry = try XCTUnwrap(w.nextTask())
+        XCTAssertEqual(retry.taskID, first.taskID)
+        var result = Stylefarm_V1_Result()
+        result.taskID = retry.taskID
+        result.attempt = retry.attempt
+        result.output.sha256 = BlobName.of(Data("done".utf8))
+        result.data = .inline(Data("done".utf8))
+        result.log = "+0.00s task started\n+2.00s done"
+        try w.send(.result(result))
+        XCTAssertTrue(try harness.pump { try harness.server.store.attempts(ofTask: first.taskID).last?.outcome == .succeeded })
+
+        func logs(frame: Int64?, attempt: UInt32 = 0) throws -> Stylefarm_V1_TaskLogReply {
+            var request = Stylefarm_V1_TaskLogRequest()
+            request.jobID = jobID
+            if let frame { request.frame = frame }
+            request.attempt = attempt
+            guard case .taskLogs(let reply)? = try client.request(.taskLogs(request))?.payload else {
+                XCTFail("no reply")
+                return Stylefarm_V1_TaskLogReply()
+            }
+            return reply
+        }
+        let frame = try logs(frame: 10)
+        XCTAssertEqual(frame.attempts.map(\.attempt), [1, 2])
+        XCTAssertEqual(frame.attempts.map(\.outcome), ["failed", "succeeded"])
+        XCTAssertEqual(frame.attempts.first?.error, "NaN in the style loss")
+        XCTAssertEqual(frame.attempts.first?.log, "+0.00s task started\n+1.20s evaluation 40/100: loss nan")
+        XCTAssertEqual(frame.attempts.last?.log, "+0.00s task started\n+2.00s done")
+        XCTAssertEqual(frame.attempts.first?.frame, 10)
+        XCTAssertEqual(try logs(frame: 10, attempt: 2).attempts.map(\.attempt), [2])
+        XCTAssertEqual(try logs(frame: nil).attempts.map(\.outcome), ["failed"], "without a frame: the failed attempts")
+        XCTAssertEqual(try logs(frame: 11).attempts.count, 0)
+        XCTAssertEqual(try logs(frame: 3).error.code, .invalidArgument)
+    }
 }

@@ -1,0 +1,46 @@
+import ArgumentParser
+import Coordinator
+import Foundation
+import Protocol
+
+/// `stylefarm logs JOB [FRAME] [--attempt N]`.
+struct LogsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "logs",
+        abstract: "Show the logs workers shipped for a job's attempts: one frame's, or every failed, timed-out and lost attempt.")
+
+    @Argument(help: "The job id.")
+    var job: String
+
+    @Argument(help: "A frame number (default: the job's failed, timed-out and lost attempts, newest first).")
+    var frame: Int?
+
+    @Option(help: "Only this attempt number.")
+    var attempt: Int?
+
+    @OptionGroup var client: ClientOptions
+
+    func validate() throws {
+        if let attempt, attempt < 1 { throw ValidationError("--attempt must be 1 or more (got \(attempt))") }
+    }
+
+    func run() throws {
+        let connection = try client.connect()
+        defer { connection.close() }
+        let reply = try connection.logs(job, frame: frame, attempt: attempt)
+        if reply.attempts.isEmpty {
+            print(frame == nil ? "no failed, timed-out or lost attempts in \(job)" : "no attempts of frame \(frame!) in \(job) yet")
+            return
+        }
+        let format = ISO8601DateFormatter()
+        for (n, a) in reply.attempts.enumerated() {
+            if n > 0 { print("") }
+            let started = format.string(from: Date(timeIntervalSince1970: Double(a.startedUnixMs) / 1000))
+            let took = a.endedUnixMs > 0 ? String(format: ", %.1f s", Double(a.endedUnixMs - a.startedUnixMs) / 1000) : ", running"
+            print("== frame \(a.frame), task \(a.taskID), attempt \(a.attempt) on \(a.workerID): \(a.outcome) (started \(started)\(took)) ==")
+            if !a.error.isEmpty { print("error: \(a.error)") }
+            print(a.log.isEmpty ? "(no log: \(a.outcome == "lost" ? "the worker was lost before it reported" : "the worker sent none"))" : a.log)
+        }
+        if reply.truncated { print("\n(more attempts than one reply carries: name a frame or an attempt)") }
+    }
+}
