@@ -42,6 +42,9 @@ struct CoordinatorCommand: ParsableCommand {
                                discussion: "A task past its limit is cancelled on its worker and retried; the attempt counts, with outcome timeout."))
     var taskTimeout: Double?
 
+    @Option(help: "Seconds between collections of files no job refers to (0: only on `stylefarm gc`).")
+    var gcInterval: Double = 3600
+
     /// The exit status when the job database is damaged (EX_DATAERR): restarting cannot help.
     static let corruptDatabaseExitStatus: Int32 = 65
 
@@ -129,6 +132,7 @@ struct CoordinatorCommand: ParsableCommand {
             heartbeatInterval: .milliseconds(heartbeatMs), heartbeatLiveness: liveness, security: security)
         configuration.maxSlotsPerWorker = maxSlotsPerWorker
         configuration.defaultTaskTimeout = taskTimeout
+        configuration.garbageCollectionInterval = gcInterval > 0 ? gcInterval : nil
         configuration.pathPolicy = try PathPolicy(readRoots: allowRead.isEmpty ? nil : allowRead,
                                                   writeRoots: allowWrite.isEmpty ? nil : allowWrite)
         if allowRead.isEmpty && !insecure {

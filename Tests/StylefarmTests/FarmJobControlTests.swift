@@ -62,6 +62,15 @@ final class FarmJobControlTests: XCTestCase {
         let bad = try farm.cli(["requeue", jobID, "--frames", "40", "--coordinator", farm.clientEndpoint])
         XCTAssertNotEqual(bad.status, 0)
         XCTAssertTrue(bad.stderr.contains("has no frame 40"), bad.stderr)
+
+        let delete = try farm.cli(["delete", jobID, "--coordinator", farm.clientEndpoint])
+        XCTAssertEqual(delete.status, 0, delete.stderr)
+        XCTAssertTrue(delete.stdout.contains("deleted \(jobID): 8 task(s)"), delete.stdout)
+        let gone = try farm.cli(["status", jobID, "--coordinator", farm.clientEndpoint])
+        XCTAssertNotEqual(gone.status, 0)
+        let gc = try farm.cli(["gc", "--coordinator", farm.clientEndpoint])
+        XCTAssertEqual(gc.status, 0, gc.stderr)
+        XCTAssertTrue(gc.stdout.hasPrefix("removed "), gc.stdout)
     }
 
     /// A real worker's task that runs past `task_timeout` is cancelled there and retried; with every attempt

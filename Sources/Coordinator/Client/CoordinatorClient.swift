@@ -104,6 +104,25 @@ public final class CoordinatorClient {
         return reply
     }
 
+    /// Deletes a job (cancelled first when it runs), with its frames when `outputs`.
+    public func delete(_ jobID: String, outputs: Bool) throws -> Stylefarm_V1_DeleteJobReply {
+        var request = Stylefarm_V1_DeleteJob()
+        request.jobID = jobID
+        request.outputs = outputs
+        guard case .deleteJob(let reply) = try roundTrip(.deleteJob(request)) else { throw CoordinatorClientError.unexpectedReply }
+        if reply.hasError { throw CoordinatorClientError.rejected(reply.error.message) }
+        return reply
+    }
+
+    /// Removes the files no job refers to (admin keys only).
+    public func collectGarbage() throws -> Stylefarm_V1_CollectGarbageReply {
+        guard case .collectGarbage(let reply) = try roundTrip(.collectGarbage(Stylefarm_V1_CollectGarbage())) else {
+            throw CoordinatorClientError.unexpectedReply
+        }
+        if reply.hasError { throw CoordinatorClientError.rejected(reply.error.message) }
+        return reply
+    }
+
     /// Follows a job: calls `onEvent` for every event until the job ends (returns the terminal event)
     /// or `stop()` is true (returns nil; checked at least every 200 ms). When the coordinator is silent
     /// for `resubscribeAfter` (it may have restarted), the watch is sent again.

@@ -55,6 +55,10 @@ public protocol JobStore: Sendable {
     /// again. Returns the workers whose count was cleared, sorted.
     func unblockWorkers(ofJob jobID: String, worker: String?, now: Date) throws -> [String]
 
+    /// Deletes a finished job and everything stored about it. Returns the tasks deleted.
+    @discardableResult
+    func deleteJob(_ jobID: String) throws -> Int
+
     /// After a coordinator restart: tasks that were assigned or running go back to the queue
     /// (attempts recorded as `lost`, none used), workers are marked dead until they register again.
     /// Finished tasks and frames stay finished.

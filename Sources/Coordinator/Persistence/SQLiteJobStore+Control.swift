@@ -138,6 +138,56 @@ extension SQLiteJobStore {
         }
     }
 
+    /// Deletes a finished job and everything stored about it (frames, tasks, attempts with their logs,
+    /// dependencies, blocklist, counts), in transactions of ``deleteChunk`` tasks, so the loop's own writes get
+    /// through between them (a million-task job is fifty short transactions, not one long one). Throws
+    /// `jobNotFound`, or `invalidJob` for an unfinished job (cancel it first). Returns the tasks deleted.
+    @discardableResult
+    public func deleteJob(_ jobID: String) throws -> Int {
+        let job = try read { db in try Self.openJob(jobID, db: db) }
+        guard job.state.isTerminal else {
+            throw PersistenceError.invalidJob("job \(jobID) is \(job.state.rawValue); cancel it before deleting it")
+        }
+        var deleted = 0
+        while true {
+            let count = try write { db -> Int in
+                try db.execute(sql: """
+                    DELETE FROM tasks WHERE id IN (SELECT id FROM tasks WHERE job_id = ? LIMIT ?)
+                    """, arguments: [jobID, Self.deleteChunk])
+                return db.changesCount
+            }
+            deleted += count
+            if count < Self.deleteChunk { break }
+        }
+        try write { db in
+            try db.execute(sql: "DELETE FROM frames WHERE job_id = ?", arguments: [jobID])
+            try db.execute(sql: "DELETE FROM jobs WHERE id = ?", arguments: [jobID])
+            try db.execute(sql: "DELETE FROM job_state_counts WHERE job_id = ?", arguments: [jobID])
+        }
+        return deleted
+    }
+
+    /// Tasks deleted per transaction by ``deleteJob(_:)``.
+    static let deleteChunk = 20_000
+
+    /// What the garbage collector must keep: the results of intermediate steps (tasks whose results are not
+    /// outputs) of unfinished jobs, and every job's stored style-target blobs (a finished job may be requeued).
+    public func referencedBlobs() throws -> (intermediates: Set<String>, styleTargets: Set<String>) {
+        try read { db in
+            let intermediates = Set(try String.fetchAll(db, sql: """
+                SELECT t.result_sha256 FROM tasks AS t JOIN jobs AS j ON j.id = t.job_id
+                WHERE j.state IN ('queued', 'running') AND NOT t.produces_output AND t.result_sha256 IS NOT NULL
+                """))
+            var targets = Set<String>()
+            for spec in try Data.fetchAll(db, sql: "SELECT spec FROM jobs") {
+                guard let stored = try? JSONDecoder().decode(StoredJob.self, from: spec) else { continue }
+                targets.formUnion(stored.styleTargetBlobs ?? [])
+                for set in stored.regionStyleTargetBlobs ?? [] { targets.formUnion(set) }
+            }
+            return (intermediates, targets)
+        }
+    }
+
     /// The job, or `jobNotFound`.
     static func openJob(_ jobID: String, db: Database) throws -> JobRecord {
         guard let job = try Row.fetchOne(db, sql: "SELECT \(jobColumns) FROM jobs WHERE id = ?", arguments: [jobID])

@@ -129,6 +129,16 @@ extension CoordinatorServer {
             }
             addWatcher(Watcher(routingID: routed.routingID, delimited: routed.delimited,
                                requestID: routed.message.requestID, jobID: request.jobID))
+        case .deleteJob(let request)?:
+            handleDelete(request, routed: routed, as: identity)
+        case .collectGarbage?:
+            guard identity.role == .admin else {
+                var reply = Stylefarm_V1_CollectGarbageReply()
+                reply.error = Self.clientError(.permissionDenied, "only an admin key may collect garbage")
+                return replyToClient(routed, .collectGarbage(reply))
+            }
+            startGarbageCollection(ticket: SubmissionTicket(routingID: routed.routingID, delimited: routed.delimited,
+                                                            requestID: routed.message.requestID))
         case .taskLogs(let request)?:
             replyToClient(routed, .taskLogs(taskLogs(request, as: identity)))
         case .jobControl(let request)?:

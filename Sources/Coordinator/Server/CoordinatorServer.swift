@@ -36,6 +36,8 @@ public final class CoordinatorServer {
         public var pathPolicy = PathPolicy.unrestricted
         /// Seconds a task may run when its job sets no `task_timeout` (`--task-timeout`; nil: no limit).
         public var defaultTaskTimeout: TimeInterval?
+        /// Seconds between garbage collections (`--gc-interval`; nil: only on `stylefarm gc`).
+        public var garbageCollectionInterval: TimeInterval? = 3600
 
         public static let defaultMaxTasksPerJob = 1_000_000
 
@@ -201,6 +203,10 @@ public final class CoordinatorServer {
     /// Uploaded content (`submit --upload`): chunks written and hashed, checkouts laid out off the loop.
     let uploadStore: UploadStore
     let uploads: OffLoopQueue<FinishedUpload>
+    /// Job deletions and garbage collections (`CoordinatorServer+Maintenance.swift`).
+    let maintenance: OffLoopQueue<MaintenanceOutcome>
+    /// When the next periodic garbage collection starts.
+    var nextCollection: Date
     var closed = false
 
     /// - Parameter vggCache: the VGG network used to compute each stylize job's style targets once
@@ -246,12 +252,16 @@ public final class CoordinatorServer {
         inputHashing = try OffLoopQueue(label: "stylefarm.coordinator.input-hashing")
         uploadStore = try UploadStore(stateDirectory: configuration.stateDirectory)
         uploads = try OffLoopQueue(label: "stylefarm.coordinator.uploads")
+        maintenance = try OffLoopQueue(label: "stylefarm.coordinator.maintenance")
+        // The first collection an interval after start: a restart does not walk the folders at once.
+        nextCollection = clock.now().addingTimeInterval(configuration.garbageCollectionInterval ?? .infinity)
         reassembly = try ReassemblyThread(intermediateDirectory: Self.intermediateDirectory(in: configuration.stateDirectory))
         poller.register(fileDescriptor: submissions.wake.fileDescriptor)
         poller.register(fileDescriptor: blobReads.wake.fileDescriptor)
         poller.register(fileDescriptor: outputWrites.wake.fileDescriptor)
         poller.register(fileDescriptor: inputHashing.wake.fileDescriptor)
         poller.register(fileDescriptor: uploads.wake.fileDescriptor)
+        poller.register(fileDescriptor: maintenance.wake.fileDescriptor)
         poller.register(fileDescriptor: reassembly.queue.wake.fileDescriptor)
         liveness = WorkerLiveness(configuration: .init(heartbeatInterval: configuration.intervalSeconds,
                                                        missedIntervals: configuration.heartbeatLiveness))
@@ -289,6 +299,7 @@ public final class CoordinatorServer {
         reassembly.queue.waitUntilIdle()
         inputHashing.waitUntilIdle()
         uploads.waitUntilIdle()
+        maintenance.waitUntilIdle()
         workers.close()
         clients.close()
         zap?.close()
@@ -330,6 +341,7 @@ public final class CoordinatorServer {
         }
         answerSubmissions()
         answerUploads()
+        answerMaintenance()
         sendBlobReads()
         recordWrittenOutputs()
         recordLandedTiles()

@@ -5,10 +5,11 @@ import Protocol
 /// handed back to the loop: `start` is called on the loop, the work runs on the queue, and the loop, woken
 /// through `wake` (registered with its poller), collects what finished with `finished()` and acts on it
 /// (answers the client, sends the chunks). ZeroMQ sockets stay on the loop thread; only plain values cross.
-/// The coordinator has six: job submissions (`JobSubmission`: frame reads, shot cuts, VGG, inserts), blob
+/// The coordinator has seven: job submissions (`JobSubmission`: frame reads, shot cuts, VGG, inserts), blob
 /// reads for serving (a file read and hashed in full per request), output writes (a result hashed and
 /// written atomically), tile reassembly (`ReassemblyThread`: tiles decoded, frames blended and encoded),
-/// input hashing (`InputHashes`) and uploads (`UploadStore`: chunks written and hashed, checkouts laid out).
+/// input hashing (`InputHashes`), uploads (`UploadStore`: chunks written and hashed, checkouts laid out) and
+/// maintenance (job deletions, garbage collection).
 final class OffLoopQueue<Outcome: Sendable>: @unchecked Sendable {
     /// Readable when some work has finished; the loop polls it.
     let wake: WakeSignal

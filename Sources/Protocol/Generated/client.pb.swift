@@ -1132,6 +1132,89 @@ public nonisolated struct Stylefarm_V1_TaskLogReply: Sendable {
   fileprivate var _error: Stylefarm_V1_ClientError? = nil
 }
 
+/// Deletes a job: its state, its intermediate results, its uploaded checkout, and (with `outputs`) its frames.
+/// An unfinished job is cancelled first. The submitter of the job or an admin may send it.
+public nonisolated struct Stylefarm_V1_DeleteJob: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var jobID: String = String()
+
+  /// remove the frames it rendered too
+  public var outputs: Bool = false
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Stylefarm_V1_DeleteJobReply: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var tasksDeleted: UInt32 = 0
+
+  /// intermediates, checkout files and (with outputs) frames
+  public var filesRemoved: UInt32 = 0
+
+  public var bytesFreed: UInt64 = 0
+
+  public var outputsRemoved: UInt32 = 0
+
+  public var error: Stylefarm_V1_ClientError {
+    get {_error ?? Stylefarm_V1_ClientError()}
+    set {_error = newValue}
+  }
+  /// Returns true if `error` has been explicitly set.
+  public var hasError: Bool {self._error != nil}
+  /// Clears the value of `error`. Subsequent reads from it will return its default value.
+  public mutating func clearError() {self._error = nil}
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _error: Stylefarm_V1_ClientError? = nil
+}
+
+/// Removes files no job refers to any more (admins only): intermediates, style-target blobs, uploaded blobs.
+public nonisolated struct Stylefarm_V1_CollectGarbage: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Stylefarm_V1_CollectGarbageReply: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var filesRemoved: UInt32 = 0
+
+  public var bytesFreed: UInt64 = 0
+
+  public var error: Stylefarm_V1_ClientError {
+    get {_error ?? Stylefarm_V1_ClientError()}
+    set {_error = newValue}
+  }
+  /// Returns true if `error` has been explicitly set.
+  public var hasError: Bool {self._error != nil}
+  /// Clears the value of `error`. Subsequent reads from it will return its default value.
+  public mutating func clearError() {self._error = nil}
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _error: Stylefarm_V1_ClientError? = nil
+}
+
 /// Client -> coordinator. `request_id` is echoed in the reply so DEALER clients can pipeline.
 public nonisolated struct Stylefarm_V1_ClientRequest: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
@@ -1230,6 +1313,22 @@ public nonisolated struct Stylefarm_V1_ClientRequest: Sendable {
     set {payload = .taskLogs(newValue)}
   }
 
+  public var deleteJob: Stylefarm_V1_DeleteJob {
+    get {
+      if case .deleteJob(let v)? = payload {return v}
+      return Stylefarm_V1_DeleteJob()
+    }
+    set {payload = .deleteJob(newValue)}
+  }
+
+  public var collectGarbage: Stylefarm_V1_CollectGarbage {
+    get {
+      if case .collectGarbage(let v)? = payload {return v}
+      return Stylefarm_V1_CollectGarbage()
+    }
+    set {payload = .collectGarbage(newValue)}
+  }
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public nonisolated enum OneOf_Payload: Equatable, Sendable {
@@ -1244,6 +1343,8 @@ public nonisolated struct Stylefarm_V1_ClientRequest: Sendable {
     case checkout(Stylefarm_V1_Checkout)
     case jobControl(Stylefarm_V1_JobControl)
     case taskLogs(Stylefarm_V1_TaskLogRequest)
+    case deleteJob(Stylefarm_V1_DeleteJob)
+    case collectGarbage(Stylefarm_V1_CollectGarbage)
 
   }
 
@@ -1355,6 +1456,22 @@ public nonisolated struct Stylefarm_V1_ClientReply: @unchecked Sendable {
     set {_uniqueStorage()._payload = .taskLogs(newValue)}
   }
 
+  public var deleteJob: Stylefarm_V1_DeleteJobReply {
+    get {
+      if case .deleteJob(let v)? = _storage._payload {return v}
+      return Stylefarm_V1_DeleteJobReply()
+    }
+    set {_uniqueStorage()._payload = .deleteJob(newValue)}
+  }
+
+  public var collectGarbage: Stylefarm_V1_CollectGarbageReply {
+    get {
+      if case .collectGarbage(let v)? = _storage._payload {return v}
+      return Stylefarm_V1_CollectGarbageReply()
+    }
+    set {_uniqueStorage()._payload = .collectGarbage(newValue)}
+  }
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public nonisolated enum OneOf_Payload: Equatable, Sendable {
@@ -1370,6 +1487,8 @@ public nonisolated struct Stylefarm_V1_ClientReply: @unchecked Sendable {
     case checkout(Stylefarm_V1_CheckoutReply)
     case jobControl(Stylefarm_V1_JobControlReply)
     case taskLogs(Stylefarm_V1_TaskLogReply)
+    case deleteJob(Stylefarm_V1_DeleteJobReply)
+    case collectGarbage(Stylefarm_V1_CollectGarbageReply)
 
   }
 
@@ -3029,9 +3148,161 @@ nonisolated extension Stylefarm_V1_TaskLogReply: SwiftProtobuf.Message, SwiftPro
   }
 }
 
+nonisolated extension Stylefarm_V1_DeleteJob: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".DeleteJob"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}job_id\0\u{1}outputs\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.jobID) }()
+      case 2: try { try decoder.decodeSingularBoolField(value: &self.outputs) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.jobID.isEmpty {
+      try visitor.visitSingularStringField(value: self.jobID, fieldNumber: 1)
+    }
+    if self.outputs != false {
+      try visitor.visitSingularBoolField(value: self.outputs, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Stylefarm_V1_DeleteJob, rhs: Stylefarm_V1_DeleteJob) -> Bool {
+    if lhs.jobID != rhs.jobID {return false}
+    if lhs.outputs != rhs.outputs {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Stylefarm_V1_DeleteJobReply: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".DeleteJobReply"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}tasks_deleted\0\u{3}files_removed\0\u{3}bytes_freed\0\u{3}outputs_removed\0\u{1}error\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularUInt32Field(value: &self.tasksDeleted) }()
+      case 2: try { try decoder.decodeSingularUInt32Field(value: &self.filesRemoved) }()
+      case 3: try { try decoder.decodeSingularUInt64Field(value: &self.bytesFreed) }()
+      case 4: try { try decoder.decodeSingularUInt32Field(value: &self.outputsRemoved) }()
+      case 5: try { try decoder.decodeSingularMessageField(value: &self._error) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if self.tasksDeleted != 0 {
+      try visitor.visitSingularUInt32Field(value: self.tasksDeleted, fieldNumber: 1)
+    }
+    if self.filesRemoved != 0 {
+      try visitor.visitSingularUInt32Field(value: self.filesRemoved, fieldNumber: 2)
+    }
+    if self.bytesFreed != 0 {
+      try visitor.visitSingularUInt64Field(value: self.bytesFreed, fieldNumber: 3)
+    }
+    if self.outputsRemoved != 0 {
+      try visitor.visitSingularUInt32Field(value: self.outputsRemoved, fieldNumber: 4)
+    }
+    try { if let v = self._error {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 5)
+    } }()
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Stylefarm_V1_DeleteJobReply, rhs: Stylefarm_V1_DeleteJobReply) -> Bool {
+    if lhs.tasksDeleted != rhs.tasksDeleted {return false}
+    if lhs.filesRemoved != rhs.filesRemoved {return false}
+    if lhs.bytesFreed != rhs.bytesFreed {return false}
+    if lhs.outputsRemoved != rhs.outputsRemoved {return false}
+    if lhs._error != rhs._error {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Stylefarm_V1_CollectGarbage: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".CollectGarbage"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap()
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    // Load everything into unknown fields
+    while try decoder.nextFieldNumber() != nil {}
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Stylefarm_V1_CollectGarbage, rhs: Stylefarm_V1_CollectGarbage) -> Bool {
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Stylefarm_V1_CollectGarbageReply: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".CollectGarbageReply"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}files_removed\0\u{3}bytes_freed\0\u{1}error\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularUInt32Field(value: &self.filesRemoved) }()
+      case 2: try { try decoder.decodeSingularUInt64Field(value: &self.bytesFreed) }()
+      case 3: try { try decoder.decodeSingularMessageField(value: &self._error) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if self.filesRemoved != 0 {
+      try visitor.visitSingularUInt32Field(value: self.filesRemoved, fieldNumber: 1)
+    }
+    if self.bytesFreed != 0 {
+      try visitor.visitSingularUInt64Field(value: self.bytesFreed, fieldNumber: 2)
+    }
+    try { if let v = self._error {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 3)
+    } }()
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Stylefarm_V1_CollectGarbageReply, rhs: Stylefarm_V1_CollectGarbageReply) -> Bool {
+    if lhs.filesRemoved != rhs.filesRemoved {return false}
+    if lhs.bytesFreed != rhs.bytesFreed {return false}
+    if lhs._error != rhs._error {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
 nonisolated extension Stylefarm_V1_ClientRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".ClientRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}request_id\0\u{4}\u{9}submit_job\0\u{3}job_status\0\u{3}list_jobs\0\u{3}cancel_job\0\u{3}watch_job\0\u{1}disconnect\0\u{3}upload_query\0\u{3}upload_chunk\0\u{1}checkout\0\u{3}job_control\0\u{3}task_logs\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}request_id\0\u{4}\u{9}submit_job\0\u{3}job_status\0\u{3}list_jobs\0\u{3}cancel_job\0\u{3}watch_job\0\u{1}disconnect\0\u{3}upload_query\0\u{3}upload_chunk\0\u{1}checkout\0\u{3}job_control\0\u{3}task_logs\0\u{3}delete_job\0\u{3}collect_garbage\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -3183,6 +3454,32 @@ nonisolated extension Stylefarm_V1_ClientRequest: SwiftProtobuf.Message, SwiftPr
           self.payload = .taskLogs(v)
         }
       }()
+      case 21: try {
+        var v: Stylefarm_V1_DeleteJob?
+        var hadOneofValue = false
+        if let current = self.payload {
+          hadOneofValue = true
+          if case .deleteJob(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.payload = .deleteJob(v)
+        }
+      }()
+      case 22: try {
+        var v: Stylefarm_V1_CollectGarbage?
+        var hadOneofValue = false
+        if let current = self.payload {
+          hadOneofValue = true
+          if case .collectGarbage(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.payload = .collectGarbage(v)
+        }
+      }()
       default: break
       }
     }
@@ -3241,6 +3538,14 @@ nonisolated extension Stylefarm_V1_ClientRequest: SwiftProtobuf.Message, SwiftPr
       guard case .taskLogs(let v)? = self.payload else { preconditionFailure() }
       try visitor.visitSingularMessageField(value: v, fieldNumber: 20)
     }()
+    case .deleteJob?: try {
+      guard case .deleteJob(let v)? = self.payload else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 21)
+    }()
+    case .collectGarbage?: try {
+      guard case .collectGarbage(let v)? = self.payload else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 22)
+    }()
     case nil: break
     }
     try unknownFields.traverse(visitor: &visitor)
@@ -3256,7 +3561,7 @@ nonisolated extension Stylefarm_V1_ClientRequest: SwiftProtobuf.Message, SwiftPr
 
 nonisolated extension Stylefarm_V1_ClientReply: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".ClientReply"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}request_id\0\u{4}\u{9}submit_job\0\u{3}job_status\0\u{3}list_jobs\0\u{3}cancel_job\0\u{3}job_event\0\u{1}error\0\u{3}upload_query\0\u{3}upload_chunk\0\u{1}checkout\0\u{3}job_control\0\u{3}task_logs\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}request_id\0\u{4}\u{9}submit_job\0\u{3}job_status\0\u{3}list_jobs\0\u{3}cancel_job\0\u{3}job_event\0\u{1}error\0\u{3}upload_query\0\u{3}upload_chunk\0\u{1}checkout\0\u{3}job_control\0\u{3}task_logs\0\u{3}delete_job\0\u{3}collect_garbage\0")
 
   fileprivate class _StorageClass {
     var _requestID: UInt64 = 0
@@ -3435,6 +3740,32 @@ nonisolated extension Stylefarm_V1_ClientReply: SwiftProtobuf.Message, SwiftProt
             _storage._payload = .taskLogs(v)
           }
         }()
+        case 21: try {
+          var v: Stylefarm_V1_DeleteJobReply?
+          var hadOneofValue = false
+          if let current = _storage._payload {
+            hadOneofValue = true
+            if case .deleteJob(let m) = current {v = m}
+          }
+          try decoder.decodeSingularMessageField(value: &v)
+          if let v = v {
+            if hadOneofValue {try decoder.handleConflictingOneOf()}
+            _storage._payload = .deleteJob(v)
+          }
+        }()
+        case 22: try {
+          var v: Stylefarm_V1_CollectGarbageReply?
+          var hadOneofValue = false
+          if let current = _storage._payload {
+            hadOneofValue = true
+            if case .collectGarbage(let m) = current {v = m}
+          }
+          try decoder.decodeSingularMessageField(value: &v)
+          if let v = v {
+            if hadOneofValue {try decoder.handleConflictingOneOf()}
+            _storage._payload = .collectGarbage(v)
+          }
+        }()
         default: break
         }
       }
@@ -3494,6 +3825,14 @@ nonisolated extension Stylefarm_V1_ClientReply: SwiftProtobuf.Message, SwiftProt
       case .taskLogs?: try {
         guard case .taskLogs(let v)? = _storage._payload else { preconditionFailure() }
         try visitor.visitSingularMessageField(value: v, fieldNumber: 20)
+      }()
+      case .deleteJob?: try {
+        guard case .deleteJob(let v)? = _storage._payload else { preconditionFailure() }
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 21)
+      }()
+      case .collectGarbage?: try {
+        guard case .collectGarbage(let v)? = _storage._payload else { preconditionFailure() }
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 22)
       }()
       case nil: break
       }

@@ -298,4 +298,64 @@ final class OperationsServerTests: XCTestCase {
         XCTAssertEqual(try logs(frame: 11).attempts.count, 0)
         XCTAssertEqual(try logs(frame: 3).error.code, .invalidArgument)
     }
+
+    /// Delete cancels a running job, removes its rows and (when asked) the frames it wrote; gc removes files no
+    /// job refers to and keeps the young ones.
+    func testDeleteRemovesTheJobAndItsFramesAndGcRemovesOrphans() throws {
+        let dir = harness.stateDirectory.appendingPathComponent("plates", isDirectory: true)
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        for n in 1...2 { try Data("plate \(n)".utf8).write(to: dir.appendingPathComponent(String(format: "plate.%04d.png", n))) }
+        var spec = echoSpec(frames: "1-2")
+        spec.contentPattern = dir.appendingPathComponent("plate.####.png").path
+        spec.outputPattern = dir.appendingPathComponent("out/echo.####.png").path
+        spec.options.sharedFilesystem = false
+        let client = try harness.client()
+        let jobID = try client.submit(spec)
+        let w = try harness.worker("w")
+        try w.register(slots: 1)
+        try w.ready(1)
+        let first = try XCTUnwrap(w.nextTask())
+        try w.result(first, bytes: Data("frame one".utf8))
+        let output = dir.appendingPathComponent("out/echo.0001.png")
+        XCTAssertTrue(try harness.pump { FileManager.default.fileExists(atPath: output.path) })
+        try w.ready(1)
+        let second = try XCTUnwrap(w.nextTask())
+
+        var delete = Stylefarm_V1_DeleteJob()
+        delete.jobID = jobID
+        delete.outputs = true
+        guard case .deleteJob(let reply)? = try client.request(.deleteJob(delete))?.payload else { return XCTFail("no reply") }
+        XCTAssertFalse(reply.hasError, reply.error.message)
+        XCTAssertEqual(reply.tasksDeleted, 2)
+        XCTAssertEqual(reply.outputsRemoved, 1)
+        XCTAssertEqual(try w.next { p, _ in if case .cancel(let c) = p { return c } else { return nil } }?.taskID, second.taskID,
+                       "the running task was cancelled on its worker")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: output.path))
+        XCTAssertNil(try harness.server.store.job(jobID))
+        XCTAssertEqual(try client.status(jobID)?.error.code, .notFound)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: dir.appendingPathComponent("plate.0001.png").path), "inputs stay")
+
+        // Garbage: an intermediate result nobody references, old; and a young one, kept.
+        let intermediate = harness.server.intermediateDirectory
+        try FileManager.default.createDirectory(at: intermediate, withIntermediateDirectories: true)
+        let old = intermediate.appendingPathComponent(String(repeating: "a", count: 64))
+        let young = intermediate.appendingPathComponent(String(repeating: "b", count: 64))
+        try Data(count: 1000).write(to: old)
+        try Data(count: 10).write(to: young)
+        try FileManager.default.setAttributes([.modificationDate: Date().addingTimeInterval(-7200)], ofItemAtPath: old.path)
+        guard case .collectGarbage(let collected)? = try client.request(.collectGarbage(Stylefarm_V1_CollectGarbage()))?.payload else {
+            return XCTFail("no gc reply")
+        }
+        XCTAssertEqual(collected.filesRemoved, 1)
+        XCTAssertEqual(collected.bytesFreed, 1000)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: old.path))
+        XCTAssertTrue(FileManager.default.fileExists(atPath: young.path))
+    }
+
+    func testAnUploadCheckoutIsFoundFromAJobsInputs() throws {
+        let root = harness.stateDirectory.appendingPathComponent("uploads/checkouts").standardizedFileURL.path
+        XCTAssertEqual(harness.server.uploadCheckout(of: ["/elsewhere/a.png", root + "/key-alice/4f2a/plates/p.0001.png"]),
+                       root + "/key-alice/4f2a")
+        XCTAssertNil(harness.server.uploadCheckout(of: [root + "/key-alice/a.png", "/tmp/x.png"]), "a file right in an owner folder is no checkout")
+    }
 }

@@ -1,0 +1,145 @@
+import Foundation
+import Protocol
+
+/// What finished on the maintenance thread: a job's deletion, or a garbage collection.
+enum MaintenanceOutcome: Sendable {
+    case deleted(ticket: SubmissionTicket, jobID: String, reply: Stylefarm_V1_DeleteJobReply)
+    case collected(ticket: SubmissionTicket?, report: GarbageCollector.Report)
+}
+
+/// Deleting jobs and collecting garbage (issue 18), on the maintenance thread: the loop cancels what runs and
+/// forgets its own state of a job, the thread reads what to remove, deletes the rows (in short transactions)
+/// and the files, and the loop answers the client.
+extension CoordinatorServer {
+    func handleDelete(_ request: Stylefarm_V1_DeleteJob, routed: Routed<Stylefarm_V1_ClientRequest>, as identity: ClientIdentity) {
+        var reply = Stylefarm_V1_DeleteJobReply()
+        let jobID = request.jobID
+        do {
+            if case .failure(let refusal) = try accessibleJob(jobID, by: identity) {
+                reply.error = refusal.error
+                return replyToClient(routed, .deleteJob(reply))
+            }
+            if try store.job(jobID)?.state.isTerminal == false { _ = try cancelJob(jobID) }
+        } catch {
+            reply.error = Self.clientError(.internal, "\(error)")
+            return replyToClient(routed, .deleteJob(reply))
+        }
+        // The loop's own state of the job: its assembled scales (intermediate files), contexts, watches.
+        var extra: [String] = []
+        for (key, sha) in assembledScales where key.hasPrefix(jobID + "|") {
+            extra.append(sha)
+            assembledScales[key] = nil
+        }
+        for key in combinedTargets.keys where key.hasPrefix(jobID + "|") { combinedTargets[key] = nil }
+        openAssemblies = openAssemblies.filter { !$0.hasPrefix(jobID + "|") }
+        reassembly.forget(jobID: jobID)
+        let checkout = (try? jobContext(jobID)).flatMap { uploadCheckout(of: $0.resolved.inputFiles) }
+        jobContexts[jobID] = nil
+        watchers.removeAll { $0.jobID == jobID }
+        let store = self.store, intermediates = intermediateDirectory, outputs = request.outputs
+        let ticket = SubmissionTicket(routingID: routed.routingID, delimited: routed.delimited, requestID: routed.message.requestID)
+        maintenance.start {
+            var reply = Stylefarm_V1_DeleteJobReply()
+            do {
+                let keep = try store.referencedBlobs().intermediates
+                var files = extra.filter { !keep.contains($0) }.map { intermediates.appendingPathComponent($0).path }
+                for task in try store.tasks(ofJob: jobID) where !task.producesOutput {
+                    if let sha = task.resultSHA256, !keep.contains(sha) { files.append(intermediates.appendingPathComponent(sha).path) }
+                }
+                var outputPaths: [String] = []
+                if outputs { outputPaths = try store.frames(ofJob: jobID).map(\.outputPath).filter { !$0.isEmpty } }
+                reply.tasksDeleted = UInt32(clamping: try store.deleteJob(jobID))
+                var freed: Int64 = 0
+                for path in Set(files) + outputPaths {
+                    var info = stat()
+                    guard lstat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG, unlink(path) == 0 else { continue }
+                    reply.filesRemoved += 1
+                    freed += Int64(info.st_size)
+                    if outputPaths.contains(path) { reply.outputsRemoved += 1 }
+                }
+                if let checkout { freed += Self.removeTree(checkout, counting: &reply.filesRemoved) }
+                reply.bytesFreed = UInt64(max(0, freed))
+            } catch let error as PersistenceError where error.isRefusal {
+                reply.error = Self.clientError(.failedPrecondition, "\(error)")
+            } catch {
+                reply.error = Self.clientError(.internal, "\(error)")
+            }
+            return .deleted(ticket: ticket, jobID: jobID, reply: reply)
+        }
+    }
+
+    /// The upload checkout a job reads its inputs from (`<state>/uploads/checkouts/<owner>/<id>`), if it does.
+    func uploadCheckout(of inputs: [String]) -> String? {
+        let root = configuration.stateDirectory.appendingPathComponent("uploads/checkouts", isDirectory: true).standardizedFileURL.path + "/"
+        for path in inputs where path.hasPrefix(root) {
+            let parts = path.dropFirst(root.count).split(separator: "/")
+            guard parts.count >= 3, !parts[0].hasPrefix("."), !parts[1].hasPrefix(".") else { continue }
+            return root + parts[0] + "/" + parts[1]
+        }
+        return nil
+    }
+
+    /// Removes a folder and what is in it (links are removed, never followed); returns the bytes freed.
+    static func removeTree(_ path: String, counting files: inout UInt32) -> Int64 {
+        var freed: Int64 = 0
+        if let entries = FileManager.default.enumerator(atPath: path) {
+            for case let relative as String in entries {
+                var info = stat()
+                let full = path + "/" + relative
+                if lstat(full, &info) == 0, (info.st_mode & S_IFMT) != S_IFDIR {
+                    files += 1
+                    // Checkout files are hard links to upload blobs: the bytes are freed when the last link goes.
+                    if info.st_nlink <= 1 { freed += Int64(info.st_size) }
+                }
+            }
+        }
+        try? FileManager.default.removeItem(atPath: path)
+        return freed
+    }
+
+    /// Starts a garbage collection on the maintenance thread (`ticket`: a client's `stylefarm gc`, else periodic).
+    func startGarbageCollection(ticket: SubmissionTicket?) {
+        let store = self.store
+        var keepIntermediates = Set(assembledScales.values)
+        let keepTargets = Set(combinedTargets.values)
+        keepIntermediates.formUnion(combinedTargets.values)
+        let intermediates = intermediateDirectory.path, targets = styleTargets.directory.path
+        let uploadBlobs = configuration.stateDirectory.appendingPathComponent("uploads/blobs", isDirectory: true).path
+        nextCollection = clock.now().addingTimeInterval(configuration.garbageCollectionInterval ?? .infinity)
+        maintenance.start {
+            guard let referenced = try? store.referencedBlobs() else { return .collected(ticket: ticket, report: .init()) }
+            let report = GarbageCollector.collect([
+                .init(path: intermediates, minimumAge: 600, rule: .keep(referenced.intermediates.union(keepIntermediates))),
+                .init(path: targets, minimumAge: 600, rule: .keep(referenced.styleTargets.union(keepTargets))),
+                // An upload's blobs may wait hours for the checkout that links them (a big shot uploads for long).
+                .init(path: uploadBlobs, minimumAge: 24 * 3600, rule: .unlinked),
+            ])
+            return .collected(ticket: ticket, report: report)
+        }
+    }
+
+    /// Answers what the maintenance thread finished (loop thread).
+    func answerMaintenance() {
+        for outcome in maintenance.finished() {
+            switch outcome {
+            case .deleted(let ticket, let jobID, let reply):
+                if !reply.hasError {
+                    log("job \(jobID) deleted: \(reply.tasksDeleted) task(s), \(reply.filesRemoved) file(s), \(reply.bytesFreed) bytes freed")
+                }
+                let message = Stylefarm_V1_ClientReply(requestID: ticket.requestID, .deleteJob(reply))
+                if !clientsEndpoint.send(message, to: ticket.routingID, delimited: ticket.delimited) { recordDrop("unreachable") }
+            case .collected(let ticket, let report):
+                if report.files > 0 { log("garbage collection: \(report.files) unreferenced file(s), \(report.bytes) bytes freed") }
+                guard let ticket else { continue }
+                var reply = Stylefarm_V1_CollectGarbageReply()
+                reply.filesRemoved = UInt32(clamping: report.files)
+                reply.bytesFreed = UInt64(max(0, report.bytes))
+                let message = Stylefarm_V1_ClientReply(requestID: ticket.requestID, .collectGarbage(reply))
+                if !clientsEndpoint.send(message, to: ticket.routingID, delimited: ticket.delimited) { recordDrop("unreachable") }
+            }
+        }
+        if let interval = configuration.garbageCollectionInterval, interval > 0, clock.now() >= nextCollection, maintenance.inFlight == 0 {
+            startGarbageCollection(ticket: nil)
+        }
+    }
+}
