@@ -73,6 +73,7 @@ public final class TaskExecutor {
         if cancellation.isCancelled { throw TaskExecutionError.cancelled }
 
         let hash: String
+        var staged = ""
         do {
             if task.outputPath.isEmpty {
                 hash = try cache.put(output)
@@ -81,7 +82,11 @@ public final class TaskExecutor {
                 do { try pathPolicy.check(task.outputPath, for: .write) } catch {
                     throw TaskExecutionError.output("\(error)")
                 }
-                try Self.writeAtomically(output, to: task.outputPath)
+                if task.stageOutput {
+                    staged = try Self.stage(output, for: task.outputPath, attempt: task.attempt)
+                } else {
+                    try Self.writeAtomically(output, to: task.outputPath)
+                }
             }
         } catch let error as TaskExecutionError {
             throw error
@@ -94,6 +99,7 @@ public final class TaskExecutor {
         result.output.sha256 = hash
         result.output.size = UInt64(output.count)
         result.output.mediaType = mediaType
+        result.stagedPath = staged
         stats.wallSeconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         stats.peakRssBytes = PeakMemory.residentBytes()
         result.stats = stats
@@ -249,6 +255,20 @@ public final class TaskExecutor {
 
     /// Writes `bytes` to `path` atomically (`FileBytes.writeAtomically`), creating its folder, so readers
     /// never see a partial frame.
+    /// Writes a fenced output next to `path` under a staged name for the coordinator to move into place
+    /// (`TaskAssignment.stage_output`); returns the staged path.
+    static func stage(_ bytes: [UInt8], for path: String, attempt: UInt32) throws -> String {
+        do {
+            try FileManager.default.createDirectory(at: URL(fileURLWithPath: path).deletingLastPathComponent(),
+                                                    withIntermediateDirectories: true)
+            return try FileBytes.stage(bytes, besides: path, tag: "a\(attempt)-")
+        } catch let error as ImageIOError {
+            throw TaskExecutionError.output(error.description)
+        } catch {
+            throw TaskExecutionError.output("cannot write next to \(path): \(error.localizedDescription)")
+        }
+    }
+
     static func writeAtomically(_ bytes: [UInt8], to path: String) throws {
         do {
             try FileManager.default.createDirectory(at: URL(fileURLWithPath: path).deletingLastPathComponent(),

@@ -38,6 +38,18 @@ enum OutputIntake {
         case completeInPlace
     }
 
+    /// Whether `staged` is where the worker of attempt `attempt` may have staged the output `output` (fencing,
+    /// `TaskAssignment.stage_output`): in the output's own folder, named `.<name>.tmp-a<attempt>-…`. Anything else a
+    /// worker names is refused: the coordinator renames and removes only its own kind of file.
+    static func isStaged(_ staged: String, for output: String, attempt: Int) -> Bool {
+        guard let slash = output.lastIndex(of: "/") else { return false }
+        let folder = output[...slash], name = output[output.index(after: slash)...]
+        guard staged.hasPrefix(folder) else { return false }
+        let file = staged.dropFirst(folder.count)
+        let prefix = "." + name + ".tmp-a\(attempt)-"
+        return file.hasPrefix(prefix) && file.count > prefix.count && !file.contains("/") && !name.isEmpty
+    }
+
     /// - Parameters:
     ///   - sha: the output's name as the worker announced it, lowercased.
     ///   - hasData: whether the message carries the bytes (inline or attached).

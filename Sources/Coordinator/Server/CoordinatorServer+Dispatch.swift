@@ -190,6 +190,8 @@ extension CoordinatorServer {
                 if task.frameIndex < frames.count, planned?.producesOutput ?? true,
                    let output = job.resolved.output?.path(for: frames[task.frameIndex]) {
                     a.outputPath = output
+                    // Fencing: the coordinator moves the output into place only for the current attempt.
+                    a.stageOutput = true
                 }
             }
         }

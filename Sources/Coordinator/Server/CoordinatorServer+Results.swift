@@ -31,6 +31,7 @@ extension CoordinatorServer {
         case .stale:
             stats.staleReports += 1
             log("ignored a stale result for \(result.taskID) attempt \(attempt) from \(workerID)")
+            discardStaged(result.stagedPath, taskID: result.taskID, attempt: attempt)
             return
         case .current(let jobID, let frameIndex, let fromTable):
             // The store's state machine still rejects it if the task moved on (cancelled, requeued).
@@ -60,6 +61,17 @@ extension CoordinatorServer {
             intake.outputPath = context.resolved.output?.path(for: context.resolved.frames.frames[task.frameIndex])
         }
         let sha = result.output.sha256.lowercased()
+        if !result.stagedPath.isEmpty {
+            // Fencing: the current holder's staged output is checked and moved into place off the loop.
+            guard let output = intake.outputPath, intake.sharedFilesystem, planned?.producesOutput ?? true,
+                  OutputIntake.isStaged(result.stagedPath, for: output, attempt: attempt), BlobName.isValid(sha) else {
+                let error = "the worker staged its output at \(Self.bounded(result.stagedPath, bytes: 300).debugDescription), not next to the frame's output"
+                pendingChanges.append(.failed(taskID: task.id, attempt: attempt, error: error, retryable: true))
+                return
+            }
+            moveStagedOutput(result.stagedPath, to: output, sha: sha, taskID: task.id, jobID: task.jobID, attempt: attempt)
+            return
+        }
         switch OutputIntake.decide(sha: sha, hasData: result.hasData, task: intake, intermediatePath: intermediatePath,
                                    exists: { FileManager.default.fileExists(atPath: $0) }) {
         case .refuse(let error):
@@ -176,6 +188,35 @@ extension CoordinatorServer {
                                  bytes: written.bytes)
             }
         }
+    }
+
+    /// Checks a staged output's bytes against its announced hash and renames it over the frame's output, on the
+    /// output-write thread; `recordWrittenOutputs` completes the task. A staged file that fails the check is removed.
+    func moveStagedOutput(_ staged: String, to output: String, sha: String, taskID: String, jobID: String, attempt: Int) {
+        outputWrites.start {
+            var written = WrittenOutput(taskID: taskID, jobID: jobID, attempt: attempt, sha: sha, bytes: Data())
+            do {
+                let actual = BlobName.of(try Data(contentsOf: URL(fileURLWithPath: staged)))
+                if actual != sha {
+                    written.failure = "staged output: SHA-256 mismatch: announced \(sha), got \(actual)"
+                } else if rename(staged, output) != 0 {
+                    written.failure = "cannot move the staged output into place at \(output): \(String(cString: strerror(errno)))"
+                }
+            } catch {
+                written.failure = "cannot read the staged output \(staged): \(Self.describe(error))"
+            }
+            if written.failure != nil { unlink(staged) }
+            return written
+        }
+    }
+
+    /// A superseded attempt's staged output (its result came too late): removed, so it can never be moved into place.
+    func discardStaged(_ staged: String, taskID: String, attempt: Int) {
+        guard !staged.isEmpty, let task = try? store.task(taskID), let context = try? jobContext(task.jobID),
+              task.frameIndex < context.resolved.frames.count,
+              let output = context.resolved.output?.path(for: context.resolved.frames.frames[task.frameIndex]),
+              OutputIntake.isStaged(staged, for: output, attempt: attempt) else { return }
+        unlink(staged)
     }
 
     /// The coordinator could not write a task's output (issue 18): the attempt is called back without being counted

@@ -59,6 +59,18 @@ public enum FileBytes {
     /// then renamed over the destination. On failure the temporary file is removed and the destination is
     /// untouched (an existing file keeps its old contents; a missing one stays missing).
     public static func writeAtomically(_ bytes: [UInt8], to path: String) throws {
+        let temporary = try stage(bytes, besides: path)
+        if rename(temporary, path) != 0 {
+            let reason = String(cString: strerror(errno))
+            unlink(temporary)
+            throw ImageIOError.writeFailed(path: path, reason: reason)
+        }
+    }
+
+    /// Writes `bytes`, flushed to disk, to a new temporary file next to `path` (`.<name>.tmp-<tag>XXXXXX`) and
+    /// returns its path, without renaming it: the first half of ``writeAtomically(_:to:)``, for a writer whose
+    /// rename is decided by someone else (a worker's staged output, moved into place by the coordinator).
+    public static func stage(_ bytes: [UInt8], besides path: String, tag: String = "") throws -> String {
         let url = URL(fileURLWithPath: path)
         let directory = url.deletingLastPathComponent().path
         var info = stat()
@@ -68,7 +80,7 @@ public enum FileBytes {
         if stat(directory, &info) != 0 || info.st_mode & S_IFMT != S_IFDIR {
             throw ImageIOError.writeFailed(path: path, reason: "the directory \(directory) does not exist")
         }
-        var template = Array((directory + "/." + url.lastPathComponent + ".tmp-XXXXXX").utf8CString)
+        var template = Array((directory + "/." + url.lastPathComponent + ".tmp-" + tag + "XXXXXX").utf8CString)
         let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
         if fd < 0 {
             throw ImageIOError.writeFailed(path: path, reason: "cannot create a temporary file in \(directory): "
@@ -96,10 +108,10 @@ public enum FileBytes {
             _ = fchmod(fd, 0o666 & ~mask)
         }
         if close(fd) != 0, failure == nil { failure = String(cString: strerror(errno)) }
-        if failure == nil, rename(temporary, path) != 0 { failure = String(cString: strerror(errno)) }
         if let reason = failure {
             unlink(temporary)
             throw ImageIOError.writeFailed(path: path, reason: reason)
         }
+        return temporary
     }
 }

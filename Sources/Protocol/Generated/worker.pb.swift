@@ -581,6 +581,15 @@ public nonisolated struct Stylefarm_V1_TaskAssignment: @unchecked Sendable {
   /// Clears the value of `styleGrams`. Subsequent reads from it will return its default value.
   public mutating func clearStyleGrams() {_uniqueStorage()._styleGrams = nil}
 
+  /// Fencing (shared-filesystem mode): write the output next to `output_path` under a staged name
+  /// (`.<name>.tmp-a<attempt>-XXXXXX`) and report it in Result.staged_path, without renaming it; the coordinator
+  /// moves it into place only if the attempt is still the task's current one, so a superseded worker can never
+  /// replace an accepted output. A coordinator that does not set it gets the output renamed by the worker.
+  public var stageOutput: Bool {
+    get {_storage._stageOutput}
+    set {_uniqueStorage()._stageOutput = newValue}
+  }
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -778,6 +787,9 @@ public nonisolated struct Stylefarm_V1_Result: Sendable {
 
   /// (only to a coordinator whose RegisterAck has credit_in_reports)
   public var log: String = String()
+
+  /// with TaskAssignment.stage_output: where the output waits to be moved
+  public var stagedPath: String = String()
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -1430,7 +1442,7 @@ nonisolated extension Stylefarm_V1_BlendInput: SwiftProtobuf.Message, SwiftProto
 
 nonisolated extension Stylefarm_V1_TaskAssignment: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".TaskAssignment"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}task_id\0\u{3}job_id\0\u{1}attempt\0\u{3}frame_index\0\u{1}region\0\u{1}parameters\0\u{1}content\0\u{1}styles\0\u{2}\u{2}kind\0\u{3}diagnostic_duration_ms\0\u{3}frame_width\0\u{3}frame_height\0\u{3}model_hashes\0\u{3}style_target_hashes\0\u{3}content_path\0\u{3}output_path\0\u{1}regions\0\u{3}region_style_targets\0\u{3}region_mask\0\u{3}region_mask_path\0\u{1}temporal\0\u{3}second_content\0\u{3}second_content_path\0\u{3}flow_preset\0\u{3}blend_inputs\0\u{1}tile\0\u{3}style_grams\0\u{c}\u{9}\u{1}")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}task_id\0\u{3}job_id\0\u{1}attempt\0\u{3}frame_index\0\u{1}region\0\u{1}parameters\0\u{1}content\0\u{1}styles\0\u{2}\u{2}kind\0\u{3}diagnostic_duration_ms\0\u{3}frame_width\0\u{3}frame_height\0\u{3}model_hashes\0\u{3}style_target_hashes\0\u{3}content_path\0\u{3}output_path\0\u{1}regions\0\u{3}region_style_targets\0\u{3}region_mask\0\u{3}region_mask_path\0\u{1}temporal\0\u{3}second_content\0\u{3}second_content_path\0\u{3}flow_preset\0\u{3}blend_inputs\0\u{1}tile\0\u{3}style_grams\0\u{3}stage_output\0\u{c}\u{9}\u{1}")
 
   fileprivate class _StorageClass {
     var _taskID: String = String()
@@ -1460,6 +1472,7 @@ nonisolated extension Stylefarm_V1_TaskAssignment: SwiftProtobuf.Message, SwiftP
     var _blendInputs: [Stylefarm_V1_BlendInput] = []
     var _tile: Stylefarm_V1_TileInputs? = nil
     var _styleGrams: Stylefarm_V1_StyleGramInputs? = nil
+    var _stageOutput: Bool = false
 
       // This property is used as the initial default value for new instances of the type.
       // The type itself is protecting the reference to its storage via CoW semantics.
@@ -1497,6 +1510,7 @@ nonisolated extension Stylefarm_V1_TaskAssignment: SwiftProtobuf.Message, SwiftP
       _blendInputs = source._blendInputs
       _tile = source._tile
       _styleGrams = source._styleGrams
+      _stageOutput = source._stageOutput
     }
   }
 
@@ -1542,6 +1556,7 @@ nonisolated extension Stylefarm_V1_TaskAssignment: SwiftProtobuf.Message, SwiftP
         case 26: try { try decoder.decodeRepeatedMessageField(value: &_storage._blendInputs) }()
         case 27: try { try decoder.decodeSingularMessageField(value: &_storage._tile) }()
         case 28: try { try decoder.decodeSingularMessageField(value: &_storage._styleGrams) }()
+        case 29: try { try decoder.decodeSingularBoolField(value: &_storage._stageOutput) }()
         default: break
         }
       }
@@ -1635,6 +1650,9 @@ nonisolated extension Stylefarm_V1_TaskAssignment: SwiftProtobuf.Message, SwiftP
       try { if let v = _storage._styleGrams {
         try visitor.visitSingularMessageField(value: v, fieldNumber: 28)
       } }()
+      if _storage._stageOutput != false {
+        try visitor.visitSingularBoolField(value: _storage._stageOutput, fieldNumber: 29)
+      }
     }
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -1671,6 +1689,7 @@ nonisolated extension Stylefarm_V1_TaskAssignment: SwiftProtobuf.Message, SwiftP
         if _storage._blendInputs != rhs_storage._blendInputs {return false}
         if _storage._tile != rhs_storage._tile {return false}
         if _storage._styleGrams != rhs_storage._styleGrams {return false}
+        if _storage._stageOutput != rhs_storage._stageOutput {return false}
         return true
       }
       if !storagesAreEqual {return false}
@@ -1909,7 +1928,7 @@ nonisolated extension Stylefarm_V1_TaskStats: SwiftProtobuf.Message, SwiftProtob
 
 nonisolated extension Stylefarm_V1_Result: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Result"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}task_id\0\u{1}output\0\u{1}data\0\u{1}stats\0\u{1}attempt\0\u{3}free_slots\0\u{1}log\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}task_id\0\u{1}output\0\u{1}data\0\u{1}stats\0\u{1}attempt\0\u{3}free_slots\0\u{1}log\0\u{3}staged_path\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1924,6 +1943,7 @@ nonisolated extension Stylefarm_V1_Result: SwiftProtobuf.Message, SwiftProtobuf.
       case 5: try { try decoder.decodeSingularUInt32Field(value: &self.attempt) }()
       case 6: try { try decoder.decodeSingularUInt32Field(value: &self._freeSlots) }()
       case 7: try { try decoder.decodeSingularStringField(value: &self.log) }()
+      case 8: try { try decoder.decodeSingularStringField(value: &self.stagedPath) }()
       default: break
       }
     }
@@ -1955,6 +1975,9 @@ nonisolated extension Stylefarm_V1_Result: SwiftProtobuf.Message, SwiftProtobuf.
     if !self.log.isEmpty {
       try visitor.visitSingularStringField(value: self.log, fieldNumber: 7)
     }
+    if !self.stagedPath.isEmpty {
+      try visitor.visitSingularStringField(value: self.stagedPath, fieldNumber: 8)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1966,6 +1989,7 @@ nonisolated extension Stylefarm_V1_Result: SwiftProtobuf.Message, SwiftProtobuf.
     if lhs.attempt != rhs.attempt {return false}
     if lhs._freeSlots != rhs._freeSlots {return false}
     if lhs.log != rhs.log {return false}
+    if lhs.stagedPath != rhs.stagedPath {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

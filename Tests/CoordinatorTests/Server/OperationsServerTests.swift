@@ -358,4 +358,65 @@ final class OperationsServerTests: XCTestCase {
                        root + "/key-alice/4f2a")
         XCTAssertNil(harness.server.uploadCheckout(of: [root + "/key-alice/a.png", "/tmp/x.png"]), "a file right in an owner folder is no checkout")
     }
+
+    /// Fencing in shared-filesystem mode: workers stage outputs and the coordinator moves only the current
+    /// attempt's into place; a superseded worker's late result is ignored and its staged file removed, so it can
+    /// never replace the accepted frame.
+    func testAStaleSharedFilesystemWriterCannotReplaceAnAcceptedOutput() throws {
+        let dir = harness.stateDirectory.appendingPathComponent("shot", isDirectory: true)
+        try FileManager.default.createDirectory(at: dir.appendingPathComponent("out"), withIntermediateDirectories: true)
+        try Data("plate".utf8).write(to: dir.appendingPathComponent("plate.0001.png"))
+        var spec = echoSpec(frames: "1")
+        spec.contentPattern = dir.appendingPathComponent("plate.####.png").path
+        spec.outputPattern = dir.appendingPathComponent("out/echo.####.png").path
+        spec.options.sharedFilesystem = true
+        let client = try harness.client()
+        let jobID = try client.submit(spec)
+        let output = dir.appendingPathComponent("out/echo.0001.png").path
+        func stage(_ text: String, attempt: UInt32) throws -> String {
+            let path = dir.appendingPathComponent("out/.echo.0001.png.tmp-a\(attempt)-\(UUID().uuidString.prefix(6))").path
+            try Data(text.utf8).write(to: URL(fileURLWithPath: path))
+            return path
+        }
+        func report(_ worker: FakeWorker, _ task: Stylefarm_V1_TaskAssignment, staged: String, text: String) throws {
+            var r = Stylefarm_V1_Result()
+            r.taskID = task.taskID
+            r.attempt = task.attempt
+            r.output.sha256 = BlobName.of(Data(text.utf8))
+            r.output.size = UInt64(text.utf8.count)
+            r.stagedPath = staged
+            try worker.send(.result(r))
+        }
+
+        let a = try harness.worker("a")
+        try a.register(slots: 1)
+        try a.ready(1)
+        let first = try XCTUnwrap(a.nextTask())
+        XCTAssertTrue(first.stageOutput)
+        XCTAssertEqual(first.outputPath, output)
+        a.beating = false   // a is cut off; its attempt is lost and the frame goes to b
+        let b = try harness.worker("b")
+        try b.register(slots: 1)
+        try b.ready(1)
+        let second = try XCTUnwrap(b.nextTask(timeout: .seconds(3)))
+        XCTAssertEqual(second.attempt, 2)
+        // A staged path anywhere else is refused.
+        try report(b, second, staged: "/etc/passwd", text: "B")
+        XCTAssertTrue(try harness.pump { try harness.server.store.task(second.taskID)?.state == .queued })
+        try b.ready(1)
+        let third = try XCTUnwrap(b.nextTask())
+        try report(b, third, staged: try stage("B", attempt: third.attempt), text: "B")
+        XCTAssertTrue(try harness.pump { try harness.server.store.summary(ofJob: jobID).state == .completed })
+        XCTAssertEqual(try String(contentsOfFile: output, encoding: .utf8), "B")
+
+        // The superseded worker comes back with its late result of attempt 1.
+        let late = try stage("A", attempt: 1)
+        try report(a, first, staged: late, text: "A")
+        XCTAssertTrue(try harness.pump { !FileManager.default.fileExists(atPath: late) }, "the stale staged file is removed")
+        XCTAssertEqual(try String(contentsOfFile: output, encoding: .utf8), "B", "the accepted output stays")
+        XCTAssertTrue(OutputIntake.isStaged(dir.path + "/out/.echo.0001.png.tmp-a3-Xy12Zq", for: output, attempt: 3))
+        XCTAssertFalse(OutputIntake.isStaged(dir.path + "/out/.echo.0001.png.tmp-a3-Xy12Zq", for: output, attempt: 4))
+        XCTAssertFalse(OutputIntake.isStaged(dir.path + "/out/sub/.echo.0001.png.tmp-a3-Xy12Zq", for: output, attempt: 3))
+        XCTAssertFalse(OutputIntake.isStaged(dir.path + "/.echo.0001.png.tmp-a3-Xy12Zq", for: output, attempt: 3))
+    }
 }
