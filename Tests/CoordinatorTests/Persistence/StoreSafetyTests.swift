@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import JobModel
 import XCTest
 @testable import Coordinator
 
@@ -39,6 +40,35 @@ final class StoreSafetyTests: XCTestCase {
             XCTAssertThrowsError(try SQLiteJobStore(stateDirectory: directory)) { error in
                 XCTAssertEqual((error as? Coordinator.PersistenceError)?.isCorruptDatabase, true, "\(error)")
             }
+        }
+    }
+
+    /// Found by the chaos soak: SQLite 3.40's quick_check reports "NULL value in task_dependencies.task_id" for
+    /// every temporal job's dependencies (a WITHOUT ROWID table keyed in another column order), so a coordinator
+    /// restarted after a temporal job refused its healthy database. Such reports are checked before believed.
+    func testAHealthyDatabaseWithDependenciesReopens() throws {
+        try withTemporaryDirectory { directory in
+            let store = try SQLiteJobStore(stateDirectory: directory)
+            let job = JobRecord(id: "t", name: "t", spec: Data("{}".utf8), priority: 50, styleTargetsHash: "h")
+            let region = TaskRegion(x: 0, y: 0, width: 8, height: 8)
+            try store.insertJob(job, frames: (0..<2).map { FrameRecord(jobID: "t", index: $0, outputPath: "/o/\($0)") },
+                                tasks: [TaskRecord(id: "a", jobID: "t", frameIndex: 0, region: region),
+                                        TaskRecord(id: "b", jobID: "t", frameIndex: 1, region: region, dependencies: ["a"])],
+                                now: at(0))
+            try store.close()
+            let reopened = try SQLiteJobStore(stateDirectory: directory)
+            XCTAssertEqual(try reopened.task("b")?.dependencies, ["a"])
+            try reopened.close()
+            // A NULL that really is there is still reported: through a table that allows one.
+            let queue = try DatabaseQueue(path: directory.appendingPathComponent(SQLiteJobStore.fileName).path)
+            try queue.inDatabase { db in
+                try db.execute(sql: "CREATE TABLE probe (x TEXT)")
+                try db.execute(sql: "INSERT INTO probe VALUES (NULL)")
+                XCTAssertFalse(try SQLiteJobStore.isFalseNullReport("NULL value in probe.x", db: db))
+                XCTAssertTrue(try SQLiteJobStore.isFalseNullReport("NULL value in task_dependencies.task_id", db: db))
+                XCTAssertFalse(try SQLiteJobStore.isFalseNullReport("row 3 missing from index x", db: db))
+            }
+            try queue.close()
         }
     }
 
