@@ -167,7 +167,8 @@ extension CoordinatorServer {
                 written.failure = "\(failurePrefix): SHA-256 mismatch: announced \(sha), got \(actual)"
             } else if let outputPath {
                 do { try Self.writeFile([UInt8](bytes), to: outputPath) } catch {
-                    written.failure = "cannot write \(outputPath): \(Self.describe(error))"
+                    let reason = Self.describe(error)
+                    written.failure = reason.contains(outputPath) ? reason : "cannot write \(outputPath): \(reason)"
                     written.failedToWrite = true
                 }
             }
