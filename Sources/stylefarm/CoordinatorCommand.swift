@@ -42,6 +42,10 @@ struct CoordinatorCommand: ParsableCommand {
                                discussion: "A task past its limit is cancelled on its worker and retried; the attempt counts, with outcome timeout."))
     var taskTimeout: Double?
 
+    @Option(help: ArgumentHelp("Jobs at this priority or above may call back running tasks of lower jobs when no slot is free (default: never).",
+                               discussion: "The called-back attempts end as cancelled and are not counted; the tasks wait in the queue."))
+    var preemptAbove: Int?
+
     @Option(help: "Seconds between collections of files no job refers to (0: only on `stylefarm gc`).")
     var gcInterval: Double = 3600
 
@@ -103,6 +107,9 @@ struct CoordinatorCommand: ParsableCommand {
         if let taskTimeout, !(taskTimeout.isFinite && JobSpec.taskTimeoutRange.contains(taskTimeout)) {
             throw ValidationError("--task-timeout must be 0 (no limit) to \(Int(JobSpec.taskTimeoutRange.upperBound)) seconds (got \(taskTimeout))")
         }
+        if let preemptAbove, !(0...100).contains(preemptAbove) {
+            throw ValidationError("--preempt-above must be a priority 0–100 (got \(preemptAbove))")
+        }
         if maxTasksPerJob < 1 { throw ValidationError("--max-tasks-per-job must be at least 1 (got \(maxTasksPerJob))") }
         for endpoint in [workerEndpoint, clientEndpoint] where !(endpoint.hasPrefix("tcp://") || endpoint.hasPrefix("ipc://")) {
             throw ValidationError("endpoints must be ZeroMQ tcp:// or ipc:// addresses (got \(endpoint))")
@@ -133,6 +140,7 @@ struct CoordinatorCommand: ParsableCommand {
         configuration.maxSlotsPerWorker = maxSlotsPerWorker
         configuration.defaultTaskTimeout = taskTimeout
         configuration.garbageCollectionInterval = gcInterval > 0 ? gcInterval : nil
+        configuration.preemptAbove = preemptAbove
         configuration.pathPolicy = try PathPolicy(readRoots: allowRead.isEmpty ? nil : allowRead,
                                                   writeRoots: allowWrite.isEmpty ? nil : allowWrite)
         if allowRead.isEmpty && !insecure {

@@ -153,6 +153,21 @@ extension SQLiteJobStore {
         }
     }
 
+    /// Queued tasks whose prerequisites are done, of jobs at priority `threshold` or above: the highest such
+    /// priority and how many tasks have it (at most `limit`), read through the dispatch index; nil when none.
+    public func readyTasks(atOrAbove threshold: Int, limit: Int) throws -> (priority: Int, count: Int)? {
+        try read { db in
+            guard let top = try Int.fetchOne(db.cachedStatement(sql: """
+                SELECT job_priority FROM tasks WHERE state = 'queued' AND waiting = 0 AND job_priority >= ?
+                ORDER BY job_priority DESC, job_sequence, frame_index, id LIMIT 1
+                """), arguments: [max(0, threshold)]) else { return nil }
+            let count = try Int.fetchOne(db.cachedStatement(sql: """
+                SELECT COUNT(*) FROM (SELECT 1 FROM tasks WHERE state = 'queued' AND waiting = 0 AND job_priority = ? LIMIT ?)
+                """), arguments: [top, limit]) ?? 0
+            return (top, count)
+        }
+    }
+
     /// The workers blocklisted for a job (they failed `blocklist_threshold` of its tasks), by id.
     public func blockedWorkers(ofJob jobID: String) throws -> [String] {
         try read { db in

@@ -36,6 +36,9 @@ public final class CoordinatorServer {
         public var pathPolicy = PathPolicy.unrestricted
         /// Seconds a task may run when its job sets no `task_timeout` (`--task-timeout`; nil: no limit).
         public var defaultTaskTimeout: TimeInterval?
+        /// Jobs at this priority or above may call back running tasks of lower jobs when no slot is free
+        /// (`--preempt-above`; nil: never).
+        public var preemptAbove: Int?
         /// Seconds between garbage collections (`--gc-interval`; nil: only on `stylefarm gc`).
         public var garbageCollectionInterval: TimeInterval? = 3600
 
@@ -207,6 +210,8 @@ public final class CoordinatorServer {
     let maintenance: OffLoopQueue<MaintenanceOutcome>
     /// When the next periodic garbage collection starts.
     var nextCollection: Date
+    /// Not before this time does another round of preemption start.
+    var nextPreemption = Date.distantPast
     var closed = false
 
     /// - Parameter vggCache: the VGG network used to compute each stylize job's style targets once
@@ -350,6 +355,7 @@ public final class CoordinatorServer {
         checkTimeouts()
         assignHashedInputs()
         dispatch()
+        preemptIfUrgent()
         flushChanges()
         sendHeartbeats()
         pushWatchEvents()

@@ -419,4 +419,36 @@ final class OperationsServerTests: XCTestCase {
         XCTAssertFalse(OutputIntake.isStaged(dir.path + "/out/sub/.echo.0001.png.tmp-a3-Xy12Zq", for: output, attempt: 3))
         XCTAssertFalse(OutputIntake.isStaged(dir.path + "/.echo.0001.png.tmp-a3-Xy12Zq", for: output, attempt: 3))
     }
+
+    /// With --preempt-above, an urgent job's ready task calls back a lower job's running task when no slot is free;
+    /// the called-back attempt is not counted and the lower job finishes afterwards.
+    func testAnUrgentJobPreemptsALowerJobsRunningTask() throws {
+        harness.close()
+        harness = try ServerHarness { $0.preemptAbove = 80 }
+        let client = try harness.client()
+        var low = echoSpec(name: "low", frames: "1")
+        low.priority = 10
+        let lowID = try client.submit(low)
+        let w = try harness.worker("w")
+        try w.register(slots: 1)
+        try w.ready(1)
+        let running = try XCTUnwrap(w.nextTask())
+        XCTAssertEqual(running.jobID, lowID)
+        var normal = echoSpec(name: "normal", frames: "1")
+        normal.priority = 50
+        _ = try client.submit(normal)
+        try harness.pump(for: .milliseconds(300))
+        XCTAssertEqual(harness.server.stats.dispatched, 1, "a job below --preempt-above waits")
+        var urgent = echoSpec(name: "urgent", frames: "1")
+        urgent.priority = 90
+        let urgentID = try client.submit(urgent)
+        let cancel = try XCTUnwrap(w.next { p, _ in if case .cancel(let c) = p { return c } else { return nil } })
+        XCTAssertEqual(cancel.taskID, running.taskID)
+        XCTAssertEqual(cancel.reason, "preempted by a job at priority 90")
+        try w.ready(1)
+        let next = try XCTUnwrap(w.nextTask())
+        XCTAssertEqual(next.jobID, urgentID, "the freed slot goes to the urgent job")
+        XCTAssertEqual(try harness.server.store.attempts(ofTask: running.taskID).map(\.outcome), [.cancelled])
+        XCTAssertEqual(try harness.server.store.task(running.taskID)?.attemptsUsed, 0)
+    }
 }
