@@ -230,15 +230,7 @@ extension CoordinatorServer {
         let holders = try store.tasks(ofJob: jobID).filter { $0.state.isInFlight }
             .compactMap { task in task.assignedWorker.map { (task.id, $0) } }
         _ = try store.cancelJob(jobID, now: now())
-        for (taskID, workerID) in holders {
-            endAssignment(taskID, of: workerID)
-            fetches[taskID] = nil
-            var cancel = Stylefarm_V1_Cancel()
-            cancel.taskID = taskID
-            cancel.jobID = jobID
-            cancel.reason = "job cancelled"
-            send(toWorker: workerID, .cancel(cancel))
-        }
+        for (taskID, workerID) in holders { withdraw(taskID, jobID: jobID, from: workerID, reason: "job cancelled") }
         frameEvents.append((jobID, -1))
         releaseFinishedIntermediates()
         return try store.job(jobID)?.state == .cancelled

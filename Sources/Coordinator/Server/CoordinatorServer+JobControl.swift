@@ -73,17 +73,7 @@ extension CoordinatorServer {
     /// cancelled (not counted); the task waits in the queue. Returns how many.
     func recallTasks(ofJob jobID: String, reason: String) -> Int {
         let held = ((try? store.inFlightTasks()) ?? []).filter { $0.jobID == jobID }
-        for task in held {
-            guard let workerID = task.assignedWorker else { continue }
-            endAssignment(task.id, of: workerID)
-            fetches[task.id] = nil
-            var cancel = Stylefarm_V1_Cancel()
-            cancel.taskID = task.id
-            cancel.jobID = jobID
-            cancel.reason = reason
-            send(toWorker: workerID, .cancel(cancel))
-            pendingChanges.append(.recalled(taskID: task.id, attempt: task.currentAttempt, reason: reason))
-        }
+        for task in held { recall(task, reason: reason) }
         return held.count
     }
 }

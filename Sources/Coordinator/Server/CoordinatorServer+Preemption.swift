@@ -24,18 +24,7 @@ extension CoordinatorServer {
             .sorted { (assigned[$0.id]?.sentAt ?? 0) > (assigned[$1.id]?.sentAt ?? 0) }
             .prefix(urgent.count)
         guard !victims.isEmpty else { return }
-        for task in victims {
-            guard let workerID = task.assignedWorker else { continue }
-            let reason = "preempted by a job at priority \(urgent.priority)"
-            endAssignment(task.id, of: workerID)
-            fetches[task.id] = nil
-            var cancel = Stylefarm_V1_Cancel()
-            cancel.taskID = task.id
-            cancel.jobID = task.jobID
-            cancel.reason = reason
-            send(toWorker: workerID, .cancel(cancel))
-            pendingChanges.append(.recalled(taskID: task.id, attempt: task.currentAttempt, reason: reason))
-        }
+        for task in victims { recall(task, reason: "preempted by a job at priority \(urgent.priority)") }
         log("preempted \(victims.count) running task(s) of lower jobs for \(urgent.count) ready task(s) at priority \(urgent.priority)")
     }
 }

@@ -124,6 +124,25 @@ extension CoordinatorServer {
         taskProgress[taskID] = nil
     }
 
+    /// Ends `taskID`'s assignment and tells its worker to drop the task (a cancelled job, a recall, a timeout,
+    /// a preemption). The store change that goes with it is the caller's.
+    func withdraw(_ taskID: String, jobID: String, from workerID: String, reason: String) {
+        endAssignment(taskID, of: workerID)
+        fetches[taskID] = nil
+        var cancel = Stylefarm_V1_Cancel()
+        cancel.taskID = taskID
+        cancel.jobID = jobID
+        cancel.reason = reason
+        send(toWorker: workerID, .cancel(cancel))
+    }
+
+    /// Calls a held task back to the queue: withdrawn from its worker, its attempt ended as cancelled and not counted.
+    func recall(_ task: TaskRecord, reason: String) {
+        guard let workerID = task.assignedWorker else { return }
+        withdraw(task.id, jobID: task.jobID, from: workerID, reason: reason)
+        pendingChanges.append(.recalled(taskID: task.id, attempt: task.currentAttempt, reason: reason))
+    }
+
     func receiveOutputChunk(_ chunk: Stylefarm_V1_BlobData, attachments: [Data], workerID: String) {
         let sha = chunk.sha256.lowercased()
         // The worker serves its pulls in the order they were asked for: the oldest open one of this hash.

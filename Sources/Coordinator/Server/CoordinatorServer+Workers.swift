@@ -185,16 +185,10 @@ extension CoordinatorServer {
             guard let sent = assigned[expired.taskID]?.sent, sent.attempt == expired.attempt, sent.workerID == expired.workerID else {
                 continue
             }
-            endAssignment(expired.taskID, of: expired.workerID)
-            fetches[expired.taskID] = nil
             let limit = String(format: "%g", expired.limit)
             stats.timedOut += 1
             log("task \(expired.taskID) attempt \(expired.attempt) ran past its \(limit) s timeout on \(expired.workerID); cancelled")
-            var cancel = Stylefarm_V1_Cancel()
-            cancel.taskID = expired.taskID
-            cancel.jobID = sent.jobID
-            cancel.reason = "task timeout (\(limit) s)"
-            send(toWorker: expired.workerID, .cancel(cancel))
+            withdraw(expired.taskID, jobID: sent.jobID, from: expired.workerID, reason: "task timeout (\(limit) s)")
             pendingChanges.append(.timedOut(taskID: expired.taskID, attempt: expired.attempt,
                                             error: "timed out after \(limit) s on worker \(expired.workerID)"))
         }

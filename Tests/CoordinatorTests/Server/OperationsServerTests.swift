@@ -30,6 +30,19 @@ final class OperationsServerTests: XCTestCase {
         return reply
     }
 
+    /// An echo job over plates it writes in `<state>/<folder>` (`plate.####.png`, frames 1…`count`), its frames going
+    /// to `<folder>/out/echo.####.png`.
+    private func platesJob(_ folder: String, count: Int, sharedFilesystem: Bool) throws -> (spec: Stylefarm_V1_JobSpec, dir: URL) {
+        let dir = harness.stateDirectory.appendingPathComponent(folder, isDirectory: true)
+        try FileManager.default.createDirectory(at: dir.appendingPathComponent("out"), withIntermediateDirectories: true)
+        for n in 1...count { try Data("plate \(n)".utf8).write(to: dir.appendingPathComponent(String(format: "plate.%04d.png", n))) }
+        var spec = echoSpec(frames: "1-\(count)")
+        spec.contentPattern = dir.appendingPathComponent("plate.####.png").path
+        spec.outputPattern = dir.appendingPathComponent("out/echo.####.png").path
+        spec.options.sharedFilesystem = sharedFilesystem
+        return (spec, dir)
+    }
+
     private func cancelMessage(_ worker: FakeWorker, timeout: Duration = .seconds(5)) throws -> Stylefarm_V1_Cancel? {
         try worker.next(timeout: timeout) { p, _ in if case .cancel(let c) = p { return c } else { return nil } }
     }
@@ -179,13 +192,8 @@ final class OperationsServerTests: XCTestCase {
     /// The coordinator cannot write a frame (its folder is gone, as on a full or unmounted disk): the job pauses
     /// with the reason and no attempt is used; after the wrangler fixes it and resumes, the frame lands.
     func testAnOutputTheCoordinatorCannotWritePausesTheJobWithoutUsingAnAttempt() throws {
-        let dir = harness.stateDirectory.appendingPathComponent("plates", isDirectory: true)
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        try Data("plate one".utf8).write(to: dir.appendingPathComponent("plate.0001.png"))
-        var spec = echoSpec(frames: "1", maxAttempts: 1)
-        spec.contentPattern = dir.appendingPathComponent("plate.####.png").path
-        spec.outputPattern = dir.appendingPathComponent("out/echo.####.png").path
-        spec.options.sharedFilesystem = false
+        var (spec, dir) = try platesJob("plates", count: 1, sharedFilesystem: false)
+        spec.options.maxAttempts = 1
         let client = try harness.client()
         let jobID = try client.submit(spec)
         let out = dir.appendingPathComponent("out")
@@ -302,13 +310,7 @@ final class OperationsServerTests: XCTestCase {
     /// Delete cancels a running job, removes its rows and (when asked) the frames it wrote; gc removes files no
     /// job refers to and keeps the young ones.
     func testDeleteRemovesTheJobAndItsFramesAndGcRemovesOrphans() throws {
-        let dir = harness.stateDirectory.appendingPathComponent("plates", isDirectory: true)
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        for n in 1...2 { try Data("plate \(n)".utf8).write(to: dir.appendingPathComponent(String(format: "plate.%04d.png", n))) }
-        var spec = echoSpec(frames: "1-2")
-        spec.contentPattern = dir.appendingPathComponent("plate.####.png").path
-        spec.outputPattern = dir.appendingPathComponent("out/echo.####.png").path
-        spec.options.sharedFilesystem = false
+        let (spec, dir) = try platesJob("plates", count: 2, sharedFilesystem: false)
         let client = try harness.client()
         let jobID = try client.submit(spec)
         let w = try harness.worker("w")
@@ -363,13 +365,7 @@ final class OperationsServerTests: XCTestCase {
     /// attempt's into place; a superseded worker's late result is ignored and its staged file removed, so it can
     /// never replace the accepted frame.
     func testAStaleSharedFilesystemWriterCannotReplaceAnAcceptedOutput() throws {
-        let dir = harness.stateDirectory.appendingPathComponent("shot", isDirectory: true)
-        try FileManager.default.createDirectory(at: dir.appendingPathComponent("out"), withIntermediateDirectories: true)
-        try Data("plate".utf8).write(to: dir.appendingPathComponent("plate.0001.png"))
-        var spec = echoSpec(frames: "1")
-        spec.contentPattern = dir.appendingPathComponent("plate.####.png").path
-        spec.outputPattern = dir.appendingPathComponent("out/echo.####.png").path
-        spec.options.sharedFilesystem = true
+        let (spec, dir) = try platesJob("shot", count: 1, sharedFilesystem: true)
         let client = try harness.client()
         let jobID = try client.submit(spec)
         let output = dir.appendingPathComponent("out/echo.0001.png").path
