@@ -60,6 +60,13 @@ public struct ResolvedJob: Sendable, Equatable {
         self.tileSync = tileSync
     }
 
+    /// The output file of the frame at `index` of the range (its position, not its number), or nil for a
+    /// job without outputs or an index past the range.
+    public func outputPath(ofFrameAt index: Int) -> String? {
+        guard index >= 0, index < frames.count else { return nil }
+        return output?.path(for: frames.frames[index])
+    }
+
     /// Output pixel size of a frame whose content image is `width × height`: the longer side becomes
     /// `parameters.size`, as the engine does (`Image.size(scaling:_:toLongerSide:)`).
     public func outputFrameSize(contentWidth width: Int, contentHeight height: Int) throws -> PixelSize {

@@ -258,22 +258,19 @@ public final class TaskExecutor {
     /// Writes a fenced output next to `path` under a staged name for the coordinator to move into place
     /// (`TaskAssignment.stage_output`); returns the staged path.
     static func stage(_ bytes: [UInt8], for path: String, attempt: UInt32) throws -> String {
-        do {
-            try FileManager.default.createDirectory(at: URL(fileURLWithPath: path).deletingLastPathComponent(),
-                                                    withIntermediateDirectories: true)
-            return try FileBytes.stage(bytes, besides: path, tag: "a\(attempt)-")
-        } catch let error as ImageIOError {
-            throw TaskExecutionError.output(error.description)
-        } catch {
-            throw TaskExecutionError.output("cannot write next to \(path): \(error.localizedDescription)")
-        }
+        try writingOutput(to: path) { try FileBytes.stage(bytes, besides: path, tag: "a\(attempt)-") }
     }
 
     static func writeAtomically(_ bytes: [UInt8], to path: String) throws {
+        try writingOutput(to: path) { try FileBytes.writeAtomically(bytes, to: path) }
+    }
+
+    /// Runs `write` for the output file `path` with its folder made, its errors as `TaskExecutionError.output`.
+    private static func writingOutput<T>(to path: String, _ write: () throws -> T) throws -> T {
         do {
             try FileManager.default.createDirectory(at: URL(fileURLWithPath: path).deletingLastPathComponent(),
                                                     withIntermediateDirectories: true)
-            try FileBytes.writeAtomically(bytes, to: path)
+            return try write()
         } catch let error as ImageIOError {
             throw TaskExecutionError.output(error.description)
         } catch {

@@ -14,6 +14,22 @@ enum GarbageCollector {
         var path: String
         var minimumAge: TimeInterval
         var rule: Rule
+        var names: Names = .blobs
+    }
+
+    /// Which files of a folder are considered at all.
+    enum Names: Sendable {
+        /// Named by a SHA-256 (content-addressed blobs).
+        case blobs
+        /// The temporary files of interrupted atomic writes (`TemporaryFileSweep`).
+        case temporaryFiles
+
+        func matches(_ name: String) -> Bool {
+            switch self {
+            case .blobs: return BlobName.isHex(name, digits: 64)
+            case .temporaryFiles: return TemporaryFileSweep.isTemporary(name)
+            }
+        }
     }
 
     enum Rule: Sendable {
@@ -34,7 +50,7 @@ enum GarbageCollector {
         let files = FileManager.default
         guard let names = try? files.contentsOfDirectory(atPath: folder.path) else { return [] }
         var found: [(String, Int64)] = []
-        for name in names.sorted() where BlobName.isHex(name, digits: 64) {
+        for name in names.sorted() where folder.names.matches(name) {
             if case .keep(let keep) = folder.rule, keep.contains(name) { continue }
             let path = (folder.path as NSString).appendingPathComponent(name)
             var info = stat()

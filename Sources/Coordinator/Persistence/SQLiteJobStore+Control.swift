@@ -14,9 +14,7 @@ extension SQLiteJobStore {
             guard job.pausedReason == nil else { return false }
             try db.execute(sql: "UPDATE jobs SET paused_reason = ?, updated_at = ? WHERE id = ?",
                            arguments: [reason, now.timeIntervalSince1970, jobID])
-            try db.execute(sql: """
-                UPDATE tasks SET job_priority = -1 WHERE job_id = ? AND state IN ('queued', 'assigned', 'running')
-                """, arguments: [jobID])
+            try Self.setDispatchPriority(-1, ofJob: jobID, db: db)
             return true
         }
     }
@@ -27,9 +25,7 @@ extension SQLiteJobStore {
             guard job.pausedReason != nil else { return false }
             try db.execute(sql: "UPDATE jobs SET paused_reason = NULL, updated_at = ? WHERE id = ?",
                            arguments: [now.timeIntervalSince1970, jobID])
-            try db.execute(sql: """
-                UPDATE tasks SET job_priority = ? WHERE job_id = ? AND state IN ('queued', 'assigned', 'running')
-                """, arguments: [job.priority, jobID])
+            try Self.setDispatchPriority(job.priority, ofJob: jobID, db: db)
             return true
         }
     }
@@ -42,11 +38,7 @@ extension SQLiteJobStore {
             let job = try Self.openJob(jobID, db: db)
             try db.execute(sql: "UPDATE jobs SET priority = ?, updated_at = ? WHERE id = ?",
                            arguments: [priority, now.timeIntervalSince1970, jobID])
-            if job.pausedReason == nil {
-                try db.execute(sql: """
-                    UPDATE tasks SET job_priority = ? WHERE job_id = ? AND state IN ('queued', 'assigned', 'running')
-                    """, arguments: [priority, jobID])
-            }
+            if job.pausedReason == nil { try Self.setDispatchPriority(priority, ofJob: jobID, db: db) }
         }
     }
 
@@ -132,7 +124,7 @@ extension SQLiteJobStore {
             _ = try Self.openJob(jobID, db: db)
             let rows = try String.fetchAll(db, sql: """
                 DELETE FROM worker_job_failures WHERE job_id = ?1 AND (?2 IS NULL OR worker_id = ?2)
-                RETURNING worker_id, blocked
+                RETURNING worker_id
                 """, arguments: [jobID, worker])
             return rows.sorted()
         }
@@ -186,6 +178,13 @@ extension SQLiteJobStore {
             }
             return (intermediates, targets)
         }
+    }
+
+    /// Sets the dispatch priority (`tasks.job_priority`) of a job's unfinished tasks: its priority, or −1 paused.
+    static func setDispatchPriority(_ priority: Int, ofJob jobID: String, db: Database) throws {
+        try db.execute(sql: """
+            UPDATE tasks SET job_priority = ? WHERE job_id = ? AND state IN ('queued', 'assigned', 'running')
+            """, arguments: [priority, jobID])
     }
 
     /// The job, or `jobNotFound`.

@@ -270,6 +270,16 @@ extension SQLiteJobStore {
                 finished[task.jobID, default: (0, 0)].count += 1
                 finished[task.jobID, default: (0, 0)].failed += 1
             }
+            /// A failed attempt (an error, a timeout) that counts; charged to its worker's record for the job when
+            /// `byWorker` (the blocklist).
+            func failedAttempt(_ attempt: Int, _ action: TaskStateMachine.Action, _ outcome: AttemptOutcome, error: String,
+                               byWorker: Bool) {
+                guard action == .retry || action == .giveUp else { return }
+                task.error = error
+                end(attempt, outcome, error: error)
+                if byWorker, let worker = task.workerID { workerFailures[WorkerJob(worker: worker, job: task.jobID), default: 0] += 1 }
+                if action == .giveUp { giveUp(error) }
+            }
             let action: TaskStateMachine.Action
             switch change {
             case .started(_, let attempt):
@@ -286,20 +296,10 @@ extension SQLiteJobStore {
                 }
             case .failed(_, let attempt, let error, let retryable, let byWorker):
                 action = task.machine.failed(attempt: attempt, retryable: retryable)
-                if action == .retry || action == .giveUp {
-                    task.error = error
-                    end(attempt, .failed, error: error)
-                    if byWorker, let worker = task.workerID { workerFailures[WorkerJob(worker: worker, job: task.jobID), default: 0] += 1 }
-                }
-                if action == .giveUp { giveUp(error) }
+                failedAttempt(attempt, action, .failed, error: error, byWorker: byWorker)
             case .timedOut(_, let attempt, let error):
                 action = task.machine.timedOut(attempt: attempt)
-                if action == .retry || action == .giveUp {
-                    task.error = error
-                    end(attempt, .timeout, error: error)
-                    if let worker = task.workerID { workerFailures[WorkerJob(worker: worker, job: task.jobID), default: 0] += 1 }
-                }
-                if action == .giveUp { giveUp(error) }
+                failedAttempt(attempt, action, .timeout, error: error, byWorker: true)
             case .lost(_, let attempt, let reason, let charged):
                 action = task.machine.lost(attempt: attempt, charged: charged)
                 if action == .requeue || action == .giveUp { end(attempt, .lost, error: reason) }

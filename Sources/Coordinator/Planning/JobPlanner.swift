@@ -282,7 +282,6 @@ public struct JobPlanner: Sendable {
             for index in shot { stylize(index, step: "") }
         }
 
-        /// Frames `shot` one after another, frame `index` as its render `steps[index]` (default: its output).
         /// Frames `shot` one after another, frame `index` as its render `steps[index]` (default: its output), each
         /// with `iterations` evaluations at `size` when given (a multipass lineage), else the job's.
         mutating func sequential(_ shot: [Int], steps: [Int: String] = [:], iterations: Int? = nil, size: Int? = nil) {

@@ -70,7 +70,4 @@ public struct TaskDeadlines: Sendable {
         self.earliest = next
         return expired.sorted { $0.taskID < $1.taskID }
     }
-
-    /// How many tasks have a deadline.
-    public var count: Int { entries.count }
 }

@@ -227,10 +227,11 @@ extension CoordinatorServer {
     /// Cancels a job and tells the workers holding its tasks to drop them. Returns whether the job
     /// is cancelled now (false when it had already finished).
     func cancelJob(_ jobID: String) throws -> Bool {
-        let holders = try store.tasks(ofJob: jobID).filter { $0.state.isInFlight }
-            .compactMap { task in task.assignedWorker.map { (task.id, $0) } }
+        let held = try heldTasks(ofJob: jobID)
         _ = try store.cancelJob(jobID, now: now())
-        for (taskID, workerID) in holders { withdraw(taskID, jobID: jobID, from: workerID, reason: "job cancelled") }
+        for task in held {
+            if let workerID = task.assignedWorker { withdraw(task.id, jobID: jobID, from: workerID, reason: "job cancelled") }
+        }
         frameEvents.append((jobID, -1))
         releaseFinishedIntermediates()
         return try store.job(jobID)?.state == .cancelled

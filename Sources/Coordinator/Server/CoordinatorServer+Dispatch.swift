@@ -187,8 +187,7 @@ extension CoordinatorServer {
             a.content = try blobRef(forFile: contentPath, mediaType: "image/png")
             if job.resolved.sharedFilesystem {
                 a.contentPath = contentPath
-                if task.frameIndex < frames.count, planned?.producesOutput ?? true,
-                   let output = job.resolved.output?.path(for: frames[task.frameIndex]) {
+                if planned?.producesOutput ?? true, let output = job.resolved.outputPath(ofFrameAt: task.frameIndex) {
                     a.outputPath = output
                     // Fencing: the coordinator moves the output into place only for the current attempt.
                     a.stageOutput = true

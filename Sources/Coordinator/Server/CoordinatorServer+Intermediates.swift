@@ -26,17 +26,28 @@ extension CoordinatorServer {
                 if (try? FileManager.default.removeItem(atPath: intermediatePath(sha))) != nil { removed += 1 }
                 blobs[sha] = nil
             }
-            let prefix = jobID + "|"
-            for (key, sha) in assembledScales where key.hasPrefix(prefix) {
-                if !keep.contains(sha), (try? FileManager.default.removeItem(atPath: intermediatePath(sha))) != nil { removed += 1 }
-                blobs[sha] = nil
-                assembledScales[key] = nil
+            for sha in forgetJobState(jobID) where !keep.contains(sha) {
+                if (try? FileManager.default.removeItem(atPath: intermediatePath(sha))) != nil { removed += 1 }
             }
-            openAssemblies = openAssemblies.filter { !$0.hasPrefix(prefix) }
-            reassembly.forget(jobID: jobID)
-            for key in combinedTargets.keys where key.hasPrefix(prefix) { combinedTargets[key] = nil }
-            jobContexts[jobID] = nil
             if removed > 0 { log("job \(jobID) finished; removed \(removed) intermediate result(s)") }
         }
+    }
+
+    /// Forgets what the loop keeps of a job besides its rows: its context, its open tile assemblies, its combined
+    /// style targets and its assembled earlier scales, which are no longer served. Returns those scales'
+    /// intermediate hashes (their files are the caller's to remove).
+    func forgetJobState(_ jobID: String) -> [String] {
+        let prefix = jobID + "|"
+        var scales: [String] = []
+        for (key, sha) in assembledScales where key.hasPrefix(prefix) {
+            scales.append(sha)
+            blobs[sha] = nil
+            assembledScales[key] = nil
+        }
+        openAssemblies = openAssemblies.filter { !$0.hasPrefix(prefix) }
+        reassembly.forget(jobID: jobID)
+        for key in combinedTargets.keys where key.hasPrefix(prefix) { combinedTargets[key] = nil }
+        jobContexts[jobID] = nil
+        return scales
     }
 }

@@ -72,8 +72,13 @@ extension CoordinatorServer {
     /// Calls back every task of `jobID` a worker holds: the worker is told to drop it, and the attempt ends as
     /// cancelled (not counted); the task waits in the queue. Returns how many.
     func recallTasks(ofJob jobID: String, reason: String) -> Int {
-        let held = ((try? store.inFlightTasks()) ?? []).filter { $0.jobID == jobID }
+        let held = (try? heldTasks(ofJob: jobID)) ?? []
         for task in held { recall(task, reason: reason) }
         return held.count
+    }
+
+    /// The tasks of `jobID` workers hold now: read from the farm's in-flight tasks (a few per worker), not the job's rows.
+    func heldTasks(ofJob jobID: String) throws -> [TaskRecord] {
+        try store.inFlightTasks().filter { $0.jobID == jobID }
     }
 }

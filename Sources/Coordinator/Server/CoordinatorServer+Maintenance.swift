@@ -24,17 +24,9 @@ extension CoordinatorServer {
             reply.error = Self.clientError(.internal, "\(error)")
             return replyToClient(routed, .deleteJob(reply))
         }
-        // The loop's own state of the job: its assembled scales (intermediate files), contexts, watches.
-        var extra: [String] = []
-        for (key, sha) in assembledScales where key.hasPrefix(jobID + "|") {
-            extra.append(sha)
-            assembledScales[key] = nil
-        }
-        for key in combinedTargets.keys where key.hasPrefix(jobID + "|") { combinedTargets[key] = nil }
-        openAssemblies = openAssemblies.filter { !$0.hasPrefix(jobID + "|") }
-        reassembly.forget(jobID: jobID)
         let checkout = (try? jobContext(jobID)).flatMap { uploadCheckout(of: $0.resolved.inputFiles) }
-        jobContexts[jobID] = nil
+        // The loop's own state of the job (its assembled scales are intermediate files to remove too), its watches.
+        let extra = forgetJobState(jobID)
         watchers.removeAll { $0.jobID == jobID }
         let store = self.store, intermediates = intermediateDirectory, outputs = request.outputs
         let ticket = SubmissionTicket(routingID: routed.routingID, delimited: routed.delimited, requestID: routed.message.requestID)
@@ -100,9 +92,8 @@ extension CoordinatorServer {
     /// Starts a garbage collection on the maintenance thread (`ticket`: a client's `stylefarm gc`, else periodic).
     func startGarbageCollection(ticket: SubmissionTicket?) {
         let store = self.store
-        var keepIntermediates = Set(assembledScales.values)
-        let keepTargets = Set(combinedTargets.values)
-        keepIntermediates.formUnion(combinedTargets.values)
+        // What the loop holds besides the rows: assembled scales (intermediates), combined targets (style blobs).
+        let keepIntermediates = Set(assembledScales.values), keepTargets = Set(combinedTargets.values)
         let intermediates = intermediateDirectory.path, targets = styleTargets.directory.path
         let uploadBlobs = configuration.stateDirectory.appendingPathComponent("uploads/blobs", isDirectory: true).path
         nextCollection = clock.now().addingTimeInterval(configuration.garbageCollectionInterval ?? .infinity)

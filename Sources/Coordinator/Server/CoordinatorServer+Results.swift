@@ -57,9 +57,7 @@ extension CoordinatorServer {
         }
         var intake = OutputIntake.Task(producesOutput: planned?.producesOutput,
                                        sharedFilesystem: context?.resolved.sharedFilesystem ?? true)
-        if let context, task.frameIndex < context.resolved.frames.count {
-            intake.outputPath = context.resolved.output?.path(for: context.resolved.frames.frames[task.frameIndex])
-        }
+        intake.outputPath = context?.resolved.outputPath(ofFrameAt: task.frameIndex)
         let sha = result.output.sha256.lowercased()
         if !result.stagedPath.isEmpty {
             // Fencing: the current holder's staged output is checked and moved into place off the loop.
@@ -232,9 +230,8 @@ extension CoordinatorServer {
 
     /// A superseded attempt's staged output (its result came too late): removed, so it can never be moved into place.
     func discardStaged(_ staged: String, taskID: String, attempt: Int) {
-        guard !staged.isEmpty, let task = try? store.task(taskID), let context = try? jobContext(task.jobID),
-              task.frameIndex < context.resolved.frames.count,
-              let output = context.resolved.output?.path(for: context.resolved.frames.frames[task.frameIndex]),
+        guard !staged.isEmpty, let task = try? store.task(taskID),
+              let output = (try? jobContext(task.jobID))?.resolved.outputPath(ofFrameAt: task.frameIndex),
               OutputIntake.isStaged(staged, for: output, attempt: attempt) else { return }
         unlink(staged)
     }

@@ -16,8 +16,7 @@ extension CoordinatorServer {
         }
         let path: String
         if record.producesOutput {
-            let frames = job.resolved.frames.frames
-            guard record.frameIndex < frames.count, let output = job.resolved.output?.path(for: frames[record.frameIndex]) else {
+            guard let output = job.resolved.outputPath(ofFrameAt: record.frameIndex) else {
                 throw TaskPreparationError(description: "input task \(taskID) has no output path")
             }
             path = output
@@ -69,9 +68,7 @@ extension CoordinatorServer {
             input.weight = link.weight
             return input
         }
-        let frames = job.resolved.frames.frames
-        if job.resolved.sharedFilesystem, planned.frameIndex < frames.count,
-           let output = job.resolved.output?.path(for: frames[planned.frameIndex]) {
+        if job.resolved.sharedFilesystem, let output = job.resolved.outputPath(ofFrameAt: planned.frameIndex) {
             a.outputPath = output
         }
         return a

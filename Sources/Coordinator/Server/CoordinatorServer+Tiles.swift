@@ -157,11 +157,10 @@ extension CoordinatorServer {
             openAssemblies.insert(key)
         }
         if job.plan.isFinalStep(tile) && tile.step.isEmpty {
-            let frames = job.resolved.frames.frames
-            guard frameIndex < frames.count, let output = job.resolved.output?.path(for: frames[frameIndex]) else {
+            guard let output = job.resolved.outputPath(ofFrameAt: frameIndex) else {
                 throw TaskPreparationError(description: "tiled frame \(frameIndex) of job \(jobID) has no output path")
             }
-            arrival.output = .init(path: output, bitDepth: job.resolved.bitDepth, frameName: frames[frameIndex])
+            arrival.output = .init(path: output, bitDepth: job.resolved.bitDepth, frameName: job.resolved.frames.frames[frameIndex])
         }
         return arrival
     }

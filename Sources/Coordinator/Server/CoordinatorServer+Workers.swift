@@ -156,7 +156,7 @@ extension CoordinatorServer {
         if !report.requeued.isEmpty { log("\(reason); requeued \(report.requeued.count) task(s)") }
         for taskID in report.failed {
             log("task \(taskID) failed: its worker was lost too often while rendering it (\(reason))")
-            noteFrameEvent(.lost(taskID: taskID, attempt: 0, reason: reason, charged: charged))
+            noteFrameEvent(ofTask: taskID)
         }
         if !report.failed.isEmpty { releaseFinishedIntermediates() }
     }

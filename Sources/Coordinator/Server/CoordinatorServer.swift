@@ -437,12 +437,15 @@ public final class CoordinatorServer {
     }
 
     func noteFrameEvent(_ change: StateChange) {
-        guard !watchers.isEmpty else { return }
         switch change {
-        case .completed, .failed, .lost, .timedOut: break
+        case .completed, .failed, .lost, .timedOut: if let taskID = change.taskID { noteFrameEvent(ofTask: taskID) }
         default: return
         }
-        guard let taskID = change.taskID else { return }
+    }
+
+    /// Watchers get an event for the frame of `taskID` (it finished, or failed).
+    func noteFrameEvent(ofTask taskID: String) {
+        guard !watchers.isEmpty else { return }
         if let task = try? store.task(taskID) { frameEvents.append((task.jobID, task.frameIndex)) }
     }
 }

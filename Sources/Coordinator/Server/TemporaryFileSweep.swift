@@ -18,17 +18,9 @@ enum TemporaryFileSweep {
     /// least `minimumAge` before `now`. Returns the paths removed; folders that do not exist are skipped.
     static func sweep(_ folders: [String], minimumAge: TimeInterval, now: Date = Date()) -> [String] {
         var removed: [String] = []
-        let files = FileManager.default
         for folder in Set(folders) {
-            guard let names = try? files.contentsOfDirectory(atPath: folder) else { continue }
-            for name in names where isTemporary(name) {
-                let path = (folder as NSString).appendingPathComponent(name)
-                guard let attributes = try? files.attributesOfItem(atPath: path),
-                      attributes[.type] as? FileAttributeType == .typeRegular,
-                      let modified = attributes[.modificationDate] as? Date,
-                      now.timeIntervalSince(modified) >= minimumAge else { continue }
-                if (try? files.removeItem(atPath: path)) != nil { removed.append(path) }
-            }
+            let temporaries = GarbageCollector.Folder(path: folder, minimumAge: minimumAge, rule: .keep([]), names: .temporaryFiles)
+            for file in GarbageCollector.garbage(in: temporaries, now: now) where unlink(file.path) == 0 { removed.append(file.path) }
         }
         return removed.sorted()
     }
