@@ -14,6 +14,9 @@ public enum TaskExecutionError: Error, Equatable, Sendable, CustomStringConverti
     case engine(String)
     /// The output could not be encoded or stored.
     case output(String)
+    /// The output's filesystem is full (or its quota used up): not the task's fault, and no other attempt can
+    /// help until space is freed — the coordinator pauses the job instead of counting the attempt.
+    case storageFull(String)
     /// Not enough memory to decode, run or encode.
     case outOfMemory(String)
     /// A model the task needs (a segmentation network) is not installed on this worker; the message says
@@ -30,6 +33,7 @@ public enum TaskExecutionError: Error, Equatable, Sendable, CustomStringConverti
         case .badInput(let input, let reason): return "\(input): \(reason)"
         case .engine(let m): return "engine error: \(m)"
         case .output(let m): return "cannot store the output: \(m)"
+        case .storageFull(let m): return "no space for the output: \(m)"
         case .outOfMemory(let m): return "out of memory: \(m)"
         case .missingModel(let m): return "missing model: \(m)"
         case .cancelled: return "cancelled"

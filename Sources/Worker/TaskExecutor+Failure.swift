@@ -17,6 +17,7 @@ extension TaskExecutor {
             case .missingBlob: (kind, retryable) = (.missingBlob, true)
             case .engine: (kind, retryable) = (.engine, false)
             case .output: (kind, retryable) = (.io, true)
+            case .storageFull: (kind, retryable) = (.storageFull, true)
             case .outOfMemory: (kind, retryable) = (.outOfMemory, true)
             case .missingModel: (kind, retryable) = (.missingModel, true)
             case .cancelled: (kind, retryable) = (.cancelled, false)

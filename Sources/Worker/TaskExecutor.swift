@@ -272,8 +272,14 @@ public final class TaskExecutor {
                                                     withIntermediateDirectories: true)
             return try write()
         } catch let error as ImageIOError {
+            if case .noSpace = error { throw TaskExecutionError.storageFull(error.description) }
             throw TaskExecutionError.output(error.description)
         } catch {
+            let code = ((error as NSError).userInfo[NSUnderlyingErrorKey] as? NSError)?.code ?? (error as NSError).code
+            if (error as NSError).domain == NSCocoaErrorDomain || (error as NSError).domain == NSPOSIXErrorDomain,
+               code == Int(ENOSPC) || code == Int(EDQUOT) {
+                throw TaskExecutionError.storageFull("cannot write \(path): \(error.localizedDescription)")
+            }
             throw TaskExecutionError.output("cannot write \(path): \(error.localizedDescription)")
         }
     }

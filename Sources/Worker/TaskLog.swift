@@ -25,6 +25,14 @@ public final class TaskLog: @unchecked Sendable {
     private var tailBytes = 0
     private var dropped = 0
     private var droppedBytes = 0
+    /// Lines not yet sent live (``takeUnsent()``), at most ``maxUnsentBytes``; older ones are counted out.
+    private var unsent: [String] = []
+    private var unsentStart = 0
+    private var unsentBytes = 0
+    private var unsentLeftOut = 0
+
+    /// The most bytes of lines one live message (`LogLines`) carries.
+    public static let maxUnsentBytes = 60 << 10
 
     /// `budget`: the most bytes kept (default ``maxBytes``); tests use small ones.
     public init(budget: Int = TaskLog.maxBytes, now: UInt64 = DispatchTime.now().uptimeNanoseconds) {
@@ -47,6 +55,13 @@ public final class TaskLog: @unchecked Sendable {
     private func add(_ line: String) {
         lock.lock(); defer { lock.unlock() }
         let size = line.utf8.count + 1
+        unsent.append(line)
+        unsentBytes += size
+        while unsentBytes > Self.maxUnsentBytes, unsentStart < unsent.count {
+            unsentBytes -= unsent[unsentStart].utf8.count + 1
+            unsentLeftOut += 1
+            unsentStart += 1
+        }
         let half = budget / 2 - 64   // room for the marker line
         if tail.isEmpty && dropped == 0 && headBytes + size <= half {
             head.append(line)
@@ -67,6 +82,19 @@ public final class TaskLog: @unchecked Sendable {
             tail.removeFirst(tailStart)
             tailStart = 0
         }
+    }
+
+    /// The lines added since the last call (newline-separated) and how many before them were left out (more
+    /// than ``maxUnsentBytes`` waited), or nil when nothing is new: what the worker sends live.
+    public func takeUnsent() -> (text: String, linesLeftOut: Int)? {
+        lock.lock(); defer { lock.unlock() }
+        guard unsentStart < unsent.count || unsentLeftOut > 0 else { return nil }
+        let taken = (unsent[unsentStart...].joined(separator: "\n"), unsentLeftOut)
+        unsent.removeAll(keepingCapacity: true)
+        unsentStart = 0
+        unsentBytes = 0
+        unsentLeftOut = 0
+        return taken
     }
 
     /// The log so far: head, the marker for what was left out, tail.

@@ -49,6 +49,10 @@ struct CoordinatorCommand: ParsableCommand {
     @Option(help: "Seconds between collections of files no job refers to (0: only on `stylefarm gc`).")
     var gcInterval: Double = 3600
 
+    @Option(help: ArgumentHelp("Mark a worker unhealthy (no tasks of any job) once it is blocklisted on this many jobs in a day (0: never).",
+                               discussion: "Only jobs that other workers render count: a job that fails everywhere is the job's fault. `stylefarm unblock --worker W` clears the mark."))
+    var unhealthyAfter: Int = 3
+
     /// The exit status when the job database is damaged (EX_DATAERR): restarting cannot help.
     static let corruptDatabaseExitStatus: Int32 = 65
 
@@ -110,6 +114,7 @@ struct CoordinatorCommand: ParsableCommand {
         if let preemptAbove, !(0...100).contains(preemptAbove) {
             throw ValidationError("--preempt-above must be a priority 0–100 (got \(preemptAbove))")
         }
+        if !(0...1000).contains(unhealthyAfter) { throw ValidationError("--unhealthy-after must be 0 (never) to 1000 (got \(unhealthyAfter))") }
         if maxTasksPerJob < 1 { throw ValidationError("--max-tasks-per-job must be at least 1 (got \(maxTasksPerJob))") }
         for endpoint in [workerEndpoint, clientEndpoint] where !(endpoint.hasPrefix("tcp://") || endpoint.hasPrefix("ipc://")) {
             throw ValidationError("endpoints must be ZeroMQ tcp:// or ipc:// addresses (got \(endpoint))")
@@ -141,6 +146,7 @@ struct CoordinatorCommand: ParsableCommand {
         configuration.defaultTaskTimeout = taskTimeout
         configuration.garbageCollectionInterval = gcInterval > 0 ? gcInterval : nil
         configuration.preemptAbove = preemptAbove
+        configuration.unhealthyAfter = unhealthyAfter
         configuration.pathPolicy = try PathPolicy(readRoots: allowRead.isEmpty ? nil : allowRead,
                                                   writeRoots: allowWrite.isEmpty ? nil : allowWrite)
         if allowRead.isEmpty && !insecure {

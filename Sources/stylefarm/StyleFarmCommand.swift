@@ -8,7 +8,7 @@ struct StyleFarmCommand: ParsableCommand {
         abstract: "Segmentation-aware neural style transfer for image sequences, on one machine or a render farm.",
         subcommands: [StylizeCommand.self, DemoCommand.self, CoordinatorCommand.self, WorkerCommand.self,
                       SubmitCommand.self, StatusCommand.self, WatchCommand.self, CancelCommand.self,
-                      PauseCommand.self, ResumeCommand.self, RequeueCommand.self, SetCommand.self, UnblockCommand.self, LogsCommand.self, DeleteCommand.self, GcCommand.self,
+                      PauseCommand.self, ResumeCommand.self, RequeueCommand.self, SetCommand.self, UnblockCommand.self, WorkersCommand.self, LogsCommand.self, DeleteCommand.self, GcCommand.self,
                       RenderCommand.self, SegmentCommand.self, EvaluateCommand.self, MakeSequenceCommand.self, AnimateCommand.self,
                       KeysCommand.self, ModelsCommand.self, BenchCommand.self,
                       FiguresCommand.self])

@@ -100,4 +100,74 @@ final class FarmJobControlTests: XCTestCase {
         XCTAssertTrue(failures.stdout.contains("attempt 2 on one: timeout"), failures.stdout)
         XCTAssertTrue(failures.stdout.contains("error: timed out after 1 s on worker one"), failures.stdout)
     }
+
+    /// `logs --follow` on a frame that renders prints the attempt's lines while it runs (sent live by the worker)
+    /// and ends with the attempt; `workers` lists the worker; `unblock --worker` clears it farm-wide.
+    func testLogsFollowShowsARunningAttemptAndEndsWithIt() throws {
+        try farm.startCoordinator()
+        try farm.startWorker("one")
+        let jobID = try farm.submit(echo("follow", frames: "1-2", seconds: 3))
+        _ = try XCTUnwrap(farm.waitForStatus(jobID, timeout: 30) { $0.frames.first?.state == .running }, farm.logs)
+        let follow = try farm.cli(["logs", jobID, "1", "--follow", "--coordinator", farm.clientEndpoint], timeout: 60)
+        XCTAssertEqual(follow.status, 0, follow.stderr)
+        XCTAssertTrue(follow.stdout.contains("attempt 1 on one: running =="), "seen while it ran: \(follow.stdout)")
+        XCTAssertTrue(follow.stdout.contains("attempt 1 of job \(jobID) on worker one"), follow.stdout)
+        XCTAssertTrue(follow.stdout.contains("done: output "), follow.stdout)
+        XCTAssertTrue(follow.stdout.contains("== attempt 1 ended: succeeded after "), follow.stdout)
+        XCTAssertEqual(follow.stdout.components(separatedBy: "attempt 1 of job").count, 2, "each line once: \(follow.stdout)")
+
+        let jobWide = try farm.cli(["logs", jobID, "--follow", "--coordinator", farm.clientEndpoint], timeout: 60)
+        XCTAssertEqual(jobWide.status, 0, jobWide.stderr)
+        XCTAssertTrue(jobWide.stdout.contains("[frame 2 #1] "), jobWide.stdout)
+        XCTAssertTrue(jobWide.stdout.contains("[frame 2 #1] == succeeded"), jobWide.stdout)
+
+        let workers = try farm.cli(["workers", "--coordinator", farm.clientEndpoint])
+        XCTAssertEqual(workers.status, 0, workers.stderr)
+        XCTAssertTrue(workers.stdout.hasPrefix("one  alive  "), workers.stdout)
+        XCTAssertTrue(workers.stdout.contains("0/1 slots busy"), workers.stdout)
+        let unblock = try farm.cli(["unblock", "--worker", "one", "--coordinator", farm.clientEndpoint])
+        XCTAssertEqual(unblock.status, 0, unblock.stderr)
+        XCTAssertTrue(unblock.stdout.contains("one: was not unhealthy"), unblock.stdout)
+        let neither = try farm.cli(["unblock", "--coordinator", farm.clientEndpoint])
+        XCTAssertNotEqual(neither.status, 0)
+        XCTAssertTrue(neither.stderr.contains("name a job, a worker"), neither.stderr)
+    }
+
+    /// Shared-filesystem mode with the output folder on a full 64 KiB tmpfs (root only): the real worker's write
+    /// fails with ENOSPC, it reports `storage_full`, the job pauses with the worker's reason and no attempt is
+    /// used; once the space is back, `resume` renders the frames.
+    func testAFullSharedFilesystemPausesTheJobAndResumeFinishesIt() throws {
+        guard geteuid() == 0 else { throw XCTSkip("mounting a tmpfs needs root") }
+        let plates = farm.directory.appendingPathComponent("plates"), out = farm.directory.appendingPathComponent("out")
+        try FileManager.default.createDirectory(at: plates, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
+        for n in 1...2 {
+            try Data(repeating: UInt8(n), count: 256 << 10).write(to: plates.appendingPathComponent(String(format: "p.%04d.png", n)))
+        }
+        guard "size=64k".withCString({ mount("tmpfs", out.path, "tmpfs", 0, $0) }) == 0 else {
+            throw XCTSkip("cannot mount a tmpfs here: \(String(cString: strerror(errno)))")
+        }
+        var mounted = true
+        defer { if mounted { umount(out.path) } }
+        try farm.startCoordinator()
+        try farm.startWorker("one")
+        var spec = echo("full", frames: "1-2", seconds: 0)
+        spec.contentPattern = plates.appendingPathComponent("p.####.png").path
+        spec.outputPattern = out.appendingPathComponent("e.####.png").path
+        spec.options.sharedFilesystem = true
+        spec.options.maxAttempts = 1
+        let jobID = try farm.submit(spec)
+        let paused = try XCTUnwrap(farm.waitForStatus(jobID, timeout: 30) { $0.job.state == .paused }, farm.logs)
+        XCTAssertTrue(paused.job.pausedReason.hasPrefix("worker one: no space for the output"), paused.job.pausedReason)
+        XCTAssertTrue(paused.job.pausedReason.contains("No space left on device"), paused.job.pausedReason)
+        XCTAssertEqual(paused.frames.filter { $0.state == .failed }.count, 0, "no attempt used: nothing failed with max_attempts 1")
+
+        XCTAssertEqual(umount(out.path), 0)
+        mounted = false
+        let resume = try farm.cli(["resume", jobID, "--coordinator", farm.clientEndpoint])
+        XCTAssertEqual(resume.status, 0, resume.stderr)
+        let done = try XCTUnwrap(farm.waitForStatus(jobID, timeout: 30) { $0.job.state == .completed }, farm.logs)
+        XCTAssertEqual(done.job.framesDone, 2)
+        XCTAssertEqual(try Data(contentsOf: out.appendingPathComponent("e.0002.png")), Data(repeating: 2, count: 256 << 10))
+    }
 }

@@ -36,4 +36,35 @@ final class TaskLogTests: XCTestCase {
         XCTAssertTrue(lines.last?.contains("evaluation 200/200") ?? false, log.text)
         XCTAssertTrue(lines.allSatisfy { $0.hasPrefix("+") && $0.contains("s ") })
     }
+
+    /// Lines go out live in batches: each once, and past the bound the oldest unsent ones are counted out.
+    func testUnsentLinesAreTakenOnceAndBounded() throws {
+        let log = TaskLog(now: 0)
+        XCTAssertNil(log.takeUnsent())
+        log.append("one", now: 0)
+        log.append("two", now: 1_000_000_000)
+        let first = try XCTUnwrap(log.takeUnsent())
+        XCTAssertEqual(first.text, "+0.00s one\n+1.00s two")
+        XCTAssertEqual(first.linesLeftOut, 0)
+        XCTAssertNil(log.takeUnsent(), "taken once")
+        let line = String(repeating: "y", count: 1000)
+        for _ in 0..<100 { log.append(line, now: 0) }
+        let second = try XCTUnwrap(log.takeUnsent())
+        XCTAssertLessThanOrEqual(second.text.utf8.count, TaskLog.maxUnsentBytes)
+        XCTAssertEqual(second.text.split(separator: "\n").count + second.linesLeftOut, 100)
+        XCTAssertGreaterThan(second.linesLeftOut, 0)
+        XCTAssertTrue(log.text.contains("+1.00s two"), "the whole log is kept apart from what goes out live")
+    }
+
+    /// A full output filesystem is its own failure kind: the coordinator pauses the job instead of counting it.
+    func testAFullFilesystemIsReportedAsStorageFull() {
+        var task = Stylefarm_V1_TaskAssignment()
+        task.taskID = "t"
+        task.attempt = 3
+        let failure = TaskExecutor.failure(for: TaskExecutionError.storageFull("/shots/out/a.png: No space left on device"), task: task)
+        XCTAssertEqual(failure.kind, .storageFull)
+        XCTAssertTrue(failure.retryable)
+        XCTAssertEqual(failure.attempt, 3)
+        XCTAssertEqual(TaskExecutor.failure(for: TaskExecutionError.output("bad encoder"), task: task).kind, .io)
+    }
 }

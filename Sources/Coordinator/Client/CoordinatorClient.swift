@@ -93,12 +93,13 @@ public final class CoordinatorClient {
     }
 
     /// The logs of a job's attempts: one frame's (`frame`, a frame number), or the failed, timed-out and lost
-    /// ones; only attempt `attempt` when given.
-    public func logs(_ jobID: String, frame: Int?, attempt: Int?) throws -> Stylefarm_V1_TaskLogReply {
+    /// ones; only attempt `attempt` when given; only the running ones, with their live logs, when `running`.
+    public func logs(_ jobID: String, frame: Int?, attempt: Int?, running: Bool = false) throws -> Stylefarm_V1_TaskLogReply {
         var request = Stylefarm_V1_TaskLogRequest()
         request.jobID = jobID
         if let frame { request.frame = Int64(frame) }
         request.attempt = UInt32(clamping: attempt ?? 0)
+        request.running = running
         guard case .taskLogs(let reply) = try roundTrip(.taskLogs(request)) else { throw CoordinatorClientError.unexpectedReply }
         if reply.hasError { throw CoordinatorClientError.rejected(reply.error.message) }
         return reply
@@ -115,6 +116,24 @@ public final class CoordinatorClient {
     }
 
     /// Removes the files no job refers to (admin keys only).
+    /// The farm's workers, with their health and blocklists.
+    public func workers() throws -> [Stylefarm_V1_WorkerSummary] {
+        guard case .listWorkers(let reply) = try roundTrip(.listWorkers(Stylefarm_V1_ListWorkers())) else {
+            throw CoordinatorClientError.unexpectedReply
+        }
+        if reply.hasError { throw CoordinatorClientError.rejected(reply.error.message) }
+        return reply.workers
+    }
+
+    /// Clears a worker's unhealthy mark and takes it off every job's blocklist (admin keys only).
+    public func reinstateWorker(_ workerID: String) throws -> Stylefarm_V1_ReinstateWorkerReply {
+        var request = Stylefarm_V1_ReinstateWorker()
+        request.workerID = workerID
+        guard case .reinstateWorker(let reply) = try roundTrip(.reinstateWorker(request)) else { throw CoordinatorClientError.unexpectedReply }
+        if reply.hasError { throw CoordinatorClientError.rejected(reply.error.message) }
+        return reply
+    }
+
     public func collectGarbage() throws -> Stylefarm_V1_CollectGarbageReply {
         guard case .collectGarbage(let reply) = try roundTrip(.collectGarbage(Stylefarm_V1_CollectGarbage())) else {
             throw CoordinatorClientError.unexpectedReply

@@ -14,6 +14,7 @@ enum Migrations {
         migrator.registerMigration("v3") { db in try v3(db) }
         migrator.registerMigration("v4") { db in try v4(db) }
         migrator.registerMigration("v5") { db in try v5(db) }
+        migrator.registerMigration("v6") { db in try v6(db) }
         return migrator
     }
 
@@ -202,6 +203,19 @@ enum Migrations {
                 SELECT task_id, number, worker_id, started_at, ended_at, outcome, error_message FROM attempts;
             DROP TABLE attempts;
             ALTER TABLE attempts_v5 RENAME TO attempts;
+            """)
+    }
+
+    /// v6: unhealthy workers (issue 18).
+    /// - `worker_job_failures.blocked_at`: when the worker was blocklisted for the job; blocks of the last
+    ///   ``SQLiteJobStore/unhealthyWindow`` on jobs other workers render count toward marking it unhealthy.
+    /// - `workers.unhealthy_reason`: set when a worker is marked unhealthy farm-wide (it claims no task of
+    ///   any job until `stylefarm unblock --worker` clears it); NULL for a healthy worker. Registering again
+    ///   does not clear it.
+    static func v6(_ db: Database) throws {
+        try db.execute(sql: """
+            ALTER TABLE worker_job_failures ADD COLUMN blocked_at REAL;
+            ALTER TABLE workers ADD COLUMN unhealthy_reason TEXT;
             """)
     }
 }

@@ -207,11 +207,13 @@ extension SQLiteJobStore {
     /// statement per table writes the results (tasks, attempts, frames), then one per job.
     public func apply(_ changes: [StateChange], now: Date) throws -> [StateChangeOutcome] {
         guard !changes.isEmpty else { return [] }
-        return try write { db in try Self.apply(changes, time: now.timeIntervalSince1970, db: db) }
+        let unhealthyAfter = self.unhealthyAfter
+        return try write { db in try Self.apply(changes, time: now.timeIntervalSince1970, unhealthyAfter: unhealthyAfter, db: db) }
     }
 
     /// ``apply(_:now:)`` inside a transaction the caller holds (worker losses and recovery use it too).
-    static func apply(_ changes: [StateChange], time: Double, db: Database) throws -> [StateChangeOutcome] {
+    /// `unhealthyAfter`: see ``unhealthyAfter`` (0: never mark a worker unhealthy).
+    static func apply(_ changes: [StateChange], time: Double, unhealthyAfter: Int = 0, db: Database) throws -> [StateChangeOutcome] {
         var ids = BatchJSON()
         for change in changes {
             if case .attemptLog = change { continue }
@@ -382,14 +384,15 @@ extension SQLiteJobStore {
                 ON CONFLICT (worker_id, job_id) DO UPDATE SET failures = failures + excluded.failures
                 """)
             let block = try db.cachedStatement(sql: """
-                UPDATE worker_job_failures SET blocked = 1
+                UPDATE worker_job_failures SET blocked = 1, blocked_at = ?3
                 WHERE worker_id = ?1 AND job_id = ?2 AND NOT blocked
                   AND failures >= (SELECT blocklist_threshold FROM jobs WHERE id = ?2)
                   AND (SELECT blocklist_threshold FROM jobs WHERE id = ?2) > 0
                 """)
             for (pair, failures) in workerFailures {
                 try count.execute(arguments: [pair.worker, pair.job, failures])
-                try block.execute(arguments: [pair.worker, pair.job])
+                try block.execute(arguments: [pair.worker, pair.job, time])
+                if db.changesCount > 0 { try judgeHealth(of: pair.worker, unhealthyAfter: unhealthyAfter, time: time, db: db) }
             }
         }
         return outcomes

@@ -51,7 +51,8 @@ extension SQLiteJobStore {
 
     static func decodeWorker(_ row: Row) throws -> WorkerRecord {
         WorkerRecord(id: row[0], hostname: row[1], cores: row[2], memoryBytes: row[3], engineVersion: row[4],
-                     slots: row[5], lastSeen: date(row[6]), state: try decodeState(row[7], WorkerState.self))
+                     slots: row[5], lastSeen: date(row[6]), state: try decodeState(row[7], WorkerState.self),
+                     unhealthyReason: row[8])
     }
 
     public func job(_ jobID: String) throws -> JobRecord? {
@@ -223,6 +224,29 @@ extension SQLiteJobStore {
                       outcome: try decodeState(row[5], AttemptOutcome.self), errorMessage: row[6], log: row[7])
     }
 
+    /// The attempts running now of a job's tasks (of the frame at `frameIndex` when given), with their frame
+    /// index, by frame: read through the partial index on in-flight tasks (`stylefarm logs --follow`).
+    public func runningAttempts(ofJob jobID: String, frameIndex: Int?, limit: Int) throws -> [(frameIndex: Int, attempt: AttemptRecord)] {
+        try read { db in
+            let columns = Self.attemptColumns.split(separator: ",").map { "a." + $0.trimmingCharacters(in: .whitespaces) }.joined(separator: ", ")
+            return try Row.fetchAll(db.cachedStatement(sql: """
+                SELECT \(columns), t.frame_index FROM tasks AS t INDEXED BY tasks_by_worker
+                JOIN attempts AS a ON a.task_id = t.id AND a.number = t.current_attempt
+                WHERE t.assigned_worker IS NOT NULL AND t.state IN ('assigned','running') AND t.job_id = ?1
+                  AND (?2 IS NULL OR t.frame_index = ?2)
+                ORDER BY t.frame_index, t.id LIMIT ?3
+                """), arguments: [jobID, frameIndex, limit]).map { (frameIndex: $0[8], attempt: try Self.decodeAttempt($0)) }
+        }
+    }
+
+    /// The state of one frame of a job, nil when it has no such frame.
+    public func frameState(ofJob jobID: String, index: Int) throws -> FrameState? {
+        try read { db in
+            try String.fetchOne(db.cachedStatement(sql: "SELECT state FROM frames WHERE job_id = ? AND frame_index = ?"),
+                                arguments: [jobID, index]).map { try Self.decodeState($0, FrameState.self) }
+        }
+    }
+
     /// Attempts of a job with the frame index of their task (`stylefarm logs`): every attempt of the frame at
     /// `frameIndex` (only number `attempt` when given), by task and number; without a frame, the attempts that
     /// failed, timed out or were lost, newest first. At most `limit`.
@@ -248,7 +272,7 @@ extension SQLiteJobStore {
         }
     }
 
-    static let workerColumns = "id, hostname, cores, memory_bytes, engine_version, slots, last_seen, state"
+    static let workerColumns = "id, hostname, cores, memory_bytes, engine_version, slots, last_seen, state, unhealthy_reason"
 
     public func worker(_ workerID: String) throws -> WorkerRecord? {
         try read { db in

@@ -22,6 +22,13 @@ public final class SQLiteJobStore: JobStore {
     }
     private let faultLock = NSLock()
     nonisolated(unsafe) private var injected: PersistenceError?
+    /// How many jobs that other workers render a worker must be blocklisted on, within ``unhealthyWindow``,
+    /// to be marked unhealthy farm-wide (`--unhealthy-after`; default 3, 0: never).
+    public var unhealthyAfter: Int {
+        get { faultLock.withLock { unhealthyThreshold } }
+        set { faultLock.withLock { unhealthyThreshold = max(0, newValue) } }
+    }
+    nonisolated(unsafe) private var unhealthyThreshold = 3
     /// The database file, or `nil` in memory.
     public let path: String?
 

@@ -48,4 +48,14 @@ extension StateChange {
             return nil
         }
     }
+
+    /// Whether the change, if it fails an attempt, counts toward blocklisting the task's worker for its job
+    /// (a worker's failure or a timeout; not a loss, a recall or a task the coordinator could not prepare).
+    public var countsAgainstWorker: Bool {
+        switch self {
+        case .failed(_, _, _, _, let byWorker): return byWorker
+        case .timedOut: return true
+        default: return false
+        }
+    }
 }

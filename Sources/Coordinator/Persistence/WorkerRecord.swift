@@ -18,9 +18,13 @@ public struct WorkerRecord: Sendable, Hashable {
     public var slots: Int
     public var lastSeen: Date
     public var state: WorkerState
+    /// Why it was marked unhealthy (it claims no tasks until cleared); `nil` while healthy. Registering
+    /// (``JobStore/upsertWorker(_:)``) leaves it as it is.
+    public var unhealthyReason: String?
 
     public init(id: String, hostname: String, cores: Int, memoryBytes: Int64, engineVersion: String,
-                slots: Int, lastSeen: Date, state: WorkerState = .alive) {
+                slots: Int, lastSeen: Date, state: WorkerState = .alive, unhealthyReason: String? = nil) {
+        self.unhealthyReason = unhealthyReason
         self.id = id
         self.hostname = hostname
         self.cores = cores

@@ -28,6 +28,7 @@ extension CoordinatorServer {
     /// Answers the clients whose submissions finished (loop thread).
     func answerSubmissions() {
         for finished in submissions.finished() {
+            claimsMayFind = true
             var reply = Stylefarm_V1_SubmitJobReply()
             switch finished.outcome {
             case .success(let accepted):
@@ -70,6 +71,10 @@ extension CoordinatorServer {
     struct ClientRefusal: Error { var error: Stylefarm_V1_ClientError }
 
     func handleClient(_ routed: Routed<Stylefarm_V1_ClientRequest>, as identity: ClientIdentity = .unauthenticated) {
+        switch routed.message.payload {
+        case .cancelJob?, .jobControl?, .deleteJob?, .reinstateWorker?: claimsMayFind = true   // may make tasks claimable
+        default: break
+        }
         switch routed.message.payload {
         case .submitJob(let submit)?:
             // Answered by `answerSubmissions` when it has run on the submission thread.
@@ -143,6 +148,10 @@ extension CoordinatorServer {
             replyToClient(routed, .taskLogs(taskLogs(request, as: identity)))
         case .jobControl(let request)?:
             replyToClient(routed, .jobControl(handleJobControl(request, as: identity)))
+        case .listWorkers?:
+            replyToClient(routed, .listWorkers(listWorkers()))
+        case .reinstateWorker(let request)?:
+            replyToClient(routed, .reinstateWorker(reinstateWorker(request, as: identity)))
         case .disconnect?:
             removeWatchers(of: routed.routingID)
         case .uploadQuery?, .uploadChunk?, .checkout?:

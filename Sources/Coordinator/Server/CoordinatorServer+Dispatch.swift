@@ -12,8 +12,21 @@ extension CoordinatorServer {
         let now = clock.now()
         // While the store cannot write, claims would fail too (and be logged per worker per iteration).
         if let retryAt = storeRetryAt, now < retryAt { return }
+        // Nothing was claimable last time and nothing that could change that happened since: no claim (each is a
+        // write transaction, which waits while another thread writes) until something does. Once a second a read
+        // (which never waits) checks anyway, as a safety net.
+        if !claimsMayFind {
+            guard now >= nextIdleClaim else { return }
+            nextIdleClaim = now.addingTimeInterval(Self.idleClaimInterval)
+            guard (try? store.readyTasks(atOrAbove: 0, limit: 1)) != nil else { return }
+        }
+        var drained = false
+        defer {
+            claimsMayFind = !drained
+            nextIdleClaim = now.addingTimeInterval(Self.idleClaimInterval)
+        }
         for id in liveness.aliveWorkers {
-            guard sessions[id] != nil else { continue }
+            guard sessions[id] != nil, unhealthyWorkers[id] == nil else { continue }
             let wanted = liveness.credits(for: id)
             guard wanted > 0 else { continue }
             let claims: [TaskClaim]
@@ -21,6 +34,7 @@ extension CoordinatorServer {
                 storeCannotWrite(error, waiting: pendingChanges.count)
                 return
             }
+            if claims.count < wanted { drained = true }
             for claim in claims {
                 _ = liveness.reserve([claim.task.id], for: id)
                 assign(claim, to: id)
@@ -80,6 +94,7 @@ extension CoordinatorServer {
                 guard liveness.isAlive(parked.workerID), let task, task.state == .assigned,
                       task.currentAttempt == parked.claim.attempt, task.assignedWorker == parked.workerID else {
                     liveness.unreserve(parked.claim.task.id, for: parked.workerID)
+                    claimsMayFind = true   // its credit is back
                     continue
                 }
                 if let error = hashed.error {

@@ -120,6 +120,7 @@ extension CoordinatorServer {
         blobGrants.end(task: taskID, of: workerID)
         liveness.release(taskID, from: workerID)
         taskProgress[taskID] = nil
+        liveLogs.end(taskID)
     }
 
     /// Ends `taskID`'s assignment and tells its worker to drop the task (a cancelled job, a recall, a timeout,
@@ -198,7 +199,7 @@ extension CoordinatorServer {
     func recordWrittenOutputs() {
         for written in outputWrites.finished() {
             if let failure = written.failure, written.failedToWrite {
-                outputNotWritten(written, failure: failure)
+                outputNotWritten(taskID: written.taskID, attempt: written.attempt, jobID: written.jobID, failure: failure)
             } else if let failure = written.failure {
                 pendingChanges.append(.failed(taskID: written.taskID, attempt: written.attempt, error: failure, retryable: true))
             } else {
@@ -239,15 +240,15 @@ extension CoordinatorServer {
     /// The coordinator could not write a task's output (issue 18): the attempt is called back without being counted
     /// (the frame rendered; the disk is at fault) and the job is paused with the reason, until a wrangler frees the
     /// space and resumes it. Other jobs go on.
-    func outputNotWritten(_ written: WrittenOutput, failure: String) {
-        pendingChanges.append(.recalled(taskID: written.taskID, attempt: written.attempt, reason: failure))
-        let reason = "\(failure); free the space or fix the folder, then run `stylefarm resume \(written.jobID)`"
+    func outputNotWritten(taskID: String, attempt: Int, jobID: String, failure: String) {
+        pendingChanges.append(.recalled(taskID: taskID, attempt: attempt, reason: failure))
+        let reason = "\(failure); free the space or fix the folder, then run `stylefarm resume \(jobID)`"
         do {
-            if try store.pauseJob(written.jobID, reason: reason, now: clock.now()) { log("job \(written.jobID) paused: \(reason)") }
+            if try store.pauseJob(jobID, reason: reason, now: clock.now()) { log("job \(jobID) paused: \(reason)") }
         } catch {
-            log("could not pause job \(written.jobID) after \(failure): \(error)")
+            log("could not pause job \(jobID) after \(failure): \(error)")
         }
-        frameEvents.append((written.jobID, -1))
+        frameEvents.append((jobID, -1))
     }
 
     /// An error as a user reads it: the POSIX reason (\"No space left on device\") where there is one.

@@ -26,6 +26,10 @@ extension CoordinatorServer {
     func handleWorker(_ routed: Routed<Stylefarm_V1_WorkerMessage>) {
         let id = String(decoding: routed.routingID, as: UTF8.self)
         let now = clock.now()
+        switch routed.message.payload {
+        case .register?, .ready?, .result?, .failure?, .disconnect?: claimsMayFind = true   // credit, or tasks back
+        default: break
+        }
         if case .register(let register)? = routed.message.payload {
             handleRegister(register, id: id, routingID: routed.routingID, now: now)
             return
@@ -48,6 +52,8 @@ extension CoordinatorServer {
             break
         case .progress(let progress)?:
             noteProgress(progress)
+        case .logLines(let lines)?:
+            noteLogLines(lines, from: id)
         case .result(let result)?:
             handleResult(result, attachments: routed.attachments, workerID: id)
             // The credit rides on the report (RegisterAck.credit_in_reports), after it as a Ready would come.
@@ -68,13 +74,19 @@ extension CoordinatorServer {
 
     func handleFailure(_ failure: Stylefarm_V1_Failure, workerID id: String) {
         // Only the holder of the current attempt can fail it.
-        guard case .current = checkReport(on: failure.taskID, attempt: Int(failure.attempt), from: id) else {
+        guard case .current(let jobID, _, _) = checkReport(on: failure.taskID, attempt: Int(failure.attempt), from: id) else {
             stats.staleReports += 1
             log("ignored a failure of \(Self.bounded(failure.taskID, bytes: 200).debugDescription) attempt \(failure.attempt) from \(id), which does not hold it")
             return
         }
         endAssignment(failure.taskID, of: id)
         keepLog(failure.log, taskID: failure.taskID, attempt: Int(failure.attempt))
+        if failure.kind == .storageFull {
+            // The frame rendered; the shared filesystem is full: pause the job, count nothing (as for the
+            // coordinator's own writes).
+            return outputNotWritten(taskID: failure.taskID, attempt: Int(failure.attempt), jobID: jobID,
+                                    failure: "worker \(id): " + Self.bounded(failure.message, bytes: Self.maxErrorBytes))
+        }
         // A peer's text, kept in the store and shown to users: bounded.
         pendingChanges.append(.failed(taskID: failure.taskID, attempt: Int(failure.attempt),
                                       error: failure.message.isEmpty ? "\(failure.kind)" : Self.bounded(failure.message, bytes: Self.maxErrorBytes),
@@ -147,6 +159,7 @@ extension CoordinatorServer {
     /// Ends the attempts of the tasks worker `id` holds as lost (the store requeues them, or fails a task whose
     /// `max_lost`-th loss this was), and tells watchers about the frames that failed.
     func loseTasks(of id: String, reason: String, charged: Bool, now: Date) {
+        claimsMayFind = true
         let report: LossReport
         do { report = try store.requeueTasks(ofWorker: id, reason: reason, charged: charged, now: now) } catch {
             log("could not requeue the tasks of \(id): \(error)")
@@ -166,6 +179,7 @@ extension CoordinatorServer {
         deadlines.endAll(of: workerID)
         inputHashes.dropParked(ofWorker: workerID)
         blobGrants.endAll(of: workerID)
+        liveLogs.endAll(of: workerID)
     }
 
     func checkLiveness() {

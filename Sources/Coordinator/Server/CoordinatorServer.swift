@@ -41,6 +41,9 @@ public final class CoordinatorServer {
         public var preemptAbove: Int?
         /// Seconds between garbage collections (`--gc-interval`; nil: only on `stylefarm gc`).
         public var garbageCollectionInterval: TimeInterval? = 3600
+        /// Jobs (that other workers render) a worker may be blocklisted on within a day before it is marked
+        /// unhealthy farm-wide and gets no tasks (`--unhealthy-after`; 0: never).
+        public var unhealthyAfter = 3
 
         public static let defaultMaxTasksPerJob = 1_000_000
 
@@ -212,6 +215,19 @@ public final class CoordinatorServer {
     var nextCollection: Date
     /// Not before this time does another round of preemption start.
     var nextPreemption = Date.distantPast
+    /// Whether a claim may find a task (`dispatch`): false after a round in which a worker got fewer tasks than
+    /// it asked for, true again when something that can make a task claimable or give credit happens (a batch
+    /// of state changes, a submission, a wrangler's change, a worker's report or Ready) — so idle workers cost no
+    /// write transaction per iteration, and a long write elsewhere (a job's deletion) does not stall the loop.
+    var claimsMayFind = true
+    /// When idle workers' claims are tried anyway (``idleClaimInterval`` after the last round): a safety net.
+    var nextIdleClaim = Date.distantPast
+    static let idleClaimInterval: TimeInterval = 1
+
+    /// What running attempts logged so far (`stylefarm logs --follow`).
+    var liveLogs = LiveTaskLogs()
+    /// Workers marked unhealthy (id → why): they claim no tasks (`CoordinatorServer+WorkerHealth`).
+    var unhealthyWorkers: [String: String] = [:]
     var closed = false
 
     /// - Parameter vggCache: the VGG network used to compute each stylize job's style targets once
@@ -271,6 +287,8 @@ public final class CoordinatorServer {
         liveness = WorkerLiveness(configuration: .init(heartbeatInterval: configuration.intervalSeconds,
                                                        missedIntervals: configuration.heartbeatLiveness))
         stats.requeued = report.requeuedTasks
+        store.unhealthyAfter = configuration.unhealthyAfter
+        unhealthyWorkers = try store.unhealthyWorkers()
         sweepTemporaryFiles()
     }
 
@@ -385,6 +403,7 @@ public final class CoordinatorServer {
         if let retryAt = storeRetryAt, now < retryAt { return }
         let changes = pendingChanges
         pendingChanges = []
+        claimsMayFind = true
         do {
             record(changes, try store.apply(changes, now: now))
             storeRetryAt = nil
@@ -434,6 +453,7 @@ public final class CoordinatorServer {
             }
         }
         if outcomes.contains(where: { $0 == .task(.completed) || $0 == .task(.failed) }) { releaseFinishedIntermediates() }
+        if changes.contains(where: \.countsAgainstWorker) { refreshWorkerHealth() }
     }
 
     func noteFrameEvent(_ change: StateChange) {

@@ -14,6 +14,8 @@ public struct ServerStats: Sendable, Equatable {
     public var timedOut = 0
     /// Results or failures ignored because their attempt was no longer current.
     public var staleReports = 0
+    /// Workers marked unhealthy farm-wide since start.
+    public var workersMarkedUnhealthy = 0
 
     public init() {}
 

@@ -83,35 +83,47 @@ public enum FileBytes {
         var template = Array((directory + "/." + url.lastPathComponent + ".tmp-" + tag + "XXXXXX").utf8CString)
         let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
         if fd < 0 {
-            throw ImageIOError.writeFailed(path: path, reason: "cannot create a temporary file in \(directory): "
-                                           + String(cString: strerror(errno)))
+            let code = errno
+            throw writeError(path: path, errno: code, reason: "cannot create a temporary file in \(directory): "
+                             + String(cString: strerror(code)))
         }
         let temporary = template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
         var failure: String?
+        var failureCode: Int32 = 0
+        func fail() {
+            failureCode = errno
+            failure = String(cString: strerror(failureCode))
+        }
         bytes.withUnsafeBytes { buffer in
             var written = 0
             while written < buffer.count {
                 let n = write(fd, buffer.baseAddress! + written, buffer.count - written)
                 if n < 0 {
                     if errno == EINTR { continue }
-                    failure = String(cString: strerror(errno))
+                    fail()
                     return
                 }
                 written += n
             }
         }
-        if failure == nil, fsync(fd) != 0 { failure = String(cString: strerror(errno)) }
+        if failure == nil, fsync(fd) != 0 { fail() }
         // mkstemp creates 0600; give the file the usual permissions (0666 minus umask).
         if failure == nil {
             let mask = umask(0)
             umask(mask)
             _ = fchmod(fd, 0o666 & ~mask)
         }
-        if close(fd) != 0, failure == nil { failure = String(cString: strerror(errno)) }
+        if close(fd) != 0, failure == nil { fail() }
         if let reason = failure {
             unlink(temporary)
-            throw ImageIOError.writeFailed(path: path, reason: reason)
+            throw writeError(path: path, errno: failureCode, reason: reason)
         }
         return temporary
+    }
+
+    /// ``ImageIOError/noSpace(path:reason:)`` for a full filesystem or a used-up quota, else
+    /// ``ImageIOError/writeFailed(path:reason:)``.
+    static func writeError(path: String, errno code: Int32, reason: String) -> ImageIOError {
+        code == ENOSPC || code == EDQUOT ? .noSpace(path: path, reason: reason) : .writeFailed(path: path, reason: reason)
     }
 }

@@ -28,6 +28,9 @@ public enum ImageIOError: Error, CustomStringConvertible, Equatable, Sendable {
     case outOfMemory(path: String)
     /// Writing the file failed; nothing was left at the destination.
     case writeFailed(path: String, reason: String)
+    /// Writing the file failed because its filesystem is full (ENOSPC) or the quota is used up (EDQUOT):
+    /// another attempt cannot help until space is freed. Nothing was left at the destination.
+    case noSpace(path: String, reason: String)
 
     /// The file path (or in-memory label) the error is about.
     public var path: String {
@@ -35,7 +38,8 @@ public enum ImageIOError: Error, CustomStringConvertible, Equatable, Sendable {
         case .fileNotFound(let path), .isDirectory(let path), .unreadable(let path, _), .emptyFile(let path),
              .fileTooLarge(let path, _, _), .unsupportedFormat(let path, _), .corrupt(let path, _),
              .truncated(let path), .tooLarge(let path, _, _, _), .unsupportedBitDepth(let path, _),
-             .invalidImage(let path, _), .outOfMemory(let path), .writeFailed(let path, _):
+             .invalidImage(let path, _), .outOfMemory(let path), .writeFailed(let path, _),
+             .noSpace(let path, _):
             return path
         }
     }
@@ -71,6 +75,8 @@ public enum ImageIOError: Error, CustomStringConvertible, Equatable, Sendable {
             return "\(path): not enough memory to process the image"
         case .writeFailed(let path, let reason):
             return "\(path): could not write the file: \(reason); nothing was written"
+        case .noSpace(let path, let reason):
+            return "\(path): could not write the file: \(reason) (free space on its filesystem); nothing was written"
         }
     }
 }

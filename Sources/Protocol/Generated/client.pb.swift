@@ -1068,6 +1068,9 @@ public nonisolated struct Stylefarm_V1_TaskLogRequest: Sendable {
   /// 0 = every attempt
   public var attempt: UInt32 = 0
 
+  /// only attempts running now, with what they logged so far
+  public var running: Bool = false
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -1098,8 +1101,11 @@ public nonisolated struct Stylefarm_V1_AttemptLog: Sendable {
 
   public var error: String = String()
 
-  /// what the worker shipped; empty for a lost attempt
+  /// what the worker shipped; empty for a lost attempt. While it runs: the
   public var log: String = String()
+
+  /// last lines it sent (at most 256 KiB)
+  public var logEnd: UInt64 = 0
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -1115,6 +1121,116 @@ public nonisolated struct Stylefarm_V1_TaskLogReply: Sendable {
 
   /// more attempts matched than one reply carries
   public var truncated: Bool = false
+
+  public var error: Stylefarm_V1_ClientError {
+    get {_error ?? Stylefarm_V1_ClientError()}
+    set {_error = newValue}
+  }
+  /// Returns true if `error` has been explicitly set.
+  public var hasError: Bool {self._error != nil}
+  /// Clears the value of `error`. Subsequent reads from it will return its default value.
+  public mutating func clearError() {self._error = nil}
+
+  /// with a frame: its state now
+  public var frameState: Stylefarm_V1_FrameState = .unspecified
+
+  public var jobState: Stylefarm_V1_JobState = .unspecified
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _error: Stylefarm_V1_ClientError? = nil
+}
+
+/// The farm's workers (`stylefarm workers`); any client key may ask.
+public nonisolated struct Stylefarm_V1_ListWorkers: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Stylefarm_V1_WorkerSummary: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var workerID: String = String()
+
+  public var hostname: String = String()
+
+  public var cores: UInt32 = 0
+
+  public var memoryBytes: UInt64 = 0
+
+  public var slots: UInt32 = 0
+
+  /// alive, dead
+  public var state: String = String()
+
+  public var lastSeenUnixMs: Int64 = 0
+
+  /// tasks assigned to it now
+  public var tasksHeld: UInt32 = 0
+
+  /// why it was marked unhealthy (it gets no tasks); empty while healthy
+  public var unhealthyReason: String = String()
+
+  /// jobs whose blocklist it is on
+  public var blockedJobs: [String] = []
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Stylefarm_V1_ListWorkersReply: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var workers: [Stylefarm_V1_WorkerSummary] = []
+
+  public var error: Stylefarm_V1_ClientError {
+    get {_error ?? Stylefarm_V1_ClientError()}
+    set {_error = newValue}
+  }
+  /// Returns true if `error` has been explicitly set.
+  public var hasError: Bool {self._error != nil}
+  /// Clears the value of `error`. Subsequent reads from it will return its default value.
+  public mutating func clearError() {self._error = nil}
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _error: Stylefarm_V1_ClientError? = nil
+}
+
+/// Clears a worker's unhealthy mark and takes it off every job's blocklist (`stylefarm unblock --worker W`
+/// without a job). Admin keys only.
+public nonisolated struct Stylefarm_V1_ReinstateWorker: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var workerID: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Stylefarm_V1_ReinstateWorkerReply: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var wasUnhealthy: Bool = false
 
   public var error: Stylefarm_V1_ClientError {
     get {_error ?? Stylefarm_V1_ClientError()}
@@ -1329,6 +1445,22 @@ public nonisolated struct Stylefarm_V1_ClientRequest: Sendable {
     set {payload = .collectGarbage(newValue)}
   }
 
+  public var listWorkers: Stylefarm_V1_ListWorkers {
+    get {
+      if case .listWorkers(let v)? = payload {return v}
+      return Stylefarm_V1_ListWorkers()
+    }
+    set {payload = .listWorkers(newValue)}
+  }
+
+  public var reinstateWorker: Stylefarm_V1_ReinstateWorker {
+    get {
+      if case .reinstateWorker(let v)? = payload {return v}
+      return Stylefarm_V1_ReinstateWorker()
+    }
+    set {payload = .reinstateWorker(newValue)}
+  }
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public nonisolated enum OneOf_Payload: Equatable, Sendable {
@@ -1345,6 +1477,8 @@ public nonisolated struct Stylefarm_V1_ClientRequest: Sendable {
     case taskLogs(Stylefarm_V1_TaskLogRequest)
     case deleteJob(Stylefarm_V1_DeleteJob)
     case collectGarbage(Stylefarm_V1_CollectGarbage)
+    case listWorkers(Stylefarm_V1_ListWorkers)
+    case reinstateWorker(Stylefarm_V1_ReinstateWorker)
 
   }
 
@@ -1472,6 +1606,22 @@ public nonisolated struct Stylefarm_V1_ClientReply: @unchecked Sendable {
     set {_uniqueStorage()._payload = .collectGarbage(newValue)}
   }
 
+  public var listWorkers: Stylefarm_V1_ListWorkersReply {
+    get {
+      if case .listWorkers(let v)? = _storage._payload {return v}
+      return Stylefarm_V1_ListWorkersReply()
+    }
+    set {_uniqueStorage()._payload = .listWorkers(newValue)}
+  }
+
+  public var reinstateWorker: Stylefarm_V1_ReinstateWorkerReply {
+    get {
+      if case .reinstateWorker(let v)? = _storage._payload {return v}
+      return Stylefarm_V1_ReinstateWorkerReply()
+    }
+    set {_uniqueStorage()._payload = .reinstateWorker(newValue)}
+  }
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public nonisolated enum OneOf_Payload: Equatable, Sendable {
@@ -1489,6 +1639,8 @@ public nonisolated struct Stylefarm_V1_ClientReply: @unchecked Sendable {
     case taskLogs(Stylefarm_V1_TaskLogReply)
     case deleteJob(Stylefarm_V1_DeleteJobReply)
     case collectGarbage(Stylefarm_V1_CollectGarbageReply)
+    case listWorkers(Stylefarm_V1_ListWorkersReply)
+    case reinstateWorker(Stylefarm_V1_ReinstateWorkerReply)
 
   }
 
@@ -2992,7 +3144,7 @@ nonisolated extension Stylefarm_V1_CheckoutReply: SwiftProtobuf.Message, SwiftPr
 
 nonisolated extension Stylefarm_V1_TaskLogRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".TaskLogRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}job_id\0\u{1}frame\0\u{1}attempt\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}job_id\0\u{1}frame\0\u{1}attempt\0\u{1}running\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -3003,6 +3155,7 @@ nonisolated extension Stylefarm_V1_TaskLogRequest: SwiftProtobuf.Message, SwiftP
       case 1: try { try decoder.decodeSingularStringField(value: &self.jobID) }()
       case 2: try { try decoder.decodeSingularInt64Field(value: &self._frame) }()
       case 3: try { try decoder.decodeSingularUInt32Field(value: &self.attempt) }()
+      case 4: try { try decoder.decodeSingularBoolField(value: &self.running) }()
       default: break
       }
     }
@@ -3022,6 +3175,9 @@ nonisolated extension Stylefarm_V1_TaskLogRequest: SwiftProtobuf.Message, SwiftP
     if self.attempt != 0 {
       try visitor.visitSingularUInt32Field(value: self.attempt, fieldNumber: 3)
     }
+    if self.running != false {
+      try visitor.visitSingularBoolField(value: self.running, fieldNumber: 4)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -3029,6 +3185,7 @@ nonisolated extension Stylefarm_V1_TaskLogRequest: SwiftProtobuf.Message, SwiftP
     if lhs.jobID != rhs.jobID {return false}
     if lhs._frame != rhs._frame {return false}
     if lhs.attempt != rhs.attempt {return false}
+    if lhs.running != rhs.running {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -3036,7 +3193,7 @@ nonisolated extension Stylefarm_V1_TaskLogRequest: SwiftProtobuf.Message, SwiftP
 
 nonisolated extension Stylefarm_V1_AttemptLog: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".AttemptLog"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}task_id\0\u{1}frame\0\u{1}attempt\0\u{3}worker_id\0\u{1}outcome\0\u{3}started_unix_ms\0\u{3}ended_unix_ms\0\u{1}error\0\u{1}log\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}task_id\0\u{1}frame\0\u{1}attempt\0\u{3}worker_id\0\u{1}outcome\0\u{3}started_unix_ms\0\u{3}ended_unix_ms\0\u{1}error\0\u{1}log\0\u{3}log_end\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -3053,6 +3210,7 @@ nonisolated extension Stylefarm_V1_AttemptLog: SwiftProtobuf.Message, SwiftProto
       case 7: try { try decoder.decodeSingularInt64Field(value: &self.endedUnixMs) }()
       case 8: try { try decoder.decodeSingularStringField(value: &self.error) }()
       case 9: try { try decoder.decodeSingularStringField(value: &self.log) }()
+      case 10: try { try decoder.decodeSingularUInt64Field(value: &self.logEnd) }()
       default: break
       }
     }
@@ -3086,6 +3244,9 @@ nonisolated extension Stylefarm_V1_AttemptLog: SwiftProtobuf.Message, SwiftProto
     if !self.log.isEmpty {
       try visitor.visitSingularStringField(value: self.log, fieldNumber: 9)
     }
+    if self.logEnd != 0 {
+      try visitor.visitSingularUInt64Field(value: self.logEnd, fieldNumber: 10)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -3099,6 +3260,7 @@ nonisolated extension Stylefarm_V1_AttemptLog: SwiftProtobuf.Message, SwiftProto
     if lhs.endedUnixMs != rhs.endedUnixMs {return false}
     if lhs.error != rhs.error {return false}
     if lhs.log != rhs.log {return false}
+    if lhs.logEnd != rhs.logEnd {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -3106,7 +3268,7 @@ nonisolated extension Stylefarm_V1_AttemptLog: SwiftProtobuf.Message, SwiftProto
 
 nonisolated extension Stylefarm_V1_TaskLogReply: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".TaskLogReply"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}attempts\0\u{1}truncated\0\u{1}error\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}attempts\0\u{1}truncated\0\u{1}error\0\u{3}frame_state\0\u{3}job_state\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -3117,6 +3279,8 @@ nonisolated extension Stylefarm_V1_TaskLogReply: SwiftProtobuf.Message, SwiftPro
       case 1: try { try decoder.decodeRepeatedMessageField(value: &self.attempts) }()
       case 2: try { try decoder.decodeSingularBoolField(value: &self.truncated) }()
       case 3: try { try decoder.decodeSingularMessageField(value: &self._error) }()
+      case 4: try { try decoder.decodeSingularEnumField(value: &self.frameState) }()
+      case 5: try { try decoder.decodeSingularEnumField(value: &self.jobState) }()
       default: break
       }
     }
@@ -3136,12 +3300,222 @@ nonisolated extension Stylefarm_V1_TaskLogReply: SwiftProtobuf.Message, SwiftPro
     try { if let v = self._error {
       try visitor.visitSingularMessageField(value: v, fieldNumber: 3)
     } }()
+    if self.frameState != .unspecified {
+      try visitor.visitSingularEnumField(value: self.frameState, fieldNumber: 4)
+    }
+    if self.jobState != .unspecified {
+      try visitor.visitSingularEnumField(value: self.jobState, fieldNumber: 5)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Stylefarm_V1_TaskLogReply, rhs: Stylefarm_V1_TaskLogReply) -> Bool {
     if lhs.attempts != rhs.attempts {return false}
     if lhs.truncated != rhs.truncated {return false}
+    if lhs._error != rhs._error {return false}
+    if lhs.frameState != rhs.frameState {return false}
+    if lhs.jobState != rhs.jobState {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Stylefarm_V1_ListWorkers: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".ListWorkers"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap()
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    // Load everything into unknown fields
+    while try decoder.nextFieldNumber() != nil {}
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Stylefarm_V1_ListWorkers, rhs: Stylefarm_V1_ListWorkers) -> Bool {
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Stylefarm_V1_WorkerSummary: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".WorkerSummary"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}worker_id\0\u{1}hostname\0\u{1}cores\0\u{3}memory_bytes\0\u{1}slots\0\u{1}state\0\u{3}last_seen_unix_ms\0\u{3}tasks_held\0\u{3}unhealthy_reason\0\u{3}blocked_jobs\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.workerID) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.hostname) }()
+      case 3: try { try decoder.decodeSingularUInt32Field(value: &self.cores) }()
+      case 4: try { try decoder.decodeSingularUInt64Field(value: &self.memoryBytes) }()
+      case 5: try { try decoder.decodeSingularUInt32Field(value: &self.slots) }()
+      case 6: try { try decoder.decodeSingularStringField(value: &self.state) }()
+      case 7: try { try decoder.decodeSingularInt64Field(value: &self.lastSeenUnixMs) }()
+      case 8: try { try decoder.decodeSingularUInt32Field(value: &self.tasksHeld) }()
+      case 9: try { try decoder.decodeSingularStringField(value: &self.unhealthyReason) }()
+      case 10: try { try decoder.decodeRepeatedStringField(value: &self.blockedJobs) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.workerID.isEmpty {
+      try visitor.visitSingularStringField(value: self.workerID, fieldNumber: 1)
+    }
+    if !self.hostname.isEmpty {
+      try visitor.visitSingularStringField(value: self.hostname, fieldNumber: 2)
+    }
+    if self.cores != 0 {
+      try visitor.visitSingularUInt32Field(value: self.cores, fieldNumber: 3)
+    }
+    if self.memoryBytes != 0 {
+      try visitor.visitSingularUInt64Field(value: self.memoryBytes, fieldNumber: 4)
+    }
+    if self.slots != 0 {
+      try visitor.visitSingularUInt32Field(value: self.slots, fieldNumber: 5)
+    }
+    if !self.state.isEmpty {
+      try visitor.visitSingularStringField(value: self.state, fieldNumber: 6)
+    }
+    if self.lastSeenUnixMs != 0 {
+      try visitor.visitSingularInt64Field(value: self.lastSeenUnixMs, fieldNumber: 7)
+    }
+    if self.tasksHeld != 0 {
+      try visitor.visitSingularUInt32Field(value: self.tasksHeld, fieldNumber: 8)
+    }
+    if !self.unhealthyReason.isEmpty {
+      try visitor.visitSingularStringField(value: self.unhealthyReason, fieldNumber: 9)
+    }
+    if !self.blockedJobs.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.blockedJobs, fieldNumber: 10)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Stylefarm_V1_WorkerSummary, rhs: Stylefarm_V1_WorkerSummary) -> Bool {
+    if lhs.workerID != rhs.workerID {return false}
+    if lhs.hostname != rhs.hostname {return false}
+    if lhs.cores != rhs.cores {return false}
+    if lhs.memoryBytes != rhs.memoryBytes {return false}
+    if lhs.slots != rhs.slots {return false}
+    if lhs.state != rhs.state {return false}
+    if lhs.lastSeenUnixMs != rhs.lastSeenUnixMs {return false}
+    if lhs.tasksHeld != rhs.tasksHeld {return false}
+    if lhs.unhealthyReason != rhs.unhealthyReason {return false}
+    if lhs.blockedJobs != rhs.blockedJobs {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Stylefarm_V1_ListWorkersReply: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".ListWorkersReply"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}workers\0\u{1}error\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeRepeatedMessageField(value: &self.workers) }()
+      case 2: try { try decoder.decodeSingularMessageField(value: &self._error) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if !self.workers.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.workers, fieldNumber: 1)
+    }
+    try { if let v = self._error {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 2)
+    } }()
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Stylefarm_V1_ListWorkersReply, rhs: Stylefarm_V1_ListWorkersReply) -> Bool {
+    if lhs.workers != rhs.workers {return false}
+    if lhs._error != rhs._error {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Stylefarm_V1_ReinstateWorker: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".ReinstateWorker"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}worker_id\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.workerID) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.workerID.isEmpty {
+      try visitor.visitSingularStringField(value: self.workerID, fieldNumber: 1)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Stylefarm_V1_ReinstateWorker, rhs: Stylefarm_V1_ReinstateWorker) -> Bool {
+    if lhs.workerID != rhs.workerID {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Stylefarm_V1_ReinstateWorkerReply: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".ReinstateWorkerReply"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}was_unhealthy\0\u{1}error\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularBoolField(value: &self.wasUnhealthy) }()
+      case 2: try { try decoder.decodeSingularMessageField(value: &self._error) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if self.wasUnhealthy != false {
+      try visitor.visitSingularBoolField(value: self.wasUnhealthy, fieldNumber: 1)
+    }
+    try { if let v = self._error {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 2)
+    } }()
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Stylefarm_V1_ReinstateWorkerReply, rhs: Stylefarm_V1_ReinstateWorkerReply) -> Bool {
+    if lhs.wasUnhealthy != rhs.wasUnhealthy {return false}
     if lhs._error != rhs._error {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
@@ -3302,7 +3676,7 @@ nonisolated extension Stylefarm_V1_CollectGarbageReply: SwiftProtobuf.Message, S
 
 nonisolated extension Stylefarm_V1_ClientRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".ClientRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}request_id\0\u{4}\u{9}submit_job\0\u{3}job_status\0\u{3}list_jobs\0\u{3}cancel_job\0\u{3}watch_job\0\u{1}disconnect\0\u{3}upload_query\0\u{3}upload_chunk\0\u{1}checkout\0\u{3}job_control\0\u{3}task_logs\0\u{3}delete_job\0\u{3}collect_garbage\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}request_id\0\u{4}\u{9}submit_job\0\u{3}job_status\0\u{3}list_jobs\0\u{3}cancel_job\0\u{3}watch_job\0\u{1}disconnect\0\u{3}upload_query\0\u{3}upload_chunk\0\u{1}checkout\0\u{3}job_control\0\u{3}task_logs\0\u{3}delete_job\0\u{3}collect_garbage\0\u{3}list_workers\0\u{3}reinstate_worker\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -3480,6 +3854,32 @@ nonisolated extension Stylefarm_V1_ClientRequest: SwiftProtobuf.Message, SwiftPr
           self.payload = .collectGarbage(v)
         }
       }()
+      case 23: try {
+        var v: Stylefarm_V1_ListWorkers?
+        var hadOneofValue = false
+        if let current = self.payload {
+          hadOneofValue = true
+          if case .listWorkers(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.payload = .listWorkers(v)
+        }
+      }()
+      case 24: try {
+        var v: Stylefarm_V1_ReinstateWorker?
+        var hadOneofValue = false
+        if let current = self.payload {
+          hadOneofValue = true
+          if case .reinstateWorker(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.payload = .reinstateWorker(v)
+        }
+      }()
       default: break
       }
     }
@@ -3546,6 +3946,14 @@ nonisolated extension Stylefarm_V1_ClientRequest: SwiftProtobuf.Message, SwiftPr
       guard case .collectGarbage(let v)? = self.payload else { preconditionFailure() }
       try visitor.visitSingularMessageField(value: v, fieldNumber: 22)
     }()
+    case .listWorkers?: try {
+      guard case .listWorkers(let v)? = self.payload else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 23)
+    }()
+    case .reinstateWorker?: try {
+      guard case .reinstateWorker(let v)? = self.payload else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 24)
+    }()
     case nil: break
     }
     try unknownFields.traverse(visitor: &visitor)
@@ -3561,7 +3969,7 @@ nonisolated extension Stylefarm_V1_ClientRequest: SwiftProtobuf.Message, SwiftPr
 
 nonisolated extension Stylefarm_V1_ClientReply: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".ClientReply"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}request_id\0\u{4}\u{9}submit_job\0\u{3}job_status\0\u{3}list_jobs\0\u{3}cancel_job\0\u{3}job_event\0\u{1}error\0\u{3}upload_query\0\u{3}upload_chunk\0\u{1}checkout\0\u{3}job_control\0\u{3}task_logs\0\u{3}delete_job\0\u{3}collect_garbage\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}request_id\0\u{4}\u{9}submit_job\0\u{3}job_status\0\u{3}list_jobs\0\u{3}cancel_job\0\u{3}job_event\0\u{1}error\0\u{3}upload_query\0\u{3}upload_chunk\0\u{1}checkout\0\u{3}job_control\0\u{3}task_logs\0\u{3}delete_job\0\u{3}collect_garbage\0\u{3}list_workers\0\u{3}reinstate_worker\0")
 
   fileprivate class _StorageClass {
     var _requestID: UInt64 = 0
@@ -3766,6 +4174,32 @@ nonisolated extension Stylefarm_V1_ClientReply: SwiftProtobuf.Message, SwiftProt
             _storage._payload = .collectGarbage(v)
           }
         }()
+        case 23: try {
+          var v: Stylefarm_V1_ListWorkersReply?
+          var hadOneofValue = false
+          if let current = _storage._payload {
+            hadOneofValue = true
+            if case .listWorkers(let m) = current {v = m}
+          }
+          try decoder.decodeSingularMessageField(value: &v)
+          if let v = v {
+            if hadOneofValue {try decoder.handleConflictingOneOf()}
+            _storage._payload = .listWorkers(v)
+          }
+        }()
+        case 24: try {
+          var v: Stylefarm_V1_ReinstateWorkerReply?
+          var hadOneofValue = false
+          if let current = _storage._payload {
+            hadOneofValue = true
+            if case .reinstateWorker(let m) = current {v = m}
+          }
+          try decoder.decodeSingularMessageField(value: &v)
+          if let v = v {
+            if hadOneofValue {try decoder.handleConflictingOneOf()}
+            _storage._payload = .reinstateWorker(v)
+          }
+        }()
         default: break
         }
       }
@@ -3833,6 +4267,14 @@ nonisolated extension Stylefarm_V1_ClientReply: SwiftProtobuf.Message, SwiftProt
       case .collectGarbage?: try {
         guard case .collectGarbage(let v)? = _storage._payload else { preconditionFailure() }
         try visitor.visitSingularMessageField(value: v, fieldNumber: 22)
+      }()
+      case .listWorkers?: try {
+        guard case .listWorkers(let v)? = _storage._payload else { preconditionFailure() }
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 23)
+      }()
+      case .reinstateWorker?: try {
+        guard case .reinstateWorker(let v)? = _storage._payload else { preconditionFailure() }
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 24)
       }()
       case nil: break
       }

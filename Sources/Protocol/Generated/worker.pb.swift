@@ -106,6 +106,9 @@ public nonisolated enum Stylefarm_V1_FailureKind: SwiftProtobuf.Enum, Swift.Case
   case io // = 6
   case cancelled // = 7
   case `internal` // = 8
+
+  /// the output's filesystem has no space (or quota) left: the coordinator
+  case storageFull // = 9
   case UNRECOGNIZED(Int)
 
   public init() {
@@ -123,6 +126,7 @@ public nonisolated enum Stylefarm_V1_FailureKind: SwiftProtobuf.Enum, Swift.Case
     case 6: self = .io
     case 7: self = .cancelled
     case 8: self = .internal
+    case 9: self = .storageFull
     default: self = .UNRECOGNIZED(rawValue)
     }
   }
@@ -138,6 +142,7 @@ public nonisolated enum Stylefarm_V1_FailureKind: SwiftProtobuf.Enum, Swift.Case
     case .io: return 6
     case .cancelled: return 7
     case .internal: return 8
+    case .storageFull: return 9
     case .UNRECOGNIZED(let i): return i
     }
   }
@@ -153,6 +158,7 @@ public nonisolated enum Stylefarm_V1_FailureKind: SwiftProtobuf.Enum, Swift.Case
     .io,
     .cancelled,
     .internal,
+    .storageFull,
   ]
 
 }
@@ -983,6 +989,14 @@ public nonisolated struct Stylefarm_V1_WorkerMessage: Sendable {
     set {payload = .disconnect(newValue)}
   }
 
+  public var logLines: Stylefarm_V1_LogLines {
+    get {
+      if case .logLines(let v)? = payload {return v}
+      return Stylefarm_V1_LogLines()
+    }
+    set {payload = .logLines(newValue)}
+  }
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public nonisolated enum OneOf_Payload: Equatable, Sendable {
@@ -995,8 +1009,31 @@ public nonisolated struct Stylefarm_V1_WorkerMessage: Sendable {
     case blobRequest(Stylefarm_V1_BlobRequest)
     case blobData(Stylefarm_V1_BlobData)
     case disconnect(Stylefarm_V1_Disconnect)
+    case logLines(Stylefarm_V1_LogLines)
 
   }
+
+  public init() {}
+}
+
+/// Lines a running attempt logged since its last LogLines (`stylefarm logs --follow`); sent at most once a
+/// second per task. The whole log still travels with the attempt's Result or Failure.
+public nonisolated struct Stylefarm_V1_LogLines: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var taskID: String = String()
+
+  public var attempt: UInt32 = 0
+
+  /// whole lines, newline-separated; at most 64 KiB
+  public var text: String = String()
+
+  /// lines dropped before these (more than one message carries)
+  public var linesLeftOut: UInt32 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
 }
@@ -1090,7 +1127,7 @@ nonisolated extension Stylefarm_V1_TaskKind: SwiftProtobuf._ProtoNameProviding {
 }
 
 nonisolated extension Stylefarm_V1_FailureKind: SwiftProtobuf._ProtoNameProviding {
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0FAILURE_KIND_UNSPECIFIED\0\u{1}FAILURE_KIND_INVALID_TASK\0\u{1}FAILURE_KIND_MISSING_BLOB\0\u{1}FAILURE_KIND_MISSING_MODEL\0\u{1}FAILURE_KIND_ENGINE\0\u{1}FAILURE_KIND_OUT_OF_MEMORY\0\u{1}FAILURE_KIND_IO\0\u{1}FAILURE_KIND_CANCELLED\0\u{1}FAILURE_KIND_INTERNAL\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0FAILURE_KIND_UNSPECIFIED\0\u{1}FAILURE_KIND_INVALID_TASK\0\u{1}FAILURE_KIND_MISSING_BLOB\0\u{1}FAILURE_KIND_MISSING_MODEL\0\u{1}FAILURE_KIND_ENGINE\0\u{1}FAILURE_KIND_OUT_OF_MEMORY\0\u{1}FAILURE_KIND_IO\0\u{1}FAILURE_KIND_CANCELLED\0\u{1}FAILURE_KIND_INTERNAL\0\u{1}FAILURE_KIND_STORAGE_FULL\0")
 }
 
 nonisolated extension Stylefarm_V1_Register: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
@@ -2195,7 +2232,7 @@ nonisolated extension Stylefarm_V1_BlobData: SwiftProtobuf.Message, SwiftProtobu
 
 nonisolated extension Stylefarm_V1_WorkerMessage: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".WorkerMessage"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}register\0\u{1}ready\0\u{1}heartbeat\0\u{1}progress\0\u{1}result\0\u{1}failure\0\u{3}blob_request\0\u{3}blob_data\0\u{1}disconnect\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}register\0\u{1}ready\0\u{1}heartbeat\0\u{1}progress\0\u{1}result\0\u{1}failure\0\u{3}blob_request\0\u{3}blob_data\0\u{1}disconnect\0\u{3}log_lines\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -2320,6 +2357,19 @@ nonisolated extension Stylefarm_V1_WorkerMessage: SwiftProtobuf.Message, SwiftPr
           self.payload = .disconnect(v)
         }
       }()
+      case 10: try {
+        var v: Stylefarm_V1_LogLines?
+        var hadOneofValue = false
+        if let current = self.payload {
+          hadOneofValue = true
+          if case .logLines(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.payload = .logLines(v)
+        }
+      }()
       default: break
       }
     }
@@ -2367,6 +2417,10 @@ nonisolated extension Stylefarm_V1_WorkerMessage: SwiftProtobuf.Message, SwiftPr
       guard case .disconnect(let v)? = self.payload else { preconditionFailure() }
       try visitor.visitSingularMessageField(value: v, fieldNumber: 9)
     }()
+    case .logLines?: try {
+      guard case .logLines(let v)? = self.payload else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 10)
+    }()
     case nil: break
     }
     try unknownFields.traverse(visitor: &visitor)
@@ -2374,6 +2428,51 @@ nonisolated extension Stylefarm_V1_WorkerMessage: SwiftProtobuf.Message, SwiftPr
 
   public static func ==(lhs: Stylefarm_V1_WorkerMessage, rhs: Stylefarm_V1_WorkerMessage) -> Bool {
     if lhs.payload != rhs.payload {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Stylefarm_V1_LogLines: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".LogLines"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}task_id\0\u{1}attempt\0\u{1}text\0\u{3}lines_left_out\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.taskID) }()
+      case 2: try { try decoder.decodeSingularUInt32Field(value: &self.attempt) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.text) }()
+      case 4: try { try decoder.decodeSingularUInt32Field(value: &self.linesLeftOut) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.taskID.isEmpty {
+      try visitor.visitSingularStringField(value: self.taskID, fieldNumber: 1)
+    }
+    if self.attempt != 0 {
+      try visitor.visitSingularUInt32Field(value: self.attempt, fieldNumber: 2)
+    }
+    if !self.text.isEmpty {
+      try visitor.visitSingularStringField(value: self.text, fieldNumber: 3)
+    }
+    if self.linesLeftOut != 0 {
+      try visitor.visitSingularUInt32Field(value: self.linesLeftOut, fieldNumber: 4)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Stylefarm_V1_LogLines, rhs: Stylefarm_V1_LogLines) -> Bool {
+    if lhs.taskID != rhs.taskID {return false}
+    if lhs.attempt != rhs.attempt {return false}
+    if lhs.text != rhs.text {return false}
+    if lhs.linesLeftOut != rhs.linesLeftOut {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -61,7 +61,9 @@ public final class WorkerLoop: @unchecked Sendable {
     private var reporter = Reporter()
     /// The coordinator reads credit on Result and Failure (`RegisterAck.credit_in_reports`).
     private var creditInReports = false
-    private var tasks: [String: (jobID: String, cancellation: TaskCancellation)] = [:]
+    private var tasks: [String: (jobID: String, attempt: UInt32, cancellation: TaskCancellation, log: TaskLog)] = [:]
+    /// When running tasks' new log lines go out next (`LogLines`, at most once a second).
+    private var nextLiveLogs: WorkerInstant?
     private var requestedBlobs: Set<String> = []        // needed by executors, not yet arrived
     private var sentBlobRequests: Set<String> = []      // requested on the current socket
     private var incomingBlobs: [String: BlobAssembly] = [:]  // partial assembly
@@ -140,7 +142,25 @@ public final class WorkerLoop: @unchecked Sendable {
         }
         handleInbox()
         perform(machine.tick(at: clock.now))
+        sendLiveLogs()
         publishStats()
+    }
+
+    /// Sends each running task's log lines added since the last time (`stylefarm logs --follow`), once a second.
+    private func sendLiveLogs() {
+        let now = clock.now
+        if let next = nextLiveLogs, now < next { return }
+        nextLiveLogs = now.advanced(by: .seconds(1))
+        guard machine.isRegistered else { return }
+        for (taskID, task) in tasks.sorted(by: { $0.key < $1.key }) {
+            guard let new = task.log.takeUnsent() else { continue }
+            var lines = Stylefarm_V1_LogLines()
+            lines.taskID = taskID
+            lines.attempt = task.attempt
+            lines.text = new.text
+            lines.linesLeftOut = UInt32(clamping: new.linesLeftOut)
+            send(Stylefarm_V1_WorkerMessage(.logLines(lines)))
+        }
     }
 
     /// Graceful stop (also called by `run`): Disconnect when registered, cancel running tasks, wait for
@@ -235,7 +255,9 @@ public final class WorkerLoop: @unchecked Sendable {
 
     private func start(_ task: Stylefarm_V1_TaskAssignment) {
         let cancellation = TaskCancellation()
-        tasks[task.taskID] = (task.jobID, cancellation)
+        // The attempt's log travels with its report (TaskLog); its lines also go out live (`sendLiveLogs`).
+        let taskLog = TaskLog()
+        tasks[task.taskID] = (task.jobID, task.attempt, cancellation, taskLog)
         let executor = self.executor, inbox = self.inbox, workerID = configuration.workerID
         let thread = Thread { [weak self] in
             self?.updateStats {
@@ -244,8 +266,6 @@ public final class WorkerLoop: @unchecked Sendable {
             }
             let report: Stylefarm_V1_WorkerMessage
             var outputHash: String?
-            // The attempt's log travels with its report (TaskLog).
-            let taskLog = TaskLog()
             taskLog.begin(task, workerID: workerID)
             var lastLogged: UInt32 = 0
             do {

@@ -58,6 +58,22 @@ final class ImageWriterTests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: "\(dir)/no"))
     }
 
+    /// ENOSPC and EDQUOT are `noSpace` (another attempt cannot help); other errors stay `writeFailed`.
+    func testAFullFilesystemIsNoSpace() throws {
+        guard case .noSpace = FileBytes.writeError(path: "/o.png", errno: ENOSPC, reason: "No space left on device") else { return XCTFail() }
+        guard case .noSpace = FileBytes.writeError(path: "/o.png", errno: EDQUOT, reason: "Disk quota exceeded") else { return XCTFail() }
+        guard case .writeFailed = FileBytes.writeError(path: "/o.png", errno: EACCES, reason: "Permission denied") else { return XCTFail() }
+        // A real full filesystem: a 64 KiB tmpfs (root only).
+        guard geteuid() == 0 else { throw XCTSkip("mounting a tmpfs needs root") }
+        let dir = try makeTemporaryDirectory(self)
+        guard "size=64k".withCString({ mount("tmpfs", dir, "tmpfs", 0, $0) }) == 0 else { throw XCTSkip("cannot mount a tmpfs here: \(String(cString: strerror(errno)))") }
+        defer { umount(dir) }
+        let error = catchImageIOError(try FileBytes.writeAtomically([UInt8](repeating: 7, count: 1 << 20), to: "\(dir)/big.png"),
+                                      path: "\(dir)/big.png")
+        guard case .noSpace = error else { return XCTFail("got \(String(describing: error))") }
+        XCTAssertEqual(try entries(dir), [], "nothing is left behind")
+    }
+
     func testDestinationIsADirectory() throws {
         let dir = try makeTemporaryDirectory(self)
         let error = catchImageIOError(try ImageWriter.writePNG(randomImage(width: 2, height: 2, channels: 1), to: dir),
