@@ -13,6 +13,8 @@ struct DispatchBench: ParsableCommand {
             Prints one line ending in tasks_per_s=<n>, with p50/p99 of the per-task round trip (assignment
             sent → result received, measured in the coordinator) and the coordinator's CPU time. The clock
             starts when the job is accepted and stops when the last task is recorded as done.
+            With --delete, the finished job is then deleted (`stylefarm delete`) while another client asks
+            for a status every 50 ms; a second line gives the delete's time and that status round trip's p99.
             """)
 
     @Option(help: "Tasks in the timed job.")
@@ -32,6 +34,9 @@ struct DispatchBench: ParsableCommand {
 
     @Flag(help: "Workers send a Ready after each report instead of the credit on the report (to measure what that costs).")
     var readyAfterReports = false
+
+    @Flag(help: "Delete the timed job afterwards, timing the delete and status round trips during it.")
+    var delete = false
 
     func validate() throws {
         if tasks < 1 { throw ValidationError("--tasks must be at least 1") }
@@ -56,19 +61,49 @@ struct DispatchBench: ParsableCommand {
         _ = try runJob(client, latencies: latencies, name: "warmup", tasks: workers * slots * 2)
         latencies.reset()
         let cpuBefore = Self.processCPUSeconds()
-        let seconds = try runJob(client, latencies: latencies, name: "dispatch", tasks: tasks,
-                                 watchEndpoint: watch ? farm.clientEndpoint : nil, watchCredential: farm.credential)
+        let (jobID, seconds) = try runJob(client, latencies: latencies, name: "dispatch", tasks: tasks,
+                                          watchEndpoint: watch ? farm.clientEndpoint : nil, watchCredential: farm.credential)
         let cpu = Self.processCPUSeconds() - cpuBefore
         let sorted = latencies.values.sorted()
         func percentile(_ p: Double) -> Double { sorted.isEmpty ? 0 : sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))] }
         print(String(format: "dispatch tasks=%d workers=%d slots=%d watch=%@ curve=%@ credit_in_reports=%@ wall_s=%.3f coordinator_cpu_s=%.3f p50_ms=%.3f p99_ms=%.3f tasks_per_s=%.0f",
                      tasks, workers, slots, watch ? "yes" : "no", insecure ? "no" : "yes", readyAfterReports ? "no" : "yes", seconds, cpu, percentile(0.5) * 1000, percentile(0.99) * 1000, Double(tasks) / seconds))
+        if delete { try timeDelete(jobID, client: client, farm: farm) }
+    }
+
+    /// Deletes the finished job while a second client asks for a status every 50 ms (the loop must keep
+    /// answering: the delete runs on the maintenance thread in chunks); prints the delete's time and the p99.
+    private func timeDelete(_ jobID: String, client: CoordinatorClient, farm: LocalFarm) throws {
+        let prober = try farm.client(timeout: .seconds(60))
+        _ = try prober.list()   // connected and through the handshake before the clock starts
+        let done = StopSignal()
+        let probes = LatencyLog()
+        let thread = Thread {
+            defer { prober.close() }
+            while !done.isSet {
+                let start = DispatchTime.now().uptimeNanoseconds
+                _ = try? prober.list()
+                probes.add(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+                usleep(50_000)
+            }
+            done.finish()
+        }
+        thread.start()
+        let start = DispatchTime.now().uptimeNanoseconds
+        let reply = try client.delete(jobID, outputs: false)
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        done.set()
+        done.waitFinished()
+        let sorted = probes.values.sorted()
+        let p99 = sorted.isEmpty ? 0 : sorted[min(sorted.count - 1, Int(Double(sorted.count) * 0.99))]
+        print(String(format: "delete tasks_deleted=%d delete_s=%.3f status_probes=%d status_p99_ms=%.1f status_max_ms=%.1f",
+                     reply.tasksDeleted, seconds, sorted.count, p99 * 1000, (sorted.last ?? 0) * 1000))
     }
 
     /// Submits an echo job of `tasks` zero-second tasks and polls until it is done; returns the seconds
     /// from the job's acceptance to its completion.
     private func runJob(_ client: CoordinatorClient, latencies: LatencyLog, name: String, tasks: Int,
-                        watchEndpoint: String? = nil, watchCredential: Credential? = nil) throws -> Double {
+                        watchEndpoint: String? = nil, watchCredential: Credential? = nil) throws -> (jobID: String, seconds: Double) {
         var spec = Stylefarm_V1_JobSpec()
         spec.name = name
         spec.kind = .echo
@@ -95,7 +130,7 @@ struct DispatchBench: ParsableCommand {
             // end time is the coordinator's own time of the last result.
             usleep(100_000)
             let job = try client.status(jobID).job
-            if job.state == .completed { return Double(latencies.lastAt - start) / 1e9 }
+            if job.state == .completed { return (jobID, Double(latencies.lastAt - start) / 1e9) }
             if job.state == .failed || job.state == .cancelled { throw BenchError.jobEnded(job.state.name) }
         }
     }
@@ -105,6 +140,17 @@ struct DispatchBench: ParsableCommand {
         getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
         return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
     }
+}
+
+/// A stop flag for a probing thread, and its answer that it stopped.
+final class StopSignal: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = false
+    private let finished = DispatchSemaphore(value: 0)
+    var isSet: Bool { lock.withLock { value } }
+    func set() { lock.withLock { value = true } }
+    func finish() { finished.signal() }
+    func waitFinished() { finished.wait() }
 }
 
 /// Round-trip times reported by the coordinator thread, read by the bench afterwards.

@@ -63,6 +63,24 @@ enum GarbageCollector {
         return found
     }
 
+    /// The upload checkouts (`<root>/<owner>/<id>` folders) that no stored job reads from (`referenced`) and that
+    /// are older than `minimumAge`: a submission whose checkout was made but whose job was refused or never sent.
+    static func orphanCheckouts(root: String, referenced: Set<String>, minimumAge: TimeInterval, now: Date) -> [String] {
+        let files = FileManager.default
+        var found: [String] = []
+        for owner in ((try? files.contentsOfDirectory(atPath: root)) ?? []).sorted() where !owner.hasPrefix(".") {
+            let ownerPath = (root as NSString).appendingPathComponent(owner)
+            for id in ((try? files.contentsOfDirectory(atPath: ownerPath)) ?? []).sorted() where !id.hasPrefix(".") {
+                let path = (ownerPath as NSString).appendingPathComponent(id)
+                var info = stat()
+                guard !referenced.contains(path), lstat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR else { continue }
+                let modified = Date(timeIntervalSince1970: Double(info.st_mtim.tv_sec) + Double(info.st_mtim.tv_nsec) / 1e9)
+                if now.timeIntervalSince(modified) >= minimumAge { found.append(path) }
+            }
+        }
+        return found
+    }
+
     /// Removes the garbage of every folder; returns how much went.
     static func collect(_ folders: [Folder], now: Date = Date()) -> Report {
         var report = Report()

@@ -131,8 +131,8 @@ extension SQLiteJobStore {
     }
 
     /// Deletes a finished job and everything stored about it (frames, tasks, attempts with their logs,
-    /// dependencies, blocklist, counts), in transactions of ``deleteChunk`` tasks, so the loop's own writes get
-    /// through between them (a million-task job is fifty short transactions, not one long one). Throws
+    /// dependencies, blocklist, counts), in transactions of ``deleteChunk`` tasks (then frames), so the loop's own
+    /// writes get through between them: each holds the writer for a few milliseconds, not seconds. Throws
     /// `jobNotFound`, or `invalidJob` for an unfinished job (cancel it first). Returns the tasks deleted.
     @discardableResult
     public func deleteJob(_ jobID: String) throws -> Int {
@@ -151,8 +151,13 @@ extension SQLiteJobStore {
             deleted += count
             if count < Self.deleteChunk { break }
         }
+        while try write({ db -> Int in
+            try db.execute(sql: """
+                DELETE FROM frames WHERE job_id = ?1 AND frame_index IN (SELECT frame_index FROM frames WHERE job_id = ?1 LIMIT ?2)
+                """, arguments: [jobID, Self.deleteChunk])
+            return db.changesCount
+        }) == Self.deleteChunk {}
         try write { db in
-            try db.execute(sql: "DELETE FROM frames WHERE job_id = ?", arguments: [jobID])
             try db.execute(sql: "DELETE FROM jobs WHERE id = ?", arguments: [jobID])
             try db.execute(sql: "DELETE FROM job_state_counts WHERE job_id = ?", arguments: [jobID])
         }
@@ -160,7 +165,7 @@ extension SQLiteJobStore {
     }
 
     /// Tasks deleted per transaction by ``deleteJob(_:)``.
-    static let deleteChunk = 20_000
+    static let deleteChunk = 2_000
 
     /// What the garbage collector must keep: the results of intermediate steps (tasks whose results are not
     /// outputs) of unfinished jobs, and every job's stored style-target blobs (a finished job may be requeued).
@@ -177,6 +182,33 @@ extension SQLiteJobStore {
                 for set in stored.regionStyleTargetBlobs ?? [] { targets.formUnion(set) }
             }
             return (intermediates, targets)
+        }
+    }
+
+    /// The upload checkouts (`<checkouts>/<owner>/<id>`, each a folder under `checkoutsRoot`) that stored jobs
+    /// (only `jobID` when given) read from: every string in their specs that names a path inside one. Read on the
+    /// maintenance thread, from the stored specs as they are (no job is resolved, no frame list expanded).
+    public func referencedCheckouts(under checkoutsRoot: String, ofJob jobID: String? = nil) throws -> Set<String> {
+        let root = checkoutsRoot.hasSuffix("/") ? checkoutsRoot : checkoutsRoot + "/"
+        return try read { db in
+            var found = Set<String>()
+            func visit(_ value: Any) {
+                switch value {
+                case let text as String where text.hasPrefix(root):
+                    // A path inside a checkout: owner folder, checkout id, then at least one more component.
+                    let parts = text.dropFirst(root.count).split(separator: "/", maxSplits: 2)
+                    if parts.count == 3, !parts[0].hasPrefix("."), !parts[1].hasPrefix(".") {
+                        found.insert(root + parts[0] + "/" + parts[1])
+                    }
+                case let array as [Any]: array.forEach(visit)
+                case let object as [String: Any]: object.values.forEach(visit)
+                default: break
+                }
+            }
+            for spec in try Data.fetchAll(db, sql: "SELECT spec FROM jobs WHERE ?1 IS NULL OR id = ?1", arguments: [jobID]) {
+                if let value = try? JSONSerialization.jsonObject(with: spec) { visit(value) }
+            }
+            return found
         }
     }
 

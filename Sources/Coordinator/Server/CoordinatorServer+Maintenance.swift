@@ -24,13 +24,15 @@ extension CoordinatorServer {
             reply.error = Self.clientError(.internal, "\(error)")
             return replyToClient(routed, .deleteJob(reply))
         }
-        let checkout = (try? jobContext(jobID)).flatMap { uploadCheckout(of: $0.resolved.inputFiles) }
         // The loop's own state of the job (its assembled scales are intermediate files to remove too), its watches.
+        // Its context is freed on the maintenance thread: a million-frame job's plan takes 0.4 s to free.
+        let doomed = Doomed(jobContexts[jobID])
         let extra = forgetJobState(jobID)
         watchers.removeAll { $0.jobID == jobID }
-        let store = self.store, intermediates = intermediateDirectory, outputs = request.outputs
+        let store = self.store, intermediates = intermediateDirectory, outputs = request.outputs, checkouts = checkoutsRoot
         let ticket = SubmissionTicket(routingID: routed.routingID, delimited: routed.delimited, requestID: routed.message.requestID)
         maintenance.start {
+            doomed.release()
             var reply = Stylefarm_V1_DeleteJobReply()
             do {
                 let keep = try store.referencedBlobs().intermediates
@@ -38,18 +40,22 @@ extension CoordinatorServer {
                 for task in try store.tasks(ofJob: jobID) where !task.producesOutput {
                     if let sha = task.resultSHA256, !keep.contains(sha) { files.append(intermediates.appendingPathComponent(sha).path) }
                 }
-                var outputPaths: [String] = []
-                if outputs { outputPaths = try store.frames(ofJob: jobID).map(\.outputPath).filter { !$0.isEmpty } }
+                let ownCheckouts = try store.referencedCheckouts(under: checkouts, ofJob: jobID)
+                var outputPaths: Set<String> = []
+                if outputs { outputPaths = Set(try store.frames(ofJob: jobID).map(\.outputPath).filter { !$0.isEmpty }) }
                 reply.tasksDeleted = UInt32(clamping: try store.deleteJob(jobID))
                 var freed: Int64 = 0
-                for path in Set(files) + outputPaths {
+                for path in Set(files).union(outputPaths) {
                     var info = stat()
                     guard lstat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG, unlink(path) == 0 else { continue }
                     reply.filesRemoved += 1
                     freed += Int64(info.st_size)
                     if outputPaths.contains(path) { reply.outputsRemoved += 1 }
                 }
-                if let checkout { freed += Self.removeTree(checkout, counting: &reply.filesRemoved) }
+                // Its upload checkout, unless another job reads from it too.
+                for checkout in ownCheckouts.subtracting(try store.referencedCheckouts(under: checkouts)) {
+                    freed += Self.removeTree(checkout, counting: &reply.filesRemoved)
+                }
                 reply.bytesFreed = UInt64(max(0, freed))
             } catch let error as PersistenceError where error.isRefusal {
                 reply.error = Self.clientError(.failedPrecondition, "\(error)")
@@ -58,17 +64,6 @@ extension CoordinatorServer {
             }
             return .deleted(ticket: ticket, jobID: jobID, reply: reply)
         }
-    }
-
-    /// The upload checkout a job reads its inputs from (`<state>/uploads/checkouts/<owner>/<id>`), if it does.
-    func uploadCheckout(of inputs: [String]) -> String? {
-        let root = configuration.stateDirectory.appendingPathComponent("uploads/checkouts", isDirectory: true).standardizedFileURL.path + "/"
-        for path in inputs where path.hasPrefix(root) {
-            let parts = path.dropFirst(root.count).split(separator: "/")
-            guard parts.count >= 3, !parts[0].hasPrefix("."), !parts[1].hasPrefix(".") else { continue }
-            return root + parts[0] + "/" + parts[1]
-        }
-        return nil
     }
 
     /// Removes a folder and what is in it (links are removed, never followed); returns the bytes freed.
@@ -89,6 +84,15 @@ extension CoordinatorServer {
         return freed
     }
 
+    /// `<state>/uploads/checkouts`, standardized (the form stored jobs name their checkout paths in).
+    var checkoutsRoot: String {
+        configuration.stateDirectory.appendingPathComponent("uploads/checkouts", isDirectory: true).standardizedFileURL.path
+    }
+
+    /// How old an upload checkout no job reads from must be before a collection removes it: `submit --upload`
+    /// submits seconds after its checkout; a day leaves room for one made by hand and submitted later.
+    static let orphanCheckoutAge: TimeInterval = 24 * 3600
+
     /// Starts a garbage collection on the maintenance thread (`ticket`: a client's `stylefarm gc`, else periodic).
     func startGarbageCollection(ticket: SubmissionTicket?) {
         let store = self.store
@@ -96,15 +100,25 @@ extension CoordinatorServer {
         let keepIntermediates = Set(assembledScales.values), keepTargets = Set(combinedTargets.values)
         let intermediates = intermediateDirectory.path, targets = styleTargets.directory.path
         let uploadBlobs = configuration.stateDirectory.appendingPathComponent("uploads/blobs", isDirectory: true).path
+        let checkouts = checkoutsRoot
         nextCollection = clock.now().addingTimeInterval(configuration.garbageCollectionInterval ?? .infinity)
         maintenance.start {
-            guard let referenced = try? store.referencedBlobs() else { return .collected(ticket: ticket, report: .init()) }
-            let report = GarbageCollector.collect([
+            let now = Date()   // files' ages are against their real modification times
+            guard let referenced = try? store.referencedBlobs(),
+                  let inUse = try? store.referencedCheckouts(under: checkouts) else { return .collected(ticket: ticket, report: .init()) }
+            // Checkouts first: their links are what keeps upload blobs (a day old or more) from being collected.
+            var removed: UInt32 = 0, freed: Int64 = 0
+            for orphan in GarbageCollector.orphanCheckouts(root: checkouts, referenced: inUse, minimumAge: Self.orphanCheckoutAge, now: now) {
+                freed += Self.removeTree(orphan, counting: &removed)
+            }
+            var report = GarbageCollector.collect([
                 .init(path: intermediates, minimumAge: 600, rule: .keep(referenced.intermediates.union(keepIntermediates))),
                 .init(path: targets, minimumAge: 600, rule: .keep(referenced.styleTargets.union(keepTargets))),
                 // An upload's blobs may wait hours for the checkout that links them (a big shot uploads for long).
                 .init(path: uploadBlobs, minimumAge: 24 * 3600, rule: .unlinked),
-            ])
+            ], now: now)
+            report.files += Int(removed)
+            report.bytes += freed
             return .collected(ticket: ticket, report: report)
         }
     }

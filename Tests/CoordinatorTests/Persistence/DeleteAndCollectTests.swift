@@ -60,4 +60,35 @@ final class DeleteAndCollectTests: XCTestCase {
             _ = orphan; _ = unlinked
         }
     }
+
+    /// Upload checkouts no stored job reads from go once a day old; the ones a job names stay, whatever their age.
+    func testOrphanUploadCheckoutsAreFoundFromTheJobsSpecs() throws {
+        try withTemporaryDirectory { directory in
+            let files = FileManager.default
+            let root = directory.appendingPathComponent("uploads/checkouts").path
+            func checkout(_ owner: String, _ id: String, age: TimeInterval) throws -> String {
+                let path = root + "/" + owner + "/" + id
+                try files.createDirectory(atPath: path + "/shot", withIntermediateDirectories: true)
+                files.createFile(atPath: path + "/shot/plate.0001.png", contents: Data("p".utf8))
+                try files.setAttributes([.modificationDate: Date().addingTimeInterval(-age)], ofItemAtPath: path)
+                return path
+            }
+            let used = try checkout("key-alice", "c1", age: 3 * 86_400)
+            let orphan = try checkout("key-alice", "c2", age: 2 * 86_400)
+            let young = try checkout("key-bob", "c3", age: 60)
+            let store = try SQLiteJobStore.inMemory()
+            // A spec as JSON, the way jobs are stored, naming a file inside the used checkout (slashes escaped).
+            let spec = try JSONSerialization.data(withJSONObject: ["spec": ["content_pattern": used + "/shot/plate.####.png", "frames": "1",
+                                                                            "style_paths": ["/elsewhere/a.png", root + "/key-alice/loose.png"]]])
+            let job = JobRecord(id: "j", name: "j", spec: spec, priority: 50, styleTargetsHash: "")
+            _ = try store.insertJob(job, frames: [FrameRecord(jobID: "j", index: 0, outputPath: "/out/j.png")],
+                                    tasks: [TaskRecord(id: "j-f0", jobID: "j", frameIndex: 0, region: TaskRegion(x: 0, y: 0, width: 8, height: 8))], now: at(0))
+            let inUse = try store.referencedCheckouts(under: root)
+            XCTAssertEqual(inUse, [used], "a file right in an owner folder is no checkout")
+            XCTAssertEqual(try store.referencedCheckouts(under: root, ofJob: "j"), [used])
+            XCTAssertEqual(try store.referencedCheckouts(under: root, ofJob: "other"), [])
+            XCTAssertEqual(GarbageCollector.orphanCheckouts(root: root, referenced: inUse, minimumAge: 86_400, now: Date()), [orphan])
+            _ = young
+        }
+    }
 }

@@ -354,13 +354,6 @@ final class OperationsServerTests: XCTestCase {
         XCTAssertTrue(FileManager.default.fileExists(atPath: young.path))
     }
 
-    func testAnUploadCheckoutIsFoundFromAJobsInputs() throws {
-        let root = harness.stateDirectory.appendingPathComponent("uploads/checkouts").standardizedFileURL.path
-        XCTAssertEqual(harness.server.uploadCheckout(of: ["/elsewhere/a.png", root + "/key-alice/4f2a/plates/p.0001.png"]),
-                       root + "/key-alice/4f2a")
-        XCTAssertNil(harness.server.uploadCheckout(of: [root + "/key-alice/a.png", "/tmp/x.png"]), "a file right in an owner folder is no checkout")
-    }
-
     /// Fencing in shared-filesystem mode: workers stage outputs and the coordinator moves only the current
     /// attempt's into place; a superseded worker's late result is ignored and its staged file removed, so it can
     /// never replace the accepted frame.

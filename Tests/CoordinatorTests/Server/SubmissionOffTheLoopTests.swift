@@ -90,4 +90,37 @@ final class SubmissionOffTheLoopTests: XCTestCase {
         XCTAssertEqual(made, restored)
         XCTAssertEqual(Set(try harness.server.store.tasks(ofJob: jobID).map(\.id)), Set(made.plan.tasks.map(\.id)))
     }
+
+    /// Idle workers cost no write transaction per iteration: while another thread holds the store's writer (a job's
+    /// deletion, in 2,000-task transactions), a loop with an idle worker and an empty queue still answers at once,
+    /// and the first task submitted after it is handed out.
+    func testAnIdleLoopDoesNotWaitForAnotherThreadsWrite() throws {
+        let client = try harness.client()
+        let jobID = try client.submit(echoSpec(name: "done", frames: "1"))
+        let w = try harness.worker("w")
+        try w.register(slots: 2)
+        try w.ready(2)
+        try w.result(try XCTUnwrap(w.nextTask()))
+        XCTAssertTrue(try harness.pump { try client.status(jobID)?.job.state == .completed })
+        try harness.pump(for: .milliseconds(200))   // the claims that found nothing
+
+        let store = harness.server.store
+        let holding = DispatchSemaphore(value: 0), release = DispatchSemaphore(value: 0)
+        Thread {
+            try? store.write { _ in
+                holding.signal()
+                release.wait()
+            }
+        }.start()
+        holding.wait()
+        let start = ContinuousClock.now
+        for _ in 0..<3 {
+            XCTAssertEqual(try client.status(jobID, frames: false)?.job.state, .completed)
+        }
+        let took = ContinuousClock.now - start
+        release.signal()
+        XCTAssertLessThan(took, .milliseconds(900), "answered without waiting for the writer")
+        _ = try client.submit(echoSpec(name: "next", frames: "1"))
+        XCTAssertNotNil(try w.nextTask(), "a new job's task goes out at once")
+    }
 }

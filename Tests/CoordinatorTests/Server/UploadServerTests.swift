@@ -96,6 +96,13 @@ final class UploadServerTests: XCTestCase {
         try worker.ready(1)
         let task = try XCTUnwrap(worker.nextTask(timeout: .seconds(20)), "no task from the uploaded job")
         XCTAssertEqual(task.jobID, jobID)
+
+        // Deleting the job removes its checkout (found from the stored spec, on the maintenance thread).
+        var delete = Stylefarm_V1_DeleteJob()
+        delete.jobID = jobID
+        guard case .deleteJob(let deleted)? = try client.request(.deleteJob(delete))?.payload else { return XCTFail("no delete reply") }
+        XCTAssertFalse(deleted.hasError, deleted.error.message)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: made.root), "the job's checkout is gone")
     }
 
     func testAnotherKeysCheckoutIsOutsideWhatAJobMayRead() throws {
