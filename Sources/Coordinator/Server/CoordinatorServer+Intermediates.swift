@@ -1,16 +1,23 @@
 import Foundation
 
 extension CoordinatorServer {
-    /// Removes the intermediate results (flows, earlier sweeps, chunk renders, tiles and assembled earlier
-    /// scales) of every cached temporal or tiled job that has finished, and forgets its context. At
-    /// 1920×1080 one flow pair is 33 MB, so a long shot's intermediates would otherwise pile up in the state
-    /// folder. A result another unfinished job also names (equal inputs give equal hashes) is kept.
+    /// Forgets the context of every cached job that has finished (freed on the maintenance thread: a big job's
+    /// plan takes long to free; a later request that needs it, a requeue, restores it from the store), and removes
+    /// the intermediate results (flows, earlier sweeps, chunk renders, tiles and assembled earlier scales) of the
+    /// temporal and tiled ones. At 1920×1080 one flow pair is 33 MB, so a long shot's intermediates would
+    /// otherwise pile up in the state folder. A result another unfinished job also names (equal inputs give equal
+    /// hashes) is kept.
     func releaseFinishedIntermediates() {
+        var done: [String] = []
+        for jobID in jobContexts.keys {
+            if let job = try? store.job(jobID), job.state.isTerminal { done.append(jobID) }
+        }
+        guard !done.isEmpty else { return }
         let withIntermediates = jobContexts.filter { $0.value.resolved.temporal.usesFlow || $0.value.plan.isTiled }
-        guard !withIntermediates.isEmpty else { return }
-        var finished: [String] = []
-        for (jobID, _) in withIntermediates {
-            if let job = try? store.job(jobID), job.state.isTerminal { finished.append(jobID) }
+        let finished = done.filter { withIntermediates[$0] != nil }
+        defer {
+            // The rest of the finished jobs: only their contexts to forget.
+            for jobID in done where withIntermediates[jobID] == nil { free(jobID) }
         }
         guard !finished.isEmpty else { return }
         var keep = Set<String>()
@@ -26,11 +33,23 @@ extension CoordinatorServer {
                 if (try? FileManager.default.removeItem(atPath: intermediatePath(sha))) != nil { removed += 1 }
                 blobs[sha] = nil
             }
-            for sha in forgetJobState(jobID) where !keep.contains(sha) {
+            for sha in free(jobID) where !keep.contains(sha) {
                 if (try? FileManager.default.removeItem(atPath: intermediatePath(sha))) != nil { removed += 1 }
             }
             if removed > 0 { log("job \(jobID) finished; removed \(removed) intermediate result(s)") }
         }
+    }
+
+    /// ``forgetJobState(_:)``, with the context freed on the maintenance thread; returns the assembled scales.
+    @discardableResult
+    func free(_ jobID: String) -> [String] {
+        let doomed = Doomed(jobContexts[jobID])
+        let scales = forgetJobState(jobID)
+        maintenance.start {
+            doomed.release()
+            return .freed
+        }
+        return scales
     }
 
     /// Forgets what the loop keeps of a job besides its rows: its context, its open tile assemblies, its combined

@@ -5,6 +5,8 @@ import Protocol
 enum MaintenanceOutcome: Sendable {
     case deleted(ticket: SubmissionTicket, jobID: String, reply: Stylefarm_V1_DeleteJobReply)
     case collected(ticket: SubmissionTicket?, report: GarbageCollector.Report)
+    /// A finished job's context was freed.
+    case freed
 }
 
 /// Deleting jobs and collecting garbage (issue 18), on the maintenance thread: the loop cancels what runs and
@@ -26,13 +28,11 @@ extension CoordinatorServer {
         }
         // The loop's own state of the job (its assembled scales are intermediate files to remove too), its watches.
         // Its context is freed on the maintenance thread: a million-frame job's plan takes 0.4 s to free.
-        let doomed = Doomed(jobContexts[jobID])
-        let extra = forgetJobState(jobID)
+        let extra = free(jobID)
         watchers.removeAll { $0.jobID == jobID }
         let store = self.store, intermediates = intermediateDirectory, outputs = request.outputs, checkouts = checkoutsRoot
         let ticket = SubmissionTicket(routingID: routed.routingID, delimited: routed.delimited, requestID: routed.message.requestID)
         maintenance.start {
-            doomed.release()
             var reply = Stylefarm_V1_DeleteJobReply()
             do {
                 let keep = try store.referencedBlobs().intermediates
@@ -141,6 +141,8 @@ extension CoordinatorServer {
                 reply.bytesFreed = UInt64(max(0, report.bytes))
                 let message = Stylefarm_V1_ClientReply(requestID: ticket.requestID, .collectGarbage(reply))
                 if !clientsEndpoint.send(message, to: ticket.routingID, delimited: ticket.delimited) { recordDrop("unreachable") }
+            case .freed:
+                break
             }
         }
         if let interval = configuration.garbageCollectionInterval, interval > 0, clock.now() >= nextCollection, maintenance.inFlight == 0 {

@@ -123,4 +123,27 @@ final class SubmissionOffTheLoopTests: XCTestCase {
         _ = try client.submit(echoSpec(name: "next", frames: "1"))
         XCTAssertNotNil(try w.nextTask(), "a new job's task goes out at once")
     }
+
+    /// A finished job's context (its resolved spec and plan) is not kept for the coordinator's lifetime: it is
+    /// forgotten (freed off the loop) and restored from the store when a request needs it again.
+    func testAFinishedJobsContextIsForgottenAndRestoredOnDemand() throws {
+        let client = try harness.client()
+        let jobID = try client.submit(echoSpec(name: "short", frames: "1-2"))
+        let w = try harness.worker("w")
+        try w.register(slots: 2)
+        try w.ready(2)
+        for _ in 0..<2 { try w.result(try XCTUnwrap(w.nextTask())) }
+        XCTAssertTrue(try harness.pump { try client.status(jobID)?.job.state == .completed })
+        XCTAssertTrue(try harness.pump { harness.server.jobContexts[jobID] == nil }, "forgotten once finished")
+        var requeue = Stylefarm_V1_JobControl()
+        requeue.jobID = jobID
+        var frames = Stylefarm_V1_RequeueFrames()
+        frames.frames = [2]
+        requeue.action = .requeue(frames)
+        guard case .jobControl(let reply)? = try client.request(.jobControl(requeue))?.payload else { return XCTFail("no reply") }
+        XCTAssertEqual(reply.framesRequeued, [2], reply.error.message)
+        try w.ready(1)
+        let again = try XCTUnwrap(w.nextTask(), "the restored context builds the assignment")
+        XCTAssertEqual(again.jobID, jobID)
+    }
 }
