@@ -284,15 +284,7 @@ final class OperationsServerTests: XCTestCase {
         XCTAssertTrue(try harness.pump { try harness.server.store.attempts(ofTask: first.taskID).last?.outcome == .succeeded })
 
         func logs(frame: Int64?, attempt: UInt32 = 0) throws -> Stylefarm_V1_TaskLogReply {
-            var request = Stylefarm_V1_TaskLogRequest()
-            request.jobID = jobID
-            if let frame { request.frame = frame }
-            request.attempt = attempt
-            guard case .taskLogs(let reply)? = try client.request(.taskLogs(request))?.payload else {
-                XCTFail("no reply")
-                return Stylefarm_V1_TaskLogReply()
-            }
-            return reply
+            try client.logs(jobID, frame: frame, attempt: attempt)
         }
         let frame = try logs(frame: 10)
         XCTAssertEqual(frame.attempts.map(\.attempt), [1, 2])

@@ -204,12 +204,13 @@ final class FakeWorker {
         }
     }
 
-    func failure(_ task: Stylefarm_V1_TaskAssignment, retryable: Bool, message: String, credit: UInt32? = nil) throws {
+    func failure(_ task: Stylefarm_V1_TaskAssignment, retryable: Bool, message: String, credit: UInt32? = nil,
+                 kind: Stylefarm_V1_FailureKind = .engine) throws {
         var f = Stylefarm_V1_Failure()
         if let credit { f.freeSlots = credit }
         f.taskID = task.taskID
         f.attempt = task.attempt
-        f.kind = .engine
+        f.kind = kind
         f.message = message
         f.retryable = retryable
         try send(.failure(f))
@@ -263,6 +264,21 @@ final class FakeClient {
             return ""
         }
         return id
+    }
+
+    /// `TaskLogRequest`: one frame's attempts (or the job's failed ones), only attempt `attempt` when not 0, only the
+    /// running ones when `running`.
+    func logs(_ jobID: String, frame: Int64?, attempt: UInt32 = 0, running: Bool = false) throws -> Stylefarm_V1_TaskLogReply {
+        var request = Stylefarm_V1_TaskLogRequest()
+        request.jobID = jobID
+        if let frame { request.frame = frame }
+        request.attempt = attempt
+        request.running = running
+        guard case .taskLogs(let reply)? = try self.request(.taskLogs(request))?.payload else {
+            XCTFail("no log reply")
+            return Stylefarm_V1_TaskLogReply()
+        }
+        return reply
     }
 
     func status(_ jobID: String, frames: Bool = false) throws -> Stylefarm_V1_JobStatusReply? {

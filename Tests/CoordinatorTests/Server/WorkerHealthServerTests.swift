@@ -29,18 +29,6 @@ final class WorkerHealthServerTests: XCTestCase {
         return reply.workers
     }
 
-    private func logs(_ client: FakeClient, _ jobID: String, frame: Int64?, running: Bool = false) throws -> Stylefarm_V1_TaskLogReply {
-        var request = Stylefarm_V1_TaskLogRequest()
-        request.jobID = jobID
-        if let frame { request.frame = frame }
-        request.running = running
-        guard case .taskLogs(let reply)? = try client.request(.taskLogs(request))?.payload else {
-            XCTFail("no log reply")
-            return Stylefarm_V1_TaskLogReply()
-        }
-        return reply
-    }
-
     /// Two jobs that a good worker renders and a bad one fails (blocklisted on each after one failure) mark the
     /// bad one unhealthy: it gets no task of a third job, `workers` shows why, and reinstating it lets it back.
     func testAWorkerThatFailsJobsOthersRenderIsMarkedUnhealthyUntilReinstated() throws {
@@ -129,13 +117,8 @@ final class WorkerHealthServerTests: XCTestCase {
         try w.register(slots: 1)
         try w.ready(1)
         let task = try XCTUnwrap(w.nextTask())
-        var failure = Stylefarm_V1_Failure()
-        failure.taskID = task.taskID
-        failure.attempt = task.attempt
-        failure.kind = .storageFull
-        failure.retryable = true
-        failure.message = "no space for the output: /shots/out/echo.0001.png: could not write the file: No space left on device"
-        try w.send(.failure(failure))
+        try w.failure(task, retryable: true, message: "no space for the output: /shots/out/echo.0001.png: could not write the file: No space left on device",
+                      kind: .storageFull)
         XCTAssertTrue(try harness.pump { try client.status(jobID)?.job.state == .paused })
         let reason = try XCTUnwrap(client.status(jobID)).job.pausedReason
         XCTAssertTrue(reason.hasPrefix("worker w: no space for the output"), reason)
@@ -179,14 +162,14 @@ final class WorkerHealthServerTests: XCTestCase {
         let frame = task.frameIndex == 0 ? Int64(7) : Int64(8)
         var reply = Stylefarm_V1_TaskLogReply()
         XCTAssertTrue(try harness.pump {
-            reply = try logs(client, jobID, frame: frame)
+            reply = try client.logs(jobID, frame: frame)
             return reply.attempts.first?.logEnd == 69
         })
         XCTAssertEqual(reply.attempts.map(\.outcome), ["pending"])
         XCTAssertEqual(reply.attempts[0].log, "+0.00s task started\n+0.50s evaluation 1/100\n+1.00s evaluation 10/100\n")
         XCTAssertEqual(reply.frameState, .running)
         XCTAssertEqual(reply.jobState, .running)
-        let running = try logs(client, jobID, frame: nil, running: true)
+        let running = try client.logs(jobID, frame: nil, running: true)
         XCTAssertEqual(running.attempts.map(\.frame), [frame], "running: the job's attempts that run now")
 
         var follower = LogFollower(prefixed: false)
@@ -204,8 +187,8 @@ final class WorkerHealthServerTests: XCTestCase {
         result.data = .inline(Data("done".utf8))
         result.log = "+0.00s task started\n+0.50s evaluation 1/100\n+1.00s evaluation 10/100\n+2.00s done"
         try w.send(.result(result))
-        XCTAssertTrue(try harness.pump { try logs(client, jobID, frame: frame).attempts.first?.outcome == "succeeded" })
-        let ended = try logs(client, jobID, frame: frame)
+        XCTAssertTrue(try harness.pump { try client.logs(jobID, frame: frame).attempts.first?.outcome == "succeeded" })
+        let ended = try client.logs(jobID, frame: frame)
         XCTAssertEqual(ended.frameState, .done)
         XCTAssertTrue(LogFollower.frameFinished(ended))
         let rest = follower.take(ended)
