@@ -47,7 +47,7 @@ extension CoordinatorServer {
         let scales = forgetJobState(jobID)
         maintenance.start {
             doomed.release()
-            return .freed
+            return .done
         }
         return scales
     }

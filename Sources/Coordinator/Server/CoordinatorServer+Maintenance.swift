@@ -5,8 +5,8 @@ import Protocol
 enum MaintenanceOutcome: Sendable {
     case deleted(ticket: SubmissionTicket, jobID: String, reply: Stylefarm_V1_DeleteJobReply)
     case collected(ticket: SubmissionTicket?, report: GarbageCollector.Report)
-    /// A finished job's context was freed.
-    case freed
+    /// Work with nothing to answer: a finished job's context freed, a worker's last-seen time written.
+    case done
 }
 
 /// Deleting jobs and collecting garbage (issue 18), on the maintenance thread: the loop cancels what runs and
@@ -141,7 +141,7 @@ extension CoordinatorServer {
                 reply.bytesFreed = UInt64(max(0, report.bytes))
                 let message = Stylefarm_V1_ClientReply(requestID: ticket.requestID, .collectGarbage(reply))
                 if !clientsEndpoint.send(message, to: ticket.routingID, delimited: ticket.delimited) { recordDrop("unreachable") }
-            case .freed:
+            case .done:
                 break
             }
         }

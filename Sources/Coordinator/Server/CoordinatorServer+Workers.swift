@@ -42,7 +42,13 @@ extension CoordinatorServer {
         let alive = liveness.heartbeat(id, now: now) == .accepted
         if alive, let persisted = sessions[id]?.lastPersisted, now.timeIntervalSince(persisted) >= Self.lastSeenPersistInterval {
             sessions[id]?.lastPersisted = now
-            _ = try? store.recordHeartbeat(workerID: id, at: now)
+            // On the maintenance thread: a write on the loop would wait while another thread writes (a job's
+            // deletion). Out of order is harmless: the store keeps the latest time.
+            let store = self.store
+            maintenance.start {
+                _ = try? store.recordHeartbeat(workerID: id, at: now)
+                return .done
+            }
         }
         switch routed.message.payload {
         case .ready(let ready)?:
