@@ -275,9 +275,7 @@ public final class TaskExecutor {
             if case .noSpace = error { throw TaskExecutionError.storageFull(error.description) }
             throw TaskExecutionError.output(error.description)
         } catch {
-            let code = ((error as NSError).userInfo[NSUnderlyingErrorKey] as? NSError)?.code ?? (error as NSError).code
-            if (error as NSError).domain == NSCocoaErrorDomain || (error as NSError).domain == NSPOSIXErrorDomain,
-               code == Int(ENOSPC) || code == Int(EDQUOT) {
+            if let code = FileBytes.posixCode(of: error), FileBytes.isNoSpace(code) {
                 throw TaskExecutionError.storageFull("cannot write \(path): \(error.localizedDescription)")
             }
             throw TaskExecutionError.output("cannot write \(path): \(error.localizedDescription)")

@@ -13,8 +13,9 @@ struct DispatchBench: ParsableCommand {
             Prints one line ending in tasks_per_s=<n>, with p50/p99 of the per-task round trip (assignment
             sent → result received, measured in the coordinator) and the coordinator's CPU time. The clock
             starts when the job is accepted and stops when the last task is recorded as done.
-            With --delete, the finished job is then deleted (`stylefarm delete`) while another client asks
-            for a status every 50 ms; a second line gives the delete's time and that status round trip's p99.
+            With --delete, the finished job is then deleted (`stylefarm delete`) while another client lists
+            the jobs with their status every 50 ms; a second line gives the delete's time and that round
+            trip's p99 and maximum.
             """)
 
     @Option(help: "Tasks in the timed job.")
@@ -64,15 +65,14 @@ struct DispatchBench: ParsableCommand {
         let (jobID, seconds) = try runJob(client, latencies: latencies, name: "dispatch", tasks: tasks,
                                           watchEndpoint: watch ? farm.clientEndpoint : nil, watchCredential: farm.credential)
         let cpu = Self.processCPUSeconds() - cpuBefore
-        let sorted = latencies.values.sorted()
-        func percentile(_ p: Double) -> Double { sorted.isEmpty ? 0 : sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))] }
+        let percentile = latencies.percentiles()
         print(String(format: "dispatch tasks=%d workers=%d slots=%d watch=%@ curve=%@ credit_in_reports=%@ wall_s=%.3f coordinator_cpu_s=%.3f p50_ms=%.3f p99_ms=%.3f tasks_per_s=%.0f",
                      tasks, workers, slots, watch ? "yes" : "no", insecure ? "no" : "yes", readyAfterReports ? "no" : "yes", seconds, cpu, percentile(0.5) * 1000, percentile(0.99) * 1000, Double(tasks) / seconds))
         if delete { try timeDelete(jobID, client: client, farm: farm) }
     }
 
-    /// Deletes the finished job while a second client asks for a status every 50 ms (the loop must keep
-    /// answering: the delete runs on the maintenance thread in chunks); prints the delete's time and the p99.
+    /// Deletes the finished job while a second client lists the jobs every 50 ms (the loop must keep answering:
+    /// the delete runs on the maintenance thread in chunks); prints the delete's time, the p99 and the maximum.
     private func timeDelete(_ jobID: String, client: CoordinatorClient, farm: LocalFarm) throws {
         let prober = try farm.client(timeout: .seconds(60))
         _ = try prober.list()   // connected and through the handshake before the clock starts
@@ -94,10 +94,9 @@ struct DispatchBench: ParsableCommand {
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         done.set()
         done.waitFinished()
-        let sorted = probes.values.sorted()
-        let p99 = sorted.isEmpty ? 0 : sorted[min(sorted.count - 1, Int(Double(sorted.count) * 0.99))]
+        let percentile = probes.percentiles()
         print(String(format: "delete tasks_deleted=%d delete_s=%.3f status_probes=%d status_p99_ms=%.1f status_max_ms=%.1f",
-                     reply.tasksDeleted, seconds, sorted.count, p99 * 1000, (sorted.last ?? 0) * 1000))
+                     reply.tasksDeleted, seconds, probes.values.count, percentile(0.99) * 1000, percentile(1) * 1000))
     }
 
     /// Submits an echo job of `tasks` zero-second tasks and polls until it is done; returns the seconds
@@ -166,6 +165,11 @@ final class LatencyLog: @unchecked Sendable {
     var lastAt: UInt64 { lock.withLock { last } }
     func reset() { lock.withLock { samples.removeAll() } }
     var values: [Double] { lock.withLock { samples } }
+    /// The samples' percentiles as a function of p in 0…1 (1: the largest; 0 when there are none).
+    func percentiles() -> (Double) -> Double {
+        let sorted = values.sorted()
+        return { p in sorted.isEmpty ? 0 : sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))] }
+    }
 }
 
 enum BenchError: Error, CustomStringConvertible {

@@ -115,7 +115,6 @@ public final class CoordinatorClient {
         return reply
     }
 
-    /// Removes the files no job refers to (admin keys only).
     /// The farm's workers, with their health and blocklists.
     public func workers() throws -> [Stylefarm_V1_WorkerSummary] {
         guard case .listWorkers(let reply) = try roundTrip(.listWorkers(Stylefarm_V1_ListWorkers())) else {
@@ -134,6 +133,7 @@ public final class CoordinatorClient {
         return reply
     }
 
+    /// Removes the files no job refers to (admin keys only).
     public func collectGarbage() throws -> Stylefarm_V1_CollectGarbageReply {
         guard case .collectGarbage(let reply) = try roundTrip(.collectGarbage(Stylefarm_V1_CollectGarbage())) else {
             throw CoordinatorClientError.unexpectedReply

@@ -8,6 +8,7 @@ import Protocol
 public struct LogFollower: Sendable {
     private struct Seen: Sendable {
         var frame: Int64
+        var attempt: UInt32
         var printed: UInt64 = 0
         var ended = false
     }
@@ -31,7 +32,7 @@ public struct LogFollower: Sendable {
     public mutating func take(_ a: Stylefarm_V1_AttemptLog) -> String {
         let key = Self.key(a)
         var out = ""
-        var entry = seen[key] ?? Seen(frame: a.frame)
+        var entry = seen[key] ?? Seen(frame: a.frame, attempt: a.attempt)
         guard !entry.ended else { return "" }
         let isNew = seen[key] == nil
         if isNew && !prefixed { out += "== frame \(a.frame), task \(a.taskID), attempt \(a.attempt) on \(a.workerID)" + (a.outcome == "pending" ? ": running ==\n" : " ==\n") }
@@ -63,15 +64,13 @@ public struct LogFollower: Sendable {
     /// stored logs should be asked for and passed to ``take(_:)-(Stylefarm_V1_AttemptLog)``.
     public func ended(since reply: Stylefarm_V1_TaskLogReply) -> [(frame: Int64, attempt: UInt32)] {
         let running = Set(reply.attempts.map(Self.key))
-        return seen.filter { !$0.value.ended && !running.contains($0.key) }.sorted { $0.key < $1.key }.compactMap { key, value in
-            guard let attempt = key.split(separator: "#").last.flatMap({ UInt32($0) }) else { return nil }
-            return (value.frame, attempt)
-        }
+        return seen.filter { !$0.value.ended && !running.contains($0.key) }.sorted { $0.key < $1.key }
+            .map { ($0.value.frame, $0.value.attempt) }
     }
 
     /// Marks an attempt ended without printing more (its stored log could not be read).
     public mutating func forget(frame: Int64, attempt: UInt32) {
-        for (key, value) in seen where value.frame == frame && key.hasSuffix("#\(attempt)") { seen[key]?.ended = true }
+        for (key, value) in seen where value.frame == frame && value.attempt == attempt { seen[key]?.ended = true }
     }
 
     private func line(_ a: Stylefarm_V1_AttemptLog, _ text: String) -> String {

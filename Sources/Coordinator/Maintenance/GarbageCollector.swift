@@ -55,8 +55,7 @@ enum GarbageCollector {
             let path = (folder.path as NSString).appendingPathComponent(name)
             var info = stat()
             guard lstat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else { continue }
-            let modified = Date(timeIntervalSince1970: Double(info.st_mtim.tv_sec) + Double(info.st_mtim.tv_nsec) / 1e9)
-            guard now.timeIntervalSince(modified) >= folder.minimumAge else { continue }
+            guard now.timeIntervalSince(modified(info)) >= folder.minimumAge else { continue }
             if case .unlinked = folder.rule, info.st_nlink > 1 { continue }
             found.append((path, Int64(info.st_size)))
         }
@@ -74,11 +73,15 @@ enum GarbageCollector {
                 let path = (ownerPath as NSString).appendingPathComponent(id)
                 var info = stat()
                 guard !referenced.contains(path), lstat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR else { continue }
-                let modified = Date(timeIntervalSince1970: Double(info.st_mtim.tv_sec) + Double(info.st_mtim.tv_nsec) / 1e9)
-                if now.timeIntervalSince(modified) >= minimumAge { found.append(path) }
+                    if now.timeIntervalSince(modified(info)) >= minimumAge { found.append(path) }
             }
         }
         return found
+    }
+
+    /// When the file `info` describes was last modified.
+    static func modified(_ info: stat) -> Date {
+        Date(timeIntervalSince1970: Double(info.st_mtim.tv_sec) + Double(info.st_mtim.tv_nsec) / 1e9)
     }
 
     /// Removes the garbage of every folder; returns how much went.

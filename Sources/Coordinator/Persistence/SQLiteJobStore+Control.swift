@@ -185,12 +185,14 @@ extension SQLiteJobStore {
         }
     }
 
-    /// The upload checkouts (`<checkouts>/<owner>/<id>`, each a folder under `checkoutsRoot`) that stored jobs
-    /// (only `jobID` when given) read from: every string in their specs that names a path inside one. Read on the
-    /// maintenance thread, from the stored specs as they are (no job is resolved, no frame list expanded).
-    public func referencedCheckouts(under checkoutsRoot: String, ofJob jobID: String? = nil) throws -> Set<String> {
+    /// The upload checkouts (`<checkouts>/<owner>/<id>`, each a folder under `checkoutsRoot`) each stored job reads
+    /// from (job id → checkouts; jobs that read from none are left out): every string in its spec that names a path
+    /// inside one. Read on the maintenance thread, from the stored specs as they are (no job is resolved, no frame
+    /// list expanded).
+    public func checkoutsByJob(under checkoutsRoot: String) throws -> [String: Set<String>] {
         let root = checkoutsRoot.hasSuffix("/") ? checkoutsRoot : checkoutsRoot + "/"
         return try read { db in
+            var byJob: [String: Set<String>] = [:]
             var found = Set<String>()
             func visit(_ value: Any) {
                 switch value {
@@ -205,10 +207,12 @@ extension SQLiteJobStore {
                 default: break
                 }
             }
-            for spec in try Data.fetchAll(db, sql: "SELECT spec FROM jobs WHERE ?1 IS NULL OR id = ?1", arguments: [jobID]) {
-                if let value = try? JSONSerialization.jsonObject(with: spec) { visit(value) }
+            for row in try Row.fetchAll(db, sql: "SELECT id, spec FROM jobs") {
+                found = []
+                if let value = try? JSONSerialization.jsonObject(with: row[1] as Data) { visit(value) }
+                if !found.isEmpty { byJob[row[0]] = found }
             }
-            return found
+            return byJob
         }
     }
 

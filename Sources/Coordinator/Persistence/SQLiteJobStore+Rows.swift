@@ -217,6 +217,9 @@ extension SQLiteJobStore {
     }
 
     static let attemptColumns = "task_id, number, worker_id, started_at, ended_at, outcome, error_message, log"
+    /// ``attemptColumns`` of the table aliased `a` (in joins with `tasks AS t`).
+    static let aliasedAttemptColumns = attemptColumns.split(separator: ",")
+        .map { "a." + $0.trimmingCharacters(in: .whitespaces) }.joined(separator: ", ")
 
     static func decodeAttempt(_ row: Row) throws -> AttemptRecord {
         AttemptRecord(taskID: row[0], number: row[1], workerID: row[2], startedAt: date(row[3]),
@@ -228,9 +231,8 @@ extension SQLiteJobStore {
     /// index, by frame: read through the partial index on in-flight tasks (`stylefarm logs --follow`).
     public func runningAttempts(ofJob jobID: String, frameIndex: Int?, limit: Int) throws -> [(frameIndex: Int, attempt: AttemptRecord)] {
         try read { db in
-            let columns = Self.attemptColumns.split(separator: ",").map { "a." + $0.trimmingCharacters(in: .whitespaces) }.joined(separator: ", ")
             return try Row.fetchAll(db.cachedStatement(sql: """
-                SELECT \(columns), t.frame_index FROM tasks AS t INDEXED BY tasks_by_worker
+                SELECT \(Self.aliasedAttemptColumns), t.frame_index FROM tasks AS t INDEXED BY tasks_by_worker
                 JOIN attempts AS a ON a.task_id = t.id AND a.number = t.current_attempt
                 WHERE t.assigned_worker IS NOT NULL AND t.state IN ('assigned','running') AND t.job_id = ?1
                   AND (?2 IS NULL OR t.frame_index = ?2)
@@ -253,17 +255,16 @@ extension SQLiteJobStore {
     public func attemptLogs(ofJob jobID: String, frameIndex: Int?, attempt: Int?, limit: Int) throws
         -> [(frameIndex: Int, attempt: AttemptRecord)] {
         try read { db in
-            let columns = Self.attemptColumns.split(separator: ",").map { "a." + $0.trimmingCharacters(in: .whitespaces) }.joined(separator: ", ")
             let rows: [Row]
             if let frameIndex {
                 rows = try Row.fetchAll(db, sql: """
-                    SELECT \(columns), t.frame_index FROM tasks AS t JOIN attempts AS a ON a.task_id = t.id
+                    SELECT \(Self.aliasedAttemptColumns), t.frame_index FROM tasks AS t JOIN attempts AS a ON a.task_id = t.id
                     WHERE t.job_id = ?1 AND t.frame_index = ?2 AND (?3 IS NULL OR a.number = ?3)
                     ORDER BY t.id, a.number LIMIT ?4
                     """, arguments: [jobID, frameIndex, attempt, limit])
             } else {
                 rows = try Row.fetchAll(db, sql: """
-                    SELECT \(columns), t.frame_index FROM tasks AS t JOIN attempts AS a ON a.task_id = t.id
+                    SELECT \(Self.aliasedAttemptColumns), t.frame_index FROM tasks AS t JOIN attempts AS a ON a.task_id = t.id
                     WHERE t.job_id = ?1 AND a.outcome IN ('failed', 'timeout', 'lost') AND (?2 IS NULL OR a.number = ?2)
                     ORDER BY a.started_at DESC, t.id LIMIT ?3
                     """, arguments: [jobID, attempt, limit])

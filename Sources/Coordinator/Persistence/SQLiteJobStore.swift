@@ -17,16 +17,17 @@ public final class SQLiteJobStore: JobStore {
     let writer: any DatabaseWriter
     /// Tests only: every write transaction fails with this (a full disk, without filling one).
     var injectedWriteFailure: PersistenceError? {
-        get { faultLock.withLock { injected } }
-        set { faultLock.withLock { injected = newValue } }
+        get { settingsLock.withLock { injected } }
+        set { settingsLock.withLock { injected = newValue } }
     }
-    private let faultLock = NSLock()
+    /// Guards the two settings other threads may change: the injected fault and ``unhealthyAfter``.
+    private let settingsLock = NSLock()
     nonisolated(unsafe) private var injected: PersistenceError?
     /// How many jobs that other workers render a worker must be blocklisted on, within ``unhealthyWindow``,
     /// to be marked unhealthy farm-wide (`--unhealthy-after`; default 3, 0: never).
     public var unhealthyAfter: Int {
-        get { faultLock.withLock { unhealthyThreshold } }
-        set { faultLock.withLock { unhealthyThreshold = max(0, newValue) } }
+        get { settingsLock.withLock { unhealthyThreshold } }
+        set { settingsLock.withLock { unhealthyThreshold = max(0, newValue) } }
     }
     nonisolated(unsafe) private var unhealthyThreshold = 3
     /// The database file, or `nil` in memory.

@@ -72,10 +72,6 @@ extension CoordinatorServer {
 
     func handleClient(_ routed: Routed<Stylefarm_V1_ClientRequest>, as identity: ClientIdentity = .unauthenticated) {
         switch routed.message.payload {
-        case .cancelJob?, .jobControl?, .deleteJob?, .reinstateWorker?: claimsMayFind = true   // may make tasks claimable
-        default: break
-        }
-        switch routed.message.payload {
         case .submitJob(let submit)?:
             // Answered by `answerSubmissions` when it has run on the submission thread.
             let ticket = SubmissionTicket(routingID: routed.routingID, delimited: routed.delimited,
@@ -110,6 +106,7 @@ extension CoordinatorServer {
                 replyToClient(routed, .error(Self.clientError(.internal, "\(error)")))
             }
         case .cancelJob(let request)?:
+            claimsMayFind = true   // a wrangler's change (also below) may make tasks claimable or give credit back
             var reply = Stylefarm_V1_CancelJobReply()
             do {
                 if case .failure(let refusal) = try accessibleJob(request.jobID, by: identity) {
@@ -135,6 +132,7 @@ extension CoordinatorServer {
             addWatcher(Watcher(routingID: routed.routingID, delimited: routed.delimited,
                                requestID: routed.message.requestID, jobID: request.jobID))
         case .deleteJob(let request)?:
+            claimsMayFind = true
             handleDelete(request, routed: routed, as: identity)
         case .collectGarbage?:
             guard identity.role == .admin else {
@@ -147,10 +145,12 @@ extension CoordinatorServer {
         case .taskLogs(let request)?:
             replyToClient(routed, .taskLogs(taskLogs(request, as: identity)))
         case .jobControl(let request)?:
+            claimsMayFind = true
             replyToClient(routed, .jobControl(handleJobControl(request, as: identity)))
         case .listWorkers?:
             replyToClient(routed, .listWorkers(listWorkers()))
         case .reinstateWorker(let request)?:
+            claimsMayFind = true
             replyToClient(routed, .reinstateWorker(reinstateWorker(request, as: identity)))
         case .disconnect?:
             removeWatchers(of: routed.routingID)

@@ -14,11 +14,9 @@ extension CoordinatorServer {
         }
         guard !done.isEmpty else { return }
         let withIntermediates = jobContexts.filter { $0.value.resolved.temporal.usesFlow || $0.value.plan.isTiled }
+        // The other finished jobs: only their contexts to forget.
+        for jobID in done where withIntermediates[jobID] == nil { forgetJob(jobID) }
         let finished = done.filter { withIntermediates[$0] != nil }
-        defer {
-            // The rest of the finished jobs: only their contexts to forget.
-            for jobID in done where withIntermediates[jobID] == nil { free(jobID) }
-        }
         guard !finished.isEmpty else { return }
         var keep = Set<String>()
         for (jobID, _) in withIntermediates where !finished.contains(jobID) {
@@ -33,29 +31,23 @@ extension CoordinatorServer {
                 if (try? FileManager.default.removeItem(atPath: intermediatePath(sha))) != nil { removed += 1 }
                 blobs[sha] = nil
             }
-            for sha in free(jobID) where !keep.contains(sha) {
+            for sha in forgetJob(jobID) where !keep.contains(sha) {
                 if (try? FileManager.default.removeItem(atPath: intermediatePath(sha))) != nil { removed += 1 }
             }
             if removed > 0 { log("job \(jobID) finished; removed \(removed) intermediate result(s)") }
         }
     }
 
-    /// ``forgetJobState(_:)``, with the context freed on the maintenance thread; returns the assembled scales.
+    /// Forgets what the loop keeps of a job besides its rows: its context (freed on the maintenance thread), its
+    /// open tile assemblies, its combined style targets and its assembled earlier scales, which are no longer
+    /// served. Returns those scales' intermediate hashes (their files are the caller's to remove).
     @discardableResult
-    func free(_ jobID: String) -> [String] {
-        let doomed = Doomed(jobContexts[jobID])
-        let scales = forgetJobState(jobID)
+    func forgetJob(_ jobID: String) -> [String] {
+        let doomed = Doomed(jobContexts.removeValue(forKey: jobID))
         maintenance.start {
             doomed.release()
             return .done
         }
-        return scales
-    }
-
-    /// Forgets what the loop keeps of a job besides its rows: its context, its open tile assemblies, its combined
-    /// style targets and its assembled earlier scales, which are no longer served. Returns those scales'
-    /// intermediate hashes (their files are the caller's to remove).
-    func forgetJobState(_ jobID: String) -> [String] {
         let prefix = jobID + "|"
         var scales: [String] = []
         for (key, sha) in assembledScales where key.hasPrefix(prefix) {
@@ -66,7 +58,6 @@ extension CoordinatorServer {
         openAssemblies = openAssemblies.filter { !$0.hasPrefix(prefix) }
         reassembly.forget(jobID: jobID)
         for key in combinedTargets.keys where key.hasPrefix(prefix) { combinedTargets[key] = nil }
-        jobContexts[jobID] = nil
         return scales
     }
 }

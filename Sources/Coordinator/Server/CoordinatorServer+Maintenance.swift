@@ -28,7 +28,7 @@ extension CoordinatorServer {
         }
         // The loop's own state of the job (its assembled scales are intermediate files to remove too), its watches.
         // Its context is freed on the maintenance thread: a million-frame job's plan takes 0.4 s to free.
-        let extra = free(jobID)
+        let extra = forgetJob(jobID)
         watchers.removeAll { $0.jobID == jobID }
         let store = self.store, intermediates = intermediateDirectory, outputs = request.outputs, checkouts = checkoutsRoot
         let ticket = SubmissionTicket(routingID: routed.routingID, delimited: routed.delimited, requestID: routed.message.requestID)
@@ -40,7 +40,8 @@ extension CoordinatorServer {
                 for task in try store.tasks(ofJob: jobID) where !task.producesOutput {
                     if let sha = task.resultSHA256, !keep.contains(sha) { files.append(intermediates.appendingPathComponent(sha).path) }
                 }
-                let ownCheckouts = try store.referencedCheckouts(under: checkouts, ofJob: jobID)
+                var checkoutsInUse = try store.checkoutsByJob(under: checkouts)
+                let ownCheckouts = checkoutsInUse.removeValue(forKey: jobID) ?? []
                 var outputPaths: Set<String> = []
                 if outputs { outputPaths = Set(try store.frames(ofJob: jobID).map(\.outputPath).filter { !$0.isEmpty }) }
                 reply.tasksDeleted = UInt32(clamping: try store.deleteJob(jobID))
@@ -53,7 +54,7 @@ extension CoordinatorServer {
                     if outputPaths.contains(path) { reply.outputsRemoved += 1 }
                 }
                 // Its upload checkout, unless another job reads from it too.
-                for checkout in ownCheckouts.subtracting(try store.referencedCheckouts(under: checkouts)) {
+                for checkout in ownCheckouts.subtracting(checkoutsInUse.values.joined()) {
                     freed += Self.removeTree(checkout, counting: &reply.filesRemoved)
                 }
                 reply.bytesFreed = UInt64(max(0, freed))
@@ -105,7 +106,8 @@ extension CoordinatorServer {
         maintenance.start {
             let now = Date()   // files' ages are against their real modification times
             guard let referenced = try? store.referencedBlobs(),
-                  let inUse = try? store.referencedCheckouts(under: checkouts) else { return .collected(ticket: ticket, report: .init()) }
+                  let byJob = try? store.checkoutsByJob(under: checkouts) else { return .collected(ticket: ticket, report: .init()) }
+            let inUse = Set(byJob.values.joined())
             // Checkouts first: their links are what keeps upload blobs (a day old or more) from being collected.
             var removed: UInt32 = 0, freed: Int64 = 0
             for orphan in GarbageCollector.orphanCheckouts(root: checkouts, referenced: inUse, minimumAge: Self.orphanCheckoutAge, now: now) {

@@ -253,12 +253,7 @@ extension CoordinatorServer {
 
     /// An error as a user reads it: the POSIX reason (\"No space left on device\") where there is one.
     static func describe(_ error: any Error) -> String {
-        let nsError = error as NSError
-        if let underlying = nsError.userInfo[NSUnderlyingErrorKey] as? NSError, underlying.domain == NSPOSIXErrorDomain {
-            return String(cString: strerror(Int32(underlying.code)))
-        }
-        if nsError.domain == NSPOSIXErrorDomain { return String(cString: strerror(Int32(nsError.code))) }
-        return "\(error)"
+        FileBytes.posixCode(of: error).map { String(cString: strerror($0)) } ?? "\(error)"
     }
 
     /// Writes `bytes` to `path` atomically (`FileBytes.writeAtomically`), creating its folder: frame outputs,

@@ -124,6 +124,18 @@ public enum FileBytes {
     /// ``ImageIOError/noSpace(path:reason:)`` for a full filesystem or a used-up quota, else
     /// ``ImageIOError/writeFailed(path:reason:)``.
     static func writeError(path: String, errno code: Int32, reason: String) -> ImageIOError {
-        code == ENOSPC || code == EDQUOT ? .noSpace(path: path, reason: reason) : .writeFailed(path: path, reason: reason)
+        isNoSpace(code) ? .noSpace(path: path, reason: reason) : .writeFailed(path: path, reason: reason)
+    }
+
+    /// Whether the error number says the filesystem is full (ENOSPC) or the quota used up (EDQUOT).
+    public static func isNoSpace(_ code: Int32) -> Bool { code == ENOSPC || code == EDQUOT }
+
+    /// The POSIX error number behind a Foundation file error (its underlying error's, else its own), if any.
+    public static func posixCode(of error: any Error) -> Int32? {
+        let nsError = error as NSError
+        if let underlying = nsError.userInfo[NSUnderlyingErrorKey] as? NSError, underlying.domain == NSPOSIXErrorDomain {
+            return Int32(underlying.code)
+        }
+        return nsError.domain == NSPOSIXErrorDomain ? Int32(nsError.code) : nil
     }
 }

@@ -83,10 +83,10 @@ final class DeleteAndCollectTests: XCTestCase {
             let job = JobRecord(id: "j", name: "j", spec: spec, priority: 50, styleTargetsHash: "")
             _ = try store.insertJob(job, frames: [FrameRecord(jobID: "j", index: 0, outputPath: "/out/j.png")],
                                     tasks: [TaskRecord(id: "j-f0", jobID: "j", frameIndex: 0, region: TaskRegion(x: 0, y: 0, width: 8, height: 8))], now: at(0))
-            let inUse = try store.referencedCheckouts(under: root)
+            let byJob = try store.checkoutsByJob(under: root)
+            let inUse = Set(byJob.values.joined())
             XCTAssertEqual(inUse, [used], "a file right in an owner folder is no checkout")
-            XCTAssertEqual(try store.referencedCheckouts(under: root, ofJob: "j"), [used])
-            XCTAssertEqual(try store.referencedCheckouts(under: root, ofJob: "other"), [])
+            XCTAssertEqual(byJob, ["j": [used]], "per job; a job that reads from none is not listed")
             XCTAssertEqual(GarbageCollector.orphanCheckouts(root: root, referenced: inUse, minimumAge: 86_400, now: Date()), [orphan])
             _ = young
         }
