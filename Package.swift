@@ -1,4 +1,4 @@
-// swift-tools-version:6.0
+// swift-tools-version:6.1
 import PackageDescription
 
 // Module layout (see docs/ARCHITECTURE.md):
@@ -25,6 +25,11 @@ let package = Package(
         .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.20"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        // The HTTP API and dashboard (HTTPAPI): an HTTP/1.1 server on SwiftNIO with a router and server-sent events.
+        // No traits: swift-configuration and full-Foundation extras are not used.
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: []),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
         .systemLibrary(name: "CBLAS", path: "Sources/CBLAS", pkgConfig: "openblas",
@@ -67,6 +72,14 @@ let package = Package(
                                .product(name: "Crypto", package: "swift-crypto"),
                                .product(name: "GRDB", package: "GRDB.swift")],
                 path: "Sources/Coordinator"),
+        // The coordinator's HTTP/JSON API, server-sent events and Prometheus text (docs/HTTP.md): a shell over
+        // the coordinator's in-process client channel, so every request runs the same code as a ZeroMQ client's.
+        .target(name: "HTTPAPI",
+                dependencies: ["Coordinator", "Protocol", "JobModel", "FarmWire",
+                               .product(name: "Hummingbird", package: "hummingbird"),
+                               .product(name: "Logging", package: "swift-log"),
+                               .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
+                path: "Sources/HTTPAPI"),
         .target(name: "Worker",
                 dependencies: ["Engine", "Protocol", "JobModel", "FarmWire"],
                 path: "Sources/Worker"),
@@ -76,7 +89,7 @@ let package = Package(
                           path: "Sources/stylefarm-fuzz",
                           swiftSettings: [.unsafeFlags(["-parse-as-library"])]),
         .executableTarget(name: "stylefarm",
-                          dependencies: ["Engine", "ModelStore", "Protocol", "JobModel", "FarmWire", "Coordinator", "Worker",
+                          dependencies: ["Engine", "ModelStore", "Protocol", "JobModel", "FarmWire", "Coordinator", "Worker", "HTTPAPI",
                                          .product(name: "ArgumentParser", package: "swift-argument-parser")],
                           path: "Sources/stylefarm"),
         // Test inputs for every test target: the shared test data (skipped cleanly when absent) and the
@@ -88,6 +101,8 @@ let package = Package(
         .testTarget(name: "ProtocolTests", dependencies: ["Protocol"], path: "Tests/ProtocolTests"),
         .testTarget(name: "WorkerTests", dependencies: ["Worker", "Engine", "Protocol", "JobModel", "FarmWire", "Coordinator"], path: "Tests/WorkerTests"),
         .testTarget(name: "JobModelTests", dependencies: ["JobModel", "FarmWire", "Protocol", "Engine"], path: "Tests/JobModelTests"),
+        .testTarget(name: "HTTPAPITests", dependencies: ["HTTPAPI", "Coordinator", "Protocol", .product(name: "Yams", package: "Yams")],
+                    path: "Tests/HTTPAPITests"),
         .testTarget(name: "CoordinatorTests", dependencies: ["Coordinator", "JobModel", "FarmWire"], path: "Tests/CoordinatorTests"),
         .testTarget(name: "StylefarmTests", dependencies: ["stylefarm", "stylefarm-fuzz", "Engine", "ModelStore", "Protocol", "JobModel", "FarmWire", "Coordinator", "TestSupport"], path: "Tests/StylefarmTests"),
     ],

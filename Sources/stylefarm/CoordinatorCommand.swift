@@ -1,5 +1,6 @@
 import ArgumentParser
 import Coordinator
+import HTTPAPI
 import Engine
 import Foundation
 import JobModel
@@ -52,6 +53,13 @@ struct CoordinatorCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Mark a worker unhealthy (no tasks of any job) once it is blocklisted on this many jobs in a day (0: never).",
                                discussion: "Only jobs that other workers render count: a job that fails everywhere is the job's fault. `stylefarm unblock --worker W` clears the mark."))
     var unhealthyAfter: Int = 3
+
+    @Option(help: ArgumentHelp("Serve the HTTP/JSON API (api/openapi.yaml) on HOST:PORT, e.g. 127.0.0.1:8080 (default: off).",
+                               discussion: "Requests need a bearer token from `stylefarm token create` unless the farm runs --insecure. A non-loopback address needs --http-insecure (no TLS yet: put a TLS proxy in front). docs/HTTP.md."))
+    var http: String?
+
+    @Flag(help: "Let --http bind a non-loopback address without TLS (tokens cross the network in clear text).")
+    var httpInsecure = false
 
     /// The exit status when the job database is damaged (EX_DATAERR): restarting cannot help.
     static let corruptDatabaseExitStatus: Int32 = 65
@@ -119,6 +127,16 @@ struct CoordinatorCommand: ParsableCommand {
         for endpoint in [workerEndpoint, clientEndpoint] where !(endpoint.hasPrefix("tcp://") || endpoint.hasPrefix("ipc://")) {
             throw ValidationError("endpoints must be ZeroMQ tcp:// or ipc:// addresses (got \(endpoint))")
         }
+        if let http {
+            let address: (host: String, port: Int)
+            do { address = try HTTPAPIServer.Configuration.address(http) } catch { throw ValidationError("\(error)") }
+            if !HTTPAPIServer.Configuration.isLoopback(address.host) {
+                if !httpInsecure { throw ValidationError("\(HTTPAPIError.notLoopback(address.host))") }
+                if insecure { throw ValidationError("\(HTTPAPIError.openToTheNetwork(address.host))") }
+            }
+        } else if httpInsecure {
+            throw ValidationError("--http-insecure needs --http HOST:PORT")
+        }
         if insecure {
             for endpoint in [workerEndpoint, clientEndpoint] where !Self.isLoopback(endpoint) {
                 throw ValidationError("--insecure binds loopback addresses only (127.0.0.1, ::1, localhost, ipc://), not \(endpoint): without CurveZMQ anyone who reaches the port controls the farm. Drop --insecure to use the keys in \(stateDir)/keys.")
@@ -168,8 +186,26 @@ struct CoordinatorCommand: ParsableCommand {
         let stop = SignalStop()
         FileHandle.standardError.write(Data(
             "stylefarm coordinator: workers at \(server.workerEndpoint), clients at \(server.clientEndpoint), state in \(stateDir), \(securityLine)\n".utf8))
+        var httpServer: HTTPAPIServer?
+        if let http {
+            let address = try HTTPAPIServer.Configuration.address(http)
+            let tokens = insecure ? nil : APITokenFile(stateDirectory: URL(fileURLWithPath: stateDir))
+            var httpConfiguration = HTTPAPIServer.Configuration(host: address.host, port: address.port, tokens: tokens)
+            httpConfiguration.allowInsecure = httpInsecure
+            do {
+                httpServer = try HTTPAPIServer.startBlocking(httpConfiguration, clients: server.localClients)
+            } catch {
+                server.close()
+                throw ValidationError("\(error)")
+            }
+            let access = tokens.map { "bearer tokens from \($0.path)" } ?? "no tokens (--insecure)"
+            FileHandle.standardError.write(Data("stylefarm coordinator: HTTP API at http://\(address.host):\(httpServer!.port)/api/v1, \(access)\n".utf8))
+        }
+        defer { httpServer?.stopBlocking() }
         try server.run(until: { stop.isSet })
         stop.cancel()
+        httpServer?.stopBlocking()
+        httpServer = nil
         server.close()
         FileHandle.standardError.write(Data("stylefarm coordinator: stopped\n".utf8))
     }

@@ -34,7 +34,7 @@ struct KeysCommand: ParsableCommand {
         @Option(help: "Who the key belongs to: 1…64 of letters, digits, . _ - @ (shown in logs and as jobs' owner).")
         var name: String
 
-        @Option(help: "worker (the worker channel only), submitter (its own jobs) or admin (everything).")
+        @Option(help: "worker (the worker channel only), submitter (its own jobs), admin (everything) or viewer (reads everything, changes nothing).")
         var role: FarmRole
 
         @Option(help: "Where to write the credential (default: <name>.credential here); an existing file is never replaced.")

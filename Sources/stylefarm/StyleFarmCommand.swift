@@ -10,6 +10,6 @@ struct StyleFarmCommand: ParsableCommand {
                       SubmitCommand.self, StatusCommand.self, WatchCommand.self, CancelCommand.self,
                       PauseCommand.self, ResumeCommand.self, RequeueCommand.self, SetCommand.self, UnblockCommand.self, WorkersCommand.self, LogsCommand.self, DeleteCommand.self, GcCommand.self,
                       RenderCommand.self, SegmentCommand.self, EvaluateCommand.self, MakeSequenceCommand.self, AnimateCommand.self,
-                      KeysCommand.self, ModelsCommand.self, BenchCommand.self,
+                      KeysCommand.self, TokenCommand.self, ModelsCommand.self, BenchCommand.self,
                       FiguresCommand.self])
 }

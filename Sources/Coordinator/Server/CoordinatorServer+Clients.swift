@@ -6,11 +6,22 @@ import Protocol
 extension CoordinatorServer {
     // MARK: Client requests
 
-    func replyToClient(_ routed: Routed<Stylefarm_V1_ClientRequest>, _ payload: Stylefarm_V1_ClientReply.OneOf_Payload) {
-        let reply = Stylefarm_V1_ClientReply(requestID: routed.message.requestID, payload)
-        if !clientsEndpoint.send(reply, to: routed.routingID, delimited: routed.delimited) {
-            recordDrop("unreachable")
+    func replyToClient(_ call: ClientCall, _ payload: Stylefarm_V1_ClientReply.OneOf_Payload) {
+        send(payload, to: call.ticket)
+    }
+
+    /// Sends a reply to the client `ticket` names: over the client socket or to a local caller. False (and counted
+    /// as a drop) when the client is gone.
+    @discardableResult
+    func send(_ payload: Stylefarm_V1_ClientReply.OneOf_Payload, to ticket: ClientTicket) -> Bool {
+        let reply = Stylefarm_V1_ClientReply(requestID: ticket.requestID, payload)
+        let delivered: Bool
+        switch ticket.peer {
+        case .socket(let routingID, let delimited): delivered = clientsEndpoint.send(reply, to: routingID, delimited: delimited)
+        case .local(let id): delivered = localClients.deliver(reply, to: id)
         }
+        if !delivered { recordDrop("unreachable") }
+        return delivered
     }
 
     /// A submission with what it needs from the loop's state now (the workers' memory, for tile budgets).
@@ -42,9 +53,7 @@ extension CoordinatorServer {
             case .failure(let error):
                 reply.error = Self.clientError(.invalidArgument, "\(error)")
             }
-            let ticket = finished.ticket
-            let message = Stylefarm_V1_ClientReply(requestID: ticket.requestID, .submitJob(reply))
-            if !clientsEndpoint.send(message, to: ticket.routingID, delimited: ticket.delimited) { recordDrop("unreachable") }
+            send(.submitJob(reply), to: finished.ticket)
         }
     }
 
@@ -61,7 +70,7 @@ extension CoordinatorServer {
         guard let job = try store.job(jobID) else {
             return .failure(ClientRefusal(error: Self.clientError(.notFound, "no job \(jobID.debugDescription)")))
         }
-        guard identity.mayAccess(jobOwnedBy: job.owner) else {
+        guard identity.maySee(jobOwnedBy: job.owner) else {
             return .failure(ClientRefusal(error: Self.clientError(.permissionDenied,
                 "job \(jobID) belongs to \(job.owner.isEmpty ? "nobody (submitted without a key)" : job.owner); \(identity.name)'s submitter key may only see and change its own jobs")))
         }
@@ -70,12 +79,15 @@ extension CoordinatorServer {
 
     struct ClientRefusal: Error { var error: Stylefarm_V1_ClientError }
 
-    func handleClient(_ routed: Routed<Stylefarm_V1_ClientRequest>, as identity: ClientIdentity = .unauthenticated) {
-        switch routed.message.payload {
+    func handleClient(_ call: ClientCall, as identity: ClientIdentity = .unauthenticated) {
+        if !identity.mayChange && !ClientIdentity.onlyReads(call.message.payload) {
+            return replyToClient(call, .error(Self.clientError(.permissionDenied,
+                "\(identity.name)'s viewer \(call.ticket.peer.isLocal ? "token" : "key") may only read; submitting and changing jobs needs a submitter or admin one")))
+        }
+        switch call.message.payload {
         case .submitJob(let submit)?:
             // Answered by `answerSubmissions` when it has run on the submission thread.
-            let ticket = SubmissionTicket(routingID: routed.routingID, delimited: routed.delimited,
-                                          requestID: routed.message.requestID)
+            let ticket = call.ticket
             let submission = submission(owner: identity.name), spec = submit.spec, owner = identity.name
             submissions.start { FinishedSubmission(ticket: ticket, outcome: Result { try submission.run(spec, owner: owner) }) }
         case .jobStatus(let request)?:
@@ -83,27 +95,27 @@ extension CoordinatorServer {
             do {
                 if case .failure(let refusal) = try accessibleJob(request.jobID, by: identity) {
                     reply.error = refusal.error
-                    return replyToClient(routed, .jobStatus(reply))
+                    return replyToClient(call, .jobStatus(reply))
                 }
                 reply.job = try wireSummary(request.jobID)
                 if request.includeFrames { reply.frames = try wireFrames(request.jobID) }
             } catch {
                 reply.error = Self.clientError(.internal, "\(error)")
             }
-            replyToClient(routed, .jobStatus(reply))
+            replyToClient(call, .jobStatus(reply))
         case .listJobs(let request)?:
             var reply = Stylefarm_V1_ListJobsReply()
             do {
                 let wanted = Set(request.states)
-                for job in try store.listJobs() where identity.mayAccess(jobOwnedBy: job.owner) {
+                for job in try store.listJobs() where identity.maySee(jobOwnedBy: job.owner) {
                     let summary = try wireSummary(job.id)
                     if !wanted.isEmpty && !wanted.contains(summary.state) { continue }
                     reply.jobs.append(summary)
                     if request.limit > 0 && reply.jobs.count >= Int(request.limit) { break }
                 }
-                replyToClient(routed, .listJobs(reply))
+                replyToClient(call, .listJobs(reply))
             } catch {
-                replyToClient(routed, .error(Self.clientError(.internal, "\(error)")))
+                replyToClient(call, .error(Self.clientError(.internal, "\(error)")))
             }
         case .cancelJob(let request)?:
             claimsMayFind = true   // a wrangler's change (also below) may make tasks claimable or give credit back
@@ -111,7 +123,7 @@ extension CoordinatorServer {
             do {
                 if case .failure(let refusal) = try accessibleJob(request.jobID, by: identity) {
                     reply.error = refusal.error
-                    return replyToClient(routed, .cancelJob(reply))
+                    return replyToClient(call, .cancelJob(reply))
                 }
                 reply.cancelled = try cancelJob(request.jobID)
                 if !reply.cancelled {
@@ -120,42 +132,40 @@ extension CoordinatorServer {
             } catch {
                 reply.error = Self.clientError(.internal, "\(error)")
             }
-            replyToClient(routed, .cancelJob(reply))
+            replyToClient(call, .cancelJob(reply))
         case .watchJob(let request)?:
             do {
                 if case .failure(let refusal) = try accessibleJob(request.jobID, by: identity) {
-                    return replyToClient(routed, .error(refusal.error))
+                    return replyToClient(call, .error(refusal.error))
                 }
             } catch {
-                return replyToClient(routed, .error(Self.clientError(.internal, "\(error)")))
+                return replyToClient(call, .error(Self.clientError(.internal, "\(error)")))
             }
-            addWatcher(Watcher(routingID: routed.routingID, delimited: routed.delimited,
-                               requestID: routed.message.requestID, jobID: request.jobID))
+            addWatcher(Watcher(ticket: call.ticket, jobID: request.jobID))
         case .deleteJob(let request)?:
             claimsMayFind = true
-            handleDelete(request, routed: routed, as: identity)
+            handleDelete(request, call: call, as: identity)
         case .collectGarbage?:
             guard identity.role == .admin else {
                 var reply = Stylefarm_V1_CollectGarbageReply()
                 reply.error = Self.clientError(.permissionDenied, "only an admin key may collect garbage")
-                return replyToClient(routed, .collectGarbage(reply))
+                return replyToClient(call, .collectGarbage(reply))
             }
-            startGarbageCollection(ticket: SubmissionTicket(routingID: routed.routingID, delimited: routed.delimited,
-                                                            requestID: routed.message.requestID))
+            startGarbageCollection(ticket: call.ticket)
         case .taskLogs(let request)?:
-            replyToClient(routed, .taskLogs(taskLogs(request, as: identity)))
+            replyToClient(call, .taskLogs(taskLogs(request, as: identity)))
         case .jobControl(let request)?:
             claimsMayFind = true
-            replyToClient(routed, .jobControl(handleJobControl(request, as: identity)))
+            replyToClient(call, .jobControl(handleJobControl(request, as: identity)))
         case .listWorkers?:
-            replyToClient(routed, .listWorkers(listWorkers()))
+            replyToClient(call, .listWorkers(listWorkers()))
         case .reinstateWorker(let request)?:
             claimsMayFind = true
-            replyToClient(routed, .reinstateWorker(reinstateWorker(request, as: identity)))
+            replyToClient(call, .reinstateWorker(reinstateWorker(request, as: identity)))
         case .disconnect?:
-            removeWatchers(of: routed.routingID)
+            removeWatchers(of: call.ticket.peer)
         case .uploadQuery?, .uploadChunk?, .checkout?:
-            handleUpload(routed, as: identity)
+            handleUpload(call, as: identity)
         case nil:
             recordDrop("malformed")
         }
@@ -249,13 +259,13 @@ extension CoordinatorServer {
     /// Adds a watch; a client that watches the same job again (e.g. after a coordinator restart)
     /// replaces its earlier watch.
     func addWatcher(_ watcher: Watcher) {
-        watchers.removeAll { $0.routingID == watcher.routingID && $0.jobID == watcher.jobID }
+        watchers.removeAll { $0.ticket.peer == watcher.ticket.peer && $0.jobID == watcher.jobID }
         watchers.append(watcher)
         frameEvents.append((watcher.jobID, -1))
     }
 
-    func removeWatchers(of routingID: Data) {
-        watchers.removeAll { $0.routingID == routingID }
+    func removeWatchers(of peer: ClientTicket.Peer) {
+        watchers.removeAll { $0.ticket.peer == peer }
     }
 
     /// Sends each watcher one event per changed frame of its job (or a summary event for a new watch
@@ -334,11 +344,7 @@ extension CoordinatorServer {
                     event.terminal = terminal && last
                     event.workersBusy = UInt32(clamping: busy)
                     event.running = running
-                    let reply = Stylefarm_V1_ClientReply(requestID: watchers[i].requestID, .jobEvent(event))
-                    if !clientsEndpoint.send(reply, to: watchers[i].routingID, delimited: watchers[i].delimited) {
-                        recordDrop("unreachable")
-                        finished.insert(i)
-                    }
+                    if !send(.jobEvent(event), to: watchers[i].ticket) { finished.insert(i) }
                     if event.terminal { finished.insert(i) }
                 }
             }

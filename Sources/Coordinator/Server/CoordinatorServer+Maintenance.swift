@@ -3,8 +3,8 @@ import Protocol
 
 /// What finished on the maintenance thread: a job's deletion, or a garbage collection.
 enum MaintenanceOutcome: Sendable {
-    case deleted(ticket: SubmissionTicket, jobID: String, reply: Stylefarm_V1_DeleteJobReply)
-    case collected(ticket: SubmissionTicket?, report: GarbageCollector.Report)
+    case deleted(ticket: ClientTicket, jobID: String, reply: Stylefarm_V1_DeleteJobReply)
+    case collected(ticket: ClientTicket?, report: GarbageCollector.Report)
     /// Work with nothing to answer: a finished job's context freed, a worker's last-seen time written.
     case done
 }
@@ -13,25 +13,25 @@ enum MaintenanceOutcome: Sendable {
 /// forgets its own state of a job, the thread reads what to remove, deletes the rows (in short transactions)
 /// and the files, and the loop answers the client.
 extension CoordinatorServer {
-    func handleDelete(_ request: Stylefarm_V1_DeleteJob, routed: Routed<Stylefarm_V1_ClientRequest>, as identity: ClientIdentity) {
+    func handleDelete(_ request: Stylefarm_V1_DeleteJob, call: ClientCall, as identity: ClientIdentity) {
         var reply = Stylefarm_V1_DeleteJobReply()
         let jobID = request.jobID
         do {
             if case .failure(let refusal) = try accessibleJob(jobID, by: identity) {
                 reply.error = refusal.error
-                return replyToClient(routed, .deleteJob(reply))
+                return replyToClient(call, .deleteJob(reply))
             }
             if try store.job(jobID)?.state.isTerminal == false { _ = try cancelJob(jobID) }
         } catch {
             reply.error = Self.clientError(.internal, "\(error)")
-            return replyToClient(routed, .deleteJob(reply))
+            return replyToClient(call, .deleteJob(reply))
         }
         // The loop's own state of the job (its assembled scales are intermediate files to remove too), its watches.
         // Its context is freed on the maintenance thread: a million-frame job's plan takes 0.4 s to free.
         let extra = forgetJob(jobID)
         watchers.removeAll { $0.jobID == jobID }
         let store = self.store, intermediates = intermediateDirectory, outputs = request.outputs, checkouts = checkoutsRoot
-        let ticket = SubmissionTicket(routingID: routed.routingID, delimited: routed.delimited, requestID: routed.message.requestID)
+        let ticket = call.ticket
         maintenance.start {
             var reply = Stylefarm_V1_DeleteJobReply()
             do {
@@ -95,7 +95,7 @@ extension CoordinatorServer {
     static let orphanCheckoutAge: TimeInterval = 24 * 3600
 
     /// Starts a garbage collection on the maintenance thread (`ticket`: a client's `stylefarm gc`, else periodic).
-    func startGarbageCollection(ticket: SubmissionTicket?) {
+    func startGarbageCollection(ticket: ClientTicket?) {
         let store = self.store
         // What the loop holds besides the rows: assembled scales (intermediates), combined targets (style blobs).
         let keepIntermediates = Set(assembledScales.values), keepTargets = Set(combinedTargets.values)
@@ -133,16 +133,14 @@ extension CoordinatorServer {
                 if !reply.hasError {
                     log("job \(jobID) deleted: \(reply.tasksDeleted) task(s), \(reply.filesRemoved) file(s), \(reply.bytesFreed) bytes freed")
                 }
-                let message = Stylefarm_V1_ClientReply(requestID: ticket.requestID, .deleteJob(reply))
-                if !clientsEndpoint.send(message, to: ticket.routingID, delimited: ticket.delimited) { recordDrop("unreachable") }
+                send(.deleteJob(reply), to: ticket)
             case .collected(let ticket, let report):
                 if report.files > 0 { log("garbage collection: \(report.files) unreferenced file(s), \(report.bytes) bytes freed") }
                 guard let ticket else { continue }
                 var reply = Stylefarm_V1_CollectGarbageReply()
                 reply.filesRemoved = UInt32(clamping: report.files)
                 reply.bytesFreed = UInt64(max(0, report.bytes))
-                let message = Stylefarm_V1_ClientReply(requestID: ticket.requestID, .collectGarbage(reply))
-                if !clientsEndpoint.send(message, to: ticket.routingID, delimited: ticket.delimited) { recordDrop("unreachable") }
+                send(.collectGarbage(reply), to: ticket)
             case .done:
                 break
             }

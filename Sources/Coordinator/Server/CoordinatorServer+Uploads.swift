@@ -3,7 +3,7 @@ import Protocol
 
 /// An upload request that has run on the upload thread (`UploadStore`), waiting for the loop to answer.
 struct FinishedUpload: Sendable {
-    var ticket: SubmissionTicket
+    var ticket: ClientTicket
     var reply: Stylefarm_V1_ClientReply.OneOf_Payload
 }
 
@@ -15,12 +15,12 @@ extension CoordinatorServer {
     static let maxQueuedUploadRequests = 64
 
     /// Hands an upload request to the upload thread; `answerUploads` answers it when it has run there.
-    func handleUpload(_ routed: Routed<Stylefarm_V1_ClientRequest>, as identity: ClientIdentity) {
-        let ticket = SubmissionTicket(routingID: routed.routingID, delimited: routed.delimited, requestID: routed.message.requestID)
+    func handleUpload(_ call: ClientCall, as identity: ClientIdentity) {
+        let ticket = call.ticket
         let store = uploadStore, owner = identity.name
-        switch routed.message.payload {
+        switch call.message.payload {
         case .uploadQuery(let query)?:
-            guard admitUpload(routed, .uploadQuery(Stylefarm_V1_UploadQueryReply())) else { return }
+            guard admitUpload(call, .uploadQuery(Stylefarm_V1_UploadQueryReply())) else { return }
             uploads.start {
                 var reply = Stylefarm_V1_UploadQueryReply()
                 do { reply.missing = try store.missing(query.sha256) } catch { reply.error = Self.uploadError(error) }
@@ -29,11 +29,11 @@ extension CoordinatorServer {
         case .uploadChunk(let chunk)?:
             var refusal = Stylefarm_V1_UploadChunkReply()
             refusal.sha256 = BlobName.isValid(chunk.sha256) ? chunk.sha256 : ""
-            guard admitUpload(routed, .uploadChunk(refusal)) else { return }
+            guard admitUpload(call, .uploadChunk(refusal)) else { return }
             let bytes: Data
-            do { bytes = try chunk.data.resolve(in: routed.attachments) } catch {
+            do { bytes = try chunk.data.resolve(in: call.attachments) } catch {
                 refusal.error = Self.clientError(.invalidArgument, "unreadable upload chunk: \(error)")
-                return replyToClient(routed, .uploadChunk(refusal))
+                return replyToClient(call, .uploadChunk(refusal))
             }
             let now = now(), name = refusal.sha256
             uploads.start {
@@ -50,7 +50,7 @@ extension CoordinatorServer {
                 return FinishedUpload(ticket: ticket, reply: .uploadChunk(reply))
             }
         case .checkout(let request)?:
-            guard admitUpload(routed, .checkout(Stylefarm_V1_CheckoutReply())) else { return }
+            guard admitUpload(call, .checkout(Stylefarm_V1_CheckoutReply())) else { return }
             uploads.start {
                 var reply = Stylefarm_V1_CheckoutReply()
                 do {
@@ -69,7 +69,7 @@ extension CoordinatorServer {
     }
 
     /// Whether the upload thread takes one more request; otherwise `busy` (with its error set) is the answer.
-    private func admitUpload(_ routed: Routed<Stylefarm_V1_ClientRequest>, _ busy: Stylefarm_V1_ClientReply.OneOf_Payload) -> Bool {
+    private func admitUpload(_ call: ClientCall, _ busy: Stylefarm_V1_ClientReply.OneOf_Payload) -> Bool {
         guard uploads.inFlight >= Self.maxQueuedUploadRequests else { return true }
         stats.drop("upload-busy")
         let error = Self.clientError(.resourceExhausted, "the coordinator's upload queue is full; send this again in a moment")
@@ -80,16 +80,14 @@ extension CoordinatorServer {
         case .checkout(var r): r.error = error; answer = .checkout(r)
         default: answer = .error(error)
         }
-        replyToClient(routed, answer)
+        replyToClient(call, answer)
         return false
     }
 
     /// Answers the clients whose upload requests have run (loop thread).
     func answerUploads() {
         for finished in uploads.finished() {
-            let ticket = finished.ticket
-            let message = Stylefarm_V1_ClientReply(requestID: ticket.requestID, finished.reply)
-            if !clientsEndpoint.send(message, to: ticket.routingID, delimited: ticket.delimited) { recordDrop("unreachable") }
+            send(finished.reply, to: finished.ticket)
         }
     }
 

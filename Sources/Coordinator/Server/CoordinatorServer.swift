@@ -124,9 +124,7 @@ public final class CoordinatorServer {
     }
 
     struct Watcher {
-        var routingID: Data
-        var delimited: Bool
-        var requestID: UInt64
+        var ticket: ClientTicket
         var jobID: String
         var sequence: UInt64 = 0
     }
@@ -211,6 +209,8 @@ public final class CoordinatorServer {
     let uploads: OffLoopQueue<FinishedUpload>
     /// Job deletions and garbage collections (`CoordinatorServer+Maintenance.swift`).
     let maintenance: OffLoopQueue<MaintenanceOutcome>
+    /// Client requests from this process (the HTTP API), handled like the client socket's.
+    public let localClients: LocalClients
     /// When the next periodic garbage collection starts.
     var nextCollection: Date
     /// Not before this time does another round of preemption start.
@@ -274,6 +274,7 @@ public final class CoordinatorServer {
         uploadStore = try UploadStore(stateDirectory: configuration.stateDirectory)
         uploads = try OffLoopQueue(label: "stylefarm.coordinator.uploads")
         maintenance = try OffLoopQueue(label: "stylefarm.coordinator.maintenance")
+        localClients = try LocalClients()
         // The first collection an interval after start: a restart does not walk the folders at once.
         nextCollection = clock.now().addingTimeInterval(configuration.garbageCollectionInterval ?? .infinity)
         reassembly = try ReassemblyThread(intermediateDirectory: Self.intermediateDirectory(in: configuration.stateDirectory))
@@ -283,6 +284,7 @@ public final class CoordinatorServer {
         poller.register(fileDescriptor: inputHashing.wake.fileDescriptor)
         poller.register(fileDescriptor: uploads.wake.fileDescriptor)
         poller.register(fileDescriptor: maintenance.wake.fileDescriptor)
+        poller.register(fileDescriptor: localClients.wake.fileDescriptor)
         poller.register(fileDescriptor: reassembly.queue.wake.fileDescriptor)
         liveness = WorkerLiveness(configuration: .init(heartbeatInterval: configuration.intervalSeconds,
                                                        missedIntervals: configuration.heartbeatLiveness))
@@ -359,7 +361,13 @@ public final class CoordinatorServer {
             case .malformed(_, let error):
                 stats.drop("malformed"); log("dropped a client message: \(error)")
             case .message(let routed, let peer):
-                handleClient(routed, as: ClientIdentity(userID: peer))
+                handleClient(ClientCall(routed), as: ClientIdentity(userID: peer))
+            }
+        }
+        for incoming in localClients.take() {
+            switch incoming {
+            case .call(let id, let request, let identity): handleClient(ClientCall(local: id, message: request), as: identity)
+            case .stop(let id): removeWatchers(of: .local(id))
             }
         }
         answerSubmissions()

@@ -4,6 +4,8 @@ public enum FarmRole: String, Sendable, CaseIterable, Codable {
     case worker
     case submitter
     case admin
+    /// Reads every job and worker, changes nothing (dashboards, monitoring).
+    case viewer
 
     /// The ZAP domain of the channel this role may connect to (`CoordinatorServer` names its sockets so).
     public var zapDomain: String { self == .worker ? Self.workerDomain : Self.clientDomain }

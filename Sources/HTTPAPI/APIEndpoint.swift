@@ -1,0 +1,50 @@
+import Hummingbird
+
+/// Every route of the HTTP API, in the form api/openapi.yaml writes its paths (`{job_id}`): the one list the
+/// router registers and the test compares with the document, so the two cannot drift apart.
+enum APIEndpoint: CaseIterable, Sendable {
+    case listJobs, submitJob, jobDetail, deleteJob
+    case cancelJob, pauseJob, resumeJob, requeueFrames, setPriority, unblockWorkers
+    case jobLogs, jobEvents
+    case listWorkers, reinstateWorker
+    case collectGarbage, whoAmI
+    case openAPIDocument, health
+
+    var method: HTTPRequest.Method {
+        switch self {
+        case .listJobs, .jobDetail, .jobLogs, .jobEvents, .listWorkers, .whoAmI, .openAPIDocument, .health: return .get
+        case .deleteJob: return .delete
+        case .submitJob, .cancelJob, .pauseJob, .resumeJob, .requeueFrames, .setPriority, .unblockWorkers,
+             .reinstateWorker, .collectGarbage: return .post
+        }
+    }
+
+    var path: String {
+        switch self {
+        case .listJobs, .submitJob: return "/api/v1/jobs"
+        case .jobDetail, .deleteJob: return "/api/v1/jobs/{job_id}"
+        case .cancelJob: return "/api/v1/jobs/{job_id}/cancel"
+        case .pauseJob: return "/api/v1/jobs/{job_id}/pause"
+        case .resumeJob: return "/api/v1/jobs/{job_id}/resume"
+        case .requeueFrames: return "/api/v1/jobs/{job_id}/requeue"
+        case .setPriority: return "/api/v1/jobs/{job_id}/priority"
+        case .unblockWorkers: return "/api/v1/jobs/{job_id}/unblock"
+        case .jobLogs: return "/api/v1/jobs/{job_id}/logs"
+        case .jobEvents: return "/api/v1/jobs/{job_id}/events"
+        case .listWorkers: return "/api/v1/workers"
+        case .reinstateWorker: return "/api/v1/workers/{worker_id}/reinstate"
+        case .collectGarbage: return "/api/v1/gc"
+        case .whoAmI: return "/api/v1/whoami"
+        case .openAPIDocument: return "/openapi.yaml"
+        case .health: return "/healthz"
+        }
+    }
+
+    /// Whether the route answers without a token (liveness probes and the API's own description).
+    var isPublic: Bool { self == .openAPIDocument || self == .health }
+
+    /// The path in the router's syntax (`:job_id`).
+    var routerPath: String {
+        path.replacingOccurrences(of: "{", with: ":").replacingOccurrences(of: "}", with: "")
+    }
+}

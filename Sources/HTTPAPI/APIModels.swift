@@ -1,0 +1,259 @@
+import Foundation
+import Protocol
+
+// The JSON the HTTP API answers with (api/openapi.yaml, components/schemas): the client protocol's replies
+// mapped once, field by field, with snake_case keys, lower-case state names and ISO 8601 times.
+
+/// Time stamps on the API: ISO 8601 in UTC with milliseconds, nil for "never" (0 on the wire).
+func isoTime(unixMs: Int64) -> String? {
+    guard unixMs > 0 else { return nil }
+    let formatter = ISO8601DateFormatter()
+    formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+    return formatter.string(from: Date(timeIntervalSince1970: Double(unixMs) / 1000))
+}
+
+/// A job's state on the API.
+func stateName(_ state: Stylefarm_V1_JobState) -> String {
+    switch state {
+    case .queued: return "queued"
+    case .running: return "running"
+    case .paused: return "paused"
+    case .completed: return "completed"
+    case .failed: return "failed"
+    case .cancelled: return "cancelled"
+    case .unspecified, .UNRECOGNIZED: return "unknown"
+    }
+}
+
+/// The job states a `state=` filter may name, and their wire values.
+let jobStatesByName: [String: Stylefarm_V1_JobState] = [
+    "queued": .queued, "running": .running, "paused": .paused, "completed": .completed, "failed": .failed, "cancelled": .cancelled,
+]
+
+func frameStateName(_ state: Stylefarm_V1_FrameState) -> String {
+    switch state {
+    case .pending: return "pending"
+    case .running: return "running"
+    case .done: return "done"
+    case .failed: return "failed"
+    case .cancelled: return "cancelled"
+    case .unspecified, .UNRECOGNIZED: return "unknown"
+    }
+}
+
+struct JobJSON: Codable, Equatable {
+    var id: String
+    var name: String
+    var state: String
+    var priority: Int
+    var owner: String
+    var pausedReason: String?
+    var framesTotal: Int
+    var framesDone: Int
+    var framesFailed: Int
+    /// Finished frames over all frames, 0…1.
+    var progress: Double
+    var submittedAt: String?
+    var blockedWorkers: [String]
+    /// Only in a job's detail.
+    var frames: [FrameJSON]?
+
+    init(_ s: Stylefarm_V1_JobSummary, frames: [Stylefarm_V1_FrameStatus]? = nil) {
+        id = s.jobID
+        name = s.name
+        state = stateName(s.state)
+        priority = Int(s.priority)
+        owner = s.owner
+        pausedReason = s.pausedReason.isEmpty ? nil : s.pausedReason
+        framesTotal = Int(s.framesTotal)
+        framesDone = Int(s.framesDone)
+        framesFailed = Int(s.framesFailed)
+        progress = s.framesTotal == 0 ? 0 : Double(s.framesDone + s.framesFailed) / Double(s.framesTotal)
+        submittedAt = isoTime(unixMs: s.submittedUnixMs)
+        blockedWorkers = s.blockedWorkers
+        self.frames = frames.map { $0.map(FrameJSON.init) }
+    }
+}
+
+struct FrameJSON: Codable, Equatable {
+    /// Position in the job's frame list (0-based).
+    var index: Int
+    /// The frame's number in the job's range (what requeue and logs take).
+    var number: Int64
+    var state: String
+    var attempts: Int
+    var worker: String?
+    var error: String?
+
+    init(_ f: Stylefarm_V1_FrameStatus) {
+        index = Int(f.frameIndex)
+        number = f.frameNumber
+        state = frameStateName(f.state)
+        attempts = Int(f.attempts)
+        worker = f.workerID.isEmpty ? nil : f.workerID
+        error = f.error.isEmpty ? nil : f.error
+    }
+}
+
+struct JobListJSON: Codable, Equatable {
+    var jobs: [JobJSON]
+    /// Jobs that matched before `offset` and `limit` were applied.
+    var total: Int
+    var offset: Int
+}
+
+struct SubmittedJSON: Codable, Equatable { var id: String }
+
+struct WorkerJSON: Codable, Equatable {
+    var id: String
+    var hostname: String
+    var cores: Int
+    var memoryBytes: UInt64
+    var slots: Int
+    var state: String
+    var lastSeen: String?
+    var tasksHeld: Int
+    var unhealthyReason: String?
+    var blockedJobs: [String]
+
+    init(_ w: Stylefarm_V1_WorkerSummary) {
+        id = w.workerID
+        hostname = w.hostname
+        cores = Int(w.cores)
+        memoryBytes = w.memoryBytes
+        slots = Int(w.slots)
+        state = w.state
+        lastSeen = isoTime(unixMs: w.lastSeenUnixMs)
+        tasksHeld = Int(w.tasksHeld)
+        unhealthyReason = w.unhealthyReason.isEmpty ? nil : w.unhealthyReason
+        blockedJobs = w.blockedJobs
+    }
+}
+
+struct WorkerListJSON: Codable, Equatable { var workers: [WorkerJSON] }
+
+struct AttemptJSON: Codable, Equatable {
+    var taskId: String
+    var frame: Int64
+    var attempt: Int
+    var worker: String
+    var outcome: String
+    var startedAt: String?
+    var endedAt: String?
+    var error: String?
+    var log: String
+    /// While the attempt runs: bytes of its live log received so far.
+    var logEnd: UInt64?
+
+    init(_ a: Stylefarm_V1_AttemptLog) {
+        taskId = a.taskID
+        frame = a.frame
+        attempt = Int(a.attempt)
+        worker = a.workerID
+        outcome = a.outcome
+        startedAt = isoTime(unixMs: a.startedUnixMs)
+        endedAt = isoTime(unixMs: a.endedUnixMs)
+        error = a.error.isEmpty ? nil : a.error
+        log = a.log
+        logEnd = a.logEnd == 0 ? nil : a.logEnd
+    }
+}
+
+struct LogsJSON: Codable, Equatable {
+    var jobState: String
+    var frameState: String?
+    var attempts: [AttemptJSON]
+    /// More attempts matched than one answer carries.
+    var truncated: Bool
+
+    init(_ r: Stylefarm_V1_TaskLogReply) {
+        jobState = stateName(r.jobState)
+        frameState = r.frameState == .unspecified ? nil : frameStateName(r.frameState)
+        attempts = r.attempts.map(AttemptJSON.init)
+        truncated = r.truncated
+    }
+}
+
+struct ControlResultJSON: Codable, Equatable {
+    var job: JobJSON
+    var tasksAffected: Int
+    var framesRequeued: [Int64]
+    var framesSkipped: [Int64]
+
+    init(_ r: Stylefarm_V1_JobControlReply) {
+        job = JobJSON(r.job)
+        tasksAffected = Int(r.tasksAffected)
+        framesRequeued = r.framesRequeued
+        framesSkipped = r.framesSkipped
+    }
+}
+
+struct CancelResultJSON: Codable, Equatable { var cancelled: Bool }
+
+struct DeleteResultJSON: Codable, Equatable {
+    var tasksDeleted: Int
+    var filesRemoved: Int
+    var bytesFreed: UInt64
+    var outputsRemoved: Int
+}
+
+struct GarbageResultJSON: Codable, Equatable {
+    var filesRemoved: Int
+    var bytesFreed: UInt64
+}
+
+struct ReinstateResultJSON: Codable, Equatable {
+    var wasUnhealthy: Bool
+}
+
+struct WhoAmIJSON: Codable, Equatable {
+    var name: String
+    var role: String
+}
+
+struct TaskProgressJSON: Codable, Equatable {
+    var frameIndex: Int
+    var worker: String
+    var iteration: Int
+    var budget: Int
+}
+
+/// One server-sent event's data: what `stylefarm watch` gets.
+struct JobEventJSON: Codable, Equatable {
+    var jobId: String
+    var sequence: UInt64
+    var at: String?
+    var jobState: String
+    var frame: FrameJSON?
+    var framesDone: Int
+    var framesTotal: Int
+    var framesFailed: Int
+    var terminal: Bool
+    var workersBusy: Int
+    var running: [TaskProgressJSON]
+
+    init(_ e: Stylefarm_V1_JobEvent) {
+        jobId = e.jobID
+        sequence = e.sequence
+        at = isoTime(unixMs: e.unixMs)
+        jobState = stateName(e.jobState)
+        frame = e.hasFrame ? FrameJSON(e.frame) : nil
+        framesDone = Int(e.framesDone)
+        framesTotal = Int(e.framesTotal)
+        framesFailed = Int(e.framesFailed)
+        terminal = e.terminal
+        workersBusy = Int(e.workersBusy)
+        running = e.running.map {
+            TaskProgressJSON(frameIndex: Int($0.frameIndex), worker: $0.workerID, iteration: Int($0.iteration), budget: Int($0.budget))
+        }
+    }
+}
+
+/// Every error the API answers: `{"error": {"code": "...", "message": "..."}}`.
+struct ErrorJSON: Codable, Equatable {
+    struct Body: Codable, Equatable {
+        var code: String
+        var message: String
+    }
+    var error: Body
+}

@@ -1,0 +1,163 @@
+import Coordinator
+import Foundation
+import Hummingbird
+import Logging
+import ServiceLifecycle
+
+/// The coordinator's HTTP server (`stylefarm coordinator --http ADDR`, docs/HTTP.md): the JSON API of
+/// api/openapi.yaml and its server-sent events, on Hummingbird's own event loops. Every request becomes a client
+/// request on the coordinator's in-process channel (`LocalClients`), so the loop thread does the same work for it as
+/// for a ZeroMQ client's and never waits for HTTP.
+public final class HTTPAPIServer: Sendable {
+    public struct Configuration: Sendable {
+        /// Host and port to bind (`127.0.0.1:8080`; port 0: any free port).
+        public var host: String
+        public var port: Int
+        /// Lets a non-loopback address be bound without TLS (`--http-insecure`): tokens then cross the network in
+        /// clear text.
+        public var allowInsecure = false
+        /// The tokens requests must bear; nil: none needed (an `--insecure` farm, loopback only).
+        public var tokens: APITokenFile?
+
+        public init(host: String, port: Int, tokens: APITokenFile?) {
+            self.host = host; self.port = port; self.tokens = tokens
+        }
+
+        /// Parses `HOST:PORT` (`[::1]:8080` for IPv6).
+        public static func address(_ text: String) throws -> (host: String, port: Int) {
+            let host: Substring, port: Substring
+            if text.hasPrefix("["), let close = text.firstIndex(of: "]") {
+                host = text[text.index(after: text.startIndex)..<close]
+                let rest = text[text.index(after: close)...]
+                guard rest.hasPrefix(":") else { throw HTTPAPIError.badAddress(text) }
+                port = rest.dropFirst()
+            } else {
+                guard let colon = text.lastIndex(of: ":") else { throw HTTPAPIError.badAddress(text) }
+                host = text[..<colon]
+                port = text[text.index(after: colon)...]
+            }
+            guard !host.isEmpty, let number = Int(port), (0...65535).contains(number) else { throw HTTPAPIError.badAddress(text) }
+            return (String(host), number)
+        }
+
+        /// Whether `host` is a loopback address (or `localhost`): only this machine can connect.
+        public static func isLoopback(_ host: String) -> Bool {
+            if host == "localhost" || host == "::1" { return true }
+            let parts = host.split(separator: ".")
+            return parts.count == 4 && parts[0] == "127" && parts.allSatisfy { UInt8($0) != nil }
+        }
+
+        func check() throws {
+            guard allowInsecure || Self.isLoopback(host) else { throw HTTPAPIError.notLoopback(host) }
+            if tokens == nil && !Self.isLoopback(host) { throw HTTPAPIError.openToTheNetwork(host) }
+        }
+    }
+
+    /// The largest request body (a job spec, an action's arguments).
+    public static let maxBodyBytes = 1 << 20
+
+    /// The port it listens on (the one chosen when asked for port 0).
+    public let port: Int
+    private let group: ServiceGroup
+    private let task: Task<Void, any Error>
+
+    private init(port: Int, group: ServiceGroup, task: Task<Void, any Error>) {
+        self.port = port; self.group = group; self.task = task
+    }
+
+    /// Binds and starts serving; returns once the port is open (or throws why it could not be).
+    public static func start(_ configuration: Configuration, clients: LocalClients) async throws -> HTTPAPIServer {
+        try configuration.check()
+        let handlers = APIHandlers(clients: clients, authenticator: APIAuthenticator(tokens: configuration.tokens))
+        let router = Router(context: APIRequestContext.self)
+        router.add(middleware: APIErrorMiddleware())
+        for endpoint in APIEndpoint.allCases {
+            router.on(RouterPath(endpoint.routerPath), method: endpoint.method) { request, context in
+                await handlers.respond(endpoint, request, context)
+            }
+        }
+        var logger = Logger(label: "stylefarm.http")
+        logger.logLevel = .warning
+        let (bound, boundContinuation) = AsyncStream<Int>.makeStream()
+        let app = Application(router: router,
+                              configuration: .init(address: .hostname(configuration.host, port: configuration.port),
+                                                   serverName: "stylefarm"),
+                              onServerRunning: { channel in
+                                  boundContinuation.yield(channel.localAddress?.port ?? configuration.port)
+                                  boundContinuation.finish()
+                              },
+                              logger: logger)
+        // Its own service group, without signal handlers: the coordinator command owns SIGINT/SIGTERM.
+        let group = ServiceGroup(configuration: .init(services: [app], logger: logger))
+        let task = Task {
+            defer { boundContinuation.finish() }
+            try await group.run()
+        }
+        var ports = bound.makeAsyncIterator()
+        guard let port = await ports.next() else {
+            do { try await task.value } catch { throw HTTPAPIError.cannotBind("\(configuration.host):\(configuration.port)", "\(error)") }
+            throw HTTPAPIError.cannotBind("\(configuration.host):\(configuration.port)", "the server stopped before it listened")
+        }
+        return HTTPAPIServer(port: port, group: group, task: task)
+    }
+
+    /// Stops accepting connections, lets requests in progress finish (event streams end when the loop stops
+    /// answering: they are cut after a second) and returns when the server is down.
+    public func stop() async {
+        await group.triggerGracefulShutdown()
+        let task = self.task
+        let deadline = Task {
+            try? await Task.sleep(for: .seconds(1))
+            task.cancel()
+        }
+        _ = try? await task.value
+        deadline.cancel()
+    }
+
+    /// `start` for synchronous callers (the coordinator command's thread).
+    public static func startBlocking(_ configuration: Configuration, clients: LocalClients) throws -> HTTPAPIServer {
+        let box = ResultBox()
+        let done = DispatchSemaphore(value: 0)
+        Task {
+            do { box.set(.success(try await start(configuration, clients: clients))) } catch { box.set(.failure(error)) }
+            done.signal()
+        }
+        done.wait()
+        return try box.get()
+    }
+
+    /// `stop` for synchronous callers.
+    public func stopBlocking() {
+        let done = DispatchSemaphore(value: 0)
+        Task {
+            await stop()
+            done.signal()
+        }
+        done.wait()
+    }
+
+    private final class ResultBox: @unchecked Sendable {
+        private let lock = NSLock()
+        private var result: Result<HTTPAPIServer, any Error>?
+        func set(_ r: Result<HTTPAPIServer, any Error>) { lock.withLock { result = r } }
+        func get() throws -> HTTPAPIServer { try lock.withLock { result! }.get() }
+    }
+}
+
+public enum HTTPAPIError: Error, CustomStringConvertible, Equatable {
+    case badAddress(String)
+    case notLoopback(String)
+    case openToTheNetwork(String)
+    case cannotBind(String, String)
+
+    public var description: String {
+        switch self {
+        case .badAddress(let text): return "--http takes HOST:PORT, e.g. 127.0.0.1:8080 (got \(text.debugDescription))"
+        case .notLoopback(let host):
+            return "--http \(host) is not a loopback address: tokens would cross the network in clear text. TLS is not built in yet; put a TLS proxy in front and pass --http-insecure, or bind 127.0.0.1"
+        case .openToTheNetwork(let host):
+            return "--http \(host) without tokens (an --insecure coordinator) would let anyone on the network control the farm; bind 127.0.0.1"
+        case .cannotBind(let address, let reason): return "cannot serve HTTP on \(address): \(reason)"
+        }
+    }
+}

@@ -1,0 +1,243 @@
+import Coordinator
+import Protocol
+import Foundation
+@testable import HTTPAPI
+import XCTest
+import Yams
+
+/// The HTTP API against a running coordinator over real HTTP on 127.0.0.1 (issue 19): the routes agree with
+/// api/openapi.yaml, every role gets what the ZeroMQ channel gives it, bad input gets a 4xx with a message, and
+/// a job's events stream until it ends.
+final class HTTPAPITests: XCTestCase {
+    static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    /// (method, path) of every operation in the committed document.
+    static func documentedRoutes() throws -> Set<String> {
+        let text = try String(contentsOf: repository.appendingPathComponent("api/openapi.yaml"), encoding: .utf8)
+        let document = try XCTUnwrap(try Yams.load(yaml: text) as? [String: Any])
+        let paths = try XCTUnwrap(document["paths"] as? [String: Any])
+        var routes = Set<String>()
+        for (path, item) in paths {
+            for key in (item as? [String: Any] ?? [:]).keys where ["get", "post", "put", "patch", "delete"].contains(key) {
+                routes.insert("\(key.uppercased()) \(path)")
+            }
+        }
+        return routes
+    }
+
+    func testTheServedRoutesAreExactlyTheDocumentedOnes() async throws {
+        let served = Set(APIEndpoint.allCases.map { "\($0.method.rawValue) \($0.path)" })
+        XCTAssertEqual(served, try Self.documentedRoutes(), "api/openapi.yaml and APIEndpoint must list the same operations")
+        let committed = try String(contentsOf: Self.repository.appendingPathComponent("api/openapi.yaml"), encoding: .utf8)
+        XCTAssertEqual(OpenAPIDocument.yaml + "\n", committed, "the embedded document is stale: run scripts/generate-openapi.sh")
+
+        // Every route answers over HTTP with something other than the router's own "no route".
+        let farm = try await HTTPFarm()
+        let admin = try farm.token("root", .admin)
+        let jobID = try await farm.submitEcho("routes", token: admin)
+        for endpoint in APIEndpoint.allCases where endpoint != .jobEvents {
+            let path = endpoint.path.replacingOccurrences(of: "{job_id}", with: jobID).replacingOccurrences(of: "{worker_id}", with: "w1")
+            let post = endpoint.method == .post
+            let answer = try await farm.request(endpoint.method.rawValue, path, token: admin, body: post ? Data("{}".utf8) : nil,
+                                                contentType: post ? "application/json" : nil)
+            XCTAssertFalse(answer.status == 404 && (answer.error?.message.hasPrefix("no route") ?? true),
+                           "\(endpoint.method.rawValue) \(path) is not served: \(answer.status) \(answer.text)")
+        }
+        let document = try await farm.request("GET", "/openapi.yaml")
+        XCTAssertEqual(document.status, 200)
+        XCTAssertEqual(document.text, OpenAPIDocument.yaml)
+        await farm.close()
+    }
+
+    func testRolesAndOwnershipAreTheClientChannelsOnes() async throws {
+        let farm = try await HTTPFarm()
+        let alice = try farm.token("alice", .submitter), bob = try farm.token("bob", .submitter)
+        let viewer = try farm.token("monitor", .viewer), admin = try farm.token("wrangler", .admin)
+
+        let missing = try await farm.request("GET", "/api/v1/jobs")
+        XCTAssertEqual(missing.status, 401)
+        XCTAssertEqual(missing.headers["www-authenticate"], "Bearer realm=\"stylefarm\"")
+        XCTAssertTrue(missing.error?.message.contains("stylefarm token create") ?? false, missing.text)
+        let forged = try await farm.request("GET", "/api/v1/jobs", token: "sft_not-a-token")
+        XCTAssertEqual(forged.status, 401)
+        let health = try await farm.request("GET", "/healthz")
+        XCTAssertEqual(health.status, 200, "probes need no token")
+
+        let whoami = try await farm.request("GET", "/api/v1/whoami", token: viewer).json()
+        XCTAssertEqual(whoami["name"] as? String, "monitor")
+        XCTAssertEqual(whoami["role"] as? String, "viewer")
+
+        let jobID = try await farm.submitEcho("alices", token: alice)
+        let detail = try await farm.request("GET", "/api/v1/jobs/\(jobID)", token: alice).json()
+        XCTAssertEqual(detail["owner"] as? String, "alice", "the token's name owns the job")
+        XCTAssertEqual((detail["frames"] as? [Any])?.count, 4)
+
+        // A viewer reads everything and changes nothing.
+        let listed = try await farm.request("GET", "/api/v1/jobs", token: viewer).json()
+        XCTAssertEqual((listed["jobs"] as? [[String: Any]])?.map { $0["id"] as? String }, [jobID])
+        let viewed = try await farm.request("GET", "/api/v1/jobs/\(jobID)", token: viewer)
+        XCTAssertEqual(viewed.status, 200)
+        for (method, path) in [("POST", "/api/v1/jobs/\(jobID)/cancel"), ("POST", "/api/v1/jobs/\(jobID)/pause"),
+                               ("DELETE", "/api/v1/jobs/\(jobID)"), ("POST", "/api/v1/gc")] {
+            let refused = try await farm.request(method, path, token: viewer)
+            XCTAssertEqual(refused.status, 403, "\(method) \(path): \(refused.text)")
+            XCTAssertEqual(refused.error?.code, "permission_denied")
+            XCTAssertTrue(refused.error?.message.contains("viewer token may only read") ?? false, refused.text)
+        }
+        let viewerSubmit = try await farm.request("POST", "/api/v1/jobs", token: viewer, body: farm.echoSpec("nope"), contentType: "application/yaml")
+        XCTAssertEqual(viewerSubmit.status, 403, viewerSubmit.text)
+
+        // Another submitter neither sees nor touches it; an admin does both.
+        let bobReads = try await farm.request("GET", "/api/v1/jobs/\(jobID)", token: bob)
+        XCTAssertEqual(bobReads.status, 403)
+        let bobCancels = try await farm.request("POST", "/api/v1/jobs/\(jobID)/cancel", token: bob)
+        XCTAssertEqual(bobCancels.status, 403)
+        let bobsList = try await farm.request("GET", "/api/v1/jobs", token: bob).json()
+        XCTAssertEqual((bobsList["jobs"] as? [Any])?.count, 0)
+        let paused = try await farm.json("POST", "/api/v1/jobs/\(jobID)/pause", token: alice, [:])
+        XCTAssertEqual(paused.status, 200, paused.text)
+        XCTAssertEqual((try paused.json()["job"] as? [String: Any])?["state"] as? String, "paused")
+        let prioritized = try await farm.json("POST", "/api/v1/jobs/\(jobID)/priority", token: admin, ["priority": 90])
+        XCTAssertEqual((try prioritized.json()["job"] as? [String: Any])?["priority"] as? Int, 90, prioritized.text)
+        let resumed = try await farm.request("POST", "/api/v1/jobs/\(jobID)/resume", token: admin)
+        XCTAssertEqual((try resumed.json()["job"] as? [String: Any])?["state"] as? String, "queued", resumed.text)
+        let aliceCollects = try await farm.request("POST", "/api/v1/gc", token: alice)
+        XCTAssertEqual(aliceCollects.status, 403, "garbage collection is an admin's")
+        let cancelled = try await farm.request("POST", "/api/v1/jobs/\(jobID)/cancel", token: alice)
+        XCTAssertEqual(try cancelled.json()["cancelled"] as? Bool, true, cancelled.text)
+        let again = try await farm.request("POST", "/api/v1/jobs/\(jobID)/cancel", token: alice)
+        XCTAssertEqual(try again.json()["cancelled"] as? Bool, true, "cancelling again changes nothing: \(again.text)")
+
+        // A revoked token stops working within a second or so.
+        _ = try XCTUnwrap(farm.tokens).update { $0.revoke(name: "monitor") }
+        try await Task.sleep(for: .milliseconds(1100))
+        let revoked = try await farm.request("GET", "/api/v1/jobs", token: viewer)
+        XCTAssertEqual(revoked.status, 401)
+        await farm.close()
+    }
+
+    func testBadInputGetsAClearErrorAndChangesNothing() async throws {
+        let farm = try await HTTPFarm()
+        let admin = try farm.token("wrangler", .admin)
+        func expect(_ answer: HTTPFarm.Answer, _ status: Int, _ words: String, file: StaticString = #filePath, line: UInt = #line) {
+            XCTAssertEqual(answer.status, status, answer.text, file: file, line: line)
+            XCTAssertTrue(answer.error?.message.contains(words) ?? false, "wanted “\(words)” in \(answer.text)", file: file, line: line)
+        }
+        let a1 = try await farm.request("POST", "/api/v1/jobs", token: admin, body: Data("{\"name\": 3".utf8), contentType: "application/json")
+        expect(a1,
+               400, "not valid JSON")
+        let a2 = try await farm.request("POST", "/api/v1/jobs", token: admin, body: Data("name: [unclosed".utf8), contentType: "application/yaml")
+        expect(a2,
+               400, "YAML")
+        let a3 = try await farm.request("POST", "/api/v1/jobs", token: admin, body: Data("name: x\nframs: 1-3\n".utf8), contentType: "application/yaml")
+        expect(a3,
+               400, "frams")
+        let a4 = try await farm.request("POST", "/api/v1/jobs", token: admin,
+                                      body: Data("name: x\nkind: echo\nframes: 1-3\noutput_dir: relative/out\n".utf8), contentType: "application/yaml")
+        expect(a4,
+               400, "must be absolute")
+        let a5 = try await farm.request("POST", "/api/v1/jobs", token: admin, body: Data(repeating: 0x61, count: (1 << 20) + 10),
+                                      contentType: "application/yaml")
+        expect(a5,
+               413, "larger than 1048576 bytes")
+        let a6 = try await farm.request("GET", "/api/v1/jobs?limit=0", token: admin)
+        expect(a6, 400, "limit")
+        let a7 = try await farm.request("GET", "/api/v1/jobs?state=done", token: admin)
+        expect(a7, 400, "unknown job state")
+        let a8 = try await farm.request("GET", "/api/v1/jobs/nope", token: admin)
+        expect(a8, 404, "no job")
+        let a9 = try await farm.request("GET", "/api/v1/nothing", token: admin)
+        expect(a9, 404, "no route GET /api/v1/nothing")
+        let jobID = try await farm.submitEcho("fine", token: admin)
+        let a10 = try await farm.json("POST", "/api/v1/jobs/\(jobID)/priority", token: admin, ["priority": 101])
+        expect(a10, 400, "outside 0…100")
+        let a11 = try await farm.json("POST", "/api/v1/jobs/\(jobID)/priority", token: admin, ["priority": "high"])
+        expect(a11, 400, "priority")
+        let a12 = try await farm.json("POST", "/api/v1/jobs/\(jobID)/requeue", token: admin, [:])
+        expect(a12, 400, "frames")
+        let a13 = try await farm.request("GET", "/api/v1/jobs/\(jobID)/logs?frame=99", token: admin)
+        expect(a13, 400, "no frame 99")
+        let a14 = try await farm.request("DELETE", "/api/v1/jobs/\(jobID)?outputs=maybe", token: admin)
+        expect(a14, 400, "true or false")
+        // None of it touched the one good job.
+        let list = try await farm.request("GET", "/api/v1/jobs", token: admin).json()
+        XCTAssertEqual(list["total"] as? Int, 1)
+        let job = try await farm.request("GET", "/api/v1/jobs/\(jobID)", token: admin).json()
+        XCTAssertEqual(job["state"] as? String, "queued")
+        XCTAssertEqual(job["priority"] as? Int, 50)
+        await farm.close()
+    }
+
+    func testAJobsEventsStreamUntilItEnds() async throws {
+        let farm = try await HTTPFarm()
+        let submitter = try farm.token("alice", .submitter)
+        let jobID = try await farm.submitEcho("streamed", token: submitter, frames: "1-3")
+        let stream = Task { try await farm.request("GET", "/api/v1/jobs/\(jobID)/events", token: submitter) }
+        try await Task.sleep(for: .milliseconds(300))
+        let cancelled = try await farm.request("POST", "/api/v1/jobs/\(jobID)/cancel", token: submitter)
+        XCTAssertEqual(cancelled.status, 200, cancelled.text)
+        let answer = try await stream.value
+        XCTAssertEqual(answer.status, 200)
+        XCTAssertEqual(answer.headers["content-type"], "text/event-stream")
+        let events = answer.text.components(separatedBy: "\n\n").filter { $0.contains("event: job") }
+        XCTAssertGreaterThanOrEqual(events.count, 2, answer.text)
+        let last = try XCTUnwrap(events.last?.split(separator: "\n").first { $0.hasPrefix("data: ") })
+        let data = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(last.dropFirst(6).utf8)) as? [String: Any])
+        XCTAssertEqual(data["job_state"] as? String, "cancelled")
+        XCTAssertEqual(data["terminal"] as? Bool, true)
+        XCTAssertEqual(data["frames_total"] as? Int, 3)
+        XCTAssertTrue(events.first?.hasPrefix("id: 1\n") ?? false, answer.text)
+
+        let other = try farm.token("bob", .submitter)
+        let refused = try await farm.request("GET", "/api/v1/jobs/\(jobID)/events", token: other)
+        XCTAssertEqual(refused.status, 403, "a refused watch is an HTTP error, not a stream: \(refused.text)")
+        let unknown = try await farm.request("GET", "/api/v1/jobs/nope/events", token: other)
+        XCTAssertEqual(unknown.status, 404, unknown.text)
+        await farm.close()
+    }
+
+    func testAnInsecureFarmNeedsNoToken() async throws {
+        let farm = try await HTTPFarm(withTokens: false)
+        let jobID = try await farm.submitEcho("open", token: nil)
+        let job = try await farm.request("GET", "/api/v1/jobs/\(jobID)").json()
+        XCTAssertEqual(job["owner"] as? String, "", "no identities on an insecure farm, as on its ZeroMQ channel")
+        let whoami = try await farm.request("GET", "/api/v1/whoami").json()
+        XCTAssertEqual(whoami["role"] as? String, "admin")
+        await farm.close()
+    }
+
+    func testNonLoopbackAddressesNeedTheInsecureFlagAndTokens() throws {
+        XCTAssertEqual(try HTTPAPIServer.Configuration.address("127.0.0.1:8080").port, 8080)
+        XCTAssertEqual(try HTTPAPIServer.Configuration.address("[::1]:9").host, "::1")
+        XCTAssertThrowsError(try HTTPAPIServer.Configuration.address("8080"))
+        XCTAssertThrowsError(try HTTPAPIServer.Configuration.address("host:99999"))
+        XCTAssertTrue(HTTPAPIServer.Configuration.isLoopback("127.0.0.2"))
+        XCTAssertFalse(HTTPAPIServer.Configuration.isLoopback("10.0.0.1"))
+        XCTAssertFalse(HTTPAPIServer.Configuration.isLoopback("127.example.com"))
+        let tokens = APITokenFile(path: "/nonexistent/http_tokens")
+        var open = HTTPAPIServer.Configuration(host: "0.0.0.0", port: 0, tokens: tokens)
+        XCTAssertThrowsError(try open.check()) { XCTAssertEqual($0 as? HTTPAPIError, .notLoopback("0.0.0.0")) }
+        open.allowInsecure = true
+        XCTAssertNoThrow(try open.check())
+        open.tokens = nil
+        XCTAssertThrowsError(try open.check()) { XCTAssertEqual($0 as? HTTPAPIError, .openToTheNetwork("0.0.0.0")) }
+    }
+
+    func testTokensAreStoredHashedAndParsedStrictly() throws {
+        var tokens = APITokens()
+        let token = try tokens.create(name: "alice", role: .submitter)
+        XCTAssertTrue(token.hasPrefix("sft_"))
+        XCTAssertGreaterThanOrEqual(token.count, 40)
+        XCTAssertFalse(tokens.text.contains(token), "only the hash is written")
+        XCTAssertTrue(tokens.text.contains(APITokens.hash(token)))
+        XCTAssertEqual(tokens.identity(forToken: token), ClientIdentity(role: .submitter, name: "alice"))
+        XCTAssertNil(tokens.identity(forToken: token + "x"))
+        XCTAssertThrowsError(try tokens.create(name: "w", role: .worker))
+        XCTAssertThrowsError(try tokens.create(name: "bad name", role: .viewer))
+        let (parsed, problems) = APITokens.parse(tokens.text + "admin nothex bob\nworker \(APITokens.hash("x")) w\nviewer \(APITokens.hash("y"))\n")
+        XCTAssertEqual(parsed, tokens, "bad lines are left out")
+        XCTAssertEqual(problems.count, 3, "\(problems)")
+        XCTAssertEqual(tokens.revoke(name: "alice"), 1)
+        XCTAssertNil(tokens.identity(forToken: token))
+    }
+}
