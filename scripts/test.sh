@@ -39,6 +39,8 @@ if command -v protoc >/dev/null 2>&1; then
     log "checking that generated protobuf code is current"
     scripts/generate-protos.sh --check
 fi
+log "checking that the embedded OpenAPI document is current"
+scripts/generate-openapi.sh --check
 if [ "$FAST" = 1 ]; then
     log "running the unit tier (--fast: skipping the full tier's process, render and sleep tests)"
     run_tests_logged "$REPO_ROOT/.build/test-fast.log" --skip "$FULL_TIER" "$@"
