@@ -29,6 +29,8 @@ let package = Package(
         // No traits: swift-configuration and full-Foundation extras are not used.
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: []),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        // The coordinator's /metrics: counters, gauges and histograms in the Prometheus text format.
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
@@ -70,7 +72,8 @@ let package = Package(
         .target(name: "Coordinator",
                 dependencies: ["Engine", "Protocol", "FarmWire", "JobModel",
                                .product(name: "Crypto", package: "swift-crypto"),
-                               .product(name: "GRDB", package: "GRDB.swift")],
+                               .product(name: "GRDB", package: "GRDB.swift"),
+                               .product(name: "Prometheus", package: "swift-prometheus")],
                 path: "Sources/Coordinator"),
         // The coordinator's HTTP/JSON API, server-sent events and Prometheus text (docs/HTTP.md): a shell over
         // the coordinator's in-process client channel, so every request runs the same code as a ZeroMQ client's.

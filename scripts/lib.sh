@@ -6,10 +6,16 @@ APT_PACKAGES=(libopenblas-dev libpng-dev libjpeg62-turbo-dev libzmq3-dev libopen
 
 log() { printf '==> %s\n' "$*" >&2; }
 
-# Installs the Debian packages the build needs, if any is missing (apt-get, as root or through sudo).
+# Debian packages only tests use: real peers of the product (scripts/test.sh installs them).
+TEST_PACKAGES=(prometheus)
+
+# Installs Debian packages if any is missing (apt-get, as root or through sudo): the build's (APT_PACKAGES)
+# without arguments, else the ones named.
 install_system_packages() {
+    local wanted=("$@")
+    [ ${#wanted[@]} -gt 0 ] || wanted=("${APT_PACKAGES[@]}")
     local missing=()
-    for p in "${APT_PACKAGES[@]}"; do
+    for p in "${wanted[@]}"; do
         dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
     done
     if [ ${#missing[@]} -eq 0 ]; then log "system packages present"; return; fi

@@ -18,6 +18,8 @@ FULL_TIER='^StylefarmTests\.|\.(RegionStylizationTests|StyleTransferTests|Tempor
 FAST=0
 if [ "${1:-}" = "--fast" ]; then FAST=1; shift; fi
 install_system_packages
+# Real peers some tests drive (they skip without them): Prometheus scrapes the HTTP API's /metrics.
+install_system_packages "${TEST_PACKAGES[@]}"
 require_swift
 log "building (release, with tests)"
 swift build "${SWIFT_FLAGS[@]}" --build-tests

@@ -7,12 +7,12 @@ enum APIEndpoint: CaseIterable, Sendable {
     case cancelJob, pauseJob, resumeJob, requeueFrames, setPriority, unblockWorkers
     case jobLogs, jobEvents
     case listWorkers, reinstateWorker
-    case collectGarbage, whoAmI
+    case collectGarbage, whoAmI, metrics
     case openAPIDocument, health
 
     var method: HTTPRequest.Method {
         switch self {
-        case .listJobs, .jobDetail, .jobLogs, .jobEvents, .listWorkers, .whoAmI, .openAPIDocument, .health: return .get
+        case .listJobs, .jobDetail, .jobLogs, .jobEvents, .listWorkers, .whoAmI, .metrics, .openAPIDocument, .health: return .get
         case .deleteJob: return .delete
         case .submitJob, .cancelJob, .pauseJob, .resumeJob, .requeueFrames, .setPriority, .unblockWorkers,
              .reinstateWorker, .collectGarbage: return .post
@@ -35,6 +35,7 @@ enum APIEndpoint: CaseIterable, Sendable {
         case .reinstateWorker: return "/api/v1/workers/{worker_id}/reinstate"
         case .collectGarbage: return "/api/v1/gc"
         case .whoAmI: return "/api/v1/whoami"
+        case .metrics: return "/metrics"
         case .openAPIDocument: return "/openapi.yaml"
         case .health: return "/healthz"
         }

@@ -11,6 +11,7 @@ import Protocol
 struct APIHandlers: Sendable {
     let clients: LocalClients
     let authenticator: APIAuthenticator
+    let metrics: FarmMetrics
 
     static let encoder: JSONEncoder = {
         let encoder = JSONEncoder()
@@ -46,6 +47,8 @@ struct APIHandlers: Sendable {
             return Self.text("ok\n", contentType: "text/plain; charset=utf-8")
         case .openAPIDocument:
             return Self.text(OpenAPIDocument.yaml, contentType: "application/yaml")
+        case .metrics:
+            return Self.text(await metrics.exposition(), contentType: "text/plain; version=0.0.4; charset=utf-8")
         case .whoAmI:
             return try Self.json(WhoAmIJSON(name: identity.name, role: identity.role.rawValue))
         case .listJobs:

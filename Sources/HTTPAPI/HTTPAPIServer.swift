@@ -66,9 +66,9 @@ public final class HTTPAPIServer: Sendable {
     }
 
     /// Binds and starts serving; returns once the port is open (or throws why it could not be).
-    public static func start(_ configuration: Configuration, clients: LocalClients) async throws -> HTTPAPIServer {
+    public static func start(_ configuration: Configuration, clients: LocalClients, metrics: FarmMetrics) async throws -> HTTPAPIServer {
         try configuration.check()
-        let handlers = APIHandlers(clients: clients, authenticator: APIAuthenticator(tokens: configuration.tokens))
+        let handlers = APIHandlers(clients: clients, authenticator: APIAuthenticator(tokens: configuration.tokens), metrics: metrics)
         let router = Router(context: APIRequestContext.self)
         router.add(middleware: APIErrorMiddleware())
         for endpoint in APIEndpoint.allCases {
@@ -115,11 +115,11 @@ public final class HTTPAPIServer: Sendable {
     }
 
     /// `start` for synchronous callers (the coordinator command's thread).
-    public static func startBlocking(_ configuration: Configuration, clients: LocalClients) throws -> HTTPAPIServer {
+    public static func startBlocking(_ configuration: Configuration, clients: LocalClients, metrics: FarmMetrics) throws -> HTTPAPIServer {
         let box = ResultBox()
         let done = DispatchSemaphore(value: 0)
         Task {
-            do { box.set(.success(try await start(configuration, clients: clients))) } catch { box.set(.failure(error)) }
+            do { box.set(.success(try await start(configuration, clients: clients, metrics: metrics))) } catch { box.set(.failure(error)) }
             done.signal()
         }
         done.wait()

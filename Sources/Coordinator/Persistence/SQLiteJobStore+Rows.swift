@@ -288,3 +288,22 @@ extension SQLiteJobStore {
         }
     }
 }
+
+extension SQLiteJobStore {
+    /// Jobs and tasks by state (the metrics' gauges); a read, which never waits for a writer.
+    public func counts() throws -> StoreCounts {
+        try read { db in
+            var jobs: [String: Int] = [:]
+            for row in try Row.fetchAll(db, sql: """
+                SELECT CASE WHEN paused_reason IS NOT NULL AND state IN ('queued', 'running') THEN 'paused' ELSE state END,
+                       COUNT(*) FROM jobs GROUP BY 1
+                """) {
+                jobs[row[0]] = row[1]
+            }
+            var tasks: [String: Int] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT state, COUNT(*) FROM tasks GROUP BY state") { tasks[row[0]] = row[1] }
+            let oldest = try Double.fetchOne(db, sql: "SELECT MIN(created_at) FROM jobs WHERE state IN ('queued', 'running')")
+            return StoreCounts(jobs: jobs, tasks: tasks, oldestUnfinishedJob: oldest.map { Date(timeIntervalSince1970: $0) })
+        }
+    }
+}

@@ -45,6 +45,7 @@ extension CoordinatorServer {
                 send(toWorker: read.workerID, .blobData(BlobChunks.notFound(sha256: read.sha256)))
                 continue
             }
+            metrics.blobBytesSent.increment(by: Int64(bytes.count))
             for (chunk, attachment) in BlobChunks.messages(sha256: read.sha256, bytes: bytes, limit: read.chunkLimit) {
                 send(toWorker: read.workerID, .blobData(chunk), attachments: [attachment])
             }

@@ -88,8 +88,12 @@ extension CoordinatorServer {
         case .submitJob(let submit)?:
             // Answered by `answerSubmissions` when it has run on the submission thread.
             let ticket = call.ticket
-            let submission = submission(owner: identity.name), spec = submit.spec, owner = identity.name
-            submissions.start { FinishedSubmission(ticket: ticket, outcome: Result { try submission.run(spec, owner: owner) }) }
+            let submission = submission(owner: identity.name), spec = submit.spec, owner = identity.name, metrics = metrics
+            submissions.start {
+                let start = ContinuousClock.now
+                defer { metrics.submissionSeconds.record(ContinuousClock.now - start) }
+                return FinishedSubmission(ticket: ticket, outcome: Result { try submission.run(spec, owner: owner) })
+            }
         case .jobStatus(let request)?:
             var reply = Stylefarm_V1_JobStatusReply()
             do {

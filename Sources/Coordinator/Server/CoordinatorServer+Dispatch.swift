@@ -30,6 +30,8 @@ extension CoordinatorServer {
             let wanted = liveness.credits(for: id)
             guard wanted > 0 else { continue }
             let claims: [TaskClaim]
+            let start = ContinuousClock.now
+            defer { metrics.storeWriteSeconds.record(ContinuousClock.now - start) }
             do { claims = try store.claimTasks(for: id, max: wanted, now: now) } catch {
                 storeCannotWrite(error, waiting: pendingChanges.count)
                 return
@@ -52,6 +54,7 @@ extension CoordinatorServer {
             }
             send(toWorker: id, .task(assignment))
             stats.dispatched += 1
+            metrics.dispatched.increment()
             let job = jobContexts[claim.task.jobID]
             deadlines.start(claim.task.id, attempt: claim.attempt, workerID: id,
                             limit: job?.resolved.taskTimeout ?? configuration.defaultTaskTimeout, now: clock.now())

@@ -40,6 +40,9 @@ extension CoordinatorServer {
             }
             endAssignment(result.taskID, of: workerID)
             task = (result.taskID, jobID, frameIndex)
+            metrics.renderSeconds.record(.milliseconds(Int64((max(0, result.stats.wallSeconds) * 1000).rounded())))
+            metrics.evaluations.increment(by: Int64(result.stats.iterations))
+            metrics.blobBytesReceived.increment(by: Int64(attachments.reduce(0) { $0 + $1.count }))
             keepLog(result.log, taskID: result.taskID, attempt: attempt)
         }
         let context = try? jobContext(task.jobID)
@@ -143,6 +146,7 @@ extension CoordinatorServer {
     }
 
     func receiveOutputChunk(_ chunk: Stylefarm_V1_BlobData, attachments: [Data], workerID: String) {
+        metrics.blobBytesReceived.increment(by: Int64(attachments.reduce(0) { $0 + $1.count }))
         let sha = chunk.sha256.lowercased()
         // The worker serves its pulls in the order they were asked for: the oldest open one of this hash.
         guard var fetch = fetches.values.filter({ $0.workerID == workerID && $0.sha == sha }).min(by: { $0.sequence < $1.sequence }) else {

@@ -211,6 +211,10 @@ public final class CoordinatorServer {
     let maintenance: OffLoopQueue<MaintenanceOutcome>
     /// Client requests from this process (the HTTP API), handled like the client socket's.
     public let localClients: LocalClients
+    /// Prometheus metrics (`/metrics` of the HTTP API).
+    public let metrics = FarmMetrics()
+    /// When the workers' gauges were last set.
+    var workersGaugedAt = Date.distantPast
     /// When the next periodic garbage collection starts.
     var nextCollection: Date
     /// Not before this time does another round of preemption start.
@@ -291,6 +295,8 @@ public final class CoordinatorServer {
         stats.requeued = report.requeuedTasks
         store.unhealthyAfter = configuration.unhealthyAfter
         unhealthyWorkers = try store.unhealthyWorkers()
+        let counted = store
+        metrics.readCounts = { try counted.counts() }
         sweepTemporaryFiles()
     }
 
@@ -340,6 +346,8 @@ public final class CoordinatorServer {
     public func runOnce(timeout: Duration) throws {
         let wait = min(timeout, timeUntilNextDeadline())
         _ = try poller.poll(timeout: wait)
+        let start = ContinuousClock.now
+        defer { metrics.loopSeconds.record(ContinuousClock.now - start) }
 
         answerZAP()
         var budget = 1000
@@ -385,6 +393,17 @@ public final class CoordinatorServer {
         flushChanges()
         sendHeartbeats()
         pushWatchEvents()
+        gaugeWorkers()
+    }
+
+    /// Sets the metrics' worker gauges, once a second.
+    func gaugeWorkers() {
+        let now = clock.now()
+        guard now.timeIntervalSince(workersGaugedAt) >= 1 else { return }
+        workersGaugedAt = now
+        let alive = liveness.aliveWorkers
+        let busy = Set(assigned.values.map(\.sent.workerID)).count
+        metrics.setWorkers(alive: alive.count, busy: busy, dead: max(0, knownWorkers.count - alive.count), unhealthy: unhealthyWorkers.count)
     }
 
     func timeUntilNextDeadline() -> Duration {
@@ -413,7 +432,10 @@ public final class CoordinatorServer {
         pendingChanges = []
         claimsMayFind = true
         do {
-            record(changes, try store.apply(changes, now: now))
+            let start = ContinuousClock.now
+            let outcomes = try store.apply(changes, now: now)
+            metrics.storeWriteSeconds.record(ContinuousClock.now - start)
+            record(changes, outcomes)
             storeRetryAt = nil
         } catch let error as PersistenceError where error.isRefusal {
             var waiting: [StateChange] = []
@@ -449,6 +471,7 @@ public final class CoordinatorServer {
 
     private func record(_ changes: [StateChange], _ outcomes: [StateChangeOutcome]) {
         for (change, outcome) in zip(changes, outcomes) {
+            metrics.count(change, outcome)
             switch outcome {
             case .task(.completed):
                 stats.completed += 1

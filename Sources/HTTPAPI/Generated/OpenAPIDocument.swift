@@ -362,6 +362,18 @@ paths:
                   name: {type: string}
                   role: {type: string, enum: [submitter, admin, viewer]}
         "401": {$ref: "#/components/responses/Unauthorized"}
+  /metrics:
+    get:
+      tags: [farm]
+      operationId: getMetrics
+      summary: Prometheus metrics (text exposition format 0.0.4); any token's role may read them.
+      responses:
+        "200":
+          description: The metrics.
+          content:
+            text/plain:
+              schema: {type: string}
+        "401": {$ref: "#/components/responses/Unauthorized"}
   /openapi.yaml:
     get:
       tags: [farm]
