@@ -18,7 +18,7 @@ FULL_TIER='^StylefarmTests\.|\.(RegionStylizationTests|StyleTransferTests|Tempor
 FAST=0
 if [ "${1:-}" = "--fast" ]; then FAST=1; shift; fi
 install_system_packages
-# Real peers some tests drive (they skip without them): Prometheus scrapes the HTTP API's /metrics.
+# Real peers some tests drive (they skip without them): Prometheus scrapes the HTTP API's /metrics; Chromium runs the dashboard.
 install_system_packages "${TEST_PACKAGES[@]}"
 require_swift
 log "building (release, with tests)"
@@ -41,8 +41,8 @@ if command -v protoc >/dev/null 2>&1; then
     log "checking that generated protobuf code is current"
     scripts/generate-protos.sh --check
 fi
-log "checking that the embedded OpenAPI document is current"
-scripts/generate-openapi.sh --check
+log "checking that the embedded OpenAPI document and dashboard are current"
+scripts/generate-web.sh --check
 if [ "$FAST" = 1 ]; then
     log "running the unit tier (--fast: skipping the full tier's process, render and sleep tests)"
     run_tests_logged "$REPO_ROOT/.build/test-fast.log" --skip "$FULL_TIER" "$@"

@@ -9,14 +9,21 @@ struct APIAuthenticator: Sendable {
     /// nil: no tokens needed (an insecure farm).
     var tokens: APITokenFile?
 
+    /// The token comes in the `Authorization: Bearer` header, or for a GET in the `access_token` query parameter
+    /// (RFC 6750 §2.3): a browser's EventSource and images cannot send headers.
     func identify(_ request: Request) throws -> ClientIdentity {
         guard let tokens else { return .unauthenticated }
-        guard let header = request.headers[.authorization] else { throw APIError.unauthorized }
-        let parts = header.split(separator: " ", maxSplits: 1)
-        guard parts.count == 2, parts[0].lowercased() == "bearer" else { throw APIError.unauthorized }
-        guard let identity = tokens.current().identity(forToken: String(parts[1]).trimmingCharacters(in: .whitespaces)) else {
-            throw APIError.badToken
+        let token: String
+        if let header = request.headers[.authorization] {
+            let parts = header.split(separator: " ", maxSplits: 1)
+            guard parts.count == 2, parts[0].lowercased() == "bearer" else { throw APIError.unauthorized }
+            token = String(parts[1]).trimmingCharacters(in: .whitespaces)
+        } else if request.method == .get, let query = request.uri.queryParameters["access_token"] {
+            token = String(query)
+        } else {
+            throw APIError.unauthorized
         }
+        guard let identity = tokens.current().identity(forToken: token) else { throw APIError.badToken }
         return identity
     }
 }

@@ -5,14 +5,15 @@ import Hummingbird
 enum APIEndpoint: CaseIterable, Sendable {
     case listJobs, submitJob, jobDetail, deleteJob
     case cancelJob, pauseJob, resumeJob, requeueFrames, setPriority, unblockWorkers
-    case jobLogs, jobEvents
+    case jobLogs, jobEvents, frameThumbnail
     case listWorkers, reinstateWorker
     case collectGarbage, whoAmI, metrics
-    case openAPIDocument, health
+    case openAPIDocument, health, dashboard, dashboardFile
 
     var method: HTTPRequest.Method {
         switch self {
-        case .listJobs, .jobDetail, .jobLogs, .jobEvents, .listWorkers, .whoAmI, .metrics, .openAPIDocument, .health: return .get
+        case .listJobs, .jobDetail, .jobLogs, .jobEvents, .frameThumbnail, .listWorkers, .whoAmI, .metrics, .openAPIDocument, .health,
+             .dashboard, .dashboardFile: return .get
         case .deleteJob: return .delete
         case .submitJob, .cancelJob, .pauseJob, .resumeJob, .requeueFrames, .setPriority, .unblockWorkers,
              .reinstateWorker, .collectGarbage: return .post
@@ -31,6 +32,7 @@ enum APIEndpoint: CaseIterable, Sendable {
         case .unblockWorkers: return "/api/v1/jobs/{job_id}/unblock"
         case .jobLogs: return "/api/v1/jobs/{job_id}/logs"
         case .jobEvents: return "/api/v1/jobs/{job_id}/events"
+        case .frameThumbnail: return "/api/v1/jobs/{job_id}/frames/{frame}/thumbnail"
         case .listWorkers: return "/api/v1/workers"
         case .reinstateWorker: return "/api/v1/workers/{worker_id}/reinstate"
         case .collectGarbage: return "/api/v1/gc"
@@ -38,11 +40,14 @@ enum APIEndpoint: CaseIterable, Sendable {
         case .metrics: return "/metrics"
         case .openAPIDocument: return "/openapi.yaml"
         case .health: return "/healthz"
+        case .dashboard: return "/"
+        case .dashboardFile: return "/ui/{file}"
         }
     }
 
-    /// Whether the route answers without a token (liveness probes and the API's own description).
-    var isPublic: Bool { self == .openAPIDocument || self == .health }
+    /// Whether the route answers without a token (liveness probes, the API's own description and the dashboard's
+    /// files, which ask for a token and send it).
+    var isPublic: Bool { self == .openAPIDocument || self == .health || self == .dashboard || self == .dashboardFile }
 
     /// The path in the router's syntax (`:job_id`).
     var routerPath: String {

@@ -12,6 +12,7 @@ struct APIHandlers: Sendable {
     let clients: LocalClients
     let authenticator: APIAuthenticator
     let metrics: FarmMetrics
+    let thumbnails = Thumbnails()
 
     static let encoder: JSONEncoder = {
         let encoder = JSONEncoder()
@@ -43,6 +44,32 @@ struct APIHandlers: Sendable {
                         as identity: ClientIdentity) async throws -> Response {
         let query = request.uri.queryParameters
         switch endpoint {
+        case .dashboard, .dashboardFile:
+            let name = endpoint == .dashboard ? "index.html" : try Self.parameter("file", context)
+            guard let file = DashboardAssets.files[name] else { throw APIError.notFound("the dashboard has no file \(name.debugDescription)") }
+            var response = Self.text(file.text, contentType: file.contentType)
+            response.headers[.cacheControl] = "no-cache"
+            return response
+        case .frameThumbnail:
+            let jobID = try Self.jobID(context)
+            let text = try Self.parameter("frame", context)
+            guard let number = Int64(text) else { throw APIError.badRequest("frame must be a frame number of the job's range (got \(text.debugDescription))") }
+            var status = Stylefarm_V1_JobStatusRequest()
+            status.jobID = jobID
+            status.includeFrames = true
+            status.frameNumbers = [number]
+            guard case .jobStatus(let reply)? = try await ask(.jobStatus(status), as: identity) else { throw Self.unexpected }
+            if reply.hasError { throw APIError(reply.error) }
+            guard let frame = reply.frames.first, frame.state == .done, !frame.outputPath.isEmpty else {
+                throw APIError(status: .conflict, code: "failed_precondition", message: "frame \(number) of job \(jobID) is not finished yet")
+            }
+            let png: Data
+            do { png = try await thumbnails.png(of: frame.outputPath) } catch {
+                throw APIError.notFound("\(error)")
+            }
+            var response = Response(status: .ok, headers: [.contentType: "image/png"], body: .init(byteBuffer: ByteBuffer(bytes: png)))
+            response.headers[.cacheControl] = "private, max-age=3600"
+            return response
         case .health:
             return Self.text("ok\n", contentType: "text/plain; charset=utf-8")
         case .openAPIDocument:

@@ -37,6 +37,7 @@ final class HTTPAPITests: XCTestCase {
         let jobID = try await farm.submitEcho("routes", token: admin)
         for endpoint in APIEndpoint.allCases where endpoint != .jobEvents {
             let path = endpoint.path.replacingOccurrences(of: "{job_id}", with: jobID).replacingOccurrences(of: "{worker_id}", with: "w1")
+                .replacingOccurrences(of: "{frame}", with: "1").replacingOccurrences(of: "{file}", with: "app.js")
             let post = endpoint.method == .post
             let answer = try await farm.request(endpoint.method.rawValue, path, token: admin, body: post ? Data("{}".utf8) : nil,
                                                 contentType: post ? "application/json" : nil)

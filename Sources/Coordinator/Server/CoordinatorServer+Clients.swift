@@ -79,6 +79,9 @@ extension CoordinatorServer {
 
     struct ClientRefusal: Error { var error: Stylefarm_V1_ClientError }
 
+    /// The most frames a status request may name (`frame_numbers`).
+    static let maxFramesPerStatus = 1000
+
     func handleClient(_ call: ClientCall, as identity: ClientIdentity = .unauthenticated) {
         if !identity.mayChange && !ClientIdentity.onlyReads(call.message.payload) {
             return replyToClient(call, .error(Self.clientError(.permissionDenied,
@@ -102,7 +105,20 @@ extension CoordinatorServer {
                     return replyToClient(call, .jobStatus(reply))
                 }
                 reply.job = try wireSummary(request.jobID)
-                if request.includeFrames { reply.frames = try wireFrames(request.jobID) }
+                if request.includeFrames && !request.frameNumbers.isEmpty {
+                    let numbers = try jobContext(request.jobID).resolved.frames.frames
+                    var indices: [Int] = []
+                    for number in request.frameNumbers.prefix(Self.maxFramesPerStatus) {
+                        guard let index = numbers.firstIndex(of: Int(number)) else {
+                            reply.error = Self.clientError(.notFound, "job \(request.jobID) has no frame \(number)")
+                            return replyToClient(call, .jobStatus(reply))
+                        }
+                        indices.append(index)
+                    }
+                    reply.frames = try wireFrames(request.jobID, only: indices)
+                } else if request.includeFrames {
+                    reply.frames = try wireFrames(request.jobID)
+                }
             } catch {
                 reply.error = Self.clientError(.internal, "\(error)")
             }
@@ -239,6 +255,7 @@ extension CoordinatorServer {
                 f.workerID = last.workerID
             }
             f.error = task?.lastError ?? ""
+            if frame.state == .done { f.outputPath = frame.outputPath }
             return f
         }
     }

@@ -474,6 +474,9 @@ public nonisolated struct Stylefarm_V1_JobStatusRequest: Sendable {
 
   public var includeFrames: Bool = false
 
+  /// with include_frames: only these frames (numbers of the job's range)
+  public var frameNumbers: [Int64] = []
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -496,6 +499,9 @@ public nonisolated struct Stylefarm_V1_FrameStatus: Sendable {
 
   /// the frame's number in the job's range (what `requeue --frames` takes)
   public var frameNumber: Int64 = 0
+
+  /// where the coordinator keeps the frame's output (done frames; its own path)
+  public var outputPath: String = String()
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -822,50 +828,80 @@ public nonisolated struct Stylefarm_V1_WatchJob: Sendable {
   public init() {}
 }
 
-public nonisolated struct Stylefarm_V1_JobEvent: Sendable {
+public nonisolated struct Stylefarm_V1_JobEvent: @unchecked Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  public var jobID: String = String()
+  public var jobID: String {
+    get {_storage._jobID}
+    set {_uniqueStorage()._jobID = newValue}
+  }
 
   /// per watch, from 1
-  public var sequence: UInt64 = 0
+  public var sequence: UInt64 {
+    get {_storage._sequence}
+    set {_uniqueStorage()._sequence = newValue}
+  }
 
-  public var unixMs: Int64 = 0
+  public var unixMs: Int64 {
+    get {_storage._unixMs}
+    set {_uniqueStorage()._unixMs = newValue}
+  }
 
-  public var jobState: Stylefarm_V1_JobState = .unspecified
+  public var jobState: Stylefarm_V1_JobState {
+    get {_storage._jobState}
+    set {_uniqueStorage()._jobState = newValue}
+  }
 
   /// the frame that changed, if any
   public var frame: Stylefarm_V1_FrameStatus {
-    get {_frame ?? Stylefarm_V1_FrameStatus()}
-    set {_frame = newValue}
+    get {_storage._frame ?? Stylefarm_V1_FrameStatus()}
+    set {_uniqueStorage()._frame = newValue}
   }
   /// Returns true if `frame` has been explicitly set.
-  public var hasFrame: Bool {self._frame != nil}
+  public var hasFrame: Bool {_storage._frame != nil}
   /// Clears the value of `frame`. Subsequent reads from it will return its default value.
-  public mutating func clearFrame() {self._frame = nil}
+  public mutating func clearFrame() {_uniqueStorage()._frame = nil}
 
-  public var framesDone: UInt32 = 0
+  public var framesDone: UInt32 {
+    get {_storage._framesDone}
+    set {_uniqueStorage()._framesDone = newValue}
+  }
 
-  public var framesTotal: UInt32 = 0
+  public var framesTotal: UInt32 {
+    get {_storage._framesTotal}
+    set {_uniqueStorage()._framesTotal = newValue}
+  }
 
-  public var framesFailed: UInt32 = 0
+  public var framesFailed: UInt32 {
+    get {_storage._framesFailed}
+    set {_uniqueStorage()._framesFailed = newValue}
+  }
 
   /// no more events for this watch
-  public var terminal: Bool = false
+  public var terminal: Bool {
+    get {_storage._terminal}
+    set {_uniqueStorage()._terminal = newValue}
+  }
 
   /// workers holding a task of this job
-  public var workersBusy: UInt32 = 0
+  public var workersBusy: UInt32 {
+    get {_storage._workersBusy}
+    set {_uniqueStorage()._workersBusy = newValue}
+  }
 
   /// the job's running tasks, latest progress each
-  public var running: [Stylefarm_V1_TaskProgress] = []
+  public var running: [Stylefarm_V1_TaskProgress] {
+    get {_storage._running}
+    set {_uniqueStorage()._running = newValue}
+  }
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
 
-  fileprivate var _frame: Stylefarm_V1_FrameStatus? = nil
+  fileprivate var _storage = _StorageClass.defaultInstance
 }
 
 public nonisolated struct Stylefarm_V1_TaskProgress: Sendable {
@@ -2030,7 +2066,7 @@ nonisolated extension Stylefarm_V1_SubmitJobReply: SwiftProtobuf.Message, SwiftP
 
 nonisolated extension Stylefarm_V1_JobStatusRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".JobStatusRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}job_id\0\u{3}include_frames\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}job_id\0\u{3}include_frames\0\u{3}frame_numbers\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -2040,6 +2076,7 @@ nonisolated extension Stylefarm_V1_JobStatusRequest: SwiftProtobuf.Message, Swif
       switch fieldNumber {
       case 1: try { try decoder.decodeSingularStringField(value: &self.jobID) }()
       case 2: try { try decoder.decodeSingularBoolField(value: &self.includeFrames) }()
+      case 3: try { try decoder.decodeRepeatedInt64Field(value: &self.frameNumbers) }()
       default: break
       }
     }
@@ -2052,12 +2089,16 @@ nonisolated extension Stylefarm_V1_JobStatusRequest: SwiftProtobuf.Message, Swif
     if self.includeFrames != false {
       try visitor.visitSingularBoolField(value: self.includeFrames, fieldNumber: 2)
     }
+    if !self.frameNumbers.isEmpty {
+      try visitor.visitPackedInt64Field(value: self.frameNumbers, fieldNumber: 3)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Stylefarm_V1_JobStatusRequest, rhs: Stylefarm_V1_JobStatusRequest) -> Bool {
     if lhs.jobID != rhs.jobID {return false}
     if lhs.includeFrames != rhs.includeFrames {return false}
+    if lhs.frameNumbers != rhs.frameNumbers {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -2065,7 +2106,7 @@ nonisolated extension Stylefarm_V1_JobStatusRequest: SwiftProtobuf.Message, Swif
 
 nonisolated extension Stylefarm_V1_FrameStatus: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".FrameStatus"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}frame_index\0\u{1}state\0\u{1}attempts\0\u{3}worker_id\0\u{1}error\0\u{3}frame_number\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}frame_index\0\u{1}state\0\u{1}attempts\0\u{3}worker_id\0\u{1}error\0\u{3}frame_number\0\u{3}output_path\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -2079,6 +2120,7 @@ nonisolated extension Stylefarm_V1_FrameStatus: SwiftProtobuf.Message, SwiftProt
       case 4: try { try decoder.decodeSingularStringField(value: &self.workerID) }()
       case 5: try { try decoder.decodeSingularStringField(value: &self.error) }()
       case 6: try { try decoder.decodeSingularInt64Field(value: &self.frameNumber) }()
+      case 7: try { try decoder.decodeSingularStringField(value: &self.outputPath) }()
       default: break
       }
     }
@@ -2103,6 +2145,9 @@ nonisolated extension Stylefarm_V1_FrameStatus: SwiftProtobuf.Message, SwiftProt
     if self.frameNumber != 0 {
       try visitor.visitSingularInt64Field(value: self.frameNumber, fieldNumber: 6)
     }
+    if !self.outputPath.isEmpty {
+      try visitor.visitSingularStringField(value: self.outputPath, fieldNumber: 7)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -2113,6 +2158,7 @@ nonisolated extension Stylefarm_V1_FrameStatus: SwiftProtobuf.Message, SwiftProt
     if lhs.workerID != rhs.workerID {return false}
     if lhs.error != rhs.error {return false}
     if lhs.frameNumber != rhs.frameNumber {return false}
+    if lhs.outputPath != rhs.outputPath {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -2731,81 +2777,137 @@ nonisolated extension Stylefarm_V1_JobEvent: SwiftProtobuf.Message, SwiftProtobu
   public static let protoMessageName: String = _protobuf_package + ".JobEvent"
   public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}job_id\0\u{1}sequence\0\u{3}unix_ms\0\u{3}job_state\0\u{1}frame\0\u{3}frames_done\0\u{3}frames_total\0\u{3}frames_failed\0\u{1}terminal\0\u{3}workers_busy\0\u{1}running\0")
 
+  fileprivate class _StorageClass {
+    var _jobID: String = String()
+    var _sequence: UInt64 = 0
+    var _unixMs: Int64 = 0
+    var _jobState: Stylefarm_V1_JobState = .unspecified
+    var _frame: Stylefarm_V1_FrameStatus? = nil
+    var _framesDone: UInt32 = 0
+    var _framesTotal: UInt32 = 0
+    var _framesFailed: UInt32 = 0
+    var _terminal: Bool = false
+    var _workersBusy: UInt32 = 0
+    var _running: [Stylefarm_V1_TaskProgress] = []
+
+      // This property is used as the initial default value for new instances of the type.
+      // The type itself is protecting the reference to its storage via CoW semantics.
+      // This will force a copy to be made of this reference when the first mutation occurs;
+      // hence, it is safe to mark this as `nonisolated(unsafe)`.
+      static nonisolated(unsafe) let defaultInstance = _StorageClass()
+
+    private init() {}
+
+    init(copying source: _StorageClass) {
+      _jobID = source._jobID
+      _sequence = source._sequence
+      _unixMs = source._unixMs
+      _jobState = source._jobState
+      _frame = source._frame
+      _framesDone = source._framesDone
+      _framesTotal = source._framesTotal
+      _framesFailed = source._framesFailed
+      _terminal = source._terminal
+      _workersBusy = source._workersBusy
+      _running = source._running
+    }
+  }
+
+  fileprivate mutating func _uniqueStorage() -> _StorageClass {
+    if !isKnownUniquelyReferenced(&_storage) {
+      _storage = _StorageClass(copying: _storage)
+    }
+    return _storage
+  }
+
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
-    while let fieldNumber = try decoder.nextFieldNumber() {
-      // The use of inline closures is to circumvent an issue where the compiler
-      // allocates stack space for every case branch when no optimizations are
-      // enabled. https://github.com/apple/swift-protobuf/issues/1034
-      switch fieldNumber {
-      case 1: try { try decoder.decodeSingularStringField(value: &self.jobID) }()
-      case 2: try { try decoder.decodeSingularUInt64Field(value: &self.sequence) }()
-      case 3: try { try decoder.decodeSingularInt64Field(value: &self.unixMs) }()
-      case 4: try { try decoder.decodeSingularEnumField(value: &self.jobState) }()
-      case 5: try { try decoder.decodeSingularMessageField(value: &self._frame) }()
-      case 6: try { try decoder.decodeSingularUInt32Field(value: &self.framesDone) }()
-      case 7: try { try decoder.decodeSingularUInt32Field(value: &self.framesTotal) }()
-      case 8: try { try decoder.decodeSingularUInt32Field(value: &self.framesFailed) }()
-      case 9: try { try decoder.decodeSingularBoolField(value: &self.terminal) }()
-      case 10: try { try decoder.decodeSingularUInt32Field(value: &self.workersBusy) }()
-      case 11: try { try decoder.decodeRepeatedMessageField(value: &self.running) }()
-      default: break
+    _ = _uniqueStorage()
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      while let fieldNumber = try decoder.nextFieldNumber() {
+        // The use of inline closures is to circumvent an issue where the compiler
+        // allocates stack space for every case branch when no optimizations are
+        // enabled. https://github.com/apple/swift-protobuf/issues/1034
+        switch fieldNumber {
+        case 1: try { try decoder.decodeSingularStringField(value: &_storage._jobID) }()
+        case 2: try { try decoder.decodeSingularUInt64Field(value: &_storage._sequence) }()
+        case 3: try { try decoder.decodeSingularInt64Field(value: &_storage._unixMs) }()
+        case 4: try { try decoder.decodeSingularEnumField(value: &_storage._jobState) }()
+        case 5: try { try decoder.decodeSingularMessageField(value: &_storage._frame) }()
+        case 6: try { try decoder.decodeSingularUInt32Field(value: &_storage._framesDone) }()
+        case 7: try { try decoder.decodeSingularUInt32Field(value: &_storage._framesTotal) }()
+        case 8: try { try decoder.decodeSingularUInt32Field(value: &_storage._framesFailed) }()
+        case 9: try { try decoder.decodeSingularBoolField(value: &_storage._terminal) }()
+        case 10: try { try decoder.decodeSingularUInt32Field(value: &_storage._workersBusy) }()
+        case 11: try { try decoder.decodeRepeatedMessageField(value: &_storage._running) }()
+        default: break
+        }
       }
     }
   }
 
   public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
-    // The use of inline closures is to circumvent an issue where the compiler
-    // allocates stack space for every if/case branch local when no optimizations
-    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
-    // https://github.com/apple/swift-protobuf/issues/1182
-    if !self.jobID.isEmpty {
-      try visitor.visitSingularStringField(value: self.jobID, fieldNumber: 1)
-    }
-    if self.sequence != 0 {
-      try visitor.visitSingularUInt64Field(value: self.sequence, fieldNumber: 2)
-    }
-    if self.unixMs != 0 {
-      try visitor.visitSingularInt64Field(value: self.unixMs, fieldNumber: 3)
-    }
-    if self.jobState != .unspecified {
-      try visitor.visitSingularEnumField(value: self.jobState, fieldNumber: 4)
-    }
-    try { if let v = self._frame {
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 5)
-    } }()
-    if self.framesDone != 0 {
-      try visitor.visitSingularUInt32Field(value: self.framesDone, fieldNumber: 6)
-    }
-    if self.framesTotal != 0 {
-      try visitor.visitSingularUInt32Field(value: self.framesTotal, fieldNumber: 7)
-    }
-    if self.framesFailed != 0 {
-      try visitor.visitSingularUInt32Field(value: self.framesFailed, fieldNumber: 8)
-    }
-    if self.terminal != false {
-      try visitor.visitSingularBoolField(value: self.terminal, fieldNumber: 9)
-    }
-    if self.workersBusy != 0 {
-      try visitor.visitSingularUInt32Field(value: self.workersBusy, fieldNumber: 10)
-    }
-    if !self.running.isEmpty {
-      try visitor.visitRepeatedMessageField(value: self.running, fieldNumber: 11)
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every if/case branch local when no optimizations
+      // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+      // https://github.com/apple/swift-protobuf/issues/1182
+      if !_storage._jobID.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._jobID, fieldNumber: 1)
+      }
+      if _storage._sequence != 0 {
+        try visitor.visitSingularUInt64Field(value: _storage._sequence, fieldNumber: 2)
+      }
+      if _storage._unixMs != 0 {
+        try visitor.visitSingularInt64Field(value: _storage._unixMs, fieldNumber: 3)
+      }
+      if _storage._jobState != .unspecified {
+        try visitor.visitSingularEnumField(value: _storage._jobState, fieldNumber: 4)
+      }
+      try { if let v = _storage._frame {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 5)
+      } }()
+      if _storage._framesDone != 0 {
+        try visitor.visitSingularUInt32Field(value: _storage._framesDone, fieldNumber: 6)
+      }
+      if _storage._framesTotal != 0 {
+        try visitor.visitSingularUInt32Field(value: _storage._framesTotal, fieldNumber: 7)
+      }
+      if _storage._framesFailed != 0 {
+        try visitor.visitSingularUInt32Field(value: _storage._framesFailed, fieldNumber: 8)
+      }
+      if _storage._terminal != false {
+        try visitor.visitSingularBoolField(value: _storage._terminal, fieldNumber: 9)
+      }
+      if _storage._workersBusy != 0 {
+        try visitor.visitSingularUInt32Field(value: _storage._workersBusy, fieldNumber: 10)
+      }
+      if !_storage._running.isEmpty {
+        try visitor.visitRepeatedMessageField(value: _storage._running, fieldNumber: 11)
+      }
     }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Stylefarm_V1_JobEvent, rhs: Stylefarm_V1_JobEvent) -> Bool {
-    if lhs.jobID != rhs.jobID {return false}
-    if lhs.sequence != rhs.sequence {return false}
-    if lhs.unixMs != rhs.unixMs {return false}
-    if lhs.jobState != rhs.jobState {return false}
-    if lhs._frame != rhs._frame {return false}
-    if lhs.framesDone != rhs.framesDone {return false}
-    if lhs.framesTotal != rhs.framesTotal {return false}
-    if lhs.framesFailed != rhs.framesFailed {return false}
-    if lhs.terminal != rhs.terminal {return false}
-    if lhs.workersBusy != rhs.workersBusy {return false}
-    if lhs.running != rhs.running {return false}
+    if lhs._storage !== rhs._storage {
+      let storagesAreEqual: Bool = withExtendedLifetime((lhs._storage, rhs._storage)) { (_args: (_StorageClass, _StorageClass)) in
+        let _storage = _args.0
+        let rhs_storage = _args.1
+        if _storage._jobID != rhs_storage._jobID {return false}
+        if _storage._sequence != rhs_storage._sequence {return false}
+        if _storage._unixMs != rhs_storage._unixMs {return false}
+        if _storage._jobState != rhs_storage._jobState {return false}
+        if _storage._frame != rhs_storage._frame {return false}
+        if _storage._framesDone != rhs_storage._framesDone {return false}
+        if _storage._framesTotal != rhs_storage._framesTotal {return false}
+        if _storage._framesFailed != rhs_storage._framesFailed {return false}
+        if _storage._terminal != rhs_storage._terminal {return false}
+        if _storage._workersBusy != rhs_storage._workersBusy {return false}
+        if _storage._running != rhs_storage._running {return false}
+        return true
+      }
+      if !storagesAreEqual {return false}
+    }
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

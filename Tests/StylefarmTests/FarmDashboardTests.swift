@@ -1,0 +1,112 @@
+import Engine
+import Foundation
+import XCTest
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+/// Issue 19: the dashboard in a real browser. Debian's Chromium, driven headless by selenium (from PyPI, in a
+/// virtual environment the test makes), signs in with a token, watches a job's frame grid turn green from the
+/// event stream while a real worker renders it, pauses and resumes it from the page, and saves screenshots
+/// (in `$STYLEFARM_SCREENSHOTS` when set). Skips, saying why, without Chromium, its driver, Python or PyPI.
+final class FarmDashboardTests: XCTestCase {
+    static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    private var farm: FarmProcesses!
+
+    override func setUpWithError() throws { farm = try FarmProcesses() }
+    override func tearDown() { farm.stopAll() }
+
+    private func run(_ executable: String, _ arguments: [String], timeout: TimeInterval) throws -> (status: Int32, output: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        let log = farm.directory.appendingPathComponent("run-\(UUID().uuidString).log")
+        FileManager.default.createFile(atPath: log.path, contents: nil)
+        let handle = try FileHandle(forWritingTo: log)
+        process.standardOutput = handle
+        process.standardError = handle
+        try process.run()
+        let deadline = Date().addingTimeInterval(timeout)
+        while process.isRunning && Date() < deadline { usleep(50_000) }
+        if process.isRunning { process.terminate(); process.waitUntilExit() }
+        try handle.close()
+        return (process.terminationStatus, (try? String(contentsOf: log, encoding: .utf8)) ?? "")
+    }
+
+    /// A Python with selenium: a virtual environment kept in the temporary folder across runs.
+    private func pythonWithSelenium() throws -> String {
+        let venv = FileManager.default.temporaryDirectory.appendingPathComponent("stylefarm-selenium-venv")
+        let python = venv.appendingPathComponent("bin/python").path
+        if FileManager.default.isExecutableFile(atPath: python), (try? run(python, ["-c", "import selenium"], timeout: 60).status) == 0 {
+            return python
+        }
+        guard (try? run("/usr/bin/env", ["python3", "--version"], timeout: 30).status) == 0 else {
+            throw XCTSkip("no python3 on PATH: the dashboard checks drive Chromium from Python")
+        }
+        try? FileManager.default.removeItem(at: venv)
+        let made = try run("/usr/bin/env", ["python3", "-m", "venv", venv.path], timeout: 120)
+        guard made.status == 0 else { throw XCTSkip("cannot make a Python virtual environment (python3-venv): \(made.output.suffix(300))") }
+        let installed = try run(venv.appendingPathComponent("bin/pip").path,
+                                ["install", "-q", "--disable-pip-version-check", "selenium>=4.10,<5"], timeout: 600)
+        guard installed.status == 0 else { throw XCTSkip("selenium could not be installed from PyPI: \(installed.output.suffix(300))") }
+        return python
+    }
+
+    func testTheJobPageTurnsGreenLivePausesAndResumesInARealBrowser() async throws {
+        for tool in ["/usr/bin/chromium", "/usr/bin/chromedriver"] where !FileManager.default.isExecutableFile(atPath: tool) {
+            throw XCTSkip("\(tool) is missing (Debian: apt-get install chromium chromium-driver; scripts/test.sh installs them)")
+        }
+        let python = try pythonWithSelenium()
+
+        // Twelve small plates; the echo job hands each back as its output, so every finished frame has a picture.
+        let plates = farm.directory.appendingPathComponent("plates")
+        try FileManager.default.createDirectory(at: plates, withIntermediateDirectories: true)
+        let frames = 12
+        for n in 1...frames {
+            var image = Image(width: 96, height: 54, channels: 3, repeating: 0)
+            for y in 0..<54 { for x in 0..<96 {
+                image[x: x, y: y, c: 0] = Float(x) / 96
+                image[x: x, y: y, c: 1] = Float(n) / Float(frames)
+                image[x: x, y: y, c: 2] = Float(y) / 54
+            } }
+            try ImageWriter.writePNG(image, to: plates.appendingPathComponent(String(format: "plate.%04d.png", n)).path)
+        }
+        let made = try farm.cli(["token", "create", "--state-dir", farm.stateDirectory.path, "--name", "wrangler", "--role", "submitter"])
+        XCTAssertEqual(made.status, 0, made.stderr)
+        let token = made.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let httpPort = FarmProcesses.freePortPair()
+        let base = "http://127.0.0.1:\(httpPort)"
+        try farm.startCoordinator(extra: ["--http", "127.0.0.1:\(httpPort)"])
+        try farm.startWorker("one")
+
+        var request = URLRequest(url: URL(string: base + "/api/v1/jobs")!)
+        request.httpMethod = "POST"
+        request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization")
+        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        request.httpBody = try JSONSerialization.data(withJSONObject: [
+            "name": "dashboard", "kind": "echo", "echo_seconds": 0.6, "frames": "1-\(frames)",
+            "content": plates.appendingPathComponent("plate.####.png").path,
+            "output_dir": farm.directory.appendingPathComponent("out").path,
+        ])
+        var submitted: (Data, URLResponse)?
+        for _ in 0..<100 where submitted == nil {
+            submitted = try? await URLSession.shared.data(for: request)
+            if submitted == nil { try await Task.sleep(for: .milliseconds(100)) }
+        }
+        let (data, response) = try XCTUnwrap(submitted, farm.logs)
+        XCTAssertEqual((response as? HTTPURLResponse)?.statusCode, 201, String(decoding: data, as: UTF8.self))
+        let jobID = try XCTUnwrap((try JSONSerialization.jsonObject(with: data) as? [String: Any])?["id"] as? String)
+
+        let shots = ProcessInfo.processInfo.environment["STYLEFARM_SCREENSHOTS"].map { URL(fileURLWithPath: $0) }
+            ?? farm.directory.appendingPathComponent("screenshots")
+        try FileManager.default.createDirectory(at: shots, withIntermediateDirectories: true)
+        let checks = try run(python, [Self.repository.appendingPathComponent("Tests/StylefarmTests/Python/dashboard_checks.py").path,
+                                      base, token, jobID, String(frames), shots.path], timeout: 240)
+        XCTAssertEqual(checks.status, 0, checks.output + "\n" + farm.logs)
+        XCTAssertTrue(checks.output.contains("all dashboard checks passed"), checks.output)
+        for name in ["job.png", "job-paused.png", "queue.png", "workers.png"] {
+            let size = (try? FileManager.default.attributesOfItem(atPath: shots.appendingPathComponent(name).path)[.size] as? Int) ?? 0
+            XCTAssertGreaterThan(size, 10_000, "screenshot \(name)")
+        }
+    }
+}

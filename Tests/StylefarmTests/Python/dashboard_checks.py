@@ -1,0 +1,104 @@
+"""Drives the StyleFarm dashboard in a real, headless Chromium (selenium + Debian's chromium-driver).
+
+Usage: dashboard_checks.py BASE_URL TOKEN JOB_ID FRAMES SCREENSHOT_DIR
+
+Signs in with the token, opens the job's page, waits for its frame grid to turn green without the page
+reloading, pauses and resumes the job from its buttons on the way, checks that finished frames show their
+thumbnails, then visits the queue and the workers, saving a screenshot of each page. Prints one line per
+check; exits non-zero on the first failure.
+"""
+import sys
+import time
+
+from selenium import webdriver
+from selenium.common.exceptions import ElementClickInterceptedException, StaleElementReferenceException
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions as EC
+from selenium.webdriver.support.ui import WebDriverWait
+
+base, token, job_id, frames, shots = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), sys.argv[5]
+
+options = webdriver.ChromeOptions()
+for argument in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=1400,1000"):
+    options.add_argument(argument)
+options.binary_location = "/usr/bin/chromium"
+driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+wait = WebDriverWait(driver, 60)
+
+
+def click(element_id):
+    """Clicks the element with this id as a user would; the page redraws live, so a found element may be
+    replaced before the click lands: find it again and retry."""
+    deadline = time.time() + 30
+    while True:
+        try:
+            wait.until(EC.element_to_be_clickable((By.ID, element_id))).click()
+            return
+        except (StaleElementReferenceException, ElementClickInterceptedException):
+            if time.time() > deadline:
+                raise
+            time.sleep(0.05)
+
+
+def check(condition, message):
+    if not condition:
+        print("FAIL", message)
+        driver.save_screenshot(f"{shots}/failure.png")
+        driver.quit()
+        sys.exit(1)
+    print("ok", message)
+
+
+try:
+    driver.get(f"{base}/#/jobs/{job_id}")
+    # No token yet: the page asks for one.
+    wait.until(EC.visibility_of_element_located((By.ID, "token")))
+    driver.find_element(By.ID, "token").send_keys(token)
+    driver.find_element(By.ID, "login-button").click()
+    wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#frames .frame")) == frames)
+    check(True, f"the job page shows {frames} frames")
+    driver.execute_script("window.__stylefarmLoad = 'still the same page';")
+
+    # Pause while it renders, then resume, from the page's buttons.
+    wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#frames .frame.done"))
+    click("pause")
+    wait.until(lambda d: d.find_element(By.ID, "job-state").get_attribute("data-state") == "paused")
+    check(True, "pausing from the page shows the job paused")
+    time.sleep(1.5)
+    done_while_paused = len(driver.find_elements(By.CSS_SELECTOR, "#frames .frame.done"))
+    time.sleep(1.5)
+    check(len(driver.find_elements(By.CSS_SELECTOR, "#frames .frame.done")) == done_while_paused,
+          f"no frame finished while paused ({done_while_paused} done)")
+    driver.save_screenshot(f"{shots}/job-paused.png")
+    click("resume")
+    wait.until(lambda d: d.find_element(By.ID, "job-state").get_attribute("data-state") in ("running", "queued", "completed"))
+    check(True, "resuming from the page shows it running again")
+
+    wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#frames .frame.done")) == frames)
+    wait.until(lambda d: d.find_element(By.ID, "job-state").get_attribute("data-state") == "completed")
+    check(driver.execute_script("return window.__stylefarmLoad") == "still the same page",
+          "the grid turned green from the event stream, without a reload")
+    wait.until(lambda d: d.execute_script(
+        "return [...document.querySelectorAll('#frames img.thumb')].every(i => i.complete && i.naturalWidth > 0)"))
+    sizes = driver.execute_script(
+        "return [...document.querySelectorAll('#frames img.thumb')].map(i => Math.max(i.naturalWidth, i.naturalHeight))")
+    check(len(sizes) == frames and all(0 < s <= 256 for s in sizes), f"every frame shows its thumbnail (longer sides {sorted(set(sizes))})")
+    driver.find_element(By.CSS_SELECTOR, "#frames .frame").click()
+    wait.until(lambda d: "attempt 1" in d.find_element(By.ID, "log").text)
+    check(True, "clicking a frame shows its task log")
+    driver.save_screenshot(f"{shots}/job.png")
+
+    driver.get(f"{base}/#/")
+    wait.until(lambda d: d.find_elements(By.ID, f"job-{job_id}"))
+    row = driver.find_element(By.ID, f"job-{job_id}")
+    check(row.get_attribute("data-state") == "completed", "the queue lists the job as completed")
+    driver.save_screenshot(f"{shots}/queue.png")
+
+    driver.get(f"{base}/#/workers")
+    wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#workers tr"))
+    check("alive" in driver.find_element(By.ID, "workers").text, "the workers page shows the worker alive")
+    driver.save_screenshot(f"{shots}/workers.png")
+finally:
+    driver.quit()
+print("all dashboard checks passed")

@@ -1,0 +1,263 @@
+// StyleFarm dashboard: the queue, a job's frames and the workers, kept live by the coordinator's event
+// streams (docs/HTTP.md). Plain JavaScript, no build step; everything it loads comes from the coordinator.
+"use strict";
+
+const state = { token: localStorage.getItem("stylefarm.token") || "", role: "", streams: new Map(), timers: [] };
+
+function h(tag, attrs = {}, ...children) {
+  const element = document.createElement(tag);
+  for (const [key, value] of Object.entries(attrs)) {
+    if (key === "class") element.className = value;
+    else if (key.startsWith("on")) element.addEventListener(key.slice(2), value);
+    else if (value !== undefined && value !== null && value !== false) element.setAttribute(key, value);
+  }
+  for (const child of children.flat()) {
+    if (child === null || child === undefined) continue;
+    element.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+  return element;
+}
+
+function withToken(path) {
+  if (!state.token) return path;
+  return path + (path.includes("?") ? "&" : "?") + "access_token=" + encodeURIComponent(state.token);
+}
+
+async function api(method, path, body) {
+  const headers = {};
+  if (state.token) headers["Authorization"] = "Bearer " + state.token;
+  if (body !== undefined) headers["Content-Type"] = "application/json";
+  const response = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  const text = await response.text();
+  let data = null;
+  try { data = text ? JSON.parse(text) : null; } catch (_) { data = null; }
+  if (response.status === 401) { showLogin(data && data.error ? data.error.message : ""); throw new Error("unauthenticated"); }
+  if (!response.ok) throw new Error(data && data.error ? data.error.message : response.status + " " + text);
+  return data;
+}
+
+function showLogin(message) {
+  const dialog = document.getElementById("login");
+  document.getElementById("login-error").textContent = message || "";
+  if (!dialog.open) dialog.showModal();
+}
+
+document.getElementById("login-form").addEventListener("submit", () => {
+  state.token = document.getElementById("token").value.trim();
+  localStorage.setItem("stylefarm.token", state.token);
+  start();
+});
+
+function closeStreams() {
+  for (const source of state.streams.values()) source.close();
+  state.streams.clear();
+  for (const timer of state.timers) clearInterval(timer);
+  state.timers = [];
+}
+
+function canChange() { return state.role === "admin" || state.role === "submitter"; }
+
+function stateBadge(name) { return h("span", { class: "state " + name }, name); }
+
+function bar(fraction, small) {
+  const width = Math.max(0, Math.min(1, fraction || 0)) * 100;
+  return h("span", { class: small ? "bar small" : "bar" }, h("span", { style: `width:${width.toFixed(1)}%` }));
+}
+
+function duration(seconds) {
+  if (!isFinite(seconds) || seconds < 0) return "—";
+  if (seconds < 60) return Math.round(seconds) + " s";
+  if (seconds < 3600) return Math.round(seconds / 60) + " min";
+  return (seconds / 3600).toFixed(1) + " h";
+}
+
+function finished(job) { return ["completed", "failed", "cancelled"].includes(job.state); }
+
+/// Seconds left, from the rate frames finished at since the job was submitted.
+function eta(job) {
+  if (finished(job) || !job.submitted_at) return "";
+  const done = job.frames_done + job.frames_failed;
+  if (done === 0) return "—";
+  const elapsed = (Date.now() - Date.parse(job.submitted_at)) / 1000;
+  return duration(elapsed / done * (job.frames_total - done));
+}
+
+async function act(jobID, action, body) {
+  try { await api("POST", `/api/v1/jobs/${encodeURIComponent(jobID)}/${action}`, body); }
+  catch (error) { alert(`${action} ${jobID}: ${error.message}`); }
+}
+
+function actionButtons(job) {
+  const disabled = !canChange() || finished(job);
+  return h("span", { class: "actions" },
+    job.state === "paused"
+      ? h("button", { id: "resume", disabled, onclick: () => act(job.id, "resume") }, "Resume")
+      : h("button", { id: "pause", disabled, onclick: () => act(job.id, "pause", {}) }, "Pause"),
+    h("button", { id: "cancel", disabled, onclick: () => confirm(`Cancel ${job.name}?`) && act(job.id, "cancel") }, "Cancel"));
+}
+
+/// A job's summary from one of its events.
+function applyEvent(job, event) {
+  job.state = event.job_state;
+  job.frames_done = event.frames_done;
+  job.frames_failed = event.frames_failed;
+  job.frames_total = event.frames_total;
+  job.progress = job.frames_total ? (job.frames_done + job.frames_failed) / job.frames_total : 0;
+}
+
+function follow(jobID, onEvent) {
+  if (state.streams.has(jobID)) return;
+  const source = new EventSource(withToken(`/api/v1/jobs/${encodeURIComponent(jobID)}/events`));
+  source.addEventListener("job", message => {
+    const event = JSON.parse(message.data);
+    onEvent(event);
+    if (event.terminal) { source.close(); state.streams.delete(jobID); }
+  });
+  source.onerror = () => { if (source.readyState === EventSource.CLOSED) state.streams.delete(jobID); };
+  state.streams.set(jobID, source);
+}
+
+// MARK: The queue
+
+async function showQueue() {
+  const main = document.getElementById("main");
+  const jobs = new Map();
+  const body = h("tbody", { id: "jobs" });
+  main.replaceChildren(h("h1", {}, "Queue"),
+    h("table", {}, h("thead", {}, h("tr", {}, ["Job", "State", "Owner", "Priority", "Progress", "Frames", "ETA", ""].map(t => h("th", {}, t)))), body));
+  const row = job => h("tr", { id: "job-" + job.id, "data-state": job.state },
+    h("td", {}, h("a", { href: `#/jobs/${job.id}` }, job.name), h("div", { class: "muted" }, job.id)),
+    h("td", {}, stateBadge(job.state)), h("td", {}, job.owner || "—"), h("td", {}, job.priority),
+    h("td", {}, bar(job.progress)), h("td", {}, `${job.frames_done}/${job.frames_total}` + (job.frames_failed ? ` (${job.frames_failed} failed)` : "")),
+    h("td", {}, eta(job)), h("td", {}, actionButtons(job)));
+  const render = () => body.replaceChildren(...[...jobs.values()].map(row));
+  const list = async () => {
+    const answer = await api("GET", "/api/v1/jobs?limit=200");
+    jobs.clear();
+    for (const job of answer.jobs) {
+      jobs.set(job.id, job);
+      if (!finished(job)) follow(job.id, event => { const j = jobs.get(job.id); if (j) { applyEvent(j, event); render(); } });
+    }
+    render();
+  };
+  await list();
+  // New jobs appear in the list; each unfinished job's row follows its own event stream.
+  state.timers.push(setInterval(() => list().catch(() => {}), 5000));
+}
+
+// MARK: A job
+
+async function showJob(jobID) {
+  const main = document.getElementById("main");
+  const job = await api("GET", `/api/v1/jobs/${encodeURIComponent(jobID)}`);
+  const frames = new Map(job.frames.map(f => [f.index, f]));
+  const summary = h("div", { class: "summary", id: "summary" });
+  const grid = h("div", { class: "grid", id: "frames" });
+  const log = h("pre", { id: "log", hidden: true });
+  main.replaceChildren(summary, grid, h("h2", { id: "log-title", hidden: true }), log);
+  const renderSummary = () => summary.replaceChildren(...[
+    h("h1", {}, job.name), stateBadge(job.state), h("span", { id: "job-state", "data-state": job.state }, ""),
+    bar(job.progress), h("span", {}, `${job.frames_done}/${job.frames_total} frames` + (job.frames_failed ? `, ${job.frames_failed} failed` : "")),
+    h("span", { class: "muted" }, "owner " + (job.owner || "—") + ", priority " + job.priority),
+    finished(job) ? null : h("span", { class: "muted" }, "ETA " + (eta(job) || "—")),
+    actionButtons(job),
+    job.frames_failed ? h("button", { disabled: !canChange(), onclick: () => act(job.id, "requeue", { failed: true }) }, "Requeue failed") : null,
+  ].filter(Boolean));
+  const tile = (frame, progress) => {
+    const thumb = frame.state === "done"
+      ? h("img", { class: "thumb", alt: `frame ${frame.number}`, loading: "lazy",
+                   src: withToken(`/api/v1/jobs/${encodeURIComponent(job.id)}/frames/${frame.number}/thumbnail?v=${frame.attempts}`) })
+      : h("div", { class: "thumb" });
+    return h("div", { class: "frame " + frame.state, id: "frame-" + frame.number, "data-state": frame.state,
+                      title: frame.error || "", onclick: () => showLog(job.id, frame.number) },
+      thumb, progress ? bar(progress.iteration / Math.max(1, progress.budget), true) : null,
+      h("div", { class: "label" }, h("span", {}, frame.number), h("span", { class: "muted" }, frame.worker || "")));
+  };
+  let running = new Map();
+  // One tile per frame; an event redraws only the tiles it changes (a 1,000-frame grid stays cheap).
+  const tiles = new Map();
+  for (const frame of frames.values()) tiles.set(frame.index, tile(frame, null));
+  grid.replaceChildren(...tiles.values());
+  const redraw = index => {
+    const frame = frames.get(index), old = tiles.get(index);
+    if (!frame || !old) return;
+    const fresh = tile(frame, running.get(index));
+    old.replaceWith(fresh);
+    tiles.set(index, fresh);
+  };
+  renderSummary();
+  if (!finished(job)) follow(job.id, event => {
+    applyEvent(job, event);
+    const changed = new Set(running.keys());
+    if (event.frame) { frames.set(event.frame.index, event.frame); changed.add(event.frame.index); }
+    running = new Map(event.running.map(r => [r.frame_index, r]));
+    for (const r of event.running) {
+      changed.add(r.frame_index);
+      const f = frames.get(r.frame_index);
+      if (f && f.state === "pending") f.state = "running";
+    }
+    renderSummary();
+    for (const index of changed) redraw(index);
+  });
+}
+
+async function showLog(jobID, number) {
+  const title = document.getElementById("log-title"), log = document.getElementById("log");
+  try {
+    const answer = await api("GET", `/api/v1/jobs/${encodeURIComponent(jobID)}/logs?frame=${number}`);
+    title.textContent = `Frame ${number}: ${answer.attempts.length} attempt(s)`;
+    log.textContent = answer.attempts.map(a => `── attempt ${a.attempt} on ${a.worker}: ${a.outcome}${a.error ? " — " + a.error : ""}\n${a.log}`).join("\n") || "(no attempts yet)";
+  } catch (error) { title.textContent = `Frame ${number}`; log.textContent = error.message; }
+  title.hidden = false; log.hidden = false;
+  title.scrollIntoView({ behavior: "smooth" });
+}
+
+// MARK: Workers
+
+async function showWorkers() {
+  const main = document.getElementById("main");
+  const body = h("tbody", { id: "workers" });
+  main.replaceChildren(h("h1", {}, "Workers"),
+    h("table", {}, h("thead", {}, h("tr", {}, ["Worker", "Host", "State", "Cores", "Memory", "Slots", "Tasks", "Heartbeat", "Health", "Blocklisted on"].map(t => h("th", {}, t)))), body));
+  const refresh = async () => {
+    const answer = await api("GET", "/api/v1/workers");
+    body.replaceChildren(...answer.workers.map(w => h("tr", { id: "worker-" + w.id },
+      h("td", {}, w.id), h("td", {}, w.hostname), h("td", {}, stateBadge(w.state === "alive" ? (w.tasks_held ? "running" : "done") : "cancelled"), " ", w.state),
+      h("td", {}, w.cores), h("td", {}, (w.memory_bytes / 2 ** 30).toFixed(1) + " GiB"), h("td", {}, w.slots), h("td", {}, w.tasks_held),
+      h("td", {}, w.last_seen ? duration((Date.now() - Date.parse(w.last_seen)) / 1000) + " ago" : "—"),
+      h("td", { class: w.unhealthy_reason ? "error" : "" }, w.unhealthy_reason || "healthy"), h("td", {}, w.blocked_jobs.join(", ") || "—"))));
+  };
+  await refresh();
+  state.timers.push(setInterval(() => refresh().catch(() => {}), 2000));
+}
+
+// MARK: Routing
+
+async function route() {
+  closeStreams();
+  const hash = location.hash || "#/";
+  document.getElementById("nav-queue").classList.toggle("active", hash === "#/");
+  document.getElementById("nav-workers").classList.toggle("active", hash === "#/workers");
+  try {
+    const job = hash.match(/^#\/jobs\/(.+)$/);
+    if (job) await showJob(decodeURIComponent(job[1]));
+    else if (hash === "#/workers") await showWorkers();
+    else await showQueue();
+  } catch (error) {
+    if (error.message !== "unauthenticated") document.getElementById("main").replaceChildren(h("p", { class: "error" }, error.message));
+  }
+}
+
+async function start() {
+  try {
+    const me = await api("GET", "/api/v1/whoami");
+    state.role = me.role;
+    document.getElementById("who").textContent = (me.name || "insecure farm") + " · " + me.role;
+  } catch (_) { return; }
+  const dialog = document.getElementById("login");
+  if (dialog.open) dialog.close();
+  route();
+}
+
+window.addEventListener("hashchange", route);
+start();
