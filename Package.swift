@@ -78,7 +78,7 @@ let package = Package(
         // The coordinator's HTTP/JSON API, server-sent events and Prometheus text (docs/HTTP.md): a shell over
         // the coordinator's in-process client channel, so every request runs the same code as a ZeroMQ client's.
         .target(name: "HTTPAPI",
-                dependencies: ["Coordinator", "Protocol", "JobModel", "FarmWire",
+                dependencies: ["Coordinator", "Engine", "Protocol", "JobModel", "FarmWire",
                                .product(name: "Hummingbird", package: "hummingbird"),
                                .product(name: "Logging", package: "swift-log"),
                                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
@@ -104,7 +104,7 @@ let package = Package(
         .testTarget(name: "ProtocolTests", dependencies: ["Protocol"], path: "Tests/ProtocolTests"),
         .testTarget(name: "WorkerTests", dependencies: ["Worker", "Engine", "Protocol", "JobModel", "FarmWire", "Coordinator"], path: "Tests/WorkerTests"),
         .testTarget(name: "JobModelTests", dependencies: ["JobModel", "FarmWire", "Protocol", "Engine"], path: "Tests/JobModelTests"),
-        .testTarget(name: "HTTPAPITests", dependencies: ["HTTPAPI", "Coordinator", "Protocol", .product(name: "Yams", package: "Yams")],
+        .testTarget(name: "HTTPAPITests", dependencies: ["HTTPAPI", "Coordinator", "Protocol", "Engine", .product(name: "Yams", package: "Yams")],
                     path: "Tests/HTTPAPITests"),
         .testTarget(name: "CoordinatorTests", dependencies: ["Coordinator", "JobModel", "FarmWire"], path: "Tests/CoordinatorTests"),
         .testTarget(name: "StylefarmTests", dependencies: ["stylefarm", "stylefarm-fuzz", "Engine", "ModelStore", "Protocol", "JobModel", "FarmWire", "Coordinator", "TestSupport"], path: "Tests/StylefarmTests"),

@@ -1,5 +1,6 @@
 import Coordinator
 import Protocol
+import Engine
 import Foundation
 @testable import HTTPAPI
 import XCTest
@@ -240,5 +241,66 @@ final class HTTPAPITests: XCTestCase {
         XCTAssertEqual(problems.count, 3, "\(problems)")
         XCTAssertEqual(tokens.revoke(name: "alice"), 1)
         XCTAssertNil(tokens.identity(forToken: token))
+    }
+
+    func testTheGrafanaDashboardNamesOnlyMetricsTheCoordinatorServes() async throws {
+        let farm = try await HTTPFarm()
+        let viewer = try farm.token("grafana", .viewer)
+        let metrics = try await farm.request("GET", "/metrics", token: viewer)
+        XCTAssertEqual(metrics.status, 200)
+        XCTAssertTrue(metrics.headers["content-type"]?.hasPrefix("text/plain; version=0.0.4") ?? false, "\(metrics.headers)")
+        let exported = Set(metrics.text.split(separator: "\n").filter { $0.hasPrefix("# TYPE ") }.map { String($0.split(separator: " ")[2]) })
+        XCTAssertTrue(exported.isSuperset(of: ["stylefarm_tasks_completed_total", "stylefarm_workers", "stylefarm_tasks",
+                                               "stylefarm_loop_iteration_seconds", "stylefarm_store_write_seconds"]), "\(exported.sorted())")
+        let dashboard = try String(contentsOf: Self.repository.appendingPathComponent("deploy/grafana/stylefarm.json"), encoding: .utf8)
+        let named = try NSRegularExpression(pattern: "stylefarm_[a-z_]+").matches(in: dashboard, range: NSRange(dashboard.startIndex..., in: dashboard))
+            .map { String(dashboard[Range($0.range, in: dashboard)!]) }
+        XCTAssertFalse(named.isEmpty)
+        for name in Set(named) {
+            let base = name.replacingOccurrences(of: "_bucket", with: "").replacingOccurrences(of: "_count", with: "")
+            XCTAssertTrue(exported.contains(base) || exported.contains(name), "the Grafana dashboard names \(name), which /metrics does not export")
+        }
+        let anonymous = try await farm.request("GET", "/metrics")
+        XCTAssertEqual(anonymous.status, 401)
+        await farm.close()
+    }
+
+    func testThumbnailsAndTheDashboardFiles() async throws {
+        let farm = try await HTTPFarm()
+        let viewer = try farm.token("viewer", .viewer)
+        let page = try await farm.request("GET", "/")
+        XCTAssertEqual(page.status, 200)
+        XCTAssertTrue(page.text.contains("<script src=\"/ui/app.js\">"), page.text)
+        for (file, type) in [("app.js", "text/javascript"), ("app.css", "text/css")] {
+            let answer = try await farm.request("GET", "/ui/\(file)")
+            XCTAssertEqual(answer.status, 200)
+            XCTAssertTrue(answer.headers["content-type"]?.hasPrefix(type) ?? false)
+        }
+        let missing = try await farm.request("GET", "/ui/secret.txt")
+        XCTAssertEqual(missing.status, 404)
+        XCTAssertFalse(page.text.contains("http://") || page.text.contains("https://"), "the page loads nothing from elsewhere")
+
+        let admin = try farm.token("admin", .admin)
+        let jobID = try await farm.submitEcho("thumbs", token: admin)
+        let pending = try await farm.request("GET", "/api/v1/jobs/\(jobID)/frames/2/thumbnail?access_token=\(viewer)")
+        XCTAssertEqual(pending.status, 409, "a frame not rendered yet has no thumbnail: \(pending.text)")
+        let outside = try await farm.request("GET", "/api/v1/jobs/\(jobID)/frames/99/thumbnail", token: viewer)
+        XCTAssertEqual(outside.status, 404, outside.text)
+        let forged = try await farm.request("GET", "/api/v1/jobs/\(jobID)/frames/2/thumbnail?access_token=sft_nope")
+        XCTAssertEqual(forged.status, 401)
+        let posted = try await farm.request("POST", "/api/v1/jobs/\(jobID)/cancel?access_token=\(admin)")
+        XCTAssertEqual(posted.status, 401, "a query token is for GET requests only")
+
+        // A thumbnail of a real PNG: scaled to 256 on its longer side, made once.
+        let picture = farm.stateDirectory.appendingPathComponent("frame.png")
+        try ImageWriter.writePNG(Image(width: 640, height: 360, channels: 3, repeating: 0.5), to: picture.path)
+        let thumbnails = Thumbnails()
+        let png = try await thumbnails.png(of: picture.path)
+        let image = try ImageReader.decode(png)
+        XCTAssertEqual([image.width, image.height], [256, 144])
+        let again = try await thumbnails.png(of: picture.path)
+        XCTAssertEqual(again, png)
+        do { _ = try await thumbnails.png(of: farm.stateDirectory.appendingPathComponent("none.png").path); XCTFail("no file, no thumbnail") } catch {}
+        await farm.close()
     }
 }
