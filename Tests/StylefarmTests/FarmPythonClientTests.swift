@@ -1,0 +1,76 @@
+import Engine
+import Foundation
+import XCTest
+
+/// Issue 19: the Python client (clients/python, standard library only) against a real coordinator and worker:
+/// its example script submits a shot, follows it frame by frame through the event stream and reports; error
+/// paths raise `StyleFarmError` with the API's codes. Skips without python3.
+final class FarmPythonClientTests: XCTestCase {
+    static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    private var farm: FarmProcesses!
+
+    override func setUpWithError() throws { farm = try FarmProcesses() }
+    override func tearDown() { farm.stopAll() }
+
+    private func python(_ arguments: [String], environment: [String: String] = [:], timeout: TimeInterval = 120) throws -> (status: Int32, output: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3"] + arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        let log = farm.directory.appendingPathComponent("python-\(UUID().uuidString).log")
+        FileManager.default.createFile(atPath: log.path, contents: nil)
+        let handle = try FileHandle(forWritingTo: log)
+        process.standardOutput = handle
+        process.standardError = handle
+        try process.run()
+        let deadline = Date().addingTimeInterval(timeout)
+        while process.isRunning && Date() < deadline { usleep(50_000) }
+        if process.isRunning { process.terminate(); process.waitUntilExit() }
+        try handle.close()
+        return (process.terminationStatus, (try? String(contentsOf: log, encoding: .utf8)) ?? "")
+    }
+
+    func testTheExampleScriptRendersAShotAndErrorsRaiseWithTheirCodes() throws {
+        guard (try? python(["--version"], timeout: 30).status) == 0 else { throw XCTSkip("no python3 on PATH: the Python client needs it") }
+        let plates = farm.directory.appendingPathComponent("plates")
+        try FileManager.default.createDirectory(at: plates, withIntermediateDirectories: true)
+        for n in 1001...1005 {
+            try ImageWriter.writePNG(Image(width: 32, height: 18, channels: 3, repeating: Float(n - 1000) / 6),
+                                     to: plates.appendingPathComponent("plate.\(n).png").path)
+        }
+        var tokens: [String: String] = [:]
+        for (name, role) in [("td", "submitter"), ("monitor", "viewer")] {
+            let made = try farm.cli(["token", "create", "--state-dir", farm.stateDirectory.path, "--name", name, "--role", role])
+            XCTAssertEqual(made.status, 0, made.stderr)
+            tokens[name] = made.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        let httpPort = FarmProcesses.freePortPair()
+        let base = "http://127.0.0.1:\(httpPort)"
+        try farm.startCoordinator(extra: ["--http", "127.0.0.1:\(httpPort)"])
+        try farm.startWorker("one")
+        // Until the HTTP port is open.
+        var up = false
+        for _ in 0..<100 where !up {
+            up = (try? python(["-c", "import urllib.request; urllib.request.urlopen('\(base)/healthz', timeout=1)"], timeout: 10).status) == 0
+            if !up { usleep(100_000) }
+        }
+        XCTAssertTrue(up, farm.logs)
+
+        let client = Self.repository.appendingPathComponent("clients/python")
+        let rendered = try python([client.appendingPathComponent("examples/render_shot.py").path,
+                                   plates.appendingPathComponent("plate.####.png").path, "1001-1005", "echo",
+                                   farm.directory.appendingPathComponent("renders/shot010").path],
+                                  environment: ["STYLEFARM_URL": base, "STYLEFARM_TOKEN": tokens["td"]!])
+        XCTAssertEqual(rendered.status, 0, rendered.output + farm.logs)
+        for n in 1001...1005 { XCTAssertTrue(rendered.output.contains("frame \(n): done"), rendered.output) }
+        XCTAssertTrue(rendered.output.contains(": completed, 5/5 frames done, 0 failed"), rendered.output)
+        let jobID = try XCTUnwrap(rendered.output.split(separator: "\n").first { $0.hasPrefix("submitted ") }.map { String($0.dropFirst(10)) })
+        let written = try FileManager.default.contentsOfDirectory(atPath: farm.directory.appendingPathComponent("renders/shot010").path)
+        XCTAssertEqual(written.filter { $0.hasSuffix(".png") }.count, 5, "\(written)")
+
+        let checks = try python([Self.repository.appendingPathComponent("Tests/StylefarmTests/Python/client_checks.py").path, client.path,
+                                 base, tokens["td"]!, tokens["monitor"]!, jobID])
+        XCTAssertEqual(checks.status, 0, checks.output)
+        XCTAssertTrue(checks.output.contains("all client checks passed"), checks.output)
+    }
+}
