@@ -7,12 +7,17 @@ import Protocol
 
 /// What each route does: checks the caller and its arguments, sends the matching client request through the
 /// coordinator's in-process channel (`LocalClients`: the same handler, checks and replies as the ZeroMQ client
-/// API) and answers its reply as JSON. No job logic lives here.
+/// API) and answers its reply as JSON. Reads of jobs (`JobStatus`, `ListJobs`) go to the coordinator's read model
+/// directly, on a thread of their own, which the loop's handler of the same requests also answers from: the loop
+/// never does a browser's reading. No job logic lives here.
 struct APIHandlers: Sendable {
     let clients: LocalClients
+    let readModel: JobReadModel
     let authenticator: APIAuthenticator
     let metrics: FarmMetrics
     let thumbnails = Thumbnails()
+    /// Job details already encoded, with the job's version they were read at.
+    let details = EncodedDetails()
 
     static let encoder: JSONEncoder = {
         let encoder = JSONEncoder()
@@ -58,7 +63,7 @@ struct APIHandlers: Sendable {
             status.jobID = jobID
             status.includeFrames = true
             status.frameNumbers = [number]
-            guard case .jobStatus(let reply)? = try await ask(.jobStatus(status), as: identity) else { throw Self.unexpected }
+            let reply = try await read { [status] in readModel.jobStatus(status, as: identity) }
             if reply.hasError { throw APIError(reply.error) }
             guard let frame = reply.frames.first, frame.state == .done, !frame.outputPath.isEmpty else {
                 throw APIError(status: .conflict, code: "failed_precondition", message: "frame \(number) of job \(jobID) is not finished yet")
@@ -90,16 +95,30 @@ struct APIHandlers: Sendable {
             }
             let limit = try Self.integer(query["limit"], name: "limit", in: 1...10_000) ?? 100
             let offset = try Self.integer(query["offset"], name: "offset", in: 0...Int(Int32.max)) ?? 0
-            guard case .listJobs(let reply)? = try await ask(.listJobs(list), as: identity) else { throw Self.unexpected }
+            let answer = try await read { [list] in readModel.listJobs(list, as: identity) }
+            if case .error(let error) = answer { throw APIError(error) }
+            guard case .listJobs(let reply) = answer else { throw Self.unexpected }
             let jobs = reply.jobs.dropFirst(offset).prefix(limit).map { JobJSON($0) }
             return try Self.json(JobListJSON(jobs: Array(jobs), total: reply.jobs.count, offset: offset))
         case .jobDetail:
+            let jobID = try Self.jobID(context)
+            // Unchanged since it was last encoded: the same bytes, after the same access check as a fresh read.
+            let version = readModel.version(ofJob: jobID)
+            if let kept = details.get(jobID, at: version) {
+                if let refusal = JobReadModel.refusal(jobID: jobID, owner: kept.owner, identity: identity) { throw APIError(refusal.error) }
+                return Self.jsonResponse(kept.json)
+            }
             var status = Stylefarm_V1_JobStatusRequest()
-            status.jobID = try Self.jobID(context)
+            status.jobID = jobID
             status.includeFrames = true
-            guard case .jobStatus(let reply)? = try await ask(.jobStatus(status), as: identity) else { throw Self.unexpected }
+            let (reply, json) = try await read { [status] () -> (Stylefarm_V1_JobStatusReply, Data?) in
+                let reply = readModel.jobStatus(status, as: identity)
+                return (reply, reply.hasError ? nil : try? Self.encoded(JobJSON(reply.job, frames: reply.frames)))
+            }
             if reply.hasError { throw APIError(reply.error) }
-            return try Self.json(JobJSON(reply.job, frames: reply.frames))
+            guard let json else { throw Self.unexpected }
+            details.put(jobID, at: version, owner: reply.job.owner, json: json)
+            return Self.jsonResponse(json)
         case .submitJob:
             let spec = try await Self.jobSpec(from: request, context: context)
             var submit = Stylefarm_V1_SubmitJob()
@@ -181,6 +200,20 @@ struct APIHandlers: Sendable {
             }
             if reply.hasError { throw APIError(reply.error) }
             return try Self.json(GarbageResultJSON(filesRemoved: Int(reply.filesRemoved), bytesFreed: reply.bytesFreed))
+        }
+    }
+
+    /// Store reads run here, off the event loops (at most two at once): a large job's detail reads thousands of rows.
+    static let readQueue = DispatchQueue(label: "stylefarm.http.reads", attributes: .concurrent)
+    static let readSlots = DispatchSemaphore(value: 2)
+
+    private func read<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            Self.readQueue.async {
+                Self.readSlots.wait()
+                defer { Self.readSlots.signal() }
+                continuation.resume(with: Result { try body() })
+            }
         }
     }
 
@@ -282,9 +315,18 @@ struct APIHandlers: Sendable {
     // MARK: Responses
 
     static func json<T: Encodable>(_ value: T, status: HTTPResponse.Status = .ok) throws -> Response {
+        jsonResponse(try encoded(value), status: status)
+    }
+
+    /// `value` as the API's JSON, with a final newline.
+    static func encoded<T: Encodable>(_ value: T) throws -> Data {
         var data = try encoder.encode(value)
         data.append(0x0A)
-        return Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
+        return data
+    }
+
+    static func jsonResponse(_ data: Data, status: HTTPResponse.Status = .ok) -> Response {
+        Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
     }
 
     static func text(_ text: String, contentType: String) -> Response {

@@ -53,6 +53,17 @@ public final class HTTPAPIServer: Sendable {
         }
     }
 
+    /// What the HTTP server reaches of a running coordinator (all safe from any thread).
+    public struct Coordinator: Sendable {
+        public var clients: LocalClients
+        public var readModel: JobReadModel
+        public var metrics: FarmMetrics
+
+        public init(_ server: CoordinatorServer) {
+            clients = server.localClients; readModel = server.readModel; metrics = server.metrics
+        }
+    }
+
     /// The largest request body (a job spec, an action's arguments).
     public static let maxBodyBytes = 1 << 20
 
@@ -66,9 +77,10 @@ public final class HTTPAPIServer: Sendable {
     }
 
     /// Binds and starts serving; returns once the port is open (or throws why it could not be).
-    public static func start(_ configuration: Configuration, clients: LocalClients, metrics: FarmMetrics) async throws -> HTTPAPIServer {
+    public static func start(_ configuration: Configuration, coordinator: Coordinator) async throws -> HTTPAPIServer {
         try configuration.check()
-        let handlers = APIHandlers(clients: clients, authenticator: APIAuthenticator(tokens: configuration.tokens), metrics: metrics)
+        let handlers = APIHandlers(clients: coordinator.clients, readModel: coordinator.readModel,
+                                   authenticator: APIAuthenticator(tokens: configuration.tokens), metrics: coordinator.metrics)
         let router = Router(context: APIRequestContext.self)
         router.add(middleware: APIErrorMiddleware())
         for endpoint in APIEndpoint.allCases {
@@ -115,11 +127,11 @@ public final class HTTPAPIServer: Sendable {
     }
 
     /// `start` for synchronous callers (the coordinator command's thread).
-    public static func startBlocking(_ configuration: Configuration, clients: LocalClients, metrics: FarmMetrics) throws -> HTTPAPIServer {
+    public static func startBlocking(_ configuration: Configuration, coordinator: Coordinator) throws -> HTTPAPIServer {
         let box = ResultBox()
         let done = DispatchSemaphore(value: 0)
         Task {
-            do { box.set(.success(try await start(configuration, clients: clients, metrics: metrics))) } catch { box.set(.failure(error)) }
+            do { box.set(.success(try await start(configuration, coordinator: coordinator))) } catch { box.set(.failure(error)) }
             done.signal()
         }
         done.wait()

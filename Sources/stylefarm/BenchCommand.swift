@@ -8,7 +8,7 @@ struct BenchCommand: ParsableCommand {
         commandName: "bench",
         abstract: "Measure the engine's speed and memory.",
         subcommands: [EngineBench.self, DispatchBench.self, CoordinatorLatencyBench.self, RenderScalingBench.self, SegmentBench.self,
-                      TemporalBench.self])
+                      TemporalBench.self, HTTPLoadBench.self])
 }
 
 /// `stylefarm bench engine`: seconds per style-transfer iteration.

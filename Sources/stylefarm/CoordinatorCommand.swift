@@ -193,7 +193,7 @@ struct CoordinatorCommand: ParsableCommand {
             var httpConfiguration = HTTPAPIServer.Configuration(host: address.host, port: address.port, tokens: tokens)
             httpConfiguration.allowInsecure = httpInsecure
             do {
-                httpServer = try HTTPAPIServer.startBlocking(httpConfiguration, clients: server.localClients, metrics: server.metrics)
+                httpServer = try HTTPAPIServer.startBlocking(httpConfiguration, coordinator: .init(server))
             } catch {
                 server.close()
                 throw ValidationError("\(error)")

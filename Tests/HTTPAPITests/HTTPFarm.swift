@@ -30,7 +30,7 @@ final class HTTPFarm: @unchecked Sendable {
         try FileManager.default.createDirectory(at: stateDirectory, withIntermediateDirectories: true)
         tokens = withTokens ? APITokenFile(stateDirectory: stateDirectory) : nil
         let ready = DispatchSemaphore(value: 0)
-        nonisolated(unsafe) var started: Result<(LocalClients, FarmMetrics, String), any Error>?
+        nonisolated(unsafe) var started: Result<(HTTPAPIServer.Coordinator, String), any Error>?
         let directory = stateDirectory, stop = stopLoop, done = loopDone
         let thread = Thread {
             do {
@@ -39,7 +39,7 @@ final class HTTPFarm: @unchecked Sendable {
                                                                     heartbeatInterval: .milliseconds(100))
                 let server = try CoordinatorServer(configuration: configuration)
                 server.log = { _ in }
-                started = .success((server.localClients, server.metrics, server.clientEndpoint))
+                started = .success((HTTPAPIServer.Coordinator(server), server.clientEndpoint))
                 ready.signal()
                 try? server.run(until: { stop.isSet })
                 server.close()
@@ -51,9 +51,9 @@ final class HTTPFarm: @unchecked Sendable {
         }
         thread.start()
         ready.wait()
-        let (clients, metrics, endpoint) = try started!.get()
+        let (coordinator, endpoint) = try started!.get()
         clientEndpoint = endpoint
-        http = try await HTTPAPIServer.start(.init(host: "127.0.0.1", port: 0, tokens: tokens), clients: clients, metrics: metrics)
+        http = try await HTTPAPIServer.start(.init(host: "127.0.0.1", port: 0, tokens: tokens), coordinator: coordinator)
     }
 
     func close() async {

@@ -42,34 +42,34 @@ public final class FarmMetrics: @unchecked Sendable {
 
     public init() {
         let r = registry
-        dispatched = r.makeCounter(name: "stylefarm_tasks_dispatched_total", help: "Task assignments sent to workers.")
-        completed = r.makeCounter(name: "stylefarm_tasks_completed_total", help: "Tasks completed (results accepted).")
-        retried = r.makeCounter(name: "stylefarm_tasks_retried_total", help: "Failed or timed-out attempts whose task was queued again.")
-        failed = r.makeCounter(name: "stylefarm_tasks_failed_total", help: "Tasks that failed for good (attempts used up, or not retryable).")
-        timedOut = r.makeCounter(name: "stylefarm_tasks_timed_out_total", help: "Attempts cancelled for running past their task timeout.")
-        lost = r.makeCounter(name: "stylefarm_tasks_lost_total", help: "Attempts lost with their worker (requeued without using an attempt).")
-        evaluations = r.makeCounter(name: "stylefarm_task_evaluations_total", help: "Objective evaluations (optimizer iterations) of completed tasks.")
-        blobBytesSent = r.makeCounter(name: "stylefarm_blob_bytes_sent_total", help: "Bytes of blobs (inputs) sent to workers.")
-        blobBytesReceived = r.makeCounter(name: "stylefarm_blob_bytes_received_total", help: "Bytes of blobs (outputs) received from workers.")
-        renderSeconds = r.makeDurationHistogram(name: "stylefarm_task_render_seconds", buckets: [.milliseconds(100), .milliseconds(500), .seconds(1), .seconds(5), .seconds(15), .seconds(30),
-                                                          .seconds(60), .seconds(120), .seconds(300), .seconds(900), .seconds(3600)], help: "Wall time of completed tasks on their workers.")
-        loopSeconds = r.makeDurationHistogram(name: "stylefarm_loop_iteration_seconds", buckets: [.microseconds(100), .microseconds(500), .milliseconds(1), .milliseconds(5), .milliseconds(10),
-                                                        .milliseconds(25), .milliseconds(50), .milliseconds(100), .milliseconds(500), .seconds(1)], help: "The coordinator loop's work per iteration (not its wait).")
-        submissionSeconds = r.makeDurationHistogram(name: "stylefarm_submission_seconds", buckets: [.milliseconds(10), .milliseconds(50), .milliseconds(100), .milliseconds(500), .seconds(1),
-                                                              .seconds(5), .seconds(15), .seconds(60)], help: "Time to check, plan and store a submitted job (off the loop).")
-        storeWriteSeconds = r.makeDurationHistogram(name: "stylefarm_store_write_seconds", buckets: [.microseconds(100), .microseconds(500), .milliseconds(1), .milliseconds(5), .milliseconds(10),
-                                                              .milliseconds(50), .milliseconds(100), .milliseconds(500), .seconds(1)], help: "The loop's job-store write transactions (state changes, claims).")
+        dispatched = r.makeCounter(descriptor: Self.descriptor("tasks_dispatched", "total", "Task assignments sent to workers."))
+        completed = r.makeCounter(descriptor: Self.descriptor("tasks_completed", "total", "Tasks completed (results accepted)."))
+        retried = r.makeCounter(descriptor: Self.descriptor("tasks_retried", "total", "Failed or timed-out attempts whose task was queued again."))
+        failed = r.makeCounter(descriptor: Self.descriptor("tasks_failed", "total", "Tasks that failed for good (attempts used up, or not retryable)."))
+        timedOut = r.makeCounter(descriptor: Self.descriptor("tasks_timed_out", "total", "Attempts cancelled for running past their task timeout."))
+        lost = r.makeCounter(descriptor: Self.descriptor("tasks_lost", "total", "Attempts lost with their worker (requeued without using an attempt)."))
+        evaluations = r.makeCounter(descriptor: Self.descriptor("task_evaluations", "total", "Objective evaluations (optimizer iterations) of completed tasks."))
+        blobBytesSent = r.makeCounter(descriptor: Self.descriptor("blob_bytes_sent", "total", "Bytes of blobs (inputs) sent to workers."))
+        blobBytesReceived = r.makeCounter(descriptor: Self.descriptor("blob_bytes_received", "total", "Bytes of blobs (outputs) received from workers."))
+        renderSeconds = r.makeDurationHistogram(descriptor: Self.descriptor("task_render", "seconds", "Wall time of completed tasks on their workers."), buckets: [.milliseconds(100), .milliseconds(500), .seconds(1), .seconds(5), .seconds(15), .seconds(30),
+                                                          .seconds(60), .seconds(120), .seconds(300), .seconds(900), .seconds(3600)])
+        loopSeconds = r.makeDurationHistogram(descriptor: Self.descriptor("loop_iteration", "seconds", "The coordinator loop's work per iteration (not its wait)."), buckets: [.microseconds(100), .microseconds(500), .milliseconds(1), .milliseconds(5), .milliseconds(10),
+                                                        .milliseconds(25), .milliseconds(50), .milliseconds(100), .milliseconds(500), .seconds(1)])
+        submissionSeconds = r.makeDurationHistogram(descriptor: Self.descriptor("submission", "seconds", "Time to check, plan and store a submitted job (off the loop)."), buckets: [.milliseconds(10), .milliseconds(50), .milliseconds(100), .milliseconds(500), .seconds(1),
+                                                              .seconds(5), .seconds(15), .seconds(60)])
+        storeWriteSeconds = r.makeDurationHistogram(descriptor: Self.descriptor("store_write", "seconds", "The loop's job-store write transactions (state changes, claims)."), buckets: [.microseconds(100), .microseconds(500), .milliseconds(1), .milliseconds(5), .milliseconds(10),
+                                                              .milliseconds(50), .milliseconds(100), .milliseconds(500), .seconds(1)])
         workers = Dictionary(uniqueKeysWithValues: Self.workerStates.map {
-            ($0, r.makeGauge(name: "stylefarm_workers", labels: [("state", $0)], help: "Workers by state (busy: alive and holding a task)."))
+            ($0, r.makeGauge(descriptor: Self.descriptor("workers", "", "Workers by state (busy: alive and holding a task)."), labels: [("state", $0)]))
         })
         jobs = Dictionary(uniqueKeysWithValues: Self.jobStates.map {
-            ($0, r.makeGauge(name: "stylefarm_jobs", labels: [("state", $0)], help: "Jobs by state."))
+            ($0, r.makeGauge(descriptor: Self.descriptor("jobs", "", "Jobs by state."), labels: [("state", $0)]))
         })
         tasks = Dictionary(uniqueKeysWithValues: Self.taskStates.map {
-            ($0, r.makeGauge(name: "stylefarm_tasks", labels: [("state", $0)], help: "Tasks by state (queued is the queue's depth)."))
+            ($0, r.makeGauge(descriptor: Self.descriptor("tasks", "", "Tasks by state (queued is the queue's depth)."), labels: [("state", $0)]))
         })
-        oldestJobAge = r.makeGauge(name: "stylefarm_queue_oldest_job_age_seconds", help: "Age of the oldest job still queued or running (0: none).")
-        scrapeSeconds = r.makeGauge(name: "stylefarm_metrics_store_read_seconds", help: "How long the last read of the store's counts took.")
+        oldestJobAge = r.makeGauge(descriptor: Self.descriptor("queue_oldest_job_age", "seconds", "Age of the oldest job still queued or running (0: none)."))
+        scrapeSeconds = r.makeGauge(descriptor: Self.descriptor("metrics_store_read", "seconds", "How long the last read of the store's counts took."))
     }
 
     /// Counts what a stored state change did (loop thread).
@@ -84,6 +84,11 @@ public final class FarmMetrics: @unchecked Sendable {
         case (.lost, .queued): lost.increment()
         default: break
         }
+    }
+
+    /// `stylefarm_<name>_<unit>` with its help text.
+    static func descriptor(_ name: String, _ unit: String, _ help: String) -> MetricNameDescriptor {
+        MetricNameDescriptor(namespace: "stylefarm", metricName: name, unitName: unit, helpText: help)
     }
 
     /// Workers by state (loop thread, once a second).

@@ -124,7 +124,8 @@ extension SQLiteJobStore {
     public func claimTasks(for workerID: String, max: Int, now: Date) throws -> [TaskClaim] {
         guard max > 0 else { return [] }
         let time = now.timeIntervalSince1970
-        return try write { db in
+        let touched = TouchedJobs()
+        return try write(touching: touched) { db in
             let claimed = try Self.claimRows(for: workerID, max: max, db: db)
             guard !claimed.isEmpty else { return [] }
             var ordered: [(priority: Int, sequence: Int64, task: TaskRecord)] = []
@@ -153,6 +154,7 @@ extension SQLiteJobStore {
                 UPDATE jobs SET state = 'running', updated_at = ? WHERE id = ? AND state = 'queued'
                 """)
             for job in jobs { try start.execute(arguments: [time, job]) }
+            touched.ids = jobs
             return ordered.map { TaskClaim(task: $0.task, attempt: $0.task.currentAttempt) }
         }
     }
@@ -208,12 +210,17 @@ extension SQLiteJobStore {
     public func apply(_ changes: [StateChange], now: Date) throws -> [StateChangeOutcome] {
         guard !changes.isEmpty else { return [] }
         let unhealthyAfter = self.unhealthyAfter
-        return try write { db in try Self.apply(changes, time: now.timeIntervalSince1970, unhealthyAfter: unhealthyAfter, db: db) }
+        let touched = TouchedJobs()
+        return try write(touching: touched) { db in
+            try Self.apply(changes, time: now.timeIntervalSince1970, unhealthyAfter: unhealthyAfter, db: db, touched: touched)
+        }
     }
 
     /// ``apply(_:now:)`` inside a transaction the caller holds (worker losses and recovery use it too).
     /// `unhealthyAfter`: see ``unhealthyAfter`` (0: never mark a worker unhealthy).
-    static func apply(_ changes: [StateChange], time: Double, unhealthyAfter: Int = 0, db: Database) throws -> [StateChangeOutcome] {
+    /// `touched` gets the jobs whose rows it may change.
+    static func apply(_ changes: [StateChange], time: Double, unhealthyAfter: Int = 0, db: Database,
+                      touched: TouchedJobs? = nil) throws -> [StateChangeOutcome] {
         var ids = BatchJSON()
         for change in changes {
             if case .attemptLog = change { continue }
@@ -229,6 +236,10 @@ extension SQLiteJobStore {
             let machine = TaskStateMachine(state: try Self.decodeState(row[1], TaskState.self), attempt: row[2],
                                            attemptsUsed: row[3], maxAttempts: row[4], attemptsLost: row[8], maxLost: row[9])
             tasks[row[0]] = Loaded(machine: machine, jobID: row[5], frameIndex: row[6], producesOutput: row[7], workerID: row[10])
+        }
+        if let touched {
+            for loaded in tasks.values { touched.ids.insert(loaded.jobID) }
+            for change in changes { if case .frameAssembled(let jobID, _, _) = change { touched.ids.insert(jobID) } }
         }
 
         struct FrameKey: Hashable { let job: String; let index: Int }

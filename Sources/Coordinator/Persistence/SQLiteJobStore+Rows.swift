@@ -217,6 +217,23 @@ extension SQLiteJobStore {
     }
 
     static let attemptColumns = "task_id, number, worker_id, started_at, ended_at, outcome, error_message, log"
+
+    /// The worker of each task's latest attempt, for every task of a job that has one: one query (a job's
+    /// detail names each frame's worker; reading every attempt row with its log, frame by frame, cost a query
+    /// and a log per frame).
+    public func lastAttemptWorkers(ofJob jobID: String) throws -> [String: String] {
+        try read { db in
+            var workers: [String: String] = [:]
+            // SQLite gives the bare column of the row that holds the MAX.
+            for row in try Row.fetchAll(db, sql: """
+                SELECT task_id, worker_id, MAX(number) FROM attempts
+                WHERE task_id IN (SELECT id FROM tasks WHERE job_id = ?) GROUP BY task_id
+                """, arguments: [jobID]) {
+                workers[row[0]] = row[1]
+            }
+            return workers
+        }
+    }
     /// ``attemptColumns`` of the table aliased `a` (in joins with `tasks AS t`).
     static let aliasedAttemptColumns = attemptColumns.split(separator: ",")
         .map { "a." + $0.trimmingCharacters(in: .whitespaces) }.joined(separator: ", ")

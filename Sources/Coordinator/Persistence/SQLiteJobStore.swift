@@ -11,6 +11,11 @@ import GRDB
 /// Opening runs the missing ``Migrations``. Each method is one write (or read) transaction; the
 /// writer serializes them, so concurrent claims never hand out a task twice.
 public final class SQLiteJobStore: JobStore {
+    private let versionLock = NSLock()
+    nonisolated(unsafe) private var committedWrites: UInt64 = 0
+    /// Bumped by writes that do not say which jobs they touched; each job's own count, by those that do.
+    nonisolated(unsafe) private var unattributedWrites: UInt64 = 0
+    nonisolated(unsafe) private var jobWrites: [String: UInt64] = [:]
     /// The file name inside the coordinator's state folder.
     public static let fileName = "jobs.sqlite"
 
@@ -139,11 +144,34 @@ public final class SQLiteJobStore: JobStore {
 
     // MARK: Transactions
 
-    /// One write transaction; errors other than ``PersistenceError`` become `.database`.
-    func write<T>(_ body: (Database) throws -> T) throws -> T {
+    /// Bumped after every write transaction that committed (whatever it changed): an answer read at one value is
+    /// still the store's answer while the value has not moved (`JobReadModel`'s cache).
+    public var writeVersion: UInt64 { versionLock.withLock { committedWrites } }
+
+    /// What a job's rows were at: it moves with every committed write that touched the job, and with every write
+    /// that did not say which jobs it touched. An answer about the job read at one value holds while it has not moved.
+    public func version(ofJob jobID: String) -> JobVersion {
+        versionLock.withLock { JobVersion(unattributed: unattributedWrites, job: jobWrites[jobID] ?? 0) }
+    }
+
+    /// The jobs a write transaction touched, filled in by its body (the hot paths: state changes and claims).
+    final class TouchedJobs { var ids = Set<String>() }
+
+    /// One write transaction; errors other than ``PersistenceError`` become `.database`. `touched`: the jobs whose
+    /// rows it changes, when the body records them; without it the write counts against every job's version.
+    func write<T>(touching touched: TouchedJobs? = nil, _ body: (Database) throws -> T) throws -> T {
         if let failure = injectedWriteFailure { throw failure }
         do {
-            return try writer.write(body)
+            let result = try writer.write(body)
+            versionLock.withLock {
+                committedWrites &+= 1
+                if let touched {
+                    for id in touched.ids { jobWrites[id, default: 0] &+= 1 }
+                } else {
+                    unattributedWrites &+= 1
+                }
+            }
+            return result
         } catch let error as PersistenceError {
             throw error
         } catch let error as DatabaseError where error.resultCode == .SQLITE_CONSTRAINT {
@@ -163,4 +191,10 @@ public final class SQLiteJobStore: JobStore {
             throw PersistenceError.database("\(error)")
         }
     }
+}
+
+/// A job's place in the store's write history (`SQLiteJobStore.version(ofJob:)`).
+public struct JobVersion: Hashable, Sendable {
+    var unattributed: UInt64
+    var job: UInt64
 }

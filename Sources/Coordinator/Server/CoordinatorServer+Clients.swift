@@ -64,24 +64,6 @@ extension CoordinatorServer {
         return e
     }
 
-    /// A job `identity` may see and change (docs/SECURITY.md: a submitter its own, an admin every one): the
-    /// record, or the error to answer (not found; permission denied for another submitter's job).
-    func accessibleJob(_ jobID: String, by identity: ClientIdentity) throws -> Result<JobRecord, ClientRefusal> {
-        guard let job = try store.job(jobID) else {
-            return .failure(ClientRefusal(error: Self.clientError(.notFound, "no job \(jobID.debugDescription)")))
-        }
-        guard identity.maySee(jobOwnedBy: job.owner) else {
-            return .failure(ClientRefusal(error: Self.clientError(.permissionDenied,
-                "job \(jobID) belongs to \(job.owner.isEmpty ? "nobody (submitted without a key)" : job.owner); \(identity.name)'s submitter key may only see and change its own jobs")))
-        }
-        return .success(job)
-    }
-
-    struct ClientRefusal: Error { var error: Stylefarm_V1_ClientError }
-
-    /// The most frames a status request may name (`frame_numbers`).
-    static let maxFramesPerStatus = 1000
-
     func handleClient(_ call: ClientCall, as identity: ClientIdentity = .unauthenticated) {
         if !identity.mayChange && !ClientIdentity.onlyReads(call.message.payload) {
             return replyToClient(call, .error(Self.clientError(.permissionDenied,
@@ -98,50 +80,14 @@ extension CoordinatorServer {
                 return FinishedSubmission(ticket: ticket, outcome: Result { try submission.run(spec, owner: owner) })
             }
         case .jobStatus(let request)?:
-            var reply = Stylefarm_V1_JobStatusReply()
-            do {
-                if case .failure(let refusal) = try accessibleJob(request.jobID, by: identity) {
-                    reply.error = refusal.error
-                    return replyToClient(call, .jobStatus(reply))
-                }
-                reply.job = try wireSummary(request.jobID)
-                if request.includeFrames && !request.frameNumbers.isEmpty {
-                    let numbers = try jobContext(request.jobID).resolved.frames.frames
-                    var indices: [Int] = []
-                    for number in request.frameNumbers.prefix(Self.maxFramesPerStatus) {
-                        guard let index = numbers.firstIndex(of: Int(number)) else {
-                            reply.error = Self.clientError(.notFound, "job \(request.jobID) has no frame \(number)")
-                            return replyToClient(call, .jobStatus(reply))
-                        }
-                        indices.append(index)
-                    }
-                    reply.frames = try wireFrames(request.jobID, only: indices)
-                } else if request.includeFrames {
-                    reply.frames = try wireFrames(request.jobID)
-                }
-            } catch {
-                reply.error = Self.clientError(.internal, "\(error)")
-            }
-            replyToClient(call, .jobStatus(reply))
+            replyToClient(call, .jobStatus(readModel.jobStatus(request, as: identity)))
         case .listJobs(let request)?:
-            var reply = Stylefarm_V1_ListJobsReply()
-            do {
-                let wanted = Set(request.states)
-                for job in try store.listJobs() where identity.maySee(jobOwnedBy: job.owner) {
-                    let summary = try wireSummary(job.id)
-                    if !wanted.isEmpty && !wanted.contains(summary.state) { continue }
-                    reply.jobs.append(summary)
-                    if request.limit > 0 && reply.jobs.count >= Int(request.limit) { break }
-                }
-                replyToClient(call, .listJobs(reply))
-            } catch {
-                replyToClient(call, .error(Self.clientError(.internal, "\(error)")))
-            }
+            replyToClient(call, readModel.listJobs(request, as: identity))
         case .cancelJob(let request)?:
             claimsMayFind = true   // a wrangler's change (also below) may make tasks claimable or give credit back
             var reply = Stylefarm_V1_CancelJobReply()
             do {
-                if case .failure(let refusal) = try accessibleJob(request.jobID, by: identity) {
+                if case .failure(let refusal) = try readModel.accessibleJob(request.jobID, by: identity) {
                     reply.error = refusal.error
                     return replyToClient(call, .cancelJob(reply))
                 }
@@ -155,7 +101,7 @@ extension CoordinatorServer {
             replyToClient(call, .cancelJob(reply))
         case .watchJob(let request)?:
             do {
-                if case .failure(let refusal) = try accessibleJob(request.jobID, by: identity) {
+                if case .failure(let refusal) = try readModel.accessibleJob(request.jobID, by: identity) {
                     return replyToClient(call, .error(refusal.error))
                 }
             } catch {
@@ -188,75 +134,6 @@ extension CoordinatorServer {
             handleUpload(call, as: identity)
         case nil:
             recordDrop("malformed")
-        }
-    }
-
-    static func wireState(_ state: JobState) -> Stylefarm_V1_JobState {
-        switch state {
-        case .queued: return .queued
-        case .running: return .running
-        case .completed: return .completed
-        case .failed: return .failed
-        case .cancelled: return .cancelled
-        }
-    }
-
-    static func wireFrameState(_ state: FrameState, taskState: TaskState?) -> Stylefarm_V1_FrameState {
-        switch state {
-        case .done: return .done
-        case .failed: return .failed
-        case .cancelled: return .cancelled
-        case .pending: return taskState?.isInFlight == true ? .running : .pending
-        }
-    }
-
-    func wireSummary(_ jobID: String) throws -> Stylefarm_V1_JobSummary {
-        let summary = try store.summary(ofJob: jobID)
-        var s = Stylefarm_V1_JobSummary()
-        s.jobID = summary.jobID
-        s.name = summary.name
-        s.state = Self.wireState(summary.state)
-        s.priority = UInt32(clamping: summary.priority)
-        s.framesTotal = UInt32(clamping: summary.framesTotal)
-        s.framesDone = UInt32(clamping: summary.framesDone)
-        s.framesFailed = UInt32(clamping: summary.framesFailed)
-        if let job = try store.job(jobID) {
-            s.submittedUnixMs = Int64(job.createdAt.timeIntervalSince1970 * 1000)
-            s.owner = job.owner
-            s.blockedWorkers = try store.blockedWorkers(ofJob: jobID)
-            if let reason = job.pausedReason, !job.state.isTerminal {
-                s.state = .paused
-                s.pausedReason = reason
-            }
-        }
-        return s
-    }
-
-    /// Every frame's status (`indices` nil), or only these frames' (watch events: the few that changed,
-    /// read from their own rows, not the job's).
-    func wireFrames(_ jobID: String, only indices: [Int]? = nil) throws -> [Stylefarm_V1_FrameStatus] {
-        let taskRows = try indices.map { try store.tasks(ofJob: jobID, frames: $0) } ?? store.tasks(ofJob: jobID)
-        let tasks = Dictionary(grouping: taskRows, by: \.frameIndex)
-        let frameRows = try indices.map { try store.frames(ofJob: jobID, indices: $0) } ?? store.frames(ofJob: jobID)
-        let numbers = (try? jobContext(jobID))?.resolved.frames.frames ?? []
-        return try frameRows.map { frame in
-            // The task a worker holds now, else the frame's output task (flows and sweeps are steps to it).
-            let frameTasks = tasks[frame.index] ?? []
-            let task = frameTasks.first(where: { $0.state.isInFlight }) ?? frameTasks.first(where: \.producesOutput) ?? frameTasks.first
-            var f = Stylefarm_V1_FrameStatus()
-            f.frameIndex = UInt32(clamping: frame.index)
-            if frame.index < numbers.count { f.frameNumber = Int64(numbers[frame.index]) }
-            f.state = Self.wireFrameState(frame.state, taskState: task?.state)
-            f.attempts = UInt32(clamping: task?.attemptsUsed ?? 0)
-            // The worker holding the task, else the one that made its last attempt (finished frames).
-            if let worker = task?.assignedWorker {
-                f.workerID = worker
-            } else if let task, let last = try store.attempts(ofTask: task.id).max(by: { $0.number < $1.number }) {
-                f.workerID = last.workerID
-            }
-            f.error = task?.lastError ?? ""
-            if frame.state == .done { f.outputPath = frame.outputPath }
-            return f
         }
     }
 }
@@ -339,13 +216,13 @@ extension CoordinatorServer {
             if frameIndex >= 0 { changed[jobID]!.append(frameIndex) }
         }
         for jobID in order where watchers.contains(where: { $0.jobID == jobID }) {
-            guard let summary = try? wireSummary(jobID) else { continue }
+            guard let summary = try? readModel.summary(jobID) else { continue }
             let terminal = summary.state == .completed || summary.state == .failed || summary.state == .cancelled
             let (running, busy) = terminal ? ([], 0) : runningTasks(ofJob: jobID)
             let indices = changed[jobID] ?? []
             var frames: [Stylefarm_V1_FrameStatus?] = [nil]
             if !indices.isEmpty && indices.count <= Self.maxFrameEventsPerPush {
-                let byIndex = Dictionary(((try? wireFrames(jobID, only: Array(Set(indices)))) ?? []).map { (Int($0.frameIndex), $0) },
+                let byIndex = Dictionary(((try? readModel.frames(jobID, only: Array(Set(indices)))) ?? []).map { (Int($0.frameIndex), $0) },
                                          uniquingKeysWith: { a, _ in a })
                 frames = indices.map { byIndex[$0] }
             }

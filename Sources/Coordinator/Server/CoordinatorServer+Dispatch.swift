@@ -134,6 +134,7 @@ extension CoordinatorServer {
     func install(_ context: JobContext, jobID: String) {
         for sha in context.styleTargetBlobs + context.regionTargetBlobs.flatMap({ $0 }) { blobs[sha] = styleTargets.path(of: sha) }
         jobContexts[jobID] = context
+        readModel.note(context.resolved.frames.frames, of: jobID)
     }
 
     /// The blob ref of an input file, remembered in the blob table. Throws `InputNotHashed` until the file has

@@ -8,7 +8,7 @@ extension CoordinatorServer {
     func handleJobControl(_ request: Stylefarm_V1_JobControl, as identity: ClientIdentity) -> Stylefarm_V1_JobControlReply {
         var reply = Stylefarm_V1_JobControlReply()
         do {
-            if case .failure(let refusal) = try accessibleJob(request.jobID, by: identity) {
+            if case .failure(let refusal) = try readModel.accessibleJob(request.jobID, by: identity) {
                 reply.error = refusal.error
                 return reply
             }
@@ -60,7 +60,7 @@ extension CoordinatorServer {
                 return reply
             }
             frameEvents.append((jobID, -1))
-            reply.job = try wireSummary(jobID)
+            reply.job = try readModel.summary(jobID)
         } catch let error as PersistenceError where error.isRefusal {
             reply.error = Self.clientError(.failedPrecondition, "\(error)")
         } catch {

@@ -17,7 +17,7 @@ extension CoordinatorServer {
         var reply = Stylefarm_V1_DeleteJobReply()
         let jobID = request.jobID
         do {
-            if case .failure(let refusal) = try accessibleJob(jobID, by: identity) {
+            if case .failure(let refusal) = try readModel.accessibleJob(jobID, by: identity) {
                 reply.error = refusal.error
                 return replyToClient(call, .deleteJob(reply))
             }
@@ -29,6 +29,7 @@ extension CoordinatorServer {
         // The loop's own state of the job (its assembled scales are intermediate files to remove too), its watches.
         // Its context is freed on the maintenance thread: a million-frame job's plan takes 0.4 s to free.
         let extra = forgetJob(jobID)
+        readModel.forget(jobID)
         watchers.removeAll { $0.jobID == jobID }
         let store = self.store, intermediates = intermediateDirectory, outputs = request.outputs, checkouts = checkoutsRoot
         let ticket = call.ticket

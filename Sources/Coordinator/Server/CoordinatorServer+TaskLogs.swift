@@ -23,14 +23,14 @@ extension CoordinatorServer {
         var reply = Stylefarm_V1_TaskLogReply()
         do {
             let job: JobRecord
-            switch try accessibleJob(request.jobID, by: identity) {
+            switch try readModel.accessibleJob(request.jobID, by: identity) {
             case .failure(let refusal):
                 reply.error = refusal.error
                 return reply
             case .success(let found):
                 job = found
             }
-            reply.jobState = Self.wireState(job.state)
+            reply.jobState = JobReadModel.wireState(job.state)
             let numbers = try jobContext(request.jobID).resolved.frames.frames
             var frameIndex: Int?
             if request.hasFrame {
@@ -40,7 +40,7 @@ extension CoordinatorServer {
                 }
                 frameIndex = index
                 if let state = try store.frameState(ofJob: request.jobID, index: index) {
-                    reply.frameState = Self.wireFrameState(state, taskState: nil)
+                    reply.frameState = JobReadModel.wireFrameState(state, taskState: nil)
                 }
             }
             let found = request.running

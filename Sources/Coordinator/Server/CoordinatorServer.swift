@@ -213,6 +213,8 @@ public final class CoordinatorServer {
     public let localClients: LocalClients
     /// Prometheus metrics (`/metrics` of the HTTP API).
     public let metrics = FarmMetrics()
+    /// Jobs and frames as clients read them, from any thread (`JobStatus`, `ListJobs`; the HTTP API's job pages).
+    public let readModel: JobReadModel
     /// When the workers' gauges were last set.
     var workersGaugedAt = Date.distantPast
     /// When the next periodic garbage collection starts.
@@ -244,6 +246,7 @@ public final class CoordinatorServer {
                                          host: vggCache)
         self.context = try context ?? ZMQContext()
         store = try SQLiteJobStore(stateDirectory: configuration.stateDirectory)
+        readModel = JobReadModel(store: store)
         let report = try store.recoverAfterRestart(now: clock.now())
         let framing = Framing(maxMessageBytes: configuration.maxMessageBytes)
         if let security = configuration.security {

@@ -1,0 +1,196 @@
+import ArgumentParser
+import Coordinator
+import Foundation
+import HTTPAPI
+import JobModel
+import Protocol
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+/// `stylefarm bench http`: the HTTP API under load while a farm renders (issue 19). A local farm (coordinator
+/// with `--http` on 127.0.0.1, worker processes) renders a small stylize shot twice: once alone, once while
+/// `--clients` HTTP clients each poll the detail of a `--frames`-frame job every `--poll-ms` and `--subscribers`
+/// clients follow the shot's event stream. Prints the detail requests' latency and the shot's wall time both ways.
+struct HTTPLoadBench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "http",
+        abstract: "Latency of the HTTP API's job detail under many clients, and what that load does to a render's wall time.")
+
+    @Option(help: "Concurrent clients polling the big job's detail.")
+    var clients = 200
+
+    @Option(help: "Clients following the rendering shot's event stream.")
+    var subscribers = 50
+
+    @Option(help: "Frames of the job whose detail is polled (it is paused: only its size matters).")
+    var frames = 1000
+
+    @Option(help: "Each polling client's interval between requests, milliseconds.")
+    var pollMs = 1000
+
+    @Option(help: "Worker processes rendering the shot.")
+    var workers = 2
+
+    @Option(help: "Frames of the rendered shot (the demo pan, at most \(DemoSequence.frameCount)).")
+    var renderFrames = 8
+
+    @Option(help: "The shot's output long side, pixels.")
+    var size = 128
+
+    @Option(help: "The shot's evaluations per frame.")
+    var iterations = 40
+
+    @Option(help: "Model directory (default: $STYLEFARM_MODEL_DIR, else ~/.cache/stylefarm/models).")
+    var modelDir: String?
+
+    func validate() throws {
+        guard clients >= 0, subscribers >= 0, frames >= 1, pollMs >= 1, workers >= 1, (1...DemoSequence.frameCount).contains(renderFrames) else {
+            throw ValidationError("counts must be positive and --render-frames 1...\(DemoSequence.frameCount)")
+        }
+    }
+
+    func run() throws {
+        let box = BenchResult()
+        let done = DispatchSemaphore(value: 0)
+        let bench = self
+        Task {
+            do { try await bench.measure() } catch { box.error = error }
+            done.signal()
+        }
+        done.wait()
+        if let error = box.error { throw error }
+    }
+
+    private final class BenchResult: @unchecked Sendable { var error: (any Error)? }
+
+    /// Thread-safe latency samples.
+    final class Samples: @unchecked Sendable {
+        private let lock = NSLock()
+        private var values: [Double] = []
+        private(set) var errors = 0
+        func add(_ seconds: Double) { lock.withLock { values.append(seconds) } }
+        func fail() { lock.withLock { errors += 1 } }
+        var sorted: [Double] { lock.withLock { values.sorted() } }
+    }
+
+    func measure() async throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("stylefarm-http-bench-\(UUID().uuidString.prefix(8))")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let plates = try DemoSequence.writePlates(into: root.appendingPathComponent("plates"), modelDirectory: modelDir)
+        let handles = LocalHandles()
+        let farm = try LocalFarm(stateDirectory: root.appendingPathComponent("state"), workers: workers, threadsPerWorker: 1,
+                                 modelDirectory: modelDir, insecure: true) { server in
+            handles.set(HTTPAPIServer.Coordinator(server))
+        }
+        defer { farm.shutdown() }
+        let http = try await HTTPAPIServer.start(.init(host: "127.0.0.1", port: 0, tokens: nil), coordinator: handles.get())
+        let base = "http://127.0.0.1:\(http.port)"
+        let configuration = URLSessionConfiguration.ephemeral
+        configuration.httpMaximumConnectionsPerHost = clients + subscribers + 8
+        configuration.timeoutIntervalForRequest = 300
+        let session = URLSession(configuration: configuration)
+
+        func post(_ path: String, _ body: [String: Any]) async throws -> [String: Any] {
+            var request = URLRequest(url: URL(string: base + path)!)
+            request.httpMethod = "POST"
+            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+            request.httpBody = try JSONSerialization.data(withJSONObject: body)
+            let (data, response) = try await session.data(for: request)
+            guard let object = try JSONSerialization.jsonObject(with: data) as? [String: Any], (response as? HTTPURLResponse)?.statusCode ?? 500 < 300 else {
+                throw BenchError.jobEnded("HTTP \(path): \(String(decoding: data, as: UTF8.self))")
+            }
+            return object
+        }
+
+        // The job whose detail is polled: submitted and paused at once, so only its size matters.
+        let big = try await post("/api/v1/jobs", ["name": "polled", "kind": "echo", "frames": "1-\(frames)", "echo_seconds": 0,
+                                                 "output_dir": root.appendingPathComponent("out-polled").path, "priority": 0])
+        let bigID = big["id"] as! String
+        _ = try await post("/api/v1/jobs/\(bigID)/pause", ["now": true])
+
+        func render(_ name: String) async throws -> (seconds: Double, jobID: String) {
+            let start = Date()
+            let shot = try await post("/api/v1/jobs", ["name": name, "content": plates.content, "frames": "1-\(renderFrames)",
+                                                      "styles": [plates.style], "size": size, "iterations": iterations,
+                                                      "output_dir": root.appendingPathComponent("out-\(name)").path, "priority": 90])
+            let id = shot["id"] as! String
+            while true {
+                try await Task.sleep(for: .milliseconds(100))
+                let (data, _) = try await session.data(from: URL(string: base + "/api/v1/jobs/\(id)")!)
+                let state = (try JSONSerialization.jsonObject(with: data) as? [String: Any])?["state"] as? String
+                if state == "completed" { return (Date().timeIntervalSince(start), id) }
+                if state == "failed" || state == "cancelled" { throw BenchError.jobEnded(state!) }
+            }
+        }
+
+        // A first render loads VGG on the workers and the coordinator; the measured pair comes after it.
+        _ = try await render("warmup")
+        let alone = try await render("alone")
+
+        let samples = Samples()
+        let stop = LockedFlag()
+        let detailURL = URL(string: base + "/api/v1/jobs/\(bigID)")!
+        var pollers: [Task<Void, Never>] = []
+        for n in 0..<clients {
+            pollers.append(Task {
+                // Spread the clients over the interval.
+                try? await Task.sleep(for: .milliseconds(pollMs * n / max(1, clients)))
+                while !stop.isSet {
+                    let started = DispatchTime.now().uptimeNanoseconds
+                    do {
+                        let (data, response) = try await session.data(from: detailURL)
+                        if (response as? HTTPURLResponse)?.statusCode == 200, data.count > 1000 {
+                            samples.add(Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9)
+                        } else { samples.fail() }
+                    } catch { samples.fail() }
+                    let spent = Int((DispatchTime.now().uptimeNanoseconds - started) / 1_000_000)
+                    try? await Task.sleep(for: .milliseconds(max(0, pollMs - spent)))
+                }
+            })
+        }
+        try await Task.sleep(for: .milliseconds(pollMs))   // the load is on before the shot starts
+        let cpuBefore = DispatchBench.processCPUSeconds()
+        let start = Date()
+        let shot = try await post("/api/v1/jobs", ["name": "loaded", "content": plates.content, "frames": "1-\(renderFrames)",
+                                                  "styles": [plates.style], "size": size, "iterations": iterations,
+                                                  "output_dir": root.appendingPathComponent("out-loaded").path, "priority": 90])
+        let shotID = shot["id"] as! String
+        let streams = (0..<subscribers).map { _ in
+            Task { () -> Int in
+                guard let (data, _) = try? await session.data(from: URL(string: base + "/api/v1/jobs/\(shotID)/events")!) else { return -1 }
+                return String(decoding: data, as: UTF8.self).components(separatedBy: "event: job").count - 1
+            }
+        }
+        var eventCounts: [Int] = []
+        for stream in streams { eventCounts.append(await stream.value) }
+        var loadedSeconds = Date().timeIntervalSince(start)
+        if subscribers == 0 {
+            while true {
+                try await Task.sleep(for: .milliseconds(100))
+                let (data, _) = try await session.data(from: URL(string: base + "/api/v1/jobs/\(shotID)")!)
+                if (try JSONSerialization.jsonObject(with: data) as? [String: Any])?["state"] as? String == "completed" { break }
+            }
+            loadedSeconds = Date().timeIntervalSince(start)
+        }
+        let cpu = DispatchBench.processCPUSeconds() - cpuBefore
+        stop.set()
+        for poller in pollers { await poller.value }
+        await http.stop()
+
+        let sorted = samples.sorted
+        func percentile(_ p: Double) -> Double { sorted.isEmpty ? .nan : sorted[min(sorted.count - 1, Int(Double(sorted.count - 1) * p))] * 1000 }
+        let complete = eventCounts.filter { $0 > 0 }
+        print(String(format: "http clients=%d subscribers=%d polled_frames=%d poll_ms=%d requests=%d errors=%d detail_p50_ms=%.2f detail_p99_ms=%.2f detail_max_ms=%.2f events_min=%d streams_complete=%d/%d render_alone_s=%.2f render_loaded_s=%.2f wall_ratio=%.3f coordinator_process_cpu_pct=%.1f",
+                     clients, subscribers, frames, pollMs, sorted.count, samples.errors, percentile(0.5), percentile(0.99), percentile(1),
+                     complete.min() ?? 0, complete.count, subscribers, alone.seconds, loadedSeconds, loadedSeconds / alone.seconds,
+                     100 * cpu / loadedSeconds))
+    }
+
+    private final class LocalHandles: @unchecked Sendable {
+        private let lock = NSLock()
+        private var value: HTTPAPIServer.Coordinator?
+        func set(_ coordinator: HTTPAPIServer.Coordinator) { lock.withLock { value = coordinator } }
+        func get() -> HTTPAPIServer.Coordinator { lock.withLock { value! } }
+    }
+}
