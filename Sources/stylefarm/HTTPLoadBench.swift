@@ -44,6 +44,12 @@ struct HTTPLoadBench: ParsableCommand {
     @Option(help: "Model directory (default: $STYLEFARM_MODEL_DIR, else ~/.cache/stylefarm/models).")
     var modelDir: String?
 
+    @Option(help: .hidden)
+    var loadAgainst: String?
+
+    @Option(help: .hidden)
+    var pollJob: String?
+
     func validate() throws {
         guard clients >= 0, subscribers >= 0, frames >= 1, pollMs >= 1, workers >= 1, (1...DemoSequence.frameCount).contains(renderFrames) else {
             throw ValidationError("counts must be positive and --render-frames 1...\(DemoSequence.frameCount)")
@@ -55,7 +61,10 @@ struct HTTPLoadBench: ParsableCommand {
         let done = DispatchSemaphore(value: 0)
         let bench = self
         Task {
-            do { try await bench.measure() } catch { box.error = error }
+            do {
+                if let base = bench.loadAgainst, let job = bench.pollJob { try await bench.generateLoad(base: base, polledJob: job) }
+                else { try await bench.measure() }
+            } catch { box.error = error }
             done.signal()
         }
         done.wait()
@@ -128,9 +137,42 @@ struct HTTPLoadBench: ParsableCommand {
         _ = try await render("warmup")
         let alone = try await render("alone")
 
+        // The load comes from another process (this executable again), so what the coordinator's process spends
+        // is measured apart from what the clients spend; on one machine they still share its cores.
+        let child = Process()
+        child.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+        child.arguments = ["bench", "http", "--load-against", base, "--poll-job", bigID, "--clients", String(clients),
+                           "--subscribers", String(subscribers), "--poll-ms", String(pollMs)]
+        let pipe = Pipe()
+        child.standardOutput = pipe
+        try child.run()
+        try await Task.sleep(for: .milliseconds(pollMs + 500))   // the load is on before the shot starts
+        let cpuBefore = DispatchBench.processCPUSeconds()
+        let loaded = try await render("loaded")
+        let cpu = DispatchBench.processCPUSeconds() - cpuBefore
+        child.waitUntilExit()
+        let report = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        await http.stop()
+        guard child.terminationStatus == 0, report.hasPrefix("load ") else { throw BenchError.jobEnded("the load generator failed: \(report)") }
+        print(String(format: "http clients=%d subscribers=%d polled_frames=%d poll_ms=%d %@ render_alone_s=%.2f render_loaded_s=%.2f wall_ratio=%.3f coordinator_process_cpu_pct=%.1f",
+                     clients, subscribers, frames, pollMs, String(report.dropFirst(5)), alone.seconds, loaded.seconds, loaded.seconds / alone.seconds,
+                     100 * cpu / loaded.seconds))
+        _ = loaded.jobID
+    }
+
+    /// The load generator (a child process of `measure`): `clients` pollers of the polled job's detail, and once
+    /// the shot named "loaded" appears, `subscribers` followers of its event stream. Ends when every stream has
+    /// ended; prints one `load …` line.
+    func generateLoad(base: String, polledJob: String) async throws {
+        let configuration = URLSessionConfiguration.ephemeral
+        configuration.httpMaximumConnectionsPerHost = clients + subscribers + 8
+        configuration.timeoutIntervalForRequest = 300
+        let session = URLSession(configuration: configuration)
         let samples = Samples()
         let stop = LockedFlag()
-        let detailURL = URL(string: base + "/api/v1/jobs/\(bigID)")!
+        let detailURL = URL(string: base + "/api/v1/jobs/\(polledJob)")!
+        let cpuStart = DispatchBench.processCPUSeconds(), start = Date()
         var pollers: [Task<Void, Never>] = []
         for n in 0..<clients {
             pollers.append(Task {
@@ -149,42 +191,37 @@ struct HTTPLoadBench: ParsableCommand {
                 }
             })
         }
-        try await Task.sleep(for: .milliseconds(pollMs))   // the load is on before the shot starts
-        let cpuBefore = DispatchBench.processCPUSeconds()
-        let start = Date()
-        let shot = try await post("/api/v1/jobs", ["name": "loaded", "content": plates.content, "frames": "1-\(renderFrames)",
-                                                  "styles": [plates.style], "size": size, "iterations": iterations,
-                                                  "output_dir": root.appendingPathComponent("out-loaded").path, "priority": 90])
-        let shotID = shot["id"] as! String
+        // The shot to follow.
+        var shotID: String?
+        while shotID == nil {
+            try await Task.sleep(for: .milliseconds(50))
+            let (data, _) = try await session.data(from: URL(string: base + "/api/v1/jobs?limit=10000")!)
+            let jobs = (try JSONSerialization.jsonObject(with: data) as? [String: Any])?["jobs"] as? [[String: Any]] ?? []
+            shotID = jobs.first { $0["name"] as? String == "loaded" }?["id"] as? String
+        }
         let streams = (0..<subscribers).map { _ in
             Task { () -> Int in
-                guard let (data, _) = try? await session.data(from: URL(string: base + "/api/v1/jobs/\(shotID)/events")!) else { return -1 }
+                guard let (data, _) = try? await session.data(from: URL(string: base + "/api/v1/jobs/\(shotID!)/events")!) else { return -1 }
                 return String(decoding: data, as: UTF8.self).components(separatedBy: "event: job").count - 1
             }
         }
         var eventCounts: [Int] = []
         for stream in streams { eventCounts.append(await stream.value) }
-        var loadedSeconds = Date().timeIntervalSince(start)
         if subscribers == 0 {
             while true {
                 try await Task.sleep(for: .milliseconds(100))
-                let (data, _) = try await session.data(from: URL(string: base + "/api/v1/jobs/\(shotID)")!)
+                let (data, _) = try await session.data(from: URL(string: base + "/api/v1/jobs/\(shotID!)")!)
                 if (try JSONSerialization.jsonObject(with: data) as? [String: Any])?["state"] as? String == "completed" { break }
             }
-            loadedSeconds = Date().timeIntervalSince(start)
         }
-        let cpu = DispatchBench.processCPUSeconds() - cpuBefore
         stop.set()
         for poller in pollers { await poller.value }
-        await http.stop()
-
         let sorted = samples.sorted
         func percentile(_ p: Double) -> Double { sorted.isEmpty ? .nan : sorted[min(sorted.count - 1, Int(Double(sorted.count - 1) * p))] * 1000 }
         let complete = eventCounts.filter { $0 > 0 }
-        print(String(format: "http clients=%d subscribers=%d polled_frames=%d poll_ms=%d requests=%d errors=%d detail_p50_ms=%.2f detail_p99_ms=%.2f detail_max_ms=%.2f events_min=%d streams_complete=%d/%d render_alone_s=%.2f render_loaded_s=%.2f wall_ratio=%.3f coordinator_process_cpu_pct=%.1f",
-                     clients, subscribers, frames, pollMs, sorted.count, samples.errors, percentile(0.5), percentile(0.99), percentile(1),
-                     complete.min() ?? 0, complete.count, subscribers, alone.seconds, loadedSeconds, loadedSeconds / alone.seconds,
-                     100 * cpu / loadedSeconds))
+        print(String(format: "load requests=%d errors=%d detail_p50_ms=%.2f detail_p99_ms=%.2f detail_max_ms=%.2f events_min=%d streams_complete=%d/%d load_process_cpu_pct=%.1f",
+                     sorted.count, samples.errors, percentile(0.5), percentile(0.99), percentile(1), complete.min() ?? 0, complete.count, subscribers,
+                     100 * (DispatchBench.processCPUSeconds() - cpuStart) / Date().timeIntervalSince(start)))
     }
 
     private final class LocalHandles: @unchecked Sendable {
