@@ -87,8 +87,9 @@ struct APIHandlers: Sendable {
             var list = Stylefarm_V1_ListJobs()
             if let states = query["state"] {
                 for name in states.split(separator: ",") {
-                    guard let state = jobStatesByName[String(name)] else {
-                        throw APIError.badRequest("unknown job state \(String(name).debugDescription); states are \(jobStatesByName.keys.sorted().joined(separator: ", "))")
+                    guard let state = Stylefarm_V1_JobState(name: String(name)) else {
+                        let names = Stylefarm_V1_JobState.allCases.filter { $0 != .unspecified }.map(\.name).sorted()
+                        throw APIError.badRequest("unknown job state \(String(name).debugDescription); states are \(names.joined(separator: ", "))")
                     }
                     list.states.append(state)
                 }

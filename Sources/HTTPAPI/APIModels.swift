@@ -7,39 +7,14 @@ import Protocol
 /// Time stamps on the API: ISO 8601 in UTC with milliseconds, nil for "never" (0 on the wire).
 func isoTime(unixMs: Int64) -> String? {
     guard unixMs > 0 else { return nil }
+    return isoFormatter.string(from: Date(timeIntervalSince1970: Double(unixMs) / 1000))
+}
+
+private nonisolated(unsafe) let isoFormatter: ISO8601DateFormatter = {
     let formatter = ISO8601DateFormatter()
     formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-    return formatter.string(from: Date(timeIntervalSince1970: Double(unixMs) / 1000))
-}
-
-/// A job's state on the API.
-func stateName(_ state: Stylefarm_V1_JobState) -> String {
-    switch state {
-    case .queued: return "queued"
-    case .running: return "running"
-    case .paused: return "paused"
-    case .completed: return "completed"
-    case .failed: return "failed"
-    case .cancelled: return "cancelled"
-    case .unspecified, .UNRECOGNIZED: return "unknown"
-    }
-}
-
-/// The job states a `state=` filter may name, and their wire values.
-let jobStatesByName: [String: Stylefarm_V1_JobState] = [
-    "queued": .queued, "running": .running, "paused": .paused, "completed": .completed, "failed": .failed, "cancelled": .cancelled,
-]
-
-func frameStateName(_ state: Stylefarm_V1_FrameState) -> String {
-    switch state {
-    case .pending: return "pending"
-    case .running: return "running"
-    case .done: return "done"
-    case .failed: return "failed"
-    case .cancelled: return "cancelled"
-    case .unspecified, .UNRECOGNIZED: return "unknown"
-    }
-}
+    return formatter
+}()
 
 struct JobJSON: Codable, Equatable {
     var id: String
@@ -61,7 +36,7 @@ struct JobJSON: Codable, Equatable {
     init(_ s: Stylefarm_V1_JobSummary, frames: [Stylefarm_V1_FrameStatus]? = nil) {
         id = s.jobID
         name = s.name
-        state = stateName(s.state)
+        state = s.state.name
         priority = Int(s.priority)
         owner = s.owner
         pausedReason = s.pausedReason.isEmpty ? nil : s.pausedReason
@@ -88,7 +63,7 @@ struct FrameJSON: Codable, Equatable {
     init(_ f: Stylefarm_V1_FrameStatus) {
         index = Int(f.frameIndex)
         number = f.frameNumber
-        state = frameStateName(f.state)
+        state = f.state.name
         attempts = Int(f.attempts)
         worker = f.workerID.isEmpty ? nil : f.workerID
         error = f.error.isEmpty ? nil : f.error
@@ -167,8 +142,8 @@ struct LogsJSON: Codable, Equatable {
     var truncated: Bool
 
     init(_ r: Stylefarm_V1_TaskLogReply) {
-        jobState = stateName(r.jobState)
-        frameState = r.frameState == .unspecified ? nil : frameStateName(r.frameState)
+        jobState = r.jobState.name
+        frameState = r.frameState == .unspecified ? nil : r.frameState.name
         attempts = r.attempts.map(AttemptJSON.init)
         truncated = r.truncated
     }
@@ -236,7 +211,7 @@ struct JobEventJSON: Codable, Equatable {
         jobId = e.jobID
         sequence = e.sequence
         at = isoTime(unixMs: e.unixMs)
-        jobState = stateName(e.jobState)
+        jobState = e.jobState.name
         frame = e.hasFrame ? FrameJSON(e.frame) : nil
         framesDone = Int(e.framesDone)
         framesTotal = Int(e.framesTotal)

@@ -57,31 +57,3 @@ struct JobProgressView {
         }
     }
 }
-
-extension Stylefarm_V1_JobState {
-    /// The state's name as the CLI prints it.
-    var name: String {
-        switch self {
-        case .queued: return "queued"
-        case .running: return "running"
-        case .paused: return "paused"
-        case .completed: return "completed"
-        case .failed: return "failed"
-        case .cancelled: return "cancelled"
-        case .unspecified, .UNRECOGNIZED: return "unknown"
-        }
-    }
-}
-
-extension Stylefarm_V1_FrameState {
-    var name: String {
-        switch self {
-        case .pending: return "pending"
-        case .running: return "running"
-        case .done: return "done"
-        case .failed: return "failed"
-        case .cancelled: return "cancelled"
-        case .unspecified, .UNRECOGNIZED: return "unknown"
-        }
-    }
-}

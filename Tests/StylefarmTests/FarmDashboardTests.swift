@@ -10,53 +10,21 @@ import FoundationNetworking
 /// event stream while a real worker renders it, pauses and resumes it from the page, and saves screenshots
 /// (in `$STYLEFARM_SCREENSHOTS` when set). Skips, saying why, without Chromium, its driver, Python or PyPI.
 final class FarmDashboardTests: XCTestCase {
-    static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let repository = FarmProcesses.repository
     private var farm: FarmProcesses!
 
     override func setUpWithError() throws { farm = try FarmProcesses() }
     override func tearDown() { farm.stopAll() }
 
     private func run(_ executable: String, _ arguments: [String], timeout: TimeInterval) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        let log = farm.directory.appendingPathComponent("run-\(UUID().uuidString).log")
-        FileManager.default.createFile(atPath: log.path, contents: nil)
-        let handle = try FileHandle(forWritingTo: log)
-        process.standardOutput = handle
-        process.standardError = handle
-        try process.run()
-        let deadline = Date().addingTimeInterval(timeout)
-        while process.isRunning && Date() < deadline { usleep(50_000) }
-        if process.isRunning { process.terminate(); process.waitUntilExit() }
-        try handle.close()
-        return (process.terminationStatus, (try? String(contentsOf: log, encoding: .utf8)) ?? "")
-    }
-
-    /// A Python with selenium: a virtual environment kept in the temporary folder across runs.
-    private func pythonWithSelenium() throws -> String {
-        let venv = FileManager.default.temporaryDirectory.appendingPathComponent("stylefarm-selenium-venv")
-        let python = venv.appendingPathComponent("bin/python").path
-        if FileManager.default.isExecutableFile(atPath: python), (try? run(python, ["-c", "import selenium"], timeout: 60).status) == 0 {
-            return python
-        }
-        guard (try? run("/usr/bin/env", ["python3", "--version"], timeout: 30).status) == 0 else {
-            throw XCTSkip("no python3 on PATH: the dashboard checks drive Chromium from Python")
-        }
-        try? FileManager.default.removeItem(at: venv)
-        let made = try run("/usr/bin/env", ["python3", "-m", "venv", venv.path], timeout: 120)
-        guard made.status == 0 else { throw XCTSkip("cannot make a Python virtual environment (python3-venv): \(made.output.suffix(300))") }
-        let installed = try run(venv.appendingPathComponent("bin/pip").path,
-                                ["install", "-q", "--disable-pip-version-check", "selenium>=4.10,<5"], timeout: 600)
-        guard installed.status == 0 else { throw XCTSkip("selenium could not be installed from PyPI: \(installed.output.suffix(300))") }
-        return python
+        try farm.run(executable, arguments, timeout: timeout)
     }
 
     func testTheJobPageTurnsGreenLivePausesAndResumesInARealBrowser() async throws {
         for tool in ["/usr/bin/chromium", "/usr/bin/chromedriver"] where !FileManager.default.isExecutableFile(atPath: tool) {
             throw XCTSkip("\(tool) is missing (Debian: apt-get install chromium chromium-driver; scripts/test.sh installs them)")
         }
-        let python = try pythonWithSelenium()
+        let python = try farm.python("stylefarm-selenium-venv", packages: ["selenium>=4.10,<5"], imports: "selenium")
 
         // Twelve small plates; the echo job hands each back as its output, so every finished frame has a picture.
         let plates = farm.directory.appendingPathComponent("plates")

@@ -6,28 +6,14 @@ import XCTest
 /// its example script submits a shot, follows it frame by frame through the event stream and reports; error
 /// paths raise `StyleFarmError` with the API's codes. Skips without python3.
 final class FarmPythonClientTests: XCTestCase {
-    static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let repository = FarmProcesses.repository
     private var farm: FarmProcesses!
 
     override func setUpWithError() throws { farm = try FarmProcesses() }
     override func tearDown() { farm.stopAll() }
 
     private func python(_ arguments: [String], environment: [String: String] = [:], timeout: TimeInterval = 120) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3"] + arguments
-        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        let log = farm.directory.appendingPathComponent("python-\(UUID().uuidString).log")
-        FileManager.default.createFile(atPath: log.path, contents: nil)
-        let handle = try FileHandle(forWritingTo: log)
-        process.standardOutput = handle
-        process.standardError = handle
-        try process.run()
-        let deadline = Date().addingTimeInterval(timeout)
-        while process.isRunning && Date() < deadline { usleep(50_000) }
-        if process.isRunning { process.terminate(); process.waitUntilExit() }
-        try handle.close()
-        return (process.terminationStatus, (try? String(contentsOf: log, encoding: .utf8)) ?? "")
+        try farm.run("/usr/bin/env", ["python3"] + arguments, environment: environment, timeout: timeout)
     }
 
     func testTheExampleScriptRendersAShotAndErrorsRaiseWithTheirCodes() throws {

@@ -12,46 +12,15 @@ final class FarmPythonPeerTests: XCTestCase {
     override func setUpWithError() throws { farm = try FarmProcesses() }
     override func tearDown() { farm.stopAll() }
 
-    private static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent()
+    private static let repository = FarmProcesses.repository
 
-    /// Runs `executable` with `arguments`; returns its status and output.
-    @discardableResult
     private func run(_ executable: String, _ arguments: [String], timeout: TimeInterval) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        let log = farm.directory.appendingPathComponent("python-\(UUID().uuidString.prefix(6)).out")
-        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
-        let handle = try FileHandle(forWritingTo: log)
-        process.standardOutput = handle
-        process.standardError = handle
-        try process.run()
-        let deadline = Date().addingTimeInterval(timeout)
-        while process.isRunning && Date() < deadline { usleep(50_000) }
-        if process.isRunning { process.terminate(); process.waitUntilExit() }
-        try handle.close()
-        return (process.terminationStatus, (try? String(contentsOf: log, encoding: .utf8)) ?? "")
+        try farm.run(executable, arguments, timeout: timeout)
     }
 
-    /// A Python with pyzmq and protobuf: a virtual environment kept in the temporary folder across runs.
+    /// A Python with pyzmq and protobuf.
     private func pythonWithPyzmq() throws -> String {
-        let venv = FileManager.default.temporaryDirectory.appendingPathComponent("stylefarm-pyzmq-venv")
-        let python = venv.appendingPathComponent("bin/python").path
-        if FileManager.default.isExecutableFile(atPath: python),
-           (try? run(python, ["-c", "import zmq, google.protobuf"], timeout: 60).status) == 0 {
-            return python
-        }
-        guard (try? run("/usr/bin/env", ["python3", "--version"], timeout: 30).status) == 0 else {
-            throw XCTSkip("no python3 on PATH: the independent pyzmq checks need it (scripts/setup.sh installs it)")
-        }
-        try? FileManager.default.removeItem(at: venv)
-        let made = try run("/usr/bin/env", ["python3", "-m", "venv", venv.path], timeout: 120)
-        guard made.status == 0 else { throw XCTSkip("cannot make a Python virtual environment (python3-venv): \(made.output.suffix(300))") }
-        let installed = try run(venv.appendingPathComponent("bin/pip").path,
-                                ["install", "-q", "--disable-pip-version-check", "pyzmq", "protobuf>=4.21,<5"], timeout: 600)
-        guard installed.status == 0 else { throw XCTSkip("pyzmq and protobuf could not be installed from PyPI: \(installed.output.suffix(300))") }
-        return python
+        try farm.python("stylefarm-pyzmq-venv", packages: ["pyzmq", "protobuf>=4.21,<5"], imports: "zmq, google.protobuf")
     }
 
     func testAnIndependentPeerGetsNothingWithoutAKeyAndNothingOutsideWhatItsKeyAllows() throws {
