@@ -134,15 +134,23 @@ async function showQueue() {
   const list = async () => {
     const answer = await api("GET", "/api/v1/jobs?limit=200");
     jobs.clear();
-    for (const job of answer.jobs) {
-      jobs.set(job.id, job);
-      if (!finished(job)) follow(job.id, event => { const j = jobs.get(job.id); if (j) { applyEvent(j, event); render(); } });
-    }
+    for (const job of answer.jobs) jobs.set(job.id, job);
     render();
   };
   await list();
-  // New jobs appear in the list; each unfinished job's row follows its own event stream.
-  state.timers.push(setInterval(() => list().catch(() => {}), 5000));
+  // One stream for the whole queue: a changed job's row is redrawn, an unknown job (just submitted) reads the
+  // list again. Deleted jobs leave at the next read (every 30 s).
+  const source = new EventSource(withToken("/api/v1/events"));
+  source.addEventListener("job", message => {
+    const event = JSON.parse(message.data);
+    const job = jobs.get(event.job_id);
+    if (!job) { list().catch(() => {}); return; }
+    applyEvent(job, event);
+    const old = document.getElementById("job-" + job.id);
+    if (old) old.replaceWith(row(job)); else render();
+  });
+  state.streams.set("", source);
+  state.timers.push(setInterval(() => list().catch(() => {}), 30000));
 }
 
 // MARK: A job

@@ -5,14 +5,14 @@ import Hummingbird
 enum APIEndpoint: CaseIterable, Sendable {
     case listJobs, submitJob, jobDetail, deleteJob
     case cancelJob, pauseJob, resumeJob, requeueFrames, setPriority, unblockWorkers
-    case jobLogs, jobEvents, frameThumbnail
+    case jobLogs, jobEvents, farmEvents, frameThumbnail
     case listWorkers, reinstateWorker
     case collectGarbage, whoAmI, metrics
     case openAPIDocument, health, dashboard, dashboardFile
 
     var method: HTTPRequest.Method {
         switch self {
-        case .listJobs, .jobDetail, .jobLogs, .jobEvents, .frameThumbnail, .listWorkers, .whoAmI, .metrics, .openAPIDocument, .health,
+        case .listJobs, .jobDetail, .jobLogs, .jobEvents, .farmEvents, .frameThumbnail, .listWorkers, .whoAmI, .metrics, .openAPIDocument, .health,
              .dashboard, .dashboardFile: return .get
         case .deleteJob: return .delete
         case .submitJob, .cancelJob, .pauseJob, .resumeJob, .requeueFrames, .setPriority, .unblockWorkers,
@@ -32,6 +32,7 @@ enum APIEndpoint: CaseIterable, Sendable {
         case .unblockWorkers: return "/api/v1/jobs/{job_id}/unblock"
         case .jobLogs: return "/api/v1/jobs/{job_id}/logs"
         case .jobEvents: return "/api/v1/jobs/{job_id}/events"
+        case .farmEvents: return "/api/v1/events"
         case .frameThumbnail: return "/api/v1/jobs/{job_id}/frames/{frame}/thumbnail"
         case .listWorkers: return "/api/v1/workers"
         case .reinstateWorker: return "/api/v1/workers/{worker_id}/reinstate"

@@ -182,6 +182,8 @@ struct APIHandlers: Sendable {
             return try Self.json(LogsJSON(reply))
         case .jobEvents:
             return try await EventStream.open(jobID: try Self.jobID(context), clients: clients, as: identity)
+        case .farmEvents:
+            return try await EventStream.open(jobID: "", clients: clients, as: identity)
         case .listWorkers:
             guard case .listWorkers(let reply)? = try await ask(.listWorkers(Stylefarm_V1_ListWorkers()), as: identity) else {
                 throw Self.unexpected

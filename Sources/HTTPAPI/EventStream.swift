@@ -17,6 +17,8 @@ enum EventStream {
     }
 
     /// Starts the watch and answers once the coordinator accepted it (a refusal is an HTTP error, not a stream).
+    /// `jobID` empty: every job the caller may see (the coordinator sends nothing until a job changes, and never
+    /// refuses it), one summary event per changed job, never terminal.
     static func open(jobID: String, clients: LocalClients, as identity: ClientIdentity) async throws -> Response {
         var watch = Stylefarm_V1_WatchJob()
         watch.jobID = jobID
@@ -37,6 +39,19 @@ enum EventStream {
         continuation.onTermination = { _ in
             keepAlive.cancel()
             clients.stop(id)
+        }
+        if jobID.isEmpty {
+            let body = ResponseBody { writer in
+                try await writer.write(ByteBuffer(string: ": watching every job\n\n"))
+                for await item in stream {
+                    switch item {
+                    case .reply(let reply): try await writer.write(ByteBuffer(string: frame(reply)))
+                    case .keepAlive: try await writer.write(ByteBuffer(string: ": keep-alive\n\n"))
+                    }
+                }
+                try await writer.finish(nil)
+            }
+            return Response(status: .ok, headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"], body: body)
         }
         var iterator = stream.makeAsyncIterator()
         // The first answer says whether the watch was accepted.

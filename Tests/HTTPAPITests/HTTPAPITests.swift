@@ -36,7 +36,7 @@ final class HTTPAPITests: XCTestCase {
         let farm = try await HTTPFarm()
         let admin = try farm.token("root", .admin)
         let jobID = try await farm.submitEcho("routes", token: admin)
-        for endpoint in APIEndpoint.allCases where endpoint != .jobEvents {
+        for endpoint in APIEndpoint.allCases where endpoint != .jobEvents && endpoint != .farmEvents {   // streams: their own tests
             let path = endpoint.path.replacingOccurrences(of: "{job_id}", with: jobID).replacingOccurrences(of: "{worker_id}", with: "w1")
                 .replacingOccurrences(of: "{frame}", with: "1").replacingOccurrences(of: "{file}", with: "app.js")
             let post = endpoint.method == .post
@@ -301,6 +301,31 @@ final class HTTPAPITests: XCTestCase {
         let again = try await thumbnails.png(of: picture.path)
         XCTAssertEqual(again, png)
         do { _ = try await thumbnails.png(of: farm.stateDirectory.appendingPathComponent("none.png").path); XCTFail("no file, no thumbnail") } catch {}
+        await farm.close()
+    }
+
+    func testTheFarmWideStreamShowsEachCallerTheJobsItMaySee() async throws {
+        let farm = try await HTTPFarm()
+        let alice = try farm.token("alice", .submitter), bob = try farm.token("bob", .submitter), wall = try farm.token("wall", .viewer)
+        let alicesStream = try StreamReader(port: farm.http.port, path: "/api/v1/events", token: alice)
+        let wallsStream = try StreamReader(port: farm.http.port, path: "/api/v1/events", token: wall)
+        XCTAssertTrue(alicesStream.read(for: 5) { $0.contains(": watching every job") }, alicesStream.text)
+        XCTAssertTrue(alicesStream.text.hasPrefix("HTTP/1.1 200"), alicesStream.text)
+        XCTAssertTrue(wallsStream.read(for: 5) { $0.contains(": watching every job") }, wallsStream.text)
+
+        let bobsJob = try await farm.submitEcho("bobs", token: bob)
+        let alicesJob = try await farm.submitEcho("alices", token: alice)
+        XCTAssertTrue(wallsStream.read(for: 5) { _ in Set(wallsStream.events.compactMap { $0["job_id"] as? String }) == [bobsJob, alicesJob] },
+                      "a viewer's stream shows every new job: \(wallsStream.text)")
+        XCTAssertTrue(alicesStream.read(for: 5) { _ in alicesStream.events.contains { $0["job_id"] as? String == alicesJob } }, alicesStream.text)
+        let cancelled = try await farm.request("POST", "/api/v1/jobs/\(alicesJob)/cancel", token: alice)
+        XCTAssertEqual(cancelled.status, 200)
+        XCTAssertTrue(alicesStream.read(for: 5) { _ in alicesStream.events.contains { $0["job_state"] as? String == "cancelled" } }, alicesStream.text)
+        XCTAssertFalse(alicesStream.events.contains { $0["job_id"] as? String == bobsJob }, "a submitter's farm stream shows only its own jobs")
+        XCTAssertFalse(alicesStream.events.contains { $0["terminal"] as? Bool == true }, "the farm stream outlives every job")
+        XCTAssertTrue(alicesStream.events.allSatisfy { $0["frame"] == nil }, "summaries only")
+        let sequences = alicesStream.events.compactMap { $0["sequence"] as? Int }
+        XCTAssertEqual(sequences, Array(1...sequences.count))
         await farm.close()
     }
 }

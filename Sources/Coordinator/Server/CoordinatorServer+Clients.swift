@@ -48,6 +48,7 @@ extension CoordinatorServer {
                 // a context made then from the store is the same.
                 if jobContexts[accepted.jobID] == nil { install(accepted.context, jobID: accepted.jobID) }
                 reply.jobID = accepted.jobID
+                frameEvents.append((accepted.jobID, -1))   // farm-wide watches learn of the new job
             case .failure(let error as PathPolicyError):
                 reply.error = Self.clientError(.permissionDenied, "\(error)")
             case .failure(let error):
@@ -99,6 +100,9 @@ extension CoordinatorServer {
                 reply.error = Self.clientError(.internal, "\(error)")
             }
             replyToClient(call, .cancelJob(reply))
+        case .watchJob(let request)? where request.jobID.isEmpty:
+            // The whole farm: one summary event per changed job the client may see, until it goes away.
+            addWatcher(Watcher(ticket: call.ticket, jobID: "", identity: identity))
         case .watchJob(let request)?:
             do {
                 if case .failure(let refusal) = try readModel.accessibleJob(request.jobID, by: identity) {
@@ -155,11 +159,11 @@ extension CoordinatorServer {
     }
 
     /// Adds a watch; a client that watches the same job again (e.g. after a coordinator restart)
-    /// replaces its earlier watch.
+    /// replaces its earlier watch. A job's watch starts with a summary event; a farm-wide one with the next change.
     func addWatcher(_ watcher: Watcher) {
         watchers.removeAll { $0.ticket.peer == watcher.ticket.peer && $0.jobID == watcher.jobID }
         watchers.append(watcher)
-        frameEvents.append((watcher.jobID, -1))
+        if !watcher.jobID.isEmpty { frameEvents.append((watcher.jobID, -1)) }
     }
 
     func removeWatchers(of peer: ClientTicket.Peer) {
@@ -215,7 +219,8 @@ extension CoordinatorServer {
             if changed[jobID] == nil { order.append(jobID); changed[jobID] = [] }
             if frameIndex >= 0 { changed[jobID]!.append(frameIndex) }
         }
-        for jobID in order where watchers.contains(where: { $0.jobID == jobID }) {
+        let farmWide = watchers.contains { $0.jobID.isEmpty }
+        for jobID in order where farmWide || watchers.contains(where: { $0.jobID == jobID }) {
             guard let summary = try? readModel.summary(jobID) else { continue }
             let terminal = summary.state == .completed || summary.state == .failed || summary.state == .cancelled
             let (running, busy) = terminal ? ([], 0) : runningTasks(ofJob: jobID)
@@ -245,6 +250,22 @@ extension CoordinatorServer {
                     if !send(.jobEvent(event), to: watchers[i].ticket) { finished.insert(i) }
                     if event.terminal { finished.insert(i) }
                 }
+            }
+            // Farm-wide watches: the job's summary, never terminal (the watch outlives every job).
+            for i in watchers.indices where watchers[i].jobID.isEmpty && !finished.contains(i)
+                && watchers[i].identity.maySee(jobOwnedBy: summary.owner) {
+                watchers[i].sequence += 1
+                var event = Stylefarm_V1_JobEvent()
+                event.jobID = jobID
+                event.sequence = watchers[i].sequence
+                event.unixMs = Int64(now().timeIntervalSince1970 * 1000)
+                event.jobState = summary.state
+                event.framesDone = summary.framesDone
+                event.framesTotal = summary.framesTotal
+                event.framesFailed = summary.framesFailed
+                event.workersBusy = UInt32(clamping: busy)
+                event.running = running
+                if !send(.jobEvent(event), to: watchers[i].ticket) { finished.insert(i) }
             }
         }
         watchers = watchers.enumerated().filter { !finished.contains($0.offset) }.map(\.element)

@@ -125,7 +125,9 @@ public final class CoordinatorServer {
 
     struct Watcher {
         var ticket: ClientTicket
+        /// Empty: every job `identity` may see (a farm-wide watch).
         var jobID: String
+        var identity = ClientIdentity.unauthenticated
         var sequence: UInt64 = 0
     }
 

@@ -309,6 +309,22 @@ paths:
         "403": {$ref: "#/components/responses/Forbidden"}
         "404": {$ref: "#/components/responses/NotFound"}
         "409": {$ref: "#/components/responses/Conflict"}
+  /api/v1/events:
+    get:
+      tags: [jobs]
+      operationId: streamFarmEvents
+      summary: Every job's changes as server-sent events (the jobs the caller may see), for queue views.
+      description: |
+        One `event: job` per changed job (a new job, a finished frame, a pause…) with the job's summary and running
+        tasks; `frame` is absent and `terminal` is always false: the stream lasts until the client goes away. It
+        starts with a comment; a `: keep-alive` comment comes every 15 s while nothing happens.
+      responses:
+        "200":
+          description: An event stream.
+          content:
+            text/event-stream:
+              schema: {$ref: "#/components/schemas/JobEvent"}
+        "401": {$ref: "#/components/responses/Unauthorized"}
   /api/v1/workers:
     get:
       tags: [workers]

@@ -821,6 +821,7 @@ public nonisolated struct Stylefarm_V1_WatchJob: Sendable {
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
+  /// empty: every job the client may see, one summary event per changed
   public var jobID: String = String()
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
