@@ -231,22 +231,27 @@ extension CoordinatorServer {
                                          uniquingKeysWith: { a, _ in a })
                 frames = indices.map { byIndex[$0] }
             }
+            /// Watcher `i`'s next event of this job.
+            func event(for i: Int, frame: Stylefarm_V1_FrameStatus?, terminal: Bool) -> Stylefarm_V1_JobEvent {
+                watchers[i].sequence += 1
+                var event = Stylefarm_V1_JobEvent()
+                event.jobID = jobID
+                event.sequence = watchers[i].sequence
+                event.unixMs = Int64(now().timeIntervalSince1970 * 1000)
+                event.jobState = summary.state
+                if let frame { event.frame = frame }
+                event.framesDone = summary.framesDone
+                event.framesTotal = summary.framesTotal
+                event.framesFailed = summary.framesFailed
+                event.terminal = terminal
+                event.workersBusy = UInt32(clamping: busy)
+                event.running = running
+                return event
+            }
             for (n, frame) in frames.enumerated() {
                 let last = n == frames.count - 1
                 for i in watchers.indices where watchers[i].jobID == jobID && !finished.contains(i) {
-                    watchers[i].sequence += 1
-                    var event = Stylefarm_V1_JobEvent()
-                    event.jobID = jobID
-                    event.sequence = watchers[i].sequence
-                    event.unixMs = Int64(now().timeIntervalSince1970 * 1000)
-                    event.jobState = summary.state
-                    if let frame { event.frame = frame }
-                    event.framesDone = summary.framesDone
-                    event.framesTotal = summary.framesTotal
-                    event.framesFailed = summary.framesFailed
-                    event.terminal = terminal && last
-                    event.workersBusy = UInt32(clamping: busy)
-                    event.running = running
+                    let event = event(for: i, frame: frame, terminal: terminal && last)
                     if !send(.jobEvent(event), to: watchers[i].ticket) { finished.insert(i) }
                     if event.terminal { finished.insert(i) }
                 }
@@ -254,18 +259,7 @@ extension CoordinatorServer {
             // Farm-wide watches: the job's summary, never terminal (the watch outlives every job).
             for i in watchers.indices where watchers[i].jobID.isEmpty && !finished.contains(i)
                 && watchers[i].identity.maySee(jobOwnedBy: summary.owner) {
-                watchers[i].sequence += 1
-                var event = Stylefarm_V1_JobEvent()
-                event.jobID = jobID
-                event.sequence = watchers[i].sequence
-                event.unixMs = Int64(now().timeIntervalSince1970 * 1000)
-                event.jobState = summary.state
-                event.framesDone = summary.framesDone
-                event.framesTotal = summary.framesTotal
-                event.framesFailed = summary.framesFailed
-                event.workersBusy = UInt32(clamping: busy)
-                event.running = running
-                if !send(.jobEvent(event), to: watchers[i].ticket) { finished.insert(i) }
+                if !send(.jobEvent(event(for: i, frame: nil, terminal: false)), to: watchers[i].ticket) { finished.insert(i) }
             }
         }
         watchers = watchers.enumerated().filter { !finished.contains($0.offset) }.map(\.element)
