@@ -84,7 +84,8 @@ let package = Package(
                                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
                 path: "Sources/HTTPAPI"),
         .target(name: "Worker",
-                dependencies: ["Engine", "Protocol", "JobModel", "FarmWire"],
+                dependencies: ["Engine", "Protocol", "JobModel", "FarmWire",
+                               .product(name: "Prometheus", package: "swift-prometheus")],
                 path: "Sources/Worker"),
         // Fuzz targets (scripts/fuzz.sh builds this with libFuzzer; a normal build makes it a corpus replayer).
         .executableTarget(name: "stylefarm-fuzz",

@@ -2,6 +2,7 @@ import ArgumentParser
 import Dispatch
 import Engine
 import Foundation
+import HTTPAPI
 import JobModel
 import ModelStore
 import Worker
@@ -38,6 +39,10 @@ struct WorkerCommand: ParsableCommand {
 
     @Option(help: "Heartbeat interval in milliseconds until the coordinator announces its own.")
     var heartbeatMs: Int = 1000
+
+    @Option(help: ArgumentHelp("Serve this worker's Prometheus metrics at http://HOST:PORT/metrics (default: off).",
+                               discussion: "Engine seconds per evaluation, tasks, peak memory, blob cache hits; no secrets, so no token (docs/HTTP.md)."))
+    var metrics: String?
 
     @Option(help: CredentialFile.help)
     var credential: String?
@@ -83,12 +88,25 @@ struct WorkerCommand: ParsableCommand {
         let loop = try WorkerLoop(configuration: configuration, host: host, cache: cache,
                                   segmentationModel: { try segmentation.installedURL($0).path })
 
+        var metricsServer: MetricsServer?
+        if let metrics {
+            let address: (host: String, port: Int)
+            do { address = try HTTPAPIServer.Configuration.address(metrics) } catch { throw ValidationError("--metrics: \(error)") }
+            let served = loop.metrics
+            metricsServer = try MetricsServer.startBlocking(host: address.host, port: address.port) { served.exposition() }
+            FileHandle.standardError.write(Data("stylefarm worker: metrics at http://\(address.host):\(metricsServer!.port)/metrics\n".utf8))
+        }
         let stop = SignalStop()
         let security = credential.map { "CurveZMQ as \($0.name)" } ?? "plain TCP (no credential: only a coordinator run with --insecure answers)"
         FileHandle.standardError.write(Data("stylefarm worker \(configuration.workerID): connecting to \(connect) with \(slots) slot(s), \(security)\n".utf8))
         let parent = parentPid
         loop.run(until: { stop.isSet || (parent.map { getppid() != $0 } ?? false) })
         stop.cancel()
+        if let metricsServer {
+            let done = DispatchSemaphore(value: 0)
+            Task { await metricsServer.stop(); done.signal() }
+            done.wait()
+        }
         FileHandle.standardError.write(Data("stylefarm worker \(configuration.workerID): stopped\n".utf8))
     }
 }

@@ -91,10 +91,10 @@ final class FarmProcesses {
     }
 
     @discardableResult
-    func startWorker(_ id: String, heartbeatMs: Int = 200, threads: Int = 1) throws -> Process {
+    func startWorker(_ id: String, heartbeatMs: Int = 200, threads: Int = 1, extra: [String] = []) throws -> Process {
         try start(["worker", "--connect", workerEndpoint, "--worker-id", id, "--slots", "1", "--threads", String(threads),
                    "--heartbeat-ms", String(heartbeatMs), "--cache-dir", directory.appendingPathComponent("cache-\(id)").path]
-                  + (try workerCredentialPath(id).map { ["--credential", $0] } ?? []),
+                  + (try workerCredentialPath(id).map { ["--credential", $0] } ?? []) + extra,
                   log: "worker-\(id).log")
     }
 

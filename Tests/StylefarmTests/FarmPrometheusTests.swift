@@ -43,9 +43,11 @@ final class FarmPrometheusTests: XCTestCase {
         let tokenFile = farm.directory.appendingPathComponent("prometheus.token")
         try Data(token.utf8).write(to: tokenFile)
         let ports = FarmProcesses.freePortPair()
-        let httpPort = ports, prometheusPort = ports + 1
+        var more = FarmProcesses.freePortPair()
+        while abs(more - ports) < 2 { more = FarmProcesses.freePortPair() }
+        let httpPort = ports, prometheusPort = ports + 1, workerMetricsPort = more
         try farm.startCoordinator(extra: ["--http", "127.0.0.1:\(httpPort)"])
-        try farm.startWorker("one")
+        try farm.startWorker("one", extra: ["--metrics", "127.0.0.1:\(workerMetricsPort)"])
 
         var anonymous = (status: 0, text: "")
         for _ in 0..<100 {
@@ -66,6 +68,9 @@ final class FarmPrometheusTests: XCTestCase {
                   credentials_file: \(tokenFile.path)
                 static_configs:
                   - targets: ['127.0.0.1:\(httpPort)']
+              - job_name: stylefarm-workers
+                static_configs:
+                  - targets: ['127.0.0.1:\(workerMetricsPort)']
             """.write(to: config, atomically: true, encoding: .utf8)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: binary)
@@ -99,6 +104,14 @@ final class FarmPrometheusTests: XCTestCase {
         let samples = direct.text.split(separator: "\n").filter { !$0.hasPrefix("#") }.joined(separator: "\n")
         for line in wanted { XCTAssertTrue(direct.text.contains(line), "no `\(line)` in\n\(samples)") }
 
+        // The worker's own metrics: what it ran, how fast, how much memory.
+        let workerText = try await get("http://127.0.0.1:\(workerMetricsPort)/metrics").text
+        for line in ["stylefarm_worker_tasks_succeeded_total 7", "stylefarm_worker_task_seconds_count 7", "stylefarm_worker_tasks_failed_total 0"] {
+            XCTAssertTrue(workerText.contains(line), "no `\(line)` in the worker's metrics:\n\(workerText)")
+        }
+        XCTAssertTrue(workerText.contains("stylefarm_worker_peak_rss_bytes "), workerText)
+        XCTAssertFalse(workerText.contains("stylefarm_worker_peak_rss_bytes 0.0"), "a task reported its peak memory")
+
         // PromQL over what Prometheus scraped.
         let query = "http://127.0.0.1:\(prometheusPort)/api/v1/query?query=stylefarm_tasks_completed_total"
         var value: String?
@@ -112,5 +125,15 @@ final class FarmPrometheusTests: XCTestCase {
             value = sample.last as? String
         }
         XCTAssertEqual(value, "7", "Prometheus's log:\n" + ((try? String(contentsOf: log, encoding: .utf8)) ?? ""))
+        var workerValue: String?
+        let workerQuery = "http://127.0.0.1:\(prometheusPort)/api/v1/query?query=stylefarm_worker_tasks_succeeded_total"
+        while workerValue != "7", Date() < deadline.addingTimeInterval(10) {
+            guard let answer = try? await get(workerQuery), let object = try? JSONSerialization.jsonObject(with: Data(answer.text.utf8)) as? [String: Any],
+                  let data = object["data"] as? [String: Any], let result = (data["result"] as? [[String: Any]])?.first,
+                  let sample = result["value"] as? [Any] else { try await Task.sleep(for: .milliseconds(500)); continue }
+            workerValue = sample.last as? String
+            if workerValue != "7" { try await Task.sleep(for: .milliseconds(500)) }
+        }
+        XCTAssertEqual(workerValue, "7", "Prometheus scrapes the worker too")
     }
 }

@@ -73,16 +73,22 @@ final class FetchingBlobSource: BlobSource, @unchecked Sendable {
     let inbox: WorkerInbox
     let waiters: BlobWaiters
     let timeout: Duration
+    let metrics: WorkerMetrics?
 
-    init(cache: BlobCache, inbox: WorkerInbox, waiters: BlobWaiters, timeout: Duration) {
+    init(cache: BlobCache, inbox: WorkerInbox, waiters: BlobWaiters, timeout: Duration, metrics: WorkerMetrics? = nil) {
         self.cache = cache
         self.inbox = inbox
         self.waiters = waiters
         self.timeout = timeout
+        self.metrics = metrics
     }
 
     func blob(_ sha256: String) throws -> [UInt8] {
-        if let bytes = try cache.get(sha256) { return bytes }
+        if let bytes = try cache.get(sha256) {
+            metrics?.cacheHits.increment()
+            return bytes
+        }
+        metrics?.cacheMisses.increment()
         _ = waiters.reset(sha256)
         inbox.post(.needBlob(sha256))
         let seconds = timeout / .seconds(1)

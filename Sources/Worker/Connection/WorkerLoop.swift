@@ -69,6 +69,9 @@ public final class WorkerLoop: @unchecked Sendable {
     private var incomingBlobs: [String: BlobAssembly] = [:]  // partial assembly
     private var outputPins: [String: Int] = [:]         // output hash → pins held until fetched
 
+    /// Prometheus metrics of this worker (`stylefarm worker --metrics`).
+    public let metrics: WorkerMetrics
+
     // Shared with executor threads / readers.
     private let statsLock = NSLock()
     private var stats = WorkerLoopStatistics()
@@ -88,7 +91,9 @@ public final class WorkerLoop: @unchecked Sendable {
         let inbox = WorkerInbox(wake: try WakeSignal()), waiters = BlobWaiters()
         self.inbox = inbox
         self.waiters = waiters
-        let source = FetchingBlobSource(cache: cache, inbox: inbox, waiters: waiters, timeout: configuration.blobTimeout)
+        let metrics = WorkerMetrics()
+        self.metrics = metrics
+        let source = FetchingBlobSource(cache: cache, inbox: inbox, waiters: waiters, timeout: configuration.blobTimeout, metrics: metrics)
         let workerID = configuration.workerID
         self.executor = TaskExecutor(host: host, cache: cache, source: source, segmentationModel: segmentationModel,
                                      pathPolicy: configuration.pathPolicy) {
@@ -258,12 +263,13 @@ public final class WorkerLoop: @unchecked Sendable {
         // The attempt's log travels with its report (TaskLog); its lines also go out live (`sendLiveLogs`).
         let taskLog = TaskLog()
         tasks[task.taskID] = (task.jobID, task.attempt, cancellation, taskLog)
-        let executor = self.executor, inbox = self.inbox, workerID = configuration.workerID
+        let executor = self.executor, inbox = self.inbox, workerID = configuration.workerID, metrics = self.metrics
         let thread = Thread { [weak self] in
             self?.updateStats {
                 $0.executingTasks += 1
                 $0.maxConcurrentTasks = max($0.maxConcurrentTasks, $0.executingTasks)
             }
+            metrics.executing.increment()
             let report: Stylefarm_V1_WorkerMessage
             var outputHash: String?
             taskLog.begin(task, workerID: workerID)
@@ -289,6 +295,8 @@ public final class WorkerLoop: @unchecked Sendable {
                 report = Stylefarm_V1_WorkerMessage(.failure(failure))
             }
             self?.updateStats { $0.executingTasks -= 1 }
+            metrics.executing.decrement()
+            metrics.record(report)
             inbox.post(.finished(taskID: task.taskID, report: report, outputHash: outputHash))
         }
         thread.name = "stylefarm-task-\(task.taskID.prefix(40))"
@@ -409,6 +417,7 @@ public final class WorkerLoop: @unchecked Sendable {
     }
 
     private func receive(_ chunk: Stylefarm_V1_BlobData, attachments: [Data]) {
+        metrics.blobBytesReceived.increment(by: Int64(attachments.reduce(0) { $0 + $1.count }))
         let hash = chunk.sha256
         guard requestedBlobs.contains(hash) else {
             updateStats { $0.droppedMessages += 1 }
