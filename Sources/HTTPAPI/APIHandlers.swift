@@ -15,6 +15,7 @@ struct APIHandlers: Sendable {
     let readModel: JobReadModel
     let authenticator: APIAuthenticator
     let metrics: FarmMetrics
+    let streams: StreamQuota
     let thumbnails = Thumbnails()
     /// Job details already encoded, with the job's version they were read at.
     let details = EncodedDetails()
@@ -181,9 +182,9 @@ struct APIHandlers: Sendable {
             if reply.hasError { throw APIError(reply.error) }
             return try Self.json(LogsJSON(reply))
         case .jobEvents:
-            return try await EventStream.open(jobID: try Self.jobID(context), clients: clients, as: identity)
+            return try await EventStream.open(jobID: try Self.jobID(context), clients: clients, as: identity, quota: streams)
         case .farmEvents:
-            return try await EventStream.open(jobID: "", clients: clients, as: identity)
+            return try await EventStream.open(jobID: "", clients: clients, as: identity, quota: streams)
         case .listWorkers:
             guard case .listWorkers(let reply)? = try await ask(.listWorkers(Stylefarm_V1_ListWorkers()), as: identity) else {
                 throw Self.unexpected

@@ -19,7 +19,8 @@ enum EventStream {
     /// Starts the watch and answers once the coordinator accepted it (a refusal is an HTTP error, not a stream).
     /// `jobID` empty: every job the caller may see (the coordinator sends nothing until a job changes, and never
     /// refuses it), one summary event per changed job, never terminal.
-    static func open(jobID: String, clients: LocalClients, as identity: ClientIdentity) async throws -> Response {
+    static func open(jobID: String, clients: LocalClients, as identity: ClientIdentity, quota: StreamQuota) async throws -> Response {
+        let release = try quota.take(for: identity)
         var watch = Stylefarm_V1_WatchJob()
         watch.jobID = jobID
         let (stream, continuation) = AsyncStream<Item>.makeStream(bufferingPolicy: .bufferingNewest(256))
@@ -29,7 +30,10 @@ enum EventStream {
             if case .error? = reply.payload { continuation.finish() }
             return true
         }
-        guard let id = posted else { throw LocalClientsError.busy(capacity: clients.capacity) }
+        guard let id = posted else {
+            release()
+            throw LocalClientsError.busy(capacity: clients.capacity)
+        }
         let keepAlive = Task {
             while !Task.isCancelled {
                 try? await Task.sleep(for: .seconds(keepAliveSeconds))
@@ -39,6 +43,7 @@ enum EventStream {
         continuation.onTermination = { _ in
             keepAlive.cancel()
             clients.stop(id)
+            release()
         }
         if jobID.isEmpty {
             let body = ResponseBody { writer in

@@ -18,6 +18,8 @@ public final class HTTPAPIServer: Sendable {
         public var allowInsecure = false
         /// The tokens requests must bear; nil: none needed (an `--insecure` farm, loopback only).
         public var tokens: APITokenFile?
+        /// Event streams one caller may hold open at once (more are refused with 429).
+        public var streamsPerCaller = 64
 
         public init(host: String, port: Int, tokens: APITokenFile?) {
             self.host = host; self.port = port; self.tokens = tokens
@@ -80,7 +82,8 @@ public final class HTTPAPIServer: Sendable {
     public static func start(_ configuration: Configuration, coordinator: Coordinator) async throws -> HTTPAPIServer {
         try configuration.check()
         let handlers = APIHandlers(clients: coordinator.clients, readModel: coordinator.readModel,
-                                   authenticator: APIAuthenticator(tokens: configuration.tokens), metrics: coordinator.metrics)
+                                   authenticator: APIAuthenticator(tokens: configuration.tokens), metrics: coordinator.metrics,
+                                   streams: StreamQuota(perCaller: configuration.streamsPerCaller))
         let router = Router(context: APIRequestContext.self)
         router.add(middleware: APIErrorMiddleware())
         for endpoint in APIEndpoint.allCases {

@@ -328,4 +328,35 @@ final class HTTPAPITests: XCTestCase {
         XCTAssertEqual(sequences, Array(1...sequences.count))
         await farm.close()
     }
+
+    func testACallerHoldsABoundedNumberOfEventStreams() async throws {
+        let farm = try await HTTPFarm(streamsPerCaller: 2)
+        let alice = try farm.token("alice", .submitter), bob = try farm.token("bob", .submitter)
+        var held: [StreamReader] = []
+        for _ in 0..<2 {
+            let stream = try StreamReader(port: farm.http.port, path: "/api/v1/events", token: alice)
+            XCTAssertTrue(stream.read(for: 5) { $0.contains(": watching every job") }, stream.text)
+            held.append(stream)
+        }
+        let third = try StreamReader(port: farm.http.port, path: "/api/v1/events", token: alice)
+        XCTAssertTrue(third.read(for: 5) { $0.contains("\r\n\r\n") && $0.contains("}") }, third.text)
+        XCTAssertTrue(third.text.hasPrefix("HTTP/1.1 429"), third.text)
+        XCTAssertTrue(third.text.contains("already has 2 event streams open"), third.text)
+        let bobs = try StreamReader(port: farm.http.port, path: "/api/v1/events", token: bob)
+        XCTAssertTrue(bobs.read(for: 5) { $0.contains(": watching every job") }, "another caller is not held back: \(bobs.text)")
+
+        // Closing a stream gives its place back (once the server notices the connection is gone).
+        held.removeFirst()
+        var reopened = false
+        let deadline = Date().addingTimeInterval(20)
+        while !reopened && Date() < deadline {
+            // Something to write makes the server find the closed connection.
+            _ = try await farm.submitEcho("nudge-\(UUID().uuidString.prefix(6))", token: alice)
+            let again = try StreamReader(port: farm.http.port, path: "/api/v1/events", token: alice)
+            again.read(for: 1) { $0.contains(": watching every job") || $0.contains("429") }
+            reopened = again.text.contains(": watching every job")
+        }
+        XCTAssertTrue(reopened, "a closed stream's place is given back")
+        await farm.close()
+    }
 }

@@ -25,7 +25,7 @@ final class HTTPFarm: @unchecked Sendable {
     }
 
     /// `withTokens` false: an `--insecure` farm (every request is an admin's).
-    init(withTokens: Bool = true) async throws {
+    init(withTokens: Bool = true, streamsPerCaller: Int = 64) async throws {
         stateDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("stylefarm-http-\(UUID().uuidString)", isDirectory: true)
         try FileManager.default.createDirectory(at: stateDirectory, withIntermediateDirectories: true)
         tokens = withTokens ? APITokenFile(stateDirectory: stateDirectory) : nil
@@ -53,7 +53,9 @@ final class HTTPFarm: @unchecked Sendable {
         ready.wait()
         let (coordinator, endpoint) = try started!.get()
         clientEndpoint = endpoint
-        http = try await HTTPAPIServer.start(.init(host: "127.0.0.1", port: 0, tokens: tokens), coordinator: coordinator)
+        var configuration = HTTPAPIServer.Configuration(host: "127.0.0.1", port: 0, tokens: tokens)
+        configuration.streamsPerCaller = streamsPerCaller
+        http = try await HTTPAPIServer.start(configuration, coordinator: coordinator)
     }
 
     func close() async {
