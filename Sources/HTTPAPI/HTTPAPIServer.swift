@@ -1,8 +1,6 @@
 import Coordinator
 import Foundation
 import Hummingbird
-import Logging
-import ServiceLifecycle
 
 /// The coordinator's HTTP server (`stylefarm coordinator --http ADDR`, docs/HTTP.md): the JSON API of
 /// api/openapi.yaml and its server-sent events, on Hummingbird's own event loops. Every request becomes a client
@@ -70,13 +68,10 @@ public final class HTTPAPIServer: Sendable {
     public static let maxBodyBytes = 1 << 20
 
     /// The port it listens on (the one chosen when asked for port 0).
-    public let port: Int
-    private let group: ServiceGroup
-    private let task: Task<Void, any Error>
+    public var port: Int { server.port }
+    private let server: RunningServer
 
-    private init(port: Int, group: ServiceGroup, task: Task<Void, any Error>) {
-        self.port = port; self.group = group; self.task = task
-    }
+    private init(server: RunningServer) { self.server = server }
 
     /// Binds and starts serving; returns once the port is open (or throws why it could not be).
     public static func start(_ configuration: Configuration, coordinator: Coordinator) async throws -> HTTPAPIServer {
@@ -91,71 +86,22 @@ public final class HTTPAPIServer: Sendable {
                 await handlers.respond(endpoint, request, context)
             }
         }
-        var logger = Logger(label: "stylefarm.http")
-        logger.logLevel = .warning
-        let (bound, boundContinuation) = AsyncStream<Int>.makeStream()
-        let app = Application(router: router,
-                              configuration: .init(address: .hostname(configuration.host, port: configuration.port),
-                                                   serverName: "stylefarm"),
-                              onServerRunning: { channel in
-                                  boundContinuation.yield(channel.localAddress?.port ?? configuration.port)
-                                  boundContinuation.finish()
-                              },
-                              logger: logger)
-        // Its own service group, without signal handlers: the coordinator command owns SIGINT/SIGTERM.
-        let group = ServiceGroup(configuration: .init(services: [app], logger: logger))
-        let task = Task {
-            defer { boundContinuation.finish() }
-            try await group.run()
-        }
-        var ports = bound.makeAsyncIterator()
-        guard let port = await ports.next() else {
-            do { try await task.value } catch { throw HTTPAPIError.cannotBind("\(configuration.host):\(configuration.port)", "\(error)") }
-            throw HTTPAPIError.cannotBind("\(configuration.host):\(configuration.port)", "the server stopped before it listened")
-        }
-        return HTTPAPIServer(port: port, group: group, task: task)
+        return HTTPAPIServer(server: try await RunningServer.start(router, host: configuration.host, port: configuration.port,
+                                                                   label: "stylefarm.http"))
     }
 
     /// Stops accepting connections, lets requests in progress finish (event streams end when the loop stops
     /// answering: they are cut after a second) and returns when the server is down.
-    public func stop() async {
-        await group.triggerGracefulShutdown()
-        let task = self.task
-        let deadline = Task {
-            try? await Task.sleep(for: .seconds(1))
-            task.cancel()
-        }
-        _ = try? await task.value
-        deadline.cancel()
-    }
+    public func stop() async { await server.stop() }
 
     /// `start` for synchronous callers (the coordinator command's thread).
     public static func startBlocking(_ configuration: Configuration, coordinator: Coordinator) throws -> HTTPAPIServer {
-        let box = ResultBox()
-        let done = DispatchSemaphore(value: 0)
-        Task {
-            do { box.set(.success(try await start(configuration, coordinator: coordinator))) } catch { box.set(.failure(error)) }
-            done.signal()
-        }
-        done.wait()
-        return try box.get()
+        try RunningServer.blocking { try await start(configuration, coordinator: coordinator) }
     }
 
     /// `stop` for synchronous callers.
     public func stopBlocking() {
-        let done = DispatchSemaphore(value: 0)
-        Task {
-            await stop()
-            done.signal()
-        }
-        done.wait()
-    }
-
-    private final class ResultBox: @unchecked Sendable {
-        private let lock = NSLock()
-        private var result: Result<HTTPAPIServer, any Error>?
-        func set(_ r: Result<HTTPAPIServer, any Error>) { lock.withLock { result = r } }
-        func get() throws -> HTTPAPIServer { try lock.withLock { result! }.get() }
+        _ = try? RunningServer.blocking { [self] in await stop() }
     }
 }
 

@@ -102,11 +102,7 @@ struct WorkerCommand: ParsableCommand {
         let parent = parentPid
         loop.run(until: { stop.isSet || (parent.map { getppid() != $0 } ?? false) })
         stop.cancel()
-        if let metricsServer {
-            let done = DispatchSemaphore(value: 0)
-            Task { await metricsServer.stop(); done.signal() }
-            done.wait()
-        }
+        metricsServer?.stopBlocking()
         FileHandle.standardError.write(Data("stylefarm worker \(configuration.workerID): stopped\n".utf8))
     }
 }
