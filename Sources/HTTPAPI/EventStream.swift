@@ -45,38 +45,31 @@ enum EventStream {
             clients.stop(id)
             release()
         }
+        // What the stream starts with: a job's first answer (which also says whether the watch was accepted),
+        // or for the farm, which sends nothing until a job changes, a comment.
+        let opening: String
         if jobID.isEmpty {
-            let body = ResponseBody { writer in
-                try await writer.write(ByteBuffer(string: ": watching every job\n\n"))
-                for await item in stream {
-                    switch item {
-                    case .reply(let reply): try await writer.write(ByteBuffer(string: frame(reply)))
-                    case .keepAlive: try await writer.write(ByteBuffer(string: ": keep-alive\n\n"))
-                    }
+            opening = ": watching every job\n\n"
+        } else {
+            var iterator = stream.makeAsyncIterator()
+            var first: Stylefarm_V1_ClientReply?
+            while first == nil {
+                switch await iterator.next() {
+                case .reply(let reply)?: first = reply
+                case .keepAlive?: continue
+                case nil: throw APIError(status: .internalServerError, code: "internal", message: "the coordinator ended the watch without an answer")
                 }
-                try await writer.finish(nil)
             }
-            return Response(status: .ok, headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"], body: body)
-        }
-        var iterator = stream.makeAsyncIterator()
-        // The first answer says whether the watch was accepted.
-        var first: Stylefarm_V1_ClientReply?
-        while first == nil {
-            switch await iterator.next() {
-            case .reply(let reply)?: first = reply
-            case .keepAlive?: continue
-            case nil: throw APIError(status: .internalServerError, code: "internal", message: "the coordinator ended the watch without an answer")
+            if case .error(let error)? = first!.payload {
+                continuation.finish()
+                throw APIError(error)
             }
+            opening = frame(first!)
         }
-        if case .error(let error)? = first!.payload {
-            continuation.finish()
-            throw APIError(error)
-        }
-        let opening = first!
         let rest = stream
         let body = ResponseBody { writer in
-            try await writer.write(ByteBuffer(string: frame(opening)))
-            // The iterator above has consumed the opening reply; the stream's single consumer continues here.
+            try await writer.write(ByteBuffer(string: opening))
+            // A job's iterator above has consumed the opening reply; the stream's single consumer continues here.
             for await item in rest {
                 switch item {
                 case .reply(let reply): try await writer.write(ByteBuffer(string: frame(reply)))
