@@ -39,30 +39,21 @@ final class FarmDashboardTests: XCTestCase {
             } }
             try ImageWriter.writePNG(image, to: plates.appendingPathComponent(String(format: "plate.%04d.png", n)).path)
         }
-        let made = try farm.cli(["token", "create", "--state-dir", farm.stateDirectory.path, "--name", "wrangler", "--role", "submitter"])
-        XCTAssertEqual(made.status, 0, made.stderr)
-        let token = made.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let token = try farm.token("wrangler", role: "submitter")
         let httpPort = FarmProcesses.freePortPair()
         let base = "http://127.0.0.1:\(httpPort)"
         try farm.startCoordinator(extra: ["--http", "127.0.0.1:\(httpPort)"])
         try farm.startWorker("one")
 
-        var request = URLRequest(url: URL(string: base + "/api/v1/jobs")!)
-        request.httpMethod = "POST"
-        request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization")
-        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-        request.httpBody = try JSONSerialization.data(withJSONObject: [
+        let up = try await farm.waitForHTTP(base)
+        XCTAssertTrue(up, farm.logs)
+        let spec = try JSONSerialization.data(withJSONObject: [
             "name": "dashboard", "kind": "echo", "echo_seconds": 0.6, "frames": "1-\(frames)",
             "content": plates.appendingPathComponent("plate.####.png").path,
             "output_dir": farm.directory.appendingPathComponent("out").path,
         ])
-        var submitted: (Data, URLResponse)?
-        for _ in 0..<100 where submitted == nil {
-            submitted = try? await URLSession.shared.data(for: request)
-            if submitted == nil { try await Task.sleep(for: .milliseconds(100)) }
-        }
-        let (data, response) = try XCTUnwrap(submitted, farm.logs)
-        XCTAssertEqual((response as? HTTPURLResponse)?.statusCode, 201, String(decoding: data, as: UTF8.self))
+        let (status, data) = try await farm.http(base + "/api/v1/jobs", method: "POST", token: token, body: spec, contentType: "application/json")
+        XCTAssertEqual(status, 201, String(decoding: data, as: UTF8.self))
         let jobID = try XCTUnwrap((try JSONSerialization.jsonObject(with: data) as? [String: Any])?["id"] as? String)
 
         let shots = ProcessInfo.processInfo.environment["STYLEFARM_SCREENSHOTS"].map { URL(fileURLWithPath: $0) }

@@ -15,22 +15,9 @@ final class FarmHTTPTests: XCTestCase {
     override func setUpWithError() throws { farm = try FarmProcesses() }
     override func tearDown() { farm.stopAll() }
 
-    private func token(_ name: String, _ role: String) throws -> String {
-        let made = try farm.cli(["token", "create", "--state-dir", farm.stateDirectory.path, "--name", name, "--role", role])
-        XCTAssertEqual(made.status, 0, made.stderr)
-        return made.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
-    }
-
     private func request(_ method: String, _ url: String, token: String?, body: Data? = nil, contentType: String? = nil,
                          timeout: TimeInterval = 10) async throws -> (status: Int, data: Data) {
-        var request = URLRequest(url: URL(string: url)!)
-        request.httpMethod = method
-        request.timeoutInterval = timeout
-        if let token { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
-        if let contentType { request.setValue(contentType, forHTTPHeaderField: "Content-Type") }
-        request.httpBody = body
-        let (data, response) = try await URLSession.shared.data(for: request)
-        return ((response as? HTTPURLResponse)?.statusCode ?? 0, data)
+        try await farm.http(url, method: method, token: token, body: body, contentType: contentType, timeout: timeout)
     }
 
     private func object(_ data: Data) throws -> [String: Any] {
@@ -38,8 +25,8 @@ final class FarmHTTPTests: XCTestCase {
     }
 
     func testAJobSubmittedOverHTTPRendersWhileItsEventsStream() async throws {
-        let artist = try token("artist", "submitter")
-        let monitor = try token("monitor", "viewer")
+        let artist = try farm.token("artist", role: "submitter")
+        let monitor = try farm.token("monitor", role: "viewer")
         XCTAssertTrue(artist.hasPrefix("sft_"), artist)
         let listed = try farm.cli(["token", "list", "--state-dir", farm.stateDirectory.path])
         XCTAssertEqual(listed.stdout, "submitter\tartist\nviewer\tmonitor\n")
@@ -49,11 +36,7 @@ final class FarmHTTPTests: XCTestCase {
         let httpPort = FarmProcesses.freePortPair()
         let base = "http://127.0.0.1:\(httpPort)"
         try farm.startCoordinator(extra: ["--http", "127.0.0.1:\(httpPort)"])
-        var up = false
-        for _ in 0..<100 where !up {
-            up = (try? await request("GET", base + "/healthz", token: nil, timeout: 1))?.status == 200
-            if !up { try await Task.sleep(for: .milliseconds(100)) }
-        }
+        let up = try await farm.waitForHTTP(base)
         XCTAssertTrue(up, farm.logs)
         XCTAssertTrue(farm.log("coordinator.log").contains("HTTP API at http://127.0.0.1:\(httpPort)/api/v1"), farm.logs)
 

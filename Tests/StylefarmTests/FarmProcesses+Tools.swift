@@ -1,5 +1,8 @@
 import Foundation
 import XCTest
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
 
 /// Running other programs beside a farm (Python checks, protoc, a browser's driver): their output goes to a log in
 /// the farm's folder and comes back with their status.
@@ -48,5 +51,34 @@ extension FarmProcesses {
             throw XCTSkip("\(packages.joined(separator: " ")) could not be installed from PyPI: \(installed.output.suffix(300))")
         }
         return python
+    }
+
+    /// A bearer token for the HTTP API, made as an operator would (`stylefarm token create`).
+    func token(_ name: String, role: String) throws -> String {
+        let made = try cli(["token", "create", "--state-dir", stateDirectory.path, "--name", name, "--role", role])
+        XCTAssertEqual(made.status, 0, made.stderr)
+        return made.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// One HTTP request (with a bearer token when given): the status and the body.
+    func http(_ url: String, method: String = "GET", token: String? = nil, body: Data? = nil, contentType: String? = nil,
+              timeout: TimeInterval = 10) async throws -> (status: Int, data: Data) {
+        var request = URLRequest(url: URL(string: url)!)
+        request.httpMethod = method
+        request.timeoutInterval = timeout
+        if let token { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
+        if let contentType { request.setValue(contentType, forHTTPHeaderField: "Content-Type") }
+        request.httpBody = body
+        let (data, response) = try await URLSession.shared.data(for: request)
+        return ((response as? HTTPURLResponse)?.statusCode ?? 0, data)
+    }
+
+    /// Waits (10 s at most) until `base`'s `/healthz` answers: the HTTP server of a process just started listens.
+    func waitForHTTP(_ base: String) async throws -> Bool {
+        for _ in 0..<100 {
+            if (try? await http(base + "/healthz", timeout: 1))?.status == 200 { return true }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        return false
     }
 }

@@ -26,20 +26,31 @@ final class FarmPrometheusTests: XCTestCase {
     }
 
     private func get(_ url: String, token: String? = nil) async throws -> (status: Int, text: String) {
-        var request = URLRequest(url: URL(string: url)!)
-        request.timeoutInterval = 5
-        if let token { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
-        let (data, response) = try await URLSession.shared.data(for: request)
-        return ((response as? HTTPURLResponse)?.statusCode ?? 0, String(decoding: data, as: UTF8.self))
+        let answer = try await farm.http(url, token: token, timeout: 5)
+        return (answer.status, String(decoding: answer.data, as: UTF8.self))
+    }
+
+    /// The value of the first sample PromQL `query` answers, asked every half second until it is `wanted` or
+    /// `seconds` pass (the last value seen, or nil).
+    private func promQL(_ query: String, port: Int, until wanted: String, within seconds: TimeInterval) async throws -> String? {
+        var value: String?
+        let deadline = Date().addingTimeInterval(seconds)
+        while value != wanted, Date() < deadline {
+            try await Task.sleep(for: .milliseconds(500))
+            guard let answer = try? await get("http://127.0.0.1:\(port)/api/v1/query?query=\(query)"), answer.status == 200,
+                  let object = try? JSONSerialization.jsonObject(with: Data(answer.text.utf8)) as? [String: Any],
+                  let data = object["data"] as? [String: Any], let result = (data["result"] as? [[String: Any]])?.first,
+                  let sample = result["value"] as? [Any] else { continue }
+            value = sample.last as? String
+        }
+        return value
     }
 
     func testPrometheusScrapesTheFarmAndCountsTheJobsTasks() async throws {
         guard let binary = Self.executable("prometheus") else {
             throw XCTSkip("prometheus is not installed (Debian: apt-get install prometheus; scripts/test.sh installs it)")
         }
-        let made = try farm.cli(["token", "create", "--state-dir", farm.stateDirectory.path, "--name", "prometheus", "--role", "viewer"])
-        XCTAssertEqual(made.status, 0, made.stderr)
-        let token = made.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let token = try farm.token("prometheus", role: "viewer")
         let tokenFile = farm.directory.appendingPathComponent("prometheus.token")
         try Data(token.utf8).write(to: tokenFile)
         let ports = FarmProcesses.freePortPair()
@@ -49,11 +60,9 @@ final class FarmPrometheusTests: XCTestCase {
         try farm.startCoordinator(extra: ["--http", "127.0.0.1:\(httpPort)"])
         try farm.startWorker("one", extra: ["--metrics", "127.0.0.1:\(workerMetricsPort)"])
 
-        var anonymous = (status: 0, text: "")
-        for _ in 0..<100 {
-            if let answer = try? await get("http://127.0.0.1:\(httpPort)/metrics") { anonymous = answer; break }
-            try await Task.sleep(for: .milliseconds(100))
-        }
+        let up = try await farm.waitForHTTP("http://127.0.0.1:\(httpPort)")
+        XCTAssertTrue(up, farm.logs)
+        let anonymous = try await get("http://127.0.0.1:\(httpPort)/metrics")
         XCTAssertEqual(anonymous.status, 401, "metrics need a token like every other read")
 
         let config = farm.directory.appendingPathComponent("prometheus.yml")
@@ -113,27 +122,9 @@ final class FarmPrometheusTests: XCTestCase {
         XCTAssertFalse(workerText.contains("stylefarm_worker_peak_rss_bytes 0.0"), "a task reported its peak memory")
 
         // PromQL over what Prometheus scraped.
-        let query = "http://127.0.0.1:\(prometheusPort)/api/v1/query?query=stylefarm_tasks_completed_total"
-        var value: String?
-        let deadline = Date().addingTimeInterval(30)
-        while value != "7", Date() < deadline {
-            try await Task.sleep(for: .milliseconds(500))
-            guard let answer = try? await get(query), answer.status == 200,
-                  let object = try? JSONSerialization.jsonObject(with: Data(answer.text.utf8)) as? [String: Any],
-                  let data = object["data"] as? [String: Any], let result = (data["result"] as? [[String: Any]])?.first,
-                  let sample = result["value"] as? [Any] else { continue }
-            value = sample.last as? String
-        }
+        let value = try await promQL("stylefarm_tasks_completed_total", port: prometheusPort, until: "7", within: 30)
         XCTAssertEqual(value, "7", "Prometheus's log:\n" + ((try? String(contentsOf: log, encoding: .utf8)) ?? ""))
-        var workerValue: String?
-        let workerQuery = "http://127.0.0.1:\(prometheusPort)/api/v1/query?query=stylefarm_worker_tasks_succeeded_total"
-        while workerValue != "7", Date() < deadline.addingTimeInterval(10) {
-            guard let answer = try? await get(workerQuery), let object = try? JSONSerialization.jsonObject(with: Data(answer.text.utf8)) as? [String: Any],
-                  let data = object["data"] as? [String: Any], let result = (data["result"] as? [[String: Any]])?.first,
-                  let sample = result["value"] as? [Any] else { try await Task.sleep(for: .milliseconds(500)); continue }
-            workerValue = sample.last as? String
-            if workerValue != "7" { try await Task.sleep(for: .milliseconds(500)) }
-        }
+        let workerValue = try await promQL("stylefarm_worker_tasks_succeeded_total", port: prometheusPort, until: "7", within: 10)
         XCTAssertEqual(workerValue, "7", "Prometheus scrapes the worker too")
     }
 }

@@ -16,7 +16,7 @@ final class FarmPythonClientTests: XCTestCase {
         try farm.run("/usr/bin/env", ["python3"] + arguments, environment: environment, timeout: timeout)
     }
 
-    func testTheExampleScriptRendersAShotAndErrorsRaiseWithTheirCodes() throws {
+    func testTheExampleScriptRendersAShotAndErrorsRaiseWithTheirCodes() async throws {
         guard (try? python(["--version"], timeout: 30).status) == 0 else { throw XCTSkip("no python3 on PATH: the Python client needs it") }
         let plates = farm.directory.appendingPathComponent("plates")
         try FileManager.default.createDirectory(at: plates, withIntermediateDirectories: true)
@@ -25,21 +25,12 @@ final class FarmPythonClientTests: XCTestCase {
                                      to: plates.appendingPathComponent("plate.\(n).png").path)
         }
         var tokens: [String: String] = [:]
-        for (name, role) in [("td", "submitter"), ("monitor", "viewer")] {
-            let made = try farm.cli(["token", "create", "--state-dir", farm.stateDirectory.path, "--name", name, "--role", role])
-            XCTAssertEqual(made.status, 0, made.stderr)
-            tokens[name] = made.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
-        }
+        for (name, role) in [("td", "submitter"), ("monitor", "viewer")] { tokens[name] = try farm.token(name, role: role) }
         let httpPort = FarmProcesses.freePortPair()
         let base = "http://127.0.0.1:\(httpPort)"
         try farm.startCoordinator(extra: ["--http", "127.0.0.1:\(httpPort)"])
         try farm.startWorker("one")
-        // Until the HTTP port is open.
-        var up = false
-        for _ in 0..<100 where !up {
-            up = (try? python(["-c", "import urllib.request; urllib.request.urlopen('\(base)/healthz', timeout=1)"], timeout: 10).status) == 0
-            if !up { usleep(100_000) }
-        }
+        let up = try await farm.waitForHTTP(base)
         XCTAssertTrue(up, farm.logs)
 
         let client = Self.repository.appendingPathComponent("clients/python")
