@@ -63,9 +63,5 @@ public final class WorkerMetrics: @unchecked Sendable {
     }
 
     /// The text a scrape gets.
-    public func exposition() -> String {
-        var buffer: [UInt8] = []
-        registry.emit(into: &buffer)
-        return String(decoding: buffer, as: UTF8.self)
-    }
+    public func exposition() -> String { registry.emitToString() }
 }

@@ -108,9 +108,7 @@ public final class FarmMetrics: @unchecked Sendable {
                 continuation.resume()
             }
         }
-        var buffer: [UInt8] = []
-        registry.emit(into: &buffer)
-        return String(decoding: buffer, as: UTF8.self)
+        return registry.emitToString()
     }
 
     private func refreshCounts(now: Date) {
