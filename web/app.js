@@ -2,7 +2,7 @@
 // streams (docs/HTTP.md). Plain JavaScript, no build step; everything it loads comes from the coordinator.
 "use strict";
 
-const state = { token: localStorage.getItem("stylefarm.token") || "", role: "", streams: new Map(), timers: [] };
+const state = { token: localStorage.getItem("stylefarm.token") || "", role: "", streams: new Map(), timers: [], view: 0 };
 
 function h(tag, attrs = {}, ...children) {
   const element = document.createElement(tag);
@@ -49,6 +49,7 @@ document.getElementById("login-form").addEventListener("submit", () => {
 });
 
 function closeStreams() {
+  state.view += 1;
   for (const source of state.streams.values()) source.close();
   state.streams.clear();
   for (const timer of state.timers) clearInterval(timer);
@@ -105,15 +106,23 @@ function applyEvent(job, event) {
   job.progress = job.frames_total ? (job.frames_done + job.frames_failed) / job.frames_total : 0;
 }
 
+/// Follows a job's event stream. A stream the browser gave up on (the coordinator restarted, a proxy cut it) is
+/// opened again after a pause while the page still shows the job; `onEvent` sees the new stream's first event
+/// with sequence 1, which tells it that events may have been missed.
 function follow(jobID, onEvent) {
   if (state.streams.has(jobID)) return;
+  const view = state.view;
   const source = new EventSource(withToken(`/api/v1/jobs/${encodeURIComponent(jobID)}/events`));
   source.addEventListener("job", message => {
     const event = JSON.parse(message.data);
     onEvent(event);
     if (event.terminal) { source.close(); state.streams.delete(jobID); }
   });
-  source.onerror = () => { if (source.readyState === EventSource.CLOSED) state.streams.delete(jobID); };
+  source.onerror = () => {
+    if (source.readyState !== EventSource.CLOSED || state.streams.get(jobID) !== source) return;
+    state.streams.delete(jobID);
+    setTimeout(() => { if (state.view === view) follow(jobID, onEvent); }, 3000);
+  };
   state.streams.set(jobID, source);
 }
 
@@ -194,7 +203,35 @@ async function showJob(jobID) {
     tiles.set(index, fresh);
   };
   renderSummary();
+  // Per-frame events keep the grid current. Whenever they cannot account for it — a frame that changed between
+  // the page's read and its watch starting, many frames that came as one summary, events missed across a
+  // reconnect — the page reads the job's frames again: shortly after an event whose counts differ from the grid's.
+  const settled = () => [...frames.values()].filter(f => f.state === "done" || f.state === "failed").length;
+  const view = state.view;
+  let lastSequence = 0, expected = 0, gapSeen = false, checkTimer = null, reading = null, readAgain = false;
+  const resync = () => {
+    if (reading) { readAgain = true; return; }
+    reading = api("GET", `/api/v1/jobs/${encodeURIComponent(job.id)}`).then(fresh => {
+      if (state.view !== view) return;
+      Object.assign(job, fresh, { frames: undefined });
+      for (const frame of fresh.frames) {
+        const old = frames.get(frame.index);
+        frames.set(frame.index, frame);
+        if (!old || old.state !== frame.state || old.attempts !== frame.attempts) redraw(frame.index);
+      }
+      renderSummary();
+    }).catch(() => {}).finally(() => { reading = null; if (readAgain) { readAgain = false; resync(); } });
+  };
+  const check = () => {
+    checkTimer = null;
+    if (state.view !== view || !(gapSeen || settled() !== expected)) return;
+    gapSeen = false;
+    resync();
+  };
   if (!finished(job)) follow(job.id, event => {
+    if (event.sequence !== lastSequence + 1) gapSeen = true;   // a stream opened again starts at 1
+    lastSequence = event.sequence;
+    expected = event.frames_done + event.frames_failed;
     applyEvent(job, event);
     const changed = new Set(running.keys());
     if (event.frame) { frames.set(event.frame.index, event.frame); changed.add(event.frame.index); }
@@ -206,6 +243,8 @@ async function showJob(jobID) {
     }
     renderSummary();
     for (const index of changed) redraw(index);
+    if (reading && event.frame) readAgain = true;   // the read in flight may predate this frame's change
+    if ((gapSeen || settled() !== expected) && !checkTimer) checkTimer = setTimeout(check, 300);
   });
 }
 

@@ -7,11 +7,13 @@ reloading, pauses and resumes the job from its buttons on the way, checks that f
 thumbnails, then visits the queue and the workers, saving a screenshot of each page. Prints one line per
 check; exits non-zero on the first failure.
 """
+import json
 import sys
 import time
+import urllib.request
 
 from selenium import webdriver
-from selenium.common.exceptions import ElementClickInterceptedException, StaleElementReferenceException
+from selenium.common.exceptions import ElementClickInterceptedException, StaleElementReferenceException, TimeoutException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
@@ -24,7 +26,8 @@ for argument in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-d
     options.add_argument(argument)
 options.binary_location = "/usr/bin/chromium"
 driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
-wait = WebDriverWait(driver, 60)
+# The page redraws live: an element found a moment ago may have been replaced; look again rather than fail.
+wait = WebDriverWait(driver, 60, ignored_exceptions=(StaleElementReferenceException,))
 
 
 def click(element_id):
@@ -41,6 +44,34 @@ def click(element_id):
             time.sleep(0.05)
 
 
+def diagnose(what):
+    """What the page and the API showed when a wait ran out: enough to tell a stalled job from a stale page."""
+    print("FAIL waiting for", what)
+    try:
+        tiles = driver.execute_script(
+            "return [...document.querySelectorAll('#frames .frame')].map(t => t.id + ':' + t.dataset.state)")
+        print("page: job-state", driver.execute_script(
+            "const e = document.getElementById('job-state'); return e && e.dataset.state"), "tiles", tiles)
+    except Exception as error:  # the page itself may be what broke
+        print("page unreadable:", error)
+    try:
+        request = urllib.request.Request(f"{base}/api/v1/jobs/{job_id}", headers={"Authorization": "Bearer " + token})
+        job = json.load(urllib.request.urlopen(request, timeout=10))
+        print("api: state", job["state"], "done", job["frames_done"], "of", job["frames_total"],
+              "frames", [f"{f['number']}:{f['state']}" for f in job["frames"]])
+    except Exception as error:
+        print("api unreadable:", error)
+    driver.save_screenshot(f"{shots}/failure.png")
+
+
+def until(condition, what):
+    try:
+        return wait.until(condition)
+    except TimeoutException:
+        diagnose(what)
+        raise
+
+
 def check(condition, message):
     if not condition:
         print("FAIL", message)
@@ -53,17 +84,17 @@ def check(condition, message):
 try:
     driver.get(f"{base}/#/jobs/{job_id}")
     # No token yet: the page asks for one.
-    wait.until(EC.visibility_of_element_located((By.ID, "token")))
+    until(EC.visibility_of_element_located((By.ID, "token")), "the sign-in field")
     driver.find_element(By.ID, "token").send_keys(token)
     driver.find_element(By.ID, "login-button").click()
-    wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#frames .frame")) == frames)
+    until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#frames .frame")) == frames, "the job's frame tiles")
     check(True, f"the job page shows {frames} frames")
     driver.execute_script("window.__stylefarmLoad = 'still the same page';")
 
     # Pause while it renders, then resume, from the page's buttons.
-    wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#frames .frame.done"))
+    until(lambda d: d.find_elements(By.CSS_SELECTOR, "#frames .frame.done"), "a first finished frame")
     click("pause")
-    wait.until(lambda d: d.find_element(By.ID, "job-state").get_attribute("data-state") == "paused")
+    until(lambda d: d.find_element(By.ID, "job-state").get_attribute("data-state") == "paused", "the page to show the job paused")
     check(True, "pausing from the page shows the job paused")
     time.sleep(1.5)
     done_while_paused = len(driver.find_elements(By.CSS_SELECTOR, "#frames .frame.done"))
@@ -72,31 +103,31 @@ try:
           f"no frame finished while paused ({done_while_paused} done)")
     driver.save_screenshot(f"{shots}/job-paused.png")
     click("resume")
-    wait.until(lambda d: d.find_element(By.ID, "job-state").get_attribute("data-state") in ("running", "queued", "completed"))
+    until(lambda d: d.find_element(By.ID, "job-state").get_attribute("data-state") in ("running", "queued", "completed"), "the page to show the job running again")
     check(True, "resuming from the page shows it running again")
 
-    wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#frames .frame.done")) == frames)
-    wait.until(lambda d: d.find_element(By.ID, "job-state").get_attribute("data-state") == "completed")
+    until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#frames .frame.done")) == frames, "every frame to turn green")
+    until(lambda d: d.find_element(By.ID, "job-state").get_attribute("data-state") == "completed", "the page to show the job completed")
     check(driver.execute_script("return window.__stylefarmLoad") == "still the same page",
           "the grid turned green from the event stream, without a reload")
-    wait.until(lambda d: d.execute_script(
-        "return [...document.querySelectorAll('#frames img.thumb')].every(i => i.complete && i.naturalWidth > 0)"))
+    until(lambda d: d.execute_script(
+        "return [...document.querySelectorAll('#frames img.thumb')].every(i => i.complete && i.naturalWidth > 0)"), "every thumbnail to load")
     sizes = driver.execute_script(
         "return [...document.querySelectorAll('#frames img.thumb')].map(i => Math.max(i.naturalWidth, i.naturalHeight))")
     check(len(sizes) == frames and all(0 < s <= 256 for s in sizes), f"every frame shows its thumbnail (longer sides {sorted(set(sizes))})")
     driver.find_element(By.CSS_SELECTOR, "#frames .frame").click()
-    wait.until(lambda d: "attempt 1" in d.find_element(By.ID, "log").text)
+    until(lambda d: "attempt 1" in d.find_element(By.ID, "log").text, "the frame's task log")
     check(True, "clicking a frame shows its task log")
     driver.save_screenshot(f"{shots}/job.png")
 
     driver.get(f"{base}/#/")
-    wait.until(lambda d: d.find_elements(By.ID, f"job-{job_id}"))
+    until(lambda d: d.find_elements(By.ID, f"job-{job_id}"), "the queue's row of the job")
     row = driver.find_element(By.ID, f"job-{job_id}")
     check(row.get_attribute("data-state") == "completed", "the queue lists the job as completed")
     driver.save_screenshot(f"{shots}/queue.png")
 
     driver.get(f"{base}/#/workers")
-    wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#workers tr"))
+    until(lambda d: d.find_elements(By.CSS_SELECTOR, "#workers tr"), "the workers table")
     check("alive" in driver.find_element(By.ID, "workers").text, "the workers page shows the worker alive")
     driver.save_screenshot(f"{shots}/workers.png")
 finally:
