@@ -198,6 +198,8 @@ async function showQueue() {
     const old = document.getElementById("job-" + job.id);
     if (old) old.replaceWith(row(job)); else render();
   });
+  // A job that changed between the first read and the stream opening (or while it reconnected) is read again.
+  source.onopen = () => list().catch(() => {});
   state.streams.set("", source);
   state.timers.push(setInterval(() => list().catch(() => {}), 30000));
 }
