@@ -264,9 +264,10 @@ async function showJob(jobID) {
       renderSummary();
     }).catch(() => {}).finally(() => { reading = null; if (readAgain) { readAgain = false; resync(); } });
   };
+  const stale = () => gapSeen || settled() !== expected;
   const check = () => {
     checkTimer = null;
-    if (state.view !== view || !(gapSeen || settled() !== expected)) return;
+    if (state.view !== view || !stale()) return;
     gapSeen = false;
     resync();
   };
@@ -286,7 +287,7 @@ async function showJob(jobID) {
     renderSummary();
     for (const index of changed) redraw(index);
     if (reading && event.frame) readAgain = true;   // the read in flight may predate this frame's change
-    if ((gapSeen || settled() !== expected) && !checkTimer) checkTimer = setTimeout(check, 300);
+    if (stale() && !checkTimer) checkTimer = setTimeout(check, 300);
   });
 }
 
