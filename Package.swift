@@ -80,6 +80,9 @@ let package = Package(
         .target(name: "HTTPAPI",
                 dependencies: ["Coordinator", "Engine", "Protocol", "JobModel", "FarmWire",
                                .product(name: "Hummingbird", package: "hummingbird"),
+                               // HTTPS for --http on a network address (docs/HTTP.md "TLS"): swift-nio-ssl, which
+                               // Hummingbird already resolves; it adds BoringSSL's build to a clean build.
+                               .product(name: "HummingbirdTLS", package: "hummingbird"),
                                .product(name: "Logging", package: "swift-log"),
                                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
                 path: "Sources/HTTPAPI"),

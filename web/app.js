@@ -173,7 +173,14 @@ async function showJob(jobID) {
   const summary = h("div", { class: "summary", id: "summary" });
   const grid = h("div", { class: "grid", id: "frames" });
   const log = h("pre", { id: "log", hidden: true });
-  main.replaceChildren(summary, grid, h("h2", { id: "log-title", hidden: true }), log);
+  const chart = h("div", { class: "chart", id: "warp-chart", hidden: true });
+  const preview = h("img", { class: "preview", id: "preview", alt: "animated preview", hidden: true });
+  const playButton = h("button", { id: "play", onclick: () => togglePreview() }, "▶ Preview");
+  const tools = h("div", { class: "tools" }, playButton,
+    h("a", { id: "contact-sheet", target: "_blank", rel: "noopener",
+             href: withToken(`/api/v1/jobs/${encodeURIComponent(job.id)}/contact-sheet`) }, "Contact sheet"));
+  main.replaceChildren(summary, tools, preview, chart, grid, h("h2", { id: "log-title", hidden: true }),
+                       h("div", { id: "attempts" }), log);
   const renderSummary = () => summary.replaceChildren(...[
     h("h1", {}, job.name), stateBadge(job.state), h("span", { id: "job-state", "data-state": job.state }, ""),
     bar(job.progress), h("span", {}, `${job.frames_done}/${job.frames_total} frames` + (job.frames_failed ? `, ${job.frames_failed} failed` : "")),
@@ -182,15 +189,37 @@ async function showJob(jobID) {
     actionButtons(job),
     job.frames_failed ? h("button", { disabled: !canChange(), onclick: () => act(job.id, "requeue", { failed: true }) }, "Requeue failed") : null,
   ].filter(Boolean));
+  const thumbnail = frame => withToken(frame.thumbnail_url + `?v=${frame.attempts}-${Date.parse(frame.ended_at || "") || 0}`);
+  // Running frames' loss curves: the optimizer's total loss at each progress event, per frame.
+  const curves = new Map();
   const tile = (frame, progress) => {
-    const thumb = frame.state === "done"
-      ? h("img", { class: "thumb", alt: `frame ${frame.number}`, loading: "lazy",
-                   src: withToken(`/api/v1/jobs/${encodeURIComponent(job.id)}/frames/${frame.number}/thumbnail?v=${frame.attempts}`) })
-      : h("div", { class: "thumb" });
+    const curve = curves.get(frame.index);
+    const thumb = frame.state === "done" && frame.thumbnail_url
+      ? h("img", { class: "thumb", alt: `frame ${frame.number}`, loading: "lazy", src: thumbnail(frame) })
+      : (curve && curve.length > 1 ? sparkline(curve, "thumb curve", "loss") : h("div", { class: "thumb" }));
     return h("div", { class: "frame " + frame.state, id: "frame-" + frame.number, "data-state": frame.state,
-                      title: frame.error || "", onclick: () => showLog(job.id, frame.number) },
+                      title: frameTitle(frame), onclick: () => showLog(job.id, frame.number) },
       thumb, progress ? bar(progress.iteration / Math.max(1, progress.budget), true) : null,
       h("div", { class: "label" }, h("span", {}, frame.number), h("span", { class: "muted" }, frame.worker || "")));
+  };
+  // The animated preview: the finished frames' thumbnails in order, 12 a second.
+  let playing = null;
+  const togglePreview = () => {
+    if (playing) { clearInterval(playing); playing = null; preview.hidden = true; playButton.textContent = "▶ Preview"; return; }
+    const urls = [...frames.values()].filter(f => f.state === "done" && f.thumbnail_url).sort((a, b) => a.index - b.index).map(thumbnail);
+    if (!urls.length) return;
+    urls.forEach(url => { new Image().src = url; });
+    let n = 0;
+    preview.src = urls[0]; preview.hidden = false; playButton.textContent = "■ Stop";
+    playing = setInterval(() => { n = (n + 1) % urls.length; preview.src = urls[n]; preview.dataset.frame = n; }, 1000 / 12);
+    state.timers.push(playing);
+  };
+  const renderChart = () => {
+    const points = [...frames.values()].filter(f => typeof f.warp_error === "number").sort((a, b) => a.index - b.index)
+      .map(f => [f.number, f.warp_error]);
+    chart.hidden = points.length === 0;
+    if (points.length) chart.replaceChildren(h("span", { class: "muted" }, "warp error per frame"), sparkline(points, "warp", "warp error"),
+      h("span", { class: "muted" }, `mean ${(points.reduce((a, p) => a + p[1], 0) / points.length).toFixed(4)}, ${points.length} pairs`));
   };
   let running = new Map();
   // One tile per frame; an event redraws only the tiles it changes (a 1,000-frame grid stays cheap).
@@ -205,6 +234,7 @@ async function showJob(jobID) {
     tiles.set(index, fresh);
   };
   renderSummary();
+  renderChart();
   // Per-frame events keep the grid current. Whenever they cannot account for it — a frame that changed between
   // the page's read and its watch starting, many frames that came as one summary, events missed across a
   // reconnect — the page reads the job's frames again: shortly after an event whose counts differ from the grid's.
@@ -222,6 +252,7 @@ async function showJob(jobID) {
         if (!old || old.state !== frame.state || old.attempts !== frame.attempts) redraw(frame.index);
       }
       renderSummary();
+      renderChart();
     }).catch(() => {}).finally(() => { reading = null; if (readAgain) { readAgain = false; resync(); } });
   };
   const stale = () => gapSeen || settled() !== expected;
@@ -239,27 +270,93 @@ async function showJob(jobID) {
     const changed = new Set(running.keys());
     if (event.frame) { frames.set(event.frame.index, event.frame); changed.add(event.frame.index); }
     running = new Map(event.running.map(r => [r.frame_index, r]));
+    if (event.frame && (event.frame.state === "done" || event.frame.state === "failed")) curves.delete(event.frame.index);
     for (const r of event.running) {
       changed.add(r.frame_index);
+      if (r.losses && r.iteration > 0) {
+        const curve = curves.get(r.frame_index) || [];
+        if (!curve.length || curve[curve.length - 1][0] !== r.iteration) curve.push([r.iteration, r.losses.total]);
+        if (curve.length > 1 && curve[curve.length - 1][0] < curve[curve.length - 2][0]) curve.splice(0, curve.length - 1);  // a new task
+        curves.set(r.frame_index, curve.slice(-200));
+      }
       const f = frames.get(r.frame_index);
       if (f && f.state === "pending") f.state = "running";
     }
     renderSummary();
     for (const index of changed) redraw(index);
+    if (event.frame && typeof event.frame.warp_error === "number") renderChart();
     if (reading && event.frame) readAgain = true;   // the read in flight may predate this frame's change
     if (stale() && !checkTimer) checkTimer = setTimeout(check, 300);
   });
 }
 
 async function showLog(jobID, number) {
-  const title = document.getElementById("log-title"), log = document.getElementById("log");
+  const title = document.getElementById("log-title"), log = document.getElementById("log"), table = document.getElementById("attempts");
   try {
-    const answer = await api("GET", `/api/v1/jobs/${encodeURIComponent(jobID)}/logs?frame=${number}`);
-    title.textContent = `Frame ${number}: ${answer.attempts.length} attempt(s)`;
-    log.textContent = answer.attempts.map(a => `── attempt ${a.attempt} on ${a.worker}: ${a.outcome}${a.error ? " — " + a.error : ""}\n${a.log}`).join("\n") || "(no attempts yet)";
-  } catch (error) { title.textContent = `Frame ${number}`; log.textContent = error.message; }
+    const [frame, answer] = await Promise.all([
+      api("GET", `/api/v1/jobs/${encodeURIComponent(jobID)}/frames/${number}`),
+      api("GET", `/api/v1/jobs/${encodeURIComponent(jobID)}/logs?frame=${number}`)]);
+    title.textContent = `Frame ${number}: ${answer.attempts.length} attempt(s)` + (frame.render_seconds ? `, ${frame.render_seconds.toFixed(1)} s of rendering` : "")
+      + (typeof frame.warp_error === "number" ? `, warp error ${frame.warp_error.toFixed(4)}` : "");
+    table.replaceChildren(attemptsTable(frame));
+    log.textContent = answer.attempts.map(a => `── ${a.task_id} attempt ${a.attempt} on ${a.worker}: ${a.outcome}${a.error ? " — " + a.error : ""}\n${a.log}`).join("\n") || "(no attempts yet)";
+  } catch (error) { title.textContent = `Frame ${number}`; table.replaceChildren(); log.textContent = error.message; }
   title.hidden = false; log.hidden = false;
   title.scrollIntoView({ behavior: "smooth" });
+}
+
+/// A frame's tasks and their attempts: worker, outcome, time, evaluations, memory and final loss.
+function attemptsTable(frame) {
+  const rows = [];
+  for (const task of frame.tasks || []) {
+    for (const a of task.attempts) {
+      rows.push(h("tr", { class: "attempt" }, h("td", {}, task.id + (task.produces_output ? " (output)" : "")), h("td", {}, a.number),
+        h("td", {}, a.worker), h("td", {}, stateBadge(a.outcome === "succeeded" ? "done" : a.outcome === "pending" ? "running" : "failed"), " ", a.outcome),
+        h("td", {}, a.wall_seconds !== undefined ? a.wall_seconds.toFixed(1) + " s" : "—"), h("td", {}, a.evaluations ?? "—"),
+        h("td", {}, a.peak_rss_bytes ? (a.peak_rss_bytes / 2 ** 20).toFixed(0) + " MiB" : "—"),
+        h("td", {}, a.losses && a.losses.total ? a.losses.total.toExponential(3) : "—"), h("td", { class: "error" }, a.error || "")));
+    }
+  }
+  return h("table", {}, h("thead", {}, h("tr", {}, ["Task", "Attempt", "Worker", "Outcome", "Time", "Evaluations", "Peak memory", "Final loss", "Error"]
+    .map(t => h("th", {}, t)))), h("tbody", {}, rows));
+}
+
+/// A tile's tooltip: its error, or what its render took.
+function frameTitle(frame) {
+  if (frame.error) return frame.error;
+  const parts = [];
+  if (frame.render_seconds) parts.push(`${frame.render_seconds.toFixed(1)} s, ${frame.evaluations} evaluations`);
+  if (frame.losses && frame.losses.total) parts.push(`loss ${frame.losses.total.toExponential(3)}`);
+  if (typeof frame.warp_error === "number") parts.push(`warp error ${frame.warp_error.toFixed(4)}`);
+  return parts.join(" · ");
+}
+
+/// A small line chart of [x, y] points as inline SVG (no library): y on a log scale when it spans decades (losses).
+function sparkline(points, className, label) {
+  const ns = "http://www.w3.org/2000/svg", width = 240, height = 60, pad = 3;
+  const xs = points.map(p => p[0]), ys = points.map(p => p[1]);
+  const positive = ys.every(y => y > 0), log = positive && Math.max(...ys) / Math.min(...ys) > 20;
+  const f = log ? Math.log : (y => y);
+  const x0 = Math.min(...xs), x1 = Math.max(...xs), y0 = Math.min(...ys.map(f)), y1 = Math.max(...ys.map(f));
+  const sx = x => pad + (x1 > x0 ? (x - x0) / (x1 - x0) : 0.5) * (width - 2 * pad);
+  const sy = y => height - pad - (y1 > y0 ? (f(y) - y0) / (y1 - y0) : 0.5) * (height - 2 * pad);
+  const svg = document.createElementNS(ns, "svg");
+  svg.setAttribute("viewBox", `0 0 ${width} ${height}`);
+  svg.setAttribute("class", "sparkline " + className);
+  svg.setAttribute("aria-label", label);
+  svg.setAttribute("data-points", points.length);
+  const line = document.createElementNS(ns, "polyline");
+  line.setAttribute("points", points.map(p => `${sx(p[0]).toFixed(1)},${sy(p[1]).toFixed(1)}`).join(" "));
+  svg.append(line);
+  for (const p of points.length <= 60 ? points : []) {
+    const dot = document.createElementNS(ns, "circle");
+    dot.setAttribute("cx", sx(p[0]).toFixed(1)); dot.setAttribute("cy", sy(p[1]).toFixed(1)); dot.setAttribute("r", "1.8");
+    const tip = document.createElementNS(ns, "title");
+    tip.textContent = `${p[0]}: ${p[1].toPrecision(4)}`;
+    dot.append(tip);
+    svg.append(dot);
+  }
+  return svg;
 }
 
 // MARK: Workers

@@ -5,18 +5,20 @@ import Hummingbird
 enum APIEndpoint: CaseIterable, Sendable {
     case listJobs, submitJob, jobDetail, deleteJob
     case cancelJob, pauseJob, resumeJob, requeueFrames, setPriority, unblockWorkers
-    case jobLogs, jobEvents, farmEvents, frameThumbnail
+    case jobLogs, jobEvents, farmEvents, frameDetail, frameThumbnail, contactSheet
     case listWorkers, reinstateWorker
+    case uploadsMissing, uploadBlob, checkout
     case collectGarbage, whoAmI, metrics
     case openAPIDocument, health, dashboard, dashboardFile
 
     var method: HTTPRequest.Method {
         switch self {
-        case .listJobs, .jobDetail, .jobLogs, .jobEvents, .farmEvents, .frameThumbnail, .listWorkers, .whoAmI, .metrics, .openAPIDocument, .health,
+        case .listJobs, .jobDetail, .jobLogs, .jobEvents, .farmEvents, .frameDetail, .frameThumbnail, .contactSheet, .listWorkers, .whoAmI, .metrics, .openAPIDocument, .health,
              .dashboard, .dashboardFile: return .get
         case .deleteJob: return .delete
+        case .uploadBlob: return .put
         case .submitJob, .cancelJob, .pauseJob, .resumeJob, .requeueFrames, .setPriority, .unblockWorkers,
-             .reinstateWorker, .collectGarbage: return .post
+             .reinstateWorker, .collectGarbage, .uploadsMissing, .checkout: return .post
         }
     }
 
@@ -33,7 +35,12 @@ enum APIEndpoint: CaseIterable, Sendable {
         case .jobLogs: return "/api/v1/jobs/{job_id}/logs"
         case .jobEvents: return "/api/v1/jobs/{job_id}/events"
         case .farmEvents: return "/api/v1/events"
+        case .frameDetail: return "/api/v1/jobs/{job_id}/frames/{frame}"
         case .frameThumbnail: return "/api/v1/jobs/{job_id}/frames/{frame}/thumbnail"
+        case .contactSheet: return "/api/v1/jobs/{job_id}/contact-sheet"
+        case .uploadsMissing: return "/api/v1/uploads/missing"
+        case .uploadBlob: return "/api/v1/uploads/{sha256}"
+        case .checkout: return "/api/v1/checkouts"
         case .listWorkers: return "/api/v1/workers"
         case .reinstateWorker: return "/api/v1/workers/{worker_id}/reinstate"
         case .collectGarbage: return "/api/v1/gc"

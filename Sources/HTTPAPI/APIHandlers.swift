@@ -56,16 +56,21 @@ struct APIHandlers: Sendable {
             var response = Self.text(file.text, contentType: file.contentType)
             response.headers[.cacheControl] = "no-cache"
             return response
+        case .uploadsMissing:
+            return try await missingBlobs(request, context, as: identity)
+        case .uploadBlob:
+            return try await uploadBlob(request, context, as: identity)
+        case .checkout:
+            return try await checkout(request, context, as: identity)
+        case .frameDetail:
+            let jobID = try Self.jobID(context)
+            let reply = try await frameStatus(jobID: jobID, number: try Self.frameNumber(context), tasks: true, as: identity)
+            guard let frame = reply.frames.first else { throw Self.unexpected }
+            return try Self.json(FrameJSON(frame, jobID: jobID))
         case .frameThumbnail:
             let jobID = try Self.jobID(context)
-            let text = try Self.parameter("frame", context)
-            guard let number = Int64(text) else { throw APIError.badRequest("frame must be a frame number of the job's range (got \(text.debugDescription))") }
-            var status = Stylefarm_V1_JobStatusRequest()
-            status.jobID = jobID
-            status.includeFrames = true
-            status.frameNumbers = [number]
-            let reply = try await read { [status] in readModel.jobStatus(status, as: identity) }
-            if reply.hasError { throw APIError(reply.error) }
+            let number = try Self.frameNumber(context)
+            let reply = try await frameStatus(jobID: jobID, number: number, tasks: false, as: identity)
             guard let frame = reply.frames.first, frame.state == .done, !frame.outputPath.isEmpty else {
                 throw APIError(status: .conflict, code: "failed_precondition", message: "frame \(number) of job \(jobID) is not finished yet")
             }
@@ -73,9 +78,24 @@ struct APIHandlers: Sendable {
             do { png = try await thumbnails.png(of: frame.outputPath) } catch {
                 throw APIError.notFound("\(error)")
             }
-            var response = Response(status: .ok, headers: [.contentType: "image/png"], body: .init(byteBuffer: ByteBuffer(bytes: png)))
-            response.headers[.cacheControl] = "private, max-age=3600"
-            return response
+            return Self.png(png)
+        case .contactSheet:
+            let jobID = try Self.jobID(context)
+            let columns = try Self.integer(query["columns"], name: "columns", in: 1...32) ?? 8
+            var status = Stylefarm_V1_JobStatusRequest()
+            status.jobID = jobID
+            status.includeFrames = true
+            let reply = try await read { [status] in readModel.jobStatus(status, as: identity) }
+            if reply.hasError { throw APIError(reply.error) }
+            let done = reply.frames.filter { $0.state == .done && !$0.outputPath.isEmpty }.map(\.outputPath)
+            guard !done.isEmpty else {
+                throw APIError(status: .conflict, code: "failed_precondition", message: "job \(jobID) has no finished frame yet")
+            }
+            let png: Data
+            do { png = try await thumbnails.contactSheet(of: done, columns: columns) } catch {
+                throw APIError.notFound("\(error)")
+            }
+            return Self.png(png)
         case .health:
             return Self.text("ok\n", contentType: "text/plain; charset=utf-8")
         case .openAPIDocument:
@@ -223,7 +243,7 @@ struct APIHandlers: Sendable {
 
     /// Sends one request and returns its reply; the coordinator's generic refusal (a viewer changing something)
     /// becomes the matching HTTP error.
-    private func ask(_ payload: Stylefarm_V1_ClientRequest.OneOf_Payload, as identity: ClientIdentity) async throws -> Stylefarm_V1_ClientReply.OneOf_Payload? {
+    func ask(_ payload: Stylefarm_V1_ClientRequest.OneOf_Payload, as identity: ClientIdentity) async throws -> Stylefarm_V1_ClientReply.OneOf_Payload? {
         let reply = try await clients.call(payload, as: identity)
         if case .error(let error)? = reply { throw APIError(error) }
         return reply
@@ -251,6 +271,25 @@ struct APIHandlers: Sendable {
     }
 
     static func jobID(_ context: APIRequestContext) throws -> String { try parameter("job_id", context) }
+
+    static func frameNumber(_ context: APIRequestContext) throws -> Int64 {
+        let text = try parameter("frame", context)
+        guard let number = Int64(text) else { throw APIError.badRequest("frame must be a frame number of the job's range (got \(text.debugDescription))") }
+        return number
+    }
+
+    /// One frame's status (with its tasks and attempts when `tasks`), through the read model.
+    private func frameStatus(jobID: String, number: Int64, tasks: Bool, as identity: ClientIdentity) async throws
+        -> Stylefarm_V1_JobStatusReply {
+        var status = Stylefarm_V1_JobStatusRequest()
+        status.jobID = jobID
+        status.includeFrames = true
+        status.includeTasks = tasks
+        status.frameNumbers = [number]
+        let reply = try await read { [status] in readModel.jobStatus(status, as: identity) }
+        if reply.hasError { throw APIError(reply.error) }
+        return reply
+    }
 
     static func integer(_ text: Substring?, name: String, in range: ClosedRange<Int>) throws -> Int? {
         guard let text else { return nil }
@@ -331,6 +370,14 @@ struct APIHandlers: Sendable {
 
     static func jsonResponse(_ data: Data, status: HTTPResponse.Status = .ok) -> Response {
         Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+
+    /// A preview image, cached by the browser for an hour (the dashboard adds a version to the URL that changes when
+    /// the frame or the job does).
+    static func png(_ data: Data) -> Response {
+        var response = Response(status: .ok, headers: [.contentType: "image/png"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
+        response.headers[.cacheControl] = "private, max-age=3600"
+        return response
     }
 
     static func text(_ text: String, contentType: String) -> Response {

@@ -46,7 +46,7 @@ struct JobJSON: Codable, Equatable {
         progress = s.framesTotal == 0 ? 0 : Double(s.framesDone + s.framesFailed) / Double(s.framesTotal)
         submittedAt = isoTime(unixMs: s.submittedUnixMs)
         blockedWorkers = s.blockedWorkers
-        self.frames = frames.map { $0.map(FrameJSON.init) }
+        self.frames = frames.map { $0.map { FrameJSON($0, jobID: s.jobID) } }
     }
 }
 
@@ -59,14 +59,103 @@ struct FrameJSON: Codable, Equatable {
     var attempts: Int
     var worker: String?
     var error: String?
+    /// The frame's first attempt's start, and its last attempt's end (nil while one runs).
+    var startedAt: String?
+    var endedAt: String?
+    /// Worker seconds and optimizer evaluations of the frame's attempts that returned a result.
+    var renderSeconds: Double
+    var evaluations: Int
+    /// The output render's last losses, once reported.
+    var losses: LossesJSON?
+    /// Temporal jobs: the warp error against the previous frame, and the fraction of the frame it counts.
+    var warpError: Double?
+    var warpCertain: Double?
+    /// A finished frame's preview.
+    var thumbnailUrl: String?
+    /// Only in a frame's own detail (`GET /api/v1/jobs/{id}/frames/{n}`): its tasks and their attempts.
+    var tasks: [TaskJSON]?
 
-    init(_ f: Stylefarm_V1_FrameStatus) {
+    init(_ f: Stylefarm_V1_FrameStatus, jobID: String) {
         index = Int(f.frameIndex)
         number = f.frameNumber
         state = f.state.name
         attempts = Int(f.attempts)
         worker = f.workerID.isEmpty ? nil : f.workerID
         error = f.error.isEmpty ? nil : f.error
+        startedAt = isoTime(unixMs: f.startedUnixMs)
+        endedAt = isoTime(unixMs: f.endedUnixMs)
+        renderSeconds = f.renderSeconds
+        evaluations = Int(f.evaluations)
+        losses = f.hasFinalLosses ? LossesJSON(f.finalLosses) : nil
+        warpError = f.hasWarpError ? f.warpError : nil
+        warpCertain = f.hasWarpError ? f.warpCertain : nil
+        thumbnailUrl = f.state == .done ? "/api/v1/jobs/\(jobID)/frames/\(f.frameNumber)/thumbnail" : nil
+        tasks = f.tasks.isEmpty ? nil : f.tasks.map(TaskJSON.init)
+    }
+}
+
+/// The terms of the style-transfer objective at the optimizer's last step.
+struct LossesJSON: Codable, Equatable {
+    var total: Double
+    var content: Double
+    var style: Double
+    var tv: Double
+
+    init(_ l: Stylefarm_V1_Losses) { total = l.total; content = l.content; style = l.style; tv = l.tv }
+}
+
+/// One task of a frame (a flow, a sweep, a tile, the output render).
+struct TaskJSON: Codable, Equatable {
+    var id: String
+    var state: String
+    var producesOutput: Bool
+    /// The pixels it renders: x, y, width, height.
+    var rect: [Int]
+    var attemptsUsed: Int
+    var maxAttempts: Int
+    var worker: String?
+    var error: String?
+    var attempts: [TaskAttemptJSON]
+
+    init(_ t: Stylefarm_V1_TaskStatus) {
+        id = t.taskID
+        state = t.state
+        producesOutput = t.producesOutput
+        rect = [Int(t.rect.x), Int(t.rect.y), Int(t.rect.width), Int(t.rect.height)]
+        attemptsUsed = Int(t.attemptsUsed)
+        maxAttempts = Int(t.maxAttempts)
+        worker = t.workerID.isEmpty ? nil : t.workerID
+        error = t.error.isEmpty ? nil : t.error
+        attempts = t.attempts.map(TaskAttemptJSON.init)
+    }
+}
+
+/// One attempt of a task, with what its worker measured (logs: `GET /api/v1/jobs/{id}/logs`).
+struct TaskAttemptJSON: Codable, Equatable {
+    var number: Int
+    var worker: String
+    var outcome: String
+    var startedAt: String?
+    var endedAt: String?
+    var error: String?
+    var wallSeconds: Double?
+    var evaluations: Int?
+    var peakRssBytes: UInt64?
+    var losses: LossesJSON?
+
+    init(_ a: Stylefarm_V1_AttemptStatus) {
+        number = Int(a.number)
+        worker = a.workerID
+        outcome = a.outcome
+        startedAt = isoTime(unixMs: a.startedUnixMs)
+        endedAt = isoTime(unixMs: a.endedUnixMs)
+        error = a.error.isEmpty ? nil : a.error
+        if a.statsReported {
+            wallSeconds = a.wallSeconds
+            evaluations = Int(a.evaluations)
+            peakRssBytes = a.peakRssBytes
+            losses = LossesJSON(a.finalLosses)
+        }
     }
 }
 
@@ -188,9 +277,21 @@ struct WhoAmIJSON: Codable, Equatable {
 
 struct TaskProgressJSON: Codable, Equatable {
     var frameIndex: Int
+    var taskId: String
     var worker: String
     var iteration: Int
     var budget: Int
+    /// The optimizer's latest losses (a frame's loss curve, point by point, as events come).
+    var losses: LossesJSON?
+
+    init(_ p: Stylefarm_V1_TaskProgress) {
+        frameIndex = Int(p.frameIndex)
+        taskId = p.taskID
+        worker = p.workerID
+        iteration = Int(p.iteration)
+        budget = Int(p.budget)
+        losses = p.hasLosses ? LossesJSON(p.losses) : nil
+    }
 }
 
 /// One server-sent event's data: what `stylefarm watch` gets.
@@ -212,15 +313,13 @@ struct JobEventJSON: Codable, Equatable {
         sequence = e.sequence
         at = isoTime(unixMs: e.unixMs)
         jobState = e.jobState.name
-        frame = e.hasFrame ? FrameJSON(e.frame) : nil
+        frame = e.hasFrame ? FrameJSON(e.frame, jobID: e.jobID) : nil
         framesDone = Int(e.framesDone)
         framesTotal = Int(e.framesTotal)
         framesFailed = Int(e.framesFailed)
         terminal = e.terminal
         workersBusy = Int(e.workersBusy)
-        running = e.running.map {
-            TaskProgressJSON(frameIndex: Int($0.frameIndex), worker: $0.workerID, iteration: Int($0.iteration), budget: Int($0.budget))
-        }
+        running = e.running.map(TaskProgressJSON.init)
     }
 }
 

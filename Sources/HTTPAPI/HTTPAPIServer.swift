@@ -18,6 +18,8 @@ public final class HTTPAPIServer: Sendable {
         public var tokens: APITokenFile?
         /// Event streams one caller may hold open at once (more are refused with 429).
         public var streamsPerCaller = 64
+        /// Serve HTTPS with this certificate and key (then any address may be bound); nil: plain HTTP.
+        public var tls: HTTPTLS?
 
         public init(host: String, port: Int, tokens: APITokenFile?) {
             self.host = host; self.port = port; self.tokens = tokens
@@ -48,7 +50,7 @@ public final class HTTPAPIServer: Sendable {
         }
 
         func check() throws {
-            guard allowInsecure || Self.isLoopback(host) else { throw HTTPAPIError.notLoopback(host) }
+            guard allowInsecure || tls != nil || Self.isLoopback(host) else { throw HTTPAPIError.notLoopback(host) }
             if tokens == nil && !Self.isLoopback(host) { throw HTTPAPIError.openToTheNetwork(host) }
         }
     }
@@ -76,6 +78,7 @@ public final class HTTPAPIServer: Sendable {
     /// Binds and starts serving; returns once the port is open (or throws why it could not be).
     public static func start(_ configuration: Configuration, coordinator: Coordinator) async throws -> HTTPAPIServer {
         try configuration.check()
+        let tls = try configuration.tls?.serverConfiguration()
         let handlers = APIHandlers(clients: coordinator.clients, readModel: coordinator.readModel,
                                    authenticator: APIAuthenticator(tokens: configuration.tokens), metrics: coordinator.metrics,
                                    streams: StreamQuota(perCaller: configuration.streamsPerCaller))
@@ -87,7 +90,7 @@ public final class HTTPAPIServer: Sendable {
             }
         }
         return HTTPAPIServer(server: try await RunningServer.start(router, host: configuration.host, port: configuration.port,
-                                                                   label: "stylefarm.http"))
+                                                                   tls: tls, label: "stylefarm.http"))
     }
 
     /// Stops accepting connections, lets requests in progress finish (event streams end when the loop stops
@@ -110,15 +113,17 @@ public enum HTTPAPIError: Error, CustomStringConvertible, Equatable {
     case notLoopback(String)
     case openToTheNetwork(String)
     case cannotBind(String, String)
+    case badTLS(String, String)
 
     public var description: String {
         switch self {
         case .badAddress(let text): return "--http takes HOST:PORT, e.g. 127.0.0.1:8080 (got \(text.debugDescription))"
         case .notLoopback(let host):
-            return "--http \(host) is not a loopback address: tokens would cross the network in clear text. TLS is not built in yet; put a TLS proxy in front and pass --http-insecure, or bind 127.0.0.1"
+            return "--http \(host) is not a loopback address: tokens would cross the network in clear text. Give --http-tls-cert and --http-tls-key (or put a TLS proxy in front and pass --http-insecure), or bind 127.0.0.1"
         case .openToTheNetwork(let host):
             return "--http \(host) without tokens (an --insecure coordinator) would let anyone on the network control the farm; bind 127.0.0.1"
         case .cannotBind(let address, let reason): return "cannot serve HTTP on \(address): \(reason)"
+        case .badTLS(let path, let reason): return "cannot serve HTTPS with \(path): \(reason)"
         }
     }
 }

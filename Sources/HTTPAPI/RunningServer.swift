@@ -1,10 +1,11 @@
 import Foundation
 import Hummingbird
+import HummingbirdTLS
 import Logging
 import ServiceLifecycle
 
 /// A Hummingbird router served on `host:port` in a service group of its own — no signal handlers: the command
-/// that starts it owns SIGINT/SIGTERM — until `stop`. The coordinator's API (`HTTPAPIServer`) and a worker's
+/// that starts it owns SIGINT/SIGTERM — until `stop`; HTTPS when given a TLS configuration. The coordinator's API (`HTTPAPIServer`) and a worker's
 /// metrics (`MetricsServer`) both run on it.
 final class RunningServer: Sendable {
     /// The port it listens on (the one chosen when asked for port 0).
@@ -17,12 +18,14 @@ final class RunningServer: Sendable {
     }
 
     /// Binds and starts serving; returns once the port is open (or throws why it could not be).
-    static func start<Builder: HTTPResponderBuilder>(_ router: Builder, host: String, port: Int, label: String) async throws -> RunningServer
+    static func start<Builder: HTTPResponderBuilder>(_ router: Builder, host: String, port: Int, tls: TLSConfiguration? = nil,
+                                                     label: String) async throws -> RunningServer
     where Builder.Responder.Context: InitializableFromSource<ApplicationRequestContextSource> {
         var logger = Logger(label: label)
         logger.logLevel = .warning
         let (bound, boundContinuation) = AsyncStream<Int>.makeStream()
-        let app = Application(router: router, configuration: .init(address: .hostname(host, port: port), serverName: "stylefarm"),
+        let app = Application(router: router, server: try tls.map { try .tls(.http1(), tlsConfiguration: $0) } ?? .http1(),
+                              configuration: .init(address: .hostname(host, port: port), serverName: "stylefarm"),
                               onServerRunning: { channel in
                                   boundContinuation.yield(channel.localAddress?.port ?? port)
                                   boundContinuation.finish()

@@ -4,7 +4,8 @@ import Foundation
 /// Small PNG previews of finished frames for the dashboard: the frame's output read from the path the
 /// coordinator keeps it at, scaled so its longer side is ``side`` pixels, encoded once and kept (keyed by path,
 /// size and modification time, so a re-rendered frame gets a new one) up to ``budgetBytes``, oldest dropped
-/// first. Made on a queue of their own, never on the event loop or the coordinator's loop.
+/// first. Made on a queue of their own, never on the event loop or the coordinator's loop. A job's contact sheet
+/// (its finished frames in a grid) is made and kept the same way.
 final class Thumbnails: @unchecked Sendable {
     static let side = 256
     let budgetBytes: Int
@@ -29,11 +30,71 @@ final class Thumbnails: @unchecked Sendable {
 
     /// The preview of the image at `path` (a frame's output, a path the coordinator named).
     func png(of path: String) async throws -> Data {
+        try await cached(key: try Self.fileKey(path), name: path) {
+            let image = try ImageReader.read(path: path)
+            let scaled = max(image.width, image.height) > Self.side ? try image.resized(longerSide: Self.side) : image
+            return try ImageWriter.encodePNG(scaled, compressionLevel: 3, name: path)
+        }
+    }
+
+    /// The most frames a contact sheet shows; a longer job's sheet shows this many, evenly spaced.
+    static let contactSheetFrames = 120
+    /// A contact sheet cell's longer side.
+    static let cellSide = 160
+
+    /// A contact sheet of the images at `paths` (a job's finished frames, in frame order): `columns` cells a row,
+    /// each image scaled to fit ``cellSide`` and centred, 4 pixels between cells, on dark grey.
+    func contactSheet(of paths: [String], columns: Int) async throws -> Data {
+        let shown = Self.evenlySpaced(paths, count: Self.contactSheetFrames)
+        let key = try "sheet|\(columns)|" + shown.map(Self.fileKey).joined(separator: "|")
+        return try await cached(key: key, name: "contact sheet") {
+            try ImageWriter.encodePNG(try Self.sheet(of: shown, columns: columns), compressionLevel: 3, name: "contact sheet")
+        }
+    }
+
+    /// `count` of `items` spread evenly from the first to the last (all of them when there are no more).
+    static func evenlySpaced<T>(_ items: [T], count: Int) -> [T] {
+        guard items.count > count, count > 1 else { return items }
+        return (0..<count).map { items[Int((Double($0) * Double(items.count - 1) / Double(count - 1)).rounded())] }
+    }
+
+    static func sheet(of paths: [String], columns: Int) throws -> Image {
+        let gap = 4, cell = cellSide, columns = max(1, min(columns, paths.count))
+        let rows = (paths.count + columns - 1) / columns
+        let width = gap + columns * (cell + gap), height = gap + rows * (cell + gap)
+        var pixels = [Float](repeating: 0.15, count: width * height * 3)
+        for (n, path) in paths.enumerated() {
+            let image = try ImageReader.read(path: path)
+            let scaled = try image.resized(longerSide: cell)
+            let x0 = gap + (n % columns) * (cell + gap) + (cell - scaled.width) / 2
+            let y0 = gap + (n / columns) * (cell + gap) + (cell - scaled.height) / 2
+            let c = scaled.channels, w = scaled.width
+            scaled.pixels.withUnsafeBufferPointer { source in
+                pixels.withUnsafeMutableBufferPointer { target in
+                    for y in 0..<scaled.height {
+                        for x in 0..<w {
+                            let s = (y * w + x) * c, t = ((y0 + y) * width + x0 + x) * 3
+                            // Grey frames fill all three channels; alpha is dropped.
+                            for k in 0..<3 { target[t + k] = source[s + min(k, c - 1)] }
+                        }
+                    }
+                }
+            }
+        }
+        return Image(width: width, height: height, channels: 3, pixels: pixels)
+    }
+
+    /// A cache key that changes when the file does (a re-rendered frame gets a new preview).
+    static func fileKey(_ path: String) throws -> String {
         let attributes = try? FileManager.default.attributesOfItem(atPath: path)
         guard let size = attributes?[.size] as? Int, let modified = attributes?[.modificationDate] as? Date else {
             throw Failure.unreadable(path, "the file is not there")
         }
-        let key = "\(path)|\(size)|\(modified.timeIntervalSince1970)"
+        return "\(path)|\(size)|\(modified.timeIntervalSince1970)"
+    }
+
+    /// The PNG kept under `key`, else made by `make` on the preview queue (two at a time) and kept.
+    private func cached(key: String, name: String, make: @escaping @Sendable () throws -> Data) async throws -> Data {
         if let hit = lock.withLock({ () -> Data? in
             clock += 1
             guard let entry = cache[key] else { return nil }
@@ -45,11 +106,11 @@ final class Thumbnails: @unchecked Sendable {
                 slots.wait()
                 defer { slots.signal() }
                 do {
-                    let image = try ImageReader.read(path: path)
-                    let scaled = max(image.width, image.height) > Self.side ? try image.resized(longerSide: Self.side) : image
-                    continuation.resume(returning: try ImageWriter.encodePNG(scaled, compressionLevel: 3, name: path))
+                    continuation.resume(returning: try make())
+                } catch let failure as Failure {
+                    continuation.resume(throwing: failure)
                 } catch {
-                    continuation.resume(throwing: Failure.unreadable(path, "\(error)"))
+                    continuation.resume(throwing: Failure.unreadable(name, "\(error)"))
                 }
             }
         }

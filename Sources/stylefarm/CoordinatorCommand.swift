@@ -55,11 +55,23 @@ struct CoordinatorCommand: ParsableCommand {
     var unhealthyAfter: Int = 3
 
     @Option(help: ArgumentHelp("Serve the HTTP/JSON API (api/openapi.yaml) on HOST:PORT, e.g. 127.0.0.1:8080 (default: off).",
-                               discussion: "Requests need a bearer token from `stylefarm token create` unless the farm runs --insecure. A non-loopback address needs --http-insecure (no TLS yet: put a TLS proxy in front). docs/HTTP.md."))
+                               discussion: "Requests need a bearer token from `stylefarm token create` unless the farm runs --insecure. A non-loopback address needs TLS (--http-tls-cert and --http-tls-key) or --http-insecure (behind a TLS proxy). docs/HTTP.md."))
     var http: String?
+
+    @Option(help: "Serve --http as HTTPS with this PEM certificate chain (the server's certificate first).")
+    var httpTlsCert: String?
+
+    @Option(help: "The PEM private key of --http-tls-cert (mode 0600: a key other users may read is refused).")
+    var httpTlsKey: String?
 
     @Flag(help: "Let --http bind a non-loopback address without TLS (tokens cross the network in clear text).")
     var httpInsecure = false
+
+    /// `--http-tls-cert` and `--http-tls-key`, when both are given.
+    var httpTLS: HTTPTLS? {
+        guard let httpTlsCert, let httpTlsKey else { return nil }
+        return HTTPTLS(certificateChainPath: httpTlsCert, privateKeyPath: httpTlsKey)
+    }
 
     /// The exit status when the job database is damaged (EX_DATAERR): restarting cannot help.
     static let corruptDatabaseExitStatus: Int32 = 65
@@ -130,12 +142,15 @@ struct CoordinatorCommand: ParsableCommand {
         if let http {
             let address: (host: String, port: Int)
             do { address = try HTTPAPIServer.Configuration.address(http) } catch { throw ValidationError("\(error)") }
+            if (httpTlsCert == nil) != (httpTlsKey == nil) {
+                throw ValidationError("--http-tls-cert and --http-tls-key go together: give the certificate chain and its private key")
+            }
             if !HTTPAPIServer.Configuration.isLoopback(address.host) {
-                if !httpInsecure { throw ValidationError("\(HTTPAPIError.notLoopback(address.host))") }
+                if !httpInsecure && httpTLS == nil { throw ValidationError("\(HTTPAPIError.notLoopback(address.host))") }
                 if insecure { throw ValidationError("\(HTTPAPIError.openToTheNetwork(address.host))") }
             }
-        } else if httpInsecure {
-            throw ValidationError("--http-insecure needs --http HOST:PORT")
+        } else if httpInsecure || httpTlsCert != nil || httpTlsKey != nil {
+            throw ValidationError("--http-insecure, --http-tls-cert and --http-tls-key need --http HOST:PORT")
         }
         if insecure {
             for endpoint in [workerEndpoint, clientEndpoint] where !Self.isLoopback(endpoint) {
@@ -192,6 +207,7 @@ struct CoordinatorCommand: ParsableCommand {
             let tokens = insecure ? nil : APITokenFile(stateDirectory: URL(fileURLWithPath: stateDir))
             var httpConfiguration = HTTPAPIServer.Configuration(host: address.host, port: address.port, tokens: tokens)
             httpConfiguration.allowInsecure = httpInsecure
+            httpConfiguration.tls = httpTLS
             do {
                 httpServer = try HTTPAPIServer.startBlocking(httpConfiguration, coordinator: .init(server))
             } catch {
@@ -199,7 +215,7 @@ struct CoordinatorCommand: ParsableCommand {
                 throw ValidationError("\(error)")
             }
             let access = tokens.map { "bearer tokens from \($0.path)" } ?? "no tokens (--insecure)"
-            FileHandle.standardError.write(Data("stylefarm coordinator: HTTP API at http://\(address.host):\(httpServer!.port)/api/v1, \(access)\n".utf8))
+            FileHandle.standardError.write(Data("stylefarm coordinator: HTTP API at \(httpTLS == nil ? "http" : "https")://\(address.host):\(httpServer!.port)/api/v1, \(access)\n".utf8))
         }
         defer { httpServer?.stopBlocking() }
         try server.run(until: { stop.isSet })

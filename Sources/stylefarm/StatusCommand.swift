@@ -52,10 +52,15 @@ struct StatusCommand: ParsableCommand {
         return render(rows)
     }
 
+    /// One row per frame: its state and worker, the worker seconds its renders took, the output render's final
+    /// loss and (temporal jobs) the warp error against the previous frame, or why it failed.
     static func frameTable(_ frames: [Stylefarm_V1_FrameStatus]) -> String {
-        var rows = [["FRAME", "STATE", "ATTEMPTS", "WORKER", "ERROR"]]
+        var rows = [["FRAME", "STATE", "ATTEMPTS", "WORKER", "RENDER", "LOSS", "WARP", "ERROR"]]
         for f in frames {
-            rows.append(["\(f.frameNumber)", f.state.name, "\(f.attempts)", f.workerID, f.error])
+            rows.append(["\(f.frameNumber)", f.state.name, "\(f.attempts)", f.workerID,
+                         f.renderSeconds > 0 ? String(format: "%.1f s", f.renderSeconds) : "-",
+                         f.hasFinalLosses && f.finalLosses.total > 0 ? String(format: "%.4g", f.finalLosses.total) : "-",
+                         f.hasWarpError ? String(format: "%.5f", f.warpError) : "-", f.error])
         }
         return render(rows)
     }

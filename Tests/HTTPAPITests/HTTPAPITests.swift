@@ -301,6 +301,24 @@ final class HTTPAPITests: XCTestCase {
         let again = try await thumbnails.png(of: picture.path)
         XCTAssertEqual(again, png)
         do { _ = try await thumbnails.png(of: farm.stateDirectory.appendingPathComponent("none.png").path); XCTFail("no file, no thumbnail") } catch {}
+
+        // A contact sheet: cells of 160 pixels, 4 between them, each frame where its number puts it.
+        var paths: [String] = []
+        for (n, value) in [Float(0.1), 0.5, 0.9].enumerated() {
+            let path = farm.stateDirectory.appendingPathComponent("f\(n).png").path
+            try ImageWriter.writePNG(Image(width: 320, height: 180, channels: 3, repeating: value), to: path)
+            paths.append(path)
+        }
+        let sheet = try ImageReader.decode(try await thumbnails.contactSheet(of: paths, columns: 2))
+        XCTAssertEqual([sheet.width, sheet.height], [4 + 2 * 164, 4 + 2 * 164])
+        // Cell centres: (0,0) → 0.1, (1,0) → 0.5, (0,1) → 0.9; the fourth cell stays background.
+        for (x, y, expected) in [(86, 86, Float(0.1)), (250, 86, 0.5), (86, 250, 0.9), (250, 250, 0.15)] {
+            XCTAssertEqual(sheet[x: x, y: y, c: 0], expected, accuracy: 0.01, "cell at \(x),\(y)")
+        }
+        XCTAssertEqual(Thumbnails.evenlySpaced(Array(0..<1000), count: 120).count, 120)
+        XCTAssertEqual(Thumbnails.evenlySpaced(Array(0..<1000), count: 120).first, 0)
+        XCTAssertEqual(Thumbnails.evenlySpaced(Array(0..<1000), count: 120).last, 999)
+        XCTAssertEqual(Thumbnails.evenlySpaced([1, 2, 3], count: 120), [1, 2, 3])
         await farm.close()
     }
 

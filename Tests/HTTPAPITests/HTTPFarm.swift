@@ -25,7 +25,8 @@ final class HTTPFarm: @unchecked Sendable {
     }
 
     /// `withTokens` false: an `--insecure` farm (every request is an admin's).
-    init(withTokens: Bool = true, streamsPerCaller: Int = 64) async throws {
+    /// `tls`: serve HTTPS (then `base` is an https:// address).
+    init(withTokens: Bool = true, streamsPerCaller: Int = 64, tls: HTTPTLS? = nil) async throws {
         stateDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("stylefarm-http-\(UUID().uuidString)", isDirectory: true)
         try FileManager.default.createDirectory(at: stateDirectory, withIntermediateDirectories: true)
         tokens = withTokens ? APITokenFile(stateDirectory: stateDirectory) : nil
@@ -55,7 +56,14 @@ final class HTTPFarm: @unchecked Sendable {
         clientEndpoint = endpoint
         var configuration = HTTPAPIServer.Configuration(host: "127.0.0.1", port: 0, tokens: tokens)
         configuration.streamsPerCaller = streamsPerCaller
-        http = try await HTTPAPIServer.start(configuration, coordinator: coordinator)
+        configuration.tls = tls
+        scheme = tls == nil ? "http" : "https"
+        do {
+            http = try await HTTPAPIServer.start(configuration, coordinator: coordinator)
+        } catch {
+            await close()
+            throw error
+        }
     }
 
     func close() async {
@@ -70,7 +78,8 @@ final class HTTPFarm: @unchecked Sendable {
         try XCTUnwrap(tokens).update { try $0.create(name: name, role: role) }
     }
 
-    var base: String { "http://127.0.0.1:\(http.port)" }
+    private var scheme = "http"
+    var base: String { "\(scheme)://127.0.0.1:\(http.port)" }
 
     struct Answer {
         var status: Int

@@ -1,4 +1,5 @@
 import Coordinator
+import Engine
 import Foundation
 import Protocol
 import XCTest
@@ -70,6 +71,22 @@ final class FarmHTTPTests: XCTestCase {
         XCTAssertEqual(detail["state"] as? String, "completed")
         XCTAssertEqual(detail["owner"] as? String, "artist")
         XCTAssertEqual((detail["frames"] as? [[String: Any]])?.map { $0["worker"] as? String }, Array(repeating: "one", count: 6))
+        let frames103 = (detail["frames"] as? [[String: Any]])?.first { $0["number"] as? Int == 103 }
+        XCTAssertGreaterThanOrEqual(frames103?["render_seconds"] as? Double ?? 0, 0.2, "the worker's reported time: \(detail)")
+        XCTAssertNotNil(frames103?["ended_at"] as? String)
+        XCTAssertEqual(frames103?["thumbnail_url"] as? String, "/api/v1/jobs/\(jobID)/frames/103/thumbnail")
+        // A frame's own detail: its task, and each attempt with what its worker measured.
+        let frame = try object(try await request("GET", base + "/api/v1/jobs/\(jobID)/frames/103", token: monitor).data)
+        let tasks = try XCTUnwrap(frame["tasks"] as? [[String: Any]], "\(frame)")
+        XCTAssertEqual(tasks.count, 1, "\(frame)")
+        XCTAssertEqual(tasks.first?["produces_output"] as? Bool, true)
+        let attempt = try XCTUnwrap((tasks.first?["attempts"] as? [[String: Any]])?.first, "\(tasks)")
+        XCTAssertEqual(attempt["worker"] as? String, "one")
+        XCTAssertEqual(attempt["outcome"] as? String, "succeeded")
+        XCTAssertGreaterThanOrEqual(attempt["wall_seconds"] as? Double ?? 0, 0.2, "\(attempt)")
+        XCTAssertGreaterThan(attempt["peak_rss_bytes"] as? Int ?? 0, 0, "\(attempt)")
+        let noFrame = try await request("GET", base + "/api/v1/jobs/\(jobID)/frames/99", token: monitor)
+        XCTAssertEqual(noFrame.status, 404, String(decoding: noFrame.data, as: UTF8.self))
         let workers = try object(try await request("GET", base + "/api/v1/workers", token: monitor).data)
         XCTAssertEqual((workers["workers"] as? [[String: Any]])?.first?["id"] as? String, "one")
         let logs = try object(try await request("GET", base + "/api/v1/jobs/\(jobID)/logs?frame=103", token: artist).data)
@@ -84,6 +101,72 @@ final class FarmHTTPTests: XCTestCase {
         // The ZeroMQ channel sees the same job: one model behind both.
         let status = try XCTUnwrap(farm.waitForStatus(jobID, timeout: 30) { $0.job.state == .completed && $0.job.framesDone == 6 }, farm.logs)
         XCTAssertEqual(status.job.owner, "artist")
+    }
+
+    /// A farm without shared storage, over HTTP alone: a pipeline script asks which of its plates the coordinator
+    /// lacks, uploads them, lays them out in a checkout, and submits a job that reads them there; a real worker
+    /// renders it from blobs the coordinator serves.
+    func testAFarmWithoutSharedStorageTakesItsInputsOverHTTP() async throws {
+        let artist = try farm.token("artist", role: "submitter")
+        let monitor = try farm.token("monitor", role: "viewer")
+        let httpPort = FarmProcesses.freePortPair()
+        let base = "http://127.0.0.1:\(httpPort)"
+        try farm.startCoordinator(extra: ["--http", "127.0.0.1:\(httpPort)"])
+        try farm.startWorker("one")
+        let up = try await farm.waitForHTTP(base)
+        XCTAssertTrue(up, farm.logs)
+
+        // Three plates on the artist's machine (here: a folder the coordinator is never told about).
+        var plates: [(name: String, bytes: Data, sha: String)] = []
+        for n in 1...3 {
+            var image = Image(width: 40, height: 24, channels: 3, repeating: 0)
+            for y in 0..<24 { for x in 0..<40 { image[x: x, y: y, c: n - 1] = Float(x + y) / 64 } }
+            let bytes = try ImageWriter.encodePNG(image, compressionLevel: 6, name: "plate \(n)")
+            plates.append((String(format: "sh.%04d.png", n), bytes, BlobName.of(bytes)))
+        }
+        // Plate 3 twice under two names: the same bytes travel once.
+        let shas = plates.map(\.sha)
+        let missing = try object(try await request("POST", base + "/api/v1/uploads/missing", token: artist,
+                                                   body: try JSONSerialization.data(withJSONObject: ["sha256": shas]),
+                                                   contentType: "application/json").data)
+        XCTAssertEqual(missing["missing"] as? [String], shas)
+        let viewerUpload = try await request("PUT", base + "/api/v1/uploads/\(shas[0])", token: monitor, body: plates[0].bytes,
+                                             contentType: "application/octet-stream")
+        XCTAssertEqual(viewerUpload.status, 403, "a viewer uploads nothing")
+        let wrong = try await request("PUT", base + "/api/v1/uploads/\(shas[1])", token: artist, body: plates[0].bytes,
+                                      contentType: "application/octet-stream")
+        XCTAssertEqual(wrong.status / 100, 4, "bytes that do not hash to the name are refused: \(String(decoding: wrong.data, as: UTF8.self))")
+        for plate in plates {
+            let sent = try await request("PUT", base + "/api/v1/uploads/\(plate.sha)", token: artist, body: plate.bytes,
+                                         contentType: "application/octet-stream")
+            XCTAssertEqual(sent.status, 201, String(decoding: sent.data, as: UTF8.self))
+            XCTAssertEqual(try object(sent.data)["size"] as? Int, plate.bytes.count)
+        }
+        let after = try object(try await request("POST", base + "/api/v1/uploads/missing", token: artist,
+                                                 body: try JSONSerialization.data(withJSONObject: ["sha256": shas]),
+                                                 contentType: "application/json").data)
+        XCTAssertEqual(after["missing"] as? [String], [])
+        let files = plates.map { ["path": "plates/" + $0.name, "sha256": $0.sha] } + [["path": "plates/sh.0004.png", "sha256": shas[2]]]
+        let checkout = try object(try await request("POST", base + "/api/v1/checkouts", token: artist,
+                                                    body: try JSONSerialization.data(withJSONObject: ["files": files]),
+                                                    contentType: "application/json").data)
+        let root = try XCTUnwrap(checkout["root"] as? String, "\(checkout)")
+
+        let out = farm.directory.appendingPathComponent("out-uploaded")
+        let spec = try JSONSerialization.data(withJSONObject: [
+            "name": "uploaded", "kind": "echo", "frames": "1-4", "echo_seconds": 0.05, "shared_filesystem": false,
+            "content": root + "/plates/sh.####.png", "output_dir": out.path,
+        ])
+        let submitted = try await request("POST", base + "/api/v1/jobs", token: artist, body: spec, contentType: "application/json")
+        XCTAssertEqual(submitted.status, 201, String(decoding: submitted.data, as: UTF8.self))
+        let jobID = try XCTUnwrap(try object(submitted.data)["id"] as? String)
+        let status = try XCTUnwrap(farm.waitForStatus(jobID, timeout: 60) { $0.job.state == .completed || $0.job.state == .failed }, farm.logs)
+        XCTAssertEqual(status.job.state, .completed, "\(status.frames.map(\.error))\n" + farm.logs)
+        // The echo job hands each content frame back: the outputs are the uploaded plates, byte for byte.
+        let outputs = try FileManager.default.contentsOfDirectory(atPath: out.path).filter { $0.hasSuffix(".png") }.sorted()
+        XCTAssertEqual(outputs.count, 4, "\(outputs)")
+        XCTAssertEqual(try outputs.map { try Data(contentsOf: out.appendingPathComponent($0)) },
+                       plates.map(\.bytes) + [plates[2].bytes])
     }
 
     func testANonLoopbackHTTPAddressNeedsTheInsecureFlag() throws {

@@ -11,6 +11,8 @@ import TestSupport
 /// between workers through the coordinator.
 final class FarmTemporalTests: XCTestCase {
     private var farm: FarmProcesses!
+    /// The job `submit` last rendered.
+    private var lastJobID = ""
     private let engineFlags = ["--size", "64", "--iterations", "24", "--seed", "7"]
 
     override func setUpWithError() throws {
@@ -44,6 +46,7 @@ final class FarmTemporalTests: XCTestCase {
                                           + (shared ? [] : ["--no-shared-filesystem"]) + temporal + engineFlags, timeout: 300)
         XCTAssertEqual(submitted.status, 0, submitted.stderr + farm.logs)
         let jobID = submitted.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        lastJobID = jobID
         let status = try XCTUnwrap(farm.waitForStatus(jobID, timeout: 30) { $0.job.state == .completed || $0.job.state == .failed })
         XCTAssertEqual(status.job.state, .completed, "\(status.frames.map(\.error))\n" + farm.logs)
         return outDir
@@ -94,6 +97,27 @@ final class FarmTemporalTests: XCTestCase {
             XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: out + String(format: "/seq.%04d.png", frame))),
                            try Data(contentsOf: URL(fileURLWithPath: path)), "frame \(frame)")
             previous = path
+        }
+
+        // Issue 19: the job's detail. Each frame's render time, evaluations and final losses come from its workers'
+        // reports; the coordinator measured each frame's warp error with the job's own flow as frames landed — the
+        // number `evaluate temporal` gives for the same pair (its DIS flow between the same content frames).
+        let status = try XCTUnwrap(farm.waitForStatus(lastJobID, timeout: 30) { $0.frames.dropFirst().allSatisfy(\.hasWarpError) }, farm.logs)
+        XCTAssertFalse(status.frames[0].hasWarpError, "the first frame has no predecessor")
+        for frame in status.frames {
+            XCTAssertGreaterThan(frame.renderSeconds, 0, "frame \(frame.frameNumber)")
+            XCTAssertGreaterThanOrEqual(frame.evaluations, 24, "frame \(frame.frameNumber): its stylize task's evaluations, at least")
+            XCTAssertGreaterThan(frame.finalLosses.total, 0, "frame \(frame.frameNumber)")
+            XCTAssertGreaterThan(frame.endedUnixMs, frame.startedUnixMs, "frame \(frame.frameNumber)")
+        }
+        let evaluated = try farm.cli(["evaluate", "temporal", "--stylized", out + "/seq.####.png",
+                                      "--content", plates.path + "/plate.####.png", "--frames", "1-3", "--no-detect-cuts"])
+        XCTAssertEqual(evaluated.status, 0, evaluated.stderr)
+        for frame in status.frames.dropFirst() {
+            let line = try XCTUnwrap(evaluated.stdout.split(separator: "\n").first { $0.hasPrefix("frame=\(frame.frameNumber) ") }, evaluated.stdout)
+            let value = try XCTUnwrap(line.split(separator: " ").first { $0.hasPrefix("warp_error=") }.flatMap { Double($0.dropFirst(11)) })
+            XCTAssertEqual(frame.warpError, value, accuracy: max(1e-6, value * 1e-3), "frame \(frame.frameNumber): \(line)")
+            XCTAssertGreaterThan(frame.warpCertain, 0.5, "frame \(frame.frameNumber)")
         }
     }
 

@@ -23,7 +23,10 @@ public final class JobReadModel: @unchecked Sendable {
     /// The most frames a status request may name (`frame_numbers`).
     public static let maxFramesPerStatus = 1000
 
-    struct StatusKey: Hashable { var jobID: String; var frames: Bool; var numbers: [Int64] }
+    /// The most frames a status request may ask tasks and attempts of (`include_tasks`).
+    public static let maxFramesWithTasks = 16
+
+    struct StatusKey: Hashable { var jobID: String; var frames: Bool; var numbers: [Int64]; var tasks: Bool }
     struct ListKey: Hashable { var states: [Int]; var limit: UInt32; var role: FarmRole; var name: String }
 
     init(store: SQLiteJobStore) { self.store = store }
@@ -32,7 +35,14 @@ public final class JobReadModel: @unchecked Sendable {
 
     /// `JobStatus`: the job's summary and, when asked, its frames (all, or the numbered ones).
     public func jobStatus(_ request: Stylefarm_V1_JobStatusRequest, as identity: ClientIdentity) -> Stylefarm_V1_JobStatusReply {
-        let key = StatusKey(jobID: request.jobID, frames: request.includeFrames, numbers: Array(request.frameNumbers.prefix(Self.maxFramesPerStatus)))
+        let key = StatusKey(jobID: request.jobID, frames: request.includeFrames, numbers: Array(request.frameNumbers.prefix(Self.maxFramesPerStatus)),
+                            tasks: request.includeTasks)
+        if request.includeTasks && !(request.includeFrames && (1...Self.maxFramesWithTasks).contains(request.frameNumbers.count)) {
+            return .with {
+                $0.error = CoordinatorServer.clientError(.invalidArgument,
+                    "include_tasks needs include_frames and 1 to \(Self.maxFramesWithTasks) frame_numbers (got \(request.frameNumbers.count))")
+            }
+        }
         let version = store.version(ofJob: request.jobID)
         if let cached = lock.withLock({ statusCache[key] }), cached.version == version {
             // The owner is in the answer: the same check as for a fresh one.
@@ -59,6 +69,9 @@ public final class JobReadModel: @unchecked Sendable {
                     indices.append(index)
                 }
                 reply.frames = try frames(request.jobID, only: indices)
+                if request.includeTasks {
+                    for (n, index) in indices.enumerated() { reply.frames[n].tasks = try tasks(request.jobID, frameIndex: index) }
+                }
             } else if request.includeFrames {
                 reply.frames = try frames(request.jobID)
             }
@@ -175,6 +188,7 @@ public final class JobReadModel: @unchecked Sendable {
         let numbers = (try? frameNumbers(jobID)) ?? []
         // The whole job: every task's last worker in one query, not one per frame.
         let lastWorkers = indices == nil ? try store.lastAttemptWorkers(ofJob: jobID) : nil
+        let renders = try store.frameRenderStats(ofJob: jobID, indices: indices)
         return try frameRows.map { frame in
             // The task a worker holds now, else the frame's output task (flows and sweeps are steps to it).
             let frameTasks = tasks[frame.index] ?? []
@@ -194,8 +208,61 @@ public final class JobReadModel: @unchecked Sendable {
             }
             f.error = task?.lastError ?? ""
             if frame.state == .done { f.outputPath = frame.outputPath }
+            if let render = renders[frame.index] {
+                f.startedUnixMs = Self.unixMs(render.startedAt)
+                f.endedUnixMs = Self.unixMs(render.endedAt)
+                f.renderSeconds = render.renderSeconds
+                f.evaluations = UInt32(clamping: render.evaluations)
+                if let losses = render.losses { f.finalLosses = Self.wireLosses(losses) }
+            }
+            if let warp = frame.warpError {
+                f.warpError = warp
+                f.warpCertain = frame.warpCertain ?? 0
+            }
             return f
         }
+    }
+
+    /// A frame's tasks with their attempts (`include_tasks`).
+    func tasks(_ jobID: String, frameIndex: Int) throws -> [Stylefarm_V1_TaskStatus] {
+        try store.tasksWithAttempts(ofJob: jobID, frameIndex: frameIndex).map { task, attempts in
+            var t = Stylefarm_V1_TaskStatus()
+            t.taskID = task.id
+            t.state = task.state.rawValue
+            t.producesOutput = task.producesOutput
+            t.rect = .with {
+                $0.x = UInt32(clamping: task.region.x); $0.y = UInt32(clamping: task.region.y)
+                $0.width = UInt32(clamping: task.region.width); $0.height = UInt32(clamping: task.region.height)
+            }
+            t.attemptsUsed = UInt32(clamping: task.attemptsUsed)
+            t.maxAttempts = UInt32(clamping: task.maxAttempts)
+            t.workerID = task.assignedWorker ?? ""
+            t.error = task.lastError ?? ""
+            t.attempts = attempts.map { a in
+                var w = Stylefarm_V1_AttemptStatus()
+                w.number = UInt32(clamping: a.number)
+                w.workerID = a.workerID
+                w.outcome = a.outcome.rawValue
+                w.startedUnixMs = Self.unixMs(a.startedAt)
+                w.endedUnixMs = Self.unixMs(a.endedAt)
+                w.error = a.errorMessage ?? ""
+                if let stats = a.stats {
+                    w.statsReported = true
+                    w.wallSeconds = stats.wallSeconds
+                    w.evaluations = UInt32(clamping: stats.evaluations)
+                    w.peakRssBytes = stats.peakRSSBytes
+                    w.finalLosses = Self.wireLosses(stats)
+                }
+                return w
+            }
+            return t
+        }
+    }
+
+    static func unixMs(_ date: Date?) -> Int64 { date.map { Int64(($0.timeIntervalSince1970 * 1000).rounded()) } ?? 0 }
+
+    static func wireLosses(_ stats: AttemptStats) -> Stylefarm_V1_Losses {
+        .with { $0.total = stats.lossTotal; $0.content = stats.lossContent; $0.style = stats.lossStyle; $0.tv = stats.lossTV }
     }
 
     // MARK: Frame numbers

@@ -29,10 +29,14 @@ public struct AttemptRecord: Sendable, Hashable {
     public var errorMessage: String?
     /// The worker's log of the attempt, when it shipped one.
     public var log: String?
+    /// What the worker measured, on a succeeded attempt.
+    public var stats: AttemptStats?
 
     public init(taskID: String, number: Int, workerID: String, startedAt: Date, endedAt: Date? = nil,
-                outcome: AttemptOutcome = .pending, errorMessage: String? = nil, log: String? = nil) {
+                outcome: AttemptOutcome = .pending, errorMessage: String? = nil, log: String? = nil,
+                stats: AttemptStats? = nil) {
         self.log = log
+        self.stats = stats
         self.taskID = taskID
         self.number = number
         self.workerID = workerID

@@ -21,8 +21,15 @@ public struct FrameRecord: Sendable, Hashable {
     /// SHA-256 (hex) of the finished frame's bytes: set from the task's result when the frame is
     /// one task, or by reassembly (``StateChange/frameAssembled(jobID:frameIndex:sha256:)``) when tiled.
     public var resultSHA256: String?
+    /// The warp error against the previous frame (``StateChange/frameWarpError(jobID:frameIndex:warpError:certain:)``),
+    /// and the fraction of the frame it was averaged over; nil where unknown.
+    public var warpError: Double?
+    public var warpCertain: Double?
 
-    public init(jobID: String, index: Int, outputPath: String, state: FrameState = .pending, resultSHA256: String? = nil) {
+    public init(jobID: String, index: Int, outputPath: String, state: FrameState = .pending, resultSHA256: String? = nil,
+                warpError: Double? = nil, warpCertain: Double? = nil) {
+        self.warpError = warpError
+        self.warpCertain = warpCertain
         self.jobID = jobID
         self.index = index
         self.outputPath = outputPath

@@ -15,6 +15,7 @@ enum Migrations {
         migrator.registerMigration("v4") { db in try v4(db) }
         migrator.registerMigration("v5") { db in try v5(db) }
         migrator.registerMigration("v6") { db in try v6(db) }
+        migrator.registerMigration("v7") { db in try v7(db) }
         return migrator
     }
 
@@ -216,6 +217,27 @@ enum Migrations {
         try db.execute(sql: """
             ALTER TABLE worker_job_failures ADD COLUMN blocked_at REAL;
             ALTER TABLE workers ADD COLUMN unhealthy_reason TEXT;
+            """)
+    }
+
+    /// v7: what a job's detail shows of its renders (issue 19).
+    /// - `attempts.wall_seconds`, `evaluations`, `peak_rss_bytes`, `loss_total`, `loss_content`, `loss_style`,
+    ///   `loss_tv`: the worker's `TaskStats` on a succeeded attempt; NULL for every other attempt, and for
+    ///   attempts stored before.
+    /// - `frames.warp_error`, `frames.warp_certain`: the temporal warp error of the finished frame against its
+    ///   finished predecessor, measured by the coordinator with the job's own flow (`WarpErrorMeter`), and the
+    ///   fraction of the frame it was averaged over; NULL where unknown (the first frame, a cut, a job without flow).
+    static func v7(_ db: Database) throws {
+        try db.execute(sql: """
+            ALTER TABLE attempts ADD COLUMN wall_seconds REAL;
+            ALTER TABLE attempts ADD COLUMN evaluations INTEGER;
+            ALTER TABLE attempts ADD COLUMN peak_rss_bytes INTEGER;
+            ALTER TABLE attempts ADD COLUMN loss_total REAL;
+            ALTER TABLE attempts ADD COLUMN loss_content REAL;
+            ALTER TABLE attempts ADD COLUMN loss_style REAL;
+            ALTER TABLE attempts ADD COLUMN loss_tv REAL;
+            ALTER TABLE frames ADD COLUMN warp_error REAL;
+            ALTER TABLE frames ADD COLUMN warp_certain REAL;
             """)
     }
 }

@@ -223,7 +223,10 @@ extension SQLiteJobStore {
                       touched: TouchedJobs? = nil) throws -> [StateChangeOutcome] {
         var ids = BatchJSON()
         for change in changes {
-            if case .attemptLog = change { continue }
+            switch change {
+            case .attemptLog, .attemptStats: continue
+            default: break
+            }
             if let id = change.taskID { ids.append(id) }
         }
         var tasks: [String: Loaded] = [:]
@@ -239,7 +242,12 @@ extension SQLiteJobStore {
         }
         if let touched {
             for loaded in tasks.values { touched.ids.insert(loaded.jobID) }
-            for change in changes { if case .frameAssembled(let jobID, _, _) = change { touched.ids.insert(jobID) } }
+            for change in changes {
+                switch change {
+                case .frameAssembled(let jobID, _, _), .frameWarpError(let jobID, _, _, _): touched.ids.insert(jobID)
+                default: break
+                }
+            }
         }
 
         struct FrameKey: Hashable { let job: String; let index: Int }
@@ -254,12 +262,33 @@ extension SQLiteJobStore {
             UPDATE frames SET result_sha256 = ? WHERE job_id = ? AND frame_index = ?
             """)
         let attemptLog = try db.cachedStatement(sql: "UPDATE attempts SET log = ? WHERE task_id = ? AND number = ?")
+        let attemptStats = try db.cachedStatement(sql: """
+            UPDATE attempts SET wall_seconds = ?, evaluations = ?, peak_rss_bytes = ?, loss_total = ?, loss_content = ?,
+                                loss_style = ?, loss_tv = ?
+            WHERE task_id = ? AND number = ?
+            """)
+        let frameWarpError = try db.cachedStatement(sql: """
+            UPDATE frames SET warp_error = ?, warp_certain = ? WHERE job_id = ? AND frame_index = ?
+            """)
         var outcomes: [StateChangeOutcome] = []
         outcomes.reserveCapacity(changes.count)
         for change in changes {
             if case .attemptLog(let taskID, let attempt, let text) = change {
                 try attemptLog.execute(arguments: [text, taskID, attempt])
                 outcomes.append(.logRecorded)
+                continue
+            }
+            if case .attemptStats(let taskID, let attempt, let stats) = change {
+                try attemptStats.execute(arguments: [stats.wallSeconds, stats.evaluations, Int64(clamping: stats.peakRSSBytes),
+                                                     stats.lossTotal, stats.lossContent, stats.lossStyle, stats.lossTV,
+                                                     taskID, attempt])
+                outcomes.append(.logRecorded)
+                continue
+            }
+            if case .frameWarpError(let jobID, let frameIndex, let warpError, let certain) = change {
+                // A deleted job's frame is no error: the measurement simply has nowhere to go.
+                try frameWarpError.execute(arguments: [warpError, certain, jobID, frameIndex])
+                outcomes.append(.frameRecorded)
                 continue
             }
             if case .frameAssembled(let jobID, let frameIndex, let sha256) = change {
@@ -322,7 +351,7 @@ extension SQLiteJobStore {
             case .recalled(_, let attempt, let reason):
                 action = task.machine.recall(attempt: attempt)
                 if action == .requeue { end(attempt, .cancelled, error: reason) }
-            case .frameAssembled, .attemptLog:
+            case .frameAssembled, .attemptLog, .attemptStats, .frameWarpError:
                 continue
             }
             switch action {

@@ -134,11 +134,12 @@ extension SQLiteJobStore {
         guard !indices.isEmpty else { return [] }
         return try read { db in
             try Row.fetchAll(db.cachedStatement(sql: """
-                SELECT job_id, frame_index, output_path, state, result_sha256 FROM frames
+                SELECT job_id, frame_index, output_path, state, result_sha256, warp_error, warp_certain FROM frames
                 WHERE job_id = ?1 AND frame_index IN (SELECT value FROM json_each(?2)) ORDER BY frame_index
                 """), arguments: [jobID, Self.jsonArray(indices).json]).map { row in
                 FrameRecord(jobID: row[0], index: row[1], outputPath: row[2],
-                            state: try Self.decodeState(row[3], FrameState.self), resultSHA256: row[4])
+                            state: try Self.decodeState(row[3], FrameState.self), resultSHA256: row[4],
+                            warpError: row[5], warpCertain: row[6])
             }
         }
     }
@@ -199,11 +200,12 @@ extension SQLiteJobStore {
     public func frames(ofJob jobID: String) throws -> [FrameRecord] {
         try read { db in
             try Row.fetchAll(db, sql: """
-                SELECT job_id, frame_index, output_path, state, result_sha256 FROM frames
+                SELECT job_id, frame_index, output_path, state, result_sha256, warp_error, warp_certain FROM frames
                 WHERE job_id = ? ORDER BY frame_index
                 """, arguments: [jobID]).map { row in
                 FrameRecord(jobID: row[0], index: row[1], outputPath: row[2],
-                            state: try Self.decodeState(row[3], FrameState.self), resultSHA256: row[4])
+                            state: try Self.decodeState(row[3], FrameState.self), resultSHA256: row[4],
+                            warpError: row[5], warpCertain: row[6])
             }
         }
     }
@@ -216,7 +218,10 @@ extension SQLiteJobStore {
         }
     }
 
-    static let attemptColumns = "task_id, number, worker_id, started_at, ended_at, outcome, error_message, log"
+    static let attemptColumns = """
+        task_id, number, worker_id, started_at, ended_at, outcome, error_message, log, wall_seconds, evaluations, \
+        peak_rss_bytes, loss_total, loss_content, loss_style, loss_tv
+        """
 
     /// The worker of each task's latest attempt, for every task of a job that has one: one query (a job's
     /// detail names each frame's worker; reading every attempt row with its log, frame by frame, cost a query
@@ -234,6 +239,9 @@ extension SQLiteJobStore {
             return workers
         }
     }
+    /// How many columns ``attemptColumns`` names (a join's next column is at this index).
+    static let attemptColumnCount = 15
+
     /// ``attemptColumns`` of the table aliased `a` (in joins with `tasks AS t`).
     static let aliasedAttemptColumns = attemptColumns.split(separator: ",")
         .map { "a." + $0.trimmingCharacters(in: .whitespaces) }.joined(separator: ", ")
@@ -241,7 +249,11 @@ extension SQLiteJobStore {
     static func decodeAttempt(_ row: Row) throws -> AttemptRecord {
         AttemptRecord(taskID: row[0], number: row[1], workerID: row[2], startedAt: date(row[3]),
                       endedAt: (row[4] as Double?).map(date),
-                      outcome: try decodeState(row[5], AttemptOutcome.self), errorMessage: row[6], log: row[7])
+                      outcome: try decodeState(row[5], AttemptOutcome.self), errorMessage: row[6], log: row[7],
+                      stats: (row[8] as Double?).map { wall in
+                          AttemptStats(wallSeconds: wall, evaluations: row[9] ?? 0, peakRSSBytes: UInt64(max(0, row[10] as Int64? ?? 0)),
+                                       lossTotal: row[11] ?? 0, lossContent: row[12] ?? 0, lossStyle: row[13] ?? 0, lossTV: row[14] ?? 0)
+                      })
     }
 
     /// The attempts running now of a job's tasks (of the frame at `frameIndex` when given), with their frame
@@ -254,7 +266,7 @@ extension SQLiteJobStore {
                 WHERE t.assigned_worker IS NOT NULL AND t.state IN ('assigned','running') AND t.job_id = ?1
                   AND (?2 IS NULL OR t.frame_index = ?2)
                 ORDER BY t.frame_index, t.id LIMIT ?3
-                """), arguments: [jobID, frameIndex, limit]).map { (frameIndex: $0[8], attempt: try Self.decodeAttempt($0)) }
+                """), arguments: [jobID, frameIndex, limit]).map { (frameIndex: $0[Self.attemptColumnCount], attempt: try Self.decodeAttempt($0)) }
         }
     }
 
@@ -286,7 +298,7 @@ extension SQLiteJobStore {
                     ORDER BY a.started_at DESC, t.id LIMIT ?3
                     """, arguments: [jobID, attempt, limit])
             }
-            return try rows.map { (frameIndex: $0[8], attempt: try Self.decodeAttempt($0)) }
+            return try rows.map { (frameIndex: $0[Self.attemptColumnCount], attempt: try Self.decodeAttempt($0)) }
         }
     }
 

@@ -21,6 +21,11 @@ public enum StateChange: Sendable, Hashable {
     case recalled(taskID: String, attempt: Int, reason: String)
     /// The log a worker shipped with its report on the attempt (kept with the attempt, for `stylefarm logs`).
     case attemptLog(taskID: String, attempt: Int, text: String)
+    /// What the worker measured of the attempt it reported a result for (kept with the attempt: a job's detail).
+    case attemptStats(taskID: String, attempt: Int, stats: AttemptStats)
+    /// The coordinator measured the finished frame's warp error against its predecessor (`WarpErrorMeter`), over
+    /// `certain` of its pixels (0…1).
+    case frameWarpError(jobID: String, frameIndex: Int, warpError: Double, certain: Double)
     /// Reassembly wrote a tiled frame; records the frame's hash.
     case frameAssembled(jobID: String, frameIndex: Int, sha256: String)
 }
@@ -31,20 +36,21 @@ public enum StateChangeOutcome: Sendable, Hashable {
     case task(TaskState)
     /// The frame's hash was recorded.
     case frameRecorded
-    /// The attempt's log was stored.
+    /// The attempt's log (or its stats) was stored.
     case logRecorded
     /// Nothing changed (stale attempt, task already finished, or wrong state).
     case ignored(TaskStateMachine.IgnoreReason)
 }
 
 extension StateChange {
-    /// The task the change is about (nil for ``frameAssembled(jobID:frameIndex:sha256:)``).
+    /// The task the change is about (nil for the frame's own changes, ``frameAssembled(jobID:frameIndex:sha256:)`` and
+    /// ``frameWarpError(jobID:frameIndex:warpError:certain:)``).
     public var taskID: String? {
         switch self {
         case .started(let id, _), .completed(let id, _, _), .failed(let id, _, _, _, _), .lost(let id, _, _, _),
-             .timedOut(let id, _, _), .recalled(let id, _, _), .attemptLog(let id, _, _):
+             .timedOut(let id, _, _), .recalled(let id, _, _), .attemptLog(let id, _, _), .attemptStats(let id, _, _):
             return id
-        case .frameAssembled:
+        case .frameAssembled, .frameWarpError:
             return nil
         }
     }

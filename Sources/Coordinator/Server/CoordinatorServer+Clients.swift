@@ -193,9 +193,11 @@ extension CoordinatorServer {
             var p = Stylefarm_V1_TaskProgress()
             p.frameIndex = UInt32(clamping: task.frameIndex)
             p.workerID = task.assignedWorker ?? ""
+            p.taskID = task.id
             if let latest = taskProgress[task.id], latest.attempt == UInt32(clamping: task.currentAttempt) {
                 p.iteration = latest.iteration
                 p.budget = latest.budget
+                if latest.hasLosses { p.losses = latest.losses }
             }
             return p
         }

@@ -6,10 +6,10 @@ extension CoordinatorServer {
     /// the intermediate results (flows, earlier sweeps, chunk renders, tiles and assembled earlier scales) of the
     /// temporal and tiled ones. At 1920×1080 one flow pair is 33 MB, so a long shot's intermediates would
     /// otherwise pile up in the state folder. A result another unfinished job also names (equal inputs give equal
-    /// hashes) is kept.
+    /// hashes) is kept. A job whose warp errors are being measured (they read its flows) waits until they are back.
     func releaseFinishedIntermediates() {
         var done: [String] = []
-        for jobID in jobContexts.keys {
+        for jobID in jobContexts.keys where warpMeasurements[jobID] == nil {
             if let job = try? store.job(jobID), job.state.isTerminal { done.append(jobID) }
         }
         guard !done.isEmpty else { return }

@@ -7,6 +7,8 @@ enum MaintenanceOutcome: Sendable {
     case collected(ticket: ClientTicket?, report: GarbageCollector.Report)
     /// Work with nothing to answer: a finished job's context freed, a worker's last-seen time written.
     case done
+    /// Warp errors measured (`WarpErrorMeter`); `jobs`: the job of each pair started.
+    case warpMeasured([WarpErrorMeter.Outcome], jobs: [String])
 }
 
 /// Deleting jobs and collecting garbage (issue 18), on the maintenance thread: the loop cancels what runs and
@@ -144,6 +146,8 @@ extension CoordinatorServer {
                 send(.collectGarbage(reply), to: ticket)
             case .done:
                 break
+            case .warpMeasured(let outcomes, let jobs):
+                applyWarpMeasurements(outcomes, jobs: jobs)
             }
         }
         if let interval = configuration.garbageCollectionInterval, interval > 0, clock.now() >= nextCollection, maintenance.inFlight == 0 {

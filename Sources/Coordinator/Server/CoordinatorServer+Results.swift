@@ -44,6 +44,9 @@ extension CoordinatorServer {
             metrics.evaluations.increment(by: Int64(result.stats.iterations))
             metrics.blobBytesReceived.increment(by: Int64(attachments.reduce(0) { $0 + $1.count }))
             keepLog(result.log, taskID: result.taskID, attempt: attempt)
+            if let stats = Self.attemptStats(result.stats) {
+                pendingChanges.append(.attemptStats(taskID: result.taskID, attempt: attempt, stats: stats))
+            }
         }
         let context = try? jobContext(task.jobID)
         // Tiles and the style-statistics passes are sized to a memory budget: say what they took.
@@ -105,6 +108,15 @@ extension CoordinatorServer {
     func keepLog(_ text: String, taskID: String, attempt: Int) {
         guard !text.isEmpty else { return }
         pendingChanges.append(.attemptLog(taskID: taskID, attempt: attempt, text: Self.bounded(text, bytes: Self.maxLogBytes)))
+    }
+
+    /// A worker's `TaskStats` as kept with its attempt; nil when a value is not a finite, non-negative number (a
+    /// peer's numbers are checked before they are stored).
+    static func attemptStats(_ s: Stylefarm_V1_TaskStats) -> AttemptStats? {
+        let losses = [s.finalLosses.total, s.finalLosses.content, s.finalLosses.style, s.finalLosses.tv]
+        guard s.wallSeconds.isFinite, s.wallSeconds >= 0, losses.allSatisfy(\.isFinite) else { return nil }
+        return AttemptStats(wallSeconds: s.wallSeconds, evaluations: Int(s.iterations), peakRSSBytes: s.peakRssBytes,
+                            lossTotal: losses[0], lossContent: losses[1], lossStyle: losses[2], lossTV: losses[3])
     }
 
     /// The most of an attempt's log the coordinator keeps (the worker sends at most this: `TaskLog.maxBytes`).

@@ -190,6 +190,8 @@ public final class CoordinatorServer {
     var storeRetryAt: Date?
     var storeTroubleLogged = Date.distantPast
     var frameEvents: [(jobID: String, frameIndex: Int)] = []
+    /// Warp-error measurements in flight per job (`measureWarpErrors`): its intermediates stay until they are back.
+    var warpMeasurements: [String: Int] = [:]
     /// Tiles decoded, blended and their frames encoded and written off the loop (`TileReassembly`).
     let reassembly: ReassemblyThread
     /// Assembly keys whose tiles the reassembly thread holds (as far as the loop knows).
@@ -488,6 +490,11 @@ public final class CoordinatorServer {
             default: break
             }
         }
+        var completed: [String] = []
+        for (change, outcome) in zip(changes, outcomes) where outcome == .task(.completed) {
+            if let taskID = change.taskID { completed.append(taskID) }
+        }
+        measureWarpErrors(after: completed)
         if outcomes.contains(where: { $0 == .task(.completed) || $0 == .task(.failed) }) { releaseFinishedIntermediates() }
         if changes.contains(where: \.countsAgainstWorker) { refreshWorkerHealth() }
     }

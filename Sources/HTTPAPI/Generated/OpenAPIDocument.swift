@@ -23,6 +23,7 @@ security:
 tags:
   - name: jobs
   - name: workers
+  - name: uploads
   - name: farm
 paths:
   /api/v1/jobs:
@@ -287,6 +288,54 @@ paths:
         "401": {$ref: "#/components/responses/Unauthorized"}
         "403": {$ref: "#/components/responses/Forbidden"}
         "404": {$ref: "#/components/responses/NotFound"}
+  /api/v1/jobs/{job_id}/frames/{frame}:
+    parameters:
+      - $ref: "#/components/parameters/JobID"
+      - name: frame
+        in: path
+        required: true
+        description: A frame number of the job's range.
+        schema: {type: integer, format: int64}
+    get:
+      tags: [jobs]
+      operationId: getFrame
+      summary: >-
+        One frame with its timings, losses and warp error, and every task of it (flows, sweeps, tiles, the output
+        render) with each attempt: worker, outcome, times, wall seconds, evaluations, peak memory, final losses.
+      responses:
+        "200":
+          description: The frame with its tasks.
+          content:
+            application/json:
+              schema: {$ref: "#/components/schemas/Frame"}
+        "400": {$ref: "#/components/responses/BadRequest"}
+        "401": {$ref: "#/components/responses/Unauthorized"}
+        "403": {$ref: "#/components/responses/Forbidden"}
+        "404": {$ref: "#/components/responses/NotFound"}
+  /api/v1/jobs/{job_id}/contact-sheet:
+    parameters:
+      - $ref: "#/components/parameters/JobID"
+    get:
+      tags: [jobs]
+      operationId: getContactSheet
+      summary: >-
+        The job's finished frames in frame order as one PNG grid of 160-pixel cells (at most 120 frames, evenly
+        spaced over a longer job), made once per set of frames, then kept.
+      parameters:
+        - name: columns
+          in: query
+          schema: {type: integer, minimum: 1, maximum: 32, default: 8}
+      responses:
+        "200":
+          description: The contact sheet.
+          content:
+            image/png:
+              schema: {type: string, format: binary}
+        "400": {$ref: "#/components/responses/BadRequest"}
+        "401": {$ref: "#/components/responses/Unauthorized"}
+        "403": {$ref: "#/components/responses/Forbidden"}
+        "404": {$ref: "#/components/responses/NotFound"}
+        "409": {$ref: "#/components/responses/Conflict"}
   /api/v1/jobs/{job_id}/frames/{frame}/thumbnail:
     parameters:
       - $ref: "#/components/parameters/JobID"
@@ -325,6 +374,119 @@ paths:
             text/event-stream:
               schema: {$ref: "#/components/schemas/JobEvent"}
         "401": {$ref: "#/components/responses/Unauthorized"}
+  /api/v1/uploads/missing:
+    post:
+      tags: [uploads]
+      operationId: findMissingUploads
+      summary: >-
+        Which of these blobs (files named by their SHA-256) the coordinator lacks: only those need uploading (a farm
+        without shared storage; the same request as `stylefarm submit --upload`'s).
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema:
+              type: object
+              required: [sha256]
+              properties:
+                sha256:
+                  type: array
+                  maxItems: 10000
+                  items: {type: string, pattern: "^[0-9a-f]{64}$"}
+      responses:
+        "200":
+          description: The names to upload, in the request's order.
+          content:
+            application/json:
+              schema:
+                type: object
+                required: [missing]
+                properties:
+                  missing:
+                    type: array
+                    items: {type: string}
+        "400": {$ref: "#/components/responses/BadRequest"}
+        "401": {$ref: "#/components/responses/Unauthorized"}
+        "403": {$ref: "#/components/responses/Forbidden"}
+  /api/v1/uploads/{sha256}:
+    parameters:
+      - name: sha256
+        in: path
+        required: true
+        description: The blob's SHA-256, 64 hex digits; the coordinator checks the bytes against it.
+        schema: {type: string, pattern: "^[0-9a-fA-F]{64}$"}
+    put:
+      tags: [uploads]
+      operationId: uploadBlob
+      summary: >-
+        Upload one blob: the body is the file's bytes, with its Content-Length; streamed to the coordinator's upload
+        store in 512 KiB chunks, stored once its hash matches. Checked against the caller's upload quota.
+      requestBody:
+        required: true
+        content:
+          application/octet-stream:
+            schema: {type: string, format: binary}
+      responses:
+        "201":
+          description: Stored.
+          content:
+            application/json:
+              schema:
+                type: object
+                required: [sha256, size, stored]
+                properties:
+                  sha256: {type: string}
+                  size: {type: integer, format: int64}
+                  stored: {type: boolean}
+        "400": {$ref: "#/components/responses/BadRequest"}
+        "401": {$ref: "#/components/responses/Unauthorized"}
+        "403": {$ref: "#/components/responses/Forbidden"}
+        "411":
+          description: No Content-Length (chunked transfer encoding is not taken).
+          content:
+            application/json:
+              schema: {$ref: "#/components/schemas/Error"}
+  /api/v1/checkouts:
+    post:
+      tags: [uploads]
+      operationId: createCheckout
+      summary: >-
+        Lay uploaded blobs out as files under one folder on the coordinator (at most 4,000 a request; send more with
+        the checkout_id the first answer gave); a job spec then names its inputs under `root`, with
+        `shared_filesystem: false`.
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema:
+              type: object
+              required: [files]
+              properties:
+                checkout_id: {type: string}
+                files:
+                  type: array
+                  maxItems: 4000
+                  items:
+                    type: object
+                    required: [path, sha256]
+                    properties:
+                      path: {type: string, description: "Relative, without '..'."}
+                      sha256: {type: string}
+      responses:
+        "200":
+          description: The checkout.
+          content:
+            application/json:
+              schema:
+                type: object
+                required: [checkout_id, root]
+                properties:
+                  checkout_id: {type: string}
+                  root: {type: string, description: "The checkout's folder on the coordinator (absolute)."}
+        "400": {$ref: "#/components/responses/BadRequest"}
+        "401": {$ref: "#/components/responses/Unauthorized"}
+        "403": {$ref: "#/components/responses/Forbidden"}
+        "404": {$ref: "#/components/responses/NotFound"}
   /api/v1/workers:
     get:
       tags: [workers]
@@ -570,7 +732,7 @@ components:
           items: {$ref: "#/components/schemas/Frame"}
     Frame:
       type: object
-      required: [index, number, state, attempts]
+      required: [index, number, state, attempts, render_seconds, evaluations]
       properties:
         index: {type: integer}
         number: {type: integer, format: int64}
@@ -580,6 +742,69 @@ components:
         attempts: {type: integer}
         worker: {type: string}
         error: {type: string}
+        started_at: {type: string, format: date-time, description: "The frame's first attempt's start."}
+        ended_at: {type: string, format: date-time, description: "Its last attempt's end (absent while one runs)."}
+        render_seconds: {type: number, description: "Worker seconds of the frame's attempts that returned a result."}
+        evaluations: {type: integer, description: "Their optimizer evaluations."}
+        losses: {$ref: "#/components/schemas/Losses"}
+        warp_error:
+          type: number
+          description: >-
+            Temporal jobs: the warp error against the previous frame (Ruder et al. 2016), measured by the coordinator
+            with the job's own flow once both frames are done; absent where unknown (the first frame, a cut, no flow).
+        warp_certain: {type: number, description: "The fraction of the frame the warp error counts (certain flow)."}
+        thumbnail_url: {type: string, description: "A finished frame's preview."}
+        tasks:
+          type: array
+          description: Only in a frame's own detail.
+          items: {$ref: "#/components/schemas/Task"}
+    Losses:
+      type: object
+      description: The style-transfer objective's terms at the optimizer's last step (summed over a tiled frame's tiles).
+      required: [total, content, style, tv]
+      properties:
+        total: {type: number}
+        content: {type: number}
+        style: {type: number}
+        tv: {type: number}
+    Task:
+      type: object
+      required: [id, state, produces_output, rect, attempts_used, max_attempts, attempts]
+      properties:
+        id: {type: string}
+        state:
+          type: string
+          enum: [queued, assigned, running, completed, failed, cancelled]
+        produces_output: {type: boolean, description: "Its result is the frame's output (else it feeds other tasks)."}
+        rect:
+          type: array
+          description: The pixels it renders, as x, y, width, height.
+          items: {type: integer}
+          minItems: 4
+          maxItems: 4
+        attempts_used: {type: integer}
+        max_attempts: {type: integer}
+        worker: {type: string}
+        error: {type: string}
+        attempts:
+          type: array
+          items: {$ref: "#/components/schemas/TaskAttempt"}
+    TaskAttempt:
+      type: object
+      required: [number, worker, outcome]
+      properties:
+        number: {type: integer}
+        worker: {type: string}
+        outcome:
+          type: string
+          enum: [pending, succeeded, failed, lost, cancelled, timeout]
+        started_at: {type: string, format: date-time}
+        ended_at: {type: string, format: date-time}
+        error: {type: string}
+        wall_seconds: {type: number}
+        evaluations: {type: integer}
+        peak_rss_bytes: {type: integer, format: int64}
+        losses: {$ref: "#/components/schemas/Losses"}
     JobList:
       type: object
       required: [jobs, total, offset]
@@ -667,11 +892,13 @@ components:
           type: array
           items:
             type: object
-            required: [frame_index, worker, iteration, budget]
+            required: [frame_index, task_id, worker, iteration, budget]
             properties:
               frame_index: {type: integer}
+              task_id: {type: string}
               worker: {type: string}
               iteration: {type: integer}
               budget: {type: integer}
+              losses: {$ref: "#/components/schemas/Losses"}
 """##
 }

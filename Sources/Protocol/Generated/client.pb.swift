@@ -477,35 +477,203 @@ public nonisolated struct Stylefarm_V1_JobStatusRequest: Sendable {
   /// with include_frames: only these frames (numbers of the job's range)
   public var frameNumbers: [Int64] = []
 
+  /// with frame_numbers (at most 16): each frame's tasks and their attempts
+  public var includeTasks: Bool = false
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
 }
 
-public nonisolated struct Stylefarm_V1_FrameStatus: Sendable {
+public nonisolated struct Stylefarm_V1_FrameStatus: @unchecked Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  public var frameIndex: UInt32 = 0
+  public var frameIndex: UInt32 {
+    get {_storage._frameIndex}
+    set {_uniqueStorage()._frameIndex = newValue}
+  }
 
-  public var state: Stylefarm_V1_FrameState = .unspecified
+  public var state: Stylefarm_V1_FrameState {
+    get {_storage._state}
+    set {_uniqueStorage()._state = newValue}
+  }
 
-  public var attempts: UInt32 = 0
+  public var attempts: UInt32 {
+    get {_storage._attempts}
+    set {_uniqueStorage()._attempts = newValue}
+  }
 
-  public var workerID: String = String()
+  public var workerID: String {
+    get {_storage._workerID}
+    set {_uniqueStorage()._workerID = newValue}
+  }
 
-  public var error: String = String()
+  public var error: String {
+    get {_storage._error}
+    set {_uniqueStorage()._error = newValue}
+  }
 
   /// the frame's number in the job's range (what `requeue --frames` takes)
-  public var frameNumber: Int64 = 0
+  public var frameNumber: Int64 {
+    get {_storage._frameNumber}
+    set {_uniqueStorage()._frameNumber = newValue}
+  }
 
   /// where the coordinator keeps the frame's output (done frames; its own path)
-  public var outputPath: String = String()
+  public var outputPath: String {
+    get {_storage._outputPath}
+    set {_uniqueStorage()._outputPath = newValue}
+  }
+
+  /// the frame's first attempt's start; 0: none yet
+  public var startedUnixMs: Int64 {
+    get {_storage._startedUnixMs}
+    set {_uniqueStorage()._startedUnixMs = newValue}
+  }
+
+  /// its last attempt's end; 0 while one runs or none has
+  public var endedUnixMs: Int64 {
+    get {_storage._endedUnixMs}
+    set {_uniqueStorage()._endedUnixMs = newValue}
+  }
+
+  /// worker seconds of its attempts that returned a result (flows, sweeps, tiles, the output)
+  public var renderSeconds: Double {
+    get {_storage._renderSeconds}
+    set {_uniqueStorage()._renderSeconds = newValue}
+  }
+
+  /// their optimizer evaluations
+  public var evaluations: UInt32 {
+    get {_storage._evaluations}
+    set {_uniqueStorage()._evaluations = newValue}
+  }
+
+  /// the output render's last losses (summed over a tiled frame's tiles); unset until reported
+  public var finalLosses: Stylefarm_V1_Losses {
+    get {_storage._finalLosses ?? Stylefarm_V1_Losses()}
+    set {_uniqueStorage()._finalLosses = newValue}
+  }
+  /// Returns true if `finalLosses` has been explicitly set.
+  public var hasFinalLosses: Bool {_storage._finalLosses != nil}
+  /// Clears the value of `finalLosses`. Subsequent reads from it will return its default value.
+  public mutating func clearFinalLosses() {_uniqueStorage()._finalLosses = nil}
+
+  /// against the previous frame, measured with the job's flow (temporal jobs); unset where unknown
+  public var warpError: Double {
+    get {_storage._warpError ?? 0}
+    set {_uniqueStorage()._warpError = newValue}
+  }
+  /// Returns true if `warpError` has been explicitly set.
+  public var hasWarpError: Bool {_storage._warpError != nil}
+  /// Clears the value of `warpError`. Subsequent reads from it will return its default value.
+  public mutating func clearWarpError() {_uniqueStorage()._warpError = nil}
+
+  /// the fraction of the frame warp_error was averaged over
+  public var warpCertain: Double {
+    get {_storage._warpCertain}
+    set {_uniqueStorage()._warpCertain = newValue}
+  }
+
+  /// with JobStatusRequest.include_tasks
+  public var tasks: [Stylefarm_V1_TaskStatus] {
+    get {_storage._tasks}
+    set {_uniqueStorage()._tasks = newValue}
+  }
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
+
+  fileprivate var _storage = _StorageClass.defaultInstance
+}
+
+/// One task of a frame (a flow, a sweep, a tile, the output render) with its attempts.
+public nonisolated struct Stylefarm_V1_TaskStatus: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var taskID: String = String()
+
+  /// queued, assigned, running, completed, failed, cancelled
+  public var state: String = String()
+
+  /// its result is the frame's output (else it feeds other tasks)
+  public var producesOutput: Bool = false
+
+  /// the pixels it renders
+  public var rect: Stylefarm_V1_Rect {
+    get {_rect ?? Stylefarm_V1_Rect()}
+    set {_rect = newValue}
+  }
+  /// Returns true if `rect` has been explicitly set.
+  public var hasRect: Bool {self._rect != nil}
+  /// Clears the value of `rect`. Subsequent reads from it will return its default value.
+  public mutating func clearRect() {self._rect = nil}
+
+  public var attemptsUsed: UInt32 = 0
+
+  public var maxAttempts: UInt32 = 0
+
+  /// the worker holding it now
+  public var workerID: String = String()
+
+  public var error: String = String()
+
+  public var attempts: [Stylefarm_V1_AttemptStatus] = []
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _rect: Stylefarm_V1_Rect? = nil
+}
+
+public nonisolated struct Stylefarm_V1_AttemptStatus: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var number: UInt32 = 0
+
+  public var workerID: String = String()
+
+  /// pending, succeeded, failed, lost, cancelled, timeout
+  public var outcome: String = String()
+
+  public var startedUnixMs: Int64 = 0
+
+  /// 0 while it runs
+  public var endedUnixMs: Int64 = 0
+
+  public var error: String = String()
+
+  /// the worker reported what follows (with a result)
+  public var statsReported: Bool = false
+
+  public var wallSeconds: Double = 0
+
+  public var evaluations: UInt32 = 0
+
+  public var peakRssBytes: UInt64 = 0
+
+  public var finalLosses: Stylefarm_V1_Losses {
+    get {_finalLosses ?? Stylefarm_V1_Losses()}
+    set {_finalLosses = newValue}
+  }
+  /// Returns true if `finalLosses` has been explicitly set.
+  public var hasFinalLosses: Bool {self._finalLosses != nil}
+  /// Clears the value of `finalLosses`. Subsequent reads from it will return its default value.
+  public mutating func clearFinalLosses() {self._finalLosses = nil}
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _finalLosses: Stylefarm_V1_Losses? = nil
 }
 
 public nonisolated struct Stylefarm_V1_JobSummary: Sendable {
@@ -829,80 +997,50 @@ public nonisolated struct Stylefarm_V1_WatchJob: Sendable {
   public init() {}
 }
 
-public nonisolated struct Stylefarm_V1_JobEvent: @unchecked Sendable {
+public nonisolated struct Stylefarm_V1_JobEvent: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  public var jobID: String {
-    get {_storage._jobID}
-    set {_uniqueStorage()._jobID = newValue}
-  }
+  public var jobID: String = String()
 
   /// per watch, from 1
-  public var sequence: UInt64 {
-    get {_storage._sequence}
-    set {_uniqueStorage()._sequence = newValue}
-  }
+  public var sequence: UInt64 = 0
 
-  public var unixMs: Int64 {
-    get {_storage._unixMs}
-    set {_uniqueStorage()._unixMs = newValue}
-  }
+  public var unixMs: Int64 = 0
 
-  public var jobState: Stylefarm_V1_JobState {
-    get {_storage._jobState}
-    set {_uniqueStorage()._jobState = newValue}
-  }
+  public var jobState: Stylefarm_V1_JobState = .unspecified
 
   /// the frame that changed, if any
   public var frame: Stylefarm_V1_FrameStatus {
-    get {_storage._frame ?? Stylefarm_V1_FrameStatus()}
-    set {_uniqueStorage()._frame = newValue}
+    get {_frame ?? Stylefarm_V1_FrameStatus()}
+    set {_frame = newValue}
   }
   /// Returns true if `frame` has been explicitly set.
-  public var hasFrame: Bool {_storage._frame != nil}
+  public var hasFrame: Bool {self._frame != nil}
   /// Clears the value of `frame`. Subsequent reads from it will return its default value.
-  public mutating func clearFrame() {_uniqueStorage()._frame = nil}
+  public mutating func clearFrame() {self._frame = nil}
 
-  public var framesDone: UInt32 {
-    get {_storage._framesDone}
-    set {_uniqueStorage()._framesDone = newValue}
-  }
+  public var framesDone: UInt32 = 0
 
-  public var framesTotal: UInt32 {
-    get {_storage._framesTotal}
-    set {_uniqueStorage()._framesTotal = newValue}
-  }
+  public var framesTotal: UInt32 = 0
 
-  public var framesFailed: UInt32 {
-    get {_storage._framesFailed}
-    set {_uniqueStorage()._framesFailed = newValue}
-  }
+  public var framesFailed: UInt32 = 0
 
   /// no more events for this watch
-  public var terminal: Bool {
-    get {_storage._terminal}
-    set {_uniqueStorage()._terminal = newValue}
-  }
+  public var terminal: Bool = false
 
   /// workers holding a task of this job
-  public var workersBusy: UInt32 {
-    get {_storage._workersBusy}
-    set {_uniqueStorage()._workersBusy = newValue}
-  }
+  public var workersBusy: UInt32 = 0
 
   /// the job's running tasks, latest progress each
-  public var running: [Stylefarm_V1_TaskProgress] {
-    get {_storage._running}
-    set {_uniqueStorage()._running = newValue}
-  }
+  public var running: [Stylefarm_V1_TaskProgress] = []
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
 
-  fileprivate var _storage = _StorageClass.defaultInstance
+  fileprivate var _frame: Stylefarm_V1_FrameStatus? = nil
 }
 
 public nonisolated struct Stylefarm_V1_TaskProgress: Sendable {
@@ -920,9 +1058,24 @@ public nonisolated struct Stylefarm_V1_TaskProgress: Sendable {
   /// evaluations planned
   public var budget: UInt32 = 0
 
+  /// the optimizer's latest losses (unset before its first report)
+  public var losses: Stylefarm_V1_Losses {
+    get {_losses ?? Stylefarm_V1_Losses()}
+    set {_losses = newValue}
+  }
+  /// Returns true if `losses` has been explicitly set.
+  public var hasLosses: Bool {self._losses != nil}
+  /// Clears the value of `losses`. Subsequent reads from it will return its default value.
+  public mutating func clearLosses() {self._losses = nil}
+
+  /// which of the frame's tasks (a flow, a sweep, a tile, the output render)
+  public var taskID: String = String()
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
+
+  fileprivate var _losses: Stylefarm_V1_Losses? = nil
 }
 
 /// Which of these blobs the coordinator does not have yet (at most 10,000 names per query).
@@ -2067,7 +2220,7 @@ nonisolated extension Stylefarm_V1_SubmitJobReply: SwiftProtobuf.Message, SwiftP
 
 nonisolated extension Stylefarm_V1_JobStatusRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".JobStatusRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}job_id\0\u{3}include_frames\0\u{3}frame_numbers\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}job_id\0\u{3}include_frames\0\u{3}frame_numbers\0\u{3}include_tasks\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -2078,6 +2231,7 @@ nonisolated extension Stylefarm_V1_JobStatusRequest: SwiftProtobuf.Message, Swif
       case 1: try { try decoder.decodeSingularStringField(value: &self.jobID) }()
       case 2: try { try decoder.decodeSingularBoolField(value: &self.includeFrames) }()
       case 3: try { try decoder.decodeRepeatedInt64Field(value: &self.frameNumbers) }()
+      case 4: try { try decoder.decodeSingularBoolField(value: &self.includeTasks) }()
       default: break
       }
     }
@@ -2093,6 +2247,9 @@ nonisolated extension Stylefarm_V1_JobStatusRequest: SwiftProtobuf.Message, Swif
     if !self.frameNumbers.isEmpty {
       try visitor.visitPackedInt64Field(value: self.frameNumbers, fieldNumber: 3)
     }
+    if self.includeTasks != false {
+      try visitor.visitSingularBoolField(value: self.includeTasks, fieldNumber: 4)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -2100,6 +2257,7 @@ nonisolated extension Stylefarm_V1_JobStatusRequest: SwiftProtobuf.Message, Swif
     if lhs.jobID != rhs.jobID {return false}
     if lhs.includeFrames != rhs.includeFrames {return false}
     if lhs.frameNumbers != rhs.frameNumbers {return false}
+    if lhs.includeTasks != rhs.includeTasks {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -2107,7 +2265,175 @@ nonisolated extension Stylefarm_V1_JobStatusRequest: SwiftProtobuf.Message, Swif
 
 nonisolated extension Stylefarm_V1_FrameStatus: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".FrameStatus"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}frame_index\0\u{1}state\0\u{1}attempts\0\u{3}worker_id\0\u{1}error\0\u{3}frame_number\0\u{3}output_path\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}frame_index\0\u{1}state\0\u{1}attempts\0\u{3}worker_id\0\u{1}error\0\u{3}frame_number\0\u{3}output_path\0\u{3}started_unix_ms\0\u{3}ended_unix_ms\0\u{3}render_seconds\0\u{1}evaluations\0\u{3}final_losses\0\u{3}warp_error\0\u{3}warp_certain\0\u{1}tasks\0")
+
+  fileprivate class _StorageClass {
+    var _frameIndex: UInt32 = 0
+    var _state: Stylefarm_V1_FrameState = .unspecified
+    var _attempts: UInt32 = 0
+    var _workerID: String = String()
+    var _error: String = String()
+    var _frameNumber: Int64 = 0
+    var _outputPath: String = String()
+    var _startedUnixMs: Int64 = 0
+    var _endedUnixMs: Int64 = 0
+    var _renderSeconds: Double = 0
+    var _evaluations: UInt32 = 0
+    var _finalLosses: Stylefarm_V1_Losses? = nil
+    var _warpError: Double? = nil
+    var _warpCertain: Double = 0
+    var _tasks: [Stylefarm_V1_TaskStatus] = []
+
+      // This property is used as the initial default value for new instances of the type.
+      // The type itself is protecting the reference to its storage via CoW semantics.
+      // This will force a copy to be made of this reference when the first mutation occurs;
+      // hence, it is safe to mark this as `nonisolated(unsafe)`.
+      static nonisolated(unsafe) let defaultInstance = _StorageClass()
+
+    private init() {}
+
+    init(copying source: _StorageClass) {
+      _frameIndex = source._frameIndex
+      _state = source._state
+      _attempts = source._attempts
+      _workerID = source._workerID
+      _error = source._error
+      _frameNumber = source._frameNumber
+      _outputPath = source._outputPath
+      _startedUnixMs = source._startedUnixMs
+      _endedUnixMs = source._endedUnixMs
+      _renderSeconds = source._renderSeconds
+      _evaluations = source._evaluations
+      _finalLosses = source._finalLosses
+      _warpError = source._warpError
+      _warpCertain = source._warpCertain
+      _tasks = source._tasks
+    }
+  }
+
+  fileprivate mutating func _uniqueStorage() -> _StorageClass {
+    if !isKnownUniquelyReferenced(&_storage) {
+      _storage = _StorageClass(copying: _storage)
+    }
+    return _storage
+  }
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    _ = _uniqueStorage()
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      while let fieldNumber = try decoder.nextFieldNumber() {
+        // The use of inline closures is to circumvent an issue where the compiler
+        // allocates stack space for every case branch when no optimizations are
+        // enabled. https://github.com/apple/swift-protobuf/issues/1034
+        switch fieldNumber {
+        case 1: try { try decoder.decodeSingularUInt32Field(value: &_storage._frameIndex) }()
+        case 2: try { try decoder.decodeSingularEnumField(value: &_storage._state) }()
+        case 3: try { try decoder.decodeSingularUInt32Field(value: &_storage._attempts) }()
+        case 4: try { try decoder.decodeSingularStringField(value: &_storage._workerID) }()
+        case 5: try { try decoder.decodeSingularStringField(value: &_storage._error) }()
+        case 6: try { try decoder.decodeSingularInt64Field(value: &_storage._frameNumber) }()
+        case 7: try { try decoder.decodeSingularStringField(value: &_storage._outputPath) }()
+        case 8: try { try decoder.decodeSingularInt64Field(value: &_storage._startedUnixMs) }()
+        case 9: try { try decoder.decodeSingularInt64Field(value: &_storage._endedUnixMs) }()
+        case 10: try { try decoder.decodeSingularDoubleField(value: &_storage._renderSeconds) }()
+        case 11: try { try decoder.decodeSingularUInt32Field(value: &_storage._evaluations) }()
+        case 12: try { try decoder.decodeSingularMessageField(value: &_storage._finalLosses) }()
+        case 13: try { try decoder.decodeSingularDoubleField(value: &_storage._warpError) }()
+        case 14: try { try decoder.decodeSingularDoubleField(value: &_storage._warpCertain) }()
+        case 15: try { try decoder.decodeRepeatedMessageField(value: &_storage._tasks) }()
+        default: break
+        }
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every if/case branch local when no optimizations
+      // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+      // https://github.com/apple/swift-protobuf/issues/1182
+      if _storage._frameIndex != 0 {
+        try visitor.visitSingularUInt32Field(value: _storage._frameIndex, fieldNumber: 1)
+      }
+      if _storage._state != .unspecified {
+        try visitor.visitSingularEnumField(value: _storage._state, fieldNumber: 2)
+      }
+      if _storage._attempts != 0 {
+        try visitor.visitSingularUInt32Field(value: _storage._attempts, fieldNumber: 3)
+      }
+      if !_storage._workerID.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._workerID, fieldNumber: 4)
+      }
+      if !_storage._error.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._error, fieldNumber: 5)
+      }
+      if _storage._frameNumber != 0 {
+        try visitor.visitSingularInt64Field(value: _storage._frameNumber, fieldNumber: 6)
+      }
+      if !_storage._outputPath.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._outputPath, fieldNumber: 7)
+      }
+      if _storage._startedUnixMs != 0 {
+        try visitor.visitSingularInt64Field(value: _storage._startedUnixMs, fieldNumber: 8)
+      }
+      if _storage._endedUnixMs != 0 {
+        try visitor.visitSingularInt64Field(value: _storage._endedUnixMs, fieldNumber: 9)
+      }
+      if _storage._renderSeconds.bitPattern != 0 {
+        try visitor.visitSingularDoubleField(value: _storage._renderSeconds, fieldNumber: 10)
+      }
+      if _storage._evaluations != 0 {
+        try visitor.visitSingularUInt32Field(value: _storage._evaluations, fieldNumber: 11)
+      }
+      try { if let v = _storage._finalLosses {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 12)
+      } }()
+      try { if let v = _storage._warpError {
+        try visitor.visitSingularDoubleField(value: v, fieldNumber: 13)
+      } }()
+      if _storage._warpCertain.bitPattern != 0 {
+        try visitor.visitSingularDoubleField(value: _storage._warpCertain, fieldNumber: 14)
+      }
+      if !_storage._tasks.isEmpty {
+        try visitor.visitRepeatedMessageField(value: _storage._tasks, fieldNumber: 15)
+      }
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Stylefarm_V1_FrameStatus, rhs: Stylefarm_V1_FrameStatus) -> Bool {
+    if lhs._storage !== rhs._storage {
+      let storagesAreEqual: Bool = withExtendedLifetime((lhs._storage, rhs._storage)) { (_args: (_StorageClass, _StorageClass)) in
+        let _storage = _args.0
+        let rhs_storage = _args.1
+        if _storage._frameIndex != rhs_storage._frameIndex {return false}
+        if _storage._state != rhs_storage._state {return false}
+        if _storage._attempts != rhs_storage._attempts {return false}
+        if _storage._workerID != rhs_storage._workerID {return false}
+        if _storage._error != rhs_storage._error {return false}
+        if _storage._frameNumber != rhs_storage._frameNumber {return false}
+        if _storage._outputPath != rhs_storage._outputPath {return false}
+        if _storage._startedUnixMs != rhs_storage._startedUnixMs {return false}
+        if _storage._endedUnixMs != rhs_storage._endedUnixMs {return false}
+        if _storage._renderSeconds != rhs_storage._renderSeconds {return false}
+        if _storage._evaluations != rhs_storage._evaluations {return false}
+        if _storage._finalLosses != rhs_storage._finalLosses {return false}
+        if _storage._warpError != rhs_storage._warpError {return false}
+        if _storage._warpCertain != rhs_storage._warpCertain {return false}
+        if _storage._tasks != rhs_storage._tasks {return false}
+        return true
+      }
+      if !storagesAreEqual {return false}
+    }
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Stylefarm_V1_TaskStatus: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".TaskStatus"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}task_id\0\u{1}state\0\u{3}produces_output\0\u{1}rect\0\u{3}attempts_used\0\u{3}max_attempts\0\u{3}worker_id\0\u{1}error\0\u{1}attempts\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -2115,51 +2441,149 @@ nonisolated extension Stylefarm_V1_FrameStatus: SwiftProtobuf.Message, SwiftProt
       // allocates stack space for every case branch when no optimizations are
       // enabled. https://github.com/apple/swift-protobuf/issues/1034
       switch fieldNumber {
-      case 1: try { try decoder.decodeSingularUInt32Field(value: &self.frameIndex) }()
-      case 2: try { try decoder.decodeSingularEnumField(value: &self.state) }()
-      case 3: try { try decoder.decodeSingularUInt32Field(value: &self.attempts) }()
-      case 4: try { try decoder.decodeSingularStringField(value: &self.workerID) }()
-      case 5: try { try decoder.decodeSingularStringField(value: &self.error) }()
-      case 6: try { try decoder.decodeSingularInt64Field(value: &self.frameNumber) }()
-      case 7: try { try decoder.decodeSingularStringField(value: &self.outputPath) }()
+      case 1: try { try decoder.decodeSingularStringField(value: &self.taskID) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.state) }()
+      case 3: try { try decoder.decodeSingularBoolField(value: &self.producesOutput) }()
+      case 4: try { try decoder.decodeSingularMessageField(value: &self._rect) }()
+      case 5: try { try decoder.decodeSingularUInt32Field(value: &self.attemptsUsed) }()
+      case 6: try { try decoder.decodeSingularUInt32Field(value: &self.maxAttempts) }()
+      case 7: try { try decoder.decodeSingularStringField(value: &self.workerID) }()
+      case 8: try { try decoder.decodeSingularStringField(value: &self.error) }()
+      case 9: try { try decoder.decodeRepeatedMessageField(value: &self.attempts) }()
       default: break
       }
     }
   }
 
   public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
-    if self.frameIndex != 0 {
-      try visitor.visitSingularUInt32Field(value: self.frameIndex, fieldNumber: 1)
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if !self.taskID.isEmpty {
+      try visitor.visitSingularStringField(value: self.taskID, fieldNumber: 1)
     }
-    if self.state != .unspecified {
-      try visitor.visitSingularEnumField(value: self.state, fieldNumber: 2)
+    if !self.state.isEmpty {
+      try visitor.visitSingularStringField(value: self.state, fieldNumber: 2)
     }
-    if self.attempts != 0 {
-      try visitor.visitSingularUInt32Field(value: self.attempts, fieldNumber: 3)
+    if self.producesOutput != false {
+      try visitor.visitSingularBoolField(value: self.producesOutput, fieldNumber: 3)
+    }
+    try { if let v = self._rect {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 4)
+    } }()
+    if self.attemptsUsed != 0 {
+      try visitor.visitSingularUInt32Field(value: self.attemptsUsed, fieldNumber: 5)
+    }
+    if self.maxAttempts != 0 {
+      try visitor.visitSingularUInt32Field(value: self.maxAttempts, fieldNumber: 6)
     }
     if !self.workerID.isEmpty {
-      try visitor.visitSingularStringField(value: self.workerID, fieldNumber: 4)
+      try visitor.visitSingularStringField(value: self.workerID, fieldNumber: 7)
     }
     if !self.error.isEmpty {
-      try visitor.visitSingularStringField(value: self.error, fieldNumber: 5)
+      try visitor.visitSingularStringField(value: self.error, fieldNumber: 8)
     }
-    if self.frameNumber != 0 {
-      try visitor.visitSingularInt64Field(value: self.frameNumber, fieldNumber: 6)
-    }
-    if !self.outputPath.isEmpty {
-      try visitor.visitSingularStringField(value: self.outputPath, fieldNumber: 7)
+    if !self.attempts.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.attempts, fieldNumber: 9)
     }
     try unknownFields.traverse(visitor: &visitor)
   }
 
-  public static func ==(lhs: Stylefarm_V1_FrameStatus, rhs: Stylefarm_V1_FrameStatus) -> Bool {
-    if lhs.frameIndex != rhs.frameIndex {return false}
+  public static func ==(lhs: Stylefarm_V1_TaskStatus, rhs: Stylefarm_V1_TaskStatus) -> Bool {
+    if lhs.taskID != rhs.taskID {return false}
     if lhs.state != rhs.state {return false}
-    if lhs.attempts != rhs.attempts {return false}
+    if lhs.producesOutput != rhs.producesOutput {return false}
+    if lhs._rect != rhs._rect {return false}
+    if lhs.attemptsUsed != rhs.attemptsUsed {return false}
+    if lhs.maxAttempts != rhs.maxAttempts {return false}
     if lhs.workerID != rhs.workerID {return false}
     if lhs.error != rhs.error {return false}
-    if lhs.frameNumber != rhs.frameNumber {return false}
-    if lhs.outputPath != rhs.outputPath {return false}
+    if lhs.attempts != rhs.attempts {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Stylefarm_V1_AttemptStatus: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".AttemptStatus"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}number\0\u{3}worker_id\0\u{1}outcome\0\u{3}started_unix_ms\0\u{3}ended_unix_ms\0\u{1}error\0\u{3}stats_reported\0\u{3}wall_seconds\0\u{1}evaluations\0\u{3}peak_rss_bytes\0\u{3}final_losses\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularUInt32Field(value: &self.number) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.workerID) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.outcome) }()
+      case 4: try { try decoder.decodeSingularInt64Field(value: &self.startedUnixMs) }()
+      case 5: try { try decoder.decodeSingularInt64Field(value: &self.endedUnixMs) }()
+      case 6: try { try decoder.decodeSingularStringField(value: &self.error) }()
+      case 7: try { try decoder.decodeSingularBoolField(value: &self.statsReported) }()
+      case 8: try { try decoder.decodeSingularDoubleField(value: &self.wallSeconds) }()
+      case 9: try { try decoder.decodeSingularUInt32Field(value: &self.evaluations) }()
+      case 10: try { try decoder.decodeSingularUInt64Field(value: &self.peakRssBytes) }()
+      case 11: try { try decoder.decodeSingularMessageField(value: &self._finalLosses) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if self.number != 0 {
+      try visitor.visitSingularUInt32Field(value: self.number, fieldNumber: 1)
+    }
+    if !self.workerID.isEmpty {
+      try visitor.visitSingularStringField(value: self.workerID, fieldNumber: 2)
+    }
+    if !self.outcome.isEmpty {
+      try visitor.visitSingularStringField(value: self.outcome, fieldNumber: 3)
+    }
+    if self.startedUnixMs != 0 {
+      try visitor.visitSingularInt64Field(value: self.startedUnixMs, fieldNumber: 4)
+    }
+    if self.endedUnixMs != 0 {
+      try visitor.visitSingularInt64Field(value: self.endedUnixMs, fieldNumber: 5)
+    }
+    if !self.error.isEmpty {
+      try visitor.visitSingularStringField(value: self.error, fieldNumber: 6)
+    }
+    if self.statsReported != false {
+      try visitor.visitSingularBoolField(value: self.statsReported, fieldNumber: 7)
+    }
+    if self.wallSeconds.bitPattern != 0 {
+      try visitor.visitSingularDoubleField(value: self.wallSeconds, fieldNumber: 8)
+    }
+    if self.evaluations != 0 {
+      try visitor.visitSingularUInt32Field(value: self.evaluations, fieldNumber: 9)
+    }
+    if self.peakRssBytes != 0 {
+      try visitor.visitSingularUInt64Field(value: self.peakRssBytes, fieldNumber: 10)
+    }
+    try { if let v = self._finalLosses {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 11)
+    } }()
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Stylefarm_V1_AttemptStatus, rhs: Stylefarm_V1_AttemptStatus) -> Bool {
+    if lhs.number != rhs.number {return false}
+    if lhs.workerID != rhs.workerID {return false}
+    if lhs.outcome != rhs.outcome {return false}
+    if lhs.startedUnixMs != rhs.startedUnixMs {return false}
+    if lhs.endedUnixMs != rhs.endedUnixMs {return false}
+    if lhs.error != rhs.error {return false}
+    if lhs.statsReported != rhs.statsReported {return false}
+    if lhs.wallSeconds != rhs.wallSeconds {return false}
+    if lhs.evaluations != rhs.evaluations {return false}
+    if lhs.peakRssBytes != rhs.peakRssBytes {return false}
+    if lhs._finalLosses != rhs._finalLosses {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -2778,137 +3202,81 @@ nonisolated extension Stylefarm_V1_JobEvent: SwiftProtobuf.Message, SwiftProtobu
   public static let protoMessageName: String = _protobuf_package + ".JobEvent"
   public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}job_id\0\u{1}sequence\0\u{3}unix_ms\0\u{3}job_state\0\u{1}frame\0\u{3}frames_done\0\u{3}frames_total\0\u{3}frames_failed\0\u{1}terminal\0\u{3}workers_busy\0\u{1}running\0")
 
-  fileprivate class _StorageClass {
-    var _jobID: String = String()
-    var _sequence: UInt64 = 0
-    var _unixMs: Int64 = 0
-    var _jobState: Stylefarm_V1_JobState = .unspecified
-    var _frame: Stylefarm_V1_FrameStatus? = nil
-    var _framesDone: UInt32 = 0
-    var _framesTotal: UInt32 = 0
-    var _framesFailed: UInt32 = 0
-    var _terminal: Bool = false
-    var _workersBusy: UInt32 = 0
-    var _running: [Stylefarm_V1_TaskProgress] = []
-
-      // This property is used as the initial default value for new instances of the type.
-      // The type itself is protecting the reference to its storage via CoW semantics.
-      // This will force a copy to be made of this reference when the first mutation occurs;
-      // hence, it is safe to mark this as `nonisolated(unsafe)`.
-      static nonisolated(unsafe) let defaultInstance = _StorageClass()
-
-    private init() {}
-
-    init(copying source: _StorageClass) {
-      _jobID = source._jobID
-      _sequence = source._sequence
-      _unixMs = source._unixMs
-      _jobState = source._jobState
-      _frame = source._frame
-      _framesDone = source._framesDone
-      _framesTotal = source._framesTotal
-      _framesFailed = source._framesFailed
-      _terminal = source._terminal
-      _workersBusy = source._workersBusy
-      _running = source._running
-    }
-  }
-
-  fileprivate mutating func _uniqueStorage() -> _StorageClass {
-    if !isKnownUniquelyReferenced(&_storage) {
-      _storage = _StorageClass(copying: _storage)
-    }
-    return _storage
-  }
-
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
-    _ = _uniqueStorage()
-    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
-      while let fieldNumber = try decoder.nextFieldNumber() {
-        // The use of inline closures is to circumvent an issue where the compiler
-        // allocates stack space for every case branch when no optimizations are
-        // enabled. https://github.com/apple/swift-protobuf/issues/1034
-        switch fieldNumber {
-        case 1: try { try decoder.decodeSingularStringField(value: &_storage._jobID) }()
-        case 2: try { try decoder.decodeSingularUInt64Field(value: &_storage._sequence) }()
-        case 3: try { try decoder.decodeSingularInt64Field(value: &_storage._unixMs) }()
-        case 4: try { try decoder.decodeSingularEnumField(value: &_storage._jobState) }()
-        case 5: try { try decoder.decodeSingularMessageField(value: &_storage._frame) }()
-        case 6: try { try decoder.decodeSingularUInt32Field(value: &_storage._framesDone) }()
-        case 7: try { try decoder.decodeSingularUInt32Field(value: &_storage._framesTotal) }()
-        case 8: try { try decoder.decodeSingularUInt32Field(value: &_storage._framesFailed) }()
-        case 9: try { try decoder.decodeSingularBoolField(value: &_storage._terminal) }()
-        case 10: try { try decoder.decodeSingularUInt32Field(value: &_storage._workersBusy) }()
-        case 11: try { try decoder.decodeRepeatedMessageField(value: &_storage._running) }()
-        default: break
-        }
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.jobID) }()
+      case 2: try { try decoder.decodeSingularUInt64Field(value: &self.sequence) }()
+      case 3: try { try decoder.decodeSingularInt64Field(value: &self.unixMs) }()
+      case 4: try { try decoder.decodeSingularEnumField(value: &self.jobState) }()
+      case 5: try { try decoder.decodeSingularMessageField(value: &self._frame) }()
+      case 6: try { try decoder.decodeSingularUInt32Field(value: &self.framesDone) }()
+      case 7: try { try decoder.decodeSingularUInt32Field(value: &self.framesTotal) }()
+      case 8: try { try decoder.decodeSingularUInt32Field(value: &self.framesFailed) }()
+      case 9: try { try decoder.decodeSingularBoolField(value: &self.terminal) }()
+      case 10: try { try decoder.decodeSingularUInt32Field(value: &self.workersBusy) }()
+      case 11: try { try decoder.decodeRepeatedMessageField(value: &self.running) }()
+      default: break
       }
     }
   }
 
   public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
-    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
-      // The use of inline closures is to circumvent an issue where the compiler
-      // allocates stack space for every if/case branch local when no optimizations
-      // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
-      // https://github.com/apple/swift-protobuf/issues/1182
-      if !_storage._jobID.isEmpty {
-        try visitor.visitSingularStringField(value: _storage._jobID, fieldNumber: 1)
-      }
-      if _storage._sequence != 0 {
-        try visitor.visitSingularUInt64Field(value: _storage._sequence, fieldNumber: 2)
-      }
-      if _storage._unixMs != 0 {
-        try visitor.visitSingularInt64Field(value: _storage._unixMs, fieldNumber: 3)
-      }
-      if _storage._jobState != .unspecified {
-        try visitor.visitSingularEnumField(value: _storage._jobState, fieldNumber: 4)
-      }
-      try { if let v = _storage._frame {
-        try visitor.visitSingularMessageField(value: v, fieldNumber: 5)
-      } }()
-      if _storage._framesDone != 0 {
-        try visitor.visitSingularUInt32Field(value: _storage._framesDone, fieldNumber: 6)
-      }
-      if _storage._framesTotal != 0 {
-        try visitor.visitSingularUInt32Field(value: _storage._framesTotal, fieldNumber: 7)
-      }
-      if _storage._framesFailed != 0 {
-        try visitor.visitSingularUInt32Field(value: _storage._framesFailed, fieldNumber: 8)
-      }
-      if _storage._terminal != false {
-        try visitor.visitSingularBoolField(value: _storage._terminal, fieldNumber: 9)
-      }
-      if _storage._workersBusy != 0 {
-        try visitor.visitSingularUInt32Field(value: _storage._workersBusy, fieldNumber: 10)
-      }
-      if !_storage._running.isEmpty {
-        try visitor.visitRepeatedMessageField(value: _storage._running, fieldNumber: 11)
-      }
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if !self.jobID.isEmpty {
+      try visitor.visitSingularStringField(value: self.jobID, fieldNumber: 1)
+    }
+    if self.sequence != 0 {
+      try visitor.visitSingularUInt64Field(value: self.sequence, fieldNumber: 2)
+    }
+    if self.unixMs != 0 {
+      try visitor.visitSingularInt64Field(value: self.unixMs, fieldNumber: 3)
+    }
+    if self.jobState != .unspecified {
+      try visitor.visitSingularEnumField(value: self.jobState, fieldNumber: 4)
+    }
+    try { if let v = self._frame {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 5)
+    } }()
+    if self.framesDone != 0 {
+      try visitor.visitSingularUInt32Field(value: self.framesDone, fieldNumber: 6)
+    }
+    if self.framesTotal != 0 {
+      try visitor.visitSingularUInt32Field(value: self.framesTotal, fieldNumber: 7)
+    }
+    if self.framesFailed != 0 {
+      try visitor.visitSingularUInt32Field(value: self.framesFailed, fieldNumber: 8)
+    }
+    if self.terminal != false {
+      try visitor.visitSingularBoolField(value: self.terminal, fieldNumber: 9)
+    }
+    if self.workersBusy != 0 {
+      try visitor.visitSingularUInt32Field(value: self.workersBusy, fieldNumber: 10)
+    }
+    if !self.running.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.running, fieldNumber: 11)
     }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Stylefarm_V1_JobEvent, rhs: Stylefarm_V1_JobEvent) -> Bool {
-    if lhs._storage !== rhs._storage {
-      let storagesAreEqual: Bool = withExtendedLifetime((lhs._storage, rhs._storage)) { (_args: (_StorageClass, _StorageClass)) in
-        let _storage = _args.0
-        let rhs_storage = _args.1
-        if _storage._jobID != rhs_storage._jobID {return false}
-        if _storage._sequence != rhs_storage._sequence {return false}
-        if _storage._unixMs != rhs_storage._unixMs {return false}
-        if _storage._jobState != rhs_storage._jobState {return false}
-        if _storage._frame != rhs_storage._frame {return false}
-        if _storage._framesDone != rhs_storage._framesDone {return false}
-        if _storage._framesTotal != rhs_storage._framesTotal {return false}
-        if _storage._framesFailed != rhs_storage._framesFailed {return false}
-        if _storage._terminal != rhs_storage._terminal {return false}
-        if _storage._workersBusy != rhs_storage._workersBusy {return false}
-        if _storage._running != rhs_storage._running {return false}
-        return true
-      }
-      if !storagesAreEqual {return false}
-    }
+    if lhs.jobID != rhs.jobID {return false}
+    if lhs.sequence != rhs.sequence {return false}
+    if lhs.unixMs != rhs.unixMs {return false}
+    if lhs.jobState != rhs.jobState {return false}
+    if lhs._frame != rhs._frame {return false}
+    if lhs.framesDone != rhs.framesDone {return false}
+    if lhs.framesTotal != rhs.framesTotal {return false}
+    if lhs.framesFailed != rhs.framesFailed {return false}
+    if lhs.terminal != rhs.terminal {return false}
+    if lhs.workersBusy != rhs.workersBusy {return false}
+    if lhs.running != rhs.running {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -2916,7 +3284,7 @@ nonisolated extension Stylefarm_V1_JobEvent: SwiftProtobuf.Message, SwiftProtobu
 
 nonisolated extension Stylefarm_V1_TaskProgress: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".TaskProgress"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}frame_index\0\u{3}worker_id\0\u{1}iteration\0\u{1}budget\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}frame_index\0\u{3}worker_id\0\u{1}iteration\0\u{1}budget\0\u{1}losses\0\u{3}task_id\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -2928,12 +3296,18 @@ nonisolated extension Stylefarm_V1_TaskProgress: SwiftProtobuf.Message, SwiftPro
       case 2: try { try decoder.decodeSingularStringField(value: &self.workerID) }()
       case 3: try { try decoder.decodeSingularUInt32Field(value: &self.iteration) }()
       case 4: try { try decoder.decodeSingularUInt32Field(value: &self.budget) }()
+      case 5: try { try decoder.decodeSingularMessageField(value: &self._losses) }()
+      case 6: try { try decoder.decodeSingularStringField(value: &self.taskID) }()
       default: break
       }
     }
   }
 
   public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
     if self.frameIndex != 0 {
       try visitor.visitSingularUInt32Field(value: self.frameIndex, fieldNumber: 1)
     }
@@ -2946,6 +3320,12 @@ nonisolated extension Stylefarm_V1_TaskProgress: SwiftProtobuf.Message, SwiftPro
     if self.budget != 0 {
       try visitor.visitSingularUInt32Field(value: self.budget, fieldNumber: 4)
     }
+    try { if let v = self._losses {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 5)
+    } }()
+    if !self.taskID.isEmpty {
+      try visitor.visitSingularStringField(value: self.taskID, fieldNumber: 6)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -2954,6 +3334,8 @@ nonisolated extension Stylefarm_V1_TaskProgress: SwiftProtobuf.Message, SwiftPro
     if lhs.workerID != rhs.workerID {return false}
     if lhs.iteration != rhs.iteration {return false}
     if lhs.budget != rhs.budget {return false}
+    if lhs._losses != rhs._losses {return false}
+    if lhs.taskID != rhs.taskID {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

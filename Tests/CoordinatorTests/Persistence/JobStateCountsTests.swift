@@ -86,7 +86,7 @@ final class JobStateCountsTests: XCTestCase {
             try store.close()
 
             store = try SQLiteJobStore(stateDirectory: directory)
-            XCTAssertEqual(try store.appliedMigrations(), ["v1", "v2", "v3", "v4", "v5", "v6"])
+            XCTAssertEqual(try store.appliedMigrations(), ["v1", "v2", "v3", "v4", "v5", "v6", "v7"])
             try assertCounts(store, jobs: ["a"], "migration")
             XCTAssertEqual(try store.summary(ofJob: "a").tasks, [.completed: 1, .assigned: 1, .queued: 1])
             XCTAssertEqual(try store.summary(ofJob: "a").framesDone, 1)

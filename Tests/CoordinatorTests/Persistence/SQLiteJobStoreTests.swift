@@ -12,13 +12,13 @@ final class SQLiteJobStoreTests: XCTestCase {
             XCTAssertEqual(store.path, stateDirectory.appendingPathComponent("jobs.sqlite").path)
             XCTAssertTrue(FileManager.default.fileExists(atPath: try XCTUnwrap(store.path)))
             XCTAssertEqual(try store.journalMode(), "wal")
-            XCTAssertEqual(try store.appliedMigrations(), ["v1", "v2", "v3", "v4", "v5", "v6"])
+            XCTAssertEqual(try store.appliedMigrations(), ["v1", "v2", "v3", "v4", "v5", "v6", "v7"])
             try insertJob(store, id: "a")
             try store.close()
 
             let reopened = try SQLiteJobStore(stateDirectory: stateDirectory)
             XCTAssertEqual(try reopened.journalMode(), "wal")
-            XCTAssertEqual(try reopened.appliedMigrations(), ["v1", "v2", "v3", "v4", "v5", "v6"])
+            XCTAssertEqual(try reopened.appliedMigrations(), ["v1", "v2", "v3", "v4", "v5", "v6", "v7"])
             XCTAssertEqual(try reopened.listJobs().map(\.id), ["a"])
             XCTAssertEqual(try reopened.tasks(ofJob: "a").count, 3)
             try reopened.close()
@@ -28,7 +28,7 @@ final class SQLiteJobStoreTests: XCTestCase {
     func testMemoryStoreIsMigrated() throws {
         let store = try SQLiteJobStore.inMemory()
         XCTAssertNil(store.path)
-        XCTAssertEqual(try store.appliedMigrations(), ["v1", "v2", "v3", "v4", "v5", "v6"])
+        XCTAssertEqual(try store.appliedMigrations(), ["v1", "v2", "v3", "v4", "v5", "v6", "v7"])
         XCTAssertEqual(try store.listJobs(), [])
     }
 

@@ -4,7 +4,8 @@ Usage: dashboard_checks.py BASE_URL TOKEN JOB_ID FRAMES SCREENSHOT_DIR
 
 Signs in with the token, opens the job's page, waits for its frame grid to turn green without the page
 reloading, pauses and resumes the job from its buttons on the way, checks that finished frames show their
-thumbnails, then visits the queue and the workers, saving a screenshot of each page. Prints one line per
+thumbnails, that a frame shows its attempts, that the contact sheet is the grid of the frames and the animated
+preview plays, then visits the queue and the workers, saving a screenshot of each page. Prints one line per
 check; exits non-zero on the first failure.
 """
 import json
@@ -118,7 +119,31 @@ try:
     driver.find_element(By.CSS_SELECTOR, "#frames .frame").click()
     until(lambda d: "attempt 1" in d.find_element(By.ID, "log").text, "the frame's task log")
     check(True, "clicking a frame shows its task log")
+    until(lambda d: d.find_elements(By.CSS_SELECTOR, "#attempts tr.attempt"), "the frame's attempts table")
+    attempts = [r.text for r in driver.find_elements(By.CSS_SELECTOR, "#attempts tr.attempt")]
+    check(any("succeeded" in a and " s" in a for a in attempts), f"the frame's attempts show outcome and time ({attempts})")
+
+    # The contact sheet (one PNG of the finished frames, 160-pixel cells) and the animated preview.
+    href = driver.find_element(By.ID, "contact-sheet").get_attribute("href")
+    size = driver.execute_async_script(
+        "const done = arguments[arguments.length - 1], img = new Image();"
+        "img.onload = () => done([img.naturalWidth, img.naturalHeight]); img.onerror = () => done(null); img.src = arguments[0];", href)
+    columns = min(8, frames)
+    rows = (frames + columns - 1) // columns
+    check(size == [4 + columns * 164, 4 + rows * 164], f"the contact sheet is a {columns}x{rows} grid of the frames ({size})")
+    click("play")
+    until(lambda d: d.find_element(By.ID, "preview").is_displayed(), "the animated preview")
+    shown = set()
+    deadline = time.time() + 5
+    while time.time() < deadline and len(shown) < 3:
+        frame = driver.find_element(By.ID, "preview").get_attribute("data-frame")
+        if frame:
+            shown.add(frame)
+        time.sleep(0.03)
+    check(len(shown) >= 3, f"the preview plays the frames in turn (saw {sorted(shown)})")
     driver.save_screenshot(f"{shots}/job.png")
+    click("play")
+    check(not driver.find_element(By.ID, "preview").is_displayed(), "the preview stops")
 
     driver.get(f"{base}/#/")
     until(lambda d: d.find_elements(By.ID, f"job-{job_id}"), "the queue's row of the job")

@@ -3,6 +3,7 @@
 
     STYLEFARM_URL=http://farm:8080 STYLEFARM_TOKEN=sft_… \
         render_shot.py /plates/shot010/shot010.####.png 1001-1024 /styles/starry.jpg /renders/shot010 [--priority 70]
+    (--upload: the farm cannot read this machine's disks; the plates and style travel over HTTP first)
 
 Inside Nuke, the same calls take the read node's file and frame range:
     farm.submit({"name": node.name(), "content": node["file"].value().replace("%04d", "####"),
@@ -25,6 +26,8 @@ def main():
     parser.add_argument("--name", default=None)
     parser.add_argument("--priority", type=int, default=50)
     parser.add_argument("--iterations", type=int, default=None)
+    parser.add_argument("--upload", action="store_true",
+                        help="the farm does not see this machine's disks: send the plates (and style) over HTTP first")
     arguments = parser.parse_args()
 
     spec = {"name": arguments.name or os.path.basename(arguments.output_dir.rstrip("/")) or "shot",
@@ -38,6 +41,20 @@ def main():
         spec["iterations"] = arguments.iterations
 
     farm = Client()
+    if arguments.upload:
+        # Every plate of the range, and the style, go into one checkout on the coordinator; the job reads them there.
+        first, _, last = arguments.frames.partition("-")
+        numbers = range(int(first), int(last or first) + 1)
+        files = {"plates/" + os.path.basename(arguments.content).replace("####", f"{n:04d}"):
+                 arguments.content.replace("####", f"{n:04d}") for n in numbers}
+        if arguments.style != "echo":
+            files["style/" + os.path.basename(arguments.style)] = arguments.style
+        root = farm.upload(files)
+        spec["content"] = root + "/plates/" + os.path.basename(arguments.content)
+        if arguments.style != "echo":
+            spec["styles"] = [root + "/style/" + os.path.basename(arguments.style)]
+        spec["shared_filesystem"] = False
+        print(f"uploaded {len(files)} file(s) into {root}", flush=True)
     try:
         job = farm.submit(spec)
     except StyleFarmError as error:

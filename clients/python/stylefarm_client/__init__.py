@@ -10,6 +10,7 @@ anything: copy this folder next to your script, or `pip install clients/python`.
     print(final["state"], farm.logs(job, frame=1001)["attempts"][-1]["log"])
 """
 
+import hashlib
 import json
 import os
 import time
@@ -44,13 +45,18 @@ class Client:
 
     # -- requests --------------------------------------------------------------------------------
 
-    def _request(self, method, path, body=None, content_type="application/json", timeout=None):
+    def _request(self, method, path, body=None, content_type="application/json", timeout=None, length=None):
+        """`body`: a dict (sent as JSON), text, or a binary file object sent as it is read (with `length`)."""
         headers = {"Accept": "application/json"}
         if self.token:
             headers["Authorization"] = "Bearer " + self.token
         data = None
         if body is not None:
-            data = body.encode("utf-8") if isinstance(body, str) else json.dumps(body).encode("utf-8")
+            if hasattr(body, "read"):
+                data = body
+                headers["Content-Length"] = str(length)
+            else:
+                data = body.encode("utf-8") if isinstance(body, str) else json.dumps(body).encode("utf-8")
             headers["Content-Type"] = content_type
         request = urllib.request.Request(self.url + path, data=data, method=method, headers=headers)
         try:
@@ -61,7 +67,9 @@ class Client:
             raise self._error(error.code, error.read()) from None
         except urllib.error.URLError as error:
             raise ConnectionError(f"cannot reach the coordinator at {self.url}: {error.reason}") from None
-        return json.loads(payload) if kind.startswith("application/json") else payload.decode("utf-8")
+        if kind.startswith("application/json"):
+            return json.loads(payload)
+        return payload if kind.startswith("image/") else payload.decode("utf-8")
 
     @staticmethod
     def _error(status, payload):
@@ -92,8 +100,18 @@ class Client:
         return self._request("GET", "/api/v1/jobs?" + urllib.parse.urlencode(query))["jobs"]
 
     def status(self, job_id):
-        """The job with every frame (`frames`: index, number, state, attempts, worker, error)."""
+        """The job with every frame (`frames`: index, number, state, attempts, worker, error, started_at, ended_at,
+        render_seconds, evaluations, losses, warp_error for temporal jobs, thumbnail_url)."""
         return self._request("GET", self._job(job_id))
+
+    def frame(self, job_id, number):
+        """One frame as in `status`, with `tasks`: each task (flow, sweep, tile, output render) and every attempt
+        (worker, outcome, times, wall_seconds, evaluations, peak_rss_bytes, losses)."""
+        return self._request("GET", self._job(job_id) + f"/frames/{int(number)}")
+
+    def contact_sheet(self, job_id, columns=8):
+        """The finished frames in one PNG grid (bytes): write it to a file, or show it in a review tool."""
+        return self._request("GET", self._job(job_id) + f"/contact-sheet?columns={int(columns)}")
 
     def cancel(self, job_id):
         return self._request("POST", self._job(job_id) + "/cancel")
@@ -124,6 +142,41 @@ class Client:
         if running:
             query["running"] = "true"
         return self._request("GET", self._job(job_id) + "/logs" + ("?" + urllib.parse.urlencode(query) if query else ""))
+
+    # -- uploads (a farm without shared storage) ---------------------------------------------------
+
+    def upload(self, files, chunk=1 << 20):
+        """Sends local files to the coordinator and lays them out in one checkout folder there: `files` maps the
+        relative path each file will have under the checkout (e.g. "plates/sh.1001.png") to its local path. Only
+        contents the coordinator lacks travel (by SHA-256). Returns the checkout's root on the coordinator: a job
+        then names its inputs under it, with "shared_filesystem": False, e.g.
+            root = farm.upload({f"plates/sh.{n}.png": f"/local/sh.{n}.png" for n in range(1001, 1025)})
+            farm.submit({..., "content": root + "/plates/sh.####.png", "shared_filesystem": False})"""
+        names = {}
+        for relative, local in files.items():
+            digest = hashlib.sha256()
+            with open(local, "rb") as handle:
+                for block in iter(lambda: handle.read(chunk), b""):
+                    digest.update(block)
+            names[relative] = digest.hexdigest()
+        distinct = sorted(set(names.values()))
+        missing = set()
+        for start in range(0, len(distinct), 10000):
+            missing.update(self._request("POST", "/api/v1/uploads/missing", {"sha256": distinct[start:start + 10000]})["missing"])
+        sent = set()
+        for relative, local in files.items():
+            name = names[relative]
+            if name in missing and name not in sent:
+                with open(local, "rb") as handle:
+                    self._request("PUT", "/api/v1/uploads/" + name, handle, content_type="application/octet-stream",
+                                  length=os.path.getsize(local), timeout=max(self.timeout, 600))
+                sent.add(name)
+        checkout, root = "", ""
+        entries = [{"path": relative, "sha256": name} for relative, name in names.items()]
+        for start in range(0, len(entries), 4000):
+            answer = self._request("POST", "/api/v1/checkouts", {"checkout_id": checkout, "files": entries[start:start + 4000]})
+            checkout, root = answer["checkout_id"], answer["root"]
+        return root
 
     def workers(self):
         return self._request("GET", "/api/v1/workers")["workers"]
