@@ -185,6 +185,9 @@ async function showJob(jobID) {
     h("h1", {}, job.name), stateBadge(job.state), h("span", { id: "job-state", "data-state": job.state }, ""),
     bar(job.progress), h("span", {}, `${job.frames_done}/${job.frames_total} frames` + (job.frames_failed ? `, ${job.frames_failed} failed` : "")),
     h("span", { class: "muted" }, "owner " + (job.owner || "—") + ", priority " + job.priority),
+    (job.styles || []).length ? h("span", { class: "styles", id: "styles" }, ...job.styles.map(style =>
+      h("img", { class: "style", alt: style.name, title: style.name + (style.region ? ` (${style.region})` : ""),
+                 src: withToken(style.thumbnail_url) }))) : null,
     finished(job) ? null : h("span", { class: "muted" }, "ETA " + (eta(job) || "—")),
     actionButtons(job),
     job.frames_failed ? h("button", { disabled: !canChange(), onclick: () => act(job.id, "requeue", { failed: true }) }, "Requeue failed") : null,
@@ -245,7 +248,7 @@ async function showJob(jobID) {
     if (reading) { readAgain = true; return; }
     reading = api("GET", `/api/v1/jobs/${encodeURIComponent(job.id)}`).then(fresh => {
       if (state.view !== view) return;
-      Object.assign(job, fresh, { frames: undefined });
+      Object.assign(job, fresh, { frames: undefined, styles: fresh.styles || job.styles });
       for (const frame of fresh.frames) {
         const old = frames.get(frame.index);
         frames.set(frame.index, frame);

@@ -5,7 +5,7 @@ import Hummingbird
 enum APIEndpoint: CaseIterable, Sendable {
     case listJobs, submitJob, jobDetail, deleteJob
     case cancelJob, pauseJob, resumeJob, requeueFrames, setPriority, unblockWorkers
-    case jobLogs, jobEvents, farmEvents, frameDetail, frameThumbnail, contactSheet
+    case jobLogs, jobEvents, farmEvents, frameDetail, frameThumbnail, contactSheet, styleThumbnail
     case listWorkers, reinstateWorker
     case uploadsMissing, uploadBlob, checkout
     case collectGarbage, whoAmI, metrics
@@ -13,7 +13,7 @@ enum APIEndpoint: CaseIterable, Sendable {
 
     var method: HTTPRequest.Method {
         switch self {
-        case .listJobs, .jobDetail, .jobLogs, .jobEvents, .farmEvents, .frameDetail, .frameThumbnail, .contactSheet, .listWorkers, .whoAmI, .metrics, .openAPIDocument, .health,
+        case .listJobs, .jobDetail, .jobLogs, .jobEvents, .farmEvents, .frameDetail, .frameThumbnail, .contactSheet, .styleThumbnail, .listWorkers, .whoAmI, .metrics, .openAPIDocument, .health,
              .dashboard, .dashboardFile: return .get
         case .deleteJob: return .delete
         case .uploadBlob: return .put
@@ -38,6 +38,7 @@ enum APIEndpoint: CaseIterable, Sendable {
         case .frameDetail: return "/api/v1/jobs/{job_id}/frames/{frame}"
         case .frameThumbnail: return "/api/v1/jobs/{job_id}/frames/{frame}/thumbnail"
         case .contactSheet: return "/api/v1/jobs/{job_id}/contact-sheet"
+        case .styleThumbnail: return "/api/v1/jobs/{job_id}/styles/{index}/thumbnail"
         case .uploadsMissing: return "/api/v1/uploads/missing"
         case .uploadBlob: return "/api/v1/uploads/{sha256}"
         case .checkout: return "/api/v1/checkouts"

@@ -79,6 +79,21 @@ struct APIHandlers: Sendable {
                 throw APIError.notFound("\(error)")
             }
             return Self.png(png)
+        case .styleThumbnail:
+            let jobID = try Self.jobID(context)
+            let text = try Self.parameter("index", context)
+            let styles = try await read { try readModel.styles(ofJob: jobID, as: identity) }
+            let images: [Stylefarm_V1_StyleImage]
+            switch styles {
+            case .failure(let refusal): throw APIError(refusal.error)
+            case .success(let list): images = list
+            }
+            guard let index = Int(text), images.indices.contains(index) else {
+                throw APIError.notFound("job \(jobID) has \(images.count) style image(s), numbered from 0 (got \(text.debugDescription))")
+            }
+            let png: Data
+            do { png = try await thumbnails.png(of: images[index].path) } catch { throw APIError.notFound("\(error)") }
+            return Self.png(png)
         case .contactSheet:
             let jobID = try Self.jobID(context)
             let columns = try Self.integer(query["columns"], name: "columns", in: 1...32) ?? 8
@@ -135,7 +150,7 @@ struct APIHandlers: Sendable {
             status.includeFrames = true
             let (reply, json) = try await read { [status] () -> (Stylefarm_V1_JobStatusReply, Data?) in
                 let reply = readModel.jobStatus(status, as: identity)
-                return (reply, reply.hasError ? nil : try? Self.encoded(JobJSON(reply.job, frames: reply.frames)))
+                return (reply, reply.hasError ? nil : try? Self.encoded(JobJSON(reply.job, frames: reply.frames, styles: reply.styles)))
             }
             if reply.hasError { throw APIError(reply.error) }
             guard let json else { throw Self.unexpected }

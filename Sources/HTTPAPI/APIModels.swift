@@ -32,8 +32,10 @@ struct JobJSON: Codable, Equatable {
     var blockedWorkers: [String]
     /// Only in a job's detail.
     var frames: [FrameJSON]?
+    /// Only in a job's detail: its style images (then each region's).
+    var styles: [StyleJSON]?
 
-    init(_ s: Stylefarm_V1_JobSummary, frames: [Stylefarm_V1_FrameStatus]? = nil) {
+    init(_ s: Stylefarm_V1_JobSummary, frames: [Stylefarm_V1_FrameStatus]? = nil, styles: [Stylefarm_V1_StyleImage]? = nil) {
         id = s.jobID
         name = s.name
         state = s.state.name
@@ -47,6 +49,22 @@ struct JobJSON: Codable, Equatable {
         submittedAt = isoTime(unixMs: s.submittedUnixMs)
         blockedWorkers = s.blockedWorkers
         self.frames = frames.map { $0.map { FrameJSON($0, jobID: s.jobID) } }
+        self.styles = styles.map { $0.enumerated().map { StyleJSON(index: $0.offset, image: $0.element, jobID: s.jobID) } }
+    }
+}
+
+/// A job's style image: its file name (not the coordinator's path), the region it styles, and its preview.
+struct StyleJSON: Codable, Equatable {
+    var index: Int
+    var name: String
+    var region: String?
+    var thumbnailUrl: String
+
+    init(index: Int, image: Stylefarm_V1_StyleImage, jobID: String) {
+        self.index = index
+        name = URL(fileURLWithPath: image.path).lastPathComponent
+        region = image.region.isEmpty ? nil : image.region
+        thumbnailUrl = "/api/v1/jobs/\(jobID)/styles/\(index)/thumbnail"
     }
 }
 

@@ -20,7 +20,7 @@ struct HTTPLoadBench: ParsableCommand {
     @Option(help: "Concurrent clients polling the big job's detail.")
     var clients = 200
 
-    @Option(help: "Clients following the rendering shot's event stream.")
+    @Option(help: "Clients following the rendering shot's event stream (at least 1: the load ends with the stream).")
     var subscribers = 50
 
     @Option(help: "Frames of the job whose detail is polled (it is paused: only its size matters).")
@@ -51,7 +51,7 @@ struct HTTPLoadBench: ParsableCommand {
     var pollJob: String?
 
     func validate() throws {
-        guard clients >= 0, subscribers >= 0, frames >= 1, pollMs >= 1, workers >= 1, (1...DemoSequence.frameCount).contains(renderFrames) else {
+        guard clients >= 0, subscribers >= 1, frames >= 1, pollMs >= 1, workers >= 1, (1...DemoSequence.frameCount).contains(renderFrames) else {
             throw ValidationError("counts must be positive and --render-frames 1...\(DemoSequence.frameCount)")
         }
     }
@@ -72,16 +72,6 @@ struct HTTPLoadBench: ParsableCommand {
     }
 
     private final class BenchResult: @unchecked Sendable { var error: (any Error)? }
-
-    /// Thread-safe latency samples.
-    final class Samples: @unchecked Sendable {
-        private let lock = NSLock()
-        private var values: [Double] = []
-        private(set) var errors = 0
-        func add(_ seconds: Double) { lock.withLock { values.append(seconds) } }
-        func fail() { lock.withLock { errors += 1 } }
-        var sorted: [Double] { lock.withLock { values.sorted() } }
-    }
 
     func measure() async throws {
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("stylefarm-http-bench-\(UUID().uuidString.prefix(8))")
@@ -159,66 +149,44 @@ struct HTTPLoadBench: ParsableCommand {
     }
 
     /// The load generator (a child process of `measure`): `clients` pollers of the polled job's detail, and once
-    /// the shot named "loaded" appears, `subscribers` followers of its event stream. Ends when every stream has
-    /// ended; prints one `load …` line.
+    /// the shot named "loaded" appears, `subscribers` followers of its event stream (`HTTPLoadGenerator`: one
+    /// thread, raw keep-alive sockets). Ends when every stream has ended; prints one `load …` line.
     func generateLoad(base: String, polledJob: String) async throws {
-        let configuration = URLSessionConfiguration.ephemeral
-        configuration.httpMaximumConnectionsPerHost = clients + subscribers + 8
-        configuration.timeoutIntervalForRequest = 300
-        let session = URLSession(configuration: configuration)
-        let samples = Samples()
-        let stop = LockedFlag()
-        let detailURL = URL(string: base + "/api/v1/jobs/\(polledJob)")!
+        guard let port = URL(string: base)?.port else { throw ValidationError("--load-against takes http://127.0.0.1:PORT") }
+        let shot = ShotID()
+        // The shot to follow: looked for in the job list until it appears.
+        let finder = Task {
+            while shot.get() == nil && !Task.isCancelled {
+                try? await Task.sleep(for: .milliseconds(50))
+                guard let (data, _) = try? await URLSession.shared.data(from: URL(string: base + "/api/v1/jobs?limit=10000")!) else { continue }
+                let jobs = (try? JSONSerialization.jsonObject(with: data) as? [String: Any])?["jobs"] as? [[String: Any]] ?? []
+                if let id = jobs.first(where: { $0["name"] as? String == "loaded" })?["id"] as? String { shot.set(id) }
+            }
+        }
         let cpuStart = DispatchBench.processCPUSeconds(), start = Date()
-        var pollers: [Task<Void, Never>] = []
-        for n in 0..<clients {
-            pollers.append(Task {
-                // Spread the clients over the interval.
-                try? await Task.sleep(for: .milliseconds(pollMs * n / max(1, clients)))
-                while !stop.isSet {
-                    let started = DispatchTime.now().uptimeNanoseconds
-                    do {
-                        let (data, response) = try await session.data(from: detailURL)
-                        if (response as? HTTPURLResponse)?.statusCode == 200, data.count > 1000 {
-                            samples.add(Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9)
-                        } else { samples.fail() }
-                    } catch { samples.fail() }
-                    let spent = Int((DispatchTime.now().uptimeNanoseconds - started) / 1_000_000)
-                    try? await Task.sleep(for: .milliseconds(max(0, pollMs - spent)))
-                }
-            })
+        let (clients, subscribers, pollMs) = (self.clients, self.subscribers, self.pollMs)
+        let report: HTTPLoadGenerator.Report = await withCheckedContinuation { continuation in
+            Thread {
+                let generator = HTTPLoadGenerator(port: port, pollPath: "/api/v1/jobs/\(polledJob)", pollers: clients,
+                                                  subscribers: subscribers, interval: .milliseconds(pollMs))
+                continuation.resume(returning: generator.run(streamPath: { shot.get().map { "/api/v1/jobs/\($0)/events" } },
+                                                             deadline: Date().addingTimeInterval(1800)))
+            }.start()
         }
-        // The shot to follow.
-        var shotID: String?
-        while shotID == nil {
-            try await Task.sleep(for: .milliseconds(50))
-            let (data, _) = try await session.data(from: URL(string: base + "/api/v1/jobs?limit=10000")!)
-            let jobs = (try JSONSerialization.jsonObject(with: data) as? [String: Any])?["jobs"] as? [[String: Any]] ?? []
-            shotID = jobs.first { $0["name"] as? String == "loaded" }?["id"] as? String
-        }
-        let streams = (0..<subscribers).map { _ in
-            Task { () -> Int in
-                guard let (data, _) = try? await session.data(from: URL(string: base + "/api/v1/jobs/\(shotID!)/events")!) else { return -1 }
-                return String(decoding: data, as: UTF8.self).components(separatedBy: "event: job").count - 1
-            }
-        }
-        var eventCounts: [Int] = []
-        for stream in streams { eventCounts.append(await stream.value) }
-        if subscribers == 0 {
-            while true {
-                try await Task.sleep(for: .milliseconds(100))
-                let (data, _) = try await session.data(from: URL(string: base + "/api/v1/jobs/\(shotID!)")!)
-                if (try JSONSerialization.jsonObject(with: data) as? [String: Any])?["state"] as? String == "completed" { break }
-            }
-        }
-        stop.set()
-        for poller in pollers { await poller.value }
-        let sorted = samples.sorted
+        finder.cancel()
+        let sorted = report.latencies.sorted()
         func percentile(_ p: Double) -> Double { sorted.isEmpty ? .nan : sorted[min(sorted.count - 1, Int(Double(sorted.count - 1) * p))] * 1000 }
-        let complete = eventCounts.filter { $0 > 0 }
+        let complete = report.events.filter { $0 > 0 }
         print(String(format: "load requests=%d errors=%d detail_p50_ms=%.2f detail_p99_ms=%.2f detail_max_ms=%.2f events_min=%d streams_complete=%d/%d load_process_cpu_pct=%.1f",
-                     sorted.count, samples.errors, percentile(0.5), percentile(0.99), percentile(1), complete.min() ?? 0, complete.count, subscribers,
+                     sorted.count, report.errors, percentile(0.5), percentile(0.99), percentile(1), complete.min() ?? 0, complete.count, subscribers,
                      100 * (DispatchBench.processCPUSeconds() - cpuStart) / Date().timeIntervalSince(start)))
+    }
+
+    private final class ShotID: @unchecked Sendable {
+        private let lock = NSLock()
+        private var value: String?
+        func set(_ id: String) { lock.withLock { value = id } }
+        func get() -> String? { lock.withLock { value } }
     }
 
     private final class LocalHandles: @unchecked Sendable {

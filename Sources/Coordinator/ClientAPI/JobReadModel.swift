@@ -13,8 +13,14 @@ import Protocol
 public final class JobReadModel: @unchecked Sendable {
     let store: SQLiteJobStore
     private let lock = NSLock()
-    /// Each job's frame numbers (its range, in frame-index order): fixed for a job's life.
-    private var numbers: [String: [Int]] = [:]
+    /// Each job's frame numbers (its range, in frame-index order) and style images: fixed for a job's life.
+    private var known: [String: Facts] = [:]
+
+    struct Facts: Sendable {
+        var numbers: [Int]
+        /// Nil until read from the spec (a job the loop noted has its numbers only).
+        var styles: [Stylefarm_V1_StyleImage]?
+    }
     private var statusCache: [StatusKey: (version: JobVersion, reply: Stylefarm_V1_JobStatusReply)] = [:]
     private var listCache: [ListKey: (version: UInt64, reply: Stylefarm_V1_ListJobsReply)] = [:]
     /// Answers kept at most (the oldest half goes first).
@@ -74,6 +80,8 @@ public final class JobReadModel: @unchecked Sendable {
                 }
             } else if request.includeFrames {
                 reply.frames = try frames(request.jobID)
+                // A spec this coordinator cannot read again (a job stored by a newer one) shows no styles, not an error.
+                reply.styles = (try? facts(request.jobID, styles: true))?.styles ?? []
             }
         } catch {
             reply.error = CoordinatorServer.clientError(.internal, "\(error)")
@@ -265,31 +273,49 @@ public final class JobReadModel: @unchecked Sendable {
         .with { $0.total = stats.lossTotal; $0.content = stats.lossContent; $0.style = stats.lossStyle; $0.tv = stats.lossTV }
     }
 
-    // MARK: Frame numbers
+    // MARK: Frame numbers and styles
 
-    /// The job's frame numbers in frame-index order, from the loop's context when it noted them, else from the
-    /// stored spec (resolved once, then kept).
-    func frameNumbers(_ jobID: String) throws -> [Int] {
-        if let known = lock.withLock({ numbers[jobID] }) { return known }
-        guard let record = try store.job(jobID) else { throw PersistenceError.jobNotFound(jobID) }
-        let resolved = try JSONDecoder().decode(StoredJob.self, from: record.spec).spec.resolve(baseDirectory: "/")
-        let frames = resolved.frames.frames
-        note(frames, of: jobID)
-        return frames
+    /// The job's frame numbers in frame-index order.
+    func frameNumbers(_ jobID: String) throws -> [Int] { try facts(jobID, styles: false).numbers }
+
+    /// The style images of a job `identity` may see: its styles, then each region's (docs/HTTP.md).
+    public func styles(ofJob jobID: String, as identity: ClientIdentity) throws -> Result<[Stylefarm_V1_StyleImage], ClientRefusal> {
+        if case .failure(let refusal) = try accessibleJob(jobID, by: identity) { return .failure(refusal) }
+        return .success(try facts(jobID, styles: true).styles ?? [])
     }
 
-    /// The loop knows a job's frames (its context): no need to resolve its spec again.
+    /// What a job's stored spec says that never changes, resolved once, then kept: its frame numbers (the loop's
+    /// noted ones are taken as they are) and, when `styles`, its style images.
+    func facts(_ jobID: String, styles: Bool) throws -> Facts {
+        if let known = lock.withLock({ known[jobID] }), !styles || known.styles != nil { return known }
+        guard let record = try store.job(jobID) else { throw PersistenceError.jobNotFound(jobID) }
+        let resolved = try JSONDecoder().decode(StoredJob.self, from: record.spec).spec.resolve(baseDirectory: "/")
+        var images = resolved.styles.map { path in Stylefarm_V1_StyleImage.with { $0.path = path } }
+        for assignment in resolved.regions?.assignments ?? [] {
+            if case .image(let path) = assignment.style {
+                images.append(.with { $0.path = path; $0.region = assignment.name })
+            }
+        }
+        let facts = Facts(numbers: resolved.frames.frames, styles: images)
+        lock.withLock {
+            if known.count >= Self.cacheLimit * 8 { known.removeAll(keepingCapacity: true) }
+            known[jobID] = facts
+        }
+        return facts
+    }
+
+    /// The loop knows a job's frames (its context): no need to resolve its spec again for them.
     func note(_ frames: [Int], of jobID: String) {
         lock.withLock {
-            if numbers.count >= Self.cacheLimit * 8 { numbers.removeAll(keepingCapacity: true) }
-            numbers[jobID] = frames
+            if known.count >= Self.cacheLimit * 8 { known.removeAll(keepingCapacity: true) }
+            if known[jobID] == nil { known[jobID] = Facts(numbers: frames, styles: nil) }
         }
     }
 
     /// A deleted job's numbers and answers go.
     func forget(_ jobID: String) {
         lock.withLock {
-            numbers[jobID] = nil
+            known[jobID] = nil
             statusCache = statusCache.filter { $0.key.jobID != jobID }
         }
     }

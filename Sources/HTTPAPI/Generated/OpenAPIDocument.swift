@@ -336,6 +336,27 @@ paths:
         "403": {$ref: "#/components/responses/Forbidden"}
         "404": {$ref: "#/components/responses/NotFound"}
         "409": {$ref: "#/components/responses/Conflict"}
+  /api/v1/jobs/{job_id}/styles/{index}/thumbnail:
+    parameters:
+      - $ref: "#/components/parameters/JobID"
+      - name: index
+        in: path
+        required: true
+        description: The style's position in the job detail's `styles` (from 0).
+        schema: {type: integer, minimum: 0}
+    get:
+      tags: [jobs]
+      operationId: getStyleThumbnail
+      summary: One of the job's style images as a PNG whose longer side is 256 pixels.
+      responses:
+        "200":
+          description: The preview.
+          content:
+            image/png:
+              schema: {type: string, format: binary}
+        "401": {$ref: "#/components/responses/Unauthorized"}
+        "403": {$ref: "#/components/responses/Forbidden"}
+        "404": {$ref: "#/components/responses/NotFound"}
   /api/v1/jobs/{job_id}/frames/{frame}/thumbnail:
     parameters:
       - $ref: "#/components/parameters/JobID"
@@ -730,6 +751,17 @@ components:
           type: array
           description: Only in a job's detail.
           items: {$ref: "#/components/schemas/Frame"}
+        styles:
+          type: array
+          description: Only in a job's detail; the job's style images, then each region's.
+          items:
+            type: object
+            required: [index, name, thumbnail_url]
+            properties:
+              index: {type: integer}
+              name: {type: string, description: "The image's file name."}
+              region: {type: string, description: "The region it styles (region jobs)."}
+              thumbnail_url: {type: string}
     Frame:
       type: object
       required: [index, number, state, attempts, render_seconds, evaluations]

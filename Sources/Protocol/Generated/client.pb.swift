@@ -738,12 +738,31 @@ public nonisolated struct Stylefarm_V1_JobStatusReply: Sendable {
   /// Clears the value of `error`. Subsequent reads from it will return its default value.
   public mutating func clearError() {self._error = nil}
 
+  /// with include_frames and no frame_numbers (a job's detail)
+  public var styles: [Stylefarm_V1_StyleImage] = []
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
 
   fileprivate var _job: Stylefarm_V1_JobSummary? = nil
   fileprivate var _error: Stylefarm_V1_ClientError? = nil
+}
+
+/// A style image of a job, as the coordinator reads it.
+public nonisolated struct Stylefarm_V1_StyleImage: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var path: String = String()
+
+  /// the region it styles (region jobs); empty: the whole frame
+  public var region: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
 }
 
 public nonisolated struct Stylefarm_V1_ListJobs: Sendable {
@@ -2671,7 +2690,7 @@ nonisolated extension Stylefarm_V1_JobSummary: SwiftProtobuf.Message, SwiftProto
 
 nonisolated extension Stylefarm_V1_JobStatusReply: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".JobStatusReply"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}job\0\u{1}frames\0\u{1}error\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}job\0\u{1}frames\0\u{1}error\0\u{1}styles\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -2682,6 +2701,7 @@ nonisolated extension Stylefarm_V1_JobStatusReply: SwiftProtobuf.Message, SwiftP
       case 1: try { try decoder.decodeSingularMessageField(value: &self._job) }()
       case 2: try { try decoder.decodeRepeatedMessageField(value: &self.frames) }()
       case 3: try { try decoder.decodeSingularMessageField(value: &self._error) }()
+      case 4: try { try decoder.decodeRepeatedMessageField(value: &self.styles) }()
       default: break
       }
     }
@@ -2701,6 +2721,9 @@ nonisolated extension Stylefarm_V1_JobStatusReply: SwiftProtobuf.Message, SwiftP
     try { if let v = self._error {
       try visitor.visitSingularMessageField(value: v, fieldNumber: 3)
     } }()
+    if !self.styles.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.styles, fieldNumber: 4)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -2708,6 +2731,42 @@ nonisolated extension Stylefarm_V1_JobStatusReply: SwiftProtobuf.Message, SwiftP
     if lhs._job != rhs._job {return false}
     if lhs.frames != rhs.frames {return false}
     if lhs._error != rhs._error {return false}
+    if lhs.styles != rhs.styles {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Stylefarm_V1_StyleImage: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".StyleImage"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}path\0\u{1}region\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.path) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.region) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.path.isEmpty {
+      try visitor.visitSingularStringField(value: self.path, fieldNumber: 1)
+    }
+    if !self.region.isEmpty {
+      try visitor.visitSingularStringField(value: self.region, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Stylefarm_V1_StyleImage, rhs: Stylefarm_V1_StyleImage) -> Bool {
+    if lhs.path != rhs.path {return false}
+    if lhs.region != rhs.region {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -74,4 +74,33 @@ final class JobReadModelTests: XCTestCase {
             XCTAssertEqual(alices.jobs.map(\.jobID), ["a"], "a submitter lists its own jobs only, cached or not")
         }
     }
+
+    /// A job's detail names its style images (then each region's), read once from its stored spec; a submitter may
+    /// not read another's.
+    func testAJobsDetailNamesItsStyleImages() throws {
+        let store = try SQLiteJobStore.inMemory()
+        let spec = JobSpec(name: "shot", content: "/plates/sh.####.png", frames: "1-2", styles: ["/styles/a.jpg", "/styles/b.png"],
+                           outputDir: "/renders/shot", segment: "matte:/mattes/m.####.png", regions: ["foreground=/styles/c.jpg", "background=none"])
+        var job = JobRecord(id: "j", name: "shot", spec: try JSONEncoder().encode(StoredJob(spec: spec, frameWidth: 8, frameHeight: 8)),
+                            priority: 50, styleTargetsHash: "h")
+        job.owner = "alice"
+        try store.insertJob(job, frames: (0..<2).map { FrameRecord(jobID: "j", index: $0, outputPath: "/o/\($0).png") },
+                            tasks: (0..<2).map { TaskRecord(id: "j-f\($0)", jobID: "j", frameIndex: $0, region: TaskRegion(x: 0, y: 0, width: 8, height: 8)) },
+                            now: at(0))
+        let model = JobReadModel(store: store)
+        let alice = ClientIdentity(role: .submitter, name: "alice")
+        let detail = model.jobStatus(.with { $0.jobID = "j"; $0.includeFrames = true }, as: alice)
+        XCTAssertFalse(detail.hasError, "\(detail.error)")
+        XCTAssertEqual(detail.styles.map(\.path), ["/styles/a.jpg", "/styles/b.png", "/styles/c.jpg"])
+        XCTAssertEqual(detail.styles.map(\.region), ["", "", "foreground"])
+        XCTAssertEqual(detail.frames.map(\.frameNumber), [1, 2])
+        let one = model.jobStatus(.with { $0.jobID = "j"; $0.includeFrames = true; $0.frameNumbers = [2] }, as: alice)
+        XCTAssertEqual(one.styles, [], "a frame's own answer carries no styles")
+        guard case .success(let styles) = try model.styles(ofJob: "j", as: alice) else { return XCTFail("alice owns the job") }
+        XCTAssertEqual(styles.count, 3)
+        guard case .failure(let refusal) = try model.styles(ofJob: "j", as: ClientIdentity(role: .submitter, name: "bob")) else {
+            return XCTFail("bob may not read alice's job")
+        }
+        XCTAssertEqual(refusal.error.code, .permissionDenied)
+    }
 }
