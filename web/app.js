@@ -368,12 +368,16 @@ async function showWorkers() {
   const main = document.getElementById("main");
   const body = h("tbody", { id: "workers" });
   main.replaceChildren(h("h1", {}, "Workers"),
-    h("table", {}, h("thead", {}, h("tr", {}, ["Worker", "Host", "State", "Cores", "Memory", "Slots", "Tasks", "Heartbeat", "Health", "Blocklisted on"].map(t => h("th", {}, t)))), body));
+    h("table", {}, h("thead", {}, h("tr", {}, ["Worker", "Host", "State", "Cores", "Memory", "Peak task memory", "Slots", "Doing", "Heartbeat", "Health", "Blocklisted on"].map(t => h("th", {}, t)))), body));
   const refresh = async () => {
     const answer = await api("GET", "/api/v1/workers");
     body.replaceChildren(...answer.workers.map(w => h("tr", { id: "worker-" + w.id },
       h("td", {}, w.id), h("td", {}, w.hostname), h("td", {}, stateBadge(w.state === "alive" ? (w.tasks_held ? "running" : "done") : "cancelled"), " ", w.state),
-      h("td", {}, w.cores), h("td", {}, (w.memory_bytes / 2 ** 30).toFixed(1) + " GiB"), h("td", {}, w.slots), h("td", {}, w.tasks_held),
+      h("td", {}, w.cores), h("td", {}, (w.memory_bytes / 2 ** 30).toFixed(1) + " GiB"),
+      h("td", {}, w.peak_rss_bytes ? (w.peak_rss_bytes / 2 ** 20).toFixed(0) + " MiB" : "—"), h("td", {}, w.slots),
+      h("td", { class: "doing" }, w.tasks.length ? w.tasks.map(t => h("div", {},
+        h("a", { href: "#/jobs/" + encodeURIComponent(t.job_id) }, t.task_id), " ",
+        t.budget ? bar(t.iteration / t.budget, true) : h("span", { class: "muted" }, "starting"))) : h("span", { class: "muted" }, "idle")),
       h("td", {}, w.last_seen ? duration((Date.now() - Date.parse(w.last_seen)) / 1000) + " ago" : "—"),
       h("td", { class: w.unhealthy_reason ? "error" : "" }, w.unhealthy_reason || "healthy"), h("td", {}, w.blocked_jobs.join(", ") || "—"))));
   };

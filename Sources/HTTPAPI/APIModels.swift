@@ -197,6 +197,10 @@ struct WorkerJSON: Codable, Equatable {
     var tasksHeld: Int
     var unhealthyReason: String?
     var blockedJobs: [String]
+    /// What it holds now, with each task's latest progress.
+    var tasks: [TaskProgressJSON]
+    /// The peak memory its last reported task took (nil: none yet).
+    var peakRssBytes: UInt64?
 
     init(_ w: Stylefarm_V1_WorkerSummary) {
         id = w.workerID
@@ -209,6 +213,8 @@ struct WorkerJSON: Codable, Equatable {
         tasksHeld = Int(w.tasksHeld)
         unhealthyReason = w.unhealthyReason.isEmpty ? nil : w.unhealthyReason
         blockedJobs = w.blockedJobs
+        tasks = w.tasks.map(TaskProgressJSON.init)
+        peakRssBytes = w.peakRssBytes == 0 ? nil : w.peakRssBytes
     }
 }
 
@@ -296,6 +302,8 @@ struct WhoAmIJSON: Codable, Equatable {
 struct TaskProgressJSON: Codable, Equatable {
     var frameIndex: Int
     var taskId: String
+    /// In a worker's list: the task's job.
+    var jobId: String?
     var worker: String
     var iteration: Int
     var budget: Int
@@ -305,6 +313,7 @@ struct TaskProgressJSON: Codable, Equatable {
     init(_ p: Stylefarm_V1_TaskProgress) {
         frameIndex = Int(p.frameIndex)
         taskId = p.taskID
+        jobId = p.jobID.isEmpty ? nil : p.jobID
         worker = p.workerID
         iteration = Int(p.iteration)
         budget = Int(p.budget)

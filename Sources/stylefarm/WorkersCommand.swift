@@ -30,6 +30,12 @@ struct WorkersCommand: ParsableCommand {
                 print("  unhealthy: \(w.unhealthyReason); gets no tasks until `stylefarm unblock --worker \(w.workerID)`")
             }
             if !w.blockedJobs.isEmpty { print("  blocklisted for: \(w.blockedJobs.joined(separator: ", "))") }
+            for task in w.tasks {
+                print("  doing \(task.taskID)" + (task.budget > 0 ? "  \(task.iteration)/\(task.budget) evaluations" : ""))
+            }
+            if w.peakRssBytes > 0 {
+                print("  last task's peak memory: \(ByteCountFormatter.string(fromByteCount: Int64(clamping: w.peakRssBytes), countStyle: .memory))")
+            }
         }
     }
 }

@@ -44,6 +44,7 @@ extension CoordinatorServer {
             metrics.evaluations.increment(by: Int64(result.stats.iterations))
             metrics.blobBytesReceived.increment(by: Int64(attachments.reduce(0) { $0 + $1.count }))
             keepLog(result.log, taskID: result.taskID, attempt: attempt)
+            if result.stats.peakRssBytes > 0 { workerPeakRSS[workerID] = result.stats.peakRssBytes }
             if let stats = Self.attemptStats(result.stats) {
                 pendingChanges.append(.attemptStats(taskID: result.taskID, attempt: attempt, stats: stats))
             }

@@ -190,6 +190,8 @@ public final class CoordinatorServer {
     var storeRetryAt: Date?
     var storeTroubleLogged = Date.distantPast
     var frameEvents: [(jobID: String, frameIndex: Int)] = []
+    /// Each worker's peak memory on the last task it reported (`stylefarm workers`, the dashboard).
+    var workerPeakRSS: [String: UInt64] = [:]
     /// Warp-error measurements in flight per job (`measureWarpErrors`): its intermediates stay until they are back.
     var warpMeasurements: [String: Int] = [:]
     /// Tiles decoded, blended and their frames encoded and written off the loop (`TileReassembly`).

@@ -868,7 +868,7 @@ components:
         outputs_removed: {type: integer}
     Worker:
       type: object
-      required: [id, hostname, cores, memory_bytes, slots, state, tasks_held, blocked_jobs]
+      required: [id, hostname, cores, memory_bytes, slots, state, tasks_held, blocked_jobs, tasks]
       properties:
         id: {type: string}
         hostname: {type: string}
@@ -882,6 +882,22 @@ components:
         blocked_jobs:
           type: array
           items: {type: string}
+        tasks:
+          type: array
+          description: What the worker holds now, with each task's latest progress.
+          items: {$ref: "#/components/schemas/TaskProgress"}
+        peak_rss_bytes: {type: integer, format: int64, description: "The peak memory its last reported task took."}
+    TaskProgress:
+      type: object
+      required: [frame_index, task_id, worker, iteration, budget]
+      properties:
+        frame_index: {type: integer}
+        task_id: {type: string}
+        job_id: {type: string, description: "In a worker's list: the task's job."}
+        worker: {type: string}
+        iteration: {type: integer, description: "Objective evaluations so far (0 before the first report)."}
+        budget: {type: integer}
+        losses: {$ref: "#/components/schemas/Losses"}
     Attempt:
       type: object
       required: [task_id, frame, attempt, worker, outcome, log]
@@ -922,15 +938,6 @@ components:
         workers_busy: {type: integer}
         running:
           type: array
-          items:
-            type: object
-            required: [frame_index, task_id, worker, iteration, budget]
-            properties:
-              frame_index: {type: integer}
-              task_id: {type: string}
-              worker: {type: string}
-              iteration: {type: integer}
-              budget: {type: integer}
-              losses: {$ref: "#/components/schemas/Losses"}
+          items: {$ref: "#/components/schemas/TaskProgress"}
 """##
 }

@@ -1090,6 +1090,9 @@ public nonisolated struct Stylefarm_V1_TaskProgress: Sendable {
   /// which of the frame's tasks (a flow, a sweep, a tile, the output render)
   public var taskID: String = String()
 
+  /// in a worker's list (a job's events are its own)
+  public var jobID: String = String()
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -1391,6 +1394,12 @@ public nonisolated struct Stylefarm_V1_WorkerSummary: Sendable {
 
   /// jobs whose blocklist it is on
   public var blockedJobs: [String] = []
+
+  /// what it holds now, with each task's latest progress
+  public var tasks: [Stylefarm_V1_TaskProgress] = []
+
+  /// the peak memory its last reported task took (0: none since the coordinator started)
+  public var peakRssBytes: UInt64 = 0
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -3343,7 +3352,7 @@ nonisolated extension Stylefarm_V1_JobEvent: SwiftProtobuf.Message, SwiftProtobu
 
 nonisolated extension Stylefarm_V1_TaskProgress: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".TaskProgress"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}frame_index\0\u{3}worker_id\0\u{1}iteration\0\u{1}budget\0\u{1}losses\0\u{3}task_id\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}frame_index\0\u{3}worker_id\0\u{1}iteration\0\u{1}budget\0\u{1}losses\0\u{3}task_id\0\u{3}job_id\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -3357,6 +3366,7 @@ nonisolated extension Stylefarm_V1_TaskProgress: SwiftProtobuf.Message, SwiftPro
       case 4: try { try decoder.decodeSingularUInt32Field(value: &self.budget) }()
       case 5: try { try decoder.decodeSingularMessageField(value: &self._losses) }()
       case 6: try { try decoder.decodeSingularStringField(value: &self.taskID) }()
+      case 7: try { try decoder.decodeSingularStringField(value: &self.jobID) }()
       default: break
       }
     }
@@ -3385,6 +3395,9 @@ nonisolated extension Stylefarm_V1_TaskProgress: SwiftProtobuf.Message, SwiftPro
     if !self.taskID.isEmpty {
       try visitor.visitSingularStringField(value: self.taskID, fieldNumber: 6)
     }
+    if !self.jobID.isEmpty {
+      try visitor.visitSingularStringField(value: self.jobID, fieldNumber: 7)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -3395,6 +3408,7 @@ nonisolated extension Stylefarm_V1_TaskProgress: SwiftProtobuf.Message, SwiftPro
     if lhs.budget != rhs.budget {return false}
     if lhs._losses != rhs._losses {return false}
     if lhs.taskID != rhs.taskID {return false}
+    if lhs.jobID != rhs.jobID {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -3885,7 +3899,7 @@ nonisolated extension Stylefarm_V1_ListWorkers: SwiftProtobuf.Message, SwiftProt
 
 nonisolated extension Stylefarm_V1_WorkerSummary: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".WorkerSummary"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}worker_id\0\u{1}hostname\0\u{1}cores\0\u{3}memory_bytes\0\u{1}slots\0\u{1}state\0\u{3}last_seen_unix_ms\0\u{3}tasks_held\0\u{3}unhealthy_reason\0\u{3}blocked_jobs\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}worker_id\0\u{1}hostname\0\u{1}cores\0\u{3}memory_bytes\0\u{1}slots\0\u{1}state\0\u{3}last_seen_unix_ms\0\u{3}tasks_held\0\u{3}unhealthy_reason\0\u{3}blocked_jobs\0\u{1}tasks\0\u{3}peak_rss_bytes\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -3903,6 +3917,8 @@ nonisolated extension Stylefarm_V1_WorkerSummary: SwiftProtobuf.Message, SwiftPr
       case 8: try { try decoder.decodeSingularUInt32Field(value: &self.tasksHeld) }()
       case 9: try { try decoder.decodeSingularStringField(value: &self.unhealthyReason) }()
       case 10: try { try decoder.decodeRepeatedStringField(value: &self.blockedJobs) }()
+      case 11: try { try decoder.decodeRepeatedMessageField(value: &self.tasks) }()
+      case 12: try { try decoder.decodeSingularUInt64Field(value: &self.peakRssBytes) }()
       default: break
       }
     }
@@ -3939,6 +3955,12 @@ nonisolated extension Stylefarm_V1_WorkerSummary: SwiftProtobuf.Message, SwiftPr
     if !self.blockedJobs.isEmpty {
       try visitor.visitRepeatedStringField(value: self.blockedJobs, fieldNumber: 10)
     }
+    if !self.tasks.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.tasks, fieldNumber: 11)
+    }
+    if self.peakRssBytes != 0 {
+      try visitor.visitSingularUInt64Field(value: self.peakRssBytes, fieldNumber: 12)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -3953,6 +3975,8 @@ nonisolated extension Stylefarm_V1_WorkerSummary: SwiftProtobuf.Message, SwiftPr
     if lhs.tasksHeld != rhs.tasksHeld {return false}
     if lhs.unhealthyReason != rhs.unhealthyReason {return false}
     if lhs.blockedJobs != rhs.blockedJobs {return false}
+    if lhs.tasks != rhs.tasks {return false}
+    if lhs.peakRssBytes != rhs.peakRssBytes {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

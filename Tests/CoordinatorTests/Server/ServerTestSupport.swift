@@ -196,6 +196,9 @@ final class FakeWorker {
         r.attempt = attempt ?? task.attempt
         r.output.sha256 = BlobName.of(bytes)
         r.output.size = UInt64(bytes.count)
+        // What a real worker reports with every result.
+        r.stats.wallSeconds = 0.01
+        r.stats.peakRssBytes = 64 << 20
         if inline {
             r.data = .attachment(0)
             try send(.result(r), attachments: [bytes])

@@ -78,6 +78,12 @@ final class WorkerHealthServerTests: XCTestCase {
         XCTAssertTrue(reply.wasUnhealthy)
         let task = try XCTUnwrap(bad.nextTask(), "reinstated, it takes tasks again")
         XCTAssertEqual(task.jobID, third)
+        // What each worker is doing, and the memory its last reported task took (issue 19).
+        let doing = try workers(client)
+        XCTAssertEqual(doing[0].tasks.map(\.taskID), [task.taskID])
+        XCTAssertEqual(doing[0].tasks.map(\.jobID), [third])
+        XCTAssertEqual(doing[1].tasks, [], "the good worker holds nothing now")
+        XCTAssertGreaterThan(doing[1].peakRssBytes, 0, "the good worker reported results with their peak memory")
         XCTAssertEqual(try workers(client).first?.blockedJobs, [], "and it is off the jobs' blocklists")
         reinstate.workerID = "nobody"
         guard case .reinstateWorker(let unknown)? = try client.request(.reinstateWorker(reinstate))?.payload else {

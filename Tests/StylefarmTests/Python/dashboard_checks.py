@@ -154,6 +154,9 @@ try:
     driver.get(f"{base}/#/workers")
     until(lambda d: d.find_elements(By.CSS_SELECTOR, "#workers tr"), "the workers table")
     check("alive" in driver.find_element(By.ID, "workers").text, "the workers page shows the worker alive")
+    workers_text = driver.find_element(By.ID, "workers").text
+    check("idle" in workers_text and "MiB" in workers_text,
+          f"the workers page shows what the worker does and its last task's peak memory ({workers_text!r})")
     driver.save_screenshot(f"{shots}/workers.png")
 finally:
     driver.quit()
