@@ -39,11 +39,11 @@ final class Thumbnails: @unchecked Sendable {
 
     /// The most frames a contact sheet shows; a longer job's sheet shows this many, evenly spaced.
     static let contactSheetFrames = 120
-    /// A contact sheet cell's longer side.
+    /// A contact sheet cell's width.
     static let cellSide = 160
 
     /// A contact sheet of the images at `paths` (a job's finished frames, in frame order): `columns` cells a row,
-    /// each image scaled to fit ``cellSide`` and centred, 4 pixels between cells, on dark grey.
+    /// each image ``cellSide`` pixels wide, 4 pixels between cells, on dark grey.
     func contactSheet(of paths: [String], columns: Int) async throws -> Data {
         let shown = Self.evenlySpaced(paths, count: Self.contactSheetFrames)
         let key = try "sheet|\(columns)|" + shown.map(Self.fileKey).joined(separator: "|")
@@ -58,30 +58,15 @@ final class Thumbnails: @unchecked Sendable {
         return (0..<count).map { items[Int((Double($0) * Double(items.count - 1) / Double(count - 1)).rounded())] }
     }
 
+    /// Each frame is read and scaled to its cell one at a time (120 4K frames held whole would be 12 GB of floats),
+    /// then laid out by `ContactSheet`.
     static func sheet(of paths: [String], columns: Int) throws -> Image {
-        let gap = 4, cell = cellSide, columns = max(1, min(columns, paths.count))
-        let rows = (paths.count + columns - 1) / columns
-        let width = gap + columns * (cell + gap), height = gap + rows * (cell + gap)
-        var pixels = [Float](repeating: 0.15, count: width * height * 3)
-        for (n, path) in paths.enumerated() {
-            let image = try ImageReader.read(path: path)
-            let scaled = try image.resized(longerSide: cell)
-            let x0 = gap + (n % columns) * (cell + gap) + (cell - scaled.width) / 2
-            let y0 = gap + (n / columns) * (cell + gap) + (cell - scaled.height) / 2
-            let c = scaled.channels, w = scaled.width
-            scaled.pixels.withUnsafeBufferPointer { source in
-                pixels.withUnsafeMutableBufferPointer { target in
-                    for y in 0..<scaled.height {
-                        for x in 0..<w {
-                            let s = (y * w + x) * c, t = ((y0 + y) * width + x0 + x) * 3
-                            // Grey frames fill all three channels; alpha is dropped.
-                            for k in 0..<3 { target[t + k] = source[s + min(k, c - 1)] }
-                        }
-                    }
-                }
-            }
+        let cells = try paths.map { path -> Image in
+            let frame = try ImageReader.read(path: path).toRGB()
+            let height = max(1, Int((Double(frame.height) * Double(cellSide) / Double(max(1, frame.width))).rounded()))
+            return try frame.resized(width: cellSide, height: height)
         }
-        return Image(width: width, height: height, channels: 3, pixels: pixels)
+        return try ContactSheet.compose(cells, columns: columns, cellWidth: cellSide, gap: 4, background: 0.15)
     }
 
     /// A cache key that changes when the file does (a re-rendered frame gets a new preview).

@@ -302,7 +302,7 @@ final class HTTPAPITests: XCTestCase {
         XCTAssertEqual(again, png)
         do { _ = try await thumbnails.png(of: farm.stateDirectory.appendingPathComponent("none.png").path); XCTFail("no file, no thumbnail") } catch {}
 
-        // A contact sheet: cells of 160 pixels, 4 between them, each frame where its number puts it.
+        // A contact sheet: cells 160 pixels wide, 4 between them, each frame where its number puts it.
         var paths: [String] = []
         for (n, value) in [Float(0.1), 0.5, 0.9].enumerated() {
             let path = farm.stateDirectory.appendingPathComponent("f\(n).png").path
@@ -310,9 +310,9 @@ final class HTTPAPITests: XCTestCase {
             paths.append(path)
         }
         let sheet = try ImageReader.decode(try await thumbnails.contactSheet(of: paths, columns: 2))
-        XCTAssertEqual([sheet.width, sheet.height], [4 + 2 * 164, 4 + 2 * 164])
+        XCTAssertEqual([sheet.width, sheet.height], [4 + 2 * 164, 4 + 2 * 94], "cells 160 wide, 90 high (16:9)")
         // Cell centres: (0,0) → 0.1, (1,0) → 0.5, (0,1) → 0.9; the fourth cell stays background.
-        for (x, y, expected) in [(86, 86, Float(0.1)), (250, 86, 0.5), (86, 250, 0.9), (250, 250, 0.15)] {
+        for (x, y, expected) in [(84, 49, Float(0.1)), (248, 49, 0.5), (84, 143, 0.9), (248, 143, 0.15)] {
             XCTAssertEqual(sheet[x: x, y: y, c: 0], expected, accuracy: 0.01, "cell at \(x),\(y)")
         }
         XCTAssertEqual(Thumbnails.evenlySpaced(Array(0..<1000), count: 120).count, 120)

@@ -40,13 +40,7 @@ final class FarmDashboardTests: XCTestCase {
             try ImageWriter.writePNG(image, to: plates.appendingPathComponent(String(format: "plate.%04d.png", n)).path)
         }
         let token = try farm.token("wrangler", role: "submitter")
-        let httpPort = FarmProcesses.freePortPair()
-        let base = "http://127.0.0.1:\(httpPort)"
-        try farm.startCoordinator(extra: ["--http", "127.0.0.1:\(httpPort)"])
-        try farm.startWorker("one")
-
-        let up = try await farm.waitForHTTP(base)
-        XCTAssertTrue(up, farm.logs)
+        let base = try await farm.startWithHTTP()
         let spec = try JSONSerialization.data(withJSONObject: [
             "name": "dashboard", "kind": "echo", "echo_seconds": 0.6, "frames": "1-\(frames)",
             "content": plates.appendingPathComponent("plate.####.png").path,

@@ -109,12 +109,7 @@ final class FarmHTTPTests: XCTestCase {
     func testAFarmWithoutSharedStorageTakesItsInputsOverHTTP() async throws {
         let artist = try farm.token("artist", role: "submitter")
         let monitor = try farm.token("monitor", role: "viewer")
-        let httpPort = FarmProcesses.freePortPair()
-        let base = "http://127.0.0.1:\(httpPort)"
-        try farm.startCoordinator(extra: ["--http", "127.0.0.1:\(httpPort)"])
-        try farm.startWorker("one")
-        let up = try await farm.waitForHTTP(base)
-        XCTAssertTrue(up, farm.logs)
+        let base = try await farm.startWithHTTP()
 
         // Three plates on the artist's machine (here: a folder the coordinator is never told about).
         var plates: [(name: String, bytes: Data, sha: String)] = []

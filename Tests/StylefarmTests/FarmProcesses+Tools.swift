@@ -73,6 +73,18 @@ extension FarmProcesses {
         return ((response as? HTTPURLResponse)?.statusCode ?? 0, data)
     }
 
+    /// Starts the coordinator with `--http` on a free loopback port and `workers`, and waits until the HTTP server
+    /// answers; returns its base URL.
+    func startWithHTTP(workers: [String] = ["one"]) async throws -> String {
+        let httpPort = FarmProcesses.freePortPair()
+        let base = "http://127.0.0.1:\(httpPort)"
+        try startCoordinator(extra: ["--http", "127.0.0.1:\(httpPort)"])
+        for worker in workers { try startWorker(worker) }
+        let up = try await waitForHTTP(base)
+        XCTAssertTrue(up, logs)
+        return base
+    }
+
     /// Waits (10 s at most) until `base`'s `/healthz` answers: the HTTP server of a process just started listens.
     func waitForHTTP(_ base: String) async throws -> Bool {
         for _ in 0..<100 {

@@ -26,12 +26,7 @@ final class FarmPythonClientTests: XCTestCase {
         }
         var tokens: [String: String] = [:]
         for (name, role) in [("td", "submitter"), ("monitor", "viewer")] { tokens[name] = try farm.token(name, role: role) }
-        let httpPort = FarmProcesses.freePortPair()
-        let base = "http://127.0.0.1:\(httpPort)"
-        try farm.startCoordinator(extra: ["--http", "127.0.0.1:\(httpPort)"])
-        try farm.startWorker("one")
-        let up = try await farm.waitForHTTP(base)
-        XCTAssertTrue(up, farm.logs)
+        let base = try await farm.startWithHTTP()
 
         let client = Self.repository.appendingPathComponent("clients/python")
         let rendered = try python([client.appendingPathComponent("examples/render_shot.py").path,

@@ -319,7 +319,7 @@ paths:
       tags: [jobs]
       operationId: getContactSheet
       summary: >-
-        The job's finished frames in frame order as one PNG grid of 160-pixel cells (at most 120 frames, evenly
+        The job's finished frames in frame order as one PNG grid of cells 160 pixels wide (at most 120 frames, evenly
         spaced over a longer job), made once per set of frames, then kept.
       parameters:
         - name: columns

@@ -130,7 +130,8 @@ try:
         "img.onload = () => done([img.naturalWidth, img.naturalHeight]); img.onerror = () => done(null); img.src = arguments[0];", href)
     columns = min(8, frames)
     rows = (frames + columns - 1) // columns
-    check(size == [4 + columns * 164, 4 + rows * 164], f"the contact sheet is a {columns}x{rows} grid of the frames ({size})")
+    cell_height = round(160 * 54 / 96)  # the plates are 96x54
+    check(size == [4 + columns * 164, 4 + rows * (cell_height + 4)], f"the contact sheet is a {columns}x{rows} grid of the frames ({size})")
     click("play")
     until(lambda d: d.find_element(By.ID, "preview").is_displayed(), "the animated preview")
     shown = set()
