@@ -10,7 +10,7 @@ import PackageDescription
 //   stylefarm    – the command-line tool
 // C libraries each get their own target: CBLAS (OpenBLAS), CPNG, CJPEG, CZMQ (system libraries) and
 // CImageCodecs (a small C shim that keeps libpng/libjpeg's setjmp/longjmp error handling out of Swift),
-// COpticalFlow (a C interface over OpenCV's C++ DIS optical flow).
+// COpticalFlow (a C interface over OpenCV's C++ DIS optical flow), CEXR (a C interface over OpenEXR's C++ library).
 let package = Package(
     name: "StyleFarm",
     platforms: [.macOS(.v13)],
@@ -51,7 +51,12 @@ let package = Package(
                 cxxSettings: [.unsafeFlags(["-I/usr/include/opencv4", "-O2"])],
                 linkerSettings: [.linkedLibrary("opencv_video"), .linkedLibrary("opencv_imgproc"),
                                  .linkedLibrary("opencv_core")]),
-        .target(name: "Engine", dependencies: ["CBLAS", "CImageCodecs", "COpticalFlow"], path: "Sources/Engine"),
+        // OpenEXR 3.1 behind a C interface (libopenexr-dev): its C++ exceptions stay inside the shim.
+        .target(name: "CEXR", path: "Sources/CEXR",
+                cxxSettings: [.unsafeFlags(["-I/usr/include/OpenEXR", "-I/usr/include/Imath", "-O2"])],
+                linkerSettings: [.linkedLibrary("OpenEXR-3_1"), .linkedLibrary("Iex-3_1"), .linkedLibrary("IlmThread-3_1"),
+                                 .linkedLibrary("Imath-3_1")]),
+        .target(name: "Engine", dependencies: ["CBLAS", "CImageCodecs", "COpticalFlow", "CEXR"], path: "Sources/Engine"),
         .target(name: "ModelStore",
                 dependencies: ["Engine",
                                .product(name: "SwiftProtobuf", package: "swift-protobuf"),

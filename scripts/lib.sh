@@ -2,12 +2,12 @@
 set -euo pipefail
 
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-APT_PACKAGES=(libopenblas-dev libpng-dev libjpeg62-turbo-dev libzmq3-dev libopencv-video-dev pkg-config python3-pip python3-venv protobuf-compiler)
+APT_PACKAGES=(libopenblas-dev libpng-dev libjpeg62-turbo-dev libzmq3-dev libopencv-video-dev libopenexr-dev pkg-config python3-pip python3-venv protobuf-compiler)
 
 log() { printf '==> %s\n' "$*" >&2; }
 
 # Debian packages only tests use: real peers of the product (scripts/test.sh installs them).
-TEST_PACKAGES=(prometheus chromium chromium-driver)
+TEST_PACKAGES=(prometheus chromium chromium-driver openimageio-tools)
 
 # Installs Debian packages if any is missing (apt-get, as root or through sudo): the build's (APT_PACKAGES)
 # without arguments, else the ones named.
