@@ -14,7 +14,7 @@ cd "$REPO_ROOT"
 
 # The full tier: test classes that `--fast` leaves out (a `swift test --skip` regex on Target.Class/test).
 # A new test that starts a process, renders through the whole engine or sleeps belongs here.
-FULL_TIER='^StylefarmTests\.|\.(RegionStylizationTests|StyleTransferTests|TemporalStylizationTests|TiledGramTests|GramSumsTests|VGGGradientTests|TaskExecutorTileTests|InstallPipelineTests|WorkerLoopTests)/'
+FULL_TIER='^StylefarmTests\.|\.(OpenEXRTests|HTTPSTests|RegionStylizationTests|StyleTransferTests|TemporalStylizationTests|TiledGramTests|GramSumsTests|VGGGradientTests|TaskExecutorTileTests|InstallPipelineTests|WorkerLoopTests)/'
 FAST=0
 if [ "${1:-}" = "--fast" ]; then FAST=1; shift; fi
 install_system_packages

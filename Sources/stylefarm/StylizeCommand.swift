@@ -18,8 +18,20 @@ struct StylizeCommand: ParsableCommand {
               stylefarm stylize --content c.png --segment selfie --region person=a.jpg --region background=b.jpg --out o.png
             """)
 
-    @Option(help: "Content image (PNG or JPEG).")
+    @Option(help: "Content image (PNG, JPEG or OpenEXR).")
     var content: String
+
+    @Option(help: "The content's colour space: srgb, linear-rec709 or acescg (default: linear-rec709 for OpenEXR, srgb otherwise).")
+    var inputColorspace: String?
+
+    @Option(help: "The OpenEXR layer to stylize (its channels are LAYER.R, LAYER.G, …; default: the unnamed layer).")
+    var layer: String?
+
+    @Option(help: "OpenEXR output compression: none, rle, zips, zip, piz, pxr24, b44, b44a, dwaa or dwab.")
+    var exrCompression: String = "zip"
+
+    @Flag(help: "Write OpenEXR output as 32-bit float (default: 16-bit half).")
+    var exrFloat = false
 
     @Option(help: "Style image (PNG or JPEG); repeat for several styles. With --region, the style of every pixel no region claims.")
     var style: [String] = []
@@ -27,7 +39,7 @@ struct StylizeCommand: ParsableCommand {
     @Option(help: "Blend weights of the style images, comma-separated (default: equal).")
     var styleWeights: String?
 
-    @Option(help: "Output PNG path.")
+    @Option(help: "Output path: .exr writes OpenEXR in the content's colour space (linear Rec.709 for an sRGB plate) with its alpha; anything else PNG.")
     var out: String
 
     @Option(help: "Longer side of the output in pixels.")
@@ -132,8 +144,19 @@ struct StylizeCommand: ParsableCommand {
     func run() throws {
         let parameters = try parameters()
         let limits = ImageLimits(maxPixels: maxPixels)
-        let contentImage = try ImageReader.read(path: content, limits: limits)
-        let styleImages = try style.map { try ImageReader.read(path: $0, limits: limits) }
+        var space: ColorSpace?
+        if let inputColorspace {
+            guard let named = ColorSpace(name: inputColorspace) else {
+                throw ValidationError("--input-colorspace takes \(ColorSpace.allCases.map(\.rawValue).joined(separator: ", ")) (got \(inputColorspace))")
+            }
+            space = named
+        }
+        guard let compression = OpenEXR.Compression(name: exrCompression) else {
+            throw ValidationError("--exr-compression takes \(OpenEXR.Compression.allCases.map(\.description).joined(separator: ", ")) (got \(exrCompression))")
+        }
+        let plate = try Plate.read(path: content, colorSpace: space, layer: layer, limits: limits)
+        let contentImage = plate.working
+        let styleImages = try style.map { try Plate.read(path: $0, limits: limits).working }
         let vgg = try engine.makeNetwork()
         let reporter = ProgressReporter(label: "stylize", totalScales: parameters.scales)
         let transfer = StyleTransfer(vgg: vgg)
@@ -156,7 +179,11 @@ struct StylizeCommand: ParsableCommand {
             }
         }
         reporter.finish()
-        try ImageWriter.writePNG(result.image, to: out, bitDepth: bitDepth)
+        if out.lowercased().hasSuffix(".exr") {
+            try Plate.write(try plate.output(result.image, in: plate.exrColorSpace), to: out, half: !exrFloat, compression: compression)
+        } else {
+            try ImageWriter.writePNG(result.image, to: out, bitDepth: bitDepth)
+        }
         let f = result.finalLosses, i = result.initialLosses
         print(String(format: "wrote %@ (%dx%d) evaluations=%d content=%.4g style=%.4g (from %.4g) tv=%.4g%@ total=%.4g",
                      out, result.image.width, result.image.height, result.evaluations,

@@ -36,6 +36,64 @@ final class StylizeEndToEndTests: XCTestCase {
         let image = try ImageReader.decode(outputs[0])
         XCTAssertEqual([image.width, image.height, image.channels, image.bitDepth], [48, 32, 3, 16])
     }
+
+    /// Issue 20: an OpenEXR plate (scene-linear, with alpha and highlights above 1) in, OpenEXR out: the network
+    /// sees the plate in the sRGB working space, the output comes back linear with the plate's alpha. The plate's
+    /// working-space pixels given as they are (an OpenEXR file of float samples read as `srgb`) give the same render,
+    /// so the conversion each way is the one the network's input and output need.
+    func testAnOpenEXRPlateComesBackLinearWithItsAlpha() throws {
+        let photo = try ImageReader.read(path: try DemoImages.cat).resized(width: 48, height: 32).toRGB()
+        var linear = [Float](repeating: 0, count: 48 * 32 * 4)
+        for p in 0..<(48 * 32) {
+            for c in 0..<3 { linear[p * 4 + c] = Float(ColorSpace.decode(Double(photo.pixels[p * 3 + c]))) * 1.2 }  // some pixels above 1
+            linear[p * 4 + 3] = Float(p % 48) / 47                                                                    // an alpha ramp
+        }
+        let plate = Image(width: 48, height: 32, channels: 4, pixels: linear)
+        let exr = directory.appendingPathComponent("plate.exr").path
+        try OpenEXR.write(plate, to: exr, half: false, compression: .piz)
+        let working = Plate.from(linear: plate, colorSpace: .linearRec709, isEXR: true).working
+        let asWorking = directory.appendingPathComponent("working.exr").path
+        try OpenEXR.write(working, to: asWorking, half: false, compression: .zip)
+
+        let flags = ["--style", try DemoImages.painting, "--size", "48", "--iterations", "8", "--threads", "2", "--seed", "3"]
+        let outEXR = directory.appendingPathComponent("out.exr").path, outPNG = directory.appendingPathComponent("out.png").path
+        let fromEXR = try CLIRunner.run(["stylize", "--content", exr, "--out", outEXR] + flags)
+        XCTAssertEqual(fromEXR.status, 0, fromEXR.stderr)
+        let fromPNG = try CLIRunner.run(["stylize", "--content", asWorking, "--input-colorspace", "srgb", "--out", outPNG,
+                                         "--bit-depth", "16"] + flags)
+        XCTAssertEqual(fromPNG.status, 0, fromPNG.stderr)
+
+        let out = try OpenEXR.read(path: outEXR)
+        XCTAssertTrue(out.half)
+        XCTAssertEqual(out.compression, .zip)
+        XCTAssertEqual([out.image.width, out.image.height, out.image.channels], [48, 32, 4])
+        for p in 0..<(48 * 32) {
+            XCTAssertEqual(out.image.pixels[p * 4 + 3], Float(Float16(linear[p * 4 + 3])), "the plate's alpha, pixel \(p)")
+        }
+        // Back in working space, the EXR render is the other render (the same working input: up to the output's half
+        // floats and the PNG's 16 bits).
+        let reference = try ImageReader.read(path: outPNG)
+        var difference = 0.0
+        for p in 0..<(48 * 32) {
+            let o = out.image.pixels
+            let w = ColorSpace.linearRec709.toWorking((Double(o[p * 4]), Double(o[p * 4 + 1]), Double(o[p * 4 + 2])))
+            difference += abs(w.0 - Double(reference.pixels[p * 3])) + abs(w.1 - Double(reference.pixels[p * 3 + 1]))
+                + abs(w.2 - Double(reference.pixels[p * 3 + 2]))
+        }
+        difference /= Double(48 * 32 * 3)
+        XCTAssertLessThan(difference, 2e-4, "mean difference in working space")
+        // And the EXR holds linear values, not the working space's: its mean is well below the encoded mean.
+        let meanLinear = stride(from: 0, to: out.image.pixels.count, by: 4).map { Double(out.image.pixels[$0 + 1]) }.reduce(0, +) / Double(48 * 32)
+        let meanEncoded = stride(from: 0, to: reference.pixels.count, by: 3).map { Double(reference.pixels[$0 + 1]) }.reduce(0, +) / Double(48 * 32)
+        XCTAssertLessThan(meanLinear, meanEncoded * 0.8, "linear \(meanLinear) against encoded \(meanEncoded)")
+
+        let bad = try CLIRunner.run(["stylize", "--content", exr, "--out", outEXR, "--input-colorspace", "rec2020"] + flags)
+        XCTAssertNotEqual(bad.status, 0)
+        XCTAssertTrue(bad.stderr.contains("--input-colorspace takes srgb, linear-rec709, acescg"), bad.stderr)
+        let noLayer = try CLIRunner.run(["stylize", "--content", exr, "--out", outEXR, "--layer", "diffuse"] + flags)
+        XCTAssertNotEqual(noLayer.status, 0)
+        XCTAssertTrue(noLayer.stderr.contains("layer 'diffuse' has no R, G, B or Y channels"), noLayer.stderr)
+    }
 }
 
 /// `stylefarm stylize --segment … --region …` end to end: masks from a matte, the selfie model; bad input.
