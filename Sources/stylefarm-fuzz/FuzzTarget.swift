@@ -65,6 +65,8 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
     static func images(_ data: Data) {
         let limits = ImageLimits(maxPixels: 4_000_000, maxFileBytes: 16 << 20)
         _ = try? ImageReader.decode(bytes: [UInt8](data), name: "fuzz", limits: limits)
+        _ = try? OpenEXR.decode(bytes: [UInt8](data), name: "fuzz", limits: limits)
+        _ = try? OpenEXR.decode(bytes: [UInt8](data), name: "fuzz", layer: "diffuse", limits: limits)
     }
 
     static func blobs(_ data: Data) {
