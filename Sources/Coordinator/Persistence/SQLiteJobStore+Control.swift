@@ -110,6 +110,11 @@ extension SQLiteJobStore {
             for index in chosenFrames.union(completedPerFrame.keys) {
                 try frame.execute(arguments: [jobID, index, completedPerFrame[index] ?? 0, chosenFrames.contains(index)])
             }
+            // A frame rendered again has a new warp error against its predecessor, and so does its successor.
+            let warp = try db.cachedStatement(sql: """
+                UPDATE frames SET warp_error = NULL, warp_certain = NULL WHERE job_id = ?1 AND frame_index IN (?2, ?2 + 1)
+                """)
+            for index in chosenFrames { try warp.execute(arguments: [jobID, index]) }
             try db.execute(sql: """
                 UPDATE jobs SET tasks_finished = tasks_finished - ?2, tasks_failed = tasks_failed - ?3,
                     state = 'running', updated_at = ?4

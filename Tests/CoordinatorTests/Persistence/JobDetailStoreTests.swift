@@ -68,4 +68,18 @@ final class JobDetailStoreTests: XCTestCase {
             XCTAssertEqual(attempts[0].errorMessage, "engine threw", label)
         }
     }
+
+    /// A frame rendered again has a new warp error against its predecessor, and its successor against it: a requeue
+    /// forgets both, and nothing else.
+    func testRequeuingAFrameForgetsItsWarpErrorAndItsSuccessors() throws {
+        try forEachStore { store, label in
+            try insertJob(store, id: "a", frames: 0..<4)
+            for claim in try store.claimTasks(for: "w", max: 4, now: at(1)) {
+                _ = try store.apply([.completed(taskID: claim.task.id, attempt: claim.attempt, resultSHA256: String(repeating: "a", count: 64))], now: at(2))
+            }
+            _ = try store.apply((1..<4).map { .frameWarpError(jobID: "a", frameIndex: $0, warpError: Double($0) / 100, certain: 0.9) }, now: at(3))
+            _ = try store.requeueFrames(ofJob: "a", frames: [1], failed: false, now: at(4))
+            XCTAssertEqual(try store.frames(ofJob: "a").map(\.warpError), [nil, nil, nil, 0.03], label)
+        }
+    }
 }
