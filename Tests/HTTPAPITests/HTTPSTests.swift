@@ -1,6 +1,7 @@
 import Coordinator
 import Foundation
 @testable import HTTPAPI
+import TestSupport
 import XCTest
 
 /// HTTPS (`--http-tls-cert`, `--http-tls-key`): a certificate made by `openssl` for 127.0.0.1, checked by `curl`
@@ -9,27 +10,15 @@ final class HTTPSTests: XCTestCase {
     private var directory: URL!
 
     override func setUpWithError() throws {
-        for tool in ["openssl", "curl"] where !FileManager.default.isExecutableFile(atPath: "/usr/bin/\(tool)") {
-            throw XCTSkip("HTTPS tests need /usr/bin/\(tool) (apt-get install \(tool))")
-        }
+        for tool in ["openssl", "curl"] { try SystemTool.require(tool, package: tool) }
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("stylefarm-https-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
     }
 
     override func tearDown() { if let directory { try? FileManager.default.removeItem(at: directory) } }
 
-    @discardableResult
     private func run(_ tool: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/\(tool)")
-        process.arguments = arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+        try SystemTool.run(tool, arguments)
     }
 
     /// A self-signed P-256 certificate for 127.0.0.1 and its key (mode 0600).

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import XCTest
 @testable import Engine
 
@@ -29,21 +30,11 @@ final class OpenEXRTests: XCTestCase {
         return Image(width: width, height: height, channels: 4, pixels: pixels)
     }
 
+    /// Runs an OpenImageIO tool; fails the test when it fails.
     private func tool(_ name: String, _ arguments: [String]) throws -> String {
-        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/\(name)") else {
-            throw XCTSkip("/usr/bin/\(name) is missing (Debian: apt-get install openimageio-tools; scripts/test.sh installs it)")
-        }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/\(name)")
-        process.arguments = arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        let output = String(decoding: data, as: UTF8.self)
-        XCTAssertEqual(process.terminationStatus, 0, output)
+        try SystemTool.require(name, package: "openimageio-tools")
+        let (status, output) = try SystemTool.run(name, arguments)
+        XCTAssertEqual(status, 0, output)
         return output
     }
 
