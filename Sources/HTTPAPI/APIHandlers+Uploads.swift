@@ -103,7 +103,7 @@ extension APIHandlers {
             case .checkout(let r)?: error = r.hasError ? r.error : nil
             default: error = nil
             }
-            guard let error, error.code == .resourceExhausted, error.message.contains("queue is full"), attempt < 5 else { return reply }
+            guard let error, error.isUploadQueueFull, attempt < 5 else { return reply }
             attempt += 1
             try await Task.sleep(for: .milliseconds(200 * attempt))
         }

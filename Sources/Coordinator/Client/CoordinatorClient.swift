@@ -216,7 +216,7 @@ public final class CoordinatorClient {
             let id = waiting.removeFirst()
             guard case .uploadChunk(let answer) = try reply(to: id, within: timeout) else { throw CoordinatorClientError.unexpectedReply }
             if answer.hasError {
-                throw answer.error.code == .resourceExhausted && answer.error.message.contains("queue is full")
+                throw answer.error.isUploadQueueFull
                     ? CoordinatorClientError.busy(answer.error.message) : CoordinatorClientError.rejected(answer.error.message)
             }
             if answer.stored { return }

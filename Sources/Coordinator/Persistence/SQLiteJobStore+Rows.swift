@@ -134,13 +134,9 @@ extension SQLiteJobStore {
         guard !indices.isEmpty else { return [] }
         return try read { db in
             try Row.fetchAll(db.cachedStatement(sql: """
-                SELECT job_id, frame_index, output_path, state, result_sha256, warp_error, warp_certain FROM frames
+                SELECT \(Self.frameColumns) FROM frames
                 WHERE job_id = ?1 AND frame_index IN (SELECT value FROM json_each(?2)) ORDER BY frame_index
-                """), arguments: [jobID, Self.jsonArray(indices).json]).map { row in
-                FrameRecord(jobID: row[0], index: row[1], outputPath: row[2],
-                            state: try Self.decodeState(row[3], FrameState.self), resultSHA256: row[4],
-                            warpError: row[5], warpCertain: row[6])
-            }
+                """), arguments: [jobID, Self.jsonArray(indices).json]).map(Self.decodeFrame)
         }
     }
 
@@ -200,13 +196,9 @@ extension SQLiteJobStore {
     public func frames(ofJob jobID: String) throws -> [FrameRecord] {
         try read { db in
             try Row.fetchAll(db, sql: """
-                SELECT job_id, frame_index, output_path, state, result_sha256, warp_error, warp_certain FROM frames
+                SELECT \(Self.frameColumns) FROM frames
                 WHERE job_id = ? ORDER BY frame_index
-                """, arguments: [jobID]).map { row in
-                FrameRecord(jobID: row[0], index: row[1], outputPath: row[2],
-                            state: try Self.decodeState(row[3], FrameState.self), resultSHA256: row[4],
-                            warpError: row[5], warpCertain: row[6])
-            }
+                """, arguments: [jobID]).map(Self.decodeFrame)
         }
     }
 
@@ -216,6 +208,13 @@ extension SQLiteJobStore {
                 SELECT \(Self.attemptColumns) FROM attempts WHERE task_id = ? ORDER BY number
                 """, arguments: [taskID]).map(Self.decodeAttempt)
         }
+    }
+
+    static let frameColumns = "job_id, frame_index, output_path, state, result_sha256, warp_error, warp_certain"
+
+    static func decodeFrame(_ row: Row) throws -> FrameRecord {
+        FrameRecord(jobID: row[0], index: row[1], outputPath: row[2], state: try decodeState(row[3], FrameState.self),
+                    resultSHA256: row[4], warpError: row[5], warpCertain: row[6])
     }
 
     static let attemptColumns = """

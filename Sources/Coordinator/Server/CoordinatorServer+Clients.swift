@@ -189,19 +189,23 @@ extension CoordinatorServer {
         // The farm's in-flight tasks (a few per worker), not the job's rows.
         guard let inFlight = try? store.inFlightTasks() else { return ([], 0) }
         let running = inFlight.filter { $0.jobID == jobID }.sorted { ($0.frameIndex, $0.id) < ($1.frameIndex, $1.id) }
-            .map { task -> Stylefarm_V1_TaskProgress in
-            var p = Stylefarm_V1_TaskProgress()
-            p.frameIndex = UInt32(clamping: task.frameIndex)
-            p.workerID = task.assignedWorker ?? ""
-            p.taskID = task.id
-            if let latest = taskProgress[task.id], latest.attempt == UInt32(clamping: task.currentAttempt) {
-                p.iteration = latest.iteration
-                p.budget = latest.budget
-                if latest.hasLosses { p.losses = latest.losses }
-            }
-            return p
-        }
+            .map { progress(ofTask: $0.id, frameIndex: $0.frameIndex, workerID: $0.assignedWorker ?? "", attempt: $0.currentAttempt) }
         return (running, Set(running.map(\.workerID).filter { !$0.isEmpty }).count)
+    }
+
+    /// A held task as watchers and the worker list show it: its frame, its worker and the latest progress its current
+    /// attempt reported (none from an earlier attempt).
+    func progress(ofTask taskID: String, frameIndex: Int, workerID: String, attempt: Int) -> Stylefarm_V1_TaskProgress {
+        var p = Stylefarm_V1_TaskProgress()
+        p.taskID = taskID
+        p.frameIndex = UInt32(clamping: frameIndex)
+        p.workerID = workerID
+        if let latest = taskProgress[taskID], latest.attempt == UInt32(clamping: attempt) {
+            p.iteration = latest.iteration
+            p.budget = latest.budget
+            if latest.hasLosses { p.losses = latest.losses }
+        }
+        return p
     }
 
     func pushWatchEvents() {

@@ -7,6 +7,15 @@ struct FinishedUpload: Sendable {
     var reply: Stylefarm_V1_ClientReply.OneOf_Payload
 }
 
+extension Stylefarm_V1_ClientError {
+    /// What the coordinator answers an upload request when its upload queue is full.
+    static let uploadQueueFull = "the coordinator's upload queue is full; send this again in a moment"
+
+    /// The refusal that means "send it again in a moment" (the upload queue is full), not a reason to give up: the
+    /// one check every uploading client (`stylefarm submit --upload`, the HTTP API's uploads) makes.
+    public var isUploadQueueFull: Bool { code == .resourceExhausted && message.contains("queue is full") }
+}
+
 extension CoordinatorServer {
     // MARK: Uploads (docs/PROTOCOL.md "Uploads")
 
@@ -72,7 +81,7 @@ extension CoordinatorServer {
     private func admitUpload(_ call: ClientCall, _ busy: Stylefarm_V1_ClientReply.OneOf_Payload) -> Bool {
         guard uploads.inFlight >= Self.maxQueuedUploadRequests else { return true }
         stats.drop("upload-busy")
-        let error = Self.clientError(.resourceExhausted, "the coordinator's upload queue is full; send this again in a moment")
+        let error = Self.clientError(.resourceExhausted, Stylefarm_V1_ClientError.uploadQueueFull)
         var answer = busy
         switch answer {
         case .uploadQuery(var r): r.error = error; answer = .uploadQuery(r)

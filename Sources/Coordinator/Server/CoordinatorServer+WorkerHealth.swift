@@ -34,16 +34,8 @@ extension CoordinatorServer {
                 summary.blockedJobs = blocked[worker.id] ?? []
                 summary.tasks = liveness.inFlight(of: worker.id).sorted().compactMap { taskID in
                     guard let sent = assigned[taskID]?.sent else { return nil }
-                    var p = Stylefarm_V1_TaskProgress()
-                    p.taskID = taskID
+                    var p = progress(ofTask: taskID, frameIndex: sent.frameIndex, workerID: worker.id, attempt: sent.attempt)
                     p.jobID = sent.jobID
-                    p.frameIndex = UInt32(clamping: sent.frameIndex)
-                    p.workerID = worker.id
-                    if let latest = taskProgress[taskID], latest.attempt == UInt32(clamping: sent.attempt) {
-                        p.iteration = latest.iteration
-                        p.budget = latest.budget
-                        if latest.hasLosses { p.losses = latest.losses }
-                    }
                     return p
                 }
                 summary.peakRssBytes = workerPeakRSS[worker.id] ?? 0

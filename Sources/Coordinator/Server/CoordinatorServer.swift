@@ -479,11 +479,13 @@ public final class CoordinatorServer {
     }
 
     private func record(_ changes: [StateChange], _ outcomes: [StateChangeOutcome]) {
+        var completed: [String] = []
         for (change, outcome) in zip(changes, outcomes) {
             metrics.count(change, outcome)
             switch outcome {
             case .task(.completed):
                 stats.completed += 1
+                if let taskID = change.taskID { completed.append(taskID) }
                 noteFrameEvent(change)
             case .task(.failed):
                 noteFrameEvent(change)
@@ -491,10 +493,6 @@ public final class CoordinatorServer {
                 stats.staleReports += 1
             default: break
             }
-        }
-        var completed: [String] = []
-        for (change, outcome) in zip(changes, outcomes) where outcome == .task(.completed) {
-            if let taskID = change.taskID { completed.append(taskID) }
         }
         measureWarpErrors(after: completed)
         if outcomes.contains(where: { $0 == .task(.completed) || $0 == .task(.failed) }) { releaseFinishedIntermediates() }
