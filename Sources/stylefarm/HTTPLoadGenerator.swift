@@ -163,14 +163,15 @@ final class HTTPLoadGenerator {
             connection.tail = Array(scan.suffix(Self.marker.count - 1))
             // The stream's last event says so; the connection itself may stay open for the next request.
             let lookout = connection.terminalTail + bytes
-            if contains(Self.terminal, in: lookout) { closed(connection); return }
+            if find(Self.terminal, in: lookout) != nil { closed(connection); return }
             connection.terminalTail = Array(lookout.suffix(Self.terminal.count - 1))
             return
         }
         connection.incoming += bytes
         // A whole answer: its headers, then Content-Length bytes of body.
         if connection.expected == nil {
-            guard let end = find(Self.headerEnd, in: connection.incoming) else { return }
+            // An answer's headers are in its first 16 KiB.
+            guard let end = find(Self.headerEnd, in: connection.incoming, within: 16 << 10) else { return }
             let header = String(decoding: connection.incoming[0..<end], as: UTF8.self).lowercased()
             guard let lengthLine = header.split(separator: "\r\n").first(where: { $0.hasPrefix("content-length:") }),
                   let length = Int(lengthLine.dropFirst("content-length:".count).trimmingCharacters(in: .whitespaces)) else {
@@ -190,19 +191,11 @@ final class HTTPLoadGenerator {
         connection.awaiting = false
     }
 
-    private func contains(_ needle: [UInt8], in haystack: [UInt8]) -> Bool {
-        guard haystack.count >= needle.count else { return false }
-        for i in 0...(haystack.count - needle.count) where haystack[i] == needle[0] {
-            if haystack[i ..< i + needle.count].elementsEqual(needle) { return true }
-        }
-        return false
-    }
-
-    /// Where `needle` starts in the first 16 KiB of `haystack` (an answer's headers).
-    private func find(_ needle: [UInt8], in haystack: [UInt8]) -> Int? {
-        let limit = min(haystack.count, 16 << 10)
-        guard limit >= needle.count else { return nil }
-        for i in 0...(limit - needle.count) where haystack[i] == needle[0] {
+    /// Where `needle` starts among the first `limit` bytes of `haystack`, nil when it does not.
+    private func find(_ needle: [UInt8], in haystack: [UInt8], within limit: Int = .max) -> Int? {
+        let end = min(haystack.count, limit)
+        guard end >= needle.count else { return nil }
+        for i in 0...(end - needle.count) where haystack[i] == needle[0] {
             if haystack[i ..< i + needle.count].elementsEqual(needle) { return i }
         }
         return nil

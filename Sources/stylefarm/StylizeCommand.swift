@@ -179,11 +179,9 @@ struct StylizeCommand: ParsableCommand {
             }
         }
         reporter.finish()
-        if out.lowercased().hasSuffix(".exr") {
-            try Plate.write(try plate.output(result.image, in: plate.exrColorSpace), to: out, half: !exrFloat, compression: compression)
-        } else {
-            try ImageWriter.writePNG(result.image, to: out, bitDepth: bitDepth)
-        }
+        // OpenEXR gets the plate's scene-linear space and alpha back; a PNG is the working space itself.
+        let frame = Plate.writesEXR(out) ? try plate.output(result.image, in: plate.exrColorSpace) : result.image
+        try Plate.write(frame, to: out, bitDepth: bitDepth, half: !exrFloat, compression: compression)
         let f = result.finalLosses, i = result.initialLosses
         print(String(format: "wrote %@ (%dx%d) evaluations=%d content=%.4g style=%.4g (from %.4g) tv=%.4g%@ total=%.4g",
                      out, result.image.width, result.image.height, result.evaluations,

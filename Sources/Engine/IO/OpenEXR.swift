@@ -108,21 +108,13 @@ public enum OpenEXR {
             let pixel = bad / image.channels
             throw ImageIOError.invalidImage(path: name, reason: "sample \(image.pixels[bad]) at pixel (\(pixel % image.width), \(pixel / image.width)) is not a finite number")
         }
-        var samples = image.pixels, channels = image.channels
-        if channels == 2 {
-            // Gray + alpha: RGBA with the gray in R, G and B.
-            samples = [Float](repeating: 0, count: image.pixelCount * 4)
-            for p in 0..<image.pixelCount {
-                let v = image.pixels[p * 2]
-                samples[p * 4] = v; samples[p * 4 + 1] = v; samples[p * 4 + 2] = v; samples[p * 4 + 3] = image.pixels[p * 2 + 1]
-            }
-            channels = 4
-        }
-        var options = sf_exr_encode_options(channels: UInt32(channels), half: half ? 1 : 0, compression: compression.rawValue)
+        // Gray + alpha: RGBA with the gray in R, G and B.
+        let source = image.channels == 2 ? image.toRGBA() : image
+        var options = sf_exr_encode_options(channels: UInt32(source.channels), half: half ? 1 : 0, compression: compression.rawValue)
         var out: UnsafeMutablePointer<UInt8>?
         var size = 0
         var message = [CChar](repeating: 0, count: 512)
-        let code = samples.withUnsafeBufferPointer {
+        let code = source.pixels.withUnsafeBufferPointer {
             sf_exr_encode($0.baseAddress, UInt32(image.width), UInt32(image.height), &options, &out, &size, &message, message.count)
         }
         defer { sf_exr_free(out) }

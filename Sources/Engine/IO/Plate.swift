@@ -31,13 +31,7 @@ public struct Plate: Sendable {
 
     /// A plate from an image in `colorSpace` (its alpha, if any, kept apart).
     public static func from(linear image: Image, colorSpace: ColorSpace, isEXR: Bool) -> Plate {
-        let rgb = image.toRGB()
-        var alpha: Image?
-        if image.channels == 2 || image.channels == 4 {
-            let c = image.channels
-            alpha = Image(width: image.width, height: image.height, channels: 1,
-                          pixels: (0..<image.pixelCount).map { image.pixels[$0 * c + c - 1] })
-        }
+        let rgb = image.toRGB(), alpha = image.alphaChannel()
         guard colorSpace.isLinear else { return Plate(working: rgb, alpha: alpha, colorSpace: colorSpace, isEXR: isEXR) }
         var pixels = rgb.pixels
         pixels.withUnsafeMutableBufferPointer { p in
@@ -59,23 +53,25 @@ public struct Plate: Sendable {
     public func output(_ stylized: Image, in space: ColorSpace? = nil) throws -> Image {
         let colorSpace = space ?? self.colorSpace
         let rgb = stylized.toRGB()
-        var samples = [Float](repeating: 0, count: rgb.pixelCount * (alpha == nil ? 3 : 4))
-        let c = alpha == nil ? 3 : 4
-        let matte = try alpha.map { $0.width == rgb.width && $0.height == rgb.height ? $0 : try $0.resized(width: rgb.width, height: rgb.height) }
+        var samples = rgb.pixels
         for i in 0..<rgb.pixelCount {
-            let v = (Double(rgb.pixels[i * 3]), Double(rgb.pixels[i * 3 + 1]), Double(rgb.pixels[i * 3 + 2]))
-            let l = colorSpace.fromWorking(v)
-            samples[i * c] = Float(l.0); samples[i * c + 1] = Float(l.1); samples[i * c + 2] = Float(l.2)
-            if let matte { samples[i * c + 3] = matte.pixels[i] }
+            let l = colorSpace.fromWorking((Double(samples[i * 3]), Double(samples[i * 3 + 1]), Double(samples[i * 3 + 2])))
+            samples[i * 3] = Float(l.0); samples[i * 3 + 1] = Float(l.1); samples[i * 3 + 2] = Float(l.2)
         }
-        return Image(width: rgb.width, height: rgb.height, channels: c, pixels: samples, bitDepth: 16)
+        let linear = Image(width: rgb.width, height: rgb.height, channels: 3, pixels: samples, bitDepth: 16)
+        guard let alpha else { return linear }
+        let matte = alpha.width == rgb.width && alpha.height == rgb.height ? alpha : try alpha.resized(width: rgb.width, height: rgb.height)
+        return linear.attachingAlpha(matte)!
     }
 
-    /// Writes a frame the way its path's extension says: `.exr` as OpenEXR (`half`, `compression`), else PNG at
-    /// `bitDepth` (values clamped to [0, 1] there).
+    /// Whether a frame written to `path` is an OpenEXR file (its extension is `.exr`), else a PNG.
+    public static func writesEXR(_ path: String) -> Bool { path.lowercased().hasSuffix(".exr") }
+
+    /// Writes a frame the way its path's extension says (``writesEXR(_:)``): OpenEXR (`half`, `compression`), else PNG
+    /// at `bitDepth` (values clamped to [0, 1] there).
     public static func write(_ image: Image, to path: String, bitDepth: Int = 8, half: Bool = true,
                              compression: OpenEXR.Compression = .zip) throws {
-        if path.lowercased().hasSuffix(".exr") {
+        if writesEXR(path) {
             try OpenEXR.write(image, to: path, half: half, compression: compression)
         } else {
             try ImageWriter.writePNG(image, to: path, bitDepth: bitDepth)
