@@ -88,6 +88,13 @@ extension JobSpec {
         if p.outputBitDepth != 0 { bitDepth = Int(p.outputBitDepth) }
         if wire.hasRegions && !wire.regions.segment.isEmpty { applyRegions(wire.regions) }
         if wire.hasTemporal { applyTemporal(wire.temporal) }
+        if wire.hasPlate {
+            // Taken as text: `resolve` refuses what it does not know, naming the field.
+            if !wire.plate.inputColorspace.isEmpty { inputColorspace = wire.plate.inputColorspace }
+            if !wire.plate.layer.isEmpty { layer = wire.plate.layer }
+            if !wire.plate.exrCompression.isEmpty { exrCompression = wire.plate.exrCompression }
+            if wire.plate.exrFloat { exrFloat = true }
+        }
     }
 
     /// A spec value that no choice matches, so `resolve` refuses it naming the field (an enum number this
@@ -211,6 +218,7 @@ extension Stylefarm_V1_JobSpec {
         options.blocklistThreshold = UInt32(clamping: job.blocklistThreshold)
         if let regions = job.regions { self.regions = Stylefarm_V1_RegionSpec(regions) }
         if job.temporal != ResolvedTemporal() { temporal = Stylefarm_V1_TemporalOptions(job.temporal) }
+        if job.plate != PlateSettings() { plate = Stylefarm_V1_PlateOptions(job.plate) }
     }
 }
 

@@ -79,8 +79,9 @@ extension JobSpec {
             let text = output ?? Defaults.output(name: name.isEmpty ? "output" : name)
             do {
                 let pattern = try PathPattern.output(text, in: directory)
-                if !pattern.fileNameSuffix.lowercased().hasSuffix(".png") {
-                    problem(.output, "'\(text)' must end in .png (outputs are PNG files)")
+                let suffix = pattern.fileNameSuffix.lowercased()
+                if !suffix.hasSuffix(".png") && !suffix.hasSuffix(".exr") {
+                    problem(.output, "'\(text)' must end in .png or .exr (the extension picks the output format)")
                 } else if let contentPattern, pattern.text == contentPattern.text {
                     problem(.output, "'\(pattern.text)' is the content pattern; outputs would overwrite the input frames")
                 } else {
@@ -92,6 +93,8 @@ extension JobSpec {
         } else if output != nil {
             problem(.outputDir, "missing; output is relative to output_dir")
         }
+
+        let plate = resolvePlate(problem: problem)
 
         // Farm settings
         let bitDepth = self.bitDepth ?? Defaults.bitDepth
@@ -200,7 +203,36 @@ extension JobSpec {
                            outputDirectory: outputDirectory, output: outputPattern, priority: priority,
                            maxAttempts: maxAttempts, sharedFilesystem: sharedFilesystem ?? Defaults.sharedFilesystem,
                            regions: regions, temporal: temporal, tiling: tiling, tileSync: sync,
-                           taskTimeout: taskTimeout, maxLost: maxLost, blocklistThreshold: blocklistThreshold)
+                           taskTimeout: taskTimeout, maxLost: maxLost, blocklistThreshold: blocklistThreshold,
+                           plate: plate)
+    }
+
+    /// The checked plate settings (`input_colorspace`, `layer`, `exr_compression`, `exr_float`).
+    private func resolvePlate(problem: (CodingKeys?, String) -> Void) -> PlateSettings {
+        var plate = PlateSettings()
+        if let inputColorspace, !inputColorspace.trimmingWhitespace.isEmpty {
+            if let space = ColorSpace(name: inputColorspace.trimmingWhitespace) {
+                plate.colorSpace = space
+            } else {
+                problem(.inputColorspace, "'\(inputColorspace)' is not a colour space StyleFarm converts; use \(ColorSpace.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+        }
+        if let layer = layer?.trimmingWhitespace, !layer.isEmpty {
+            if layer.count > 255 || layer.contains(where: { $0.isNewline || $0 == "\0" }) {
+                problem(.layer, "must be an OpenEXR layer name (at most 255 characters, one line)")
+            } else {
+                plate.layer = layer
+            }
+        }
+        if let exrCompression {
+            if let compression = OpenEXR.Compression(name: exrCompression.trimmingWhitespace) {
+                plate.exrCompression = compression
+            } else {
+                problem(.exrCompression, "'\(exrCompression)' is not an OpenEXR compression; use \(OpenEXR.Compression.allCases.map(\.description).joined(separator: ", "))")
+            }
+        }
+        if let exrFloat { plate.exrHalf = !exrFloat }
+        return plate
     }
 
     /// Valid ranges of the tile budget (`tile_size`, `max_tile_pixels`).
@@ -323,7 +355,7 @@ extension JobSpec {
                     } catch {
                         problem(.segment, "\(error)"); ok = false
                     }
-                case .deeplab, .deeplabSmall, .selfie:
+                case .deeplab, .deeplabSmall, .selfie, .cryptomatte:
                     break
                 }
                 source = parsed
@@ -333,7 +365,7 @@ extension JobSpec {
                 problem(.segment, "\(error)"); ok = false
             }
         } else {
-            problem(.segment, "missing; regions need a mask source: deeplab, deeplab-small, selfie, matte:PATH or ids:PATH")
+            problem(.segment, "missing; regions need a mask source: deeplab, deeplab-small, selfie, matte:PATH, ids:PATH or cryptomatte")
             ok = false
         }
         var assignments: [RegionAssignment] = []

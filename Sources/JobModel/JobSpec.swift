@@ -25,6 +25,15 @@ public struct JobSpec: Codable, Sendable, Equatable {
     public var output: String?
     /// PNG bit depth, 8 (default) or 16.
     public var bitDepth: Int?
+    /// The plates' colour space: `srgb`, `linear-rec709` or `acescg` (default by file type: OpenEXR linear
+    /// Rec.709, PNG and JPEG sRGB).
+    public var inputColorspace: String?
+    /// The OpenEXR layer to stylize (default: the unnamed one, R G B A).
+    public var layer: String?
+    /// OpenEXR outputs: the compression (`zip` by default; `none`, `rle`, `zips`, `piz`, `pxr24`, `b44`, `b44a`,
+    /// `dwaa`, `dwab`) and whether samples are 32-bit floats (default: half).
+    public var exrCompression: String?
+    public var exrFloat: Bool?
     /// 0–100, higher first (default 50).
     public var priority: Int?
     /// Attempts per task before it fails for good (default 3).
@@ -131,7 +140,9 @@ public struct JobSpec: Codable, Sendable, Equatable {
                 chunkOverlap: Int? = nil, cuts: [Int]? = nil, detectCuts: Bool? = nil, flowPreset: String? = nil,
                 warpedInit: Bool? = nil, multipassBlend: Float? = nil, multipassGammaRamp: Float? = nil,
                 tileSize: Int? = nil, maxTilePixels: Int? = nil, tiles: Bool? = nil, tileSync: Int? = nil,
-                taskTimeout: Double? = nil, maxLost: Int? = nil, blocklistThreshold: Int? = nil) {
+                taskTimeout: Double? = nil, maxLost: Int? = nil, blocklistThreshold: Int? = nil,
+                inputColorspace: String? = nil, layer: String? = nil, exrCompression: String? = nil, exrFloat: Bool? = nil) {
+        self.inputColorspace = inputColorspace; self.layer = layer; self.exrCompression = exrCompression; self.exrFloat = exrFloat
         self.taskTimeout = taskTimeout; self.maxLost = maxLost; self.blocklistThreshold = blocklistThreshold
         self.name = name; self.kind = kind; self.content = content; self.frames = frames
         self.styles = styles; self.styleWeights = styleWeights; self.outputDir = outputDir
@@ -161,6 +172,10 @@ public struct JobSpec: Codable, Sendable, Equatable {
         case outputDir = "output_dir"
         case output
         case bitDepth = "bit_depth"
+        case inputColorspace = "input_colorspace"
+        case layer
+        case exrCompression = "exr_compression"
+        case exrFloat = "exr_float"
         case priority
         case maxAttempts = "max_attempts"
         case sharedFilesystem = "shared_filesystem"
@@ -223,6 +238,7 @@ public struct JobSpec: Codable, Sendable, Equatable {
         take(\.cuts); take(\.detectCuts); take(\.flowPreset); take(\.warpedInit); take(\.multipassBlend); take(\.multipassGammaRamp)
         take(\.tileSize); take(\.maxTilePixels); take(\.tiles); take(\.tileSync)
         take(\.taskTimeout); take(\.maxLost); take(\.blocklistThreshold)
+        take(\.inputColorspace); take(\.layer); take(\.exrCompression); take(\.exrFloat)
         return r
     }
 
@@ -271,6 +287,10 @@ extension JobSpec {
         outputDir = try c.decodeIfPresent(String.self, forKey: .outputDir)
         output = try c.decodeIfPresent(String.self, forKey: .output)
         bitDepth = try c.lenientInt(.bitDepth)
+        inputColorspace = try c.decodeIfPresent(String.self, forKey: .inputColorspace)
+        layer = try c.lenientString(.layer)
+        exrCompression = try c.decodeIfPresent(String.self, forKey: .exrCompression)
+        exrFloat = try c.lenientSwitch(.exrFloat)
         priority = try c.lenientInt(.priority)
         maxAttempts = try c.lenientInt(.maxAttempts)
         sharedFilesystem = try c.decodeIfPresent(Bool.self, forKey: .sharedFilesystem)

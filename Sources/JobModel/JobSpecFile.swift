@@ -144,6 +144,10 @@ extension JobSpec {
         case .outputDir: return outputDir != nil
         case .output: return output != nil
         case .bitDepth: return bitDepth != nil
+        case .inputColorspace: return inputColorspace != nil
+        case .layer: return layer != nil
+        case .exrCompression: return exrCompression != nil
+        case .exrFloat: return exrFloat != nil
         case .priority: return priority != nil
         case .maxAttempts: return maxAttempts != nil
         case .sharedFilesystem: return sharedFilesystem != nil

@@ -14,7 +14,7 @@ extension ResolvedJob {
         if let regions {
             for assignment in regions.assignments { if case .image(let path) = assignment.style { add(path) } }
             switch regions.source {
-            case .deeplab, .deeplabSmall, .selfie: break
+            case .deeplab, .deeplabSmall, .selfie, .cryptomatte: break  // a Cryptomatte is in the content frames
             case .matte, .ids: for frame in frames { if let path = regions.maskPath(for: frame) { add(path) } }
             }
         }
@@ -34,7 +34,7 @@ extension ResolvedJob {
                 if case .image(let path) = regions.assignments[i].style { regions.assignments[i].style = .image(move(path)) }
             }
             switch regions.source {
-            case .deeplab, .deeplabSmall, .selfie: break
+            case .deeplab, .deeplabSmall, .selfie, .cryptomatte: break
             case .matte(let path): regions.source = .matte(path: move(path))
             case .ids(let path): regions.source = .ids(path: move(path))
             }

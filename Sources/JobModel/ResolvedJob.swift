@@ -40,13 +40,17 @@ public struct ResolvedJob: Sendable, Equatable {
     public var maxLost: Int
     /// Failed tasks of this job after which a worker gets no more of them (0: never).
     public var blocklistThreshold: Int
+    /// How plates are read and OpenEXR outputs written.
+    public var plate: PlateSettings
 
     public init(name: String, kind: JobKind, echoSeconds: Double, content: PathPattern?, frames: FrameRange,
                 styles: [String], parameters: StyleTransferParameters, bitDepth: Int, outputDirectory: String?,
                 output: PathPattern?, priority: Int, maxAttempts: Int, sharedFilesystem: Bool,
                 regions: ResolvedRegions? = nil, temporal: ResolvedTemporal = ResolvedTemporal(),
                 tiling: TileSetting = .automatic, tileSync: Int = 0, taskTimeout: Double? = nil,
-                maxLost: Int = JobSpec.Defaults.maxLost, blocklistThreshold: Int = JobSpec.Defaults.blocklistThreshold) {
+                maxLost: Int = JobSpec.Defaults.maxLost, blocklistThreshold: Int = JobSpec.Defaults.blocklistThreshold,
+                plate: PlateSettings = PlateSettings()) {
+        self.plate = plate
         self.blocklistThreshold = blocklistThreshold
         self.taskTimeout = taskTimeout
         self.maxLost = maxLost
@@ -65,6 +69,19 @@ public struct ResolvedJob: Sendable, Equatable {
     public func outputPath(ofFrameAt index: Int) -> String? {
         guard index >= 0, index < frames.count else { return nil }
         return output?.path(for: frames.frames[index])
+    }
+
+    /// The file a frame's region masks come from: the frame's matte or ID map, or for a Cryptomatte the OpenEXR
+    /// content frame itself; nil for network sources and jobs without regions.
+    public func regionMaskPath(forFrame frame: Int) -> String? {
+        guard let regions else { return nil }
+        if case .cryptomatte = regions.source { return content?.path(for: frame) }
+        return regions.maskPath(for: frame)
+    }
+
+    /// How the frames' outputs are written: the output pattern's extension picks OpenEXR or PNG.
+    public var outputEncoding: FrameEncoding {
+        FrameEncoding.forPath(output?.text ?? "", bitDepth: bitDepth, half: plate.exrHalf, compression: plate.exrCompression)
     }
 
     /// Output pixel size of a frame whose content image is `width × height`: the longer side becomes

@@ -29,7 +29,7 @@ public struct ResolvedRegions: Sendable, Equatable {
     /// one file every frame shares.
     public func maskPath(for frame: Int) -> String? {
         switch source {
-        case .deeplab, .deeplabSmall, .selfie: return nil
+        case .deeplab, .deeplabSmall, .selfie, .cryptomatte: return nil
         case .matte(let path), .ids(let path): return maskPattern?.path(for: frame) ?? path
         }
     }

@@ -22,7 +22,7 @@ public struct StyleTargetsProvider {
     public static func decodeStyles(_ blobs: [[UInt8]], names: [String]) throws -> [Image] {
         try zip(blobs, names).map { bytes, name in
             do {
-                return try ImageReader.decode(bytes: bytes, name: name)
+                return try Plate.decode(bytes: bytes, name: name).working
             } catch let error as ImageIOError {
                 throw TaskExecutionError.badInput(input: name, reason: error.description)
             }

@@ -79,19 +79,22 @@ extension TaskExecutor {
         let crf = !spec.crfDisabled
         let maskInput = RegionMaskInput(path: task.regionMaskPath, sha256: task.regionMask.sha256,
                                         name: "\(frame) mask", role: "region mask")
-        let stabilize = task.hasTemporal && !task.temporal.neighbours.isEmpty
+        // A Cryptomatte is the renderer's own coverage of each frame, exact where it moves: nothing to stabilize.
+        let stabilize = task.hasTemporal && !task.temporal.neighbours.isEmpty && !source.isExact
         var masks: RegionMasks
         if let tile {
             // A tile: the whole frame's masks (stabilized over the whole frame, the flows scaled to the masks'
             // size), cropped (TaskExecutor+Tiles.swift).
             masks = try tileMasks(task, tile: tile, fullContent: fullContent ?? content) { full, mw, mh in
-                let made = try regionMasks(source: source, crf: crf, content: full, mask: maskInput, width: mw, height: mh, frame: frame)
+                let made = try regionMasks(source: source, crf: crf, content: full, mask: maskInput, names: assignments.map(\.name),
+                                           width: mw, height: mh, frame: frame)
                 guard stabilize else { return made }
                 return try stabilizedMasks(made, task: task, source: source, crf: crf,
                                            pairs: pairs.map { $0.resampled(width: mw, height: mh) }, frame: frame)
             }
         } else {
-            masks = try regionMasks(source: source, crf: crf, content: content, mask: maskInput, width: w, height: h, frame: frame)
+            masks = try regionMasks(source: source, crf: crf, content: content, mask: maskInput, names: assignments.map(\.name),
+                                    width: w, height: h, frame: frame)
             if stabilize { masks = try stabilizedMasks(masks, task: task, source: source, crf: crf, pairs: pairs, frame: frame) }
         }
         let plan: RegionPlan
@@ -117,9 +120,11 @@ extension TaskExecutor {
             }
         }
         let setup = RegionStylization(plan: plan, propagation: propagation, mode: mode)
-        return try StyleTransfer(vgg: vgg, contentCache: contentFeatures)
-            .stylize(content: try content.toRGB().resized(width: w, height: h), regions: setup, styleTargets: targets,
-                     parameters: parameters, temporal: temporal, progress: progress)
+        let sized = try content.toRGB().resized(width: w, height: h)
+        var result = try StyleTransfer(vgg: vgg, contentCache: contentFeatures)
+            .stylize(content: sized, regions: setup, styleTargets: targets, parameters: parameters, temporal: temporal, progress: progress)
+        result.image = plan.restoringPhotoreal(result.image, content: sized)
+        return result
     }
 
     /// This frame's masks smoothed with its temporal neighbours' masks (`RegionMasks.stabilized`, exactly
@@ -139,11 +144,11 @@ extension TaskExecutor {
                 throw TaskExecutionError.invalidParameters("\(frame): a region task with temporal neighbours needs each neighbour's content frame (\(role) has none); is the coordinator older than this worker? Upgrade it")
             }
             let contentBytes = try input(path: neighbour.contentPath, sha256: neighbour.content.sha256, role: "\(role)'s content frame")
-            let content = try decode(contentBytes, name: "\(frame) \(role) content")
+            let content = try decodePlate(contentBytes, name: "\(frame) \(role) content", task: task).working
             let made = try regionMasks(source: source, crf: crf, content: content,
                                        mask: RegionMaskInput(path: neighbour.regionMaskPath, sha256: neighbour.regionMask.sha256,
                                                              name: "\(frame) \(role) mask", role: "\(role) region mask"),
-                                       width: masks.width, height: masks.height, frame: "\(frame) \(role)")
+                                       names: masks.names, width: masks.width, height: masks.height, frame: "\(frame) \(role)")
             return (masks: made, pair: pair, neighbourIsFirst: neighbour.neighbourIsFirst)
         }
         do {
@@ -167,7 +172,7 @@ extension TaskExecutor {
     /// A frame's region masks at `width`×`height`: from the segmentation network run on `content` (loaded
     /// once per worker), or from the frame's matte / ID map (`mask`). Used for the task's own frame and,
     /// unchanged, for its temporal neighbours, so both are made the same way.
-    private func regionMasks(source: RegionSource, crf: Bool, content: Image, mask: RegionMaskInput,
+    private func regionMasks(source: RegionSource, crf: Bool, content: Image, mask: RegionMaskInput, names: [String],
                              width: Int, height: Int, frame: String) throws -> RegionMasks {
         do {
             switch source {
@@ -191,11 +196,29 @@ extension TaskExecutor {
                 }
                 return try RegionMasks(idMap: image, source: "ID map \(name)", width: content.width, height: content.height)
                     .resized(width: width, height: height)
+            case .cryptomatte:
+                // The mask input is the OpenEXR content frame itself: its Cryptomatte channels and manifest.
+                guard !mask.path.isEmpty || !mask.sha256.isEmpty else {
+                    throw TaskExecutionError.invalidParameters("\(frame): --segment \(source) needs the frame's OpenEXR file (region_mask)")
+                }
+                let name = mask.path.isEmpty ? mask.name : mask.path
+                let bytes = try input(path: mask.path, sha256: mask.sha256, role: mask.role)
+                let masks = try RegionMasks.cryptomatte(exr: bytes, selector: source.description, names: names, source: name)
+                guard masks.width == content.width, masks.height == content.height else {
+                    throw RegionError.maskSizeMismatch(source: "Cryptomatte of \(name)", width: masks.width, height: masks.height,
+                                                       expectedWidth: content.width, expectedHeight: content.height)
+                }
+                return try masks.resized(width: width, height: height)
             }
         } catch let error as TaskExecutionError {
             throw error
         } catch let error as BlobStoreError {
             throw error
+        } catch let error as CryptomatteError {
+            throw TaskExecutionError.badInput(input: "\(frame) regions", reason: error.description)
+        } catch let error as ImageIOError {
+            if case .outOfMemory = error { throw TaskExecutionError.outOfMemory(error.description) }
+            throw TaskExecutionError.badInput(input: "\(frame) regions", reason: error.description)
         } catch let error as RegionError {
             throw TaskExecutionError.badInput(input: "\(frame) regions", reason: error.description)
         } catch {

@@ -20,7 +20,7 @@ extension TaskExecutor {
             throw TaskExecutionError.invalidParameters("\(name): cores \(cores) of a \(core)-px grid over \(w)x\(h) are not a valid part")
         }
         let parameters = try Self.engineParameters(of: task, styleCount: max(1, task.styles.count))
-        let style = try decode(try fetch(task.styles[Int(inputs.styleIndex)].sha256, role: "style \(inputs.styleIndex)"), name: name)
+        let style = try decodeStyle(try fetch(task.styles[Int(inputs.styleIndex)].sha256, role: "style \(inputs.styleIndex)"), name: name)
         guard style.width > 0, style.height > 0 else { throw TaskExecutionError.badInput(input: name, reason: "the image is empty") }
         let sums: GramSums
         do {

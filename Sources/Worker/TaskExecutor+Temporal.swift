@@ -29,12 +29,12 @@ extension TaskExecutor {
         case .medium, .unspecified: preset = .medium
         case .UNRECOGNIZED(let v): throw TaskExecutionError.invalidParameters("\(frame): unknown flow preset \(v)")
         }
-        let first = try decode(try content(of: task), name: "\(frame) first content")
+        let first = try decodePlate(try content(of: task), name: "\(frame) first content", task: task).working
         guard !task.secondContentPath.isEmpty || !task.secondContent.sha256.isEmpty else {
             throw TaskExecutionError.invalidParameters("\(frame): a flow task needs second_content")
         }
         let secondBytes = try input(path: task.secondContentPath, sha256: task.secondContent.sha256, role: "second content frame")
-        let second = try decode(secondBytes, name: "\(frame) second content")
+        let second = try decodePlate(secondBytes, name: "\(frame) second content", task: task).working
         do {
             let pair = try FlowPair.dis(first: try first.toRGB().resized(width: w, height: h),
                                         second: try second.toRGB().resized(width: w, height: h), preset: preset)
@@ -93,7 +93,7 @@ extension TaskExecutor {
         var targets: [TemporalTargets.Target] = []
         for (i, (neighbour, pair)) in zip(inputs.neighbours, pairs).enumerated() {
             let role = "temporal neighbour \(i)"
-            let result = try decode(try fetch(neighbour.result.sha256, role: "\(role) result"), name: "\(frame) \(role) result")
+            let result = try decodeResult(try fetch(neighbour.result.sha256, role: "\(role) result"), name: "\(frame) \(role) result", task: task)
             do {
                 let resized = try result.toRGB().resized(width: w, height: h)
                 let warped = neighbour.neighbourIsFirst ? try pair.warpIntoSecond(resized) : try pair.warpIntoFirst(resized)
@@ -105,7 +105,7 @@ extension TaskExecutor {
         }
         var temporal = TemporalTargets(targets: targets, weight: inputs.weight, initializeFromWarped: inputs.warpedInit)
         if !inputs.initial.sha256.isEmpty {
-            let own = try decode(try fetch(inputs.initial.sha256, role: "previous sweep"), name: "\(frame) previous sweep")
+            let own = try decodeResult(try fetch(inputs.initial.sha256, role: "previous sweep"), name: "\(frame) previous sweep", task: task)
             let start = try own.toRGB().resized(width: w, height: h)
             temporal.initialImage = inputs.blend > 0 && !targets.isEmpty
                 ? TemporalTargets.blendedInitialization(own: start, neighbours: targets, strength: inputs.blend)
@@ -124,7 +124,7 @@ extension TaskExecutor {
             guard input.weight >= 0, input.weight.isFinite else {
                 throw TaskExecutionError.invalidParameters("\(frame): input \(i) weight \(input.weight)")
             }
-            let image = try decode(try fetch(input.image.sha256, role: "blend input \(i)"), name: "\(frame) input \(i)").toRGB()
+            let image = try decodeResult(try fetch(input.image.sha256, role: "blend input \(i)"), name: "\(frame) input \(i)", task: task).toRGB()
             bitDepth = max(bitDepth, image.bitDepth > 8 ? 16 : 8)
             if i == 0 {
                 width = image.width; height = image.height
@@ -140,10 +140,8 @@ extension TaskExecutor {
         for p in sum.indices { sum[p] = min(1, max(0, sum[p])) }
         let out = Image(width: width, height: height, channels: 3, pixels: sum, bitDepth: bitDepth)
         if task.parameters.outputBitDepth != 0 { bitDepth = Int(task.parameters.outputBitDepth) }
-        do {
-            return [UInt8](try ImageWriter.encodePNG(out, bitDepth: bitDepth, name: "\(frame) output"))
-        } catch {
-            throw TaskExecutionError.output("\(error)")
-        }
+        // An OpenEXR output takes the plate's colour space, alpha and other layers: the content plate comes too.
+        let plate = task.outputExr ? try decodePlate(try content(of: task), name: "\(frame) content", task: task) : nil
+        return try encodeFrame(out, task: task, plate: plate, bitDepth: bitDepth, name: "\(frame) output")
     }
 }

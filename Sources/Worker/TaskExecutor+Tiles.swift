@@ -57,8 +57,8 @@ extension TaskExecutor {
                 .cropped(x: rect.x, y: rect.y, width: rect.width, height: rect.height)
             var initial: Image? = nil
             if !task.tile.initial.sha256.isEmpty {
-                let previous = try decode(try fetch(task.tile.initial.sha256, role: "previous scale's frame"),
-                                          name: "\(frame) previous scale")
+                let previous = try decodeResult(try fetch(task.tile.initial.sha256, role: "previous scale's frame"),
+                                                name: "\(frame) previous scale", task: task)
                 initial = try previous.toRGB().resized(width: sw, height: sh)
                     .cropped(x: rect.x, y: rect.y, width: rect.width, height: rect.height)
             }

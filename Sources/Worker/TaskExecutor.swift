@@ -109,7 +109,8 @@ public final class TaskExecutor {
     // MARK: - STYLIZE
 
     struct Stylization {
-        var png: [UInt8]
+        /// The encoded frame: a PNG, or an OpenEXR output (`output_exr`).
+        var bytes: [UInt8]
         var finalLosses: StyleObjective.Breakdown
         var evaluations: Int
     }
@@ -121,7 +122,8 @@ public final class TaskExecutor {
         let frameParameters = try Self.engineParameters(of: task, styleCount: usesTargets || usesRegions ? max(1, task.styles.count) : task.styles.count)
         var parameters = frameParameters
         let frame = "job \(task.jobID) frame \(task.frameIndex)"
-        let fullContent = try decode(try content(of: task), name: "\(frame) content")
+        let plate = try decodePlate(try content(of: task), name: "\(frame) content", task: task)
+        let fullContent = plate.working
         var content = fullContent
         let tile = try tileWork(task, content: fullContent, parameters: parameters, frame: frame)
         if let tile {
@@ -196,7 +198,7 @@ public final class TaskExecutor {
                 run = (output.image, output.finalLosses, output.evaluations)
             } else {
                 let styles = try task.styles.enumerated().map { i, ref in
-                    try decode(try fetch(ref.sha256, role: "style \(i)"), name: "\(frame) style \(i)")
+                    try decodeStyle(try fetch(ref.sha256, role: "style \(i)"), name: "\(frame) style \(i)")
                 }
                 let output = try StyleTransfer(vgg: vgg, contentCache: contentFeatures).stylize(content: content, styles: styles, parameters: parameters,
                                                                  temporal: temporal) {
@@ -219,13 +221,8 @@ public final class TaskExecutor {
         if cancellation.isCancelled { throw TaskExecutionError.cancelled }
 
         let bitDepth = task.parameters.outputBitDepth == 0 ? (content.bitDepth > 8 ? 16 : 8) : Int(task.parameters.outputBitDepth)
-        do {
-            let png = try ImageWriter.encodePNG(run.image, bitDepth: bitDepth, name: "\(frame) output")
-            return Stylization(png: [UInt8](png), finalLosses: run.finalLosses, evaluations: run.evaluations)
-        } catch let error as ImageIOError {
-            if case .outOfMemory = error { throw TaskExecutionError.outOfMemory(error.description) }
-            throw TaskExecutionError.output(error.description)
-        }
+        let bytes = try encodeFrame(run.image, task: task, plate: plate, bitDepth: bitDepth, name: "\(frame) output")
+        return Stylization(bytes: bytes, finalLosses: run.finalLosses, evaluations: run.evaluations)
     }
 
     // MARK: - Helpers
@@ -292,12 +289,87 @@ public final class TaskExecutor {
         }
     }
 
+    /// An image read by its file type: a matte, an ID map (PNG or JPEG).
     func decode(_ bytes: [UInt8], name: String) throws -> Image {
+        try decoding(name) { try ImageReader.decode(bytes: bytes, name: name) }
+    }
+
+    /// A content frame as a plate (working space, alpha, and for OpenEXR the file an OpenEXR output rewrites), read
+    /// in the task's colour space and layer.
+    func decodePlate(_ bytes: [UInt8], name: String, task: Stylefarm_V1_TaskAssignment) throws -> Plate {
+        let settings = try Self.plateSettings(of: task)
+        return try decoding(name) { try settings.readContent(bytes: bytes, name: name) }
+    }
+
+    /// A style image in working space (an OpenEXR style by its file type: linear Rec.709).
+    func decodeStyle(_ bytes: [UInt8], name: String) throws -> Image {
+        try decoding(name) { try Plate.decode(bytes: bytes, name: name).working }
+    }
+
+    /// A frame this job rendered — a neighbour's result, an earlier sweep or scale, a blend input — in working space
+    /// (`PlateSettings.readResult`: an OpenEXR output goes back through the job's colour space).
+    func decodeResult(_ bytes: [UInt8], name: String, task: Stylefarm_V1_TaskAssignment) throws -> Image {
+        let settings = try Self.plateSettings(of: task)
+        return try decoding(name) { try settings.readResult(bytes: bytes, name: name) }
+    }
+
+    private func decoding<T>(_ name: String, _ body: () throws -> T) throws -> T {
         do {
-            return try ImageReader.decode(bytes: bytes, name: name)
+            return try body()
         } catch let error as ImageIOError {
             if case .outOfMemory = error { throw TaskExecutionError.outOfMemory(error.description) }
             throw TaskExecutionError.badInput(input: name, reason: error.description)
+        }
+    }
+
+    /// The bytes of a rendered frame (working space, RGB): OpenEXR when the task's result is an OpenEXR output of
+    /// the job (`output_exr`: `plate`'s colour space, alpha and other layers), else a PNG at `bitDepth`.
+    func encodeFrame(_ image: Image, task: Stylefarm_V1_TaskAssignment, plate: Plate?, bitDepth: Int, name: String) throws -> [UInt8] {
+        do {
+            if task.outputExr {
+                guard let plate else {
+                    throw TaskExecutionError.invalidParameters("\(name): an OpenEXR output needs the frame's content plate, and the task names none")
+                }
+                let settings = try Self.plateSettings(of: task)
+                return try plate.encode(image, as: .exr(half: settings.exrHalf, compression: settings.exrCompression),
+                                        attributes: try Self.provenance(of: task).attributes, name: name)
+            }
+            return [UInt8](try ImageWriter.encodePNG(image, bitDepth: bitDepth, name: name))
+        } catch let error as ImageIOError {
+            if case .outOfMemory = error { throw TaskExecutionError.outOfMemory(error.description) }
+            throw TaskExecutionError.output(error.description)
+        }
+    }
+
+    /// How the task's output frame is made (Engine.Provenance): the coordinator's entries (job, frame, paths; checked:
+    /// at most 16 entries of short lowercase names and values of at most 4 KiB) and this worker's (engine, threads,
+    /// parameters, the hashes of every input).
+    static func provenance(of task: Stylefarm_V1_TaskAssignment) throws -> Provenance {
+        guard task.provenance.count <= 16, task.provenance.allSatisfy({ key, value in
+            (1...32).contains(key.utf8.count) && key.utf8.allSatisfy { (UInt8(ascii: "a")...UInt8(ascii: "z")).contains($0) || $0 == UInt8(ascii: "-") }
+                && value.utf8.count <= 4096
+        }) else {
+            throw TaskExecutionError.invalidParameters("the task's provenance entries are not at most 16 short lowercase names with values of at most 4 KiB")
+        }
+        var provenance = Provenance(entries: task.provenance)
+        provenance[.job] = task.jobID
+        provenance[.task] = task.taskID
+        provenance[.engine] = Provenance.engineVersion
+        provenance[.threads] = String(EngineThreads.count)
+        provenance[.parameters] = (try? task.parameters.jsonString()) ?? ""
+        provenance[.content] = task.content.sha256
+        provenance[.styles] = task.styles.map(\.sha256).joined(separator: ",")
+        provenance[.styleTargets] = (task.styleTargetHashes + task.regionStyleTargets.flatMap(\.hashes)).joined(separator: ",")
+        provenance[.models] = task.modelHashes.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ",")
+        return provenance
+    }
+
+    /// The task's plate settings (FarmWire's checked mapping); an unknown value is invalid parameters.
+    static func plateSettings(of task: Stylefarm_V1_TaskAssignment) throws -> PlateSettings {
+        do {
+            return try PlateSettings(wire: task.plate)
+        } catch let error as InvalidWireValue {
+            throw TaskExecutionError.invalidParameters(error.message)
         }
     }
 

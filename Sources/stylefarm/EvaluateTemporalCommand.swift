@@ -51,6 +51,12 @@ struct EvaluateTemporalCommand: ParsableCommand {
     @Option(help: "Ground-truth occlusion masks (frame k, with --flow-gt; nonzero = occluded).")
     var occlusions: String?
 
+    @Option(help: "OpenEXR frames: the layer to read (e.g. ViewLayer.Combined); default the unnamed R, G, B.")
+    var layer: String?
+
+    @Option(help: "OpenEXR frames' colour space: linear-rec709 (default) or acescg; both sequences are compared in the sRGB working space the network saw.")
+    var inputColorspace: String?
+
     @Option(help: "DIS preset when no --flow-gt: ultrafast, fast or medium.")
     var preset: DISPreset = .medium
 
@@ -100,7 +106,7 @@ struct EvaluateTemporalCommand: ParsableCommand {
         parameters.network = engine.network
         parameters.size = longSide
         parameters.styleScale = styleScale
-        let styles = try paths.map { try ImageReader.read(path: $0) }
+        let styles = try paths.map { try Plate.read(path: $0).working }
         let weights = [Float](repeating: 1 / Float(styles.count), count: styles.count)
         let targets = try StyleTransfer(vgg: vgg).styleTargets(styles: styles, blendWeights: weights, parameters: parameters)
         return try StyleDistance(vgg: vgg, parameters: parameters, targets: targets[targets.count - 1])
@@ -121,24 +127,24 @@ struct EvaluateTemporalCommand: ParsableCommand {
                                                       longSide: max(image.width, image.height), engine: engine)
             }
             guard let distance else { return "" }
-            let value = try distance.distance(stylized: image, content: try ImageReader.read(path: contentPattern.path(for: frame)))
+            let value = try distance.distance(stylized: image, content: try read(contentPattern.path(for: frame)))
             styleDistances.append(value)
             return " style_distance=\(format(value))"
         }
         var results: [TemporalConsistency.Measurement] = []
         var cuts = Set<Int>()
         if detectCuts {
-            let histograms = try range.map { ShotCutDetector.histogram(try ImageReader.read(path: contentPattern.path(for: $0))) }
+            let histograms = try range.map { ShotCutDetector.histogram(try read(contentPattern.path(for: $0))) }
             cuts = Set(ShotCutDetector().cuts(histograms: histograms))
         }
-        var previous = try ImageReader.read(path: stylizedPattern.path(for: range[0]))
+        var previous = try read(stylizedPattern.path(for: range[0]))
         let first = try styleColumn(previous, frame: range[0])
         if !first.isEmpty { report("frame=\(range[0])" + first) }
         // The content frame b of one pair is frame a of the next: read (and resize) each once.
         var lastContent: (frame: Int, image: Image)? = nil
         for i in 1..<range.count {
             let (a, b) = (range[i - 1], range[i])
-            let current = try ImageReader.read(path: stylizedPattern.path(for: b))
+            let current = try read(stylizedPattern.path(for: b))
             if cuts.contains(i) {
                 report("frame=\(b) cut (a new shot starts; no pair with frame \(a))" + (try styleColumn(current, frame: b)))
                 previous = current
@@ -182,8 +188,22 @@ struct EvaluateTemporalCommand: ParsableCommand {
         return Summary(warpError: mean, styleDistance: meanStyle)
     }
 
+    /// A stylized or content frame in working space (PNG and JPEG as they are; OpenEXR through `--input-colorspace`
+    /// and `--layer`, as the farm reads it).
+    private func read(_ path: String) throws -> Image {
+        var space: ColorSpace? = nil
+        if let inputColorspace {
+            guard let named = ColorSpace(name: inputColorspace) else {
+                throw ValidationError("--input-colorspace takes \(ColorSpace.allCases.map(\.rawValue).joined(separator: ", ")) (got \(inputColorspace))")
+            }
+            space = named
+        }
+        let exr = Plate.writesEXR(path)
+        return try Plate.read(path: path, colorSpace: exr ? space : nil, layer: exr ? layer : nil).working
+    }
+
     private func contentFrame(_ pattern: PathPattern, _ frame: Int, _ w: Int, _ h: Int) throws -> Image {
-        let image = try ImageReader.read(path: pattern.path(for: frame))
+        let image = try read(pattern.path(for: frame))
         return image.width == w && image.height == h ? image : try image.resized(width: w, height: h)
     }
 

@@ -27,6 +27,14 @@ struct JobOptions: ParsableArguments {
     var output: String?
     @Option(help: "Output PNG bit depth, 8 or 16.")
     var bitDepth: Int?
+    @Option(help: "The plates' colour space: srgb, linear-rec709 or acescg (default: linear-rec709 for OpenEXR, srgb for PNG and JPEG).")
+    var inputColorspace: String?
+    @Option(help: "The OpenEXR layer to stylize, e.g. diffuse (default: the unnamed R, G, B, A); other layers pass through to .exr outputs.")
+    var layer: String?
+    @Option(help: "OpenEXR outputs (an --output ending in .exr): compression, one of none, rle, zips, zip (default), piz, pxr24, b44, b44a, dwaa, dwab.")
+    var exrCompression: String?
+    @Flag(inversion: .prefixedNo, help: "OpenEXR outputs: 32-bit float samples instead of half.")
+    var exrFloat: Bool?
     @Option(help: "Priority 0–100, higher first (default 50).")
     var priority: Int?
     @Option(help: "Attempts per task before it fails (default 3).")
@@ -77,7 +85,7 @@ struct JobOptions: ParsableArguments {
     var seed: UInt64?
 
     // Regions: the same flags as `stylize` (RegionOptions), optional here so they can override a spec file.
-    @Option(help: ArgumentHelp("Region masks: deeplab, deeplab-small, selfie (segmented on the workers), matte:PATH or ids:PATH (PATH may be a frame pattern like --content).",
+    @Option(help: ArgumentHelp("Region masks: deeplab, deeplab-small, selfie (segmented on the workers), matte:PATH or ids:PATH (PATH may be a frame pattern like --content), or cryptomatte[:LAYER] (the OpenEXR content frames' Cryptomatte; regions are object names or globs).",
                                valueName: "source"))
     var segment: String?
     @Option(help: ArgumentHelp("NAME=STYLE_IMAGE or NAME=none (photoreal); repeat. NAME: a VOC class (person, dog, …), foreground, an ID colour (#ff0000), or background (everything else).",
@@ -155,7 +163,8 @@ struct JobOptions: ParsableArguments {
                            chunkOverlap: chunkOverlap, cuts: cutFrames, detectCuts: detectCuts, flowPreset: flowPreset,
                            warpedInit: warpedInit, multipassBlend: multipassBlend, multipassGammaRamp: multipassGammaRamp,
                            tileSize: tileSize, maxTilePixels: maxTilePixels, tiles: tiles, tileSync: tileSync,
-                           taskTimeout: taskTimeout, maxLost: maxLost, blocklistThreshold: blocklistThreshold)
+                           taskTimeout: taskTimeout, maxLost: maxLost, blocklistThreshold: blocklistThreshold,
+                           inputColorspace: inputColorspace, layer: layer, exrCompression: exrCompression, exrFloat: exrFloat)
         return spec.withPathsResolved(against: FileManager.default.currentDirectoryPath)
     }
 

@@ -8,11 +8,11 @@ extension RegionStylization.Mode: ExpressibleByArgument {}
 
 /// `--segment` / `--region` options: segmentation-aware stylization (one style per region, or none).
 struct RegionOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("Region masks: deeplab, deeplab-small, selfie, matte:PATH (alpha or gray) or ids:PATH (one flat colour per region).",
+    @Option(help: ArgumentHelp("Region masks: deeplab, deeplab-small, selfie, matte:PATH (alpha or gray), ids:PATH (one flat colour per region) or cryptomatte[:LAYER] (the OpenEXR content's Cryptomatte).",
                                valueName: "source"))
     var segment: String?
 
-    @Option(help: ArgumentHelp("NAME=STYLE_IMAGE or NAME=none (photoreal); repeat. NAME: a VOC class (person, dog, cat, …), foreground, an ID colour (#ff0000), or background (everything else).",
+    @Option(help: ArgumentHelp("NAME=STYLE_IMAGE or NAME=none (photoreal); repeat. NAME: a VOC class (person, dog, cat, …), foreground, an ID colour (#ff0000), a Cryptomatte object name or glob (Suzanne, Rock*), or background (everything else).",
                                valueName: "name=style"))
     var region: [String] = []
 
@@ -39,7 +39,7 @@ struct RegionOptions: ParsableArguments {
 
     func validate() throws {
         guard isActive else { return }
-        guard segment != nil else { throw ValidationError("--region needs --segment (deeplab, selfie, matte:PATH or ids:PATH)") }
+        guard segment != nil else { throw ValidationError("--region needs --segment (deeplab, selfie, matte:PATH, ids:PATH or cryptomatte)") }
         guard !region.isEmpty else {
             throw ValidationError("--segment needs at least one --region, e.g. --region person=none (keep people photoreal) or --region background=style.jpg")
         }

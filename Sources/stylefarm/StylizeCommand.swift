@@ -1,6 +1,7 @@
 import ArgumentParser
 import Engine
 import Foundation
+import Protocol
 
 /// `stylefarm stylize`: one image, one process.
 struct StylizeCommand: ParsableCommand {
@@ -162,7 +163,7 @@ struct StylizeCommand: ParsableCommand {
         let transfer = StyleTransfer(vgg: vgg)
         let result: StyleTransferResult
         let (outWidth, outHeight) = try Image.size(scaling: contentImage.width, contentImage.height, toLongerSide: parameters.size)
-        let previousContent = try temporal.previousContentImage(limits: limits)
+        let previousContent = try temporal.previousContentImage(colorSpace: space, layer: layer, limits: limits)
         let pair = try temporal.flowPair(previous: previousContent, content: contentImage, width: outWidth, height: outHeight)
         let temporalTargets = try temporal.targets(pair: pair, width: outWidth, height: outHeight,
                                                    contentWeight: parameters.contentWeight, limits: limits)
@@ -179,9 +180,16 @@ struct StylizeCommand: ParsableCommand {
             }
         }
         reporter.finish()
-        // OpenEXR gets the plate's scene-linear space and alpha back; a PNG is the working space itself.
-        let frame = Plate.writesEXR(out) ? try plate.output(result.image, in: plate.exrColorSpace) : result.image
-        try Plate.write(frame, to: out, bitDepth: bitDepth, half: !exrFloat, compression: compression)
+        // OpenEXR gets the plate's scene-linear space, alpha and other layers back; a PNG is the working space itself.
+        let encoding = FrameEncoding.forPath(out, bitDepth: bitDepth, half: !exrFloat, compression: compression)
+        var provenance = Provenance()
+        provenance[.engine] = Provenance.engineVersion
+        provenance[.threads] = String(EngineThreads.count)
+        provenance[.contentPath] = content
+        provenance[.content] = BlobName.of(try FileBytes.readFile(path: content, maxBytes: max(0, limits.maxFileBytes)))
+        provenance[.styles] = try style.map { BlobName.of(try FileBytes.readFile(path: $0, maxBytes: max(0, limits.maxFileBytes))) }.joined(separator: ",")
+        try FileBytes.writeAtomically(try plate.encode(result.image, as: encoding, attributes: encoding.isEXR ? provenance.attributes : [:], name: out),
+                                      to: out)
         let f = result.finalLosses, i = result.initialLosses
         print(String(format: "wrote %@ (%dx%d) evaluations=%d content=%.4g style=%.4g (from %.4g) tv=%.4g%@ total=%.4g",
                      out, result.image.width, result.image.height, result.evaluations,
@@ -201,11 +209,15 @@ extension StylizeCommand {
         let layout = RegionStyleLayout(assignments: assignments, hasDefaultStyle: !styles.isEmpty, perRegion: regions.styleRegions)
         let (w, h) = try Image.size(scaling: content.width, content.height, toLongerSide: parameters.size)
         let maker = try regions.makeMaskMaker(modelDir: engine.modelDir)
-        var masks = try maker.masks(for: content, width: w, height: h)
-        if let previous {
+        maker.regionNames = assignments.map(\.name)
+        // A Cryptomatte is read from the content frame itself.
+        let ownMasks: String? = { if case .cryptomatte = maker.source { return self.content } else { return nil } }()
+        var masks = try maker.masks(for: content, width: w, height: h, maskPath: ownMasks)
+        if let previous, !maker.source.isExact {
             // matte:/ids: use --previous-segment's file for the previous frame, else --segment's (one file for
             // both frames); network sources segment --previous-content.
-            let maskPath = try self.temporal.previousMaskPath(segment: try regions.source())
+            // A Cryptomatte is read from --previous-content itself.
+            let maskPath = ownMasks != nil ? self.temporal.previousContent : try self.temporal.previousMaskPath(segment: try regions.source())
             let previousMasks = try maker.masks(for: previous.content, width: w, height: h, maskPath: maskPath)
             masks = try masks.stabilized(neighbours: [(masks: previousMasks, pair: previous.pair, neighbourIsFirst: true)])
         }
@@ -227,11 +239,14 @@ extension StylizeCommand {
         }
         print("regions: " + summary.joined(separator: ", "))
         let setup = RegionStylization(plan: plan, propagation: regions.guide, mode: regions.regionMode)
-        return try transfer.stylize(content: try content.toRGB().resized(width: w, height: h), regions: setup,
-                                    styleTargets: targets, parameters: parameters, temporal: temporal) {
+        let sized = try content.toRGB().resized(width: w, height: h)
+        var result = try transfer.stylize(content: sized, regions: setup, styleTargets: targets, parameters: parameters, temporal: temporal) {
             reporter.report($0)
             return true
         }
+        // Photoreal regions (NAME=none) are the content itself, as on the farm.
+        result.image = plan.restoringPhotoreal(result.image, content: sized)
+        return result
     }
 }
 

@@ -57,17 +57,17 @@ struct TemporalOptions: ParsableArguments {
         switch (segment, previous) {
         case (.matte, .matte(let path)), (.ids, .ids(let path)):
             return path
-        case (.deeplab, _), (.deeplabSmall, _), (.selfie, _):
+        case (.deeplab, _), (.deeplabSmall, _), (.selfie, _), (.cryptomatte, _):
             throw ValidationError("--previous-segment is for matte:/ids: masks; with --segment \(segment) the network segments --previous-content itself, drop --previous-segment")
         default:
             throw ValidationError("--previous-segment \(previousSegment) must be the same kind as --segment \(segment) (both matte:PATH or both ids:PATH)")
         }
     }
 
-    /// The previous frame's content as read (nil without `--previous-content`).
-    func previousContentImage(limits: ImageLimits) throws -> Image? {
+    /// The previous frame's content in working space, read like the frame's own (nil without `--previous-content`).
+    func previousContentImage(colorSpace: ColorSpace?, layer: String?, limits: ImageLimits) throws -> Image? {
         guard let previousContent else { return nil }
-        return try ImageReader.read(path: previousContent, limits: limits)
+        return try Plate.read(path: previousContent, colorSpace: colorSpace, layer: layer, limits: limits).working
     }
 
     /// The flow pair between the previous frame (first) and `content` (second), both at the output size

@@ -1,5 +1,6 @@
 import Engine
 import Foundation
+import JobModel
 
 /// The warp error of a temporal job's finished frames, measured by the coordinator as frames land, so a job's
 /// detail (the dashboard's chart, `GET /api/v1/jobs/{id}`) shows flicker per frame while the shot renders.
@@ -19,6 +20,8 @@ enum WarpErrorMeter {
         var first: Int
         var second: Int
         var flowTaskID: String
+        /// How the job's outputs are read back into working space.
+        var plate: PlateSettings
     }
 
     /// The warp error of `pair.second`, over `certain` (0…1) of its pixels.
@@ -37,11 +40,11 @@ enum WarpErrorMeter {
 
     /// The pairs a finished task of frame `index` may complete: with its predecessor and with its successor, where
     /// the plan has a flow task between them.
-    static func pairs(around index: Int, jobID: String, plan: JobPlan) -> [Pair] {
+    static func pairs(around index: Int, jobID: String, plan: JobPlan, plate: PlateSettings) -> [Pair] {
         var pairs: [Pair] = []
         for (first, second) in [(index - 1, index), (index, index + 1)] where first >= 0 && second < plan.frames.count {
             let id = JobPlanner.flowTaskID(jobID: jobID, first: plan.frames[first].frame, second: plan.frames[second].frame)
-            if plan.task(id) != nil { pairs.append(Pair(jobID: jobID, first: first, second: second, flowTaskID: id)) }
+            if plan.task(id) != nil { pairs.append(Pair(jobID: jobID, first: first, second: second, flowTaskID: id, plate: plate)) }
         }
         return pairs
     }
@@ -56,8 +59,9 @@ enum WarpErrorMeter {
                   let flowSHA = try store.task(pair.flowTaskID)?.resultSHA256 else { return .skipped }
             let flowPath = intermediates.appendingPathComponent(flowSHA).path
             guard FileManager.default.fileExists(atPath: flowPath) else { return .skipped }
-            let previous = try ImageReader.read(path: frames[0].outputPath)
-            let current = try ImageReader.read(path: frames[1].outputPath)
+            // Working space, as the network rendered them (an OpenEXR output goes back through its plate's space).
+            let previous = try pair.plate.readResult(path: frames[0].outputPath)
+            let current = try pair.plate.readResult(path: frames[1].outputPath)
             var flow = try FlowPair(serialized: Array(try Data(contentsOf: URL(fileURLWithPath: flowPath))), name: flowSHA)
             if flow.width != current.width || flow.height != current.height {
                 flow = flow.resampled(width: current.width, height: current.height)

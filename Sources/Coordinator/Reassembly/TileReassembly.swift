@@ -1,5 +1,6 @@
 import Engine
 import Foundation
+import JobModel
 import Protocol
 
 /// A tile's accepted result on its way into its frame (docs/ARCHITECTURE.md "Tiles"): everything the
@@ -17,6 +18,17 @@ struct TileArrival: Sendable {
         var bitDepth: Int
         /// The frame as logs name it (its number in the sequence).
         var frameName: Int
+        /// An OpenEXR output: how it is written, and the content plate (its path and how it is read) whose colour
+        /// space, alpha and other layers it takes. Nil: a PNG of the working space at `bitDepth`.
+        var exr: EXROutput? = nil
+    }
+
+    struct EXROutput: Sendable, Equatable {
+        var encoding: FrameEncoding
+        var platePath: String
+        var plate: PlateSettings
+        /// The frame's provenance (file attributes).
+        var attributes: [String: String] = [:]
     }
 
     /// `CoordinatorServer.assemblyKey`: one frame at one scale, round and render step.
@@ -134,9 +146,15 @@ struct TileReassembly: Sendable {
             let frame = try assembler.image()
             if arrival.keep { landing.keptSHA = try Self.keep(frame, key: arrival.key, in: intermediateDirectory) }
             if let output = arrival.output {
-                let png = [UInt8](try ImageWriter.encodePNG(frame, bitDepth: output.bitDepth, name: "frame \(output.path)"))
-                try CoordinatorServer.writeFile(png, to: output.path)
-                landing.frameSHA = BlobName.of(png)
+                let bytes: [UInt8]
+                if let exr = output.exr {
+                    let plate = try Plate.read(path: exr.platePath, colorSpace: exr.plate.colorSpace, layer: exr.plate.layer)
+                    bytes = try plate.encode(frame, as: exr.encoding, attributes: exr.attributes, name: "frame \(output.path)")
+                } else {
+                    bytes = [UInt8](try ImageWriter.encodePNG(frame, bitDepth: output.bitDepth, name: "frame \(output.path)"))
+                }
+                try CoordinatorServer.writeFile(bytes, to: output.path)
+                landing.frameSHA = BlobName.of(bytes)
             }
         } catch {
             landing.failure = "\(error)"

@@ -163,7 +163,10 @@ extension CoordinatorServer {
         a.region = rect
         a.frameWidth = UInt32(job.frameSize.width)
         a.frameHeight = UInt32(job.frameSize.height)
-        if job.resolved.kind == .stylize { a.parameters = job.wireParameters }  // diagnostic tasks need none
+        if job.resolved.kind == .stylize {  // diagnostic tasks need neither
+            a.parameters = job.wireParameters
+            a.plate = job.wirePlate
+        }
         let frames = job.resolved.frames.frames
         let contentPath = task.frameIndex < frames.count ? job.resolved.content?.path(for: frames[task.frameIndex]) : nil
         let planned = job.plan.task(task.id)
@@ -186,11 +189,11 @@ extension CoordinatorServer {
             a.styleTargetHashes = planned?.size != nil ? []
                 : job.plan.styleGramParts.isEmpty || planned?.tile != nil ? job.styleTargetBlobs
                 : try (0..<job.resolved.parameters.scales).map { try combinedStyleTargets(job: job, jobID: task.jobID, scale: $0) }
-            if let regions = job.resolved.regions, let wire = job.wireRegions {
+            if job.resolved.regions != nil, let wire = job.wireRegions {
                 a.regions = wire
                 a.regionStyleTargets = job.regionTargetBlobs.map { hashes in Stylefarm_V1_StyleTargetSet.with { $0.hashes = hashes } }
-                if task.frameIndex < frames.count, let maskPath = regions.maskPath(for: frames[task.frameIndex]) {
-                    a.regionMask = try blobRef(forFile: maskPath, mediaType: "image/png")
+                if task.frameIndex < frames.count, let maskPath = job.resolved.regionMaskPath(forFrame: frames[task.frameIndex]) {
+                    a.regionMask = try blobRef(forFile: maskPath, mediaType: Self.imageMediaType(maskPath))
                     if job.resolved.sharedFilesystem { a.regionMaskPath = maskPath }
                 }
             }
@@ -203,7 +206,9 @@ extension CoordinatorServer {
         // In shared-filesystem mode workers read and write the paths themselves; the content ref still
         // names the frame by hash (and the blob table can serve it as a fallback).
         if let contentPath {
-            a.content = try blobRef(forFile: contentPath, mediaType: "image/png")
+            a.content = try blobRef(forFile: contentPath, mediaType: Self.imageMediaType(contentPath))
+            a.outputExr = job.outputsEXR && job.resolved.kind == .stylize && (planned?.producesOutput ?? true)
+            if a.outputExr { a.provenance = job.provenance(jobID: task.jobID, frameIndex: task.frameIndex) }
             if job.resolved.sharedFilesystem {
                 a.contentPath = contentPath
                 if planned?.producesOutput ?? true, let output = job.resolved.outputPath(ofFrameAt: task.frameIndex) {
@@ -213,7 +218,15 @@ extension CoordinatorServer {
                 }
             }
         }
-        a.styles = try job.resolved.styles.map { try blobRef(forFile: $0, mediaType: "image/png") }
+        a.styles = try job.resolved.styles.map { try blobRef(forFile: $0, mediaType: Self.imageMediaType($0)) }
         return a
+    }
+
+    /// The media type of an image file by its extension: OpenEXR (`image/x-exr`), JPEG or PNG.
+    static func imageMediaType(_ path: String) -> String {
+        let lower = path.lowercased()
+        if lower.hasSuffix(".exr") { return "image/x-exr" }
+        if lower.hasSuffix(".jpg") || lower.hasSuffix(".jpeg") { return "image/jpeg" }
+        return "image/png"
     }
 }

@@ -47,8 +47,8 @@ extension CoordinatorServer {
         guard let first, second < frames.count, let secondPath = job.resolved.content?.path(for: frames[second]) else {
             throw TaskPreparationError(description: "flow task \(a.taskID) names no content frames")
         }
-        a.content = try blobRef(forFile: first, mediaType: "image/png")
-        a.secondContent = try blobRef(forFile: secondPath, mediaType: "image/png")
+        a.content = try blobRef(forFile: first, mediaType: Self.imageMediaType(first))
+        a.secondContent = try blobRef(forFile: secondPath, mediaType: Self.imageMediaType(secondPath))
         if job.resolved.sharedFilesystem {
             a.contentPath = first
             a.secondContentPath = secondPath
@@ -71,6 +71,16 @@ extension CoordinatorServer {
         if job.resolved.sharedFilesystem, let output = job.resolved.outputPath(ofFrameAt: planned.frameIndex) {
             a.outputPath = output
         }
+        if job.outputsEXR {
+            // An OpenEXR output carries the plate's alpha and other layers: the blend reads the plate too.
+            let frames = job.resolved.frames.frames
+            if planned.frameIndex < frames.count, let contentPath = job.resolved.content?.path(for: frames[planned.frameIndex]) {
+                a.content = try blobRef(forFile: contentPath, mediaType: Self.imageMediaType(contentPath))
+                if job.resolved.sharedFilesystem { a.contentPath = contentPath }
+            }
+            a.outputExr = true
+            a.provenance = job.provenance(jobID: a.jobID, frameIndex: planned.frameIndex)
+        }
         return a
     }
 
@@ -78,7 +88,8 @@ extension CoordinatorServer {
     /// worker can make the neighbour's region masks as it makes this frame's and stabilize this frame's
     /// masks with them (`RegionMasks.stabilized`). Nothing for jobs without regions.
     func addNeighbourRegionInputs(_ n: inout Stylefarm_V1_TemporalNeighbour, link: TemporalLink, job: JobContext) throws {
-        guard let regions = job.resolved.regions else { return }
+        // An exact source (a Cryptomatte) is not stabilized: the neighbours' masks are not needed.
+        guard let regions = job.resolved.regions, !regions.source.isExact else { return }
         guard let frameIndex = job.plan.task(link.resultTask)?.frameIndex ?? job.plan.tileGroup(link.resultTask)?.frameIndex else {
             throw TaskPreparationError(description: "temporal neighbour task \(link.resultTask) is not in the job's plan")
         }
@@ -88,11 +99,11 @@ extension CoordinatorServer {
         }
         let frame = frames[frameIndex]
         if let contentPath = job.resolved.content?.path(for: frame) {
-            n.content = try blobRef(forFile: contentPath, mediaType: "image/png")
+            n.content = try blobRef(forFile: contentPath, mediaType: Self.imageMediaType(contentPath))
             if job.resolved.sharedFilesystem { n.contentPath = contentPath }
         }
-        if let maskPath = regions.maskPath(for: frame) {
-            n.regionMask = try blobRef(forFile: maskPath, mediaType: "image/png")
+        if let maskPath = job.resolved.regionMaskPath(forFrame: frame) {
+            n.regionMask = try blobRef(forFile: maskPath, mediaType: Self.imageMediaType(maskPath))
             if job.resolved.sharedFilesystem { n.regionMaskPath = maskPath }
         }
     }

@@ -160,7 +160,16 @@ extension CoordinatorServer {
             guard let output = job.resolved.outputPath(ofFrameAt: frameIndex) else {
                 throw TaskPreparationError(description: "tiled frame \(frameIndex) of job \(jobID) has no output path")
             }
-            arrival.output = .init(path: output, bitDepth: job.resolved.bitDepth, frameName: job.resolved.frames.frames[frameIndex])
+            let frame = job.resolved.frames.frames[frameIndex]
+            arrival.output = .init(path: output, bitDepth: job.resolved.bitDepth, frameName: frame)
+            if job.outputsEXR, let plate = job.resolved.content?.path(for: frame) {
+                var provenance = Provenance(entries: job.provenance(jobID: jobID, frameIndex: frameIndex))
+                provenance[.engine] = Provenance.engineVersion
+                provenance[.parameters] = (try? job.wireParameters.jsonString()) ?? ""
+                provenance.entries["tiles"] = String(job.plan.tilePlans.last?.tiles.count ?? 0)
+                arrival.output?.exr = .init(encoding: job.resolved.outputEncoding, platePath: plate, plate: job.resolved.plate,
+                                            attributes: provenance.attributes)
+            }
         }
         return arrival
     }

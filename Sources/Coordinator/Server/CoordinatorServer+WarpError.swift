@@ -13,7 +13,7 @@ extension CoordinatorServer {
         for taskID in completed {
             guard let (jobID, context) = temporal.first(where: { taskID.hasPrefix($0.key + "-") }),
                   let task = context.plan.task(taskID) else { continue }
-            pairs.formUnion(WarpErrorMeter.pairs(around: task.frameIndex, jobID: jobID, plan: context.plan))
+            pairs.formUnion(WarpErrorMeter.pairs(around: task.frameIndex, jobID: jobID, plan: context.plan, plate: context.resolved.plate))
         }
         guard !pairs.isEmpty else { return }
         let batch = pairs.sorted { ($0.jobID, $0.second) < ($1.jobID, $1.second) }

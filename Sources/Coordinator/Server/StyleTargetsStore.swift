@@ -60,7 +60,7 @@ final class StyleTargetsStore: @unchecked Sendable {
         if let known = known(key) { return known }
         guard let host else { throw StoreError.noEngine }
         let styles = try stylePaths.map { path -> Image in
-            do { return try ImageReader.read(path: path) } catch {
+            do { return try Plate.read(path: path).working } catch {
                 throw StoreError.unreadableStyle(path: path, reason: "\(error)")
             }
         }

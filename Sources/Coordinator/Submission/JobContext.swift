@@ -18,6 +18,10 @@ struct JobContext: Sendable, Equatable {
     /// Region jobs: the blobs of every style set, and the region settings in wire form.
     var regionTargetBlobs: [[String]] = []
     var wireRegions: Stylefarm_V1_RegionSpec? = nil
+    /// How the workers read the plates and write OpenEXR outputs (wire form), and whether the job's outputs are
+    /// OpenEXR files (its output pattern ends in .exr).
+    var wirePlate: Stylefarm_V1_PlateOptions
+    var outputsEXR: Bool
     /// The job's plan (deterministic, so re-planning after a restart gives the stored task ids): what
     /// each task computes and which tasks' results it takes.
     var plan: JobPlan
@@ -29,11 +33,25 @@ struct JobContext: Sendable, Equatable {
         self.styleTargetsKey = styleTargetsKey
         self.styleTargetBlobs = styleTargetBlobs
         self.wireParameters = Stylefarm_V1_EngineParameters(resolved.parameters, outputBitDepth: resolved.bitDepth)
+        self.wirePlate = Stylefarm_V1_PlateOptions(resolved.plate)
+        self.outputsEXR = resolved.outputEncoding.isEXR
         self.plan = plan
         if let regions = resolved.regions {
             self.regionTargetBlobs = regionTargetBlobs
             self.wireRegions = Stylefarm_V1_RegionSpec(regions)
         }
+    }
+
+    /// What the coordinator records of how frame `frameIndex` of job `jobID` is made, for its output's provenance
+    /// (`TaskAssignment.provenance`; the worker adds the engine's side).
+    func provenance(jobID: String, frameIndex: Int) -> [String: String] {
+        var entries = ["job": jobID, "job-name": resolved.name]
+        let frames = resolved.frames.frames
+        guard frameIndex >= 0, frameIndex < frames.count else { return entries }
+        entries["frame"] = String(frames[frameIndex])
+        if let content = resolved.content?.path(for: frames[frameIndex]) { entries["content-path"] = content }
+        if let output = resolved.outputPath(ofFrameAt: frameIndex) { entries["output-path"] = output }
+        return entries
     }
 
     /// A stored job's context after a restart (or after its context was dropped): the stored spec resolved

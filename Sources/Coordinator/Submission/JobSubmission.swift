@@ -55,11 +55,13 @@ struct JobSubmission: @unchecked Sendable {
                 throw JobPlanError.noFrames(job: resolved.name)
             }
             try Self.checkContent(content, frames: resolved.frames.frames)
-            let image = try ImageReader.read(path: content.path(for: first))
+            let image = try Plate.read(path: content.path(for: first), colorSpace: resolved.plate.colorSpace,
+                                       layer: resolved.plate.layer).working
             frameSize = try resolved.outputFrameSize(contentWidth: image.width, contentHeight: image.height)
             key = try StyleTargetKey.load(stylePaths: resolved.styles, parameters: resolved.parameters)
             if let regions = resolved.regions {
                 try Self.checkMasks(regions, frames: resolved.frames.frames)
+                if case .cryptomatte = regions.source { try Self.checkCryptomatte(regions, firstFrame: content.path(for: first)) }
                 regionBlobs = try styleTargets.regionTargets(stylePaths: resolved.styles,
                                                              layout: regions.layout(hasDefaultStyle: !resolved.styles.isEmpty),
                                                              parameters: resolved.parameters)
@@ -108,7 +110,7 @@ struct JobSubmission: @unchecked Sendable {
         guard job.kind == .stylize, job.regions == nil, !job.styles.isEmpty, let key, styleTargets.known(key) == nil else { return [] }
         let sizes = try job.styles.map { path -> PixelSize in
             do {
-                let image = try ImageReader.read(path: path)
+                let image = try Plate.read(path: path).working
                 return PixelSize(width: image.width, height: image.height)
             } catch {
                 throw StyleTargetsStore.StoreError.unreadableStyle(path: path, reason: "\(error)")
@@ -126,7 +128,7 @@ struct JobSubmission: @unchecked Sendable {
         if job.temporal.detectCuts, let content = job.content, job.frames.count > 2 {
             let numbers = job.frames.frames
             let histograms = try numbers.map { frame -> [Float] in
-                let image = try ImageReader.read(path: content.path(for: frame))
+                let image = try Plate.read(path: content.path(for: frame), colorSpace: job.plate.colorSpace, layer: job.plate.layer).working
                 let (w, h) = try Image.size(scaling: image.width, image.height, toLongerSide: min(256, max(image.width, image.height)))
                 return ShotCutDetector.histogram(try image.toRGB().resized(width: w, height: h))
             }
@@ -159,6 +161,21 @@ struct JobSubmission: @unchecked Sendable {
 }
 
 extension JobSubmission {
+    /// Refuses a `cryptomatte` job whose first frame has no such Cryptomatte or whose `--region` names select
+    /// nothing there, with the Cryptomatte's own message (it lists the names the manifest has).
+    static func checkCryptomatte(_ regions: ResolvedRegions, firstFrame path: String) throws {
+        do {
+            let bytes = try FileBytes.readFile(path: path, maxBytes: ImageLimits.default.maxFileBytes)
+            _ = try RegionMasks.cryptomatte(exr: bytes, selector: regions.source.description,
+                                            names: regions.assignments.map(\.name), source: path)
+        } catch let error as CryptomatteError {
+            throw JobSpecError(problems: [.init(field: JobSpec.CodingKeys.segment.rawValue, message: "\(path): \(error.description)")])
+        } catch let error as ImageIOError {
+            throw JobSpecError(problems: [.init(field: JobSpec.CodingKeys.segment.rawValue,
+                                                message: "--segment \(regions.source) reads the Cryptomatte of each OpenEXR content frame: \(error.description)")])
+        }
+    }
+
     /// Every file the coordinator would read (`inputFiles`: content frames, styles, region styles and masks) and every folder it would
     /// write (the outputs') for `job`, checked against `policy` before any is opened (a missing file is left
     /// to the content checks, which name it).

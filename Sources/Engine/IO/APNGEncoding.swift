@@ -35,13 +35,7 @@ public enum APNGEncodingError: Error, CustomStringConvertible, Equatable, Sendab
 /// (offset 0, 0) with dispose op NONE and blend op SOURCE, so it replaces the previous frame outright.
 public enum APNGEncoding {
     /// The 8-byte PNG signature.
-    static let signature: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]
-
-    /// One chunk of an encoded PNG: its 4-letter type and its data.
-    private struct Chunk {
-        var type: String
-        var data: ArraySlice<UInt8>
-    }
+    static let signature = PNGChunks.signature
 
     /// Encodes `frames` as one animated PNG.
     ///
@@ -70,7 +64,7 @@ public enum APNGEncoding {
 
         var out = signature
         var sequence: UInt32 = 0
-        var header: Chunk?
+        var header: PNGChunks.Chunk?
         for (index, frame) in frames.enumerated() {
             let png = try ImageWriter.encodePNGBytes(frame, bitDepth: bitDepth, compressionLevel: 6, name: name)
             let chunks = try parseChunks(png, name: name, frame: index)
@@ -124,42 +118,19 @@ public enum APNGEncoding {
         try FileBytes.writeAtomically(bytes, to: path)
     }
 
-    /// The chunks of `png`, after its signature, up to and including IEND.
-    private static func parseChunks(_ png: [UInt8], name: String, frame: Int) throws -> [Chunk] {
-        guard png.count >= 8, png[0..<8].elementsEqual(signature) else {
-            throw APNGEncodingError.malformedFrame(name: name, frame: frame, reason: "no PNG signature")
+    /// The chunks of `png` (``PNGChunks/parse(_:)``), its errors named by frame.
+    private static func parseChunks(_ png: [UInt8], name: String, frame: Int) throws -> [PNGChunks.Chunk] {
+        do { return try PNGChunks.parse(png) } catch let error as PNGChunks.Malformed {
+            throw APNGEncodingError.malformedFrame(name: name, frame: frame, reason: error.reason)
         }
-        var chunks: [Chunk] = []
-        var offset = 8
-        while offset + 12 <= png.count {
-            let length = Int(png[offset]) << 24 | Int(png[offset + 1]) << 16 | Int(png[offset + 2]) << 8 | Int(png[offset + 3])
-            let type = String(decoding: png[(offset + 4)..<(offset + 8)], as: UTF8.self)
-            let end = offset + 12 + length
-            guard end <= png.count else {
-                throw APNGEncodingError.malformedFrame(name: name, frame: frame, reason: "chunk \(type) runs past the end")
-            }
-            chunks.append(Chunk(type: type, data: png[(offset + 8)..<(offset + 8 + length)]))
-            offset = end
-            if type == "IEND" { return chunks }
-        }
-        throw APNGEncodingError.malformedFrame(name: name, frame: frame, reason: "no IEND chunk")
     }
 
-    /// Appends the chunk `type` with `data` (preceded by `sequence` when given, as in fdAT) and its CRC.
     private static func appendChunk<C: Collection>(_ type: String, _ data: C, sequence: UInt32? = nil,
                                                    to out: inout [UInt8]) where C.Element == UInt8 {
-        let length = data.count + (sequence == nil ? 0 : 4)
-        out += bigEndian(UInt32(length))
-        let start = out.count
-        out += Array(type.utf8)
-        if let sequence { out += bigEndian(sequence) }
-        out += data
-        out += bigEndian(CRC32.checksum(out[start...]))
+        PNGChunks.append(type, data, sequence: sequence, to: &out)
     }
 
-    private static func bigEndian(_ value: UInt32) -> [UInt8] {
-        [UInt8(value >> 24), UInt8((value >> 16) & 0xFF), UInt8((value >> 8) & 0xFF), UInt8(value & 0xFF)]
-    }
+    private static func bigEndian(_ value: UInt32) -> [UInt8] { PNGChunks.bigEndian(value) }
 
     private static func bigEndian(_ value: UInt16) -> [UInt8] {
         [UInt8(value >> 8), UInt8(value & 0xFF)]

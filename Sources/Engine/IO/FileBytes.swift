@@ -10,7 +10,7 @@ import Darwin
 public enum FileBytes {
     /// Reads a regular file of at most `maxBytes` bytes. Never reads more than `maxBytes + 1` bytes even if
     /// the file grows while being read.
-    static func readFile(path: String, maxBytes: Int) throws -> [UInt8] {
+    public static func readFile(path: String, maxBytes: Int) throws -> [UInt8] {
         var info = stat()
         if stat(path, &info) != 0 {
             let code = errno

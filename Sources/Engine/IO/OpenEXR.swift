@@ -40,6 +40,9 @@ public enum OpenEXR {
         public var tiled: Bool
         public var parts: Int
         public var hasAlpha: Bool
+        /// The whole data window's pixels, when part of it lies outside the display window (overscan), so that a
+        /// rewrite of the file keeps them (nil otherwise: `image` holds every pixel).
+        public var overscan: Image?
     }
 
     /// The linked library's version, e.g. "3.1.5".
@@ -93,34 +96,98 @@ public enum OpenEXR {
             }
         }
         let half = info.half != 0
+        let inside = data.minX >= display.minX && data.minY >= display.minY && data.maxX <= display.maxX && data.maxY <= display.maxY
+        let overscan = inside ? nil : Image(width: data.width, height: data.height, channels: channels,
+                                            pixels: Array(UnsafeBufferPointer(start: pixels, count: data.width * data.height * channels)),
+                                            bitDepth: half ? 16 : 32)
         return File(image: Image(width: display.width, height: display.height, channels: channels, pixels: out, bitDepth: half ? 16 : 32),
                     dataWindow: data, displayWindow: display, half: half,
                     compression: Compression(rawValue: info.compression) ?? .none, tiled: info.tiled != 0,
-                    parts: Int(info.parts), hasAlpha: info.has_alpha != 0)
+                    parts: Int(info.parts), hasAlpha: info.has_alpha != 0, overscan: overscan)
     }
 
     /// Encodes `image` (1, 3 or 4 channels; 2 is written as RGBA) as a scanline OpenEXR file: half or 32-bit float
-    /// samples, `compression`. Values are written as they are (scene-linear, not clamped); NaN and infinity are
-    /// refused, so a broken render never reaches a compositor's plate.
-    public static func encode(_ image: Image, half: Bool = true, compression: Compression = .zip, name: String = "<memory>") throws -> [UInt8] {
+    /// samples, `compression`, and `attributes` as string attributes of the header (provenance). Values are written
+    /// as they are (scene-linear, not clamped); NaN and infinity are refused, so a broken render never reaches a
+    /// compositor's plate.
+    public static func encode(_ image: Image, half: Bool = true, compression: Compression = .zip,
+                              attributes: [String: String] = [:], name: String = "<memory>") throws -> [UInt8] {
         guard image.width > 0, image.height > 0 else { throw ImageIOError.invalidImage(path: name, reason: "the image is empty") }
+        try checkFinite(image, name: name)
+        // Gray + alpha: RGBA with the gray in R, G and B.
+        let source = image.channels == 2 ? image.toRGBA() : image
+        var options = sf_exr_encode_options(channels: UInt32(source.channels), half: half ? 1 : 0, compression: compression.rawValue)
+        return try withAttributes(attributes) { list, count in
+            try written(name: name) { out, size, message, capacity in
+                source.pixels.withUnsafeBufferPointer {
+                    sf_exr_encode_with_attributes($0.baseAddress, UInt32(image.width), UInt32(image.height), &options, list, count,
+                                                  out, size, message, capacity)
+                }
+            }
+        }
+    }
+
+    /// The OpenEXR file `source` with the colour of `layer` (nil: the unnamed one) replaced by `image` — 3 or 4
+    /// channels, the size of the file's data window — and every other channel and header attribute kept bit for bit
+    /// (`sf_exr_replace_layer`: one part, scanlines; lossy compressions that would alter a kept channel are refused,
+    /// naming it). `attributes` are added to the header or replace same-named ones.
+    public static func replacingLayer(in source: [UInt8], layer: String?, with image: Image, half: Bool = true,
+                                      compression: Compression = .zip, attributes: [String: String] = [:],
+                                      name: String = "<memory>", limits: ImageLimits = .default) throws -> [UInt8] {
+        guard image.channels == 3 || image.channels == 4 else {
+            throw ImageIOError.invalidImage(path: name, reason: "an OpenEXR layer is replaced by RGB or RGBA, not \(image.channels) channels")
+        }
+        try checkFinite(image, name: name)
+        var options = sf_exr_encode_options(channels: UInt32(image.channels), half: half ? 1 : 0, compression: compression.rawValue)
+        return try withAttributes(attributes) { list, count in
+            try written(name: name) { out, size, message, capacity in
+                source.withUnsafeBufferPointer { bytes in
+                    image.pixels.withUnsafeBufferPointer {
+                        sf_exr_replace_layer(bytes.baseAddress, bytes.count, layer, UInt64(max(0, limits.maxPixels)), $0.baseAddress,
+                                             UInt32(image.width), UInt32(image.height), UInt32(image.channels), &options, list, count,
+                                             out, size, message, capacity)
+                    }
+                }
+            }
+        }
+    }
+
+    /// Refuses NaN and infinity, naming the first such sample's pixel.
+    static func checkFinite(_ image: Image, name: String) throws {
         if let bad = image.pixels.firstIndex(where: { !$0.isFinite }) {
             let pixel = bad / image.channels
             throw ImageIOError.invalidImage(path: name, reason: "sample \(image.pixels[bad]) at pixel (\(pixel % image.width), \(pixel / image.width)) is not a finite number")
         }
-        // Gray + alpha: RGBA with the gray in R, G and B.
-        let source = image.channels == 2 ? image.toRGBA() : image
-        var options = sf_exr_encode_options(channels: UInt32(source.channels), half: half ? 1 : 0, compression: compression.rawValue)
+    }
+
+    /// `attributes` as a C array of `sf_exr_attribute` (sorted by name, so files are byte-for-byte repeatable) for
+    /// the duration of `body`.
+    static func withAttributes<T>(_ attributes: [String: String],
+                                  _ body: (UnsafePointer<sf_exr_attribute>?, Int) throws -> T) throws -> T {
+        let sorted = attributes.sorted { $0.key < $1.key }
+        let names = sorted.map { strdup($0.key) }, values = sorted.map { strdup($0.value) }
+        defer { names.forEach { free($0) }; values.forEach { free($0) } }
+        let list = zip(names, values).map { sf_exr_attribute(name: $0.0, value: $0.1) }
+        return try list.withUnsafeBufferPointer { try body(list.isEmpty ? nil : $0.baseAddress, list.count) }
+    }
+
+    /// Runs a CEXR call that writes a file into memory and returns its bytes, its result code as an `ImageIOError`.
+    static func written(name: String, _ call: (UnsafeMutablePointer<UnsafeMutablePointer<UInt8>?>, UnsafeMutablePointer<Int>,
+                                               UnsafeMutablePointer<CChar>, Int) -> Int32) throws -> [UInt8] {
         var out: UnsafeMutablePointer<UInt8>?
         var size = 0
         var message = [CChar](repeating: 0, count: 512)
-        let code = source.pixels.withUnsafeBufferPointer {
-            sf_exr_encode($0.baseAddress, UInt32(image.width), UInt32(image.height), &options, &out, &size, &message, message.count)
-        }
+        let code = message.withUnsafeMutableBufferPointer { call(&out, &size, $0.baseAddress!, $0.count) }
         defer { sf_exr_free(out) }
         guard Int(code) == SF_EXR_OK, let out else {
-            if Int(code) == SF_EXR_OUT_OF_MEMORY { throw ImageIOError.outOfMemory(path: name) }
-            throw ImageIOError.writeFailed(path: name, reason: "OpenEXR: \(String(cString: message))")
+            let reason = String(cString: message)
+            switch Int(code) {
+            case SF_EXR_OUT_OF_MEMORY: throw ImageIOError.outOfMemory(path: name)
+            case SF_EXR_TRUNCATED: throw ImageIOError.truncated(path: name)
+            case SF_EXR_CORRUPT: throw ImageIOError.corrupt(path: name, reason: "OpenEXR: \(reason)")
+            case SF_EXR_UNSUPPORTED: throw ImageIOError.unsupportedFormat(path: name, detail: "OpenEXR: \(reason)")
+            default: throw ImageIOError.writeFailed(path: name, reason: "OpenEXR: \(reason)")
+            }
         }
         return Array(UnsafeBufferPointer(start: out, count: size))
     }

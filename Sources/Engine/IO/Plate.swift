@@ -2,65 +2,112 @@ import Foundation
 
 /// A frame as a plate comes (PNG, JPEG or OpenEXR, in its colour space), turned into what the engine stylizes, and
 /// a stylized frame turned back into the plate's form (issue 20): the network sees sRGB-encoded RGB in [0, 1]; an
-/// OpenEXR output gets the plate's colour space back, with the plate's alpha.
+/// OpenEXR output gets the plate's colour space back, with the plate's alpha (premultiplied, as OpenEXR stores it).
 public struct Plate: Sendable {
-    /// The RGB the engine stylizes: working space (``ColorSpace``), clamped to [0, 1].
+    /// The RGB the engine stylizes: working space (``ColorSpace``), clamped to [0, 1]. Unpremultiplied: an OpenEXR
+    /// plate's colours are divided by its alpha first, so a half-covered edge pixel shows the network its real colour.
     public var working: Image
-    /// The plate's alpha (straight), when it has one.
+    /// The plate's alpha (straight, display-window sized), when it has one.
     public var alpha: Image?
     /// The plate's colour space.
     public var colorSpace: ColorSpace
-    /// Whether the plate was an OpenEXR file.
-    public var isEXR: Bool
+    /// The OpenEXR file the plate came from (nil for PNG and JPEG): what an OpenEXR output passes through.
+    public var exr: EXRSource?
 
-    /// Reads the image at `path`. `colorSpace` nil: by file type (OpenEXR: linear Rec.709, which is what OpenEXR's own
-    /// chromaticities default to; PNG and JPEG: sRGB). `layer`: an OpenEXR layer to read instead of the unnamed one.
+    /// What an OpenEXR plate keeps of its file so that its output can carry the rest of it unchanged.
+    public struct EXRSource: Sendable {
+        /// The file as it was read.
+        public var bytes: [UInt8]
+        /// The layer that was read (nil: the unnamed one).
+        public var layer: String?
+        public var dataWindow: OpenEXR.Window
+        public var displayWindow: OpenEXR.Window
+        public var half: Bool
+        public var compression: OpenEXR.Compression
+        /// The data window's pixels when it reaches outside the display window (``OpenEXR/File/overscan``).
+        public var overscan: Image?
+    }
+
+    /// Whether the plate was an OpenEXR file.
+    public var isEXR: Bool { exr != nil }
+
+    /// Reads the image at `path` (``decode(bytes:name:colorSpace:layer:limits:)``).
     public static func read(path: String, colorSpace: ColorSpace? = nil, layer: String? = nil,
                             limits: ImageLimits = .default) throws -> Plate {
         let bytes = try FileBytes.readFile(path: path, maxBytes: max(0, limits.maxFileBytes))
-        if ImageFormat.detect(bytes) == .openEXR {
-            let file = try OpenEXR.decode(bytes: bytes, name: path, layer: layer, limits: limits)
-            return from(linear: file.image, colorSpace: colorSpace ?? .linearRec709, isEXR: true)
-        }
-        if let layer, !layer.isEmpty {
-            throw ImageIOError.unsupportedFormat(path: path, detail: "a layer (\(layer)) was asked for, but only OpenEXR files have layers")
-        }
-        let image = try ImageReader.decode(bytes: bytes, name: path, limits: limits)
-        return from(linear: image, colorSpace: colorSpace ?? .srgb, isEXR: false)
+        return try decode(bytes: bytes, name: path, colorSpace: colorSpace, layer: layer, limits: limits)
     }
 
-    /// A plate from an image in `colorSpace` (its alpha, if any, kept apart).
-    public static func from(linear image: Image, colorSpace: ColorSpace, isEXR: Bool) -> Plate {
+    /// Decodes a plate held in memory; `name` labels errors. `colorSpace` nil: by file type (OpenEXR: linear
+    /// Rec.709, which is what OpenEXR's own chromaticities default to; PNG and JPEG: sRGB). `layer`: an OpenEXR
+    /// layer to read instead of the unnamed one.
+    public static func decode(bytes: [UInt8], name: String, colorSpace: ColorSpace? = nil, layer: String? = nil,
+                              limits: ImageLimits = .default) throws -> Plate {
+        let layer = layer.flatMap { $0.isEmpty ? nil : $0 }
+        if ImageFormat.detect(bytes) == .openEXR {
+            let file = try OpenEXR.decode(bytes: bytes, name: name, layer: layer, limits: limits)
+            var plate = from(linear: file.image, colorSpace: colorSpace ?? .linearRec709, premultiplied: true)
+            plate.exr = EXRSource(bytes: bytes, layer: layer, dataWindow: file.dataWindow, displayWindow: file.displayWindow,
+                                  half: file.half, compression: file.compression, overscan: file.overscan)
+            return plate
+        }
+        if let layer {
+            throw ImageIOError.unsupportedFormat(path: name, detail: "a layer (\(layer)) was asked for, but only OpenEXR files have layers")
+        }
+        let image = try ImageReader.decode(bytes: bytes, name: name, limits: limits)
+        return from(linear: image, colorSpace: colorSpace ?? .srgb, premultiplied: false)
+    }
+
+    /// A plate from an image in `colorSpace` (its alpha, if any, kept apart). `premultiplied`: the colours are
+    /// premultiplied by the alpha (OpenEXR's convention) and are divided by it where it is above 0.
+    public static func from(linear image: Image, colorSpace: ColorSpace, premultiplied: Bool = false) -> Plate {
         let rgb = image.toRGB(), alpha = image.alphaChannel()
-        guard colorSpace.isLinear else { return Plate(working: rgb, alpha: alpha, colorSpace: colorSpace, isEXR: isEXR) }
+        let bitDepth = max(rgb.bitDepth, colorSpace.isLinear ? 16 : 8)
+        guard colorSpace.isLinear || (premultiplied && alpha != nil) else {
+            return Plate(working: rgb, alpha: alpha, colorSpace: colorSpace, exr: nil)
+        }
         var pixels = rgb.pixels
+        let matte = alpha?.pixels
         pixels.withUnsafeMutableBufferPointer { p in
             for i in 0..<rgb.pixelCount {
-                let w = colorSpace.toWorking((Double(p[i * 3]), Double(p[i * 3 + 1]), Double(p[i * 3 + 2])))
+                var c = (Double(p[i * 3]), Double(p[i * 3 + 1]), Double(p[i * 3 + 2]))
+                if premultiplied, let a = matte?[i], a > 0 { c = (c.0 / Double(a), c.1 / Double(a), c.2 / Double(a)) }
+                let w = colorSpace.toWorking(c)
                 p[i * 3] = Float(min(1, max(0, w.0))); p[i * 3 + 1] = Float(min(1, max(0, w.1))); p[i * 3 + 2] = Float(min(1, max(0, w.2)))
             }
         }
-        return Plate(working: Image(width: rgb.width, height: rgb.height, channels: 3, pixels: pixels), alpha: alpha,
-                     colorSpace: colorSpace, isEXR: isEXR)
+        return Plate(working: Image(width: rgb.width, height: rgb.height, channels: 3, pixels: pixels, bitDepth: bitDepth),
+                     alpha: alpha, colorSpace: colorSpace, exr: nil)
     }
 
     /// The colour space an OpenEXR output of this plate is written in: the plate's, or linear Rec.709 for an sRGB
     /// plate (an OpenEXR file is scene-linear).
     public var exrColorSpace: ColorSpace { colorSpace.isLinear ? colorSpace : .linearRec709 }
 
-    /// A stylized frame (working space, RGB) in `space` (the plate's own by default), with the plate's alpha,
-    /// resized to the frame when the sizes differ.
+    /// A stylized frame (working space, RGB) in `space` (the plate's own by default), with the plate's alpha —
+    /// resized to the frame when the sizes differ — and, for an OpenEXR plate, its colours premultiplied by it
+    /// again (the exact inverse of ``decode(bytes:name:colorSpace:layer:limits:)`` where nothing changed).
     public func output(_ stylized: Image, in space: ColorSpace? = nil) throws -> Image {
         let colorSpace = space ?? self.colorSpace
         let rgb = stylized.toRGB()
+        let matte = try alpha.map { a in
+            a.width == rgb.width && a.height == rgb.height ? a : try a.resized(width: rgb.width, height: rgb.height)
+        }
+        let premultiply = isEXR ? matte?.pixels : nil
+        // Where an OpenEXR plate is fully transparent nothing is stylized: its own colour comes back (0 in a
+        // premultiplied plate; light such as a glow, which is RGB without alpha, stays).
+        let own = premultiply != nil && working.width == rgb.width && working.height == rgb.height ? working.pixels : nil
         var samples = rgb.pixels
         for i in 0..<rgb.pixelCount {
-            let l = colorSpace.fromWorking((Double(samples[i * 3]), Double(samples[i * 3 + 1]), Double(samples[i * 3 + 2])))
+            var w = (Double(samples[i * 3]), Double(samples[i * 3 + 1]), Double(samples[i * 3 + 2]))
+            let a = premultiply.map { Double($0[i]) } ?? 1
+            if a <= 0, let own { w = (Double(own[i * 3]), Double(own[i * 3 + 1]), Double(own[i * 3 + 2])) }
+            var l = colorSpace.fromWorking(w)
+            if a > 0 && a != 1 { l = (l.0 * a, l.1 * a, l.2 * a) } else if a <= 0 && own == nil { l = (0, 0, 0) }
             samples[i * 3] = Float(l.0); samples[i * 3 + 1] = Float(l.1); samples[i * 3 + 2] = Float(l.2)
         }
         let linear = Image(width: rgb.width, height: rgb.height, channels: 3, pixels: samples, bitDepth: 16)
-        guard let alpha else { return linear }
-        let matte = alpha.width == rgb.width && alpha.height == rgb.height ? alpha : try alpha.resized(width: rgb.width, height: rgb.height)
+        guard let matte else { return linear }
         return linear.attachingAlpha(matte)!
     }
 

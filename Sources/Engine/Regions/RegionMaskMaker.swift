@@ -11,6 +11,8 @@ public final class RegionMaskMaker: @unchecked Sendable {
     private let deeplab: DeepLabSegmenter?
     private let selfie: SelfieSegmenter?
     private let limits: ImageLimits
+    /// The `--region` names a Cryptomatte source makes masks for (its manifest has one name per object).
+    public var regionNames: [String] = []
 
     /// `modelPath` is the installed model file for network sources (`SegmentationModels.installedURL`),
     /// ignored otherwise.
@@ -28,7 +30,7 @@ public final class RegionMaskMaker: @unchecked Sendable {
             guard let modelPath else { throw RegionError.invalidSpecification("--segment selfie needs its model file") }
             selfie = try SelfieSegmenter(modelPath: modelPath)
             deeplab = nil
-        case .matte, .ids:
+        case .matte, .ids, .cryptomatte:
             deeplab = nil
             selfie = nil
         }
@@ -58,6 +60,17 @@ public final class RegionMaskMaker: @unchecked Sendable {
             let file = maskPath ?? path
             return try RegionMasks(idMap: try ImageReader.read(path: file, limits: limits), source: "ID map \(file)",
                                    width: original.width, height: original.height).resized(width: width, height: height)
+        case .cryptomatte:
+            guard let file = maskPath else {
+                throw RegionError.invalidSpecification("--segment \(source) reads the Cryptomatte of the OpenEXR content frame; its path is needed")
+            }
+            let masks = try RegionMasks.cryptomatte(exr: try FileBytes.readFile(path: file, maxBytes: max(0, limits.maxFileBytes)),
+                                                    selector: source.description, names: regionNames, source: file, limits: limits)
+            guard masks.width == original.width, masks.height == original.height else {
+                throw RegionError.maskSizeMismatch(source: "Cryptomatte of \(file)", width: masks.width, height: masks.height,
+                                                   expectedWidth: original.width, expectedHeight: original.height)
+            }
+            return try masks.resized(width: width, height: height)
         }
     }
 }

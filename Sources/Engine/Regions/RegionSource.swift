@@ -11,6 +11,10 @@ public enum RegionSource: Sendable, Equatable, Hashable, CustomStringConvertible
     case matte(path: String)
     /// An ID map, one flat colour per region: regions named by colour, `#rrggbb`, and `background` (the rest).
     case ids(path: String)
+    /// The Cryptomatte of each OpenEXR content frame (`cryptomatte`, or `cryptomatte:LAYER` to choose one, e.g.
+    /// `cryptomatte:CryptoMaterial`): regions are object or material names of its manifest, or globs over them
+    /// (`RegionMasks.cryptomatte`), and `background`.
+    case cryptomatte(layer: String?)
 
     /// Parses the `--segment` value.
     public init(parsing text: String) throws {
@@ -22,8 +26,10 @@ public enum RegionSource: Sendable, Equatable, Hashable, CustomStringConvertible
         default:
             if lowered.hasPrefix("matte:"), text.count > 6 { self = .matte(path: String(text.dropFirst(6))); return }
             if lowered.hasPrefix("ids:"), text.count > 4 { self = .ids(path: String(text.dropFirst(4))); return }
+            if lowered == "cryptomatte" { self = .cryptomatte(layer: nil); return }
+            if lowered.hasPrefix("cryptomatte:"), text.count > 12 { self = .cryptomatte(layer: String(text.dropFirst(12))); return }
             throw RegionError.invalidSpecification(
-                "--segment '\(text)': expected deeplab, deeplab-small, selfie, matte:PATH or ids:PATH")
+                "--segment '\(text)': expected deeplab, deeplab-small, selfie, matte:PATH, ids:PATH, cryptomatte or cryptomatte:LAYER")
         }
     }
 
@@ -35,14 +41,22 @@ public enum RegionSource: Sendable, Equatable, Hashable, CustomStringConvertible
         case .selfie: return "selfie"
         case .matte(let path): return "matte:\(path)"
         case .ids(let path): return "ids:\(path)"
+        case .cryptomatte(let layer): return layer.map { "cryptomatte:\($0)" } ?? "cryptomatte"
         }
+    }
+
+    /// Whether the masks are exact for every frame (a renderer's Cryptomatte), so temporal strategies use them as they
+    /// are instead of stabilizing them against the neighbours' (`RegionMasks.stabilized`).
+    public var isExact: Bool {
+        if case .cryptomatte = self { return true }
+        return false
     }
 
     /// Whether the masks come from a segmentation network (which needs `models install --segmentation`).
     public var usesNetwork: Bool {
         switch self {
         case .deeplab, .deeplabSmall, .selfie: return true
-        case .matte, .ids: return false
+        case .matte, .ids, .cryptomatte: return false
         }
     }
 }

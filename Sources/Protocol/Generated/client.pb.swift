@@ -326,6 +326,16 @@ public nonisolated struct Stylefarm_V1_JobSpec: @unchecked Sendable {
   /// Clears the value of `temporal`. Subsequent reads from it will return its default value.
   public mutating func clearTemporal() {_uniqueStorage()._temporal = nil}
 
+  /// how plates are read and OpenEXR outputs written; absent = by file type
+  public var plate: Stylefarm_V1_PlateOptions {
+    get {_storage._plate ?? Stylefarm_V1_PlateOptions()}
+    set {_uniqueStorage()._plate = newValue}
+  }
+  /// Returns true if `plate` has been explicitly set.
+  public var hasPlate: Bool {_storage._plate != nil}
+  /// Clears the value of `plate`. Subsequent reads from it will return its default value.
+  public mutating func clearPlate() {_uniqueStorage()._plate = nil}
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -1959,7 +1969,7 @@ nonisolated extension Stylefarm_V1_JobOptions: SwiftProtobuf.Message, SwiftProto
 
 nonisolated extension Stylefarm_V1_JobSpec: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".JobSpec"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{3}content_pattern\0\u{1}frames\0\u{3}style_paths\0\u{1}parameters\0\u{3}output_pattern\0\u{1}priority\0\u{1}options\0\u{1}kind\0\u{3}echo_seconds\0\u{3}output_dir\0\u{1}regions\0\u{1}temporal\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{3}content_pattern\0\u{1}frames\0\u{3}style_paths\0\u{1}parameters\0\u{3}output_pattern\0\u{1}priority\0\u{1}options\0\u{1}kind\0\u{3}echo_seconds\0\u{3}output_dir\0\u{1}regions\0\u{1}temporal\0\u{1}plate\0")
 
   fileprivate class _StorageClass {
     var _name: String = String()
@@ -1975,6 +1985,7 @@ nonisolated extension Stylefarm_V1_JobSpec: SwiftProtobuf.Message, SwiftProtobuf
     var _outputDir: String = String()
     var _regions: Stylefarm_V1_RegionSpec? = nil
     var _temporal: Stylefarm_V1_TemporalOptions? = nil
+    var _plate: Stylefarm_V1_PlateOptions? = nil
 
       // This property is used as the initial default value for new instances of the type.
       // The type itself is protecting the reference to its storage via CoW semantics.
@@ -1998,6 +2009,7 @@ nonisolated extension Stylefarm_V1_JobSpec: SwiftProtobuf.Message, SwiftProtobuf
       _outputDir = source._outputDir
       _regions = source._regions
       _temporal = source._temporal
+      _plate = source._plate
     }
   }
 
@@ -2029,6 +2041,7 @@ nonisolated extension Stylefarm_V1_JobSpec: SwiftProtobuf.Message, SwiftProtobuf
         case 11: try { try decoder.decodeSingularStringField(value: &_storage._outputDir) }()
         case 12: try { try decoder.decodeSingularMessageField(value: &_storage._regions) }()
         case 13: try { try decoder.decodeSingularMessageField(value: &_storage._temporal) }()
+        case 14: try { try decoder.decodeSingularMessageField(value: &_storage._plate) }()
         default: break
         }
       }
@@ -2080,6 +2093,9 @@ nonisolated extension Stylefarm_V1_JobSpec: SwiftProtobuf.Message, SwiftProtobuf
       try { if let v = _storage._temporal {
         try visitor.visitSingularMessageField(value: v, fieldNumber: 13)
       } }()
+      try { if let v = _storage._plate {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 14)
+      } }()
     }
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -2102,6 +2118,7 @@ nonisolated extension Stylefarm_V1_JobSpec: SwiftProtobuf.Message, SwiftProtobuf
         if _storage._outputDir != rhs_storage._outputDir {return false}
         if _storage._regions != rhs_storage._regions {return false}
         if _storage._temporal != rhs_storage._temporal {return false}
+        if _storage._plate != rhs_storage._plate {return false}
         return true
       }
       if !storagesAreEqual {return false}

@@ -679,6 +679,29 @@ public nonisolated struct Stylefarm_V1_EngineParameters: @unchecked Sendable {
   fileprivate var _storage = _StorageClass.defaultInstance
 }
 
+/// How a job's plates are read and its OpenEXR outputs written (issue 20). Empty fields: by file type.
+public nonisolated struct Stylefarm_V1_PlateOptions: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// srgb | linear-rec709 | acescg; empty = OpenEXR linear-rec709, PNG/JPEG srgb
+  public var inputColorspace: String = String()
+
+  /// the OpenEXR layer stylized; empty = the unnamed one (R, G, B, A)
+  public var layer: String = String()
+
+  /// OpenEXR outputs: none | rle | zips | zip | piz | pxr24 | b44 | b44a | dwaa | dwab; empty = zip
+  public var exrCompression: String = String()
+
+  /// OpenEXR outputs: 32-bit float samples; false = half
+  public var exrFloat: Bool = false
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
 /// Segmentation-aware stylization (`--segment` / `--region`): where a frame's region masks come from and
 /// which style each region gets. Absent (or an empty `segment`) = a plain, whole-frame stylization.
 public nonisolated struct Stylefarm_V1_RegionSpec: Sendable {
@@ -1410,6 +1433,51 @@ nonisolated extension Stylefarm_V1_EngineParameters: SwiftProtobuf.Message, Swif
       }
       if !storagesAreEqual {return false}
     }
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Stylefarm_V1_PlateOptions: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".PlateOptions"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}input_colorspace\0\u{1}layer\0\u{3}exr_compression\0\u{3}exr_float\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.inputColorspace) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.layer) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.exrCompression) }()
+      case 4: try { try decoder.decodeSingularBoolField(value: &self.exrFloat) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.inputColorspace.isEmpty {
+      try visitor.visitSingularStringField(value: self.inputColorspace, fieldNumber: 1)
+    }
+    if !self.layer.isEmpty {
+      try visitor.visitSingularStringField(value: self.layer, fieldNumber: 2)
+    }
+    if !self.exrCompression.isEmpty {
+      try visitor.visitSingularStringField(value: self.exrCompression, fieldNumber: 3)
+    }
+    if self.exrFloat != false {
+      try visitor.visitSingularBoolField(value: self.exrFloat, fieldNumber: 4)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Stylefarm_V1_PlateOptions, rhs: Stylefarm_V1_PlateOptions) -> Bool {
+    if lhs.inputColorspace != rhs.inputColorspace {return false}
+    if lhs.layer != rhs.layer {return false}
+    if lhs.exrCompression != rhs.exrCompression {return false}
+    if lhs.exrFloat != rhs.exrFloat {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

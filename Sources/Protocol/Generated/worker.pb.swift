@@ -596,6 +596,33 @@ public nonisolated struct Stylefarm_V1_TaskAssignment: @unchecked Sendable {
     set {_uniqueStorage()._stageOutput = newValue}
   }
 
+  /// How the content frames (and frame results that are OpenEXR files) are read: their colour space and layer,
+  /// turned into the sRGB working space the network sees (Engine.Plate). Absent = by file type.
+  public var plate: Stylefarm_V1_PlateOptions {
+    get {_storage._plate ?? Stylefarm_V1_PlateOptions()}
+    set {_uniqueStorage()._plate = newValue}
+  }
+  /// Returns true if `plate` has been explicitly set.
+  public var hasPlate: Bool {_storage._plate != nil}
+  /// Clears the value of `plate`. Subsequent reads from it will return its default value.
+  public mutating func clearPlate() {_uniqueStorage()._plate = nil}
+
+  /// The task's result is a frame of the job's output written as OpenEXR (`plate`'s colour space and
+  /// compression, the content plate's alpha premultiplied and, at the plate's size, its other layers and header
+  /// kept); false = a PNG of the working space (`parameters.output_bit_depth`), as every intermediate is.
+  public var outputExr: Bool {
+    get {_storage._outputExr}
+    set {_uniqueStorage()._outputExr = newValue}
+  }
+
+  /// What the coordinator knows of how the frame is made, for the output's provenance (Engine.Provenance entries
+  /// without the "stylefarm/" prefix: job, job-name, frame, content-path, output-path); the worker adds its own
+  /// (engine, threads, parameters, input hashes). Set on tasks whose result is a frame of the job's output.
+  public var provenance: Dictionary<String,String> {
+    get {_storage._provenance}
+    set {_uniqueStorage()._provenance = newValue}
+  }
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -1479,7 +1506,7 @@ nonisolated extension Stylefarm_V1_BlendInput: SwiftProtobuf.Message, SwiftProto
 
 nonisolated extension Stylefarm_V1_TaskAssignment: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".TaskAssignment"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}task_id\0\u{3}job_id\0\u{1}attempt\0\u{3}frame_index\0\u{1}region\0\u{1}parameters\0\u{1}content\0\u{1}styles\0\u{2}\u{2}kind\0\u{3}diagnostic_duration_ms\0\u{3}frame_width\0\u{3}frame_height\0\u{3}model_hashes\0\u{3}style_target_hashes\0\u{3}content_path\0\u{3}output_path\0\u{1}regions\0\u{3}region_style_targets\0\u{3}region_mask\0\u{3}region_mask_path\0\u{1}temporal\0\u{3}second_content\0\u{3}second_content_path\0\u{3}flow_preset\0\u{3}blend_inputs\0\u{1}tile\0\u{3}style_grams\0\u{3}stage_output\0\u{c}\u{9}\u{1}")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}task_id\0\u{3}job_id\0\u{1}attempt\0\u{3}frame_index\0\u{1}region\0\u{1}parameters\0\u{1}content\0\u{1}styles\0\u{2}\u{2}kind\0\u{3}diagnostic_duration_ms\0\u{3}frame_width\0\u{3}frame_height\0\u{3}model_hashes\0\u{3}style_target_hashes\0\u{3}content_path\0\u{3}output_path\0\u{1}regions\0\u{3}region_style_targets\0\u{3}region_mask\0\u{3}region_mask_path\0\u{1}temporal\0\u{3}second_content\0\u{3}second_content_path\0\u{3}flow_preset\0\u{3}blend_inputs\0\u{1}tile\0\u{3}style_grams\0\u{3}stage_output\0\u{1}plate\0\u{3}output_exr\0\u{1}provenance\0\u{c}\u{9}\u{1}")
 
   fileprivate class _StorageClass {
     var _taskID: String = String()
@@ -1510,6 +1537,9 @@ nonisolated extension Stylefarm_V1_TaskAssignment: SwiftProtobuf.Message, SwiftP
     var _tile: Stylefarm_V1_TileInputs? = nil
     var _styleGrams: Stylefarm_V1_StyleGramInputs? = nil
     var _stageOutput: Bool = false
+    var _plate: Stylefarm_V1_PlateOptions? = nil
+    var _outputExr: Bool = false
+    var _provenance: Dictionary<String,String> = [:]
 
       // This property is used as the initial default value for new instances of the type.
       // The type itself is protecting the reference to its storage via CoW semantics.
@@ -1548,6 +1578,9 @@ nonisolated extension Stylefarm_V1_TaskAssignment: SwiftProtobuf.Message, SwiftP
       _tile = source._tile
       _styleGrams = source._styleGrams
       _stageOutput = source._stageOutput
+      _plate = source._plate
+      _outputExr = source._outputExr
+      _provenance = source._provenance
     }
   }
 
@@ -1594,6 +1627,9 @@ nonisolated extension Stylefarm_V1_TaskAssignment: SwiftProtobuf.Message, SwiftP
         case 27: try { try decoder.decodeSingularMessageField(value: &_storage._tile) }()
         case 28: try { try decoder.decodeSingularMessageField(value: &_storage._styleGrams) }()
         case 29: try { try decoder.decodeSingularBoolField(value: &_storage._stageOutput) }()
+        case 30: try { try decoder.decodeSingularMessageField(value: &_storage._plate) }()
+        case 31: try { try decoder.decodeSingularBoolField(value: &_storage._outputExr) }()
+        case 32: try { try decoder.decodeMapField(fieldType: SwiftProtobuf._ProtobufMap<SwiftProtobuf.ProtobufString,SwiftProtobuf.ProtobufString>.self, value: &_storage._provenance) }()
         default: break
         }
       }
@@ -1690,6 +1726,15 @@ nonisolated extension Stylefarm_V1_TaskAssignment: SwiftProtobuf.Message, SwiftP
       if _storage._stageOutput != false {
         try visitor.visitSingularBoolField(value: _storage._stageOutput, fieldNumber: 29)
       }
+      try { if let v = _storage._plate {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 30)
+      } }()
+      if _storage._outputExr != false {
+        try visitor.visitSingularBoolField(value: _storage._outputExr, fieldNumber: 31)
+      }
+      if !_storage._provenance.isEmpty {
+        try visitor.visitMapField(fieldType: SwiftProtobuf._ProtobufMap<SwiftProtobuf.ProtobufString,SwiftProtobuf.ProtobufString>.self, value: _storage._provenance, fieldNumber: 32)
+      }
     }
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -1727,6 +1772,9 @@ nonisolated extension Stylefarm_V1_TaskAssignment: SwiftProtobuf.Message, SwiftP
         if _storage._tile != rhs_storage._tile {return false}
         if _storage._styleGrams != rhs_storage._styleGrams {return false}
         if _storage._stageOutput != rhs_storage._stageOutput {return false}
+        if _storage._plate != rhs_storage._plate {return false}
+        if _storage._outputExr != rhs_storage._outputExr {return false}
+        if _storage._provenance != rhs_storage._provenance {return false}
         return true
       }
       if !storagesAreEqual {return false}

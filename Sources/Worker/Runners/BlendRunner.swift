@@ -7,11 +7,12 @@ struct BlendRunner: TaskRunner {
     var kind: Stylefarm_V1_TaskKind { .blend }
 
     func inputs(of task: Stylefarm_V1_TaskAssignment) -> [String] {
-        task.blendInputs.map(\.image.sha256)
+        // An OpenEXR output also reads the frame's plate (its alpha and other layers).
+        task.blendInputs.map(\.image.sha256) + (task.outputExr ? [task.content.sha256] : [])
     }
 
     func run(_ task: Stylefarm_V1_TaskAssignment, on executor: TaskExecutor, cancellation: TaskCancellation,
              progress: ((Stylefarm_V1_Progress) -> Void)?) throws -> TaskOutput {
-        TaskOutput(bytes: try executor.blend(task), mediaType: "image/png")
+        TaskOutput(bytes: try executor.blend(task), mediaType: task.outputExr ? "image/x-exr" : "image/png")
     }
 }

@@ -17,7 +17,7 @@ struct StylizeRunner: TaskRunner {
     func run(_ task: Stylefarm_V1_TaskAssignment, on executor: TaskExecutor, cancellation: TaskCancellation,
              progress: ((Stylefarm_V1_Progress) -> Void)?) throws -> TaskOutput {
         let run = try executor.stylize(task, cancellation: cancellation, progress: progress)
-        var output = TaskOutput(bytes: run.png, mediaType: "image/png")
+        var output = TaskOutput(bytes: run.bytes, mediaType: task.outputExr ? "image/x-exr" : "image/png")
         output.stats.finalLosses = TaskExecutor.losses(run.finalLosses)
         output.stats.iterations = UInt32(clamping: run.evaluations)
         return output

@@ -17,13 +17,13 @@ final class WarpErrorMeterTests: XCTestCase {
 
     func testPairsAreTheFlowsAroundAFrameInsideItsShot() throws {
         let sequential = try plan("sequential")
-        XCTAssertEqual(WarpErrorMeter.pairs(around: 0, jobID: "j", plan: sequential).map { [$0.first, $0.second] }, [[0, 1]])
-        XCTAssertEqual(WarpErrorMeter.pairs(around: 2, jobID: "j", plan: sequential).map { [$0.first, $0.second] }, [[1, 2], [2, 3]])
-        XCTAssertEqual(WarpErrorMeter.pairs(around: 2, jobID: "j", plan: sequential).first?.flowTaskID, "j-flow-f2-f3")
+        XCTAssertEqual(WarpErrorMeter.pairs(around: 0, jobID: "j", plan: sequential, plate: PlateSettings()).map { [$0.first, $0.second] }, [[0, 1]])
+        XCTAssertEqual(WarpErrorMeter.pairs(around: 2, jobID: "j", plan: sequential, plate: PlateSettings()).map { [$0.first, $0.second] }, [[1, 2], [2, 3]])
+        XCTAssertEqual(WarpErrorMeter.pairs(around: 2, jobID: "j", plan: sequential, plate: PlateSettings()).first?.flowTaskID, "j-flow-f2-f3")
         let cut = try plan("sequential", cuts: [3])  // frame 3 (index 2) starts a shot
-        XCTAssertEqual(WarpErrorMeter.pairs(around: 2, jobID: "j", plan: cut).map { [$0.first, $0.second] }, [[2, 3]],
+        XCTAssertEqual(WarpErrorMeter.pairs(around: 2, jobID: "j", plan: cut, plate: PlateSettings()).map { [$0.first, $0.second] }, [[2, 3]],
                        "no pair across a cut: it has no flow")
-        XCTAssertEqual(WarpErrorMeter.pairs(around: 1, jobID: "j", plan: try plan("independent")), [], "no flow, no warp error")
+        XCTAssertEqual(WarpErrorMeter.pairs(around: 1, jobID: "j", plan: try plan("independent"), plate: PlateSettings()), [], "no flow, no warp error")
     }
 
     func testAPairIsMeasuredOnceBothFramesAreDoneWithTheJobsFlow() throws {
@@ -53,7 +53,7 @@ final class WarpErrorMeterTests: XCTestCase {
                                 tasks: [TaskRecord(id: "j-flow-f1-f2", jobID: "j", frameIndex: 0, region: region, producesOutput: false),
                                         TaskRecord(id: "j-f1", jobID: "j", frameIndex: 0, region: region),
                                         TaskRecord(id: "j-f2", jobID: "j", frameIndex: 1, region: region)], now: at(0))
-            let pair = WarpErrorMeter.Pair(jobID: "j", first: 0, second: 1, flowTaskID: "j-flow-f1-f2")
+            let pair = WarpErrorMeter.Pair(jobID: "j", first: 0, second: 1, flowTaskID: "j-flow-f1-f2", plate: PlateSettings())
             func measure() -> WarpErrorMeter.Outcome { WarpErrorMeter.measure(pair, store: store, intermediates: intermediates) }
             guard case .skipped = measure() else { return XCTFail("nothing is done yet") }
 

@@ -64,7 +64,7 @@ final class JobSpecRegionTests: XCTestCase {
 
     func testProblemsNameTheirKeys() {
         XCTAssertEqual(problems(base(segment: "mask-rcnn")).map(\.field), ["segment"])
-        XCTAssertTrue(problems(base(segment: "mask-rcnn"))[0].message.contains("deeplab, deeplab-small, selfie, matte:PATH or ids:PATH"))
+        XCTAssertTrue(problems(base(segment: "mask-rcnn"))[0].message.contains("deeplab, deeplab-small, selfie, matte:PATH, ids:PATH, cryptomatte or cryptomatte:LAYER"))
         XCTAssertEqual(problems(base(segment: nil)).map(\.field), ["segment"], "regions without segment")
         XCTAssertEqual(problems(base(regions: nil)).map(\.field), ["regions"], "segment without regions")
         XCTAssertEqual(problems(base(regions: ["person"])).map(\.field), ["regions"])

@@ -1,0 +1,107 @@
+import Engine
+import Foundation
+import Protocol
+import XCTest
+import TestSupport
+
+/// Issue 20: OpenEXR plates through the farm. Plates made by an independent writer (PyPI `OpenEXR`, the Academy
+/// Software Foundation's bindings: scene-linear premultiplied RGBA with a transparent corner, a float depth layer,
+/// Cryptomatte-style float channels and manifest, a custom attribute, overscan) render to `.exr` outputs, and the
+/// same library checks each output against its plate: every other layer and attribute bit for bit, the same alpha,
+/// data and display windows, the chosen compression and sample type, nothing where the plate is transparent.
+final class FarmEXRTests: XCTestCase {
+    private var farm: FarmProcesses!
+
+    override func setUpWithError() throws {
+        try InstalledModels.requireVGG16()
+        farm = try FarmProcesses()
+    }
+
+    override func tearDown() { farm?.stopAll() }
+
+    private func script() -> String {
+        FarmProcesses.repository.appendingPathComponent("Tests/StylefarmTests/Python/exr_plates.py").path
+    }
+
+    /// Checks `output` against `plate` with the independent reader; returns its report.
+    private func check(plate: String, output: String, python: String, float: Bool, compression: String) throws -> [String: Any] {
+        let result = try farm.run(python, [script(), "check", plate, output], timeout: 120)
+        XCTAssertEqual(result.status, 0, result.output)
+        let report = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(result.output.utf8)) as? [String: Any], result.output)
+        let name = (output as NSString).lastPathComponent
+        XCTAssertEqual(report["channels"] as? [String], report["plate_channels"] as? [String], "\(name): the plate's channels")
+        let identical = try XCTUnwrap(report["identical"] as? [String: Bool])
+        XCTAssertEqual(Set(identical.keys), ["depth.Z", "CryptoObject00.R", "CryptoObject00.G", "CryptoObject00.B", "CryptoObject00.A"])
+        XCTAssertTrue(identical.values.allSatisfy { $0 }, "\(name): passed-through layers bit for bit: \(identical)")
+        let attributes = try XCTUnwrap(report["attributes"] as? [String: Bool])
+        XCTAssertEqual(attributes.count, 3)
+        XCTAssertTrue(attributes.values.allSatisfy { $0 }, "\(name): the plate's attributes: \(attributes)")
+        XCTAssertEqual(report["data_window"] as? [[Int]], report["plate_data_window"] as? [[Int]], "\(name): overscan kept")
+        XCTAssertEqual(report["display_window"] as? [[Int]], [[0, 0], [63, 39]])
+        XCTAssertEqual(report["compression"] as? String, "Compression.\(compression.uppercased())_COMPRESSION")
+        XCTAssertEqual(report["rgb_dtype"] as? String, float ? "float32" : "float16")
+        XCTAssertEqual(report["alpha_same"] as? Bool, true, "\(name): the plate's alpha")
+        XCTAssertGreaterThan(try XCTUnwrap(report["rgb_mean_change"] as? Double), 0.01, "\(name): the colour layer is stylized")
+        XCTAssertEqual(try XCTUnwrap(report["transparent_rgb_max"] as? Double), 0, "\(name): premultiplied: no colour where alpha is 0")
+        return report
+    }
+
+    func testOpenEXRPlatesRenderToOpenEXRWithEveryOtherLayerKept() throws {
+        let python = try farm.python("stylefarm-openexr-venv", packages: ["OpenEXR>=3.2,<4", "numpy"], imports: "OpenEXR, numpy")
+        let plates = farm.directory.appendingPathComponent("plates")
+        try FileManager.default.createDirectory(at: plates, withIntermediateDirectories: true)
+        let made = try farm.run(python, [script(), "make", plates.path, "3", "64", "40"], timeout: 120)
+        XCTAssertEqual(made.status, 0, made.output)
+        try farm.startCoordinator(extra: ["--threads", "1"])
+        try farm.startWorker("a")
+        try farm.startWorker("b")
+        let style = try DemoImages.painting
+        let engine = ["--size", "64", "--iterations", "10", "--seed", "5"]
+
+        // Shared filesystem, independent frames, the default half samples and ZIP.
+        let shared = farm.directory.appendingPathComponent("shared").path
+        let first = try farm.cli(["submit", "--name", "plates", "--content", plates.path + "/plate.####.exr", "--frames", "1-3",
+                                  "--style", style, "--output-dir", shared, "--output", "styled.####.exr",
+                                  "--coordinator", farm.clientEndpoint, "--watch"] + engine, timeout: 300)
+        XCTAssertEqual(first.status, 0, first.stderr + farm.logs)
+        for frame in 1...3 {
+            let report = try check(plate: plates.path + String(format: "/plate.%04d.exr", frame),
+                                   output: shared + String(format: "/styled.%04d.exr", frame), python: python, float: false, compression: "zip")
+            let provenance = try XCTUnwrap(report["provenance"] as? [String: String])
+            XCTAssertEqual(provenance["stylefarm/frame"], "\(frame)", "\(provenance)")
+        }
+        // The farm's frame is `stylize`'s with the same parameters and thread count (its stylized layer, sample for
+        // sample; the provenance differs).
+        let reference = farm.directory.appendingPathComponent("reference.exr").path
+        let stylized = try farm.cli(["stylize", "--content", plates.path + "/plate.0002.exr", "--style", style, "--out", reference,
+                                     "--threads", "1"] + engine)
+        XCTAssertEqual(stylized.status, 0, stylized.stderr)
+        XCTAssertEqual(try OpenEXR.read(path: shared + "/styled.0002.exr").image, try OpenEXR.read(path: reference).image)
+        _ = try check(plate: plates.path + "/plate.0002.exr", output: reference, python: python, float: false, compression: "zip")
+
+        // Blob mode (plates and results over the sockets), sequential temporal consistency, float samples, PIZ: the
+        // neighbours' OpenEXR results go back into working space on the workers, and the coordinator measures the warp
+        // error from the OpenEXR outputs.
+        let blob = farm.directory.appendingPathComponent("blob").path
+        let second = try farm.cli(["submit", "--name", "platesb", "--content", plates.path + "/plate.####.exr", "--frames", "1-3",
+                                   "--style", style, "--output-dir", blob, "--output", "b.####.exr", "--exr-float",
+                                   "--exr-compression", "piz", "--temporal", "sequential", "--no-shared-filesystem",
+                                   "--coordinator", farm.clientEndpoint, "--watch"] + engine, timeout: 300)
+        XCTAssertEqual(second.status, 0, second.stderr + farm.logs)
+        for frame in 1...3 {
+            _ = try check(plate: plates.path + String(format: "/plate.%04d.exr", frame),
+                          output: blob + String(format: "/b.%04d.exr", frame), python: python, float: true, compression: "piz")
+        }
+        let jobID = second.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let status = try XCTUnwrap(farm.waitForStatus(jobID, timeout: 30) { $0.frames.dropFirst().allSatisfy(\.hasWarpError) }, farm.logs)
+        for frame in status.frames.dropFirst() {
+            XCTAssertTrue(frame.warpError.isFinite && frame.warpError > 0, "frame \(frame.frameNumber): warp error \(frame.warpError)")
+        }
+
+        // A lossy compression that would change the passed-through layers is refused, naming one.
+        let lossy = try farm.cli(["stylize", "--content", plates.path + "/plate.0001.exr", "--style", style, "--out",
+                                  farm.directory.appendingPathComponent("lossy.exr").path, "--exr-compression", "dwaa"] + engine)
+        XCTAssertNotEqual(lossy.status, 0)
+        XCTAssertTrue(lossy.stderr.contains("CryptoObject00"), lossy.stderr)
+    }
+}
