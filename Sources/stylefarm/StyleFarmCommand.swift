@@ -11,5 +11,5 @@ struct StyleFarmCommand: ParsableCommand {
                       PauseCommand.self, ResumeCommand.self, RequeueCommand.self, SetCommand.self, UnblockCommand.self, WorkersCommand.self, LogsCommand.self, DeleteCommand.self, GcCommand.self,
                       RenderCommand.self, SegmentCommand.self, EvaluateCommand.self, MakeSequenceCommand.self, AnimateCommand.self,
                       KeysCommand.self, TokenCommand.self, ModelsCommand.self, BenchCommand.self,
-                      FiguresCommand.self, InspectCommand.self])
+                      FiguresCommand.self, InspectCommand.self, VerifyCommand.self])
 }

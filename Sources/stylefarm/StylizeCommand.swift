@@ -1,5 +1,6 @@
 import ArgumentParser
 import Engine
+import FarmWire
 import Foundation
 import Protocol
 
@@ -188,6 +189,12 @@ struct StylizeCommand: ParsableCommand {
         provenance[.contentPath] = content
         provenance[.content] = BlobName.of(try FileBytes.readFile(path: content, maxBytes: max(0, limits.maxFileBytes)))
         provenance[.styles] = try style.map { BlobName.of(try FileBytes.readFile(path: $0, maxBytes: max(0, limits.maxFileBytes))) }.joined(separator: ",")
+        provenance[.stylePaths] = style.joined(separator: "\n")
+        provenance[.parameters] = (try? Stylefarm_V1_EngineParameters(parameters, outputBitDepth: bitDepth).jsonString()) ?? ""
+        provenance[.inputColorspace] = space?.rawValue
+        provenance[.layer] = layer
+        if regions.isActive { provenance[.segment] = ([regions.segment ?? ""] + regions.region).joined(separator: " ") }
+        if temporal.previousOutput != nil { provenance[.temporal] = "previous frame" }
         try FileBytes.writeAtomically(try plate.encode(result.image, as: encoding, attributes: encoding.isEXR ? provenance.attributes : [:], name: out),
                                       to: out)
         let f = result.finalLosses, i = result.initialLosses

@@ -79,6 +79,26 @@ final class FarmEXRTests: XCTestCase {
         XCTAssertEqual(try OpenEXR.read(path: shared + "/styled.0002.exr").image, try OpenEXR.read(path: reference).image)
         _ = try check(plate: plates.path + "/plate.0002.exr", output: reference, python: python, float: false, compression: "zip")
 
+        // The frame says how it was made, and `verify` renders it again from that alone: the same bytes. A frame whose
+        // pixels were changed afterwards differs; one whose content changed since cannot be verified.
+        let inspected = try farm.cli(["inspect", shared + "/styled.0002.exr"])
+        XCTAssertEqual(inspected.status, 0, inspected.stderr)
+        for line in ["format: OpenEXR", "data window: (-2, -2)-(63, 39)", "frame: 2", "threads: 1", "content-path: " + plates.path + "/plate.0002.exr"] {
+            XCTAssertTrue(inspected.stdout.contains(line), "\(line) in \(inspected.stdout)")
+        }
+        let verified = try farm.cli(["verify", shared + "/styled.0002.exr"])
+        XCTAssertEqual(verified.status, 0, verified.stdout + verified.stderr)
+        XCTAssertTrue(verified.stdout.contains("identical bytes"), verified.stdout)
+        let tampered = farm.directory.appendingPathComponent("tampered.exr").path
+        let original = try FileBytes.readFile(path: shared + "/styled.0002.exr", maxBytes: 1 << 26)
+        var pixels = try OpenEXR.decode(bytes: original).overscan!.toRGBA().pixels
+        pixels[4 * (10 * 66 + 10)] += 0.25
+        try FileBytes.writeAtomically(try OpenEXR.replacingLayer(in: original, layer: nil, with: Image(width: 66, height: 42, channels: 4, pixels: pixels),
+                                                                 attributes: [:]), to: tampered)
+        let differs = try farm.cli(["verify", tampered])
+        XCTAssertEqual(differs.status, 1, differs.stdout + differs.stderr)
+        XCTAssertTrue(differs.stdout.contains("differs: 1 of"), differs.stdout)
+
         // Blob mode (plates and results over the sockets), sequential temporal consistency, float samples, PIZ: the
         // neighbours' OpenEXR results go back into working space on the workers, and the coordinator measures the warp
         // error from the OpenEXR outputs.
@@ -92,6 +112,9 @@ final class FarmEXRTests: XCTestCase {
             _ = try check(plate: plates.path + String(format: "/plate.%04d.exr", frame),
                           output: blob + String(format: "/b.%04d.exr", frame), python: python, float: true, compression: "piz")
         }
+        let sequential = try farm.cli(["verify", blob + "/b.0002.exr"])
+        XCTAssertEqual(sequential.status, 2)
+        XCTAssertTrue(sequential.stderr.contains("temporal strategy"), sequential.stderr)
         let jobID = second.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
         let status = try XCTUnwrap(farm.waitForStatus(jobID, timeout: 30) { $0.frames.dropFirst().allSatisfy(\.hasWarpError) }, farm.logs)
         for frame in status.frames.dropFirst() {

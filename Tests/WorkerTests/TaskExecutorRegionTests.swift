@@ -80,9 +80,12 @@ final class TaskExecutorRegionTests: XCTestCase {
                                           defaultStyleSet: layout.defaultSet)
         let transfer = StyleTransfer(vgg: TestSupport.randomVGG16Average)
         let targets = try transfer.styleTargets(styles: [try ImageReader.decode(bytes: style)], parameters: parameters)
-        let direct = try transfer.stylize(content: try image.toRGB().resized(width: w, height: h), regions: RegionStylization(plan: plan),
+        let sized = try image.toRGB().resized(width: w, height: h)
+        let direct = try transfer.stylize(content: sized, regions: RegionStylization(plan: plan),
                                           styleTargets: [targets], parameters: parameters)
-        XCTAssertEqual(try cache.get(result.output.sha256), [UInt8](try ImageWriter.encodePNG(direct.image, bitDepth: 8)))
+        // The photoreal region is the content itself (RegionPlan.restoringPhotoreal), as stylize gives it.
+        let expected = plan.restoringPhotoreal(direct.image, content: sized)
+        XCTAssertEqual(try cache.get(result.output.sha256), [UInt8](try ImageWriter.encodePNG(expected, bitDepth: 8)))
 
         // And it is not the plain stylization: the matte mattered.
         let plain = try TaskExecutor(host: host, cache: cache).execute({ var t = task; t.clearRegions(); t.regionStyleTargets = []; return t }())

@@ -166,7 +166,7 @@ extension CoordinatorServer {
                 var provenance = Provenance(entries: job.provenance(jobID: jobID, frameIndex: frameIndex))
                 provenance[.engine] = Provenance.engineVersion
                 provenance[.parameters] = (try? job.wireParameters.jsonString()) ?? ""
-                provenance.entries["tiles"] = String(job.plan.tilePlans.last?.tiles.count ?? 0)
+                provenance[.tiles] = String(job.plan.tilePlans.last?.tiles.count ?? 0)
                 arrival.output?.exr = .init(encoding: job.resolved.outputEncoding, platePath: plate, plate: job.resolved.plate,
                                             attributes: provenance.attributes)
             }

@@ -45,7 +45,15 @@ struct JobContext: Sendable, Equatable {
     /// What the coordinator records of how frame `frameIndex` of job `jobID` is made, for its output's provenance
     /// (`TaskAssignment.provenance`; the worker adds the engine's side).
     func provenance(jobID: String, frameIndex: Int) -> [String: String] {
-        var entries = ["job": jobID, "job-name": resolved.name]
+        var entries = ["job": jobID, "job-name": resolved.name, "style-paths": resolved.styles.joined(separator: "\n")]
+        if let space = resolved.plate.colorSpace { entries["input-colorspace"] = space.rawValue }
+        if let layer = resolved.plate.layer { entries["layer"] = layer }
+        if resolved.temporal.strategy != .independent { entries["temporal"] = resolved.temporal.strategy.rawValue }
+        if let regions = resolved.regions {
+            entries["segment"] = regions.source.description + " " + regions.assignments.map { a in
+                if case .image(let path) = a.style { return "\(a.name)=\(path)" } else { return "\(a.name)=none" }
+            }.joined(separator: " ")
+        }
         let frames = resolved.frames.frames
         guard frameIndex >= 0, frameIndex < frames.count else { return entries }
         entries["frame"] = String(frames[frameIndex])

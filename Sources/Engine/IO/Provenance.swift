@@ -21,8 +21,13 @@ public struct Provenance: Sendable, Equatable {
         /// SHA-256 of the content frame; of the style images (comma-separated, in order); of the style targets; of
         /// the models (`name=sha256`, comma-separated).
         case content, styles, styleTargets = "style-targets", models
-        /// The content and output paths as the job named them.
-        case contentPath = "content-path", outputPath = "output-path"
+        /// The content and output paths as the job named them; the style images' paths, one per line.
+        case contentPath = "content-path", outputPath = "output-path", stylePaths = "style-paths"
+        /// How the plate was read: its colour space (empty: by file type) and OpenEXR layer.
+        case inputColorspace = "input-colorspace", layer
+        /// What makes the frame depend on more than its own inputs: the temporal strategy (other than independent),
+        /// the region source, the tile count. `stylefarm verify` renders again only frames without them.
+        case temporal, segment, tiles
         /// When the frame was rendered (ISO 8601, UTC).
         case rendered
     }
