@@ -38,7 +38,7 @@ extension TaskExecutor {
     /// guided objective on the content scaled to the output size.
     func stylizeRegions(_ task: Stylefarm_V1_TaskAssignment, content: Image, parameters: StyleTransferParameters,
                         vgg: VGG, frame: String, temporal: TemporalTargets?, pairs: [FlowPair] = [],
-                        tile: TileWork? = nil, fullContent: Image? = nil,
+                        tile: TileWork? = nil, fullContent: Image? = nil, alpha: Image? = nil,
                         progress: @escaping (StyleTransferProgress) -> Bool) throws -> StyleTransferResult {
         let spec = task.regions
         let source: RegionSource
@@ -97,13 +97,15 @@ extension TaskExecutor {
                                     width: w, height: h, frame: frame)
             if stabilize { masks = try stabilizedMasks(masks, task: task, source: source, crf: crf, pairs: pairs, frame: frame) }
         }
-        let plan: RegionPlan
+        var plan: RegionPlan
         do {
             plan = try RegionPlan.resolve(masks: masks, assignments: assignments, styleSets: layout.assignmentSets,
                                           defaultStyleSet: layout.defaultSet)
         } catch let error as RegionError {
             throw TaskExecutionError.badInput(input: "\(frame) regions", reason: error.description)
         }
+        // The plate's transparent pixels stay out of every region's style statistics.
+        if let alpha, alpha.width == plan.width, alpha.height == plan.height { plan = plan.excludingTransparent(alpha: alpha.pixels) }
         for warning in plan.warnings {
             log("\(frame): warning: \(warning)")
             TaskLog.current?.append("warning: \(warning)")

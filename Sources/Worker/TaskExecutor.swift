@@ -175,9 +175,12 @@ public final class TaskExecutor {
 
         let run: (image: Image, finalLosses: StyleObjective.Breakdown, evaluations: Int)
         do {
+            // A plate with transparent pixels: they are left out of the style statistics (whole frames; a tile keeps
+            // the plain objective).
+            let alpha = tile == nil ? try plate.alpha(width: fullContent.width, height: fullContent.height, toLongerSide: parameters.size) : nil
             if usesRegions {
                 let output = try stylizeRegions(task, content: content, parameters: parameters, vgg: vgg, frame: frame,
-                                                temporal: temporal, pairs: pairs, tile: tile, fullContent: fullContent) {
+                                                temporal: temporal, pairs: pairs, tile: tile, fullContent: fullContent, alpha: alpha) {
                     observe($0.scale, $0.evaluation, $0.budget, $0.losses)
                 }
                 run = (output.image, output.finalLosses, output.evaluations)
@@ -191,11 +194,20 @@ public final class TaskExecutor {
                     }
                 }
                 if let tile, tile.frameGrams != nil { targets = [try sharedTargets(targets[0], tile: tile, vgg: vgg)] }
-                let output = try StyleTransfer(vgg: vgg, contentCache: contentFeatures).stylize(content: content, styles: [], parameters: parameters,
-                                                                 styleTargets: targets, temporal: temporal) {
-                    observe($0.scale, $0.evaluation, $0.budget, $0.losses)
+                if tile == nil {
+                    // The whole frame, as stylize renders a plate (its transparent pixels out of the style statistics).
+                    let output = try StyleTransfer(vgg: vgg, contentCache: contentFeatures)
+                        .stylize(plate: plate, styleTargets: targets, parameters: parameters, temporal: temporal) {
+                            observe($0.scale, $0.evaluation, $0.budget, $0.losses)
+                        }
+                    run = (output.image, output.finalLosses, output.evaluations)
+                } else {
+                    let output = try StyleTransfer(vgg: vgg, contentCache: contentFeatures).stylize(content: content, styles: [], parameters: parameters,
+                                                                     styleTargets: targets, temporal: temporal) {
+                        observe($0.scale, $0.evaluation, $0.budget, $0.losses)
+                    }
+                    run = (output.image, output.finalLosses, output.evaluations)
                 }
-                run = (output.image, output.finalLosses, output.evaluations)
             } else {
                 let styles = try task.styles.enumerated().map { i, ref in
                     try decodeStyle(try fetch(ref.sha256, role: "style \(i)"), name: "\(frame) style \(i)")

@@ -168,14 +168,17 @@ struct StylizeCommand: ParsableCommand {
         let pair = try temporal.flowPair(previous: previousContent, content: contentImage, width: outWidth, height: outHeight)
         let temporalTargets = try temporal.targets(pair: pair, width: outWidth, height: outHeight,
                                                    contentWeight: parameters.contentWeight, limits: limits)
+        // A plate with transparent pixels: they are left out of the style statistics, as on the farm.
+        let alpha = try plate.alpha(width: contentImage.width, height: contentImage.height, toLongerSide: parameters.size)
         if regions.isActive {
             let previous = previousContent.flatMap { image in pair.map { (content: image, pair: $0) } }
             result = try stylizeRegions(transfer: transfer, content: contentImage, styles: styleImages,
                                         parameters: parameters, limits: limits, temporal: temporalTargets,
-                                        previous: previous, reporter: reporter)
+                                        previous: previous, alpha: alpha, reporter: reporter)
         } else {
-            result = try transfer.stylize(content: contentImage, styles: styleImages, parameters: parameters,
-                                          temporal: temporalTargets) {
+            // As a farm worker renders a whole frame: the job's targets, the plate's transparent pixels left out.
+            let targets = try transfer.styleTargets(styles: styleImages, parameters: parameters)
+            result = try transfer.stylize(plate: plate, styleTargets: targets, parameters: parameters, temporal: temporalTargets) {
                 reporter.report($0)
                 return true
             }
@@ -211,7 +214,7 @@ extension StylizeCommand {
     /// temporal neighbour), one style set per distinct style, guided objective.
     func stylizeRegions(transfer: StyleTransfer, content: Image, styles: [Image], parameters: StyleTransferParameters,
                         limits: ImageLimits, temporal: TemporalTargets?, previous: (content: Image, pair: FlowPair)? = nil,
-                        reporter: ProgressReporter) throws -> StyleTransferResult {
+                        alpha: Image? = nil, reporter: ProgressReporter) throws -> StyleTransferResult {
         let assignments = try regions.assignments()
         let layout = RegionStyleLayout(assignments: assignments, hasDefaultStyle: !styles.isEmpty, perRegion: regions.styleRegions)
         let (w, h) = try Image.size(scaling: content.width, content.height, toLongerSide: parameters.size)
@@ -228,13 +231,15 @@ extension StylizeCommand {
             let previousMasks = try maker.masks(for: previous.content, width: w, height: h, maskPath: maskPath)
             masks = try masks.stabilized(neighbours: [(masks: previousMasks, pair: previous.pair, neighbourIsFirst: true)])
         }
-        let plan: RegionPlan
+        var plan: RegionPlan
         do {
             plan = try RegionPlan.resolve(masks: masks, assignments: assignments, styleSets: layout.assignmentSets,
                                           defaultStyleSet: layout.defaultSet)
         } catch let error as RegionError {
             throw ValidationError(error.description)
         }
+        // The plate's transparent pixels stay out of every region's style statistics, as on the farm.
+        if let alpha, alpha.width == plan.width, alpha.height == plan.height { plan = plan.excludingTransparent(alpha: alpha.pixels) }
         for warning in plan.warnings { FileHandle.standardError.write(Data("warning: \(warning)\n".utf8)) }
         if let dir = regions.saveMasks { try RegionOptions.save(plan, to: dir) }
         let targets = try RegionOptions.styleTargets(

@@ -97,7 +97,9 @@ struct VerifyCommand: ParsableCommand {
         let vgg = try VGG(network: parameters.network, pooling: parameters.pooling, weightFile: try store.loadVGGWeights(network: parameters.network))
         let plate = try Plate.read(path: contentPath, colorSpace: space, layer: layer)
         let styles = try stylePaths.map { try Plate.read(path: $0).working }
-        let result = try StyleTransfer(vgg: vgg).stylize(content: plate.working, styles: styles, parameters: parameters) { _ in true }
+        let transfer = StyleTransfer(vgg: vgg)
+        let result = try transfer.stylize(plate: plate, styleTargets: try transfer.styleTargets(styles: styles, parameters: parameters),
+                                          parameters: parameters)
         let file = try OpenEXR.decode(bytes: bytes, name: self.file, layer: layer)
         let again = try plate.encode(result.image, as: .exr(half: file.half, compression: file.compression),
                                      attributes: provenance.attributes, name: "the render")

@@ -46,14 +46,22 @@ final class StylizeEndToEndTests: XCTestCase {
         var linear = [Float](repeating: 0, count: 48 * 32 * 4)
         for p in 0..<(48 * 32) {
             for c in 0..<3 { linear[p * 4 + c] = Float(ColorSpace.decode(Double(photo.pixels[p * 3 + c]))) * 1.2 }  // some pixels above 1
-            linear[p * 4 + 3] = Float(p % 48) / 47                                                                    // an alpha ramp
+            linear[p * 4 + 3] = [0, 0.125, 0.25, 0.5, 1][(p % 48) * 5 / 48]   // alpha steps that divide exactly
         }
         let plate = Image(width: 48, height: 32, channels: 4, pixels: linear)
         let exr = directory.appendingPathComponent("plate.exr").path
         try OpenEXR.write(plate, to: exr, half: false, compression: .piz)
+        // The same plate already in working space, premultiplied by the same alpha (so both renders leave the same
+        // transparent pixels out of the style statistics).
         let working = Plate.from(linear: plate, colorSpace: .linearRec709, premultiplied: true).working
+        var premultiplied = [Float](repeating: 0, count: 48 * 32 * 4)
+        for p in 0..<(48 * 32) {
+            let a = linear[p * 4 + 3]  // where it is 0 the colour stays as it is (light without coverage)
+            for c in 0..<3 { premultiplied[p * 4 + c] = working.pixels[p * 3 + c] * (a > 0 ? a : 1) }
+            premultiplied[p * 4 + 3] = linear[p * 4 + 3]
+        }
         let asWorking = directory.appendingPathComponent("working.exr").path
-        try OpenEXR.write(working, to: asWorking, half: false, compression: .zip)
+        try OpenEXR.write(Image(width: 48, height: 32, channels: 4, pixels: premultiplied), to: asWorking, half: false, compression: .zip)
 
         let flags = ["--style", try DemoImages.painting, "--size", "48", "--iterations", "8", "--threads", "2", "--seed", "3"]
         let outEXR = directory.appendingPathComponent("out.exr").path, outPNG = directory.appendingPathComponent("out.png").path

@@ -80,6 +80,14 @@ public struct Plate: Sendable {
                      alpha: alpha, colorSpace: colorSpace, exr: nil)
     }
 
+    /// The plate's alpha at the size a render of `width`×`height` content has when its longer side is `size`, or nil
+    /// when the plate has no alpha or it is opaque everywhere.
+    public func alpha(width: Int, height: Int, toLongerSide size: Int) throws -> Image? {
+        guard let alpha, alpha.pixels.contains(where: { $0 < 1 }) else { return nil }
+        let (w, h) = try Image.size(scaling: width, height, toLongerSide: size)
+        return alpha.width == w && alpha.height == h ? alpha : try alpha.resized(width: w, height: h)
+    }
+
     /// The colour space an OpenEXR output of this plate is written in: the plate's, or linear Rec.709 for an sRGB
     /// plate (an OpenEXR file is scene-linear).
     public var exrColorSpace: ColorSpace { colorSpace.isLinear ? colorSpace : .linearRec709 }
