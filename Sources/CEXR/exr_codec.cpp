@@ -237,6 +237,32 @@ template <typename T> T *malloc_copy(const char *bytes, size_t count) {
     return out;
 }
 
+/// Runs `body`, turning every exception into a result code and a message, so none crosses into Swift; `cleanup`
+/// runs first when one was thrown (to free what `body` had allocated).
+template <typename Body, typename Cleanup>
+int guarded(char *message, size_t capacity, Body body, Cleanup cleanup) {
+    try {
+        return body();
+    } catch (const std::bad_alloc &) {
+        cleanup();
+        say(message, capacity, "out of memory");
+        return SF_EXR_OUT_OF_MEMORY;
+    } catch (const std::exception &error) {
+        cleanup();
+        say(message, capacity, clean(error.what()));
+        return classify(error.what());
+    } catch (...) {
+        cleanup();
+        say(message, capacity, "unknown OpenEXR error");
+        return SF_EXR_CORRUPT;
+    }
+}
+
+template <typename Body>
+int guarded(char *message, size_t capacity, Body body) {
+    return guarded(message, capacity, body, [] {});
+}
+
 }  // namespace
 
 extern "C" {
@@ -255,7 +281,7 @@ int sf_exr_decode(const uint8_t *data, size_t size, const char *layer, uint64_t 
     *pixels = nullptr;
     std::memset(info, 0, sizeof(*info));
     float *buffer = nullptr;
-    try {
+    return guarded(message, message_capacity, [&]() -> int {
         if (size < 8 || !Imf::isImfMagic(reinterpret_cast<const char *>(data))) {
             say(message, message_capacity, "not an OpenEXR file (no magic number)");
             return size < 4 ? SF_EXR_TRUNCATED : SF_EXR_CORRUPT;
@@ -344,19 +370,7 @@ int sf_exr_decode(const uint8_t *data, size_t size, const char *layer, uint64_t 
         }
         *pixels = buffer;
         return SF_EXR_OK;
-    } catch (const std::bad_alloc &) {
-        std::free(buffer);
-        say(message, message_capacity, "out of memory");
-        return SF_EXR_OUT_OF_MEMORY;
-    } catch (const std::exception &error) {
-        std::free(buffer);
-        say(message, message_capacity, clean(error.what()));
-        return classify(error.what());
-    } catch (...) {
-        std::free(buffer);
-        say(message, message_capacity, "unknown OpenEXR error");
-        return SF_EXR_CORRUPT;
-    }
+    }, [&] { std::free(buffer); });
 }
 
 int sf_exr_encode(const float *pixels, uint32_t width, uint32_t height, const sf_exr_encode_options *options,
@@ -381,7 +395,7 @@ int sf_exr_encode_with_attributes(const float *pixels, uint32_t width, uint32_t 
     }
     *out = nullptr;
     *out_size = 0;
-    try {
+    return guarded(message, message_capacity, [&]() -> int {
         Imf::Header header(static_cast<int>(width), static_cast<int>(height));
         header.compression() = static_cast<Imf::Compression>(options->compression);
         add_attributes(header, attributes, attribute_count);
@@ -428,16 +442,7 @@ int sf_exr_encode_with_attributes(const float *pixels, uint32_t width, uint32_t 
         *out = bytes;
         *out_size = stream.bytes.size();
         return SF_EXR_OK;
-    } catch (const std::bad_alloc &) {
-        say(message, message_capacity, "out of memory");
-        return SF_EXR_OUT_OF_MEMORY;
-    } catch (const std::exception &error) {
-        say(message, message_capacity, error.what());
-        return SF_EXR_CORRUPT;
-    } catch (...) {
-        say(message, message_capacity, "unknown OpenEXR error");
-        return SF_EXR_CORRUPT;
-    }
+    });
 }
 
 int sf_exr_replace_layer(const uint8_t *source, size_t source_size, const char *layer, uint64_t max_pixels,
@@ -461,7 +466,7 @@ int sf_exr_replace_layer(const uint8_t *source, size_t source_size, const char *
     }
     *out = nullptr;
     *out_size = 0;
-    try {
+    return guarded(message, message_capacity, [&]() -> int {
         int version = 0;
         int code = check_start(source, source_size, false, version, message, message_capacity);
         if (code != SF_EXR_OK) return code;
@@ -633,16 +638,7 @@ int sf_exr_replace_layer(const uint8_t *source, size_t source_size, const char *
         if (parts > 1) note = "note: the source has " + std::to_string(parts) + " parts; only the first was rewritten, the output has one";
         say(message, message_capacity, note);
         return SF_EXR_OK;
-    } catch (const std::bad_alloc &) {
-        say(message, message_capacity, "out of memory");
-        return SF_EXR_OUT_OF_MEMORY;
-    } catch (const std::exception &error) {
-        say(message, message_capacity, clean(error.what()));
-        return classify(error.what());
-    } catch (...) {
-        say(message, message_capacity, "unknown OpenEXR error");
-        return SF_EXR_CORRUPT;
-    }
+    });
 }
 
 int sf_exr_read_channels(const uint8_t *data, size_t size, const char *const *names, size_t count,
@@ -662,7 +658,7 @@ int sf_exr_read_channels(const uint8_t *data, size_t size, const char *const *na
     *pixels = nullptr;
     std::memset(info, 0, sizeof(*info));
     float *buffer = nullptr;
-    try {
+    return guarded(message, message_capacity, [&]() -> int {
         int version = 0;
         int code = check_start(data, size, false, version, message, message_capacity);
         if (code != SF_EXR_OK) return code;
@@ -729,19 +725,7 @@ int sf_exr_read_channels(const uint8_t *data, size_t size, const char *const *na
         }
         *pixels = buffer;
         return SF_EXR_OK;
-    } catch (const std::bad_alloc &) {
-        std::free(buffer);
-        say(message, message_capacity, "out of memory");
-        return SF_EXR_OUT_OF_MEMORY;
-    } catch (const std::exception &error) {
-        std::free(buffer);
-        say(message, message_capacity, clean(error.what()));
-        return classify(error.what());
-    } catch (...) {
-        std::free(buffer);
-        say(message, message_capacity, "unknown OpenEXR error");
-        return SF_EXR_CORRUPT;
-    }
+    }, [&] { std::free(buffer); });
 }
 
 int sf_exr_channel_names(const uint8_t *data, size_t size, char **names_joined, char *message,
@@ -752,7 +736,7 @@ int sf_exr_channel_names(const uint8_t *data, size_t size, char **names_joined, 
         return SF_EXR_INVALID_ARGUMENT;
     }
     *names_joined = nullptr;
-    try {
+    return guarded(message, message_capacity, [&]() -> int {
         int version = 0;
         int code = check_start(data, size, true, version, message, message_capacity);
         if (code != SF_EXR_OK) return code;
@@ -770,16 +754,7 @@ int sf_exr_channel_names(const uint8_t *data, size_t size, char **names_joined, 
         }
         *names_joined = bytes;
         return SF_EXR_OK;
-    } catch (const std::bad_alloc &) {
-        say(message, message_capacity, "out of memory");
-        return SF_EXR_OUT_OF_MEMORY;
-    } catch (const std::exception &error) {
-        say(message, message_capacity, clean(error.what()));
-        return classify(error.what());
-    } catch (...) {
-        say(message, message_capacity, "unknown OpenEXR error");
-        return SF_EXR_CORRUPT;
-    }
+    });
 }
 
 int sf_exr_string_attributes(const uint8_t *data, size_t size, char **joined, size_t *joined_size, char *message,
@@ -791,7 +766,7 @@ int sf_exr_string_attributes(const uint8_t *data, size_t size, char **joined, si
     }
     *joined = nullptr;
     *joined_size = 0;
-    try {
+    return guarded(message, message_capacity, [&]() -> int {
         int version = 0;
         int code = check_start(data, size, true, version, message, message_capacity);
         if (code != SF_EXR_OK) return code;
@@ -814,16 +789,7 @@ int sf_exr_string_attributes(const uint8_t *data, size_t size, char **joined, si
         *joined = bytes;
         *joined_size = text.size();
         return SF_EXR_OK;
-    } catch (const std::bad_alloc &) {
-        say(message, message_capacity, "out of memory");
-        return SF_EXR_OUT_OF_MEMORY;
-    } catch (const std::exception &error) {
-        say(message, message_capacity, clean(error.what()));
-        return classify(error.what());
-    } catch (...) {
-        say(message, message_capacity, "unknown OpenEXR error");
-        return SF_EXR_CORRUPT;
-    }
+    });
 }
 
 }  // extern "C"

@@ -175,10 +175,10 @@ public final class TaskExecutor {
 
         let run: (image: Image, finalLosses: StyleObjective.Breakdown, evaluations: Int)
         do {
-            // A plate with transparent pixels: they are left out of the style statistics (whole frames; a tile keeps
-            // the plain objective).
-            let alpha = tile == nil ? try plate.alpha(width: fullContent.width, height: fullContent.height, toLongerSide: parameters.size) : nil
             if usesRegions {
+                // A plate with transparent pixels: they are left out of every region's style statistics (whole frames;
+                // a tile keeps the plain objective).
+                let alpha = tile == nil ? try plate.alpha(width: fullContent.width, height: fullContent.height, toLongerSide: parameters.size) : nil
                 let output = try stylizeRegions(task, content: content, parameters: parameters, vgg: vgg, frame: frame,
                                                 temporal: temporal, pairs: pairs, tile: tile, fullContent: fullContent, alpha: alpha) {
                     observe($0.scale, $0.evaluation, $0.budget, $0.losses)

@@ -67,6 +67,15 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
         _ = try? ImageReader.decode(bytes: [UInt8](data), name: "fuzz", limits: limits)
         _ = try? OpenEXR.decode(bytes: [UInt8](data), name: "fuzz", limits: limits)
         _ = try? OpenEXR.decode(bytes: [UInt8](data), name: "fuzz", layer: "diffuse", limits: limits)
+        let bytes = [UInt8](data)
+        // What a plate's header and extra layers feed: provenance, Cryptomatte manifests and rank channels, and a
+        // rewrite with every other layer passed through.
+        _ = try? Provenance.read(bytes: bytes, name: "fuzz")
+        _ = try? OpenEXR.channelNames(bytes: bytes, name: "fuzz")
+        _ = try? RegionMasks.cryptomatte(exr: bytes, selector: "cryptomatte", names: ["suzanne", "c*"], source: "fuzz", limits: limits)
+        if let plate = try? Plate.decode(bytes: bytes, name: "fuzz", limits: limits), plate.isEXR {
+            _ = try? plate.encode(plate.working, as: .exr(half: true, compression: .zip), attributes: ["stylefarm/job": "fuzz"], name: "fuzz")
+        }
     }
 
     static func blobs(_ data: Data) {

@@ -67,6 +67,19 @@ final class CryptomatteTests: XCTestCase {
         XCTAssertEqual(RegionSource.cryptomatte(layer: nil).description, "cryptomatte")
     }
 
+    /// A frame written by another implementation (PyPI `OpenEXR`, with Blender's names: `ViewLayer.CryptoObject00.r`…,
+    /// lower case), kept as a fuzz seed: Suzanne covers the left half, and a quarter of each right-half pixel behind Cube.
+    func testAFrameWrittenByAnotherImplementation() throws {
+        let file = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("Fuzz/corpus/images/exr-cryptomatte.exr")
+        let bytes = [UInt8](try Data(contentsOf: file))
+        let masks = try RegionMasks.cryptomatte(exr: bytes, selector: "cryptomatte:CryptoObject", names: ["Suzanne", "cube"], source: "seed")
+        let suzanne = try XCTUnwrap(masks.mask(named: "suzanne")), cube = try XCTUnwrap(masks.mask(named: "cube"))
+        XCTAssertEqual(Array(suzanne[0..<12]), [1, 1, 1, 1, 1, 1, 0.25, 0.25, 0.25, 0.25, 0.25, 0.25])
+        XCTAssertEqual(Array(cube[0..<12]), [0, 0, 0, 0, 0, 0, 0.75, 0.75, 0.75, 0.75, 0.75, 0.75])
+        XCTAssertEqual(try Provenance.read(bytes: bytes, name: "seed")[.job], "job-seed")
+    }
+
     /// `NAME=none` regions are given back the content, softly at their edges.
     func testPhotorealRegionsAreTheContent() {
         let plan = RegionPlan(width: 2, height: 1, regions: [
