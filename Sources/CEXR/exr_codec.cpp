@@ -173,6 +173,15 @@ void read_first_header(const uint8_t *data, size_t size, int version, OPENEXR_IM
     if (!header.hasType() || !Imf::isDeepData(header.type())) header.sanityCheck(tiled, Imf::isMultiPart(version));
 }
 
+/// The first part's header of a file held in memory, read alone (deep files and files with truncated pixels too);
+/// a result code and message when it does not start as an OpenEXR file.
+int read_header_only(const uint8_t *data, size_t size, OPENEXR_IMF_NAMESPACE::Header &header, char *message, size_t capacity) {
+    int version = 0;
+    int code = check_start(data, size, true, version, message, capacity);
+    if (code == SF_EXR_OK) read_first_header(data, size, version, header);
+    return code;
+}
+
 void fill_windows(sf_exr_info *info, const OPENEXR_IMF_NAMESPACE::Header &header, int parts) {
     const auto &dw = header.dataWindow(), &dsp = header.displayWindow();
     info->data_x0 = dw.min.x; info->data_y0 = dw.min.y; info->data_x1 = dw.max.x; info->data_y1 = dw.max.y;
@@ -737,11 +746,9 @@ int sf_exr_channel_names(const uint8_t *data, size_t size, char **names_joined, 
     }
     *names_joined = nullptr;
     return guarded(message, message_capacity, [&]() -> int {
-        int version = 0;
-        int code = check_start(data, size, true, version, message, message_capacity);
-        if (code != SF_EXR_OK) return code;
         Imf::Header header;
-        read_first_header(data, size, version, header);
+        int code = read_header_only(data, size, header, message, message_capacity);
+        if (code != SF_EXR_OK) return code;
         std::string joined;
         for (auto it = header.channels().begin(); it != header.channels().end(); ++it) {
             if (!joined.empty()) joined += '\n';
@@ -767,11 +774,9 @@ int sf_exr_string_attributes(const uint8_t *data, size_t size, char **joined, si
     *joined = nullptr;
     *joined_size = 0;
     return guarded(message, message_capacity, [&]() -> int {
-        int version = 0;
-        int code = check_start(data, size, true, version, message, message_capacity);
-        if (code != SF_EXR_OK) return code;
         Imf::Header header;
-        read_first_header(data, size, version, header);
+        int code = read_header_only(data, size, header, message, message_capacity);
+        if (code != SF_EXR_OK) return code;
         std::string text;
         for (auto it = header.begin(); it != header.end(); ++it) {
             const auto *attribute = dynamic_cast<const Imf::StringAttribute *>(&it.attribute());

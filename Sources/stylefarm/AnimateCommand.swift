@@ -59,9 +59,7 @@ struct AnimateCommand: ParsableCommand {
         if ext != "png" && VideoEncoder.Codec(path: out) == nil {
             throw ValidationError("--out must end in .png (animated PNG), .mp4 (H.264) or .mov (ProRes) (got \(out))")
         }
-        if let inputColorspace, ColorSpace(name: inputColorspace) == nil {
-            throw ValidationError("--input-colorspace takes \(ColorSpace.allCases.map(\.rawValue).joined(separator: ", ")) (got \(inputColorspace))")
-        }
+        _ = try FrameReader(inputColorspace: inputColorspace, layer: layer)
         var patterns = [("--left", left)]
         if let right { patterns.append(("--right", right)) }
         for (flag, text) in patterns {
@@ -81,7 +79,7 @@ struct AnimateCommand: ParsableCommand {
         var sides = [try PathPattern(left)]
         if let right { sides.append(try PathPattern(right)) }
         let range = try FrameRange(parsing: frames).frames
-        let reader = FrameReader(colorSpace: inputColorspace.flatMap(ColorSpace.init(name:)), layer: layer)
+        let reader = try FrameReader(inputColorspace: inputColorspace, layer: layer)
         guard let codec = VideoEncoder.Codec(path: out) else {
             let animation = try Self.frames(sides, range: range, height: height, reader: reader)
             try APNGEncoding.write(animation, to: out, delay: (1, UInt16(fps)))
@@ -99,17 +97,6 @@ struct AnimateCommand: ParsableCommand {
         }
         try encoder?.finish()
         print("wrote \(out): \(range.count) frames, \(encoder.map { "\($0.width)x\($0.height)" } ?? "?"), \(fps) fps, \(codec == .h264 ? "H.264" : "ProRes 422 HQ")")
-    }
-
-    /// How frames are read: PNG and JPEG as they are, OpenEXR through a colour space and layer into the working space.
-    struct FrameReader {
-        var colorSpace: ColorSpace? = nil
-        var layer: String? = nil
-
-        func read(_ path: String) throws -> Image {
-            let exr = Plate.writesEXR(path)
-            return try Plate.read(path: path, colorSpace: exr ? colorSpace : nil, layer: exr ? layer : nil).working
-        }
     }
 
     /// The animation's frames: each frame of the one or two sequences `sides` as RGB, scaled to `height`

@@ -118,6 +118,7 @@ struct EvaluateTemporalCommand: ParsableCommand {
         let range = try FrameRange(parsing: frames).frames
         let stylizedPattern = try PathPattern(stylized), contentPattern = try PathPattern(content)
         let flowPattern = try flowGT.map(PathPattern.init), occlusionPattern = try occlusions.map(PathPattern.init)
+        let reader = try FrameReader(inputColorspace: inputColorspace, layer: layer)
         var styleDistances: [Double] = []
         var distance = given
         /// The style distance of frame `frame` (stylized), or "" without a style.
@@ -127,24 +128,24 @@ struct EvaluateTemporalCommand: ParsableCommand {
                                                       longSide: max(image.width, image.height), engine: engine)
             }
             guard let distance else { return "" }
-            let value = try distance.distance(stylized: image, content: try read(contentPattern.path(for: frame)))
+            let value = try distance.distance(stylized: image, content: try reader.read(contentPattern.path(for: frame)))
             styleDistances.append(value)
             return " style_distance=\(format(value))"
         }
         var results: [TemporalConsistency.Measurement] = []
         var cuts = Set<Int>()
         if detectCuts {
-            let histograms = try range.map { ShotCutDetector.histogram(try read(contentPattern.path(for: $0))) }
+            let histograms = try range.map { ShotCutDetector.histogram(try reader.read(contentPattern.path(for: $0))) }
             cuts = Set(ShotCutDetector().cuts(histograms: histograms))
         }
-        var previous = try read(stylizedPattern.path(for: range[0]))
+        var previous = try reader.read(stylizedPattern.path(for: range[0]))
         let first = try styleColumn(previous, frame: range[0])
         if !first.isEmpty { report("frame=\(range[0])" + first) }
         // The content frame b of one pair is frame a of the next: read (and resize) each once.
         var lastContent: (frame: Int, image: Image)? = nil
         for i in 1..<range.count {
             let (a, b) = (range[i - 1], range[i])
-            let current = try read(stylizedPattern.path(for: b))
+            let current = try reader.read(stylizedPattern.path(for: b))
             if cuts.contains(i) {
                 report("frame=\(b) cut (a new shot starts; no pair with frame \(a))" + (try styleColumn(current, frame: b)))
                 previous = current
@@ -167,8 +168,8 @@ struct EvaluateTemporalCommand: ParsableCommand {
                 m = try TemporalConsistency.warpError(current: previous, previous: current, flow: flow, certainty: certainty)
             } else {
                 let ca = try lastContent.flatMap { $0.frame == a && $0.image.width == w && $0.image.height == h ? $0.image : nil }
-                    ?? contentFrame(contentPattern, a, w, h)
-                let cb = try contentFrame(contentPattern, b, w, h)
+                    ?? contentFrame(contentPattern, a, w, h, reader: reader)
+                let cb = try contentFrame(contentPattern, b, w, h, reader: reader)
                 lastContent = (b, cb)
                 let pair = try FlowPair.dis(first: ca, second: cb, preset: preset)
                 m = try TemporalConsistency.warpError(current: current, previous: previous, flow: pair.backward,
@@ -188,22 +189,9 @@ struct EvaluateTemporalCommand: ParsableCommand {
         return Summary(warpError: mean, styleDistance: meanStyle)
     }
 
-    /// A stylized or content frame in working space (PNG and JPEG as they are; OpenEXR through `--input-colorspace`
-    /// and `--layer`, as the farm reads it).
-    private func read(_ path: String) throws -> Image {
-        var space: ColorSpace? = nil
-        if let inputColorspace {
-            guard let named = ColorSpace(name: inputColorspace) else {
-                throw ValidationError("--input-colorspace takes \(ColorSpace.allCases.map(\.rawValue).joined(separator: ", ")) (got \(inputColorspace))")
-            }
-            space = named
-        }
-        let exr = Plate.writesEXR(path)
-        return try Plate.read(path: path, colorSpace: exr ? space : nil, layer: exr ? layer : nil).working
-    }
-
-    private func contentFrame(_ pattern: PathPattern, _ frame: Int, _ w: Int, _ h: Int) throws -> Image {
-        let image = try read(pattern.path(for: frame))
+    /// Content frame `frame` at `w`×`h`, in working space (`reader`: OpenEXR through `--input-colorspace` and `--layer`).
+    private func contentFrame(_ pattern: PathPattern, _ frame: Int, _ w: Int, _ h: Int, reader: FrameReader) throws -> Image {
+        let image = try reader.read(pattern.path(for: frame))
         return image.width == w && image.height == h ? image : try image.resized(width: w, height: h)
     }
 

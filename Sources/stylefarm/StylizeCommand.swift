@@ -146,13 +146,7 @@ struct StylizeCommand: ParsableCommand {
     func run() throws {
         let parameters = try parameters()
         let limits = ImageLimits(maxPixels: maxPixels)
-        var space: ColorSpace?
-        if let inputColorspace {
-            guard let named = ColorSpace(name: inputColorspace) else {
-                throw ValidationError("--input-colorspace takes \(ColorSpace.allCases.map(\.rawValue).joined(separator: ", ")) (got \(inputColorspace))")
-            }
-            space = named
-        }
+        let space = try inputColorspace.map(ColorSpace.option)
         guard let compression = OpenEXR.Compression(name: exrCompression) else {
             throw ValidationError("--exr-compression takes \(OpenEXR.Compression.allCases.map(\.description).joined(separator: ", ")) (got \(exrCompression))")
         }

@@ -81,20 +81,9 @@ public enum OpenEXR {
         guard display.width * display.height <= limits.maxPixels else {
             throw ImageIOError.tooLarge(path: name, width: display.width, height: display.height, limit: limits.maxPixels)
         }
-        // The data window's pixels where they fall in the display window; the rest stays 0.
         let channels = Int(info.channels)
-        var out = [Float](repeating: 0, count: display.width * display.height * channels)
-        let x0 = max(data.minX, display.minX), x1 = min(data.maxX, display.maxX)
-        let y0 = max(data.minY, display.minY), y1 = min(data.maxY, display.maxY)
-        if x0 <= x1 && y0 <= y1 {
-            out.withUnsafeMutableBufferPointer { target in
-                for y in y0...y1 {
-                    let source = pixels + ((y - data.minY) * data.width + (x0 - data.minX)) * channels
-                    let start = ((y - display.minY) * display.width + (x0 - display.minX)) * channels
-                    (target.baseAddress! + start).update(from: source, count: (x1 - x0 + 1) * channels)
-                }
-            }
-        }
+        let out = placed(UnsafeBufferPointer(start: pixels, count: data.width * data.height * channels), channels: channels,
+                         data: data, display: display)
         let half = info.half != 0
         let inside = data.minX >= display.minX && data.minY >= display.minY && data.maxX <= display.maxX && data.maxY <= display.maxY
         let overscan = inside ? nil : Image(width: data.width, height: data.height, channels: channels,
@@ -104,6 +93,23 @@ public enum OpenEXR {
                     dataWindow: data, displayWindow: display, half: half,
                     compression: Compression(rawValue: info.compression) ?? .none, tiled: info.tiled != 0,
                     parts: Int(info.parts), hasAlpha: info.has_alpha != 0, overscan: overscan)
+    }
+
+    /// Samples over the data window (`channels` per pixel, row by row) placed where they fall in the display window;
+    /// the display window's other pixels are 0.
+    public static func placed(_ samples: UnsafeBufferPointer<Float>, channels: Int, data: Window, display: Window) -> [Float] {
+        var out = [Float](repeating: 0, count: display.width * display.height * channels)
+        let x0 = max(data.minX, display.minX), x1 = min(data.maxX, display.maxX)
+        let y0 = max(data.minY, display.minY), y1 = min(data.maxY, display.maxY)
+        guard x0 <= x1 && y0 <= y1, let source = samples.baseAddress else { return out }
+        out.withUnsafeMutableBufferPointer { target in
+            for y in y0...y1 {
+                let from = ((y - data.minY) * data.width + (x0 - data.minX)) * channels
+                let to = ((y - display.minY) * display.width + (x0 - display.minX)) * channels
+                (target.baseAddress! + to).update(from: source + from, count: (x1 - x0 + 1) * channels)
+            }
+        }
+        return out
     }
 
     /// Encodes `image` (1, 3 or 4 channels; 2 is written as RGBA) as a scanline OpenEXR file: half or 32-bit float

@@ -25,7 +25,9 @@ extension RegionMasks {
             let covered = read.pixels.withUnsafeBufferPointer {
                 Cryptomatte.coverage(ids: ids, channels: $0, rankChannelCount: layer.rankChannelCount, pixelCount: data.width * data.height)
             }
-            named.append((name.lowercased(), Self.placed(covered, data: data, display: display)))
+            let mask = data == display ? covered
+                : covered.withUnsafeBufferPointer { OpenEXR.placed($0, channels: 1, data: data, display: display) }
+            named.append((name.lowercased(), mask))
         }
         return RegionMasks(width: display.width, height: display.height, named: named)
     }
@@ -42,18 +44,5 @@ extension RegionMasks {
             return try layer.ids(matching: pattern)
         }
         return [Cryptomatte.id(of: pattern)]
-    }
-
-    /// A data-window mask placed in the display window (0 outside the data window).
-    static func placed(_ mask: [Float], data: OpenEXR.Window, display: OpenEXR.Window) -> [Float] {
-        if data == display { return mask }
-        var out = [Float](repeating: 0, count: display.width * display.height)
-        let x0 = max(data.minX, display.minX), x1 = min(data.maxX, display.maxX)
-        let y0 = max(data.minY, display.minY), y1 = min(data.maxY, display.maxY)
-        guard x0 <= x1, y0 <= y1 else { return out }
-        for y in y0...y1 {
-            for x in x0...x1 { out[(y - display.minY) * display.width + (x - display.minX)] = mask[(y - data.minY) * data.width + (x - data.minX)] }
-        }
-        return out
     }
 }
