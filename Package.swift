@@ -10,7 +10,8 @@ import PackageDescription
 //   stylefarm    – the command-line tool
 // C libraries each get their own target: CBLAS (OpenBLAS), CPNG, CJPEG, CZMQ (system libraries) and
 // CImageCodecs (a small C shim that keeps libpng/libjpeg's setjmp/longjmp error handling out of Swift),
-// COpticalFlow (a C interface over OpenCV's C++ DIS optical flow), CEXR (a C interface over OpenEXR's C++ library).
+// COpticalFlow (a C interface over OpenCV's C++ DIS optical flow), CEXR (a C interface over OpenEXR's C++ library),
+// COCIO (a C interface over OpenColorIO's C++ library).
 let package = Package(
     name: "StyleFarm",
     platforms: [.macOS(.v13)],
@@ -56,7 +57,12 @@ let package = Package(
                 cxxSettings: [.unsafeFlags(["-I/usr/include/OpenEXR", "-I/usr/include/Imath", "-O2"])],
                 linkerSettings: [.linkedLibrary("OpenEXR-3_1"), .linkedLibrary("Iex-3_1"), .linkedLibrary("IlmThread-3_1"),
                                  .linkedLibrary("Imath-3_1")]),
-        .target(name: "Engine", dependencies: ["CBLAS", "CImageCodecs", "COpticalFlow", "CEXR"], path: "Sources/Engine"),
+        // OpenColorIO 2.1 behind a C interface (libopencolorio-dev): bakes a config's conversion into CTF text and
+        // runs baked conversions; its C++ exceptions stay inside the shim.
+        .target(name: "COCIO", path: "Sources/COCIO",
+                cxxSettings: [.unsafeFlags(["-I/usr/include/OpenColorIO", "-O2"])],
+                linkerSettings: [.linkedLibrary("OpenColorIO")]),
+        .target(name: "Engine", dependencies: ["CBLAS", "CImageCodecs", "COpticalFlow", "CEXR", "COCIO"], path: "Sources/Engine"),
         .target(name: "ModelStore",
                 dependencies: ["Engine",
                                .product(name: "SwiftProtobuf", package: "swift-protobuf"),

@@ -2,7 +2,7 @@
 set -euo pipefail
 
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-APT_PACKAGES=(libopenblas-dev libpng-dev libjpeg62-turbo-dev libzmq3-dev libopencv-video-dev libopenexr-dev pkg-config python3-pip python3-venv protobuf-compiler)
+APT_PACKAGES=(libopenblas-dev libpng-dev libjpeg62-turbo-dev libzmq3-dev libopencv-video-dev libopenexr-dev libopencolorio-dev pkg-config python3-pip python3-venv protobuf-compiler)
 
 log() { printf '==> %s\n' "$*" >&2; }
 

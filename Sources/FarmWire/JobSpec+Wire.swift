@@ -91,6 +91,8 @@ extension JobSpec {
         if wire.hasPlate {
             // Taken as text: `resolve` refuses what it does not know, naming the field.
             if !wire.plate.inputColorspace.isEmpty { inputColorspace = wire.plate.inputColorspace }
+            // A config path only: the coordinator bakes the conversion itself, never taking one from a client.
+            if !wire.plate.ocioConfig.isEmpty { ocioConfig = wire.plate.ocioConfig }
             if !wire.plate.layer.isEmpty { layer = wire.plate.layer }
             if !wire.plate.exrCompression.isEmpty { exrCompression = wire.plate.exrCompression }
             if wire.plate.exrFloat { exrFloat = true }

@@ -207,15 +207,23 @@ extension JobSpec {
                            plate: plate)
     }
 
-    /// The checked plate settings (`input_colorspace`, `layer`, `exr_compression`, `exr_float`).
+    /// The checked plate settings (`input_colorspace`, `ocio_config`, `layer`, `exr_compression`, `exr_float`).
     private func resolvePlate(problem: (CodingKeys?, String) -> Void) -> PlateSettings {
         var plate = PlateSettings()
-        if let inputColorspace, !inputColorspace.trimmingWhitespace.isEmpty {
-            if let space = ColorSpace(name: inputColorspace.trimmingWhitespace) {
+        let config = ocioConfig.map(\.trimmingWhitespace).flatMap { $0.isEmpty ? nil : $0 }
+        if let config, !config.hasPrefix("/") || config.utf8.count > 4096 || config.contains(where: { $0.isNewline || $0 == "\0" }) {
+            problem(.ocioConfig, "must be an absolute path to an OpenColorIO config (one line, at most 4096 bytes)")
+        }
+        if let inputColorspace, case let name = inputColorspace.trimmingWhitespace, !name.isEmpty {
+            if name.utf8.count > 255 || name.contains(where: { $0.isNewline || $0 == "\0" }) {
+                problem(.inputColorspace, "must be a colour space name (at most 255 bytes, one line)")
+            } else if let space = PlateColorSpace(name: name, config: config) {
                 plate.colorSpace = space
             } else {
-                problem(.inputColorspace, "'\(inputColorspace)' is not a colour space StyleFarm converts; use \(ColorSpace.allCases.map(\.rawValue).joined(separator: ", "))")
+                problem(.inputColorspace, "'\(inputColorspace)' is not a colour space StyleFarm converts; use \(ColorSpace.allCases.map(\.rawValue).joined(separator: ", ")), or name a space of an OpenColorIO config (ocio_config, or $OCIO where the job is submitted)")
             }
+        } else if config != nil {
+            problem(.ocioConfig, "names an OpenColorIO config but no input_colorspace of it")
         }
         if let layer = layer?.trimmingWhitespace, !layer.isEmpty {
             if layer.count > 255 || layer.contains(where: { $0.isNewline || $0 == "\0" }) {

@@ -28,6 +28,9 @@ public struct JobSpec: Codable, Sendable, Equatable {
     /// The plates' colour space: `srgb`, `linear-rec709` or `acescg` (default by file type: OpenEXR linear
     /// Rec.709, PNG and JPEG sRGB).
     public var inputColorspace: String?
+    /// An OpenColorIO config (a path the coordinator reads; the CLI's default is `$OCIO`): `input_colorspace` may
+    /// then name any of its colour spaces, roles or `DISPLAY/VIEW` pairs.
+    public var ocioConfig: String?
     /// The OpenEXR layer to stylize (default: the unnamed one, R G B A).
     public var layer: String?
     /// OpenEXR outputs: the compression (`zip` by default; `none`, `rle`, `zips`, `piz`, `pxr24`, `b44`, `b44a`,
@@ -141,8 +144,8 @@ public struct JobSpec: Codable, Sendable, Equatable {
                 warpedInit: Bool? = nil, multipassBlend: Float? = nil, multipassGammaRamp: Float? = nil,
                 tileSize: Int? = nil, maxTilePixels: Int? = nil, tiles: Bool? = nil, tileSync: Int? = nil,
                 taskTimeout: Double? = nil, maxLost: Int? = nil, blocklistThreshold: Int? = nil,
-                inputColorspace: String? = nil, layer: String? = nil, exrCompression: String? = nil, exrFloat: Bool? = nil) {
-        self.inputColorspace = inputColorspace; self.layer = layer; self.exrCompression = exrCompression; self.exrFloat = exrFloat
+                inputColorspace: String? = nil, ocioConfig: String? = nil, layer: String? = nil, exrCompression: String? = nil, exrFloat: Bool? = nil) {
+        self.inputColorspace = inputColorspace; self.ocioConfig = ocioConfig; self.layer = layer; self.exrCompression = exrCompression; self.exrFloat = exrFloat
         self.taskTimeout = taskTimeout; self.maxLost = maxLost; self.blocklistThreshold = blocklistThreshold
         self.name = name; self.kind = kind; self.content = content; self.frames = frames
         self.styles = styles; self.styleWeights = styleWeights; self.outputDir = outputDir
@@ -173,6 +176,7 @@ public struct JobSpec: Codable, Sendable, Equatable {
         case output
         case bitDepth = "bit_depth"
         case inputColorspace = "input_colorspace"
+        case ocioConfig = "ocio_config"
         case layer
         case exrCompression = "exr_compression"
         case exrFloat = "exr_float"
@@ -238,18 +242,19 @@ public struct JobSpec: Codable, Sendable, Equatable {
         take(\.cuts); take(\.detectCuts); take(\.flowPreset); take(\.warpedInit); take(\.multipassBlend); take(\.multipassGammaRamp)
         take(\.tileSize); take(\.maxTilePixels); take(\.tiles); take(\.tileSync)
         take(\.taskTimeout); take(\.maxLost); take(\.blocklistThreshold)
-        take(\.inputColorspace); take(\.layer); take(\.exrCompression); take(\.exrFloat)
+        take(\.inputColorspace); take(\.ocioConfig); take(\.layer); take(\.exrCompression); take(\.exrFloat)
         return r
     }
 
     /// This spec with relative `content`, `styles`, `output_dir`, region style images and the `segment`
-    /// matte / ID-map path made absolute against `directory` (lexically). The CLI applies this to flag values with the working directory before overlaying
+    /// matte / ID-map path and `ocio_config` made absolute against `directory` (lexically). The CLI applies this to flag values with the working directory before overlaying
     /// them on a file's spec, whose own paths are relative to the file's directory.
     public func withPathsResolved(against directory: String) -> JobSpec {
         var r = self
         r.content = content.map { PathNormalization.resolve($0, against: directory) }
         r.styles = styles?.map { PathNormalization.resolve($0, against: directory) }
         r.outputDir = outputDir.map { PathNormalization.resolve($0, against: directory) }
+        r.ocioConfig = ocioConfig.map { PathNormalization.resolve($0, against: directory) }
         r.segment = segment.map { Self.resolveSegmentPath($0, against: directory) }
         r.regions = regions?.map { Self.resolveRegionStyle($0, against: directory) }
         return r
@@ -288,6 +293,7 @@ extension JobSpec {
         output = try c.decodeIfPresent(String.self, forKey: .output)
         bitDepth = try c.lenientInt(.bitDepth)
         inputColorspace = try c.decodeIfPresent(String.self, forKey: .inputColorspace)
+        ocioConfig = try c.decodeIfPresent(String.self, forKey: .ocioConfig)
         layer = try c.lenientString(.layer)
         exrCompression = try c.decodeIfPresent(String.self, forKey: .exrCompression)
         exrFloat = try c.lenientSwitch(.exrFloat)

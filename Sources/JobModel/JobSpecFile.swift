@@ -145,6 +145,7 @@ extension JobSpec {
         case .output: return output != nil
         case .bitDepth: return bitDepth != nil
         case .inputColorspace: return inputColorspace != nil
+        case .ocioConfig: return ocioConfig != nil
         case .layer: return layer != nil
         case .exrCompression: return exrCompression != nil
         case .exrFloat: return exrFloat != nil

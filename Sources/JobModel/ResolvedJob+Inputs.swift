@@ -2,7 +2,8 @@ import Engine
 
 extension ResolvedJob {
     /// Every file the job reads, each once, in a stable order: content frames, styles (the job's, then the
-    /// regions'), region mattes or ID maps. What the coordinator checks against its path policy at submit and
+    /// regions'), region mattes or ID maps, the OpenColorIO config (not the LUT files it may name: OpenColorIO
+    /// reads those from its search path when the coordinator bakes the conversion). What the coordinator checks against its path policy at submit and
     /// what `stylefarm submit --upload` sends.
     public var inputFiles: [String] {
         var seen = Set<String>()
@@ -18,10 +19,11 @@ extension ResolvedJob {
             case .matte, .ids: for frame in frames { if let path = regions.maskPath(for: frame) { add(path) } }
             }
         }
+        if case .named(_, let config) = plate.colorSpace { add(config) }
         return files
     }
 
-    /// The job with every input path (content, styles, region styles and masks; not the outputs) moved under
+    /// The job with every input path (content, styles, region styles and masks, an OpenColorIO config; not the outputs) moved under
     /// `root`: `/plates/a.0001.png` becomes `<root>/plates/a.0001.png`. The inputs must be absolute, as
     /// `resolve` makes them. This is how an uploaded job names its checkout (`CheckoutLayout`).
     public func relocatingInputs(under root: String) throws -> ResolvedJob {
@@ -41,6 +43,7 @@ extension ResolvedJob {
             if let pattern = regions.maskPattern { regions.maskPattern = try PathPattern(move(pattern.text)) }
             job.regions = regions
         }
+        if case .named(let name, let config) = plate.colorSpace { job.plate.colorSpace = .named(name, config: move(config)) }
         return job
     }
 }

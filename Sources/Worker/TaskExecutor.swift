@@ -309,7 +309,7 @@ public final class TaskExecutor {
     /// A content frame as a plate (working space, alpha, and for OpenEXR the file an OpenEXR output rewrites), read
     /// in the task's colour space and layer.
     func decodePlate(_ bytes: [UInt8], name: String, task: Stylefarm_V1_TaskAssignment) throws -> Plate {
-        let settings = try Self.plateSettings(of: task)
+        let settings = try plateSettings(of: task)
         return try decoding(name) { try settings.readContent(bytes: bytes, name: name) }
     }
 
@@ -321,7 +321,7 @@ public final class TaskExecutor {
     /// A frame this job rendered — a neighbour's result, an earlier sweep or scale, a blend input — in working space
     /// (`PlateSettings.readResult`: an OpenEXR output goes back through the job's colour space).
     func decodeResult(_ bytes: [UInt8], name: String, task: Stylefarm_V1_TaskAssignment) throws -> Image {
-        let settings = try Self.plateSettings(of: task)
+        let settings = try plateSettings(of: task)
         return try decoding(name) { try settings.readResult(bytes: bytes, name: name) }
     }
 
@@ -342,7 +342,7 @@ public final class TaskExecutor {
                 guard let plate else {
                     throw TaskExecutionError.invalidParameters("\(name): an OpenEXR output needs the frame's content plate, and the task names none")
                 }
-                let settings = try Self.plateSettings(of: task)
+                let settings = try plateSettings(of: task)
                 return try plate.encode(image, as: .exr(half: settings.exrHalf, compression: settings.exrCompression),
                                         attributes: try Self.provenance(of: task).attributes, name: name)
             }
@@ -376,10 +376,11 @@ public final class TaskExecutor {
         return provenance
     }
 
-    /// The task's plate settings (FarmWire's checked mapping); an unknown value is invalid parameters.
-    static func plateSettings(of task: Stylefarm_V1_TaskAssignment) throws -> PlateSettings {
+    /// The task's plate settings (FarmWire's checked mapping; an OpenColorIO conversion fetched as the blob it names,
+    /// and loaded once per process); an unknown value is invalid parameters.
+    func plateSettings(of task: Stylefarm_V1_TaskAssignment) throws -> PlateSettings {
         do {
-            return try PlateSettings(wire: task.plate)
+            return try PlateSettings(wire: task.plate, conversion: { try self.fetch($0, role: "OpenColorIO conversion") })
         } catch let error as InvalidWireValue {
             throw TaskExecutionError.invalidParameters(error.message)
         }

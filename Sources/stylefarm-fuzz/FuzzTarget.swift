@@ -15,7 +15,8 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
     case jobspec
     /// PNG and JPEG decoding, under small limits.
     case images
-    /// The farm's binary blobs (style targets, Gram sums, flow pairs, .flo) and credential files.
+    /// The farm's binary blobs (style targets, Gram sums, flow pairs, .flo) and credential files, and the
+    /// OpenColorIO conversions (CTF text) a coordinator sends its workers.
     case blobs
 
     /// Runs the target on one input.
@@ -84,5 +85,15 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
         _ = try? GramSums(serialized: bytes)
         _ = try? FlowPair(serialized: bytes, name: "fuzz")
         _ = try? FlowFile.decode(bytes, name: "fuzz")
+        if bytes.first == UInt8(ascii: "<"), let text = String(data: data, encoding: .utf8) {
+            var wire = Stylefarm_V1_PlateOptions()
+            wire.inputColorspace = "fuzz"
+            wire.ocioConversionSha256 = BlobName.of(Array(text.utf8))
+            if let plate = try? PlateSettings(wire: wire, conversion: { _ in Array(text.utf8) }) {
+                var rgb = [Float](repeating: 0.5, count: 12)
+                try? plate.colorSpace?.toWorking(&rgb)
+                try? plate.colorSpace?.fromWorking(&rgb)
+            }
+        }
     }
 }

@@ -44,6 +44,9 @@ struct AnimateCommand: ParsableCommand {
     @Option(help: "OpenEXR frames' colour space: linear-rec709 (default) or acescg.")
     var inputColorspace: String?
 
+    @Option(help: "An OpenColorIO config for --input-colorspace (default $OCIO): any of its colour spaces, roles or DISPLAY/VIEW pairs.")
+    var ocioConfig: String?
+
     @Option(help: "Frames per second (1...1000).")
     var fps = 8
 
@@ -59,7 +62,7 @@ struct AnimateCommand: ParsableCommand {
         if ext != "png" && VideoEncoder.Codec(path: out) == nil {
             throw ValidationError("--out must end in .png (animated PNG), .mp4 (H.264) or .mov (ProRes) (got \(out))")
         }
-        _ = try FrameReader(inputColorspace: inputColorspace, layer: layer)
+        _ = try FrameReader(inputColorspace: inputColorspace, ocioConfig: ocioConfig, layer: layer)
         var patterns = [("--left", left)]
         if let right { patterns.append(("--right", right)) }
         for (flag, text) in patterns {
@@ -79,7 +82,7 @@ struct AnimateCommand: ParsableCommand {
         var sides = [try PathPattern(left)]
         if let right { sides.append(try PathPattern(right)) }
         let range = try FrameRange(parsing: frames).frames
-        let reader = try FrameReader(inputColorspace: inputColorspace, layer: layer)
+        let reader = try FrameReader(inputColorspace: inputColorspace, ocioConfig: ocioConfig, layer: layer)
         guard let codec = VideoEncoder.Codec(path: out) else {
             let animation = try Self.frames(sides, range: range, height: height, reader: reader)
             try APNGEncoding.write(animation, to: out, delay: (1, UInt16(fps)))

@@ -57,6 +57,9 @@ struct EvaluateTemporalCommand: ParsableCommand {
     @Option(help: "OpenEXR frames' colour space: linear-rec709 (default) or acescg; both sequences are compared in the sRGB working space the network saw.")
     var inputColorspace: String?
 
+    @Option(help: "An OpenColorIO config for --input-colorspace (default $OCIO): any of its colour spaces, roles or DISPLAY/VIEW pairs.")
+    var ocioConfig: String?
+
     @Option(help: "DIS preset when no --flow-gt: ultrafast, fast or medium.")
     var preset: DISPreset = .medium
 
@@ -118,7 +121,7 @@ struct EvaluateTemporalCommand: ParsableCommand {
         let range = try FrameRange(parsing: frames).frames
         let stylizedPattern = try PathPattern(stylized), contentPattern = try PathPattern(content)
         let flowPattern = try flowGT.map(PathPattern.init), occlusionPattern = try occlusions.map(PathPattern.init)
-        let reader = try FrameReader(inputColorspace: inputColorspace, layer: layer)
+        let reader = try FrameReader(inputColorspace: inputColorspace, ocioConfig: ocioConfig, layer: layer)
         var styleDistances: [Double] = []
         var distance = given
         /// The style distance of frame `frame` (stylized), or "" without a style.

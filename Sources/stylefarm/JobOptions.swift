@@ -27,8 +27,10 @@ struct JobOptions: ParsableArguments {
     var output: String?
     @Option(help: "Output PNG bit depth, 8 or 16.")
     var bitDepth: Int?
-    @Option(help: "The plates' colour space: srgb, linear-rec709 or acescg (default: linear-rec709 for OpenEXR, srgb for PNG and JPEG).")
+    @Option(help: "The plates' colour space: srgb, linear-rec709 or acescg (default: linear-rec709 for OpenEXR, srgb for PNG and JPEG), or with an OpenColorIO config any of its colour spaces, roles or DISPLAY/VIEW pairs.")
     var inputColorspace: String?
+    @Option(help: "An OpenColorIO config for --input-colorspace (default $OCIO); the coordinator reads it and bakes the conversion for its workers.")
+    var ocioConfig: String?
     @Option(help: "The OpenEXR layer to stylize, e.g. diffuse (default: the unnamed R, G, B, A); other layers pass through to .exr outputs.")
     var layer: String?
     @Option(help: "OpenEXR outputs (an --output ending in .exr): compression, one of none, rle, zips, zip (default), piz, pxr24, b44, b44a, dwaa, dwab.")
@@ -164,15 +166,21 @@ struct JobOptions: ParsableArguments {
                            warpedInit: warpedInit, multipassBlend: multipassBlend, multipassGammaRamp: multipassGammaRamp,
                            tileSize: tileSize, maxTilePixels: maxTilePixels, tiles: tiles, tileSync: tileSync,
                            taskTimeout: taskTimeout, maxLost: maxLost, blocklistThreshold: blocklistThreshold,
-                           inputColorspace: inputColorspace, layer: layer, exrCompression: exrCompression, exrFloat: exrFloat)
+                           inputColorspace: inputColorspace, ocioConfig: ocioConfig, layer: layer, exrCompression: exrCompression, exrFloat: exrFloat)
         return spec.withPathsResolved(against: FileManager.default.currentDirectoryPath)
     }
 
     /// The job: `specFile` (YAML or JSON) overlaid by these flags, checked, defaults filled in, every
     /// path absolute. Problems are reported together, with file lines where they come from the file.
     func resolve(specFile: String?) throws -> ResolvedJob {
-        let overrides = try specLayer()
-        if let specFile { return try JobSpecFile.load(path: specFile).resolve(overrides: overrides) }
+        var overrides = try specLayer()
+        let file = try specFile.map { try JobSpecFile.load(path: $0) }
+        // $OCIO, as every OpenColorIO tool reads it, when a colour space is named and no config is.
+        if overrides.ocioConfig == nil, file?.spec.ocioConfig == nil, overrides.inputColorspace ?? file?.spec.inputColorspace != nil,
+           let config = OCIOEnvironment.config {
+            overrides.ocioConfig = config
+        }
+        if let file { return try file.resolve(overrides: overrides) }
         return try overrides.resolve(baseDirectory: FileManager.default.currentDirectoryPath)
     }
 }

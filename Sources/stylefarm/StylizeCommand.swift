@@ -23,8 +23,11 @@ struct StylizeCommand: ParsableCommand {
     @Option(help: "Content image (PNG, JPEG or OpenEXR).")
     var content: String
 
-    @Option(help: "The content's colour space: srgb, linear-rec709 or acescg (default: linear-rec709 for OpenEXR, srgb otherwise).")
+    @Option(help: "The content's colour space: srgb, linear-rec709 or acescg (default: linear-rec709 for OpenEXR, srgb otherwise), or with an OpenColorIO config any of its spaces.")
     var inputColorspace: String?
+
+    @Option(help: "An OpenColorIO config for --input-colorspace (default $OCIO): any of its colour spaces, roles or DISPLAY/VIEW pairs.")
+    var ocioConfig: String?
 
     @Option(help: "The OpenEXR layer to stylize (its channels are LAYER.R, LAYER.G, …; default: the unnamed layer).")
     var layer: String?
@@ -146,7 +149,7 @@ struct StylizeCommand: ParsableCommand {
     func run() throws {
         let parameters = try parameters()
         let limits = ImageLimits(maxPixels: maxPixels)
-        let space = try inputColorspace.map(ColorSpace.option)
+        let space = try inputColorspace.map { try PlateColorSpace.option($0, config: ocioConfig) }
         guard let compression = OpenEXR.Compression(name: exrCompression) else {
             throw ValidationError("--exr-compression takes \(OpenEXR.Compression.allCases.map(\.description).joined(separator: ", ")) (got \(exrCompression))")
         }
@@ -188,7 +191,11 @@ struct StylizeCommand: ParsableCommand {
         provenance[.styles] = try style.map { BlobName.of(try FileBytes.readFile(path: $0, maxBytes: max(0, limits.maxFileBytes))) }.joined(separator: ",")
         provenance[.stylePaths] = style.joined(separator: "\n")
         provenance[.parameters] = (try? Stylefarm_V1_EngineParameters(parameters, outputBitDepth: bitDepth).jsonString()) ?? ""
-        provenance[.inputColorspace] = space?.rawValue
+        provenance[.inputColorspace] = space?.name
+        if case .ocio(let conversion) = space {
+            provenance[.ocioConfig] = conversion.config
+            provenance[.ocioConversion] = BlobName.of(Array(conversion.ctf.utf8))
+        }
         provenance[.layer] = layer
         if regions.isActive { provenance[.segment] = ([regions.segment ?? ""] + regions.region).joined(separator: " ") }
         if temporal.previousOutput != nil { provenance[.temporal] = "previous frame" }

@@ -65,7 +65,7 @@ struct TemporalOptions: ParsableArguments {
     }
 
     /// The previous frame's content in working space, read like the frame's own (nil without `--previous-content`).
-    func previousContentImage(colorSpace: ColorSpace?, layer: String?, limits: ImageLimits) throws -> Image? {
+    func previousContentImage(colorSpace: PlateColorSpace?, layer: String?, limits: ImageLimits) throws -> Image? {
         guard let previousContent else { return nil }
         return try Plate.read(path: previousContent, colorSpace: colorSpace, layer: layer, limits: limits).working
     }

@@ -84,10 +84,18 @@ struct VerifyCommand: ParsableCommand {
         } catch {
             throw CannotVerify(description: "its recorded parameters are not valid: \(error)")
         }
-        var space: ColorSpace? = nil
+        var space: PlateColorSpace? = nil
         if let name = provenance[.inputColorspace], !name.isEmpty {
-            guard let named = ColorSpace(name: name) else { throw CannotVerify(description: "unknown colour space \(name)") }
-            space = named
+            let config = provenance[.ocioConfig].flatMap { $0.isEmpty ? nil : $0 }
+            guard let named = PlateColorSpace(name: name, config: config) else { throw CannotVerify(description: "unknown colour space \(name)") }
+            do { space = try named.baked() } catch {
+                throw CannotVerify(description: "its colour space \(name) cannot be baked from \(config ?? "-") again: \(error)")
+            }
+            // The same config must give the same conversion, or the frame would convert differently.
+            if case .ocio(let conversion) = space, let recorded = provenance[.ocioConversion],
+               case let now = BlobName.of(Array(conversion.ctf.utf8)), now != recorded {
+                throw CannotVerify(description: "its OpenColorIO config \(conversion.config) converts \(name) differently since (SHA-256 \(now.prefix(12))…, recorded \(recorded.prefix(12))…)")
+            }
         }
         let layer = provenance[.layer].flatMap { $0.isEmpty ? nil : $0 }
 

@@ -99,4 +99,69 @@ final class JobSpecWireTests: XCTestCase {
             }
         }
     }
+
+    /// Issue 20: plates in a colour space of an OpenColorIO config. The client sends the name and the config's path;
+    /// the coordinator bakes and sends workers the conversion; a worker takes a conversion only as OpenColorIO loads
+    /// it, and never a name it does not know.
+    func testPlateColourSpacesTravelAsNamesToTheCoordinatorAndAsConversionsToWorkers() throws {
+        let job = try JobSpec(name: "ocio", content: "/p/plate.####.exr", frames: "1-2", styles: ["/s.png"], outputDir: "/out",
+                              inputColorspace: "ARRI LogC3 (EI800)", ocioConfig: "/studio/config.ocio").resolve(baseDirectory: "/")
+        XCTAssertEqual(job.plate.colorSpace, .named("ARRI LogC3 (EI800)", config: "/studio/config.ocio"))
+        XCTAssertTrue(job.inputFiles.contains("/studio/config.ocio"), "the config is an input the path policy checks")
+        let back = try JobSpec(wire: try Stylefarm_V1_JobSpec(serializedBytes: try Stylefarm_V1_JobSpec(job).serializedData()))
+            .resolve(baseDirectory: "/")
+        XCTAssertEqual(back.plate, job.plate)
+
+        // What a worker gets: the blob of a baked conversion (here an identity matrix as CTF text) and its name.
+        let ctf = """
+        <?xml version="1.0" encoding="UTF-8"?>
+        <ProcessList compCLFversion="3" id="test">
+            <Matrix inBitDepth="32f" outBitDepth="32f"><Array dim="3 3">1 0 0 0 1 0 0 0 1</Array></Matrix>
+        </ProcessList>
+        """
+        var blobs = [BlobName.of(Array(ctf.utf8)): Array(ctf.utf8)]
+        func fetch(_ sha: String) throws -> [UInt8] { try XCTUnwrap(blobs[sha], "blob \(sha)") }
+        var wire = Stylefarm_V1_PlateOptions()
+        wire.inputColorspace = "ACEScct"
+        wire.ocioConfig = "/studio/config.ocio"
+        wire.ocioConversionSha256 = BlobName.of(Array(ctf.utf8))
+        XCTAssertThrowsError(try PlateSettings(wire: wire), "a conversion where none is taken (the coordinator's side)")
+        let settings = try PlateSettings(wire: wire, conversion: fetch)
+        guard case .ocio(let conversion) = settings.colorSpace else { return XCTFail("\(String(describing: settings.colorSpace))") }
+        XCTAssertEqual(conversion.name, "ACEScct")
+        XCTAssertEqual(conversion.ctf, ctf)
+        XCTAssertEqual(Stylefarm_V1_PlateOptions(settings).ocioConversionSha256, wire.ocioConversionSha256, "sent on as it came")
+        let bad = Array("<ProcessList><Matrix><Array dim=\"3 3\">1 2</Array></Matrix></ProcessList>".utf8)
+        blobs[BlobName.of(bad)] = bad
+        wire.ocioConversionSha256 = BlobName.of(bad)
+        XCTAssertThrowsError(try PlateSettings(wire: wire, conversion: fetch)) { XCTAssertTrue("\($0)".contains("ACEScct"), "\($0)") }
+        blobs[BlobName.of(bad)] = Array(ctf.utf8)
+        XCTAssertThrowsError(try PlateSettings(wire: wire, conversion: fetch), "a blob that is not what its name says")
+        wire.ocioConversionSha256 = "../../etc/passwd"
+        XCTAssertThrowsError(try PlateSettings(wire: wire, conversion: fetch), "not a blob name")
+        var unknown = Stylefarm_V1_PlateOptions()
+        unknown.inputColorspace = "ARRI LogC3 (EI800)"
+        XCTAssertThrowsError(try PlateSettings(wire: unknown), "a config space without a config or a conversion")
+        unknown.ocioConfig = "relative/config.ocio"
+        XCTAssertThrowsError(try PlateSettings(wire: unknown), "a config path must be absolute")
+    }
+
+    func testOCIOConfigsAreCheckedAtResolve() throws {
+        func problems(_ spec: JobSpec) -> String {
+            do { _ = try spec.resolve(baseDirectory: "/"); return "" } catch { return "\(error)" }
+        }
+        let base = JobSpec(name: "ocio", content: "/p/plate.####.exr", frames: "1", styles: ["/s.png"], outputDir: "/out")
+        var spec = base
+        spec.inputColorspace = "ACEScct"
+        XCTAssertTrue(problems(spec).contains("input_colorspace"), "a config name without a config: \(problems(spec))")
+        spec.ocioConfig = "/c.ocio"
+        XCTAssertEqual(problems(spec), "")
+        spec.inputColorspace = nil
+        XCTAssertTrue(problems(spec).contains("ocio_config"), "a config without a colour space: \(problems(spec))")
+        spec.inputColorspace = "ACEScct"
+        spec.ocioConfig = "c.ocio"
+        XCTAssertTrue(problems(spec).contains("ocio_config"), "relative after resolving against nothing: \(problems(spec))")
+        XCTAssertEqual(try JobSpec(name: "x", outputDir: "/o", ocioConfig: "c.ocio").withPathsResolved(against: "/jobs").ocioConfig,
+                       "/jobs/c.ocio")
+    }
 }

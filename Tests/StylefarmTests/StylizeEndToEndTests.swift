@@ -53,7 +53,7 @@ final class StylizeEndToEndTests: XCTestCase {
         try OpenEXR.write(plate, to: exr, half: false, compression: .piz)
         // The same plate already in working space, premultiplied by the same alpha (so both renders leave the same
         // transparent pixels out of the style statistics).
-        let working = Plate.from(linear: plate, colorSpace: .linearRec709, premultiplied: true).working
+        let working = try Plate.from(linear: plate, colorSpace: .linearRec709, premultiplied: true).working
         var premultiplied = [Float](repeating: 0, count: 48 * 32 * 4)
         for p in 0..<(48 * 32) {
             let a = linear[p * 4 + 3]  // where it is 0 the colour stays as it is (light without coverage)

@@ -289,7 +289,7 @@ public final class JobReadModel: @unchecked Sendable {
     func facts(_ jobID: String, styles: Bool) throws -> Facts {
         if let known = lock.withLock({ known[jobID] }), !styles || known.styles != nil { return known }
         guard let record = try store.job(jobID) else { throw PersistenceError.jobNotFound(jobID) }
-        let resolved = try JSONDecoder().decode(StoredJob.self, from: record.spec).spec.resolve(baseDirectory: "/")
+        let resolved = try JSONDecoder().decode(StoredJob.self, from: record.spec).resolved()
         var images = resolved.styles.map { path in Stylefarm_V1_StyleImage.with { $0.path = path } }
         for assignment in resolved.regions?.assignments ?? [] {
             if case .image(let path) = assignment.style {

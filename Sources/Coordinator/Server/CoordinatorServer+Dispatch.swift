@@ -130,9 +130,11 @@ extension CoordinatorServer {
         return context
     }
 
-    /// Caches a job's context and serves its style-target blobs.
+    /// Caches a job's context and serves its style-target blobs (and its OpenColorIO conversion's).
     func install(_ context: JobContext, jobID: String) {
-        for sha in context.styleTargetBlobs + context.regionTargetBlobs.flatMap({ $0 }) { blobs[sha] = styleTargets.path(of: sha) }
+        for sha in context.styleTargetBlobs + context.regionTargetBlobs.flatMap({ $0 }) + [context.ocioConversionBlob].compactMap({ $0 }) {
+            blobs[sha] = styleTargets.path(of: sha)
+        }
         jobContexts[jobID] = context
         readModel.note(context.resolved.frames.frames, of: jobID)
     }

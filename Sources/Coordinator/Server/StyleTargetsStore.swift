@@ -104,6 +104,10 @@ final class StyleTargetsStore: @unchecked Sendable {
     /// Stores targets combined elsewhere (from the workers' `GramSums`) as a blob; returns its hash.
     func store(_ targets: StyleTargets) throws -> String { try write(try targets.serialized()) }
 
+    /// Stores the text of a job's baked OpenColorIO conversion as a blob (workers fetch it like style targets); returns
+    /// its hash.
+    func store(conversion ctf: String) throws -> String { try write(Array(ctf.utf8)) }
+
     /// Writes `bytes` as a blob (atomically, `FileBytes.writeAtomically`) and returns its SHA-256.
     private func write(_ bytes: [UInt8]) throws -> String {
         let sha = BlobName.of(bytes)

@@ -22,6 +22,9 @@ struct JobContext: Sendable, Equatable {
     /// OpenEXR files (its output pattern ends in .exr).
     var wirePlate: Stylefarm_V1_PlateOptions
     var outputsEXR: Bool
+    /// Plates in a colour space of an OpenColorIO config: the blob of the conversion baked at submit (CTF text in the
+    /// style-target store, `StyleTargetsStore.store(conversion:)`), which every task's `plate` names.
+    var ocioConversionBlob: String? { wirePlate.ocioConversionSha256.isEmpty ? nil : wirePlate.ocioConversionSha256 }
     /// The job's plan (deterministic, so re-planning after a restart gives the stored task ids): what
     /// each task computes and which tasks' results it takes.
     var plan: JobPlan
@@ -46,7 +49,13 @@ struct JobContext: Sendable, Equatable {
     /// (`TaskAssignment.provenance`; the worker adds the engine's side).
     func provenance(jobID: String, frameIndex: Int) -> [String: String] {
         var entries = ["job": jobID, "job-name": resolved.name, "style-paths": resolved.styles.joined(separator: "\n")]
-        if let space = resolved.plate.colorSpace { entries["input-colorspace"] = space.rawValue }
+        if let space = resolved.plate.colorSpace {
+            entries["input-colorspace"] = space.name
+            if case .ocio(let conversion) = space {
+                entries["ocio-config"] = conversion.config
+                entries["ocio-conversion"] = ocioConversionBlob ?? BlobName.of(Array(conversion.ctf.utf8))
+            }
+        }
         if let layer = resolved.plate.layer { entries["layer"] = layer }
         if resolved.temporal.strategy != .independent { entries["temporal"] = resolved.temporal.strategy.rawValue }
         if let regions = resolved.regions {
@@ -67,7 +76,8 @@ struct JobContext: Sendable, Equatable {
     /// with a wiped state folder are computed again.
     init(restoring record: JobRecord, styleTargets: StyleTargetsStore) throws {
         let stored = try JSONDecoder().decode(StoredJob.self, from: record.spec)
-        let resolved = try stored.spec.resolve(baseDirectory: "/")
+        let resolved = try stored.resolved()
+        if case .ocio(let conversion) = resolved.plate.colorSpace { _ = try styleTargets.store(conversion: conversion.ctf) }
         var targetBlobs = stored.styleTargetBlobs ?? []
         let parts = stored.styleGramParts ?? []
         if resolved.kind == .stylize && !resolved.styles.isEmpty && parts.isEmpty

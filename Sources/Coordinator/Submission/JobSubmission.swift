@@ -41,6 +41,10 @@ struct JobSubmission: @unchecked Sendable {
         var spec = try JobSpec(wire: wire).withPathsResolved(against: cwd)
         var resolved = try spec.resolve(baseDirectory: cwd)
         try Self.checkPaths(of: resolved, against: pathPolicy)
+        // An OpenColorIO colour space is baked here, once, after its config passed the path policy: workers fetch the
+        // conversion itself as a blob, so every frame converts the same way whatever config each machine has.
+        resolved.plate = try resolved.plate.baked()
+        if case .ocio(let conversion) = resolved.plate.colorSpace { _ = try styleTargets.store(conversion: conversion.ctf) }
         if resolved.kind == .stylize && resolved.tiling == .automatic, let pixels = tileBudgets[resolved.parameters.network] {
             // Stored with the job, so a restarted coordinator re-plans the same tiles.
             spec.maxTilePixels = pixels
@@ -82,7 +86,10 @@ struct JobSubmission: @unchecked Sendable {
                                                           styleTargetBlobs: targetBlobs,
                                                           regionStyleTargetBlobs: resolved.regions == nil ? nil : regionBlobs,
                                                           cuts: cuts,
-                                                          styleGramParts: plan.styleGramParts.isEmpty ? nil : plan.styleGramParts))
+                                                          styleGramParts: plan.styleGramParts.isEmpty ? nil : plan.styleGramParts,
+                                                          ocioConversion: resolved.plate.colorSpace.flatMap { space in
+                                                              if case .ocio(let conversion) = space { conversion.ctf } else { nil }
+                                                          }))
         guard plan.tasks.count <= maxTasks else { throw JobSubmissionError.tooManyTasks(planned: plan.tasks.count, limit: maxTasks) }
         let record = JobRecord(id: jobID, name: resolved.name, spec: specData, priority: resolved.priority,
                                styleTargetsHash: key?.hex ?? "", owner: owner, blocklistThreshold: resolved.blocklistThreshold)

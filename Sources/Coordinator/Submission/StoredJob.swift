@@ -1,3 +1,4 @@
+import Engine
 import Foundation
 import JobModel
 
@@ -17,4 +18,16 @@ struct StoredJob: Codable {
     /// Tiled jobs with large style images: the parts of the style targets the workers compute
     /// (`StyleGramPart`); `styleTargetBlobs` is then empty and the targets are combined from the parts.
     var styleGramParts: [StyleGramPart]?
+    /// Plates in a colour space of an OpenColorIO config: the conversion baked at submit (CTF text), so a restart
+    /// neither reads the config again nor converts differently if it changed since.
+    var ocioConversion: String?
+
+    /// The stored spec resolved again, with the conversion baked at submit put back.
+    func resolved() throws -> ResolvedJob {
+        var job = try spec.resolve(baseDirectory: "/")
+        if let ocioConversion, let space = job.plate.colorSpace {
+            job.plate.colorSpace = .ocio(try OpenColorIO.Conversion.cached(name: space.name, config: space.config ?? "", ctf: ocioConversion))
+        }
+        return job
+    }
 }

@@ -25,6 +25,9 @@ public struct Provenance: Sendable, Equatable {
         case contentPath = "content-path", outputPath = "output-path", stylePaths = "style-paths"
         /// How the plate was read: its colour space (empty: by file type) and OpenEXR layer.
         case inputColorspace = "input-colorspace", layer
+        /// A colour space of an OpenColorIO config: the config's path, and SHA-256 of the conversion baked from it
+        /// (what the frame was converted with; `verify` bakes again and compares).
+        case ocioConfig = "ocio-config", ocioConversion = "ocio-conversion"
         /// What makes the frame depend on more than its own inputs: the temporal strategy (other than independent),
         /// the region source, the tile count. `stylefarm verify` renders again only frames without them.
         case temporal, segment, tiles

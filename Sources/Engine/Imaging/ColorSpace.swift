@@ -46,6 +46,34 @@ public enum ColorSpace: String, Sendable, CaseIterable, Codable {
     /// double precision (the published 10-digit matrix would leave 1e-8).
     static let rec709ToAP1: [Double] = inverse(ap1ToRec709)
 
+    /// ACES2065-1 (AP0, D60) → linear Rec.709 (D65): AP0 → AP1 (same white, from the primaries of ACES
+    /// S-2014-004 and SMPTE ST 2065-1), then ``ap1ToRec709``. Where an OpenColorIO conversion ends
+    /// (``OpenColorIO/bake(space:config:)``: the config's `aces_interchange` role is ACES2065-1).
+    public static let ap0ToRec709: [Double] = multiply(ap1ToRec709, multiply(inverse(npm(ap1)), npm(ap0)))
+
+    /// Chromaticities (x, y) of red, green, blue and white.
+    static let ap0: [(Double, Double)] = [(0.7347, 0.2653), (0.0, 1.0), (0.0001, -0.0770), (0.32168, 0.33767)]
+    static let ap1: [(Double, Double)] = [(0.713, 0.293), (0.165, 0.830), (0.128, 0.044), (0.32168, 0.33767)]
+
+    /// The normalized primary matrix (RGB → XYZ) of three primaries and a white point (SMPTE RP 177).
+    static func npm(_ c: [(Double, Double)]) -> [Double] {
+        let xyz: [[Double]] = c.map { (x: Double, y: Double) -> [Double] in [x / y, 1, (1 - x - y) / y] }
+        var p = [Double](repeating: 0, count: 9)
+        for row in 0..<3 { for column in 0..<3 { p[row * 3 + column] = xyz[column][row] } }
+        let s = apply(inverse(p), (xyz[3][0], xyz[3][1], xyz[3][2]))
+        let scale: [Double] = [s.0, s.1, s.2]
+        return (0..<9).map { (i: Int) -> Double in p[i] * scale[i % 3] }
+    }
+
+    /// The product of two row-major 3×3 matrices.
+    static func multiply(_ a: [Double], _ b: [Double]) -> [Double] {
+        (0..<9).map { (i: Int) -> Double in
+            var sum = 0.0
+            for k in 0..<3 { sum += a[i / 3 * 3 + k] * b[k * 3 + i % 3] }
+            return sum
+        }
+    }
+
     /// The inverse of a row-major 3×3 matrix (adjugate over determinant).
     static func inverse(_ m: [Double]) -> [Double] {
         let c00 = m[4] * m[8] - m[5] * m[7], c01 = m[5] * m[6] - m[3] * m[8], c02 = m[3] * m[7] - m[4] * m[6]

@@ -697,6 +697,13 @@ public nonisolated struct Stylefarm_V1_PlateOptions: Sendable {
   /// OpenEXR outputs: 32-bit float samples; false = half
   public var exrFloat: Bool = false
 
+  /// input_colorspace names a space of an OpenColorIO config: the config's path (as the submitter named it; the
+  /// coordinator reads it) and, once the coordinator has baked it, the blob holding the conversion plate -> linear
+  /// Rec.709 as self-contained CTF text (what workers fetch and run; at most 16 MiB). Clients never send a blob.
+  public var ocioConfig: String = String()
+
+  public var ocioConversionSha256: String = String()
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -1440,7 +1447,7 @@ nonisolated extension Stylefarm_V1_EngineParameters: SwiftProtobuf.Message, Swif
 
 nonisolated extension Stylefarm_V1_PlateOptions: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".PlateOptions"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}input_colorspace\0\u{1}layer\0\u{3}exr_compression\0\u{3}exr_float\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}input_colorspace\0\u{1}layer\0\u{3}exr_compression\0\u{3}exr_float\0\u{3}ocio_config\0\u{3}ocio_conversion_sha256\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1452,6 +1459,8 @@ nonisolated extension Stylefarm_V1_PlateOptions: SwiftProtobuf.Message, SwiftPro
       case 2: try { try decoder.decodeSingularStringField(value: &self.layer) }()
       case 3: try { try decoder.decodeSingularStringField(value: &self.exrCompression) }()
       case 4: try { try decoder.decodeSingularBoolField(value: &self.exrFloat) }()
+      case 5: try { try decoder.decodeSingularStringField(value: &self.ocioConfig) }()
+      case 6: try { try decoder.decodeSingularStringField(value: &self.ocioConversionSha256) }()
       default: break
       }
     }
@@ -1470,6 +1479,12 @@ nonisolated extension Stylefarm_V1_PlateOptions: SwiftProtobuf.Message, SwiftPro
     if self.exrFloat != false {
       try visitor.visitSingularBoolField(value: self.exrFloat, fieldNumber: 4)
     }
+    if !self.ocioConfig.isEmpty {
+      try visitor.visitSingularStringField(value: self.ocioConfig, fieldNumber: 5)
+    }
+    if !self.ocioConversionSha256.isEmpty {
+      try visitor.visitSingularStringField(value: self.ocioConversionSha256, fieldNumber: 6)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1478,6 +1493,8 @@ nonisolated extension Stylefarm_V1_PlateOptions: SwiftProtobuf.Message, SwiftPro
     if lhs.layer != rhs.layer {return false}
     if lhs.exrCompression != rhs.exrCompression {return false}
     if lhs.exrFloat != rhs.exrFloat {return false}
+    if lhs.ocioConfig != rhs.ocioConfig {return false}
+    if lhs.ocioConversionSha256 != rhs.ocioConversionSha256 {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
