@@ -346,7 +346,10 @@ public final class TaskExecutor {
                 return try plate.encode(image, as: .exr(half: settings.exrHalf, compression: settings.exrCompression),
                                         attributes: try Self.provenance(of: task).attributes, name: name)
             }
-            return [UInt8](try ImageWriter.encodePNG(image, bitDepth: bitDepth, name: name))
+            let png = [UInt8](try ImageWriter.encodePNG(image, bitDepth: bitDepth, name: name))
+            // An output frame (the coordinator sent its provenance) says how it was made in PNG text; an intermediate
+            // result does not.
+            return task.provenance.isEmpty ? png : try PNGText.inserting(try Self.provenance(of: task).attributes, into: png, name: name)
         } catch let error as ImageIOError {
             if case .outOfMemory = error { throw TaskExecutionError.outOfMemory(error.description) }
             throw TaskExecutionError.output(error.description)

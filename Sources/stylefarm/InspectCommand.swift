@@ -72,7 +72,7 @@ struct InspectCommand: ParsableCommand {
         }
         for (key, value) in report { print("\(key): \(value)") }
         if provenance.entries.isEmpty {
-            print("provenance: none (not written by StyleFarm, or written as PNG)")
+            print("provenance: none (not written by StyleFarm)")
         } else {
             print("provenance:")
             for (key, value) in provenance.entries.sorted(by: { $0.key < $1.key }) { print("  \(key): \(value)") }

@@ -199,7 +199,7 @@ struct StylizeCommand: ParsableCommand {
         provenance[.layer] = layer
         if regions.isActive { provenance[.segment] = ([regions.segment ?? ""] + regions.region).joined(separator: " ") }
         if temporal.previousOutput != nil { provenance[.temporal] = "previous frame" }
-        try FileBytes.writeAtomically(try plate.encode(result.image, as: encoding, attributes: encoding.isEXR ? provenance.attributes : [:], name: out),
+        try FileBytes.writeAtomically(try plate.encode(result.image, as: encoding, attributes: provenance.attributes, name: out),
                                       to: out)
         let f = result.finalLosses, i = result.initialLosses
         print(String(format: "wrote %@ (%dx%d) evaluations=%d content=%.4g style=%.4g (from %.4g) tv=%.4g%@ total=%.4g",

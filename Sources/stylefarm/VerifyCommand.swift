@@ -14,7 +14,8 @@ struct VerifyCommand: ParsableCommand {
         commandName: "verify",
         abstract: "Render a frame again from its recorded provenance and say whether it matches.",
         discussion: """
-            Reads the stylefarm/ attributes of an OpenEXR frame written by `stylefarm stylize` or by the farm: the \
+            Reads the stylefarm/ attributes of an OpenEXR frame (or the stylefarm/ text of a PNG frame) written by \
+            `stylefarm stylize` or by the farm: the \
             content and style paths and their SHA-256, the engine parameters, the plate's colour space and layer, \
             and the thread count. Checks that the inputs are still the ones recorded, renders the frame here with \
             the same thread count, encodes it like the file, and compares. Frames that depend on other frames or \
@@ -27,7 +28,7 @@ struct VerifyCommand: ParsableCommand {
               stylefarm verify renders/shot.1001.exr
             """)
 
-    @Argument(help: "The frame to verify (OpenEXR with StyleFarm provenance).")
+    @Argument(help: "The frame to verify (OpenEXR or PNG with StyleFarm provenance).")
     var file: String
 
     @Option(help: "Model directory (default: $STYLEFARM_MODEL_DIR, else ~/.cache/stylefarm/models).")
@@ -48,8 +49,9 @@ struct VerifyCommand: ParsableCommand {
 
     private func verify() throws {
         let bytes = try FileBytes.readFile(path: file, maxBytes: ImageLimits.default.maxFileBytes)
-        guard ImageFormat.detect(bytes) == .openEXR else {
-            throw CannotVerify(description: "only OpenEXR frames carry the provenance verify needs (render with an --output ending in .exr)")
+        let format = ImageFormat.detect(bytes)
+        guard format == .openEXR || format == .png else {
+            throw CannotVerify(description: "only OpenEXR and PNG frames carry the provenance verify needs")
         }
         let provenance = try Provenance.read(bytes: bytes, name: file)
         guard let json = provenance[.parameters], !json.isEmpty, let contentPath = provenance[.contentPath],
@@ -108,25 +110,38 @@ struct VerifyCommand: ParsableCommand {
         let transfer = StyleTransfer(vgg: vgg)
         let result = try transfer.stylize(plate: plate, styleTargets: try transfer.styleTargets(styles: styles, parameters: parameters),
                                           parameters: parameters)
-        let file = try OpenEXR.decode(bytes: bytes, name: self.file, layer: layer)
-        let again = try plate.encode(result.image, as: .exr(half: file.half, compression: file.compression),
+        // Encoded like the file: OpenEXR with its sample type and compression, or PNG at its bit depth.
+        let image: Image, again: [UInt8], rendered: Image
+        if format == .openEXR {
+            let file = try OpenEXR.decode(bytes: bytes, name: self.file, layer: layer)
+            image = file.image
+            again = try plate.encode(result.image, as: .exr(half: file.half, compression: file.compression),
                                      attributes: provenance.attributes, name: "the render")
-        if again == bytes {
-            print("\(self.file): matches: rendered again with \(threads) thread(s), identical bytes")
-            return
+            if again == bytes {
+                print("\(self.file): matches: rendered again with \(threads) thread(s), identical bytes")
+                return
+            }
+            rendered = try OpenEXR.decode(bytes: again, name: "the render", layer: layer).image
+        } else {
+            image = try ImageReader.decode(bytes: bytes, name: self.file)
+            again = try plate.encode(result.image, as: .png(bitDepth: image.bitDepth), attributes: provenance.attributes, name: "the render")
+            if again == bytes {
+                print("\(self.file): matches: rendered again with \(threads) thread(s), identical bytes")
+                return
+            }
+            rendered = try ImageReader.decode(bytes: again, name: "the render")
         }
-        let rendered = try OpenEXR.decode(bytes: again, name: "the render", layer: layer).image
-        guard rendered.width == file.image.width, rendered.height == file.image.height, rendered.channels == file.image.channels else {
-            print("\(self.file): differs: the render is \(rendered.width)x\(rendered.height), the file \(file.image.width)x\(file.image.height)")
+        guard rendered.width == image.width, rendered.height == image.height, rendered.channels == image.channels else {
+            print("\(self.file): differs: the render is \(rendered.width)x\(rendered.height), the file \(image.width)x\(image.height)")
             throw ExitCode(1)
         }
         var largest: Float = 0, differing = 0
-        for i in rendered.pixels.indices where rendered.pixels[i] != file.image.pixels[i] {
+        for i in rendered.pixels.indices where rendered.pixels[i] != image.pixels[i] {
             differing += 1
-            largest = max(largest, abs(rendered.pixels[i] - file.image.pixels[i]))
+            largest = max(largest, abs(rendered.pixels[i] - image.pixels[i]))
         }
         if differing == 0 {
-            print("\(self.file): matches: the stylized layer is identical (the file's other bytes differ: its header or other layers changed)")
+            print("\(self.file): matches: the stylized pixels are identical (the file's other bytes differ: its header, text or other layers changed)")
             return
         }
         print("\(self.file): differs: \(differing) of \(rendered.pixels.count) samples, largest difference \(largest)")

@@ -59,12 +59,12 @@ final class FarmRegionTests: XCTestCase {
         return sum / Float(max(1, count))
     }
 
-    private func reference(_ frame: Int, plates: URL, style: String, regionFlags: [String]) throws -> Data {
+    private func reference(_ frame: Int, plates: URL, style: String, regionFlags: [String]) throws -> [UInt8] {
         let path = farm.directory.appendingPathComponent("reference.\(frame).png").path
         let stylized = try farm.cli(["stylize", "--content", plates.path + String(format: "/plate.%04d.png", frame),
                                           "--style", style, "--out", path, "--threads", "1"] + regionFlags + engineFlags)
         XCTAssertEqual(stylized.status, 0, stylized.stderr)
-        return try Data(contentsOf: URL(fileURLWithPath: path))
+        return try RenderedFile.imageBytes(path)
     }
 
     /// Three frames with per-frame mattes (`matte:…/m.####.png`, `--region foreground=none`): in blob mode
@@ -100,10 +100,10 @@ final class FarmRegionTests: XCTestCase {
             let expected = try reference(frame, plates: plates, style: style,
                                          regionFlags: ["--segment", "matte:" + matte, "--region", "foreground=none"])
             let outPath = outDir + String(format: "/matte64.%04d.png", frame)
-            let farmBytes = try Data(contentsOf: URL(fileURLWithPath: outPath))
+            let farmBytes = try RenderedFile.imageBytes(outPath)
             XCTAssertEqual(farmBytes, expected, "frame \(frame) (blob mode)")
             if frame == 1 {
-                XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: sharedDir + "/shared64.0001.png")), expected,
+                XCTAssertEqual(try RenderedFile.imageBytes(sharedDir + "/shared64.0001.png"), expected,
                                "frame 1 (shared-filesystem mode)")
             }
 
@@ -141,8 +141,7 @@ final class FarmRegionTests: XCTestCase {
                                           "--segment", "matte:" + mattes.path + "/m.0003.png", "--region", "foreground=none",
                                           "--region", "background=" + coffee, "--region-weight", "background:style=2"] + engineFlags)
         XCTAssertEqual(stylized.status, 0, stylized.stderr)
-        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: outDir + "/wave64.0003.png")),
-                       try Data(contentsOf: URL(fileURLWithPath: path)))
+        XCTAssertEqual(try RenderedFile.imageBytes(outDir + "/wave64.0003.png"), try RenderedFile.imageBytes(path))
     }
 
     /// One frame with `--segment selfie --region person=none`: the worker runs the selfie network (from its
@@ -160,7 +159,7 @@ final class FarmRegionTests: XCTestCase {
                                            "--no-shared-filesystem", "--coordinator", farm.clientEndpoint, "--watch"]
                                           + regionFlags + engineFlags, timeout: 300)
         XCTAssertEqual(submitted.status, 0, submitted.stderr + farm.logs)
-        let farmBytes = try Data(contentsOf: URL(fileURLWithPath: outDir + "/selfie64.0002.png"))
+        let farmBytes = try RenderedFile.imageBytes(outDir + "/selfie64.0002.png")
         XCTAssertEqual(farmBytes, try reference(2, plates: plates, style: style, regionFlags: regionFlags))
     }
 

@@ -18,8 +18,9 @@ final class FarmRenderTests: XCTestCase {
     override func tearDown() { farm?.stopAll() }
 
     /// Six 64 px frames through `stylefarm submit --watch`, a coordinator and two worker processes (blob
-    /// mode: frames and results travel over the sockets): every output is byte-identical to
-    /// `stylefarm stylize` with the same parameters, and both workers rendered frames.
+    /// mode: frames and results travel over the sockets): every output's image is byte-identical to
+    /// `stylefarm stylize` with the same parameters (their provenance text differs), both workers rendered frames,
+    /// and a frame's provenance is enough for `verify` to render its exact bytes again.
     func testSixFramesOverTwoWorkersAreByteIdenticalToStylize() throws {
         let photo = try ImageReader.read(path: try DemoImages.portrait)
         let style = try DemoImages.painting
@@ -56,7 +57,19 @@ final class FarmRenderTests: XCTestCase {
                                               "--style", style, "--out", reference, "--threads", "1"] + engineFlags)
             XCTAssertEqual(stylized.status, 0, stylized.stderr)
             let farmBytes = try Data(contentsOf: URL(fileURLWithPath: outDir + String(format: "/farm64.%04d.png", i)))
-            XCTAssertEqual(farmBytes, try Data(contentsOf: URL(fileURLWithPath: reference)), "frame \(i)")
+            XCTAssertEqual(try PNGText.removingText(from: [UInt8](farmBytes)), try RenderedFile.imageBytes(reference),
+                           "frame \(i) (the image; the provenance text differs)")
         }
+
+        // Each PNG frame says how it was made, in PNG text, and `verify` renders it again from that alone: the same
+        // bytes, text included.
+        let inspected = try farm.cli(["inspect", outDir + "/farm64.0003.png"])
+        XCTAssertEqual(inspected.status, 0, inspected.stderr)
+        for line in ["format: PNG", "job: " + jobID, "frame: 3", "threads: 1", "content-path: " + plates.path + "/plate.0003.png"] {
+            XCTAssertTrue(inspected.stdout.contains(line), "\(line) in \(inspected.stdout)")
+        }
+        let verified = try farm.cli(["verify", outDir + "/farm64.0003.png"])
+        XCTAssertEqual(verified.status, 0, verified.stdout + verified.stderr)
+        XCTAssertTrue(verified.stdout.contains("identical bytes"), verified.stdout)
     }
 }

@@ -107,8 +107,8 @@ final class FarmTemporalTests: XCTestCase {
             }
             let stylized = try farm.cli(args)
             XCTAssertEqual(stylized.status, 0, stylized.stderr)
-            XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: out + String(format: "/seq.%04d.png", frame))),
-                           try Data(contentsOf: URL(fileURLWithPath: path)), "frame \(frame)")
+            XCTAssertEqual(try RenderedFile.imageBytes(out + String(format: "/seq.%04d.png", frame)),
+                           try RenderedFile.imageBytes(path), "frame \(frame)")
             previous = path
         }
 
@@ -181,10 +181,10 @@ final class FarmTemporalTests: XCTestCase {
             }
             let stylized = try farm.cli(args)
             XCTAssertEqual(stylized.status, 0, stylized.stderr)
-            XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: out + String(format: "/seqm.%04d.png", frame))),
-                           try Data(contentsOf: URL(fileURLWithPath: path)), "frame \(frame)")
-            XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: sharedOut + String(format: "/seqs.%04d.png", frame))),
-                           try Data(contentsOf: URL(fileURLWithPath: path)), "frame \(frame) (shared-filesystem mode)")
+            XCTAssertEqual(try RenderedFile.imageBytes(out + String(format: "/seqm.%04d.png", frame)),
+                           try RenderedFile.imageBytes(path), "frame \(frame)")
+            XCTAssertEqual(try RenderedFile.imageBytes(sharedOut + String(format: "/seqs.%04d.png", frame)),
+                           try RenderedFile.imageBytes(path), "frame \(frame) (shared-filesystem mode)")
             previous = path
         }
 

@@ -21,14 +21,14 @@ struct TileArrival: Sendable {
         /// An OpenEXR output: how it is written, and the content plate (its path and how it is read) whose colour
         /// space, alpha and other layers it takes. Nil: a PNG of the working space at `bitDepth`.
         var exr: EXROutput? = nil
+        /// The frame's provenance (``Provenance/attributes``): OpenEXR header strings or PNG text.
+        var attributes: [String: String] = [:]
     }
 
     struct EXROutput: Sendable, Equatable {
         var encoding: FrameEncoding
         var platePath: String
         var plate: PlateSettings
-        /// The frame's provenance (file attributes).
-        var attributes: [String: String] = [:]
     }
 
     /// `CoordinatorServer.assemblyKey`: one frame at one scale, round and render step.
@@ -149,9 +149,10 @@ struct TileReassembly: Sendable {
                 let bytes: [UInt8]
                 if let exr = output.exr {
                     let plate = try Plate.read(path: exr.platePath, colorSpace: exr.plate.colorSpace, layer: exr.plate.layer)
-                    bytes = try plate.encode(frame, as: exr.encoding, attributes: exr.attributes, name: "frame \(output.path)")
+                    bytes = try plate.encode(frame, as: exr.encoding, attributes: output.attributes, name: "frame \(output.path)")
                 } else {
-                    bytes = [UInt8](try ImageWriter.encodePNG(frame, bitDepth: output.bitDepth, name: "frame \(output.path)"))
+                    bytes = try PNGText.inserting(output.attributes, into: [UInt8](try ImageWriter.encodePNG(frame, bitDepth: output.bitDepth, name: "frame \(output.path)")),
+                                                  name: "frame \(output.path)")
                 }
                 try CoordinatorServer.writeFile(bytes, to: output.path)
                 landing.frameSHA = BlobName.of(bytes)

@@ -209,8 +209,11 @@ extension CoordinatorServer {
         // names the frame by hash (and the blob table can serve it as a fallback).
         if let contentPath {
             a.content = try blobRef(forFile: contentPath, mediaType: Self.imageMediaType(contentPath))
-            a.outputExr = job.outputsEXR && job.resolved.kind == .stylize && (planned?.producesOutput ?? true)
-            if a.outputExr { a.provenance = job.provenance(jobID: task.jobID, frameIndex: task.frameIndex) }
+            // A task whose result is the frame's output says how the frame is made (its provenance: OpenEXR header
+            // strings or PNG text).
+            let output = job.resolved.kind == .stylize && (planned?.producesOutput ?? true)
+            a.outputExr = job.outputsEXR && output
+            if output { a.provenance = job.provenance(jobID: task.jobID, frameIndex: task.frameIndex) }
             if job.resolved.sharedFilesystem {
                 a.contentPath = contentPath
                 if planned?.producesOutput ?? true, let output = job.resolved.outputPath(ofFrameAt: task.frameIndex) {

@@ -79,8 +79,8 @@ extension CoordinatorServer {
                 if job.resolved.sharedFilesystem { a.contentPath = contentPath }
             }
             a.outputExr = true
-            a.provenance = job.provenance(jobID: a.jobID, frameIndex: planned.frameIndex)
         }
+        a.provenance = job.provenance(jobID: a.jobID, frameIndex: planned.frameIndex)
         return a
     }
 

@@ -161,14 +161,13 @@ extension CoordinatorServer {
                 throw TaskPreparationError(description: "tiled frame \(frameIndex) of job \(jobID) has no output path")
             }
             let frame = job.resolved.frames.frames[frameIndex]
-            arrival.output = .init(path: output, bitDepth: job.resolved.bitDepth, frameName: frame)
+            var provenance = Provenance(entries: job.provenance(jobID: jobID, frameIndex: frameIndex))
+            provenance[.engine] = Provenance.engineVersion
+            provenance[.parameters] = (try? job.wireParameters.jsonString()) ?? ""
+            provenance[.tiles] = String(job.plan.tilePlans.last?.tiles.count ?? 0)
+            arrival.output = .init(path: output, bitDepth: job.resolved.bitDepth, frameName: frame, attributes: provenance.attributes)
             if job.outputsEXR, let plate = job.resolved.content?.path(for: frame) {
-                var provenance = Provenance(entries: job.provenance(jobID: jobID, frameIndex: frameIndex))
-                provenance[.engine] = Provenance.engineVersion
-                provenance[.parameters] = (try? job.wireParameters.jsonString()) ?? ""
-                provenance[.tiles] = String(job.plan.tilePlans.last?.tiles.count ?? 0)
-                arrival.output?.exr = .init(encoding: job.resolved.outputEncoding, platePath: plate, plate: job.resolved.plate,
-                                            attributes: provenance.attributes)
+                arrival.output?.exr = .init(encoding: job.resolved.outputEncoding, platePath: plate, plate: job.resolved.plate)
             }
         }
         return arrival

@@ -26,13 +26,13 @@ extension Plate {
     /// PNG: the working space itself. OpenEXR: ``output(_:in:)`` in ``exrColorSpace``; when the render has the plate's
     /// own size and the plate was an OpenEXR file, the plate's file is rewritten with the stylized layer replaced and
     /// every other layer and header attribute kept (``OpenEXR/replacingLayer(in:layer:with:half:compression:attributes:name:limits:)``).
-    /// `attributes`: string attributes for the OpenEXR header (provenance).
+    /// `attributes`: string attributes for the OpenEXR header, or PNG text (provenance).
     public func encode(_ stylized: Image, as encoding: FrameEncoding, attributes: [String: String] = [:],
                        name: String) throws -> [UInt8] {
         switch encoding {
         case .png(let depth):
             let bitDepth = depth == 0 ? (working.bitDepth > 8 ? 16 : 8) : depth
-            return [UInt8](try ImageWriter.encodePNG(stylized, bitDepth: bitDepth, name: name))
+            return try PNGText.inserting(attributes, into: [UInt8](try ImageWriter.encodePNG(stylized, bitDepth: bitDepth, name: name)), name: name)
         case .exr(let half, let compression):
             let linear = try output(stylized, in: exrColorSpace)
             if let exr, linear.width == exr.displayWindow.width, linear.height == exr.displayWindow.height {

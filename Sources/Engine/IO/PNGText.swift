@@ -25,6 +25,20 @@ public enum PNGText {
         return out
     }
 
+    /// `png` without its text chunks (`tEXt`, `iTXt`, `zTXt`): the image as encoded, to compare two frames whose
+    /// provenance differs (the same render on the farm and by `stylefarm stylize`).
+    public static func removingText(from png: [UInt8], name: String = "<memory>") throws -> [UInt8] {
+        let chunks: [PNGChunks.Chunk]
+        do { chunks = try PNGChunks.parse(png) } catch let error as PNGChunks.Malformed {
+            throw ImageIOError.corrupt(path: name, reason: error.reason)
+        }
+        var out = PNGChunks.signature
+        for chunk in chunks where !["tEXt", "iTXt", "zTXt"].contains(chunk.type) {
+            out += png[chunk.offset..<(chunk.offset + 12 + chunk.data.count)]
+        }
+        return out
+    }
+
     /// The text of `png`'s `tEXt` and uncompressed `iTXt` chunks, by keyword (a later chunk of the same keyword wins).
     public static func read(_ png: [UInt8], name: String = "<memory>") throws -> [String: String] {
         let chunks: [PNGChunks.Chunk]

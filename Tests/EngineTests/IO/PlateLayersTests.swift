@@ -83,6 +83,7 @@ final class PlateLayersTests: XCTestCase {
         XCTAssertEqual(try Provenance.read(bytes: png, name: "a.png"), provenance)
         XCTAssertEqual(try PNGText.read(png)["Software"], "StyleFarm ü")
         XCTAssertEqual(try ImageReader.decode(bytes: png).pixels, try ImageReader.decode(bytes: plain).pixels, "libpng still reads the image")
+        XCTAssertEqual(try PNGText.removingText(from: png), plain, "the text taken out again: the encoded image as it was")
         XCTAssertThrowsError(try PNGText.inserting(["": "x"], into: png))
         XCTAssertThrowsError(try PNGText.inserting(["a\u{1}b": "x"], into: png))
         XCTAssertThrowsError(try Provenance.read(bytes: [0x47, 0x49, 0x46, 0x38, 0x39, 0x61, 0, 0], name: "x.gif"))
