@@ -119,7 +119,7 @@ let package = Package(
         .testTarget(name: "ProtocolTests", dependencies: ["Protocol"], path: "Tests/ProtocolTests"),
         .testTarget(name: "WorkerTests", dependencies: ["Worker", "Engine", "Protocol", "JobModel", "FarmWire", "Coordinator"], path: "Tests/WorkerTests"),
         .testTarget(name: "JobModelTests", dependencies: ["JobModel", "FarmWire", "Protocol", "Engine"], path: "Tests/JobModelTests"),
-        .testTarget(name: "HTTPAPITests", dependencies: ["HTTPAPI", "Coordinator", "Protocol", "Engine", "TestSupport",
+        .testTarget(name: "HTTPAPITests", dependencies: ["HTTPAPI", "Coordinator", "Protocol", "Engine", "JobModel", "TestSupport",
                                                          .product(name: "Yams", package: "Yams")],
                     path: "Tests/HTTPAPITests"),
         .testTarget(name: "CoordinatorTests", dependencies: ["Coordinator", "JobModel", "FarmWire"], path: "Tests/CoordinatorTests"),

@@ -74,8 +74,9 @@ struct APIHandlers: Sendable {
             guard let frame = reply.frames.first, frame.state == .done, !frame.outputPath.isEmpty else {
                 throw APIError(status: .conflict, code: "failed_precondition", message: "frame \(number) of job \(jobID) is not finished yet")
             }
+            let plate = try await plateSettings(ofJob: jobID, as: identity)
             let png: Data
-            do { png = try await thumbnails.png(of: frame.outputPath) } catch {
+            do { png = try await thumbnails.png(of: frame.outputPath, plate: plate) } catch {
                 throw APIError.notFound("\(error)")
             }
             return Self.png(png)
@@ -106,8 +107,9 @@ struct APIHandlers: Sendable {
             guard !done.isEmpty else {
                 throw APIError(status: .conflict, code: "failed_precondition", message: "job \(jobID) has no finished frame yet")
             }
+            let plate = try await plateSettings(ofJob: jobID, as: identity)
             let png: Data
-            do { png = try await thumbnails.contactSheet(of: done, columns: columns) } catch {
+            do { png = try await thumbnails.contactSheet(of: done, columns: columns, plate: plate) } catch {
                 throw APIError.notFound("\(error)")
             }
             return Self.png(png)
@@ -239,6 +241,14 @@ struct APIHandlers: Sendable {
             }
             if reply.hasError { throw APIError(reply.error) }
             return try Self.json(GarbageResultJSON(filesRemoved: Int(reply.filesRemoved), bytesFreed: reply.bytesFreed))
+        }
+    }
+
+    /// How a job reads its frames back (its colour space and layer), for previews of its outputs.
+    private func plateSettings(ofJob jobID: String, as identity: ClientIdentity) async throws -> PlateSettings {
+        switch try await read({ try readModel.plate(ofJob: jobID, as: identity) }) {
+        case .failure(let refusal): throw APIError(refusal.error)
+        case .success(let plate): return plate
         }
     }
 

@@ -1,5 +1,6 @@
 import Engine
 import Foundation
+import JobModel
 
 /// Small PNG previews of finished frames for the dashboard: the frame's output read from the path the
 /// coordinator keeps it at, scaled so its longer side is ``side`` pixels, encoded once and kept (keyed by path,
@@ -28,10 +29,12 @@ final class Thumbnails: @unchecked Sendable {
         }
     }
 
-    /// The preview of the image at `path` (a frame's output, a path the coordinator named).
-    func png(of path: String) async throws -> Data {
+    /// The preview of the image at `path` (a frame's output, a path the coordinator named; a style image): read as
+    /// the job reads its frames back (`plate`: an OpenEXR output through the job's colour space into the sRGB working
+    /// space), or by its file type (a style: PNG, JPEG, or OpenEXR as linear Rec.709).
+    func png(of path: String, plate: PlateSettings? = nil) async throws -> Data {
         try await cached(key: try Self.fileKey(path), name: path) {
-            let image = try ImageReader.read(path: path)
+            let image = try Self.read(path, plate: plate)
             let scaled = max(image.width, image.height) > Self.side ? try image.resized(longerSide: Self.side) : image
             return try ImageWriter.encodePNG(scaled, compressionLevel: 3, name: path)
         }
@@ -44,12 +47,19 @@ final class Thumbnails: @unchecked Sendable {
 
     /// A contact sheet of the images at `paths` (a job's finished frames, in frame order): `columns` cells a row,
     /// each image ``cellSide`` pixels wide, 4 pixels between cells, on dark grey.
-    func contactSheet(of paths: [String], columns: Int) async throws -> Data {
+    func contactSheet(of paths: [String], columns: Int, plate: PlateSettings) async throws -> Data {
         let shown = Self.evenlySpaced(paths, count: Self.contactSheetFrames)
         let key = try "sheet|\(columns)|" + shown.map(Self.fileKey).joined(separator: "|")
         return try await cached(key: key, name: "contact sheet") {
-            try ImageWriter.encodePNG(try Self.sheet(of: shown, columns: columns), compressionLevel: 3, name: "contact sheet")
+            try ImageWriter.encodePNG(try Self.sheet(of: shown, columns: columns, plate: plate), compressionLevel: 3, name: "contact sheet")
         }
+    }
+
+    /// An image for display: a job's frame as the job reads it back (``PlateSettings/readResult(path:limits:)``), any
+    /// other image by its file type (``Plate/read(path:colorSpace:layer:limits:)``), in the sRGB working space.
+    static func read(_ path: String, plate: PlateSettings?) throws -> Image {
+        if let plate { return try plate.readResult(path: path) }
+        return Plate.writesEXR(path) ? try Plate.read(path: path).working : try ImageReader.read(path: path)
     }
 
     /// `count` of `items` spread evenly from the first to the last (all of them when there are no more).
@@ -60,9 +70,9 @@ final class Thumbnails: @unchecked Sendable {
 
     /// Each frame is read and scaled to its cell one at a time (120 4K frames held whole would be 12 GB of floats),
     /// then laid out by `ContactSheet`.
-    static func sheet(of paths: [String], columns: Int) throws -> Image {
+    static func sheet(of paths: [String], columns: Int, plate: PlateSettings) throws -> Image {
         let cells = try paths.map { path -> Image in
-            let frame = try ImageReader.read(path: path).toRGB()
+            let frame = try read(path, plate: plate).toRGB()
             let height = max(1, Int((Double(frame.height) * Double(cellSide) / Double(max(1, frame.width))).rounded()))
             return try frame.resized(width: cellSide, height: height)
         }

@@ -2,6 +2,7 @@ import Coordinator
 import Protocol
 import Engine
 import Foundation
+import JobModel
 @testable import HTTPAPI
 import XCTest
 import Yams
@@ -302,6 +303,16 @@ final class HTTPAPITests: XCTestCase {
         XCTAssertEqual(again, png)
         do { _ = try await thumbnails.png(of: farm.stateDirectory.appendingPathComponent("none.png").path); XCTFail("no file, no thumbnail") } catch {}
 
+        // An OpenEXR output previews as its job reads it back: through the job's colour space into sRGB (linear 0.18
+        // grey is 0.46 encoded; in ACEScg, neutral grey stays grey), not refused as an unknown format.
+        let exr = farm.stateDirectory.appendingPathComponent("frame.exr")
+        try FileBytes.writeAtomically(try OpenEXR.encode(Image(width: 64, height: 32, channels: 3, repeating: 0.18), name: "frame"), to: exr.path)
+        for plate in [PlateSettings(), PlateSettings(colorSpace: .acescg)] {
+            let preview = try ImageReader.decode(try await Thumbnails().png(of: exr.path, plate: plate))
+            XCTAssertEqual([preview.width, preview.height], [64, 32])
+            XCTAssertEqual(preview[x: 10, y: 10, c: 1], Float(ColorSpace.encode(0.18)), accuracy: 0.01, "\(String(describing: plate.colorSpace))")
+        }
+
         // A contact sheet: cells 160 pixels wide, 4 between them, each frame where its number puts it.
         var paths: [String] = []
         for (n, value) in [Float(0.1), 0.5, 0.9].enumerated() {
@@ -309,7 +320,7 @@ final class HTTPAPITests: XCTestCase {
             try ImageWriter.writePNG(Image(width: 320, height: 180, channels: 3, repeating: value), to: path)
             paths.append(path)
         }
-        let sheet = try ImageReader.decode(try await thumbnails.contactSheet(of: paths, columns: 2))
+        let sheet = try ImageReader.decode(try await thumbnails.contactSheet(of: paths, columns: 2, plate: PlateSettings()))
         XCTAssertEqual([sheet.width, sheet.height], [4 + 2 * 164, 4 + 2 * 94], "cells 160 wide, 90 high (16:9)")
         // Cell centres: (0,0) → 0.1, (1,0) → 0.5, (0,1) → 0.9; the fourth cell stays background.
         for (x, y, expected) in [(84, 49, Float(0.1)), (248, 49, 0.5), (84, 143, 0.9), (248, 143, 0.15)] {

@@ -18,8 +18,10 @@ public final class JobReadModel: @unchecked Sendable {
 
     struct Facts: Sendable {
         var numbers: [Int]
-        /// Nil until read from the spec (a job the loop noted has its numbers only).
+        /// Nil until read from the spec (a job the loop noted has its numbers only), as is `plate`.
         var styles: [Stylefarm_V1_StyleImage]?
+        /// How the job reads its plates and its OpenEXR outputs back (a preview of an output goes through it).
+        var plate: PlateSettings?
     }
     private var statusCache: [StatusKey: (version: JobVersion, reply: Stylefarm_V1_JobStatusReply)] = [:]
     private var listCache: [ListKey: (version: UInt64, reply: Stylefarm_V1_ListJobsReply)] = [:]
@@ -284,8 +286,14 @@ public final class JobReadModel: @unchecked Sendable {
         return .success(try facts(jobID, styles: true).styles ?? [])
     }
 
+    /// How job `jobID` reads its plates and outputs (colour space, layer), for previews of its frames.
+    public func plate(ofJob jobID: String, as identity: ClientIdentity) throws -> Result<PlateSettings, ClientRefusal> {
+        if case .failure(let refusal) = try accessibleJob(jobID, by: identity) { return .failure(refusal) }
+        return .success(try facts(jobID, styles: true).plate ?? PlateSettings())
+    }
+
     /// What a job's stored spec says that never changes, resolved once, then kept: its frame numbers (the loop's
-    /// noted ones are taken as they are) and, when `styles`, its style images.
+    /// noted ones are taken as they are) and, when `styles`, its style images and plate settings.
     func facts(_ jobID: String, styles: Bool) throws -> Facts {
         if let known = lock.withLock({ known[jobID] }), !styles || known.styles != nil { return known }
         guard let record = try store.job(jobID) else { throw PersistenceError.jobNotFound(jobID) }
@@ -296,7 +304,7 @@ public final class JobReadModel: @unchecked Sendable {
                 images.append(.with { $0.path = path; $0.region = assignment.name })
             }
         }
-        let facts = Facts(numbers: resolved.frames.frames, styles: images)
+        let facts = Facts(numbers: resolved.frames.frames, styles: images, plate: resolved.plate)
         lock.withLock {
             if known.count >= Self.cacheLimit * 8 { known.removeAll(keepingCapacity: true) }
             known[jobID] = facts
@@ -308,7 +316,7 @@ public final class JobReadModel: @unchecked Sendable {
     func note(_ frames: [Int], of jobID: String) {
         lock.withLock {
             if known.count >= Self.cacheLimit * 8 { known.removeAll(keepingCapacity: true) }
-            if known[jobID] == nil { known[jobID] = Facts(numbers: frames, styles: nil) }
+            if known[jobID] == nil { known[jobID] = Facts(numbers: frames, styles: nil, plate: nil) }
         }
     }
 
