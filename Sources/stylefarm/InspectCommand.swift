@@ -46,7 +46,7 @@ struct InspectCommand: ParsableCommand {
                 report.append(("samples", decoded.half ? "half" : "float"))
                 report.append(("compression", decoded.compression.description))
                 if decoded.tiled { report.append(("storage", "tiled")) }
-                if decoded.parts > 1 { report.append(("parts", "\(decoded.parts) (StyleFarm reads the first)")) }
+                if decoded.parts > 1 { report.append(("parts", "\(decoded.parts) (the layer is read from the first part that has it; the others pass through)")) }
             }
         case .png?:
             let image = try ImageReader.decode(bytes: bytes, name: file)

@@ -127,4 +127,39 @@ final class FarmEXRTests: XCTestCase {
         XCTAssertNotEqual(lossy.status, 0)
         XCTAssertTrue(lossy.stderr.contains("CryptoObject00"), lossy.stderr)
     }
+
+    /// A multi-part plate as Nuke writes one (a part per layer; the colour in part "beauty", not the first): the
+    /// beauty part is stylized and every other part — scanline, tiled, Cryptomatte with its manifest — comes back
+    /// chunk for chunk, checked by PyPI `OpenEXR`.
+    func testAMultiPartPlateKeepsEveryOtherPart() throws {
+        let python = try farm.python("stylefarm-openexr-venv", packages: ["OpenEXR>=3.2,<4", "numpy"], imports: "OpenEXR, numpy")
+        let plate = farm.directory.appendingPathComponent("multipart.exr").path
+        let made = try farm.run(python, [script(), "make-multipart", plate, "64", "40"], timeout: 120)
+        XCTAssertEqual(made.status, 0, made.output)
+        let inspected = try farm.cli(["inspect", plate])
+        XCTAssertEqual(inspected.status, 0, inspected.stderr)
+        XCTAssertTrue(inspected.stdout.contains("parts: 4"), inspected.stdout)
+        XCTAssertTrue(inspected.stdout.contains("depth.Z") && inspected.stdout.contains("CryptoObject00.R"), inspected.stdout)
+        let style = try DemoImages.painting
+        for (name, layer) in [("unnamed", [String]()), ("named", ["--layer", "beauty"])] {
+            let output = farm.directory.appendingPathComponent("multipart-\(name).exr").path
+            let stylized = try farm.cli(["stylize", "--content", plate, "--style", style, "--out", output, "--size", "64",
+                                         "--iterations", "6", "--threads", "1"] + layer)
+            XCTAssertEqual(stylized.status, 0, stylized.stderr)
+            let result = try farm.run(python, [script(), "check-multipart", plate, output], timeout: 120)
+            XCTAssertEqual(result.status, 0, result.output)
+            let report = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(result.output.utf8)) as? [String: Any], result.output)
+            XCTAssertEqual(report["parts"] as? [String], ["diffuse", "beauty", "depth", "crypto"], "\(name): the parts in order")
+            let identical = try XCTUnwrap(report["identical"] as? [String: Bool])
+            XCTAssertEqual(identical.count, 8, "\(identical)")
+            XCTAssertTrue(identical.values.allSatisfy { $0 }, "\(name): every other part bit for bit: \(identical)")
+            let attributes = try XCTUnwrap(report["attributes"] as? [String: Bool])
+            XCTAssertTrue(attributes.keys.contains("crypto:cryptomatte/0a1b2c3/manifest") && attributes.keys.contains("depth:tiles"), "\(attributes)")
+            XCTAssertTrue(attributes.values.allSatisfy { $0 }, "\(name): their headers: \(attributes)")
+            XCTAssertGreaterThan(try XCTUnwrap(report["beauty_change"] as? Double), 0.01, "\(name): the beauty part is stylized")
+            XCTAssertEqual(report["beauty_alpha_same"] as? Bool, true)
+            XCTAssertEqual(report["beauty_studio_shot"] as? String, "mp010", "the stylized part keeps its own header")
+            XCTAssertEqual(report["provenance_frame"] as? String, plate, "provenance in the stylized part's header")
+        }
+    }
 }

@@ -2,8 +2,8 @@ import CEXR
 import Foundation
 
 extension OpenEXR {
-    /// Every string attribute of the first part's header, by name (Cryptomatte manifests, provenance, …). Reads the
-    /// header only.
+    /// Every string attribute of the header of the part holding the unnamed layer, then those of the other parts that
+    /// it lacks, by name (Cryptomatte manifests, provenance, …). Reads the header only.
     public static func stringAttributes(bytes: [UInt8], name: String = "<memory>") throws -> [String: String] {
         var joined: UnsafeMutablePointer<CChar>?
         var size = 0
@@ -24,7 +24,8 @@ extension OpenEXR {
         return attributes
     }
 
-    /// The names of every channel of the first part, as the file stores them (sorted). Reads the header only.
+    /// The names of every channel, as the file stores them (sorted within a part; a multi-part file's parts in order, the
+    /// channels of a named part without layer prefixes as `PART.CHANNEL`). Reads the header only.
     public static func channelNames(bytes: [UInt8], name: String = "<memory>") throws -> [String] {
         var joined: UnsafeMutablePointer<CChar>?
         var message = [CChar](repeating: 0, count: 512)
@@ -35,7 +36,7 @@ extension OpenEXR {
         return String(cString: joined).split(separator: "\n").map(String.init)
     }
 
-    /// The channels `names` of the first part as 32-bit floats, interleaved (`names.count` per pixel) over the data
+    /// The channels `names` (as ``channelNames(bytes:name:)`` lists them, from one or more parts sharing a data window) as 32-bit floats, interleaved (`names.count` per pixel) over the data
     /// window, which is returned with them (float channels bit for bit: Cryptomatte IDs survive). A missing channel is
     /// an `ImageIOError.unsupportedFormat` naming it.
     public static func readChannels(bytes: [UInt8], names: [String], name: String = "<memory>",

@@ -3,7 +3,7 @@ import Foundation
 
 /// OpenEXR files (issue 20), through OpenEXR 3.1's own library behind `CEXR` (no exception crosses into Swift):
 /// scanline and tiled files, half, float and uint samples, any compression on read; the RGB(A) — or Y(A) — channels
-/// of the first part, of the unnamed layer or a named one. Samples are the file's own values: scene-linear, not
+/// of the part that holds the unnamed layer or a named one (the first such part of a multi-part file). Samples are the file's own values: scene-linear, not
 /// clamped to [0, 1] (convert with ``ColorSpace`` before a network sees them).
 public enum OpenEXR {
     /// OpenEXR's compression methods (the numbers are OpenEXR's own).
@@ -135,8 +135,9 @@ public enum OpenEXR {
 
     /// The OpenEXR file `source` with the colour of `layer` (nil: the unnamed one) replaced by `image` — 3 or 4
     /// channels, the size of the file's data window — and every other channel and header attribute kept bit for bit
-    /// (`sf_exr_replace_layer`: one part, scanlines; lossy compressions that would alter a kept channel are refused,
-    /// naming it). `attributes` are added to the header or replace same-named ones.
+    /// (`sf_exr_replace_layer`: the part holding the layer is rewritten as scanlines, every other part of a multi-part
+    /// file copied raw, chunk for chunk; lossy compressions that would alter a kept channel are refused, naming it).
+    /// `attributes` are added to that part's header or replace same-named ones.
     public static func replacingLayer(in source: [UInt8], layer: String?, with image: Image, half: Bool = true,
                                       compression: Compression = .zip, attributes: [String: String] = [:],
                                       name: String = "<memory>", limits: ImageLimits = .default) throws -> [UInt8] {

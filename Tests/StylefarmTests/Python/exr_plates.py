@@ -7,6 +7,11 @@ Academy Software Foundation's own bindings), not StyleFarm's reader.
     exr_plates.py check PLATE OUTPUT [LAYER]     compares an output with its plate (LAYER: the stylized
         layer, e.g. ViewLayer.Combined; default the unnamed R, G, B, A): prints JSON with what passed through
         and how the stylized layer differs.
+    exr_plates.py make-multipart PATH WIDTH HEIGHT   a multi-part plate as Nuke writes one: part "diffuse"
+        (diffuse.R/G/B half), part "beauty" (R, G, B, A half, ZIP, opaque), part "depth" (Z float, PIZ, tiled),
+        part "crypto" (CryptoObject00.R/G/B/A float, a manifest in its header).
+    exr_plates.py check-multipart PLATE OUTPUT   prints JSON: the parts' names in order, each passed-through
+        part's channels bit for bit and its attributes, and how the beauty part's colour changed.
 """
 import json
 import sys
@@ -90,7 +95,57 @@ def check(plate_path, output_path, layer=""):
         }))
 
 
+def make_multipart(path, width, height):
+    y, x = np.mgrid[0:height, 0:width].astype(np.float32)
+    rng = np.random.default_rng(11)
+    tiles = OpenEXR.TileDescription()
+    tiles.xSize, tiles.ySize, tiles.mode, tiles.roundingMode = 16, 16, OpenEXR.ONE_LEVEL, OpenEXR.ROUND_DOWN
+    beauty = {"R": (0.1 + x / width).astype(np.float16), "G": (0.05 + 0.5 * y / height).astype(np.float16),
+              "B": (0.3 + 0.2 * np.sin(x / 5)).astype(np.float16), "A": np.ones((height, width), np.float16)}
+    parts = [
+        OpenEXR.Part({"compression": OpenEXR.ZIPS_COMPRESSION, "type": OpenEXR.scanlineimage, "studio/pass": "diffuse"},
+                     {"diffuse." + c: rng.random((height, width)).astype(np.float16) for c in "RGB"}, "diffuse"),
+        OpenEXR.Part({"compression": OpenEXR.ZIP_COMPRESSION, "type": OpenEXR.scanlineimage, "studio/shot": "mp010"},
+                     beauty, "beauty"),
+        OpenEXR.Part({"compression": OpenEXR.PIZ_COMPRESSION, "type": OpenEXR.tiledimage, "tiles": tiles},
+                     {"Z": (rng.random((height, width)) * 100).astype(np.float32)}, "depth"),
+        OpenEXR.Part({"compression": OpenEXR.ZIP_COMPRESSION, "type": OpenEXR.scanlineimage,
+                      "cryptomatte/0a1b2c3/name": "CryptoObject", "cryptomatte/0a1b2c3/manifest": MANIFEST},
+                     {"CryptoObject00." + c: rng.random((height, width)).astype(np.float32) for c in "RGBA"}, "crypto"),
+    ]
+    OpenEXR.File(parts).write(path)
+
+
+def check_multipart(plate_path, output_path):
+    with OpenEXR.File(plate_path, separate_channels=True) as p, OpenEXR.File(output_path, separate_channels=True) as o:
+        report = {"parts": [part.name() for part in o.parts], "plate_parts": [part.name() for part in p.parts],
+                  "identical": {}, "attributes": {}}
+        for pp, op in zip(p.parts, o.parts):
+            if pp.name() == "beauty":
+                report["beauty_change"] = float(np.mean(np.abs(op.channels["R"].pixels.astype(np.float32)
+                                                               - pp.channels["R"].pixels.astype(np.float32))))
+                report["beauty_alpha_same"] = bool(np.array_equal(op.channels["A"].pixels, pp.channels["A"].pixels))
+                report["beauty_studio_shot"] = str(op.header.get("studio/shot"))
+                report["provenance_frame"] = str(op.header.get("stylefarm/content-path", ""))
+                continue
+            for name, channel in pp.channels.items():
+                other = op.channels.get(name)
+                report["identical"][pp.name() + ":" + name] = bool(
+                    other is not None and other.pixels.dtype == channel.pixels.dtype
+                    and np.array_equal(other.pixels.view(np.uint8), channel.pixels.view(np.uint8)))
+            for key, value in pp.header.items():
+                if key.startswith("studio/") or key.startswith("cryptomatte/") or key in ("compression", "type", "tiles"):
+                    report["attributes"][pp.name() + ":" + key] = str(op.header.get(key)) == str(value)
+        print(json.dumps(report))
+
+
 if __name__ == "__main__":
+    if sys.argv[1] == "make-multipart":
+        make_multipart(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]))
+        sys.exit(0)
+    if sys.argv[1] == "check-multipart":
+        check_multipart(sys.argv[2], sys.argv[3])
+        sys.exit(0)
     if sys.argv[1] == "make":
         make(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5]))
     elif sys.argv[1] == "check":
