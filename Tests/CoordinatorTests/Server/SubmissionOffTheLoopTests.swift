@@ -91,6 +91,54 @@ final class SubmissionOffTheLoopTests: XCTestCase {
         XCTAssertEqual(Set(try harness.server.store.tasks(ofJob: jobID).map(\.id)), Set(made.plan.tasks.map(\.id)))
     }
 
+    /// Issue 20: a plate colour space of an OpenColorIO config is baked once, at submit: the conversion's text is
+    /// served as a blob every task names, and a restarted coordinator converts with the text stored with the job,
+    /// even when the config has changed or gone since.
+    func testAnOpenColorIOSpaceIsBakedOnceAndARestartKeepsTheBakedConversion() throws {
+        let plate = Image(width: 40, height: 30, channels: 3, repeating: 0.4)
+        var (spec, dir) = try harness.stylizeJob(name: "ocio", plates: [1: plate, 2: plate],
+                                                 style: Image(width: 8, height: 8, channels: 3, repeating: 0.5), frames: "1-2")
+        // A config whose "plate" space is its ACES2065-1 reference with a gain: what the farm does with it is the test.
+        let config = dir.appendingPathComponent("config.ocio")
+        try """
+        ocio_profile_version: 2.1
+        roles:
+          aces_interchange: ACES2065-1
+          default: ACES2065-1
+        displays:
+          sRGB:
+            - !<View> {name: Raw, colorspace: ACES2065-1}
+        colorspaces:
+          - !<ColorSpace>
+            name: ACES2065-1
+          - !<ColorSpace>
+            name: plate
+            to_scene_reference: !<MatrixTransform> {matrix: [2, 0, 0, 0, 0, 2, 0, 0, 0, 0, 2, 0, 0, 0, 0, 1]}
+        """.write(to: config, atomically: true, encoding: .utf8)
+        spec.parameters.size = 16
+        spec.plate.inputColorspace = "plate"
+        spec.plate.ocioConfig = config.path
+        spec.plate.ocioConversionSha256 = String(repeating: "0", count: 64)   // a client's conversion is never taken
+        let jobID = try harness.client().submit(spec)
+        let made = try XCTUnwrap(harness.server.jobContexts[jobID])
+        guard case .ocio(let conversion) = made.resolved.plate.colorSpace else {
+            return XCTFail("not baked: \(String(describing: made.resolved.plate.colorSpace))")
+        }
+        let sha = BlobName.of(Array(conversion.ctf.utf8))
+        XCTAssertEqual(made.wirePlate.ocioConversionSha256, sha)
+        XCTAssertEqual(made.wirePlate.ocioConfig, config.path)
+        XCTAssertEqual(harness.server.blobs[sha], harness.server.styleTargets.path(of: sha), "served like a style target")
+        XCTAssertEqual(try FileBytes.readFile(path: harness.server.styleTargets.path(of: sha), maxBytes: 1 << 20), Array(conversion.ctf.utf8))
+        var gain: [Float] = [0.25, 0.25, 0.25]
+        try conversion.apply(&gain, inverse: false)
+        XCTAssertEqual(gain[0], 0.5, accuracy: 1e-5, "the config's own conversion: twice, then AP0 to Rec.709 (white stays white)")
+
+        try "not a config any more".write(to: config, atomically: true, encoding: .utf8)
+        let restored = try JobContext(restoring: try XCTUnwrap(harness.server.store.job(jobID)), styleTargets: harness.server.styleTargets)
+        XCTAssertEqual(restored, made, "a restart converts with the text baked at submit")
+        XCTAssertEqual(restored.ocioConversionBlob, sha)
+    }
+
     /// Idle workers cost no write transaction per iteration: while another thread holds the store's writer (a job's
     /// deletion, in 2,000-task transactions), a loop with an idle worker and an empty queue still answers at once,
     /// and the first task submitted after it is handed out.
