@@ -258,7 +258,9 @@ final class FakeClient {
     func submit(_ spec: Stylefarm_V1_JobSpec) throws -> String {
         var s = Stylefarm_V1_SubmitJob()
         s.spec = spec
-        let reply = try request(.submitJob(s))
+        // A stylize job's submission computes its style targets with VGG off the loop: seconds on a loaded 2-core
+        // machine (a fresh-clone CI once took more than 5).
+        let reply = try reply(to: try send(.submitJob(s)), timeout: .seconds(30))
         guard case .submitJob(let r)? = reply?.payload, case .jobID(let id)? = r.outcome else {
             let reason: String
             if case .submitJob(let r)? = reply?.payload, case .error(let e)? = r.outcome { reason = e.message }
