@@ -8,7 +8,7 @@ extension Stylefarm_V1_PlateOptions {
         self.init()
         inputColorspace = plate.colorSpace?.name ?? ""
         ocioConfig = plate.colorSpace?.config ?? ""
-        if case .ocio(let conversion) = plate.colorSpace { ocioConversionSha256 = BlobName.of(Array(conversion.ctf.utf8)) }
+        if case .ocio(let conversion) = plate.colorSpace { ocioConversionSha256 = conversion.blobName }
         layer = plate.layer ?? ""
         exrCompression = plate.exrCompression == PlateSettings().exrCompression ? "" : plate.exrCompression.description
         exrFloat = !plate.exrHalf
@@ -62,4 +62,10 @@ extension PlateSettings {
         }
         exrHalf = !wire.exrFloat
     }
+}
+
+extension OpenColorIO.Conversion {
+    /// The name of the conversion's blob (the SHA-256 of its CTF text): what tasks name, what provenance records and
+    /// what `verify` compares.
+    public var blobName: String { BlobName.of(Array(ctf.utf8)) }
 }

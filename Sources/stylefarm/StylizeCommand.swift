@@ -194,7 +194,7 @@ struct StylizeCommand: ParsableCommand {
         provenance[.inputColorspace] = space?.name
         if case .ocio(let conversion) = space {
             provenance[.ocioConfig] = conversion.config
-            provenance[.ocioConversion] = BlobName.of(Array(conversion.ctf.utf8))
+            provenance[.ocioConversion] = conversion.blobName
         }
         provenance[.layer] = layer
         if regions.isActive { provenance[.segment] = ([regions.segment ?? ""] + regions.region).joined(separator: " ") }

@@ -95,7 +95,7 @@ struct VerifyCommand: ParsableCommand {
             }
             // The same config must give the same conversion, or the frame would convert differently.
             if case .ocio(let conversion) = space, let recorded = provenance[.ocioConversion],
-               case let now = BlobName.of(Array(conversion.ctf.utf8)), now != recorded {
+               case let now = conversion.blobName, now != recorded {
                 throw CannotVerify(description: "its OpenColorIO config \(conversion.config) converts \(name) differently since (SHA-256 \(now.prefix(12))…, recorded \(recorded.prefix(12))…)")
             }
         }

@@ -53,7 +53,7 @@ struct JobContext: Sendable, Equatable {
             entries["input-colorspace"] = space.name
             if case .ocio(let conversion) = space {
                 entries["ocio-config"] = conversion.config
-                entries["ocio-conversion"] = ocioConversionBlob ?? BlobName.of(Array(conversion.ctf.utf8))
+                entries["ocio-conversion"] = conversion.blobName
             }
         }
         if let layer = resolved.plate.layer { entries["layer"] = layer }
