@@ -1,7 +1,7 @@
 import Dispatch
 import Foundation
 
-/// Turns SIGINT and SIGTERM into a flag that a long-running loop polls, so servers and workers shut
+/// Turns SIGINT and SIGTERM (or the signals given) into a flag that a long-running loop polls, so servers and workers shut
 /// down cleanly (close sockets, say goodbye) instead of dying mid-write.
 final class SignalStop: @unchecked Sendable {
     private let lock = NSLock()

@@ -9,12 +9,17 @@ import Worker
 
 /// `stylefarm worker --connect tcp://HOST:5555`: a render-farm worker process. Registers with the
 /// coordinator, pulls tasks (credit = `--slots`), runs them with the installed VGG weights and reports back;
-/// reconnects with back-off when the coordinator goes away. SIGINT/SIGTERM: Disconnect, cancel running tasks,
-/// exit 0.
+/// reconnects with back-off when the coordinator goes away. SIGINT/SIGTERM: Disconnect, cancel running tasks
+/// (the coordinator requeues them without using an attempt), exit 0. SIGUSR1: drain — take nothing new, finish
+/// what runs, report it, then exit 0 (a Kubernetes `preStop`, a host going down for maintenance).
 struct WorkerCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "worker",
-        abstract: "Run a render-farm worker connected to a coordinator.")
+        abstract: "Run a render-farm worker connected to a coordinator.",
+        discussion: """
+            Signals: SIGTERM or SIGINT stops at once (running tasks go back to the queue without using an attempt); \
+            SIGUSR1 drains (no new task; the running ones finish and are reported, then the worker exits 0).
+            """)
 
     @Option(help: "The coordinator's worker endpoint, e.g. tcp://farm:5555.")
     var connect: String
@@ -97,11 +102,13 @@ struct WorkerCommand: ParsableCommand {
             FileHandle.standardError.write(Data("stylefarm worker: metrics at http://\(address.host):\(metricsServer!.port)/metrics\n".utf8))
         }
         let stop = SignalStop()
+        let drain = SignalStop(signals: [SIGUSR1])
         let security = credential.map { "CurveZMQ as \($0.name)" } ?? "plain TCP (no credential: only a coordinator run with --insecure answers)"
         FileHandle.standardError.write(Data("stylefarm worker \(configuration.workerID): connecting to \(connect) with \(slots) slot(s), \(security)\n".utf8))
         let parent = parentPid
-        loop.run(until: { stop.isSet || (parent.map { getppid() != $0 } ?? false) })
+        loop.run(until: { stop.isSet || (parent.map { getppid() != $0 } ?? false) }, drain: { drain.isSet })
         stop.cancel()
+        drain.cancel()
         metricsServer?.stopBlocking()
         FileHandle.standardError.write(Data("stylefarm worker \(configuration.workerID): stopped\n".utf8))
     }

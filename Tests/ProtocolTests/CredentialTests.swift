@@ -38,6 +38,25 @@ final class CredentialTests: XCTestCase {
         }
     }
 
+    /// A Kubernetes Secret volume mounts each key as a symbolic link into `..data/`: the link's own mode (0777)
+    /// says nothing; the file it names decides.
+    func testALinkIsJudgedByTheFileItNames() throws {
+        let credential = try make()
+        let target = directory.appendingPathComponent("..data/worker.credential").path
+        try FileManager.default.createDirectory(atPath: (target as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        try credential.write(to: target)
+        let link = directory.appendingPathComponent("worker.credential").path
+        try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: "..data/worker.credential")
+        XCTAssertEqual(try Credential.read(path: link), credential)
+        try FileManager.default.setAttributes([.posixPermissions: 0o640], ofItemAtPath: target)
+        XCTAssertThrowsError(try Credential.read(path: link)) { error in
+            XCTAssertEqual(error as? CurveKeyError, .credentialTooOpen(path: link, mode: 0o640))
+        }
+        XCTAssertThrowsError(try Credential.read(path: directory.appendingPathComponent("missing").path)) { error in
+            XCTAssertTrue("\(error)".contains("No such file"), "\(error)")
+        }
+    }
+
     func testMalformedCredentialsNameTheirLine() throws {
         let good = try make()
         func refusal(_ text: String) -> String {

@@ -28,22 +28,22 @@ public struct Credential: Sendable, Equatable {
     }
 
     /// Reads a credential file, refusing one that others may read (as ssh refuses such a private key).
+    /// A symbolic link is judged by the file it names (a Kubernetes Secret volume mounts each key as a link).
     public static func read(path: String) throws -> Credential {
-        let attributes: [FileAttributeKey: Any]
+        var info = stat()
+        guard stat(path, &info) == 0 else {
+            throw CurveKeyError.unreadableCredential(path: path, reason: String(cString: strerror(errno)))
+        }
+        guard info.st_size <= maxBytes else {
+            throw CurveKeyError.unreadableCredential(path: path, reason: "larger than \(maxBytes) bytes")
+        }
+        let mode = Int(info.st_mode & 0o777)
+        if mode & 0o077 != 0 { throw CurveKeyError.credentialTooOpen(path: path, mode: mode) }
         let data: Data
         do {
-            attributes = try FileManager.default.attributesOfItem(atPath: path)
-            guard (attributes[.size] as? Int ?? 0) <= maxBytes else {
-                throw CurveKeyError.unreadableCredential(path: path, reason: "larger than \(maxBytes) bytes")
-            }
             data = try Data(contentsOf: URL(fileURLWithPath: path))
-        } catch let error as CurveKeyError {
-            throw error
         } catch {
             throw CurveKeyError.unreadableCredential(path: path, reason: error.localizedDescription)
-        }
-        if let mode = attributes[.posixPermissions] as? Int, mode & 0o077 != 0 {
-            throw CurveKeyError.credentialTooOpen(path: path, mode: mode)
         }
         guard let text = String(data: data, encoding: .utf8) else {
             throw CurveKeyError.unreadableCredential(path: path, reason: "not UTF-8 text")

@@ -35,7 +35,7 @@ public struct WorkerConfiguration: Sendable {
     public init(endpoint: String, workerID: String = WorkerConfiguration.defaultWorkerID(),
                 hostname: String = ProcessInfo.processInfo.hostName,
                 cores: UInt32 = UInt32(ProcessInfo.processInfo.activeProcessorCount),
-                memoryBytes: UInt64 = ProcessInfo.processInfo.physicalMemory,
+                memoryBytes: UInt64 = MemoryLimit.ofThisProcess(),
                 engineVersion: String = "stylefarm-engine-1", modelHashes: [String: String] = [:], slots: Int = 1,
                 heartbeatInterval: Duration = FarmDefaults.heartbeatInterval,
                 heartbeatLiveness: Int = FarmDefaults.heartbeatLiveness,

@@ -101,6 +101,9 @@ public final class WorkerLoop: @unchecked Sendable {
         }
     }
 
+    /// How long the reports and Disconnect sent on a graceful stop may take to leave.
+    static let goodbyeLingerMilliseconds: Int32 = 2_000
+
     public var statistics: WorkerLoopStatistics { statsLock.withLock { stats } }
 
     private func updateStats(_ body: (inout WorkerLoopStatistics) -> Void) { statsLock.withLock { body(&stats) } }
@@ -109,10 +112,25 @@ public final class WorkerLoop: @unchecked Sendable {
 
     /// Runs until `stop()` returns true (checked every ≤ 10 ms), then stops gracefully: Disconnect,
     /// running tasks cancelled and awaited (up to `gracePeriod`), socket closed.
-    public func run(until stop: () -> Bool, gracePeriod: Duration = .seconds(5)) {
-        while !stop() { runOnce(timeout: .milliseconds(10)) }
+    /// Once `drain()` returns true the worker takes nothing new and returns when what it ran has finished and
+    /// its reports went out (`stop()` still ends it at once, cancelling what runs).
+    public func run(until stop: () -> Bool, drain: () -> Bool = { false }, gracePeriod: Duration = .seconds(5)) {
+        while !stop() {
+            if !machine.draining, drain() {
+                log("draining: taking no new task, finishing \(machine.running) running")
+                perform(machine.drain(at: clock.now))
+            }
+            if machine.isDrained && reporter.pending.isEmpty && machine.isRegistered {
+                log("drained: every task finished and reported")
+                break
+            }
+            runOnce(timeout: .milliseconds(10))
+        }
         shutdown(gracePeriod: gracePeriod)
     }
+
+    /// Whether the worker is draining (`run`'s `drain`).
+    public var isDraining: Bool { machine.draining }
 
     /// One turn of the loop: start if needed, handle executor events, timers, and whatever the
     /// coordinator sent within `timeout` (waits at most `timeout`).
@@ -173,6 +191,9 @@ public final class WorkerLoop: @unchecked Sendable {
     public func shutdown(gracePeriod: Duration = .seconds(5)) {
         handleInbox()
         perform(machine.flushIfRegistered())
+        // The last reports and the Disconnect get `goodbyeLinger` to leave (the socket's LINGER is 0 otherwise, and
+        // closing it would drop them); the context's termination waits for them that long at most.
+        try? socket?.setLinger(milliseconds: Self.goodbyeLingerMilliseconds)
         perform(machine.stop(at: clock.now))
         for (_, task) in tasks { task.cancellation.cancel() }
         let deadline = ContinuousClock.now + gracePeriod

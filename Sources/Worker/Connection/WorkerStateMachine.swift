@@ -21,6 +21,10 @@ import Protocol
 ///   retryable `Failure`).
 /// * `backoff`: socket closed; a new one is opened when the delay has elapsed.
 ///
+/// Draining (`drain`, `stylefarm worker` on SIGUSR1, a Kubernetes `preStop`) is a flag across these states: the
+/// worker announces no free slot, refuses new assignments (retryable), finishes what it runs and is then
+/// `isDrained`, so its owner stops it — no task is cut short and none is charged an attempt.
+///
 /// Running tasks are not touched by connection changes: they keep running, and their reports wait in
 /// the `Reporter` until the worker is registered again (`Action.flushReports`).
 public struct WorkerStateMachine: Sendable {
@@ -64,6 +68,8 @@ public struct WorkerStateMachine: Sendable {
     public var heartbeatsSent: UInt64 { heartbeatSequence }
     /// Registrations that were accepted.
     public internal(set) var registrations = 0
+    /// Finishing what it runs and taking nothing new (`drain`).
+    public internal(set) var draining = false
 
     public init(configuration: WorkerConfiguration) {
         self.configuration = configuration
@@ -75,7 +81,10 @@ public struct WorkerStateMachine: Sendable {
     }
 
     public var isRegistered: Bool { state == .idle || state == .busy }
-    public var freeSlots: Int { max(0, configuration.slots - running) }
+    /// Slots free for new assignments: none while draining.
+    public var freeSlots: Int { draining ? 0 : max(0, configuration.slots - running) }
+    /// Draining and nothing left running: the owner may stop the worker.
+    public var isDrained: Bool { draining && running == 0 }
 
     /// When `tick` should next be called (next heartbeat, death of the peer, or end of back-off).
     public func nextDeadline() -> WorkerInstant? {
@@ -125,6 +134,13 @@ public struct WorkerStateMachine: Sendable {
         guard isRegistered else { return [] }
         state = .idle
         return [.flushReports, send(.ready(ready), at: now)]
+    }
+
+    /// Take nothing new and finish what runs: the coordinator hears at once that no slot is free.
+    public mutating func drain(at now: WorkerInstant) -> [Action] {
+        guard !draining else { return [] }
+        draining = true
+        return isRegistered ? [send(.ready(ready), at: now)] : []
     }
 
     /// Graceful stop: a Disconnect when registered, then the socket is closed.

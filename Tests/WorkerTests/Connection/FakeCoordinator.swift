@@ -104,13 +104,16 @@ final class FakeCoordinator {
 final class RunningWorker {
     let loop: WorkerLoop
     private let stopFlag = Flag()
+    private let drainFlag = Flag()
+    private let finished = Flag()
     private let done = DispatchSemaphore(value: 0)
 
     init(_ loop: WorkerLoop) {
         self.loop = loop
-        let stopFlag = self.stopFlag, done = self.done
+        let stopFlag = self.stopFlag, drainFlag = self.drainFlag, finished = self.finished, done = self.done
         let thread = Thread {
-            loop.run(until: { stopFlag.isSet }, gracePeriod: .seconds(2))
+            loop.run(until: { stopFlag.isSet }, drain: { drainFlag.isSet }, gracePeriod: .seconds(2))
+            finished.set()
             done.signal()
         }
         thread.stackSize = 16 << 20
@@ -119,7 +122,18 @@ final class RunningWorker {
 
     func stop(file: StaticString = #filePath, line: UInt = #line) {
         stopFlag.set()
+        if finished.isSet { return }
         if done.wait(timeout: .now() + 10) == .timedOut { XCTFail("the worker loop did not stop", file: file, line: line) }
+    }
+
+    /// Asks the loop to drain (as SIGUSR1 does `stylefarm worker`).
+    func drain() { drainFlag.set() }
+
+    /// Whether the loop returned by itself (a drain ended) within `timeout`.
+    func hasStopped(within timeout: Duration) -> Bool {
+        let deadline = ContinuousClock.now + timeout
+        while !finished.isSet && ContinuousClock.now < deadline { Thread.sleep(forTimeInterval: 0.01) }
+        return finished.isSet
     }
 
     final class Flag: @unchecked Sendable {

@@ -141,6 +141,35 @@ final class WorkerLoopTests: XCTestCase {
         XCTAssertEqual(worker.loop.statistics.maxConcurrentTasks, 2)
     }
 
+    /// Drain (SIGUSR1, a Kubernetes preStop): the coordinator hears "no free slot" at once, an assignment that
+    /// crossed it is refused (retryable), the running task finishes and is reported, then Disconnect and the loop
+    /// returns by itself.
+    func testADrainFinishesWhatRunsTakesNothingNewAndStops() throws {
+        let worker = try startWorker(slots: 2)
+        try register()
+        try coordinator.send(.task(task("long", kind: .sleep, ms: 700)))
+        Thread.sleep(forTimeInterval: 0.1)
+        worker.drain()
+        let ready = try XCTUnwrap(try coordinator.expect("Ready with no free slot", timeout: .seconds(3)) { $0.ready != nil }?.message.ready)
+        XCTAssertEqual(ready.freeSlots, 0)
+        try coordinator.send(.task(task("late", kind: .sleep, ms: 10)))
+        var result: Stylefarm_V1_Result?, refused: Stylefarm_V1_Failure?, disconnected = false
+        let deadline = ContinuousClock.now + .seconds(5)
+        while !disconnected && ContinuousClock.now < deadline {
+            guard let message = try coordinator.receive(timeout: .seconds(1))?.message else { continue }
+            if let r = message.result { result = r }
+            if let f = message.failure { refused = f }
+            if case .disconnect? = message.payload { disconnected = true }
+        }
+        XCTAssertEqual(result?.taskID, "long", "the running task finished and was reported")
+        XCTAssertEqual(refused?.taskID, "late")
+        XCTAssertEqual(refused?.retryable, true)
+        XCTAssertTrue(refused?.message.contains("draining") ?? false, refused?.message ?? "")
+        XCTAssertTrue(disconnected, "the worker said goodbye after its report")
+        XCTAssertTrue(worker.hasStopped(within: .seconds(3)), "a drained worker stops by itself")
+        XCTAssertEqual(worker.loop.statistics.bufferedReports, 0)
+    }
+
     func testHeartbeatsKeepComingWhileASleepTaskRuns() throws {
         _ = try startWorker()
         try register()

@@ -57,6 +57,36 @@ final class WorkerStateMachineTests: XCTestCase {
         XCTAssertEqual(m.tick(at: at(5000)), [.closeSocket])
     }
 
+    func testADrainingWorkerAnnouncesNoSlotRefusesWorkAndIsDrainedWhenItsTasksEnd() {
+        var m = machine(slots: 2)
+        _ = m.start(at: at(0))
+        _ = m.received(ack(), at: at(0))
+        var t = Stylefarm_V1_TaskAssignment()
+        t.taskID = "1"
+        XCTAssertEqual(m.received(Stylefarm_V1_CoordinatorMessage(.task(t)), at: at(1)), [.startTask(t)])
+        let drain = m.drain(at: at(2))
+        guard case .send(let r)? = drain.first, case .ready(let ready)? = r.payload else { return XCTFail("\(drain)") }
+        XCTAssertEqual(ready.freeSlots, 0, "a slot is free, but a draining worker takes nothing")
+        XCTAssertEqual(m.drain(at: at(3)), [], "draining twice says nothing more")
+        XCTAssertFalse(m.isDrained)
+        t.taskID = "2"
+        let refused = m.received(Stylefarm_V1_CoordinatorMessage(.task(t)), at: at(4))
+        guard case .send(let f)? = refused.first, case .failure(let failure)? = f.payload else { return XCTFail("\(refused)") }
+        XCTAssertEqual(failure.taskID, "2")
+        XCTAssertTrue(failure.retryable)
+        XCTAssertEqual(m.running, 1)
+        let done = m.taskFinished(at: at(5))
+        guard case .send(let last)? = done.last, case .ready(let after)? = last.payload else { return XCTFail("\(done)") }
+        XCTAssertEqual(after.freeSlots, 0)
+        XCTAssertTrue(m.isDrained)
+        // A reconnect while draining announces no slot either.
+        XCTAssertEqual(m.tick(at: at(10_000)), [.closeSocket])
+        _ = m.tick(at: at(20_000))
+        let again = m.received(ack(), at: at(20_001))
+        guard case .send(let hello)? = again.last, case .ready(let announced)? = hello.payload else { return XCTFail("\(again)") }
+        XCTAssertEqual(announced.freeSlots, 0)
+    }
+
     func testCreditIsBoundedBySlots() {
         var m = machine(slots: 2)
         _ = m.start(at: at(0))

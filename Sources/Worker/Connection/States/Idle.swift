@@ -22,6 +22,8 @@ extension WorkerStateMachine {
     mutating func registeredReceived(_ message: Stylefarm_V1_CoordinatorMessage, at now: WorkerInstant) -> [Action] {
         switch message.payload {
         case .task(let task)?:
+            if draining { return [refuse(task, "worker \(configuration.workerID) is draining (it finishes what it runs, then stops)", at: now),
+                                  send(.ready(ready), at: now)] }
             if state == .busy || running >= configuration.slots { return busyRefuses(task, at: now) }
             running += 1
             if running >= configuration.slots { state = .busy }
