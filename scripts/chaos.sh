@@ -24,6 +24,7 @@
 # (`stylefarm models install --demo`).
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/lib-netns.sh"
 cd "$REPO_ROOT"
 
 SHORT=0 MINUTES=20 SEED=$(( $(date +%s) % 100000 )) KEEP=0
@@ -39,10 +40,7 @@ while [ $# -gt 0 ]; do
     shift
 done
 
-skip() { echo "chaos: skipped: $*"; exit 0; }
-[ "$(id -u)" = 0 ] || skip "needs root to create network namespaces and mount a tmpfs (run it as root, e.g. in CI)"
-command -v ip >/dev/null || skip "needs iproute2 (ip)"
-ip netns list >/dev/null 2>&1 || skip "this kernel or container does not allow network namespaces"
+netns_require chaos
 BIN="$(stylefarm_bin)"
 [ -x "$BIN" ] || { echo "chaos: no release build at $BIN (swift build -c release)" >&2; exit 1; }
 DEMO="$("$BIN" models list 2>/dev/null | awk '$1 == "demo" && /ok/ { print $NF }')"
@@ -52,7 +50,7 @@ RANDOM=$SEED
 P="sfc$$"                         # names of this run's namespaces and links
 WORK="$(mktemp -d /tmp/stylefarm-chaos.XXXXXX)"
 STATE="$WORK/state" OUT="$WORK/out" REF="$WORK/reference"
-COORD_NS="$P-c" HUB_NS="$P-hub"
+COORD_NS="$P-c"
 WORKERS=(w1 w2 w3)
 declare -A PID=() ADDRESS=([c]=10.213.0.1 [w1]=10.213.0.11 [w2]=10.213.0.12 [w3]=10.213.0.13)
 declare -A FAULTS=([worker_kill]=0 [coordinator_kill]=0 [worker_stop]=0 [partition]=0 [disk_full]=0)
@@ -63,32 +61,16 @@ say() { printf 'chaos %4ds: %s\n' "$(( $(date +%s) - START ))" "$*"; }
 
 cleanup() {
     set +e
-    for ns in "$COORD_NS" "$P-w1" "$P-w2" "$P-w3"; do
-        for pid in $(ip netns pids "$ns" 2>/dev/null); do kill -CONT "$pid" 2>/dev/null; kill -9 "$pid" 2>/dev/null; done
-    done
-    sleep 0.2
+    netns_cleanup
     mountpoint -q "$OUT" 2>/dev/null && umount -l "$OUT"
-    for ns in "$COORD_NS" "$P-w1" "$P-w2" "$P-w3" "$HUB_NS"; do ip netns del "$ns" 2>/dev/null; done
     if [ "$KEEP" = 1 ]; then echo "chaos: kept $WORK"; else rm -rf "$WORK"; fi
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# --- the network: a bridge in its own namespace, one veth pair per node ---------------------------------
-ip netns add "$HUB_NS"
-ip -n "$HUB_NS" link set lo up
-ip -n "$HUB_NS" link add br0 type bridge
-ip -n "$HUB_NS" link set br0 up
-node_ns() { [ "$1" = c ] && echo "$COORD_NS" || echo "$P-$1"; }
-for node in c "${WORKERS[@]}"; do
-    ns="$(node_ns "$node")"
-    ip netns add "$ns"
-    ip -n "$ns" link set lo up
-    ip -n "$HUB_NS" link add "$node-br" type veth peer name eth0 netns "$ns"
-    ip -n "$HUB_NS" link set "$node-br" master br0 up
-    ip -n "$ns" addr add "${ADDRESS[$node]}/24" dev eth0
-    ip -n "$ns" link set eth0 up
-done
+# --- the network: a bridge in its own namespace, one veth pair per node (scripts/lib-netns.sh) -----------
+netns_network "$P"
+for node in c "${WORKERS[@]}"; do netns_host "$node" "${ADDRESS[$node]}/24"; done
 
 # --- the shot, the keys, a small output disk --------------------------------------------------------------
 mkdir -p "$STATE" "$OUT" "$REF"
@@ -162,7 +144,7 @@ stop_worker() {
 }
 partition() {
     local w="$1"; FAULTS[partition]=$((FAULTS[partition] + 1)); say "cut worker $w's link for 10 s"
-    ip -n "$HUB_NS" link set "$w-br" down; sleep 10; ip -n "$HUB_NS" link set "$w-br" up
+    netns_link "$w" down; sleep 10; netns_link "$w" up
 }
 fill_disk() {
     FAULTS[disk_full]=$((FAULTS[disk_full] + 1)); say "fill the output disk for 10 s"
@@ -224,27 +206,12 @@ total = db.execute("SELECT COUNT(*) FROM attempts a JOIN tasks t ON t.id = a.tas
 print(dup, pending, total)
 PY
 )
-# Two PNGs hold the same image: every chunk but the text ones (a frame's provenance names its job and attempt).
-same_image() {
-    python3 - "$1" "$2" <<'PY'
-import struct, sys
-def image(path):
-    data, at, chunks = open(path, "rb").read(), 8, []
-    while at + 12 <= len(data):
-        length, kind = struct.unpack(">I4s", data[at:at + 8])
-        if kind not in (b"tEXt", b"iTXt", b"zTXt"):
-            chunks.append(data[at:at + 12 + length])
-        at += 12 + length
-    return data[:8], chunks
-sys.exit(0 if image(sys.argv[1]) == image(sys.argv[2]) else 1)
-PY
-}
 FRAMES_OK=0 IDENTICAL=0
 for n in $(seq 1 24); do
     name="$(printf 'chaos.%04d.png' "$n")" ref="$(printf 'chaos-reference.%04d.png' "$n")"
     [ -s "$OUT/$name" ] || continue
     FRAMES_OK=$((FRAMES_OK + 1))
-    same_image "$OUT/$name" "$REF/$ref" && IDENTICAL=$((IDENTICAL + 1))
+    same_png_image "$OUT/$name" "$REF/$ref" && IDENTICAL=$((IDENTICAL + 1))
 done
 say "attempts: $ATTEMPTS in all, $PENDING without an outcome; tasks that finished twice: $DUPLICATES"
 echo "frames_ok=$FRAMES_OK/24 identical=$IDENTICAL duplicates=$DUPLICATES"
