@@ -7,7 +7,7 @@ APT_PACKAGES=(libopenblas-dev libpng-dev libjpeg62-turbo-dev libzmq3-dev libopen
 log() { printf '==> %s\n' "$*" >&2; }
 
 # Debian packages only tests use: real peers of the product (scripts/test.sh installs them).
-TEST_PACKAGES=(prometheus chromium chromium-driver openimageio-tools blender ffmpeg slurm-wlm munge)
+TEST_PACKAGES=(prometheus chromium chromium-driver openimageio-tools blender ffmpeg slurm-wlm munge podman mmdebstrap runc)
 
 # Installs Debian packages if any is missing (apt-get, as root or through sudo): the build's (APT_PACKAGES)
 # without arguments, else the ones named.
