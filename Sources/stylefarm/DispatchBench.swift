@@ -24,6 +24,9 @@ struct DispatchBench: ParsableCommand {
     @Option(help: "Worker processes.")
     var workers: Int = 4
 
+    @Option(help: "Workers to a process (> 1: light echo workers in one process each, to simulate hundreds on one machine).")
+    var workersPerProcess: Int = 1
+
     @Option(help: "Task slots per worker (credit: tasks in flight per worker).")
     var slots: Int = 64
 
@@ -43,6 +46,7 @@ struct DispatchBench: ParsableCommand {
         if tasks < 1 { throw ValidationError("--tasks must be at least 1") }
         if workers < 1 { throw ValidationError("--workers must be at least 1") }
         if slots < 1 { throw ValidationError("--slots must be at least 1") }
+        if workersPerProcess < 1 || workersPerProcess > 1000 { throw ValidationError("--workers-per-process must be 1…1000") }
     }
 
     func run() throws {
@@ -50,7 +54,7 @@ struct DispatchBench: ParsableCommand {
         defer { try? FileManager.default.removeItem(at: state) }
         let latencies = LatencyLog()
         let farm = try LocalFarm(stateDirectory: state, workers: workers, threadsPerWorker: 1, slotsPerWorker: slots,
-                                 modelDirectory: nil, insecure: insecure) { server in
+                                 modelDirectory: nil, insecure: insecure, workersPerProcess: workersPerProcess) { server in
             server.onRoundTrip = { latencies.add($0) }
             server.acceptsCreditInReports = !readyAfterReports
         }
@@ -66,8 +70,8 @@ struct DispatchBench: ParsableCommand {
                                           watchEndpoint: watch ? farm.clientEndpoint : nil, watchCredential: farm.credential)
         let cpu = Self.processCPUSeconds() - cpuBefore
         let percentile = latencies.percentiles()
-        print(String(format: "dispatch tasks=%d workers=%d slots=%d watch=%@ curve=%@ credit_in_reports=%@ wall_s=%.3f coordinator_cpu_s=%.3f p50_ms=%.3f p99_ms=%.3f tasks_per_s=%.0f",
-                     tasks, workers, slots, watch ? "yes" : "no", insecure ? "no" : "yes", readyAfterReports ? "no" : "yes", seconds, cpu, percentile(0.5) * 1000, percentile(0.99) * 1000, Double(tasks) / seconds))
+        print(String(format: "dispatch tasks=%d workers=%d per_process=%d slots=%d watch=%@ curve=%@ credit_in_reports=%@ wall_s=%.3f coordinator_cpu_s=%.3f p50_ms=%.3f p99_ms=%.3f tasks_per_s=%.0f",
+                     tasks, workers, workersPerProcess, slots, watch ? "yes" : "no", insecure ? "no" : "yes", readyAfterReports ? "no" : "yes", seconds, cpu, percentile(0.5) * 1000, percentile(0.99) * 1000, Double(tasks) / seconds))
         if delete { try timeDelete(jobID, client: client, farm: farm) }
     }
 

@@ -27,8 +27,9 @@ final class LocalFarm {
 
     /// Starts the coordinator (and waits until it listens), then the workers.
     /// `configure` runs on the coordinator thread before it serves (benchmarks install hooks there).
+    /// `workersPerProcess` > 1 (benchmarks): the workers run that many to a process (`worker --simulate`).
     init(stateDirectory: URL, workers count: Int, threadsPerWorker: Int, slotsPerWorker: Int = 1, modelDirectory: String?,
-         heartbeat: Duration = FarmDefaults.heartbeatInterval, insecure: Bool = false,
+         heartbeat: Duration = FarmDefaults.heartbeatInterval, insecure: Bool = false, workersPerProcess: Int = 1,
          configure: (@Sendable (CoordinatorServer) -> Void)? = nil) throws {
         self.stateDirectory = stateDirectory
         try FileManager.default.createDirectory(at: stateDirectory, withIntermediateDirectories: true)
@@ -86,10 +87,13 @@ final class LocalFarm {
         (workerEndpoint, clientEndpoint) = outcome.endpoints
 
         let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
-        for i in 0..<count {
+        let perProcess = max(1, workersPerProcess)
+        for i in 0..<((count + perProcess - 1) / perProcess) {
             let process = Process()
             process.executableURL = executable
+            let simulated = min(perProcess, count - i * perProcess)
             var arguments = ["worker", "--connect", workerEndpoint, "--threads", String(threadsPerWorker),
+                             "--simulate", String(simulated),
                              "--slots", String(slotsPerWorker), "--worker-id", "local-\(i + 1)",
                              "--cache-dir", stateDirectory.appendingPathComponent("worker-\(i + 1)/blobs").path,
                              "--parent-pid", String(getpid()),

@@ -61,6 +61,10 @@ struct WorkerCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Stop when the process with this id is no longer the parent (used by `render`).", visibility: .hidden))
     var parentPid: Int32?
 
+    @Option(help: ArgumentHelp("Run this many workers in this process, ids WORKER-ID-1…N (`bench dispatch --workers-per-process`: many light echo workers on one machine).",
+                               visibility: .hidden))
+    var simulate: Int = 1
+
     func validate() throws {
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1 (got \(threads))") }
         if let workerId, workerId.isEmpty || workerId.utf8.count > 255 {
@@ -69,6 +73,7 @@ struct WorkerCommand: ParsableCommand {
         if slots < 1 || slots > 1024 { throw ValidationError("--slots must be 1…1024 (got \(slots)); a coordinator refuses more") }
         if cacheBytes < 1 { throw ValidationError("--cache-bytes must be positive (got \(cacheBytes))") }
         if heartbeatMs < 1 { throw ValidationError("--heartbeat-ms must be positive (got \(heartbeatMs))") }
+        if simulate < 1 || simulate > 1000 { throw ValidationError("--simulate must be 1…1000 (got \(simulate))") }
         guard connect.hasPrefix("tcp://") || connect.hasPrefix("ipc://") || connect.hasPrefix("inproc://") else {
             throw ValidationError("--connect must be a ZeroMQ endpoint such as tcp://HOST:5555 (got \(connect))")
         }
@@ -90,6 +95,10 @@ struct WorkerCommand: ParsableCommand {
         configuration.pathPolicy = try PathPolicy(readRoots: allowRead.isEmpty ? nil : allowRead,
                                                   writeRoots: allowWrite.isEmpty ? nil : allowWrite)
         let segmentation = SegmentationModels(modelDirectory: ModelDirectory.resolve(explicit: modelDir))
+        if simulate > 1 {
+            return try SimulatedWorkers.run(count: simulate, configuration: configuration, host: host, cacheRoot: cacheRoot,
+                                            cacheBytes: cacheBytes, parentPid: parentPid)
+        }
         let loop = try WorkerLoop(configuration: configuration, host: host, cache: cache,
                                   segmentationModel: { try segmentation.installedURL($0).path })
 

@@ -110,6 +110,17 @@ public struct WorkerLiveness: Sendable {
     /// The live workers' ids, sorted.
     public var aliveWorkers: [String] { workers.filter { $0.value.alive }.map(\.key).sorted() }
 
+    /// The alive workers that may take a task now (`credits(for:) > 0`), sorted: what dispatch walks. With
+    /// hundreds of workers mostly busy, sorting only these (not every alive worker) each loop iteration keeps a
+    /// dispatch's cost from growing with the farm (docs/BENCHMARKS.md, "How far one coordinator goes").
+    public var workersWithCredit: [String] {
+        var ready: [String] = []
+        for (id, entry) in workers where entry.alive && entry.announced > 0 && entry.inFlight.count < entry.slots {
+            ready.append(id)
+        }
+        return ready.sorted()
+    }
+
     /// The tasks `id` holds, sorted (empty for an unknown or dead worker).
     public func inFlight(of id: String) -> [String] { workers[id]?.inFlight.sorted() ?? [] }
 

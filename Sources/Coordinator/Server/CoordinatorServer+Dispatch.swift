@@ -25,7 +25,7 @@ extension CoordinatorServer {
             claimsMayFind = !drained
             nextIdleClaim = now.addingTimeInterval(Self.idleClaimInterval)
         }
-        for id in liveness.aliveWorkers {
+        for id in liveness.workersWithCredit {
             guard sessions[id] != nil, unhealthyWorkers[id] == nil else { continue }
             let wanted = liveness.credits(for: id)
             guard wanted > 0 else { continue }

@@ -14,7 +14,7 @@ extension CoordinatorServer {
         let now = clock.now()
         guard now >= nextPreemption else { return }
         // Only when no live worker can take work now: a free slot will take the urgent task anyway.
-        guard liveness.aliveWorkers.allSatisfy({ liveness.credits(for: $0) == 0 }) else { return }
+        guard liveness.workersWithCredit.isEmpty else { return }
         guard let urgent = try? store.readyTasks(atOrAbove: threshold, limit: 64), urgent.count > 0 else { return }
         // Looked at the farm's running tasks: not again before the cooldown, victims found or not.
         nextPreemption = now.addingTimeInterval(Self.preemptionCooldown)

@@ -216,8 +216,14 @@ extension CoordinatorServer {
 
     func sendHeartbeats() {
         let now = clock.now()
-        for id in liveness.aliveWorkers {
-            guard let session = sessions[id], now.timeIntervalSince(session.lastSent) >= configuration.intervalSeconds else { continue }
+        // Every loop iteration: one walk of the sessions for the few that are due, not a sorted list of every
+        // alive worker (hundreds); the sessions change after the walk.
+        var due: [String] = []
+        for (id, session) in sessions where now.timeIntervalSince(session.lastSent) >= configuration.intervalSeconds && liveness.isAlive(id) {
+            due.append(id)
+        }
+        for id in due {
+            guard let session = sessions[id] else { continue }
             var beat = Stylefarm_V1_Heartbeat()
             beat.sequence = session.heartbeatSequence + 1
             beat.sentUnixMs = Int64(now.timeIntervalSince1970 * 1000)
