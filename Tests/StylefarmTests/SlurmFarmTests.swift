@@ -83,13 +83,16 @@ final class SlurmFarmTests: XCTestCase {
         XCTAssertEqual(again.status, 0, again.output + ((try? String(contentsOfFile: log + ".2", encoding: .utf8)) ?? "") + cluster.logs)
     }
 
+    /// An array of two lends workers to a standing coordinator; one array task is cancelled mid-job (`scancel
+    /// JOB_1`, as preemption or a user would): its worker says goodbye, the frame it held goes back to the queue
+    /// without using an attempt, the other finishes the job, and every frame is what was sent (echo), byte for byte.
     func testAnArrayLendsWorkersToAStandingCoordinatorUntilCancelled() throws {
         let cluster = try XCTUnwrap(cluster)
         let plates = try writePlates(8)
         try farm.startCoordinator()
         let out = farm.directory.appendingPathComponent("out").path
         let submitted = try farm.cli(["submit", "--name", "elastic", "--kind", "echo", "--content", plates.path + "/p.####.png",
-                                      "--frames", "1-8", "--echo-seconds", "0.3", "--output-dir", out, "--output", "e.####.png",
+                                      "--frames", "1-8", "--echo-seconds", "1", "--output-dir", out, "--output", "e.####.png",
                                       "--coordinator", farm.clientEndpoint])
         XCTAssertEqual(submitted.status, 0, submitted.stderr + farm.logs)
         let jobID = submitted.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
@@ -100,10 +103,27 @@ final class SlurmFarmTests: XCTestCase {
                                                         Self.script("stylefarm-workers.sbatch")], timeout: 30)
         XCTAssertEqual(queued.status, 0, queued.output + cluster.logs)
         let arrayID = queued.output.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: ";").first.map(String.init) ?? ""
+        // Both array tasks hold a frame; then the first is cancelled.
+        let busy = try farm.waitForStatus(jobID, timeout: 60) { status in
+            status.job.framesDone >= 1 && Set(status.frames.filter { $0.state == .running }.map(\.workerID)).count == 2
+        }
+        XCTAssertNotNil(busy, "both array workers held a frame: \(farm.logs + cluster.logs)")
+        let cancelledOne = try cluster.run("/usr/bin/scancel", ["\(arrayID)_1"], timeout: 30)
+        XCTAssertEqual(cancelledOne.status, 0, cancelledOne.output)
         let done = try XCTUnwrap(farm.waitForStatus(jobID, timeout: 120) { $0.job.state == .completed }, farm.logs + cluster.logs)
         XCTAssertEqual(done.job.state, .completed, farm.logs + cluster.logs)
         let workers = Set(done.frames.map(\.workerID))
         XCTAssertTrue(workers.allSatisfy { $0.contains("-\(arrayID)-") }, "frames rendered by the array's workers: \(workers)")
+        XCTAssertEqual(done.frames.filter { $0.attempts != 1 }.map(\.frameNumber), [], "the cancelled worker's frame used no attempt")
+        var identical = 0
+        for frame in 1...8 {
+            let name = String(format: "%04d.png", frame)
+            if (try? Data(contentsOf: URL(fileURLWithPath: out).appendingPathComponent("e." + name))) == (try? Data(contentsOf: plates.appendingPathComponent("p." + name))) {
+                identical += 1
+            }
+        }
+        print("Slurm array, one task cancelled mid-job: identical=\(identical)/8")
+        XCTAssertEqual(identical, 8)
 
         // Cancelled: each worker stops on SIGTERM and says goodbye.
         let cancelled = try cluster.run("/usr/bin/scancel", [arrayID], timeout: 30)
