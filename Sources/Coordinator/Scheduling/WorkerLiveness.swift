@@ -63,6 +63,8 @@ public struct WorkerLiveness: Sendable {
         var inFlight: Set<String>
         /// Free slots the worker last announced, less the tasks reserved for it since.
         var announced = 0
+        /// How many more tasks it may take: what it announced, within its free slots (0 if dead).
+        var credits: Int { alive ? max(0, min(announced, slots - inFlight.count)) : 0 }
     }
 
     public let configuration: Configuration
@@ -115,7 +117,7 @@ public struct WorkerLiveness: Sendable {
     /// dispatch's cost from growing with the farm (docs/BENCHMARKS.md, "How far one coordinator goes").
     public var workersWithCredit: [String] {
         var ready: [String] = []
-        for (id, entry) in workers where entry.alive && entry.announced > 0 && entry.inFlight.count < entry.slots {
+        for (id, entry) in workers where entry.credits > 0 {
             ready.append(id)
         }
         return ready.sorted()
@@ -134,8 +136,7 @@ public struct WorkerLiveness: Sendable {
     /// How many more tasks `id` may take: the free slots it announced, at most its slots minus its
     /// in-flight tasks (0 if dead).
     public func credits(for id: String) -> Int {
-        guard let entry = workers[id], entry.alive else { return 0 }
-        return max(0, min(entry.announced, entry.slots - entry.inFlight.count))
+        workers[id]?.credits ?? 0
     }
 
     /// Records `tasks` as held by `id`, as far as its credits go; returns the ones taken, in order.

@@ -129,9 +129,6 @@ public final class WorkerLoop: @unchecked Sendable {
         shutdown(gracePeriod: gracePeriod)
     }
 
-    /// Whether the worker is draining (`run`'s `drain`).
-    public var isDraining: Bool { machine.draining }
-
     /// One turn of the loop: start if needed, handle executor events, timers, and whatever the
     /// coordinator sent within `timeout` (waits at most `timeout`).
     public func runOnce(timeout: Duration) {
